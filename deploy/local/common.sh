@@ -1,0 +1,26 @@
+# Shared paths and ports for the local (no-Docker) Kafka and PostgreSQL.
+# Sourced by kafka.sh and postgres.sh; every value can be overridden from the environment.
+ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOCAL_DIR="${SERVICEDESK_LOCAL_DIR:-$ROOT_DIR/.local}"
+CACHE_DIR="${SERVICEDESK_CACHE_DIR:-$LOCAL_DIR/cache}"
+KAFKA_PORT="${SERVICEDESK_KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${SERVICEDESK_KAFKA_CONTROLLER_PORT:-19093}"
+PG_PORT="${SERVICEDESK_PG_PORT:-15432}"
+PG_USER="${SERVICEDESK_PG_USER:-servicedesk}"
+PG_PASSWORD="${SERVICEDESK_PG_PASSWORD:-servicedesk}"
+PG_DB="${SERVICEDESK_PG_DB:-servicedesk}"
+
+log() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# pid_alive FILE: true when FILE names a running process.
+pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# wait_for_port PORT SECONDS: true once something accepts connections on 127.0.0.1:PORT.
+wait_for_port() {
+  local deadline=$((SECONDS + $2))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
