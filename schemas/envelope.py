@@ -1,0 +1,114 @@
+"""The event envelope: every event on the wire, mapped 1:1 to CloudEvents 1.0.
+
+On Kafka the envelope travels in CloudEvents' *binary* content mode: the attributes
+are `ce_*` headers, the record value is the JSON of `data` and the record key is the
+subject (the ticket id), so one ticket's events share a partition and keep their order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+# Envelope field -> CloudEvents attribute. Extension attribute names must be lower-case
+# letters and digits only (CloudEvents 1.0 "Attribute Naming Convention").
+_ATTRIBUTES: dict[str, str] = {
+    "id": "id",
+    "type": "type",
+    "source": "source",
+    "subject": "subject",
+    "occurred_at": "time",
+    "version": "dataversion",
+    "tenant": "tenant",
+    "actor": "actor",
+    "sequence": "sequence",
+    "position": "position",
+    "correlation_id": "correlationid",
+    "causation_id": "causationid",
+}
+_INTEGERS = {"version", "sequence", "position"}
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+class MalformedEventError(ValueError):
+    """A Kafka record that is not a valid envelope; `reason` says why, for the dead-letter topic."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Envelope(BaseModel):
+    """One published event: who, what, when, where in which stream, and its data."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: UUID
+    type: str = Field(pattern=r"^[a-z]+(\.[a-z_]+)+$", examples=["ticket.opened"])
+    version: int = Field(ge=1, description="Schema version of `data` for this type.")
+    source: str = Field(min_length=1, description="The publishing service, e.g. `intake`.")
+    subject: str = Field(min_length=1, description="The aggregate (ticket) id; the Kafka key.")
+    tenant: str = Field(min_length=1)
+    actor: str = Field(min_length=1, description="Authenticated identity that caused the event.")
+    occurred_at: datetime
+    sequence: int = Field(ge=1, description="Aggregate version after this event.")
+    position: int = Field(ge=1, description="Notification id in the source's event store.")
+    correlation_id: str
+    causation_id: str
+    data: dict[str, Any]
+    traceparent: str | None = Field(default=None, description="W3C trace context of the cause.")
+
+    def to_kafka(self) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+        """Key, value and headers of this event as a CloudEvents binary-mode Kafka record."""
+        headers = [
+            ("ce_specversion", SPEC_VERSION.encode()),
+            ("content-type", CONTENT_TYPE.encode()),
+        ]
+        for field, attribute in _ATTRIBUTES.items():
+            value = getattr(self, field)
+            text = value.isoformat() if isinstance(value, datetime) else str(value)
+            headers.append((f"ce_{attribute}", text.encode()))
+        if self.traceparent:
+            headers.append(("traceparent", self.traceparent.encode()))
+        value = json.dumps(self.data, separators=(",", ":"), sort_keys=True).encode()
+        return self.subject.encode(), value, headers
+
+    @classmethod
+    def from_kafka(cls, value: bytes | None, headers: Headers) -> Envelope:
+        """Parse a binary-mode record; raise MalformedEventError naming what is wrong."""
+        found = dict(headers)
+        try:
+            text = {name: raw.decode() for name, raw in found.items()}
+        except UnicodeDecodeError:
+            raise MalformedEventError("a header is not UTF-8") from None
+        if text.get("ce_specversion") != SPEC_VERSION:
+            raise MalformedEventError(f"ce_specversion must be {SPEC_VERSION!r}, got {text.get('ce_specversion')!r}")
+        fields: dict[str, Any] = {}
+        for field, attribute in _ATTRIBUTES.items():
+            header = f"ce_{attribute}"
+            if header not in text:
+                raise MalformedEventError(f"missing header {header}")
+            fields[field] = text[header]
+        fields["traceparent"] = text.get("traceparent")
+        try:
+            data = json.loads(value or b"")
+        except ValueError as error:
+            raise MalformedEventError(f"value is not JSON: {error}") from None
+        if not isinstance(data, dict):
+            raise MalformedEventError("value must be a JSON object")
+        fields["data"] = data
+        try:
+            return cls.model_validate(fields)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise MalformedEventError(f"{where}: {first['msg']}") from None

@@ -1,0 +1,152 @@
+"""The idempotent consumer: each upstream event takes effect exactly once.
+
+Outcomes are named by what happens next (after Sentry's Arroyo):
+- applied: the effects and a tracking row of the upstream *store position* were
+  written in one transaction; then the offset is committed;
+- duplicate: the tracking row already exists (a redelivery, or a relay that
+  republished at new offsets): nothing is written, the offset is committed;
+- dead-lettered: the message is malformed or of an unknown type: it goes to
+  `<topic>.dlq` with the reason in headers, then the offset is committed. Too many
+  in a row halts the consumer, so a bad deploy stops instead of dumping the topic;
+- retried: the store is away: back off and try the same message again, uncommitted;
+- a bug: the consumer halts with the offset uncommitted, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from aiokafka import TopicPartition
+from eventsourcing.persistence import IntegrityError, Tracking
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from schemas.envelope import Envelope, MalformedEventError
+from schemas.registry import parse_data
+from schemas.tickets import EventData
+from schemas.topics import dead_letter
+from services.chassis.errors import TRANSIENT_STORE_ERRORS
+from services.chassis.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+# Stores the effects of one event together with `tracking`, in one transaction;
+# raises eventsourcing's IntegrityError when `tracking` was recorded before.
+Apply = Callable[[Envelope, EventData, Tracking], None]
+
+
+class ConsumerHaltedError(RuntimeError):
+    """The consumer stopped itself; the message that caused it stays uncommitted."""
+
+
+class IdempotentConsumer:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        topics: Iterable[str],
+        group: str,
+        apply: Apply,
+        metrics: Metrics,
+        *,
+        on_halt: Callable[[BaseException], None],
+        dlq_max_ratio: float = 0.5,
+        dlq_window: int = 50,
+    ) -> None:
+        self.broker = broker
+        self.group = group
+        self.apply = apply
+        self.metrics = metrics
+        self.on_halt = on_halt
+        self.dlq_max_ratio = dlq_max_ratio
+        self.recent_dead_letters: deque[bool] = deque(maxlen=dlq_window)
+        self.halted: BaseException | None = None
+        self.subscriber = broker.subscriber(
+            *topics,
+            group_id=group,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            max_poll_interval_ms=600_000,
+        )
+        self.subscriber(self.handle)
+
+    async def handle(self, msg: KafkaMessage) -> None:
+        if self.halted is not None:
+            raise ConsumerHaltedError("halted; not taking more messages") from self.halted
+        record = msg.raw_message
+        assert not isinstance(record, tuple)  # one record per call: no batch subscriber
+        try:
+            envelope = Envelope.from_kafka(record.value, record.headers)
+            data = parse_data(envelope)
+        except MalformedEventError as error:
+            await self._dead_letter(record.topic, record.key, record.value, record.headers, error.reason)
+        else:
+            await self._apply(record.topic, envelope, data)
+        self._observe_lag(msg, record.topic, record.partition, record.offset)
+        await msg.ack()
+
+    async def _apply(self, topic: str, envelope: Envelope, data: EventData) -> None:
+        tracking = Tracking(envelope.source, envelope.position)
+        backoff = 0.1
+        while True:
+            try:
+                await asyncio.to_thread(self.apply, envelope, data, tracking)
+                outcome = "applied"
+                break
+            except IntegrityError:
+                outcome = "duplicate"
+                break
+            except TRANSIENT_STORE_ERRORS as error:
+                self.metrics.consumer_outcomes.labels(self.group, topic, "retried").inc()
+                log.warning(
+                    "%s: store unavailable, retrying %s in %.1fs: %r",
+                    self.group,
+                    envelope.id,
+                    backoff,
+                    error,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            except Exception as error:
+                self._halt(error)
+                raise
+        self.recent_dead_letters.append(False)
+        self.metrics.consumer_outcomes.labels(self.group, topic, outcome).inc()
+
+    async def _dead_letter(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Iterable[tuple[str, bytes]],
+        reason: str,
+    ) -> None:
+        log.warning("%s: dead-lettering a message from %s: %s", self.group, topic, reason)
+        forwarded = {name: raw.decode(errors="replace") for name, raw in headers}
+        forwarded |= {
+            "dlq_reason": reason,
+            "dlq_topic": topic,
+            "dlq_consumer": self.group,
+        }
+        await self.broker.publish(value or b"", dead_letter(topic), key=key, headers=forwarded)
+        self.metrics.consumer_outcomes.labels(self.group, topic, "dead_lettered").inc()
+        self.recent_dead_letters.append(True)
+        window = self.recent_dead_letters
+        if len(window) == window.maxlen and sum(window) / len(window) > self.dlq_max_ratio:
+            self._halt(
+                ConsumerHaltedError(f"more than {self.dlq_max_ratio:.0%} of the last {len(window)} dead-lettered")
+            )
+
+    def _halt(self, error: BaseException) -> None:
+        log.error("%s: halting, offset left uncommitted: %r", self.group, error)
+        self.halted = error
+        self.on_halt(error)
+
+    def _observe_lag(self, msg: KafkaMessage, topic: str, partition: int, offset: int) -> None:
+        highwater = msg.consumer.highwater(TopicPartition(topic, partition))  # type: ignore[attr-defined]
+        if highwater is not None:
+            lag = max(0, highwater - offset - 1)
+            self.metrics.consumer_lag.labels(self.group, topic, str(partition)).set(lag)

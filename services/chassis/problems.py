@@ -1,0 +1,52 @@
+"""Errors as RFC 9457 problem+json: every 4xx names the field or the rule that failed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    slug = title.lower().replace(" ", "-")
+    body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
+    body |= extra
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+class DomainProblem(Exception):
+    """Base of errors a service maps to one problem status (subclasses set `status` and `title`)."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def invalid_request(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"] if p != "body"),
+                "message": e["msg"],
+                "type": e["type"],
+            }
+            for e in error.errors()
+        ]
+        fields = ", ".join(e["field"] for e in errors)
+        return problem(422, "Invalid request", f"invalid field(s): {fields}", errors=errors)
+
+    async def domain_problem(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, DomainProblem)
+        return problem(error.status, error.title, error.detail, **error.extra)
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(DomainProblem, domain_problem)

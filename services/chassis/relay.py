@@ -1,0 +1,134 @@
+"""The relay: the store's notification log, published to Kafka, exactly in store order.
+
+The notification log is the outbox. The relay reads a batch after its position,
+publishes every record with the idempotent acks=all producer, waits for every ack,
+and only then records the batch's last position (a tracking row in the same store).
+A crash anywhere republishes the unrecorded suffix and never skips: consumers drop
+the duplicates by store position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification, PersistenceError, Tracking
+
+from schemas.envelope import Envelope
+from services.chassis.kafka import idempotent_producer
+from services.chassis.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+RELAY_NAME = "kafka-relay"
+
+# Maps one stored notification to (topic, envelope), or None for a private event.
+Publication = Callable[[Notification], tuple[str, Envelope] | None]
+
+
+class Relay:
+    def __init__(
+        self,
+        app: Application,  # type: ignore[type-arg]
+        publication: Publication,
+        bootstrap: str,
+        metrics: Metrics,
+        *,
+        batch_size: int = 500,
+        idle_seconds: float = 0.01,
+        namespace: str = "",
+    ) -> None:
+        self.app = app
+        self.tracker = app.factory.tracking_recorder()
+        self.publication = publication
+        self.bootstrap = bootstrap
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.idle_seconds = idle_seconds
+        self.namespace = namespace
+        self.position = 0
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        self.position = await asyncio.to_thread(self._recorded_position)
+        log.info("relay of %s starts after position %d", self.app.name, self.position)
+        producer: AIOKafkaProducer | None = None
+        backoff = 0.2
+        while not stopping.is_set():
+            try:
+                if producer is None:
+                    producer = idempotent_producer(self.bootstrap, f"{self.app.name}-relay")
+                    await producer.start()
+                published = await self._relay_batch(producer)
+                backoff = 0.2
+                if not published:
+                    await _sleep_unless(stopping, self.idle_seconds)
+            except (KafkaError, OSError) as error:
+                # A broker blip can leave the idempotent producer stuck (aiokafka #1017):
+                # start a fresh session and republish from the recorded position.
+                self.metrics.relay_errors.labels(self.app.name).inc()
+                log.warning("relay: Kafka error, restarting the producer: %r", error)
+                await _stop(producer)
+                producer = None
+                await _sleep_unless(stopping, backoff)
+                backoff = min(backoff * 2, 5.0)
+            except PersistenceError as error:
+                self.metrics.relay_errors.labels(self.app.name).inc()
+                log.warning("relay: store unavailable, retrying: %r", error)
+                await _sleep_unless(stopping, backoff)
+                backoff = min(backoff * 2, 5.0)
+        await _stop(producer)
+
+    def _recorded_position(self) -> int:
+        return self.tracker.max_tracking_id(RELAY_NAME) or 0
+
+    async def _relay_batch(self, producer: AIOKafkaProducer) -> int:
+        notifications: Sequence[Notification] = await asyncio.to_thread(
+            self.app.recorder.select_notifications, self.position + 1, self.batch_size
+        )
+        if not notifications:
+            await self._observe_lag()
+            return 0
+        deliveries = []
+        topics = []
+        for notification in notifications:
+            record = self.publication(notification)
+            if record is None:
+                continue
+            topic, envelope = self.namespace + record[0], record[1]
+            key, value, headers = envelope.to_kafka()
+            deliveries.append(await producer.send(topic, value=value, key=key, headers=headers))
+            topics.append(topic)
+        await asyncio.gather(*deliveries)
+        last = notifications[-1].id
+        await asyncio.to_thread(self.tracker.insert_tracking, Tracking(RELAY_NAME, last))
+        self.position = last
+        for topic in topics:
+            self.metrics.relay_published.labels(self.app.name, topic).inc()
+        self.metrics.relay_position.labels(self.app.name).set(last)
+        return len(notifications)
+
+    async def _observe_lag(self) -> None:
+        newest = await asyncio.to_thread(self.app.recorder.max_notification_id) or 0
+        self.metrics.relay_lag.labels(self.app.name).set(max(0, newest - self.position))
+
+
+async def _stop(producer: AIOKafkaProducer | None) -> None:
+    """Stop `producer` if any; the relay then starts a fresh one."""
+    if producer is not None:
+        try:
+            await producer.stop()
+        except (
+            KafkaError,
+            OSError,
+        ):  # stopping a broken session must not fail the relay
+            log.debug("relay: producer stop failed", exc_info=True)
+
+
+async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), timeout=seconds)

@@ -1,0 +1,108 @@
+"""One process of a service: an HTTP app (health, readiness, metrics and any routes)
+plus background workers (relay, consumers), stopped together on SIGTERM or SIGINT.
+
+A worker that fails, or a consumer that halts, stops the whole process with a
+non-zero exit code, so the supervisor (make run, Kubernetes) restarts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+
+from services.chassis.metrics import Metrics
+from services.chassis.problems import install_problem_handlers
+
+log = logging.getLogger(__name__)
+
+Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+Check = Callable[[], Awaitable[bool]]
+
+
+class Runtime:
+    def __init__(self, service: str, metrics: Metrics) -> None:
+        self.service = service
+        self.metrics = metrics
+        self.stopping = asyncio.Event()
+        self.workers: list[tuple[str, Worker]] = []
+        self.checks: dict[str, Check] = {}
+        self.on_start: list[Callable[[], Awaitable[None]]] = []
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
+        self.exit_code = 0
+        self._server: uvicorn.Server | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def fail(self, error: BaseException) -> None:
+        """Stop the process with exit code 1 (a halted consumer, a crashed worker)."""
+        log.error("%s: stopping after failure: %r", self.service, error)
+        self.exit_code = 1
+        self.stopping.set()
+        if self._server is not None:
+            self._server.should_exit = True
+
+    def app(self, **fastapi_kwargs: object) -> FastAPI:
+        app = FastAPI(lifespan=self._lifespan, **fastapi_kwargs)  # type: ignore[arg-type]
+        install_problem_handlers(app)
+
+        @app.get("/health/live", include_in_schema=False)
+        async def live() -> dict[str, str]:
+            return {"status": "up", "service": self.service}
+
+        @app.get("/health/ready", include_in_schema=False)
+        async def ready() -> JSONResponse:
+            results = {}
+            for name, check in self.checks.items():
+                try:
+                    results[name] = await asyncio.wait_for(check(), timeout=2.0)
+                except Exception:  # noqa: BLE001 - a failing check is a "no", whatever its cause
+                    results[name] = False
+            ok = all(results.values()) and not self.stopping.is_set()
+            return JSONResponse({"ready": ok, "checks": results}, status_code=200 if ok else 503)
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics() -> Response:
+            return Response(self.metrics.render(), media_type="text/plain; version=0.0.4")
+
+        return app
+
+    @asynccontextmanager
+    async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        for start in self.on_start:
+            await start()
+        for name, worker in self.workers:
+            task = asyncio.create_task(worker(self.stopping), name=name)
+            task.add_done_callback(self._worker_done)
+            self._tasks.append(task)
+        try:
+            yield
+        finally:
+            self.stopping.set()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            for stop in reversed(self.on_stop):
+                await stop()
+
+    def _worker_done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self.fail(task.exception())  # type: ignore[arg-type]
+        elif not self.stopping.is_set():
+            self.fail(RuntimeError(f"worker {task.get_name()} ended"))
+
+    def serve(self, app: FastAPI, host: str, port: int) -> int:
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+        )
+        self._server = uvicorn.Server(config)
+        self._server.run()
+        return self.exit_code

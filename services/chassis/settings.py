@@ -1,0 +1,71 @@
+"""Settings every service reads from its environment (pydantic-settings).
+
+Addresses use the variables the rest of the world already uses for them
+(`KAFKA_BOOTSTRAP_SERVERS`, `POSTGRES_*`); everything else is `SERVICEDESK_*`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _alias(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SERVICEDESK_", extra="ignore", populate_by_name=True)
+
+    persistence: Literal["sqlite", "postgres"] = "sqlite"
+    data_dir: Path = Path(".local/data")
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:19092",
+        validation_alias=_alias("KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers"),
+    )
+    topic_partitions: int = 6
+    kafka_namespace: str = Field(
+        "",
+        description="Prefix of every topic and consumer group: several desks (or test runs) on one cluster.",
+    )
+
+    postgres_host: str = Field("127.0.0.1", validation_alias=_alias("POSTGRES_HOST", "postgres_host"))
+    postgres_port: int = Field(15432, validation_alias=_alias("POSTGRES_PORT", "postgres_port"))
+    postgres_user: str = Field("servicedesk", validation_alias=_alias("POSTGRES_USER", "postgres_user"))
+    postgres_password: str = Field("servicedesk", validation_alias=_alias("POSTGRES_PASSWORD", "postgres_password"))
+    postgres_dbname: str = Field("servicedesk", validation_alias=_alias("POSTGRES_DBNAME", "postgres_dbname"))
+    postgres_pool_size: int = 5
+
+    http_host: str = "127.0.0.1"
+    intake_port: int = 8001
+    routing_port: int = 8002
+    sla_port: int = 8003
+    analytics_port: int = 8004
+    intake_url: str | None = None
+    routing_url: str | None = None
+    sla_url: str | None = None
+    analytics_url: str | None = None
+
+    relay_batch_size: int = 500
+    relay_idle_seconds: float = 0.01
+    consumer_dlq_max_ratio: float = Field(
+        0.5,
+        description="Halt the consumer when more than this share of recent messages is dead-lettered.",
+    )
+
+    def kafka_name(self, name: str) -> str:
+        """The topic or consumer group `name` in this desk's namespace."""
+        return f"{self.kafka_namespace}{name}"
+
+    def port_of(self, service: str) -> int:
+        port: int = getattr(self, f"{service}_port")
+        return port
+
+    def url_of(self, service: str) -> str:
+        """Where `service` answers: `SERVICEDESK_<SERVICE>_URL`, else its local port."""
+        url: str | None = getattr(self, f"{service}_url")
+        return url or f"http://{self.http_host}:{self.port_of(service)}"

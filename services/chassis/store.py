@@ -1,0 +1,44 @@
+"""Event-store wiring: the eventsourcing environment for a service, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
+from eventsourcing.utils import Environment
+
+from services.chassis.settings import Settings
+
+
+def store_env(settings: Settings, name: str) -> dict[str, str]:
+    """The eventsourcing environment of the store called `name` (one store per service).
+
+    Tracking is multi-row (one row per upstream position): duplicates are recognised
+    exactly, in any order, whatever the partition they arrive on.
+    """
+    env = {"SINGLE_ROW_TRACKING": "f", "CREATE_TABLE": "y"}
+    if settings.persistence == "sqlite":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        env |= {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.data_dir / f"{name}.db"),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
+    else:
+        env |= {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_HOST": settings.postgres_host,
+            "POSTGRES_PORT": str(settings.postgres_port),
+            "POSTGRES_USER": settings.postgres_user,
+            "POSTGRES_PASSWORD": settings.postgres_password,
+            "POSTGRES_DBNAME": settings.postgres_dbname,
+            "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }
+    return env
+
+
+def tracking_recorder(settings: Settings, name: str, recorder_class: type | None = None) -> TrackingRecorder:
+    """A tracking recorder on the store called `name`, optionally of a view subclass."""
+    factory = InfrastructureFactory.construct(Environment(name, store_env(settings, name)))
+    recorder: TrackingRecorder = factory.tracking_recorder(recorder_class)
+    return recorder

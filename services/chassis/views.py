@@ -1,0 +1,56 @@
+"""Read-model tables written with their tracking rows in one transaction, on SQLite or PostgreSQL.
+
+Statements use `:name` parameters; on PostgreSQL they are rewritten to psycopg's
+`%(name)s`. Portable SQL only (ON CONFLICT works on both).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresTrackingRecorder
+
+_NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+
+
+class Sql:
+    def __init__(self, cursor: Any, postgres: bool) -> None:
+        self.cursor = cursor
+        self.postgres = postgres
+
+    def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> None:
+        if self.postgres:
+            statement = _NAMED.sub(r"%(\1)s", statement)
+        self.cursor.execute(statement, dict(params or {}))
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [dict(row) for row in self.cursor.fetchall()]
+
+
+class SqlView:
+    def __init__(self, recorder: TrackingRecorder, schema: Sequence[str]) -> None:
+        self.recorder = recorder
+        self.postgres = isinstance(recorder, PostgresTrackingRecorder)
+        self.datastore: Any = recorder.datastore  # type: ignore[attr-defined]
+        self.tracking_table: str = getattr(recorder, "tracking_table_name", "tracking")
+        with self.transaction() as sql:
+            for statement in schema:
+                sql.execute(statement)
+
+    @contextmanager
+    def transaction(self, tracking: Tracking | None = None) -> Iterator[Sql]:
+        """One committed transaction; `tracking` goes first, so a duplicate fails before any effect."""
+        with self.datastore.transaction(commit=True) as cursor:
+            if tracking is not None:
+                self.recorder._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
+            yield Sql(cursor, self.postgres)
+
+    def query(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as cursor:
+            sql = Sql(cursor, self.postgres)
+            sql.execute(statement, params)
+            return sql.rows()

@@ -1,0 +1,67 @@
+"""Wiring of the intake service; the only module that chooses dependencies.
+
+    python -m services.intake.main [api|relay|all] [--port N]
+
+`api` serves the gateway API, `relay` publishes the store to Kafka, `all` does both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import httpx
+
+from schemas.topics import PUBLIC_TOPICS
+from services.chassis.cli import parse_args
+from services.chassis.gateway import mount_proxy
+from services.chassis.kafka import ensure_topics
+from services.chassis.metrics import Metrics
+from services.chassis.relay import Relay
+from services.chassis.runtime import Runtime
+from services.chassis.settings import Settings
+from services.chassis.store import store_env
+from services.intake.api import create_app
+from services.intake.application import Intake
+from services.intake.publication import publication
+
+
+def main() -> int:
+    args = parse_args("intake", ["api", "relay", "all"])
+    settings = Settings()
+    intake = Intake(env=store_env(settings, Intake.name))
+    metrics = Metrics("intake")
+    runtime = Runtime("intake", metrics)
+
+    async def store_ready() -> bool:
+        await asyncio.to_thread(intake.recorder.max_notification_id)
+        return True
+
+    runtime.checks["store"] = store_ready
+    app = runtime.app(title="Service desk gateway API", version="1.0.0")
+    if args.role in ("api", "all"):
+        create_app(app, intake)
+        client = httpx.AsyncClient(timeout=30.0)
+        for service in ("routing", "sla", "analytics"):
+            prefix = "/v1/reports" if service == "analytics" else f"/v1/{service}"
+            mount_proxy(app, prefix, settings.url_of(service), client)
+        runtime.on_stop.append(client.aclose)
+    if args.role in ("relay", "all"):
+        relay = Relay(
+            intake, publication(intake), settings.kafka_bootstrap_servers, metrics,
+            batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds,
+            namespace=settings.kafka_namespace,
+        )  # fmt: skip
+
+        async def create_topics() -> None:
+            topics = [settings.kafka_name(topic) for topic in PUBLIC_TOPICS]
+            await ensure_topics(settings.kafka_bootstrap_servers, topics, settings.topic_partitions)
+
+        runtime.on_start.append(create_topics)
+        runtime.workers.append(("relay", relay.run))
+    port = args.port if args.port is not None else settings.intake_port
+    return runtime.serve(app, settings.http_host, port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
