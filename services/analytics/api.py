@@ -19,6 +19,11 @@ def router(backlog: BacklogProjection) -> APIRouter:
         """The tenant's open tickets, in total and by status, priority, category, channel and type."""
         return await asyncio.to_thread(backlog.backlog, who.tenant)
 
+    @api.get("/flow")
+    async def get_flow(who: CurrentIdentity) -> dict[str, Any]:
+        """Tickets the tenant opened per day (UTC)."""
+        return {"tenant": who.tenant, "days": await asyncio.to_thread(backlog.flow, who.tenant)}
+
     return api
 
 

@@ -24,6 +24,11 @@ SCHEMA = [
         opened_at TEXT NOT NULL,
         PRIMARY KEY (tenant, ticket_id))""",
     "CREATE INDEX IF NOT EXISTS analytics_backlog_status ON analytics_backlog (tenant, status)",
+    """CREATE TABLE IF NOT EXISTS analytics_flow (
+        tenant TEXT NOT NULL,
+        day TEXT NOT NULL,
+        opened INTEGER NOT NULL,
+        PRIMARY KEY (tenant, day))""",
 ]
 
 OPEN_STATUSES = ("new", "open", "pending")
@@ -31,7 +36,8 @@ _DIMENSIONS = ("status", "priority", "category", "channel", "type")
 
 
 class BacklogProjection:
-    """Every ticket of every tenant with its current classification: the backlog."""
+    """Every ticket of every tenant with its current classification (the backlog),
+    and how many were opened each day (the flow)."""
 
     def __init__(self, recorder: TrackingRecorder) -> None:
         self.view = SqlView(recorder, SCHEMA)
@@ -48,13 +54,24 @@ class BacklogProjection:
     def _(self, data: TicketOpenedV1, envelope: Envelope, sql: Sql) -> None:
         sql.execute(
             "INSERT INTO analytics_backlog VALUES (:tenant, :ticket_id, :number, 'new', :priority, :category,"
-            " :channel, :type, :opened_at) ON CONFLICT (tenant, ticket_id) DO NOTHING",
+            " :channel, :type, :opened_at)",
             {
                 "tenant": envelope.tenant, "ticket_id": data.ticket_id, "number": data.number,
                 "priority": data.priority.value, "category": data.category, "channel": data.channel.value,
                 "type": data.type.value, "opened_at": envelope.occurred_at.isoformat(),
             },
         )  # fmt: skip
+        sql.execute(
+            "INSERT INTO analytics_flow VALUES (:tenant, :day, 1)"
+            " ON CONFLICT (tenant, day) DO UPDATE SET opened = analytics_flow.opened + 1",
+            {"tenant": envelope.tenant, "day": envelope.occurred_at.date().isoformat()},
+        )
+
+    def flow(self, tenant: str) -> list[dict[str, Any]]:
+        """Tickets opened per day (UTC) for `tenant`."""
+        return self.view.query(
+            "SELECT day, opened FROM analytics_flow WHERE tenant = :tenant ORDER BY day", {"tenant": tenant}
+        )
 
     def backlog(self, tenant: str) -> dict[str, Any]:
         """Open tickets of `tenant`, counted in total and by each dimension."""
@@ -71,9 +88,12 @@ class BacklogProjection:
             report[f"by_{dimension}"] = {row["k"]: row["n"] for row in sorted(rows, key=lambda r: r["k"])}
         return report
 
-    def rows(self) -> list[dict[str, Any]]:
-        """Every row in a stable order: what a rebuild must reproduce."""
-        return self.view.query("SELECT * FROM analytics_backlog ORDER BY tenant, ticket_id")
+    def rows(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of every table in a stable order: what a rebuild must reproduce."""
+        return {
+            "backlog": self.view.query("SELECT * FROM analytics_backlog ORDER BY tenant, ticket_id"),
+            "flow": self.view.query("SELECT * FROM analytics_flow ORDER BY tenant, day"),
+        }
 
     def applied_count(self, source: str) -> int:
         table = self.view.tracking_table
@@ -87,6 +107,7 @@ class BacklogProjection:
         """Forget every row and every tracking row of `sources`: the start of a rebuild."""
         with self.view.transaction() as sql:
             sql.execute("DELETE FROM analytics_backlog")
+            sql.execute("DELETE FROM analytics_flow")
             for source in sources:
                 sql.execute(
                     f"DELETE FROM {self.view.tracking_table} WHERE application_name = :s",

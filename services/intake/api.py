@@ -6,7 +6,7 @@ import asyncio
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, FastAPI, Query, Response
+from fastapi import APIRouter, FastAPI, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.envelope import Envelope
@@ -14,6 +14,7 @@ from schemas.tickets import Channel, Priority, TicketType
 from services.chassis.identity import CurrentIdentity
 from services.chassis.problems import DomainProblem
 from services.intake.application import Cause, Intake, TicketForm, TicketNotFoundError
+from services.intake.domain import Ticket
 from services.intake.publication import publication
 
 TAG = r"^[a-z0-9][a-z0-9_.:-]{0,49}$"
@@ -47,11 +48,13 @@ class TicketView(BaseModel):
     version: int
 
 
-class OpenedTicket(BaseModel):
+class OpenedTicketView(BaseModel):
     id: UUID
     number: str
     status: str
-    position: int = Field(description="Store position of the TicketOpened event (read-your-writes).")
+    position: int | None = Field(
+        description="Store position of the TicketOpened event (read-your-writes); null on a replayed request."
+    )
 
 
 class EventPage(BaseModel):
@@ -68,19 +71,22 @@ def router(intake: Intake) -> APIRouter:
     api = APIRouter(prefix="/v1")
     publish = publication(intake)
 
-    @api.post("/tickets", status_code=201, response_model=OpenedTicket, tags=["tickets"])
-    async def open_ticket(body: OpenTicket, who: CurrentIdentity, response: Response) -> OpenedTicket:
+    @api.post("/tickets", status_code=201, response_model=OpenedTicketView, tags=["tickets"])
+    async def open_ticket(
+        body: OpenTicket,
+        who: CurrentIdentity,
+        response: Response,
+        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+    ) -> OpenedTicketView:
+        """Open a ticket. With an `Idempotency-Key`, a retried request returns the ticket it opened (200)."""
+        ticket_id = Ticket.id_for_request(who.tenant, idempotency_key) if idempotency_key else uuid4()
         form = TicketForm(**body.model_dump(mode="json"))
-        cause = Cause(
-            who.tenant,
-            who.actor,
-            who.correlation_id,
-            f"http:{uuid4()}",
-            who.traceparent,
-        )
-        ticket, position = await asyncio.to_thread(intake.open_ticket, form, cause)
+        cause = Cause(who.tenant, who.actor, who.correlation_id, f"http:{uuid4()}", who.traceparent)
+        opened = await asyncio.to_thread(intake.open_ticket, ticket_id, form, cause)
+        ticket = opened.ticket
+        response.status_code = 201 if opened.created else 200
         response.headers["Location"] = f"/v1/tickets/{ticket.id}"
-        return OpenedTicket(id=ticket.id, number=ticket.number, status=ticket.status, position=position)
+        return OpenedTicketView(id=ticket.id, number=ticket.number, status=ticket.status, position=opened.position)
 
     @api.get("/tickets/{ticket_id}", response_model=TicketView, tags=["tickets"])
     async def get_ticket(ticket_id: UUID, who: CurrentIdentity) -> TicketView:

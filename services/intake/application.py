@@ -52,6 +52,13 @@ class TicketNotFoundError(LookupError):
     pass
 
 
+@dataclass(frozen=True)
+class OpenedTicket:
+    ticket: Ticket
+    position: int | None  # store position of TicketOpened; None when it was opened before
+    created: bool
+
+
 class Intake(Application[UUID]):
     name = "intake"
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[UUID]], int]] = {
@@ -59,20 +66,26 @@ class Intake(Application[UUID]):
         Ticket: 100,
     }
 
-    def open_ticket(self, form: TicketForm, cause: Cause) -> tuple[Ticket, int]:
-        """Number and open a ticket in one transaction; return it with its store position."""
+    def open_ticket(self, ticket_id: UUID, form: TicketForm, cause: Cause) -> OpenedTicket:
+        """Number and open a ticket in one transaction.
+
+        Opening an id that exists returns that ticket unchanged: a retried request
+        (same idempotency key) never opens a second ticket.
+        """
         for _ in range(NUMBERING_ATTEMPTS):
             numbers = self._numbers(cause.tenant, datetime.now(UTC).year)
             numbers.issue()
             ticket = Ticket(
-                cause.tenant, numbers.current, form.title, form.description, form.requester_id, form.channel,
-                form.category, form.type, form.priority, form.tags, cause.actor, cause.metadata(),
+                ticket_id, cause.tenant, numbers.current, form.title, form.description, form.requester_id,
+                form.channel, form.category, form.type, form.priority, form.tags, cause.actor, cause.metadata(),
             )  # fmt: skip
             try:
                 recordings = self.save(numbers, ticket)
             except IntegrityError:
+                if (existing := self._find(ticket_id, cause.tenant)) is not None:
+                    return OpenedTicket(existing, position=None, created=False)
                 continue  # a concurrent opening took this number: take the next
-            return ticket, max(r.notification.id for r in recordings)
+            return OpenedTicket(ticket, position=max(r.notification.id for r in recordings), created=True)
         raise RuntimeError("could not number a ticket: too much contention")
 
     def get_ticket(self, ticket_id: UUID, tenant: str) -> Ticket:
@@ -83,6 +96,12 @@ class Intake(Application[UUID]):
         if not isinstance(ticket, Ticket) or ticket.tenant != tenant:
             raise TicketNotFoundError(ticket_id)
         return ticket
+
+    def _find(self, ticket_id: UUID, tenant: str) -> Ticket | None:
+        try:
+            return self.get_ticket(ticket_id, tenant)
+        except TicketNotFoundError:
+            return None
 
     def _numbers(self, tenant: str, year: int) -> TicketNumbers:
         try:

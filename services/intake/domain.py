@@ -52,9 +52,15 @@ class Ticket(Aggregate):
         priority: str
         tags: list[str]
 
+    @staticmethod
+    def id_for_request(tenant: str, idempotency_key: str) -> UUID:
+        """The id of the ticket a keyed request opens: a retried request finds the same ticket."""
+        return uuid5(NAMESPACE_URL, f"/servicedesk/tickets/{tenant}/{idempotency_key}")
+
     @event(Opened)
     def __init__(
         self,
+        id: UUID,
         tenant: str,
         number: str,
         title: str,

@@ -1,0 +1,79 @@
+"""A desk's gateway API, as a test (or a benchmark) calls it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+
+def ticket_form(**overrides: Any) -> dict[str, Any]:
+    form: dict[str, Any] = {
+        "title": "VPN drops every ten minutes",
+        "description": "Since this morning the VPN disconnects.",
+        "requester_id": "customer-42",
+        "channel": "email",
+        "category": "network",
+        "type": "incident",
+        "priority": "P2",
+        "tags": ["vpn"],
+    }
+    return form | overrides
+
+
+def headers(tenant: str, **extra: str) -> dict[str, str]:
+    return {"X-Tenant-ID": tenant, "X-Actor-ID": "agent-7", **extra}
+
+
+async def open_tickets(
+    base_url: str, tenant: str, count: int, concurrency: int = 8, patience: float = 120.0
+) -> list[str]:
+    """Open `count` tickets, each with an idempotency key, retrying through outages."""
+    ids: list[str] = []
+    keys = iter(str(uuid.uuid4()) for _ in range(count))
+    deadline = time.monotonic() + patience
+
+    async def opener(client: httpx.AsyncClient) -> None:
+        for key in keys:
+            while True:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"opened {len(ids)} of {count} tickets in {patience}s")
+                try:
+                    reply = await client.post(
+                        "/v1/tickets", json=ticket_form(), headers=headers(tenant, **{"Idempotency-Key": key})
+                    )
+                except httpx.TransportError:
+                    await asyncio.sleep(0.2)
+                    continue
+                if reply.status_code in (200, 201):
+                    ids.append(reply.json()["id"])
+                    break
+                if reply.status_code < 500:
+                    raise AssertionError(f"{reply.status_code}: {reply.text}")
+                await asyncio.sleep(0.2)
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=10.0) as client:
+        await asyncio.gather(*(opener(client) for _ in range(concurrency)))
+    return ids
+
+
+def eventually(probe: Callable[[], T], until: Callable[[T], bool], timeout: float = 60.0, every: float = 0.2) -> T:
+    """Poll `probe` until `until(result)`; fail with the last result seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = probe()
+        except Exception as error:  # noqa: BLE001 - retried until the deadline, then reported
+            result = error  # type: ignore[assignment]
+        else:
+            if until(result):
+                return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached in {timeout}s; last seen: {result!r}")
+        time.sleep(every)

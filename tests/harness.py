@@ -1,0 +1,150 @@
+"""Services as real processes: started, awaited, killed with SIGKILL, restarted."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from services.chassis.settings import Settings
+from tests.infra import ROOT, Kafka, Postgres
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Service:
+    """One process of a service (`python -m services.<name>.main <role>`)."""
+
+    name: str
+    role: str
+    env: dict[str, str]
+    log_dir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+    _log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"{self.name}-{self.role}.log"
+
+    def start(self, wait: bool = True) -> Service:
+        self.starts += 1
+        self._log = self.log_path.open("ab")
+        self._log.write(f"--- start #{self.starts}\n".encode())
+        self._log.flush()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"services.{self.name}.main", self.role, "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} {self.role} exited {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/health/ready", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.name} {self.role} not ready in {timeout}s:\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hooks, no flushing, as a crash or an OOM kill."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self._close_log()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._close_log()
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+@dataclass
+class Desk:
+    """One desk for one test: its own database (or SQLite folder) and Kafka namespace."""
+
+    settings: Settings
+    env: dict[str, str]
+    log_dir: Path
+    services: list[Service] = field(default_factory=list)
+
+    def service(self, name: str, role: str = "all") -> Service:
+        service = Service(name, role, self.env, self.log_dir)
+        self.services.append(service)
+        return service
+
+    def stop_all(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+
+
+def desk_settings(tmp: Path, persistence: str, kafka: Kafka, pg: Postgres | None, dbname: str | None) -> Desk:
+    namespace = f"t{uuid.uuid4().hex[:10]}."
+    values: dict[str, str] = {
+        "SERVICEDESK_PERSISTENCE": persistence,
+        "SERVICEDESK_DATA_DIR": str(tmp / "data"),
+        "SERVICEDESK_KAFKA_NAMESPACE": namespace,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
+        "SERVICEDESK_TOPIC_PARTITIONS": "3",
+    }
+    if pg is not None and dbname is not None:
+        values |= {
+            "POSTGRES_HOST": pg.host, "POSTGRES_PORT": str(pg.port), "POSTGRES_USER": pg.user,
+            "POSTGRES_PASSWORD": pg.password, "POSTGRES_DBNAME": dbname,
+        }  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SERVICEDESK_", "POSTGRES_", "KAFKA_"))}
+    env |= values | {"PYTHONUNBUFFERED": "1"}
+    settings = Settings(_env_file=None, **_settings_fields(values))  # type: ignore[call-arg]
+    log_dir = tmp / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    return Desk(settings, env, log_dir)
+
+
+def _settings_fields(values: dict[str, str]) -> dict[str, str]:
+    fields = {}
+    for key, value in values.items():
+        name = key.removeprefix("SERVICEDESK_").lower()
+        fields[name] = value
+    return fields
