@@ -136,7 +136,7 @@ def desk_settings(tmp: Path, persistence: str, kafka: Kafka, pg: Postgres | None
         }  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SERVICEDESK_", "POSTGRES_", "KAFKA_"))}
     env |= values | {"PYTHONUNBUFFERED": "1"}
-    settings = Settings(_env_file=None, **_settings_fields(values))  # type: ignore[call-arg]
+    settings = Settings.model_validate(_settings_fields(values))
     log_dir = tmp / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     return Desk(settings, env, log_dir)

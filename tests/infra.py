@@ -74,9 +74,7 @@ class Kafka:
 
 
 def _run(script: str, command: str) -> None:
-    result = subprocess.run(
-        [str(LOCAL / script), command], capture_output=True, text=True, timeout=600, check=False
-    )
+    result = subprocess.run([str(LOCAL / script), command], capture_output=True, text=True, timeout=600, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{script} {command} failed:\n{result.stdout}\n{result.stderr}")
 

@@ -16,5 +16,6 @@ def parse_args(service: str, roles: list[str], extra: list[str] | None = None) -
         level=logging.INFO,
         format=f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    for noisy in ("aiokafka", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return args

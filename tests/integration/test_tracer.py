@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -22,7 +23,7 @@ def test_a_ticket_opened_over_http_appears_in_the_analytics_backlog(request: pyt
 
     assert reply.status_code == 201, reply.text
     opened = reply.json()
-    assert opened["number"].startswith("SD-") and opened["number"].endswith("-000001")
+    assert re.fullmatch(r"SD-\d{4}-000001", opened["number"])
     assert reply.headers["Location"] == f"/v1/tickets/{opened['id']}"
 
     def backlog() -> dict[str, Any]:

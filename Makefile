@@ -1,0 +1,57 @@
+# The two commands that matter: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+LOCAL := deploy/local
+
+.PHONY: run test lint typecheck pytest bench infra-up down rebuild schemas clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+## run: the platform on its embedded default (SQLite stores, local Kafka); Ctrl-C stops it
+run: $(STAMP)
+	$(PY) -m services.supervisor
+
+## test: install what is missing, start PostgreSQL and Kafka, lint, type-check, run every test
+test: $(STAMP)
+	$(LOCAL)/postgres.sh install
+	$(LOCAL)/kafka.sh install
+	$(LOCAL)/with-infra.sh $(MAKE) --no-print-directory lint typecheck pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)
+	$(VENV)/bin/pytest -p no:cacheprovider --durations=10
+
+## bench: the benchmarks under bench/, figures into bench/results/
+bench: $(STAMP)
+	$(LOCAL)/with-infra.sh $(PY) -m bench
+
+infra-up:
+	$(LOCAL)/postgres.sh start
+	$(LOCAL)/kafka.sh start
+
+down:
+	$(LOCAL)/kafka.sh stop
+	$(LOCAL)/postgres.sh stop
+
+## rebuild: drop the analytics projections and rebuild them from intake's event feed (stop analytics first)
+rebuild: $(STAMP)
+	$(PY) -m services.analytics.main rebuild
+
+schemas: $(STAMP)
+	$(PY) -m schemas.export
+
+clean:
+	rm -rf $(VENV) .local .mypy_cache .ruff_cache

@@ -1,0 +1,124 @@
+"""`make run`: the whole platform on one machine, no Docker, no PostgreSQL.
+
+Starts a local Kafka (unless KAFKA_BOOTSTRAP_SERVERS names one), then every
+service as its own process on SQLite event stores in .local/data, prints where
+each answers, restarts a service that dies, and on Ctrl-C stops everything it
+started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from services.chassis.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+KAFKA = ROOT / "deploy" / "local" / "kafka.sh"
+
+# (service, role): each process serves its API, health and metrics on the service's port.
+SERVICES = [("analytics", "all"), ("intake", "all")]
+
+
+@dataclass
+class Child:
+    service: str
+    role: str
+    process: subprocess.Popen[bytes]
+    restarts: int = 0
+
+
+def start(service: str, role: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # A session of its own: Ctrl-C reaches the supervisor only, which stops the children in order.
+    command = [sys.executable, "-m", f"services.{service}.main", role]
+    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+
+
+def wait_ready(url: str, child: Child, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.process.poll() is not None:
+            raise SystemExit(f"{child.service} exited during start ({child.process.returncode})")
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{child.service} not ready at {url} after {timeout}s")
+
+
+def main() -> int:
+    settings = Settings()
+    env = dict(os.environ) | {"SERVICEDESK_PERSISTENCE": os.environ.get("SERVICEDESK_PERSISTENCE", "sqlite")}
+    started_kafka = False
+    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and subprocess.run([KAFKA, "status"], check=False).returncode:
+        subprocess.run([KAFKA, "start"], check=True)
+        started_kafka = True
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    children = [Child(service, role, start(service, role, env)) for service, role in SERVICES]
+    try:
+        for child in children:
+            wait_ready(settings.url_of(child.service), child)
+        print_urls(settings, env)
+        while not stopping:
+            time.sleep(0.5)
+            for child in children:
+                if child.process.poll() is not None and not stopping:
+                    child.restarts += 1
+                    print(f"{child.service} exited ({child.process.returncode}); restart #{child.restarts}")
+                    time.sleep(min(2**child.restarts, 30))
+                    child.process = start(child.service, child.role, env)
+    finally:
+        print("\nstopping…")
+        for child in children:
+            if child.process.poll() is None:
+                child.process.terminate()
+        for child in children:
+            try:
+                child.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+        if started_kafka:
+            subprocess.run([KAFKA, "stop"], check=False)
+    return 0
+
+
+def print_urls(settings: Settings, env: dict[str, str]) -> None:
+    gateway = settings.url_of("intake")
+    print(
+        f"""
+The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {settings.data_dir}/).
+
+  gateway API     {gateway}/v1        docs: {gateway}/docs
+  analytics       {settings.url_of("analytics")}/v1/reports/backlog
+  metrics         {gateway}/metrics   {settings.url_of("analytics")}/metrics
+  Kafka           {settings.kafka_bootstrap_servers}
+
+Try:
+  curl -s -XPOST {gateway}/v1/tickets -H 'X-Tenant-ID: acme' -H 'content-type: application/json' \\
+       -d '{{"title": "VPN drops", "requester_id": "customer-1", "priority": "P2"}}'
+  curl -s {gateway}/v1/reports/backlog -H 'X-Tenant-ID: acme'
+
+Ctrl-C stops everything.""",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Exactly-once through crashes: every acknowledged ticket is counted once, whatever dies."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from services.analytics.projections import BacklogProjection
+from services.chassis.store import tracking_recorder
+from tests.client import eventually, open_tickets
+from tests.harness import Desk, Service
+from tests.infra import Control, Kafka, Postgres
+
+TICKETS = 1000
+
+
+def backlog_of(desk: Desk) -> BacklogProjection:
+    return BacklogProjection(tracking_recorder(desk.settings, "analytics"))
+
+
+def assert_counted_exactly_once(desk: Desk, opened: list[str]) -> None:
+    assert len(set(opened)) == TICKETS
+    projection = backlog_of(desk)
+    eventually(lambda: projection.backlog("acme")["open"], lambda n: n >= TICKETS, timeout=90)
+    time.sleep(1.0)  # anything still in flight would now show as a duplicate
+    rows = projection.rows()
+    assert projection.backlog("acme")["open"] == TICKETS
+    assert sorted(row["ticket_id"] for row in rows["backlog"]) == sorted(opened), "no ticket missing"
+    assert sum(row["opened"] for row in rows["flow"]) == TICKETS, "no ticket counted twice"
+    assert projection.applied_count("intake") == TICKETS
+
+
+class Chaos:
+    """Strikes at random moments from a background thread until stopped."""
+
+    def __init__(self, strike: Callable[[random.Random], None], pause: tuple[float, float], seed: int) -> None:
+        self.strike = strike
+        self.pause = pause
+        self.random = random.Random(seed)
+        self.strikes = 0
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Chaos:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        while not self.done.wait(self.random.uniform(*self.pause)):
+            try:
+                self.strike(self.random)
+            except BaseException as error:  # noqa: BLE001 - reported by __exit__ in the test's thread
+                self.error = error
+                return
+            self.strikes += 1
+
+
+def kill_and_restart(*victims: Service) -> Callable[[random.Random], None]:
+    def strike(rng: random.Random) -> None:
+        victim = rng.choice(victims)
+        victim.kill()
+        time.sleep(rng.uniform(0.0, 0.5))
+        victim.start(wait=False)
+
+    return strike
+
+
+def bounce(control: Control, down: float) -> Callable[[random.Random], None]:
+    def strike(rng: random.Random) -> None:
+        control.kill()
+        time.sleep(down)
+        control.start()
+
+    return strike
+
+
+def start_pipeline(desk: Desk) -> tuple[Service, Service, Service]:
+    consumer = desk.service("analytics", "consumer").start()
+    relay = desk.service("intake", "relay").start()
+    api = desk.service("intake", "api").start()
+    return api, relay, consumer
+
+
+def test_a_thousand_tickets_are_counted_once_while_relay_and_consumer_are_killed(desk: Desk) -> None:
+    api, relay, consumer = start_pipeline(desk)
+
+    with Chaos(kill_and_restart(relay, consumer), pause=(0.3, 1.2), seed=3) as chaos:
+        opened = asyncio.run(open_tickets(api.url, "acme", TICKETS, concurrency=4))
+        time.sleep(2.0)  # keep striking while the backlog drains
+
+    relay.wait_ready()
+    consumer.wait_ready()
+    assert chaos.strikes >= 4, f"only {chaos.strikes} kills: the test proved little"
+    assert_counted_exactly_once(desk, opened)
+
+
+def test_tickets_are_counted_once_across_a_kafka_crash(desk: Desk, kafka: Kafka) -> None:
+    control = kafka.control
+    if control is None:
+        pytest.fail("this run does not control Kafka (KAFKA_BOOTSTRAP_SERVERS is set): cannot crash it")
+    api, _, _ = start_pipeline(desk)
+
+    with Chaos(bounce(control, down=1.0), pause=(1.0, 2.0), seed=5) as chaos:
+        opened = asyncio.run(open_tickets(api.url, "acme", TICKETS, concurrency=4))
+
+    assert chaos.strikes >= 1
+    assert_counted_exactly_once(desk, opened)
+
+
+def test_tickets_are_counted_once_across_a_postgres_crash(desk: Desk, postgres: Postgres) -> None:
+    control = postgres.control
+    if control is None:
+        pytest.fail("this run does not control PostgreSQL (POSTGRES_HOST is set): cannot crash it")
+    api, _, _ = start_pipeline(desk)
+
+    with Chaos(bounce(control, down=1.0), pause=(1.0, 2.0), seed=7) as chaos:
+        opened = asyncio.run(open_tickets(api.url, "acme", TICKETS, concurrency=4))
+
+    assert chaos.strikes >= 1
+    assert_counted_exactly_once(desk, opened)

@@ -1,0 +1,96 @@
+"""The wire contract: envelopes survive the trip through Kafka headers, bad records say why."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schemas.envelope import Envelope, MalformedEventError
+from schemas.export import export
+from schemas.registry import EVENT_TYPES, UnknownEventError, parse_data
+from schemas.tickets import TicketOpenedV1
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+def an_envelope(**changes: Any) -> Envelope:
+    fields: dict[str, Any] = {
+        "id": uuid.uuid4(), "type": "ticket.opened", "version": 1, "source": "intake", "subject": str(uuid.uuid4()),
+        "tenant": "acme", "actor": "agent-7", "occurred_at": datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        "sequence": 1, "position": 42, "correlation_id": "corr", "causation_id": "cause",
+        "data": {"ticket_id": "t", "number": "SD-2026-000001", "requester_id": "c", "channel": "email",
+                 "category": "network", "type": "incident", "priority": "P2", "tags": []},
+    }  # fmt: skip
+    return Envelope.model_validate(fields | changes)
+
+
+@given(
+    data=st.dictionaries(st.text(max_size=10), json_values, max_size=6),
+    tenant=st.from_regex(r"[a-z]{1,10}", fullmatch=True),
+)
+def test_an_envelope_reads_back_exactly_as_it_was_written(data: dict[str, Any], tenant: str) -> None:
+    envelope = an_envelope(
+        data=data, tenant=tenant, traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    )
+    key, value, headers = envelope.to_kafka()
+    assert key == envelope.subject.encode()
+    assert Envelope.from_kafka(value, headers) == envelope
+
+
+def test_the_envelope_maps_to_cloudevents_binary_headers() -> None:
+    _, _, headers = an_envelope().to_kafka()
+    names = {name for name, _ in headers}
+    assert {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time"} <= names
+    assert {"ce_tenant", "ce_actor", "ce_sequence", "ce_position", "ce_correlationid", "ce_causationid"} <= names
+    assert dict(headers)["content-type"] == b"application/json"
+
+
+@pytest.mark.parametrize(
+    ("value", "drop", "reason"),
+    [
+        (b"[1]", None, "value must be a JSON object"),
+        (b"{nope", None, "value is not JSON"),
+        (b"{}", "ce_tenant", "missing header ce_tenant"),
+        (b"{}", "ce_specversion", "ce_specversion must be '1.0'"),
+    ],
+)
+def test_a_malformed_record_names_what_is_wrong(value: bytes, drop: str | None, reason: str) -> None:
+    _, _, headers = an_envelope().to_kafka()
+    headers = [(name, raw) for name, raw in headers if name != drop]
+    with pytest.raises(MalformedEventError, match=reason):
+        Envelope.from_kafka(value, headers)
+
+
+def test_a_record_with_a_bad_attribute_names_the_attribute() -> None:
+    _, value, headers = an_envelope().to_kafka()
+    headers = [(n, b"minus one" if n == "ce_position" else raw) for n, raw in headers]
+    with pytest.raises(MalformedEventError, match="position"):
+        Envelope.from_kafka(value, headers)
+
+
+def test_data_is_read_by_its_type_and_version() -> None:
+    assert isinstance(parse_data(an_envelope()), TicketOpenedV1)
+    with pytest.raises(UnknownEventError, match=r"ticket\.opened' version 9"):
+        parse_data(an_envelope(version=9))
+
+
+def test_every_event_type_and_version_exports_a_json_schema(tmp_path: Path) -> None:
+    written = {path.name for path in export(tmp_path)}
+    assert "envelope.json" in written
+    assert {f"{t.event_type}.v{t.event_version}.json" for t in EVENT_TYPES} <= written
+
+
+def test_the_committed_json_schemas_are_current(tmp_path: Path) -> None:
+    committed = Path(__file__).resolve().parents[2] / "schemas" / "json"
+    for path in export(tmp_path):
+        assert (committed / path.name).read_text() == path.read_text(), f"run `make schemas`: {path.name} changed"

@@ -1,0 +1,98 @@
+"""Opening tickets, in memory: numbers people can say, never reused; retries open nothing twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.chassis.metrics import Metrics
+from services.chassis.runtime import Runtime
+from services.intake.api import create_app
+from services.intake.application import Cause, Intake, TicketForm
+from services.intake.domain import Ticket
+from tests.client import headers, ticket_form
+
+YEAR = datetime.now(UTC).year
+
+
+def in_memory_intake() -> Intake:
+    return Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+def a_form() -> TicketForm:
+    return TicketForm("Printer jam", "", "c-1", "email", "hardware", "incident", "P3")
+
+
+def cause(tenant: str = "acme") -> Cause:
+    return Cause(tenant, "agent-7", "corr", "cause")
+
+
+def test_tickets_are_numbered_per_tenant_in_order() -> None:
+    intake = in_memory_intake()
+    numbers = [intake.open_ticket(uuid4(), a_form(), cause("acme")).ticket.number for _ in range(3)]
+    other = intake.open_ticket(uuid4(), a_form(), cause("globex")).ticket.number
+    assert numbers == [f"SD-{YEAR}-000001", f"SD-{YEAR}-000002", f"SD-{YEAR}-000003"]
+    assert other == f"SD-{YEAR}-000001"
+
+
+def test_opening_the_same_ticket_twice_returns_the_first_and_takes_no_number() -> None:
+    intake = in_memory_intake()
+    ticket_id = Ticket.id_for_request("acme", "key-1")
+    first = intake.open_ticket(ticket_id, a_form(), cause())
+    again = intake.open_ticket(ticket_id, a_form(), cause())
+    after = intake.open_ticket(uuid4(), a_form(), cause())
+    assert (first.created, again.created) == (True, False)
+    assert again.ticket.number == first.ticket.number
+    assert after.ticket.number == f"SD-{YEAR}-000002"
+
+
+def test_a_new_ticket_records_who_opened_it_and_why() -> None:
+    intake = in_memory_intake()
+    opened = intake.open_ticket(uuid4(), a_form(), Cause("acme", "agent-7", "corr-1", "http:1", "00-abc-def-01"))
+    ticket = intake.get_ticket(opened.ticket.id, "acme")
+    assert ticket.status == "new"
+    stored = list(intake.events.get(opened.ticket.id))
+    assert isinstance(stored[0], Ticket.Opened)
+    assert stored[0].actor == "agent-7"
+    assert stored[0].metadata == {"correlation_id": "corr-1", "causation_id": "http:1", "traceparent": "00-abc-def-01"}
+
+
+@pytest.fixture
+def api() -> TestClient:
+    runtime = Runtime("intake", Metrics("intake"))
+    return TestClient(create_app(runtime.app(), in_memory_intake()))
+
+
+def test_bad_input_gets_a_problem_naming_each_field(api: TestClient) -> None:
+    reply = api.post("/v1/tickets", json=ticket_form(title="", priority="P9", color="red"), headers=headers("acme"))
+    assert reply.status_code == 422
+    assert reply.headers["content-type"] == "application/problem+json"
+    problem = reply.json()
+    assert {e["field"] for e in problem["errors"]} == {"title", "priority", "color"}
+    assert "title" in problem["detail"]
+
+
+def test_a_request_without_a_tenant_is_refused(api: TestClient) -> None:
+    reply = api.post("/v1/tickets", json=ticket_form())
+    assert reply.status_code == 422
+    assert reply.json()["errors"][0]["field"] == "header.x-tenant-id"
+
+
+def test_a_ticket_of_another_tenant_is_not_found(api: TestClient) -> None:
+    opened = api.post("/v1/tickets", json=ticket_form(), headers=headers("acme")).json()
+    assert api.get(f"/v1/tickets/{opened['id']}", headers=headers("acme")).status_code == 200
+    reply = api.get(f"/v1/tickets/{opened['id']}", headers=headers("globex"))
+    assert reply.status_code == 404
+    assert reply.headers["content-type"] == "application/problem+json"
+
+
+def test_the_event_feed_serves_public_events_in_store_order(api: TestClient) -> None:
+    ids = [api.post("/v1/tickets", json=ticket_form(), headers=headers("acme")).json()["id"] for _ in range(3)]
+    page = api.get("/v1/events", params={"after": 0, "limit": 1000}).json()
+    assert [event["subject"] for event in page["events"]] == ids
+    positions = [event["position"] for event in page["events"]]
+    assert positions == sorted(positions)
+    assert api.get("/v1/events", params={"after": page["next_after"]}).json()["events"] == []
