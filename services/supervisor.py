@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-import httpx
-
+from services.chassis.health import wait_ready
 from services.chassis.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,25 +34,14 @@ class Child:
     process: subprocess.Popen[bytes]
     restarts: int = 0
 
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
 
 def start(service: str, role: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     # A session of its own: Ctrl-C reaches the supervisor only, which stops the children in order.
     command = [sys.executable, "-m", f"services.{service}.main", role]
     return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-
-
-def wait_ready(url: str, child: Child, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if child.process.poll() is not None:
-            raise SystemExit(f"{child.service} exited during start ({child.process.returncode})")
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{child.service} not ready at {url} after {timeout}s")
 
 
 def main() -> int:
@@ -74,7 +62,7 @@ def main() -> int:
     children = [Child(service, role, start(service, role, env)) for service, role in SERVICES]
     try:
         for child in children:
-            wait_ready(settings.url_of(child.service), child)
+            wait_ready(settings.url_of(child.service), child.alive)
         print_urls(settings, env)
         while not stopping:
             time.sleep(0.5)

@@ -7,14 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import httpx
-
+from services.chassis.health import NotReadyError, wait_ready
 from services.chassis.settings import Settings
 from tests.infra import ROOT, Kafka, Postgres
 
@@ -61,18 +59,10 @@ class Service:
         return self
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} {self.role} exited {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/health/ready", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(f"{self.name} {self.role} not ready in {timeout}s:\n{self.log_tail()}")
+        try:
+            wait_ready(self.url, lambda: self.process is not None and self.process.poll() is None, timeout)
+        except NotReadyError as error:
+            raise RuntimeError(f"{self.name} {self.role}: {error}\n{self.log_tail()}") from None
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, no flushing, as a crash or an OOM kill."""

@@ -14,7 +14,7 @@ from services.analytics.projections import BacklogProjection
 from services.chassis.store import tracking_recorder
 from tests.client import eventually, open_tickets
 from tests.harness import Desk, Service
-from tests.infra import Control, Kafka, Postgres
+from tests.infra import Control
 
 TICKETS = 1000
 
@@ -106,26 +106,16 @@ def test_a_thousand_tickets_are_counted_once_while_relay_and_consumer_are_killed
     assert_counted_exactly_once(desk, opened)
 
 
-def test_tickets_are_counted_once_across_a_kafka_crash(desk: Desk, kafka: Kafka) -> None:
-    control = kafka.control
+@pytest.mark.parametrize("infrastructure", ["kafka", "postgres"])
+def test_tickets_are_counted_once_across_a_crash_of(
+    infrastructure: str, desk: Desk, request: pytest.FixtureRequest
+) -> None:
+    control: Control | None = request.getfixturevalue(infrastructure).control
     if control is None:
-        pytest.fail("this run does not control Kafka (KAFKA_BOOTSTRAP_SERVERS is set): cannot crash it")
+        pytest.fail(f"this run does not control {infrastructure} (its address is set from outside): cannot crash it")
     api, _, _ = start_pipeline(desk)
 
     with Chaos(bounce(control, down=1.0), pause=(1.0, 2.0), seed=5) as chaos:
-        opened = asyncio.run(open_tickets(api.url, "acme", TICKETS, concurrency=4))
-
-    assert chaos.strikes >= 1
-    assert_counted_exactly_once(desk, opened)
-
-
-def test_tickets_are_counted_once_across_a_postgres_crash(desk: Desk, postgres: Postgres) -> None:
-    control = postgres.control
-    if control is None:
-        pytest.fail("this run does not control PostgreSQL (POSTGRES_HOST is set): cannot crash it")
-    api, _, _ = start_pipeline(desk)
-
-    with Chaos(bounce(control, down=1.0), pause=(1.0, 2.0), seed=7) as chaos:
         opened = asyncio.run(open_tickets(api.url, "acme", TICKETS, concurrency=4))
 
     assert chaos.strikes >= 1

@@ -1,0 +1,15 @@
+"""`make bench`: every benchmark in turn."""
+
+from __future__ import annotations
+
+from bench import store_append, ticket_flow
+
+
+def main() -> None:
+    for benchmark in (store_append, ticket_flow):
+        print(f"== {benchmark.__name__}")
+        benchmark.run()
+
+
+if __name__ == "__main__":
+    main()

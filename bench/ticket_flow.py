@@ -1,0 +1,95 @@
+"""B3 and the relay hop: POST /v1/tickets -> 201 after the durable commit, and
+POST -> the event on Kafka, at constant arrival rates (open loop: latency is
+measured from each request's scheduled time, so a stall is not hidden).
+
+Intake (API + relay) runs as one process on PostgreSQL; the load generator and a
+Kafka consumer run here, on the same 2 cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+
+from bench.results import percentiles, write
+from schemas.topics import TICKETS
+from tests.client import headers, ticket_form
+from tests.harness import desk_settings
+from tests.infra import kafka, postgres
+
+RATES = (50, 200, 400)
+SECONDS = 10
+
+
+async def load(base_url: str, bootstrap: str, topic: str, rate: int) -> dict[str, Any]:
+    scheduled: dict[str, float] = {}
+    acked: list[float] = []
+    published: list[float] = []
+    errors = 0
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None)
+    await consumer.start()
+    await asyncio.sleep(1.0)  # let the consumer take its partitions
+
+    async def consume() -> None:
+        async for record in consumer:
+            subject = record.key.decode() if record.key else ""
+            if subject in scheduled:
+                published.append((time.perf_counter() - scheduled[subject]) * 1000)
+
+    async def one(client: httpx.AsyncClient, at: float) -> None:
+        nonlocal errors
+        await asyncio.sleep(max(0.0, at - time.perf_counter()))
+        key = str(uuid.uuid4())
+        try:
+            reply = await client.post(
+                "/v1/tickets", json=ticket_form(), headers=headers("bench", **{"Idempotency-Key": key})
+            )
+        except httpx.HTTPError:
+            errors += 1
+            return
+        if reply.status_code != 201:
+            errors += 1
+            return
+        scheduled[reply.json()["id"]] = at
+        acked.append((time.perf_counter() - at) * 1000)
+
+    reader = asyncio.create_task(consume())
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30.0, limits=limits) as client:
+        start = time.perf_counter() + 0.2
+        count = rate * SECONDS
+        await asyncio.gather(*(one(client, start + i / rate) for i in range(count)))
+    deadline = time.perf_counter() + 10
+    while len(published) < len(acked) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    reader.cancel()
+    await consumer.stop()
+    return {
+        "rate_per_s": rate, "requests": rate * SECONDS, "errors": errors,
+        "ack_ms": percentiles(acked), "post_to_kafka_ms": percentiles(published),
+    }  # fmt: skip
+
+
+def run() -> None:
+    broker, pg = kafka(), postgres()
+    with pg.fresh_database() as dbname, tempfile.TemporaryDirectory() as tmp:
+        desk = desk_settings(Path(tmp), "postgres", broker, pg, dbname)
+        desk.env["SERVICEDESK_POSTGRES_POOL_SIZE"] = "10"
+        intake = desk.service("intake").start()
+        try:
+            topic = desk.settings.kafka_name(TICKETS)
+            runs = [asyncio.run(load(intake.url, broker.bootstrap, topic, rate)) for rate in RATES]
+        finally:
+            desk.stop_all()
+    write("ticket_flow", {"seconds_per_rate": SECONDS, "runs": runs})
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,27 @@
+"""Waiting for a started process to answer ready (supervisor, tests, benchmarks)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import httpx
+
+
+class NotReadyError(RuntimeError):
+    pass
+
+
+def wait_ready(url: str, alive: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Poll `url`/health/ready until 200; fail early when `alive()` turns false."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            raise NotReadyError(f"{url}: the process exited before it was ready")
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise NotReadyError(f"{url}: not ready after {timeout}s")
