@@ -8,7 +8,7 @@ import psycopg
 import psycopg_pool
 from eventsourcing.persistence import InterfaceError, OperationalError
 
-TRANSIENT_STORE_ERRORS: tuple[type[BaseException], ...] = (
+TRANSIENT_STORE_ERRORS: tuple[type[Exception], ...] = (
     InterfaceError,
     OperationalError,
     psycopg.OperationalError,

@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from services.chassis.errors import TRANSIENT_STORE_ERRORS
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -48,5 +50,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(error, DomainProblem)
         return problem(error.status, error.title, error.detail, **error.extra)
 
+    async def store_unavailable(request: Request, error: Exception) -> JSONResponse:
+        reply = problem(503, "Store unavailable", "the event store does not answer; retry shortly")
+        reply.headers["Retry-After"] = "1"
+        return reply
+
+    for transient in TRANSIENT_STORE_ERRORS:
+        app.add_exception_handler(transient, store_unavailable)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(DomainProblem, domain_problem)

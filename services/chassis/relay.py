@@ -17,9 +17,10 @@ from collections.abc import Callable, Sequence
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification, PersistenceError, Tracking
+from eventsourcing.persistence import Notification, Tracking
 
 from schemas.envelope import Envelope
+from services.chassis.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.kafka import idempotent_producer
 from services.chassis.metrics import Metrics
 
@@ -76,7 +77,7 @@ class Relay:
                 producer = None
                 await _sleep_unless(stopping, backoff)
                 backoff = min(backoff * 2, 5.0)
-            except PersistenceError as error:
+            except TRANSIENT_STORE_ERRORS as error:
                 self.metrics.relay_errors.labels(self.app.name).inc()
                 log.warning("relay: store unavailable, retrying: %r", error)
                 await _sleep_unless(stopping, backoff)
@@ -91,7 +92,7 @@ class Relay:
             self.app.recorder.select_notifications, self.position + 1, self.batch_size
         )
         if not notifications:
-            await self._observe_lag()
+            self.metrics.relay_lag.labels(self.app.name).set(0)
             return 0
         deliveries = []
         topics = []
@@ -110,6 +111,10 @@ class Relay:
         for topic in topics:
             self.metrics.relay_published.labels(self.app.name, topic).inc()
         self.metrics.relay_position.labels(self.app.name).set(last)
+        if len(notifications) == self.batch_size:  # behind: measure by how much
+            await self._observe_lag()
+        else:
+            self.metrics.relay_lag.labels(self.app.name).set(0)
         return len(notifications)
 
     async def _observe_lag(self) -> None:

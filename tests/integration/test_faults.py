@@ -38,8 +38,11 @@ def assert_counted_exactly_once(desk: Desk, opened: list[str]) -> None:
 class Chaos:
     """Strikes at random moments from a background thread until stopped."""
 
-    def __init__(self, strike: Callable[[random.Random], None], pause: tuple[float, float], seed: int) -> None:
+    def __init__(
+        self, strike: Callable[[random.Random], None], pause: tuple[float, float], seed: int, most: int = 1000
+    ) -> None:
         self.strike = strike
+        self.most = most
         self.pause = pause
         self.random = random.Random(seed)
         self.strikes = 0
@@ -58,7 +61,7 @@ class Chaos:
             raise self.error
 
     def _run(self) -> None:
-        while not self.done.wait(self.random.uniform(*self.pause)):
+        while self.strikes < self.most and not self.done.wait(self.random.uniform(*self.pause)):
             try:
                 self.strike(self.random)
             except BaseException as error:  # noqa: BLE001 - reported by __exit__ in the test's thread
@@ -100,6 +103,7 @@ def test_a_thousand_tickets_are_counted_once_while_relay_and_consumer_are_killed
         opened = asyncio.run(open_tickets(api.url, "acme", TICKETS, concurrency=4))
         time.sleep(2.0)  # keep striking while the backlog drains
 
+    print(f"relay started {relay.starts}x, consumer {consumer.starts}x; {chaos.strikes} SIGKILLs")
     relay.wait_ready()
     consumer.wait_ready()
     assert chaos.strikes >= 4, f"only {chaos.strikes} kills: the test proved little"
@@ -115,8 +119,11 @@ def test_tickets_are_counted_once_across_a_crash_of(
         pytest.fail(f"this run does not control {infrastructure} (its address is set from outside): cannot crash it")
     api, _, _ = start_pipeline(desk)
 
-    with Chaos(bounce(control, down=1.0), pause=(1.0, 2.0), seed=5) as chaos:
+    started = time.monotonic()
+    with Chaos(bounce(control, down=1.0), pause=(0.5, 2.0), seed=5, most=3) as chaos:
         opened = asyncio.run(open_tickets(api.url, "acme", TICKETS, concurrency=4))
 
+    took = time.monotonic() - started
+    print(f"{infrastructure} crashed {chaos.strikes}x while {TICKETS} tickets opened in {took:.1f}s")
     assert chaos.strikes >= 1
     assert_counted_exactly_once(desk, opened)
