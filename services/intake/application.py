@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -11,6 +12,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError
 
+from services.chassis.group_commit import GroupCommit
 from services.intake.domain import Ticket, TicketNumbers
 
 NUMBERING_ATTEMPTS = 50
@@ -48,6 +50,23 @@ class Cause:
         return meta | ({"traceparent": self.traceparent} if self.traceparent else {})
 
 
+@dataclass(frozen=True)
+class Opening:
+    """One queued request to open a ticket."""
+
+    ticket_id: UUID
+    form: TicketForm
+    cause: Cause
+
+    def ticket(self, numbers: TicketNumbers) -> Ticket:
+        numbers.issue()
+        form, cause = self.form, self.cause
+        return Ticket(
+            self.ticket_id, cause.tenant, numbers.current, form.title, form.description, form.requester_id,
+            form.channel, form.category, form.type, form.priority, form.tags, cause.actor, cause.metadata(),
+        )  # fmt: skip
+
+
 class TicketNotFoundError(LookupError):
     pass
 
@@ -61,32 +80,22 @@ class OpenedTicket:
 
 class Intake(Application[UUID]):
     name = "intake"
+    # Cached aggregates are fast-forwarded from the store on every get, so the
+    # cache saves replays without ever serving a stale version.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[UUID]], int]] = {
         TicketNumbers: 100,
         Ticket: 100,
     }
 
-    def open_ticket(self, ticket_id: UUID, form: TicketForm, cause: Cause) -> OpenedTicket:
-        """Number and open a ticket in one transaction.
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__(env)
+        self._opening = GroupCommit(self._open_together)
 
-        Opening an id that exists returns that ticket unchanged: a retried request
-        (same idempotency key) never opens a second ticket.
-        """
-        for _ in range(NUMBERING_ATTEMPTS):
-            numbers = self._numbers(cause.tenant, datetime.now(UTC).year)
-            numbers.issue()
-            ticket = Ticket(
-                ticket_id, cause.tenant, numbers.current, form.title, form.description, form.requester_id,
-                form.channel, form.category, form.type, form.priority, form.tags, cause.actor, cause.metadata(),
-            )  # fmt: skip
-            try:
-                recordings = self.save(numbers, ticket)
-            except IntegrityError:
-                if (existing := self._find(ticket_id, cause.tenant)) is not None:
-                    return OpenedTicket(existing, position=None, created=False)
-                continue  # a concurrent opening took this number: take the next
-            return OpenedTicket(ticket, position=max(r.notification.id for r in recordings), created=True)
-        raise RuntimeError("could not number a ticket: too much contention")
+    def open_ticket(self, ticket_id: UUID, form: TicketForm, cause: Cause) -> OpenedTicket:
+        """Number and open a ticket. Opening an id that exists returns that ticket
+        unchanged: a retried request (same idempotency key) never opens a second one."""
+        return self._opening.submit((cause.tenant, datetime.now(UTC).year), Opening(ticket_id, form, cause))
 
     def get_ticket(self, ticket_id: UUID, tenant: str) -> Ticket:
         try:
@@ -96,6 +105,30 @@ class Intake(Application[UUID]):
         if not isinstance(ticket, Ticket) or ticket.tenant != tenant:
             raise TicketNotFoundError(ticket_id)
         return ticket
+
+    def _open_together(self, key: tuple[str, int], openings: list[Opening]) -> list[OpenedTicket]:
+        """One transaction numbers and opens every ticket queued for a tenant."""
+        numbers = self._numbers(*key)
+        tickets = [opening.ticket(numbers) for opening in openings]
+        try:
+            recordings = self.save(numbers, *tickets)
+        except IntegrityError:  # a replayed ticket, or another instance numbered first
+            return [self._open_alone(key, opening) for opening in openings]
+        positions = {r.domain_event.originator_id: r.notification.id for r in recordings}
+        return [OpenedTicket(ticket, positions[ticket.id], created=True) for ticket in tickets]
+
+    def _open_alone(self, key: tuple[str, int], opening: Opening) -> OpenedTicket:
+        for _ in range(NUMBERING_ATTEMPTS):
+            if (existing := self._find(opening.ticket_id, opening.cause.tenant)) is not None:
+                return OpenedTicket(existing, position=None, created=False)
+            numbers = self._numbers(*key)
+            ticket = opening.ticket(numbers)
+            try:
+                recordings = self.save(numbers, ticket)
+            except IntegrityError:
+                continue
+            return OpenedTicket(ticket, max(r.notification.id for r in recordings), created=True)
+        raise RuntimeError("could not number a ticket: too much contention")
 
     def _find(self, ticket_id: UUID, tenant: str) -> Ticket | None:
         try:

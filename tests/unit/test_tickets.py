@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -96,3 +97,12 @@ def test_the_event_feed_serves_public_events_in_store_order(api: TestClient) -> 
     positions = [event["position"] for event in page["events"]]
     assert positions == sorted(positions)
     assert api.get("/v1/events", params={"after": page["next_after"]}).json()["events"] == []
+
+
+def test_tickets_opened_at_once_get_distinct_dense_numbers() -> None:
+    intake = in_memory_intake()
+    with ThreadPoolExecutor(16) as pool:
+        opened = list(pool.map(lambda _: intake.open_ticket(uuid4(), a_form(), cause()), range(200)))
+    numbers = sorted(o.ticket.number for o in opened)
+    assert numbers == [f"SD-{YEAR}-{n:06d}" for n in range(1, 201)]
+    assert len({o.position for o in opened}) == 200
