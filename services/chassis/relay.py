@@ -53,6 +53,7 @@ class Relay:
         self.idle_seconds = idle_seconds
         self.namespace = namespace
         self.position = 0
+        self.connected = False  # the producer is up and its last batch was acknowledged
 
     async def run(self, stopping: asyncio.Event) -> None:
         self.position = await asyncio.to_thread(self._recorded_position)
@@ -64,6 +65,7 @@ class Relay:
                 if producer is None:
                     producer = idempotent_producer(self.bootstrap, f"{self.app.name}-relay")
                     await producer.start()
+                    self.connected = True
                 published = await self._relay_batch(producer)
                 backoff = 0.2
                 if not published:
@@ -71,6 +73,7 @@ class Relay:
             except (KafkaError, OSError) as error:
                 # A broker blip can leave the idempotent producer stuck (aiokafka #1017):
                 # start a fresh session and republish from the recorded position.
+                self.connected = False
                 self.metrics.relay_errors.labels(self.app.name).inc()
                 log.warning("relay: Kafka error, restarting the producer: %r", error)
                 await _stop(producer)

@@ -59,6 +59,11 @@ def main() -> int:
 
         runtime.on_start.append(create_topics)
         runtime.workers.append(("relay", relay.run))
+
+        async def kafka_ready() -> bool:
+            return relay.connected
+
+        runtime.checks["kafka"] = kafka_ready
     port = args.port if args.port is not None else settings.intake_port
     return runtime.serve(app, settings.http_host, port)
 
