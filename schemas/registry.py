@@ -3,9 +3,28 @@
 from __future__ import annotations
 
 from schemas.envelope import Envelope, MalformedEventError
-from schemas.tickets import EventData, TicketOpenedV1
+from schemas.tickets import (
+    EventData,
+    TicketAssignedV1,
+    TicketCommentedV1,
+    TicketLinkedV1,
+    TicketMergedV1,
+    TicketOpenedV1,
+    TicketPriorityChangedV1,
+    TicketReclassifiedV1,
+    TicketStatusChangedV1,
+)
 
-EVENT_TYPES: tuple[type[EventData], ...] = (TicketOpenedV1,)
+EVENT_TYPES: tuple[type[EventData], ...] = (
+    TicketOpenedV1,
+    TicketStatusChangedV1,
+    TicketPriorityChangedV1,
+    TicketReclassifiedV1,
+    TicketAssignedV1,
+    TicketCommentedV1,
+    TicketMergedV1,
+    TicketLinkedV1,
+)
 
 _BY_KEY: dict[tuple[str, int], type[EventData]] = {(t.event_type, t.event_version): t for t in EVENT_TYPES}
 

@@ -57,3 +57,83 @@ class TicketOpenedV1(EventData):
     type: TicketType
     priority: Priority
     tags: list[str] = Field(default_factory=list)
+
+
+class TicketStatusChangedV1(EventData):
+    """The ticket moved in its lifecycle; `change` names how (work_started, resolved, ...)."""
+
+    event_type: ClassVar[str] = "ticket.status_changed"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    status: str
+    change: str
+    pending_until: str | None = None
+    waiting_for: str | None = None
+
+
+class TicketPriorityChangedV1(EventData):
+    event_type: ClassVar[str] = "ticket.priority_changed"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    priority: Priority
+    previous: Priority
+
+
+class TicketReclassifiedV1(EventData):
+    """Category, type or tags changed; only the fields that changed are set."""
+
+    event_type: ClassVar[str] = "ticket.reclassified"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    category: str | None = None
+    type: TicketType | None = None
+    tags_added: list[str] = Field(default_factory=list)
+    tags_removed: list[str] = Field(default_factory=list)
+
+
+class TicketAssignedV1(EventData):
+    """Assigned to a group (and maybe an agent); both null when unassigned."""
+
+    event_type: ClassVar[str] = "ticket.assigned"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    group_id: str | None
+    agent_id: str | None
+
+
+class TicketCommentedV1(EventData):
+    """A public reply or an internal note; its body stays in intake."""
+
+    event_type: ClassVar[str] = "ticket.commented"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    comment_id: str
+    public: bool
+    author_id: str
+    channel: str
+
+
+class TicketMergedV1(EventData):
+    """The ticket was merged into another, which closed it; `into_ticket_id` carries on."""
+
+    event_type: ClassVar[str] = "ticket.merged"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    into_ticket_id: str
+
+
+class TicketLinkedV1(EventData):
+    """A link to another ticket was added (`kind`) or removed (`kind` null)."""
+
+    event_type: ClassVar[str] = "ticket.linked"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    other_ticket_id: str
+    kind: str | None

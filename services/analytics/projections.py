@@ -8,7 +8,14 @@ from typing import Any
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from schemas.envelope import Envelope
-from schemas.tickets import EventData, TicketOpenedV1
+from schemas.tickets import (
+    EventData,
+    TicketMergedV1,
+    TicketOpenedV1,
+    TicketPriorityChangedV1,
+    TicketReclassifiedV1,
+    TicketStatusChangedV1,
+)
 from services.chassis.views import Sql, SqlView
 
 SCHEMA = [
@@ -66,6 +73,32 @@ class BacklogProjection:
             " ON CONFLICT (tenant, day) DO UPDATE SET opened = analytics_flow.opened + 1",
             {"tenant": envelope.tenant, "day": envelope.occurred_at.date().isoformat()},
         )
+
+    @_apply.register
+    def _(self, data: TicketStatusChangedV1, envelope: Envelope, sql: Sql) -> None:
+        self._update(sql, envelope, data.ticket_id, status=data.status)
+
+    @_apply.register
+    def _(self, data: TicketMergedV1, envelope: Envelope, sql: Sql) -> None:
+        self._update(sql, envelope, data.ticket_id, status="closed")
+
+    @_apply.register
+    def _(self, data: TicketPriorityChangedV1, envelope: Envelope, sql: Sql) -> None:
+        self._update(sql, envelope, data.ticket_id, priority=data.priority.value)
+
+    @_apply.register
+    def _(self, data: TicketReclassifiedV1, envelope: Envelope, sql: Sql) -> None:
+        changes = {"category": data.category, "type": data.type.value if data.type else None}
+        self._update(sql, envelope, data.ticket_id, **{k: v for k, v in changes.items() if v is not None})
+
+    @staticmethod
+    def _update(sql: Sql, envelope: Envelope, ticket_id: str, **columns: str) -> None:
+        if columns:
+            assignments = ", ".join(f"{column} = :{column}" for column in columns)
+            sql.execute(
+                f"UPDATE analytics_backlog SET {assignments} WHERE tenant = :tenant AND ticket_id = :ticket_id",
+                {"tenant": envelope.tenant, "ticket_id": ticket_id, **columns},
+            )
 
     def flow(self, tenant: str) -> list[dict[str, Any]]:
         """Tickets opened per day (UTC) for `tenant`."""

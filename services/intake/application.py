@@ -1,21 +1,24 @@
-"""Intake's event-sourced application: the commands that change tickets."""
+"""Intake's event-sourced application: the commands that change tickets, and reading them back."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import ClassVar
-from uuid import UUID
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError
 
 from services.chassis.group_commit import GroupCommit
-from services.intake.domain import Ticket, TicketNumbers
+from services.intake import chain
+from services.intake.domain import Cause, LinkKind, Ticket, TicketRuleError, acting
+from services.intake.fields import TenantFields
+from services.intake.numbering import TicketNumbers
 
-NUMBERING_ATTEMPTS = 50
+ATTEMPTS = 50
 
 
 @dataclass(frozen=True)
@@ -30,24 +33,7 @@ class TicketForm:
     type: str
     priority: str
     tags: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Cause:
-    """Who asked, and which request or event this command answers."""
-
-    tenant: str
-    actor: str
-    correlation_id: str
-    causation_id: str
-    traceparent: str | None = None
-
-    def metadata(self) -> dict[str, str]:
-        meta = {
-            "correlation_id": self.correlation_id,
-            "causation_id": self.causation_id,
-        }
-        return meta | ({"traceparent": self.traceparent} if self.traceparent else {})
+    custom_fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,18 +43,31 @@ class Opening:
     ticket_id: UUID
     form: TicketForm
     cause: Cause
+    follow_up_of: str | None = None
+    split_from: str | None = None
 
     def ticket(self, numbers: TicketNumbers) -> Ticket:
         numbers.issue()
-        form, cause = self.form, self.cause
-        return Ticket(
-            self.ticket_id, cause.tenant, numbers.current, form.title, form.description, form.requester_id,
-            form.channel, form.category, form.type, form.priority, form.tags, cause.actor, cause.metadata(),
-        )  # fmt: skip
+        form = self.form
+        with acting(self.cause):
+            return Ticket.open(
+                self.ticket_id, numbers.current, form.title, form.description, form.requester_id, form.channel,
+                form.category, form.type, form.priority, form.tags, form.custom_fields, self.follow_up_of,
+                self.split_from,
+            )  # fmt: skip
 
 
 class TicketNotFoundError(LookupError):
     pass
+
+
+class StaleVersionError(Exception):
+    """The ticket changed since the version the client read (If-Match)."""
+
+    def __init__(self, expected: int, current: int) -> None:
+        super().__init__(f"the ticket is at version {current}, not {expected}: read it again")
+        self.expected = expected
+        self.current = current
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,12 @@ class OpenedTicket:
     ticket: Ticket
     position: int | None  # store position of TicketOpened; None when it was opened before
     created: bool
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    broken: chain.BrokenLink | None
 
 
 class Intake(Application[UUID]):
@@ -92,10 +97,113 @@ class Intake(Application[UUID]):
         super().__init__(env)
         self._opening = GroupCommit(self._open_together)
 
-    def open_ticket(self, ticket_id: UUID, form: TicketForm, cause: Cause) -> OpenedTicket:
+    # -- opening ---------------------------------------------------------------
+
+    def open_ticket(
+        self, ticket_id: UUID, form: TicketForm, cause: Cause, follow_up_of: UUID | None = None
+    ) -> OpenedTicket:
         """Number and open a ticket. Opening an id that exists returns that ticket
         unchanged: a retried request (same idempotency key) never opens a second one."""
-        return self._opening.submit((cause.tenant, datetime.now(UTC).year), Opening(ticket_id, form, cause))
+        custom_fields = self._fields(cause.tenant).check(form.custom_fields, complete=True)
+        checked = TicketForm(**vars(form) | {"custom_fields": custom_fields})
+        if follow_up_of is not None:
+            self.get_ticket(follow_up_of, cause.tenant)
+        opening = Opening(ticket_id, checked, cause, follow_up_of=str(follow_up_of) if follow_up_of else None)
+        return self._opening.submit((cause.tenant, datetime.now(UTC).year), opening)
+
+    def split(self, ticket_id: UUID, comment_id: str, title: str, cause: Cause) -> OpenedTicket:
+        """Open a new ticket from one comment of `ticket_id`; both record the split."""
+        for _ in range(ATTEMPTS):
+            source = self.get_ticket(ticket_id, cause.tenant)
+            new_id = uuid4()
+            with acting(cause):
+                comment = source.split_off(comment_id, new_id, reason=f"split into a ticket: {title}")
+            form = TicketForm(title, comment["body"], source.requester_id, comment["channel"], source.category,
+                              source.type, source.priority, list(source.tags))  # fmt: skip
+            numbers = self._numbers(cause.tenant, datetime.now(UTC).year)
+            new = Opening(new_id, form, cause, split_from=str(source.id)).ticket(numbers)
+            try:
+                recordings = self.save(numbers, source, new)
+            except IntegrityError:
+                continue
+            return OpenedTicket(new, _position_of(recordings, new.id), created=True)
+        raise RuntimeError("could not split the ticket: too much contention")
+
+    # -- changing --------------------------------------------------------------
+
+    def change(
+        self, ticket_id: UUID, cause: Cause, command: Callable[[Ticket], None], expected_version: int | None = None
+    ) -> Ticket:
+        """Run `command` on the ticket and save. With `expected_version` (If-Match) a
+        stale read is refused; without, a concurrent change is retried on fresh state."""
+        for _ in range(ATTEMPTS):
+            ticket = self._checked(self.get_ticket(ticket_id, cause.tenant), expected_version)
+            with acting(cause):
+                command(ticket)
+            try:
+                self.save(ticket)
+            except IntegrityError:
+                if expected_version is not None:
+                    raise StaleVersionError(expected_version, expected_version + 1) from None
+                continue
+            return ticket
+        raise RuntimeError("could not change the ticket: too much contention")
+
+    def merge(
+        self, source_id: UUID, target_id: UUID, reason: str, cause: Cause, expected_version: int | None = None
+    ) -> Ticket:
+        for _ in range(ATTEMPTS):
+            source = self._checked(self.get_ticket(source_id, cause.tenant), expected_version)
+            target = self.get_ticket(target_id, cause.tenant)
+            with acting(cause):
+                source.merge_into(target, reason)
+            try:
+                self.save(source, target)
+            except IntegrityError:
+                if expected_version is not None:
+                    raise StaleVersionError(expected_version, expected_version + 1) from None
+                continue
+            return source
+        raise RuntimeError("could not merge: too much contention")
+
+    def link(self, ticket_id: UUID, other_id: UUID, kind: LinkKind, reason: str, cause: Cause) -> Ticket:
+        for _ in range(ATTEMPTS):
+            ticket = self.get_ticket(ticket_id, cause.tenant)
+            other = self.get_ticket(other_id, cause.tenant)
+            with acting(cause):
+                ticket.link(other, kind, reason)
+            try:
+                self.save(ticket, other)
+            except IntegrityError:
+                continue
+            return ticket
+        raise RuntimeError("could not link: too much contention")
+
+    # -- custom fields -----------------------------------------------------------
+
+    def define_field(
+        self, tenant: str, key: str, label: str, kind: str, required: bool, choices: list[str], actor: str
+    ) -> TenantFields:
+        fields = self._fields(tenant)
+        fields.define(key, label, kind, required, choices, actor)
+        self.save(fields)
+        return fields
+
+    def retire_field(self, tenant: str, key: str, actor: str) -> TenantFields:
+        fields = self._fields(tenant)
+        if key not in fields.active():
+            raise TicketRuleError("key", f"no active field {key!r}")
+        fields.retire(key, actor)
+        self.save(fields)
+        return fields
+
+    def fields_of(self, tenant: str) -> TenantFields:
+        return self._fields(tenant)
+
+    def check_custom_fields(self, tenant: str, values: dict[str, Any]) -> dict[str, Any]:
+        return self._fields(tenant).check(values, complete=False)
+
+    # -- reading -----------------------------------------------------------------
 
     def get_ticket(self, ticket_id: UUID, tenant: str) -> Ticket:
         try:
@@ -106,6 +214,70 @@ class Intake(Application[UUID]):
             raise TicketNotFoundError(ticket_id)
         return ticket
 
+    def ticket_as_of(self, ticket_id: UUID, tenant: str, instant: datetime) -> Ticket:
+        """The ticket exactly as it was at `instant`: the latest snapshot before it, then events."""
+        self.get_ticket(ticket_id, tenant)
+        ticket: Any = None
+        after: int | None = None
+        if self.snapshots is not None:
+            for snapshot in self.snapshots.get(ticket_id, desc=True):
+                taken: Any = snapshot
+                if taken.timestamp <= instant:
+                    ticket, after = taken.mutate(None), taken.originator_version
+                    break
+        for stored in self.events.get(ticket_id, gt=after):
+            domain_event: Any = stored
+            if domain_event.timestamp > instant:
+                break
+            ticket = domain_event.mutate(ticket)
+        if ticket is None:
+            raise TicketNotFoundError(ticket_id)
+        return ticket  # type: ignore[no-any-return]
+
+    def history(self, ticket_id: UUID, tenant: str) -> Iterator[Ticket.Event]:
+        self.get_ticket(ticket_id, tenant)
+        for domain_event in self.events.get(ticket_id):
+            assert isinstance(domain_event, Ticket.Event)
+            yield domain_event
+
+    def verify(self, ticket_id: UUID | None = None, tenant: str | None = None) -> Verification:
+        """Walk one ticket's hash chain, or every ticket's in the store; report the first break."""
+        if ticket_id is not None and tenant is not None:
+            self.get_ticket(ticket_id, tenant)
+        walker = chain.ChainWalker()
+        for stored in self._stored_ticket_events(ticket_id):
+            state = self._decoded(stored.state)
+            state |= {"originator_id": stored.originator_id, "originator_version": stored.originator_version}
+            broken = walker.feed(str(stored.originator_id), stored.topic, stored.originator_version, state)
+            if broken is not None:
+                return Verification(walker.checked, broken)
+        return Verification(walker.checked, None)
+
+    # -- internals -----------------------------------------------------------------
+
+    def _stored_ticket_events(self, ticket_id: UUID | None) -> Iterator[Any]:
+        prefix = Ticket.__module__ + ":Ticket."
+        if ticket_id is not None:
+            yield from self.recorder.select_events(ticket_id)
+            return
+        start = 1
+        while notifications := self.recorder.select_notifications(start, 1000):
+            yield from (n for n in notifications if n.topic.startswith(prefix))
+            start = notifications[-1].id + 1
+
+    def _decoded(self, state: bytes) -> dict[str, Any]:
+        if self.mapper.cipher:
+            state = self.mapper.cipher.decrypt(state)
+        if self.mapper.compressor:
+            state = self.mapper.compressor.decompress(state)
+        decoded: dict[str, Any] = self.mapper.transcoder.decode(state)
+        return decoded
+
+    def _checked(self, ticket: Ticket, expected_version: int | None) -> Ticket:
+        if expected_version is not None and ticket.version != expected_version:
+            raise StaleVersionError(expected_version, ticket.version)
+        return ticket
+
     def _open_together(self, key: tuple[str, int], openings: list[Opening]) -> list[OpenedTicket]:
         """One transaction numbers and opens every ticket queued for a tenant."""
         numbers = self._numbers(*key)
@@ -114,11 +286,10 @@ class Intake(Application[UUID]):
             recordings = self.save(numbers, *tickets)
         except IntegrityError:  # a replayed ticket, or another instance numbered first
             return [self._open_alone(key, opening) for opening in openings]
-        positions = {r.domain_event.originator_id: r.notification.id for r in recordings}
-        return [OpenedTicket(ticket, positions[ticket.id], created=True) for ticket in tickets]
+        return [OpenedTicket(ticket, _position_of(recordings, ticket.id), created=True) for ticket in tickets]
 
     def _open_alone(self, key: tuple[str, int], opening: Opening) -> OpenedTicket:
-        for _ in range(NUMBERING_ATTEMPTS):
+        for _ in range(ATTEMPTS):
             if (existing := self._find(opening.ticket_id, opening.cause.tenant)) is not None:
                 return OpenedTicket(existing, position=None, created=False)
             numbers = self._numbers(*key)
@@ -127,7 +298,7 @@ class Intake(Application[UUID]):
                 recordings = self.save(numbers, ticket)
             except IntegrityError:
                 continue
-            return OpenedTicket(ticket, max(r.notification.id for r in recordings), created=True)
+            return OpenedTicket(ticket, _position_of(recordings, ticket.id), created=True)
         raise RuntimeError("could not number a ticket: too much contention")
 
     def _find(self, ticket_id: UUID, tenant: str) -> Ticket | None:
@@ -143,3 +314,16 @@ class Intake(Application[UUID]):
             return TicketNumbers(tenant, year)
         assert isinstance(numbers, TicketNumbers)
         return numbers
+
+    def _fields(self, tenant: str) -> TenantFields:
+        try:
+            fields: object = self.repository.get(TenantFields.create_id(tenant))
+        except AggregateNotFoundError:
+            return TenantFields(tenant)
+        assert isinstance(fields, TenantFields)
+        return fields
+
+
+def _position_of(recordings: list[Any], aggregate_id: UUID) -> int:
+    position: int = max(r.notification.id for r in recordings if r.domain_event.originator_id == aggregate_id)
+    return position

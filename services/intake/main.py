@@ -1,6 +1,7 @@
 """Wiring of the intake service; the only module that chooses dependencies.
 
     python -m services.intake.main [api|relay|all] [--port N]
+    python -m services.intake.main verify        # walk every ticket's hash chain
 
 `api` serves the gateway API, `relay` publishes the store to Kafka, `all` does both.
 """
@@ -27,9 +28,11 @@ from services.intake.publication import publication
 
 
 def main() -> int:
-    args = parse_args("intake", ["api", "relay", "all"])
+    args = parse_args("intake", ["api", "relay", "all"], extra=["verify"])
     settings = Settings()
     intake = Intake(env=store_env(settings, Intake.name))
+    if args.role == "verify":
+        return verify(intake)
     metrics = Metrics("intake")
     runtime = Runtime("intake", metrics)
 
@@ -66,6 +69,17 @@ def main() -> int:
         runtime.checks["kafka"] = kafka_ready
     port = args.port if args.port is not None else settings.intake_port
     return runtime.serve(app, settings.http_host, port)
+
+
+def verify(intake: Intake) -> int:
+    """Walk every ticket's hash chain; exit 1 at the first altered or missing event."""
+    result = intake.verify()
+    if result.broken is None:
+        print(f"intact: {result.checked} ticket events checked")
+        return 0
+    broken = result.broken
+    print(f"BROKEN: ticket {broken.originator_id} version {broken.version}: {broken.reason}")
+    return 1
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """Which of intake's stored events are public, and their envelopes.
 
 Used by the relay (to Kafka) and by the HTTP event feed, so both carry the same
-envelope, with the same id, for the same stored event.
+envelope, with the same id, for the same stored event. Public events carry ids
+and classifications, never bodies, titles or names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import Application
@@ -14,54 +17,83 @@ from eventsourcing.persistence import Notification
 
 from schemas import topics
 from schemas.envelope import Envelope
-from schemas.tickets import TicketOpenedV1
+from schemas.tickets import (
+    EventData,
+    TicketAssignedV1,
+    TicketCommentedV1,
+    TicketLinkedV1,
+    TicketMergedV1,
+    TicketOpenedV1,
+    TicketPriorityChangedV1,
+    TicketReclassifiedV1,
+    TicketStatusChangedV1,
+)
 from services.chassis.relay import Publication
-from services.intake.domain import Ticket
+from services.intake.domain import Status, Ticket
 
 SOURCE = "intake"
 
+_STATUS_CHANGES: dict[str, Status] = {
+    "WorkStarted": Status.OPEN,
+    "MarkedPending": Status.PENDING,
+    "Resumed": Status.OPEN,
+    "Resolved": Status.RESOLVED,
+    "Reopened": Status.OPEN,
+    "Closed": Status.CLOSED,
+}
+
 
 def envelope_id(event: DomainEventProtocol[UUID]) -> str:
-    return str(
-        uuid5(
-            NAMESPACE_URL,
-            f"/servicedesk/{SOURCE}/{event.originator_id}/{event.originator_version}",
-        )
-    )
+    return str(uuid5(NAMESPACE_URL, f"/servicedesk/{SOURCE}/{event.originator_id}/{event.originator_version}"))
 
 
-def ticket_opened(event: Ticket.Opened, position: int) -> Envelope:
-    data = TicketOpenedV1(
-        ticket_id=str(event.originator_id),
-        number=event.number,
-        requester_id=event.requester_id,
-        channel=event.channel,
-        category=event.category,
-        type=event.type,
-        priority=event.priority,
-        tags=event.tags,
-    )
-    return _envelope(
-        event,
-        position,
-        data.event_type,
-        data.event_version,
-        data.model_dump(mode="json"),
-    )
+def public_data(event: Any) -> EventData | None:
+    """The public event one stored ticket event becomes, or None for a private one.
+
+    One at most: consumers track what they applied by store position.
+    """
+    name, ticket_id = type(event).__name__, str(event.originator_id)
+    if isinstance(event, Ticket.Opened):
+        return TicketOpenedV1(
+            ticket_id=ticket_id, number=event.number, requester_id=event.requester_id, channel=event.channel,
+            category=event.category, type=event.type, priority=event.priority, tags=event.tags,
+        )  # fmt: skip
+    if name in _STATUS_CHANGES:
+        pending_until = getattr(event, "pending_until", None)
+        return TicketStatusChangedV1(
+            ticket_id=ticket_id, status=_STATUS_CHANGES[name].value, change=_snake(name),
+            pending_until=pending_until.isoformat() if pending_until else None,
+            waiting_for=getattr(event, "waiting_for", None),
+        )  # fmt: skip
+    builder = _BUILDERS.get(name)
+    return builder(ticket_id, event) if builder is not None else None
 
 
-def _envelope(
-    event: Ticket.Event,
-    position: int,
-    type_: str,
-    version: int,
-    data: dict[str, object],
-) -> Envelope:
+_BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
+    "PriorityChanged": lambda t, e: TicketPriorityChangedV1(ticket_id=t, priority=e.priority, previous=e.previous),
+    "CategoryChanged": lambda t, e: TicketReclassifiedV1(ticket_id=t, category=e.category),
+    "TypeChanged": lambda t, e: TicketReclassifiedV1(ticket_id=t, type=e.type),
+    "TagsChanged": lambda t, e: TicketReclassifiedV1(ticket_id=t, tags_added=e.added, tags_removed=e.removed),
+    "Assigned": lambda t, e: TicketAssignedV1(ticket_id=t, group_id=e.group_id, agent_id=e.agent_id),
+    "Unassigned": lambda t, e: TicketAssignedV1(ticket_id=t, group_id=None, agent_id=None),
+    "CommentAdded": lambda t, e: TicketCommentedV1(
+        ticket_id=t, comment_id=e.comment_id, public=e.public, author_id=e.author_id, channel=e.channel
+    ),
+    "MergedInto": lambda t, e: TicketMergedV1(ticket_id=t, into_ticket_id=e.target_id),  # and so closed
+    "Linked": lambda t, e: TicketLinkedV1(ticket_id=t, other_ticket_id=e.ticket_id, kind=e.kind),
+    "Unlinked": lambda t, e: TicketLinkedV1(ticket_id=t, other_ticket_id=e.ticket_id, kind=None),
+}
+
+
+def envelope(event: Ticket.Event, position: int) -> Envelope | None:
+    data = public_data(event)
+    if data is None:
+        return None
     metadata: dict[str, str] = event.metadata
     return Envelope(
         id=envelope_id(event),
-        type=type_,
-        version=version,
+        type=data.event_type,
+        version=data.event_version,
         source=SOURCE,
         subject=str(event.originator_id),
         tenant=event.tenant,
@@ -72,17 +104,21 @@ def _envelope(
         correlation_id=metadata["correlation_id"],
         causation_id=metadata["causation_id"],
         traceparent=metadata.get("traceparent"),
-        data=data,
+        data=data.model_dump(mode="json"),
     )
 
 
 def publication(app: Application) -> Publication:  # type: ignore[type-arg]
-    """The relay's mapping for `app`: a stored notification to (topic, envelope), or None."""
+    """The relay's mapping for `app`: a stored notification to its public (topic, envelope), or None."""
 
     def publish(notification: Notification) -> tuple[str, Envelope] | None:
         event = app.mapper.to_domain_event(notification)
-        if isinstance(event, Ticket.Opened):
-            return topics.TICKETS, ticket_opened(event, notification.id)
-        return None
+        if not isinstance(event, Ticket.Event) or (record := envelope(event, notification.id)) is None:
+            return None
+        return topics.TICKETS, record
 
     return publish
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

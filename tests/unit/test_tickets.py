@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
 from services.intake.api import create_app
-from services.intake.application import Cause, Intake, TicketForm
-from services.intake.domain import Ticket
+from services.intake.application import Intake, TicketForm
+from services.intake.domain import Cause, Ticket
 from tests.client import headers, ticket_form
 
 YEAR = datetime.now(UTC).year
@@ -58,7 +58,10 @@ def test_a_new_ticket_records_who_opened_it_and_why() -> None:
     stored = list(intake.events.get(opened.ticket.id))
     assert isinstance(stored[0], Ticket.Opened)
     assert stored[0].actor == "agent-7"
-    assert stored[0].metadata == {"correlation_id": "corr-1", "causation_id": "http:1", "traceparent": "00-abc-def-01"}
+    assert stored[0].metadata == {
+        "correlation_id": "corr-1", "causation_id": "http:1", "traceparent": "00-abc-def-01",
+        "previous_hash": "0" * 64,
+    }  # fmt: skip
 
 
 @pytest.fixture

@@ -1,0 +1,31 @@
+"""What every intake route shares: the cause of a request, and answering with a ticket."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import uuid4
+
+from fastapi import Header
+from fastapi.responses import JSONResponse
+
+from services.chassis.etag import etag
+from services.chassis.identity import Identity
+from services.intake.domain import Cause, Ticket
+from services.intake.representations import ticket_view
+
+IfMatch = Annotated[
+    str | None, Header(description='The ETag read (e.g. "7"): the change is refused with 412 if the ticket moved on.')
+]
+
+
+def cause_of(who: Identity) -> Cause:
+    return Cause(who.tenant, who.actor, who.correlation_id, f"http:{uuid4()}", who.traceparent)
+
+
+def ticket_response(
+    ticket: Ticket, status_code: int = 200, extra: dict[str, Any] | None = None, location: bool = False
+) -> JSONResponse:
+    """The ticket as JSON, with its version as ETag (and its address as Location)."""
+    body = ticket_view(ticket).model_dump(mode="json") | (extra or {})
+    headers = {"ETag": etag(ticket.version)} | ({"Location": f"/v1/tickets/{ticket.id}"} if location else {})
+    return JSONResponse(body, status_code=status_code, headers=headers)

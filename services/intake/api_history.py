@@ -1,0 +1,56 @@
+"""The audit history: every event of a ticket, and proof that none was altered."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import UUID
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from services.chassis.identity import CurrentIdentity
+from services.intake.application import Intake, Verification
+from services.intake.representations import HistoryEntry, history_entry
+
+
+class History(BaseModel):
+    ticket_id: UUID
+    events: list[HistoryEntry]
+
+
+class VerificationView(BaseModel):
+    intact: bool
+    checked: int
+    broken_at: dict[str, object] | None
+
+    @classmethod
+    def of(cls, verification: Verification) -> VerificationView:
+        broken = verification.broken
+        at = (
+            None
+            if broken is None
+            else {"ticket_id": broken.originator_id, "version": broken.version, "reason": broken.reason}
+        )
+        return cls(intact=broken is None, checked=verification.checked, broken_at=at)
+
+
+def router(intake: Intake) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["history"])
+
+    @api.get("/tickets/{ticket_id}/history", response_model=History)
+    async def history(ticket_id: UUID, who: CurrentIdentity) -> History:
+        """Every event in order: who, when, why, and what it changed."""
+        events = await asyncio.to_thread(lambda: [history_entry(e) for e in intake.history(ticket_id, who.tenant)])
+        return History(ticket_id=ticket_id, events=events)
+
+    @api.get("/tickets/{ticket_id}/verify", response_model=VerificationView)
+    async def verify_ticket(ticket_id: UUID, who: CurrentIdentity) -> VerificationView:
+        """Walk the ticket's hash chain; report the first event that was altered or is missing."""
+        return VerificationView.of(await asyncio.to_thread(intake.verify, ticket_id, who.tenant))
+
+    @api.get("/audit/verify", response_model=VerificationView)
+    async def verify_store(who: CurrentIdentity) -> VerificationView:
+        """Walk every ticket's chain in the store (an operator's check; it reads everything)."""
+        return VerificationView.of(await asyncio.to_thread(intake.verify))
+
+    return api

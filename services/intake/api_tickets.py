@@ -1,0 +1,75 @@
+"""Opening tickets and reading one, now or as it was at any past instant."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.tickets import Channel, Priority, TicketType
+from services.chassis.identity import CurrentIdentity
+from services.intake.api_common import cause_of, ticket_response
+from services.intake.application import Intake, TicketForm
+from services.intake.domain import Ticket
+from services.intake.representations import TicketView
+
+TAG = r"^[a-z0-9][a-z0-9_.:-]{0,49}$"
+Tag = Annotated[str, Field(pattern=TAG)]
+
+
+class OpenTicket(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=20_000)
+    requester_id: str = Field(min_length=1, max_length=200)
+    channel: Channel = Channel.API
+    category: str = Field(default="general", min_length=1, max_length=64)
+    type: TicketType = TicketType.REQUEST
+    priority: Priority = Priority.P3
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    custom_fields: dict[str, Any] = Field(default_factory=dict, description="Checked against the tenant's fields.")
+    follow_up_of: UUID | None = Field(default=None, description="The (closed) ticket this one follows up.")
+
+
+class OpenedTicketView(TicketView):
+    position: int | None = Field(
+        description="Store position of TicketOpened (read-your-writes); null on a replayed request."
+    )
+
+
+def router(intake: Intake) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["tickets"])
+
+    @api.post("/tickets", status_code=201, response_model=OpenedTicketView)
+    async def open_ticket(
+        body: OpenTicket,
+        who: CurrentIdentity,
+        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+    ) -> JSONResponse:
+        """Open a ticket. With an `Idempotency-Key`, a retried request returns the ticket it opened (200)."""
+        ticket_id = Ticket.id_for_request(who.tenant, idempotency_key) if idempotency_key else uuid4()
+        form = TicketForm(**body.model_dump(mode="json", exclude={"follow_up_of"}))
+        opened = await asyncio.to_thread(intake.open_ticket, ticket_id, form, cause_of(who), body.follow_up_of)
+        status = 201 if opened.created else 200
+        return ticket_response(opened.ticket, status, extra={"position": opened.position}, location=True)
+
+    @api.get("/tickets/{ticket_id}", response_model=TicketView)
+    async def get_ticket(
+        ticket_id: UUID,
+        who: CurrentIdentity,
+        as_of: Annotated[
+            AwareDatetime | None, Query(description="The ticket exactly as it was at this instant (ISO 8601).")
+        ] = None,
+    ) -> JSONResponse:
+        if as_of is None:
+            ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
+        else:
+            ticket = await asyncio.to_thread(intake.ticket_as_of, ticket_id, who.tenant, as_of)
+        return ticket_response(ticket)
+
+    return api

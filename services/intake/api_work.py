@@ -1,0 +1,192 @@
+"""Working a ticket: its lifecycle, conversation, classification, assignment and relations.
+
+Every change answers with the ticket and its new ETag; with `If-Match`, a change
+made on a stale read is refused with 412 instead of silently overwriting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.tickets import Channel, Priority, TicketType
+from services.chassis.etag import expected_version
+from services.chassis.identity import CurrentIdentity, Identity
+from services.intake.api_common import IfMatch, cause_of, ticket_response
+from services.intake.api_tickets import Tag
+from services.intake.application import Intake
+from services.intake.domain import LinkKind, Ticket, WaitingFor
+from services.intake.representations import TicketView
+
+Reason = Annotated[str, Field(min_length=1, max_length=1000, description="Why: kept in the ticket's history.")]
+
+
+class Because(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Reason
+
+
+class MarkPending(Because):
+    waiting_for: WaitingFor
+    until: AwareDatetime = Field(description="When to remind: the ticket comes back if nobody answers.")
+
+
+class Resolve(Because):
+    resolution: str = Field(min_length=1, max_length=5000)
+
+
+class AddComment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(min_length=1, max_length=50_000)
+    public: bool = Field(description="A reply the requester sees, or an internal note.")
+    channel: Channel = Channel.API
+
+
+class Change(Because):
+    """Several changes at once become several events in one transaction."""
+
+    priority: Priority | None = None
+    category: str | None = Field(default=None, min_length=1, max_length=64)
+    type: TicketType | None = None
+    tags_add: list[Tag] = Field(default_factory=list, max_length=20)
+    tags_remove: list[Tag] = Field(default_factory=list, max_length=20)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    custom_fields_unset: list[str] = Field(default_factory=list)
+
+
+class Assign(Because):
+    group_id: str = Field(min_length=1, max_length=100)
+    agent_id: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class Merge(Because):
+    into: UUID
+
+
+class Link(Because):
+    ticket_id: UUID
+    kind: LinkKind
+
+
+class Split(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=200)
+
+
+TicketId = Annotated[UUID, Path()]
+
+
+def router(intake: Intake) -> APIRouter:
+    api = APIRouter(prefix="/v1/tickets/{ticket_id}", tags=["working a ticket"], responses={200: {"model": TicketView}})
+
+    async def run(
+        ticket_id: UUID, who: Identity, if_match: str | None, command: Callable[[Ticket], None]
+    ) -> JSONResponse:
+        version = expected_version(if_match)
+        ticket = await asyncio.to_thread(intake.change, ticket_id, cause_of(who), command, version)
+        return ticket_response(ticket)
+
+    @api.post("/start-work")
+    async def start_work(
+        ticket_id: TicketId, body: Because, who: CurrentIdentity, if_match: IfMatch = None
+    ) -> JSONResponse:
+        return await run(ticket_id, who, if_match, lambda t: t.start_work(body.reason))
+
+    @api.post("/pending")
+    async def mark_pending(
+        ticket_id: TicketId, body: MarkPending, who: CurrentIdentity, if_match: IfMatch = None
+    ) -> JSONResponse:
+        """Wait for the customer or a third party until `until`."""
+        return await run(ticket_id, who, if_match, lambda t: t.mark_pending(body.waiting_for, body.until, body.reason))
+
+    @api.post("/resume")
+    async def resume(
+        ticket_id: TicketId, body: Because, who: CurrentIdentity, if_match: IfMatch = None
+    ) -> JSONResponse:
+        return await run(ticket_id, who, if_match, lambda t: t.resume(body.reason))
+
+    @api.post("/resolve")
+    async def resolve(
+        ticket_id: TicketId, body: Resolve, who: CurrentIdentity, if_match: IfMatch = None
+    ) -> JSONResponse:
+        return await run(ticket_id, who, if_match, lambda t: t.resolve(body.resolution, body.reason))
+
+    @api.post("/reopen")
+    async def reopen(
+        ticket_id: TicketId, body: Because, who: CurrentIdentity, if_match: IfMatch = None
+    ) -> JSONResponse:
+        return await run(ticket_id, who, if_match, lambda t: t.reopen(body.reason))
+
+    @api.post("/close")
+    async def close(ticket_id: TicketId, body: Because, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
+        """Closing is final: later questions open a follow-up ticket (`follow_up_of`)."""
+        return await run(ticket_id, who, if_match, lambda t: t.close(body.reason))
+
+    @api.post("/comments", status_code=201)
+    async def add_comment(
+        ticket_id: TicketId, body: AddComment, who: CurrentIdentity, if_match: IfMatch = None
+    ) -> JSONResponse:
+        comment_id = f"c-{uuid4().hex[:12]}"
+        reply = await run(
+            ticket_id,
+            who,
+            if_match,
+            lambda t: t.add_comment(comment_id, body.body, body.public, who.actor, body.channel),
+        )
+        reply.status_code = 201
+        return reply
+
+    @api.patch("")
+    async def change(ticket_id: TicketId, body: Change, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
+        """Change priority, category, type, tags and custom fields; only what differs is recorded."""
+        checked = await asyncio.to_thread(intake.check_custom_fields, who.tenant, body.custom_fields)
+
+        def command(ticket: Ticket) -> None:
+            if body.priority is not None:
+                ticket.change_priority(body.priority.value, body.reason)
+            if body.category is not None:
+                ticket.recategorize(body.category, body.reason)
+            if body.type is not None:
+                ticket.retype(body.type.value, body.reason)
+            if body.tags_add or body.tags_remove:
+                ticket.retag(body.tags_add, body.tags_remove, body.reason)
+            if checked or body.custom_fields_unset:
+                ticket.change_custom_fields(checked, body.custom_fields_unset, body.reason)
+
+        return await run(ticket_id, who, if_match, command)
+
+    @api.put("/assignment")
+    async def assign(ticket_id: TicketId, body: Assign, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
+        return await run(ticket_id, who, if_match, lambda t: t.assign(body.group_id, body.agent_id, body.reason))
+
+    @api.delete("/assignment")
+    async def unassign(
+        ticket_id: TicketId, who: CurrentIdentity, reason: Annotated[str, Query(min_length=1)], if_match: IfMatch = None
+    ) -> JSONResponse:
+        return await run(ticket_id, who, if_match, lambda t: t.unassign(reason))
+
+    @api.post("/merge")
+    async def merge(ticket_id: TicketId, body: Merge, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
+        """Merge this ticket into `into`: this one closes and points there; both record it."""
+        version = expected_version(if_match)
+        ticket = await asyncio.to_thread(intake.merge, ticket_id, body.into, body.reason, cause_of(who), version)
+        return ticket_response(ticket)
+
+    @api.post("/links")
+    async def link(ticket_id: TicketId, body: Link, who: CurrentIdentity) -> JSONResponse:
+        ticket = await asyncio.to_thread(intake.link, ticket_id, body.ticket_id, body.kind, body.reason, cause_of(who))
+        return ticket_response(ticket)
+
+    @api.post("/comments/{comment_id}/split", status_code=201)
+    async def split(ticket_id: TicketId, comment_id: str, body: Split, who: CurrentIdentity) -> JSONResponse:
+        """Make one comment its own ticket, linked to this one."""
+        opened = await asyncio.to_thread(intake.split, ticket_id, comment_id, body.title, cause_of(who))
+        return ticket_response(opened.ticket, 201, extra={"position": opened.position}, location=True)
+
+    return api

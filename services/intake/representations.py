@@ -1,0 +1,107 @@
+"""How a ticket and its history read over HTTP."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from services.intake import chain
+from services.intake.domain import Ticket
+
+_META = {"originator_id", "originator_version", "timestamp", "originator_topic", "tenant", "actor", "metadata"}
+
+
+class CommentView(BaseModel):
+    id: str
+    body: str
+    public: bool
+    author_id: str
+    channel: str
+
+
+class AttachmentView(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    comment_id: str | None
+
+
+class TicketView(BaseModel):
+    id: UUID
+    number: str
+    tenant: str
+    status: str
+    status_reason: str
+    title: str
+    description: str
+    requester_id: str
+    channel: str
+    category: str
+    type: str
+    priority: str
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    group_id: str | None
+    agent_id: str | None
+    pending_until: datetime | None
+    waiting_for: str | None
+    resolution: str | None
+    links: dict[str, str] = Field(description="Linked ticket id -> kind of link.")
+    merged_into: str | None
+    merged_from: list[str]
+    follow_up_of: str | None
+    split_from: str | None
+    comments: list[CommentView]
+    attachments: list[AttachmentView]
+    version: int = Field(description="Also the ETag: send it back as If-Match to change the ticket.")
+    created_at: datetime
+    updated_at: datetime
+
+
+def ticket_view(ticket: Ticket) -> TicketView:
+    state = vars(ticket)
+    special = {"id", "comments", "attachments", "version", "created_at", "updated_at"}
+    simple = {name: state[name] for name in TicketView.model_fields.keys() - special if name in state}
+    return TicketView(
+        **simple,
+        id=ticket.id,
+        comments=[CommentView(id=key, **value) for key, value in ticket.comments.items()],
+        attachments=[AttachmentView(id=key, **value) for key, value in ticket.attachments.items()],
+        version=ticket.version,
+        created_at=ticket.created_on,
+        updated_at=ticket.modified_on,
+    )
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    event: str = Field(examples=["resolved"])
+    at: datetime
+    actor: str
+    reason: str | None
+    changes: dict[str, Any] = Field(description="What the event set, in its own words.")
+    correlation_id: str | None
+    hash: str
+    previous_hash: str | None
+
+
+def history_entry(event: Ticket.Event) -> HistoryEntry:
+    state = vars(event)
+    changes = {key: value for key, value in state.items() if key not in _META | {chain.HASH, "reason"}}
+    name = type(event).__name__
+    return HistoryEntry(
+        version=event.originator_version,
+        event="".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_"),
+        at=event.timestamp,
+        actor=event.actor,
+        reason=state.get("reason"),
+        changes=changes,
+        correlation_id=event.metadata.get("correlation_id"),
+        hash=state[chain.HASH],
+        previous_hash=event.metadata.get(chain.PREVIOUS),
+    )
