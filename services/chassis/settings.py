@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     sla_url: str | None = None
     analytics_url: str | None = None
 
+    attachment_max_bytes: int = 25 * 1024 * 1024
     relay_batch_size: int = 500
     relay_idle_seconds: float = 0.01
     consumer_dlq_max_ratio: float = Field(

@@ -14,6 +14,7 @@ import sys
 import httpx
 
 from schemas.topics import PUBLIC_TOPICS
+from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
 from services.chassis.gateway import mount_proxy
 from services.chassis.kafka import ensure_topics
@@ -24,6 +25,7 @@ from services.chassis.settings import Settings
 from services.chassis.store import store_env
 from services.intake.api import create_app
 from services.intake.application import Intake
+from services.intake.blobs import FileBlobStore
 from services.intake.publication import publication
 
 
@@ -31,6 +33,7 @@ def main() -> int:
     args = parse_args("intake", ["api", "relay", "all"], extra=["verify"])
     settings = Settings()
     intake = Intake(env=store_env(settings, Intake.name))
+    protect(intake)
     if args.role == "verify":
         return verify(intake)
     metrics = Metrics("intake")
@@ -43,7 +46,7 @@ def main() -> int:
     runtime.checks["store"] = store_ready
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
     if args.role in ("api", "all"):
-        create_app(app, intake)
+        create_app(app, intake, FileBlobStore(settings.data_dir / "blobs"), max_upload=settings.attachment_max_bytes)
         client = httpx.AsyncClient(timeout=30.0)
         for service in ("routing", "sla", "analytics"):
             prefix = "/v1/reports" if service == "analytics" else f"/v1/{service}"

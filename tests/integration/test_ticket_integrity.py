@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 
 from tests.client import headers, ticket_form
 from tests.harness import Desk
@@ -69,6 +70,7 @@ def test_an_event_edited_behind_the_services_back_is_caught(desk: Desk, postgres
     assert api.get(f"/v1/tickets/{ticket['id']}/verify").json()["intact"] is True
 
     with connect(desk, postgres) as db:
+        db.execute("ALTER TABLE intake_events DISABLE TRIGGER intake_events_append_only")  # a DBA, not the service
         db.execute(
             "UPDATE intake_events SET state = convert_to(replace(convert_from(state, 'UTF8'), '100 EUR', '900 EUR'),"
             " 'UTF8') WHERE originator_id = %s AND originator_version = 1",
@@ -90,8 +92,19 @@ def test_an_event_deleted_behind_the_services_back_is_caught(desk: Desk, postgre
         api.patch(f"/v1/tickets/{ticket['id']}", json={"tags_add": [f"t{len(reason)}"], "reason": reason})
 
     with connect(desk, postgres) as db:
+        db.execute("ALTER TABLE intake_events DISABLE TRIGGER intake_events_append_only")
         db.execute("DELETE FROM intake_events WHERE originator_id = %s AND originator_version = 2", (ticket["id"],))
 
     report = api.get(f"/v1/tickets/{ticket['id']}/verify").json()
     assert report["intact"] is False
     assert report["broken_at"]["reason"] == "version 2 is missing"
+
+
+def test_the_event_store_refuses_to_rewrite_history(desk: Desk, postgres: Postgres) -> None:
+    gateway = desk.service("intake", "api").start()
+    ticket = httpx.post(f"{gateway.url}/v1/tickets", json=ticket_form(), headers=headers("acme")).json()
+
+    with connect(desk, postgres) as db:
+        for statement in ("UPDATE intake_events SET state = state", "DELETE FROM intake_events"):
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                db.execute(f"{statement} WHERE originator_id = %s", (ticket["id"],))

@@ -174,3 +174,20 @@ def test_custom_fields_are_checked_against_the_tenants_definitions(agent: Agent)
     assert wrong.status_code == 422
     assert wrong.json()["errors"][0]["field"] == "custom_fields.impact"
     assert ok["custom_fields"] == {"asset_tag": "A-1", "impact": "high"}
+
+
+def test_an_attached_screenshot_downloads_byte_for_byte(agent: Agent) -> None:
+    ticket = agent.open()
+    picture = bytes(range(256)) * 64
+
+    uploaded = agent.http.post(
+        f"/v1/tickets/{ticket['id']}/attachments", params={"filename": "screen.png"}, content=picture,
+        headers={"Content-Type": "image/png"},
+    )  # fmt: skip
+
+    assert uploaded.status_code == 201, uploaded.text
+    attachment = uploaded.json()
+    downloaded = agent.http.get(f"/v1/tickets/{ticket['id']}/attachments/{attachment['id']}")
+    assert downloaded.content == picture
+    assert downloaded.headers["content-type"] == "image/png"
+    assert agent.history(ticket)[-1]["changes"]["sha256"] == attachment["sha256"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -13,6 +14,7 @@ from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
 from services.intake.api import create_app
 from services.intake.application import Intake, TicketForm
+from services.intake.blobs import FileBlobStore
 from services.intake.domain import Cause, Ticket
 from tests.client import headers, ticket_form
 
@@ -65,9 +67,9 @@ def test_a_new_ticket_records_who_opened_it_and_why() -> None:
 
 
 @pytest.fixture
-def api() -> TestClient:
+def api(tmp_path: Path) -> TestClient:
     runtime = Runtime("intake", Metrics("intake"))
-    return TestClient(create_app(runtime.app(), in_memory_intake()))
+    return TestClient(create_app(runtime.app(), in_memory_intake(), FileBlobStore(tmp_path), max_upload=1024))
 
 
 def test_bad_input_gets_a_problem_naming_each_field(api: TestClient) -> None:

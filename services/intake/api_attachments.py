@@ -1,0 +1,255 @@
+"""Ticket attachments over HTTP: the raw file in, its sha256 on the ticket, verified bytes out.
+
+The body streams chunk by chunk into the blob store (never whole in memory, never
+holding a thread while the client is slow); only when the blob is stored does the
+ticket record `AttachmentAdded` with the hash. A download re-hashes the blob first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, BinaryIO
+from urllib.parse import quote
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
+
+from services.chassis.etag import etag, expected_version
+from services.chassis.identity import CurrentIdentity
+from services.chassis.problems import DomainProblem
+from services.intake.application import Intake, StaleVersionError, TicketNotFoundError
+from services.intake.blobs import CHUNK, BlobCorruptError, BlobNotFoundError, BlobStore, BlobTooLargeError, StoredBlob
+from services.intake.domain import Cause, IllegalTransitionError, Ticket, TicketRuleError
+
+MAX_BYTES = 25 * 1024 * 1024
+ALLOWED_TYPES = frozenset({
+    "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff", "image/heic",
+    "application/pdf", "text/plain", "text/csv", "application/zip", "message/rfc822", "application/octet-stream",
+    "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.presentation",
+})  # fmt: skip
+MAX_FILENAME = 255
+_PROBLEMS: dict[int | str, dict[str, object]] = {
+    status: {"description": description, "content": {"application/problem+json": {}}}
+    for status, description in [
+        (404, "No such ticket for this tenant."), (412, "If-Match names a version the ticket has moved on from."),
+        (413, "The file is larger than the limit."), (415, "Files of this type are not accepted."),
+    ]
+}  # fmt: skip
+
+
+class AttachmentView(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    comment_id: str | None
+
+
+class AttachmentList(BaseModel):
+    attachments: list[AttachmentView]
+
+
+class TicketNotFound(DomainProblem):
+    status = 404
+    title = "Ticket not found"
+
+
+class AttachmentNotFound(DomainProblem):
+    status = 404
+    title = "Attachment not found"
+
+
+class StaleVersion(DomainProblem):
+    status = 412
+    title = "Stale version"
+
+
+class IllegalTransition(DomainProblem):
+    status = 409
+    title = "Illegal transition"
+
+
+class RuleViolated(DomainProblem):
+    status = 422
+    title = "Rule violated"
+
+
+class InvalidFilename(DomainProblem):
+    status = 422
+    title = "Invalid filename"
+
+
+class AttachmentTooLarge(DomainProblem):
+    status = 413
+    title = "Attachment too large"
+
+
+class UnsupportedContentType(DomainProblem):
+    status = 415
+    title = "Unsupported content type"
+
+
+class AttachmentCorrupt(DomainProblem):
+    status = 500
+    title = "Attachment corrupt"
+
+
+def router(
+    intake: Intake, blobs: BlobStore, max_bytes: int = MAX_BYTES, allowed_types: frozenset[str] = ALLOWED_TYPES
+) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["attachments"])
+
+    async def stored(request: Request) -> StoredBlob:
+        writer = await asyncio.to_thread(blobs.begin, max_bytes)
+        try:
+            async for chunk in request.stream():
+                if chunk:
+                    await asyncio.to_thread(writer.write, chunk)
+            return await asyncio.to_thread(writer.commit)
+        finally:
+            writer.abort()  # one unlink of the upload's temp file; nothing after a commit
+
+    @api.post(
+        "/tickets/{ticket_id}/attachments", status_code=201, response_model=AttachmentView, responses=_PROBLEMS,
+        openapi_extra={"requestBody": {"required": True, "description": "The file itself; Content-Type is its type.",
+                                       "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}},
+    )  # fmt: skip
+    async def attach(
+        ticket_id: UUID,
+        request: Request,
+        who: CurrentIdentity,
+        filename: Annotated[str, Query(description="The file's name, without folders.")],
+        comment_id: Annotated[str | None, Query(max_length=200, description="The comment it belongs to.")] = None,
+        if_match: Annotated[str | None, Header(description='The ETag read (e.g. "7").')] = None,
+    ) -> JSONResponse:
+        """Attach a file: the body is the file, stored once per content; the ticket keeps its sha256."""
+        name = _checked_filename(filename)
+        media_type = _allowed(request.headers.get("content-type"), allowed_types)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:  # refused before a byte is read
+            raise _too_large(max_bytes)
+        version = expected_version(if_match)
+        cause = Cause(who.tenant, who.actor, who.correlation_id, f"http:{uuid4()}", who.traceparent)
+        attachment_id = f"a-{uuid4().hex[:12]}"
+        with _problems(ticket_id):
+            ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
+            if version is not None and version != ticket.version:  # refused before the upload, not after
+                raise StaleVersionError(version, ticket.version)
+            try:
+                sha256, size = await stored(request)
+            except BlobTooLargeError:
+                raise _too_large(max_bytes) from None
+
+            def record(ticket: Ticket) -> None:
+                ticket.attach(attachment_id, sha256, name, media_type, size, comment_id)
+
+            ticket = await asyncio.to_thread(intake.change, ticket_id, cause, record, version)
+        view = _view(attachment_id, ticket.attachments[attachment_id])
+        location = f"/v1/tickets/{ticket_id}/attachments/{attachment_id}"
+        headers = {"ETag": etag(ticket.version), "Location": location}
+        return JSONResponse(view.model_dump(mode="json"), status_code=201, headers=headers)
+
+    @api.get("/tickets/{ticket_id}/attachments", response_model=AttachmentList)
+    async def list_attachments(ticket_id: UUID, who: CurrentIdentity) -> JSONResponse:
+        with _problems(ticket_id):
+            ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
+        views = [_view(key, value) for key, value in ticket.attachments.items()]
+        body = AttachmentList(attachments=views).model_dump(mode="json")
+        return JSONResponse(body, headers={"ETag": etag(ticket.version)})
+
+    @api.get(
+        "/tickets/{ticket_id}/attachments/{attachment_id}",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"*/*": {}}, "description": "The file, verified against its sha256."}},
+    )
+    async def download(ticket_id: UUID, attachment_id: str, who: CurrentIdentity) -> StreamingResponse:
+        """The file's bytes, only once they hash to the sha256 the ticket recorded."""
+        with _problems(ticket_id):
+            ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
+        attachment = ticket.attachments.get(attachment_id)
+        if attachment is None:
+            raise AttachmentNotFound(
+                f"ticket {ticket_id} has no attachment {attachment_id}", attachment_id=attachment_id
+            )
+        sha256: str = attachment["sha256"]
+        try:
+            file = await asyncio.to_thread(blobs.open, sha256)
+        except (BlobCorruptError, BlobNotFoundError) as error:
+            raise AttachmentCorrupt(str(error), attachment_id=attachment_id, sha256=sha256) from None
+        headers = {
+            "Content-Disposition": _disposition(attachment["filename"]),
+            "Content-Length": str(attachment["size"]),
+            "ETag": f'"{sha256}"',
+            "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(sha256)).decode()}:",
+            "X-Content-Type-Options": "nosniff",
+        }
+        return StreamingResponse(_chunks(file), media_type=attachment["content_type"], headers=headers)
+
+    return api
+
+
+@contextmanager
+def _problems(ticket_id: UUID) -> Iterator[None]:
+    """The ticket's errors as this router's problems (the same statuses the global handlers give)."""
+    try:
+        yield
+    except TicketNotFoundError:
+        raise TicketNotFound(f"no ticket {ticket_id} for this tenant", ticket_id=str(ticket_id)) from None
+    except StaleVersionError as stale:
+        raise StaleVersion(str(stale), expected_version=stale.expected, current_version=stale.current) from None
+    except IllegalTransitionError as illegal:
+        raise IllegalTransition(
+            str(illegal), current_state=illegal.current, requested_state=illegal.requested, command=illegal.command
+        ) from None
+    except TicketRuleError as rule:
+        raise RuleViolated(str(rule), rule=rule.rule) from None
+
+
+def _checked_filename(filename: str) -> str:
+    name = unicodedata.normalize("NFC", filename.strip())
+    if not name or name in {".", ".."} or len(name) > MAX_FILENAME:
+        raise InvalidFilename(f"a filename has 1 to {MAX_FILENAME} characters, not {len(name)}", field="filename")
+    if any(c in "/\\" or unicodedata.category(c).startswith("C") for c in name):
+        raise InvalidFilename("a filename has no folders and no control characters", field="filename")
+    return name
+
+
+def _allowed(content_type: str | None, allowed_types: frozenset[str]) -> str:
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type not in allowed_types:
+        raise UnsupportedContentType(
+            f"attachments of type {media_type or '(none)'!r} are not accepted",
+            content_type=media_type, accepted=sorted(allowed_types),
+        )  # fmt: skip
+    return media_type
+
+
+def _too_large(max_bytes: int) -> AttachmentTooLarge:
+    return AttachmentTooLarge(f"an attachment has at most {max_bytes} bytes", max_bytes=max_bytes)
+
+
+def _view(attachment_id: str, attachment: dict[str, object]) -> AttachmentView:
+    return AttachmentView.model_validate({"id": attachment_id, **attachment})
+
+
+def _disposition(filename: str) -> str:
+    fallback = "".join(c if c.isascii() and c not in '"%' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _chunks(file: BinaryIO) -> Iterator[bytes]:
+    with file:
+        while chunk := file.read(CHUNK):
+            yield chunk
