@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.chassis.errors import TRANSIENT_STORE_ERRORS
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -55,6 +59,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         reply.headers["Retry-After"] = "1"
         return reply
 
+    async def http_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StarletteHTTPException)
+        title = HTTPStatus(error.status_code).phrase
+        return problem(error.status_code, title, str(error.detail), path=request.url.path)
+
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+        return problem(500, "Internal error", "the service failed; the error is logged", path=request.url.path)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
     for transient in TRANSIENT_STORE_ERRORS:
         app.add_exception_handler(transient, store_unavailable)
     app.add_exception_handler(RequestValidationError, invalid_request)

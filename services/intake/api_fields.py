@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.chassis.identity import CurrentIdentity
 from services.intake.application import Intake
@@ -21,6 +21,12 @@ class DefineField(BaseModel):
     kind: FieldKind
     required: bool = False
     choices: list[str] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def choices_go_with_choice(self) -> DefineField:
+        if (self.kind is FieldKind.CHOICE) != bool(self.choices):
+            raise ValueError("choices are required for a choice field, and only for one")
+        return self
 
 
 def router(intake: Intake) -> APIRouter:

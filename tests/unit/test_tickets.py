@@ -111,3 +111,10 @@ def test_tickets_opened_at_once_get_distinct_dense_numbers() -> None:
     numbers = sorted(o.ticket.number for o in opened)
     assert numbers == [f"SD-{YEAR}-{n:06d}" for n in range(1, 201)]
     assert len({o.position for o in opened}) == 200
+
+
+def test_an_unknown_address_gets_a_problem_too(api: TestClient) -> None:
+    reply = api.get("/v1/nothing-here", headers=headers("acme"))
+    assert reply.status_code == 404
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert reply.json()["title"] == "Not Found"
