@@ -6,8 +6,14 @@ the embedded and docker-compose shapes the same single address.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import copy
+from typing import Any
+
 import httpx
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
 
 from services.chassis.problems import problem
 
@@ -44,3 +50,51 @@ def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncCli
         return Response(reply.content, status_code=reply.status_code, headers=kept)
 
     app.add_api_route(f"{prefix}/{{path:path}}", forward, methods=_METHODS, include_in_schema=False)
+
+
+class MergedOpenAPI:
+    """One OpenAPI document at the gateway: its own routes plus each upstream's under its prefix.
+
+    Upstream documents are fetched in the background (a service may start later or
+    be redeployed); the gateway's `/openapi.json` and `/docs` show what is known.
+    """
+
+    def __init__(self, app: FastAPI, upstreams: dict[str, str], client: httpx.AsyncClient) -> None:
+        self.app = app
+        self.upstreams = upstreams
+        self.client = client
+        self.fetched: dict[str, dict[str, Any]] = {}
+        self._own: dict[str, Any] | None = None
+        app.openapi = self.document  # type: ignore[method-assign]
+
+    async def refresh(self) -> None:
+        for prefix, upstream in self.upstreams.items():
+            try:
+                reply = await self.client.get(f"{upstream}/openapi.json", timeout=2.0)
+                reply.raise_for_status()
+            except httpx.HTTPError:
+                continue
+            self.fetched[prefix] = reply.json()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            await self.refresh()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=30.0)
+
+    def document(self) -> dict[str, Any]:
+        if self._own is None:
+            self._own = get_openapi(
+                title=self.app.title, version=self.app.version, description=self.app.description,
+                routes=self.app.routes,
+            )  # fmt: skip
+        merged = copy.deepcopy(self._own)
+        for prefix, upstream in self.fetched.items():
+            for path, item in upstream.get("paths", {}).items():
+                if path.startswith(prefix):
+                    merged.setdefault("paths", {})[path] = item
+            schemas = upstream.get("components", {}).get("schemas", {})
+            merged.setdefault("components", {}).setdefault("schemas", {}).update(
+                {name: schema for name, schema in schemas.items() if name not in merged["components"]["schemas"]}
+            )
+        return merged

@@ -16,7 +16,7 @@ import httpx
 from schemas.topics import PUBLIC_TOPICS
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
-from services.chassis.gateway import mount_proxy
+from services.chassis.gateway import MergedOpenAPI, mount_proxy
 from services.chassis.kafka import ensure_topics
 from services.chassis.metrics import Metrics
 from services.chassis.relay import Relay
@@ -48,9 +48,11 @@ def main() -> int:
     if args.role in ("api", "all"):
         create_app(app, intake, FileBlobStore(settings.data_dir / "blobs"), max_upload=settings.attachment_max_bytes)
         client = httpx.AsyncClient(timeout=30.0)
-        for service in ("routing", "sla", "analytics"):
-            prefix = "/v1/reports" if service == "analytics" else f"/v1/{service}"
+        upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}
+        for prefix, service in upstreams.items():
             mount_proxy(app, prefix, settings.url_of(service), client)
+        merged = MergedOpenAPI(app, {p: settings.url_of(s) for p, s in upstreams.items()}, client)
+        runtime.workers.append(("openapi", merged.run))
         runtime.on_stop.append(client.aclose)
     if args.role in ("relay", "all"):
         relay = Relay(

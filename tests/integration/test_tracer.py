@@ -48,3 +48,17 @@ def test_a_retried_request_with_the_same_idempotency_key_opens_one_ticket(desk: 
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"]
     assert first.json()["number"] == again.json()["number"]
+
+
+def test_the_gateway_publishes_one_openapi_document_for_every_service(desk: Desk) -> None:
+    analytics = desk.service("analytics", "api").start()
+    desk.env["SERVICEDESK_ANALYTICS_URL"] = analytics.url
+    gateway = desk.service("intake", "api").start()
+
+    def document() -> dict[str, Any]:
+        answer: dict[str, Any] = httpx.get(f"{gateway.url}/openapi.json").json()
+        return answer
+
+    spec = eventually(document, lambda d: "/v1/reports/backlog" in d["paths"], timeout=30)
+    assert spec["openapi"].startswith("3.1")
+    assert {"/v1/tickets", "/v1/tickets/{ticket_id}/history", "/v1/events"} <= spec["paths"].keys()
