@@ -22,10 +22,13 @@ from services.chassis.metrics import Metrics
 from services.chassis.relay import Relay
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
-from services.chassis.store import store_env
+from services.chassis.store import store_env, tracking_recorder
+from services.intake import api_queries
 from services.intake.api import create_app
 from services.intake.application import Intake
 from services.intake.blobs import FileBlobStore
+from services.intake.projections import TicketsProjection
+from services.intake.projector import TicketsProjector
 from services.intake.publication import publication
 
 
@@ -46,7 +49,14 @@ def main() -> int:
     runtime.checks["store"] = store_ready
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
     if args.role in ("api", "all"):
-        create_app(app, intake, FileBlobStore(settings.data_dir / "blobs"), max_upload=settings.attachment_max_bytes)
+        projection = TicketsProjection(tracking_recorder(settings, Intake.name))
+        projector = TicketsProjector(
+            intake, projection, batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds
+        )
+        runtime.workers.append(("tickets-projector", projector.run))
+        blobs = FileBlobStore(settings.data_dir / "blobs")
+        queries = api_queries.router(intake, projection)
+        create_app(app, intake, blobs, queries, max_upload=settings.attachment_max_bytes)
         client = httpx.AsyncClient(timeout=30.0)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}
         for prefix, service in upstreams.items():

@@ -191,3 +191,20 @@ def test_an_attached_screenshot_downloads_byte_for_byte(agent: Agent) -> None:
     assert downloaded.content == picture
     assert downloaded.headers["content-type"] == "image/png"
     assert agent.history(ticket)[-1]["changes"]["sha256"] == attachment["sha256"]
+
+
+def test_the_agent_finds_a_ticket_by_words_from_a_reply_and_by_its_fields(agent: Agent) -> None:
+    printer = agent.open(title="Printer jams", priority="P2", tags=["printer"])
+    agent.open(title="Password reset", priority="P4")
+    commented = agent.do(printer, "comments", expect=201, body="The fuser unit smells burnt", public=False)
+
+    def search() -> list[str]:
+        reply = agent.http.get("/v1/tickets/search", params={"q": "fuser burnt"})
+        return [t["id"] for t in reply.json()["tickets"]]
+
+    found = eventually(search, lambda ids: ids != [], timeout=10)
+    listed = agent.http.get("/v1/tickets", params={"priority": "P2", "tag": "printer"}).json()["tickets"]
+
+    assert commented["version"] == 2
+    assert found == [printer["id"]]
+    assert [t["id"] for t in listed] == [printer["id"]]

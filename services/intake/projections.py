@@ -1,0 +1,326 @@
+"""Intake's ticket read model: the list agents filter and page through, and full-text search.
+
+One row per ticket in `intake_tickets`, its tags in `intake_ticket_tags` (so a tag
+filter is exact and indexed), and a search document: a weighted tsvector column on
+PostgreSQL (title A, description B, comments C), an FTS5 table on SQLite. Every
+batch of events is written with one tracking row; every row remembers the store
+position it last applied, so an event applied twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+
+from services.chassis.views import Sql, SqlView
+from services.intake.domain import Ticket
+
+VIEW = "tickets-view"
+
+_COMMON = """CREATE TABLE IF NOT EXISTS intake_tickets (
+    tenant TEXT NOT NULL, ticket_id TEXT NOT NULL, number TEXT NOT NULL, title TEXT NOT NULL,
+    status TEXT NOT NULL, priority TEXT NOT NULL, category TEXT NOT NULL, type TEXT NOT NULL,
+    channel TEXT NOT NULL, requester_id TEXT NOT NULL, group_id TEXT, agent_id TEXT, tags TEXT NOT NULL,
+    created_at {instant} NOT NULL, updated_at {instant} NOT NULL, version INTEGER NOT NULL,
+    position BIGINT NOT NULL, opened_position BIGINT NOT NULL{search},
+    PRIMARY KEY (tenant, ticket_id))"""
+_FILTERED = {"created": "", "status": "status, ", "priority": "priority, ", "group": "group_id, ",
+             "agent": "agent_id, ", "requester": "requester_id, "}  # fmt: skip
+_INDEXES = [
+    *(
+        f"CREATE INDEX IF NOT EXISTS intake_tickets_{name} ON intake_tickets (tenant, {first}created_at, ticket_id)"
+        for name, first in _FILTERED.items()
+    ),
+    """CREATE TABLE IF NOT EXISTS intake_ticket_tags (
+        tenant TEXT NOT NULL, tag TEXT NOT NULL, ticket_id TEXT NOT NULL, PRIMARY KEY (tenant, tag, ticket_id))""",
+]
+POSTGRES_SCHEMA = [
+    _COMMON.format(instant="TIMESTAMPTZ", search=", search TSVECTOR NOT NULL DEFAULT ''"),
+    *_INDEXES,
+    "CREATE INDEX IF NOT EXISTS intake_tickets_search ON intake_tickets USING GIN (search)",
+]
+SQLITE_SCHEMA = [
+    _COMMON.format(instant="TEXT", search=""),
+    *_INDEXES,
+    "CREATE UNIQUE INDEX IF NOT EXISTS intake_tickets_document ON intake_tickets (opened_position)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS intake_tickets_fts USING fts5(title, description, comments)",
+]
+
+COLUMNS = (
+    "tenant, ticket_id, number, title, status, priority, category, type, channel, requester_id, group_id,"
+    " agent_id, tags, created_at, updated_at, version, position"
+)
+_INSERT = (
+    "INSERT INTO intake_tickets (" + COLUMNS + ", opened_position{column}) VALUES (:tenant, :ticket_id, :number,"
+    " :title, 'new', :priority, :category, :type, :channel, :requester_id, NULL, NULL, :tags, :at, :at, :version,"
+    " :position, :position{value}) ON CONFLICT (tenant, ticket_id) DO NOTHING RETURNING opened_position"
+)
+_POSTGRES_INSERT = _INSERT.format(
+    column=", search",
+    value=", setweight(to_tsvector('simple', :title), 'A') || setweight(to_tsvector('simple', :description), 'B')",
+)
+_SQLITE_INSERT = _INSERT.format(column="", value="")
+_T_COLUMNS = ", ".join(f"t.{column.strip()}" for column in COLUMNS.split(","))
+_POSTGRES_SEARCH = f"""SELECT {_T_COLUMNS}, ts_rank(t.search, q) AS rank
+    FROM intake_tickets t, websearch_to_tsquery('simple', :q) q
+    WHERE t.tenant = :tenant AND t.search @@ q
+    ORDER BY rank DESC, t.created_at DESC, t.ticket_id DESC LIMIT :limit"""
+_SQLITE_SEARCH = f"""SELECT {_T_COLUMNS}, -bm25(intake_tickets_fts, 10.0, 4.0, 1.0) AS rank
+    FROM intake_tickets_fts JOIN intake_tickets t ON t.opened_position = intake_tickets_fts.rowid
+    WHERE intake_tickets_fts MATCH :q AND t.tenant = :tenant
+    ORDER BY rank DESC, t.created_at DESC, t.ticket_id DESC LIMIT :limit"""
+
+# The status each lifecycle event leaves the ticket in (a merged ticket is closed).
+_STATUS_AFTER = {
+    "WorkStarted": "open", "MarkedPending": "pending", "Resumed": "open", "Resolved": "resolved",
+    "Reopened": "open", "Closed": "closed", "MergedInto": "closed",
+}  # fmt: skip
+_TOUCH = "version = :version, updated_at = :at, position = :position"
+_TAGGED = "ticket_id IN (SELECT ticket_id FROM intake_ticket_tags WHERE tenant = :tenant AND tag = :tag)"
+_TICKET = "tenant = :tenant AND ticket_id = :ticket_id"
+
+Handler = Callable[[Sql, Any, dict[str, Any]], None]
+
+
+class InvalidCursorError(ValueError):
+    """A cursor this list did not hand out."""
+
+
+class TicketsProjection:
+    """Every ticket of every tenant as agents list and search it."""
+
+    def __init__(self, recorder: TrackingRecorder) -> None:
+        self.view = SqlView(recorder, [])
+        with self.view.transaction() as sql:
+            for statement in POSTGRES_SCHEMA if self.view.postgres else SQLITE_SCHEMA:
+                sql.execute(statement)
+        self._handlers: dict[str, Handler] = {
+            "Opened": self._opened, "CommentAdded": self._comment_added, "TagsChanged": self._tags_changed,
+            "PriorityChanged": self._set("priority"), "CategoryChanged": self._set("category"),
+            "TypeChanged": self._set("type"), "Assigned": self._set("group_id", "agent_id"),
+            "Unassigned": self._unassigned,
+        } | dict.fromkeys(_STATUS_AFTER, self._status_changed)  # fmt: skip
+
+    # -- writing ----------------------------------------------------------------
+
+    def apply(self, events: Sequence[tuple[object, int]], tracking: Tracking) -> None:
+        """Apply (domain event, store position) pairs and `tracking` in one transaction."""
+        with self.view.transaction(tracking) as sql:
+            for domain_event, position in events:
+                if isinstance(domain_event, Ticket.Event):
+                    handler = self._handlers.get(type(domain_event).__name__, self._touched)
+                    handler(sql, domain_event, self._params(domain_event, position))
+
+    def _params(self, event: Ticket.Event, position: int) -> dict[str, Any]:
+        return {
+            "tenant": event.tenant, "ticket_id": str(event.originator_id), "version": event.originator_version,
+            "at": self._instant(event.timestamp), "position": position,
+        }  # fmt: skip
+
+    def _opened(self, sql: Sql, event: Ticket.Opened, params: dict[str, Any]) -> None:
+        params |= {
+            "number": event.number, "title": event.title, "description": event.description,
+            "priority": event.priority, "category": event.category, "type": event.type, "channel": event.channel,
+            "requester_id": event.requester_id, "tags": json.dumps(sorted(set(event.tags))),
+        }  # fmt: skip
+        sql.execute(_POSTGRES_INSERT if self.view.postgres else _SQLITE_INSERT, params)
+        if not sql.rows():
+            return  # applied before
+        self._add_tags(sql, params, event.tags)
+        if not self.view.postgres:
+            sql.execute(
+                "INSERT INTO intake_tickets_fts (rowid, title, description, comments)"
+                " VALUES (:position, :title, :description, '')",
+                params,
+            )
+
+    def _comment_added(self, sql: Sql, event: Any, params: dict[str, Any]) -> None:
+        params["body"] = event.body
+        if self.view.postgres:
+            self._update(sql, params, "search = search || setweight(to_tsvector('simple', :body), 'C')")
+        elif (row := self._update(sql, params)) is not None:
+            sql.execute(
+                "UPDATE intake_tickets_fts SET comments = comments || char(10) || :body WHERE rowid = :document",
+                params | {"document": row["opened_position"]},
+            )
+
+    def _tags_changed(self, sql: Sql, event: Any, params: dict[str, Any]) -> None:
+        row = self._update(sql, params)
+        if row is None:
+            return
+        tags = sorted((set(json.loads(row["tags"])) | set(event.added)) - set(event.removed))
+        sql.execute(f"UPDATE intake_tickets SET tags = :tags WHERE {_TICKET}", params | {"tags": json.dumps(tags)})
+        for tag in event.removed:
+            sql.execute(f"DELETE FROM intake_ticket_tags WHERE {_TICKET} AND tag = :tag", params | {"tag": tag})
+        self._add_tags(sql, params, event.added)
+
+    def _status_changed(self, sql: Sql, event: Any, params: dict[str, Any]) -> None:
+        params["status"] = _STATUS_AFTER[type(event).__name__]
+        self._update(sql, params, "status = :status")
+
+    def _set(self, *fields: str) -> Handler:
+        def handler(sql: Sql, event: Any, params: dict[str, Any]) -> None:
+            params |= {field: getattr(event, field) for field in fields}
+            self._update(sql, params, ", ".join(f"{field} = :{field}" for field in fields))
+
+        return handler
+
+    def _unassigned(self, sql: Sql, event: Any, params: dict[str, Any]) -> None:
+        self._update(sql, params, "group_id = NULL, agent_id = NULL")
+
+    def _touched(self, sql: Sql, event: Any, params: dict[str, Any]) -> None:
+        """Events that change nothing listed still move the ticket's version."""
+        self._update(sql, params)
+
+    def _update(self, sql: Sql, params: dict[str, Any], assignments: str = "") -> dict[str, Any] | None:
+        """Update the ticket unless it applied this position already; its row, or None."""
+        sql.execute(
+            f"UPDATE intake_tickets SET {assignments + ', ' if assignments else ''}{_TOUCH}"
+            f" WHERE {_TICKET} AND position < :position RETURNING opened_position, tags",
+            params,
+        )
+        rows = sql.rows()
+        return rows[0] if rows else None
+
+    def _add_tags(self, sql: Sql, params: dict[str, Any], tags: list[str]) -> None:
+        for tag in tags:
+            sql.execute(
+                "INSERT INTO intake_ticket_tags (tenant, tag, ticket_id) VALUES (:tenant, :tag, :ticket_id)"
+                " ON CONFLICT DO NOTHING",
+                params | {"tag": tag},
+            )
+
+    # -- reading ----------------------------------------------------------------
+
+    def list_tickets(
+        self, tenant: str, *, status: str | None = None, priority: str | None = None, group_id: str | None = None,
+        agent_id: str | None = None, requester_id: str | None = None, tag: str | None = None,
+        created_from: datetime | None = None, created_to: datetime | None = None, cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
+        """A page of the tenant's tickets, newest first, and the cursor of the next page (None at the end).
+
+        Every filter is optional; `created_from` is inclusive, `created_to` exclusive.
+        """
+        where = ["tenant = :tenant"]
+        params: dict[str, Any] = {"tenant": tenant, "limit": limit + 1}
+        for column, value in [
+            ("status", status), ("priority", priority), ("group_id", group_id), ("agent_id", agent_id),
+            ("requester_id", requester_id),
+        ]:  # fmt: skip
+            if value is not None:
+                where.append(f"{column} = :{column}")
+                params[column] = value
+        if tag is not None:
+            where.append(_TAGGED)
+            params["tag"] = tag
+        if created_from is not None:
+            where.append("created_at >= :created_from")
+            params["created_from"] = self._instant(created_from)
+        if created_to is not None:
+            where.append("created_at < :created_to")
+            params["created_to"] = self._instant(created_to)
+        if cursor is not None:
+            after_at, after_id = decode_cursor(cursor)
+            where.append("(created_at, ticket_id) < (:after_at, :after_id)")
+            params |= {"after_at": self._instant(after_at), "after_id": after_id}
+        rows = self._rows(
+            f"SELECT {COLUMNS} FROM intake_tickets WHERE {' AND '.join(where)}"
+            " ORDER BY created_at DESC, ticket_id DESC LIMIT :limit",
+            params,
+        )
+        if len(rows) <= limit:
+            return rows, None
+        last = rows[limit - 1]
+        return rows[:limit], encode_cursor(last["created_at"], last["ticket_id"])
+
+    def search(self, tenant: str, q: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The tenant's tickets whose title, description or comments match `q`, best match first."""
+        if self.view.postgres:
+            return self._rows(_POSTGRES_SEARCH, {"tenant": tenant, "q": q, "limit": limit})
+        query = fts5_query(q)
+        if not query:
+            return []
+        return self._rows(_SQLITE_SEARCH, {"tenant": tenant, "q": query, "limit": limit})
+
+    def position(self) -> int:
+        """The highest store position this view has applied."""
+        return self.view.recorder.max_tracking_id(VIEW) or 0
+
+    def wait(self, position: int, timeout: float) -> bool:
+        """Block until the view has applied `position` (read-your-writes); False on timeout."""
+        deadline = time.monotonic() + timeout
+        pause = 0.005
+        while self.position() < position:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause = min(pause * 2, 0.1)
+        return True
+
+    def drop(self) -> None:
+        """Forget every row and this view's tracking: the start of a rebuild."""
+        tables = ["intake_tickets", "intake_ticket_tags"] + ([] if self.view.postgres else ["intake_tickets_fts"])
+        with self.view.transaction() as sql:
+            for table in tables:
+                sql.execute(f"DELETE FROM {table}")
+            sql.execute(f"DELETE FROM {self.view.tracking_table} WHERE application_name = :name", {"name": VIEW})
+
+    def _rows(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return [_public(row) for row in self.view.query(statement, params)]
+
+    def _instant(self, value: datetime) -> datetime | str:
+        """How an instant is stored: TIMESTAMPTZ on PostgreSQL, fixed-width UTC ISO text on SQLite."""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value if self.view.postgres else _iso(value)
+
+
+def encode_cursor(created_at: str, ticket_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([created_at, ticket_id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created_at, ticket_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created_at), str(ticket_id)
+    except (binascii.Error, UnicodeDecodeError, TypeError, ValueError):
+        raise InvalidCursorError(f"not a cursor of this list: {cursor!r}") from None
+
+
+_TERM = re.compile(r'"([^"]*)"|([^"\s]+)')
+_WORD = re.compile(r"\w+")
+
+
+def fts5_query(text: str) -> str:
+    """User input as a safe FTS5 query: every term must match, a "quoted phrase" as a phrase.
+
+    Only words survive, each inside double quotes, so no FTS5 operator or syntax
+    character in the input is ever interpreted.
+    """
+    phrases = []
+    for match in _TERM.finditer(text):
+        words = _WORD.findall(match.group(1) if match.group(1) is not None else match.group(2))
+        if words:
+            phrases.append('"' + " ".join(words) + '"')
+    return " ".join(phrases)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    row["tags"] = json.loads(row["tags"])
+    for column in ("created_at", "updated_at"):
+        if isinstance(row[column], datetime):
+            row[column] = _iso(row[column])
+    return row

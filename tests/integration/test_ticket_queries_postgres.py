@@ -1,0 +1,52 @@
+"""The ticket list and search on real PostgreSQL: the same scenarios as on SQLite.
+
+Intake's store and the list share one fresh database per test, as in production
+(the view's tracking rows go to `intake_tracking`, next to the events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from services.chassis.settings import Settings
+from services.chassis.store import store_env, tracking_recorder
+from services.intake.application import Intake
+from services.intake.projections import TicketsProjection
+from services.intake.projector import TicketsProjector
+from tests.infra import Postgres
+from tests.unit.test_ticket_queries import TicketQueries, Tickets
+
+
+@pytest.fixture
+def tickets(postgres: Postgres) -> Iterator[Tickets]:
+    with postgres.fresh_database() as dbname:
+        settings = Settings.model_validate(
+            {
+                "persistence": "postgres", "postgres_host": postgres.host, "postgres_port": postgres.port,
+                "postgres_user": postgres.user, "postgres_password": postgres.password, "postgres_dbname": dbname,
+            }
+        )  # fmt: skip
+        intake = Intake(env=store_env(settings, Intake.name))
+        projection = TicketsProjection(tracking_recorder(settings, Intake.name))
+        try:
+            yield Tickets(intake, projection, TicketsProjector(intake, projection, batch_size=7))
+        finally:
+            projection.view.datastore.close()
+            intake.close()
+
+
+class TestOnPostgres(TicketQueries):
+    def test_the_view_tracks_its_position_next_to_intakes_events(self, tickets: Tickets) -> None:
+        tickets.open()
+        tickets.projector.catch_up()
+        assert tickets.projection.view.tracking_table == "intake_tracking"
+        assert tickets.projection.position() == tickets.intake.recorder.max_notification_id()
+
+    def test_a_search_uses_web_search_syntax(self, tickets: Tickets) -> None:
+        vpn = tickets.open(title="VPN drops every hour")
+        wifi = tickets.open(title="Wifi drops in the lobby")
+        assert set(tickets.found("drops")) == {vpn, wifi}
+        assert tickets.found("drops -wifi") == [vpn]
+        assert set(tickets.found("vpn or lobby")) == {vpn, wifi}

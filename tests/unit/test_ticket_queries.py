@@ -1,0 +1,345 @@
+"""The ticket list and search: what agents see of their tenant's tickets, on SQLite.
+
+`TicketQueries` holds the scenarios; each backend runs them with its own `tickets`
+fixture (here SQLite; tests/integration/test_ticket_queries_postgres.py: PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.persistence import OperationalError, Tracking
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from services.chassis.problems import install_problem_handlers
+from services.chassis.settings import Settings
+from services.chassis.store import tracking_recorder
+from services.intake import api, api_queries
+from services.intake.application import Intake, TicketForm
+from services.intake.blobs import FileBlobStore
+from services.intake.domain import Cause, Ticket, WaitingFor
+from services.intake.projections import VIEW, InvalidCursorError, TicketsProjection
+from services.intake.projector import TicketsProjector
+
+
+def cause(tenant: str = "acme") -> Cause:
+    return Cause(tenant, "agent-1", f"corr-{uuid4()}", f"cause-{uuid4()}")
+
+
+@dataclass
+class Tickets:
+    """A desk's store, its ticket list, and the worker between them."""
+
+    intake: Intake
+    projection: TicketsProjection
+    projector: TicketsProjector
+
+    def open(
+        self, tenant: str = "acme", *, title: str = "Printer jammed", description: str = "It beeps and stops.",
+        requester_id: str = "req-1", priority: str = "P3", tags: tuple[str, ...] = (),
+    ) -> UUID:  # fmt: skip
+        form = TicketForm(title, description, requester_id, "email", "hardware", "incident", priority, list(tags))
+        return self.intake.open_ticket(uuid4(), form, cause(tenant)).ticket.id
+
+    def change(self, ticket_id: UUID, command: Callable[[Ticket], None], tenant: str = "acme") -> None:
+        self.intake.change(ticket_id, cause(tenant), command)
+
+    def listed(self, tenant: str = "acme", **filters: Any) -> list[UUID]:
+        self.projector.catch_up()
+        rows, _ = self.projection.list_tickets(tenant, **filters)
+        return [UUID(row["ticket_id"]) for row in rows]
+
+    def found(self, q: str, tenant: str = "acme") -> list[UUID]:
+        self.projector.catch_up()
+        return [UUID(row["ticket_id"]) for row in self.projection.search(tenant, q, 20)]
+
+
+class TicketQueries:
+    """Scenarios every backend must pass; subclasses provide the `tickets` fixture."""
+
+    def test_filters_on_status_and_priority_narrow_the_list(self, tickets: Tickets) -> None:
+        urgent = tickets.open(priority="P1")
+        started = tickets.open(priority="P1")
+        tickets.open(priority="P3")
+        tickets.change(started, lambda t: t.start_work("on it"))
+        assert set(tickets.listed(priority="P1")) == {urgent, started}
+        assert tickets.listed(priority="P1", status="open") == [started]
+        assert tickets.listed(status="resolved") == []
+
+    def test_filters_on_group_agent_and_requester_narrow_the_list(self, tickets: Tickets) -> None:
+        mine = tickets.open(requester_id="req-9")
+        theirs = tickets.open()
+        tickets.change(mine, lambda t: t.assign("network", "agent-7", "skills"))
+        tickets.change(theirs, lambda t: t.assign("network", None, "queue"))
+        assert set(tickets.listed(group_id="network")) == {mine, theirs}
+        assert tickets.listed(agent_id="agent-7") == [mine]
+        assert tickets.listed(requester_id="req-9") == [mine]
+        tickets.change(mine, lambda t: t.unassign("back to the queue"))
+        assert tickets.listed(agent_id="agent-7") == []
+
+    def test_a_tag_filter_matches_the_exact_tag_only(self, tickets: Tickets) -> None:
+        vpn = tickets.open(tags=("vpn", "remote"))
+        tickets.open(tags=("vpn-client",))
+        retagged = tickets.open(tags=("printer",))
+        tickets.change(retagged, lambda t: t.retag(["vpn"], ["printer"], "misfiled"))
+        assert set(tickets.listed(tag="vpn")) == {vpn, retagged}
+        assert tickets.listed(tag="printer") == []
+        rows, _ = tickets.projection.list_tickets("acme", tag="remote")
+        assert rows[0]["tags"] == ["remote", "vpn"]
+
+    def test_a_creation_window_narrows_the_list(self, tickets: Tickets) -> None:
+        before = tickets.open()
+        tickets.listed()
+        cut = _created_at(tickets, before) + timedelta(microseconds=1)
+        after = tickets.open()
+        assert tickets.listed(created_from=cut) == [after]
+        assert tickets.listed(created_to=cut) == [before]
+        assert tickets.listed(created_from=cut, created_to=cut) == []
+
+    def test_pagination_walks_every_ticket_once_newest_first(self, tickets: Tickets) -> None:
+        opened = [tickets.open(title=f"Ticket {n}") for n in range(12)]
+        tickets.projector.catch_up()
+        seen, cursor, pages = [], None, 0
+        while True:
+            rows, cursor = tickets.projection.list_tickets("acme", cursor=cursor, limit=5)
+            seen += [UUID(row["ticket_id"]) for row in rows]
+            pages += 1
+            if cursor is None:
+                break
+        assert seen == list(reversed(opened))
+        assert pages == 3
+
+    def test_tickets_opened_at_the_same_instant_page_once_each(self, tickets: Tickets) -> None:
+        tickets.open()
+        notification = tickets.intake.recorder.select_notifications(1, 10)[-1]
+        opened = tickets.intake.mapper.to_domain_event(notification)
+        twins = [dataclasses.replace(opened, originator_id=uuid4()) for _ in range(7)]  # type: ignore[type-var]
+        tickets.projection.apply([(twin, 1000 + n) for n, twin in enumerate(twins)], Tracking(VIEW, 1006))
+        seen, cursor = [], None
+        while True:
+            rows, cursor = tickets.projection.list_tickets("acme", cursor=cursor, limit=3)
+            seen += [row["ticket_id"] for row in rows]
+            if cursor is None:
+                break
+        assert sorted(seen) == sorted(str(twin.originator_id) for twin in twins)
+
+    def test_a_tenant_never_sees_another_tenants_tickets(self, tickets: Tickets) -> None:
+        ours = tickets.open("acme", title="Printer on fire")
+        theirs = tickets.open("globex", title="Printer on fire")
+        assert tickets.listed("acme") == [ours]
+        assert tickets.listed("globex", status="new") == [theirs]
+        assert tickets.found("printer", "acme") == [ours]
+        assert tickets.found("printer", "initech") == []
+
+    def test_search_ranks_a_title_match_above_a_comment_match(self, tickets: Tickets) -> None:
+        commented = tickets.open(title="Laptop slow", description="Takes minutes to boot.")
+        tickets.change(commented, lambda t: t.add_comment("c1", "The keyboard also sticks.", True, "agent-1", "email"))
+        titled = tickets.open(title="Keyboard broken", description="Keys missing.")
+        described = tickets.open(title="Desk phone", description="The keyboard of the phone is dead.")
+        assert tickets.found("keyboard") == [titled, described, commented]
+        ranks = [row["rank"] for row in tickets.projection.search("acme", "keyboard", 20)]
+        assert ranks == sorted(ranks, reverse=True)
+
+    def test_a_comments_words_become_searchable(self, tickets: Tickets) -> None:
+        ticket = tickets.open(title="Email bounced")
+        assert tickets.found("mailbox quota") == []
+        tickets.change(ticket, lambda t: t.add_comment("c1", "Mailbox quota exceeded.", False, "agent-1", "email"))
+        tickets.change(ticket, lambda t: t.add_comment("c2", "Raised the limit.", True, "agent-1", "email"))
+        assert tickets.found("mailbox quota") == [ticket]
+        assert tickets.found('"quota exceeded"') == [ticket]
+        assert tickets.found("limit bounced") == [ticket]
+
+    def test_query_syntax_in_a_search_is_taken_as_plain_words(self, tickets: Tickets) -> None:
+        ticket = tickets.open(title="VPN NEAR office (AND) printer")
+        for q in ["vpn AND", 'printer" OR "', "NEAR(", "office*", "-", '"', "vpn:office ^printer"]:
+            tickets.found(q)  # never a syntax error
+        assert tickets.found("vpn office") == [ticket]
+
+    def test_a_merged_ticket_lists_as_closed(self, tickets: Tickets) -> None:
+        duplicate = tickets.open(title="Wifi down")
+        original = tickets.open(title="Wifi down on floor 3")
+        tickets.intake.merge(duplicate, original, "same outage", cause())
+        assert tickets.listed(status="closed") == [duplicate]
+        assert tickets.listed(status="new") == [original]
+
+    def test_the_list_follows_the_whole_lifecycle(self, tickets: Tickets) -> None:
+        ticket = tickets.open()
+        tickets.change(ticket, lambda t: t.mark_pending(WaitingFor.CUSTOMER, datetime.now(UTC), "asked"))
+        assert tickets.listed(status="pending") == [ticket]
+        tickets.change(ticket, lambda t: t.resume("answered"))
+        tickets.change(ticket, lambda t: t.change_priority("P1", "VIP"))
+        tickets.change(ticket, lambda t: t.resolve("fixed", "done"))
+        assert tickets.listed(status="resolved", priority="P1") == [ticket]
+        rows, _ = tickets.projection.list_tickets("acme")
+        assert rows[0]["version"] == tickets.intake.get_ticket(ticket, "acme").version
+
+    def test_an_event_applied_twice_changes_nothing(self, tickets: Tickets) -> None:
+        ticket = tickets.open(title="Scanner offline")
+        tickets.change(ticket, lambda t: t.add_comment("c1", "scanner driver", True, "agent-1", "email"))
+        tickets.change(ticket, lambda t: t.retag(["hw"], [], "triage"))
+        tickets.projector.catch_up()
+        before = tickets.projection.list_tickets("acme"), tickets.projection.search("acme", "scanner", 5)
+        notifications = tickets.intake.recorder.select_notifications(1, 100)
+        again = [(tickets.intake.mapper.to_domain_event(n), n.id) for n in notifications]
+        tickets.projection.apply(again, Tracking(VIEW, notifications[-1].id + 1000))
+        assert (tickets.projection.list_tickets("acme"), tickets.projection.search("acme", "scanner", 5)) == before
+
+    def test_a_rebuilt_list_equals_the_live_one(self, tickets: Tickets) -> None:
+        first = tickets.open(tags=("a",))
+        tickets.change(first, lambda t: t.add_comment("c1", "rebuild me", True, "agent-1", "email"))
+        tickets.intake.merge(tickets.open(), first, "dup", cause())
+        tickets.projector.catch_up()
+        live = tickets.projection.list_tickets("acme"), tickets.projection.search("acme", "rebuild", 5)
+        tickets.projection.drop()
+        assert tickets.projection.position() == 0
+        tickets.projector.catch_up()
+        assert (tickets.projection.list_tickets("acme"), tickets.projection.search("acme", "rebuild", 5)) == live
+
+    def test_the_view_waits_until_it_has_reached_a_position(self, tickets: Tickets) -> None:
+        position = tickets.intake.open_ticket(uuid4(), _form(), cause()).position
+        assert position is not None
+        assert not tickets.projection.wait(position, timeout=0.05)
+        threading.Timer(0.1, tickets.projector.catch_up).start()
+        assert tickets.projection.wait(position, timeout=5)
+        assert tickets.projection.position() >= position
+
+    def test_a_cursor_not_handed_out_is_refused(self, tickets: Tickets) -> None:
+        for cursor in ["nonsense", "", "e30", "WyJ4Il0"]:
+            with pytest.raises(InvalidCursorError):
+                tickets.projection.list_tickets("acme", cursor=cursor)
+
+
+@pytest.fixture
+def tickets(tmp_path: Path) -> Tickets:
+    """An in-memory store; the list in a SQLite file, as in the embedded default."""
+    intake = Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    projection = TicketsProjection(tracking_recorder(Settings(persistence="sqlite", data_dir=tmp_path), "intake"))
+    return Tickets(intake, projection, TicketsProjector(intake, projection, batch_size=7))
+
+
+class TestOnSQLite(TicketQueries):
+    pass
+
+
+# -- the HTTP queries and the worker (SQLite) -------------------------------------
+
+
+@pytest.fixture
+def client(tickets: Tickets, tmp_path: Path) -> TestClient:
+    """Intake's whole API as main.py assembles it, the queries router first."""
+    app = FastAPI()
+    install_problem_handlers(app)
+    queries = api_queries.router(tickets.intake, tickets.projection)
+    api.create_app(app, tickets.intake, FileBlobStore(tmp_path / "blobs"), queries, max_upload=1_000_000)
+    return TestClient(app, headers={"X-Tenant-ID": "acme"})
+
+
+def test_the_api_lists_filtered_tickets_page_by_page(tickets: Tickets, client: TestClient) -> None:
+    opened = [tickets.open(priority="P2", tags=("vpn",)) for _ in range(3)] + [tickets.open(priority="P4")]
+    tickets.projector.catch_up()
+    first = client.get("/v1/tickets", params={"priority": "P2", "tag": "vpn", "limit": 2}).json()
+    second = client.get("/v1/tickets", params={"priority": "P2", "cursor": first["next_cursor"], "limit": 2}).json()
+    assert [t["id"] for t in first["tickets"] + second["tickets"]] == [str(i) for i in reversed(opened[:3])]
+    assert second["next_cursor"] is None
+    assert first["tickets"][0]["tags"] == ["vpn"]
+
+
+def test_the_api_searches_before_taking_search_for_a_ticket_id(tickets: Tickets, client: TestClient) -> None:
+    ticket = tickets.open(title="Projector flickers")
+    tickets.projector.catch_up()
+    answer = client.get("/v1/tickets/search", params={"q": "projector"})
+    assert answer.status_code == 200
+    hits = answer.json()["tickets"]
+    assert [hit["id"] for hit in hits] == [str(ticket)]
+    assert hits[0]["rank"] > 0
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"status": "sleeping"}, "status"), ({"priority": "P9"}, "priority"), ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"), ({"created_from": "yesterday"}, "created_from"), ({"tag": "Not A Tag"}, "tag"),
+        ({"cursor": "garbage"}, "cursor"), ({"min_position": 0}, "min_position"),
+        ({"created_from": "2026-02-01T00:00:00Z", "created_to": "2026-01-01T00:00:00Z"}, "created_to"),
+    ],
+)  # fmt: skip
+def test_a_bad_filter_is_a_422_problem(client: TestClient, params: dict[str, Any], field: str) -> None:
+    answer = client.get("/v1/tickets", params=params)
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert field in answer.json()["detail"]
+
+
+def test_a_search_without_words_is_a_422_problem(client: TestClient) -> None:
+    assert client.get("/v1/tickets/search", params={"q": ""}).status_code == 422
+    assert client.get("/v1/tickets/search").status_code == 422
+
+
+def test_min_position_reads_your_own_write(tickets: Tickets, client: TestClient) -> None:
+    opened = client.post("/v1/tickets", json={"title": "Monitor dead", "requester_id": "req-1"}).json()
+    threading.Timer(0.2, tickets.projector.catch_up).start()
+    listed = client.get("/v1/tickets", params={"min_position": opened["position"]}).json()
+    assert [t["id"] for t in listed["tickets"]] == [opened["id"]]
+
+
+def test_min_position_beyond_the_store_is_refused(client: TestClient) -> None:
+    answer = client.get("/v1/tickets", params={"min_position": 10_000})
+    assert answer.status_code == 422
+    assert "min_position" in answer.json()["detail"]
+
+
+def test_a_list_that_cannot_catch_up_in_time_answers_503(
+    tickets: Tickets, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api_queries, "WAIT_SECONDS", 0.05)
+    position = tickets.intake.open_ticket(uuid4(), _form(), cause()).position
+    answer = client.get("/v1/tickets/search", params={"q": "x", "min_position": position})
+    assert answer.status_code == 503
+    assert answer.json()["title"] == "Projection behind"
+
+
+async def test_the_worker_follows_the_store_through_a_store_blip(
+    tickets: Tickets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    apply = tickets.projection.apply
+    failures = iter([OperationalError("database is locked")])
+
+    def flaky(events: Any, tracking: Tracking) -> None:
+        if (failure := next(failures, None)) is not None:
+            raise failure
+        apply(events, tracking)
+
+    monkeypatch.setattr(tickets.projection, "apply", flaky)
+    worker = TicketsProjector(tickets.intake, tickets.projection, idle_seconds=0.005)
+    stopping = asyncio.Event()
+    running = asyncio.create_task(worker.run(stopping))
+    try:
+        first = tickets.intake.open_ticket(uuid4(), _form(), cause()).position
+        assert first is not None
+        assert await asyncio.to_thread(tickets.projection.wait, first, 5.0)
+        second = tickets.intake.open_ticket(uuid4(), _form(), cause()).position
+        assert second is not None
+        assert await asyncio.to_thread(tickets.projection.wait, second, 5.0)
+    finally:
+        stopping.set()
+        await asyncio.wait_for(running, 5)
+    assert len(tickets.projection.list_tickets("acme")[0]) == 2
+
+
+def _form() -> TicketForm:
+    return TicketForm("Printer jammed", "It beeps.", "req-1", "email", "hardware", "incident", "P3")
+
+
+def _created_at(tickets: Tickets, ticket_id: UUID) -> datetime:
+    rows, _ = tickets.projection.list_tickets("acme")
+    return next(datetime.fromisoformat(row["created_at"]) for row in rows if row["ticket_id"] == str(ticket_id))
