@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bench import store_append, ticket_flow
+from bench import as_of, store_append, ticket_flow
 
 
 def main() -> None:
-    for benchmark in (store_append, ticket_flow):
+    for benchmark in (store_append, ticket_flow, as_of):
         print(f"== {benchmark.__name__}")
         benchmark.run()
 

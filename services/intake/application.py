@@ -19,6 +19,7 @@ from services.intake.fields import TenantFields
 from services.intake.numbering import TicketNumbers
 
 ATTEMPTS = 50
+AS_OF_PAGE = 100  # events read per round trip when replaying to an instant
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ class Intake(Application[UUID]):
 
     def ticket_as_of(self, ticket_id: UUID, tenant: str, instant: datetime) -> Ticket:
         """The ticket exactly as it was at `instant`: the latest snapshot before it, then events."""
-        self.get_ticket(ticket_id, tenant)
+        self._check_tenant(ticket_id, tenant)
         ticket: Any = None
         after: int | None = None
         if self.snapshots is not None:
@@ -225,17 +226,21 @@ class Intake(Application[UUID]):
                 if taken.timestamp <= instant:
                     ticket, after = taken.mutate(None), taken.originator_version
                     break
-        for stored in self.events.get(ticket_id, gt=after):
-            domain_event: Any = stored
-            if domain_event.timestamp > instant:
-                break
-            ticket = domain_event.mutate(ticket)
+        while page := list(self.events.get(ticket_id, gt=after, limit=AS_OF_PAGE)):
+            for stored in page:
+                domain_event: Any = stored
+                if domain_event.timestamp > instant:
+                    break
+                ticket, after = domain_event.mutate(ticket), domain_event.originator_version
+            else:
+                continue
+            break
         if ticket is None:
             raise TicketNotFoundError(ticket_id)
         return ticket  # type: ignore[no-any-return]
 
     def history(self, ticket_id: UUID, tenant: str) -> Iterator[Ticket.Event]:
-        self.get_ticket(ticket_id, tenant)
+        self._check_tenant(ticket_id, tenant)
         for domain_event in self.events.get(ticket_id):
             assert isinstance(domain_event, Ticket.Event)
             yield domain_event
@@ -243,7 +248,7 @@ class Intake(Application[UUID]):
     def verify(self, ticket_id: UUID | None = None, tenant: str | None = None) -> Verification:
         """Walk one ticket's hash chain, or every ticket's in the store; report the first break."""
         if ticket_id is not None and tenant is not None:
-            self.get_ticket(ticket_id, tenant)
+            self._check_tenant(ticket_id, tenant)
         walker = chain.ChainWalker()
         for stored in self._stored_ticket_events(ticket_id):
             state = self._decoded(stored.state)
@@ -272,6 +277,15 @@ class Intake(Application[UUID]):
             state = self.mapper.compressor.decompress(state)
         decoded: dict[str, Any] = self.mapper.transcoder.decode(state)
         return decoded
+
+    def _check_tenant(self, ticket_id: UUID, tenant: str) -> None:
+        """Whether the ticket is the tenant's, without copying it out of the cache."""
+        try:
+            ticket: object = self.repository.get(ticket_id, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            raise TicketNotFoundError(ticket_id) from None
+        if not isinstance(ticket, Ticket) or ticket.tenant != tenant:
+            raise TicketNotFoundError(ticket_id)
 
     def _checked(self, ticket: Ticket, expected_version: int | None) -> Ticket:
         if expected_version is not None and ticket.version != expected_version:

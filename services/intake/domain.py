@@ -212,7 +212,7 @@ class Ticket(Aggregate):
         self.custom_fields = dict(custom_fields)
         self.follow_up_of = follow_up_of
         self.split_from = split_from
-        self.status = Status.NEW
+        self.status: str = Status.NEW.value  # plain str: snapshots restore it as one
         self.status_reason = "opened"
         self.pending_until: datetime | None = None
         self.waiting_for: str | None = None
@@ -456,14 +456,14 @@ class Ticket(Aggregate):
         if self.status == Status.CLOSED:
             raise TicketClosedError(command)
         if self.status not in allowed_from:
-            raise IllegalTransitionError(self.status.value, requested.value, command)
+            raise IllegalTransitionError(self.status, requested.value, command)
 
     def _check_not_closed(self, action: str) -> None:
         if self.status == Status.CLOSED:
             raise TicketClosedError(action)
 
     def _set_status(self, status: Status, reason: str) -> None:
-        self.status = status
+        self.status = status.value
         self.status_reason = reason
         if status != Status.PENDING:
             self.pending_until = None

@@ -1,0 +1,34 @@
+"""The lifecycle model again, on real PostgreSQL: the same rules, fewer examples."""
+
+from __future__ import annotations
+
+from hypothesis import settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from services.chassis.settings import Settings
+from services.chassis.store import store_env
+from services.intake.application import Intake
+from tests.infra import Postgres
+from tests.unit.test_ticket_lifecycle_model import TicketLifecycle
+
+
+def test_any_sequence_of_commands_keeps_the_lifecycle_on_postgresql(postgres: Postgres) -> None:
+    with postgres.fresh_database() as dbname:
+        config = Settings.model_validate(
+            {
+                "persistence": "postgres", "postgres_host": postgres.host, "postgres_port": postgres.port,
+                "postgres_user": postgres.user, "postgres_password": postgres.password, "postgres_dbname": dbname,
+            }
+        )  # fmt: skip
+        intake = Intake(env=store_env(config, Intake.name))
+
+        class TicketLifecycleOnPostgres(TicketLifecycle):
+            def new_intake(self) -> Intake:
+                return intake  # one store for every example; each example opens its own tickets
+
+        try:
+            run_state_machine_as_test(
+                TicketLifecycleOnPostgres, settings=settings(max_examples=20, stateful_step_count=25, deadline=None)
+            )
+        finally:
+            intake.close()
