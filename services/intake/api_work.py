@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.tickets import Channel, Priority, TicketType
 from services.chassis.etag import expected_version
@@ -58,6 +58,12 @@ class Change(Because):
     tags_remove: list[Tag] = Field(default_factory=list, max_length=20)
     custom_fields: dict[str, Any] = Field(default_factory=dict)
     custom_fields_unset: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def a_tag_is_added_or_removed_not_both(self) -> Change:
+        if both := set(self.tags_add) & set(self.tags_remove):
+            raise ValueError(f"tags both added and removed: {sorted(both)}")
+        return self
 
 
 class Assign(Because):

@@ -118,3 +118,11 @@ def test_an_unknown_address_gets_a_problem_too(api: TestClient) -> None:
     assert reply.status_code == 404
     assert reply.headers["content-type"] == "application/problem+json"
     assert reply.json()["title"] == "Not Found"
+
+
+def test_a_tag_added_and_removed_at_once_is_refused(api: TestClient) -> None:
+    opened = api.post("/v1/tickets", json=ticket_form(), headers=headers("acme")).json()
+    change = {"tags_add": ["vip"], "tags_remove": ["vip"], "reason": "unsure"}
+    reply = api.patch(f"/v1/tickets/{opened['id']}", json=change, headers=headers("acme"))
+    assert reply.status_code == 422
+    assert "vip" in reply.json()["errors"][0]["message"]
