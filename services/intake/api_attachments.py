@@ -26,6 +26,7 @@ from services.chassis.problems import DomainProblem
 from services.intake.application import Intake, StaleVersionError, TicketNotFoundError
 from services.intake.blobs import CHUNK, BlobCorruptError, BlobNotFoundError, BlobStore, BlobTooLargeError, StoredBlob
 from services.intake.domain import Cause, IllegalTransitionError, Ticket, TicketRuleError
+from services.intake.representations import AttachmentView
 
 MAX_BYTES = 25 * 1024 * 1024
 ALLOWED_TYPES = frozenset({
@@ -46,15 +47,6 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
         (413, "The file is larger than the limit."), (415, "Files of this type are not accepted."),
     ]
 }  # fmt: skip
-
-
-class AttachmentView(BaseModel):
-    id: str
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    comment_id: str | None
 
 
 class AttachmentList(BaseModel):
