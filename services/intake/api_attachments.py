@@ -3,6 +3,7 @@
 The body streams chunk by chunk into the blob store (never whole in memory, never
 holding a thread while the client is slow); only when the blob is stored does the
 ticket record `AttachmentAdded` with the hash. A download re-hashes the blob first.
+Ticket errors (404, 409, 412, 422) are answered by intake's handlers (problems.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import asyncio
 import base64
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, BinaryIO
 from urllib.parse import quote
 from uuid import UUID, uuid4
@@ -23,9 +23,10 @@ from pydantic import BaseModel
 from services.chassis.etag import etag, expected_version
 from services.chassis.identity import CurrentIdentity
 from services.chassis.problems import DomainProblem
-from services.intake.application import Intake, StaleVersionError, TicketNotFoundError
+from services.intake.api_common import cause_of
+from services.intake.application import Intake, StaleVersionError
 from services.intake.blobs import CHUNK, BlobCorruptError, BlobNotFoundError, BlobStore, BlobTooLargeError, StoredBlob
-from services.intake.domain import Cause, IllegalTransitionError, Ticket, TicketRuleError
+from services.intake.domain import Ticket
 from services.intake.representations import AttachmentView
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -53,29 +54,9 @@ class AttachmentList(BaseModel):
     attachments: list[AttachmentView]
 
 
-class TicketNotFound(DomainProblem):
-    status = 404
-    title = "Ticket not found"
-
-
 class AttachmentNotFound(DomainProblem):
     status = 404
     title = "Attachment not found"
-
-
-class StaleVersion(DomainProblem):
-    status = 412
-    title = "Stale version"
-
-
-class IllegalTransition(DomainProblem):
-    status = 409
-    title = "Illegal transition"
-
-
-class RuleViolated(DomainProblem):
-    status = 422
-    title = "Rule violated"
 
 
 class InvalidFilename(DomainProblem):
@@ -133,21 +114,19 @@ def router(
         if declared.isdigit() and int(declared) > max_bytes:  # refused before a byte is read
             raise _too_large(max_bytes)
         version = expected_version(if_match)
-        cause = Cause(who.tenant, who.actor, who.correlation_id, f"http:{uuid4()}", who.traceparent)
         attachment_id = f"a-{uuid4().hex[:12]}"
-        with _problems(ticket_id):
-            ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
-            if version is not None and version != ticket.version:  # refused before the upload, not after
-                raise StaleVersionError(version, ticket.version)
-            try:
-                sha256, size = await stored(request)
-            except BlobTooLargeError:
-                raise _too_large(max_bytes) from None
+        ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
+        if version is not None and version != ticket.version:  # refused before the upload, not after
+            raise StaleVersionError(version, ticket.version)
+        try:
+            sha256, size = await stored(request)
+        except BlobTooLargeError:
+            raise _too_large(max_bytes) from None
 
-            def record(ticket: Ticket) -> None:
-                ticket.attach(attachment_id, sha256, name, media_type, size, comment_id)
+        def record(ticket: Ticket) -> None:
+            ticket.attach(attachment_id, sha256, name, media_type, size, comment_id)
 
-            ticket = await asyncio.to_thread(intake.change, ticket_id, cause, record, version)
+        ticket = await asyncio.to_thread(intake.change, ticket_id, cause_of(who), record, version)
         view = _view(attachment_id, ticket.attachments[attachment_id])
         location = f"/v1/tickets/{ticket_id}/attachments/{attachment_id}"
         headers = {"ETag": etag(ticket.version), "Location": location}
@@ -155,8 +134,7 @@ def router(
 
     @api.get("/tickets/{ticket_id}/attachments", response_model=AttachmentList)
     async def list_attachments(ticket_id: UUID, who: CurrentIdentity) -> JSONResponse:
-        with _problems(ticket_id):
-            ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
+        ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
         views = [_view(key, value) for key, value in ticket.attachments.items()]
         body = AttachmentList(attachments=views).model_dump(mode="json")
         return JSONResponse(body, headers={"ETag": etag(ticket.version)})
@@ -168,8 +146,7 @@ def router(
     )
     async def download(ticket_id: UUID, attachment_id: str, who: CurrentIdentity) -> StreamingResponse:
         """The file's bytes, only once they hash to the sha256 the ticket recorded."""
-        with _problems(ticket_id):
-            ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
+        ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
         attachment = ticket.attachments.get(attachment_id)
         if attachment is None:
             raise AttachmentNotFound(
@@ -190,23 +167,6 @@ def router(
         return StreamingResponse(_chunks(file), media_type=attachment["content_type"], headers=headers)
 
     return api
-
-
-@contextmanager
-def _problems(ticket_id: UUID) -> Iterator[None]:
-    """The ticket's errors as this router's problems (the same statuses the global handlers give)."""
-    try:
-        yield
-    except TicketNotFoundError:
-        raise TicketNotFound(f"no ticket {ticket_id} for this tenant", ticket_id=str(ticket_id)) from None
-    except StaleVersionError as stale:
-        raise StaleVersion(str(stale), expected_version=stale.expected, current_version=stale.current) from None
-    except IllegalTransitionError as illegal:
-        raise IllegalTransition(
-            str(illegal), current_state=illegal.current, requested_state=illegal.requested, command=illegal.command
-        ) from None
-    except TicketRuleError as rule:
-        raise RuleViolated(str(rule), rule=rule.rule) from None
 
 
 def _checked_filename(filename: str) -> str:

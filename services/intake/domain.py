@@ -470,5 +470,11 @@ class Ticket(Aggregate):
             self.waiting_for = None
 
 
+def event_name(event: object) -> str:
+    """An event's name as the API and public events say it: `MarkedPending` -> `marked_pending`."""
+    name = type(event).__name__
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
 def _metadata(cause: Cause, previous_hash: str) -> dict[str, str]:
     return cause.metadata() | {chain.PREVIOUS: previous_hash}

@@ -29,7 +29,7 @@ from schemas.tickets import (
     TicketStatusChangedV1,
 )
 from services.chassis.relay import Publication
-from services.intake.domain import Status, Ticket
+from services.intake.domain import Status, Ticket, event_name
 
 SOURCE = "intake"
 
@@ -61,7 +61,7 @@ def public_data(event: Any) -> EventData | None:
     if name in _STATUS_CHANGES:
         pending_until = getattr(event, "pending_until", None)
         return TicketStatusChangedV1(
-            ticket_id=ticket_id, status=_STATUS_CHANGES[name].value, change=_snake(name),
+            ticket_id=ticket_id, status=_STATUS_CHANGES[name].value, change=event_name(event),
             pending_until=pending_until.isoformat() if pending_until else None,
             waiting_for=getattr(event, "waiting_for", None),
         )  # fmt: skip
@@ -118,7 +118,3 @@ def publication(app: Application) -> Publication:  # type: ignore[type-arg]
         return topics.TICKETS, record
 
     return publish
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from services.intake import chain
-from services.intake.domain import Ticket
+from services.intake.domain import Ticket, event_name
 
 _META = {"originator_id", "originator_version", "timestamp", "originator_topic", "tenant", "actor", "metadata"}
 
@@ -93,10 +93,9 @@ class HistoryEntry(BaseModel):
 def history_entry(event: Ticket.Event) -> HistoryEntry:
     state = vars(event)
     changes = {key: value for key, value in state.items() if key not in _META | {chain.HASH, "reason"}}
-    name = type(event).__name__
     return HistoryEntry(
         version=event.originator_version,
-        event="".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_"),
+        event=event_name(event),
         at=event.timestamp,
         actor=event.actor,
         reason=state.get("reason"),

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
+from services.intake import problems
 from services.intake.api_attachments import router
 from services.intake.application import Intake, TicketForm
 from services.intake.blobs import BlobCorruptError, BlobNotFoundError, BlobTooLargeError, FileBlobStore
@@ -46,6 +47,7 @@ def desk(tmp_path: Path) -> Desk:
     intake = Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     blobs = FileBlobStore(tmp_path / "blobs")
     app = Runtime("intake", Metrics("intake")).app()
+    problems.install(app)
     app.include_router(router(intake, blobs, max_bytes=LIMIT))
     return Desk(intake, blobs, TestClient(app))
 
