@@ -1,8 +1,17 @@
-"""Every published event type and version, and how to read an envelope's data."""
+"""Every published event type and version, and how to read an envelope's data.
+
+Consumers read the newest version of each type: older versions still on a topic or
+in a feed are upcast when parsed, so no consumer holds code for a version it never
+publishes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from schemas.envelope import Envelope, MalformedEventError
+from schemas.routing import RoutingDecidedV1
+from schemas.sla import SlaBreachedV1, SlaWarningV1
 from schemas.tickets import (
     EventData,
     TicketAssignedV1,
@@ -10,6 +19,7 @@ from schemas.tickets import (
     TicketLinkedV1,
     TicketMergedV1,
     TicketOpenedV1,
+    TicketOpenedV2,
     TicketPriorityChangedV1,
     TicketReclassifiedV1,
     TicketStatusChangedV1,
@@ -17,6 +27,7 @@ from schemas.tickets import (
 
 EVENT_TYPES: tuple[type[EventData], ...] = (
     TicketOpenedV1,
+    TicketOpenedV2,
     TicketStatusChangedV1,
     TicketPriorityChangedV1,
     TicketReclassifiedV1,
@@ -24,9 +35,17 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
     TicketCommentedV1,
     TicketMergedV1,
     TicketLinkedV1,
+    RoutingDecidedV1,
+    SlaWarningV1,
+    SlaBreachedV1,
 )
 
 _BY_KEY: dict[tuple[str, int], type[EventData]] = {(t.event_type, t.event_version): t for t in EVENT_TYPES}
+
+# (type, version) -> the next version's data. Chained until the newest version.
+UPCASTERS: dict[tuple[str, int], Callable[[EventData], EventData]] = {
+    ("ticket.opened", 1): lambda v1: TicketOpenedV2(**v1.model_dump(), organisation=None, keywords=[]),
+}
 
 
 class UnknownEventError(MalformedEventError):
@@ -40,10 +59,19 @@ def model_for(event_type: str, version: int) -> type[EventData]:
         raise UnknownEventError(f"unknown event type {event_type!r} version {version}") from None
 
 
+def upcast(data: EventData) -> EventData:
+    """`data` as the newest version of its type."""
+    while (upcaster := UPCASTERS.get((data.event_type, data.event_version))) is not None:
+        data = upcaster(data)
+    return data
+
+
 def parse_data(envelope: Envelope) -> EventData:
-    """The typed data of `envelope`; raise MalformedEventError when it does not fit its schema."""
+    """The typed data of `envelope` in its type's newest version; raise MalformedEventError
+    when it does not fit the schema of the version it was published as."""
     model = model_for(envelope.type, envelope.version)
     try:
-        return model.model_validate(envelope.data)
+        data = model.model_validate(envelope.data)
     except ValueError as error:
         raise MalformedEventError(f"data does not match {envelope.type} v{envelope.version}: {error}") from None
+    return upcast(data)

@@ -59,6 +59,18 @@ class TicketOpenedV1(EventData):
     tags: list[str] = Field(default_factory=list)
 
 
+class TicketOpenedV2(TicketOpenedV1):
+    """v2 adds what routing rules match on besides the classification: the requester's
+    organisation and the words of the title and description (`keywords`, lower-cased,
+    each once, e-mail addresses, links and numbers left out). v1 events read as v2 with
+    neither (see `schemas.registry.upcast`)."""
+
+    event_version: ClassVar[int] = 2
+
+    organisation: str | None = None
+    keywords: list[str] = Field(default_factory=list)
+
+
 class TicketStatusChangedV1(EventData):
     """The ticket moved in its lifecycle; `change` names how (work_started, resolved, ...)."""
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KAFKA = ROOT / "deploy" / "local" / "kafka.sh"
 
 # (service, role): each process serves its API, health and metrics on the service's port.
-SERVICES = [("analytics", "all"), ("intake", "all")]
+SERVICES = [("analytics", "all"), ("routing", "all"), ("intake", "all")]
 
 
 @dataclass
@@ -94,11 +94,18 @@ def print_urls(settings: Settings, env: dict[str, str]) -> None:
 The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {settings.data_dir}/).
 
   gateway API     {gateway}/v1        docs: {gateway}/docs
+  routing         {settings.url_of("routing")}/v1/routing/groups (also through the gateway)
   analytics       {settings.url_of("analytics")}/v1/reports/backlog
-  metrics         {gateway}/metrics   {settings.url_of("analytics")}/metrics
+  metrics         {gateway}/metrics   {settings.url_of("routing")}/metrics   {settings.url_of("analytics")}/metrics
   Kafka           {settings.kafka_bootstrap_servers}
 
 Try:
+  curl -s -XPUT {gateway}/v1/routing/groups/first-line -H 'X-Tenant-ID: acme' -H 'content-type: application/json' \
+       -d '{{"tier": 1}}'
+  curl -s -XPUT {gateway}/v1/routing/agents/ann -H 'X-Tenant-ID: acme' -H 'content-type: application/json' \
+       -d '{{"groups": ["first-line"], "capacity": 5}}'
+  curl -s -XPUT {gateway}/v1/routing/agents/ann/presence -H 'X-Tenant-ID: acme' \
+       -H 'content-type: application/json' -d '{{"presence": "online"}}'
   curl -s -XPOST {gateway}/v1/tickets -H 'X-Tenant-ID: acme' -H 'content-type: application/json' \\
        -d '{{"title": "VPN drops", "requester_id": "customer-1", "priority": "P2"}}'
   curl -s {gateway}/v1/reports/backlog -H 'X-Tenant-ID: acme'

@@ -32,21 +32,26 @@ def headers(tenant: str, **extra: str) -> dict[str, str]:
 
 
 async def open_tickets(
-    base_url: str, tenant: str, count: int, concurrency: int = 8, patience: float = 120.0
+    base_url: str,
+    tenant: str,
+    count: int,
+    concurrency: int = 8,
+    patience: float = 120.0,
+    form: Callable[[int], dict[str, Any]] = lambda _: ticket_form(),
 ) -> list[str]:
-    """Open `count` tickets, each with an idempotency key, retrying through outages."""
+    """Open `count` tickets (the i-th with `form(i)`), each with an idempotency key, retrying through outages."""
     ids: list[str] = []
-    keys = iter(str(uuid.uuid4()) for _ in range(count))
+    keys = iter((str(uuid.uuid4()), form(i)) for i in range(count))
     deadline = time.monotonic() + patience
 
     async def opener(client: httpx.AsyncClient) -> None:
-        for key in keys:
+        for key, body in keys:
             while True:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"opened {len(ids)} of {count} tickets in {patience}s")
                 try:
                     reply = await client.post(
-                        "/v1/tickets", json=ticket_form(), headers=headers(tenant, **{"Idempotency-Key": key})
+                        "/v1/tickets", json=body, headers=headers(tenant, **{"Idempotency-Key": key})
                     )
                 except httpx.TransportError:
                     await asyncio.sleep(0.2)

@@ -101,7 +101,10 @@ class Desk:
     services: list[Service] = field(default_factory=list)
 
     def service(self, name: str, role: str = "all") -> Service:
+        """A service process; the first one that serves the API is where the gateway finds it."""
         service = Service(name, role, self.env, self.log_dir)
+        if role in ("api", "all"):
+            self.env.setdefault(f"SERVICEDESK_{name.upper()}_URL", service.url)
         self.services.append(service)
         return service
 

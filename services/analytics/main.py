@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import sys
 
-from faststream.kafka import KafkaBroker
-
-from schemas.topics import PUBLIC_TOPICS, TICKETS
+from schemas.topics import TICKETS
 from services.analytics.api import create_app
 from services.analytics.projections import BacklogProjection
 from services.analytics.rebuild import rebuild
 from services.chassis.cli import parse_args
-from services.chassis.consumer import IdempotentConsumer
-from services.chassis.kafka import ensure_topics
 from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import tracking_recorder
+from services.chassis.wiring import consume
 
 NAME = "analytics"
 
@@ -38,28 +35,7 @@ def main() -> int:
     if args.role in ("api", "all"):
         create_app(app, backlog)
     if args.role in ("consumer", "all"):
-        broker = KafkaBroker(
-            settings.kafka_bootstrap_servers,
-            enable_idempotence=True,
-            acks="all",
-            logger=None,
-        )
-        IdempotentConsumer(
-            broker, [settings.kafka_name(TICKETS)], settings.kafka_name(NAME), backlog.apply, metrics,
-            on_halt=runtime.fail, dlq_max_ratio=settings.consumer_dlq_max_ratio,
-        )  # fmt: skip
-
-        async def start() -> None:
-            topics = [settings.kafka_name(topic) for topic in PUBLIC_TOPICS]
-            await ensure_topics(settings.kafka_bootstrap_servers, topics, settings.topic_partitions)
-            await broker.start()
-
-        async def kafka_ready() -> bool:
-            return await broker.ping(timeout=1.0)
-
-        runtime.on_start.append(start)
-        runtime.on_stop.append(broker.stop)
-        runtime.checks["kafka"] = kafka_ready
+        consume(runtime, settings, metrics, NAME, [TICKETS], backlog.apply)
     port = args.port if args.port is not None else settings.analytics_port
     return runtime.serve(app, settings.http_host, port)
 

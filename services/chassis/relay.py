@@ -10,7 +10,6 @@ the duplicates by store position.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 
@@ -23,6 +22,7 @@ from schemas.envelope import Envelope
 from services.chassis.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.kafka import idempotent_producer
 from services.chassis.metrics import Metrics
+from services.chassis.pacing import sleep_unless
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Relay:
                 published = await self._relay_batch(producer)
                 backoff = 0.2
                 if not published:
-                    await _sleep_unless(stopping, self.idle_seconds)
+                    await sleep_unless(stopping, self.idle_seconds)
             except (KafkaError, OSError) as error:
                 # A broker blip can leave the idempotent producer stuck (aiokafka #1017):
                 # start a fresh session and republish from the recorded position.
@@ -78,12 +78,12 @@ class Relay:
                 log.warning("relay: Kafka error, restarting the producer: %r", error)
                 await _stop(producer)
                 producer = None
-                await _sleep_unless(stopping, backoff)
+                await sleep_unless(stopping, backoff)
                 backoff = min(backoff * 2, 5.0)
             except TRANSIENT_STORE_ERRORS as error:
                 self.metrics.relay_errors.labels(self.app.name).inc()
                 log.warning("relay: store unavailable, retrying: %r", error)
-                await _sleep_unless(stopping, backoff)
+                await sleep_unless(stopping, backoff)
                 backoff = min(backoff * 2, 5.0)
         await _stop(producer)
 
@@ -135,8 +135,3 @@ async def _stop(producer: AIOKafkaProducer | None) -> None:
             OSError,
         ):  # stopping a broken session must not fail the relay
             log.debug("relay: producer stop failed", exc_info=True)
-
-
-async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopping.wait(), timeout=seconds)

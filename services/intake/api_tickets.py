@@ -27,6 +27,9 @@ class OpenTicket(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=20_000)
     requester_id: str = Field(min_length=1, max_length=200)
+    organisation: str | None = Field(
+        default=None, min_length=1, max_length=200, description="The requester's organisation; routing rules match it."
+    )
     channel: Channel = Channel.API
     category: str = Field(default="general", min_length=1, max_length=64)
     type: TicketType = TicketType.REQUEST

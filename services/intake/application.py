@@ -13,6 +13,7 @@ from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError
 
 from services.chassis.group_commit import GroupCommit
+from services.chassis.processing import ProcessRecorderMixin
 from services.intake import chain
 from services.intake.domain import Cause, LinkKind, Ticket, TicketRuleError, acting
 from services.intake.fields import TenantFields
@@ -35,6 +36,7 @@ class TicketForm:
     priority: str
     tags: list[str] = field(default_factory=list)
     custom_fields: dict[str, Any] = field(default_factory=dict)
+    organisation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class Opening:
             return Ticket.open(
                 self.ticket_id, numbers.current, form.title, form.description, form.requester_id, form.channel,
                 form.category, form.type, form.priority, form.tags, form.custom_fields, self.follow_up_of,
-                self.split_from,
+                self.split_from, form.organisation,
             )  # fmt: skip
 
 
@@ -84,7 +86,7 @@ class Verification:
     broken: chain.BrokenLink | None
 
 
-class Intake(Application[UUID]):
+class Intake(ProcessRecorderMixin, Application[UUID]):
     name = "intake"
     # Cached aggregates are fast-forwarded from the store on every get, so the
     # cache saves replays without ever serving a stale version.
@@ -120,7 +122,8 @@ class Intake(Application[UUID]):
             with acting(cause):
                 comment = source.split_off(comment_id, new_id, reason=f"split into a ticket: {title}")
             form = TicketForm(title, comment["body"], source.requester_id, comment["channel"], source.category,
-                              source.type, source.priority, list(source.tags))  # fmt: skip
+                              source.type, source.priority, list(source.tags),
+                              organisation=source.organisation)  # fmt: skip
             numbers = self._numbers(cause.tenant, datetime.now(UTC).year)
             new = Opening(new_id, form, cause, split_from=str(source.id)).ticket(numbers)
             try:

@@ -165,14 +165,33 @@ class Ticket(Aggregate):
         custom_fields: dict[str, Any]
         follow_up_of: str | None
         split_from: str | None
+        organisation: str | None
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state.setdefault("custom_fields", {})
             state.setdefault("follow_up_of", None)
             state.setdefault("split_from", None)
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state.setdefault("organisation", None)
+
+    class Assigned(Event):
+        """v2 adds `decision_id`: the routing decision applied, or None for a person's assignment."""
+
+        group_id: str
+        agent_id: str | None
+        reason: str
+        decision_id: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.setdefault("decision_id", None)  # routing did not exist before v2
 
     @staticmethod
     def id_for_request(tenant: str, idempotency_key: str) -> UUID:
@@ -183,23 +202,24 @@ class Ticket(Aggregate):
     def open(
         cls, id: UUID, number: str, title: str, description: str, requester_id: str, channel: str,
         category: str, type: str, priority: str, tags: list[str], custom_fields: dict[str, Any],
-        follow_up_of: str | None = None, split_from: str | None = None,
+        follow_up_of: str | None = None, split_from: str | None = None, organisation: str | None = None,
     ) -> Ticket:  # fmt: skip
         cause = _current_cause()
         return cls(
             id=id, tenant=cause.tenant, actor=cause.actor, metadata=_metadata(cause, chain.GENESIS),
             number=number, title=title, description=description, requester_id=requester_id, channel=channel,
             category=category, type=type, priority=priority, tags=list(tags), custom_fields=dict(custom_fields),
-            follow_up_of=follow_up_of, split_from=split_from,
+            follow_up_of=follow_up_of, split_from=split_from, organisation=organisation,
         )  # fmt: skip
 
     @event(Opened)
     def __init__(
         self, id: UUID, tenant: str, actor: str, metadata: dict[str, str], number: str, title: str, description: str,
         requester_id: str, channel: str, category: str, type: str, priority: str, tags: list[str],
-        custom_fields: dict[str, Any], follow_up_of: str | None, split_from: str | None,
+        custom_fields: dict[str, Any], follow_up_of: str | None, split_from: str | None, organisation: str | None,
     ) -> None:  # fmt: skip
         self.tenant = tenant
+        self.organisation = organisation
         self.number = number
         self.title = title
         self.description = description
@@ -226,6 +246,9 @@ class Ticket(Aggregate):
         self.merged_from: list[str] = []
 
     chain_head: str = chain.GENESIS  # hash of the last event; every event's mutate moves it
+    organisation: str | None = None  # (snapshots taken before v3 of Opened lack it)
+    assignment_decision: str | None = None  # the routing decision behind the current assignment, if any
+    assignment_touched: bool = False  # assigned or unassigned at least once
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         cause = _current_cause()
@@ -371,15 +394,23 @@ class Ticket(Aggregate):
     def _custom_fields_changed(self, values: dict[str, Any], unset: list[str], reason: str) -> None:
         self.custom_fields = {k: v for k, v in (self.custom_fields | values).items() if k not in unset}
 
-    def assign(self, group_id: str, agent_id: str | None, reason: str) -> None:
+    def assign(self, group_id: str, agent_id: str | None, reason: str, decision_id: str | None = None) -> None:
+        """Assign to a group and maybe an agent: by a person, or by routing's `decision_id`."""
         self._check_not_closed("assign")
         if (group_id, agent_id) != (self.group_id, self.agent_id):
-            self._assigned(group_id=group_id, agent_id=agent_id, reason=reason)
+            self._assigned(group_id=group_id, agent_id=agent_id, reason=reason, decision_id=decision_id)
 
-    @event("Assigned")
-    def _assigned(self, group_id: str, agent_id: str | None, reason: str) -> None:
+    @property
+    def assigned_manually(self) -> bool:
+        """A person assigned (or unassigned) it: routing's later decisions leave it alone."""
+        return self.assignment_touched and self.assignment_decision is None
+
+    @event(Assigned)
+    def _assigned(self, group_id: str, agent_id: str | None, reason: str, decision_id: str | None) -> None:
         self.group_id = group_id
         self.agent_id = agent_id
+        self.assignment_decision = decision_id
+        self.assignment_touched = True
 
     def unassign(self, reason: str) -> None:
         self._check_not_closed("unassign")
@@ -390,6 +421,8 @@ class Ticket(Aggregate):
     def _unassigned(self, reason: str) -> None:
         self.group_id = None
         self.agent_id = None
+        self.assignment_decision = None
+        self.assignment_touched = True
 
     # -- relations between tickets ---------------------------------------------
 

@@ -1,39 +1,41 @@
 """Wiring of the intake service; the only module that chooses dependencies.
 
-    python -m services.intake.main [api|relay|all] [--port N]
+    python -m services.intake.main [api|relay|consumer|all] [--port N]
     python -m services.intake.main verify        # walk every ticket's hash chain
 
-`api` serves the gateway API, `relay` publishes the store to Kafka, `all` does both.
+`api` serves the gateway API, `relay` publishes the store to Kafka, `consumer` applies
+routing's decisions to tickets, `all` does everything.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from functools import partial
 
 import httpx
 
-from schemas.topics import PUBLIC_TOPICS
+from schemas.topics import ROUTING_DECISIONS
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
 from services.chassis.gateway import MergedOpenAPI, mount_proxy
-from services.chassis.kafka import ensure_topics
 from services.chassis.metrics import Metrics
-from services.chassis.relay import Relay
+from services.chassis.projector import StoreProjector
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
+from services.chassis.wiring import consume, relay
 from services.intake import api_queries
 from services.intake.api import create_app
 from services.intake.application import Intake
 from services.intake.blobs import FileBlobStore
 from services.intake.projections import TicketsProjection
-from services.intake.projector import TicketsProjector
 from services.intake.publication import publication
+from services.intake.routing_decisions import apply_decision
 
 
 def main() -> int:
-    args = parse_args("intake", ["api", "relay", "all"], extra=["verify"])
+    args = parse_args("intake", ["api", "relay", "consumer", "all"], extra=["verify"])
     settings = Settings()
     intake = Intake(env=store_env(settings, Intake.name))
     protect(intake)
@@ -50,7 +52,7 @@ def main() -> int:
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
     if args.role in ("api", "all"):
         projection = TicketsProjection(tracking_recorder(settings, Intake.name))
-        projector = TicketsProjector(
+        projector = StoreProjector(
             intake, projection, batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds
         )
         runtime.workers.append(("tickets-projector", projector.run))
@@ -65,23 +67,9 @@ def main() -> int:
         runtime.workers.append(("openapi", merged.run))
         runtime.on_stop.append(client.aclose)
     if args.role in ("relay", "all"):
-        relay = Relay(
-            intake, publication(intake), settings.kafka_bootstrap_servers, metrics,
-            batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds,
-            namespace=settings.kafka_namespace,
-        )  # fmt: skip
-
-        async def create_topics() -> None:
-            topics = [settings.kafka_name(topic) for topic in PUBLIC_TOPICS]
-            await ensure_topics(settings.kafka_bootstrap_servers, topics, settings.topic_partitions)
-
-        runtime.on_start.append(create_topics)
-        runtime.workers.append(("relay", relay.run))
-
-        async def kafka_ready() -> bool:
-            return relay.connected
-
-        runtime.checks["kafka"] = kafka_ready
+        relay(runtime, settings, metrics, intake, publication(intake))
+    if args.role in ("consumer", "all"):
+        consume(runtime, settings, metrics, "intake", [ROUTING_DECISIONS], partial(apply_decision, intake))
     port = args.port if args.port is not None else settings.intake_port
     return runtime.serve(app, settings.http_host, port)
 

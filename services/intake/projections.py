@@ -97,6 +97,8 @@ class InvalidCursorError(ValueError):
 class TicketsProjection:
     """Every ticket of every tenant as agents list and search it."""
 
+    name = VIEW
+
     def __init__(self, recorder: TrackingRecorder) -> None:
         self.view = SqlView(recorder, [])
         with self.view.transaction() as sql:

@@ -7,6 +7,7 @@ and classifications, never bodies, titles or names.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -23,7 +24,7 @@ from schemas.tickets import (
     TicketCommentedV1,
     TicketLinkedV1,
     TicketMergedV1,
-    TicketOpenedV1,
+    TicketOpenedV2,
     TicketPriorityChangedV1,
     TicketReclassifiedV1,
     TicketStatusChangedV1,
@@ -54,9 +55,10 @@ def public_data(event: Any) -> EventData | None:
     """
     name, ticket_id = type(event).__name__, str(event.originator_id)
     if isinstance(event, Ticket.Opened):
-        return TicketOpenedV1(
+        return TicketOpenedV2(
             ticket_id=ticket_id, number=event.number, requester_id=event.requester_id, channel=event.channel,
             category=event.category, type=event.type, priority=event.priority, tags=event.tags,
+            organisation=event.organisation, keywords=keywords(f"{event.title}\n{event.description}"),
         )  # fmt: skip
     if name in _STATUS_CHANGES:
         pending_until = getattr(event, "pending_until", None)
@@ -67,6 +69,17 @@ def public_data(event: Any) -> EventData | None:
         )  # fmt: skip
     builder = _BUILDERS.get(name)
     return builder(ticket_id, event) if builder is not None else None
+
+
+_NOT_WORDS = re.compile(r"\S+@\S+|\w+://\S+|www\.\S+")  # e-mail addresses and links
+_WORD = re.compile(r"[^\W\d_]{2,40}")  # letters only: no numbers, ids or phone numbers
+MAX_KEYWORDS = 200
+
+
+def keywords(text: str) -> list[str]:
+    """The distinct words of `text` that routing rules can match, lower-cased, in first-seen order."""
+    words = dict.fromkeys(word.lower() for word in _WORD.findall(_NOT_WORDS.sub(" ", text)))
+    return list(words)[:MAX_KEYWORDS]
 
 
 _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {

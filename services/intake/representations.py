@@ -40,6 +40,7 @@ class TicketView(BaseModel):
     title: str
     description: str
     requester_id: str
+    organisation: str | None = None
     channel: str
     category: str
     type: str
@@ -48,6 +49,9 @@ class TicketView(BaseModel):
     custom_fields: dict[str, Any]
     group_id: str | None
     agent_id: str | None
+    assignment_decision: str | None = Field(
+        None, description="The routing decision behind the assignment; null when a person assigned it."
+    )
     pending_until: datetime | None
     waiting_for: str | None
     resolution: str | None

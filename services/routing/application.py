@@ -1,163 +1,415 @@
-"""Routing's application: the desk's setup, its agents, and a decision for every new ticket."""
+"""Routing's application: the desk's setup, its agents, and a decision for every ticket.
+
+Every command reads fresh state into a `Work` (one unit of work: each aggregate loaded
+once), decides, and is recorded by `commit` in one transaction; a lost race on any
+aggregate's version decides again. Reactions to upstream events are recorded with the
+event's tracking row in the same transaction.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
+from eventsourcing.persistence import Tracking
 
-from services.routing.choosing import Presence, TicketFacts, choose_agent, choose_group
-from services.routing.domain import Agent, DeskSetup, RoutingError, TicketRouting
+from schemas.routing import DecisionKind
+from services.chassis.processing import ProcessRecorderMixin, commit
+from services.routing.choosing import AgentChoice, Presence, Strategy, TicketFacts, choose_agent, choose_group
+from services.routing.domain import Agent, DeskSetup, NotFoundError, Queue, RoutingError, TicketRouting
 
-ATTEMPTS = 20
+A = TypeVar("A", bound=Aggregate)
+
+# Who or what a decision answers: actor, correlation_id, causation_id (and traceparent),
+# carried to the published decision.
+Cause = dict[str, str]
 
 
-class Routing(Application[UUID]):
+class Work:
+    """The aggregates one decision reads and changes, each loaded once."""
+
+    def __init__(self, app: Application[UUID], tenant: str, cause: Cause | None = None) -> None:
+        self.app = app
+        self.tenant = tenant
+        self.cause: Cause = cause or {}
+        self.loaded: dict[UUID, Aggregate] = {}
+
+    def _get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        if aggregate_id not in self.loaded:
+            try:
+                aggregate: object = self.app.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
+            assert isinstance(aggregate, kind)
+            self.loaded[aggregate_id] = aggregate
+        found = self.loaded[aggregate_id]
+        assert isinstance(found, kind)
+        return found
+
+    def add(self, aggregate: A) -> A:
+        self.loaded[aggregate.id] = aggregate
+        return aggregate
+
+    def setup(self) -> DeskSetup:
+        setup = self._get(DeskSetup.create_id(self.tenant), DeskSetup)
+        if setup is None:
+            raise NotFoundError(f"routing is not set up for tenant {self.tenant!r}: define a group first")
+        return setup
+
+    def agent(self, agent_id: str) -> Agent:
+        agent = self._get(Agent.create_id(self.tenant, agent_id), Agent)
+        if agent is None:
+            raise NotFoundError(f"no agent {agent_id!r}", "agent_id")
+        return agent
+
+    def queue(self, group_id: str) -> Queue:
+        queue = self._get(Queue.create_id(self.tenant, group_id), Queue)
+        return queue if queue is not None else self.add(Queue(self.tenant, group_id))
+
+    def routing(self, ticket_id: str) -> TicketRouting | None:
+        routing = self._get(UUID(ticket_id), TicketRouting)
+        if routing is not None and routing.tenant != self.tenant:
+            return None
+        return routing
+
+    def changed(self) -> list[Aggregate]:
+        return [a for a in self.loaded.values() if a.pending_events]
+
+
+class Routing(ProcessRecorderMixin, Application[UUID]):
     name = "routing"
+    # Cached aggregates are fast-forwarded from the store on every get: no stale reads.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
+    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[UUID]], int]] = {
+        DeskSetup: 100,
+        Queue: 100,
+        Agent: 100,
+    }
 
-    # -- setup -------------------------------------------------------------------
+    def run(
+        self, tenant: str, decide: Callable[[Work], None], tracking: Tracking | None = None, cause: Cause | None = None
+    ) -> None:
+        """Decide on fresh state and record every change (with `tracking`) in one transaction."""
 
-    def start_desk(self, tenant: str, default_group: str, tier: int = 1) -> None:
-        setup = DeskSetup(tenant, default_group)
-        setup.define_group(default_group, tier, "least_loaded", None)
-        self.save(setup)
+        def attempt() -> Iterable[Aggregate]:
+            work = Work(self, tenant, cause)
+            decide(work)
+            return work.changed()
 
-    def define_group(self, tenant: str, group_id: str, tier: int, strategy: str, escalates_to: str | None) -> None:
-        setup = self.setup(tenant)
-        setup.define_group(group_id, tier, strategy, escalates_to)
-        self.save(setup)
+        commit(self, attempt, tracking)
+
+    # -- setup (the admin's commands) ------------------------------------------------
+
+    def define_group(
+        self, tenant: str, group_id: str, tier: int, strategy: Strategy, escalates_to: str | None = None,
+        escalate_on: list[str] | None = None, default: bool = False,
+    ) -> None:  # fmt: skip
+        """Define or redefine a group; the tenant's first group is its default until another is made so."""
+
+        def decide(work: Work) -> None:
+            with suppress(NotFoundError):
+                setup = work.setup()
+                setup.define_group(group_id, tier, strategy, escalates_to, escalate_on or [])
+                if default:
+                    setup.make_default(group_id)
+                return
+            setup = work.add(DeskSetup(tenant, group_id))
+            setup.define_group(group_id, tier, strategy, escalates_to, escalate_on or [])
+
+        self.run(tenant, decide)
 
     def add_rule(self, tenant: str, rule: dict[str, Any]) -> None:
-        setup = self.setup(tenant)
-        setup.add_rule(rule)
-        self.save(setup)
+        self.run(tenant, lambda work: work.setup().add_rule(rule))
+
+    def change_rule(self, tenant: str, rule: dict[str, Any]) -> None:
+        self.run(tenant, lambda work: work.setup().change_rule(rule))
+
+    def retire_rule(self, tenant: str, rule_id: str) -> None:
+        self.run(tenant, lambda work: work.setup().retire_rule(rule_id))
+
+    def reorder_rules(self, tenant: str, rule_ids: list[str]) -> None:
+        self.run(tenant, lambda work: work.setup().reorder_rules(rule_ids))
 
     def register_agent(
-        self, tenant: str, agent_id: str, groups: list[str], skills: list[str], tier: int, capacity: int
+        self,
+        tenant: str,
+        agent_id: str,
+        groups: list[str],
+        skills: list[str],
+        tier: int,
+        capacity: int,
+        cause: Cause | None = None,
     ) -> None:
-        setup = self.setup(tenant)
-        unknown = set(groups) - set(setup.groups)
-        if unknown:
-            raise RoutingError(f"no group(s) {sorted(unknown)}")
-        setup.join(agent_id, groups)
-        self.save(setup, Agent(tenant, agent_id, groups, skills, tier, capacity))
+        """Register an agent, or change one; a raised capacity takes waiting tickets at once."""
+        if capacity < 0:
+            raise RoutingError("capacity is zero or more", "capacity")
 
-    def set_presence(self, tenant: str, agent_id: str, presence: Presence) -> list[TicketRouting]:
-        """Record presence; an agent coming online takes waiting tickets of their groups."""
-        agent = self.agent(tenant, agent_id)
-        agent.set_presence(presence.value)
-        self.save(agent)
-        return self.drain(tenant, agent.groups) if presence is Presence.ONLINE else []
+        def decide(work: Work) -> None:
+            work.setup().set_membership(agent_id, groups)
+            try:
+                agent = work.agent(agent_id)
+            except NotFoundError:
+                agent = work.add(Agent(tenant, agent_id, groups, skills, tier, capacity))
+            agent.update(groups, skills, tier, capacity)
+            drain(work, agent.groups)
 
-    # -- deciding ------------------------------------------------------------------
+        self.run(tenant, decide, cause=cause)
 
-    def route(self, tenant: str, ticket_id: UUID, facts: TicketFacts) -> TicketRouting:
-        """Choose the group by the rules and an agent by the group's strategy, or queue the ticket.
+    def set_presence(self, tenant: str, agent_id: str, presence: Presence, cause: Cause | None = None) -> None:
+        """Online takes waiting tickets; offline gives back the tickets not started yet."""
 
-        Stored with the agent's new load in one transaction: a concurrent decision on
-        the same agent or the same ticket conflicts, and is retried on fresh state.
-        """
-        for _ in range(ATTEMPTS):
-            if (existing := self._routing(ticket_id)) is not None:
-                return existing
-            setup = self.setup(tenant)
+        def decide(work: Work) -> None:
+            agent = work.agent(agent_id)
+            agent.set_presence(presence)
+            if presence is Presence.OFFLINE:
+                for ticket_id in list(agent.tickets):
+                    routing = work.routing(ticket_id)
+                    if routing is not None and not routing.work_started and not routing.by_person:
+                        agent.release(ticket_id)
+                        requeue(work, routing, f"{agent_id} went offline before starting it")
+            drain(work, agent.groups)
+
+        self.run(tenant, decide, cause=cause)
+
+    def escalate(self, tenant: str, ticket_id: str, reason: str, cause: Cause | None = None) -> None:
+        """A person asks: the ticket goes to the next tier's group, even over a manual assignment."""
+
+        def decide(work: Work) -> None:
+            routing = work.routing(ticket_id)
+            if routing is None:
+                raise NotFoundError(f"routing knows no ticket {ticket_id}", "ticket_id")
+            escalate(work, routing, reason, by_person=True)
+
+        self.run(tenant, decide, cause=cause)
+
+    # -- reactions to ticket and SLA events (called by the consumer) --------------------
+
+    def ticket_opened(
+        self, tenant: str, ticket_id: str, facts: TicketFacts, tracking: Tracking, cause: Cause | None = None
+    ) -> None:
+        def decide(work: Work) -> None:
+            if work.routing(ticket_id) is not None:
+                return
+            try:
+                setup = work.setup()
+            except NotFoundError:
+                return  # a tenant without routing: its tickets are assigned by hand
             group = choose_group(setup.rules_in_order(), setup.default_group, facts)
-            agents = self._agents(tenant, setup.members.get(group.group_id, []))
-            pick = choose_agent(
-                setup.strategy_of(group.group_id), [a.state(a.assignments) for a in agents], group.skills
-            )
-            reason = {
-                "rule": group.rule_id, "rules_passed_over": group.passed_over, "skills": sorted(group.skills),
-                "agent": pick.reason, "agents_passed_over": pick.passed_over,
-            }  # fmt: skip
-            routing = TicketRouting(id=ticket_id, tenant=tenant, group_id=group.group_id, agent_id=pick.agent_id,
-                                    reason=reason)  # fmt: skip
-            changed: list[Any] = [routing]
-            if pick.agent_id is None:
-                setup.enqueue(group.group_id, str(ticket_id), facts.priority)
-                changed.append(setup)
-            else:
-                chosen = next(a for a in agents if a.agent_id == pick.agent_id)
-                chosen.take(str(ticket_id))
-                changed.append(chosen)
-            try:
-                self.save(*changed)
-            except IntegrityError:
-                continue
-            return routing
-        raise RuntimeError("could not route: too much contention")
+            routing = work.add(TicketRouting(id=UUID(ticket_id), tenant=tenant, priority=facts.priority))
+            why = f"rule {group.rule_id!r} matched" if group.rule_id else "no rule matched: the default group"
+            place(work, routing, group.group_id, sorted(group.skills), why, group.rule_id, group.passed_over,
+                  DecisionKind.ROUTED)  # fmt: skip
 
-    def release(self, tenant: str, ticket_id: UUID) -> list[TicketRouting]:
-        """The ticket is done (resolved, closed, merged): its agent's capacity frees for the queue."""
-        routing = self._routing(ticket_id)
-        if routing is None or routing.agent_id is None:
-            return []
-        agent = self.agent(tenant, routing.agent_id)
-        agent.release(str(ticket_id))
-        self.save(agent)
-        return self.drain(tenant, agent.groups)
+        self.run(tenant, decide, tracking, cause)
 
-    def drain(self, tenant: str, groups: list[str]) -> list[TicketRouting]:
-        """Give waiting tickets of `groups` to agents who can take them now, best first."""
-        assigned = []
-        for group_id in groups:
-            for waiting in self.setup(tenant).waiting(group_id):
-                routed = self._assign_waiting(tenant, group_id, UUID(waiting["ticket_id"]))
-                if routed is None:
-                    break
-                assigned.append(routed)
-        return assigned
+    def ticket_changed(
+        self,
+        tenant: str,
+        ticket_id: str,
+        change: Callable[[Work, TicketRouting], None],
+        tracking: Tracking,
+        cause: Cause | None = None,
+    ) -> None:
+        """Apply `change` to a ticket routing knows; a ticket it never routed only records `tracking`."""
 
-    def _assign_waiting(self, tenant: str, group_id: str, ticket_id: UUID) -> TicketRouting | None:
-        for _ in range(ATTEMPTS):
-            setup = self.setup(tenant)
-            routing = self._routing(ticket_id)
-            if routing is None or routing.agent_id is not None:
-                return None
-            agents = self._agents(tenant, setup.members.get(group_id, []))
-            skills = frozenset(routing.reason.get("skills", []))
-            pick = choose_agent(setup.strategy_of(group_id), [a.state(a.assignments) for a in agents], skills)
-            if pick.agent_id is None:
-                return None
-            chosen = next(a for a in agents if a.agent_id == pick.agent_id)
-            chosen.take(str(ticket_id))
-            routing.choose(pick.agent_id, routing.reason | {"agent": f"from the queue: {pick.reason}",
-                                                            "agents_passed_over": pick.passed_over})  # fmt: skip
-            setup.dequeue(group_id, str(ticket_id))
-            try:
-                self.save(setup, chosen, routing)
-            except IntegrityError:
-                continue
-            return routing
-        return None
+        def decide(work: Work) -> None:
+            routing = work.routing(ticket_id)
+            if routing is not None:
+                change(work, routing)
 
-    # -- reading ---------------------------------------------------------------------
+        self.run(tenant, decide, tracking, cause)
 
-    def setup(self, tenant: str) -> DeskSetup:
-        try:
-            setup: object = self.repository.get(DeskSetup.create_id(tenant))
-        except AggregateNotFoundError:
-            raise RoutingError(f"routing is not set up for tenant {tenant!r}") from None
+    def nothing(self, tenant: str, tracking: Tracking) -> None:
+        """An event routing does not act on: only its tracking row."""
+        self.run(tenant, lambda work: None, tracking)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def setup(self, tenant: str, as_of: datetime | None = None) -> DeskSetup:
+        """The tenant's setup now, or as it was at `as_of` (the rules then in force)."""
+        setup_id = DeskSetup.create_id(tenant)
+        if as_of is None:
+            return Work(self, tenant).setup()
+        setup: Any = None
+        domain_event: Any
+        for domain_event in self.events.get(setup_id):
+            if domain_event.timestamp > as_of:
+                break
+            setup = domain_event.mutate(setup)
+        if setup is None:
+            raise NotFoundError(f"routing was not set up for tenant {tenant!r} at {as_of.isoformat()}")
         assert isinstance(setup, DeskSetup)
         return setup
 
     def agent(self, tenant: str, agent_id: str) -> Agent:
-        try:
-            agent: object = self.repository.get(Agent.create_id(tenant, agent_id))
-        except AggregateNotFoundError:
-            raise RoutingError(f"no agent {agent_id!r}") from None
-        assert isinstance(agent, Agent)
-        return agent
+        return Work(self, tenant).agent(agent_id)
 
-    def _agents(self, tenant: str, agent_ids: list[str]) -> list[Agent]:
-        return [self.agent(tenant, agent_id) for agent_id in agent_ids]
+    def agents(self, tenant: str) -> list[Agent]:
+        work = Work(self, tenant)
+        ids = sorted({a for agents in work.setup().members.values() for a in agents})
+        return [work.agent(agent_id) for agent_id in ids]
 
-    def _routing(self, ticket_id: UUID) -> TicketRouting | None:
-        try:
-            routing: object = self.repository.get(ticket_id)
-        except AggregateNotFoundError:
-            return None
-        assert isinstance(routing, TicketRouting)
+    def queue(self, tenant: str, group_id: str) -> Queue:
+        work = Work(self, tenant)
+        work.setup().group(group_id)
+        return work.queue(group_id)
+
+    def ticket(self, tenant: str, ticket_id: str) -> TicketRouting:
+        routing = Work(self, tenant).routing(ticket_id)
+        if routing is None:
+            raise NotFoundError(f"routing knows no ticket {ticket_id}", "ticket_id")
         return routing
+
+    def decisions(self, tenant: str, ticket_id: str) -> Iterator[Any]:
+        """Every recorded event of the ticket's routing, oldest first."""
+        self.ticket(tenant, ticket_id)
+        yield from self.events.get(UUID(ticket_id))
+
+
+# -- the decisions, on one unit of work ------------------------------------------------
+
+
+def place(
+    work: Work, routing: TicketRouting, group_id: str, skills: list[str], why: str, rule_id: str | None,
+    rules_passed_over: dict[str, str], kind: DecisionKind, prefer: str | None = None, overrides_manual: bool = False,
+) -> None:  # fmt: skip
+    """Give the ticket to an agent of `group_id` by the group's strategy, or queue it there."""
+    setup = work.setup()
+    agents = [work.agent(a) for a in setup.members.get(group_id, [])]
+    pick = _choose(setup.strategy_of(group_id), agents, frozenset(skills), prefer)
+    tier = setup.tier_of(group_id)
+    ticket_id = str(routing.id)
+    if pick.agent_id is None:
+        work.queue(group_id).add(ticket_id, routing.priority)
+        kind = DecisionKind.QUEUED if kind is DecisionKind.ROUTED else kind
+        text = f"{why}; waits in {group_id!r}: {pick.reason}"
+    else:
+        work.agent(pick.agent_id).take(ticket_id)
+        text = f"{why}; {pick.agent_id}: {pick.reason}"
+    routing.decide(
+        kind=kind.value, group_id=group_id, agent_id=pick.agent_id, tier=tier, rule_id=rule_id, reason=text,
+        skills=skills, rules_passed_over=rules_passed_over, agents_passed_over=pick.passed_over,
+        overrides_manual=overrides_manual, cause=work.cause,
+    )  # fmt: skip
+
+
+def _choose(strategy: Strategy, agents: list[Agent], skills: frozenset[str], prefer: str | None) -> AgentChoice:
+    """`prefer` (the agent who had a reopened ticket) takes it again when able."""
+    states = [a.state() for a in agents]
+    if prefer is not None:
+        again = choose_agent(strategy, [s for s in states if s.agent_id == prefer], skills)
+        if again.agent_id is not None:
+            return AgentChoice(again.agent_id, "had the ticket before", {})
+    return choose_agent(strategy, states, skills)
+
+
+def drain(work: Work, group_ids: Iterable[str]) -> None:
+    """Give waiting tickets of `group_ids` to agents who can take them now, best first."""
+    setup = work.setup()
+    for group_id in group_ids:
+        queue = work.queue(group_id)
+        agents = [work.agent(a) for a in setup.members.get(group_id, [])]
+        for ticket_id in queue.in_order():
+            routing = work.routing(ticket_id)
+            if routing is None or routing.done or routing.agent_id is not None or routing.group_id != group_id:
+                queue.remove(ticket_id)  # no longer waiting here
+                continue
+            pick = choose_agent(setup.strategy_of(group_id), [a.state() for a in agents], frozenset(routing.skills))
+            if pick.agent_id is None:
+                if not routing.skills:
+                    break  # nobody can take anything now
+                continue  # a ticket needing other skills may still fit someone
+            queue.remove(ticket_id)
+            work.agent(pick.agent_id).take(ticket_id)
+            routing.decide(
+                kind=DecisionKind.FROM_QUEUE.value, group_id=group_id, agent_id=pick.agent_id,
+                tier=setup.tier_of(group_id), rule_id=None, reason=f"from the queue of {group_id!r}; "
+                f"{pick.agent_id}: {pick.reason}", skills=routing.skills, rules_passed_over={},
+                agents_passed_over=pick.passed_over, overrides_manual=False, cause=work.cause,
+            )  # fmt: skip
+
+
+def requeue(work: Work, routing: TicketRouting, why: str) -> None:
+    assert routing.group_id is not None
+    setup = work.setup()
+    work.queue(routing.group_id).add(str(routing.id), routing.priority)
+    routing.decide(
+        kind=DecisionKind.REQUEUED.value, group_id=routing.group_id, agent_id=None,
+        tier=setup.tier_of(routing.group_id), rule_id=None, reason=f"back in the queue: {why}", skills=routing.skills,
+        rules_passed_over={}, agents_passed_over={}, overrides_manual=False, cause=work.cause,
+    )  # fmt: skip
+
+
+def release(work: Work, routing: TicketRouting) -> list[str]:
+    """Free the ticket's agent (or its place in a queue); the groups whose queues may move now."""
+    groups: list[str] = []
+    if routing.agent_id is not None:
+        with suppress(NotFoundError):
+            agent = work.agent(routing.agent_id)
+            agent.release(str(routing.id))
+            groups = agent.groups
+    elif routing.group_id is not None:
+        work.queue(routing.group_id).remove(str(routing.id))
+    return groups
+
+
+def escalate(work: Work, routing: TicketRouting, why: str, by_person: bool) -> None:
+    """To the next tier's group, reassigned there; the freed agent takes from their queues."""
+    if routing.done:
+        raise RoutingError("the ticket is resolved: reopen it to escalate", "ticket_id")
+    if routing.group_id is None:
+        raise RoutingError("the ticket is in no group to escalate from", "ticket_id")
+    setup = work.setup()
+    current = setup.group(routing.group_id)
+    target: str | None = current["escalates_to"]
+    if target is None:
+        raise RoutingError(f"group {routing.group_id!r} has no higher tier to escalate to", "ticket_id")
+    freed = release(work, routing)
+    place(work, routing, target, routing.skills, f"escalated from {routing.group_id!r}: {why}", None, {},
+          DecisionKind.ESCALATED, overrides_manual=by_person)  # fmt: skip
+    drain(work, freed)
+
+
+def finish(work: Work, routing: TicketRouting, why: str) -> None:
+    """The ticket is resolved, closed or merged: its agent's capacity frees for the queue."""
+    if routing.done:
+        return
+    routing.finish(why)
+    drain(work, release(work, routing))
+
+
+def reopen(work: Work, routing: TicketRouting) -> None:
+    """Back to the group it was in, to the same agent when they can take it."""
+    if not routing.done:
+        return
+    routing.reopen()
+    if routing.by_person or routing.group_id is None:
+        if routing.agent_id is not None:
+            with suppress(NotFoundError):
+                work.agent(routing.agent_id).take(str(routing.id), by_person=True)
+        return
+    place(work, routing, routing.group_id, routing.skills, "reopened", None, {}, DecisionKind.ROUTED,
+          prefer=routing.agent_id)  # fmt: skip
+
+
+def assigned_by_person(work: Work, routing: TicketRouting, group_id: str | None, agent_id: str | None) -> None:
+    """A person's assignment: routing's load follows it and never overrides it."""
+    if (routing.group_id, routing.agent_id) == (group_id, agent_id) and routing.by_person:
+        return
+    freed = release(work, routing)
+    routing.assigned_by_person(group_id, agent_id)
+    if agent_id is not None and not routing.done:
+        with suppress(NotFoundError):
+            work.agent(agent_id).take(str(routing.id), by_person=True)
+    drain(work, freed)
+
+
+def reprioritise(work: Work, routing: TicketRouting, priority: str) -> None:
+    routing.reprioritise(priority)
+    if routing.agent_id is None and routing.group_id is not None and not routing.done:
+        work.queue(routing.group_id).reprioritise(str(routing.id), priority)

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from services.chassis.projector import StoreProjector
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.intake.application import Intake
 from services.intake.projections import TicketsProjection
-from services.intake.projector import TicketsProjector
 from tests.infra import Postgres
 from tests.unit.test_ticket_queries import TicketQueries, Tickets
 
@@ -31,7 +31,7 @@ def tickets(postgres: Postgres) -> Iterator[Tickets]:
         intake = Intake(env=store_env(settings, Intake.name))
         projection = TicketsProjection(tracking_recorder(settings, Intake.name))
         try:
-            yield Tickets(intake, projection, TicketsProjector(intake, projection, batch_size=7))
+            yield Tickets(intake, projection, StoreProjector(intake, projection, batch_size=7))
         finally:
             projection.view.datastore.close()
             intake.close()

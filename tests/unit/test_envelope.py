@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from schemas.envelope import Envelope, MalformedEventError
 from schemas.export import export
 from schemas.registry import EVENT_TYPES, UnknownEventError, parse_data
-from schemas.tickets import TicketOpenedV1
+from schemas.tickets import TicketOpenedV2
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
@@ -79,9 +79,15 @@ def test_a_record_with_a_bad_attribute_names_the_attribute() -> None:
 
 
 def test_data_is_read_by_its_type_and_version() -> None:
-    assert isinstance(parse_data(an_envelope()), TicketOpenedV1)
+    assert isinstance(parse_data(an_envelope(version=2)), TicketOpenedV2)
     with pytest.raises(UnknownEventError, match=r"ticket\.opened' version 9"):
         parse_data(an_envelope(version=9))
+
+
+def test_a_ticket_opened_before_v2_reads_as_v2_without_organisation_or_keywords() -> None:
+    data = parse_data(an_envelope(version=1))
+    assert isinstance(data, TicketOpenedV2)
+    assert (data.event_version, data.organisation, data.keywords) == (2, None, [])
 
 
 def test_every_event_type_and_version_exports_a_json_schema(tmp_path: Path) -> None:

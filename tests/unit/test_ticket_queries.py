@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.chassis.problems import install_problem_handlers
+from services.chassis.projector import StoreProjector
 from services.chassis.settings import Settings
 from services.chassis.store import tracking_recorder
 from services.intake import api, api_queries
@@ -29,7 +30,6 @@ from services.intake.application import Intake, TicketForm
 from services.intake.blobs import FileBlobStore
 from services.intake.domain import Cause, Ticket, WaitingFor
 from services.intake.projections import VIEW, InvalidCursorError, TicketsProjection
-from services.intake.projector import TicketsProjector
 
 
 def cause(tenant: str = "acme") -> Cause:
@@ -42,7 +42,7 @@ class Tickets:
 
     intake: Intake
     projection: TicketsProjection
-    projector: TicketsProjector
+    projector: StoreProjector
 
     def open(
         self, tenant: str = "acme", *, title: str = "Printer jammed", description: str = "It beeps and stops.",
@@ -224,7 +224,7 @@ def tickets(tmp_path: Path) -> Tickets:
     """An in-memory store; the list in a SQLite file, as in the embedded default."""
     intake = Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     projection = TicketsProjection(tracking_recorder(Settings(persistence="sqlite", data_dir=tmp_path), "intake"))
-    return Tickets(intake, projection, TicketsProjector(intake, projection, batch_size=7))
+    return Tickets(intake, projection, StoreProjector(intake, projection, batch_size=7))
 
 
 class TestOnSQLite(TicketQueries):
@@ -320,7 +320,7 @@ async def test_the_worker_follows_the_store_through_a_store_blip(
         apply(events, tracking)
 
     monkeypatch.setattr(tickets.projection, "apply", flaky)
-    worker = TicketsProjector(tickets.intake, tickets.projection, idle_seconds=0.005)
+    worker = StoreProjector(tickets.intake, tickets.projection, idle_seconds=0.005)
     stopping = asyncio.Event()
     running = asyncio.create_task(worker.run(stopping))
     try:

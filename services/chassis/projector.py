@@ -1,6 +1,6 @@
-"""The worker that keeps the ticket read model up with intake's store.
+"""The worker that keeps a service's own read model up with its own store.
 
-It follows the store's notification log from the view's own tracked position, decodes
+It follows the store's notification log from the view's tracked position, decodes
 each batch and applies it with one tracking row, so a restart resumes exactly where
 the last committed batch ended. A store that is away is waited for, with backoff.
 """
@@ -8,24 +8,36 @@ the last committed batch ended. A store that is away is waited for, with backoff
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from services.chassis.errors import TRANSIENT_STORE_ERRORS
-from services.intake.projections import VIEW, TicketsProjection
+from services.chassis.pacing import sleep_unless
 
 log = logging.getLogger(__name__)
 
 
-class TicketsProjector:
+class BatchProjection(Protocol):
+    name: str  # its tracking rows' application name
+
+    def position(self) -> int:
+        """The last store position applied."""
+        ...
+
+    def apply(self, events: Sequence[tuple[Any, int]], tracking: Tracking) -> None:
+        """Apply (domain event, position) pairs and `tracking` in one transaction."""
+        ...
+
+
+class StoreProjector:
     def __init__(
         self,
         app: Application[Any],
-        projection: TicketsProjection,
+        projection: BatchProjection,
         batch_size: int = 500,
         idle_seconds: float = 0.01,
     ) -> None:
@@ -35,17 +47,17 @@ class TicketsProjector:
         self.idle_seconds = idle_seconds
 
     async def run(self, stopping: asyncio.Event) -> None:
-        log.info("tickets projector starts after position %d", await asyncio.to_thread(self.projection.position))
+        log.info("%s starts after position %d", self.projection.name, await asyncio.to_thread(self.projection.position))
         backoff = 0.2
         while not stopping.is_set():
             try:
                 applied = await asyncio.to_thread(self.step)
                 backoff = 0.2
                 if not applied:
-                    await _sleep_unless(stopping, self.idle_seconds)
+                    await sleep_unless(stopping, self.idle_seconds)
             except TRANSIENT_STORE_ERRORS as error:
-                log.warning("tickets projector: store unavailable, retrying: %r", error)
-                await _sleep_unless(stopping, backoff)
+                log.warning("%s: store unavailable, retrying: %r", self.projection.name, error)
+                await sleep_unless(stopping, backoff)
                 backoff = min(backoff * 2, 5.0)
 
     def catch_up(self) -> int:
@@ -63,16 +75,11 @@ class TicketsProjector:
         events = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
         last = notifications[-1].id
         try:
-            self.projection.apply(events, Tracking(VIEW, last))
+            self.projection.apply(events, Tracking(self.projection.name, last))
         except IntegrityError:
             if self.projection.position() < last:
                 raise  # not a duplicate: a bug, which must not be skipped
             # Another projector (a second replica) recorded this batch first: its rows
             # are there, and the next step starts after them.
-            log.info("tickets projector: batch ending at %d applied elsewhere", last)
+            log.info("%s: batch ending at %d applied elsewhere", self.projection.name, last)
         return len(notifications)
-
-
-async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopping.wait(), timeout=seconds)

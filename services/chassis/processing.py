@@ -1,0 +1,63 @@
+"""Deciding on fresh state and recording the decision, with its upstream position, at once.
+
+A service that reacts to another's event (routing to `ticket.opened`, intake to
+`routing.decided`) must store its new events and the tracking row of the event it
+answers in one transaction: then a redelivered event finds its tracking row and
+changes nothing, and a crash in between leaves neither. The application's recorder
+must be a process recorder (see `ProcessRecorderMixin`).
+
+Two writers deciding on the same aggregate conflict on its version; the loser decides
+again on fresh state. Only a tracking row recorded before is reported to the caller,
+as eventsourcing's IntegrityError: the consumer counts that as a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, ProcessRecorder, Recording, Tracking
+
+ATTEMPTS = 50
+
+Decide = Callable[[], Iterable[Any]]  # reads fresh state, runs commands, returns the changed aggregates
+
+
+class ContentionError(RuntimeError):
+    """Every attempt lost a race on some aggregate's version."""
+
+
+class ProcessRecorderMixin:
+    """Makes an Application record tracking rows with its events (eventsourcing's process recorder)."""
+
+    factory: Any
+
+    def construct_recorder(self) -> ProcessRecorder:
+        recorder: ProcessRecorder = self.factory.process_recorder()
+        return recorder
+
+
+def commit(
+    app: Application[Any], decide: Decide, tracking: Tracking | None = None, attempts: int = ATTEMPTS
+) -> list[Recording[Any]]:
+    """Run `decide` and record what it changed (with `tracking`), retrying lost races on fresh state."""
+    for _ in range(attempts):
+        processing: ProcessingEvent[Any] = ProcessingEvent(tracking)
+        processing.collect_events(*decide())
+        try:
+            recordings = app._record(processing)
+        except IntegrityError:
+            if tracking is not None and _recorded_before(app, tracking):
+                raise
+            continue
+        app._take_snapshots(processing)
+        app._notify(recordings)
+        return recordings
+    raise ContentionError(f"{app.name}: gave up after {attempts} conflicting attempts")
+
+
+def _recorded_before(app: Application[Any], tracking: Tracking) -> bool:
+    recorder = app.recorder
+    assert isinstance(recorder, ProcessRecorder), "commit() with tracking needs a process recorder"
+    return recorder.has_tracking_id(tracking.application_name, tracking.notification_id)

@@ -1,0 +1,70 @@
+"""The roles a service's main.py plugs into its Runtime: consuming topics, relaying its store.
+
+Written once here so that every service consumes and publishes the same way: topics
+created before use, readiness answered by Kafka itself, shutdown in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from eventsourcing.application import Application
+from faststream.kafka import KafkaBroker
+
+from schemas.topics import PUBLIC_TOPICS
+from services.chassis.consumer import Apply, IdempotentConsumer
+from services.chassis.kafka import ensure_topics
+from services.chassis.metrics import Metrics
+from services.chassis.relay import Publication, Relay
+from services.chassis.runtime import Runtime
+from services.chassis.settings import Settings
+
+
+async def _create_public_topics(settings: Settings) -> None:
+    topics = [settings.kafka_name(topic) for topic in PUBLIC_TOPICS]
+    await ensure_topics(settings.kafka_bootstrap_servers, topics, settings.topic_partitions)
+
+
+def consume(
+    runtime: Runtime, settings: Settings, metrics: Metrics, group: str, topics: Iterable[str], apply: Apply
+) -> IdempotentConsumer:
+    """Consume `topics` in consumer group `group` (both in the desk's namespace), each event once."""
+    broker = KafkaBroker(settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
+    consumer = IdempotentConsumer(
+        broker, [settings.kafka_name(t) for t in topics], settings.kafka_name(group), apply, metrics,
+        on_halt=runtime.fail, dlq_max_ratio=settings.consumer_dlq_max_ratio,
+    )  # fmt: skip
+
+    async def start() -> None:
+        await _create_public_topics(settings)
+        await broker.start()
+
+    async def kafka_ready() -> bool:
+        return await broker.ping(timeout=1.0)
+
+    runtime.on_start.append(start)
+    runtime.on_stop.append(broker.stop)
+    runtime.checks[f"kafka-{group}"] = kafka_ready
+    return consumer
+
+
+def relay(
+    runtime: Runtime, settings: Settings, metrics: Metrics, app: Application[Any], publication: Publication
+) -> Relay:
+    """Publish `app`'s store to Kafka in store order (the outbox relay)."""
+    worker = Relay(
+        app, publication, settings.kafka_bootstrap_servers, metrics, batch_size=settings.relay_batch_size,
+        idle_seconds=settings.relay_idle_seconds, namespace=settings.kafka_namespace,
+    )  # fmt: skip
+
+    async def start() -> None:
+        await _create_public_topics(settings)
+
+    async def kafka_ready() -> bool:
+        return worker.connected
+
+    runtime.on_start.append(start)
+    runtime.workers.append(("relay", worker.run))
+    runtime.checks["kafka-relay"] = kafka_ready
+    return worker

@@ -1,0 +1,241 @@
+"""Routing's part of the gateway API (`/v1/routing`): groups, rules, agents, queues, decisions."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, FastAPI, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.chassis.identity import CurrentIdentity, Identity
+from services.chassis.problems import DomainProblem
+from services.routing.application import Cause, Routing
+from services.routing.choosing import Presence, Strategy
+from services.routing.domain import NotFoundError, RoutingError
+from services.routing.projections import LoadProjection
+
+NAME = r"^[a-z0-9][a-z0-9_.:-]{0,62}$"
+Name = Annotated[str, Field(pattern=NAME)]
+Word = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class GroupSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tier: int = Field(ge=1, le=3, description="1st, 2nd or 3rd line.")
+    strategy: Strategy = Strategy.LEAST_LOADED
+    escalates_to: Name | None = Field(None, description="The next tier's group.")
+    escalate_on: list[Literal["warning", "breach"]] = Field(
+        default_factory=list, description="SLA events on which a ticket of this group escalates automatically."
+    )
+    default: bool = Field(False, description="Tickets no rule matches come here. The first group is the default.")
+
+
+class RuleSpec(BaseModel):
+    """A ticket matches when every condition given holds (each a list: any one value matches)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group_id: Name
+    categories: list[Word] = Field(default_factory=list)
+    types: list[Literal["incident", "request", "question", "problem"]] = Field(default_factory=list)
+    priorities: list[Literal["P1", "P2", "P3", "P4"]] = Field(default_factory=list)
+    channels: list[Literal["api", "email", "chat", "messenger", "phone", "portal"]] = Field(default_factory=list)
+    tags: list[Word] = Field(default_factory=list)
+    organisations: list[Word] = Field(default_factory=list)
+    words: list[Word] = Field(default_factory=list, description="Words of the title or description (any case).")
+    skills: list[Word] = Field(default_factory=list, description="Skills the chosen agent must have.")
+
+    def as_rule(self, rule_id: str) -> dict[str, Any]:
+        spec = self.model_dump(mode="json")
+        spec["words"] = sorted({w.lower() for w in self.words})
+        return {"rule_id": rule_id} | spec
+
+
+class NewRule(RuleSpec):
+    rule_id: Name
+
+
+class RuleOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rule_ids: list[Name]
+
+
+class AgentSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    groups: list[Name] = Field(min_length=1)
+    skills: list[Word] = Field(default_factory=list)
+    tier: int = Field(1, ge=1, le=3)
+    capacity: int = Field(ge=0, le=1000, description="Most open tickets at once.")
+
+
+class PresenceSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    presence: Presence
+
+
+class EscalationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RoutingNotFoundError(DomainProblem):
+    status = 404
+    title = "Not found"
+
+
+class RoutingRuleError(DomainProblem):
+    status = 422
+    title = "Routing rule"
+
+
+def _call(command: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return command(*args, **kwargs)
+    except NotFoundError as error:
+        raise RoutingNotFoundError(str(error), field=error.field) from None
+    except RoutingError as error:
+        raise RoutingRuleError(str(error), field=error.field) from None
+
+
+async def run(command: Any, *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.to_thread(_call, command, *args, **kwargs)
+
+
+def _cause(who: Identity) -> Cause:
+    cause = {"actor": who.actor, "correlation_id": who.correlation_id, "causation_id": who.correlation_id}
+    return cause | ({"traceparent": who.traceparent} if who.traceparent else {})
+
+
+def router(routing: Routing, load: LoadProjection) -> APIRouter:
+    api = APIRouter(prefix="/v1/routing", tags=["routing"])
+
+    # -- groups ---------------------------------------------------------------------------
+
+    @api.put("/groups/{group_id}")
+    async def put_group(group_id: Annotated[str, Path(pattern=NAME)], body: GroupSpec, who: CurrentIdentity) -> Any:
+        """Define or change a group (queue): its tier, assignment strategy and escalation policy."""
+        await run(routing.define_group, who.tenant, group_id, body.tier, body.strategy, body.escalates_to,
+                  list(body.escalate_on), body.default)  # fmt: skip
+        return await get_groups(who)
+
+    @api.get("/groups")
+    async def get_groups(who: CurrentIdentity) -> dict[str, Any]:
+        """The tenant's groups with members and how many tickets wait in each."""
+        setup = await run(routing.setup, who.tenant)
+        waiting = await asyncio.to_thread(load.queues, who.tenant)
+        groups = [spec | {"group_id": g, "members": setup.members.get(g, []), "waiting": waiting.get(g, 0)}
+                  for g, spec in sorted(setup.groups.items())]  # fmt: skip
+        return {"default_group": setup.default_group, "groups": groups}
+
+    @api.get("/queues/{group_id}")
+    async def get_queue(group_id: str, who: CurrentIdentity) -> dict[str, Any]:
+        """Tickets waiting in the group for an agent, in the order they will be taken."""
+        queue = await run(routing.queue, who.tenant, group_id)
+        tickets = [{"ticket_id": t} | queue.waiting_tickets[t] for t in queue.in_order()]
+        return {"group_id": group_id, "waiting": tickets}
+
+    # -- rules ------------------------------------------------------------------------------
+
+    @api.get("/rules")
+    async def get_rules(
+        who: CurrentIdentity,
+        as_of: Annotated[datetime | None, Query(description="The rules in force at this instant.")] = None,
+    ) -> dict[str, Any]:
+        """The routing rules in the order they are tried; the first that matches wins."""
+        setup = await run(routing.setup, who.tenant, as_of)
+        return {"default_group": setup.default_group, "rules": setup.rules, "as_of": as_of}
+
+    @api.post("/rules", status_code=201)
+    async def post_rule(body: NewRule, who: CurrentIdentity) -> dict[str, Any]:
+        """Add a rule at the end of the order."""
+        rule = body.as_rule(body.rule_id)
+        await run(routing.add_rule, who.tenant, rule)
+        return rule
+
+    @api.put("/rules/{rule_id}")
+    async def put_rule(rule_id: str, body: RuleSpec, who: CurrentIdentity) -> dict[str, Any]:
+        """Change a rule in place; its position in the order stays."""
+        rule = body.as_rule(rule_id)
+        await run(routing.change_rule, who.tenant, rule)
+        return rule
+
+    @api.delete("/rules/{rule_id}", status_code=204)
+    async def delete_rule(rule_id: str, who: CurrentIdentity) -> Response:
+        """Retire a rule: it no longer matches new tickets; its history stays."""
+        await run(routing.retire_rule, who.tenant, rule_id)
+        return Response(status_code=204)
+
+    @api.put("/rule-order")
+    async def put_rule_order(body: RuleOrder, who: CurrentIdentity) -> dict[str, Any]:
+        """Reorder the rules: name every rule once, first tried first."""
+        await run(routing.reorder_rules, who.tenant, body.rule_ids)
+        return await get_rules(who)
+
+    # -- agents -----------------------------------------------------------------------------
+
+    @api.put("/agents/{agent_id}")
+    async def put_agent(
+        agent_id: Annotated[str, Path(pattern=NAME)], body: AgentSpec, who: CurrentIdentity
+    ) -> dict[str, Any]:
+        """Register an agent or change their groups, skills, tier or capacity (new agents start offline)."""
+        await run(routing.register_agent, who.tenant, agent_id, body.groups, body.skills, body.tier, body.capacity,
+                  _cause(who))  # fmt: skip
+        return await get_agent(agent_id, who)
+
+    @api.put("/agents/{agent_id}/presence")
+    async def put_presence(agent_id: str, body: PresenceSpec, who: CurrentIdentity) -> dict[str, Any]:
+        """Online takes waiting tickets; away takes nothing new; offline gives back tickets not started."""
+        await run(routing.set_presence, who.tenant, agent_id, body.presence, _cause(who))
+        return await get_agent(agent_id, who)
+
+    @api.get("/agents/{agent_id}")
+    async def get_agent(agent_id: str, who: CurrentIdentity) -> dict[str, Any]:
+        agent = await run(routing.agent, who.tenant, agent_id)
+        return {
+            "agent_id": agent.agent_id, "groups": agent.groups, "skills": agent.skills, "tier": agent.tier,
+            "capacity": agent.capacity, "presence": agent.presence, "load": len(agent.tickets),
+            "tickets": agent.tickets, "assigned_total": agent.assignments,
+        }  # fmt: skip
+
+    @api.get("/agents")
+    async def get_agents(who: CurrentIdentity) -> dict[str, Any]:
+        """Every agent's presence and load (the agent-load read model)."""
+        return {"agents": await asyncio.to_thread(load.agents, who.tenant)}
+
+    # -- tickets ----------------------------------------------------------------------------
+
+    @api.get("/tickets/{ticket_id}")
+    async def get_ticket(ticket_id: str, who: CurrentIdentity) -> dict[str, Any]:
+        """Where the ticket is now and every routing decision about it, with its reason."""
+        routing_of = await run(routing.ticket, who.tenant, ticket_id)
+        events = await asyncio.to_thread(lambda: list(routing.decisions(who.tenant, ticket_id)))
+        decisions = [
+            {"decision_id": f"{ticket_id}/{e.originator_version}", "at": e.timestamp.isoformat()}
+            | {k: getattr(e, k) for k in ("kind", "group_id", "agent_id", "tier", "rule_id", "reason", "skills",
+                                          "rules_passed_over", "agents_passed_over")}
+            for e in events if type(e).__name__ == "Decided"
+        ]  # fmt: skip
+        return {
+            "ticket_id": ticket_id, "group_id": routing_of.group_id, "agent_id": routing_of.agent_id,
+            "assigned_by_person": routing_of.by_person, "done": routing_of.done, "decisions": decisions,
+        }  # fmt: skip
+
+    @api.post("/tickets/{ticket_id}/escalations")
+    async def post_escalation(ticket_id: str, body: EscalationRequest, who: CurrentIdentity) -> dict[str, Any]:
+        """Escalate to the next tier's group now, reassigned there (even over a manual assignment)."""
+        await run(routing.escalate, who.tenant, ticket_id, body.reason, _cause(who))
+        return await get_ticket(ticket_id, who)
+
+    return api
+
+
+def create_app(app: FastAPI, routing: Routing, load: LoadProjection) -> FastAPI:
+    app.include_router(router(routing, load))
+    return app

@@ -1,0 +1,67 @@
+"""Wiring of the routing service; the only module that chooses dependencies.
+
+    python -m services.routing.main [api|consumer|relay|all] [--port N]
+    python -m services.routing.main rebuild      # drop the agent-load view and replay it
+
+`api` serves `/v1/routing` and keeps the agent-load view, `consumer` decides on ticket
+and SLA events, `relay` publishes decisions to Kafka, `all` does everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from schemas.topics import SLA_CLOCKS, TICKETS
+from services.chassis.append_only import protect
+from services.chassis.cli import parse_args
+from services.chassis.metrics import Metrics
+from services.chassis.projector import StoreProjector
+from services.chassis.runtime import Runtime
+from services.chassis.settings import Settings
+from services.chassis.store import store_env, tracking_recorder
+from services.chassis.wiring import consume, relay
+from services.routing.api import create_app
+from services.routing.application import Routing
+from services.routing.projections import LoadProjection
+from services.routing.publication import publication
+from services.routing.reactions import reactions
+
+NAME = "routing"
+
+
+def main() -> int:
+    args = parse_args(NAME, ["api", "consumer", "relay", "all"], extra=["rebuild"])
+    settings = Settings()
+    routing = Routing(env=store_env(settings, Routing.name))
+    protect(routing)
+    load = LoadProjection(tracking_recorder(settings, Routing.name))
+    projector = StoreProjector(
+        routing, load, batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds
+    )
+    if args.role == "rebuild":
+        load.drop()
+        print(f"rebuilt the agent-load view from {projector.catch_up()} events")
+        return 0
+    metrics = Metrics(NAME)
+    runtime = Runtime(NAME, metrics)
+
+    async def store_ready() -> bool:
+        await asyncio.to_thread(routing.recorder.max_notification_id)
+        return True
+
+    runtime.checks["store"] = store_ready
+    app = runtime.app(title="Service desk routing", version="1.0.0")
+    if args.role in ("api", "all"):
+        create_app(app, routing, load)
+        runtime.workers.append(("load-projector", projector.run))
+    if args.role in ("consumer", "all"):
+        consume(runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS], reactions(routing))
+    if args.role in ("relay", "all"):
+        relay(runtime, settings, metrics, routing, publication(routing))
+    port = args.port if args.port is not None else settings.routing_port
+    return runtime.serve(app, settings.http_host, port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
