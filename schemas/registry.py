@@ -11,7 +11,16 @@ from collections.abc import Callable
 
 from schemas.envelope import Envelope, MalformedEventError
 from schemas.routing import RoutingDecidedV1
-from schemas.sla import SlaBreachedV1, SlaWarningV1
+from schemas.sla import (
+    SlaBreachedV1,
+    SlaCustomerRemindedV1,
+    SlaCustomerUnresponsiveV1,
+    SlaMetV1,
+    SlaPausedV1,
+    SlaResumedV1,
+    SlaStartedV1,
+    SlaWarningV1,
+)
 from schemas.tickets import (
     EventData,
     TicketAssignedV1,
@@ -36,8 +45,14 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
     TicketMergedV1,
     TicketLinkedV1,
     RoutingDecidedV1,
+    SlaStartedV1,
+    SlaPausedV1,
+    SlaResumedV1,
+    SlaMetV1,
     SlaWarningV1,
     SlaBreachedV1,
+    SlaCustomerRemindedV1,
+    SlaCustomerUnresponsiveV1,
 )
 
 _BY_KEY: dict[tuple[str, int], type[EventData]] = {(t.event_type, t.event_version): t for t in EVENT_TYPES}

@@ -70,6 +70,9 @@ class IdempotentConsumer:
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             max_poll_interval_ms=600_000,
+            # A crashed member's partitions move to the others after this long (the broker's minimum).
+            session_timeout_ms=6_000,
+            heartbeat_interval_ms=1_500,
         )
         self.subscriber(self.handle)
 

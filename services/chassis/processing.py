@@ -14,14 +14,46 @@ as eventsourcing's IntegrityError: the consumer counts that as a duplicate.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
+from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, ProcessRecorder, Recording, Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
 
 ATTEMPTS = 50
 
 Decide = Callable[[], Iterable[Any]]  # reads fresh state, runs commands, returns the changed aggregates
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class UnitOfWork:
+    """The aggregates one decision reads and changes, each loaded once (fresh from the store)."""
+
+    def __init__(self, app: Application[UUID]) -> None:
+        self.app = app
+        self.loaded: dict[UUID, Aggregate] = {}
+
+    def get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        if aggregate_id not in self.loaded:
+            try:
+                aggregate: object = self.app.repository.get(aggregate_id)
+            except AggregateNotFoundError:
+                return None
+            if not isinstance(aggregate, kind):
+                return None
+            self.loaded[aggregate_id] = aggregate
+        found = self.loaded[aggregate_id]
+        return found if isinstance(found, kind) else None
+
+    def add(self, aggregate: A) -> A:
+        self.loaded[aggregate.id] = aggregate
+        return aggregate
+
+    def changed(self) -> list[Aggregate]:
+        return [a for a in self.loaded.values() if a.pending_events]
 
 
 class ContentionError(RuntimeError):
@@ -58,6 +90,19 @@ def commit(
 
 
 def _recorded_before(app: Application[Any], tracking: Tracking) -> bool:
+    """Whether exactly this tracking row exists. (eventsourcing's `has_tracking_id` answers
+    "is the highest position at least this one", which is wrong for events that arrive
+    out of store order, as they do from several Kafka partitions.)"""
     recorder = app.recorder
     assert isinstance(recorder, ProcessRecorder), "commit() with tracking needs a process recorder"
-    return recorder.has_tracking_id(tracking.application_name, tracking.notification_id)
+    datastore: Any = getattr(recorder, "datastore", None)
+    if datastore is None:  # the in-memory store keeps only the highest position
+        return recorder.has_tracking_id(tracking.application_name, tracking.notification_id)
+    table = getattr(recorder, "tracking_table_name", "tracking")
+    marker = "%s" if isinstance(recorder, PostgresTrackingRecorder) else "?"
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE application_name = {marker} AND notification_id = {marker}",
+            (tracking.application_name, tracking.notification_id),
+        )
+        return cursor.fetchone() is not None

@@ -11,74 +11,52 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import Tracking
 
 from schemas.routing import DecisionKind
-from services.chassis.processing import ProcessRecorderMixin, commit
+from services.chassis.processing import ProcessRecorderMixin, UnitOfWork, commit
 from services.routing.choosing import AgentChoice, Presence, Strategy, TicketFacts, choose_agent, choose_group
 from services.routing.domain import Agent, DeskSetup, NotFoundError, Queue, RoutingError, TicketRouting
-
-A = TypeVar("A", bound=Aggregate)
 
 # Who or what a decision answers: actor, correlation_id, causation_id (and traceparent),
 # carried to the published decision.
 Cause = dict[str, str]
 
 
-class Work:
-    """The aggregates one decision reads and changes, each loaded once."""
+class Work(UnitOfWork):
+    """One routing decision's aggregates, for one tenant, and the cause it answers."""
 
     def __init__(self, app: Application[UUID], tenant: str, cause: Cause | None = None) -> None:
-        self.app = app
+        super().__init__(app)
         self.tenant = tenant
         self.cause: Cause = cause or {}
-        self.loaded: dict[UUID, Aggregate] = {}
-
-    def _get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
-        if aggregate_id not in self.loaded:
-            try:
-                aggregate: object = self.app.repository.get(aggregate_id)
-            except AggregateNotFoundError:
-                return None
-            assert isinstance(aggregate, kind)
-            self.loaded[aggregate_id] = aggregate
-        found = self.loaded[aggregate_id]
-        assert isinstance(found, kind)
-        return found
-
-    def add(self, aggregate: A) -> A:
-        self.loaded[aggregate.id] = aggregate
-        return aggregate
 
     def setup(self) -> DeskSetup:
-        setup = self._get(DeskSetup.create_id(self.tenant), DeskSetup)
+        setup = self.get(DeskSetup.create_id(self.tenant), DeskSetup)
         if setup is None:
             raise NotFoundError(f"routing is not set up for tenant {self.tenant!r}: define a group first")
         return setup
 
     def agent(self, agent_id: str) -> Agent:
-        agent = self._get(Agent.create_id(self.tenant, agent_id), Agent)
+        agent = self.get(Agent.create_id(self.tenant, agent_id), Agent)
         if agent is None:
             raise NotFoundError(f"no agent {agent_id!r}", "agent_id")
         return agent
 
     def queue(self, group_id: str) -> Queue:
-        queue = self._get(Queue.create_id(self.tenant, group_id), Queue)
+        queue = self.get(Queue.create_id(self.tenant, group_id), Queue)
         return queue if queue is not None else self.add(Queue(self.tenant, group_id))
 
     def routing(self, ticket_id: str) -> TicketRouting | None:
-        routing = self._get(UUID(ticket_id), TicketRouting)
+        routing = self.get(UUID(ticket_id), TicketRouting)
         if routing is not None and routing.tenant != self.tenant:
             return None
         return routing
-
-    def changed(self) -> list[Aggregate]:
-        return [a for a in self.loaded.values() if a.pending_events]
 
 
 class Routing(ProcessRecorderMixin, Application[UUID]):

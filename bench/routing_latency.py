@@ -1,0 +1,121 @@
+"""Routing: time from a ticket's `TicketOpened` recorded to its `TicketAssigned` recorded,
+at steady arrival rates (open loop).
+
+The path measured: intake's store -> intake's relay -> Kafka -> routing's consumer
+(decision + tracking in one transaction) -> routing's relay -> Kafka -> intake's
+consumer (assignment + tracking in one transaction). Both instants are the events'
+own recorded timestamps in intake's store, read back from `intake.tickets`.
+
+Intake and routing run as one process each (all roles) on PostgreSQL; the load
+generator and the Kafka reader run here, on the same 2 cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+from aiokafka import AIOKafkaConsumer
+
+from bench.results import percentiles, write
+from schemas.envelope import Envelope
+from schemas.routing import ROUTING_ACTOR
+from schemas.topics import TICKETS
+from tests.client import headers, ticket_form
+from tests.harness import desk_settings
+from tests.infra import kafka, postgres
+
+RATES = (20, 50, 100)
+SECONDS = 10
+AGENTS = 10
+TENANT = "bench"
+
+
+def set_up(base_url: str) -> None:
+    with httpx.Client(base_url=base_url, timeout=10.0) as client:
+        client.put("/v1/routing/groups/first-line", json={"tier": 1}, headers=headers(TENANT)).raise_for_status()
+        for n in range(AGENTS):
+            agent = f"/v1/routing/agents/agent-{n}"
+            body = {"groups": ["first-line"], "capacity": 1000}
+            client.put(agent, json=body, headers=headers(TENANT)).raise_for_status()
+            client.put(f"{agent}/presence", json={"presence": "online"}, headers=headers(TENANT)).raise_for_status()
+
+
+async def load(base_url: str, bootstrap: str, topic: str, rate: int) -> dict[str, Any]:
+    opened_at: dict[str, datetime] = {}
+    scheduled: dict[str, float] = {}
+    recorded: list[float] = []
+    end_to_end: list[float] = []
+    errors = 0
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None)
+    await consumer.start()
+    await asyncio.sleep(1.0)
+
+    async def consume() -> None:
+        async for record in consumer:
+            envelope = Envelope.from_kafka(record.value, record.headers)
+            if envelope.type == "ticket.opened":
+                opened_at[envelope.subject] = envelope.occurred_at
+            elif envelope.type == "ticket.assigned" and envelope.actor == ROUTING_ACTOR:
+                if (opened := opened_at.get(envelope.subject)) is not None:
+                    recorded.append((envelope.occurred_at - opened).total_seconds() * 1000)
+                if (at := scheduled.get(envelope.subject)) is not None:
+                    end_to_end.append((time.perf_counter() - at) * 1000)
+
+    async def one(session: aiohttp.ClientSession, at: float) -> None:
+        nonlocal errors
+        await asyncio.sleep(max(0.0, at - time.perf_counter()))
+        request_headers = headers(TENANT, **{"Idempotency-Key": str(uuid.uuid4())})
+        try:
+            async with session.post("/v1/tickets", json=form, headers=request_headers) as reply:
+                body = await reply.json()
+                status = reply.status
+        except aiohttp.ClientError:
+            errors += 1
+            return
+        if status != 201:
+            errors += 1
+            return
+        scheduled[body["id"]] = at
+
+    form = ticket_form()
+    reader = asyncio.create_task(consume())
+    async with aiohttp.ClientSession(base_url=base_url, connector=aiohttp.TCPConnector(limit=128)) as session:
+        start = time.perf_counter() + 0.2
+        await asyncio.gather(*(one(session, start + i / rate) for i in range(rate * SECONDS)))
+    deadline = time.perf_counter() + 30
+    while len(recorded) < rate * SECONDS - errors and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    reader.cancel()
+    await consumer.stop()
+    return {
+        "rate_per_s": rate, "tickets": rate * SECONDS, "errors": errors, "assigned": len(recorded),
+        "opened_to_assigned_recorded_ms": percentiles(recorded),
+        "post_to_assignment_on_kafka_ms": percentiles(end_to_end),
+    }  # fmt: skip
+
+
+def run() -> None:
+    broker, pg = kafka(), postgres()
+    with pg.fresh_database() as dbname, tempfile.TemporaryDirectory() as tmp:
+        desk = desk_settings(Path(tmp), "postgres", broker, pg, dbname)
+        desk.service("routing").start()
+        intake = desk.service("intake").start()
+        try:
+            set_up(intake.url)
+            topic = desk.settings.kafka_name(TICKETS)
+            runs = [asyncio.run(load(intake.url, broker.bootstrap, topic, rate)) for rate in RATES]
+        finally:
+            desk.stop_all()
+    write("routing_latency", {"seconds_per_rate": SECONDS, "agents": AGENTS, "runs": runs})
+
+
+if __name__ == "__main__":
+    run()

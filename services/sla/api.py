@@ -1,0 +1,194 @@
+"""The SLA service's part of the gateway API (`/v1/sla`): calendars, policies, and each ticket's clock.
+
+How the clock counts (the rules users rely on):
+- Targets count business time in the policy's calendar (`24x7` counts every instant).
+- first_response: from the ticket's opening to the first public reply by anyone but
+  the requester. next_response: from each customer message after that to the next
+  agent reply. resolution: from opening to resolve; a reopened ticket counts on from
+  the business time already used.
+- Pending on the customer pauses every running target; the customer's answer, the
+  agent resuming the ticket, or the pending time running out resumes them. At the end
+  of the pending time the customer is reminded, then every `reminders.every`; after
+  `reminders.count` reminders without an answer the ticket is resolved as unresponsive.
+- A priority change re-chooses the policy. The new targets count from the ticket's
+  start, not from the change: the business time already used stays used, so a ticket
+  raised to P1 after 3 business hours with a 2-hour P1 target is breached at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, FastAPI, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.tickets import Priority
+from services.chassis.identity import CurrentIdentity
+from services.chassis.problems import DomainProblem
+from services.sla.application import Sla
+from services.sla.policies import ALWAYS, SlaSetupError, UnknownError
+
+NAME = r"^[a-z0-9][a-z0-9_.:-]{0,62}$"
+Word = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Match(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    priorities: list[Priority] = Field(default_factory=list)
+    categories: list[Word] = Field(default_factory=list)
+    organisations: list[Word] = Field(default_factory=list)
+
+
+Duration = Annotated[timedelta, Field(gt=timedelta(0), le=timedelta(days=365))]
+
+
+class Targets(BaseModel):
+    """Business time allowed, as ISO 8601 durations (`PT4H`) or seconds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_response: Duration | None = None
+    next_response: Duration | None = None
+    resolution: Duration | None = None
+
+
+class Reminders(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    every: Duration = Field(description="Between reminders, after the pending time ends.")
+    count: int = Field(ge=1, le=10, description="Reminders before the ticket is resolved as unresponsive.")
+
+
+class PolicySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    match: Match = Field(default_factory=Match, description="Every condition given must hold; empty matches all.")
+    calendar: str = Field(ALWAYS, description="A calendar id, or `24x7`.")
+    targets: Targets
+    warn_at: list[Annotated[int, Field(ge=1, le=99)]] = Field(
+        default_factory=lambda: [75, 90], description="Warn when this % of a target is used."
+    )
+    reminders: Reminders | None = None
+
+    def as_policy(self, policy_id: str) -> dict[str, Any]:
+        targets = {m: int(d.total_seconds()) for m, d in self.targets if d is not None}
+        policy: dict[str, Any] = {
+            "policy_id": policy_id, "match": self.match.model_dump(mode="json"), "calendar": self.calendar,
+            "targets": targets, "warn_at": sorted(set(self.warn_at)),
+        }  # fmt: skip
+        if self.reminders is not None:
+            policy["reminders"] = {"every_seconds": int(self.reminders.every.total_seconds()),
+                                   "count": self.reminders.count}  # fmt: skip
+        return policy
+
+
+class PolicyOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    policy_ids: list[str]
+
+
+class SlaNotFoundError(DomainProblem):
+    status = 404
+    title = "Not found"
+
+
+class SlaRuleError(DomainProblem):
+    status = 422
+    title = "SLA rule"
+
+
+def _call(command: Any, *args: Any) -> Any:
+    try:
+        return command(*args)
+    except UnknownError as error:
+        raise SlaNotFoundError(str(error), field=error.field) from None
+    except SlaSetupError as error:
+        raise SlaRuleError(str(error), field=error.field) from None
+
+
+async def run(command: Any, *args: Any) -> Any:
+    return await asyncio.to_thread(_call, command, *args)
+
+
+def clock_view(sla: Sla, tenant: str, ticket_id: UUID, now: datetime) -> dict[str, Any]:
+    clock = sla.clock(tenant, ticket_id)
+    metrics = {}
+    for metric, m in clock.metrics.items():
+        running = m["state"] == "running"
+        metrics[metric] = {
+            "state": m["state"], "target_seconds": m["target"],
+            "business_seconds_used": round(clock.used_at(metric, now)),
+            "due_at": clock.instant_when(metric, m["target"]) if running else None,
+            "warned_at_percent": m["warned"], "breached": m["breached"],
+        }  # fmt: skip
+    pending = clock.pending
+    return {
+        "ticket_id": str(ticket_id), "policy_id": clock.policy_id, "calendar": clock.policy["calendar"],
+        "metrics": metrics, "next_due_at": clock.due_at,
+        "pending": {"until": pending["until"], "reminders_sent": pending["sent"]} if pending else None,
+    }  # fmt: skip
+
+
+def router(sla: Sla) -> APIRouter:
+    api = APIRouter(prefix="/v1/sla", tags=["sla"])
+
+    @api.put("/calendars/{calendar_id}")
+    async def put_calendar(
+        calendar_id: Annotated[str, Path(pattern=NAME)], body: dict[str, Any], who: CurrentIdentity
+    ) -> dict[str, Any]:
+        """Define business hours: `{"time_zone": "Europe/Berlin", "weekly": {"mon": [["09:00", "17:00"]]},
+        "holidays": ["2026-12-24"], "country": "DE", "subdivision": "BE"}` (split days allowed)."""
+        await run(sla.define_calendar, who.tenant, calendar_id, body)
+        return {"calendar_id": calendar_id} | body
+
+    @api.get("/calendars")
+    async def get_calendars(who: CurrentIdentity) -> dict[str, Any]:
+        setup = await run(sla.setup, who.tenant)
+        return {"calendars": setup.calendars}
+
+    @api.put("/policies/{policy_id}")
+    async def put_policy(
+        policy_id: Annotated[str, Path(pattern=NAME)], body: PolicySpec, who: CurrentIdentity
+    ) -> dict[str, Any]:
+        """Add a policy (tried after the existing ones) or change one in place. See the module
+        notes for how clocks count, pause, remind and re-target."""
+        policy = body.as_policy(policy_id)
+        await run(sla.define_policy, who.tenant, policy)
+        return policy
+
+    @api.delete("/policies/{policy_id}", status_code=204)
+    async def delete_policy(policy_id: str, who: CurrentIdentity) -> Response:
+        await run(sla.retire_policy, who.tenant, policy_id)
+        return Response(status_code=204)
+
+    @api.put("/policy-order")
+    async def put_policy_order(body: PolicyOrder, who: CurrentIdentity) -> dict[str, Any]:
+        await run(sla.reorder_policies, who.tenant, body.policy_ids)
+        return await get_policies(who)
+
+    @api.get("/policies")
+    async def get_policies(
+        who: CurrentIdentity,
+        as_of: Annotated[datetime | None, Query(description="The policies in force at this instant.")] = None,
+    ) -> dict[str, Any]:
+        """The policies in the order they are tried; the first that matches a ticket sets its targets."""
+        setup = await run(sla.setup, who.tenant, as_of)
+        return {"policies": setup.policies, "as_of": as_of}
+
+    @api.get("/tickets/{ticket_id}")
+    async def get_clock(ticket_id: UUID, who: CurrentIdentity) -> dict[str, Any]:
+        """The ticket's SLA clock now: each target's state, business time used and due instant."""
+        view: dict[str, Any] = await run(clock_view, sla, who.tenant, ticket_id, datetime.now(UTC))
+        return view
+
+    return api
+
+
+def create_app(app: FastAPI, sla: Sla) -> FastAPI:
+    app.include_router(router(sla))
+    return app

@@ -1,0 +1,362 @@
+"""One ticket's SLA clock: a target per metric, counted in the policy's business time.
+
+- first_response starts when the ticket opens and is met by the first public reply
+  of someone other than the requester;
+- next_response starts at each customer message after that and is met by the next
+  agent reply;
+- resolution starts when the ticket opens, is met when it is resolved, and resumes
+  (keeping the time already used) when it is reopened.
+
+While the ticket waits on the customer every running target is paused; it resumes
+when the customer answers or the pending time ends, when the customer is reminded.
+After the policy's number of reminders the clock declares the customer unresponsive
+and intake resolves the ticket. A priority change re-targets the clock: the new
+target counts from the ticket's start, so the business time already used stays.
+
+Commands compute (business time, due instants) and record the results as facts;
+mutators only assign, so replays never depend on the calendar code. Every command
+ends by recording the clock's next due instant (`Scheduled`) when it moved: the
+scheduler fires the clock then, and never polls.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from services.sla.calendar import BusinessCalendar
+from services.sla.policies import calendar_of
+
+RUNNING, PAUSED, MET, STOPPED = "running", "paused", "met", "stopped"
+
+
+@lru_cache(maxsize=256)
+def _calendar(spec_json: str) -> BusinessCalendar:
+    spec = json.loads(spec_json)
+    return calendar_of(spec)
+
+
+class Clock(Aggregate):
+    class Event(Aggregate.Event):
+        tenant: str
+        policy_id: str  # the policy in force when it happened
+
+    class MetricChanged(Event):
+        metric: str
+        at: datetime
+        target: int
+        used: float
+        due_at: datetime | None
+
+    class MetricStarted(MetricChanged):
+        pass
+
+    class MetricPaused(MetricChanged):
+        pass
+
+    class MetricResumed(MetricChanged):
+        pass
+
+    class MetricMet(MetricChanged):
+        breached: bool
+
+    class MetricStopped(MetricChanged):
+        pass
+
+    class Warned(MetricChanged):
+        threshold: int
+
+    class Breached(MetricChanged):
+        pass
+
+    class Reminded(Event):
+        reminder: int
+        at: datetime
+        next_at: datetime | None
+
+    class Unresponsive(Event):
+        reminders: int
+        at: datetime
+
+    def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
+        super().trigger_event(event_class, tenant=self.tenant, policy_id=self.policy["policy_id"], **kwargs)
+
+    @event("Started")
+    def __init__(
+        self, id: UUID, tenant: str, policy_id: str, policy: dict[str, Any], requester_id: str, opened_at: datetime,
+        facts: dict[str, str | None],
+    ) -> None:  # fmt: skip
+        """`facts`: the ticket's priority, category and organisation, by which `policy` was chosen."""
+        self.tenant = tenant
+        self.facts = facts
+        self.policy = policy
+        self.requester_id = requester_id
+        self.opened_at = opened_at
+        self.metrics: dict[str, dict[str, Any]] = {}
+        self.pending: dict[str, Any] | None = None  # {"until": datetime, "sent": reminders so far}
+        self.due_at: datetime | None = None
+
+    # -- reading -----------------------------------------------------------------------
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return _calendar(json.dumps(self.policy.get("calendar_spec"), sort_keys=True))
+
+    @property
+    def policy_id(self) -> str:
+        policy_id: str = self.policy["policy_id"]
+        return policy_id
+
+    def used_at(self, metric: str, at: datetime) -> float:
+        m = self.metrics[metric]
+        since: datetime | None = m["since"]
+        if m["state"] != RUNNING or since is None or at <= since:
+            return float(m["used"])
+        return float(m["used"]) + self.calendar.business_seconds(since, at)
+
+    def instant_when(self, metric: str, used: float) -> datetime | None:
+        """When the running `metric` will have used `used` business seconds (now counting from `since`)."""
+        m = self.metrics[metric]
+        if m["state"] != RUNNING or m["since"] is None:
+            return None
+        remaining = used - float(m["used"])
+        return m["since"] if remaining <= 0 else self.calendar.add_business_time(m["since"], remaining)
+
+    def due_of(self, metric: str, at: datetime) -> datetime:
+        """When `metric` burns if it counts from `at` on (for a paused metric: were it resumed at `at`)."""
+        m = self.metrics[metric]
+        remaining = max(0.0, m["target"] - self.used_at(metric, at))
+        return self.calendar.add_business_time(at, remaining)
+
+    def next_due(self) -> datetime | None:
+        """The earliest instant the clock must act: a warning, a breach, a reminder or the pending time's end."""
+        instants: list[datetime] = []
+        for metric, m in self.metrics.items():
+            if m["state"] != RUNNING:
+                continue
+            for threshold in sorted(self.policy.get("warn_at", [])):
+                if threshold not in m["warned"] and not m["breached"]:
+                    instant = self.instant_when(metric, m["target"] * threshold / 100)
+                    if instant is not None:
+                        instants.append(instant)
+                    break
+            if not m["breached"] and (instant := self.instant_when(metric, m["target"])) is not None:
+                instants.append(instant)
+        if (reminder := self._next_reminder()) is not None:
+            instants.append(reminder[0])
+        return min(instants, default=None)
+
+    def _next_reminder(self) -> tuple[datetime, int] | None:
+        """(when, how many reminders sent by then) of the pending ticket's next reminder or end."""
+        if self.pending is None:
+            return None
+        every = timedelta(seconds=self.policy.get("reminders", {}).get("every_seconds", 0))
+        sent: int = self.pending["sent"]
+        return self.pending["until"] + every * sent, sent
+
+    # -- commands (each at the instant its cause happened) ---------------------------------
+
+    def start_metric(self, metric: str, at: datetime) -> None:
+        target = self.policy["targets"].get(metric)
+        current = self.metrics.get(metric)
+        if not target or (current is not None and current["state"] in (RUNNING, PAUSED)):
+            return
+        self._metric_started(metric=metric, at=at, target=int(target), used=0.0,
+                             due_at=self.calendar.add_business_time(at, target))  # fmt: skip
+        if self.pending is not None:
+            self._metric_paused(metric=metric, at=at, target=int(target), used=0.0, due_at=self.due_of(metric, at))
+        self._reschedule()
+
+    @event(MetricStarted)
+    def _metric_started(self, metric: str, at: datetime, target: int, used: float, due_at: datetime | None) -> None:
+        self.metrics = self.metrics | {
+            metric: {"target": target, "used": used, "since": at, "state": RUNNING, "warned": [], "breached": False}
+        }
+
+    def pause(self, at: datetime) -> None:
+        for metric, m in self.metrics.items():
+            if m["state"] == RUNNING:
+                self._metric_paused(metric=metric, at=at, target=m["target"], used=self.used_at(metric, at),
+                                    due_at=self.due_of(metric, at))  # fmt: skip
+        self._reschedule()
+
+    @event(MetricPaused)
+    def _metric_paused(self, metric: str, at: datetime, target: int, used: float, due_at: datetime | None) -> None:
+        self._set(metric, used=used, since=None, state=PAUSED)
+
+    def resume(self, at: datetime) -> None:
+        for metric, m in self.metrics.items():
+            if m["state"] == PAUSED:
+                self._metric_resumed(metric=metric, at=at, target=m["target"], used=m["used"],
+                                     due_at=self.due_of(metric, at))  # fmt: skip
+        self._reschedule()
+
+    @event(MetricResumed)
+    def _metric_resumed(self, metric: str, at: datetime, target: int, used: float, due_at: datetime | None) -> None:
+        self._set(metric, since=at, state=RUNNING)
+
+    def meet(self, metric: str, at: datetime) -> None:
+        m = self.metrics.get(metric)
+        if m is None or m["state"] not in (RUNNING, PAUSED):
+            return
+        self._fire(at)  # a warning or breach that fell due before is recorded first
+        m = self.metrics[metric]
+        self._metric_met(metric=metric, at=at, target=m["target"], used=self.used_at(metric, at),
+                         due_at=self.due_of(metric, at), breached=m["breached"])  # fmt: skip
+        self._reschedule()
+
+    @event(MetricMet)
+    def _metric_met(
+        self, metric: str, at: datetime, target: int, used: float, due_at: datetime | None, breached: bool
+    ) -> None:
+        self._set(metric, used=used, since=None, state=MET)
+
+    def resolve(self, at: datetime) -> None:
+        """Resolution is met; response targets still open stop (nobody owes an answer now)."""
+        self.end_pending()
+        self.meet("resolution", at)
+        for metric, m in self.metrics.items():
+            if m["state"] in (RUNNING, PAUSED):
+                self._metric_stopped(metric=metric, at=at, target=m["target"], used=self.used_at(metric, at),
+                                     due_at=None)  # fmt: skip
+        self._reschedule()
+
+    @event(MetricStopped)
+    def _metric_stopped(self, metric: str, at: datetime, target: int, used: float, due_at: datetime | None) -> None:
+        self._set(metric, used=used, since=None, state=STOPPED)
+
+    def reopen(self, at: datetime) -> None:
+        """Resolution counts on from the business time it had used."""
+        m = self.metrics.get("resolution")
+        if m is not None and m["state"] in (MET, STOPPED):
+            due_at = self.calendar.add_business_time(at, max(0.0, m["target"] - m["used"]))
+            self._metric_resumed(metric="resolution", at=at, target=m["target"], used=m["used"], due_at=due_at)
+        self._reschedule()
+
+    def retarget(self, policy: dict[str, Any], facts: dict[str, str | None], at: datetime) -> None:
+        """A new policy (e.g. the priority changed): targets count from the ticket's start."""
+        self._fire(at)
+        self._retargeted(policy=policy, at=at, facts=facts)
+        for metric, m in self.metrics.items():
+            if m["state"] in (RUNNING, PAUSED) and not policy["targets"].get(metric):
+                self._metric_stopped(metric=metric, at=at, target=m["target"], used=self.used_at(metric, at),
+                                     due_at=None)  # fmt: skip
+            elif m["state"] in (RUNNING, PAUSED):
+                self._metric_started_again(metric, at)
+        self._reschedule()
+
+    @event("Retargeted")
+    def _retargeted(self, policy: dict[str, Any], at: datetime, facts: dict[str, str | None]) -> None:
+        self.policy = policy
+        self.facts = facts
+
+    def _metric_started_again(self, metric: str, at: datetime) -> None:
+        """The same metric under its new target: time used and warnings passed are kept."""
+        m = self.metrics[metric]
+        target = int(self.policy["targets"][metric])
+        used = self.used_at(metric, at)
+        warned = [t for t in m["warned"] if used >= target * t / 100]
+        self._metric_retargeted(metric=metric, at=at, target=target, used=used, warned=warned,
+                                running=m["state"] == RUNNING, due_at=self.due_of(metric, at))  # fmt: skip
+
+    @event("MetricRetargeted")
+    def _metric_retargeted(
+        self, metric: str, at: datetime, target: int, used: float, warned: list[int], running: bool,
+        due_at: datetime | None,
+    ) -> None:  # fmt: skip
+        self._set(metric, target=target, used=used, since=at if running else None, warned=warned)
+
+    def mark_pending(self, until: datetime, at: datetime) -> None:
+        """The ticket waits on the customer until `until`: targets pause, reminders follow."""
+        self.pause(at)
+        self._pending_set(until=until, at=at)
+        self._reschedule()
+
+    @event("PendingSet")
+    def _pending_set(self, until: datetime, at: datetime) -> None:
+        self.pending = {"until": until, "sent": 0}
+
+    def customer_answered(self, at: datetime) -> None:
+        self.end_pending()
+        self.resume(at)
+
+    def end_pending(self) -> None:
+        if self.pending is not None:
+            self._pending_ended()
+
+    @event("PendingEnded")
+    def _pending_ended(self) -> None:
+        self.pending = None
+
+    def fire(self, now: datetime) -> None:
+        """Record every warning, breach and reminder due by `now`, each at its own due instant."""
+        self._fire(now)
+        self._reschedule()
+
+    def _fire(self, now: datetime) -> None:
+        for metric in list(self.metrics):
+            for threshold in sorted(self.policy.get("warn_at", [])):
+                m = self.metrics[metric]
+                if m["state"] != RUNNING or threshold in m["warned"] or m["breached"]:
+                    continue
+                instant = self.instant_when(metric, m["target"] * threshold / 100)
+                if instant is not None and instant <= now:
+                    self._warned(metric=metric, at=instant, target=m["target"], used=m["target"] * threshold / 100,
+                                 due_at=self.instant_when(metric, m["target"]), threshold=threshold)  # fmt: skip
+            m = self.metrics[metric]
+            if m["state"] == RUNNING and not m["breached"]:
+                instant = self.instant_when(metric, m["target"])
+                if instant is not None and instant <= now:
+                    self._breached(metric=metric, at=instant, target=m["target"], used=float(m["target"]),
+                                   due_at=instant)  # fmt: skip
+        while (reminder := self._next_reminder()) is not None and reminder[0] <= now:
+            self._remind(*reminder)
+
+    def _remind(self, at: datetime, sent: int) -> None:
+        reminders = self.policy.get("reminders", {})
+        count = int(reminders.get("count", 0))
+        if sent == 0:
+            self.resume(at)  # the pending time ended
+        if sent < count:
+            every = timedelta(seconds=reminders.get("every_seconds", 0))
+            self._reminded(reminder=sent + 1, at=at, next_at=at + every)
+        elif count:
+            self._unresponsive(reminders=count, at=at)
+        else:
+            self._pending_ended()
+
+    @event(Warned)
+    def _warned(
+        self, metric: str, at: datetime, target: int, used: float, due_at: datetime | None, threshold: int
+    ) -> None:
+        self._set(metric, warned=[*self.metrics[metric]["warned"], threshold])
+
+    @event(Breached)
+    def _breached(self, metric: str, at: datetime, target: int, used: float, due_at: datetime | None) -> None:
+        self._set(metric, breached=True)
+
+    @event(Reminded)
+    def _reminded(self, reminder: int, at: datetime, next_at: datetime | None) -> None:
+        assert self.pending is not None
+        self.pending = self.pending | {"sent": reminder}
+
+    @event(Unresponsive)
+    def _unresponsive(self, reminders: int, at: datetime) -> None:
+        self.pending = None
+
+    def _reschedule(self) -> None:
+        due = self.next_due()
+        if due != self.due_at:
+            self._scheduled(due_at=due)
+
+    @event("Scheduled")
+    def _scheduled(self, due_at: datetime | None) -> None:
+        self.due_at = due_at
+
+    def _set(self, metric: str, **changes: Any) -> None:
+        self.metrics = self.metrics | {metric: self.metrics[metric] | changes}

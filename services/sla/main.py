@@ -1,0 +1,59 @@
+"""Wiring of the SLA service; the only module that chooses dependencies.
+
+    python -m services.sla.main [api|consumer|scheduler|relay|all] [--port N]
+
+`api` serves `/v1/sla`, `consumer` follows the tickets' clocks, `scheduler` fires the
+clocks when they fall due, `relay` publishes clock events to Kafka, `all` does everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from schemas.topics import TICKETS
+from services.chassis.append_only import protect
+from services.chassis.cli import parse_args
+from services.chassis.metrics import Metrics
+from services.chassis.runtime import Runtime
+from services.chassis.settings import Settings
+from services.chassis.store import store_env, tracking_recorder
+from services.chassis.wiring import consume, relay
+from services.sla.api import create_app
+from services.sla.application import Sla
+from services.sla.publication import publication
+from services.sla.reactions import reactions
+from services.sla.timers import Scheduler, TimersView
+
+NAME = "sla"
+
+
+def main() -> int:
+    args = parse_args(NAME, ["api", "consumer", "scheduler", "relay", "all"])
+    settings = Settings()
+    sla = Sla(env=store_env(settings, Sla.name))
+    protect(sla)
+    metrics = Metrics(NAME)
+    runtime = Runtime(NAME, metrics)
+
+    async def store_ready() -> bool:
+        await asyncio.to_thread(sla.recorder.max_notification_id)
+        return True
+
+    runtime.checks["store"] = store_ready
+    app = runtime.app(title="Service desk SLA", version="1.0.0")
+    if args.role in ("api", "all"):
+        create_app(app, sla)
+    if args.role in ("consumer", "all"):
+        consume(runtime, settings, metrics, NAME, [TICKETS], reactions(sla))
+    if args.role in ("scheduler", "all"):
+        scheduler = Scheduler(sla, TimersView(tracking_recorder(settings, Sla.name)), metrics.registry)
+        runtime.workers.append(("scheduler", scheduler.run))
+    if args.role in ("relay", "all"):
+        relay(runtime, settings, metrics, sla, publication(sla))
+    port = args.port if args.port is not None else settings.sla_port
+    return runtime.serve(app, settings.http_host, port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

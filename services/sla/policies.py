@@ -1,0 +1,115 @@
+"""A tenant's SLA setup: business-hours calendars and the ordered policies that choose targets.
+
+Policies are tried in order; the first whose conditions all hold (priority, category,
+organisation; an empty condition matches anything) gives the ticket its targets. A
+ticket no policy matches has no clock. Calendars and policies change by events, so
+the setup in force at any past instant is known.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from services.sla.calendar import BusinessCalendar
+
+ALWAYS = "24x7"  # the built-in calendar: every instant counts
+METRICS = ("first_response", "next_response", "resolution")
+
+
+class SlaSetupError(Exception):
+    """A setup command refused; `field` names what is wrong, for a 4xx answer."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnknownError(SlaSetupError):
+    """No such setup, calendar or policy for this tenant."""
+
+
+def calendar_of(spec: dict[str, Any] | None) -> BusinessCalendar:
+    return BusinessCalendar.always() if spec is None else BusinessCalendar.from_spec(spec)
+
+
+class SlaSetup(Aggregate):
+    @staticmethod
+    def create_id(tenant: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"/servicedesk/sla/setup/{tenant}")
+
+    @event("Started")
+    def __init__(self, tenant: str) -> None:
+        self.tenant = tenant
+        self.calendars: dict[str, dict[str, Any]] = {}
+        self.policies: list[dict[str, Any]] = []
+
+    def define_calendar(self, calendar_id: str, spec: dict[str, Any]) -> None:
+        if calendar_id == ALWAYS:
+            raise SlaSetupError(f"{ALWAYS!r} is built in", "calendar_id")
+        try:
+            BusinessCalendar.from_spec(spec)
+        except ValueError as error:
+            field = str(error).split(":", 1)[0]
+            raise SlaSetupError(str(error), field) from None
+        if self.calendars.get(calendar_id) != spec:
+            self._calendar_defined(calendar_id=calendar_id, spec=spec)
+
+    @event("CalendarDefined")
+    def _calendar_defined(self, calendar_id: str, spec: dict[str, Any]) -> None:
+        self.calendars = self.calendars | {calendar_id: spec}
+
+    def define_policy(self, policy: dict[str, Any]) -> None:
+        """Add a policy at the end of the order, or change one in place."""
+        if policy["calendar"] != ALWAYS and policy["calendar"] not in self.calendars:
+            raise UnknownError(f"no calendar {policy['calendar']!r}", "calendar")
+        if not any(policy["targets"].get(metric) for metric in METRICS):
+            raise SlaSetupError("a policy sets at least one target", "targets")
+        if self.policy(policy["policy_id"]) != policy:
+            self._policy_defined(policy=policy)
+
+    @event("PolicyDefined")
+    def _policy_defined(self, policy: dict[str, Any]) -> None:
+        ids = [p["policy_id"] for p in self.policies]
+        if policy["policy_id"] in ids:
+            self.policies = [policy if p["policy_id"] == policy["policy_id"] else p for p in self.policies]
+        else:
+            self.policies = [*self.policies, policy]
+
+    def retire_policy(self, policy_id: str) -> None:
+        if self.policy(policy_id) is None:
+            raise UnknownError(f"no policy {policy_id!r}", "policy_id")
+        self._policy_retired(policy_id=policy_id)
+
+    @event("PolicyRetired")
+    def _policy_retired(self, policy_id: str) -> None:
+        self.policies = [p for p in self.policies if p["policy_id"] != policy_id]
+
+    def reorder_policies(self, policy_ids: list[str]) -> None:
+        if sorted(policy_ids) != sorted(p["policy_id"] for p in self.policies):
+            raise SlaSetupError("a new order names every policy exactly once", "policy_ids")
+        if policy_ids != [p["policy_id"] for p in self.policies]:
+            self._policies_reordered(policy_ids=policy_ids)
+
+    @event("PoliciesReordered")
+    def _policies_reordered(self, policy_ids: list[str]) -> None:
+        by_id = {p["policy_id"]: p for p in self.policies}
+        self.policies = [by_id[p] for p in policy_ids]
+
+    def policy(self, policy_id: str) -> dict[str, Any] | None:
+        return next((p for p in self.policies if p["policy_id"] == policy_id), None)
+
+    def choose(self, priority: str, category: str, organisation: str | None) -> dict[str, Any] | None:
+        """The first policy whose conditions hold, with its calendar's spec; None when none does."""
+        for policy in self.policies:
+            match = policy.get("match", {})
+            if match.get("priorities") and priority not in match["priorities"]:
+                continue
+            if match.get("categories") and category not in match["categories"]:
+                continue
+            if match.get("organisations") and organisation not in match["organisations"]:
+                continue
+            return policy | {"calendar_spec": self.calendars.get(policy["calendar"])}
+        return None

@@ -1,0 +1,85 @@
+"""Which of the SLA store's events are public, on `sla.clocks`: one envelope per stored event at most."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
+
+from schemas import topics
+from schemas.envelope import Envelope
+from schemas.sla import (
+    SlaBreachedV1,
+    SlaCustomerRemindedV1,
+    SlaCustomerUnresponsiveV1,
+    SlaMetV1,
+    SlaPausedV1,
+    SlaResumedV1,
+    SlaStartedV1,
+    SlaWarningV1,
+)
+from schemas.tickets import EventData
+from services.chassis.relay import Publication
+from services.sla.clock import Clock
+
+SOURCE = "sla"
+ACTOR = "system:sla"
+
+_METRIC_EVENTS: dict[str, type[EventData]] = {
+    "MetricStarted": SlaStartedV1,
+    "MetricRetargeted": SlaStartedV1,
+    "MetricPaused": SlaPausedV1,
+    "MetricResumed": SlaResumedV1,
+    "MetricMet": SlaMetV1,
+    "Warned": SlaWarningV1,
+    "Breached": SlaBreachedV1,
+}
+
+
+def _iso(instant: datetime | None) -> str:
+    return instant.isoformat() if instant is not None else ""
+
+
+def public_data(event: Any, policy_id: str) -> EventData | None:
+    name, ticket_id = type(event).__name__, str(event.originator_id)
+    if (model := _METRIC_EVENTS.get(name)) is not None:
+        fields: dict[str, Any] = {
+            "ticket_id": ticket_id, "policy_id": policy_id, "metric": event.metric, "target_seconds": event.target,
+            "due_at": _iso(event.due_at), "business_seconds_used": round(event.used),
+        }  # fmt: skip
+        if name == "Warned":
+            fields["threshold_percent"] = event.threshold
+        if name == "MetricMet":
+            fields["breached"] = event.breached
+        return model(**fields)
+    if name == "Reminded":
+        return SlaCustomerRemindedV1(ticket_id=ticket_id, policy_id=policy_id, reminder=event.reminder,
+                                     reminders_before_resolving=0, next_at=_iso(event.next_at) or None)  # fmt: skip
+    if name == "Unresponsive":
+        reason = f"no answer from the customer after {event.reminders} reminders"
+        return SlaCustomerUnresponsiveV1(ticket_id=ticket_id, policy_id=policy_id, reminders=event.reminders,
+                                         reason=reason)  # fmt: skip
+    return None
+
+
+def publication(app: Application) -> Publication:  # type: ignore[type-arg]
+    def publish(notification: Notification) -> tuple[str, Envelope] | None:
+        event = app.mapper.to_domain_event(notification)
+        if not isinstance(event, Clock.Event):
+            return None
+        data = public_data(event, event.policy_id)
+        if data is None:
+            return None
+        key = f"{event.originator_id}/{event.originator_version}"
+        return topics.SLA_CLOCKS, Envelope(
+            id=uuid5(NAMESPACE_URL, f"/servicedesk/{SOURCE}/{key}"), type=data.event_type, version=data.event_version,
+            source=SOURCE, subject=str(event.originator_id), tenant=event.tenant, actor=ACTOR,
+            occurred_at=getattr(event, "at", event.timestamp), sequence=event.originator_version,
+            position=notification.id, correlation_id=f"sla:{event.originator_id}", causation_id=key,
+            data=data.model_dump(mode="json"),
+        )  # fmt: skip
+
+    return publish
