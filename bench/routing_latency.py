@@ -15,20 +15,19 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import httpx
 from aiokafka import AIOKafkaConsumer
 
+from bench.load import post_tickets
 from bench.results import percentiles, write
 from schemas.envelope import Envelope
 from schemas.routing import ROUTING_ACTOR
 from schemas.topics import TICKETS
-from tests.client import headers, ticket_form
+from tests.client import headers
 from tests.harness import desk_settings
 from tests.infra import kafka, postgres
 
@@ -53,7 +52,6 @@ async def load(base_url: str, bootstrap: str, topic: str, rate: int) -> dict[str
     scheduled: dict[str, float] = {}
     recorded: list[float] = []
     end_to_end: list[float] = []
-    errors = 0
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None)
     await consumer.start()
     await asyncio.sleep(1.0)
@@ -69,27 +67,11 @@ async def load(base_url: str, bootstrap: str, topic: str, rate: int) -> dict[str
                 if (at := scheduled.get(envelope.subject)) is not None:
                     end_to_end.append((time.perf_counter() - at) * 1000)
 
-    async def one(session: aiohttp.ClientSession, at: float) -> None:
-        nonlocal errors
-        await asyncio.sleep(max(0.0, at - time.perf_counter()))
-        request_headers = headers(TENANT, **{"Idempotency-Key": str(uuid.uuid4())})
-        try:
-            async with session.post("/v1/tickets", json=form, headers=request_headers) as reply:
-                body = await reply.json()
-                status = reply.status
-        except aiohttp.ClientError:
-            errors += 1
-            return
-        if status != 201:
-            errors += 1
-            return
-        scheduled[body["id"]] = at
+    def created(ticket_id: str, at: float) -> None:
+        scheduled[ticket_id] = at
 
-    form = ticket_form()
     reader = asyncio.create_task(consume())
-    async with aiohttp.ClientSession(base_url=base_url, connector=aiohttp.TCPConnector(limit=128)) as session:
-        start = time.perf_counter() + 0.2
-        await asyncio.gather(*(one(session, start + i / rate) for i in range(rate * SECONDS)))
+    errors = await post_tickets(base_url, TENANT, rate, SECONDS, created)
     deadline = time.perf_counter() + 30
     while len(recorded) < rate * SECONDS - errors and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)

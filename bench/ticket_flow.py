@@ -12,16 +12,14 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiokafka import AIOKafkaConsumer
 
+from bench.load import post_tickets
 from bench.results import percentiles, write
 from schemas.topics import TICKETS
-from tests.client import headers, ticket_form
 from tests.harness import desk_settings
 from tests.infra import kafka, postgres
 
@@ -33,7 +31,6 @@ async def load(base_url: str, bootstrap: str, topic: str, rate: int) -> dict[str
     scheduled: dict[str, float] = {}
     acked: list[float] = []
     published: list[float] = []
-    errors = 0
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None)
     await consumer.start()
     await asyncio.sleep(1.0)  # let the consumer take its partitions
@@ -44,30 +41,12 @@ async def load(base_url: str, bootstrap: str, topic: str, rate: int) -> dict[str
             if subject in scheduled:
                 published.append((time.perf_counter() - scheduled[subject]) * 1000)
 
-    async def one(session: aiohttp.ClientSession, at: float) -> None:
-        nonlocal errors
-        await asyncio.sleep(max(0.0, at - time.perf_counter()))
-        request_headers = headers("bench", **{"Idempotency-Key": str(uuid.uuid4())})
-        try:
-            async with session.post("/v1/tickets", json=form, headers=request_headers) as reply:
-                body = await reply.json()
-                status = reply.status
-        except aiohttp.ClientError:
-            errors += 1
-            return
-        if status != 201:
-            errors += 1
-            return
-        scheduled[body["id"]] = at
+    def created(ticket_id: str, at: float) -> None:
+        scheduled[ticket_id] = at
         acked.append((time.perf_counter() - at) * 1000)
 
-    form = ticket_form()
     reader = asyncio.create_task(consume())
-    connector = aiohttp.TCPConnector(limit=128)
-    async with aiohttp.ClientSession(base_url=base_url, connector=connector) as session:
-        start = time.perf_counter() + 0.2
-        count = rate * SECONDS
-        await asyncio.gather(*(one(session, start + i / rate) for i in range(count)))
+    errors = await post_tickets(base_url, "bench", rate, SECONDS, created)
     deadline = time.perf_counter() + 10
     while len(published) < len(acked) and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 KAFKA = ROOT / "deploy" / "local" / "kafka.sh"
 
 # (service, role): each process serves its API, health and metrics on the service's port.
-SERVICES = [("analytics", "all"), ("routing", "all"), ("intake", "all")]
+SERVICES = [("analytics", "all"), ("routing", "all"), ("sla", "all"), ("intake", "all")]
 
 
 @dataclass
@@ -95,6 +95,7 @@ The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {s
 
   gateway API     {gateway}/v1        docs: {gateway}/docs
   routing         {settings.url_of("routing")}/v1/routing/groups (also through the gateway)
+  sla             {settings.url_of("sla")}/v1/sla/policies (also through the gateway)
   analytics       {settings.url_of("analytics")}/v1/reports/backlog
   metrics         {gateway}/metrics   {settings.url_of("routing")}/metrics   {settings.url_of("analytics")}/metrics
   Kafka           {settings.kafka_bootstrap_servers}

@@ -82,3 +82,24 @@ def eventually(probe: Callable[[], T], until: Callable[[T], bool], timeout: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached in {timeout}s; last seen: {result!r}")
         time.sleep(every)
+
+
+def put_ok(client: httpx.Client, tenant: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """PUT `body` and expect 200; the reply's JSON."""
+    reply = client.put(path, json=body, headers=headers(tenant))
+    assert reply.status_code == 200, reply.text
+    result: dict[str, Any] = reply.json()
+    return result
+
+
+def open_ticket(client: httpx.Client, tenant: str, **form: Any) -> str:
+    """Open one ticket (`ticket_form` with `form`'s changes); its id."""
+    reply = client.post("/v1/tickets", json=ticket_form(**form), headers=headers(tenant))
+    assert reply.status_code == 201, reply.text
+    ticket_id: str = reply.json()["id"]
+    return ticket_id
+
+
+def read_ticket(client: httpx.Client, tenant: str, ticket_id: str) -> dict[str, Any]:
+    result: dict[str, Any] = client.get(f"/v1/tickets/{ticket_id}", headers=headers(tenant)).json()
+    return result

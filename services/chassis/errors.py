@@ -16,3 +16,15 @@ TRANSIENT_STORE_ERRORS: tuple[type[Exception], ...] = (
     psycopg_pool.PoolTimeout,
     sqlite3.OperationalError,
 )
+
+
+class CommandRefusedError(Exception):
+    """A command the domain refuses: answered 422 problem+json naming `field` (the input or rule at fault)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnknownThingError(CommandRefusedError):
+    """A command or query names something that does not exist (for this tenant): answered 404."""

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.chassis.errors import TRANSIENT_STORE_ERRORS
+from services.chassis.errors import TRANSIENT_STORE_ERRORS, CommandRefusedError, UnknownThingError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -54,6 +54,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(error, DomainProblem)
         return problem(error.status, error.title, error.detail, **error.extra)
 
+    async def refused(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, CommandRefusedError)
+        if isinstance(error, UnknownThingError):
+            return problem(404, "Not found", str(error), field=error.field)
+        return problem(422, "Refused", str(error), field=error.field)
+
     async def store_unavailable(request: Request, error: Exception) -> JSONResponse:
         reply = problem(503, "Store unavailable", "the event store does not answer; retry shortly")
         reply.headers["Retry-After"] = "1"
@@ -74,3 +80,4 @@ def install_problem_handlers(app: FastAPI) -> None:
         app.add_exception_handler(transient, store_unavailable)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(DomainProblem, domain_problem)
+    app.add_exception_handler(CommandRefusedError, refused)

@@ -6,6 +6,7 @@ created before use, readiness answered by Kafka itself, shutdown in order.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,16 @@ from services.chassis.metrics import Metrics
 from services.chassis.relay import Publication, Relay
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
+
+
+def check_store(runtime: Runtime, app: Application[Any]) -> None:
+    """Readiness answers whether `app`'s event store answers."""
+
+    async def store_ready() -> bool:
+        await asyncio.to_thread(app.recorder.max_notification_id)
+        return True
+
+    runtime.checks["store"] = store_ready
 
 
 async def _create_public_topics(settings: Settings) -> None:

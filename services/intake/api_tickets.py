@@ -16,6 +16,7 @@ from services.intake.api_common import cause_of, ticket_response
 from services.intake.application import Intake, TicketForm
 from services.intake.domain import Ticket
 from services.intake.representations import TicketView
+from services.intake.sla_status import SlaStatus
 
 TAG = r"^[a-z0-9][a-z0-9_.:-]{0,49}$"
 Tag = Annotated[str, Field(pattern=TAG)]
@@ -45,7 +46,7 @@ class OpenedTicketView(TicketView):
     )
 
 
-def router(intake: Intake) -> APIRouter:
+def router(intake: Intake, sla: SlaStatus | None = None) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["tickets"])
 
     @api.post("/tickets", status_code=201, response_model=OpenedTicketView)
@@ -69,10 +70,12 @@ def router(intake: Intake) -> APIRouter:
             AwareDatetime | None, Query(description="The ticket exactly as it was at this instant (ISO 8601).")
         ] = None,
     ) -> JSONResponse:
+        """The ticket now (with its SLA targets as the SLA service last published them), or as of an instant."""
         if as_of is None:
             ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
-        else:
-            ticket = await asyncio.to_thread(intake.ticket_as_of, ticket_id, who.tenant, as_of)
+            targets = await asyncio.to_thread(sla.of, who.tenant, ticket_id) if sla is not None else {}
+            return ticket_response(ticket, extra={"sla": targets})
+        ticket = await asyncio.to_thread(intake.ticket_as_of, ticket_id, who.tenant, as_of)
         return ticket_response(ticket)
 
     return api

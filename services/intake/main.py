@@ -4,18 +4,16 @@
     python -m services.intake.main verify        # walk every ticket's hash chain
 
 `api` serves the gateway API, `relay` publishes the store to Kafka, `consumer` applies
-routing's decisions to tickets, `all` does everything.
+routing's decisions and SLA clock events to tickets, `all` does everything.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from functools import partial
 
 import httpx
 
-from schemas.topics import ROUTING_DECISIONS
+from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
 from services.chassis.gateway import MergedOpenAPI, mount_proxy
@@ -24,14 +22,15 @@ from services.chassis.projector import StoreProjector
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
-from services.chassis.wiring import consume, relay
+from services.chassis.wiring import check_store, consume, relay
 from services.intake import api_queries
 from services.intake.api import create_app
 from services.intake.application import Intake
 from services.intake.blobs import FileBlobStore
 from services.intake.projections import TicketsProjection
 from services.intake.publication import publication
-from services.intake.routing_decisions import apply_decision
+from services.intake.reactions import reactions
+from services.intake.sla_status import SlaStatus
 
 
 def main() -> int:
@@ -44,11 +43,8 @@ def main() -> int:
     metrics = Metrics("intake")
     runtime = Runtime("intake", metrics)
 
-    async def store_ready() -> bool:
-        await asyncio.to_thread(intake.recorder.max_notification_id)
-        return True
-
-    runtime.checks["store"] = store_ready
+    check_store(runtime, intake)
+    sla_status = SlaStatus(tracking_recorder(settings, Intake.name))
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
     if args.role in ("api", "all"):
         projection = TicketsProjection(tracking_recorder(settings, Intake.name))
@@ -58,7 +54,7 @@ def main() -> int:
         runtime.workers.append(("tickets-projector", projector.run))
         blobs = FileBlobStore(settings.data_dir / "blobs")
         queries = api_queries.router(intake, projection)
-        create_app(app, intake, blobs, queries, max_upload=settings.attachment_max_bytes)
+        create_app(app, intake, blobs, queries, max_upload=settings.attachment_max_bytes, sla=sla_status)
         client = httpx.AsyncClient(timeout=30.0)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}
         for prefix, service in upstreams.items():
@@ -69,7 +65,7 @@ def main() -> int:
     if args.role in ("relay", "all"):
         relay(runtime, settings, metrics, intake, publication(intake))
     if args.role in ("consumer", "all"):
-        consume(runtime, settings, metrics, "intake", [ROUTING_DECISIONS], partial(apply_decision, intake))
+        consume(runtime, settings, metrics, "intake", [ROUTING_DECISIONS, SLA_CLOCKS], reactions(intake, sla_status))
     port = args.port if args.port is not None else settings.intake_port
     return runtime.serve(app, settings.http_host, port)
 

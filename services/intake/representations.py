@@ -62,6 +62,11 @@ class TicketView(BaseModel):
     split_from: str | None
     comments: list[CommentView]
     attachments: list[AttachmentView]
+    sla: dict[str, Any] | None = Field(
+        None,
+        description="On GET: per SLA metric (first_response, next_response, resolution) its state, target, due"
+        " instant and business time used, as the SLA service last published them; `{}` when no policy applies.",
+    )
     version: int = Field(description="Also the ETag: send it back as If-Match to change the ticket.")
     created_at: datetime
     updated_at: datetime

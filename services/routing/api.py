@@ -10,10 +10,8 @@ from fastapi import APIRouter, FastAPI, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.chassis.identity import CurrentIdentity, Identity
-from services.chassis.problems import DomainProblem
 from services.routing.application import Cause, Routing
 from services.routing.choosing import Presence, Strategy
-from services.routing.domain import NotFoundError, RoutingError
 from services.routing.projections import LoadProjection
 
 NAME = r"^[a-z0-9][a-z0-9_.:-]{0,62}$"
@@ -85,29 +83,6 @@ class EscalationRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class RoutingNotFoundError(DomainProblem):
-    status = 404
-    title = "Not found"
-
-
-class RoutingRuleError(DomainProblem):
-    status = 422
-    title = "Routing rule"
-
-
-def _call(command: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return command(*args, **kwargs)
-    except NotFoundError as error:
-        raise RoutingNotFoundError(str(error), field=error.field) from None
-    except RoutingError as error:
-        raise RoutingRuleError(str(error), field=error.field) from None
-
-
-async def run(command: Any, *args: Any, **kwargs: Any) -> Any:
-    return await asyncio.to_thread(_call, command, *args, **kwargs)
-
-
 def _cause(who: Identity) -> Cause:
     cause = {"actor": who.actor, "correlation_id": who.correlation_id, "causation_id": who.correlation_id}
     return cause | ({"traceparent": who.traceparent} if who.traceparent else {})
@@ -121,23 +96,33 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
     @api.put("/groups/{group_id}")
     async def put_group(group_id: Annotated[str, Path(pattern=NAME)], body: GroupSpec, who: CurrentIdentity) -> Any:
         """Define or change a group (queue): its tier, assignment strategy and escalation policy."""
-        await run(routing.define_group, who.tenant, group_id, body.tier, body.strategy, body.escalates_to,
-                  list(body.escalate_on), body.default)  # fmt: skip
+        await asyncio.to_thread(
+            routing.define_group,
+            who.tenant,
+            group_id,
+            body.tier,
+            body.strategy,
+            body.escalates_to,
+            list(body.escalate_on),
+            body.default,
+        )
         return await get_groups(who)
 
     @api.get("/groups")
     async def get_groups(who: CurrentIdentity) -> dict[str, Any]:
         """The tenant's groups with members and how many tickets wait in each."""
-        setup = await run(routing.setup, who.tenant)
+        setup = await asyncio.to_thread(routing.setup, who.tenant)
         waiting = await asyncio.to_thread(load.queues, who.tenant)
-        groups = [spec | {"group_id": g, "members": setup.members.get(g, []), "waiting": waiting.get(g, 0)}
-                  for g, spec in sorted(setup.groups.items())]  # fmt: skip
+        groups = [
+            spec | {"group_id": g, "members": setup.members.get(g, []), "waiting": waiting.get(g, 0)}
+            for g, spec in sorted(setup.groups.items())
+        ]
         return {"default_group": setup.default_group, "groups": groups}
 
     @api.get("/queues/{group_id}")
     async def get_queue(group_id: str, who: CurrentIdentity) -> dict[str, Any]:
         """Tickets waiting in the group for an agent, in the order they will be taken."""
-        queue = await run(routing.queue, who.tenant, group_id)
+        queue = await asyncio.to_thread(routing.queue, who.tenant, group_id)
         tickets = [{"ticket_id": t} | queue.waiting_tickets[t] for t in queue.in_order()]
         return {"group_id": group_id, "waiting": tickets}
 
@@ -149,33 +134,33 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
         as_of: Annotated[datetime | None, Query(description="The rules in force at this instant.")] = None,
     ) -> dict[str, Any]:
         """The routing rules in the order they are tried; the first that matches wins."""
-        setup = await run(routing.setup, who.tenant, as_of)
+        setup = await asyncio.to_thread(routing.setup, who.tenant, as_of)
         return {"default_group": setup.default_group, "rules": setup.rules, "as_of": as_of}
 
     @api.post("/rules", status_code=201)
     async def post_rule(body: NewRule, who: CurrentIdentity) -> dict[str, Any]:
         """Add a rule at the end of the order."""
         rule = body.as_rule(body.rule_id)
-        await run(routing.add_rule, who.tenant, rule)
+        await asyncio.to_thread(routing.add_rule, who.tenant, rule)
         return rule
 
     @api.put("/rules/{rule_id}")
     async def put_rule(rule_id: str, body: RuleSpec, who: CurrentIdentity) -> dict[str, Any]:
         """Change a rule in place; its position in the order stays."""
         rule = body.as_rule(rule_id)
-        await run(routing.change_rule, who.tenant, rule)
+        await asyncio.to_thread(routing.change_rule, who.tenant, rule)
         return rule
 
     @api.delete("/rules/{rule_id}", status_code=204)
     async def delete_rule(rule_id: str, who: CurrentIdentity) -> Response:
         """Retire a rule: it no longer matches new tickets; its history stays."""
-        await run(routing.retire_rule, who.tenant, rule_id)
+        await asyncio.to_thread(routing.retire_rule, who.tenant, rule_id)
         return Response(status_code=204)
 
     @api.put("/rule-order")
     async def put_rule_order(body: RuleOrder, who: CurrentIdentity) -> dict[str, Any]:
         """Reorder the rules: name every rule once, first tried first."""
-        await run(routing.reorder_rules, who.tenant, body.rule_ids)
+        await asyncio.to_thread(routing.reorder_rules, who.tenant, body.rule_ids)
         return await get_rules(who)
 
     # -- agents -----------------------------------------------------------------------------
@@ -185,24 +170,38 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
         agent_id: Annotated[str, Path(pattern=NAME)], body: AgentSpec, who: CurrentIdentity
     ) -> dict[str, Any]:
         """Register an agent or change their groups, skills, tier or capacity (new agents start offline)."""
-        await run(routing.register_agent, who.tenant, agent_id, body.groups, body.skills, body.tier, body.capacity,
-                  _cause(who))  # fmt: skip
+        await asyncio.to_thread(
+            routing.register_agent,
+            who.tenant,
+            agent_id,
+            body.groups,
+            body.skills,
+            body.tier,
+            body.capacity,
+            _cause(who),
+        )
         return await get_agent(agent_id, who)
 
     @api.put("/agents/{agent_id}/presence")
     async def put_presence(agent_id: str, body: PresenceSpec, who: CurrentIdentity) -> dict[str, Any]:
         """Online takes waiting tickets; away takes nothing new; offline gives back tickets not started."""
-        await run(routing.set_presence, who.tenant, agent_id, body.presence, _cause(who))
+        await asyncio.to_thread(routing.set_presence, who.tenant, agent_id, body.presence, _cause(who))
         return await get_agent(agent_id, who)
 
     @api.get("/agents/{agent_id}")
     async def get_agent(agent_id: str, who: CurrentIdentity) -> dict[str, Any]:
-        agent = await run(routing.agent, who.tenant, agent_id)
+        agent = await asyncio.to_thread(routing.agent, who.tenant, agent_id)
         return {
-            "agent_id": agent.agent_id, "groups": agent.groups, "skills": agent.skills, "tier": agent.tier,
-            "capacity": agent.capacity, "presence": agent.presence, "load": len(agent.tickets),
-            "tickets": agent.tickets, "assigned_total": agent.assignments,
-        }  # fmt: skip
+            "agent_id": agent.agent_id,
+            "groups": agent.groups,
+            "skills": agent.skills,
+            "tier": agent.tier,
+            "capacity": agent.capacity,
+            "presence": agent.presence,
+            "load": len(agent.tickets),
+            "tickets": agent.tickets,
+            "assigned_total": agent.assignments,
+        }
 
     @api.get("/agents")
     async def get_agents(who: CurrentIdentity) -> dict[str, Any]:
@@ -214,23 +213,40 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
     @api.get("/tickets/{ticket_id}")
     async def get_ticket(ticket_id: str, who: CurrentIdentity) -> dict[str, Any]:
         """Where the ticket is now and every routing decision about it, with its reason."""
-        routing_of = await run(routing.ticket, who.tenant, ticket_id)
+        routing_of = await asyncio.to_thread(routing.ticket, who.tenant, ticket_id)
         events = await asyncio.to_thread(lambda: list(routing.decisions(who.tenant, ticket_id)))
         decisions = [
             {"decision_id": f"{ticket_id}/{e.originator_version}", "at": e.timestamp.isoformat()}
-            | {k: getattr(e, k) for k in ("kind", "group_id", "agent_id", "tier", "rule_id", "reason", "skills",
-                                          "rules_passed_over", "agents_passed_over")}
-            for e in events if type(e).__name__ == "Decided"
-        ]  # fmt: skip
+            | {
+                k: getattr(e, k)
+                for k in (
+                    "kind",
+                    "group_id",
+                    "agent_id",
+                    "tier",
+                    "rule_id",
+                    "reason",
+                    "skills",
+                    "rules_passed_over",
+                    "agents_passed_over",
+                )
+            }
+            for e in events
+            if type(e).__name__ == "Decided"
+        ]
         return {
-            "ticket_id": ticket_id, "group_id": routing_of.group_id, "agent_id": routing_of.agent_id,
-            "assigned_by_person": routing_of.by_person, "done": routing_of.done, "decisions": decisions,
-        }  # fmt: skip
+            "ticket_id": ticket_id,
+            "group_id": routing_of.group_id,
+            "agent_id": routing_of.agent_id,
+            "assigned_by_person": routing_of.by_person,
+            "done": routing_of.done,
+            "decisions": decisions,
+        }
 
     @api.post("/tickets/{ticket_id}/escalations")
     async def post_escalation(ticket_id: str, body: EscalationRequest, who: CurrentIdentity) -> dict[str, Any]:
         """Escalate to the next tier's group now, reassigned there (even over a manual assignment)."""
-        await run(routing.escalate, who.tenant, ticket_id, body.reason, _cause(who))
+        await asyncio.to_thread(routing.escalate, who.tenant, ticket_id, body.reason, _cause(who))
         return await get_ticket(ticket_id, who)
 
     return api

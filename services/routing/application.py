@@ -203,8 +203,8 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
         self.run(tenant, decide, tracking, cause)
 
     def nothing(self, tenant: str, tracking: Tracking) -> None:
-        """An event routing does not act on: only its tracking row."""
-        self.run(tenant, lambda work: None, tracking)
+        """An event routing never acts on (a comment, its own assignment coming back): no effect to
+        record, so no transaction either; a redelivery is as harmless as the first delivery."""
 
     # -- reading -----------------------------------------------------------------------
 

@@ -19,20 +19,17 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.chassis.errors import CommandRefusedError, UnknownThingError
 from services.routing.choosing import AgentState, Presence, Rule, Strategy
 
 ESCALATION_TRIGGERS = ("warning", "breach")
 
 
-class RoutingError(Exception):
-    """A command routing refuses; `field` names what is wrong, for a 4xx answer."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class RoutingError(CommandRefusedError):
+    """A command routing refuses; `field` names what is wrong."""
 
 
-class NotFoundError(RoutingError):
+class NotFoundError(RoutingError, UnknownThingError):
     """No such setup, group, rule, agent or ticket for this tenant."""
 
 

@@ -9,7 +9,6 @@ and SLA events, `relay` publishes decisions to Kafka, `all` does everything.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 from schemas.topics import SLA_CLOCKS, TICKETS
@@ -20,7 +19,7 @@ from services.chassis.projector import StoreProjector
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
-from services.chassis.wiring import consume, relay
+from services.chassis.wiring import check_store, consume, relay
 from services.routing.api import create_app
 from services.routing.application import Routing
 from services.routing.projections import LoadProjection
@@ -46,11 +45,7 @@ def main() -> int:
     metrics = Metrics(NAME)
     runtime = Runtime(NAME, metrics)
 
-    async def store_ready() -> bool:
-        await asyncio.to_thread(routing.recorder.max_notification_id)
-        return True
-
-    runtime.checks["store"] = store_ready
+    check_store(runtime, routing)
     app = runtime.app(title="Service desk routing", version="1.0.0")
     if args.role in ("api", "all"):
         create_app(app, routing, load)

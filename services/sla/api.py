@@ -1,19 +1,4 @@
-"""The SLA service's part of the gateway API (`/v1/sla`): calendars, policies, and each ticket's clock.
-
-How the clock counts (the rules users rely on):
-- Targets count business time in the policy's calendar (`24x7` counts every instant).
-- first_response: from the ticket's opening to the first public reply by anyone but
-  the requester. next_response: from each customer message after that to the next
-  agent reply. resolution: from opening to resolve; a reopened ticket counts on from
-  the business time already used.
-- Pending on the customer pauses every running target; the customer's answer, the
-  agent resuming the ticket, or the pending time running out resumes them. At the end
-  of the pending time the customer is reminded, then every `reminders.every`; after
-  `reminders.count` reminders without an answer the ticket is resolved as unresponsive.
-- A priority change re-chooses the policy. The new targets count from the ticket's
-  start, not from the change: the business time already used stays used, so a ticket
-  raised to P1 after 3 business hours with a 2-hour P1 target is breached at once.
-"""
+"""The SLA service's part of the gateway API (`/v1/sla`): calendars, policies, and each ticket's clock."""
 
 from __future__ import annotations
 
@@ -27,11 +12,25 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.tickets import Priority
 from services.chassis.identity import CurrentIdentity
-from services.chassis.problems import DomainProblem
 from services.sla.application import Sla
-from services.sla.policies import ALWAYS, SlaSetupError, UnknownError
+from services.sla.policies import ALWAYS
 
 NAME = r"^[a-z0-9][a-z0-9_.:-]{0,62}$"
+
+CLOCK_RULES = """How the clock counts (the rules users rely on):
+- Targets count business time in the policy's calendar (`24x7` counts every instant).
+- first_response: from the ticket's opening to the first public reply by anyone but
+  the requester. next_response: from each customer message after that to the next
+  agent reply. resolution: from opening to resolve; a reopened ticket counts on from
+  the business time already used.
+- Pending on the customer pauses every running target; the customer's answer, the
+  agent resuming the ticket, or the pending time running out resumes them. At the end
+  of the pending time the customer is reminded, then every `reminders.every`; after
+  `reminders.count` reminders without an answer the ticket is resolved as unresponsive.
+- A priority change re-chooses the policy. The new targets count from the ticket's
+  start, not from the change: the business time already used stays used, so a ticket
+  raised to P1 after 3 business hours with a 2-hour P1 target is breached at once.
+"""
 Word = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -92,29 +91,6 @@ class PolicyOrder(BaseModel):
     policy_ids: list[str]
 
 
-class SlaNotFoundError(DomainProblem):
-    status = 404
-    title = "Not found"
-
-
-class SlaRuleError(DomainProblem):
-    status = 422
-    title = "SLA rule"
-
-
-def _call(command: Any, *args: Any) -> Any:
-    try:
-        return command(*args)
-    except UnknownError as error:
-        raise SlaNotFoundError(str(error), field=error.field) from None
-    except SlaSetupError as error:
-        raise SlaRuleError(str(error), field=error.field) from None
-
-
-async def run(command: Any, *args: Any) -> Any:
-    return await asyncio.to_thread(_call, command, *args)
-
-
 def clock_view(sla: Sla, tenant: str, ticket_id: UUID, now: datetime) -> dict[str, Any]:
     clock = sla.clock(tenant, ticket_id)
     metrics = {}
@@ -143,32 +119,32 @@ def router(sla: Sla) -> APIRouter:
     ) -> dict[str, Any]:
         """Define business hours: `{"time_zone": "Europe/Berlin", "weekly": {"mon": [["09:00", "17:00"]]},
         "holidays": ["2026-12-24"], "country": "DE", "subdivision": "BE"}` (split days allowed)."""
-        await run(sla.define_calendar, who.tenant, calendar_id, body)
+        await asyncio.to_thread(sla.define_calendar, who.tenant, calendar_id, body)
         return {"calendar_id": calendar_id} | body
 
     @api.get("/calendars")
     async def get_calendars(who: CurrentIdentity) -> dict[str, Any]:
-        setup = await run(sla.setup, who.tenant)
+        setup = await asyncio.to_thread(sla.setup, who.tenant)
         return {"calendars": setup.calendars}
 
-    @api.put("/policies/{policy_id}")
+    @api.put(
+        "/policies/{policy_id}", description=f"Add a policy (tried after the others) or change it.\n\n{CLOCK_RULES}"
+    )
     async def put_policy(
         policy_id: Annotated[str, Path(pattern=NAME)], body: PolicySpec, who: CurrentIdentity
     ) -> dict[str, Any]:
-        """Add a policy (tried after the existing ones) or change one in place. See the module
-        notes for how clocks count, pause, remind and re-target."""
         policy = body.as_policy(policy_id)
-        await run(sla.define_policy, who.tenant, policy)
+        await asyncio.to_thread(sla.define_policy, who.tenant, policy)
         return policy
 
     @api.delete("/policies/{policy_id}", status_code=204)
     async def delete_policy(policy_id: str, who: CurrentIdentity) -> Response:
-        await run(sla.retire_policy, who.tenant, policy_id)
+        await asyncio.to_thread(sla.retire_policy, who.tenant, policy_id)
         return Response(status_code=204)
 
     @api.put("/policy-order")
     async def put_policy_order(body: PolicyOrder, who: CurrentIdentity) -> dict[str, Any]:
-        await run(sla.reorder_policies, who.tenant, body.policy_ids)
+        await asyncio.to_thread(sla.reorder_policies, who.tenant, body.policy_ids)
         return await get_policies(who)
 
     @api.get("/policies")
@@ -177,13 +153,12 @@ def router(sla: Sla) -> APIRouter:
         as_of: Annotated[datetime | None, Query(description="The policies in force at this instant.")] = None,
     ) -> dict[str, Any]:
         """The policies in the order they are tried; the first that matches a ticket sets its targets."""
-        setup = await run(sla.setup, who.tenant, as_of)
+        setup = await asyncio.to_thread(sla.setup, who.tenant, as_of)
         return {"policies": setup.policies, "as_of": as_of}
 
-    @api.get("/tickets/{ticket_id}")
+    @api.get("/tickets/{ticket_id}", description=f"The ticket's SLA clock now.\n\n{CLOCK_RULES}")
     async def get_clock(ticket_id: UUID, who: CurrentIdentity) -> dict[str, Any]:
-        """The ticket's SLA clock now: each target's state, business time used and due instant."""
-        view: dict[str, Any] = await run(clock_view, sla, who.tenant, ticket_id, datetime.now(UTC))
+        view: dict[str, Any] = await asyncio.to_thread(clock_view, sla, who.tenant, ticket_id, datetime.now(UTC))
         return view
 
     return api

@@ -8,7 +8,6 @@ clocks when they fall due, `relay` publishes clock events to Kafka, `all` does e
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 from schemas.topics import TICKETS
@@ -18,7 +17,7 @@ from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
-from services.chassis.wiring import consume, relay
+from services.chassis.wiring import check_store, consume, relay
 from services.sla.api import create_app
 from services.sla.application import Sla
 from services.sla.publication import publication
@@ -36,11 +35,7 @@ def main() -> int:
     metrics = Metrics(NAME)
     runtime = Runtime(NAME, metrics)
 
-    async def store_ready() -> bool:
-        await asyncio.to_thread(sla.recorder.max_notification_id)
-        return True
-
-    runtime.checks["store"] = store_ready
+    check_store(runtime, sla)
     app = runtime.app(title="Service desk SLA", version="1.0.0")
     if args.role in ("api", "all"):
         create_app(app, sla)

@@ -13,21 +13,18 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from services.chassis.errors import CommandRefusedError, UnknownThingError
 from services.sla.calendar import BusinessCalendar
 
 ALWAYS = "24x7"  # the built-in calendar: every instant counts
 METRICS = ("first_response", "next_response", "resolution")
 
 
-class SlaSetupError(Exception):
-    """A setup command refused; `field` names what is wrong, for a 4xx answer."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class SlaSetupError(CommandRefusedError):
+    """A setup command refused; `field` names what is wrong."""
 
 
-class UnknownError(SlaSetupError):
+class UnknownError(SlaSetupError, UnknownThingError):
     """No such setup, calendar or policy for this tenant."""
 
 

@@ -9,23 +9,21 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.client import eventually, headers, ticket_form
+from tests.client import eventually, headers, open_ticket, put_ok, read_ticket
 from tests.harness import Desk
 
 TENANT = "acme"
 
 
-def put(client: httpx.Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    reply = client.put(path, json=body, headers=headers(TENANT))
-    assert reply.status_code == 200, reply.text
-    result: dict[str, Any] = reply.json()
-    return result
-
-
 def set_up_desk(client: httpx.Client) -> None:
-    put(client, "/v1/routing/groups/second-line", {"tier": 2})
-    put(client, "/v1/routing/groups/first-line", {"tier": 1, "escalates_to": "second-line", "default": True})
-    put(client, "/v1/routing/groups/billing", {"tier": 1, "strategy": "skills_match", "escalates_to": "second-line"})
+    put_ok(client, TENANT, "/v1/routing/groups/second-line", {"tier": 2})
+    put_ok(client, TENANT, "/v1/routing/groups/first-line", {"tier": 1, "escalates_to": "second-line", "default": True})
+    put_ok(
+        client,
+        TENANT,
+        "/v1/routing/groups/billing",
+        {"tier": 1, "strategy": "skills_match", "escalates_to": "second-line"},
+    )
     for rule in (
         {"rule_id": "outage", "group_id": "second-line", "priorities": ["P1"], "types": ["incident"]},
         {"rule_id": "billing-ru", "group_id": "billing", "categories": ["billing"], "words": ["Оплата", "счёт"],
@@ -37,25 +35,13 @@ def set_up_desk(client: httpx.Client) -> None:
     agents = {"ann": (["billing"], ["billing"]), "boris": (["billing"], ["billing", "ru"]),
               "sam": (["first-line"], []), "vic": (["second-line"], ["network"])}  # fmt: skip
     for agent, (groups, skills) in agents.items():
-        put(client, f"/v1/routing/agents/{agent}", {"groups": groups, "skills": skills, "capacity": 2})
-        put(client, f"/v1/routing/agents/{agent}/presence", {"presence": "online"})
-
-
-def open_ticket(client: httpx.Client, **form: Any) -> str:
-    reply = client.post("/v1/tickets", json=ticket_form(**form), headers=headers(TENANT))
-    assert reply.status_code == 201, reply.text
-    ticket_id: str = reply.json()["id"]
-    return ticket_id
-
-
-def ticket(client: httpx.Client, ticket_id: str) -> dict[str, Any]:
-    result: dict[str, Any] = client.get(f"/v1/tickets/{ticket_id}", headers=headers(TENANT)).json()
-    return result
+        put_ok(client, TENANT, f"/v1/routing/agents/{agent}", {"groups": groups, "skills": skills, "capacity": 2})
+        put_ok(client, TENANT, f"/v1/routing/agents/{agent}/presence", {"presence": "online"})
 
 
 def assigned_to(client: httpx.Client, ticket_id: str, agent: str | None, group: str | None = None) -> dict[str, Any]:
     return eventually(
-        lambda: ticket(client, ticket_id),
+        lambda: read_ticket(client, TENANT, ticket_id),
         lambda t: t["agent_id"] == agent and (group is None or t["group_id"] == group),
         timeout=30,
     )
@@ -71,7 +57,7 @@ def gateway(desk: Desk) -> Iterator[httpx.Client]:
 
 
 def test_a_billing_question_in_russian_is_assigned_to_the_agent_who_speaks_russian(gateway: httpx.Client) -> None:
-    ticket_id = open_ticket(gateway, title="Не прошла оплата", description="Счёт за ноябрь", category="billing",
+    ticket_id = open_ticket(gateway, TENANT, title="Не прошла оплата", description="Счёт за ноябрь", category="billing",
                             type="question", priority="P3")  # fmt: skip
     seen = assigned_to(gateway, ticket_id, "boris", "billing")
     assert seen["assignment_decision"] == f"{ticket_id}/2"
@@ -86,12 +72,12 @@ def test_a_billing_question_in_russian_is_assigned_to_the_agent_who_speaks_russi
 
 
 def test_a_p1_outage_skips_to_second_line(gateway: httpx.Client) -> None:
-    ticket_id = open_ticket(gateway, priority="P1", type="incident")
+    ticket_id = open_ticket(gateway, TENANT, priority="P1", type="incident")
     assigned_to(gateway, ticket_id, "vic", "second-line")
 
 
 def test_a_manual_assignment_is_never_overridden_but_a_requested_escalation_is(gateway: httpx.Client) -> None:
-    ticket_id = open_ticket(gateway, category="general", priority="P3")
+    ticket_id = open_ticket(gateway, TENANT, category="general", priority="P3")
     assigned_to(gateway, ticket_id, "sam")
     manual = {"group_id": "billing", "agent_id": "ann", "reason": "ann knows this customer"}
     reply = gateway.put(f"/v1/tickets/{ticket_id}/assignment", headers=headers(TENANT), json=manual)
@@ -108,13 +94,13 @@ def test_a_manual_assignment_is_never_overridden_but_a_requested_escalation_is(g
 
 
 def test_the_queue_drains_when_an_agent_comes_online(gateway: httpx.Client) -> None:
-    put(gateway, "/v1/routing/agents/sam/presence", {"presence": "offline"})
-    waiting = [open_ticket(gateway, category="general") for _ in range(2)]
+    put_ok(gateway, TENANT, "/v1/routing/agents/sam/presence", {"presence": "offline"})
+    waiting = [open_ticket(gateway, TENANT, category="general") for _ in range(2)]
     for ticket_id in waiting:
         assigned_to(gateway, ticket_id, None, "first-line")
     queue = gateway.get("/v1/routing/queues/first-line", headers=headers(TENANT)).json()
     assert [w["ticket_id"] for w in queue["waiting"]] == waiting
-    put(gateway, "/v1/routing/agents/sam/presence", {"presence": "online"})
+    put_ok(gateway, TENANT, "/v1/routing/agents/sam/presence", {"presence": "online"})
     for ticket_id in waiting:
         assigned_to(gateway, ticket_id, "sam", "first-line")
 

@@ -1,0 +1,83 @@
+"""Many live SLA clocks at once, for the timer test and benchmark.
+
+Tickets are opened by writing `ticket.opened` envelopes straight onto the tickets
+topic (as intake's relay would), with opening instants spread over a window, so the
+clocks' warnings and breaches fall due spread over it too. Outcomes are read back
+from the SLA store: each firing's recorded time against its due instant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from schemas.envelope import Envelope
+from services.sla.application import Sla
+
+FIRINGS = {"Warned", "Breached"}
+
+
+def policy(first_response: timedelta, resolution: timedelta) -> dict[str, Any]:
+    return {"match": {}, "targets": {"first_response": first_response.total_seconds(),
+                                     "resolution": resolution.total_seconds()}, "warn_at": [50, 90]}  # fmt: skip
+
+
+async def open_tickets(bootstrap: str, topic: str, tenant: str, count: int, start: datetime, spread: float) -> None:
+    """`count` ticket.opened envelopes, opened at instants spread uniformly over `spread` seconds from `start`."""
+    rng = random.Random(7)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20)
+    await producer.start()
+    try:
+        sends = []
+        for position in range(1, count + 1):
+            ticket_id = str(uuid.uuid4())
+            envelope = Envelope(
+                id=uuid.uuid4(), type="ticket.opened", version=2, source="intake", subject=ticket_id, tenant=tenant,
+                actor="load", occurred_at=start + timedelta(seconds=rng.uniform(0, spread)), sequence=1,
+                position=position, correlation_id="load", causation_id="load",
+                data={"ticket_id": ticket_id, "number": f"SD-{position}", "requester_id": "customer", "channel": "api",
+                      "category": "general", "type": "request", "priority": "P3", "tags": [], "keywords": []},
+            )  # fmt: skip
+            key, value, headers = envelope.to_kafka()
+            sends.append(await producer.send(topic, value=value, key=key, headers=headers))
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+@dataclass
+class Outcomes:
+    clocks: int
+    lateness: dict[str, list[float]]  # kind -> seconds late, per firing
+    duplicates: int  # firings recorded more than once for the same (clock, metric, kind, threshold)
+
+    @property
+    def firings(self) -> int:
+        return sum(len(v) for v in self.lateness.values())
+
+
+def outcomes(sla: Sla) -> Outcomes:
+    """Every firing the SLA store holds, with its lateness (recorded minus due)."""
+    seen: Counter[tuple[Any, ...]] = Counter()
+    lateness: dict[str, list[float]] = {"warning": [], "breach": []}
+    clocks = 0
+    position = 1
+    while notifications := sla.recorder.select_notifications(position, 5000):
+        for notification in notifications:
+            event: Any = sla.mapper.to_domain_event(notification)
+            name = type(event).__name__
+            if type(event).__qualname__ == "Clock.Started":
+                clocks += 1
+            if name in FIRINGS:
+                seen[(event.originator_id, event.metric, name, getattr(event, "threshold", None))] += 1
+                kind = "warning" if name == "Warned" else "breach"
+                lateness[kind].append((event.timestamp - event.at).total_seconds())
+        position = notifications[-1].id + 1
+    return Outcomes(clocks, lateness, sum(n - 1 for n in seen.values()))
