@@ -10,6 +10,12 @@ Outcomes are named by what happens next (after Sentry's Arroyo):
   in a row halts the consumer, so a bad deploy stops instead of dumping the topic;
 - retried: the store is away: back off and try the same message again, uncommitted;
 - a bug: the consumer halts with the offset uncommitted, so nothing is lost.
+
+Offsets are committed every `commit_every` messages or `commit_seconds`, not after each
+one: messages are handled one at a time, so a commit never passes one not yet applied,
+and whatever a crash makes Kafka deliver again is a duplicate by its tracking row. (A
+commit per message cost a broker round trip per event.) A halted consumer commits
+nothing more.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError
 from eventsourcing.persistence import IntegrityError, Tracking
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -55,6 +62,8 @@ class IdempotentConsumer:
         on_halt: Callable[[BaseException], None],
         dlq_max_ratio: float = 0.5,
         dlq_window: int = 50,
+        commit_every: int = 200,
+        commit_seconds: float = 0.2,
     ) -> None:
         self.broker = broker
         self.group = group
@@ -64,6 +73,12 @@ class IdempotentConsumer:
         self.dlq_max_ratio = dlq_max_ratio
         self.recent_dead_letters: deque[bool] = deque(maxlen=dlq_window)
         self.halted: BaseException | None = None
+        self.commit_every = commit_every
+        self.commit_seconds = commit_seconds
+        self._uncommitted: KafkaMessage | None = None  # the last message handled, its offset not yet committed
+        self._since_commit = 0
+        self._committing = asyncio.Lock()
+        self._flush: asyncio.Task[None] | None = None
         self.subscriber = broker.subscriber(
             *topics,
             group_id=group,
@@ -89,7 +104,28 @@ class IdempotentConsumer:
         else:
             await self._apply(record.topic, envelope, data)
         self._observe_lag(msg, record.topic, record.partition, record.offset)
-        await msg.ack()
+        self._uncommitted = msg
+        self._since_commit += 1
+        if self._since_commit >= self.commit_every:
+            await self._commit()
+        elif self._flush is None or self._flush.done():
+            self._flush = asyncio.create_task(self._commit_soon())
+
+    async def _commit_soon(self) -> None:
+        await asyncio.sleep(self.commit_seconds)
+        await self._commit()
+
+    async def _commit(self) -> None:
+        """Commit the positions of every message handled so far (never after a halt)."""
+        async with self._committing:
+            msg, self._uncommitted = self._uncommitted, None
+            if msg is None or self.halted is not None:
+                return
+            self._since_commit = 0
+            try:
+                await msg.ack()
+            except KafkaError as error:  # e.g. a rebalance: what was not committed comes back, as a duplicate
+                log.info("%s: offset commit failed, carrying on: %r", self.group, error)
 
     async def _apply(self, topic: str, envelope: Envelope, data: EventData) -> None:
         tracking = Tracking(envelope.source, envelope.position)

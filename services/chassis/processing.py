@@ -14,6 +14,7 @@ as eventsourcing's IntegrityError: the consumer counts that as a duplicate.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from copy import deepcopy
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -35,8 +36,16 @@ class UnitOfWork:
     def __init__(self, app: Application[UUID]) -> None:
         self.app = app
         self.loaded: dict[UUID, Aggregate] = {}
+        self.shared: dict[UUID, int] = {}  # read from the cache, not copied: never to be changed
 
     def get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
+        """The aggregate, this unit's own copy to change."""
+        if aggregate_id in self.shared:
+            shared = self.loaded.pop(aggregate_id)
+            version = self.shared.pop(aggregate_id)
+            copied = deepcopy(shared)
+            if copied.version == version:  # whole: a concurrent fast-forward sets the version last
+                self.loaded[aggregate_id] = copied
         if aggregate_id not in self.loaded:
             try:
                 aggregate: object = self.app.repository.get(aggregate_id)
@@ -48,12 +57,33 @@ class UnitOfWork:
         found = self.loaded[aggregate_id]
         return found if isinstance(found, kind) else None
 
+    def get_many(self, aggregate_ids: list[UUID], kind: type[A]) -> list[A]:
+        """Several aggregates at their newest versions, to read: one round trip checks that the
+        application's cache holds them at those versions, and those are shared, not copied.
+        `get` gives this unit its own copy of one before it changes it."""
+        wanted = [i for i in aggregate_ids if i not in self.loaded]
+        cache = self.app.repository.cache
+        newest = newest_versions(self.app, wanted) if cache is not None and len(wanted) > 1 else {}
+        for aggregate_id in wanted:
+            cached: object = None
+            if aggregate_id in newest:
+                try:
+                    cached = cache.get(aggregate_id)  # type: ignore[union-attr]
+                except KeyError:
+                    cached = None
+            if isinstance(cached, kind) and cached.version == newest[aggregate_id]:
+                self.loaded[aggregate_id] = cached
+                self.shared[aggregate_id] = cached.version
+            else:
+                self.get(aggregate_id, kind)
+        return [a for i in aggregate_ids if isinstance(a := self.loaded.get(i), kind)]
+
     def add(self, aggregate: A) -> A:
         self.loaded[aggregate.id] = aggregate
         return aggregate
 
     def changed(self) -> list[Aggregate]:
-        return [a for a in self.loaded.values() if a.pending_events]
+        return [a for i, a in self.loaded.items() if i not in self.shared and a.pending_events]
 
 
 class ContentionError(RuntimeError):
@@ -87,6 +117,37 @@ def commit(
         app._notify(recordings)
         return recordings
     raise ContentionError(f"{app.name}: gave up after {attempts} conflicting attempts")
+
+
+def newest_versions(app: Application[Any], aggregate_ids: list[UUID]) -> dict[UUID, int]:
+    """The newest stored version of each aggregate, in one query (empty on the in-memory store)."""
+    recorder: Any = app.recorder
+    datastore: Any = getattr(recorder, "datastore", None)
+    if datastore is None or not aggregate_ids:
+        return {}
+    table = recorder.events_table_name
+    postgres = isinstance(recorder, PostgresTrackingRecorder)
+    if postgres:
+        statement = (
+            f"SELECT originator_id AS id, MAX(originator_version) AS version FROM {datastore.schema}.{table}"
+            " WHERE originator_id = ANY(%s) GROUP BY originator_id"
+        )
+        params: tuple[Any, ...] = (aggregate_ids,)
+    else:
+        marks = ", ".join("?" * len(aggregate_ids))
+        statement = (
+            f"SELECT originator_id AS id, MAX(originator_version) AS version FROM {table}"
+            f" WHERE originator_id IN ({marks}) GROUP BY originator_id"
+        )
+        params = tuple(i.hex for i in aggregate_ids)
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    return {_uuid(row["id"]): int(row["version"]) for row in rows}
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def _recorded_before(app: Application[Any], tracking: Tracking) -> bool:

@@ -48,6 +48,14 @@ class Work(UnitOfWork):
             raise NotFoundError(f"no agent {agent_id!r}", "agent_id")
         return agent
 
+    def agents(self, agent_ids: list[str]) -> list[Agent]:
+        """A group's agents as they are now in this unit, to read (change one through `agent`)."""
+        found = self.get_many([Agent.create_id(self.tenant, a) for a in agent_ids], Agent)
+        if len(found) != len(agent_ids):
+            missing = sorted(set(agent_ids) - {a.agent_id for a in found})
+            raise NotFoundError(f"no agent(s) {missing}", "agent_id")
+        return found
+
     def queue(self, group_id: str) -> Queue:
         queue = self.get(Queue.create_id(self.tenant, group_id), Queue)
         return queue if queue is not None else self.add(Queue(self.tenant, group_id))
@@ -258,7 +266,7 @@ def place(
 ) -> None:  # fmt: skip
     """Give the ticket to an agent of `group_id` by the group's strategy, or queue it there."""
     setup = work.setup()
-    agents = [work.agent(a) for a in setup.members.get(group_id, [])]
+    agents = work.agents(setup.members.get(group_id, []))
     pick = _choose(setup.strategy_of(group_id), agents, frozenset(skills), prefer)
     tier = setup.tier_of(group_id)
     ticket_id = str(routing.id)
@@ -291,8 +299,9 @@ def drain(work: Work, group_ids: Iterable[str]) -> None:
     setup = work.setup()
     for group_id in group_ids:
         queue = work.queue(group_id)
-        agents = [work.agent(a) for a in setup.members.get(group_id, [])]
+        members = setup.members.get(group_id, [])
         for ticket_id in queue.in_order():
+            agents = work.agents(members)
             routing = work.routing(ticket_id)
             if routing is None or routing.done or routing.agent_id is not None or routing.group_id != group_id:
                 queue.remove(ticket_id)  # no longer waiting here

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from schemas.envelope import Envelope
 from schemas.registry import parse_data
 from schemas.routing import ROUTING_ACTOR, RoutingDecidedV1
+from services.chassis.settings import Settings
+from services.chassis.store import store_env
 from services.routing.application import Routing
 from services.routing.choosing import Presence, Strategy
 from services.routing.domain import RoutingError
@@ -29,8 +32,8 @@ TENANT = "acme"
 class Desk:
     """Routing with a hand on the ticket stream: each call is one upstream event."""
 
-    def __init__(self) -> None:
-        self.routing = Routing(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.routing = Routing(env=env or {"PERSISTENCE_MODULE": "eventsourcing.popo"})
         self.apply = reactions(self.routing)
         self.positions = itertools.count(1)
         self.last_tracking: Tracking | None = None
@@ -77,9 +80,10 @@ class Desk:
             self.routing.set_presence(TENANT, agent, Presence.ONLINE)
 
 
-@pytest.fixture
-def desk() -> Desk:
-    desk = Desk()
+@pytest.fixture(params=["in-memory", "sqlite"])
+def desk(request: pytest.FixtureRequest, tmp_path: Path) -> Desk:
+    """Each scenario on the in-memory store and on SQLite (shared reads from the cache, exact tracking)."""
+    desk = Desk(store_env(Settings(data_dir=tmp_path), "routing") if request.param == "sqlite" else None)
     routing = desk.routing
     routing.define_group(TENANT, "third-line", 3, Strategy.LEAST_LOADED)
     routing.define_group(TENANT, "second-line", 2, Strategy.LEAST_LOADED, escalates_to="third-line",
