@@ -27,6 +27,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	deploy/prometheus/check.sh
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

@@ -25,7 +25,7 @@ from services.sla.application import Sla
 from tests.client import headers
 from tests.harness import desk_settings
 from tests.infra import kafka, postgres
-from tests.sla_load import Outcomes, open_tickets, outcomes, policy
+from tests.sla_load import Outcomes, clocks_started, open_tickets, outcomes, policy
 
 CLOCKS = 10_000
 LEAD = timedelta(seconds=150)  # time to open and start every clock before the first opening instant
@@ -47,7 +47,7 @@ def run() -> None:
             topic = desk.settings.kafka_name(TICKETS)
             asyncio.run(open_tickets(broker.bootstrap, topic, TENANT, CLOCKS, start, SPREAD))
             store = Sla(env=store_env(desk.settings, Sla.name))
-            while outcomes(store).clocks < CLOCKS:
+            while clocks_started(store) < CLOCKS:
                 time.sleep(2.0)
             started_in = time.monotonic() - began
             last_due = start + timedelta(seconds=SPREAD) + RESOLUTION

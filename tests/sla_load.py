@@ -63,6 +63,28 @@ class Outcomes:
         return sum(len(v) for v in self.lateness.values())
 
 
+def _count(sla: Sla, *event_names: str) -> int:
+    """How many events of `event_names` (of the Clock) the store holds, in one query."""
+    recorder: Any = sla.recorder
+    marker = "%s" if "Postgres" in type(recorder).__name__ else "?"
+    topics = [f"services.sla.clock:Clock.{name}" for name in event_names]
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) AS n FROM {recorder.events_table_name}"
+            f" WHERE topic IN ({', '.join([marker] * len(topics))})",
+            tuple(topics),
+        )
+        return int(cursor.fetchone()["n"])
+
+
+def clocks_started(sla: Sla) -> int:
+    return _count(sla, "Started")
+
+
+def firings_recorded(sla: Sla) -> int:
+    return _count(sla, *FIRINGS)
+
+
 def outcomes(sla: Sla) -> Outcomes:
     """Every firing the SLA store holds, with its lateness (recorded minus due)."""
     seen: Counter[tuple[Any, ...]] = Counter()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from schemas.topics import TICKETS
+from schemas.topics import SLA_CLOCKS, TICKETS
 from services.analytics.api import create_app
+from services.analytics.desk_metrics import DeskMetrics
 from services.analytics.projections import BacklogProjection
 from services.analytics.rebuild import rebuild
 from services.chassis.cli import parse_args
@@ -35,7 +36,8 @@ def main() -> int:
     if args.role in ("api", "all"):
         create_app(app, backlog)
     if args.role in ("consumer", "all"):
-        consume(runtime, settings, metrics, NAME, [TICKETS], backlog.apply)
+        desk = DeskMetrics(metrics.registry, backlog)
+        consume(runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS], desk.observing(backlog.apply))
     port = args.port if args.port is not None else settings.analytics_port
     return runtime.serve(app, settings.http_host, port)
 

@@ -121,6 +121,20 @@ class BacklogProjection:
             report[f"by_{dimension}"] = {row["k"]: row["n"] for row in sorted(rows, key=lambda r: r["k"])}
         return report
 
+    def open_counts(self) -> list[dict[str, Any]]:
+        """Open tickets by tenant, status and priority (for the `servicedesk_tickets_open` gauge)."""
+        return self.view.query(
+            "SELECT tenant, status, priority, COUNT(*) AS n FROM analytics_backlog"
+            " WHERE status IN ('new', 'open', 'pending') GROUP BY tenant, status, priority"
+        )
+
+    def priority_of(self, tenant: str, ticket_id: str) -> str:
+        rows = self.view.query(
+            "SELECT priority FROM analytics_backlog WHERE tenant = :tenant AND ticket_id = :ticket_id",
+            {"tenant": tenant, "ticket_id": ticket_id},
+        )
+        return str(rows[0]["priority"]) if rows else "unknown"
+
     def rows(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every table in a stable order: what a rebuild must reproduce."""
         return {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
 class Metrics:
@@ -43,6 +43,19 @@ class Metrics:
             "servicedesk_consumer_messages",
             "Consumed messages by outcome: applied, duplicate, dead_lettered, retried.",
             ["group", "topic", "outcome"],
+            registry=registry,
+        )
+        self.http_duration = Histogram(
+            "servicedesk_http_request_duration_seconds",
+            "HTTP requests by route template and status, from arrival to the response's start.",
+            ["method", "route", "status"],
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=registry,
+        )
+        self.store_position = Gauge(
+            "servicedesk_event_store_position",
+            "Newest notification id (position) in the service's event store.",
+            ["store"],
             registry=registry,
         )
         self.service = service

@@ -43,7 +43,9 @@ class Relay:
         batch_size: int = 500,
         idle_seconds: float = 0.01,
         namespace: str = "",
+        on_published: Callable[[Envelope], None] = lambda _: None,
     ) -> None:
+        """`on_published` sees each envelope once Kafka acknowledged it (e.g. to count decisions)."""
         self.app = app
         self.tracker = app.factory.tracking_recorder()
         self.publication = publication
@@ -52,6 +54,7 @@ class Relay:
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
         self.namespace = namespace
+        self.on_published = on_published
         self.position = 0
         self.connected = False  # the producer is up and its last batch was acknowledged
 
@@ -99,6 +102,7 @@ class Relay:
             return 0
         deliveries = []
         topics = []
+        envelopes = []
         for notification in notifications:
             record = self.publication(notification)
             if record is None:
@@ -107,12 +111,14 @@ class Relay:
             key, value, headers = envelope.to_kafka()
             deliveries.append(await producer.send(topic, value=value, key=key, headers=headers))
             topics.append(topic)
+            envelopes.append(envelope)
         await asyncio.gather(*deliveries)
         last = notifications[-1].id
         await asyncio.to_thread(self.tracker.insert_tracking, Tracking(RELAY_NAME, last))
         self.position = last
-        for topic in topics:
+        for topic, envelope in zip(topics, envelopes, strict=True):
             self.metrics.relay_published.labels(self.app.name, topic).inc()
+            self.on_published(envelope)
         self.metrics.relay_position.labels(self.app.name).set(last)
         if len(notifications) == self.batch_size:  # behind: measure by how much
             await self._observe_lag()

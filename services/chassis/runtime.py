@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.chassis.metrics import Metrics
@@ -50,6 +51,18 @@ class Runtime:
     def app(self, **fastapi_kwargs: object) -> FastAPI:
         app = FastAPI(lifespan=self._lifespan, **fastapi_kwargs)  # type: ignore[arg-type]
         install_problem_handlers(app)
+
+        @app.middleware("http")
+        async def timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+            started = time.perf_counter()
+            response = await call_next(request)
+            route = request.scope.get("route")
+            template = getattr(route, "path", "unmatched")  # the template, never the raw path: bounded labels
+            if template not in ("/metrics", "/health/live", "/health/ready"):
+                self.metrics.http_duration.labels(request.method, template, str(response.status_code)).observe(
+                    time.perf_counter() - started
+                )
+            return response
 
         @app.get("/health/live", include_in_schema=False)
         async def live() -> dict[str, str]:

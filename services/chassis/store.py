@@ -14,9 +14,9 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
     Tracking is multi-row (one row per upstream position): duplicates are recognised
     exactly, in any order, whatever the partition they arrive on.
 
-    No pre-ping: it doubled the round trips of every read. After a database restart the
-    pool's dead connections fail once, are dropped, and eventsourcing retries the
-    statement (tests/integration/test_faults.py crashes PostgreSQL to prove it).
+    Pooled connections are pinged before use: it costs a round trip per checkout, but
+    without it a read model's transaction kept getting the pool's dead connections after
+    a PostgreSQL restart (tests/integration/test_faults.py crashes PostgreSQL).
     """
     env = {"SINGLE_ROW_TRACKING": "f", "CREATE_TABLE": "y"}
     if settings.persistence == "sqlite":
@@ -35,7 +35,7 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": settings.postgres_password,
             "POSTGRES_DBNAME": settings.postgres_dbname,
             "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
-            "POSTGRES_PRE_PING": "n",
+            "POSTGRES_PRE_PING": "y",
             "POSTGRES_CONNECT_TIMEOUT": "5",
         }
     return env

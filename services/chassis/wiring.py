@@ -7,12 +7,13 @@ created before use, readiness answered by Kafka itself, shutdown in order.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from eventsourcing.application import Application
 from faststream.kafka import KafkaBroker
 
+from schemas.envelope import Envelope
 from schemas.topics import PUBLIC_TOPICS
 from services.chassis.consumer import Apply, IdempotentConsumer
 from services.chassis.kafka import ensure_topics
@@ -22,8 +23,9 @@ from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 
 
-def check_store(runtime: Runtime, app: Application[Any]) -> None:
-    """Readiness answers whether `app`'s event store answers."""
+def check_store(runtime: Runtime, app: Application[Any], metrics: Metrics) -> None:
+    """Readiness answers whether `app`'s event store answers; `/metrics` tells its newest position."""
+    metrics.store_position.labels(app.name).set_function(lambda: app.recorder.max_notification_id() or 0)
 
     async def store_ready() -> bool:
         await asyncio.to_thread(app.recorder.max_notification_id)
@@ -61,12 +63,13 @@ def consume(
 
 
 def relay(
-    runtime: Runtime, settings: Settings, metrics: Metrics, app: Application[Any], publication: Publication
-) -> Relay:
+    runtime: Runtime, settings: Settings, metrics: Metrics, app: Application[Any], publication: Publication,
+    on_published: Callable[[Envelope], None] = lambda _: None,
+) -> Relay:  # fmt: skip
     """Publish `app`'s store to Kafka in store order (the outbox relay)."""
     worker = Relay(
         app, publication, settings.kafka_bootstrap_servers, metrics, batch_size=settings.relay_batch_size,
-        idle_seconds=settings.relay_idle_seconds, namespace=settings.kafka_namespace,
+        idle_seconds=settings.relay_idle_seconds, namespace=settings.kafka_namespace, on_published=on_published,
     )  # fmt: skip
 
     async def start() -> None:

@@ -43,7 +43,7 @@ def main() -> int:
     metrics = Metrics("intake")
     runtime = Runtime("intake", metrics)
 
-    check_store(runtime, intake)
+    check_store(runtime, intake, metrics)
     sla_status = SlaStatus(tracking_recorder(settings, Intake.name))
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
     if args.role in ("api", "all"):

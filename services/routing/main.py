@@ -22,6 +22,7 @@ from services.chassis.store import store_env, tracking_recorder
 from services.chassis.wiring import check_store, consume, relay
 from services.routing.api import create_app
 from services.routing.application import Routing
+from services.routing.desk_metrics import LoadGauges, count_decisions
 from services.routing.projections import LoadProjection
 from services.routing.publication import publication
 from services.routing.reactions import reactions
@@ -45,15 +46,16 @@ def main() -> int:
     metrics = Metrics(NAME)
     runtime = Runtime(NAME, metrics)
 
-    check_store(runtime, routing)
+    check_store(runtime, routing, metrics)
     app = runtime.app(title="Service desk routing", version="1.0.0")
     if args.role in ("api", "all"):
         create_app(app, routing, load)
+        metrics.registry.register(LoadGauges(load))
         runtime.workers.append(("load-projector", projector.run))
     if args.role in ("consumer", "all"):
         consume(runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS], reactions(routing))
     if args.role in ("relay", "all"):
-        relay(runtime, settings, metrics, routing, publication(routing))
+        relay(runtime, settings, metrics, routing, publication(routing), count_decisions(metrics.registry))
     port = args.port if args.port is not None else settings.routing_port
     return runtime.serve(app, settings.http_host, port)
 

@@ -108,6 +108,12 @@ class LoadProjection:
         )
         return {row["group_id"]: row["waiting"] for row in rows}
 
+    def all_agents(self) -> list[dict[str, Any]]:
+        return self.view.query("SELECT tenant, agent_id, load, capacity FROM routing_agents")
+
+    def all_queues(self) -> list[dict[str, Any]]:
+        return self.view.query("SELECT tenant, group_id, waiting FROM routing_queues")
+
     def position(self) -> int:
         return self.view.recorder.max_tracking_id(VIEW) or 0
 

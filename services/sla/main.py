@@ -35,7 +35,7 @@ def main() -> int:
     metrics = Metrics(NAME)
     runtime = Runtime(NAME, metrics)
 
-    check_store(runtime, sla)
+    check_store(runtime, sla, metrics)
     app = runtime.app(title="Service desk SLA", version="1.0.0")
     if args.role in ("api", "all"):
         create_app(app, sla)

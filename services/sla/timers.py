@@ -21,7 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Gauge, Histogram
 
 from services.chassis.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.pacing import sleep_unless
@@ -98,6 +98,8 @@ class Scheduler:
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0, 300.0),
             registry=registry,
         )
+        Gauge("servicedesk_sla_timers_scheduled", "Clocks waiting for their next due instant.",
+              registry=registry).set_function(timers.pending)  # fmt: skip
 
     async def run(self, stopping: asyncio.Event) -> None:
         backoff = 0.2

@@ -1,0 +1,92 @@
+"""The desk's business series on analytics' `/metrics`, for Prometheus and the Grafana dashboards.
+
+Counters and histograms move as analytics applies each event for the first time (a
+redelivered duplicate moves nothing); the open backlog is read from the projection
+at scrape time, so it is right after a restart too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from eventsourcing.persistence import Tracking
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from schemas.envelope import Envelope
+from schemas.sla import SlaBreachedV1, SlaMetV1, SlaWarningV1
+from schemas.tickets import EventData, TicketOpenedV2, TicketStatusChangedV1
+from services.analytics.projections import BacklogProjection
+from services.chassis.consumer import Apply
+
+# Business time, from minutes to weeks.
+DURATION_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800)
+
+
+class DeskMetrics:
+    def __init__(self, registry: CollectorRegistry, backlog: BacklogProjection) -> None:
+        self.backlog = backlog
+        self.opened = Counter(
+            "servicedesk_tickets_opened", "Tickets opened.", ["tenant", "priority", "channel"], registry=registry
+        )
+        self.resolved = Counter("servicedesk_tickets_resolved", "Tickets resolved.", ["tenant", "priority"],
+                                registry=registry)  # fmt: skip
+        self.first_response = Histogram(
+            "servicedesk_first_response_seconds", "Business time to the first response, as the SLA clocks count it.",
+            ["tenant"], buckets=DURATION_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.resolution = Histogram(
+            "servicedesk_resolution_seconds", "Business time to resolve, as the SLA clocks count it.",
+            ["tenant"], buckets=DURATION_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.breaches = Counter("servicedesk_sla_breaches", "SLA targets breached.", ["tenant", "metric"],
+                                registry=registry)  # fmt: skip
+        self.warnings = Counter("servicedesk_sla_warnings", "SLA warnings.", ["tenant", "metric"], registry=registry)
+        self.met = Counter("servicedesk_sla_met", "SLA targets met (`breached`: after burning).",
+                           ["tenant", "metric", "breached"], registry=registry)  # fmt: skip
+        registry.register(_OpenBacklog(backlog))
+
+    def observing(self, apply: Apply) -> Apply:
+        """`apply`, then the series of what it applied (nothing for a duplicate)."""
+
+        def observed(envelope: Envelope, data: EventData, tracking: Tracking) -> None:
+            apply(envelope, data, tracking)  # raises IntegrityError on a duplicate: nothing to count
+            self.observe(envelope, data)
+
+        return observed
+
+    def observe(self, envelope: Envelope, data: EventData) -> None:
+        tenant = envelope.tenant
+        match data:
+            case TicketOpenedV2():
+                self.opened.labels(tenant, data.priority.value, data.channel.value).inc()
+            case TicketStatusChangedV1(status="resolved"):
+                self.resolved.labels(tenant, self.backlog.priority_of(tenant, data.ticket_id)).inc()
+            case SlaMetV1():
+                self.met.labels(tenant, data.metric.value, str(data.breached).lower()).inc()
+                if data.metric.value == "first_response":
+                    self.first_response.labels(tenant).observe(data.business_seconds_used)
+                elif data.metric.value == "resolution":
+                    self.resolution.labels(tenant).observe(data.business_seconds_used)
+            case SlaWarningV1():
+                self.warnings.labels(tenant, data.metric.value).inc()
+            case SlaBreachedV1():
+                self.breaches.labels(tenant, data.metric.value).inc()
+            case _:
+                pass
+
+
+class _OpenBacklog(Collector):
+    def __init__(self, backlog: BacklogProjection) -> None:
+        self.backlog = backlog
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "servicedesk_tickets_open",
+            "Open tickets (new, open, pending) now.",
+            labels=["tenant", "status", "priority"],
+        )
+        for row in self.backlog.open_counts():
+            family.add_metric([row["tenant"], row["status"], row["priority"]], row["n"])
+        yield family
