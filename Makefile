@@ -22,6 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(LOCAL)/postgres.sh install
 	$(LOCAL)/kafka.sh install
+	$(LOCAL)/kcat.sh install
 	$(LOCAL)/with-infra.sh $(MAKE) --no-print-directory lint typecheck pytest
 
 lint: $(STAMP)
@@ -47,7 +48,7 @@ down:
 	$(LOCAL)/kafka.sh stop
 	$(LOCAL)/postgres.sh stop
 
-## rebuild: drop the analytics projections and rebuild them from intake's event feed (stop analytics first)
+## rebuild: drop the analytics projections and rebuild them from intake's and SLA's event feeds (stop analytics first)
 rebuild: $(STAMP)
 	$(PY) -m services.analytics.main rebuild
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from schemas import topics
 from schemas.envelope import Envelope, MalformedEventError
 from schemas.routing import RoutingDecidedV1
 from schemas.sla import (
@@ -30,8 +31,10 @@ from schemas.tickets import (
     TicketOpenedV1,
     TicketOpenedV2,
     TicketPriorityChangedV1,
+    TicketRatedV1,
     TicketReclassifiedV1,
     TicketStatusChangedV1,
+    TicketSurveyRequestedV1,
 )
 
 EVENT_TYPES: tuple[type[EventData], ...] = (
@@ -44,6 +47,8 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
     TicketCommentedV1,
     TicketMergedV1,
     TicketLinkedV1,
+    TicketSurveyRequestedV1,
+    TicketRatedV1,
     RoutingDecidedV1,
     SlaStartedV1,
     SlaPausedV1,
@@ -54,6 +59,19 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
     SlaCustomerRemindedV1,
     SlaCustomerUnresponsiveV1,
 )
+
+# What each public topic carries, newest versions (older ones are upcast on reading).
+TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
+    topics.TICKETS: (
+        TicketOpenedV2, TicketStatusChangedV1, TicketPriorityChangedV1, TicketReclassifiedV1, TicketAssignedV1,
+        TicketCommentedV1, TicketMergedV1, TicketLinkedV1, TicketSurveyRequestedV1, TicketRatedV1,
+    ),
+    topics.ROUTING_DECISIONS: (RoutingDecidedV1,),
+    topics.SLA_CLOCKS: (
+        SlaStartedV1, SlaPausedV1, SlaResumedV1, SlaMetV1, SlaWarningV1, SlaBreachedV1, SlaCustomerRemindedV1,
+        SlaCustomerUnresponsiveV1,
+    ),
+}  # fmt: skip
 
 _BY_KEY: dict[tuple[str, int], type[EventData]] = {(t.event_type, t.event_version): t for t in EVENT_TYPES}
 

@@ -149,3 +149,22 @@ class TicketLinkedV1(EventData):
     ticket_id: str
     other_ticket_id: str
     kind: str | None
+
+
+class TicketSurveyRequestedV1(EventData):
+    """The ticket was resolved: ask the requester to rate it (the channels send the survey)."""
+
+    event_type: ClassVar[str] = "ticket.survey_requested"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+
+
+class TicketRatedV1(EventData):
+    """The requester rated the resolved ticket (1 to 5); the comment stays in intake."""
+
+    event_type: ClassVar[str] = "ticket.rated"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    score: int = Field(ge=1, le=5)

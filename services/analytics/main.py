@@ -13,6 +13,7 @@ from services.analytics.api import create_app
 from services.analytics.desk_metrics import DeskMetrics
 from services.analytics.projections import BacklogProjection
 from services.analytics.rebuild import rebuild
+from services.chassis import asyncapi
 from services.chassis.cli import parse_args
 from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
@@ -28,11 +29,13 @@ def main() -> int:
     settings = Settings()
     backlog = BacklogProjection(tracking_recorder(settings, NAME))
     if args.role == "rebuild":
-        rebuild(backlog, args.feed or settings.url_of("intake"), "intake")
+        feeds = dict(feed.split("=", 1) for feed in args.feed) or {s: settings.url_of(s) for s in ("intake", "sla")}
+        rebuild(backlog, feeds)
         return 0
     metrics = Metrics(NAME)
     runtime = Runtime(NAME, metrics)
     app = runtime.app(title="Service desk analytics", version="1.0.0")
+    asyncapi.serve(app, NAME, [], {TICKETS: NAME, SLA_CLOCKS: NAME})
     if args.role in ("api", "all"):
         create_app(app, backlog)
     if args.role in ("consumer", "all"):

@@ -8,14 +8,18 @@ from typing import Any
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from schemas.envelope import Envelope
+from schemas.sla import SlaBreachedV1, SlaMetV1, SlaStartedV1
 from schemas.tickets import (
     EventData,
     TicketMergedV1,
     TicketOpenedV1,
     TicketPriorityChangedV1,
+    TicketRatedV1,
     TicketReclassifiedV1,
     TicketStatusChangedV1,
+    TicketSurveyRequestedV1,
 )
+from services.analytics import service_levels
 from services.chassis.views import Sql, SqlView
 
 SCHEMA = [
@@ -37,6 +41,8 @@ SCHEMA = [
         opened INTEGER NOT NULL,
         PRIMARY KEY (tenant, day))""",
 ]
+
+SCHEMA += service_levels.SCHEMA
 
 OPEN_STATUSES = ("new", "open", "pending")
 _DIMENSIONS = ("status", "priority", "category", "channel", "type")
@@ -77,6 +83,30 @@ class BacklogProjection:
     @_apply.register
     def _(self, data: TicketStatusChangedV1, envelope: Envelope, sql: Sql) -> None:
         self._update(sql, envelope, data.ticket_id, status=data.status)
+        if data.status == "resolved":
+            service_levels.outflow(sql, envelope, "resolved")
+        elif data.change == "reopened":
+            service_levels.outflow(sql, envelope, "reopened")
+
+    @_apply.register
+    def _(self, data: TicketSurveyRequestedV1, envelope: Envelope, sql: Sql) -> None:
+        service_levels.survey_requested(sql, envelope, data.ticket_id)
+
+    @_apply.register
+    def _(self, data: TicketRatedV1, envelope: Envelope, sql: Sql) -> None:
+        service_levels.rated(sql, envelope, data.ticket_id, data.score)
+
+    @_apply.register
+    def _(self, data: SlaStartedV1, envelope: Envelope, sql: Sql) -> None:
+        service_levels.target_started(sql, envelope, data)
+
+    @_apply.register
+    def _(self, data: SlaBreachedV1, envelope: Envelope, sql: Sql) -> None:
+        service_levels.target_breached(sql, envelope, data)
+
+    @_apply.register
+    def _(self, data: SlaMetV1, envelope: Envelope, sql: Sql) -> None:
+        service_levels.target_met(sql, envelope, data)
 
     @_apply.register
     def _(self, data: TicketMergedV1, envelope: Envelope, sql: Sql) -> None:
@@ -140,6 +170,9 @@ class BacklogProjection:
         return {
             "backlog": self.view.query("SELECT * FROM analytics_backlog ORDER BY tenant, ticket_id"),
             "flow": self.view.query("SELECT * FROM analytics_flow ORDER BY tenant, day"),
+            "targets": self.view.query("SELECT * FROM analytics_targets ORDER BY tenant, ticket_id, metric"),
+            "outflow": self.view.query("SELECT * FROM analytics_outflow ORDER BY tenant, day"),
+            "csat": self.view.query("SELECT * FROM analytics_csat ORDER BY tenant, ticket_id"),
         }
 
     def applied_count(self, source: str) -> int:
@@ -153,8 +186,8 @@ class BacklogProjection:
     def drop(self, sources: list[str]) -> None:
         """Forget every row and every tracking row of `sources`: the start of a rebuild."""
         with self.view.transaction() as sql:
-            sql.execute("DELETE FROM analytics_backlog")
-            sql.execute("DELETE FROM analytics_flow")
+            for table in ("analytics_backlog", "analytics_flow", *service_levels.TABLES):
+                sql.execute(f"DELETE FROM {table}")
             for source in sources:
                 sql.execute(
                     f"DELETE FROM {self.view.tracking_table} WHERE application_name = :s",

@@ -1,4 +1,4 @@
-"""Drop a projection and rebuild it from the source's event feed."""
+"""Drop the analytics projection and rebuild it from the services' event feeds."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from services.chassis.feed import read_feed
 log = logging.getLogger(__name__)
 
 
-def rebuild(projection: BacklogProjection, feed_url: str, source: str) -> int:
-    """Run with the live consumer stopped; it resumes afterwards and skips what is rebuilt."""
-    projection.drop([source])
+def rebuild(projection: BacklogProjection, feeds: dict[str, str]) -> int:
+    """Replay every feed (source name -> base URL) into the emptied projection. Run with the
+    live consumer stopped; it resumes afterwards and skips what the rebuild applied."""
+    projection.drop(list(feeds))
     count = 0
-    for envelope in read_feed(feed_url):
-        projection.apply(envelope, parse_data(envelope), Tracking(envelope.source, envelope.position))
-        count += 1
-    log.info("rebuilt the backlog from %d events of %s", count, source)
+    for source, url in feeds.items():
+        for envelope in read_feed(url):
+            projection.apply(envelope, parse_data(envelope), Tracking(envelope.source, envelope.position))
+            count += 1
+        log.info("rebuilt from %s: %d events so far", source, count)
     return count

@@ -10,7 +10,9 @@ def parse_args(service: str, roles: list[str], extra: list[str] | None = None) -
     parser = argparse.ArgumentParser(prog=f"python -m services.{service}.main")
     parser.add_argument("role", choices=roles + (extra or []), nargs="?", default="all")
     parser.add_argument("--port", type=int, default=None, help="HTTP port (health, metrics, API)")
-    parser.add_argument("--feed", default=None, help="event feed URL to rebuild from")
+    parser.add_argument(
+        "--feed", action="append", default=[], metavar="SOURCE=URL", help="an event feed to rebuild from (repeatable)"
+    )
     args = parser.parse_args()
     logging.basicConfig(
         level=logging.INFO,

@@ -66,6 +66,12 @@ class Change(Because):
         return self
 
 
+class Rate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    score: int = Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy).")
+    comment: str = Field(default="", max_length=5000)
+
+
 class Assign(Because):
     group_id: str = Field(min_length=1, max_length=100)
     agent_id: str | None = Field(default=None, min_length=1, max_length=100)
@@ -133,6 +139,11 @@ def router(intake: Intake) -> APIRouter:
     async def close(ticket_id: TicketId, body: Because, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
         """Closing is final: later questions open a follow-up ticket (`follow_up_of`)."""
         return await run(ticket_id, who, if_match, lambda t: t.close(body.reason))
+
+    @api.post("/rating")
+    async def rate(ticket_id: TicketId, body: Rate, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
+        """The requester's satisfaction (CSAT) with a resolved or closed ticket; a new rating replaces it."""
+        return await run(ticket_id, who, if_match, lambda t: t.rate(body.score, body.comment, "rated by the requester"))
 
     @api.post("/comments", status_code=201)
     async def add_comment(

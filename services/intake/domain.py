@@ -247,6 +247,8 @@ class Ticket(Aggregate):
 
     chain_head: str = chain.GENESIS  # hash of the last event; every event's mutate moves it
     organisation: str | None = None  # (snapshots taken before v3 of Opened lack it)
+    survey_requested: bool = False
+    rating: dict[str, Any] | None = None
     assignment_decision: str | None = None  # the routing decision behind the current assignment, if any
     assignment_touched: bool = False  # assigned or unassigned at least once
 
@@ -286,8 +288,26 @@ class Ticket(Aggregate):
         self._set_status(Status.OPEN, reason)
 
     def resolve(self, resolution: str, reason: str) -> None:
+        """Resolve, and ask the requester how satisfied they are (the channels send the survey)."""
         self._check_transition(Status.RESOLVED, TRANSITIONS[Status.RESOLVED], "resolve")
         self._resolved(resolution=resolution, reason=reason)
+        self._survey_requested(reason="resolved")
+
+    @event("SurveyRequested")
+    def _survey_requested(self, reason: str) -> None:
+        self.survey_requested = True
+
+    def rate(self, score: int, comment: str, reason: str) -> None:
+        """The requester's satisfaction with a resolved or closed ticket; a later rating replaces it."""
+        if self.status not in (Status.RESOLVED.value, Status.CLOSED.value):
+            raise TicketRuleError("status", "only a resolved or closed ticket is rated")
+        if not 1 <= score <= 5:
+            raise TicketRuleError("score", "a rating is 1 to 5")
+        self._rated(score=score, comment=comment, reason=reason)
+
+    @event("Rated")
+    def _rated(self, score: int, comment: str, reason: str) -> None:
+        self.rating = {"score": score, "comment": comment}
 
     @event("Resolved")
     def _resolved(self, resolution: str, reason: str) -> None:

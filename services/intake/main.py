@@ -13,7 +13,8 @@ import sys
 
 import httpx
 
-from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS
+from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
+from services.chassis import asyncapi
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
 from services.chassis.gateway import MergedOpenAPI, mount_proxy
@@ -46,6 +47,7 @@ def main() -> int:
     check_store(runtime, intake, metrics)
     sla_status = SlaStatus(tracking_recorder(settings, Intake.name))
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
+    asyncapi.serve(app, "intake", [TICKETS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
     if args.role in ("api", "all"):
         projection = TicketsProjection(tracking_recorder(settings, Intake.name))
         projector = StoreProjector(

@@ -26,8 +26,10 @@ from schemas.tickets import (
     TicketMergedV1,
     TicketOpenedV2,
     TicketPriorityChangedV1,
+    TicketRatedV1,
     TicketReclassifiedV1,
     TicketStatusChangedV1,
+    TicketSurveyRequestedV1,
 )
 from services.chassis.relay import Publication
 from services.intake.domain import Status, Ticket, event_name
@@ -95,6 +97,8 @@ _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
     "MergedInto": lambda t, e: TicketMergedV1(ticket_id=t, into_ticket_id=e.target_id),  # and so closed
     "Linked": lambda t, e: TicketLinkedV1(ticket_id=t, other_ticket_id=e.ticket_id, kind=e.kind),
     "Unlinked": lambda t, e: TicketLinkedV1(ticket_id=t, other_ticket_id=e.ticket_id, kind=None),
+    "SurveyRequested": lambda t, e: TicketSurveyRequestedV1(ticket_id=t),
+    "Rated": lambda t, e: TicketRatedV1(ticket_id=t, score=e.score),
 }
 
 

@@ -55,6 +55,7 @@ class TicketView(BaseModel):
     pending_until: datetime | None
     waiting_for: str | None
     resolution: str | None
+    rating: dict[str, Any] | None = Field(None, description="The requester's CSAT score (1-5) and comment.")
     links: dict[str, str] = Field(description="Linked ticket id -> kind of link.")
     merged_into: str | None
     merged_from: list[str]

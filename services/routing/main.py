@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import sys
 
-from schemas.topics import SLA_CLOCKS, TICKETS
+from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
+from services.chassis import asyncapi
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
+from services.chassis.feed import feed_router
 from services.chassis.metrics import Metrics
 from services.chassis.projector import StoreProjector
 from services.chassis.runtime import Runtime
@@ -48,8 +50,10 @@ def main() -> int:
 
     check_store(runtime, routing, metrics)
     app = runtime.app(title="Service desk routing", version="1.0.0")
+    asyncapi.serve(app, NAME, [ROUTING_DECISIONS], {TICKETS: NAME, SLA_CLOCKS: NAME})
     if args.role in ("api", "all"):
         create_app(app, routing, load)
+        app.include_router(feed_router(routing, publication(routing)))
         metrics.registry.register(LoadGauges(load))
         runtime.workers.append(("load-projector", projector.run))
     if args.role in ("consumer", "all"):

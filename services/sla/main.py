@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import sys
 
-from schemas.topics import TICKETS
+from schemas.topics import SLA_CLOCKS, TICKETS
+from services.chassis import asyncapi
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
+from services.chassis.feed import feed_router
 from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
@@ -37,8 +39,10 @@ def main() -> int:
 
     check_store(runtime, sla, metrics)
     app = runtime.app(title="Service desk SLA", version="1.0.0")
+    asyncapi.serve(app, NAME, [SLA_CLOCKS], {TICKETS: NAME})
     if args.role in ("api", "all"):
         create_app(app, sla)
+        app.include_router(feed_router(sla, publication(sla)))
     if args.role in ("consumer", "all"):
         consume(runtime, settings, metrics, NAME, [TICKETS], reactions(sla))
     if args.role in ("scheduler", "all"):

@@ -93,7 +93,7 @@ def test_the_backlog_dropped_and_rebuilt_from_the_event_feed_equals_the_live_one
     analytics.stop()
 
     rebuild = subprocess.run(
-        [sys.executable, "-m", "services.analytics.main", "rebuild", "--feed", gateway.url],
+        [sys.executable, "-m", "services.analytics.main", "rebuild", "--feed", f"intake={gateway.url}"],
         cwd=ROOT, env=desk.env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 

@@ -61,16 +61,18 @@ def test_a_question_is_answered_waited_on_resolved_reopened_and_closed(agent: Ag
     agent.do(ticket, "reopen", reason="fails again on the 2nd floor")
     agent.do(ticket, "resolve", resolution="Replaced the cable", reason="fixed for good")
     closed = agent.do(ticket, "close", reason="customer confirmed")
+    rated = agent.do(ticket, "rating", score=4, comment="Quick, but it took two tries")
 
     assert closed["status"] == "closed"
+    assert rated["rating"] == {"score": 4, "comment": "Quick, but it took two tries"}
     refused = agent.http.post(f"/v1/tickets/{ticket['id']}/reopen", json={"reason": "once more"})
     assert refused.status_code == 409
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["current_state"] == "closed"
     events = agent.history(ticket)
     assert [e["event"] for e in events] == [
-        "opened", "work_started", "comment_added", "marked_pending", "resumed", "resolved", "reopened",
-        "resolved", "closed",
+        "opened", "work_started", "comment_added", "marked_pending", "resumed", "resolved", "survey_requested",
+        "reopened", "resolved", "survey_requested", "closed", "rated",
     ]  # fmt: skip
     assert events[5]["reason"] == "fixed"
     assert all(e["actor"] == "agent-7" for e in events)

@@ -228,10 +228,12 @@ class TicketLifecycle(RuleBasedStateMachine):
         return ticket.id
 
     def move(self, ticket: UUID, command: str, run: Command) -> bool:
-        """A status command: to the model's next state, or refused naming where the ticket is."""
+        """A status command: to the model's next state, or refused naming where the ticket is.
+        Resolving records two events: resolved, and the satisfaction survey requested."""
         model = self.models[ticket]
         allowed_from, target = LIFECYCLE[command]
-        moved = self.attempt(ticket, run, None if model.status in allowed_from else IllegalTransitionError)
+        refusal = None if model.status in allowed_from else IllegalTransitionError
+        moved = self.attempt(ticket, run, refusal, records=2 if command == "resolve" else 1)
         if moved:
             model.status = target
         elif model.status != Status.CLOSED:

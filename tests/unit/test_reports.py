@@ -1,0 +1,93 @@
+"""A day of tickets with known timings, through the analytics projection, gives the
+hand-computed first-response and resolution figures, compliance and reopen rate."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from schemas.envelope import Envelope
+from schemas.registry import parse_data
+from services.analytics.projections import BacklogProjection
+from services.analytics.service_levels import csat, outflow_by_day, service_levels
+from services.chassis.settings import Settings
+from services.chassis.store import tracking_recorder
+
+DAY = date(2026, 11, 23)
+
+
+class Day:
+    def __init__(self, tmp_path: Path) -> None:
+        self.projection = BacklogProjection(tracking_recorder(Settings(data_dir=tmp_path), "analytics"))
+        self.positions = itertools.count(1)
+
+    def event(self, kind: str, ticket_id: str, version: int = 1, source: str = "intake", **data: Any) -> None:
+        position = next(self.positions)
+        envelope = Envelope(
+            id=uuid.uuid4(), type=kind, version=version, source=source, subject=ticket_id, tenant="acme",
+            actor="a", occurred_at=datetime(2026, 11, 23, 12, tzinfo=UTC), sequence=1, position=position,
+            correlation_id="c", causation_id="c", data={"ticket_id": ticket_id} | data,
+        )  # fmt: skip
+        self.projection.apply(envelope, parse_data(envelope), Tracking(source, position))
+
+    def ticket(self, priority: str, first_response: int, resolution: int, breached: tuple[bool, bool]) -> str:
+        """A ticket answered after `first_response` and resolved after `resolution` business seconds."""
+        ticket_id = str(uuid.uuid4())
+        self.event("ticket.opened", ticket_id, version=2, number="SD-1", requester_id="c", channel="email",
+                   category="network", type="incident", priority=priority)  # fmt: skip
+        for metric, used, target, late in (("first_response", first_response, 3600, breached[0]),
+                                           ("resolution", resolution, 28800, breached[1])):  # fmt: skip
+            common: dict[str, Any] = {"policy_id": "std", "metric": metric, "target_seconds": target, "due_at": "x"}
+            self.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)
+            if late:
+                self.event("sla.breached", ticket_id, source="sla", business_seconds_used=target, **common)
+            self.event("sla.met", ticket_id, source="sla", business_seconds_used=used, breached=late, **common)
+        self.event("ticket.status_changed", ticket_id, status="resolved", change="resolved")
+        return ticket_id
+
+
+def test_a_day_of_tickets_gives_the_hand_computed_service_levels(tmp_path: Path) -> None:
+    day = Day(tmp_path)
+    # first responses 600, 1200, 1800, 5400 s (the last breached its 3600 s target);
+    # resolutions 3600, 7200, 14400, 36000 s (the last breached its 8 h target)
+    day.ticket("P2", 600, 3600, (False, False))
+    day.ticket("P2", 1200, 7200, (False, False))
+    day.ticket("P3", 1800, 14400, (False, False))
+    again = day.ticket("P1", 5400, 36000, (True, True))
+    day.event("ticket.status_changed", again, status="open", change="reopened")
+
+    report = service_levels(day.projection.view, "acme", DAY, DAY)
+    first, resolution = report["first_response"], report["resolution"]
+    assert (first["targets"], first["met_in_time"], first["breached"]) == (4, 3, 1)
+    assert first["compliance_percent"] == 75.0
+    assert first["median_seconds"] == 1500  # (1200 + 1800) / 2
+    assert first["p90_seconds"] == 4320  # 1800 + 0.7 * (5400 - 1800)
+    assert resolution["median_seconds"] == 10800  # (7200 + 14400) / 2
+    assert resolution["p90_seconds"] == 29520  # 14400 + 0.7 * (36000 - 14400)
+    assert report["next_response"]["targets"] == 0
+    assert (
+        service_levels(day.projection.view, "acme", DAY, DAY, priority="P2")["first_response"]["median_seconds"] == 900
+    )
+    assert outflow_by_day(day.projection.view, "acme", DAY, DAY) == [
+        {"day": "2026-11-23", "resolved": 4, "reopened": 1}
+    ]
+
+
+def test_satisfaction_counts_the_surveys_sent_and_the_ratings_given(tmp_path: Path) -> None:
+    day = Day(tmp_path)
+    tickets = [str(uuid.uuid4()) for _ in range(4)]
+    for ticket_id in tickets:
+        day.event("ticket.survey_requested", ticket_id)
+    for ticket_id, score in zip(tickets[:3], (5, 4, 2), strict=True):
+        day.event("ticket.rated", ticket_id, score=score)
+    day.event("ticket.rated", tickets[2], score=3)  # the customer changed their mind: the latest counts
+
+    report = csat(day.projection.view, "acme", DAY, DAY)
+    assert (report["surveys"], report["answered"], report["response_rate_percent"]) == (4, 3, 75.0)
+    assert report["average_score"] == 4.0  # (5 + 4 + 3) / 3
+    assert report["scores"] == {"1": 0, "2": 0, "3": 1, "4": 1, "5": 1}
