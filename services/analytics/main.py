@@ -1,7 +1,7 @@
 """Wiring of the analytics service; the only module that chooses dependencies.
 
 python -m services.analytics.main [api|consumer|all] [--port N]
-python -m services.analytics.main rebuild [--feed URL]
+python -m services.analytics.main rebuild [--feed intake=URL] [--feed sla=URL]   # prints progress, checks equality
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ def main() -> int:
     backlog = BacklogProjection(tracking_recorder(settings, NAME))
     if args.role == "rebuild":
         feeds = dict(feed.split("=", 1) for feed in args.feed) or {s: settings.url_of(s) for s in ("intake", "sla")}
-        rebuild(backlog, feeds)
-        return 0
+        return 0 if rebuild(backlog, feeds).equals_live else 1
     metrics = Metrics(NAME)
     runtime = Runtime(NAME, metrics)
     app = runtime.app(title="Service desk analytics", version="1.0.0")

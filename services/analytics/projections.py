@@ -59,6 +59,12 @@ class BacklogProjection:
         with self.view.transaction(tracking) as sql:
             self._apply(data, envelope, sql)
 
+    def apply_many(self, batch: list[tuple[Envelope, EventData, Tracking]]) -> None:
+        """A batch of events in one transaction (a rebuild): the same effects as one by one."""
+        with self.view.transaction(*(tracking for _, _, tracking in batch)) as sql:
+            for envelope, data, _ in batch:
+                self._apply(data, envelope, sql)
+
     @singledispatchmethod
     def _apply(self, data: EventData, envelope: Envelope, sql: Sql) -> None:
         """Events this projection does not read still record their tracking row."""

@@ -3,48 +3,143 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 import httpx
 from eventsourcing.application import Application
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from schemas.envelope import Envelope
+from services.chassis.identity import CurrentIdentity
 from services.chassis.relay import Publication
+
+SCAN = 5000  # notifications read at most per page, whatever the filters keep
+POLL_SECONDS = 0.05
 
 
 class EventPage(BaseModel):
     events: list[Envelope]
-    next_after: int = Field(description="Pass as `after` to read the next page.")
+    next_after: int = Field(description="Pass as `after` to read the next page (a store position).")
+
+
+class _Feed:
+    """Pages of an application's public events, filtered by tenant and type."""
+
+    def __init__(self, app: Application[Any], publication: Publication) -> None:
+        self.app = app
+        self.publication = publication
+
+    def page(self, after: int, limit: int, tenant: str | None, types: set[str]) -> EventPage:
+        events: list[Envelope] = []
+        position = after
+        while len(events) < limit and position - after < SCAN:
+            notifications = self.app.recorder.select_notifications(position + 1, min(limit, 500))
+            if not notifications:
+                break
+            for notification in notifications:
+                position = notification.id
+                record = self.publication(notification)
+                if record is None:
+                    continue
+                envelope = record[1]
+                if (tenant is None or envelope.tenant == tenant) and (not types or envelope.type in types):
+                    events.append(envelope)
+                    if len(events) == limit:
+                        break
+        return EventPage(events=events, next_after=position)
+
+    async def wait_for_page(
+        self, after: int, limit: int, tenant: str | None, types: set[str], wait: float
+    ) -> EventPage:
+        """A page; with nothing to show, wait up to `wait` seconds for something (long poll)."""
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            page = await asyncio.to_thread(self.page, after, limit, tenant, types)
+            if page.events or asyncio.get_running_loop().time() >= deadline:
+                return page
+            after = page.next_after
+            await asyncio.sleep(POLL_SECONDS)
+
+
+Types = Annotated[
+    str | None, Query(description="Comma-separated event types to keep, e.g. `ticket.opened,ticket.assigned`.")
+]
+
+
+def _types(types: str | None) -> set[str]:
+    return {t.strip() for t in types.split(",") if t.strip()} if types else set()
 
 
 def feed_router(app: Application[Any], publication: Publication) -> APIRouter:
-    """`GET /v1/events`: the public events of `app`'s store, as the relay publishes them."""
-    api = APIRouter(prefix="/v1", tags=["events"])
+    """The service's public events as HTTP, in store order: `/v1/events` (the caller's tenant; paged,
+    long poll), `/v1/events/stream` (the caller's tenant; Server-Sent Events, live tail) and
+    `/internal/events` (every tenant: the source to rebuild a read model from; not for the public
+    ingress)."""
+    api = APIRouter(tags=["events"])
+    feed = _Feed(app, publication)
 
-    @api.get("/events", response_model=EventPage)
+    @api.get("/v1/events", response_model=EventPage)
     async def events(
+        who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100, types: Types = None,
+        wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait when nothing is new.")] = 0,
+    ) -> EventPage:  # fmt: skip
+        """The tenant's public events after store position `after`, oldest first. A consumer that
+        missed Kafka catches up here from any position, with the same envelopes Kafka carried."""
+        return await feed.wait_for_page(after, limit, who.tenant, _types(types), wait)
+
+    @api.get("/v1/events/stream")
+    async def stream(
+        who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0, types: Types = None,
+        last_event_id: Annotated[int | None, Header(ge=0)] = None,
+    ) -> StreamingResponse:  # fmt: skip
+        """Server-Sent Events, a live tail: each event as it is stored, its `id` the store position,
+        so a reconnecting client's `Last-Event-ID` resumes right after it; a comment every 15 s
+        keeps the line open."""
+        wanted = _types(types)
+        start = max(after, last_event_id or 0)
+
+        async def lines() -> AsyncIterator[str]:
+            position, quiet = start, 0.0
+            while True:
+                page = await feed.wait_for_page(position, 100, who.tenant, wanted, 1.0)
+                for envelope in page.events:
+                    yield f"id: {envelope.position}\nevent: {envelope.type}\ndata: {envelope.model_dump_json()}\n\n"
+                position = page.next_after
+                quiet = 0.0 if page.events else quiet + 1.0
+                if quiet >= 15.0:
+                    quiet = 0.0
+                    yield ": still here\n\n"
+
+        return StreamingResponse(lines(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    @api.get("/internal/events", response_model=EventPage, include_in_schema=False)
+    async def internal_events(
         after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100
     ) -> EventPage:
-        """Public events after store position `after`, in store order (all tenants: an internal feed)."""
-        notifications = await asyncio.to_thread(app.recorder.select_notifications, after + 1, limit)
-        envelopes = [record[1] for n in notifications if (record := publication(n)) is not None]
-        return EventPage(events=envelopes, next_after=notifications[-1].id if notifications else after)
+        return await asyncio.to_thread(feed.page, after, limit, None, set())
 
     return api
 
 
-def read_feed(base_url: str, after: int = 0, page_size: int = 500) -> Iterator[Envelope]:
-    """Every public event after store position `after`, in store order."""
+def read_pages(base_url: str, after: int = 0, page_size: int = 1000) -> Iterator[list[Envelope]]:
+    """Every public event (every tenant) after store position `after`, in store order, a page at a time."""
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
         while True:
-            response = client.get("/v1/events", params={"after": after, "limit": page_size})
+            response = client.get("/internal/events", params={"after": after, "limit": page_size})
             response.raise_for_status()
             page = response.json()
-            for raw in page["events"]:
-                yield Envelope.model_validate(raw)
+            if page["events"]:
+                yield [Envelope.model_validate(raw) for raw in page["events"]]
             if page["next_after"] == after:
                 return
             after = page["next_after"]
+
+
+def read_feed(base_url: str, after: int = 0, page_size: int = 1000) -> Iterator[Envelope]:
+    """Every public event (every tenant) after store position `after`, in store order."""
+    for page in read_pages(base_url, after, page_size):
+        yield from page

@@ -42,11 +42,12 @@ class SqlView:
                 sql.execute(statement)
 
     @contextmanager
-    def transaction(self, tracking: Tracking | None = None) -> Iterator[Sql]:
-        """One committed transaction; `tracking` goes first, so a duplicate fails before any effect."""
+    def transaction(self, *tracking: Tracking) -> Iterator[Sql]:
+        """One committed transaction; the `tracking` rows go first, so a duplicate fails before any
+        effect. (Several when a batch of events is applied at once, as a rebuild does.)"""
         with self.datastore.transaction(commit=True) as cursor:
-            if tracking is not None:
-                self.recorder._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
+            for row in tracking:
+                self.recorder._insert_tracking(cursor, row)  # type: ignore[attr-defined]
             yield Sql(cursor, self.postgres)
 
     def query(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,13 +96,32 @@ def test_a_ticket_of_another_tenant_is_not_found(api: TestClient) -> None:
     assert reply.headers["content-type"] == "application/problem+json"
 
 
-def test_the_event_feed_serves_public_events_in_store_order(api: TestClient) -> None:
+def test_the_event_feed_serves_the_tenants_public_events_in_store_order(api: TestClient) -> None:
     ids = [api.post("/v1/tickets", json=ticket_form(), headers=headers("acme")).json()["id"] for _ in range(3)]
-    page = api.get("/v1/events", params={"after": 0, "limit": 1000}).json()
+    api.post("/v1/tickets", json=ticket_form(), headers=headers("globex"))
+    page = api.get("/v1/events", params={"after": 0, "limit": 1000}, headers=headers("acme")).json()
     assert [event["subject"] for event in page["events"]] == ids
     positions = [event["position"] for event in page["events"]]
     assert positions == sorted(positions)
-    assert api.get("/v1/events", params={"after": page["next_after"]}).json()["events"] == []
+    rest = api.get("/v1/events", params={"after": page["next_after"]}, headers=headers("acme")).json()
+    assert rest["events"] == [], "another tenant's ticket is not in this tenant's feed"
+    everything = api.get("/internal/events", params={"after": 0, "limit": 1000}).json()["events"]
+    assert {event["tenant"] for event in everything} == {"acme", "globex"}
+
+
+def test_the_event_feed_keeps_only_the_types_asked_for(api: TestClient) -> None:
+    opened = api.post("/v1/tickets", json=ticket_form(), headers=headers("acme")).json()
+    api.post(f"/v1/tickets/{opened['id']}/start-work", json={"reason": "mine"}, headers=headers("acme"))
+    page = api.get("/v1/events", params={"types": "ticket.status_changed"}, headers=headers("acme")).json()
+    assert [(event["type"], event["data"]["change"]) for event in page["events"]] == [
+        ("ticket.status_changed", "work_started")]  # fmt: skip
+
+
+def test_a_long_poll_waits_for_the_next_event_and_answers_empty_at_its_deadline(api: TestClient) -> None:
+    started = time.monotonic()
+    page = api.get("/v1/events", params={"after": 0, "wait": 0.5}, headers=headers("acme")).json()
+    assert page["events"] == []
+    assert time.monotonic() - started >= 0.5
 
 
 def test_tickets_opened_at_once_get_distinct_dense_numbers() -> None:
