@@ -89,6 +89,18 @@ def router(backlog: BacklogProjection) -> APIRouter:
             return _csv([{"metric": metric} | figures for metric, figures in report.items()], "service-levels")
         return {"tenant": who.tenant, "from": first, "to": last, "priority": priority, "metrics": report}
 
+    @api.get("/agents", response_model=None)
+    async def get_agents(
+        who: CurrentIdentity, start: From = None, end: To = None, format: Format = "json"
+    ) -> dict[str, Any] | Response:
+        """Agent workload and throughput: open tickets each agent holds now, tickets they resolved in the
+        period (credited to whoever the ticket was assigned to when it was resolved)."""
+        first, last = _period(start, end)
+        rows = await asyncio.to_thread(service_levels.workload, backlog.view, who.tenant, first, last)
+        if format == "csv":
+            return _csv(rows, "agents")
+        return {"tenant": who.tenant, "from": first, "to": last, "agents": rows}
+
     @api.get("/csat", response_model=None)
     async def get_csat(
         who: CurrentIdentity, start: From = None, end: To = None, format: Format = "json"

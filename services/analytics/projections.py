@@ -11,6 +11,7 @@ from schemas.envelope import Envelope
 from schemas.sla import SlaBreachedV1, SlaMetV1, SlaStartedV1
 from schemas.tickets import (
     EventData,
+    TicketAssignedV1,
     TicketMergedV1,
     TicketOpenedV1,
     TicketPriorityChangedV1,
@@ -91,8 +92,13 @@ class BacklogProjection:
         self._update(sql, envelope, data.ticket_id, status=data.status)
         if data.status == "resolved":
             service_levels.outflow(sql, envelope, "resolved")
+            service_levels.resolved_by(sql, envelope, data.ticket_id)
         elif data.change == "reopened":
             service_levels.outflow(sql, envelope, "reopened")
+
+    @_apply.register
+    def _(self, data: TicketAssignedV1, envelope: Envelope, sql: Sql) -> None:
+        service_levels.assigned(sql, envelope, data.ticket_id, data.group_id, data.agent_id)
 
     @_apply.register
     def _(self, data: TicketSurveyRequestedV1, envelope: Envelope, sql: Sql) -> None:
@@ -179,6 +185,8 @@ class BacklogProjection:
             "targets": self.view.query("SELECT * FROM analytics_targets ORDER BY tenant, ticket_id, metric"),
             "outflow": self.view.query("SELECT * FROM analytics_outflow ORDER BY tenant, day"),
             "csat": self.view.query("SELECT * FROM analytics_csat ORDER BY tenant, ticket_id"),
+            "assignment": self.view.query("SELECT * FROM analytics_assignment ORDER BY tenant, ticket_id"),
+            "resolutions": self.view.query("SELECT * FROM analytics_resolutions ORDER BY tenant, ticket_id, position"),
         }
 
     def applied_count(self, source: str) -> int:

@@ -38,14 +38,15 @@ def rebuild(projection: BacklogProjection, feeds: dict[str, str], progress: Text
     """Replay every feed (source name -> base URL) into the emptied projection."""
     live = projection.rows()
     projection.drop(list(feeds))
-    started = time.perf_counter()
+    started = shown = time.perf_counter()
     count = 0
     for source, url in feeds.items():
         for page in read_pages(url):
             projection.apply_many([(e, parse_data(e), Tracking(e.source, e.position)) for e in page])
             count += len(page)
-            if progress is not None:
-                rate = count / max(time.perf_counter() - started, 1e-9)
+            if progress is not None and time.perf_counter() - shown >= 0.5:
+                shown = time.perf_counter()
+                rate = count / max(shown - started, 1e-9)
                 progress.write(f"\r{source}: {count:>10,} events  {rate:>9,.0f} events/s")
                 progress.flush()
     seconds = time.perf_counter() - started

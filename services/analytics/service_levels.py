@@ -37,8 +37,22 @@ SCHEMA = [
         score INTEGER,
         rated_on TEXT,
         PRIMARY KEY (tenant, ticket_id))""",
+    """CREATE TABLE IF NOT EXISTS analytics_assignment (
+        tenant TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        group_id TEXT,
+        agent_id TEXT,
+        PRIMARY KEY (tenant, ticket_id))""",
+    """CREATE TABLE IF NOT EXISTS analytics_resolutions (
+        tenant TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        group_id TEXT,
+        agent_id TEXT,
+        resolved_on TEXT NOT NULL,
+        PRIMARY KEY (tenant, ticket_id, position))""",
 ]
-TABLES = ("analytics_targets", "analytics_outflow", "analytics_csat")
+TABLES = ("analytics_targets", "analytics_outflow", "analytics_csat", "analytics_assignment", "analytics_resolutions")
 
 
 def target_started(sql: Sql, envelope: Envelope, data: SlaStartedV1) -> None:
@@ -81,6 +95,47 @@ def outflow(sql: Sql, envelope: Envelope, column: str) -> None:
         f" DO UPDATE SET {column} = analytics_outflow.{column} + 1",
         {"tenant": envelope.tenant, "day": envelope.occurred_at.date().isoformat()} | first,
     )
+
+
+def assigned(sql: Sql, envelope: Envelope, ticket_id: str, group_id: str | None, agent_id: str | None) -> None:
+    sql.execute(
+        "INSERT INTO analytics_assignment VALUES (:tenant, :ticket_id, :group_id, :agent_id) ON CONFLICT"
+        " (tenant, ticket_id) DO UPDATE SET group_id = excluded.group_id, agent_id = excluded.agent_id",
+        {"tenant": envelope.tenant, "ticket_id": ticket_id, "group_id": group_id, "agent_id": agent_id},
+    )
+
+
+def resolved_by(sql: Sql, envelope: Envelope, ticket_id: str) -> None:
+    """A resolution, credited to the agent and group the ticket was assigned to then."""
+    sql.execute(
+        "INSERT INTO analytics_resolutions SELECT b.tenant, b.ticket_id, :position, a.group_id, a.agent_id, :day"
+        " FROM analytics_backlog b LEFT JOIN analytics_assignment a ON a.tenant = b.tenant"
+        " AND a.ticket_id = b.ticket_id WHERE b.tenant = :tenant AND b.ticket_id = :ticket_id",
+        {"tenant": envelope.tenant, "ticket_id": ticket_id, "position": envelope.position,
+         "day": envelope.occurred_at.date().isoformat()},
+    )  # fmt: skip
+
+
+def workload(view: SqlView, tenant: str, start: date, end: date) -> list[dict[str, Any]]:
+    """Per agent (and group): open tickets held now, tickets resolved in [start, end]."""
+    open_rows = view.query(
+        "SELECT a.agent_id AS agent_id, a.group_id AS group_id, COUNT(*) AS n FROM analytics_assignment a"
+        " JOIN analytics_backlog b ON b.tenant = a.tenant AND b.ticket_id = a.ticket_id"
+        " WHERE a.tenant = :tenant AND a.agent_id IS NOT NULL AND b.status IN ('new', 'open', 'pending')"
+        " GROUP BY a.agent_id, a.group_id",
+        {"tenant": tenant},
+    )
+    resolved_rows = view.query(
+        "SELECT agent_id, group_id, COUNT(*) AS n FROM analytics_resolutions WHERE tenant = :tenant"
+        " AND agent_id IS NOT NULL AND resolved_on >= :start AND resolved_on <= :end GROUP BY agent_id, group_id",
+        {"tenant": tenant, "start": start.isoformat(), "end": end.isoformat()},
+    )
+    table: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for row in open_rows:
+        table.setdefault((row["agent_id"], row["group_id"]), {"open": 0, "resolved": 0})["open"] = row["n"]
+    for row in resolved_rows:
+        table.setdefault((row["agent_id"], row["group_id"]), {"open": 0, "resolved": 0})["resolved"] = row["n"]
+    return [{"agent_id": a, "group_id": g} | counts for (a, g), counts in sorted(table.items(), key=str)]
 
 
 def survey_requested(sql: Sql, envelope: Envelope, ticket_id: str) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -17,15 +18,18 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
 
+@lru_cache(maxsize=1024)
+def _for_psycopg(statement: str) -> str:
+    return _NAMED.sub(r"%(\1)s", statement)
+
+
 class Sql:
     def __init__(self, cursor: Any, postgres: bool) -> None:
         self.cursor = cursor
         self.postgres = postgres
 
     def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> None:
-        if self.postgres:
-            statement = _NAMED.sub(r"%(\1)s", statement)
-        self.cursor.execute(statement, dict(params or {}))
+        self.cursor.execute(_for_psycopg(statement) if self.postgres else statement, dict(params or {}))
 
     def rows(self) -> list[dict[str, Any]]:
         return [dict(row) for row in self.cursor.fetchall()]
@@ -45,10 +49,15 @@ class SqlView:
     def transaction(self, *tracking: Tracking) -> Iterator[Sql]:
         """One committed transaction; the `tracking` rows go first, so a duplicate fails before any
         effect. (Several when a batch of events is applied at once, as a rebuild does.)"""
-        with self.datastore.transaction(commit=True) as cursor:
+        # On PostgreSQL the statements go out as one pipeline: a round trip per transaction, not
+        # per statement (a rebuild's batch is thousands of statements).
+        with self.datastore.transaction(commit=True) as cursor, self._pipeline(cursor):
             for row in tracking:
                 self.recorder._insert_tracking(cursor, row)  # type: ignore[attr-defined]
             yield Sql(cursor, self.postgres)
+
+    def _pipeline(self, cursor: Any) -> AbstractContextManager[Any]:
+        return cursor.connection.pipeline() if self.postgres else nullcontext()
 
     def query(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as cursor:

@@ -14,7 +14,7 @@ from eventsourcing.persistence import Tracking
 from schemas.envelope import Envelope
 from schemas.registry import parse_data
 from services.analytics.projections import BacklogProjection
-from services.analytics.service_levels import csat, outflow_by_day, service_levels
+from services.analytics.service_levels import csat, outflow_by_day, service_levels, workload
 from services.chassis.settings import Settings
 from services.chassis.store import tracking_recorder
 
@@ -91,3 +91,20 @@ def test_satisfaction_counts_the_surveys_sent_and_the_ratings_given(tmp_path: Pa
     assert (report["surveys"], report["answered"], report["response_rate_percent"]) == (4, 3, 75.0)
     assert report["average_score"] == 4.0  # (5 + 4 + 3) / 3
     assert report["scores"] == {"1": 0, "2": 0, "3": 1, "4": 1, "5": 1}
+
+
+def test_agent_workload_counts_open_tickets_held_and_resolutions_credited_to_the_assignee(tmp_path: Path) -> None:
+    day = Day(tmp_path)
+    tickets = [day.ticket("P3", 60, 600, (False, False)) for _ in range(3)]  # opened, then resolved
+    for ticket_id in tickets:
+        day.event("ticket.status_changed", ticket_id, status="open", change="reopened")
+    day.event("ticket.assigned", tickets[0], group_id="billing", agent_id="ann")
+    day.event("ticket.assigned", tickets[1], group_id="billing", agent_id="ann")
+    day.event("ticket.assigned", tickets[2], group_id="billing", agent_id="boris")
+    day.event("ticket.status_changed", tickets[2], status="resolved", change="resolved")  # boris resolves his
+
+    rows = workload(day.projection.view, "acme", DAY, DAY)
+    assert rows == [
+        {"agent_id": "ann", "group_id": "billing", "open": 2, "resolved": 0},
+        {"agent_id": "boris", "group_id": "billing", "open": 0, "resolved": 1},
+    ]
