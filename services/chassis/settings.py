@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         description="Halt the consumer when more than this share of recent messages is dead-lettered.",
     )
 
+    webhook_retry_base_seconds: float = Field(1.0, description="First retry delay; doubles each attempt.")
+    webhook_max_attempts: int = 8
+    webhook_disable_after: int = Field(3, description="Failed deliveries in a row that disable a subscription.")
+
     def kafka_name(self, name: str) -> str:
         """The topic or consumer group `name` in this desk's namespace."""
         return f"{self.kafka_namespace}{name}"

@@ -1,10 +1,11 @@
 """Wiring of the intake service; the only module that chooses dependencies.
 
-    python -m services.intake.main [api|relay|consumer|all] [--port N]
+    python -m services.intake.main [api|relay|consumer|webhooks|all] [--port N]
     python -m services.intake.main verify        # walk every ticket's hash chain
 
 `api` serves the gateway API, `relay` publishes the store to Kafka, `consumer` applies
-routing's decisions and SLA clock events to tickets, `all` does everything.
+routing's decisions and SLA clock events to tickets, `webhooks` delivers events to
+subscribed URLs, `all` does everything.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 
 import httpx
 
-from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
+from schemas.topics import PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis import asyncapi
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
@@ -24,7 +25,7 @@ from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.chassis.wiring import check_store, consume, relay
-from services.intake import api_queries
+from services.intake import api_queries, api_webhooks
 from services.intake.api import create_app
 from services.intake.application import Intake
 from services.intake.blobs import FileBlobStore
@@ -32,10 +33,11 @@ from services.intake.projections import TicketsProjection
 from services.intake.publication import publication
 from services.intake.reactions import reactions
 from services.intake.sla_status import SlaStatus
+from services.intake.webhook_delivery import Deliverer, Deliveries
 
 
 def main() -> int:
-    args = parse_args("intake", ["api", "relay", "consumer", "all"], extra=["verify"])
+    args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "all"], extra=["verify"])
     settings = Settings()
     intake = Intake(env=store_env(settings, Intake.name))
     protect(intake)
@@ -46,6 +48,7 @@ def main() -> int:
 
     check_store(runtime, intake, metrics)
     sla_status = SlaStatus(tracking_recorder(settings, Intake.name))
+    deliveries = Deliveries(tracking_recorder(settings, Intake.name), intake)
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
     asyncapi.serve(app, "intake", [TICKETS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
     if args.role in ("api", "all"):
@@ -56,7 +59,8 @@ def main() -> int:
         runtime.workers.append(("tickets-projector", projector.run))
         blobs = FileBlobStore(settings.data_dir / "blobs")
         queries = api_queries.router(intake, projection)
-        create_app(app, intake, blobs, queries, max_upload=settings.attachment_max_bytes, sla=sla_status)
+        create_app(app, intake, blobs, queries, api_webhooks.router(intake, deliveries),
+                   max_upload=settings.attachment_max_bytes, sla=sla_status)  # fmt: skip
         client = httpx.AsyncClient(timeout=30.0)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}
         for prefix, service in upstreams.items():
@@ -66,6 +70,11 @@ def main() -> int:
         runtime.on_stop.append(client.aclose)
     if args.role in ("relay", "all"):
         relay(runtime, settings, metrics, intake, publication(intake))
+    if args.role in ("webhooks", "all"):
+        consume(runtime, settings, metrics, "intake-webhooks", list(PUBLIC_TOPICS), deliveries.enqueue)
+        deliverer = Deliverer(intake, deliveries, settings.webhook_retry_base_seconds, settings.webhook_max_attempts,
+                              settings.webhook_disable_after)  # fmt: skip
+        runtime.workers.append(("webhooks", deliverer.run))
     if args.role in ("consumer", "all"):
         consume(runtime, settings, metrics, "intake", [ROUTING_DECISIONS, SLA_CLOCKS], reactions(intake, sla_status))
     port = args.port if args.port is not None else settings.intake_port
