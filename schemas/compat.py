@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -53,6 +54,27 @@ def published_schemas(folder: Path = PUBLISHED) -> dict[str, Schema]:
         for path in sorted(folder.glob("*.json"))
         if path.name == "envelope.json" or _VERSIONED.match(path.name)
     }
+
+
+def published_before(revisions: tuple[str, ...] = ("HEAD~1", "HEAD")) -> tuple[str, dict[str, Schema]]:
+    """The schemas as of the first of `revisions` that git knows (the last commit before this one,
+    else this one), so a breaking change is caught even when the checked-in files were regenerated
+    with it; outside a git checkout, the checked-in folder. Returns (where from, schemas)."""
+    root = PUBLISHED.parents[1]
+    folder = PUBLISHED.relative_to(root).as_posix()
+    for revision in revisions:
+        listing = subprocess.run(["git", "ls-tree", "--name-only", f"{revision}:{folder}"], cwd=root,
+                                 capture_output=True, text=True, check=False)  # fmt: skip
+        if listing.returncode != 0:
+            continue
+        names = [n for n in listing.stdout.split() if n == "envelope.json" or _VERSIONED.match(n)]
+        schemas = {}
+        for name in names:
+            shown = subprocess.run(["git", "show", f"{revision}:{folder}/{name}"], cwd=root, capture_output=True,
+                                   text=True, check=True)  # fmt: skip
+            schemas[name] = json.loads(shown.stdout)
+        return revision, schemas
+    return "the checked-in folder", published_schemas()
 
 
 def check(published: Mapping[str, Schema], current: Mapping[str, Schema]) -> dict[str, list[str]]:

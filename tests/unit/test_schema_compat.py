@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from schemas.compat import Schema, breaking_changes, check, current_schemas, published_schemas
+from schemas.compat import Schema, breaking_changes, check, current_schemas, published_before, published_schemas
 from schemas.registry import EVENT_TYPES
 
 
@@ -169,3 +169,11 @@ def test_no_published_event_version_is_broken_by_the_current_code() -> None:
         f"breaking changes to published event versions:\n{listed}\n"
         "publish a new version (a new class with event_version + 1 and an upcaster) instead of changing one"
     )
+
+
+def test_no_version_published_in_the_last_commit_is_broken_by_the_current_code() -> None:
+    """Catches a breaking change even when `make schemas` regenerated the checked-in files with it."""
+    where, published = published_before()
+    found = check(published, current_schemas())
+    listed = "\n".join(f"  {change}" for changes in found.values() for change in changes)
+    assert not found, f"breaking changes to event versions published as of {where}:\n{listed}"
