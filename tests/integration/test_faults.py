@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from services.analytics.projections import BacklogProjection
+from services.analytics.rebuild import rebuild
 from services.chassis.store import tracking_recorder
 from tests.client import eventually, open_tickets
 from tests.harness import Desk, Service
@@ -108,6 +109,9 @@ def test_a_thousand_tickets_are_counted_once_while_relay_and_consumer_are_killed
     consumer.wait_ready()
     assert chaos.strikes >= 4, f"only {chaos.strikes} kills: the test proved little"
     assert_counted_exactly_once(desk, opened)
+    consumer.stop()
+    rebuilt = rebuild(backlog_of(desk), {"intake": api.url}, progress=None)
+    assert rebuilt.equals_live, "the projection rebuilt from the events equals the one built live through the kills"
 
 
 @pytest.mark.parametrize("infrastructure", ["kafka", "postgres"])
