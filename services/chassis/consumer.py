@@ -64,7 +64,10 @@ class IdempotentConsumer:
         dlq_window: int = 50,
         commit_every: int = 200,
         commit_seconds: float = 0.2,
+        tracking_prefix: str = "",
     ) -> None:
+        """`tracking_prefix` keeps this consumer's tracking rows apart from another consumer's of the
+        same events in the same store (e.g. intake's webhooks beside its decision consumer)."""
         self.broker = broker
         self.group = group
         self.apply = apply
@@ -73,6 +76,7 @@ class IdempotentConsumer:
         self.dlq_max_ratio = dlq_max_ratio
         self.recent_dead_letters: deque[bool] = deque(maxlen=dlq_window)
         self.halted: BaseException | None = None
+        self.tracking_prefix = tracking_prefix
         self.commit_every = commit_every
         self.commit_seconds = commit_seconds
         self._uncommitted: KafkaMessage | None = None  # the last message handled, its offset not yet committed
@@ -128,7 +132,7 @@ class IdempotentConsumer:
                 log.info("%s: offset commit failed, carrying on: %r", self.group, error)
 
     async def _apply(self, topic: str, envelope: Envelope, data: EventData) -> None:
-        tracking = Tracking(envelope.source, envelope.position)
+        tracking = Tracking(self.tracking_prefix + envelope.source, envelope.position)
         backoff = 0.1
         while True:
             try:

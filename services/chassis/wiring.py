@@ -40,13 +40,15 @@ async def _create_public_topics(settings: Settings) -> None:
 
 
 def consume(
-    runtime: Runtime, settings: Settings, metrics: Metrics, group: str, topics: Iterable[str], apply: Apply
-) -> IdempotentConsumer:
-    """Consume `topics` in consumer group `group` (both in the desk's namespace), each event once."""
+    runtime: Runtime, settings: Settings, metrics: Metrics, group: str, topics: Iterable[str], apply: Apply,
+    tracking_prefix: str = "",
+) -> IdempotentConsumer:  # fmt: skip
+    """Consume `topics` in consumer group `group` (both in the desk's namespace), each event once.
+    A second consumer of the same events in the same store needs its own `tracking_prefix`."""
     broker = KafkaBroker(settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
     consumer = IdempotentConsumer(
         broker, [settings.kafka_name(t) for t in topics], settings.kafka_name(group), apply, metrics,
-        on_halt=runtime.fail, dlq_max_ratio=settings.consumer_dlq_max_ratio,
+        on_halt=runtime.fail, dlq_max_ratio=settings.consumer_dlq_max_ratio, tracking_prefix=tracking_prefix,
     )  # fmt: skip
 
     async def start() -> None:

@@ -71,7 +71,8 @@ def main() -> int:
     if args.role in ("relay", "all"):
         relay(runtime, settings, metrics, intake, publication(intake))
     if args.role in ("webhooks", "all"):
-        consume(runtime, settings, metrics, "intake-webhooks", list(PUBLIC_TOPICS), deliveries.enqueue)
+        consume(runtime, settings, metrics, "intake-webhooks", list(PUBLIC_TOPICS), deliveries.enqueue,
+                tracking_prefix="webhooks:")  # fmt: skip
         deliverer = Deliverer(intake, deliveries, settings.webhook_retry_base_seconds, settings.webhook_max_attempts,
                               settings.webhook_disable_after)  # fmt: skip
         runtime.workers.append(("webhooks", deliverer.run))
