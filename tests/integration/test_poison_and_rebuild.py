@@ -46,7 +46,8 @@ async def publish_poison(bootstrap: str, topic: str) -> None:
         await producer.stop()
 
 
-async def read_dead_letters(bootstrap: str, topic: str, count: int) -> list[dict[str, str]]:
+async def read_dead_letters(bootstrap: str, topic: str, count: int, group: str) -> list[dict[str, str]]:
+    """The first `count` dead letters of consumer group `group` (every group dead-letters on its own)."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
     await consumer.start()
     found: list[dict[str, str]] = []
@@ -54,7 +55,9 @@ async def read_dead_letters(bootstrap: str, topic: str, count: int) -> list[dict
         async with asyncio.timeout(30):
             while len(found) < count:
                 record = await consumer.getone()
-                found.append({name: value.decode() for name, value in record.headers})
+                headers = {name: value.decode() for name, value in record.headers}
+                if headers["dlq_consumer"] == group:
+                    found.append(headers)
     finally:
         await consumer.stop()
     return found
@@ -71,7 +74,10 @@ def test_malformed_messages_land_in_the_dead_letter_topic_and_the_consumer_goes_
     projection = BacklogProjection(tracking_recorder(desk.settings, "analytics"))
     eventually(lambda: projection.backlog("acme")["open"], lambda n: n == 3, timeout=30)
     assert sorted(r["ticket_id"] for r in projection.rows()["backlog"]) == sorted(opened)
-    dead = asyncio.run(read_dead_letters(desk.settings.kafka_bootstrap_servers, dead_letter(tickets), len(POISON)))
+    group = desk.settings.kafka_name("analytics")
+    dead = asyncio.run(
+        read_dead_letters(desk.settings.kafka_bootstrap_servers, dead_letter(tickets), len(POISON), group)
+    )
     reasons = [headers["dlq_reason"] for headers in dead]
     assert "value is not JSON" in reasons[0]
     assert "missing header" in reasons[1] or "ce_specversion" in reasons[1]

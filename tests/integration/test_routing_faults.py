@@ -209,10 +209,18 @@ def test_a_thousand_tickets_are_each_assigned_once_within_capacity_while_routing
         view = {r["agent_id"]: (r["presence"], r["load"], r["assigned_total"]) for r in stores.load.agents(TENANT)}
         return view, {a.agent_id: (a.presence, len(a.tickets), a.assignments) for a in stores.agents()}
 
-    unresolved = TICKETS - len(resolved)
-    _, expected = eventually(
-        live_and_aggregates, lambda pair: pair[0] == pair[1] and sum(v[1] for v in pair[1].values()) == unresolved
-    )
+    unresolved = set(opened) - resolved
+    try:
+        _, expected = eventually(
+            live_and_aggregates,
+            lambda pair: pair[0] == pair[1] and sum(v[1] for v in pair[1].values()) == len(unresolved),
+            timeout=120,
+        )
+    except AssertionError:
+        holders = {t: a.agent_id for a in stores.agents() for t in a.tickets}
+        stray = {t: (agent, [type(e).__name__ for e in stores.events(stores.routing, t)])
+                 for t, agent in holders.items() if t not in unresolved}  # fmt: skip
+        raise AssertionError(f"resolved tickets still held: {stray}") from None
     routing_api.stop()
     stores.load.drop()
     assert stores.load.agents(TENANT) == []
