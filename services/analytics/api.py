@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Response
 
-from schemas.tickets import Priority
+from schemas.tickets import Channel, Priority
 from services.analytics import service_levels
 from services.analytics.projections import BacklogProjection
 from services.chassis.errors import CommandRefusedError
@@ -77,17 +77,21 @@ def router(backlog: BacklogProjection) -> APIRouter:
     @api.get("/service-levels", response_model=None)
     async def get_service_levels(
         who: CurrentIdentity, start: From = None, end: To = None,
-        priority: Annotated[Priority | None, Query()] = None, format: Format = "json",
+        priority: Annotated[Priority | None, Query()] = None, channel: Annotated[Channel | None, Query()] = None,
+        group: Annotated[str | None, Query(max_length=100, description="The ticket's group now.")] = None,
+        format: Format = "json",
     ) -> dict[str, Any] | Response:  # fmt: skip
         """Per SLA metric, the targets that ended in the period: met in time, breached, compliance %,
         and the business time taken (median, p90) — first response time and time to resolve."""
         first, last = _period(start, end)
         report = await asyncio.to_thread(
-            service_levels.service_levels, backlog.view, who.tenant, first, last, priority.value if priority else None
-        )
+            service_levels.service_levels, backlog.view, who.tenant, first, last,
+            priority.value if priority else None, channel.value if channel else None, group,
+        )  # fmt: skip
         if format == "csv":
             return _csv([{"metric": metric} | figures for metric, figures in report.items()], "service-levels")
-        return {"tenant": who.tenant, "from": first, "to": last, "priority": priority, "metrics": report}
+        filters = {"priority": priority, "channel": channel, "group": group}
+        return {"tenant": who.tenant, "from": first, "to": last} | filters | {"metrics": report}
 
     @api.get("/agents", response_model=None)
     async def get_agents(

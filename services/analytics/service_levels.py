@@ -170,17 +170,23 @@ def csat(view: SqlView, tenant: str, start: date, end: date) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def service_levels(view: SqlView, tenant: str, start: date, end: date, priority: str | None = None) -> dict[str, Any]:
+def service_levels(
+    view: SqlView, tenant: str, start: date, end: date, priority: str | None = None, channel: str | None = None,
+    group: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Per metric, targets that ended in [start, end]: how many, met in time, breached, compliance %,
-    and the business time used (median, p90)."""
+    and the business time used (median, p90); optionally of one priority, channel or (current) group."""
     params: dict[str, Any] = {"tenant": tenant, "start": start.isoformat(), "end": end.isoformat()}
     where = "t.tenant = :tenant AND t.state = 'met' AND t.met_on >= :start AND t.met_on <= :end"
-    if priority is not None:
-        where += " AND b.priority = :priority"
-        params["priority"] = priority
+    for column, value in (("b.priority", priority), ("b.channel", channel), ("a.group_id", group)):
+        if value is not None:
+            name = column.split(".")[1]
+            where += f" AND {column} = :{name}"
+            params[name] = value
     rows = view.query(
         "SELECT t.metric AS metric, t.used_seconds AS used, t.breached AS breached FROM analytics_targets t"
-        f" JOIN analytics_backlog b ON b.tenant = t.tenant AND b.ticket_id = t.ticket_id WHERE {where}",
+        " JOIN analytics_backlog b ON b.tenant = t.tenant AND b.ticket_id = t.ticket_id"
+        f" LEFT JOIN analytics_assignment a ON a.tenant = t.tenant AND a.ticket_id = t.ticket_id WHERE {where}",
         params,
     )
     report: dict[str, Any] = {}

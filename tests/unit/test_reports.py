@@ -73,6 +73,10 @@ def test_a_day_of_tickets_gives_the_hand_computed_service_levels(tmp_path: Path)
     assert (
         service_levels(day.projection.view, "acme", DAY, DAY, priority="P2")["first_response"]["median_seconds"] == 900
     )
+    assert service_levels(day.projection.view, "acme", DAY, DAY, channel="chat")["first_response"]["targets"] == 0
+    day.event("ticket.assigned", again, group_id="second-line", agent_id="vic")
+    by_group = service_levels(day.projection.view, "acme", DAY, DAY, group="second-line")["first_response"]
+    assert (by_group["targets"], by_group["breached"], by_group["median_seconds"]) == (1, 1, 5400)
     assert outflow_by_day(day.projection.view, "acme", DAY, DAY) == [
         {"day": "2026-11-23", "resolved": 4, "reopened": 1}
     ]
