@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from copy import deepcopy
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -117,6 +118,17 @@ def commit(
         app._notify(recordings)
         return recordings
     raise ContentionError(f"{app.name}: gave up after {attempts} conflicting attempts")
+
+
+def as_of(app: Application[Any], aggregate_id: UUID, instant: datetime) -> Any:
+    """The aggregate exactly as it was at `instant` (its events up to then), or None if it did not exist."""
+    aggregate: Any = None
+    domain_event: Any
+    for domain_event in app.events.get(aggregate_id):
+        if domain_event.timestamp > instant:
+            break
+        aggregate = domain_event.mutate(aggregate)
+    return aggregate
 
 
 def newest_versions(app: Application[Any], aggregate_ids: list[UUID]) -> dict[UUID, int]:

@@ -156,14 +156,15 @@ class Deliverer:
                     if not due:
                         await sleep_unless(stopping, 0.1)
                         continue
-                    outcomes = await asyncio.gather(*(self._send(client, d) for d in due))
+                    tenants = {d["tenant"] for d in due}  # each tenant's subscriptions read once per batch
+                    hooks = {t: await asyncio.to_thread(self.deliveries.webhooks, t) for t in tenants}
+                    outcomes = await asyncio.gather(*(self._send(client, d, hooks[d["tenant"]]) for d in due))
                     await asyncio.to_thread(self._record, outcomes)
                 except TRANSIENT_STORE_ERRORS as error:
                     log.warning("webhooks: store unavailable, retrying: %r", error)
                     await sleep_unless(stopping, 1.0)
 
-    async def _send(self, client: httpx.AsyncClient, delivery: dict[str, Any]) -> Outcome:
-        hooks = await asyncio.to_thread(self.deliveries.webhooks, delivery["tenant"])
+    async def _send(self, client: httpx.AsyncClient, delivery: dict[str, Any], hooks: Webhooks | None) -> Outcome:
         spec = hooks.subscriptions.get(delivery["subscription_id"]) if hooks is not None else None
         if hooks is None or spec is None or not spec["active"]:
             return Outcome(delivery, ok=False, gone=True)

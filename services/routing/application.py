@@ -20,6 +20,7 @@ from eventsourcing.persistence import Tracking
 
 from schemas.routing import DecisionKind
 from services.chassis.processing import ProcessRecorderMixin, UnitOfWork, commit
+from services.chassis.processing import as_of as replayed
 from services.routing.choosing import AgentChoice, Presence, Strategy, TicketFacts, choose_agent, choose_group
 from services.routing.domain import Agent, DeskSetup, NotFoundError, Queue, RoutingError, TicketRouting
 
@@ -218,15 +219,9 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
 
     def setup(self, tenant: str, as_of: datetime | None = None) -> DeskSetup:
         """The tenant's setup now, or as it was at `as_of` (the rules then in force)."""
-        setup_id = DeskSetup.create_id(tenant)
         if as_of is None:
             return Work(self, tenant).setup()
-        setup: Any = None
-        domain_event: Any
-        for domain_event in self.events.get(setup_id):
-            if domain_event.timestamp > as_of:
-                break
-            setup = domain_event.mutate(setup)
+        setup = replayed(self, DeskSetup.create_id(tenant), as_of)
         if setup is None:
             raise NotFoundError(f"routing was not set up for tenant {tenant!r} at {as_of.isoformat()}")
         assert isinstance(setup, DeskSetup)

@@ -328,11 +328,6 @@ class TicketRouting(Aggregate):
         self.decisions += 1
         self.by_person = self.by_person and not overrides_manual
 
-    @property
-    def decision_id(self) -> str:
-        """The id of the latest decision: the ticket's id and the stream version it was recorded at."""
-        return f"{self.id}/{self.version}"
-
     @event("AssignedByPerson")
     def assigned_by_person(self, group_id: str | None, agent_id: str | None) -> None:
         self.group_id = group_id

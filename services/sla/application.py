@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import Tracking
 
 from services.chassis.processing import ProcessRecorderMixin, UnitOfWork, commit
+from services.chassis.processing import as_of as replayed
 from services.sla.clock import Clock
 from services.sla.policies import SlaSetup, UnknownError
 
@@ -57,15 +58,8 @@ class Sla(ProcessRecorderMixin, Application[UUID]):
 
     def setup(self, tenant: str, as_of: datetime | None = None) -> SlaSetup:
         """The tenant's setup now, or as it was at `as_of`."""
-        setup: Any = None
-        if as_of is None:
-            setup = UnitOfWork(self).get(SlaSetup.create_id(tenant), SlaSetup)
-        else:
-            domain_event: Any
-            for domain_event in self.events.get(SlaSetup.create_id(tenant)):
-                if domain_event.timestamp > as_of:
-                    break
-                setup = domain_event.mutate(setup)
+        setup_id = SlaSetup.create_id(tenant)
+        setup = UnitOfWork(self).get(setup_id, SlaSetup) if as_of is None else replayed(self, setup_id, as_of)
         if not isinstance(setup, SlaSetup):
             raise UnknownError(f"no SLA setup for tenant {tenant!r}: define a calendar or policy first")
         return setup
