@@ -15,7 +15,7 @@ from pathlib import Path
 from uuid import uuid4
 
 from bench.results import write
-from services.analytics.projections import BacklogProjection
+from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import rebuild
 from services.chassis.store import store_env, tracking_recorder
 from services.intake.application import Intake
@@ -53,7 +53,7 @@ def run() -> None:
         seeded_in = time.perf_counter() - began
         api = desk.service("intake", "api").start()
         try:
-            projection = BacklogProjection(tracking_recorder(desk.settings, "analytics"))
+            projection = AnalyticsProjection(tracking_recorder(desk.settings, "analytics"))
             first = rebuild(projection, {"intake": api.url}, progress=io.StringIO())  # the live build
             again = rebuild(projection, {"intake": api.url})
         finally:

@@ -17,7 +17,7 @@ from prometheus_client.registry import Collector
 from schemas.envelope import Envelope
 from schemas.sla import SlaBreachedV1, SlaMetV1, SlaWarningV1
 from schemas.tickets import EventData, TicketOpenedV2, TicketStatusChangedV1
-from services.analytics.projections import BacklogProjection
+from services.analytics.projections import AnalyticsProjection
 from services.chassis.consumer import Apply
 
 # Business time, from minutes to weeks.
@@ -25,7 +25,7 @@ DURATION_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800,
 
 
 class DeskMetrics:
-    def __init__(self, registry: CollectorRegistry, backlog: BacklogProjection) -> None:
+    def __init__(self, registry: CollectorRegistry, backlog: AnalyticsProjection) -> None:
         self.backlog = backlog
         self.opened = Counter(
             "servicedesk_tickets_opened", "Tickets opened.", ["tenant", "priority", "channel"], registry=registry
@@ -78,7 +78,7 @@ class DeskMetrics:
 
 
 class _OpenBacklog(Collector):
-    def __init__(self, backlog: BacklogProjection) -> None:
+    def __init__(self, backlog: AnalyticsProjection) -> None:
         self.backlog = backlog
 
     def collect(self) -> Iterator[GaugeMetricFamily]:

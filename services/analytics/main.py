@@ -11,8 +11,8 @@ import sys
 from schemas.topics import SLA_CLOCKS, TICKETS
 from services.analytics.api import create_app
 from services.analytics.desk_metrics import DeskMetrics
-from services.analytics.projections import BacklogProjection
-from services.analytics.rebuild import rebuild
+from services.analytics.projections import AnalyticsProjection
+from services.analytics.rebuild import rebuild, upgrade
 from services.chassis import asyncapi
 from services.chassis.cli import parse_args
 from services.chassis.metrics import Metrics
@@ -27,10 +27,14 @@ NAME = "analytics"
 def main() -> int:
     args = parse_args(NAME, ["api", "consumer", "all"], extra=["rebuild"])
     settings = Settings()
-    backlog = BacklogProjection(tracking_recorder(settings, NAME))
+    backlog = AnalyticsProjection(tracking_recorder(settings, NAME))
+    feeds = dict(feed.split("=", 1) for feed in args.feed) or {s: settings.url_of(s) for s in ("intake", "sla")}
     if args.role == "rebuild":
-        feeds = dict(feed.split("=", 1) for feed in args.feed) or {s: settings.url_of(s) for s in ("intake", "sla")}
-        return 0 if rebuild(backlog, feeds).equals_live else 1
+        equal = rebuild(backlog, feeds).equals_live
+        backlog.view.mark_current()
+        return 0 if equal else 1
+    if backlog.view.outdated and args.role in ("consumer", "all"):
+        upgrade(backlog, feeds)
     metrics = Metrics(NAME)
     runtime = Runtime(NAME, metrics)
     app = runtime.app(title="Service desk analytics", version="1.0.0")

@@ -1,14 +1,23 @@
-"""Analytics read models, fed by upstream events, each event applied with its tracking row."""
+"""The analytics read model: a row per ticket, a row per SLA target, a row per resolution or
+reopening, fed by upstream events, each batch applied with its tracking rows.
+
+Handlers change rows of a `RowBatch` (services/chassis/rows.py): a live event is a batch of
+one, a rebuild's page a batch of a thousand, and both write the same rows. Every row
+belongs to one ticket, so reports filter and group by any of its columns (group, agent,
+channel, priority) at read time, and no two consumers ever increment one counter.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC
 from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from schemas.envelope import Envelope
-from schemas.sla import SlaBreachedV1, SlaMetV1, SlaStartedV1
+from schemas.sla import SlaBreachedV1, SlaClockData, SlaMetV1, SlaStartedV1
 from schemas.tickets import (
     EventData,
     TicketAssignedV1,
@@ -20,11 +29,29 @@ from schemas.tickets import (
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
 )
-from services.analytics import service_levels
-from services.chassis.views import Sql, SqlView
+from services.chassis.rows import RowBatch, Table
+from services.chassis.views import SqlView
+
+TICKETS = Table(
+    "analytics_tickets",
+    ("tenant", "ticket_id", "number", "status", "priority", "category", "channel", "type", "opened_at", "group_id",
+     "agent_id", "survey_on", "score", "rated_on"),
+    key=("tenant", "ticket_id"),
+)  # fmt: skip
+TARGETS = Table(
+    "analytics_targets",
+    ("tenant", "ticket_id", "metric", "policy_id", "target_seconds", "used_seconds", "state", "breached", "met_on"),
+    key=("tenant", "ticket_id", "metric"),
+)
+OUTCOMES = Table(  # a resolution or a reopening, credited to the group and agent of that moment
+    "analytics_outcomes",
+    ("tenant", "ticket_id", "position", "kind", "group_id", "agent_id", "at"),
+    key=("tenant", "ticket_id", "position"),
+)
+TABLES = (TICKETS, TARGETS, OUTCOMES)
 
 SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS analytics_backlog (
+    """CREATE TABLE IF NOT EXISTS analytics_tickets (
         tenant TEXT NOT NULL,
         ticket_id TEXT NOT NULL,
         number TEXT NOT NULL,
@@ -34,176 +61,191 @@ SCHEMA = [
         channel TEXT NOT NULL,
         type TEXT NOT NULL,
         opened_at TEXT NOT NULL,
+        group_id TEXT,
+        agent_id TEXT,
+        survey_on TEXT,
+        score INTEGER,
+        rated_on TEXT,
         PRIMARY KEY (tenant, ticket_id))""",
-    "CREATE INDEX IF NOT EXISTS analytics_backlog_status ON analytics_backlog (tenant, status)",
-    """CREATE TABLE IF NOT EXISTS analytics_flow (
+    "CREATE INDEX IF NOT EXISTS analytics_tickets_status ON analytics_tickets (tenant, status)",
+    "CREATE INDEX IF NOT EXISTS analytics_tickets_opened ON analytics_tickets (tenant, opened_at)",
+    """CREATE TABLE IF NOT EXISTS analytics_targets (
         tenant TEXT NOT NULL,
-        day TEXT NOT NULL,
-        opened INTEGER NOT NULL,
-        PRIMARY KEY (tenant, day))""",
+        ticket_id TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        policy_id TEXT NOT NULL,
+        target_seconds INTEGER NOT NULL,
+        used_seconds INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        breached INTEGER NOT NULL,
+        met_on TEXT,
+        PRIMARY KEY (tenant, ticket_id, metric))""",
+    """CREATE TABLE IF NOT EXISTS analytics_outcomes (
+        tenant TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        group_id TEXT,
+        agent_id TEXT,
+        at TEXT NOT NULL,
+        PRIMARY KEY (tenant, ticket_id, position))""",
+    "CREATE INDEX IF NOT EXISTS analytics_outcomes_at ON analytics_outcomes (tenant, at)",
 ]
 
-SCHEMA += service_levels.SCHEMA
+VERSION = 2  # 2: a row per ticket and per outcome, replacing daily counters
 
-OPEN_STATUSES = ("new", "open", "pending")
-_DIMENSIONS = ("status", "priority", "category", "channel", "type")
+Applied = tuple[Envelope, EventData, Tracking]
 
 
-class BacklogProjection:
-    """Every ticket of every tenant with its current classification (the backlog),
-    and how many were opened each day (the flow)."""
+class AnalyticsProjection:
+    """Every ticket of every tenant as analytics sees it now, with its SLA targets and outcomes.
+
+    Events about a ticket analytics never saw opened change nothing (intake's topic keeps a
+    ticket's events in order, so its `ticket.opened` always comes first); SLA targets may
+    arrive before the ticket (another topic) and are joined at read time.
+    """
 
     def __init__(self, recorder: TrackingRecorder) -> None:
-        self.view = SqlView(recorder, SCHEMA)
+        self.view = SqlView(recorder, SCHEMA, name="analytics", version=VERSION)
 
     def apply(self, envelope: Envelope, data: EventData, tracking: Tracking) -> None:
-        with self.view.transaction(tracking) as sql:
-            self._apply(data, envelope, sql)
+        self.apply_many([(envelope, data, tracking)])
 
-    def apply_many(self, batch: list[tuple[Envelope, EventData, Tracking]]) -> None:
-        """A batch of events in one transaction (a rebuild): the same effects as one by one."""
+    def apply_many(self, batch: Sequence[Applied]) -> None:
+        """A batch of events in one transaction: the same rows as applying them one by one."""
         with self.view.transaction(*(tracking for _, _, tracking in batch)) as sql:
+            rows = RowBatch(sql)
+            tickets: list[tuple[str, str]] = []
+            clocks: list[tuple[str, str]] = []
             for envelope, data, _ in batch:
-                self._apply(data, envelope, sql)
+                if (ticket_id := getattr(data, "ticket_id", None)) is not None:
+                    (clocks if isinstance(data, SlaClockData) else tickets).append((envelope.tenant, ticket_id))
+            rows.load(TICKETS, tickets)
+            rows.load(TARGETS, clocks)
+            for envelope, data, _ in batch:
+                self._apply(data, envelope, rows)
+            rows.flush()
 
     @singledispatchmethod
-    def _apply(self, data: EventData, envelope: Envelope, sql: Sql) -> None:
+    def _apply(self, data: EventData, envelope: Envelope, rows: RowBatch) -> None:
         """Events this projection does not read still record their tracking row."""
 
     @_apply.register
-    def _(self, data: TicketOpenedV1, envelope: Envelope, sql: Sql) -> None:
-        sql.execute(
-            "INSERT INTO analytics_backlog VALUES (:tenant, :ticket_id, :number, 'new', :priority, :category,"
-            " :channel, :type, :opened_at)",
-            {
-                "tenant": envelope.tenant, "ticket_id": data.ticket_id, "number": data.number,
-                "priority": data.priority.value, "category": data.category, "channel": data.channel.value,
-                "type": data.type.value, "opened_at": envelope.occurred_at.isoformat(),
-            },
-        )  # fmt: skip
-        sql.execute(
-            "INSERT INTO analytics_flow VALUES (:tenant, :day, 1)"
-            " ON CONFLICT (tenant, day) DO UPDATE SET opened = analytics_flow.opened + 1",
-            {"tenant": envelope.tenant, "day": envelope.occurred_at.date().isoformat()},
-        )
+    def _(self, data: TicketOpenedV1, envelope: Envelope, rows: RowBatch) -> None:
+        rows.put(TICKETS, {
+            "tenant": envelope.tenant, "ticket_id": data.ticket_id, "number": data.number, "status": "new",
+            "priority": data.priority.value, "category": data.category, "channel": data.channel.value,
+            "type": data.type.value, "opened_at": _instant(envelope),
+            "group_id": None, "agent_id": None, "survey_on": None, "score": None, "rated_on": None,
+        })  # fmt: skip
 
     @_apply.register
-    def _(self, data: TicketStatusChangedV1, envelope: Envelope, sql: Sql) -> None:
-        self._update(sql, envelope, data.ticket_id, status=data.status)
-        if data.status == "resolved":
-            service_levels.outflow(sql, envelope, "resolved")
-            service_levels.resolved_by(sql, envelope, data.ticket_id)
-        elif data.change == "reopened":
-            service_levels.outflow(sql, envelope, "reopened")
+    def _(self, data: TicketStatusChangedV1, envelope: Envelope, rows: RowBatch) -> None:
+        if ticket := rows.get(TICKETS, tenant=envelope.tenant, ticket_id=data.ticket_id):
+            rows.update(TICKETS, ticket, status=data.status)
+            kind = "resolved" if data.status == "resolved" else "reopened" if data.change == "reopened" else None
+            if kind:
+                rows.put(OUTCOMES, {
+                    "tenant": envelope.tenant, "ticket_id": data.ticket_id, "position": envelope.position,
+                    "kind": kind, "group_id": ticket["group_id"], "agent_id": ticket["agent_id"],
+                    "at": _instant(envelope),
+                })  # fmt: skip
 
     @_apply.register
-    def _(self, data: TicketAssignedV1, envelope: Envelope, sql: Sql) -> None:
-        service_levels.assigned(sql, envelope, data.ticket_id, data.group_id, data.agent_id)
+    def _(self, data: TicketAssignedV1, envelope: Envelope, rows: RowBatch) -> None:
+        self._change(rows, envelope, data.ticket_id, group_id=data.group_id, agent_id=data.agent_id)
 
     @_apply.register
-    def _(self, data: TicketSurveyRequestedV1, envelope: Envelope, sql: Sql) -> None:
-        service_levels.survey_requested(sql, envelope, data.ticket_id)
+    def _(self, data: TicketMergedV1, envelope: Envelope, rows: RowBatch) -> None:
+        self._change(rows, envelope, data.ticket_id, status="closed")
 
     @_apply.register
-    def _(self, data: TicketRatedV1, envelope: Envelope, sql: Sql) -> None:
-        service_levels.rated(sql, envelope, data.ticket_id, data.score)
+    def _(self, data: TicketPriorityChangedV1, envelope: Envelope, rows: RowBatch) -> None:
+        self._change(rows, envelope, data.ticket_id, priority=data.priority.value)
 
     @_apply.register
-    def _(self, data: SlaStartedV1, envelope: Envelope, sql: Sql) -> None:
-        service_levels.target_started(sql, envelope, data)
-
-    @_apply.register
-    def _(self, data: SlaBreachedV1, envelope: Envelope, sql: Sql) -> None:
-        service_levels.target_breached(sql, envelope, data)
-
-    @_apply.register
-    def _(self, data: SlaMetV1, envelope: Envelope, sql: Sql) -> None:
-        service_levels.target_met(sql, envelope, data)
-
-    @_apply.register
-    def _(self, data: TicketMergedV1, envelope: Envelope, sql: Sql) -> None:
-        self._update(sql, envelope, data.ticket_id, status="closed")
-
-    @_apply.register
-    def _(self, data: TicketPriorityChangedV1, envelope: Envelope, sql: Sql) -> None:
-        self._update(sql, envelope, data.ticket_id, priority=data.priority.value)
-
-    @_apply.register
-    def _(self, data: TicketReclassifiedV1, envelope: Envelope, sql: Sql) -> None:
+    def _(self, data: TicketReclassifiedV1, envelope: Envelope, rows: RowBatch) -> None:
         changes = {"category": data.category, "type": data.type.value if data.type else None}
-        self._update(sql, envelope, data.ticket_id, **{k: v for k, v in changes.items() if v is not None})
+        self._change(rows, envelope, data.ticket_id, **{k: v for k, v in changes.items() if v is not None})
+
+    @_apply.register
+    def _(self, data: TicketSurveyRequestedV1, envelope: Envelope, rows: RowBatch) -> None:
+        # After a reopen and a new resolve a new survey goes out; a rating already given stays.
+        self._change(rows, envelope, data.ticket_id, survey_on=_day(envelope))
+
+    @_apply.register
+    def _(self, data: TicketRatedV1, envelope: Envelope, rows: RowBatch) -> None:
+        ticket = rows.get(TICKETS, tenant=envelope.tenant, ticket_id=data.ticket_id)
+        if ticket and ticket["survey_on"] is not None:
+            rows.update(TICKETS, ticket, score=data.score, rated_on=_day(envelope))
+
+    @_apply.register
+    def _(self, data: SlaStartedV1, envelope: Envelope, rows: RowBatch) -> None:
+        """A target started, or was re-targeted: its numbers change, a breach already counted stays."""
+        target = rows.get(TARGETS, tenant=envelope.tenant, ticket_id=data.ticket_id, metric=data.metric.value)
+        rows.put(TARGETS, {
+            "tenant": envelope.tenant, "ticket_id": data.ticket_id, "metric": data.metric.value,
+            "policy_id": data.policy_id, "target_seconds": data.target_seconds,
+            "used_seconds": data.business_seconds_used, "state": "running",
+            "breached": target["breached"] if target else 0, "met_on": None,
+        })  # fmt: skip
+
+    @_apply.register
+    def _(self, data: SlaBreachedV1, envelope: Envelope, rows: RowBatch) -> None:
+        if target := rows.get(TARGETS, tenant=envelope.tenant, ticket_id=data.ticket_id, metric=data.metric.value):
+            rows.update(TARGETS, target, breached=1)
+
+    @_apply.register
+    def _(self, data: SlaMetV1, envelope: Envelope, rows: RowBatch) -> None:
+        if target := rows.get(TARGETS, tenant=envelope.tenant, ticket_id=data.ticket_id, metric=data.metric.value):
+            rows.update(TARGETS, target, state="met", used_seconds=data.business_seconds_used, met_on=_day(envelope),
+                        breached=1 if data.breached else target["breached"])  # fmt: skip
 
     @staticmethod
-    def _update(sql: Sql, envelope: Envelope, ticket_id: str, **columns: str) -> None:
-        if columns:
-            assignments = ", ".join(f"{column} = :{column}" for column in columns)
-            sql.execute(
-                f"UPDATE analytics_backlog SET {assignments} WHERE tenant = :tenant AND ticket_id = :ticket_id",
-                {"tenant": envelope.tenant, "ticket_id": ticket_id, **columns},
-            )
-
-    def flow(self, tenant: str) -> list[dict[str, Any]]:
-        """Tickets opened per day (UTC) for `tenant`."""
-        return self.view.query(
-            "SELECT day, opened FROM analytics_flow WHERE tenant = :tenant ORDER BY day", {"tenant": tenant}
-        )
-
-    def backlog(self, tenant: str) -> dict[str, Any]:
-        """Open tickets of `tenant`, counted in total and by each dimension."""
-        report: dict[str, Any] = {"tenant": tenant}
-        params = {"tenant": tenant}
-        where = "tenant = :tenant AND status IN ('new', 'open', 'pending')"
-        total = self.view.query(f"SELECT COUNT(*) AS n FROM analytics_backlog WHERE {where}", params)
-        report["open"] = total[0]["n"]
-        for dimension in _DIMENSIONS:
-            rows = self.view.query(
-                f"SELECT {dimension} AS k, COUNT(*) AS n FROM analytics_backlog WHERE {where} GROUP BY {dimension}",
-                params,
-            )
-            report[f"by_{dimension}"] = {row["k"]: row["n"] for row in sorted(rows, key=lambda r: r["k"])}
-        return report
+    def _change(rows: RowBatch, envelope: Envelope, ticket_id: str, **columns: Any) -> None:
+        if ticket := rows.get(TICKETS, tenant=envelope.tenant, ticket_id=ticket_id):
+            rows.update(TICKETS, ticket, **columns)
 
     def open_counts(self) -> list[dict[str, Any]]:
         """Open tickets by tenant, status and priority (for the `servicedesk_tickets_open` gauge)."""
         return self.view.query(
-            "SELECT tenant, status, priority, COUNT(*) AS n FROM analytics_backlog"
+            "SELECT tenant, status, priority, COUNT(*) AS n FROM analytics_tickets"
             " WHERE status IN ('new', 'open', 'pending') GROUP BY tenant, status, priority"
         )
 
     def priority_of(self, tenant: str, ticket_id: str) -> str:
         rows = self.view.query(
-            "SELECT priority FROM analytics_backlog WHERE tenant = :tenant AND ticket_id = :ticket_id",
+            "SELECT priority FROM analytics_tickets WHERE tenant = :tenant AND ticket_id = :ticket_id",
             {"tenant": tenant, "ticket_id": ticket_id},
         )
         return str(rows[0]["priority"]) if rows else "unknown"
 
     def rows(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every table in a stable order: what a rebuild must reproduce."""
+        order = {table.name: ", ".join(table.key) for table in TABLES}
         return {
-            "backlog": self.view.query("SELECT * FROM analytics_backlog ORDER BY tenant, ticket_id"),
-            "flow": self.view.query("SELECT * FROM analytics_flow ORDER BY tenant, day"),
-            "targets": self.view.query("SELECT * FROM analytics_targets ORDER BY tenant, ticket_id, metric"),
-            "outflow": self.view.query("SELECT * FROM analytics_outflow ORDER BY tenant, day"),
-            "csat": self.view.query("SELECT * FROM analytics_csat ORDER BY tenant, ticket_id"),
-            "assignment": self.view.query("SELECT * FROM analytics_assignment ORDER BY tenant, ticket_id"),
-            "resolutions": self.view.query("SELECT * FROM analytics_resolutions ORDER BY tenant, ticket_id, position"),
+            name.removeprefix("analytics_"): self.view.query(f"SELECT * FROM {name} ORDER BY {key}")
+            for name, key in order.items()
         }
 
     def applied_count(self, source: str) -> int:
         table = self.view.tracking_table
-        rows = self.view.query(
-            f"SELECT COUNT(*) AS n FROM {table} WHERE application_name = :s",
-            {"s": source},
-        )
+        rows = self.view.query(f"SELECT COUNT(*) AS n FROM {table} WHERE application_name = :s", {"s": source})
         return int(rows[0]["n"])
 
     def drop(self, sources: list[str]) -> None:
         """Forget every row and every tracking row of `sources`: the start of a rebuild."""
         with self.view.transaction() as sql:
-            for table in ("analytics_backlog", "analytics_flow", *service_levels.TABLES):
-                sql.execute(f"DELETE FROM {table}")
+            for table in TABLES:
+                sql.execute(f"DELETE FROM {table.name}")
             for source in sources:
-                sql.execute(
-                    f"DELETE FROM {self.view.tracking_table} WHERE application_name = :s",
-                    {"s": source},
-                )
+                sql.execute(f"DELETE FROM {self.view.tracking_table} WHERE application_name = :s", {"s": source})
+
+
+def _instant(envelope: Envelope) -> str:
+    """UTC, ISO 8601: compared as text, sorts as time; its first 10 or 13 characters are the day or hour."""
+    return envelope.occurred_at.astimezone(UTC).isoformat()
+
+
+def _day(envelope: Envelope) -> str:
+    return _instant(envelope)[:10]

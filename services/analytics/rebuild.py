@@ -1,7 +1,7 @@
 """Drop the analytics projection and rebuild it from the services' event feeds.
 
 Events are applied a page at a time, each page in one transaction with its tracking
-rows, with a progress line on stderr; at the end the rebuilt rows are compared with
+rows (the next page is fetched meanwhile), with a progress line on stderr; at the end the rebuilt rows are compared with
 the live ones taken just before the drop. Run it with the live consumer stopped; it
 resumes afterwards and skips everything the rebuild applied.
 """
@@ -14,11 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
+import httpx
 from eventsourcing.persistence import Tracking
 
 from schemas.registry import parse_data
-from services.analytics.projections import BacklogProjection
-from services.chassis.feed import read_pages
+from services.analytics.projections import AnalyticsProjection
+from services.chassis.feed import read_ahead, read_pages
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +35,14 @@ class Rebuilt:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def rebuild(projection: BacklogProjection, feeds: dict[str, str], progress: TextIO | None = sys.stderr) -> Rebuilt:
+def rebuild(projection: AnalyticsProjection, feeds: dict[str, str], progress: TextIO | None = sys.stderr) -> Rebuilt:
     """Replay every feed (source name -> base URL) into the emptied projection."""
     live = projection.rows()
     projection.drop(list(feeds))
     started = shown = time.perf_counter()
     count = 0
     for source, url in feeds.items():
-        for page in read_pages(url):
+        for page in read_ahead(read_pages(url)):
             projection.apply_many([(e, parse_data(e), Tracking(e.source, e.position)) for e in page])
             count += len(page)
             if progress is not None and time.perf_counter() - shown >= 0.5:
@@ -58,3 +59,18 @@ def rebuild(projection: BacklogProjection, feeds: dict[str, str], progress: Text
         )
     log.info("rebuilt %d events in %.1f s; equals the live projection: %s", count, seconds, equal)
     return Rebuilt(count, seconds, equal)
+
+
+def upgrade(projection: AnalyticsProjection, feeds: dict[str, str]) -> None:
+    """Rebuild tables an older version of analytics filled, before consuming; waits for the feeds
+    (the services that serve them may be starting too)."""
+    log.warning("analytics tables are of an older version: rebuilding them from the event feeds")
+    while True:
+        try:
+            rebuild(projection, feeds)
+        except httpx.TransportError as error:
+            log.warning("event feeds not reachable yet (%r); retrying", error)
+            time.sleep(2.0)
+        else:
+            projection.view.mark_current()
+            return

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
 import httpx
 from eventsourcing.application import Application
 from fastapi import APIRouter, Header, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from schemas.envelope import Envelope
@@ -119,8 +120,11 @@ def feed_router(app: Application[Any], publication: Publication) -> APIRouter:
     @api.get("/internal/events", response_model=EventPage, include_in_schema=False)
     async def internal_events(
         after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100
-    ) -> EventPage:
-        return await asyncio.to_thread(feed.page, after, limit, None, set())
+    ) -> Response:
+        page = await asyncio.to_thread(feed.page, after, limit, None, set())
+        # Serialised by pydantic directly: a rebuild reads hundreds of thousands of events here, and
+        # FastAPI's response validation would check every one of them again.
+        return Response(page.model_dump_json(), media_type="application/json")
 
     return api
 
@@ -131,12 +135,21 @@ def read_pages(base_url: str, after: int = 0, page_size: int = 1000) -> Iterator
         while True:
             response = client.get("/internal/events", params={"after": after, "limit": page_size})
             response.raise_for_status()
-            page = response.json()
-            if page["events"]:
-                yield [Envelope.model_validate(raw) for raw in page["events"]]
-            if page["next_after"] == after:
+            page = EventPage.model_validate_json(response.content)
+            if page.events:
+                yield page.events
+            if page.next_after == after:
                 return
-            after = page["next_after"]
+            after = page.next_after
+
+
+def read_ahead(pages: Iterator[list[Envelope]]) -> Iterator[list[Envelope]]:
+    """The same pages, the next one fetched (and parsed) on a thread while the caller applies this one."""
+    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as reader:
+        upcoming = reader.submit(next, pages, None)
+        while (page := upcoming.result()) is not None:
+            upcoming = reader.submit(next, pages, None)
+            yield page
 
 
 def read_feed(base_url: str, after: int = 0, page_size: int = 1000) -> Iterator[Envelope]:

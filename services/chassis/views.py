@@ -14,7 +14,10 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresTrackingRecorder
+from psycopg.types.json import Jsonb
 
+_SQLITE_MAX_PARAMETERS = 30_000  # of 32,766 bound parameters a statement
+_VERSIONS = "CREATE TABLE IF NOT EXISTS view_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
 _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
 
@@ -31,19 +34,71 @@ class Sql:
     def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> None:
         self.cursor.execute(_for_psycopg(statement) if self.postgres else statement, dict(params or {}))
 
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], on_conflict: str = "") -> None:
+        """Many rows in one statement, far cheaper than a statement per row. On PostgreSQL they go as
+        one JSON parameter that the server turns into the table's row type; on SQLite as multi-row
+        VALUES, within its bound-parameter limit."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.postgres:
+            self.cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_populate_recordset(NULL::{table}, %s)"
+                f"{on_conflict}",
+                [Jsonb([dict(zip(columns, row, strict=True)) for row in rows])],
+            )
+            return
+        row = "(" + ", ".join(["?"] * len(columns)) + ")"
+        per_statement = _SQLITE_MAX_PARAMETERS // len(columns)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            self.cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(chunk))}{on_conflict}",
+                [value for values in chunk for value in values],
+            )
+
+    def query(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows read inside the transaction (on PostgreSQL on a cursor of their own: in a pipeline the
+        shared cursor's result may still be an earlier statement's)."""
+        if not self.postgres:
+            self.execute(statement, params)
+            return self.rows()
+        with self.cursor.connection.cursor() as cursor:
+            cursor.execute(_for_psycopg(statement), dict(params or {}))
+            return [dict(row) for row in cursor.fetchall()]
+
     def rows(self) -> list[dict[str, Any]]:
         return [dict(row) for row in self.cursor.fetchall()]
 
 
 class SqlView:
-    def __init__(self, recorder: TrackingRecorder, schema: Sequence[str]) -> None:
+    """Tables of one read model. `name` and `version` say which shape of them this code writes: a
+    store whose tables an older version filled (or one from before versions were kept, with
+    tracking rows already) is `outdated` and must be rebuilt before it is read."""
+
+    def __init__(self, recorder: TrackingRecorder, schema: Sequence[str], name: str = "", version: int = 1) -> None:
         self.recorder = recorder
         self.postgres = isinstance(recorder, PostgresTrackingRecorder)
         self.datastore: Any = recorder.datastore  # type: ignore[attr-defined]
         self.tracking_table: str = getattr(recorder, "tracking_table_name", "tracking")
+        self.name, self.version = name, version
         with self.transaction() as sql:
-            for statement in schema:
+            for statement in (*schema, _VERSIONS):
                 sql.execute(statement)
+        found = self.query("SELECT version FROM view_versions WHERE name = :name", {"name": name})
+        if not found and not self.query(f"SELECT 1 FROM {self.tracking_table} LIMIT 1"):
+            self.mark_current()  # a new store: nothing to rebuild
+            found = [{"version": version}]
+        self.outdated = not found or found[0]["version"] != version
+
+    def mark_current(self) -> None:
+        """Record that the tables now hold this version's shape (after a rebuild)."""
+        with self.transaction() as sql:
+            sql.execute("DELETE FROM view_versions WHERE name = :name", {"name": self.name})
+            sql.execute(
+                "INSERT INTO view_versions VALUES (:name, :version)", {"name": self.name, "version": self.version}
+            )
+        self.outdated = False
 
     @contextmanager
     def transaction(self, *tracking: Tracking) -> Iterator[Sql]:
@@ -52,9 +107,18 @@ class SqlView:
         # On PostgreSQL the statements go out as one pipeline: a round trip per transaction, not
         # per statement (a rebuild's batch is thousands of statements).
         with self.datastore.transaction(commit=True) as cursor, self._pipeline(cursor):
-            for row in tracking:
-                self.recorder._insert_tracking(cursor, row)  # type: ignore[attr-defined]
+            self._insert_tracking(cursor, tracking)
             yield Sql(cursor, self.postgres)
+
+    def _insert_tracking(self, cursor: Any, tracking: Sequence[Tracking]) -> None:
+        """The first row through the recorder (it checks the table's shape), the rest in one statement."""
+        if tracking:
+            self.recorder._insert_tracking(cursor, tracking[0])  # type: ignore[attr-defined]
+        Sql(cursor, self.postgres).insert(
+            self.tracking_table,
+            ("application_name", "notification_id"),
+            [(t.application_name, t.notification_id) for t in tracking[1:]],
+        )
 
     def _pipeline(self, cursor: Any) -> AbstractContextManager[Any]:
         return cursor.connection.pipeline() if self.postgres else nullcontext()

@@ -187,7 +187,9 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
             except NotFoundError:
                 return  # a tenant without routing: its tickets are assigned by hand
             group = choose_group(setup.rules_in_order(), setup.default_group, facts)
-            routing = work.add(TicketRouting(id=UUID(ticket_id), tenant=tenant, priority=facts.priority))
+            routing = work.add(
+                TicketRouting(id=UUID(ticket_id), tenant=tenant, priority=facts.priority, opened_at=facts.opened_at)
+            )
             why = f"rule {group.rule_id!r} matched" if group.rule_id else "no rule matched: the default group"
             place(work, routing, group.group_id, sorted(group.skills), why, group.rule_id, group.passed_over,
                   DecisionKind.ROUTED)  # fmt: skip
@@ -266,7 +268,7 @@ def place(
     tier = setup.tier_of(group_id)
     ticket_id = str(routing.id)
     if pick.agent_id is None:
-        work.queue(group_id).add(ticket_id, routing.priority)
+        work.queue(group_id).add(ticket_id, routing.priority, routing.opened_at)
         kind = DecisionKind.QUEUED if kind is DecisionKind.ROUTED else kind
         text = f"{why}; waits in {group_id!r}: {pick.reason}"
     else:
@@ -319,7 +321,7 @@ def drain(work: Work, group_ids: Iterable[str]) -> None:
 def requeue(work: Work, routing: TicketRouting, why: str) -> None:
     assert routing.group_id is not None
     setup = work.setup()
-    work.queue(routing.group_id).add(str(routing.id), routing.priority)
+    work.queue(routing.group_id).add(str(routing.id), routing.priority, routing.opened_at)
     routing.decide(
         kind=DecisionKind.REQUEUED.value, group_id=routing.group_id, agent_id=None,
         tier=setup.tier_of(routing.group_id), rule_id=None, reason=f"back in the queue: {why}", skills=routing.skills,

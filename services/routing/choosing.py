@@ -33,6 +33,7 @@ class TicketFacts:
     tags: frozenset[str] = frozenset()
     organisation: str | None = None
     words: frozenset[str] = frozenset()
+    opened_at: str = ""  # ISO 8601, UTC: the queue's "oldest first"
 
 
 @dataclass(frozen=True)

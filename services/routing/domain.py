@@ -164,7 +164,9 @@ PRIORITY_ORDER = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
 
 
 class Queue(Aggregate):
-    """One group's waiting tickets: highest priority first (P1 before P4), then oldest."""
+    """One group's waiting tickets: highest priority first (P1 before P4), then the longest open
+    (by when the ticket was opened, not by when routing heard of it: tickets reach routing over
+    several partitions, in no global order)."""
 
     @staticmethod
     def create_id(tenant: str, group_id: str) -> UUID:
@@ -177,14 +179,15 @@ class Queue(Aggregate):
         self.waiting_tickets: dict[str, dict[str, Any]] = {}
         self.arrivals = 0
 
-    def add(self, ticket_id: str, priority: str) -> None:
+    def add(self, ticket_id: str, priority: str, opened_at: str) -> None:
         if ticket_id not in self.waiting_tickets:
-            self._queued(ticket_id=ticket_id, priority=priority)
+            self._queued(ticket_id=ticket_id, priority=priority, opened_at=opened_at)
 
     @event("TicketQueued")
-    def _queued(self, ticket_id: str, priority: str) -> None:
+    def _queued(self, ticket_id: str, priority: str, opened_at: str = "") -> None:
         self.arrivals += 1
-        self.waiting_tickets = self.waiting_tickets | {ticket_id: {"priority": priority, "seq": self.arrivals}}
+        waiting = {"priority": priority, "opened_at": opened_at, "seq": self.arrivals}
+        self.waiting_tickets = self.waiting_tickets | {ticket_id: waiting}
 
     def remove(self, ticket_id: str) -> None:
         if ticket_id in self.waiting_tickets:
@@ -207,7 +210,11 @@ class Queue(Aggregate):
         """Ticket ids, best first."""
         return sorted(
             self.waiting_tickets,
-            key=lambda t: (PRIORITY_ORDER.get(self.waiting_tickets[t]["priority"], 9), self.waiting_tickets[t]["seq"]),
+            key=lambda t: (
+                PRIORITY_ORDER.get(self.waiting_tickets[t]["priority"], 9),
+                self.waiting_tickets[t].get("opened_at", ""),
+                self.waiting_tickets[t]["seq"],
+            ),
         )
 
 
@@ -304,9 +311,10 @@ class TicketRouting(Aggregate):
         super().trigger_event(event_class, tenant=self.tenant, **kwargs)
 
     @event("Started")
-    def __init__(self, id: UUID, tenant: str, priority: str) -> None:
+    def __init__(self, id: UUID, tenant: str, priority: str, opened_at: str = "") -> None:
         self.tenant = tenant
         self.priority = priority
+        self.opened_at = opened_at
         self.group_id: str | None = None
         self.agent_id: str | None = None
         self.skills: list[str] = []

@@ -6,6 +6,7 @@ transaction (`Routing.run`): a redelivery changes nothing, a crash loses nothing
 
 from __future__ import annotations
 
+from datetime import UTC
 from functools import partial
 
 from eventsourcing.persistence import Tracking
@@ -41,7 +42,7 @@ def reactions(routing: Routing) -> Apply:
                 facts = TicketFacts(
                     category=data.category, type=data.type.value, priority=data.priority.value,
                     channel=data.channel.value, tags=frozenset(data.tags), organisation=data.organisation,
-                    words=frozenset(data.keywords),
+                    words=frozenset(data.keywords), opened_at=envelope.occurred_at.astimezone(UTC).isoformat(),
                 )  # fmt: skip
                 routing.ticket_opened(tenant, data.ticket_id, facts, tracking, cause)
             case TicketStatusChangedV1(change="work_started"):

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 import pytest
 
-from services.analytics.projections import BacklogProjection
+from services.analytics import reports
+from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import rebuild
 from services.chassis.store import tracking_recorder
 from tests.client import eventually, open_tickets
@@ -20,19 +21,19 @@ from tests.infra import Control
 TICKETS = 1000
 
 
-def backlog_of(desk: Desk) -> BacklogProjection:
-    return BacklogProjection(tracking_recorder(desk.settings, "analytics"))
+def backlog_of(desk: Desk) -> AnalyticsProjection:
+    return AnalyticsProjection(tracking_recorder(desk.settings, "analytics"))
 
 
 def assert_counted_exactly_once(desk: Desk, opened: list[str]) -> None:
     assert len(set(opened)) == TICKETS
     projection = backlog_of(desk)
-    eventually(lambda: projection.backlog("acme")["open"], lambda n: n >= TICKETS, timeout=90)
+    eventually(lambda: reports.backlog(projection.view, "acme")["open"], lambda n: n >= TICKETS, timeout=90)
     time.sleep(1.0)  # anything still in flight would now show as a duplicate
     rows = projection.rows()
-    assert projection.backlog("acme")["open"] == TICKETS
-    assert sorted(row["ticket_id"] for row in rows["backlog"]) == sorted(opened), "no ticket missing"
-    assert sum(row["opened"] for row in rows["flow"]) == TICKETS, "no ticket counted twice"
+    assert reports.backlog(projection.view, "acme")["open"] == TICKETS
+    assert sorted(row["ticket_id"] for row in rows["tickets"]) == sorted(opened), "no ticket missing"
+    assert len(rows["tickets"]) == TICKETS, "no ticket counted twice"
     assert projection.applied_count("intake") == TICKETS
 
 

@@ -11,7 +11,8 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.topics import TICKETS, dead_letter
-from services.analytics.projections import BacklogProjection
+from services.analytics import reports
+from services.analytics.projections import AnalyticsProjection
 from services.chassis.store import tracking_recorder
 from tests.client import eventually, open_tickets
 from tests.harness import Desk
@@ -71,9 +72,9 @@ def test_malformed_messages_land_in_the_dead_letter_topic_and_the_consumer_goes_
     asyncio.run(publish_poison(desk.settings.kafka_bootstrap_servers, tickets))
     opened = asyncio.run(open_tickets(gateway.url, "acme", 3))
 
-    projection = BacklogProjection(tracking_recorder(desk.settings, "analytics"))
-    eventually(lambda: projection.backlog("acme")["open"], lambda n: n == 3, timeout=30)
-    assert sorted(r["ticket_id"] for r in projection.rows()["backlog"]) == sorted(opened)
+    projection = AnalyticsProjection(tracking_recorder(desk.settings, "analytics"))
+    eventually(lambda: reports.backlog(projection.view, "acme")["open"], lambda n: n == 3, timeout=30)
+    assert sorted(r["ticket_id"] for r in projection.rows()["tickets"]) == sorted(opened)
     group = desk.settings.kafka_name("analytics")
     dead = asyncio.run(
         read_dead_letters(desk.settings.kafka_bootstrap_servers, dead_letter(tickets), len(POISON), group)
@@ -93,7 +94,7 @@ def test_the_backlog_dropped_and_rebuilt_from_the_event_feed_equals_the_live_one
     gateway = desk.service("intake").start()
     for tenant in ("acme", "globex", "initech"):
         asyncio.run(open_tickets(gateway.url, tenant, 40))
-    projection = BacklogProjection(tracking_recorder(desk.settings, "analytics"))
+    projection = AnalyticsProjection(tracking_recorder(desk.settings, "analytics"))
     eventually(lambda: projection.applied_count("intake"), lambda n: n == 120, timeout=30)
     live = projection.rows()
     analytics.stop()
@@ -105,8 +106,9 @@ def test_the_backlog_dropped_and_rebuilt_from_the_event_feed_equals_the_live_one
 
     assert rebuild.returncode == 0, rebuild.stderr
     assert projection.rows() == live
-    assert len(live["backlog"]) == 120
+    assert len(live["tickets"]) == 120
     analytics.start()
     asyncio.run(open_tickets(gateway.url, "acme", 1))
-    eventually(lambda: projection.backlog("acme")["open"], lambda n: n == 41, timeout=30)
-    assert sum(row["opened"] for row in projection.rows()["flow"]) == 121, "the resumed consumer counted nothing twice"
+    eventually(lambda: reports.backlog(projection.view, "acme")["open"], lambda n: n == 41, timeout=30)
+    assert len(projection.rows()["tickets"]) == 121
+    assert projection.applied_count("intake") == 121, "the resumed consumer applied nothing twice"

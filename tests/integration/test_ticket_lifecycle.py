@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from services.analytics.projections import BacklogProjection
+from services.analytics import reports
+from services.analytics.projections import AnalyticsProjection
 from services.chassis.store import tracking_recorder
 from tests.client import eventually, headers, ticket_form
 from tests.harness import Desk
@@ -45,7 +46,7 @@ class Agent:
 
 @pytest.fixture
 def agent(desk: Desk) -> Agent:
-    desk.service("analytics", "consumer").start()
+    desk.env["SERVICEDESK_ANALYTICS_URL"] = desk.service("analytics", "all").start().url
     return Agent(desk.service("intake").start().url)
 
 
@@ -77,9 +78,17 @@ def test_a_question_is_answered_waited_on_resolved_reopened_and_closed(agent: Ag
     assert events[5]["reason"] == "fixed"
     assert all(e["actor"] == "agent-7" for e in events)
     assert all(e["previous_hash"] == before["hash"] for before, e in itertools.pairwise(events))
-    backlog = BacklogProjection(tracking_recorder(desk.settings, "analytics"))
+    backlog = AnalyticsProjection(tracking_recorder(desk.settings, "analytics"))
     eventually(lambda: backlog.applied_count("intake"), lambda n: n == len(events), timeout=30)
-    assert backlog.backlog("acme")["open"] == 0, "a closed ticket leaves the backlog"
+    assert reports.backlog(backlog.view, "acme")["open"] == 0, "a closed ticket leaves the backlog"
+    flow = agent.http.get("/v1/reports/flow", params={"bucket": "hour", "channel": "email"}).json()
+    assert (flow["opened"], flow["resolved"], flow["reopened"], flow["reopen_rate_percent"]) == (1, 2, 1, 50.0)
+    assert agent.http.get("/v1/reports/flow", params={"channel": "chat"}).json()["opened"] == 0
+    satisfaction = agent.http.get("/v1/reports/csat", params={"priority": "P2"}).json()
+    assert (satisfaction["surveys"], satisfaction["answered"], satisfaction["average_score"]) == (1, 1, 4.0)
+    spreadsheet = agent.http.get("/v1/reports/flow", params={"format": "csv"})
+    assert spreadsheet.headers["content-type"].startswith("text/csv")
+    assert spreadsheet.text.splitlines()[0] == "day,opened,resolved,reopened"
 
 
 def test_an_illegal_move_names_the_current_and_requested_states(agent: Agent) -> None:

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from schemas.registry import parse_data
-from services.analytics.projections import BacklogProjection
+from services.analytics import reports
+from services.analytics.projections import AnalyticsProjection
 from services.chassis.settings import Settings
 from services.chassis.store import tracking_recorder
 from tests.unit.test_envelope import an_envelope
 
 
-def projection(tmp_path: Path) -> BacklogProjection:
+def projection(tmp_path: Path) -> AnalyticsProjection:
     settings = Settings(persistence="sqlite", data_dir=tmp_path)
-    return BacklogProjection(tracking_recorder(settings, "analytics"))
+    return AnalyticsProjection(tracking_recorder(settings, "analytics"))
 
 
 def opened(position: int, tenant: str = "acme", priority: str = "P2") -> tuple[object, ...]:
@@ -34,10 +36,13 @@ def test_an_opened_ticket_joins_its_tenants_backlog(tmp_path: Path) -> None:
     backlog.apply(*opened(1, priority="P1"))  # type: ignore[arg-type]
     backlog.apply(*opened(2))  # type: ignore[arg-type]
     backlog.apply(*opened(3, tenant="globex"))  # type: ignore[arg-type]
-    report = backlog.backlog("acme")
+    report = reports.backlog(backlog.view, "acme")
     assert report["open"] == 2
     assert report["by_priority"] == {"P1": 1, "P2": 1}
-    assert backlog.flow("acme") == [{"day": "2026-11-23", "opened": 2}]
+    day = date(2026, 11, 23)
+    assert reports.flow(backlog.view, "acme", day, day) == [
+        {"day": "2026-11-23", "opened": 2, "resolved": 0, "reopened": 0}
+    ]
 
 
 def test_a_redelivered_event_changes_nothing(tmp_path: Path) -> None:
@@ -48,3 +53,15 @@ def test_a_redelivered_event_changes_nothing(tmp_path: Path) -> None:
     with pytest.raises(IntegrityError):
         backlog.apply(*event)  # type: ignore[arg-type]
     assert backlog.rows() == before
+
+
+def test_tables_filled_by_an_older_version_of_analytics_are_known_as_outdated(tmp_path: Path) -> None:
+    fresh = projection(tmp_path)
+    assert not fresh.view.outdated, "a new store has nothing to rebuild"
+    fresh.apply(*opened(1))  # type: ignore[arg-type]
+    with fresh.view.transaction() as sql:
+        sql.execute("DELETE FROM view_versions")  # as a store from before versions were kept
+    older = projection(tmp_path)
+    assert older.view.outdated
+    older.view.mark_current()
+    assert not projection(tmp_path).view.outdated

@@ -39,21 +39,27 @@ class Desk:
         self.last_tracking: Tracking | None = None
         self.publish = publication(self.routing)
 
-    def event(self, type: str, data: dict[str, Any], actor: str = "customer-1", version: int = 1) -> None:
+    def event(
+        self, type: str, data: dict[str, Any], actor: str = "customer-1", version: int = 1,
+        at: datetime | None = None,
+    ) -> None:  # fmt: skip
         position = next(self.positions)
         envelope = Envelope(
             id=uuid.uuid4(), type=type, version=version, source="intake", subject=data["ticket_id"], tenant=TENANT,
-            actor=actor, occurred_at=datetime.now(UTC), sequence=1, position=position, correlation_id="c",
+            actor=actor, occurred_at=at or datetime.now(UTC), sequence=1, position=position, correlation_id="c",
             causation_id="c", data=data,
         )  # fmt: skip
         self.last_tracking = Tracking("intake", position)
         self.apply(envelope, parse_data(envelope), self.last_tracking)
 
-    def open(self, priority: str = "P3", category: str = "general", type: str = "request", **more: Any) -> str:
+    def open(
+        self, priority: str = "P3", category: str = "general", type: str = "request", at: datetime | None = None,
+        **more: Any,
+    ) -> str:  # fmt: skip
         ticket_id = str(uuid.uuid4())
         data = {"ticket_id": ticket_id, "number": "SD-1", "requester_id": "c1", "channel": "email", "tags": [],
                 "category": category, "type": type, "priority": priority, "keywords": []} | more  # fmt: skip
-        self.event("ticket.opened", data, version=2)
+        self.event("ticket.opened", data, version=2, at=at)
         return ticket_id
 
     def status(self, ticket_id: str, status: str, change: str) -> None:
@@ -145,6 +151,14 @@ def test_the_queue_serves_highest_priority_first_then_oldest(desk: Desk) -> None
     desk.open(), desk.open()  # first line full
     low, high, later_high = desk.open(priority="P4"), desk.open(priority="P2"), desk.open(priority="P2")
     assert desk.routing.queue(TENANT, "first-line").in_order() == [high, later_high, low]
+
+
+def test_the_queue_orders_by_when_tickets_were_opened_not_when_routing_heard_of_them(desk: Desk) -> None:
+    desk.open(), desk.open()  # first line full
+    # over several partitions the later ticket can reach routing first
+    later = desk.open(at=datetime(2026, 11, 23, 10, 0, 1, tzinfo=UTC))
+    earlier = desk.open(at=datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC))
+    assert desk.routing.queue(TENANT, "first-line").in_order() == [earlier, later]
 
 
 def test_the_queue_drains_when_an_agent_comes_online(desk: Desk) -> None:

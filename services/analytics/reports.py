@@ -1,0 +1,182 @@
+"""The reports, read from the analytics projection's rows, per tenant and period, filtered by
+the ticket's group, agent, priority and channel.
+
+Group and agent mean the ticket's assignment now, except for resolutions and reopenings,
+which count for the group and agent the ticket was assigned to when they happened (the
+agent who resolved it gets the credit, even if it moved on later).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from services.chassis.views import SqlView
+
+_DIMENSIONS = ("status", "priority", "category", "channel", "type", "group_id", "agent_id")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which tickets a report counts; None is any."""
+
+    group: str | None = None
+    agent: str | None = None
+    priority: str | None = None
+    channel: str | None = None
+
+    def where(self, tickets: str = "t", credited: str | None = None) -> tuple[str, dict[str, Any]]:
+        """SQL conditions on the tickets table aliased `tickets` (group and agent on `credited`
+        when given), and their parameters."""
+        owner = credited or tickets
+        columns = {
+            "f_group": (f"{owner}.group_id", self.group), "f_agent": (f"{owner}.agent_id", self.agent),
+            "f_priority": (f"{tickets}.priority", self.priority), "f_channel": (f"{tickets}.channel", self.channel),
+        }  # fmt: skip
+        chosen = {name: (column, value) for name, (column, value) in columns.items() if value is not None}
+        return "".join(f" AND {column} = :{name}" for name, (column, _) in chosen.items()), {
+            name: value for name, (_, value) in chosen.items()
+        }
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"group": self.group, "agent": self.agent, "priority": self.priority, "channel": self.channel}
+
+
+def _period(tenant: str, start: date, end: date) -> dict[str, Any]:
+    return {"tenant": tenant, "start": start.isoformat(), "end": end.isoformat()}
+
+
+AGES = ((1, "under 1 day"), (3, "1-3 days"), (7, "3-7 days"), (30, "7-30 days"), (None, "over 30 days"))
+
+
+def backlog(view: SqlView, tenant: str, filters: Filters = Filters(), now: datetime | None = None) -> dict[str, Any]:
+    """Open tickets now, in total, by each dimension, and by age (time since opened, in buckets)."""
+    now = now or datetime.now(UTC)
+    conditions, params = filters.where()
+    rows = view.query(  # a tenant's open backlog is thousands of rows, not millions: counted here, once
+        f"SELECT {', '.join(_DIMENSIONS)}, opened_at FROM analytics_tickets t WHERE t.tenant = :tenant"
+        f" AND t.status IN ('new', 'open', 'pending'){conditions}",
+        params | {"tenant": tenant},
+    )
+    report: dict[str, Any] = {"tenant": tenant, "filters": filters.as_dict(), "open": len(rows)}
+    for dimension in _DIMENSIONS:
+        counts: dict[str, int] = {}
+        for row in rows:
+            key = row[dimension] if row[dimension] is not None else "none"
+            counts[key] = counts.get(key, 0) + 1
+        report[f"by_{dimension.removesuffix('_id')}"] = dict(sorted(counts.items()))
+    ages = {label: 0 for _, label in AGES}
+    for row in rows:
+        days = (now - datetime.fromisoformat(row["opened_at"])) / timedelta(days=1)
+        ages[next(label for limit, label in AGES if limit is None or days < limit)] += 1
+    report["by_age"] = ages
+    return report
+
+
+Bucket = Literal["day", "hour"]
+_WIDTH = {"day": 10, "hour": 13}  # characters of a UTC ISO instant: 2026-11-23 or 2026-11-23T14
+
+
+def _between(tenant: str, start: date, end: date) -> dict[str, Any]:
+    """Parameters for instants (ISO text) from `start`'s first moment to `end`'s last, UTC."""
+    return {"tenant": tenant, "start": start.isoformat(), "after": (end + timedelta(days=1)).isoformat()}
+
+
+def flow(
+    view: SqlView, tenant: str, start: date, end: date, filters: Filters = Filters(), bucket: Bucket = "day"
+) -> list[dict[str, Any]]:
+    """Per day or hour (UTC) in [start, end]: tickets opened, resolved and reopened."""
+    width = _WIDTH[bucket]
+    on_tickets, extra = filters.where()
+    opened = view.query(
+        f"SELECT substr(t.opened_at, 1, {width}) AS k, 'opened' AS kind, COUNT(*) AS n FROM analytics_tickets t"
+        f" WHERE t.tenant = :tenant AND t.opened_at >= :start AND t.opened_at < :after{on_tickets} GROUP BY 1",
+        _between(tenant, start, end) | extra,
+    )
+    on_outcomes, extra = filters.where(credited="o")
+    outcomes = view.query(
+        f"SELECT substr(o.at, 1, {width}) AS k, o.kind AS kind, COUNT(*) AS n FROM analytics_outcomes o"
+        " JOIN analytics_tickets t ON t.tenant = o.tenant AND t.ticket_id = o.ticket_id WHERE o.tenant = :tenant"
+        f" AND o.at >= :start AND o.at < :after{on_outcomes} GROUP BY 1, 2",
+        _between(tenant, start, end) | extra,
+    )
+    buckets: dict[str, dict[str, Any]] = {}
+    for row in opened + outcomes:
+        label = row["k"] if bucket == "day" else f"{row['k']}:00:00+00:00"
+        buckets.setdefault(label, {bucket: label, "opened": 0, "resolved": 0, "reopened": 0})[row["kind"]] = row["n"]
+    return [buckets[label] for label in sorted(buckets)]
+
+
+def workload(view: SqlView, tenant: str, start: date, end: date, filters: Filters = Filters()) -> list[dict[str, Any]]:
+    """Per agent (and group): open tickets held now, tickets resolved in [start, end]."""
+    on_tickets, extra = filters.where()
+    open_rows = view.query(
+        "SELECT t.agent_id AS agent_id, t.group_id AS group_id, COUNT(*) AS n FROM analytics_tickets t"
+        " WHERE t.tenant = :tenant AND t.agent_id IS NOT NULL AND t.status IN ('new', 'open', 'pending')"
+        f"{on_tickets} GROUP BY t.agent_id, t.group_id",
+        {"tenant": tenant} | extra,
+    )
+    on_outcomes, extra = filters.where(credited="o")
+    resolved_rows = view.query(
+        "SELECT o.agent_id AS agent_id, o.group_id AS group_id, COUNT(*) AS n FROM analytics_outcomes o"
+        " JOIN analytics_tickets t ON t.tenant = o.tenant AND t.ticket_id = o.ticket_id WHERE o.tenant = :tenant"
+        " AND o.kind = 'resolved' AND o.agent_id IS NOT NULL AND o.at >= :start AND o.at < :after"
+        f"{on_outcomes} GROUP BY o.agent_id, o.group_id",
+        _between(tenant, start, end) | extra,
+    )
+    table: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for row in open_rows:
+        table.setdefault((row["agent_id"], row["group_id"]), {"open": 0, "resolved": 0})["open"] = row["n"]
+    for row in resolved_rows:
+        table.setdefault((row["agent_id"], row["group_id"]), {"open": 0, "resolved": 0})["resolved"] = row["n"]
+    return [{"agent_id": a, "group_id": g} | counts for (a, g), counts in sorted(table.items(), key=str)]
+
+
+def csat(view: SqlView, tenant: str, start: date, end: date, filters: Filters = Filters()) -> dict[str, Any]:
+    """Surveys sent in [start, end]: how many were answered, the average score and how they spread."""
+    conditions, extra = filters.where()
+    rows = view.query(
+        "SELECT t.score AS score FROM analytics_tickets t WHERE t.tenant = :tenant AND t.survey_on >= :start"
+        f" AND t.survey_on <= :end{conditions}",
+        _period(tenant, start, end) | extra,
+    )
+    scores = [r["score"] for r in rows if r["score"] is not None]
+    return {
+        "surveys": len(rows), "answered": len(scores),
+        "response_rate_percent": round(100 * len(scores) / len(rows), 2) if rows else None,
+        "average_score": round(statistics.fmean(scores), 2) if scores else None,
+        "scores": {str(n): scores.count(n) for n in range(1, 6)},
+    }  # fmt: skip
+
+
+def service_levels(view: SqlView, tenant: str, start: date, end: date, filters: Filters = Filters()) -> dict[str, Any]:
+    """Per metric, targets that ended in [start, end]: how many, met in time, breached, compliance %,
+    and the business time used (median, p90)."""
+    conditions, extra = filters.where()
+    rows = view.query(
+        "SELECT s.metric AS metric, s.used_seconds AS used, s.breached AS breached FROM analytics_targets s"
+        " JOIN analytics_tickets t ON t.tenant = s.tenant AND t.ticket_id = s.ticket_id WHERE s.tenant = :tenant"
+        f" AND s.state = 'met' AND s.met_on >= :start AND s.met_on <= :end{conditions}",
+        _period(tenant, start, end) | extra,
+    )
+    report: dict[str, Any] = {}
+    for metric in ("first_response", "next_response", "resolution"):
+        used = sorted(r["used"] for r in rows if r["metric"] == metric)
+        breached = sum(1 for r in rows if r["metric"] == metric and r["breached"])
+        report[metric] = {
+            "targets": len(used), "met_in_time": len(used) - breached, "breached": breached,
+            "compliance_percent": round(100 * (len(used) - breached) / len(used), 2) if used else None,
+            "median_seconds": statistics.median(used) if used else None,
+            "p90_seconds": _percentile(used, 0.9) if used else None,
+        }  # fmt: skip
+    return report
+
+
+def _percentile(ordered: list[int], q: float) -> float:
+    """Linear interpolation between closest ranks (as PostgreSQL's percentile_cont)."""
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 3)
