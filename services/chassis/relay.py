@@ -21,6 +21,7 @@ from eventsourcing.persistence import Notification, Tracking
 from schemas.envelope import Envelope
 from services.chassis.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.kafka import idempotent_producer
+from services.chassis.leadership import Lease
 from services.chassis.metrics import Metrics
 from services.chassis.pacing import sleep_unless
 
@@ -44,8 +45,10 @@ class Relay:
         idle_seconds: float = 0.01,
         namespace: str = "",
         on_published: Callable[[Envelope], None] = lambda _: None,
+        lease: Lease | None = None,
     ) -> None:
-        """`on_published` sees each envelope once Kafka acknowledged it (e.g. to count decisions)."""
+        """`on_published` sees each envelope once Kafka acknowledged it (e.g. to count decisions);
+        `lease` makes one replica of several the publisher (services/chassis/leadership.py)."""
         self.app = app
         self.tracker = app.factory.tracking_recorder()
         self.publication = publication
@@ -57,13 +60,37 @@ class Relay:
         self.on_published = on_published
         self.position = 0
         self.connected = False  # the producer is up and its last batch was acknowledged
+        self.lease: Lease = lease or _Always()
+        self.standby = False  # another replica leads
 
     async def run(self, stopping: asyncio.Event) -> None:
+        """Relay while this replica holds the relay lease; stand by while another one does."""
+        while not stopping.is_set():
+            if not await self.lease.acquire():
+                self.standby = True
+                await sleep_unless(stopping, 1.0)
+                continue
+            self.standby = False
+            try:
+                await self._lead(stopping)
+            finally:
+                self.connected = False
+                await self.lease.release()
+
+    @property
+    def ready(self) -> bool:
+        """A standby relay is healthy; a leading one once Kafka acknowledges its batches."""
+        return self.standby or self.connected
+
+    async def _lead(self, stopping: asyncio.Event) -> None:
         self.position = await asyncio.to_thread(self._recorded_position)
-        log.info("relay of %s starts after position %d", self.app.name, self.position)
+        log.info("relay of %s leads, after position %d", self.app.name, self.position)
         producer: AIOKafkaProducer | None = None
         backoff = 0.2
         while not stopping.is_set():
+            if not await self.lease.held():
+                log.warning("relay of %s lost its lease: standing by", self.app.name)
+                break
             try:
                 if producer is None:
                     producer = idempotent_producer(self.bootstrap, f"{self.app.name}-relay")
@@ -129,6 +156,19 @@ class Relay:
     async def _observe_lag(self) -> None:
         newest = await asyncio.to_thread(self.app.recorder.max_notification_id) or 0
         self.metrics.relay_lag.labels(self.app.name).set(max(0, newest - self.position))
+
+
+class _Always:
+    """The lease of a relay that runs alone."""
+
+    async def acquire(self) -> bool:
+        return True
+
+    async def held(self) -> bool:
+        return True
+
+    async def release(self) -> None:
+        return None
 
 
 async def _stop(producer: AIOKafkaProducer | None) -> None:

@@ -17,6 +17,7 @@ from schemas.envelope import Envelope
 from schemas.topics import PUBLIC_TOPICS
 from services.chassis.consumer import Apply, IdempotentConsumer
 from services.chassis.kafka import ensure_topics
+from services.chassis.leadership import lease
 from services.chassis.metrics import Metrics
 from services.chassis.relay import Publication, Relay
 from services.chassis.runtime import Runtime
@@ -72,13 +73,14 @@ def relay(
     worker = Relay(
         app, publication, settings.kafka_bootstrap_servers, metrics, batch_size=settings.relay_batch_size,
         idle_seconds=settings.relay_idle_seconds, namespace=settings.kafka_namespace, on_published=on_published,
+        lease=lease(settings, f"{app.name}-relay"),
     )  # fmt: skip
 
     async def start() -> None:
         await _create_public_topics(settings)
 
     async def kafka_ready() -> bool:
-        return worker.connected
+        return worker.ready
 
     runtime.on_start.append(start)
     runtime.workers.append(("relay", worker.run))
