@@ -35,6 +35,10 @@ class DomainProblem(Exception):
         self.detail = detail
         self.extra = extra
 
+    def headers(self) -> dict[str, str]:
+        """Response headers the problem needs (e.g. Retry-After)."""
+        return {}
+
 
 def install_problem_handlers(app: FastAPI) -> None:
     async def invalid_request(request: Request, error: Exception) -> JSONResponse:
@@ -52,7 +56,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def domain_problem(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, DomainProblem)
-        return problem(error.status, error.title, error.detail, **error.extra)
+        reply = problem(error.status, error.title, error.detail, **error.extra)
+        reply.headers.update(error.headers())
+        return reply
 
     async def refused(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, CommandRefusedError)

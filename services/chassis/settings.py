@@ -58,6 +58,15 @@ class Settings(BaseSettings):
         description="Halt the consumer when more than this share of recent messages is dead-lettered.",
     )
 
+    auth_issuer: str = Field("", description="The identity provider's `iss`; tokens from any other are refused.")
+    auth_audience: str = Field("servicedesk", description="The `aud` tokens must be issued for.")
+    auth_jwks: str | None = Field(
+        None, description="The provider's signing keys: a JWKS URL, a JWKS file, or the JWKS JSON itself."
+    )
+    internal_token_secret: str | None = Field(
+        None, description="Shared by the services: signs the gateway's short internal tokens (32 bytes or more)."
+    )
+    rate_limit_per_minute: int = Field(600, description="Requests a minute per user and per API key, at the gateway.")
     webhook_retry_base_seconds: float = Field(1.0, description="First retry delay; doubles each attempt.")
     webhook_max_attempts: int = 8
     webhook_disable_after: int = Field(3, description="Failed deliveries in a row that disable a subscription.")
