@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCAL := deploy/local
 
-.PHONY: run test lint typecheck pytest bench infra-up down rebuild schemas clean
+.PHONY: run test lint typecheck pytest bench infra-up infra-down up down rebuild schemas clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,12 +23,14 @@ test: $(STAMP)
 	$(LOCAL)/postgres.sh install
 	$(LOCAL)/kafka.sh install
 	$(LOCAL)/kcat.sh install
+	$(LOCAL)/tools.sh install
 	$(LOCAL)/with-infra.sh $(MAKE) --no-print-directory lint typecheck pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	deploy/prometheus/check.sh
+	deploy/check.sh
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
@@ -40,13 +42,23 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(LOCAL)/with-infra.sh $(PY) -m bench
 
+## infra-up: start the local (no-Docker) Kafka and PostgreSQL that `make test` uses
 infra-up:
 	$(LOCAL)/postgres.sh start
 	$(LOCAL)/kafka.sh start
 
-down:
+## infra-down: stop the local Kafka and PostgreSQL
+infra-down:
 	$(LOCAL)/kafka.sh stop
 	$(LOCAL)/postgres.sh stop
+
+## up: the whole stack in containers (docker-compose.yml: Kafka, PostgreSQL, the services, Prometheus, Grafana)
+up:
+	docker compose up -d --build
+
+## down: stop and remove the containers (the volumes stay: `docker compose down -v` drops the data)
+down:
+	docker compose down
 
 ## rebuild: drop the analytics projections and rebuild them from intake's and SLA's event feeds (stop analytics first)
 rebuild: $(STAMP)

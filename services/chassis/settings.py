@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     postgres_password: str = Field("servicedesk", validation_alias=_alias("POSTGRES_PASSWORD", "postgres_password"))
     postgres_dbname: str = Field("servicedesk", validation_alias=_alias("POSTGRES_DBNAME", "postgres_dbname"))
     postgres_pool_size: int = 5
+    create_tables: bool = Field(
+        True,
+        description="Create missing tables on start; false where `python -m services.migrate` ran once per release.",
+    )
 
     http_host: str = "127.0.0.1"
     intake_port: int = 8001

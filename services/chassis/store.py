@@ -17,8 +17,11 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
     Pooled connections are pinged before use: it costs a round trip per checkout, but
     without it a read model's transaction kept getting the pool's dead connections after
     a PostgreSQL restart (tests/integration/test_faults.py crashes PostgreSQL).
+
+    The event and tracking tables are created when missing unless `settings.create_tables` is
+    false: in a cluster `python -m services.migrate` creates them once per release.
     """
-    env = {"SINGLE_ROW_TRACKING": "f", "CREATE_TABLE": "y"}
+    env = {"SINGLE_ROW_TRACKING": "f", "CREATE_TABLE": "y" if settings.create_tables else "n"}
     if settings.persistence == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env |= {

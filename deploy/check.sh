@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Checks the container and cluster manifests offline (`make lint`; tools from deploy/local/tools.sh,
+# installed here when missing):
+#   docker-compose.yml   `docker compose config`: the file parses and every reference resolves
+#                        (no Docker engine needed)
+#   deploy/k8s/overlays  `kustomize build` of each overlay, every object validated by kubeconform
+#                        -strict against the JSON schemas of each Kubernetes version in tools.sh
+# Fails when anything does not check: a green run must have checked something.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/local/common.sh"
+
+"$ROOT_DIR/deploy/local/tools.sh" install
+eval "$("$ROOT_DIR/deploy/local/tools.sh" env)"
+
+log "docker-compose.yml"
+(cd "$ROOT_DIR" && "$COMPOSE" config --quiet)
+
+status=0
+for overlay in "$ROOT_DIR"/deploy/k8s/overlays/*/; do
+  name="deploy/k8s/overlays/$(basename "$overlay")"
+  manifests="$("$KUSTOMIZE" build "$overlay")" || { log "$name: kustomize build failed"; status=1; continue; }
+  for version in $KUBERNETES_VERSIONS; do
+    log "$name on Kubernetes $version"
+    "$KUBECONFORM" -strict -summary -kubernetes-version "$version" \
+      -schema-location "$SCHEMAS/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json" \
+      - <<<"$manifests" || status=1
+    echo # kubeconform's summary ends without a newline
+  done
+done
+exit "$status"

@@ -1,0 +1,64 @@
+"""Every table of every service, created once per release: `python -m services.migrate`.
+
+A compose one-shot and a Kubernetes Job run it before the services start; the services then
+run with SERVICEDESK_CREATE_TABLES=false, so replicas starting together never race on DDL.
+Each statement is idempotent: a second run, or a run on a database that has the tables,
+changes nothing. Builds the stores and views the way each service's main.py does.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from services.analytics.projections import BacklogProjection
+from services.chassis.append_only import protect
+from services.chassis.settings import Settings
+from services.chassis.store import store_env, tracking_recorder
+from services.intake.application import Intake
+from services.intake.projections import TicketsProjection
+from services.intake.sla_status import SlaStatus
+from services.intake.webhook_delivery import Deliveries
+from services.routing.application import Routing
+from services.routing.projections import LoadProjection
+from services.sla.application import Sla
+from services.sla.timers import TimersView
+
+log = logging.getLogger(__name__)
+
+ANALYTICS = "analytics"
+
+
+def migrate(settings: Settings) -> None:
+    """The event stores of intake, routing and SLA (events, snapshots, tracking, the append-only
+    trigger) and every read model's tables, analytics' included."""
+    settings = settings.model_copy(update={"create_tables": True})
+    intake = Intake(env=store_env(settings, Intake.name))
+    routing = Routing(env=store_env(settings, Routing.name))
+    sla = Sla(env=store_env(settings, Sla.name))
+    for app in (intake, routing, sla):
+        protect(app)
+        log.info("%s: event store ready", app.name)
+    intake_views = tracking_recorder(settings, Intake.name)
+    TicketsProjection(intake_views)
+    SlaStatus(intake_views)
+    Deliveries(intake_views, intake)
+    LoadProjection(tracking_recorder(settings, Routing.name))
+    TimersView(tracking_recorder(settings, Sla.name))
+    BacklogProjection(tracking_recorder(settings, ANALYTICS))
+    log.info("read models ready")
+    for app in (intake, routing, sla):
+        app.close()
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s migrate %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    migrate(settings)
+    postgres = f"PostgreSQL {settings.postgres_host}:{settings.postgres_port}/{settings.postgres_dbname}"
+    print(f"every table is in place ({settings.data_dir if settings.persistence == 'sqlite' else postgres})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
