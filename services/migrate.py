@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from services.analytics.projections import BacklogProjection
+from services.analytics.projections import AnalyticsProjection
 from services.chassis.append_only import protect
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
@@ -45,7 +45,7 @@ def migrate(settings: Settings) -> None:
     Deliveries(intake_views, intake)
     LoadProjection(tracking_recorder(settings, Routing.name))
     TimersView(tracking_recorder(settings, Sla.name))
-    BacklogProjection(tracking_recorder(settings, ANALYTICS))
+    AnalyticsProjection(tracking_recorder(settings, ANALYTICS))
     log.info("read models ready")
     for app in (intake, routing, sla):
         app.close()

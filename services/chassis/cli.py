@@ -1,9 +1,13 @@
-"""The command line every service's main.py shares: which role to run, on which port."""
+"""The command line every service's main.py shares: which role to run, on which port.
+
+Parsing it is also where a process sets itself up, once: its log lines and its traces.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
+
+from services.chassis import logs, tracing
 
 
 def parse_args(service: str, roles: list[str], extra: list[str] | None = None) -> argparse.Namespace:
@@ -14,10 +18,6 @@ def parse_args(service: str, roles: list[str], extra: list[str] | None = None) -
         "--feed", action="append", default=[], metavar="SOURCE=URL", help="an event feed to rebuild from (repeatable)"
     )
     args = parser.parse_args()
-    logging.basicConfig(
-        level=logging.INFO,
-        format=f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("aiokafka", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure(service)
+    tracing.configure(service)
     return args

@@ -11,10 +11,16 @@ Outcomes are named by what happens next (after Sentry's Arroyo):
 - retried: the store is away: back off and try the same message again, uncommitted;
 - a bug: the consumer halts with the offset uncommitted, so nothing is lost.
 
+Each message is handled in a CONSUMER span, child of the record's `traceparent` header,
+and the reaction sees that span's context as the envelope's `traceparent`, so the
+events it records continue the trace.
+
 Offsets are committed every `commit_every` messages or `commit_seconds`, not after each
-one: messages are handled one at a time, so a commit never passes one not yet applied,
-and whatever a crash makes Kafka deliver again is a duplicate by its tracking row. (A
-commit per message cost a broker round trip per event.) A halted consumer commits
+one (a commit per message cost a broker round trip per event), and only the offsets of
+messages fully handled, named explicitly per partition. (Committing the consumer's
+position instead, as a bare `commit()` does, would pass the message being handled at
+that moment: a crash before its transaction then loses it for good.) Whatever a crash
+makes Kafka deliver again is a duplicate by its tracking row. A halted consumer commits
 nothing more.
 """
 
@@ -24,6 +30,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
@@ -36,6 +43,7 @@ from schemas.envelope import Envelope, MalformedEventError
 from schemas.registry import parse_data
 from schemas.tickets import EventData
 from schemas.topics import dead_letter
+from services.chassis import logs, tracing
 from services.chassis.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.metrics import Metrics
 
@@ -79,7 +87,8 @@ class IdempotentConsumer:
         self.tracking_prefix = tracking_prefix
         self.commit_every = commit_every
         self.commit_seconds = commit_seconds
-        self._uncommitted: KafkaMessage | None = None  # the last message handled, its offset not yet committed
+        self._handled: dict[TopicPartition, int] = {}  # per partition, the offset after the last message handled
+        self._consumer: Any = None
         self._since_commit = 0
         self._committing = asyncio.Lock()
         self._flush: asyncio.Task[None] | None = None
@@ -100,15 +109,19 @@ class IdempotentConsumer:
             raise ConsumerHaltedError("halted; not taking more messages") from self.halted
         record = msg.raw_message
         assert not isinstance(record, tuple)  # one record per call: no batch subscriber
-        try:
-            envelope = Envelope.from_kafka(record.value, record.headers)
-            data = parse_data(envelope)
-        except MalformedEventError as error:
-            await self._dead_letter(record.topic, record.key, record.value, record.headers, error.reason)
-        else:
-            await self._apply(record.topic, envelope, data)
+        with tracing.consuming(record.topic, record.headers, self.group, record.partition, record.offset) as span:
+            try:
+                envelope = Envelope.from_kafka(record.value, record.headers)
+                data = parse_data(envelope)
+            except MalformedEventError as error:
+                await self._dead_letter(record.topic, record.key, record.value, record.headers, error.reason)
+            else:
+                handled = tracing.handled(record.topic, envelope, span)  # its effects: children of this span
+                with logs.about(envelope.tenant, envelope.subject, handled.traceparent):
+                    await self._apply(record.topic, handled, data)
         self._observe_lag(msg, record.topic, record.partition, record.offset)
-        self._uncommitted = msg
+        self._handled[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        self._consumer = msg.consumer
         self._since_commit += 1
         if self._since_commit >= self.commit_every:
             await self._commit()
@@ -120,14 +133,14 @@ class IdempotentConsumer:
         await self._commit()
 
     async def _commit(self) -> None:
-        """Commit the positions of every message handled so far (never after a halt)."""
+        """Commit the offsets of the messages handled so far (never after a halt)."""
         async with self._committing:
-            msg, self._uncommitted = self._uncommitted, None
-            if msg is None or self.halted is not None:
+            offsets, self._handled = self._handled, {}
+            if not offsets or self.halted is not None:
                 return
             self._since_commit = 0
             try:
-                await msg.ack()
+                await self._consumer.commit(offsets)
             except KafkaError as error:  # e.g. a rebalance: what was not committed comes back, as a duplicate
                 log.info("%s: offset commit failed, carrying on: %r", self.group, error)
 
@@ -158,6 +171,7 @@ class IdempotentConsumer:
                 raise
         self.recent_dead_letters.append(False)
         self.metrics.consumer_outcomes.labels(self.group, topic, outcome).inc()
+        tracing.annotate(outcome=outcome)
 
     async def _dead_letter(
         self,
@@ -176,6 +190,7 @@ class IdempotentConsumer:
         }
         await self.broker.publish(value or b"", dead_letter(topic), key=key, headers=forwarded)
         self.metrics.consumer_outcomes.labels(self.group, topic, "dead_lettered").inc()
+        tracing.annotate(outcome="dead_lettered", dlq_reason=reason)
         self.recent_dead_letters.append(True)
         window = self.recent_dead_letters
         if len(window) == window.maxlen and sum(window) / len(window) > self.dlq_max_ratio:

@@ -14,7 +14,9 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from services.chassis import tracing
 from services.chassis.problems import problem
 
 _HOP_BY_HOP = {
@@ -34,18 +36,24 @@ def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncCli
 
     async def forward(request: Request, path: str) -> Response:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
-        try:
-            reply = await client.request(
-                request.method, f"{upstream}{prefix}/{path}", params=request.query_params,
-                headers=headers, content=await request.body(),
-            )  # fmt: skip
-        except httpx.TransportError as error:
-            return problem(
-                503,
-                "Service unavailable",
-                f"{upstream} does not answer: {error!r}",
-                upstream=upstream,
-            )
+        url = f"{upstream}{prefix}/{path}"
+        attributes = {"http.request.method": request.method, "url.full": url}
+        with tracing.tracer.start_as_current_span(f"{request.method} {prefix}", kind=SpanKind.CLIENT,
+                                                  attributes=attributes) as span:  # fmt: skip
+            try:
+                reply = await client.request(
+                    request.method, url, params=request.query_params,
+                    headers=tracing.inject(headers), content=await request.body(),
+                )  # fmt: skip
+            except httpx.TransportError as error:
+                span.set_status(Status(StatusCode.ERROR, repr(error)))
+                return problem(
+                    503,
+                    "Service unavailable",
+                    f"{upstream} does not answer: {error!r}",
+                    upstream=upstream,
+                )
+            span.set_attribute("http.response.status_code", reply.status_code)
         kept = {k: v for k, v in reply.headers.items() if k.lower() not in _HOP_BY_HOP | {"content-encoding"}}
         return Response(reply.content, status_code=reply.status_code, headers=kept)
 

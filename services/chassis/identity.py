@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from pydantic import BaseModel
+
+from services.chassis import logs, tracing
 
 TENANT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
@@ -23,17 +25,24 @@ class Identity(BaseModel):
     traceparent: str | None = None
 
 
-def identity(
+async def identity(
+    request: Request,
     x_tenant_id: Annotated[str, Header(pattern=TENANT_PATTERN, description="The tenant acted for.")],
     x_actor_id: Annotated[str, Header(min_length=1, max_length=200)] = "api",
     x_correlation_id: Annotated[str | None, Header(max_length=200)] = None,
     traceparent: Annotated[str | None, Header(max_length=55)] = None,
 ) -> Identity:
+    """Also what this request's log lines and server span are about. Async, so that what it binds
+    stays in the request's context. With tracing on, `traceparent` is the server span's: the events
+    the request records are stored as its children."""
+    ticket_id = request.path_params.get("ticket_id")
+    logs.bind(tenant=x_tenant_id, ticket_id=ticket_id, traceparent=traceparent)
+    tracing.annotate(tenant=x_tenant_id, ticket_id=ticket_id)
     return Identity(
         tenant=x_tenant_id,
         actor=x_actor_id,
         correlation_id=x_correlation_id or str(uuid4()),
-        traceparent=traceparent,
+        traceparent=tracing.traceparent() or traceparent,
     )
 
 

@@ -1,8 +1,9 @@
 """The worker that keeps a service's own read model up with its own store.
 
 It follows the store's notification log from the view's tracked position, decodes
-each batch and applies it with one tracking row, so a restart resumes exactly where
-the last committed batch ended. A store that is away is waited for, with backoff.
+each batch and applies it with a tracking row per position, so a restart resumes
+exactly where the last committed batch ended, and replicas never apply one event
+twice. A store that is away is waited for, with backoff.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ class BatchProjection(Protocol):
         """The last store position applied."""
         ...
 
-    def apply(self, events: Sequence[tuple[Any, int]], tracking: Tracking) -> None:
-        """Apply (domain event, position) pairs and `tracking` in one transaction."""
+    def apply(self, events: Sequence[tuple[Any, int]], tracking: Sequence[Tracking]) -> None:
+        """Apply (domain event, position) pairs and their `tracking` rows in one transaction."""
         ...
 
 
@@ -73,13 +74,13 @@ class StoreProjector:
         if not notifications:
             return 0
         events = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
-        last = notifications[-1].id
         try:
-            self.projection.apply(events, Tracking(self.projection.name, last))
+            # A tracking row per position: a replica that applied any of these first makes this
+            # batch fail whole, whatever its own batch boundaries were.
+            self.projection.apply(events, [Tracking(self.projection.name, n.id) for n in notifications])
         except IntegrityError:
-            if self.projection.position() < last:
-                raise  # not a duplicate: a bug, which must not be skipped
-            # Another projector (a second replica) recorded this batch first: its rows
-            # are there, and the next step starts after them.
-            log.info("%s: batch ending at %d applied elsewhere", self.projection.name, last)
+            # Another projector (a second replica) recorded some of this batch first: nothing of it
+            # was written here, and the next step starts after what that one recorded.
+            log.info("%s: batch %d-%d applied elsewhere", self.projection.name, notifications[0].id,
+                     notifications[-1].id)  # fmt: skip
         return len(notifications)

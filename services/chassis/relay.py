@@ -4,7 +4,8 @@ The notification log is the outbox. The relay reads a batch after its position,
 publishes every record with the idempotent acks=all producer, waits for every ack,
 and only then records the batch's last position (a tracking row in the same store).
 A crash anywhere republishes the unrecorded suffix and never skips: consumers drop
-the duplicates by store position.
+the duplicates by store position. Each record's `traceparent` header is its producer
+span's, whose parent is the context stored with the event.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from services.chassis.kafka import idempotent_producer
 from services.chassis.leadership import Lease
 from services.chassis.metrics import Metrics
 from services.chassis.pacing import sleep_unless
+from services.chassis.tracing import Publishing
 
 log = logging.getLogger(__name__)
 
@@ -130,16 +132,18 @@ class Relay:
         deliveries = []
         topics = []
         envelopes = []
-        for notification in notifications:
-            record = self.publication(notification)
-            if record is None:
-                continue
-            topic, envelope = self.namespace + record[0], record[1]
-            key, value, headers = envelope.to_kafka()
-            deliveries.append(await producer.send(topic, value=value, key=key, headers=headers))
-            topics.append(topic)
-            envelopes.append(envelope)
-        await asyncio.gather(*deliveries)
+        with Publishing() as publishing:  # a producer span per event, child of the span that stored it
+            for notification in notifications:
+                record = self.publication(notification)
+                if record is None:
+                    continue
+                topic = self.namespace + record[0]
+                envelope = publishing.start(topic, record[1])
+                key, value, headers = envelope.to_kafka()
+                deliveries.append(await producer.send(topic, value=value, key=key, headers=headers))
+                topics.append(topic)
+                envelopes.append(envelope)
+            await asyncio.gather(*deliveries)
         last = notifications[-1].id
         await asyncio.to_thread(self.tracker.insert_tracking, Tracking(RELAY_NAME, last))
         self.position = last

@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from services.chassis import tracing
 from services.chassis.metrics import Metrics
 from services.chassis.problems import install_problem_handlers
 
@@ -51,6 +52,7 @@ class Runtime:
     def app(self, **fastapi_kwargs: object) -> FastAPI:
         app = FastAPI(lifespan=self._lifespan, **fastapi_kwargs)  # type: ignore[arg-type]
         install_problem_handlers(app)
+        tracing.instrument(app)
 
         @app.middleware("http")
         async def timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -113,6 +115,7 @@ class Runtime:
             host=host,
             port=port,
             log_level="warning",
+            log_config=None,  # uvicorn's lines go through the process's own handler (see logs.py)
             lifespan="on",
             access_log=False,
         )

@@ -113,9 +113,9 @@ class TicketsProjection:
 
     # -- writing ----------------------------------------------------------------
 
-    def apply(self, events: Sequence[tuple[object, int]], tracking: Tracking) -> None:
+    def apply(self, events: Sequence[tuple[object, int]], tracking: Sequence[Tracking]) -> None:
         """Apply (domain event, store position) pairs and `tracking` in one transaction."""
-        with self.view.transaction(tracking) as sql:
+        with self.view.transaction(*tracking) as sql:
             for domain_event, position in events:
                 if isinstance(domain_event, Ticket.Event):
                     handler = self._handlers.get(type(domain_event).__name__, self._touched)

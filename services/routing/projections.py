@@ -44,8 +44,8 @@ class LoadProjection:
     def __init__(self, recorder: TrackingRecorder) -> None:
         self.view = SqlView(recorder, SCHEMA)
 
-    def apply(self, events: Sequence[tuple[Any, int]], tracking: Tracking) -> None:
-        with self.view.transaction(tracking) as sql:
+    def apply(self, events: Sequence[tuple[Any, int]], tracking: Sequence[Tracking]) -> None:
+        with self.view.transaction(*tracking) as sql:
             for domain_event, _ in events:
                 self._apply(sql, domain_event)
 

@@ -48,8 +48,8 @@ class TimersView:
     def __init__(self, recorder: TrackingRecorder) -> None:
         self.view = SqlView(recorder, SCHEMA)
 
-    def apply(self, events: Sequence[tuple[Any, int]], tracking: Tracking) -> None:
-        with self.view.transaction(tracking) as sql:
+    def apply(self, events: Sequence[tuple[Any, int]], tracking: Sequence[Tracking]) -> None:
+        with self.view.transaction(*tracking) as sql:
             for event, _ in events:
                 if type(event).__qualname__ != "Clock.Scheduled":
                     continue

@@ -124,7 +124,7 @@ class TicketQueries:
         notification = tickets.intake.recorder.select_notifications(1, 10)[-1]
         opened = tickets.intake.mapper.to_domain_event(notification)
         twins = [dataclasses.replace(opened, originator_id=uuid4()) for _ in range(7)]  # type: ignore[type-var]
-        tickets.projection.apply([(twin, 1000 + n) for n, twin in enumerate(twins)], Tracking(VIEW, 1006))
+        tickets.projection.apply([(twin, 1000 + n) for n, twin in enumerate(twins)], [Tracking(VIEW, 1006)])
         seen, cursor = [], None
         while True:
             rows, cursor = tickets.projection.list_tickets("acme", cursor=cursor, limit=3)
@@ -191,7 +191,7 @@ class TicketQueries:
         before = tickets.projection.list_tickets("acme"), tickets.projection.search("acme", "scanner", 5)
         notifications = tickets.intake.recorder.select_notifications(1, 100)
         again = [(tickets.intake.mapper.to_domain_event(n), n.id) for n in notifications]
-        tickets.projection.apply(again, Tracking(VIEW, notifications[-1].id + 1000))
+        tickets.projection.apply(again, [Tracking(VIEW, notifications[-1].id + 1000)])
         assert (tickets.projection.list_tickets("acme"), tickets.projection.search("acme", "scanner", 5)) == before
 
     def test_a_rebuilt_list_equals_the_live_one(self, tickets: Tickets) -> None:
@@ -314,7 +314,7 @@ async def test_the_worker_follows_the_store_through_a_store_blip(
     apply = tickets.projection.apply
     failures = iter([OperationalError("database is locked")])
 
-    def flaky(events: Any, tracking: Tracking) -> None:
+    def flaky(events: Any, tracking: list[Tracking]) -> None:
         if (failure := next(failures, None)) is not None:
             raise failure
         apply(events, tracking)
