@@ -23,7 +23,7 @@ async def post_tickets(
     async def one(session: aiohttp.ClientSession, at: float) -> None:
         nonlocal errors
         await asyncio.sleep(max(0.0, at - time.perf_counter()))
-        request_headers = headers(tenant, **{"Idempotency-Key": str(uuid.uuid4())})
+        request_headers = headers(tenant) | {"Idempotency-Key": str(uuid.uuid4())}
         try:
             async with session.post("/v1/tickets", json=form, headers=request_headers) as reply:
                 body = await reply.json()

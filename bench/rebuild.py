@@ -22,6 +22,7 @@ from services.intake.application import Intake
 from services.intake.domain import Cause, Ticket, acting
 from tests.harness import desk_settings
 from tests.infra import kafka, postgres
+from tests.tokens import service_token
 
 TICKETS = 50_000  # x 4 public events
 BATCH = 250
@@ -54,8 +55,8 @@ def run() -> None:
         api = desk.service("intake", "api").start()
         try:
             projection = AnalyticsProjection(tracking_recorder(desk.settings, "analytics"))
-            first = rebuild(projection, {"intake": api.url}, progress=io.StringIO())  # the live build
-            again = rebuild(projection, {"intake": api.url})
+            first = rebuild(projection, {"intake": api.url}, service_token, progress=io.StringIO())  # the live build
+            again = rebuild(projection, {"intake": api.url}, service_token)
         finally:
             desk.stop_all()
     write("rebuild", {

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from services import dev_identity
 from services.chassis.health import wait_ready
 from services.chassis.settings import Settings
 
@@ -47,6 +48,8 @@ def start(service: str, role: str, env: dict[str, str]) -> subprocess.Popen[byte
 def main() -> int:
     settings = Settings()
     env = dict(os.environ) | {"SERVICEDESK_PERSISTENCE": os.environ.get("SERVICEDESK_PERSISTENCE", "sqlite")}
+    if not os.environ.get("SERVICEDESK_AUTH_JWKS"):  # no provider of the organisation's: the dev one
+        env |= dev_identity.environment(settings.data_dir)
     started_kafka = False
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and subprocess.run([KAFKA, "status"], check=False).returncode:
         subprocess.run([KAFKA, "start"], check=True)
@@ -89,6 +92,8 @@ def main() -> int:
 
 def print_urls(settings: Settings, env: dict[str, str]) -> None:
     gateway = settings.url_of("intake")
+    dev = env.get("SERVICEDESK_AUTH_ISSUER") == dev_identity.ISSUER
+    token = dev_identity.token(settings.data_dir, "acme", "admin-1", ["admin"]) if dev else "<your token>"
     print(
         f"""
 The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {settings.data_dir}/).
@@ -100,16 +105,21 @@ The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {s
   metrics         {gateway}/metrics   {settings.url_of("routing")}/metrics   {settings.url_of("analytics")}/metrics
   Kafka           {settings.kafka_bootstrap_servers}
 
+Every request needs a bearer token. An admin of tenant `acme`, valid 12 hours, from the
+development identity provider (others: python -m services.dev_identity <tenant> <subject> <role>...):
+
+  export TOKEN={token}
+
 Try:
-  curl -s -XPUT {gateway}/v1/routing/groups/first-line -H 'X-Tenant-ID: acme' -H 'content-type: application/json' \
-       -d '{{"tier": 1}}'
-  curl -s -XPUT {gateway}/v1/routing/agents/ann -H 'X-Tenant-ID: acme' -H 'content-type: application/json' \
-       -d '{{"groups": ["first-line"], "capacity": 5}}'
-  curl -s -XPUT {gateway}/v1/routing/agents/ann/presence -H 'X-Tenant-ID: acme' \
+  curl -s -XPUT {gateway}/v1/routing/groups/first-line -H "Authorization: Bearer $TOKEN" \
+       -H 'content-type: application/json' -d '{{"tier": 1}}'
+  curl -s -XPUT {gateway}/v1/routing/agents/ann -H "Authorization: Bearer $TOKEN" \
+       -H 'content-type: application/json' -d '{{"groups": ["first-line"], "capacity": 5}}'
+  curl -s -XPUT {gateway}/v1/routing/agents/ann/presence -H "Authorization: Bearer $TOKEN" \
        -H 'content-type: application/json' -d '{{"presence": "online"}}'
-  curl -s -XPOST {gateway}/v1/tickets -H 'X-Tenant-ID: acme' -H 'content-type: application/json' \\
+  curl -s -XPOST {gateway}/v1/tickets -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
        -d '{{"title": "VPN drops", "requester_id": "customer-1", "priority": "P2"}}'
-  curl -s {gateway}/v1/reports/backlog -H 'X-Tenant-ID: acme'
+  curl -s {gateway}/v1/reports/backlog -H "Authorization: Bearer $TOKEN"
 
 Ctrl-C stops everything.""",
         flush=True,

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from tests.tokens import token
+
 T = TypeVar("T")
 
 
@@ -27,8 +29,9 @@ def ticket_form(**overrides: Any) -> dict[str, Any]:
     return form | overrides
 
 
-def headers(tenant: str, **extra: str) -> dict[str, str]:
-    return {"X-Tenant-ID": tenant, "X-Actor-ID": "agent-7", **extra}
+def headers(tenant: str, actor: str = "agent-7", roles: tuple[str, ...] = ("admin",)) -> dict[str, str]:
+    """A person of `tenant` signed in: a bearer token from the test identity provider."""
+    return {"Authorization": f"Bearer {token(tenant, actor, roles=roles)}"}
 
 
 async def open_tickets(
@@ -51,7 +54,7 @@ async def open_tickets(
                     raise TimeoutError(f"opened {len(ids)} of {count} tickets in {patience}s")
                 try:
                     reply = await client.post(
-                        "/v1/tickets", json=body, headers=headers(tenant, **{"Idempotency-Key": key})
+                        "/v1/tickets", json=body, headers=(headers(tenant) | {"Idempotency-Key": key})
                     )
                 except httpx.TransportError:
                     await asyncio.sleep(0.2)

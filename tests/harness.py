@@ -15,6 +15,7 @@ from typing import IO
 from services.chassis.health import NotReadyError, wait_ready
 from services.chassis.settings import Settings
 from tests.infra import ROOT, Kafka, Postgres
+from tests.tokens import auth_env
 
 
 def free_port() -> int:
@@ -121,7 +122,7 @@ def desk_settings(tmp: Path, persistence: str, kafka: Kafka, pg: Postgres | None
         "SERVICEDESK_KAFKA_NAMESPACE": namespace,
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
         "SERVICEDESK_TOPIC_PARTITIONS": "3",
-    }
+    } | auth_env(tmp / "auth")
     if pg is not None and dbname is not None:
         values |= {
             "POSTGRES_HOST": pg.host, "POSTGRES_PORT": str(pg.port), "POSTGRES_USER": pg.user,

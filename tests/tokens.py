@@ -14,6 +14,7 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
 
 ISSUER = "https://id.servicedesk.test/"
 AUDIENCE = "servicedesk"
@@ -54,3 +55,19 @@ def token(
         "roles": list(roles), "groups": list(groups), "organisation": organisation,
     } | claims  # fmt: skip
     return jwt.encode(body, _private_key(), algorithm="RS256", headers={"kid": KEY_ID})
+
+
+def service_token() -> str:
+    """A token of one of the platform's services (e.g. to read the internal feed to rebuild)."""
+    from services.chassis.auth import TokenVerifier
+
+    return TokenVerifier(ISSUER, AUDIENCE, jwks(), INTERNAL_SECRET).mint_service("tests")
+
+
+def authenticated(app: FastAPI) -> FastAPI:
+    """`app` (built in-process by a unit test) trusting this provider, as a service would."""
+    from services.chassis.auth import TokenVerifier
+    from services.chassis.identity import Authenticator
+
+    app.state.authenticator = Authenticator(TokenVerifier(ISSUER, AUDIENCE, jwks(), INTERNAL_SECRET))
+    return app

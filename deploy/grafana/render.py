@@ -134,7 +134,7 @@ async def work_ticket(client: httpx.AsyncClient, tenant: str, ticket_id: str, re
     async def post(what: str, path: str, body: dict[str, Any], actor: str = "agent-7") -> bool:
         try:
             reply = await client.post(f"/v1/tickets/{ticket_id}/{path}", json=body,
-                                      headers=headers(tenant, **{"X-Actor-ID": actor}))  # fmt: skip
+                                      headers=headers(tenant, actor))  # fmt: skip
         except httpx.TransportError:
             tally.refuse(f"{what}: transport error")
             return False

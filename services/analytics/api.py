@@ -14,8 +14,9 @@ from schemas.tickets import Channel, Priority
 from services.analytics import reports
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.reports import Bucket, Filters
+from services.chassis.auth import Forbidden, Role
 from services.chassis.errors import CommandRefusedError
-from services.chassis.identity import CurrentIdentity
+from services.chassis.identity import CurrentIdentity, requires
 
 Format = Annotated[Literal["json", "csv"], Query(description="`csv` for a spreadsheet.")]
 From = Annotated[date | None, Query(alias="from", description="First day (UTC), default 30 days ago.")]
@@ -23,12 +24,17 @@ To = Annotated[date | None, Query(description="Last day (UTC), inclusive; defaul
 
 
 def _filters(
+    who: CurrentIdentity,
     group: Annotated[str | None, Query(max_length=100, description="The ticket's group.")] = None,
     agent: Annotated[str | None, Query(max_length=100, description="The ticket's agent.")] = None,
     priority: Annotated[Priority | None, Query()] = None,
     channel: Annotated[Channel | None, Query()] = None,
 ) -> Filters:
-    return Filters(group, agent, priority.value if priority else None, channel.value if channel else None)
+    """An admin sees every group; a supervisor only the groups they supervise."""
+    within = None if who.principal.has(Role.ADMIN) else who.principal.groups
+    if within is not None and group is not None and group not in within:
+        raise Forbidden(f"{group!r} is not one of your groups", rule="group")
+    return Filters(group, agent, priority.value if priority else None, channel.value if channel else None, within)
 
 
 Filtered = Annotated[Filters, Depends(_filters)]
@@ -55,7 +61,7 @@ def _csv(rows: list[dict[str, Any]], name: str) -> Response:
 def router(projection: AnalyticsProjection) -> APIRouter:
     """Every report takes `group`, `agent`, `priority` and `channel` filters. Group and agent are the
     ticket's assignment now; for resolutions and reopenings, the assignment when they happened."""
-    api = APIRouter(prefix="/v1/reports", tags=["reports"])
+    api = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[requires(Role.SUPERVISOR, Role.ADMIN)])
     view = projection.view
 
     @api.get("/backlog", response_model=None)

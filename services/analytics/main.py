@@ -15,6 +15,7 @@ from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import rebuild, upgrade
 from services.chassis import asyncapi
 from services.chassis.cli import parse_args
+from services.chassis.identity import authenticate, verifier_of
 from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
@@ -29,15 +30,21 @@ def main() -> int:
     settings = Settings()
     backlog = AnalyticsProjection(tracking_recorder(settings, NAME))
     feeds = dict(feed.split("=", 1) for feed in args.feed) or {s: settings.url_of(s) for s in ("intake", "sla")}
+    verifier = verifier_of(settings)
+
+    def token() -> str:
+        return verifier.mint_service(NAME)
+
     if args.role == "rebuild":
-        equal = rebuild(backlog, feeds).equals_live
+        equal = rebuild(backlog, feeds, token).equals_live
         backlog.view.mark_current()
         return 0 if equal else 1
     if backlog.view.outdated and args.role in ("consumer", "all"):
-        upgrade(backlog, feeds)
+        upgrade(backlog, feeds, token)
     metrics = Metrics(NAME)
     runtime = Runtime(NAME, metrics)
     app = runtime.app(title="Service desk analytics", version="1.0.0")
+    authenticate(app, settings)
     asyncapi.serve(app, NAME, [], {TICKETS: NAME, SLA_CLOCKS: NAME})
     if args.role in ("api", "all"):
         create_app(app, backlog)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -35,14 +36,19 @@ class Rebuilt:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-def rebuild(projection: AnalyticsProjection, feeds: dict[str, str], progress: TextIO | None = sys.stderr) -> Rebuilt:
+def rebuild(
+    projection: AnalyticsProjection,
+    feeds: dict[str, str],
+    token: Callable[[], str],
+    progress: TextIO | None = sys.stderr,
+) -> Rebuilt:
     """Replay every feed (source name -> base URL) into the emptied projection."""
     live = projection.rows()
     projection.drop(list(feeds))
     started = shown = time.perf_counter()
     count = 0
     for source, url in feeds.items():
-        for page in read_ahead(read_pages(url)):
+        for page in read_ahead(read_pages(url, token)):
             projection.apply_many([(e, parse_data(e), Tracking(e.source, e.position)) for e in page])
             count += len(page)
             if progress is not None and time.perf_counter() - shown >= 0.5:
@@ -61,13 +67,13 @@ def rebuild(projection: AnalyticsProjection, feeds: dict[str, str], progress: Te
     return Rebuilt(count, seconds, equal)
 
 
-def upgrade(projection: AnalyticsProjection, feeds: dict[str, str]) -> None:
+def upgrade(projection: AnalyticsProjection, feeds: dict[str, str], token: Callable[[], str]) -> None:
     """Rebuild tables an older version of analytics filled, before consuming; waits for the feeds
     (the services that serve them may be starting too)."""
     log.warning("analytics tables are of an older version: rebuilding them from the event feeds")
     while True:
         try:
-            rebuild(projection, feeds)
+            rebuild(projection, feeds, token)
         except httpx.TransportError as error:
             log.warning("event feeds not reachable yet (%r); retrying", error)
             time.sleep(2.0)

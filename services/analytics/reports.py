@@ -26,6 +26,7 @@ class Filters:
     agent: str | None = None
     priority: str | None = None
     channel: str | None = None
+    within: frozenset[str] | None = None  # groups a supervisor may see; None: every group (an admin)
 
     def where(self, tickets: str = "t", credited: str | None = None) -> tuple[str, dict[str, Any]]:
         """SQL conditions on the tickets table aliased `tickets` (group and agent on `credited`
@@ -36,9 +37,13 @@ class Filters:
             "f_priority": (f"{tickets}.priority", self.priority), "f_channel": (f"{tickets}.channel", self.channel),
         }  # fmt: skip
         chosen = {name: (column, value) for name, (column, value) in columns.items() if value is not None}
-        return "".join(f" AND {column} = :{name}" for name, (column, _) in chosen.items()), {
-            name: value for name, (_, value) in chosen.items()
-        }
+        sql = "".join(f" AND {column} = :{name}" for name, (column, _) in chosen.items())
+        params = {name: value for name, (_, value) in chosen.items()}
+        if self.within is not None:
+            names = {f"f_within{n}": group for n, group in enumerate(sorted(self.within))}
+            sql += f" AND {owner}.group_id IN ({', '.join(':' + n for n in names)})" if names else " AND 1 = 0"
+            params |= names
+        return sql, params
 
     def as_dict(self) -> dict[str, str | None]:
         return {"group": self.group, "agent": self.agent, "priority": self.priority, "channel": self.channel}

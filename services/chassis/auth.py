@@ -53,6 +53,7 @@ class Principal:
     groups: frozenset[str] = frozenset()
     organisation: str | None = None
     api_key: str | None = None  # the key's id, when a system authenticated with one
+    service: bool = False  # one of the platform's own services (e.g. analytics reading the internal feed)
     claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def has(self, *roles: Role) -> bool:
@@ -125,6 +126,12 @@ class TokenVerifier:
         }  # fmt: skip
         return jwt.encode(claims, self.internal_secret, algorithm="HS256")
 
+    def mint_service(self, service: str) -> str:
+        """A short-lived token for one of the platform's services calling another (never a person's)."""
+        principal = Principal("platform", f"service:{service}", frozenset({Role.ADMIN}))
+        claims = jwt.decode(self.mint_internal(principal), options={"verify_signature": False})
+        return jwt.encode(claims | {"service": True}, self.internal_secret or "", algorithm="HS256")
+
     def _internal(self, token: str) -> Principal:
         if not self.internal_secret:
             raise Unauthenticated("internal tokens are not accepted here", rule="token")
@@ -158,5 +165,6 @@ def principal_of(claims: dict[str, Any], internal: bool = False) -> Principal:
         raise Unauthenticated("the token grants no role", rule="roles")
     return Principal(
         tenant=tenant, subject=str(claims["sub"]), roles=roles, groups=frozenset(claims.get("groups") or []),
-        organisation=claims.get("organisation"), api_key=claims.get("api_key") if internal else None, claims=claims,
+        organisation=claims.get("organisation"), api_key=claims.get("api_key") if internal else None,
+        service=internal and claims.get("service") is True, claims=claims,
     )  # fmt: skip

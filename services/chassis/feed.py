@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
@@ -14,7 +14,8 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from schemas.envelope import Envelope
-from services.chassis.identity import CurrentIdentity
+from services.chassis.auth import Forbidden, Role
+from services.chassis.identity import CurrentIdentity, requires
 from services.chassis.relay import Publication
 
 SCAN = 5000  # notifications read at most per page, whatever the filters keep
@@ -82,7 +83,7 @@ def feed_router(app: Application[Any], publication: Publication) -> APIRouter:
     api = APIRouter(tags=["events"])
     feed = _Feed(app, publication)
 
-    @api.get("/v1/events", response_model=EventPage)
+    @api.get("/v1/events", response_model=EventPage, dependencies=[requires(Role.ADMIN)])
     async def events(
         who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100, types: Types = None,
@@ -92,7 +93,7 @@ def feed_router(app: Application[Any], publication: Publication) -> APIRouter:
         missed Kafka catches up here from any position, with the same envelopes Kafka carried."""
         return await feed.wait_for_page(after, limit, who.tenant, _types(types), wait)
 
-    @api.get("/v1/events/stream")
+    @api.get("/v1/events/stream", dependencies=[requires(Role.ADMIN)])
     async def stream(
         who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0, types: Types = None,
         last_event_id: Annotated[int | None, Header(ge=0)] = None,
@@ -119,8 +120,11 @@ def feed_router(app: Application[Any], publication: Publication) -> APIRouter:
 
     @api.get("/internal/events", response_model=EventPage, include_in_schema=False)
     async def internal_events(
-        after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100
-    ) -> Response:
+        who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> Response:  # fmt: skip
+        if not who.principal.service:
+            raise Forbidden("the internal feed is for the platform's own services", rule="service")
         page = await asyncio.to_thread(feed.page, after, limit, None, set())
         # Serialised by pydantic directly: a rebuild reads hundreds of thousands of events here, and
         # FastAPI's response validation would check every one of them again.
@@ -129,11 +133,17 @@ def feed_router(app: Application[Any], publication: Publication) -> APIRouter:
     return api
 
 
-def read_pages(base_url: str, after: int = 0, page_size: int = 1000) -> Iterator[list[Envelope]]:
-    """Every public event (every tenant) after store position `after`, in store order, a page at a time."""
+def read_pages(
+    base_url: str, token: Callable[[], str], after: int = 0, page_size: int = 1000
+) -> Iterator[list[Envelope]]:
+    """Every public event (every tenant) after store position `after`, in store order, a page at a time
+    (`token` gives a fresh service token per page: see TokenVerifier.mint_service)."""
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
         while True:
-            response = client.get("/internal/events", params={"after": after, "limit": page_size})
+            response = client.get(
+                "/internal/events", params={"after": after, "limit": page_size},
+                headers={"Authorization": f"Bearer {token()}"},
+            )  # fmt: skip
             response.raise_for_status()
             page = EventPage.model_validate_json(response.content)
             if page.events:
@@ -152,7 +162,7 @@ def read_ahead(pages: Iterator[list[Envelope]]) -> Iterator[list[Envelope]]:
             yield page
 
 
-def read_feed(base_url: str, after: int = 0, page_size: int = 1000) -> Iterator[Envelope]:
+def read_feed(base_url: str, token: Callable[[], str], after: int = 0, page_size: int = 1000) -> Iterator[Envelope]:
     """Every public event (every tenant) after store position `after`, in store order."""
-    for page in read_pages(base_url, after, page_size):
+    for page in read_pages(base_url, token, after, page_size):
         yield from page

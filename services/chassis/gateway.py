@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.chassis import tracing
+from services.chassis.identity import CurrentIdentity
 from services.chassis.problems import problem
 
 _HOP_BY_HOP = {
@@ -28,14 +29,19 @@ _HOP_BY_HOP = {
     "host",
     "content-length",
 }
+_CREDENTIALS = {"authorization", "x-api-key"}
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncClient) -> None:
     """Forward `prefix/...` to the same path on `upstream`."""
 
-    async def forward(request: Request, path: str) -> Response:
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+    async def forward(request: Request, path: str, who: CurrentIdentity) -> Response:
+        # The caller's credentials stop here: the service behind gets the gateway's short internal
+        # token for the same principal (so an API key never travels further than the gateway).
+        internal = request.app.state.authenticator.verifier.mint_internal(who.principal)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _CREDENTIALS}
+        headers |= {"authorization": f"Bearer {internal}", "x-correlation-id": who.correlation_id}
         url = f"{upstream}{prefix}/{path}"
         attributes = {"http.request.method": request.method, "url.full": url}
         with tracing.tracer.start_as_current_span(f"{request.method} {prefix}", kind=SpanKind.CLIENT,

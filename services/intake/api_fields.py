@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.chassis.identity import CurrentIdentity
+from services.chassis.auth import Role
+from services.chassis.identity import CurrentIdentity, requires
 from services.intake.application import Intake
 from services.intake.fields import FieldKind
 
@@ -37,7 +38,7 @@ def router(intake: Intake) -> APIRouter:
         fields = await asyncio.to_thread(intake.fields_of, who.tenant)
         return {"fields": fields.active()}
 
-    @api.put("/{key}")
+    @api.put("/{key}", dependencies=[requires(Role.ADMIN)])
     async def define(key: str = Path(pattern=KEY), *, body: DefineField, who: CurrentIdentity) -> dict[str, Any]:
         """Define (or redefine) a field; tickets opened from now on are checked against it."""
         fields = await asyncio.to_thread(
@@ -45,7 +46,7 @@ def router(intake: Intake) -> APIRouter:
         )
         return {"fields": fields.active()}
 
-    @api.delete("/{key}")
+    @api.delete("/{key}", dependencies=[requires(Role.ADMIN)])
     async def retire(who: CurrentIdentity, key: str = Path(pattern=KEY)) -> dict[str, Any]:
         """Retire a field: history keeps its values, new tickets no longer take it."""
         fields = await asyncio.to_thread(intake.retire_field, who.tenant, key, who.actor)

@@ -8,7 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from services.chassis.identity import CurrentIdentity
+from services.chassis.auth import Role
+from services.chassis.identity import CurrentIdentity, requires
 from services.intake.application import Intake, Verification
 from services.intake.representations import HistoryEntry, history_entry
 
@@ -48,9 +49,9 @@ def router(intake: Intake) -> APIRouter:
         """Walk the ticket's hash chain; report the first event that was altered or is missing."""
         return VerificationView.of(await asyncio.to_thread(intake.verify, ticket_id, who.tenant))
 
-    @api.get("/audit/verify", response_model=VerificationView)
+    @api.get("/audit/verify", response_model=VerificationView, dependencies=[requires(Role.ADMIN)])
     async def verify_store(who: CurrentIdentity) -> VerificationView:
-        """Walk every ticket's chain in the store (an operator's check; it reads everything)."""
-        return VerificationView.of(await asyncio.to_thread(intake.verify))
+        """Walk every chain of the tenant's tickets (an admin's check; it reads all of them)."""
+        return VerificationView.of(await asyncio.to_thread(intake.verify, None, who.tenant))
 
     return api

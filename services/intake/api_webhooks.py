@@ -9,7 +9,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.chassis.identity import CurrentIdentity
+from services.chassis.auth import Role
+from services.chassis.identity import CurrentIdentity, requires
 from services.chassis.processing import commit
 from services.intake.application import Intake
 from services.intake.webhook_delivery import Deliveries
@@ -46,7 +47,7 @@ def _view(subscription_id: str, spec: dict[str, Any], secret: bool = False) -> d
 
 
 def router(intake: Intake, deliveries: Deliveries) -> APIRouter:
-    api = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+    api = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], dependencies=[requires(Role.ADMIN)])
 
     def change(tenant: str, command: Any) -> Webhooks:
         result: list[Webhooks] = []

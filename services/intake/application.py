@@ -249,12 +249,15 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
             yield domain_event
 
     def verify(self, ticket_id: UUID | None = None, tenant: str | None = None) -> Verification:
-        """Walk one ticket's hash chain, or every ticket's in the store; report the first break."""
+        """Walk one ticket's hash chain, or every ticket's in the store (of `tenant`, when given);
+        report the first break."""
         if ticket_id is not None and tenant is not None:
             self._check_tenant(ticket_id, tenant)
         walker = chain.ChainWalker()
         for stored in self._stored_ticket_events(ticket_id):
             state = self._decoded(stored.state)
+            if tenant is not None and state.get("tenant", tenant) != tenant:
+                continue
             state |= {"originator_id": stored.originator_id, "originator_version": stored.originator_version}
             broken = walker.feed(str(stored.originator_id), stored.topic, stored.originator_version, state)
             if broken is not None:

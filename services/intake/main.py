@@ -19,14 +19,16 @@ from services.chassis import asyncapi
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
 from services.chassis.gateway import MergedOpenAPI, mount_proxy
+from services.chassis.identity import authenticate
 from services.chassis.metrics import Metrics
 from services.chassis.projector import StoreProjector
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.chassis.wiring import check_store, consume, relay
-from services.intake import api_queries, api_webhooks
+from services.intake import api_api_keys, api_queries, api_webhooks
 from services.intake.api import create_app
+from services.intake.api_keys import ApiKeyStore
 from services.intake.application import Intake
 from services.intake.blobs import FileBlobStore
 from services.intake.projections import TicketsProjection
@@ -50,6 +52,8 @@ def main() -> int:
     sla_status = SlaStatus(tracking_recorder(settings, Intake.name))
     deliveries = Deliveries(tracking_recorder(settings, Intake.name), intake)
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
+    api_keys = ApiKeyStore(intake)
+    authenticate(app, settings, api_keys, gateway=True)
     asyncapi.serve(app, "intake", [TICKETS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
     if args.role in ("api", "all"):
         projection = TicketsProjection(tracking_recorder(settings, Intake.name))
@@ -60,6 +64,7 @@ def main() -> int:
         blobs = FileBlobStore(settings.data_dir / "blobs")
         queries = api_queries.router(intake, projection)
         create_app(app, intake, blobs, queries, api_webhooks.router(intake, deliveries),
+                   api_api_keys.router(api_keys),
                    max_upload=settings.attachment_max_bytes, sla=sla_status)  # fmt: skip
         client = httpx.AsyncClient(timeout=30.0)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}

@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, FastAPI, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.chassis.identity import CurrentIdentity, Identity
+from services.chassis.auth import STAFF, Forbidden, Role
+from services.chassis.identity import CurrentIdentity, Identity, requires
 from services.routing.application import Cause, Routing
 from services.routing.choosing import Presence, Strategy
 from services.routing.projections import LoadProjection
@@ -89,11 +90,11 @@ def _cause(who: Identity) -> Cause:
 
 
 def router(routing: Routing, load: LoadProjection) -> APIRouter:
-    api = APIRouter(prefix="/v1/routing", tags=["routing"])
+    api = APIRouter(prefix="/v1/routing", tags=["routing"], dependencies=[requires(*STAFF)])
 
     # -- groups ---------------------------------------------------------------------------
 
-    @api.put("/groups/{group_id}")
+    @api.put("/groups/{group_id}", dependencies=[requires(Role.ADMIN)])
     async def put_group(group_id: Annotated[str, Path(pattern=NAME)], body: GroupSpec, who: CurrentIdentity) -> Any:
         """Define or change a group (queue): its tier, assignment strategy and escalation policy."""
         await asyncio.to_thread(
@@ -137,27 +138,27 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
         setup = await asyncio.to_thread(routing.setup, who.tenant, as_of)
         return {"default_group": setup.default_group, "rules": setup.rules, "as_of": as_of}
 
-    @api.post("/rules", status_code=201)
+    @api.post("/rules", status_code=201, dependencies=[requires(Role.ADMIN)])
     async def post_rule(body: NewRule, who: CurrentIdentity) -> dict[str, Any]:
         """Add a rule at the end of the order."""
         rule = body.as_rule(body.rule_id)
         await asyncio.to_thread(routing.add_rule, who.tenant, rule)
         return rule
 
-    @api.put("/rules/{rule_id}")
+    @api.put("/rules/{rule_id}", dependencies=[requires(Role.ADMIN)])
     async def put_rule(rule_id: str, body: RuleSpec, who: CurrentIdentity) -> dict[str, Any]:
         """Change a rule in place; its position in the order stays."""
         rule = body.as_rule(rule_id)
         await asyncio.to_thread(routing.change_rule, who.tenant, rule)
         return rule
 
-    @api.delete("/rules/{rule_id}", status_code=204)
+    @api.delete("/rules/{rule_id}", status_code=204, dependencies=[requires(Role.ADMIN)])
     async def delete_rule(rule_id: str, who: CurrentIdentity) -> Response:
         """Retire a rule: it no longer matches new tickets; its history stays."""
         await asyncio.to_thread(routing.retire_rule, who.tenant, rule_id)
         return Response(status_code=204)
 
-    @api.put("/rule-order")
+    @api.put("/rule-order", dependencies=[requires(Role.ADMIN)])
     async def put_rule_order(body: RuleOrder, who: CurrentIdentity) -> dict[str, Any]:
         """Reorder the rules: name every rule once, first tried first."""
         await asyncio.to_thread(routing.reorder_rules, who.tenant, body.rule_ids)
@@ -165,7 +166,7 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
 
     # -- agents -----------------------------------------------------------------------------
 
-    @api.put("/agents/{agent_id}")
+    @api.put("/agents/{agent_id}", dependencies=[requires(Role.ADMIN)])
     async def put_agent(
         agent_id: Annotated[str, Path(pattern=NAME)], body: AgentSpec, who: CurrentIdentity
     ) -> dict[str, Any]:
@@ -184,7 +185,10 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
 
     @api.put("/agents/{agent_id}/presence")
     async def put_presence(agent_id: str, body: PresenceSpec, who: CurrentIdentity) -> dict[str, Any]:
-        """Online takes waiting tickets; away takes nothing new; offline gives back tickets not started."""
+        """Online takes waiting tickets; away takes nothing new; offline gives back tickets not started.
+        Agents set their own; supervisors and admins anyone's."""
+        if not (who.principal.has(Role.SUPERVISOR, Role.ADMIN) or who.actor == agent_id):
+            raise Forbidden("agents set their own presence only", rule="role")
         await asyncio.to_thread(routing.set_presence, who.tenant, agent_id, body.presence, _cause(who))
         return await get_agent(agent_id, who)
 

@@ -16,6 +16,7 @@ from services.chassis import asyncapi
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
 from services.chassis.feed import feed_router
+from services.chassis.identity import authenticate
 from services.chassis.metrics import Metrics
 from services.chassis.projector import StoreProjector
 from services.chassis.runtime import Runtime
@@ -50,6 +51,7 @@ def main() -> int:
 
     check_store(runtime, routing, metrics)
     app = runtime.app(title="Service desk routing", version="1.0.0")
+    authenticate(app, settings)
     asyncapi.serve(app, NAME, [ROUTING_DECISIONS], {TICKETS: NAME, SLA_CLOCKS: NAME})
     if args.role in ("api", "all"):
         create_app(app, routing, load)

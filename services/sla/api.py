@@ -11,7 +11,8 @@ from fastapi import APIRouter, FastAPI, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.tickets import Priority
-from services.chassis.identity import CurrentIdentity
+from services.chassis.auth import STAFF, Role
+from services.chassis.identity import CurrentIdentity, requires
 from services.sla.application import Sla
 from services.sla.policies import ALWAYS
 
@@ -111,9 +112,9 @@ def clock_view(sla: Sla, tenant: str, ticket_id: UUID, now: datetime) -> dict[st
 
 
 def router(sla: Sla) -> APIRouter:
-    api = APIRouter(prefix="/v1/sla", tags=["sla"])
+    api = APIRouter(prefix="/v1/sla", tags=["sla"], dependencies=[requires(*STAFF)])
 
-    @api.put("/calendars/{calendar_id}")
+    @api.put("/calendars/{calendar_id}", dependencies=[requires(Role.ADMIN)])
     async def put_calendar(
         calendar_id: Annotated[str, Path(pattern=NAME)], body: dict[str, Any], who: CurrentIdentity
     ) -> dict[str, Any]:
@@ -128,7 +129,9 @@ def router(sla: Sla) -> APIRouter:
         return {"calendars": setup.calendars}
 
     @api.put(
-        "/policies/{policy_id}", description=f"Add a policy (tried after the others) or change it.\n\n{CLOCK_RULES}"
+        "/policies/{policy_id}",
+        description=f"Add a policy (tried after the others) or change it.\n\n{CLOCK_RULES}",
+        dependencies=[requires(Role.ADMIN)],
     )
     async def put_policy(
         policy_id: Annotated[str, Path(pattern=NAME)], body: PolicySpec, who: CurrentIdentity
@@ -137,12 +140,12 @@ def router(sla: Sla) -> APIRouter:
         await asyncio.to_thread(sla.define_policy, who.tenant, policy)
         return policy
 
-    @api.delete("/policies/{policy_id}", status_code=204)
+    @api.delete("/policies/{policy_id}", status_code=204, dependencies=[requires(Role.ADMIN)])
     async def delete_policy(policy_id: str, who: CurrentIdentity) -> Response:
         await asyncio.to_thread(sla.retire_policy, who.tenant, policy_id)
         return Response(status_code=204)
 
-    @api.put("/policy-order")
+    @api.put("/policy-order", dependencies=[requires(Role.ADMIN)])
     async def put_policy_order(body: PolicyOrder, who: CurrentIdentity) -> dict[str, Any]:
         await asyncio.to_thread(sla.reorder_policies, who.tenant, body.policy_ids)
         return await get_policies(who)

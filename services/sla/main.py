@@ -15,6 +15,7 @@ from services.chassis import asyncapi
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
 from services.chassis.feed import feed_router
+from services.chassis.identity import authenticate
 from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
@@ -39,6 +40,7 @@ def main() -> int:
 
     check_store(runtime, sla, metrics)
     app = runtime.app(title="Service desk SLA", version="1.0.0")
+    authenticate(app, settings)
     asyncapi.serve(app, NAME, [SLA_CLOCKS], {TICKETS: NAME})
     if args.role in ("api", "all"):
         create_app(app, sla)

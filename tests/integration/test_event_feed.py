@@ -19,6 +19,7 @@ from services.intake.application import Intake, TicketForm
 from services.intake.domain import Cause
 from tests.client import headers
 from tests.harness import Desk
+from tests.tokens import service_token
 
 EVENTS = 10_000
 
@@ -51,7 +52,8 @@ def from_feed(client: httpx.Client, path: str, tenant: str | None = None) -> lis
     after = 0
     while True:
         params: dict[str, Any] = {"after": after, "limit": 1000}
-        page = client.get(path, params=params, headers=headers(tenant) if tenant else {}).json()
+        credentials = headers(tenant) if tenant else {"Authorization": f"Bearer {service_token()}"}
+        page = client.get(path, params=params, headers=credentials).json()
         found += [Envelope.model_validate(e) for e in page["events"]]
         if page["next_after"] == after:
             return found

@@ -17,6 +17,7 @@ from services.chassis.store import tracking_recorder
 from tests.client import eventually, open_tickets
 from tests.harness import Desk, Service
 from tests.infra import Control
+from tests.tokens import service_token
 
 TICKETS = 1000
 
@@ -111,7 +112,7 @@ def test_a_thousand_tickets_are_counted_once_while_relay_and_consumer_are_killed
     assert chaos.strikes >= 4, f"only {chaos.strikes} kills: the test proved little"
     assert_counted_exactly_once(desk, opened)
     consumer.stop()
-    rebuilt = rebuild(backlog_of(desk), {"intake": api.url}, progress=None)
+    rebuilt = rebuild(backlog_of(desk), {"intake": api.url}, service_token, progress=None)
     assert rebuilt.equals_live, "the projection rebuilt from the events equals the one built live through the kills"
 
 

@@ -21,7 +21,7 @@ def connect(desk: Desk, postgres: Postgres) -> psycopg.Connection[Any]:
 
 
 async def open_concurrently(url: str, count: int, **extra_headers: str) -> list[httpx.Response]:
-    async with httpx.AsyncClient(base_url=url, headers=headers("acme", **extra_headers), timeout=30) as client:
+    async with httpx.AsyncClient(base_url=url, headers=(headers("acme") | extra_headers), timeout=30) as client:
         return await asyncio.gather(*(client.post("/v1/tickets", json=ticket_form()) for _ in range(count)))
 
 
@@ -51,7 +51,7 @@ def test_of_two_simultaneous_edits_on_one_version_one_wins_and_one_is_refused(de
     ticket = httpx.post(f"{gateway.url}/v1/tickets", json=ticket_form(), headers=headers("acme")).json()
 
     async def edit_both() -> tuple[httpx.Response, httpx.Response]:
-        async with httpx.AsyncClient(base_url=gateway.url, headers=headers("acme", **{"If-Match": '"1"'})) as client:
+        async with httpx.AsyncClient(base_url=gateway.url, headers=(headers("acme") | {"If-Match": '"1"'})) as client:
             return await asyncio.gather(
                 client.patch(f"/v1/tickets/{ticket['id']}", json={"priority": "P1", "reason": "outage"}),
                 client.patch(f"/v1/tickets/{ticket['id']}", json={"priority": "P4", "reason": "cosmetic"}),

@@ -42,8 +42,8 @@ def test_a_retried_request_with_the_same_idempotency_key_opens_one_ticket(desk: 
     gateway = desk.service("intake", "api").start()
     key = {"Idempotency-Key": "mail-7f3a"}
 
-    first = httpx.post(f"{gateway.url}/v1/tickets", json=ticket_form(), headers=headers("acme", **key))
-    again = httpx.post(f"{gateway.url}/v1/tickets", json=ticket_form(), headers=headers("acme", **key))
+    first = httpx.post(f"{gateway.url}/v1/tickets", json=ticket_form(), headers=(headers("acme") | key))
+    again = httpx.post(f"{gateway.url}/v1/tickets", json=ticket_form(), headers=(headers("acme") | key))
 
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"]

@@ -136,12 +136,12 @@ def test_a_ticket_is_one_trace_from_the_gateway_through_kafka_to_every_consumer(
 ) -> None:
     presence, presence_trace, _ = a_traceparent()
     reply = gateway.put("/v1/routing/agents/sam/presence", json={"presence": "online"},
-                        headers=headers(TENANT, traceparent=presence))  # fmt: skip
+                        headers=headers(TENANT) | {"traceparent": presence})  # fmt: skip
     assert reply.status_code == 200, reply.text
     traceparent, trace_id, caller = a_traceparent()
 
     reply = gateway.post("/v1/tickets", json=ticket_form(category="general"),
-                         headers=headers(TENANT, traceparent=traceparent))  # fmt: skip
+                         headers=headers(TENANT) | {"traceparent": traceparent})  # fmt: skip
     assert reply.status_code == 201, reply.text
     ticket_id = reply.json()["id"]
 

@@ -20,6 +20,7 @@ from services.intake.application import Intake, TicketForm
 from services.intake.blobs import BlobCorruptError, BlobNotFoundError, BlobTooLargeError, FileBlobStore
 from services.intake.domain import Cause, Ticket
 from tests.client import headers
+from tests.tokens import authenticated
 
 LOG = b"2024-05-01 09:00:01 vpn: tunnel down (peer timeout)\n" * 200
 LIMIT = 64 * 1024
@@ -49,7 +50,7 @@ def desk(tmp_path: Path) -> Desk:
     app = Runtime("intake", Metrics("intake")).app()
     problems.install(app)
     app.include_router(router(intake, blobs, max_bytes=LIMIT))
-    return Desk(intake, blobs, TestClient(app))
+    return Desk(intake, blobs, TestClient(authenticated(app)))
 
 
 def upload(
@@ -59,7 +60,7 @@ def upload(
     params = {"filename": filename} | ({"comment_id": comment_id} if comment_id else {})
     extra = {"Content-Type": content_type} | ({"If-Match": if_match} if if_match else {})
     reply: httpx.Response = desk.api.post(
-        f"/v1/tickets/{ticket_id}/attachments", params=params, content=content, headers=headers(tenant, **extra)
+        f"/v1/tickets/{ticket_id}/attachments", params=params, content=content, headers=(headers(tenant) | extra)
     )
     return reply
 

@@ -16,6 +16,8 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from services.chassis import logs
 from services.chassis.identity import CurrentIdentity
+from tests.client import headers
+from tests.tokens import authenticated
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -66,7 +68,9 @@ def test_a_line_logged_while_answering_a_request_names_its_tenant_ticket_and_tra
         logger.warning("reading")
 
     try:
-        TestClient(app).get("/v1/tickets/ticket-9", headers={"X-Tenant-ID": "acme", "traceparent": TRACEPARENT})
+        TestClient(authenticated(app)).get(
+            "/v1/tickets/ticket-9", headers=headers("acme") | {"traceparent": TRACEPARENT}
+        )
     finally:
         logger.removeHandler(handler)
 

@@ -30,6 +30,8 @@ from services.intake.application import Intake, TicketForm
 from services.intake.blobs import FileBlobStore
 from services.intake.domain import Cause, Ticket, WaitingFor
 from services.intake.projections import VIEW, InvalidCursorError, TicketsProjection
+from tests.client import headers
+from tests.tokens import authenticated
 
 
 def cause(tenant: str = "acme") -> Cause:
@@ -241,7 +243,7 @@ def client(tickets: Tickets, tmp_path: Path) -> TestClient:
     install_problem_handlers(app)
     queries = api_queries.router(tickets.intake, tickets.projection)
     api.create_app(app, tickets.intake, FileBlobStore(tmp_path / "blobs"), queries, max_upload=1_000_000)
-    return TestClient(app, headers={"X-Tenant-ID": "acme"})
+    return TestClient(authenticated(app), headers=headers("acme"))
 
 
 def test_the_api_lists_filtered_tickets_page_by_page(tickets: Tickets, client: TestClient) -> None:

@@ -18,6 +18,7 @@ from services.intake.application import Intake, TicketForm
 from services.intake.blobs import FileBlobStore
 from services.intake.domain import Cause, Ticket
 from tests.client import headers, ticket_form
+from tests.tokens import authenticated, service_token
 
 YEAR = datetime.now(UTC).year
 
@@ -70,7 +71,9 @@ def test_a_new_ticket_records_who_opened_it_and_why() -> None:
 @pytest.fixture
 def api(tmp_path: Path) -> TestClient:
     runtime = Runtime("intake", Metrics("intake"))
-    return TestClient(create_app(runtime.app(), in_memory_intake(), FileBlobStore(tmp_path), max_upload=1024))
+    return TestClient(
+        create_app(authenticated(runtime.app()), in_memory_intake(), FileBlobStore(tmp_path), max_upload=1024)
+    )
 
 
 def test_bad_input_gets_a_problem_naming_each_field(api: TestClient) -> None:
@@ -82,10 +85,11 @@ def test_bad_input_gets_a_problem_naming_each_field(api: TestClient) -> None:
     assert "title" in problem["detail"]
 
 
-def test_a_request_without_a_tenant_is_refused(api: TestClient) -> None:
+def test_a_request_without_credentials_is_refused(api: TestClient) -> None:
     reply = api.post("/v1/tickets", json=ticket_form())
-    assert reply.status_code == 422
-    assert reply.json()["errors"][0]["field"] == "header.x-tenant-id"
+    assert reply.status_code == 401
+    assert reply.headers["WWW-Authenticate"].startswith("Bearer")
+    assert reply.json()["rule"] == "authorization"
 
 
 def test_a_ticket_of_another_tenant_is_not_found(api: TestClient) -> None:
@@ -105,8 +109,11 @@ def test_the_event_feed_serves_the_tenants_public_events_in_store_order(api: Tes
     assert positions == sorted(positions)
     rest = api.get("/v1/events", params={"after": page["next_after"]}, headers=headers("acme")).json()
     assert rest["events"] == [], "another tenant's ticket is not in this tenant's feed"
-    everything = api.get("/internal/events", params={"after": 0, "limit": 1000}).json()["events"]
+    internal = {"Authorization": f"Bearer {service_token()}"}
+    everything = api.get("/internal/events", params={"after": 0, "limit": 1000}, headers=internal).json()["events"]
     assert {event["tenant"] for event in everything} == {"acme", "globex"}
+    refused = api.get("/internal/events", headers=headers("acme"))
+    assert refused.status_code == 403, "a tenant's admin does not read every tenant's events"
 
 
 def test_the_event_feed_keeps_only_the_types_asked_for(api: TestClient) -> None:
