@@ -13,7 +13,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/local/common.sh"
 eval "$("$ROOT_DIR/deploy/local/tools.sh" env)"
 
 log "docker-compose.yml"
-(cd "$ROOT_DIR" && "$COMPOSE" config --quiet)
+# The settings an operator must give (compose refuses to start without them), as placeholders.
+(cd "$ROOT_DIR" && SERVICEDESK_AUTH_ISSUER=https://id.example.org/ \
+  SERVICEDESK_AUTH_JWKS=https://id.example.org/.well-known/jwks.json SERVICEDESK_INTERNAL_TOKEN_SECRET=placeholder \
+  "$COMPOSE" config --quiet)
 
 status=0
 for overlay in "$ROOT_DIR"/deploy/k8s/overlays/*/; do
