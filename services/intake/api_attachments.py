@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from services.chassis.etag import etag, expected_version
 from services.chassis.identity import CurrentIdentity
 from services.chassis.problems import DomainProblem
+from services.intake.access import visible_ticket
 from services.intake.api_common import cause_of
 from services.intake.application import Intake, StaleVersionError
 from services.intake.blobs import CHUNK, BlobCorruptError, BlobNotFoundError, BlobStore, BlobTooLargeError, StoredBlob
@@ -115,7 +116,7 @@ def router(
             raise _too_large(max_bytes)
         version = expected_version(if_match)
         attachment_id = f"a-{uuid4().hex[:12]}"
-        ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
+        ticket = await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
         if version is not None and version != ticket.version:  # refused before the upload, not after
             raise StaleVersionError(version, ticket.version)
         try:
@@ -134,7 +135,7 @@ def router(
 
     @api.get("/tickets/{ticket_id}/attachments", response_model=AttachmentList)
     async def list_attachments(ticket_id: UUID, who: CurrentIdentity) -> JSONResponse:
-        ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
+        ticket = await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
         views = [_view(key, value) for key, value in ticket.attachments.items()]
         body = AttachmentList(attachments=views).model_dump(mode="json")
         return JSONResponse(body, headers={"ETag": etag(ticket.version)})
@@ -146,7 +147,7 @@ def router(
     )
     async def download(ticket_id: UUID, attachment_id: str, who: CurrentIdentity) -> StreamingResponse:
         """The file's bytes, only once they hash to the sha256 the ticket recorded."""
-        ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
+        ticket = await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
         attachment = ticket.attachments.get(attachment_id)
         if attachment is None:
             raise AttachmentNotFound(

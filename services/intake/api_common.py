@@ -23,9 +23,13 @@ def cause_of(who: Identity) -> Cause:
 
 
 def ticket_response(
-    ticket: Ticket, status_code: int = 200, extra: dict[str, Any] | None = None, location: bool = False
-) -> JSONResponse:
-    """The ticket as JSON, with its version as ETag (and its address as Location)."""
+    ticket: Ticket, status_code: int = 200, extra: dict[str, Any] | None = None, location: bool = False,
+    public_only: bool = False,
+) -> JSONResponse:  # fmt: skip
+    """The ticket as JSON, with its version as ETag (and its address as Location); for a customer
+    (`public_only`) without the internal notes."""
     body = ticket_view(ticket).model_dump(mode="json") | (extra or {})
+    if public_only:
+        body["comments"] = [comment for comment in body["comments"] if comment["public"]]
     headers = {"ETag": etag(ticket.version)} | ({"Location": f"/v1/tickets/{ticket.id}"} if location else {})
     return JSONResponse(body, status_code=status_code, headers=headers)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from services.chassis.auth import Role
 from services.chassis.identity import CurrentIdentity, requires
+from services.intake.access import Scope, visible_ticket
 from services.intake.application import Intake, Verification
 from services.intake.representations import HistoryEntry, history_entry
 
@@ -40,13 +41,17 @@ def router(intake: Intake) -> APIRouter:
 
     @api.get("/tickets/{ticket_id}/history", response_model=History)
     async def history(ticket_id: UUID, who: CurrentIdentity) -> History:
-        """Every event in order: who, when, why, and what it changed."""
+        """Every event in order: who, when, why, and what it changed (a customer: without internal notes)."""
+        await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
         events = await asyncio.to_thread(lambda: [history_entry(e) for e in intake.history(ticket_id, who.tenant)])
+        if not Scope.of(who.principal).staff:
+            events = [e for e in events if e.changes.get("public", True) is not False]
         return History(ticket_id=ticket_id, events=events)
 
     @api.get("/tickets/{ticket_id}/verify", response_model=VerificationView)
     async def verify_ticket(ticket_id: UUID, who: CurrentIdentity) -> VerificationView:
         """Walk the ticket's hash chain; report the first event that was altered or is missing."""
+        await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
         return VerificationView.of(await asyncio.to_thread(intake.verify, ticket_id, who.tenant))
 
     @api.get("/audit/verify", response_model=VerificationView, dependencies=[requires(Role.ADMIN)])

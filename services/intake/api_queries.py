@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from schemas.tickets import Priority
 from services.chassis.identity import CurrentIdentity
 from services.chassis.problems import DomainProblem
+from services.intake.access import Scope
 from services.intake.api_tickets import TAG
 from services.intake.application import Intake
 from services.intake.domain import Status
@@ -107,8 +108,11 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
     ) -> SearchResults:
         """The tenant's tickets whose title, description or comments match `q`, best first."""
         await caught_up(min_position)
-        rows = await asyncio.to_thread(projection.search, who.tenant, q, limit)
-        return SearchResults(tickets=[TicketHit(**_summary(row)) for row in rows])
+        scope = Scope.of(who.principal)
+        # Found first, then kept if the caller may see them: fetch more so a page stays full.
+        wanted = limit if scope.everything else min(limit * 5, 500)
+        rows = [row for row in await asyncio.to_thread(projection.search, who.tenant, q, wanted) if scope.admits(row)]
+        return SearchResults(tickets=[TicketHit(**_summary(row)) for row in rows[:limit]])
 
     @api.get("/tickets", response_model=TicketPage)
     async def list_tickets(
@@ -134,7 +138,7 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
                 projection.list_tickets, who.tenant, status=status and status.value,
                 priority=priority and priority.value, group_id=group_id, agent_id=agent_id,
                 requester_id=requester_id, tag=tag, created_from=created_from, created_to=created_to,
-                cursor=cursor, limit=limit,
+                cursor=cursor, limit=limit, scope=Scope.of(who.principal).sql(),
             )  # fmt: skip
         except InvalidCursorError:
             raise InvalidQuery("cursor", "not a cursor this list handed out") from None

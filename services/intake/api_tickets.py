@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.tickets import Channel, Priority, TicketType
 from services.chassis.identity import CurrentIdentity
+from services.intake.access import Scope, visible_ticket
 from services.intake.api_common import cause_of, ticket_response
 from services.intake.application import Intake, TicketForm
 from services.intake.domain import Ticket
@@ -57,7 +58,10 @@ def router(intake: Intake, sla: SlaStatus | None = None) -> APIRouter:
     ) -> JSONResponse:
         """Open a ticket. With an `Idempotency-Key`, a retried request returns the ticket it opened (200)."""
         ticket_id = Ticket.id_for_request(who.tenant, idempotency_key) if idempotency_key else uuid4()
-        form = TicketForm(**body.model_dump(mode="json", exclude={"follow_up_of"}))
+        fields = body.model_dump(mode="json", exclude={"follow_up_of"})
+        if not Scope.of(who.principal).staff:  # a customer opens tickets for themself, of their organisation
+            fields |= {"requester_id": who.actor, "organisation": who.principal.organisation}
+        form = TicketForm(**fields)
         opened = await asyncio.to_thread(intake.open_ticket, ticket_id, form, cause_of(who), body.follow_up_of)
         status = 201 if opened.created else 200
         return ticket_response(opened.ticket, status, extra={"position": opened.position}, location=True)
@@ -71,11 +75,12 @@ def router(intake: Intake, sla: SlaStatus | None = None) -> APIRouter:
         ] = None,
     ) -> JSONResponse:
         """The ticket now (with its SLA targets as the SLA service last published them), or as of an instant."""
+        current = await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
+        public_only = not Scope.of(who.principal).staff
         if as_of is None:
-            ticket = await asyncio.to_thread(intake.get_ticket, ticket_id, who.tenant)
             targets = await asyncio.to_thread(sla.of, who.tenant, ticket_id) if sla is not None else {}
-            return ticket_response(ticket, extra={"sla": targets})
+            return ticket_response(current, extra={"sla": targets}, public_only=public_only)
         ticket = await asyncio.to_thread(intake.ticket_as_of, ticket_id, who.tenant, as_of)
-        return ticket_response(ticket)
+        return ticket_response(ticket, public_only=public_only)
 
     return api

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.tickets import Channel, Priority, TicketType
 from services.chassis.etag import expected_version
 from services.chassis.identity import CurrentIdentity, Identity
+from services.intake.access import Scope, visible_ticket
 from services.intake.api_common import IfMatch, cause_of, ticket_response
 from services.intake.api_tickets import Tag
 from services.intake.application import Intake
@@ -95,14 +96,23 @@ TicketId = Annotated[UUID, Path()]
 
 
 def router(intake: Intake) -> APIRouter:
-    api = APIRouter(prefix="/v1/tickets/{ticket_id}", tags=["working a ticket"], responses={200: {"model": TicketView}})
+    async def guard(request: Request, ticket_id: TicketId, who: CurrentIdentity) -> None:
+        """The caller must see the ticket (404 otherwise) and may take this action on it (403 otherwise)."""
+        rest = request.url.path.split(f"/v1/tickets/{ticket_id}", 1)[1].strip("/")
+        action = "split" if rest.endswith("/split") else (rest or "change")
+        await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal, action)
+
+    api = APIRouter(
+        prefix="/v1/tickets/{ticket_id}", tags=["working a ticket"], responses={200: {"model": TicketView}},
+        dependencies=[Depends(guard)],
+    )  # fmt: skip
 
     async def run(
         ticket_id: UUID, who: Identity, if_match: str | None, command: Callable[[Ticket], None]
     ) -> JSONResponse:
         version = expected_version(if_match)
         ticket = await asyncio.to_thread(intake.change, ticket_id, cause_of(who), command, version)
-        return ticket_response(ticket)
+        return ticket_response(ticket, public_only=not Scope.of(who.principal).staff)
 
     @api.post("/start-work")
     async def start_work(
@@ -154,7 +164,10 @@ def router(intake: Intake) -> APIRouter:
             ticket_id,
             who,
             if_match,
-            lambda t: t.add_comment(comment_id, body.body, body.public, who.actor, body.channel),
+            # a customer's words are always public: there is no internal note of theirs
+            lambda t: t.add_comment(
+                comment_id, body.body, body.public or not Scope.of(who.principal).staff, who.actor, body.channel
+            ),
         )
         reply.status_code = 201
         return reply

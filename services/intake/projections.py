@@ -206,14 +206,15 @@ class TicketsProjection:
         self, tenant: str, *, status: str | None = None, priority: str | None = None, group_id: str | None = None,
         agent_id: str | None = None, requester_id: str | None = None, tag: str | None = None,
         created_from: datetime | None = None, created_to: datetime | None = None, cursor: str | None = None,
-        limit: int = 50,
+        limit: int = 50, scope: tuple[str, dict[str, Any]] = ("", {}),
     ) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
         """A page of the tenant's tickets, newest first, and the cursor of the next page (None at the end).
 
-        Every filter is optional; `created_from` is inclusive, `created_to` exclusive.
+        Every filter is optional; `created_from` is inclusive, `created_to` exclusive; `scope` is the
+        caller's visibility as a condition and its parameters (services/intake/access.py).
         """
-        where = ["tenant = :tenant"]
-        params: dict[str, Any] = {"tenant": tenant, "limit": limit + 1}
+        where = ["tenant = :tenant"] + ([scope[0]] if scope[0] else [])
+        params: dict[str, Any] = {"tenant": tenant, "limit": limit + 1} | scope[1]
         for column, value in [
             ("status", status), ("priority", priority), ("group_id", group_id), ("agent_id", agent_id),
             ("requester_id", requester_id),
