@@ -62,6 +62,9 @@ async def open_tickets(
                 if reply.status_code in (200, 201):
                     ids.append(reply.json()["id"])
                     break
+                if reply.status_code == 429:  # a polite client waits as long as it is told
+                    await asyncio.sleep(float(reply.headers.get("Retry-After", "1")))
+                    continue
                 if reply.status_code < 500:
                     raise AssertionError(f"{reply.status_code}: {reply.text}")
                 await asyncio.sleep(0.2)

@@ -122,6 +122,7 @@ def desk_settings(tmp: Path, persistence: str, kafka: Kafka, pg: Postgres | None
         "SERVICEDESK_KAFKA_NAMESPACE": namespace,
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
         "SERVICEDESK_TOPIC_PARTITIONS": "3",
+        "SERVICEDESK_RATE_LIMIT_PER_MINUTE": "1000000",  # load tests are one busy user; the limit has its own test
     } | auth_env(tmp / "auth")
     if pg is not None and dbname is not None:
         values |= {

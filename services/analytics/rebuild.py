@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -47,15 +48,28 @@ def rebuild(
     projection.drop(list(feeds))
     started = shown = time.perf_counter()
     count = 0
-    for source, url in feeds.items():
-        for page in read_ahead(read_pages(url, token)):
-            projection.apply_many([(e, parse_data(e), Tracking(e.source, e.position)) for e in page])
-            count += len(page)
-            if progress is not None and time.perf_counter() - shown >= 0.5:
-                shown = time.perf_counter()
-                rate = count / max(shown - started, 1e-9)
-                progress.write(f"\r{source}: {count:>10,} events  {rate:>9,.0f} events/s")
-                progress.flush()
+    analyzed = 1000
+    # Three stages overlap: the next page is fetched (read_ahead) and parsed here while the writer
+    # applies this one, whose time is mostly PostgreSQL's; one writer, so pages apply in order.
+    with ThreadPoolExecutor(1, thread_name_prefix="rebuild-writer") as writer:
+        writing: Future[None] | None = None
+        for source, url in feeds.items():
+            for page in read_ahead(read_pages(url, token)):
+                batch = [(e, parse_data(e), Tracking(e.source, e.position)) for e in page]
+                if writing is not None:
+                    writing.result()
+                if count >= analyzed * 4:  # the tables grew fourfold: the planner's statistics are stale
+                    projection.analyze()
+                    analyzed = count
+                writing = writer.submit(projection.apply_many, batch)
+                count += len(page)
+                if progress is not None and time.perf_counter() - shown >= 0.5:
+                    shown = time.perf_counter()
+                    rate = count / max(shown - started, 1e-9)
+                    progress.write(f"\r{source}: {count:>10,} events  {rate:>9,.0f} events/s")
+                    progress.flush()
+        if writing is not None:
+            writing.result()
     seconds = time.perf_counter() - started
     equal = projection.rows() == live
     if progress is not None:

@@ -38,7 +38,7 @@ class _Feed:
         events: list[Envelope] = []
         position = after
         while len(events) < limit and position - after < SCAN:
-            notifications = self.app.recorder.select_notifications(position + 1, min(limit, 500))
+            notifications = self.app.recorder.select_notifications(position + 1, min(limit, 1000))
             if not notifications:
                 break
             for notification in notifications:
@@ -121,7 +121,7 @@ def feed_router(app: Application[Any], publication: Publication) -> APIRouter:
     @api.get("/internal/events", response_model=EventPage, include_in_schema=False)
     async def internal_events(
         who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        limit: Annotated[int, Query(ge=1, le=SCAN)] = 100,
     ) -> Response:  # fmt: skip
         if not who.principal.service:
             raise Forbidden("the internal feed is for the platform's own services", rule="service")
@@ -134,7 +134,7 @@ def feed_router(app: Application[Any], publication: Publication) -> APIRouter:
 
 
 def read_pages(
-    base_url: str, token: Callable[[], str], after: int = 0, page_size: int = 1000
+    base_url: str, token: Callable[[], str], after: int = 0, page_size: int = SCAN
 ) -> Iterator[list[Envelope]]:
     """Every public event (every tenant) after store position `after`, in store order, a page at a time
     (`token` gives a fresh service token per page: see TokenVerifier.mint_service)."""
@@ -162,7 +162,7 @@ def read_ahead(pages: Iterator[list[Envelope]]) -> Iterator[list[Envelope]]:
             yield page
 
 
-def read_feed(base_url: str, token: Callable[[], str], after: int = 0, page_size: int = 1000) -> Iterator[Envelope]:
+def read_feed(base_url: str, token: Callable[[], str], after: int = 0, page_size: int = SCAN) -> Iterator[Envelope]:
     """Every public event (every tenant) after store position `after`, in store order."""
     for page in read_pages(base_url, token, after, page_size):
         yield from page

@@ -58,11 +58,14 @@ class RowBatch:
         for outer, inners in by_outer.items():
             for start in range(0, len(inners), _CHUNK):
                 chunk = inners[start : start + _CHUNK]
-                names = {f"k{n}": value for n, value in enumerate(chunk)}
+                if self.sql.postgres:  # one array parameter: a long IN list costs the driver more than the server
+                    condition, params = f"{inner_column} = ANY(:keys)", {"keys": chunk}
+                else:
+                    params = {f"k{n}": value for n, value in enumerate(chunk)}
+                    condition = f"{inner_column} IN ({', '.join(':' + name for name in params)})"
                 found = self.sql.query(
-                    f"SELECT * FROM {table.name} WHERE {outer_column} = :outer"
-                    f" AND {inner_column} IN ({', '.join(':' + name for name in names)})",
-                    {"outer": outer, **names},
+                    f"SELECT * FROM {table.name} WHERE {outer_column} = :outer AND {condition}",
+                    {"outer": outer, **params},
                 )
                 for row in found:
                     self._rows[table.name][self._key(table, row)] = row
@@ -92,8 +95,7 @@ class RowBatch:
         for name, keys in self._changed.items():
             table = self._tables[name]
             rows = self._rows[name]
-            values = [tuple(rows[key][column] for column in table.columns) for key in sorted(keys)]
-            self.sql.insert(table.name, table.columns, values, table.on_conflict())
+            self.sql.insert(table.name, table.columns, [rows[key] for key in sorted(keys)], table.on_conflict())
         self._changed.clear()
 
     @staticmethod

@@ -34,10 +34,12 @@ class Sql:
     def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> None:
         self.cursor.execute(_for_psycopg(statement) if self.postgres else statement, dict(params or {}))
 
-    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], on_conflict: str = "") -> None:
-        """Many rows in one statement, far cheaper than a statement per row. On PostgreSQL they go as
-        one JSON parameter that the server turns into the table's row type; on SQLite as multi-row
-        VALUES, within its bound-parameter limit."""
+    def insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]], on_conflict: str = ""
+    ) -> None:
+        """Many rows (each with every one of `columns`) in one statement, far cheaper than a statement
+        per row. On PostgreSQL they go as one JSON parameter that the server turns into the table's
+        row type; on SQLite as multi-row VALUES, within its bound-parameter limit."""
         if not rows:
             return
         names = ", ".join(columns)
@@ -45,7 +47,7 @@ class Sql:
             self.cursor.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_populate_recordset(NULL::{table}, %s)"
                 f"{on_conflict}",
-                [Jsonb([dict(zip(columns, row, strict=True)) for row in rows])],
+                [Jsonb(rows)],
             )
             return
         row = "(" + ", ".join(["?"] * len(columns)) + ")"
@@ -54,7 +56,7 @@ class Sql:
             chunk = rows[start : start + per_statement]
             self.cursor.execute(
                 f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(chunk))}{on_conflict}",
-                [value for values in chunk for value in values],
+                [values[column] for values in chunk for column in columns],
             )
 
     def query(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -114,11 +116,20 @@ class SqlView:
         """The first row through the recorder (it checks the table's shape), the rest in one statement."""
         if tracking:
             self.recorder._insert_tracking(cursor, tracking[0])  # type: ignore[attr-defined]
-        Sql(cursor, self.postgres).insert(
-            self.tracking_table,
-            ("application_name", "notification_id"),
-            [(t.application_name, t.notification_id) for t in tracking[1:]],
-        )
+        rest = tracking[1:]
+        if self.postgres:  # per upstream, its positions as one array: a rebuild's batch is thousands
+            by_source: dict[str, list[int]] = {}
+            for row in rest:
+                by_source.setdefault(row.application_name, []).append(row.notification_id)
+            for source, positions in by_source.items():
+                cursor.execute(
+                    f"INSERT INTO {self.tracking_table} (application_name, notification_id)"
+                    " SELECT %s, unnest(%s::bigint[])",
+                    [source, positions],
+                )
+            return
+        rows = [{"application_name": t.application_name, "notification_id": t.notification_id} for t in rest]
+        Sql(cursor, self.postgres).insert(self.tracking_table, ("application_name", "notification_id"), rows)
 
     def _pipeline(self, cursor: Any) -> AbstractContextManager[Any]:
         return cursor.connection.pipeline() if self.postgres else nullcontext()
