@@ -1,7 +1,7 @@
 """Wiring of the analytics service; the only module that chooses dependencies.
 
 python -m services.analytics.main [api|consumer|all] [--port N]
-python -m services.analytics.main rebuild [--feed intake=URL] [--feed sla=URL]   # prints progress, checks equality
+python -m services.analytics.main rebuild [--kafka | --feed intake=URL --feed sla=URL]   # progress, equality check
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from schemas.topics import SLA_CLOCKS, TICKETS
 from services.analytics.api import create_app
 from services.analytics.desk_metrics import DeskMetrics
 from services.analytics.projections import AnalyticsProjection
-from services.analytics.rebuild import rebuild, upgrade
+from services.analytics.rebuild import from_feeds, from_kafka, rebuild, upgrade
 from services.chassis import asyncapi
 from services.chassis.cli import parse_args
 from services.chassis.identity import authenticate, verifier_of
@@ -36,7 +36,9 @@ def main() -> int:
         return verifier.mint_service(NAME)
 
     if args.role == "rebuild":
-        equal = rebuild(backlog, feeds, token).equals_live
+        topics = [settings.kafka_name(topic) for topic in (TICKETS, SLA_CLOCKS)]
+        sources = from_kafka(settings.kafka_bootstrap_servers, topics) if args.kafka else from_feeds(feeds, token)
+        equal = rebuild(backlog, sources).equals_live
         backlog.view.mark_current()
         return 0 if equal else 1
     if backlog.view.outdated and args.role in ("consumer", "all"):

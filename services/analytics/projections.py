@@ -240,13 +240,13 @@ class AnalyticsProjection:
             for table in TABLES:
                 sql.execute(f"ANALYZE {table.name}")
 
-    def drop(self, sources: list[str]) -> None:
-        """Forget every row and every tracking row of `sources`: the start of a rebuild."""
+    def drop(self) -> None:
+        """Forget every row and every tracking row (the analytics store holds this projection only):
+        the start of a rebuild."""
         with self.view.transaction() as sql:
             for table in TABLES:
                 sql.execute(f"DELETE FROM {table.name}")
-            for source in sources:
-                sql.execute(f"DELETE FROM {self.view.tracking_table} WHERE application_name = :s", {"s": source})
+            sql.execute(f"DELETE FROM {self.view.tracking_table}")
 
 
 def _instant(envelope: Envelope) -> str:

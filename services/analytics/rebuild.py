@@ -1,9 +1,10 @@
-"""Drop the analytics projection and rebuild it from the services' event feeds.
+"""Drop the analytics projection and rebuild it from the event history: Kafka's topics from
+the beginning, or the services' event feeds (where Kafka's retention no longer has it).
 
-Events are applied a page at a time, each page in one transaction with its tracking
-rows (the next page is fetched meanwhile), with a progress line on stderr; at the end the rebuilt rows are compared with
-the live ones taken just before the drop. Run it with the live consumer stopped; it
-resumes afterwards and skips everything the rebuild applied.
+Events are applied a page at a time, each page in one transaction with its tracking rows
+(the next page is read meanwhile), with a progress line on stderr; at the end the rebuilt
+rows are compared with the live ones taken just before the drop. Run it with the live
+consumer stopped; it resumes afterwards and skips everything the rebuild applied.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TextIO
@@ -19,9 +20,11 @@ from typing import TextIO
 import httpx
 from eventsourcing.persistence import Tracking
 
+from schemas.envelope import Envelope
 from schemas.registry import parse_data
 from services.analytics.projections import AnalyticsProjection
 from services.chassis.feed import read_ahead, read_pages
+from services.chassis.topic_history import TopicHistory
 
 log = logging.getLogger(__name__)
 
@@ -37,32 +40,48 @@ class Rebuilt:
         return self.events / self.seconds if self.seconds else 0.0
 
 
+Pages = Iterator[list[Envelope]]
+
+
+def from_feeds(feeds: Mapping[str, str], token: Callable[[], str]) -> dict[str, Pages]:
+    """Each service's feed (source name -> base URL), read a page ahead."""
+    return {source: read_ahead(read_pages(url, token)) for source, url in feeds.items()}
+
+
+def from_kafka(bootstrap: str, topics: list[str]) -> dict[str, Pages]:
+    """The topics from their beginning, up to where they end now."""
+    return {"kafka": TopicHistory(bootstrap, topics).pages()}
+
+
 def rebuild(
-    projection: AnalyticsProjection,
-    feeds: dict[str, str],
-    token: Callable[[], str],
-    progress: TextIO | None = sys.stderr,
+    projection: AnalyticsProjection, sources: Mapping[str, Pages], progress: TextIO | None = sys.stderr
 ) -> Rebuilt:
-    """Replay every feed (source name -> base URL) into the emptied projection."""
+    """Replay every source's pages into the emptied projection."""
     live = projection.rows()
-    projection.drop(list(feeds))
+    projection.drop()
     started = shown = time.perf_counter()
     count = 0
     analyzed = 1000
-    # Three stages overlap: the next page is fetched (read_ahead) and parsed here while the writer
-    # applies this one, whose time is mostly PostgreSQL's; one writer, so pages apply in order.
+    seen: set[tuple[str, int]] = set()  # Kafka may hold an event twice (a relay that republished)
+    # Three stages overlap: the next page is read (on a thread of the source's) and parsed here
+    # while the writer applies this one, whose time is mostly PostgreSQL's; one writer, so pages
+    # apply in order.
     with ThreadPoolExecutor(1, thread_name_prefix="rebuild-writer") as writer:
         writing: Future[None] | None = None
-        for source, url in feeds.items():
-            for page in read_ahead(read_pages(url, token)):
-                batch = [(e, parse_data(e), Tracking(e.source, e.position)) for e in page]
+        for source, pages in sources.items():
+            for page in pages:
+                batch = []
+                for e in page:
+                    if (e.source, e.position) not in seen:
+                        seen.add((e.source, e.position))
+                        batch.append((e, parse_data(e), Tracking(e.source, e.position)))
                 if writing is not None:
                     writing.result()
                 if count >= analyzed * 4:  # the tables grew fourfold: the planner's statistics are stale
                     projection.analyze()
                     analyzed = count
                 writing = writer.submit(projection.apply_many, batch)
-                count += len(page)
+                count += len(batch)
                 if progress is not None and time.perf_counter() - shown >= 0.5:
                     shown = time.perf_counter()
                     rate = count / max(shown - started, 1e-9)
@@ -81,13 +100,13 @@ def rebuild(
     return Rebuilt(count, seconds, equal)
 
 
-def upgrade(projection: AnalyticsProjection, feeds: dict[str, str], token: Callable[[], str]) -> None:
+def upgrade(projection: AnalyticsProjection, feeds: Mapping[str, str], token: Callable[[], str]) -> None:
     """Rebuild tables an older version of analytics filled, before consuming; waits for the feeds
     (the services that serve them may be starting too)."""
     log.warning("analytics tables are of an older version: rebuilding them from the event feeds")
     while True:
         try:
-            rebuild(projection, feeds, token)
+            rebuild(projection, from_feeds(feeds, token))
         except httpx.TransportError as error:
             log.warning("event feeds not reachable yet (%r); retrying", error)
             time.sleep(2.0)

@@ -17,6 +17,7 @@ def parse_args(service: str, roles: list[str], extra: list[str] | None = None) -
     parser.add_argument(
         "--feed", action="append", default=[], metavar="SOURCE=URL", help="an event feed to rebuild from (repeatable)"
     )
+    parser.add_argument("--kafka", action="store_true", help="rebuild from Kafka's topics, from their beginning")
     args = parser.parse_args()
     logs.configure(service)
     tracing.configure(service)

@@ -12,7 +12,7 @@ import pytest
 
 from services.analytics import reports
 from services.analytics.projections import AnalyticsProjection
-from services.analytics.rebuild import rebuild
+from services.analytics.rebuild import from_feeds, rebuild
 from services.chassis.store import tracking_recorder
 from tests.client import eventually, open_tickets
 from tests.harness import Desk, Service
@@ -112,7 +112,7 @@ def test_a_thousand_tickets_are_counted_once_while_relay_and_consumer_are_killed
     assert chaos.strikes >= 4, f"only {chaos.strikes} kills: the test proved little"
     assert_counted_exactly_once(desk, opened)
     consumer.stop()
-    rebuilt = rebuild(backlog_of(desk), {"intake": api.url}, service_token, progress=None)
+    rebuilt = rebuild(backlog_of(desk), from_feeds({"intake": api.url}, service_token), progress=None)
     assert rebuilt.equals_live, "the projection rebuilt from the events equals the one built live through the kills"
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.topics import TICKETS, dead_letter
@@ -89,7 +90,8 @@ def test_malformed_messages_land_in_the_dead_letter_topic_and_the_consumer_goes_
     assert analytics.process.poll() is None, "the consumer is still running"
 
 
-def test_the_backlog_dropped_and_rebuilt_from_the_event_feed_equals_the_live_one(desk: Desk) -> None:
+@pytest.mark.parametrize("source", ["event feed", "kafka"])
+def test_the_projection_dropped_and_rebuilt_from_the_history_equals_the_live_one(desk: Desk, source: str) -> None:
     analytics = desk.service("analytics", "consumer").start()
     gateway = desk.service("intake").start()
     for tenant in ("acme", "globex", "initech"):
@@ -100,7 +102,8 @@ def test_the_backlog_dropped_and_rebuilt_from_the_event_feed_equals_the_live_one
     analytics.stop()
 
     rebuild = subprocess.run(
-        [sys.executable, "-m", "services.analytics.main", "rebuild", "--feed", f"intake={gateway.url}"],
+        [sys.executable, "-m", "services.analytics.main", "rebuild",
+         *(["--kafka"] if source == "kafka" else ["--feed", f"intake={gateway.url}"])],
         cwd=ROOT, env=desk.env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 

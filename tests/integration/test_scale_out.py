@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaConsumer
 from schemas.envelope import Envelope
 from schemas.topics import TICKETS
 from services.analytics.projections import AnalyticsProjection
-from services.analytics.rebuild import rebuild
+from services.analytics.rebuild import from_feeds, rebuild
 from services.chassis.store import store_env, tracking_recorder
 from services.intake.application import Intake
 from services.intake.publication import publication
@@ -144,4 +144,6 @@ def test_two_instances_of_each_consuming_service_share_the_partitions_and_surviv
     eventually(lambda: projection.applied_count("intake"), lambda n: n >= len(positions), timeout=60, every=1.0)
     for instance in analytics:
         instance.stop()
-    assert rebuild(projection, {"intake": api.url, "sla": sla[1].url}, service_token, progress=None).equals_live
+    assert rebuild(
+        projection, from_feeds({"intake": api.url, "sla": sla[1].url}, service_token), progress=None
+    ).equals_live
