@@ -48,11 +48,7 @@ class UnitOfWork:
             if copied.version == version:  # whole: a concurrent fast-forward sets the version last
                 self.loaded[aggregate_id] = copied
         if aggregate_id not in self.loaded:
-            try:
-                aggregate: object = self.app.repository.get(aggregate_id)
-            except AggregateNotFoundError:
-                return None
-            if not isinstance(aggregate, kind):
+            if (aggregate := find(self.app, aggregate_id, kind)) is None:
                 return None
             self.loaded[aggregate_id] = aggregate
         found = self.loaded[aggregate_id]
@@ -118,6 +114,15 @@ def commit(
         app._notify(recordings)
         return recordings
     raise ContentionError(f"{app.name}: gave up after {attempts} conflicting attempts")
+
+
+def find(app: Application[Any], aggregate_id: UUID, kind: type[A]) -> A | None:
+    """The aggregate as stored now, if there is one of that kind (to read, or change and save)."""
+    try:
+        found: object = app.repository.get(aggregate_id)
+    except AggregateNotFoundError:
+        return None
+    return found if isinstance(found, kind) else None
 
 
 def as_of(app: Application[Any], aggregate_id: UUID, instant: datetime) -> Any:

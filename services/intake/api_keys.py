@@ -18,12 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
 
 from services.chassis.auth import TENANT_PATTERN, Principal, Role, Unauthenticated
 from services.chassis.errors import UnknownThingError
-from services.chassis.processing import commit
+from services.chassis.processing import commit, find
 from services.intake.application import Intake
 
 PREFIX = "sdk_"
@@ -101,12 +100,7 @@ class ApiKeyStore:
         self._lock = threading.Lock()
 
     def keys(self, tenant: str) -> ApiKeys | None:
-        try:
-            found: object = self.intake.repository.get(ApiKeys.create_id(tenant))
-        except AggregateNotFoundError:
-            return None
-        assert isinstance(found, ApiKeys)
-        return found
+        return find(self.intake, ApiKeys.create_id(tenant), ApiKeys)
 
     def change(self, tenant: str, command: Any) -> Any:
         result: list[Any] = []

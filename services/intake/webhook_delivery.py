@@ -21,7 +21,6 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 import httpx
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from standardwebhooks.webhooks import Webhook
 
@@ -29,7 +28,7 @@ from schemas.envelope import Envelope
 from schemas.tickets import EventData
 from services.chassis.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.pacing import sleep_unless
-from services.chassis.processing import commit
+from services.chassis.processing import commit, find
 from services.chassis.views import SqlView
 from services.intake.application import Intake
 from services.intake.webhooks import WebhookError, Webhooks, check_target
@@ -64,12 +63,7 @@ class Deliveries:
         self.intake = intake
 
     def webhooks(self, tenant: str) -> Webhooks | None:
-        try:
-            hooks: object = self.intake.repository.get(Webhooks.create_id(tenant))
-        except AggregateNotFoundError:
-            return None
-        assert isinstance(hooks, Webhooks)
-        return hooks
+        return find(self.intake, Webhooks.create_id(tenant), Webhooks)
 
     def enqueue(self, envelope: Envelope, data: EventData, tracking: Tracking) -> None:
         """The consumer's `apply`: a pending delivery per subscription that wants this event."""
