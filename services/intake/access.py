@@ -4,7 +4,7 @@
 - agent and supervisor: tickets of their groups, tickets assigned to them, and tickets no
   group has yet (the tenant's unrouted inbox);
 - customer: their own tickets and, when their token names an organisation, their
-  organisation's (lists show their own only); they see public comments only, and may
+  organisation's; they see public comments only, and may
   comment (publicly), reopen and rate, nothing else.
 
 A ticket the caller may not see is answered 404, exactly as one that does not exist: its
@@ -67,7 +67,12 @@ class Scope:
             names = {f"scope_group{n}": group for n, group in enumerate(sorted(self.groups))}
             in_groups = f" OR group_id IN ({', '.join(':' + n for n in names)})" if names else ""
             return f"(group_id IS NULL OR agent_id = :scope_agent{in_groups})", {"scope_agent": self.agent} | names
-        return "requester_id = :scope_requester", {"scope_requester": self.requester}
+        if self.organisation is None:
+            return "requester_id = :scope_requester", {"scope_requester": self.requester}
+        return "(requester_id = :scope_requester OR organisation = :scope_organisation)", {
+            "scope_requester": self.requester,
+            "scope_organisation": self.organisation,
+        }
 
 
 def visible_ticket(intake: Intake, ticket_id: UUID, who: Principal, action: str | None = None) -> Ticket:

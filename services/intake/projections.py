@@ -24,11 +24,14 @@ from services.chassis.views import Sql, SqlView
 from services.intake.domain import Ticket
 
 VIEW = "tickets-view"
+VERSION = 2  # 2: the requester's organisation, so a customer lists their organisation's tickets
+_TABLES = ("intake_tickets", "intake_ticket_tags")
 
 _COMMON = """CREATE TABLE IF NOT EXISTS intake_tickets (
     tenant TEXT NOT NULL, ticket_id TEXT NOT NULL, number TEXT NOT NULL, title TEXT NOT NULL,
     status TEXT NOT NULL, priority TEXT NOT NULL, category TEXT NOT NULL, type TEXT NOT NULL,
-    channel TEXT NOT NULL, requester_id TEXT NOT NULL, group_id TEXT, agent_id TEXT, tags TEXT NOT NULL,
+    channel TEXT NOT NULL, requester_id TEXT NOT NULL, organisation TEXT, group_id TEXT, agent_id TEXT,
+    tags TEXT NOT NULL,
     created_at {instant} NOT NULL, updated_at {instant} NOT NULL, version INTEGER NOT NULL,
     position BIGINT NOT NULL, opened_position BIGINT NOT NULL{search},
     PRIMARY KEY (tenant, ticket_id))"""
@@ -59,9 +62,10 @@ COLUMNS = (
     " agent_id, tags, created_at, updated_at, version, position"
 )
 _INSERT = (
-    "INSERT INTO intake_tickets (" + COLUMNS + ", opened_position{column}) VALUES (:tenant, :ticket_id, :number,"
-    " :title, 'new', :priority, :category, :type, :channel, :requester_id, NULL, NULL, :tags, :at, :at, :version,"
-    " :position, :position{value}) ON CONFLICT (tenant, ticket_id) DO NOTHING RETURNING opened_position"
+    "INSERT INTO intake_tickets (" + COLUMNS + ", opened_position, organisation{column}) VALUES (:tenant, :ticket_id,"
+    " :number, :title, 'new', :priority, :category, :type, :channel, :requester_id, NULL, NULL, :tags, :at, :at,"
+    " :version, :position, :position, :organisation{value}) ON CONFLICT (tenant, ticket_id) DO NOTHING"
+    " RETURNING opened_position"
 )
 _POSTGRES_INSERT = _INSERT.format(
     column=", search",
@@ -100,10 +104,17 @@ class TicketsProjection:
     name = VIEW
 
     def __init__(self, recorder: TrackingRecorder) -> None:
-        self.view = SqlView(recorder, [])
+        self.view = SqlView(recorder, [], name=VIEW, version=VERSION)
+        if self.view.outdated:  # tables of an older shape: made again, and the projector refills them from 0
+            with self.view.transaction() as sql:
+                for table in _TABLES if self.view.postgres else (*_TABLES, "intake_tickets_fts"):
+                    sql.execute(f"DROP TABLE IF EXISTS {table}")
+                sql.execute(f"DELETE FROM {self.view.tracking_table} WHERE application_name = :name", {"name": VIEW})
         with self.view.transaction() as sql:
             for statement in POSTGRES_SCHEMA if self.view.postgres else SQLITE_SCHEMA:
                 sql.execute(statement)
+        if self.view.outdated:
+            self.view.mark_current()
         self._handlers: dict[str, Handler] = {
             "Opened": self._opened, "CommentAdded": self._comment_added, "TagsChanged": self._tags_changed,
             "PriorityChanged": self._set("priority"), "CategoryChanged": self._set("category"),
@@ -131,7 +142,8 @@ class TicketsProjection:
         params |= {
             "number": event.number, "title": event.title, "description": event.description,
             "priority": event.priority, "category": event.category, "type": event.type, "channel": event.channel,
-            "requester_id": event.requester_id, "tags": json.dumps(sorted(set(event.tags))),
+            "requester_id": event.requester_id, "organisation": event.organisation,
+            "tags": json.dumps(sorted(set(event.tags))),
         }  # fmt: skip
         sql.execute(_POSTGRES_INSERT if self.view.postgres else _SQLITE_INSERT, params)
         if not sql.rows():

@@ -26,6 +26,7 @@ from services.chassis.projector import StoreProjector
 from services.chassis.settings import Settings
 from services.chassis.store import tracking_recorder
 from services.intake import api, api_queries
+from services.intake.access import Scope
 from services.intake.application import Intake, TicketForm
 from services.intake.blobs import FileBlobStore
 from services.intake.domain import Cause, Ticket, WaitingFor
@@ -48,9 +49,10 @@ class Tickets:
 
     def open(
         self, tenant: str = "acme", *, title: str = "Printer jammed", description: str = "It beeps and stops.",
-        requester_id: str = "req-1", priority: str = "P3", tags: tuple[str, ...] = (),
+        requester_id: str = "req-1", priority: str = "P3", tags: tuple[str, ...] = (), organisation: str | None = None,
     ) -> UUID:  # fmt: skip
-        form = TicketForm(title, description, requester_id, "email", "hardware", "incident", priority, list(tags))
+        form = TicketForm(title, description, requester_id, "email", "hardware", "incident", priority, list(tags),
+                          organisation=organisation)  # fmt: skip
         return self.intake.open_ticket(uuid4(), form, cause(tenant)).ticket.id
 
     def change(self, ticket_id: UUID, command: Callable[[Ticket], None], tenant: str = "acme") -> None:
@@ -120,6 +122,14 @@ class TicketQueries:
                 break
         assert seen == list(reversed(opened))
         assert pages == 3
+
+    def test_a_customer_lists_their_own_and_their_organisations_tickets_only(self, tickets: Tickets) -> None:
+        own = tickets.open(requester_id="carol")
+        colleague = tickets.open(requester_id="dave", organisation="acme-berlin")
+        tickets.open(requester_id="erin", organisation="acme-paris")
+        carol = Scope(requester="carol", organisation="acme-berlin")
+        assert set(tickets.listed(scope=carol.sql())) == {own, colleague}
+        assert tickets.listed(scope=Scope(requester="carol").sql()) == [own]
 
     def test_tickets_opened_at_the_same_instant_page_once_each(self, tickets: Tickets) -> None:
         tickets.open()
@@ -345,3 +355,20 @@ def _form() -> TicketForm:
 def _created_at(tickets: Tickets, ticket_id: UUID) -> datetime:
     rows, _ = tickets.projection.list_tickets("acme")
     return next(datetime.fromisoformat(row["created_at"]) for row in rows if row["ticket_id"] == str(ticket_id))
+
+
+def test_a_ticket_list_of_an_older_shape_is_made_again_from_the_store(tmp_path: Path) -> None:
+    settings = Settings(persistence="sqlite", data_dir=tmp_path)
+    intake = Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    first = Tickets(intake, projection := TicketsProjection(tracking_recorder(settings, "intake")),
+                    StoreProjector(intake, projection, batch_size=7))  # fmt: skip
+    opened = [first.open(requester_id=f"req-{n}") for n in range(3)]
+    assert set(first.listed()) == set(opened)
+    with projection.view.transaction() as sql:
+        sql.execute("DELETE FROM view_versions")  # as a list an older release kept
+
+    again = TicketsProjection(tracking_recorder(settings, "intake"))
+    assert again.position() == 0, "its rows and tracking are gone"
+    assert not TicketsProjection(tracking_recorder(settings, "intake")).view.outdated
+    refilled = Tickets(intake, again, StoreProjector(intake, again, batch_size=7))
+    assert set(refilled.listed()) == set(opened)
