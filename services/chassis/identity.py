@@ -20,7 +20,6 @@ from fastapi import Depends, FastAPI, Header, Request
 from services.chassis import logs, tracing
 from services.chassis.auth import (
     INTERNAL_ISSUER,
-    TENANT_PATTERN,
     Forbidden,
     Principal,
     Role,
@@ -29,8 +28,6 @@ from services.chassis.auth import (
 )
 from services.chassis.rate_limit import RateLimiter
 from services.chassis.settings import Settings
-
-__all__ = ["TENANT_PATTERN", "CurrentIdentity", "Identity", "Role", "authenticate", "identity", "requires"]
 
 
 class ApiKeyCheck(Protocol):

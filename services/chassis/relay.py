@@ -47,7 +47,7 @@ class Relay:
         idle_seconds: float = 0.01,
         namespace: str = "",
         on_published: Callable[[Envelope], None] = lambda _: None,
-        lease: Lease | None = None,
+        lease: Lease,
     ) -> None:
         """`on_published` sees each envelope once Kafka acknowledged it (e.g. to count decisions);
         `lease` makes one replica of several the publisher (services/chassis/leadership.py)."""
@@ -62,7 +62,7 @@ class Relay:
         self.on_published = on_published
         self.position = 0
         self.connected = False  # the producer is up and its last batch was acknowledged
-        self.lease: Lease = lease or _Always()
+        self.lease = lease
         self.standby = False  # another replica leads
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -160,19 +160,6 @@ class Relay:
     async def _observe_lag(self) -> None:
         newest = await asyncio.to_thread(self.app.recorder.max_notification_id) or 0
         self.metrics.relay_lag.labels(self.app.name).set(max(0, newest - self.position))
-
-
-class _Always:
-    """The lease of a relay that runs alone."""
-
-    async def acquire(self) -> bool:
-        return True
-
-    async def held(self) -> bool:
-        return True
-
-    async def release(self) -> None:
-        return None
 
 
 async def _stop(producer: AIOKafkaProducer | None) -> None:
