@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     internal_token_secret: str | None = Field(
         None, description="Shared by the services: signs the gateway's short internal tokens (32 bytes or more)."
     )
+    personal_data_secret: str = Field(
+        "development-only-personal-data-secret",
+        description="Wraps every person's key and keys the blind index of addresses: set it (32 bytes or more) in"
+        " production, the same on every intake replica, and never change it (the keys it wraps are lost).",
+    )
     rate_limit_per_minute: int = Field(600, description="Requests a minute per user and per API key, at the gateway.")
     webhook_retry_base_seconds: float = Field(1.0, description="First retry delay; doubles each attempt.")
     webhook_max_attempts: int = 8

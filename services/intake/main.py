@@ -31,6 +31,8 @@ from services.intake.api import create_app
 from services.intake.api_keys import ApiKeyStore
 from services.intake.application import Intake
 from services.intake.blobs import FileBlobStore
+from services.intake.people import People
+from services.intake.personal_data import PersonalData, SqlKeyTable
 from services.intake.projections import TicketsProjection
 from services.intake.publication import publication
 from services.intake.reactions import reactions
@@ -53,6 +55,9 @@ def main() -> int:
     deliveries = Deliveries(tracking_recorder(settings, Intake.name), intake)
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
     api_keys = ApiKeyStore(intake)
+    keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
+    personal = PersonalData(keys, settings.personal_data_secret.encode())
+    people = People(intake, personal)  # noqa: F841 - the channels find requesters through it
     authenticate(app, settings, api_keys, gateway=True)
     asyncapi.serve(app, "intake", [TICKETS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
     if args.role in ("api", "all"):

@@ -1,0 +1,86 @@
+"""The people behind channel addresses, and their personal data sealed with keys of their own."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from services.chassis.settings import Settings
+from services.chassis.store import store_env, tracking_recorder
+from services.intake.application import Intake
+from services.intake.people import People
+from services.intake.personal_data import ERASED, MemoryKeyTable, PersonalData, PersonErasedError, SqlKeyTable
+
+SECRET = b"a test secret of thirty-two bytes!"
+
+
+def in_memory_people() -> People:
+    return People(Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), PersonalData(MemoryKeyTable(), SECRET))
+
+
+def sqlite_people(tmp_path: Path) -> tuple[People, Intake]:
+    settings = Settings(persistence="sqlite", data_dir=tmp_path)
+    intake = Intake(env=store_env(settings, Intake.name))
+    keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
+    return People(intake, PersonalData(keys, SECRET)), intake
+
+
+def test_a_second_mail_from_the_same_address_finds_the_same_requester() -> None:
+    people = in_memory_people()
+    first = people.requester_for("acme", "email", "Jane.Doe@Example.com", "Jane Doe", "en")
+    again = people.requester_for("acme", "email", "jane.doe@example.com")
+    assert first == again
+    profile = people.profile("acme", first)
+    assert profile is not None
+    assert (profile.address, profile.name, profile.language) == ("Jane.Doe@Example.com", "Jane Doe", "en")
+
+
+def test_the_same_address_is_another_person_in_another_tenant() -> None:
+    people = in_memory_people()
+    assert people.requester_for("acme", "email", "jane@example.com") != people.requester_for(
+        "globex", "email", "jane@example.com"
+    )
+    assert people.profile("globex", people.requester_for("acme", "email", "jane@example.com")) is None
+
+
+def test_the_store_holds_no_address_or_name_in_the_clear(tmp_path: Path) -> None:
+    people, _ = sqlite_people(tmp_path)
+    people.requester_for("acme", "email", "jane.doe@example.com", "Jane Doe")
+    database = (tmp_path / "intake.db").read_bytes()
+    assert b"jane.doe" not in database.lower()
+    assert b"Jane Doe" not in database
+
+
+def test_an_erased_person_reads_as_erased_and_their_address_becomes_someone_new(tmp_path: Path) -> None:
+    people, intake = sqlite_people(tmp_path)
+    jane = people.requester_for("acme", "email", "jane@example.com", "Jane")
+    sealed = people.personal.seal("acme", jane, "my card number is 4111")
+    person = people.person("acme", jane)
+    assert person is not None
+    person.mark_erased(by="admin-1", reason="erasure request")
+    intake.save(person)
+    assert people.personal.destroy_key("acme", jane)
+    assert people.personal.unseal("acme", sealed) == ERASED
+    profile = people.profile("acme", jane)
+    assert profile is not None
+    assert (profile.address, profile.name, profile.erased) == (ERASED, ERASED, True)
+    with pytest.raises(PersonErasedError):
+        people.personal.seal("acme", jane, "anything new")
+    assert people.requester_for("acme", "email", "jane@example.com") != jane
+
+
+def test_new_people_writing_at_once_are_registered_once(tmp_path: Path) -> None:
+    people, _ = sqlite_people(tmp_path)
+    with ThreadPoolExecutor(8) as pool:
+        found = set(pool.map(lambda _: people.requester_for("acme", "email", "rush@example.com"), range(16)))
+    assert len(found) == 1
+
+
+def test_a_sealed_value_does_not_open_for_another_tenant() -> None:
+    personal = PersonalData(MemoryKeyTable(), SECRET)
+    sealed = personal.seal("acme", "customer-1", "hello")
+    assert personal.unseal("acme", sealed) == "hello"
+    assert personal.unseal("globex", sealed) == ERASED
+    assert personal.unseal("acme", "plain text") == "plain text"
