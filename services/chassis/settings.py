@@ -9,12 +9,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _alias(*names: str) -> AliasChoices:
     return AliasChoices(*names)
+
+
+class Mailbox(BaseModel):
+    """A desk e-mail address: the tenant whose mail it receives, the group new tickets go to."""
+
+    tenant: str
+    group: str | None = None
+    language: str = "en"
+
+
+class TelegramBot(BaseModel):
+    """A tenant's Telegram bot: its token, the secret its webhook calls carry, what opens a ticket."""
+
+    token: str
+    webhook_secret: str
+    hashtags: list[str] = Field(default_factory=lambda: ["#support", "#bug"])
+    group: str | None = None
 
 
 class Settings(BaseSettings):
@@ -79,6 +96,28 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = Field(1.0, description="First retry delay; doubles each attempt.")
     webhook_max_attempts: int = 8
     webhook_disable_after: int = Field(3, description="Failed deliveries in a row that disable a subscription.")
+
+    # -- channels: what the inbound and outbound channels share --------------------------------
+    mail_domain: str = Field(
+        "desk.localhost", description="The right-hand side of the Message-IDs the desk sends (threads replies)."
+    )
+    mailboxes: dict[str, Mailbox] = Field(
+        default_factory=dict,
+        description='The desk\'s e-mail addresses as JSON: {"support@acme.example": {"tenant": "acme",'
+        ' "group": "first-line", "language": "en"}}; a tenant\'s first address is its From on outgoing mail.',
+    )
+    telegram_api_url: str = Field("https://api.telegram.org", description="The Bot API's base URL.")
+    telegram_bots: dict[str, TelegramBot] = Field(
+        default_factory=dict, description="Per tenant, as JSON: its bot's token, webhook secret and hashtags."
+    )
+
+    # -- inbound channels (e-mail in, web chat, messenger webhooks) ----------------------------
+
+    # -- outbound channels (notifications by e-mail and messenger) -----------------------------
+
+    def mailbox_of(self, tenant: str) -> tuple[str, Mailbox] | None:
+        """The tenant's first desk address: where its outgoing mail comes from."""
+        return next(((address, box) for address, box in self.mailboxes.items() if box.tenant == tenant), None)
 
     def kafka_name(self, name: str) -> str:
         """The topic or consumer group `name` in this desk's namespace."""

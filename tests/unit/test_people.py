@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.intake.application import Intake
+from services.intake.conversations import Conversations, ReplyRoute
 from services.intake.people import People
 from services.intake.personal_data import ERASED, MemoryKeyTable, PersonalData, PersonErasedError, SqlKeyTable
 
@@ -84,3 +86,33 @@ def test_a_sealed_value_does_not_open_for_another_tenant() -> None:
     assert personal.unseal("acme", sealed) == "hello"
     assert personal.unseal("globex", sealed) == ERASED
     assert personal.unseal("acme", "plain text") == "plain text"
+
+
+def test_a_reply_in_a_thread_finds_its_ticket_and_the_desk_knows_where_to_answer() -> None:
+    people = in_memory_people()
+    conversations = Conversations(people.app, people.personal)
+    jane = people.requester_for("acme", "email", "jane@example.com")
+    ticket_id = uuid4()
+    route = ReplyRoute("email", "jane@example.com", "<first@mail.example.com>")
+    conversations.remember("acme", ticket_id, jane, "email", ["<first@mail.example.com>"], route)
+    assert conversations.ticket_of("acme", "email", "<first@mail.example.com>") == ticket_id
+    assert conversations.ticket_of("globex", "email", "<first@mail.example.com>") is None
+    assert conversations.ticket_of("acme", "email", "<other@mail.example.com>") is None
+    assert conversations.routes("acme", ticket_id) == [route]
+
+
+def test_a_message_delivered_twice_stays_with_the_first_ticket() -> None:
+    people = in_memory_people()
+    conversations = Conversations(people.app, people.personal)
+    first, second = uuid4(), uuid4()
+    assert conversations.remember("acme", first, "c-1", "telegram", ["42:7"]) == first
+    assert conversations.remember("acme", second, "c-1", "telegram", ["42:7"]) == first
+
+
+def test_an_erased_requester_has_nowhere_to_be_answered() -> None:
+    people = in_memory_people()
+    conversations = Conversations(people.app, people.personal)
+    ticket_id = uuid4()
+    conversations.remember("acme", ticket_id, "c-1", "telegram", ["42:7"], ReplyRoute("telegram", "42", "7"))
+    people.personal.destroy_key("acme", "c-1")
+    assert conversations.routes("acme", ticket_id) == []
