@@ -10,6 +10,7 @@ import pytest
 
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
+from services.intake import mail_threads
 from services.intake.application import Intake
 from services.intake.conversations import Conversations, ReplyRoute
 from services.intake.people import People
@@ -116,3 +117,16 @@ def test_an_erased_requester_has_nowhere_to_be_answered() -> None:
     conversations.remember("acme", ticket_id, "c-1", "telegram", ["42:7"], ReplyRoute("telegram", "42", "7"))
     people.personal.destroy_key("acme", "c-1")
     assert conversations.routes("acme", ticket_id) == []
+
+
+def test_a_reply_names_its_ticket_by_our_message_id_or_by_the_number_in_its_subject() -> None:
+    ticket_id = uuid4()
+    ours = mail_threads.message_id(ticket_id, "17", "desk.example")
+    assert mail_threads.tickets_in(f"<abc@gmail.com> {ours}", "desk.example") == [ticket_id]
+    assert mail_threads.tickets_in(ours, "other.example") == []
+    assert mail_threads.is_ours(ours, "DESK.example")
+    subject = mail_threads.tagged("Re: VPN drops", "SD-2026-000123")
+    assert subject == "[SD-2026-000123] Re: VPN drops"
+    assert mail_threads.tagged(subject, "SD-2026-000123") == subject
+    assert mail_threads.number_in("AW: Re: " + subject) == "SD-2026-000123"
+    assert mail_threads.number_in("no tag here") is None
