@@ -69,6 +69,11 @@ class TicketOpenedV2(TicketOpenedV1):
 
     organisation: str | None = None
     keywords: list[str] = Field(default_factory=list)
+    group_id: str | None = Field(
+        default=None,
+        description="The default group of the channel it arrived on (a desk mailbox's, a messenger bot's): routing"
+        " places it there when no rule matches, instead of the tenant's default group.",
+    )
 
 
 class TicketStatusChangedV1(EventData):

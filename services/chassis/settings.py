@@ -112,6 +112,25 @@ class Settings(BaseSettings):
     )
 
     # -- inbound channels (e-mail in, web chat, messenger webhooks) ----------------------------
+    smtp_host: str = Field("127.0.0.1", description="Where the SMTP listener binds (0.0.0.0 to take mail from anyone).")
+    smtp_port: int = Field(2525, description="The SMTP listener's port (intake roles `smtp` and `all`).")
+    smtp_max_bytes: int = Field(
+        35 * 1024 * 1024, description="The largest message taken (SIZE, and the data itself): larger ones get 552."
+    )
+    mail_per_sender_per_minute: int = Field(
+        20, description="Messages a minute one sender may send a desk address; more are refused with 450 4.7.1."
+    )
+    imap_host: str | None = Field(None, description="An existing mailbox to poll (intake role `imap`); unset: none.")
+    imap_port: int = 993
+    imap_ssl: bool = Field(True, description="IMAP over TLS (port 993); false for plain IMAP (tests, a local relay).")
+    imap_user: str | None = None
+    imap_password: str | None = None
+    imap_folder: str = "INBOX"
+    imap_address: str | None = Field(
+        None, description="The desk address (one of `mailboxes`) whose mail the polled mailbox holds."
+    )
+    imap_poll_seconds: float = 30.0
+    chat_poll_seconds: float = Field(0.5, description="How often a chat socket looks for the agent's new replies.")
 
     # -- outbound channels (notifications by e-mail and messenger) -----------------------------
 

@@ -37,6 +37,7 @@ class TicketForm:
     tags: list[str] = field(default_factory=list)
     custom_fields: dict[str, Any] = field(default_factory=dict)
     organisation: str | None = None
+    group_id: str | None = None  # the channel's default group (routing places it there when no rule matches)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Opening:
             return Ticket.open(
                 self.ticket_id, numbers.current, form.title, form.description, form.requester_id, form.channel,
                 form.category, form.type, form.priority, form.tags, form.custom_fields, self.follow_up_of,
-                self.split_from, form.organisation,
+                self.split_from, form.organisation, form.group_id,
             )  # fmt: skip
 
 

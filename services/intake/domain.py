@@ -166,8 +166,9 @@ class Ticket(Aggregate):
         follow_up_of: str | None
         split_from: str | None
         organisation: str | None
+        group_id: str | None  # v4: the group the channel it came in on sends it to (a desk mailbox's)
 
-        class_version = 3
+        class_version = 4
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -178,6 +179,10 @@ class Ticket(Aggregate):
         @staticmethod
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state.setdefault("organisation", None)
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state.setdefault("group_id", None)
 
     class Assigned(Event):
         """v2 adds `decision_id`: the routing decision applied, or None for a person's assignment."""
@@ -203,13 +208,14 @@ class Ticket(Aggregate):
         cls, id: UUID, number: str, title: str, description: str, requester_id: str, channel: str,
         category: str, type: str, priority: str, tags: list[str], custom_fields: dict[str, Any],
         follow_up_of: str | None = None, split_from: str | None = None, organisation: str | None = None,
+        group_id: str | None = None,
     ) -> Ticket:  # fmt: skip
         cause = _current_cause()
         return cls(
             id=id, tenant=cause.tenant, actor=cause.actor, metadata=_metadata(cause, chain.GENESIS),
             number=number, title=title, description=description, requester_id=requester_id, channel=channel,
             category=category, type=type, priority=priority, tags=list(tags), custom_fields=dict(custom_fields),
-            follow_up_of=follow_up_of, split_from=split_from, organisation=organisation,
+            follow_up_of=follow_up_of, split_from=split_from, organisation=organisation, group_id=group_id,
         )  # fmt: skip
 
     @event(Opened)
@@ -217,6 +223,7 @@ class Ticket(Aggregate):
         self, id: UUID, tenant: str, actor: str, metadata: dict[str, str], number: str, title: str, description: str,
         requester_id: str, channel: str, category: str, type: str, priority: str, tags: list[str],
         custom_fields: dict[str, Any], follow_up_of: str | None, split_from: str | None, organisation: str | None,
+        group_id: str | None = None,
     ) -> None:  # fmt: skip
         self.tenant = tenant
         self.organisation = organisation
@@ -237,7 +244,7 @@ class Ticket(Aggregate):
         self.pending_until: datetime | None = None
         self.waiting_for: str | None = None
         self.resolution: str | None = None
-        self.group_id: str | None = None
+        self.group_id: str | None = group_id
         self.agent_id: str | None = None
         self.comments: dict[str, dict[str, Any]] = {}
         self.attachments: dict[str, dict[str, Any]] = {}

@@ -1,11 +1,13 @@
 """Wiring of the intake service; the only module that chooses dependencies.
 
-    python -m services.intake.main [api|relay|consumer|webhooks|all] [--port N]
+    python -m services.intake.main [api|relay|consumer|webhooks|smtp|imap|all] [--port N]
     python -m services.intake.main verify        # walk every ticket's hash chain
 
 `api` serves the gateway API, `relay` publishes the store to Kafka, `consumer` applies
 routing's decisions and SLA clock events to tickets, `webhooks` delivers events to
-subscribed URLs, `all` does everything.
+subscribed URLs, `smtp` listens for mail to the desk's addresses (SMTP port), `imap` polls an
+existing mailbox (when one is configured), `all` does everything. The gateway (`api`) also
+serves the web chat socket and the messenger webhooks.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from services.chassis.gateway import MergedOpenAPI, mount_proxy
 from services.chassis.identity import authenticate
 from services.chassis.metrics import Metrics
 from services.chassis.projector import StoreProjector
+from services.chassis.rate_limit import RateLimiter
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
@@ -31,6 +34,11 @@ from services.intake.api import create_app
 from services.intake.api_keys import ApiKeyStore
 from services.intake.application import Intake
 from services.intake.blobs import FileBlobStore
+from services.intake.channels import chat, imap_poller, smtp_listener, telegram
+from services.intake.channels.email_in import EmailIntake
+from services.intake.channels.landing import Landing
+from services.intake.channels.telemetry import ChannelCounters
+from services.intake.conversations import Conversations
 from services.intake.people import People
 from services.intake.personal_data import PersonalData, SqlKeyTable
 from services.intake.projections import TicketsProjection
@@ -41,7 +49,7 @@ from services.intake.webhook_delivery import Deliverer, Deliveries
 
 
 def main() -> int:
-    args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "all"], extra=["verify"])
+    args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "smtp", "imap", "all"], extra=["verify"])
     settings = Settings()
     intake = Intake(env=store_env(settings, Intake.name))
     protect(intake)
@@ -57,7 +65,11 @@ def main() -> int:
     api_keys = ApiKeyStore(intake)
     keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
     personal = PersonalData(keys, settings.personal_data_secret.encode())
-    people = People(intake, personal)  # noqa: F841 - the channels find requesters through it
+    people = People(intake, personal)
+    conversations = Conversations(intake, personal)
+    landing = Landing(intake)
+    blobs = FileBlobStore(settings.data_dir / "blobs")
+    counters = ChannelCounters(metrics.registry)
     authenticate(app, settings, api_keys, gateway=True)
     asyncapi.serve(app, "intake", [TICKETS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
     if args.role in ("api", "all"):
@@ -66,11 +78,13 @@ def main() -> int:
             intake, projection, batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds
         )
         runtime.workers.append(("tickets-projector", projector.run))
-        blobs = FileBlobStore(settings.data_dir / "blobs")
         queries = api_queries.router(intake, projection)
+        messenger = telegram.router(settings.telegram_bots, landing, people, conversations, counters)
         create_app(app, intake, blobs, queries, api_webhooks.router(intake, deliveries),
-                   api_api_keys.router(api_keys),
+                   api_api_keys.router(api_keys), messenger,
                    max_upload=settings.attachment_max_bytes, sla=sla_status)  # fmt: skip
+        app.include_router(chat.router(intake, landing, conversations, personal, counters,
+                                       settings.chat_poll_seconds))  # fmt: skip
         client = httpx.AsyncClient(timeout=30.0)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}
         for prefix, service in upstreams.items():
@@ -86,6 +100,23 @@ def main() -> int:
         deliverer = Deliverer(intake, deliveries, settings.webhook_retry_base_seconds, settings.webhook_max_attempts,
                               settings.webhook_disable_after)  # fmt: skip
         runtime.workers.append(("webhooks", deliverer.run))
+    if args.role in ("smtp", "imap", "all"):
+        numbers = TicketsProjection(tracking_recorder(settings, Intake.name))
+        email = EmailIntake(settings.mailboxes, settings.mail_domain, landing, people, conversations, blobs,
+                            numbers.ticket_numbered, RateLimiter(settings.mail_per_sender_per_minute), counters,
+                            settings.attachment_max_bytes)  # fmt: skip
+        if args.role in ("smtp", "all"):
+            runtime.workers.append(
+                (
+                    "smtp",
+                    smtp_listener.listener(
+                        email, settings.smtp_host, settings.smtp_port, settings.smtp_max_bytes, settings.mail_domain
+                    ),
+                )
+            )
+        if args.role in ("imap", "all") and settings.imap_host:
+            runtime.workers.append(("imap", imap_poller.poller(email, imap_poller.MailboxAccess.of(settings),
+                                                               settings.imap_poll_seconds)))  # fmt: skip
     if args.role in ("consumer", "all"):
         consume(runtime, settings, metrics, "intake", [ROUTING_DECISIONS, SLA_CLOCKS], reactions(intake, sla_status))
     port = args.port if args.port is not None else settings.intake_port

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
@@ -42,6 +43,7 @@ _INDEXES = [
         f"CREATE INDEX IF NOT EXISTS intake_tickets_{name} ON intake_tickets (tenant, {first}created_at, ticket_id)"
         for name, first in _FILTERED.items()
     ),
+    "CREATE INDEX IF NOT EXISTS intake_tickets_number ON intake_tickets (tenant, number)",
     """CREATE TABLE IF NOT EXISTS intake_ticket_tags (
         tenant TEXT NOT NULL, tag TEXT NOT NULL, ticket_id TEXT NOT NULL, PRIMARY KEY (tenant, tag, ticket_id))""",
 ]
@@ -63,7 +65,7 @@ COLUMNS = (
 )
 _INSERT = (
     "INSERT INTO intake_tickets (" + COLUMNS + ", opened_position, organisation{column}) VALUES (:tenant, :ticket_id,"
-    " :number, :title, 'new', :priority, :category, :type, :channel, :requester_id, NULL, NULL, :tags, :at, :at,"
+    " :number, :title, 'new', :priority, :category, :type, :channel, :requester_id, :group_id, NULL, :tags, :at, :at,"
     " :version, :position, :position, :organisation{value}) ON CONFLICT (tenant, ticket_id) DO NOTHING"
     " RETURNING opened_position"
 )
@@ -142,7 +144,7 @@ class TicketsProjection:
         params |= {
             "number": event.number, "title": event.title, "description": event.description,
             "priority": event.priority, "category": event.category, "type": event.type, "channel": event.channel,
-            "requester_id": event.requester_id, "organisation": event.organisation,
+            "requester_id": event.requester_id, "organisation": event.organisation, "group_id": event.group_id,
             "tags": json.dumps(sorted(set(event.tags))),
         }  # fmt: skip
         sql.execute(_POSTGRES_INSERT if self.view.postgres else _SQLITE_INSERT, params)
@@ -256,6 +258,14 @@ class TicketsProjection:
             return rows, None
         last = rows[limit - 1]
         return rows[:limit], encode_cursor(last["created_at"], last["ticket_id"])
+
+    def ticket_numbered(self, tenant: str, number: str) -> UUID | None:
+        """The tenant's ticket with this number (e.g. `SD-2026-000123`, tagged in a reply's subject)."""
+        rows = self.view.query(
+            "SELECT ticket_id FROM intake_tickets WHERE tenant = :tenant AND number = :number",
+            {"tenant": tenant, "number": number},
+        )
+        return UUID(rows[0]["ticket_id"]) if rows else None
 
     def search(self, tenant: str, q: str, limit: int = 20) -> list[dict[str, Any]]:
         """The tenant's tickets whose title, description or comments match `q`, best match first."""

@@ -61,6 +61,7 @@ def public_data(event: Any) -> EventData | None:
             ticket_id=ticket_id, number=event.number, requester_id=event.requester_id, channel=event.channel,
             category=event.category, type=event.type, priority=event.priority, tags=event.tags,
             organisation=event.organisation, keywords=keywords(f"{event.title}\n{event.description}"),
+            group_id=event.group_id,
         )  # fmt: skip
     if name in _STATUS_CHANGES:
         pending_until = getattr(event, "pending_until", None)

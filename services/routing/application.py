@@ -186,11 +186,13 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
                 setup = work.setup()
             except NotFoundError:
                 return  # a tenant without routing: its tickets are assigned by hand
-            group = choose_group(setup.rules_in_order(), setup.default_group, facts)
+            channel_default = facts.default_group if facts.default_group in setup.groups else None
+            group = choose_group(setup.rules_in_order(), channel_default or setup.default_group, facts)
             routing = work.add(
                 TicketRouting(id=UUID(ticket_id), tenant=tenant, priority=facts.priority, opened_at=facts.opened_at)
             )
-            why = f"rule {group.rule_id!r} matched" if group.rule_id else "no rule matched: the default group"
+            default = "the channel's default group" if channel_default else "the default group"
+            why = f"rule {group.rule_id!r} matched" if group.rule_id else f"no rule matched: {default}"
             place(work, routing, group.group_id, sorted(group.skills), why, group.rule_id, group.passed_over,
                   DecisionKind.ROUTED)  # fmt: skip
 

@@ -34,6 +34,7 @@ class TicketFacts:
     organisation: str | None = None
     words: frozenset[str] = frozenset()
     opened_at: str = ""  # ISO 8601, UTC: the queue's "oldest first"
+    default_group: str | None = None  # the channel's (a desk mailbox's): instead of the tenant's default
 
 
 @dataclass(frozen=True)

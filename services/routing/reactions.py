@@ -43,6 +43,7 @@ def reactions(routing: Routing) -> Apply:
                     category=data.category, type=data.type.value, priority=data.priority.value,
                     channel=data.channel.value, tags=frozenset(data.tags), organisation=data.organisation,
                     words=frozenset(data.keywords), opened_at=envelope.occurred_at.astimezone(UTC).isoformat(),
+                    default_group=data.group_id,
                 )  # fmt: skip
                 routing.ticket_opened(tenant, data.ticket_id, facts, tracking, cause)
             case TicketStatusChangedV1(change="work_started"):

@@ -1,0 +1,132 @@
+"""Where a channel's message lands: a new ticket, or a comment on the ticket of its thread, once.
+
+Every channel names each message with a key it can find again (`email:<Message-ID>`,
+`telegram:<chat>:<message>`, `chat:<customer>:<conversation>:<n>`). The ticket a message opens
+and the comment it adds are derived from that key, so the same message delivered twice (an SMTP
+client retrying after a lost `250`, Telegram repeating an update) finds what it did the first
+time instead of doing it again. Each step is stored before the channel acknowledges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from services.intake.application import Intake, TicketForm, TicketNotFoundError
+from services.intake.domain import Cause, Status, Ticket, TicketClosedError
+
+MAX_TITLE = 200
+MAX_TEXT = 100_000
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file already in the blob store, to be attached."""
+
+    sha256: str
+    size: int
+    filename: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Incoming:
+    tenant: str
+    channel: str  # the ticket's channel: email, chat, messenger
+    key: str  # names this one message, for good
+    requester_id: str
+    title: str
+    text: str
+    group_id: str | None = None
+    organisation: str | None = None
+    tags: list[str] = field(default_factory=list)
+    files: Sequence[StoredFile] = ()
+
+
+@dataclass(frozen=True)
+class Landed:
+    ticket_id: UUID
+    number: str
+    comment_id: str | None  # None: the message opened the ticket
+    created: bool  # False: this message had landed before (a repeated delivery)
+
+    @property
+    def outcome(self) -> str:
+        return "repeated" if not self.created else "opened" if self.comment_id is None else "commented"
+
+
+class Landing:
+    def __init__(self, intake: Intake) -> None:
+        self.intake = intake
+
+    def exists(self, ticket_id: UUID, tenant: str) -> bool:
+        try:
+            self.intake.get_ticket(ticket_id, tenant)
+        except TicketNotFoundError:
+            return False
+        return True
+
+    def land(self, incoming: Incoming, thread: UUID | None) -> Landed:
+        """On `thread`'s ticket as a comment, or as a new ticket when there is none; a message that
+        opened a ticket before opens it again (which changes nothing but what a crash left undone)."""
+        own = Ticket.id_for_request(incoming.tenant, incoming.key)
+        if thread is None or thread == own or self.exists(own, incoming.tenant):
+            return self.open(incoming)
+        try:
+            return self.comment(thread, incoming)
+        except TicketClosedError:  # a closed ticket is final: the reply follows it up
+            return self.open(incoming, follow_up_of=thread)
+
+    def open(self, incoming: Incoming, follow_up_of: UUID | None = None) -> Landed:
+        ticket_id = Ticket.id_for_request(incoming.tenant, incoming.key)
+        form = TicketForm(
+            title=(incoming.title.strip() or "(no subject)")[:MAX_TITLE], description=_text(incoming.text),
+            requester_id=incoming.requester_id, channel=incoming.channel, category="general", type="request",
+            priority="P3", tags=list(incoming.tags), group_id=incoming.group_id, organisation=incoming.organisation,
+        )  # fmt: skip
+        opened = self.intake.open_ticket(ticket_id, form, _cause(incoming), follow_up_of)
+        ticket = opened.ticket
+        if incoming.files:
+            ticket = self.intake.change(ticket_id, _cause(incoming), lambda t: _attach(t, incoming, None))
+        return Landed(ticket_id, ticket.number, None, created=opened.created)
+
+    def comment(self, ticket_id: UUID, incoming: Incoming) -> Landed:
+        comment_id = f"{incoming.channel[:2]}-{_digest(incoming.key)[:16]}"
+        created = False
+
+        def add(ticket: Ticket) -> None:
+            nonlocal created
+            if comment_id not in ticket.comments:
+                created = True
+                ticket.add_comment(comment_id, _text(incoming.text), True, incoming.requester_id, incoming.channel)
+                if ticket.status == Status.RESOLVED.value:
+                    ticket.reopen(f"the requester wrote again ({incoming.channel})")
+            _attach(ticket, incoming, comment_id)
+
+        ticket = self.intake.change(ticket_id, _cause(incoming), add)
+        return Landed(ticket_id, ticket.number, comment_id, created=created)
+
+
+def _attach(ticket: Ticket, incoming: Incoming, comment_id: str | None) -> None:
+    for n, file in enumerate(incoming.files):
+        attachment_id = f"a-{_digest(f'{incoming.key}/{n}')[:12]}"
+        if attachment_id not in ticket.attachments:
+            ticket.attach(attachment_id, file.sha256, file.filename, file.content_type, file.size, comment_id)
+
+
+def _cause(incoming: Incoming) -> Cause:
+    correlation = str(uuid5(NAMESPACE_URL, f"/servicedesk/channels/{incoming.tenant}/{incoming.key}"))
+    return Cause(incoming.tenant, incoming.requester_id, correlation, f"{incoming.channel}:{correlation}")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _text(text: str) -> str:
+    text = text.strip()
+    if len(text) > MAX_TEXT:
+        return text[:MAX_TEXT] + "\n[… the rest of this message was cut: it was too long]"
+    return text
