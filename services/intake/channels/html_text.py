@@ -33,7 +33,8 @@ class _TextParser(HTMLParser):
         if tag in _BLOCKS:
             self._break()
         if tag == "li":
-            self._break()
+            if self.lines[-1]:
+                self._break()
             self.lines[-1] = "- "
         if tag == "a":
             self.links.append(dict(attrs).get("href"))
