@@ -23,6 +23,7 @@ test: $(STAMP)
 	$(LOCAL)/postgres.sh install
 	$(LOCAL)/kafka.sh install
 	$(LOCAL)/kcat.sh install
+	$(LOCAL)/dovecot.sh install
 	$(LOCAL)/tools.sh install
 	$(LOCAL)/with-infra.sh $(MAKE) --no-print-directory lint typecheck pytest
 
