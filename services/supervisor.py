@@ -1,13 +1,15 @@
 """`make run`: the whole platform on one machine, no Docker, no PostgreSQL.
 
 Starts a local Kafka (unless KAFKA_BOOTSTRAP_SERVERS names one), then every
-service as its own process on SQLite event stores in .local/data, prints where
-each answers, restarts a service that dies, and on Ctrl-C stops everything it
+service as its own process on SQLite event stores in .local/data (intake with its
+SMTP listener, taking mail for support@acme.localhost unless SERVICEDESK_MAILBOXES says
+otherwise), prints where each answers, restarts a service that dies, and on Ctrl-C stops everything it
 started.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -23,6 +25,7 @@ from services.chassis.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA = ROOT / "deploy" / "local" / "kafka.sh"
+DEV_MAILBOX = "support@acme.localhost"
 
 # (service, role): each process serves its API, health and metrics on the service's port.
 SERVICES = [("analytics", "all"), ("routing", "all"), ("sla", "all"), ("intake", "all")]
@@ -50,6 +53,8 @@ def main() -> int:
     env = dict(os.environ) | {"SERVICEDESK_PERSISTENCE": os.environ.get("SERVICEDESK_PERSISTENCE", "sqlite")}
     if not os.environ.get("SERVICEDESK_AUTH_JWKS"):  # no provider of the organisation's: the dev one
         env |= dev_identity.environment(settings.data_dir)
+    if not os.environ.get("SERVICEDESK_MAILBOXES"):  # no desk addresses of the organisation's: one for acme
+        env["SERVICEDESK_MAILBOXES"] = json.dumps({DEV_MAILBOX: {"tenant": "acme"}})
     started_kafka = False
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and subprocess.run([KAFKA, "status"], check=False).returncode:
         subprocess.run([KAFKA, "start"], check=True)
@@ -103,6 +108,8 @@ The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {s
   sla             {settings.url_of("sla")}/v1/sla/policies (also through the gateway)
   analytics       {settings.url_of("analytics")}/v1/reports/backlog
   metrics         {gateway}/metrics   {settings.url_of("routing")}/metrics   {settings.url_of("analytics")}/metrics
+  mail in (SMTP)  {settings.smtp_host}:{settings.smtp_port}   for {", ".join(json.loads(env["SERVICEDESK_MAILBOXES"]))}
+  web chat        {gateway.replace("http", "ws", 1)}/v1/chat?access_token=<a customer's token>
   Kafka           {settings.kafka_bootstrap_servers}
 
 Every request needs a bearer token. An admin of tenant `acme`, valid 12 hours, from the
