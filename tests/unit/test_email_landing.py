@@ -1,0 +1,127 @@
+"""E-mail onto tickets, in memory: threading, a retried delivery, tenants kept apart, the sender's rate limit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from services.chassis.rate_limit import RateLimiter
+from services.chassis.settings import Mailbox
+from services.intake import mail_threads
+from services.intake.application import Intake
+from services.intake.blobs import FileBlobStore
+from services.intake.channels.email_in import EmailIntake
+from services.intake.channels.landing import Landed, Landing
+from services.intake.channels.loops import Refusal
+from services.intake.channels.telemetry import ChannelCounters
+from services.intake.conversations import Conversations
+from services.intake.domain import Cause
+from services.intake.people import People
+from services.intake.personal_data import MemoryKeyTable, PersonalData
+from tests.mail import a_message
+
+DOMAIN = "desk.test"
+LIMIT = 5  # new messages a minute per sender
+BOXES = {
+    "support@acme.example": Mailbox(tenant="acme", group="billing"),
+    "help@globex.example": Mailbox(tenant="g"),
+}
+
+
+def numbered_in(intake: Intake) -> Callable[[str, str], UUID | None]:
+    """The ticket numbered so, as the ticket list would answer (here from the notification log)."""
+
+    def numbered(tenant: str, number: str) -> UUID | None:
+        for notification in intake.recorder.select_notifications(1, 10_000):
+            ticket_id = UUID(str(notification.originator_id))
+            opened = notification.topic.endswith("Ticket.Opened") and Landing(intake).exists(ticket_id, tenant)
+            if opened and intake.get_ticket(ticket_id, tenant).number == number:
+                return ticket_id
+        return None
+
+    return numbered
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> tuple[EmailIntake, Intake]:
+    intake = Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    personal = PersonalData(MemoryKeyTable(), b"a test secret of thirty-two bytes!")
+    email = EmailIntake(BOXES, DOMAIN, Landing(intake), People(intake, personal), Conversations(intake, personal),
+                        FileBlobStore(tmp_path), numbered_in(intake), RateLimiter(LIMIT),
+                        ChannelCounters(CollectorRegistry()), 1024 * 1024)  # fmt: skip
+    return email, intake
+
+
+def deliver(email: EmailIntake, message: EmailMessage, to: str = "support@acme.example") -> Landed:
+    return email.receive(message.as_bytes(policy=policy.SMTP), "j@customer.example", to)
+
+
+def test_a_new_mail_opens_a_ticket_in_the_mailboxs_group(desk: tuple[EmailIntake, Intake]) -> None:
+    email, intake = desk
+    landed = deliver(email, a_message())
+    ticket = intake.get_ticket(landed.ticket_id, "acme")
+    assert (ticket.channel, ticket.group_id, landed.outcome) == ("email", "billing", "opened")
+
+
+def test_replies_thread_by_our_message_id_by_an_earlier_message_and_by_the_subject(
+    desk: tuple[EmailIntake, Intake],
+) -> None:
+    email, intake = desk
+    first = a_message()
+    ticket_id = deliver(email, first).ticket_id
+    number = intake.get_ticket(ticket_id, "acme").number
+    replies = [
+        a_message("Re: x", "one", In_Reply_To=mail_threads.message_id(ticket_id, "3", DOMAIN)),
+        a_message("Re: x", "two", References=first["Message-ID"]),
+        a_message(f"Re: [{number}] x", "three"),
+    ]
+    assert [deliver(email, reply).ticket_id for reply in replies] == [ticket_id] * 3
+    assert [c["body"] for c in intake.get_ticket(ticket_id, "acme").comments.values()] == ["one", "two", "three"]
+
+
+def test_a_message_delivered_twice_lands_once(desk: tuple[EmailIntake, Intake]) -> None:
+    email, intake = desk
+    first = a_message()
+    reply = a_message("Re: x", "again?", In_Reply_To=first["Message-ID"])
+    opened, commented = deliver(email, first), deliver(email, reply)
+    version = intake.get_ticket(opened.ticket_id, "acme").version
+    assert [deliver(email, first).outcome, deliver(email, reply).outcome] == ["repeated", "repeated"]
+    assert intake.get_ticket(opened.ticket_id, "acme").version == version
+    assert commented.ticket_id == opened.ticket_id
+
+
+def test_a_reply_to_another_tenants_ticket_opens_a_ticket_of_its_own(desk: tuple[EmailIntake, Intake]) -> None:
+    email, intake = desk
+    acme = deliver(email, a_message()).ticket_id
+    reply = a_message("Re: x", "hello", In_Reply_To=mail_threads.message_id(acme, "1", DOMAIN))
+    globex = deliver(email, reply, to="help@globex.example")
+    assert globex.ticket_id != acme
+    assert intake.get_ticket(globex.ticket_id, "g").tenant == "g"
+
+
+def test_a_reply_to_a_closed_ticket_follows_it_up(desk: tuple[EmailIntake, Intake]) -> None:
+    email, intake = desk
+    first = a_message()
+    ticket_id = deliver(email, first).ticket_id
+    cause = Cause("acme", "agent-1", "c", "c")
+    for step in (lambda t: t.resolve("fixed", "fixed"), lambda t: t.close("done")):
+        intake.change(ticket_id, cause, step)
+    follow_up = deliver(email, a_message("Re: x", "it broke again", References=first["Message-ID"]))
+    assert follow_up.ticket_id != ticket_id
+    assert intake.get_ticket(follow_up.ticket_id, "acme").follow_up_of == str(ticket_id)
+
+
+def test_a_sender_over_the_rate_limit_is_told_to_come_back_later(desk: tuple[EmailIntake, Intake]) -> None:
+    email, _ = desk
+    for _ in range(LIMIT):
+        deliver(email, a_message())
+    with pytest.raises(Refusal) as refused:
+        deliver(email, a_message())
+    assert (refused.value.reason, refused.value.code) == ("rate_limited", 450)
+    deliver(email, a_message(sender="Other <other@customer.example>"))  # others still get through
