@@ -58,6 +58,7 @@ def test_a_mail_opens_a_ticket_and_three_replies_thread_onto_it(mailroom: Mailro
         "email", "Printer on fire", "The printer on floor 3 is on fire."
     )  # fmt: skip
     assert ticket["number"] in text
+    eventually(lambda: tickets(mailroom.http), lambda found: len(found) == 1)  # numbers are found in the list
     by_subject = a_message(f"Re: [{ticket['number']}] Printer on fire", "It is out now.")
     ours = mail_threads.message_id(UUID(ticket_id), "1", MAIL_DOMAIN)
     by_our_id = a_message("Re: your ticket", "Smoke again.\n\nOn Mon, Acme wrote:\n> is it out?", In_Reply_To=ours)
@@ -158,3 +159,19 @@ def test_a_mailbox_with_a_default_group_puts_its_tickets_there_and_routing_still
         assert read_ticket(client, TENANT, ticket_id)["group_id"] == "billing"  # from the moment it opens
         ticket = eventually(lambda: read_ticket(client, TENANT, ticket_id), lambda t: t["agent_id"] == "ann")
         assert ticket["group_id"] == "billing"
+
+
+def test_the_embedded_default_takes_mail_too(sqlite_desk: Desk) -> None:
+    port = with_mailboxes(sqlite_desk)
+    intake = sqlite_desk.service("intake").start()
+    first = a_message()
+    assert send(port, first)[0] == 250
+    assert send(port, a_message("Re: Printer on fire", "Out now.", References=first["Message-ID"]))[0] == 250
+    with httpx.Client(base_url=intake.url, timeout=30.0) as client:
+        ticket = read_ticket(client, TENANT, ticket_of(first["Message-ID"]))
+        assert [c["body"] for c in ticket["comments"]] == ["Out now."]
+        number = ticket["number"]
+        eventually(lambda: tickets(client), lambda found: len(found) == 1)  # the list has it: the subject finds it
+    assert send(port, a_message(f"Re: [{number}]", "And thanks."))[0] == 250
+    with httpx.Client(base_url=intake.url, timeout=30.0) as client:
+        assert len(read_ticket(client, TENANT, ticket_of(first["Message-ID"]))["comments"]) == 2

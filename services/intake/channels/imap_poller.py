@@ -2,9 +2,9 @@
 
 Each poll (stdlib imaplib, in a thread) reads the unseen messages of the folder by UID and
 hands each to `EmailIntake.receive`; only once it is stored (or refused, with its reason
-logged and counted) is the message flagged `\\Seen`, so a crash between the two reads it again,
-which its Message-ID makes harmless. A message that failed for a passing reason stays unseen
-and is tried on the next poll.
+logged and counted for good) is the message flagged `\\Seen`, so a crash between the two reads
+it again, which its Message-ID makes harmless. A message that failed or was refused for a
+passing reason (a 4xx: the sender's rate) stays unseen and is tried on a later poll.
 """
 
 from __future__ import annotations
@@ -64,8 +64,11 @@ def poll_once(email: EmailIntake, access: MailboxAccess) -> int:
             if status != "OK" or not isinstance(raw, bytes):
                 continue
             sender = str(BytesHeaderParser().parsebytes(raw).get("Return-Path") or "").strip() or "<unknown>"
-            with contextlib.suppress(Refusal):  # logged and counted by `receive`; refused is not retried
+            try:
                 email.receive(raw, sender, access.address)
+            except Refusal as refused:  # logged and counted by `receive`
+                if refused.code < 500:
+                    continue  # refused for now (the sender's rate): left unseen, tried again on a later poll
             client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
             handled += 1
         return handled
