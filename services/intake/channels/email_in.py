@@ -56,7 +56,7 @@ class EmailIntake:
             landed = self._receive(raw, envelope_sender, recipient)
         except Refusal as refused:
             self.counters.refused("email", refused.reason)
-            log.warning("mail refused", extra={"reason": refused.reason, "reply": refused.reply, "to": recipient})
+            log.warning("mail to %s refused: %s (%d)", recipient, refused.reason, refused.code)  # no sender: personal
             raise
         self.counters.landed("email", landed)
         return landed

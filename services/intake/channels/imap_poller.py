@@ -85,7 +85,7 @@ def poller(email: EmailIntake, access: MailboxAccess, every_seconds: float) -> W
             try:
                 await asyncio.to_thread(poll_once, email, access)
             except (OSError, imaplib.IMAP4.error, RuntimeError) as error:  # the server away: try again later
-                log.warning("IMAP poll failed", extra={"error": repr(error)})
+                log.warning("IMAP poll failed, trying again later: %r", error)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=every_seconds)
 

@@ -33,7 +33,7 @@ class DeskHandler:
     ) -> str:
         if self.email.mailbox(address) is None:
             self.email.counters.refused("email", "unknown_recipient")
-            log.warning("mail refused", extra={"reason": "unknown_recipient", "to": address})
+            log.warning("mail to %s refused: unknown_recipient (550)", address)
             return f"550 5.1.1 <{address}>: no such desk address"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
@@ -47,7 +47,7 @@ class DeskHandler:
             except Refusal as refused:
                 return refused.reply
             except Exception:  # told to the client as a temporary failure, never dropped
-                log.exception("mail not stored", extra={"to": recipient})
+                log.exception("mail to %s not stored (451)", recipient)
                 return "451 4.3.0 the message could not be stored: try again later"
             numbers.append(landed.number)
         return f"250 2.0.0 stored on {', '.join(numbers)}"
@@ -64,7 +64,7 @@ def listener(email: EmailIntake, host: str, port: int, max_bytes: int, hostname:
                         ident="servicedesk", timeout=120)  # fmt: skip
 
         server = await asyncio.get_running_loop().create_server(protocol, host, port)
-        log.info("SMTP listening", extra={"host": host, "port": port})
+        log.info("SMTP listening on %s:%d", host, port)
         try:
             await stopping.wait()
         finally:

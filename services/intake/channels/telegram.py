@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -30,6 +31,7 @@ from services.intake.conversations import Conversations, ReplyRoute
 from services.intake.people import People
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+log = logging.getLogger(__name__)
 _TAG = re.compile(r"[^a-z0-9_.:-]")
 
 
@@ -113,6 +115,7 @@ def router(
         bot = bots.get(tenant)
         if bot is None or secret is None or not hmac.compare_digest(secret.encode(), bot.webhook_secret.encode()):
             counters.refused("telegram", "secret")
+            log.warning("telegram update for %s refused: no or a wrong secret (401)", tenant)
             raise Unauthenticated(f"{SECRET_HEADER} is not this tenant's bot's secret", rule=SECRET_HEADER)
         update = _update(await request.body())
         return await asyncio.to_thread(handle, tenant, bot, update)
