@@ -28,10 +28,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     SERVICEDESK_HTTP_HOST=0.0.0.0 \
+    SERVICEDESK_SMTP_HOST=0.0.0.0 \
     SERVICEDESK_DATA_DIR=/data \
     SERVICEDESK_HEALTH_PORT=8001
 USER 10001:10001
-EXPOSE 8001 8002 8003 8004
+EXPOSE 8001 8002 8003 8004 2525
 # Ready = the store and Kafka answer (GET /health/ready is 200). Set SERVICEDESK_HEALTH_PORT to the
 # port the command serves on (compose and Kubernetes declare their own checks).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
