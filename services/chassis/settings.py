@@ -114,6 +114,30 @@ class Settings(BaseSettings):
     # -- inbound channels (e-mail in, web chat, messenger webhooks) ----------------------------
 
     # -- outbound channels (notifications by e-mail and messenger) -----------------------------
+    smtp_host: str | None = Field(
+        None, description="The SMTP relay notifications go out through; unset: they are held, with that reason."
+    )
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: Literal["auto", "starttls", "tls", "none"] = Field(
+        "auto", description="STARTTLS when the relay offers it (auto), always (starttls), TLS from the start, or none."
+    )
+    smtp_timeout_seconds: float = 30.0
+    notification_retry_base_seconds: float = Field(2.0, description="First retry delay of a message; doubles.")
+    notification_max_attempts: int = Field(10, description="Attempts before a message is recorded as failed.")
+    notification_route_wait_seconds: float = Field(
+        120.0, description="How long a notification waits for its ticket's reply route (recorded by the channels)."
+    )
+    notification_claim_seconds: float = Field(
+        60.0, description="An attempt unconfirmed this long (its sender died mid-send) is made again."
+    )
+    notification_templates: Path | None = Field(
+        None, description="Tenants' own templates, `<folder>/<tenant>/<language>/<kind>.txt`, over the defaults."
+    )
+    portal_url: str | None = Field(
+        None, description="The customer portal: survey mails link to `<portal_url>/tickets/<id>/rating`."
+    )
 
     def mailbox_of(self, tenant: str) -> tuple[str, Mailbox] | None:
         """The tenant's first desk address: where its outgoing mail comes from."""

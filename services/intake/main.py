@@ -1,18 +1,21 @@
 """Wiring of the intake service; the only module that chooses dependencies.
 
-    python -m services.intake.main [api|relay|consumer|webhooks|all] [--port N]
+    python -m services.intake.main [api|relay|consumer|webhooks|mailer|all] [--port N]
     python -m services.intake.main verify        # walk every ticket's hash chain
 
 `api` serves the gateway API, `relay` publishes the store to Kafka, `consumer` applies
 routing's decisions and SLA clock events to tickets, `webhooks` delivers events to
-subscribed URLs, `all` does everything.
+subscribed URLs, `mailer` tells requesters what happens to their tickets (e-mail,
+Telegram), `all` does everything.
 """
 
 from __future__ import annotations
 
 import sys
+from uuid import UUID
 
 import httpx
+from eventsourcing.persistence import TrackingRecorder
 
 from schemas.topics import PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis import asyncapi
@@ -21,16 +24,26 @@ from services.chassis.cli import parse_args
 from services.chassis.gateway import MergedOpenAPI, mount_proxy
 from services.chassis.identity import authenticate
 from services.chassis.metrics import Metrics
+from services.chassis.processing import find
 from services.chassis.projector import StoreProjector
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.chassis.wiring import check_store, consume, relay
-from services.intake import api_api_keys, api_queries, api_webhooks
+from services.intake import api_api_keys, api_notifications, api_queries, api_webhooks
 from services.intake.api import create_app
 from services.intake.api_keys import ApiKeyStore
 from services.intake.application import Intake
 from services.intake.blobs import FileBlobStore
+from services.intake.conversations import Conversations
+from services.intake.domain import Ticket
+from services.intake.notifications import deliveries as notification_deliveries
+from services.intake.notifications.compose import Composer
+from services.intake.notifications.mail_sender import MailSender
+from services.intake.notifications.mailer import Mailer
+from services.intake.notifications.outbox import NotificationOutbox
+from services.intake.notifications.telegram_sender import TelegramSender
+from services.intake.notifications.templates import Templates
 from services.intake.people import People
 from services.intake.personal_data import PersonalData, SqlKeyTable
 from services.intake.projections import TicketsProjection
@@ -41,7 +54,7 @@ from services.intake.webhook_delivery import Deliverer, Deliveries
 
 
 def main() -> int:
-    args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "all"], extra=["verify"])
+    args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "mailer", "all"], extra=["verify"])
     settings = Settings()
     intake = Intake(env=store_env(settings, Intake.name))
     protect(intake)
@@ -51,13 +64,18 @@ def main() -> int:
     runtime = Runtime("intake", metrics)
 
     check_store(runtime, intake, metrics)
-    sla_status = SlaStatus(tracking_recorder(settings, Intake.name))
-    deliveries = Deliveries(tracking_recorder(settings, Intake.name), intake)
+
+    def recorder() -> TrackingRecorder:
+        return tracking_recorder(settings, Intake.name)
+
+    sla_status = SlaStatus(recorder())
+    deliveries = Deliveries(recorder(), intake)
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
     api_keys = ApiKeyStore(intake)
     keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
     personal = PersonalData(keys, settings.personal_data_secret.encode())
-    people = People(intake, personal)  # noqa: F841 - the channels find requesters through it
+    people = People(intake, personal)
+    notifications = notification_deliveries.Deliveries(recorder(), settings.notification_claim_seconds)
     authenticate(app, settings, api_keys, gateway=True)
     asyncapi.serve(app, "intake", [TICKETS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
     if args.role in ("api", "all"):
@@ -69,7 +87,7 @@ def main() -> int:
         blobs = FileBlobStore(settings.data_dir / "blobs")
         queries = api_queries.router(intake, projection)
         create_app(app, intake, blobs, queries, api_webhooks.router(intake, deliveries),
-                   api_api_keys.router(api_keys),
+                   api_api_keys.router(api_keys), api_notifications.router(intake, notifications),
                    max_upload=settings.attachment_max_bytes, sla=sla_status)  # fmt: skip
         client = httpx.AsyncClient(timeout=30.0)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}
@@ -86,10 +104,29 @@ def main() -> int:
         deliverer = Deliverer(intake, deliveries, settings.webhook_retry_base_seconds, settings.webhook_max_attempts,
                               settings.webhook_disable_after)  # fmt: skip
         runtime.workers.append(("webhooks", deliverer.run))
+    if args.role in ("mailer", "all"):
+        outbox = NotificationOutbox(recorder(), lambda ticket_id: requester_of(intake, ticket_id),
+                                    store_position=intake.recorder.max_notification_id() or 0)  # fmt: skip
+        runtime.workers.append(("notifications-outbox", StoreProjector(intake, outbox).run))
+        consume(runtime, settings, metrics, "intake-notifications", [SLA_CLOCKS], outbox.remind,
+                tracking_prefix="notifications:")  # fmt: skip
+        telegram = httpx.AsyncClient(timeout=30.0)
+        runtime.on_stop.append(telegram.aclose)
+        composer = Composer(intake, people, Conversations(intake, personal), personal,
+                            Templates(settings.notification_templates), settings)  # fmt: skip
+        mailer = Mailer(notifications, composer, [MailSender(settings), TelegramSender(settings, telegram)],
+                        settings.notification_retry_base_seconds, settings.notification_max_attempts,
+                        settings.notification_route_wait_seconds)  # fmt: skip
+        runtime.workers.append(("mailer", mailer.run))
     if args.role in ("consumer", "all"):
         consume(runtime, settings, metrics, "intake", [ROUTING_DECISIONS, SLA_CLOCKS], reactions(intake, sla_status))
     port = args.port if args.port is not None else settings.intake_port
     return runtime.serve(app, settings.http_host, port)
+
+
+def requester_of(intake: Intake, ticket_id: UUID) -> str | None:
+    ticket = find(intake, ticket_id, Ticket)
+    return ticket.requester_id if ticket is not None else None
 
 
 def verify(intake: Intake) -> int:
