@@ -96,7 +96,7 @@ def kinds_notified(commands: list[str]) -> list[str]:
         }
         for command in commands:
             run[command]()
-    found = [notable(event, "jane") for event in ticket.collect_events()]
+    found = [notable(event, "jane") for event in ticket.collect_events() if isinstance(event, Ticket.Event)]
     return [kind for kind, _ in filter(None, found)]
 
 

@@ -48,12 +48,16 @@ class Composer:
         self.templates = templates
         self.settings = settings
 
-    def routes(self, tenant: str, ticket: Ticket) -> list[ReplyRoute]:
-        """Where the ticket's requester is answered: the routes the channels recorded, else the
-        e-mail address the requester is known by."""
+    def routes(self, tenant: str, ticket: Ticket, fallback: bool = True) -> list[ReplyRoute]:
+        """Where the ticket's requester is answered: the routes the channels recorded, and (with
+        `fallback`) else the e-mail address the requester is known by."""
         routes = self.conversations.routes(tenant, ticket.id)
         has_email = any(route.channel == "email" for route in routes)
-        if not has_email and (address := self.people.contact(tenant, ticket.requester_id, "email")) is not None:
+        if (
+            fallback
+            and not has_email
+            and (address := self.people.contact(tenant, ticket.requester_id, "email")) is not None
+        ):
             routes.append(ReplyRoute("email", address))
         return routes
 

@@ -119,8 +119,8 @@ class Deliveries:
         return bool(claimed)
 
     def sent(self, delivery_id: str, reply: str) -> None:
-        self.table.record(delivery_id, status="sent", last_reply=reply[:500], last_error=None,
-                          sent_at=datetime.now(UTC).isoformat())  # fmt: skip
+        """Accepted by the server; an earlier attempt's error stays on the record, with the attempts."""
+        self.table.record(delivery_id, status="sent", last_reply=reply[:500], sent_at=datetime.now(UTC).isoformat())
 
     def attempt_failed(self, delivery_id: str, error: str, reply: str | None, retry_in: float | None) -> None:
         """Retry in `retry_in` seconds; None: the message failed for good."""

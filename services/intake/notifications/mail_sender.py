@@ -75,7 +75,7 @@ class MailSender:
             return Outcome(sent=False, error=f"SMTP {said}", reply=said, permanent=500 <= error.code < 600)
         except (aiosmtplib.SMTPException, OSError) as error:
             return Outcome(sent=False, error=f"{type(error).__name__}: {error}")
-        return Outcome(sent=True, reply=reply)
+        return Outcome(sent=True, reply=f"250 {reply}")  # the DATA reply (aiosmtplib gives its text)
 
 
 def _permanent(refusals: list[aiosmtplib.SMTPRecipientRefused]) -> bool:

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 HELD_LOOK_AGAIN_SECONDS = 60.0
 FIRST_ROUTE_LOOK_SECONDS = 0.5
+# A route the channels record is preferred to the requester's bare address (it names the message to
+# answer): the channels record it just after the ticket opens, so the address waits this long.
+CONTACT_FALLBACK_SECONDS = 5.0
 
 
 class Mailer:
@@ -58,16 +61,16 @@ class Mailer:
         routed = 0
         for notification in self.deliveries.waiting(time.time(), self.batch):
             tenant, ticket_id = notification["tenant"], UUID(notification["ticket_id"])
+            waited = time.time() - float(notification["created_at"])
             try:
                 ticket = self.composer.intake.get_ticket(ticket_id, tenant)
-                channels = [r.channel for r in self.composer.routes(tenant, ticket) if r.channel in self.senders]
+                routes = self.composer.routes(tenant, ticket, fallback=waited >= CONTACT_FALLBACK_SECONDS)
             except (TicketNotFoundError, ValueError):
-                channels = []
-            if channels:
-                self.deliveries.route(notification, sorted(set(channels)))
+                routes = []
+            if channels := sorted({r.channel for r in routes if r.channel in self.senders}):
+                self.deliveries.route(notification, channels)
                 routed += 1
                 continue
-            waited = time.time() - float(notification["created_at"])
             after = FIRST_ROUTE_LOOK_SECONDS * 2 ** int(notification["checks"])  # 0.5 s, 1 s, 2 s, ...
             self.deliveries.look_again(notification, after, give_up=waited >= self.route_wait_seconds)
         return routed
