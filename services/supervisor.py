@@ -94,6 +94,8 @@ def print_urls(settings: Settings, env: dict[str, str]) -> None:
     gateway = settings.url_of("intake")
     dev = env.get("SERVICEDESK_AUTH_ISSUER") == dev_identity.ISSUER
     token = dev_identity.token(settings.data_dir, "acme", "admin-1", ["admin"]) if dev else "<your token>"
+    relay = settings.smtp_host
+    mail = f"by SMTP through {relay}" if relay else "held, with that reason: no SMTP relay (SERVICEDESK_SMTP_HOST)"
     print(
         f"""
 The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {settings.data_dir}/).
@@ -104,6 +106,7 @@ The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {s
   analytics       {settings.url_of("analytics")}/v1/reports/backlog
   metrics         {gateway}/metrics   {settings.url_of("routing")}/metrics   {settings.url_of("analytics")}/metrics
   Kafka           {settings.kafka_bootstrap_servers}
+  notifications   {mail}
 
 Every request needs a bearer token. An admin of tenant `acme`, valid 12 hours, from the
 development identity provider (others: python -m services.dev_identity <tenant> <subject> <role>...):
