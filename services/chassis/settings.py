@@ -127,7 +127,7 @@ class Settings(BaseSettings):
     notification_retry_base_seconds: float = Field(2.0, description="First retry delay of a message; doubles.")
     notification_max_attempts: int = Field(10, description="Attempts before a message is recorded as failed.")
     notification_route_wait_seconds: float = Field(
-        120.0, description="How long a notification waits for its ticket's reply route (recorded by the channels)."
+        30.0, description="How long a notification waits for its ticket's reply route (recorded by the channels)."
     )
     notification_claim_seconds: float = Field(
         60.0, description="An attempt unconfirmed this long (its sender died mid-send) is made again."

@@ -107,7 +107,8 @@ def main() -> int:
     if args.role in ("mailer", "all"):
         outbox = NotificationOutbox(recorder(), lambda ticket_id: requester_of(intake, ticket_id),
                                     store_position=intake.recorder.max_notification_id() or 0)  # fmt: skip
-        runtime.workers.append(("notifications-outbox", StoreProjector(intake, outbox).run))
+        filler = StoreProjector(intake, outbox, batch_size=settings.relay_batch_size, idle_seconds=0.1)
+        runtime.workers.append(("notifications-outbox", filler.run))
         consume(runtime, settings, metrics, "intake-notifications", [SLA_CLOCKS], outbox.remind,
                 tracking_prefix="notifications:")  # fmt: skip
         telegram = httpx.AsyncClient(timeout=30.0)

@@ -1,9 +1,11 @@
-"""Filling the notifications outbox on a real SQLite store: one row per notable ticket event,
-nothing twice on a replay, SLA's reminders once each, and a mailer turned on late tells only
-what happens from then on."""
+"""The notifications outbox on a real SQLite store: one row per notable ticket event, nothing
+twice on a replay, SLA's reminders once each, a mailer turned on late tells only what happens
+from then on; a claim left by a dead sender is sent again, and with no relay mail is held."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,8 +20,17 @@ from services.chassis.projector import StoreProjector
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.intake.application import Intake, TicketForm
+from services.intake.conversations import Conversations, ReplyRoute
 from services.intake.domain import Cause
+from services.intake.notifications.compose import Composer, Message
+from services.intake.notifications.deliveries import Deliveries
+from services.intake.notifications.mail_sender import MailSender
+from services.intake.notifications.mailer import Mailer
 from services.intake.notifications.outbox import NotificationOutbox
+from services.intake.notifications.sender import Outcome, Sender
+from services.intake.notifications.templates import Templates
+from services.intake.people import People
+from services.intake.personal_data import MemoryKeyTable, PersonalData
 
 AGENT = Cause("acme", "agent-7", "c", "c")
 
@@ -88,3 +99,64 @@ def test_a_mailer_turned_on_late_tells_only_what_happens_from_then_on(tmp_path: 
     open_ticket(intake)
     StoreProjector(intake, outbox).catch_up()
     assert kinds(outbox) == ["acknowledgement"]
+
+
+class Recording:
+    """A sender that keeps what it is given (an in-memory fake: the real ones meet real servers)."""
+
+    channel = "email"
+
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+
+    def unconfigured(self, tenant: str) -> str | None:
+        return None
+
+    async def send(self, message: Message) -> Outcome:
+        self.sent.append(message)
+        return Outcome(sent=True, reply="250 ok")
+
+
+def mailer_on(tmp_path: Path, sender: Sender, claim_seconds: float = 60.0) -> tuple[Mailer, Deliveries, uuid.UUID]:
+    """A desk with one ticket of a requester known by e-mail, its acknowledgement filled and routed."""
+    intake, _ = desk(tmp_path)
+    settings = Settings(persistence="sqlite", data_dir=tmp_path, mailboxes={"s@acme.test": {"tenant": "acme"}})
+    personal = PersonalData(MemoryKeyTable(), b"a test secret of thirty-two bytes!")
+    people, conversations = People(intake, personal), Conversations(intake, personal)
+    jane = people.requester_for("acme", "email", "jane@example.com", "Jane", "en")
+    ticket_id = uuid.uuid4()
+    intake.open_ticket(ticket_id, TicketForm("VPN", "drops", jane, "email", "network", "incident", "P2"), AGENT)
+    route = ReplyRoute("email", "jane@example.com", "<c1@x>")
+    conversations.remember("acme", ticket_id, jane, "email", ["<c1@x>"], route)
+    StoreProjector(intake, outbox_of(intake, settings)).catch_up()
+    deliveries = Deliveries(tracking_recorder(settings, Intake.name), claim_seconds=claim_seconds)
+    composer = Composer(intake, people, conversations, personal, Templates(), settings)
+    mailer = Mailer(deliveries, composer, [sender])
+    assert mailer.route_waiting() == 1
+    return mailer, deliveries, ticket_id
+
+
+def test_a_message_whose_sender_died_mid_send_goes_again_once_with_the_same_message_id(tmp_path: Path) -> None:
+    sender = Recording()
+    mailer, deliveries, ticket_id = mailer_on(tmp_path, sender, claim_seconds=0.3)
+    [ack] = deliveries.due(time.time(), 10)
+    assert deliveries.claim(ack), "a sender claimed it, then died before recording anything"
+    asyncio.run(mailer.step())
+    assert sender.sent == [], "a fresh claim is left to its sender"
+    time.sleep(0.4)
+    asyncio.run(mailer.step())
+    asyncio.run(mailer.step())
+    [message] = sender.sent
+    assert message.message_id == f"<ticket-{ticket_id}-{ack['message_key']}@desk.localhost>"
+    [record] = deliveries.log("acme", str(ticket_id))
+    assert (record["status"], record["attempts"]) == ("sent", 2)
+
+
+def test_with_no_smtp_relay_a_message_is_held_with_the_reason_and_nothing_crashes(tmp_path: Path) -> None:
+    no_relay = MailSender(Settings(persistence="sqlite", data_dir=tmp_path, smtp_host=None,
+                                   mailboxes={"s@acme.test": {"tenant": "acme"}}))  # fmt: skip
+    mailer, deliveries, ticket_id = mailer_on(tmp_path, no_relay)
+    asyncio.run(mailer.step())
+    [record] = deliveries.log("acme", str(ticket_id))
+    assert (record["status"], record["attempts"]) == ("held", 0)
+    assert "no SMTP relay configured" in record["last_error"]

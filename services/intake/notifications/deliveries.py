@@ -57,6 +57,7 @@ class Deliveries:
     def __init__(self, recorder: TrackingRecorder, claim_seconds: float = 60.0) -> None:
         self.view = SqlView(recorder, SCHEMA)
         self.table = OutboxTable(self.view, "intake_notification_deliveries")
+        self.notifications = OutboxTable(self.view, "intake_notifications")
         self.claim_seconds = claim_seconds
 
     # -- routing ---------------------------------------------------------------
@@ -87,7 +88,7 @@ class Deliveries:
 
     def look_again(self, notification: dict[str, Any], after: float, give_up: bool) -> None:
         """No route yet: look again `after` seconds from now, or give up (`unrouted`)."""
-        OutboxTable(self.view, "intake_notifications").record(
+        self.notifications.record(
             notification["id"], status="unrouted" if give_up else "waiting", checks=int(notification["checks"]) + 1,
             next_check_at=time.time() + after,
         )  # fmt: skip

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from services.chassis.outbox import drain, retry_delay
 from services.intake.application import TicketNotFoundError
-from services.intake.notifications.compose import Composer, Undeliverable
+from services.intake.notifications.compose import Composer, Message, Undeliverable
 from services.intake.notifications.deliveries import Deliveries
 from services.intake.notifications.sender import Sender
 from services.intake.notifications.templates import TemplateError
@@ -35,7 +35,7 @@ CONTACT_FALLBACK_SECONDS = 5.0
 class Mailer:
     def __init__(
         self, deliveries: Deliveries, composer: Composer, senders: Sequence[Sender], retry_base_seconds: float = 2.0,
-        max_attempts: int = 10, route_wait_seconds: float = 120.0, batch: int = 50,
+        max_attempts: int = 10, route_wait_seconds: float = 30.0, batch: int = 50,
     ) -> None:  # fmt: skip
         self.deliveries = deliveries
         self.composer = composer
@@ -99,6 +99,12 @@ class Mailer:
         attempts = int(delivery["attempts"]) + 1
         final = outcome.permanent or attempts >= self.max_attempts
         retry_in = None if final else retry_delay(self.retry_base_seconds, attempts)
-        log.info("notification %s: attempt %d failed: %s", delivery["id"], attempts, outcome.error)
-        await asyncio.to_thread(self.deliveries.attempt_failed, delivery["id"], outcome.error or "failed",
-                                outcome.reply, retry_in)  # fmt: skip
+        said, reply = _redacted(outcome.error, message) or "failed", _redacted(outcome.reply, message)
+        log.info("notification %s: attempt %d failed: %s", delivery["id"], attempts, said)
+        await asyncio.to_thread(self.deliveries.attempt_failed, delivery["id"], said, reply, retry_in)
+
+
+def _redacted(text: str | None, message: Message) -> str | None:
+    """A server's answer without the requester's address (servers echo it): the delivery record
+    keeps no personal data in the clear."""
+    return text.replace(message.route.address, "<requester>") if text else text

@@ -18,7 +18,7 @@ from services.intake.notifications.sender import Outcome
 
 def send_message_request(message: Message) -> dict[str, Any]:
     request: dict[str, Any] = {"chat_id": message.route.address, "text": f"{message.subject}\n\n{message.body}"}
-    if message.route.reply_to:
+    if message.route.reply_to and message.route.reply_to.isdigit():
         request["reply_parameters"] = {"message_id": int(message.route.reply_to), "allow_sending_without_reply": True}
     return request
 
