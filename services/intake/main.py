@@ -72,7 +72,7 @@ def main() -> int:
     deliveries = Deliveries(recorder(), intake)
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
     api_keys = ApiKeyStore(intake)
-    keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
+    keys = SqlKeyTable(recorder())
     personal = PersonalData(keys, settings.personal_data_secret.encode())
     people = People(intake, personal)
     notifications = notification_deliveries.Deliveries(recorder(), settings.notification_claim_seconds)

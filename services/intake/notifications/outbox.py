@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -28,7 +29,8 @@ from schemas.tickets import EventData
 from services.chassis.views import Sql, SqlView
 from services.intake.domain import Ticket, WaitingFor
 
-NAME = "notifications"  # the tracking rows' application name (intake's own store)
+NAME = "notifications"
+STALE_REMINDER = timedelta(days=1)  # the tracking rows' application name (intake's own store)
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS intake_notifications (
@@ -112,8 +114,11 @@ class NotificationOutbox:
     # -- filling from SLA's reminders (a consumer's Apply) ------------------------------------
 
     def remind(self, envelope: Envelope, data: EventData, tracking: Tracking) -> None:
+        """A reminder older than `STALE_REMINDER` is no use (a newer one, or the resolution, is due):
+        it is tracked and dropped, so a mailer reading `sla.clocks` from its start sends no history."""
+        fresh = datetime.now(UTC) - envelope.occurred_at < STALE_REMINDER
         with self.view.transaction(tracking) as sql:
-            if isinstance(data, SlaCustomerRemindedV1):
+            if isinstance(data, SlaCustomerRemindedV1) and fresh:
                 details = {"reminder": data.reminder, "reminders_before_resolving": data.reminders_before_resolving,
                            "next_at": data.next_at}  # fmt: skip
                 self._insert(sql, envelope.tenant, data.ticket_id, "reminder", details, f"r{envelope.position}")
