@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -291,3 +292,33 @@ def test_exactly_one_acknowledgement_per_ticket_while_the_mailer_and_the_gateway
     assert sorted(set(counts.values())) == [1], f"acknowledgements per ticket: {counts}"
     assert len(records) == 100
     assert {r["status"] for r in records} == {"sent"}
+
+
+def test_a_customer_who_never_answers_hears_each_sla_reminder_once_then_the_resolution(
+    mail_desk: Desk, sink: Sink
+) -> None:
+    mail_desk.env["SERVICEDESK_SLA_URL"] = mail_desk.service("sla").start().url
+    intake = mail_desk.service("intake").start()
+    channels = Channels(mail_desk)
+    jane = channels.people.requester_for(TENANT, "email", "jane@example.com", "Jane", "en")
+    with httpx.Client(base_url=intake.url, timeout=10.0, headers=headers(TENANT)) as gateway:
+        policy = {"targets": {"resolution": "P1D"}, "reminders": {"every": "PT1S", "count": 2}}
+        assert gateway.put("/v1/sla/policies/standard", json=policy).status_code in (200, 201)
+        ticket_id = open_ticket(gateway, jane)["id"]
+        channels.route(ticket_id, jane, ReplyRoute("email", "jane@example.com", "<j-1@x.test>"), "<j-1@x.test>")
+        eventually(lambda: gateway.get(f"/v1/tickets/{ticket_id}").json()["sla"], lambda s: "resolution" in s)
+        until = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+        pending = {"waiting_for": "customer", "until": until, "reason": "logs?"}
+        post(gateway, f"/v1/tickets/{ticket_id}/pending", pending)
+        eventually(lambda: sink.of(ticket_id), lambda mails: len(mails) >= 6, timeout=60)
+        time.sleep(1.0)
+        subjects = [m["Subject"].split("] ", 1)[1] for m in sink.of(ticket_id)]
+        assert subjects == [
+            "We have your request: VPN drops", "We need your answer: VPN drops",
+            "Reminder: we are still waiting for your answer: VPN drops",
+            "Reminder: we are still waiting for your answer: VPN drops", "Resolved: VPN drops",
+            "How did we do? VPN drops",
+        ]  # fmt: skip
+        reminders = [m.get_content() for m in sink.of(ticket_id)][2:4]
+        assert "(reminder 1" in reminders[0]
+        assert "(reminder 2" in reminders[1]

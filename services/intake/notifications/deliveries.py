@@ -21,7 +21,7 @@ from uuid import NAMESPACE_URL, uuid5
 from eventsourcing.persistence import TrackingRecorder
 
 from services.chassis.outbox import OutboxTable
-from services.chassis.views import SqlView
+from services.chassis.views import Sql, SqlView
 from services.intake.notifications.outbox import SCHEMA as OUTBOX_SCHEMA
 
 SCHEMA = [
@@ -63,28 +63,42 @@ class Deliveries:
     # -- routing ---------------------------------------------------------------
 
     def waiting(self, now: float, limit: int) -> list[dict[str, Any]]:
-        """Notifications not routed yet whose next look at their ticket's routes is due."""
+        """The oldest unrouted notification of each ticket, when its next look at the routes is due
+        (the later ones of a ticket follow it, so the thread keeps its order)."""
         return self.view.query(
-            "SELECT * FROM intake_notifications WHERE status = 'waiting' AND next_check_at <= :now"
-            " ORDER BY created_at LIMIT :limit",
+            "SELECT * FROM intake_notifications n WHERE n.status = 'waiting' AND n.next_check_at <= :now"
+            " AND NOT EXISTS (SELECT 1 FROM intake_notifications e WHERE e.tenant = n.tenant"
+            " AND e.ticket_id = n.ticket_id AND e.status = 'waiting' AND e.created_at < n.created_at)"
+            " ORDER BY n.created_at LIMIT :limit",
             {"now": now, "limit": limit},
         )
 
-    def route(self, notification: dict[str, Any], channels: list[str]) -> None:
-        """Write the notification's message per channel and mark it routed, at once."""
+    def route(self, first: dict[str, Any], channels: list[str]) -> int:
+        """Write a message per channel of the ticket's unrouted notifications (`first` and those after
+        it) and mark them routed, at once; how many notifications that was."""
         with self.view.transaction() as sql:
-            for channel in channels:
-                sql.execute(
-                    "INSERT INTO intake_notification_deliveries VALUES (:id, :notification_id, :tenant, :ticket_id,"
-                    " :kind, :channel, :message_key, :details, :created_at, 'pending', 0, :now, NULL, NULL, NULL,"
-                    " NULL) ON CONFLICT (id) DO NOTHING",
-                    {"id": str(uuid5(NAMESPACE_URL, f"/servicedesk/deliveries/{notification['id']}/{channel}")),
-                     "notification_id": notification["id"], "tenant": notification["tenant"],
-                     "ticket_id": notification["ticket_id"], "kind": notification["kind"], "channel": channel,
-                     "message_key": notification["message_key"], "details": notification["details"],
-                     "created_at": notification["created_at"], "now": time.time()},
-                )  # fmt: skip
-            sql.execute("UPDATE intake_notifications SET status = 'routed' WHERE id = :id", {"id": notification["id"]})
+            waiting = sql.query(
+                "SELECT * FROM intake_notifications WHERE tenant = :tenant AND ticket_id = :ticket_id"
+                " AND status = 'waiting' ORDER BY created_at",
+                {"tenant": first["tenant"], "ticket_id": first["ticket_id"]},
+            )
+            for notification in waiting:
+                self._route(sql, notification, channels)
+        return len(waiting)
+
+    def _route(self, sql: Sql, notification: dict[str, Any], channels: list[str]) -> None:
+        for channel in channels:
+            sql.execute(
+                "INSERT INTO intake_notification_deliveries VALUES (:id, :notification_id, :tenant, :ticket_id,"
+                " :kind, :channel, :message_key, :details, :created_at, 'pending', 0, :now, NULL, NULL, NULL,"
+                " NULL) ON CONFLICT (id) DO NOTHING",
+                {"id": str(uuid5(NAMESPACE_URL, f"/servicedesk/deliveries/{notification['id']}/{channel}")),
+                 "notification_id": notification["id"], "tenant": notification["tenant"],
+                 "ticket_id": notification["ticket_id"], "kind": notification["kind"], "channel": channel,
+                 "message_key": notification["message_key"], "details": notification["details"],
+                 "created_at": notification["created_at"], "now": time.time()},
+            )  # fmt: skip
+        sql.execute("UPDATE intake_notifications SET status = 'routed' WHERE id = :id", {"id": notification["id"]})
 
     def look_again(self, notification: dict[str, Any], after: float, give_up: bool) -> None:
         """No route yet: look again `after` seconds from now, or give up (`unrouted`)."""

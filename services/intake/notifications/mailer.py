@@ -68,8 +68,7 @@ class Mailer:
             except (TicketNotFoundError, ValueError):
                 routes = []
             if channels := sorted({r.channel for r in routes if r.channel in self.senders}):
-                self.deliveries.route(notification, channels)
-                routed += 1
+                routed += self.deliveries.route(notification, channels)
                 continue
             after = FIRST_ROUTE_LOOK_SECONDS * 2 ** int(notification["checks"])  # 0.5 s, 1 s, 2 s, ...
             self.deliveries.look_again(notification, after, give_up=waited >= self.route_wait_seconds)

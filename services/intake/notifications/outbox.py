@@ -45,6 +45,7 @@ SCHEMA = [
         next_check_at DOUBLE PRECISION NOT NULL,
         created_at DOUBLE PRECISION NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS intake_notifications_waiting ON intake_notifications (status, next_check_at)",
+    "CREATE INDEX IF NOT EXISTS intake_notifications_ticket ON intake_notifications (tenant, ticket_id, status)",
 ]
 
 RequesterOf = Callable[[UUID], str | None]  # a ticket's requester id, read from the store
