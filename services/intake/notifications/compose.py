@@ -12,7 +12,6 @@ from uuid import UUID
 from services.chassis.settings import Settings
 from services.intake.application import Intake, TicketNotFoundError
 from services.intake.conversations import Conversations, ReplyRoute
-from services.intake.domain import Ticket
 from services.intake.mail_threads import message_id, tagged
 from services.intake.notifications.templates import Templates
 from services.intake.people import People
@@ -48,24 +47,22 @@ class Composer:
         self.templates = templates
         self.settings = settings
 
-    def routes(self, tenant: str, ticket: Ticket, fallback: bool = True) -> list[ReplyRoute]:
-        """Where the ticket's requester is answered: the routes the channels recorded, and (with
-        `fallback`) else the e-mail address the requester is known by."""
-        routes = self.conversations.routes(tenant, ticket.id)
-        has_email = any(route.channel == "email" for route in routes)
-        if (
-            fallback
-            and not has_email
-            and (address := self.people.contact(tenant, ticket.requester_id, "email")) is not None
-        ):
-            routes.append(ReplyRoute("email", address))
+    def routes(self, tenant: str, ticket_id: UUID, fallback: bool = True) -> list[ReplyRoute]:
+        """Where the ticket's requester is answered: the routes the channels recorded, and with
+        `fallback` (when they recorded no e-mail route) the address the requester is known by.
+        The ticket is read for the fallback only: most looks are one read of the routes."""
+        routes = self.conversations.routes(tenant, ticket_id)
+        if fallback and not any(route.channel == "email" for route in routes):
+            requester = self.intake.get_ticket(ticket_id, tenant).requester_id
+            address = self.people.contact(tenant, requester, "email")
+            routes += [ReplyRoute("email", address)] if address is not None else []
         return routes
 
     def compose(self, delivery: dict[str, Any], previous: list[str]) -> Message:
         tenant, ticket_id = delivery["tenant"], UUID(delivery["ticket_id"])
         try:
             ticket = self.intake.get_ticket(ticket_id, tenant)
-            route = next(r for r in self.routes(tenant, ticket) if r.channel == delivery["channel"])
+            route = next(r for r in self.routes(tenant, ticket_id) if r.channel == delivery["channel"])
         except TicketNotFoundError:
             raise Undeliverable("the ticket is not there") from None
         except StopIteration:

@@ -60,12 +60,12 @@ class Mailer:
         """Route the notifications whose look is due; how many were routed."""
         routed = 0
         for notification in self.deliveries.waiting(time.time(), self.batch):
-            tenant, ticket_id = notification["tenant"], UUID(notification["ticket_id"])
             waited = time.time() - float(notification["created_at"])
             try:
-                ticket = self.composer.intake.get_ticket(ticket_id, tenant)
-                routes = self.composer.routes(tenant, ticket, fallback=waited >= CONTACT_FALLBACK_SECONDS)
-            except (TicketNotFoundError, ValueError):
+                ticket_id = UUID(notification["ticket_id"])
+                fallback = waited >= CONTACT_FALLBACK_SECONDS
+                routes = self.composer.routes(notification["tenant"], ticket_id, fallback)
+            except (TicketNotFoundError, ValueError):  # not a ticket of this tenant (an SLA reminder's id)
                 routes = []
             if channels := sorted({r.channel for r in routes if r.channel in self.senders}):
                 routed += self.deliveries.route(notification, channels)
