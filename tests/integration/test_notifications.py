@@ -128,8 +128,7 @@ def bot_api() -> Iterator[BotApi]:
     server.server_close()
 
 
-@pytest.fixture
-def mail_desk(desk: Desk, sink: Sink, bot_api: BotApi) -> Desk:
+def with_channels(desk: Desk, sink: Sink, bot_api: BotApi) -> Desk:
     desk.env |= {
         "SERVICEDESK_SMTP_HOST": "127.0.0.1", "SERVICEDESK_SMTP_PORT": str(sink.port), "SERVICEDESK_SMTP_TLS": "none",
         "SERVICEDESK_MAIL_DOMAIN": DOMAIN, "SERVICEDESK_MAILBOXES": json.dumps({MAILBOX: {"tenant": TENANT}}),
@@ -138,6 +137,11 @@ def mail_desk(desk: Desk, sink: Sink, bot_api: BotApi) -> Desk:
         "SERVICEDESK_TELEGRAM_BOTS": json.dumps({TENANT: {"token": BOT_TOKEN, "webhook_secret": "s"}}),
     }  # fmt: skip
     return desk
+
+
+@pytest.fixture
+def mail_desk(desk: Desk, sink: Sink, bot_api: BotApi) -> Desk:
+    return with_channels(desk, sink, bot_api)
 
 
 @pytest.fixture
@@ -330,3 +334,17 @@ def test_a_customer_who_never_answers_hears_each_sla_reminder_once_then_the_reso
         reminders = [m.get_content() for m in sink.of(ticket_id)][2:4]
         assert "(reminder 1" in reminders[0]
         assert "(reminder 2" in reminders[1]
+
+
+def test_on_the_embedded_default_sqlite_the_requester_gets_the_acknowledgement_once(
+    sqlite_desk: Desk, sink: Sink, bot_api: BotApi
+) -> None:
+    desk = with_channels(sqlite_desk, sink, bot_api)
+    intake = desk.service("intake").start()
+    channels = Channels(desk)
+    jane = channels.people.requester_for(TENANT, "email", "jane@example.com", "Jane", "ru")
+    with httpx.Client(base_url=intake.url, timeout=10.0, headers=headers(TENANT)) as gateway:
+        ticket_id = open_ticket(gateway, jane)["id"]
+        [ack] = eventually(lambda: sink.of(ticket_id), lambda mails: len(mails) == 1, timeout=30)
+        assert "Ваше обращение принято" in ack["Subject"]
+        assert [m["status"] for m in delivery_log(gateway, ticket_id, sent=1)] == ["sent"]
