@@ -99,6 +99,9 @@ def print_urls(settings: Settings, env: dict[str, str]) -> None:
     gateway = settings.url_of("intake")
     dev = env.get("SERVICEDESK_AUTH_ISSUER") == dev_identity.ISSUER
     token = dev_identity.token(settings.data_dir, "acme", "admin-1", ["admin"]) if dev else "<your token>"
+    relay = settings.smtp_host
+    listening = f"{settings.smtp_listen_host}:{settings.smtp_listen_port}"
+    mail = f"by SMTP through {relay}" if relay else "held, with that reason: no SMTP relay (SERVICEDESK_SMTP_HOST)"
     print(
         f"""
 The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {settings.data_dir}/).
@@ -108,9 +111,10 @@ The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {s
   sla             {settings.url_of("sla")}/v1/sla/policies (also through the gateway)
   analytics       {settings.url_of("analytics")}/v1/reports/backlog
   metrics         {gateway}/metrics   {settings.url_of("routing")}/metrics   {settings.url_of("analytics")}/metrics
-  mail in (SMTP)  {settings.smtp_host}:{settings.smtp_port}   for {", ".join(json.loads(env["SERVICEDESK_MAILBOXES"]))}
+  mail in (SMTP)  {listening}   for {", ".join(json.loads(env["SERVICEDESK_MAILBOXES"]))}
   web chat        {gateway.replace("http", "ws", 1)}/v1/chat?access_token=<a customer's token>
   Kafka           {settings.kafka_bootstrap_servers}
+  notifications   {mail}
 
 Every request needs a bearer token. An admin of tenant `acme`, valid 12 hours, from the
 development identity provider (others: python -m services.dev_identity <tenant> <subject> <role>...):

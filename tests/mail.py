@@ -20,7 +20,7 @@ def with_mailboxes(desk: Desk, group: str | None = None, **settings: str) -> int
     """Give the desk its address (tenant acme) and an SMTP port; the port."""
     port = free_port()
     desk.env |= {
-        "SERVICEDESK_SMTP_PORT": str(port), "SERVICEDESK_MAIL_DOMAIN": MAIL_DOMAIN,
+        "SERVICEDESK_SMTP_LISTEN_PORT": str(port), "SERVICEDESK_MAIL_DOMAIN": MAIL_DOMAIN,
         "SERVICEDESK_MAILBOXES": json.dumps({DESK_ADDRESS: {"tenant": "acme", "group": group, "language": "en"},
                                              "help@globex.example": {"tenant": "globex"}}),
     } | settings  # fmt: skip

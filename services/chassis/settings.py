@@ -112,8 +112,10 @@ class Settings(BaseSettings):
     )
 
     # -- inbound channels (e-mail in, web chat, messenger webhooks) ----------------------------
-    smtp_host: str = Field("127.0.0.1", description="Where the SMTP listener binds (0.0.0.0 to take mail from anyone).")
-    smtp_port: int = Field(2525, description="The SMTP listener's port (intake roles `smtp` and `all`).")
+    smtp_listen_host: str = Field(
+        "127.0.0.1", description="Where the SMTP listener binds (0.0.0.0 to take mail from anyone)."
+    )
+    smtp_listen_port: int = Field(2525, description="The SMTP listener's port (intake roles `smtp` and `all`).")
     smtp_max_bytes: int = Field(
         35 * 1024 * 1024, description="The largest message taken (SIZE, and the data itself): larger ones get 552."
     )
@@ -133,6 +135,30 @@ class Settings(BaseSettings):
     chat_poll_seconds: float = Field(0.5, description="How often a chat socket looks for the agent's new replies.")
 
     # -- outbound channels (notifications by e-mail and messenger) -----------------------------
+    smtp_host: str | None = Field(
+        None, description="The SMTP relay notifications go out through; unset: they are held, with that reason."
+    )
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: Literal["auto", "starttls", "tls", "none"] = Field(
+        "auto", description="STARTTLS when the relay offers it (auto), always (starttls), TLS from the start, or none."
+    )
+    smtp_timeout_seconds: float = 30.0
+    notification_retry_base_seconds: float = Field(2.0, description="First retry delay of a message; doubles.")
+    notification_max_attempts: int = Field(10, description="Attempts before a message is recorded as failed.")
+    notification_route_wait_seconds: float = Field(
+        30.0, description="How long a notification waits for its ticket's reply route (recorded by the channels)."
+    )
+    notification_claim_seconds: float = Field(
+        60.0, description="An attempt unconfirmed this long (its sender died mid-send) is made again."
+    )
+    notification_templates: Path | None = Field(
+        None, description="Tenants' own templates, `<folder>/<tenant>/<language>/<kind>.txt`, over the defaults."
+    )
+    portal_url: str | None = Field(
+        None, description="The customer portal: survey mails link to `<portal_url>/tickets/<id>/rating`."
+    )
 
     def mailbox_of(self, tenant: str) -> tuple[str, Mailbox] | None:
         """The tenant's first desk address: where its outgoing mail comes from."""

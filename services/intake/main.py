@@ -1,20 +1,23 @@
 """Wiring of the intake service; the only module that chooses dependencies.
 
-    python -m services.intake.main [api|relay|consumer|webhooks|smtp|imap|all] [--port N]
+    python -m services.intake.main [api|relay|consumer|webhooks|smtp|imap|mailer|all] [--port N]
     python -m services.intake.main verify        # walk every ticket's hash chain
 
 `api` serves the gateway API, `relay` publishes the store to Kafka, `consumer` applies
 routing's decisions and SLA clock events to tickets, `webhooks` delivers events to
 subscribed URLs, `smtp` listens for mail to the desk's addresses (SMTP port), `imap` polls an
-existing mailbox (when one is configured), `all` does everything. The gateway (`api`) also
+existing mailbox (when one is configured), `mailer` tells requesters what happens to their
+tickets (e-mail, Telegram), `all` does everything. The gateway (`api`) also
 serves the web chat socket and the messenger webhooks.
 """
 
 from __future__ import annotations
 
 import sys
+from uuid import UUID
 
 import httpx
+from eventsourcing.persistence import TrackingRecorder
 
 from schemas.topics import PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis import asyncapi
@@ -23,13 +26,14 @@ from services.chassis.cli import parse_args
 from services.chassis.gateway import MergedOpenAPI, mount_proxy
 from services.chassis.identity import authenticate
 from services.chassis.metrics import Metrics
+from services.chassis.processing import find
 from services.chassis.projector import StoreProjector
 from services.chassis.rate_limit import RateLimiter
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.chassis.wiring import check_store, consume, relay
-from services.intake import api_api_keys, api_queries, api_webhooks
+from services.intake import api_api_keys, api_notifications, api_queries, api_webhooks
 from services.intake.api import create_app
 from services.intake.api_keys import ApiKeyStore
 from services.intake.application import Intake
@@ -39,6 +43,14 @@ from services.intake.channels.email_in import EmailIntake
 from services.intake.channels.landing import Landing
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.conversations import Conversations
+from services.intake.domain import Ticket
+from services.intake.notifications import deliveries as notification_deliveries
+from services.intake.notifications.compose import Composer
+from services.intake.notifications.mail_sender import MailSender
+from services.intake.notifications.mailer import Mailer
+from services.intake.notifications.outbox import NotificationOutbox
+from services.intake.notifications.telegram_sender import TelegramSender
+from services.intake.notifications.templates import Templates
 from services.intake.people import People
 from services.intake.personal_data import PersonalData, SqlKeyTable
 from services.intake.projections import TicketsProjection
@@ -49,7 +61,8 @@ from services.intake.webhook_delivery import Deliverer, Deliveries
 
 
 def main() -> int:
-    args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "smtp", "imap", "all"], extra=["verify"])
+    args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "smtp", "imap", "mailer", "all"],
+                      extra=["verify"])  # fmt: skip
     settings = Settings()
     intake = Intake(env=store_env(settings, Intake.name))
     protect(intake)
@@ -59,17 +72,22 @@ def main() -> int:
     runtime = Runtime("intake", metrics)
 
     check_store(runtime, intake, metrics)
-    sla_status = SlaStatus(tracking_recorder(settings, Intake.name))
-    deliveries = Deliveries(tracking_recorder(settings, Intake.name), intake)
+
+    def recorder() -> TrackingRecorder:
+        return tracking_recorder(settings, Intake.name)
+
+    sla_status = SlaStatus(recorder())
+    deliveries = Deliveries(recorder(), intake)
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
     api_keys = ApiKeyStore(intake)
-    keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
+    keys = SqlKeyTable(recorder())
     personal = PersonalData(keys, settings.personal_data_secret.encode())
     people = People(intake, personal)
     conversations = Conversations(intake, personal)
     landing = Landing(intake)
     blobs = FileBlobStore(settings.data_dir / "blobs")
     counters = ChannelCounters(metrics.registry)
+    notifications = notification_deliveries.Deliveries(recorder(), settings.notification_claim_seconds)
     authenticate(app, settings, api_keys, gateway=True)
     asyncapi.serve(app, "intake", [TICKETS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
     if args.role in ("api", "all"):
@@ -81,7 +99,7 @@ def main() -> int:
         queries = api_queries.router(intake, projection)
         messenger = telegram.router(settings.telegram_bots, landing, people, conversations, counters)
         create_app(app, intake, blobs, queries, api_webhooks.router(intake, deliveries),
-                   api_api_keys.router(api_keys), messenger,
+                   api_api_keys.router(api_keys), messenger, api_notifications.router(intake, notifications),
                    max_upload=settings.attachment_max_bytes, sla=sla_status)  # fmt: skip
         app.include_router(chat.router(intake, landing, conversations, personal, counters,
                                        settings.chat_poll_seconds))  # fmt: skip
@@ -106,21 +124,36 @@ def main() -> int:
                             numbers.ticket_numbered, RateLimiter(settings.mail_per_sender_per_minute), counters,
                             settings.attachment_max_bytes)  # fmt: skip
         if args.role in ("smtp", "all"):
-            runtime.workers.append(
-                (
-                    "smtp",
-                    smtp_listener.listener(
-                        email, settings.smtp_host, settings.smtp_port, settings.smtp_max_bytes, settings.mail_domain
-                    ),
-                )
-            )
+            listener = smtp_listener.listener(email, settings.smtp_listen_host, settings.smtp_listen_port,
+                                              settings.smtp_max_bytes, settings.mail_domain)  # fmt: skip
+            runtime.workers.append(("smtp", listener))
         if args.role in ("imap", "all") and settings.imap_host:
             runtime.workers.append(("imap", imap_poller.poller(email, imap_poller.MailboxAccess.of(settings),
                                                                settings.imap_poll_seconds)))  # fmt: skip
+    if args.role in ("mailer", "all"):
+        outbox = NotificationOutbox(recorder(), lambda ticket_id: requester_of(intake, ticket_id),
+                                    store_position=intake.recorder.max_notification_id() or 0)  # fmt: skip
+        filler = StoreProjector(intake, outbox, batch_size=settings.relay_batch_size, idle_seconds=0.1)
+        runtime.workers.append(("notifications-outbox", filler.run))
+        consume(runtime, settings, metrics, "intake-notifications", [SLA_CLOCKS], outbox.remind,
+                tracking_prefix="notifications:")  # fmt: skip
+        bot_api = httpx.AsyncClient(timeout=30.0)
+        runtime.on_stop.append(bot_api.aclose)
+        composer = Composer(intake, people, conversations, personal,
+                            Templates(settings.notification_templates), settings)  # fmt: skip
+        mailer = Mailer(notifications, composer, [MailSender(settings), TelegramSender(settings, bot_api)],
+                        settings.notification_retry_base_seconds, settings.notification_max_attempts,
+                        settings.notification_route_wait_seconds)  # fmt: skip
+        runtime.workers.append(("mailer", mailer.run))
     if args.role in ("consumer", "all"):
         consume(runtime, settings, metrics, "intake", [ROUTING_DECISIONS, SLA_CLOCKS], reactions(intake, sla_status))
     port = args.port if args.port is not None else settings.intake_port
     return runtime.serve(app, settings.http_host, port)
+
+
+def requester_of(intake: Intake, ticket_id: UUID) -> str | None:
+    ticket = find(intake, ticket_id, Ticket)
+    return ticket.requester_id if ticket is not None else None
 
 
 def verify(intake: Intake) -> int:

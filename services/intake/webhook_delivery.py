@@ -13,7 +13,6 @@ worker that POSTs each, signed per the Standard Webhooks spec, until the receive
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,14 +25,11 @@ from standardwebhooks.webhooks import Webhook
 
 from schemas.envelope import Envelope
 from schemas.tickets import EventData
-from services.chassis.errors import TRANSIENT_STORE_ERRORS
-from services.chassis.pacing import sleep_unless
+from services.chassis.outbox import OutboxTable, drain, retry_delay
 from services.chassis.processing import commit, find
 from services.chassis.views import SqlView
 from services.intake.application import Intake
 from services.intake.webhooks import WebhookError, Webhooks, check_target
-
-log = logging.getLogger(__name__)
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS intake_webhook_deliveries (
@@ -60,6 +56,7 @@ SCHEMA = [
 class Deliveries:
     def __init__(self, recorder: TrackingRecorder, intake: Intake) -> None:
         self.view = SqlView(recorder, SCHEMA)
+        self.table = OutboxTable(self.view, "intake_webhook_deliveries")
         self.intake = intake
 
     def webhooks(self, tenant: str) -> Webhooks | None:
@@ -114,11 +111,7 @@ class Deliveries:
         return bool(found)
 
     def record(self, delivery_id: str, **columns: Any) -> None:
-        assignments = ", ".join(f"{column} = :{column}" for column in columns)
-        with self.view.transaction() as sql:
-            sql.execute(
-                f"UPDATE intake_webhook_deliveries SET {assignments} WHERE id = :id", columns | {"id": delivery_id}
-            )
+        self.table.record(delivery_id, **columns)
 
 
 @dataclass(frozen=True)
@@ -144,19 +137,16 @@ class Deliverer:
 
     async def run(self, stopping: asyncio.Event) -> None:
         async with httpx.AsyncClient(timeout=10.0, follow_redirects=False) as client:
-            while not stopping.is_set():
-                try:
-                    due = await asyncio.to_thread(self.deliveries.due, time.time(), self.batch)
-                    if not due:
-                        await sleep_unless(stopping, 0.1)
-                        continue
-                    tenants = {d["tenant"] for d in due}  # each tenant's subscriptions read once per batch
-                    hooks = {t: await asyncio.to_thread(self.deliveries.webhooks, t) for t in tenants}
-                    outcomes = await asyncio.gather(*(self._send(client, d, hooks[d["tenant"]]) for d in due))
-                    await asyncio.to_thread(self._record, outcomes)
-                except TRANSIENT_STORE_ERRORS as error:
-                    log.warning("webhooks: store unavailable, retrying: %r", error)
-                    await sleep_unless(stopping, 1.0)
+            await drain(stopping, "webhooks", lambda: self.step(client))
+
+    async def step(self, client: httpx.AsyncClient) -> int:
+        """Send the deliveries due now and record their outcomes; how many there were."""
+        due = await asyncio.to_thread(self.deliveries.due, time.time(), self.batch)
+        tenants = {d["tenant"] for d in due}  # each tenant's subscriptions read once per batch
+        hooks = {t: await asyncio.to_thread(self.deliveries.webhooks, t) for t in tenants}
+        outcomes = await asyncio.gather(*(self._send(client, d, hooks[d["tenant"]]) for d in due))
+        await asyncio.to_thread(self._record, outcomes)
+        return len(due)
 
     async def _send(self, client: httpx.AsyncClient, delivery: dict[str, Any], hooks: Webhooks | None) -> Outcome:
         spec = hooks.subscriptions.get(delivery["subscription_id"]) if hooks is not None else None
@@ -197,7 +187,7 @@ class Deliverer:
                                        last_error=outcome.error)  # fmt: skip
                 self._on_subscription(delivery, "delivery_failed", outcome.error or "failed", self.disable_after)
             else:
-                backoff = min(self.retry_base_seconds * 2 ** (attempts - 1), 3600.0)
+                backoff = retry_delay(self.retry_base_seconds, attempts)
                 self.deliveries.record(delivery["id"], attempts=attempts, last_status=outcome.status,
                                        last_error=outcome.error, next_attempt_at=time.time() + backoff)  # fmt: skip
 

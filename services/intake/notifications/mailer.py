@@ -1,0 +1,109 @@
+"""The worker that turns filled notifications into sent messages: routes each notification once
+its ticket's reply routes are known, then sends each message, retrying with backoff.
+
+The window in which a message may go out twice is between the server's acceptance (SMTP `250`
+after the data, the Bot API's `ok`) and the commit of `sent` right after it: a sender killed in
+between leaves a stale claim, and the message is sent again (with the same Message-ID, so mail
+clients that dedupe by it show one). Everything else, rendering and the claim, happens before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from services.chassis.outbox import drain, retry_delay
+from services.intake.application import TicketNotFoundError
+from services.intake.notifications.compose import Composer, Message, Undeliverable
+from services.intake.notifications.deliveries import Deliveries
+from services.intake.notifications.sender import Sender
+from services.intake.notifications.templates import TemplateError
+
+log = logging.getLogger(__name__)
+
+HELD_LOOK_AGAIN_SECONDS = 60.0
+FIRST_ROUTE_LOOK_SECONDS = 0.5
+# A route the channels record is preferred to the requester's bare address (it names the message to
+# answer): the channels record it just after the ticket opens, so the address waits this long.
+CONTACT_FALLBACK_SECONDS = 5.0
+
+
+class Mailer:
+    def __init__(
+        self, deliveries: Deliveries, composer: Composer, senders: Sequence[Sender], retry_base_seconds: float = 2.0,
+        max_attempts: int = 10, route_wait_seconds: float = 30.0, batch: int = 50,
+    ) -> None:  # fmt: skip
+        self.deliveries = deliveries
+        self.composer = composer
+        self.senders = {sender.channel: sender for sender in senders}
+        self.retry_base_seconds = retry_base_seconds
+        self.max_attempts = max_attempts
+        self.route_wait_seconds = route_wait_seconds
+        self.batch = batch
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        await drain(stopping, "notifications", self.step)
+
+    async def step(self) -> int:
+        routed = await asyncio.to_thread(self.route_waiting)
+        due = await asyncio.to_thread(self.deliveries.due, time.time(), self.batch)
+        await asyncio.gather(*(self.deliver(delivery) for delivery in due))
+        return routed + len(due)
+
+    # -- routing ---------------------------------------------------------------
+
+    def route_waiting(self) -> int:
+        """Route the notifications whose look is due; how many were routed."""
+        routed = 0
+        for notification in self.deliveries.waiting(time.time(), self.batch):
+            waited = time.time() - float(notification["created_at"])
+            try:
+                ticket_id = UUID(notification["ticket_id"])
+                fallback = waited >= CONTACT_FALLBACK_SECONDS
+                routes = self.composer.routes(notification["tenant"], ticket_id, fallback)
+            except (TicketNotFoundError, ValueError):  # not a ticket of this tenant (an SLA reminder's id)
+                routes = []
+            if channels := sorted({r.channel for r in routes if r.channel in self.senders}):
+                routed += self.deliveries.route(notification, channels)
+                continue
+            after = FIRST_ROUTE_LOOK_SECONDS * 2 ** int(notification["checks"])  # 0.5 s, 1 s, 2 s, ...
+            self.deliveries.look_again(notification, after, give_up=waited >= self.route_wait_seconds)
+        return routed
+
+    # -- sending ---------------------------------------------------------------
+
+    async def deliver(self, delivery: dict[str, Any]) -> None:
+        sender = self.senders.get(delivery["channel"])
+        if sender is None:
+            return
+        if (reason := sender.unconfigured(delivery["tenant"])) is not None:
+            await asyncio.to_thread(self.deliveries.held, delivery["id"], reason, HELD_LOOK_AGAIN_SECONDS)
+            return
+        previous = await asyncio.to_thread(self.deliveries.previous, delivery)
+        try:
+            message = await asyncio.to_thread(self.composer.compose, delivery, previous)
+        except (Undeliverable, TemplateError) as error:
+            await asyncio.to_thread(self.deliveries.attempt_failed, delivery["id"], str(error), None, None)
+            return
+        if not await asyncio.to_thread(self.deliveries.claim, delivery):
+            return  # another mailer took it
+        outcome = await sender.send(message)
+        if outcome.sent:  # the window: accepted by the server, not yet recorded
+            await asyncio.to_thread(self.deliveries.sent, delivery["id"], outcome.reply or "")
+            return
+        attempts = int(delivery["attempts"]) + 1
+        final = outcome.permanent or attempts >= self.max_attempts
+        retry_in = None if final else retry_delay(self.retry_base_seconds, attempts)
+        said, reply = _redacted(outcome.error, message) or "failed", _redacted(outcome.reply, message)
+        log.info("notification %s: attempt %d failed: %s", delivery["id"], attempts, said)
+        await asyncio.to_thread(self.deliveries.attempt_failed, delivery["id"], said, reply, retry_in)
+
+
+def _redacted(text: str | None, message: Message) -> str | None:
+    """A server's answer without the requester's address (servers echo it): the delivery record
+    keeps no personal data in the clear."""
+    return text.replace(message.route.address, "<requester>") if text else text

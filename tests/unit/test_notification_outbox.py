@@ -1,0 +1,162 @@
+"""The notifications outbox on a real SQLite store: one row per notable ticket event, nothing
+twice on a replay, SLA's reminders once each, a mailer turned on late tells only what happens
+from then on; a claim left by a dead sender is sent again, and with no relay mail is held."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from schemas.envelope import Envelope
+from schemas.registry import parse_data
+from services.chassis.projector import StoreProjector
+from services.chassis.settings import Settings
+from services.chassis.store import store_env, tracking_recorder
+from services.intake.application import Intake, TicketForm
+from services.intake.conversations import Conversations, ReplyRoute
+from services.intake.domain import Cause
+from services.intake.notifications.compose import Composer, Message
+from services.intake.notifications.deliveries import Deliveries
+from services.intake.notifications.mail_sender import MailSender
+from services.intake.notifications.mailer import Mailer
+from services.intake.notifications.outbox import NotificationOutbox
+from services.intake.notifications.sender import Outcome, Sender
+from services.intake.notifications.templates import Templates
+from services.intake.people import People
+from services.intake.personal_data import MemoryKeyTable, PersonalData
+
+AGENT = Cause("acme", "agent-7", "c", "c")
+
+
+def desk(tmp_path: Path) -> tuple[Intake, Settings]:
+    settings = Settings(persistence="sqlite", data_dir=tmp_path)
+    return Intake(env=store_env(settings, Intake.name)), settings
+
+
+def outbox_of(intake: Intake, settings: Settings, start: int = 0) -> NotificationOutbox:
+    def requester_of(ticket_id: uuid.UUID) -> str | None:
+        return intake.get_ticket(ticket_id, "acme").requester_id
+
+    return NotificationOutbox(tracking_recorder(settings, Intake.name), requester_of, store_position=start)
+
+
+def open_ticket(intake: Intake) -> uuid.UUID:
+    form = TicketForm("VPN", "drops", "jane", "email", "network", "incident", "P2")
+    ticket_id = uuid.uuid4()
+    intake.open_ticket(ticket_id, form, AGENT)
+    return ticket_id
+
+
+def kinds(outbox: NotificationOutbox) -> list[str]:
+    rows = outbox.view.query("SELECT kind FROM intake_notifications ORDER BY created_at")
+    return [row["kind"] for row in rows]
+
+
+def test_a_replayed_batch_fills_nothing_twice(tmp_path: Path) -> None:
+    intake, settings = desk(tmp_path)
+    outbox = outbox_of(intake, settings)
+    ticket_id = open_ticket(intake)
+    intake.change(ticket_id, AGENT, lambda t: t.add_comment("c1", "Try again", True, "agent-7", "api"))
+    intake.change(
+        ticket_id, Cause("acme", "jane", "c", "c"), lambda t: t.add_comment("c2", "no", True, "jane", "email")
+    )
+    StoreProjector(intake, outbox).catch_up()
+    assert kinds(outbox) == ["acknowledgement", "reply"], "the requester's own comment notifies nobody"
+    notifications = intake.recorder.select_notifications(1, 100)
+    events: list[tuple[Any, int]] = [(intake.mapper.to_domain_event(n), n.id) for n in notifications]
+    with pytest.raises(IntegrityError):
+        outbox.apply(events, [Tracking(outbox.name, n.id) for n in notifications])
+    assert kinds(outbox) == ["acknowledgement", "reply"]
+
+
+def test_each_sla_reminder_is_one_notification_however_often_it_is_delivered(tmp_path: Path) -> None:
+    intake, settings = desk(tmp_path)
+    outbox = outbox_of(intake, settings)
+    envelope = Envelope(
+        id=uuid.uuid4(), type="sla.customer_reminded", version=1, source="sla", subject="t", tenant="acme",
+        actor="sla", occurred_at=datetime.now(UTC), sequence=3, position=41, correlation_id="c", causation_id="c",
+        data={"ticket_id": str(uuid.uuid4()), "policy_id": "std", "reminder": 1, "reminders_before_resolving": 3,
+              "next_at": None},
+    )  # fmt: skip
+    outbox.remind(envelope, parse_data(envelope), Tracking("notifications:sla", 41))
+    with pytest.raises(IntegrityError):
+        outbox.remind(envelope, parse_data(envelope), Tracking("notifications:sla", 41))
+    [row] = outbox.view.query("SELECT kind, message_key, details FROM intake_notifications")
+    assert (row["kind"], row["message_key"]) == ("reminder", "r41")
+
+
+def test_a_mailer_turned_on_late_tells_only_what_happens_from_then_on(tmp_path: Path) -> None:
+    intake, settings = desk(tmp_path)
+    open_ticket(intake)
+    outbox = outbox_of(intake, settings, start=intake.recorder.max_notification_id() or 0)
+    open_ticket(intake)
+    StoreProjector(intake, outbox).catch_up()
+    assert kinds(outbox) == ["acknowledgement"]
+
+
+class Recording:
+    """A sender that keeps what it is given (an in-memory fake: the real ones meet real servers)."""
+
+    channel = "email"
+
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+
+    def unconfigured(self, tenant: str) -> str | None:
+        return None
+
+    async def send(self, message: Message) -> Outcome:
+        self.sent.append(message)
+        return Outcome(sent=True, reply="250 ok")
+
+
+def mailer_on(tmp_path: Path, sender: Sender, claim_seconds: float = 60.0) -> tuple[Mailer, Deliveries, uuid.UUID]:
+    """A desk with one ticket of a requester known by e-mail, its acknowledgement filled and routed."""
+    intake, _ = desk(tmp_path)
+    settings = Settings(persistence="sqlite", data_dir=tmp_path, mailboxes={"s@acme.test": {"tenant": "acme"}})
+    personal = PersonalData(MemoryKeyTable(), b"a test secret of thirty-two bytes!")
+    people, conversations = People(intake, personal), Conversations(intake, personal)
+    jane = people.requester_for("acme", "email", "jane@example.com", "Jane", "en")
+    ticket_id = uuid.uuid4()
+    intake.open_ticket(ticket_id, TicketForm("VPN", "drops", jane, "email", "network", "incident", "P2"), AGENT)
+    route = ReplyRoute("email", "jane@example.com", "<c1@x>")
+    conversations.remember("acme", ticket_id, jane, "email", ["<c1@x>"], route)
+    StoreProjector(intake, outbox_of(intake, settings)).catch_up()
+    deliveries = Deliveries(tracking_recorder(settings, Intake.name), claim_seconds=claim_seconds)
+    composer = Composer(intake, people, conversations, personal, Templates(), settings)
+    mailer = Mailer(deliveries, composer, [sender])
+    assert mailer.route_waiting() == 1
+    return mailer, deliveries, ticket_id
+
+
+def test_a_message_whose_sender_died_mid_send_goes_again_once_with_the_same_message_id(tmp_path: Path) -> None:
+    sender = Recording()
+    mailer, deliveries, ticket_id = mailer_on(tmp_path, sender, claim_seconds=0.3)
+    [ack] = deliveries.due(time.time(), 10)
+    assert deliveries.claim(ack), "a sender claimed it, then died before recording anything"
+    asyncio.run(mailer.step())
+    assert sender.sent == [], "a fresh claim is left to its sender"
+    time.sleep(0.4)
+    asyncio.run(mailer.step())
+    asyncio.run(mailer.step())
+    [message] = sender.sent
+    assert message.message_id == f"<ticket-{ticket_id}-{ack['message_key']}@desk.localhost>"
+    [record] = deliveries.log("acme", str(ticket_id))
+    assert (record["status"], record["attempts"]) == ("sent", 2)
+
+
+def test_with_no_smtp_relay_a_message_is_held_with_the_reason_and_nothing_crashes(tmp_path: Path) -> None:
+    no_relay = MailSender(Settings(persistence="sqlite", data_dir=tmp_path, smtp_host=None,
+                                   mailboxes={"s@acme.test": {"tenant": "acme"}}))  # fmt: skip
+    mailer, deliveries, ticket_id = mailer_on(tmp_path, no_relay)
+    asyncio.run(mailer.step())
+    [record] = deliveries.log("acme", str(ticket_id))
+    assert (record["status"], record["attempts"]) == ("held", 0)
+    assert "no SMTP relay configured" in record["last_error"]
