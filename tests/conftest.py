@@ -10,6 +10,8 @@ import pytest
 from tests import infra
 from tests.harness import Desk, desk_settings
 
+pytest_plugins = ["tests.channel_peers"]  # the SMTP sink and the Bot API stand-in, as fixtures
+
 
 @pytest.fixture(scope="session")
 def kafka() -> infra.Kafka:

@@ -117,6 +117,10 @@ class Conversations:
             return bound_to
         raise RuntimeError("could not bind the thread: too much contention")
 
+    def bind(self, tenant: str, ticket_id: UUID, channel: str, key: str) -> None:
+        """Bind one more thread key to the ticket (a message the desk sent, so an answer to it threads)."""
+        self.remember(tenant, ticket_id, "", channel, [key])
+
     def routes(self, tenant: str, ticket_id: UUID) -> list[ReplyRoute]:
         """Where to answer the ticket's requester (routes of an erased requester are left out)."""
         routes = self._routes(tenant, str(ticket_id))

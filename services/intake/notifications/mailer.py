@@ -94,6 +94,9 @@ class Mailer:
         outcome = await sender.send(message)
         if outcome.sent:  # the window: accepted by the server, not yet recorded
             await asyncio.to_thread(self.deliveries.sent, delivery["id"], outcome.reply or "")
+            if outcome.thread_key is not None:  # the customer may answer our message: thread it
+                await asyncio.to_thread(self.composer.conversations.bind, message.tenant, message.ticket_id,
+                                        message.route.channel, outcome.thread_key)  # fmt: skip
             return
         attempts = int(delivery["attempts"]) + 1
         final = outcome.permanent or attempts >= self.max_attempts

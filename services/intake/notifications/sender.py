@@ -14,6 +14,7 @@ class Outcome:
     reply: str | None = None  # the server's answer (an SMTP reply, the Bot API's result)
     error: str | None = None
     permanent: bool = False  # the server refused for good (SMTP 5xx, Bot API 400/403): no retry
+    thread_key: str | None = None  # how the customer's answer to the sent message names it (Telegram)
 
 
 class Sender(Protocol):

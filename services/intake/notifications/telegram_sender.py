@@ -47,7 +47,9 @@ class TelegramSender:
         except ValueError:
             result = {}
         if answer.status_code == 200 and result.get("ok"):
-            return Outcome(sent=True, reply=f"message_id {result.get('result', {}).get('message_id')}")
+            sent_id = result.get("result", {}).get("message_id")
+            key = f"{message.route.address}:{sent_id}" if sent_id is not None else None
+            return Outcome(sent=True, reply=f"message_id {sent_id}", thread_key=key)
         said = f"HTTP {answer.status_code} {result.get('description', answer.text[:200])}"
         transient = answer.status_code == 429 or answer.status_code >= 500
         return Outcome(sent=False, error=said, reply=said, permanent=not transient)

@@ -1,0 +1,98 @@
+"""Real peers of the channels, run by the tests: an SMTP server that catches the desk's mail
+(aiosmtpd) and a stand-in for Telegram's Bot API that checks every request it gets."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from uuid import UUID
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from services.intake import mail_threads
+from tests.harness import free_port
+
+DOMAIN = "desk.test"
+BOT_TOKEN = "4711:test-token"
+
+
+@dataclass
+class Sink:
+    """An SMTP server that refuses its first `fail_first` messages with a 451, then records each."""
+
+    port: int = field(default_factory=free_port)
+    fail_first: int = 0
+    refused: int = 0
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refused < self.fail_first:
+            self.refused += 1
+            return "451 4.3.0 Mailbox busy, try again later"
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 2.0.0 Queued"
+
+    def of(self, ticket_id: str) -> list[EmailMessage]:
+        return [m for m in list(self.messages) if mail_threads.tickets_in(m["Message-ID"], DOMAIN) == [UUID(ticket_id)]]
+
+
+@dataclass
+class BotApi:
+    """The Bot API's `sendMessage`, checking the bot's token in the path and the request's fields."""
+
+    port: int = field(default_factory=free_port)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+
+    def start(self) -> ThreadingHTTPServer:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                request = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                if self.path != f"/bot{BOT_TOKEN}/sendMessage" or "chat_id" not in request or "text" not in request:
+                    api.wrong.append(f"{self.path} {request}")
+                    self.answer(404, {"ok": False, "description": "Not Found"})
+                    return
+                api.sent.append(request)
+                self.answer(200, {"ok": True, "result": {"message_id": 1000 + len(api.sent)}})
+
+            def answer(self, status: int, body: dict[str, Any]) -> None:
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def bot_api() -> Iterator[BotApi]:
+    api = BotApi()
+    server = api.start()
+    yield api
+    server.shutdown()
+    server.server_close()
