@@ -166,8 +166,9 @@ class Ticket(Aggregate):
         follow_up_of: str | None
         split_from: str | None
         organisation: str | None
+        keyword_digests: list[str] | None
 
-        class_version = 3
+        class_version = 4
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -178,6 +179,12 @@ class Ticket(Aggregate):
         @staticmethod
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state.setdefault("organisation", None)
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            """v4 carries the keyed digests of the words (its title and description are sealed);
+            an event before v4 has plain words, and was published with them (`ticket.opened` v2)."""
+            state.setdefault("keyword_digests", None)
 
     class Assigned(Event):
         """v2 adds `decision_id`: the routing decision applied, or None for a person's assignment."""
@@ -203,6 +210,7 @@ class Ticket(Aggregate):
         cls, id: UUID, number: str, title: str, description: str, requester_id: str, channel: str,
         category: str, type: str, priority: str, tags: list[str], custom_fields: dict[str, Any],
         follow_up_of: str | None = None, split_from: str | None = None, organisation: str | None = None,
+        keyword_digests: list[str] | None = None,
     ) -> Ticket:  # fmt: skip
         cause = _current_cause()
         return cls(
@@ -210,6 +218,7 @@ class Ticket(Aggregate):
             number=number, title=title, description=description, requester_id=requester_id, channel=channel,
             category=category, type=type, priority=priority, tags=list(tags), custom_fields=dict(custom_fields),
             follow_up_of=follow_up_of, split_from=split_from, organisation=organisation,
+            keyword_digests=None if keyword_digests is None else list(keyword_digests),
         )  # fmt: skip
 
     @event(Opened)
@@ -217,6 +226,7 @@ class Ticket(Aggregate):
         self, id: UUID, tenant: str, actor: str, metadata: dict[str, str], number: str, title: str, description: str,
         requester_id: str, channel: str, category: str, type: str, priority: str, tags: list[str],
         custom_fields: dict[str, Any], follow_up_of: str | None, split_from: str | None, organisation: str | None,
+        keyword_digests: list[str] | None = None,
     ) -> None:  # fmt: skip
         self.tenant = tenant
         self.organisation = organisation

@@ -10,10 +10,14 @@ subscribed URLs, `all` does everything.
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import httpx
 
+from schemas.keywords import KeywordDigests
 from schemas.topics import PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis import asyncapi
 from services.chassis.append_only import protect
@@ -26,24 +30,31 @@ from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.chassis.wiring import check_store, consume, relay
-from services.intake import api_api_keys, api_queries, api_webhooks
+from services.intake import api_api_keys, api_people, api_queries, api_webhooks
 from services.intake.api import create_app
 from services.intake.api_keys import ApiKeyStore
 from services.intake.application import Intake
 from services.intake.blobs import FileBlobStore
+from services.intake.conversations import Conversations
+from services.intake.erasure import Erasures
 from services.intake.people import People
 from services.intake.personal_data import PersonalData, SqlKeyTable
 from services.intake.projections import TicketsProjection
 from services.intake.publication import publication
 from services.intake.reactions import reactions
+from services.intake.search_tokens import SearchTokens
 from services.intake.sla_status import SlaStatus
+from services.intake.subject_access import SubjectAccess
 from services.intake.webhook_delivery import Deliverer, Deliveries
 
 
 def main() -> int:
     args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "all"], extra=["verify"])
     settings = Settings()
-    intake = Intake(env=store_env(settings, Intake.name))
+    keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
+    personal = PersonalData(keys, settings.personal_data_secret.encode())
+    digests = KeywordDigests(settings.keyword_secret.encode())
+    intake = Intake(env=store_env(settings, Intake.name), personal=personal, digests=digests)
     protect(intake)
     if args.role == "verify":
         return verify(intake)
@@ -55,21 +66,23 @@ def main() -> int:
     deliveries = Deliveries(tracking_recorder(settings, Intake.name), intake)
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
     api_keys = ApiKeyStore(intake)
-    keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
-    personal = PersonalData(keys, settings.personal_data_secret.encode())
-    people = People(intake, personal)  # noqa: F841 - the channels find requesters through it
+    people = People(intake, personal)
     authenticate(app, settings, api_keys, gateway=True)
     asyncapi.serve(app, "intake", [TICKETS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
     if args.role in ("api", "all"):
-        projection = TicketsProjection(tracking_recorder(settings, Intake.name))
+        tokens = SearchTokens(settings.personal_data_secret.encode())
+        projection = TicketsProjection(tracking_recorder(settings, Intake.name), personal, tokens)
         projector = StoreProjector(
             intake, projection, batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds
         )
         runtime.workers.append(("tickets-projector", projector.run))
         blobs = FileBlobStore(settings.data_dir / "blobs")
         queries = api_queries.router(intake, projection)
+        erasures = Erasures(intake, people, projection, blobs)
+        access = SubjectAccess(intake, people, Conversations(intake, personal), projection, erasures)
+        runtime.workers.append(("erasures", finishing(erasures)))
         create_app(app, intake, blobs, queries, api_webhooks.router(intake, deliveries),
-                   api_api_keys.router(api_keys),
+                   api_api_keys.router(api_keys), api_people.router(erasures, access),
                    max_upload=settings.attachment_max_bytes, sla=sla_status)  # fmt: skip
         client = httpx.AsyncClient(timeout=30.0)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}
@@ -90,6 +103,16 @@ def main() -> int:
         consume(runtime, settings, metrics, "intake", [ROUTING_DECISIONS, SLA_CLOCKS], reactions(intake, sla_status))
     port = args.port if args.port is not None else settings.intake_port
     return runtime.serve(app, settings.http_host, port)
+
+
+def finishing(erasures: Erasures) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
+    """A worker that completes, once at start, the erasures a crash left between their steps."""
+
+    async def run(stopping: asyncio.Event) -> None:
+        await asyncio.to_thread(erasures.finish_pending)
+        await stopping.wait()
+
+    return run
 
 
 def verify(intake: Intake) -> int:

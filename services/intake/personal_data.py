@@ -26,7 +26,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
@@ -191,6 +191,16 @@ class PersonalData:
 
     def unseal_all(self, tenant: str, values: Mapping[str, str]) -> dict[str, str]:
         return {name: self.unseal(tenant, value) for name, value in values.items()}
+
+    def opened(self, tenant: str, value: Any) -> Any:
+        """`value` with every sealed string in it (in dicts and lists too) opened; the rest as it is."""
+        if isinstance(value, str):
+            return self.unseal(tenant, value)
+        if isinstance(value, dict):
+            return {key: self.opened(tenant, item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.opened(tenant, item) for item in value]
+        return value
 
     def blind_index(self, tenant: str, term: str) -> str:
         """A keyed hash of `term`: finds a person by an address without storing the address."""

@@ -16,7 +16,7 @@ from schemas.tickets import (
     EventData,
     TicketCommentedV1,
     TicketMergedV1,
-    TicketOpenedV2,
+    TicketOpenedV3,
     TicketPriorityChangedV1,
     TicketStatusChangedV1,
 )
@@ -38,7 +38,7 @@ def reactions(sla: Sla) -> Apply:
 
 def react(work: UnitOfWork, envelope: Envelope, data: EventData) -> None:
     at, tenant = envelope.occurred_at, envelope.tenant
-    if isinstance(data, TicketOpenedV2):
+    if isinstance(data, TicketOpenedV3):
         open_clock(work, tenant, data, at)
         return
     ticket_id = getattr(data, "ticket_id", None)
@@ -75,7 +75,7 @@ def react(work: UnitOfWork, envelope: Envelope, data: EventData) -> None:
             pass
 
 
-def open_clock(work: UnitOfWork, tenant: str, data: TicketOpenedV2, at: datetime) -> None:
+def open_clock(work: UnitOfWork, tenant: str, data: TicketOpenedV3, at: datetime) -> None:
     ticket_id = UUID(data.ticket_id)
     if work.get(ticket_id, Clock) is not None:
         return

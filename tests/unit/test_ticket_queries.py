@@ -32,6 +32,7 @@ from services.intake.blobs import FileBlobStore
 from services.intake.domain import Cause, Ticket, WaitingFor
 from services.intake.projections import VIEW, InvalidCursorError, TicketsProjection
 from tests.client import headers
+from tests.privacy import memory_intake, projection_of
 from tests.tokens import authenticated
 
 
@@ -234,8 +235,8 @@ class TicketQueries:
 @pytest.fixture
 def tickets(tmp_path: Path) -> Tickets:
     """An in-memory store; the list in a SQLite file, as in the embedded default."""
-    intake = Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    projection = TicketsProjection(tracking_recorder(Settings(persistence="sqlite", data_dir=tmp_path), "intake"))
+    intake = memory_intake()
+    projection = projection_of(intake, tracking_recorder(Settings(persistence="sqlite", data_dir=tmp_path), "intake"))
     return Tickets(intake, projection, StoreProjector(intake, projection, batch_size=7))
 
 
@@ -359,16 +360,16 @@ def _created_at(tickets: Tickets, ticket_id: UUID) -> datetime:
 
 def test_a_ticket_list_of_an_older_shape_is_made_again_from_the_store(tmp_path: Path) -> None:
     settings = Settings(persistence="sqlite", data_dir=tmp_path)
-    intake = Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    first = Tickets(intake, projection := TicketsProjection(tracking_recorder(settings, "intake")),
+    intake = memory_intake()
+    first = Tickets(intake, projection := projection_of(intake, tracking_recorder(settings, "intake")),
                     StoreProjector(intake, projection, batch_size=7))  # fmt: skip
     opened = [first.open(requester_id=f"req-{n}") for n in range(3)]
     assert set(first.listed()) == set(opened)
     with projection.view.transaction() as sql:
         sql.execute("DELETE FROM view_versions")  # as a list an older release kept
 
-    again = TicketsProjection(tracking_recorder(settings, "intake"))
+    again = projection_of(intake, tracking_recorder(settings, "intake"))
     assert again.position() == 0, "its rows and tracking are gone"
-    assert not TicketsProjection(tracking_recorder(settings, "intake")).view.outdated
+    assert not projection_of(intake, tracking_recorder(settings, "intake")).view.outdated
     refilled = Tickets(intake, again, StoreProjector(intake, again, batch_size=7))
     assert set(refilled.listed()) == set(opened)
