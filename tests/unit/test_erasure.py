@@ -288,3 +288,10 @@ def test_a_ticket_for_an_erased_requester_is_a_410_problem_naming_the_rule(desk:
     refused = client.post("/v1/tickets", json={"title": "again", "requester_id": "jolanta"})
     assert refused.status_code == 410
     assert refused.json()["rule"] == "erasure"
+
+
+def test_words_that_merely_look_sealed_are_sealed_too(desk: Privacy) -> None:
+    ticket_id = desk.open(title="pd1:Zm9v:not-really-sealed Jolanta", description="pd1:broken")
+    assert b"not-really-sealed" not in desk.stored_bytes()
+    view = ticket_view(desk.intake.get_ticket(ticket_id, "acme"), desk.intake.personal)
+    assert (view.title, view.description) == ("pd1:Zm9v:not-really-sealed Jolanta", "pd1:broken")
