@@ -26,7 +26,7 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from services.chassis.views import Sql, SqlView
 from services.intake.domain import Ticket
 from services.intake.personal_data import PersonalData
-from services.intake.search_tokens import SearchTokens
+from services.intake.search_tokens import Query, SearchTokens, Term
 
 VIEW = "tickets-view"
 VERSION = 3  # 2: the requester's organisation, so a customer lists their organisation's tickets;
@@ -274,14 +274,12 @@ class TicketsProjection:
     def search(self, tenant: str, q: str, limit: int = 20) -> list[dict[str, Any]]:
         """The tenant's tickets whose title, description or comments match `q`, best match first:
         every word (or "quoted phrase") of `q` must be there, found by its keyed token."""
-        phrases = self.tokens.query(tenant, q)
-        if not phrases:
+        parsed = self.tokens.query(tenant, q)
+        query = tsquery(parsed) if self.view.postgres else fts5_query(parsed)
+        if not query:
             return []
-        if self.view.postgres:
-            query = " & ".join("(" + " <-> ".join(phrase) + ")" for phrase in phrases)
-            return self._rows(_POSTGRES_SEARCH, {"tenant": tenant, "q": query, "limit": limit})
-        query = " ".join('"' + " ".join(phrase) + '"' for phrase in phrases)
-        return self._rows(_SQLITE_SEARCH, {"tenant": tenant, "q": query, "limit": limit})
+        return self._rows(_POSTGRES_SEARCH if self.view.postgres else _SQLITE_SEARCH,
+                          {"tenant": tenant, "q": query, "limit": limit})  # fmt: skip
 
     def erase(self, tenant: str, requester_id: str) -> int:
         """Empty the search documents of the requester's tickets (an erasure); how many tickets."""
@@ -355,6 +353,30 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         return datetime.fromisoformat(created_at), str(ticket_id)
     except (binascii.Error, UnicodeDecodeError, TypeError, ValueError):
         raise InvalidCursorError(f"not a cursor of this list: {cursor!r}") from None
+
+
+def tsquery(query: Query) -> str:
+    """A query of tokens for PostgreSQL's `to_tsquery` (tokens are letters only: no syntax in them)."""
+    groups = [
+        "(" + " | ".join(("!" if t.negated else "") + "(" + " <-> ".join(t.tokens) + ")" for t in group) + ")"
+        for group in query
+    ]
+    return " & ".join(groups) if any(not t.negated for group in query for t in group) else ""
+
+
+def fts5_query(query: Query) -> str:
+    """The same for SQLite's FTS5, whose NOT needs something to subtract from: every word in double
+    quotes, alternatives in parentheses, negated words after the rest."""
+    wanted = [group for group in query if not (len(group) == 1 and group[0].negated)]
+    unwanted = [group[0] for group in query if len(group) == 1 and group[0].negated]
+    if not wanted:
+        return ""
+
+    def phrase(term: Term) -> str:
+        return '"' + " ".join(term.tokens) + '"'
+
+    rendered = " AND ".join("(" + " OR ".join(phrase(t) for t in group) + ")" for group in wanted)
+    return rendered + "".join(f" NOT {phrase(term)}" for term in unwanted)
 
 
 def _iso(value: datetime) -> str:

@@ -11,6 +11,7 @@ the database finds no word, and a word cannot be read back without the secret.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -18,8 +19,19 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from services.intake.personal_data import ERASED
 
 _WORD = re.compile(r"\w+")
-_TERM = re.compile(r'"([^"]*)"|([^"\s]+)')
+_TERM = re.compile(r'(?P<neg>-?)(?:"(?P<phrase>[^"]*)"?|(?P<word>[^"\s]+))')
 _LETTERS = "abcdefghijklmnop"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or a "quoted phrase" of a query, as tokens; `negated` when it must not be there."""
+
+    tokens: tuple[str, ...]
+    negated: bool = False
+
+
+Query = list[list[Term]]  # every group must match; a group is alternatives (`a or b`)
 
 
 class SearchTokens:
@@ -39,11 +51,23 @@ class SearchTokens:
             return ""
         return " ".join(self.token(tenant, word) for word in _WORD.findall(text))
 
-    def query(self, tenant: str, text: str) -> list[list[str]]:
-        """A user's query as phrases of tokens: each bare word a phrase of one, each "quoted phrase" one."""
-        phrases = []
+    def query(self, tenant: str, text: str) -> Query:
+        """A user's query in web-search syntax, as tokens: words and "quoted phrases" must all be there,
+        `a or b` either, `-word` not. Nothing else in the input is syntax."""
+        groups: Query = []
+        either = False
         for match in _TERM.finditer(text):
-            found = _WORD.findall(match.group(1) if match.group(1) is not None else match.group(2))
-            if found:
-                phrases.append([self.token(tenant, word) for word in found])
-        return phrases
+            word, negated = match.group("word"), match.group("neg") == "-"
+            if word is not None and word.lower() == "or" and not negated and groups:
+                either = True
+                continue
+            found = _WORD.findall(match.group("phrase") if word is None else word)
+            if not found:
+                continue
+            term = Term(tuple(self.token(tenant, w) for w in found), negated)
+            if either:
+                groups[-1].append(term)
+            else:
+                groups.append([term])
+            either = False
+        return groups

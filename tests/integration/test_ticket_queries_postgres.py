@@ -44,10 +44,3 @@ class TestOnPostgres(TicketQueries):
         tickets.projector.catch_up()
         assert tickets.projection.view.tracking_table == "intake_tracking"
         assert tickets.projection.position() == tickets.intake.recorder.max_notification_id()
-
-    def test_a_search_uses_web_search_syntax(self, tickets: Tickets) -> None:
-        vpn = tickets.open(title="VPN drops every hour")
-        wifi = tickets.open(title="Wifi drops in the lobby")
-        assert set(tickets.found("drops")) == {vpn, wifi}
-        assert tickets.found("drops -wifi") == [vpn]
-        assert set(tickets.found("vpn or lobby")) == {vpn, wifi}

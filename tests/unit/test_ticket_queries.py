@@ -178,6 +178,14 @@ class TicketQueries:
             tickets.found(q)  # never a syntax error
         assert tickets.found("vpn office") == [ticket]
 
+    def test_a_search_takes_web_search_syntax_words_or_words_and_minus_words(self, tickets: Tickets) -> None:
+        vpn = tickets.open(title="VPN drops every hour")
+        wifi = tickets.open(title="Wifi drops in the lobby")
+        assert set(tickets.found("drops")) == {vpn, wifi}
+        assert tickets.found("drops -wifi") == [vpn]
+        assert set(tickets.found("vpn or lobby")) == {vpn, wifi}
+        assert tickets.found("-wifi") == [], "nothing to subtract from"
+
     def test_a_merged_ticket_lists_as_closed(self, tickets: Tickets) -> None:
         duplicate = tickets.open(title="Wifi down")
         original = tickets.open(title="Wifi down on floor 3")
