@@ -14,6 +14,7 @@ from eventsourcing.persistence import Tracking
 from schemas.envelope import Envelope
 from schemas.tickets import (
     EventData,
+    TicketAssignedV1,
     TicketCommentedV1,
     TicketMergedV1,
     TicketOpenedV3,
@@ -71,6 +72,8 @@ def react(work: UnitOfWork, envelope: Envelope, data: EventData) -> None:
             clock.resolve(at)
         case TicketPriorityChangedV1():
             retarget(work, clock, data.priority.value, at)
+        case TicketAssignedV1():
+            clock.follow_assignment(data.group_id, data.agent_id)
         case _:
             pass
 
