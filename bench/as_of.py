@@ -20,6 +20,7 @@ from services.chassis.store import store_env
 from services.intake.application import Intake, TicketForm
 from services.intake.domain import Cause, Ticket
 from tests.infra import postgres
+from tests.privacy import memory_intake
 
 EVENTS = 1000
 SAMPLES = 500
@@ -86,7 +87,7 @@ def check_snapshots_change_nothing(
 
 def intake_on(config: Settings, snapshots: bool, cache: bool) -> Intake:
     env = store_env(config, Intake.name) | {"IS_SNAPSHOTTING_ENABLED": "y" if snapshots else "n"}
-    intake = Intake(env=env if cache else env | {"AGGREGATE_CACHE_MAXSIZE": ""})
+    intake = memory_intake(env if cache else env | {"AGGREGATE_CACHE_MAXSIZE": ""})
     if (intake.snapshots is not None) != snapshots or (intake.repository.cache is not None) != cache:
         raise RuntimeError(f"could not configure snapshots={snapshots} cache={cache}")
     return intake

@@ -20,12 +20,13 @@ from schemas import topics
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, from_kafka, rebuild
 from services.chassis.relay import RELAY_NAME
-from services.chassis.store import store_env, tracking_recorder
+from services.chassis.store import tracking_recorder
 from services.intake.application import Intake
 from services.intake.domain import Cause, Ticket, acting
 from tests.client import eventually
 from tests.harness import desk_settings
 from tests.infra import kafka, postgres
+from tests.privacy import desk_intake
 from tests.tokens import service_token
 
 TICKETS = 50_000  # x 4 public events
@@ -54,7 +55,7 @@ def run() -> None:
     with pg.fresh_database() as dbname, tempfile.TemporaryDirectory() as tmp:
         desk = desk_settings(Path(tmp), "postgres", broker, pg, dbname)
         began = time.perf_counter()
-        stored = seed(Intake(env=store_env(desk.settings, Intake.name)), TICKETS)
+        stored = seed(desk_intake(desk.settings), TICKETS)
         seeded_in = time.perf_counter() - began
         api = desk.service("intake", "api").start()
         desk.service("intake", "relay").start()

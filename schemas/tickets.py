@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 
 class Priority(StrEnum):
@@ -74,6 +74,31 @@ class TicketOpenedV2(TicketOpenedV1):
         description="The default group of the channel it arrived on (a desk mailbox's, a messenger bot's): routing"
         " places it there when no rule matches, instead of the tenant's default group.",
     )
+
+
+class TicketOpenedV3(TicketOpenedV1):
+    """v3 carries no words of the ticket: `keyword_digests` are keyed digests of the words of the
+    title and description (see `schemas.keywords`), which routing compares with digests of its
+    rules' words. v2 events read as v3 with their plain words kept aside (`legacy_keywords`, not
+    part of the contract) so rules still match them."""
+
+    event_version: ClassVar[int] = 3
+
+    organisation: str | None = None
+    keyword_digests: list[str] = Field(
+        default_factory=list, description="HMAC-SHA256 of `<tenant> NUL <word>`, first 16 bytes in hex, per word."
+    )
+    group_id: str | None = Field(
+        default=None,
+        description="The default group of the channel it arrived on (a desk mailbox's, a messenger bot's): routing"
+        " places it there when no rule matches, instead of the tenant's default group.",
+    )
+    _legacy_keywords: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def legacy_keywords(self) -> list[str]:
+        """The plain words of a v2 event this was upcast from (empty for a v3)."""
+        return self._legacy_keywords
 
 
 class TicketStatusChangedV1(EventData):

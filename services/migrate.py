@@ -11,12 +11,15 @@ from __future__ import annotations
 import logging
 import sys
 
+from schemas.keywords import KeywordDigests
 from services.analytics.projections import AnalyticsProjection
 from services.chassis.append_only import protect
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.intake.application import Intake
+from services.intake.personal_data import PersonalData, SqlKeyTable
 from services.intake.projections import TicketsProjection
+from services.intake.search_tokens import SearchTokens
 from services.intake.sla_status import SlaStatus
 from services.intake.webhook_delivery import Deliveries
 from services.routing.application import Routing
@@ -33,14 +36,17 @@ def migrate(settings: Settings) -> None:
     """The event stores of intake, routing and SLA (events, snapshots, tracking, the append-only
     trigger) and every read model's tables, analytics' included."""
     settings = settings.model_copy(update={"create_tables": True})
-    intake = Intake(env=store_env(settings, Intake.name))
+    secret = settings.personal_data_secret.encode()
+    personal = PersonalData(SqlKeyTable(tracking_recorder(settings, Intake.name)), secret)
+    digests = KeywordDigests(settings.keyword_secret.encode())
+    intake = Intake(env=store_env(settings, Intake.name), personal=personal, digests=digests)
     routing = Routing(env=store_env(settings, Routing.name))
     sla = Sla(env=store_env(settings, Sla.name))
     for app in (intake, routing, sla):
         protect(app)
         log.info("%s: event store ready", app.name)
     intake_views = tracking_recorder(settings, Intake.name)
-    TicketsProjection(intake_views)
+    TicketsProjection(intake_views, personal, SearchTokens(secret))
     SlaStatus(intake_views)
     Deliveries(intake_views, intake)
     LoadProjection(tracking_recorder(settings, Routing.name))

@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 
 from schemas.envelope import Envelope
 from schemas.sla import SlaBreachedV1, SlaMetV1, SlaWarningV1
-from schemas.tickets import EventData, TicketOpenedV2, TicketStatusChangedV1
+from schemas.tickets import EventData, TicketOpenedV3, TicketStatusChangedV1
 from services.analytics.projections import AnalyticsProjection
 from services.chassis.consumer import Apply
 
@@ -59,7 +59,7 @@ class DeskMetrics:
     def observe(self, envelope: Envelope, data: EventData) -> None:
         tenant = envelope.tenant
         match data:
-            case TicketOpenedV2():
+            case TicketOpenedV3():
                 self.opened.labels(tenant, data.priority.value, data.channel.value).inc()
             case TicketStatusChangedV1(status="resolved"):
                 self.resolved.labels(tenant, self.backlog.priority_of(tenant, data.ticket_id)).inc()

@@ -92,6 +92,11 @@ class Settings(BaseSettings):
         description="Wraps every person's key and keys the blind index of addresses: set it (32 bytes or more) in"
         " production, the same on every intake replica, and never change it (the keys it wraps are lost).",
     )
+    keyword_secret: str = Field(
+        "development-only-keyword-secret",
+        description="Keys the digests of a ticket's words in `ticket.opened` v3 (schemas/keywords.py): the same in"
+        " intake and routing; changing it makes rules stop matching tickets opened before.",
+    )
     rate_limit_per_minute: int = Field(600, description="Requests a minute per user and per API key, at the gateway.")
     webhook_retry_base_seconds: float = Field(1.0, description="First retry delay; doubles each attempt.")
     webhook_max_attempts: int = 8

@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from services.chassis.auth import Forbidden, Principal, Role
+from services.chassis.visibility import staff_sees
 from services.intake.application import Intake, TicketNotFoundError
 from services.intake.domain import Ticket
 
@@ -53,8 +54,7 @@ class Scope:
         if self.everything:
             return True
         if self.agent is not None:
-            group = get("group_id")
-            return group is None or group in self.groups or get("agent_id") == self.agent
+            return staff_sees(self.groups, self.agent, get("group_id"), get("agent_id"))
         if get("requester_id") == self.requester:
             return True
         return self.organisation is not None and get("organisation") == self.organisation

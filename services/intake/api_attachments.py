@@ -27,7 +27,6 @@ from services.intake.access import visible_ticket
 from services.intake.api_common import cause_of
 from services.intake.application import Intake, StaleVersionError
 from services.intake.blobs import CHUNK, BlobCorruptError, BlobNotFoundError, BlobStore, BlobTooLargeError, StoredBlob
-from services.intake.domain import Ticket
 from services.intake.representations import AttachmentView
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -73,6 +72,11 @@ class AttachmentTooLarge(DomainProblem):
 class UnsupportedContentType(DomainProblem):
     status = 415
     title = "Unsupported content type"
+
+
+class AttachmentErased(DomainProblem):
+    status = 410
+    title = "Attachment erased"
 
 
 class AttachmentCorrupt(DomainProblem):
@@ -124,11 +128,10 @@ def router(
         except BlobTooLargeError:
             raise _too_large(max_bytes) from None
 
-        def record(ticket: Ticket) -> None:
-            ticket.attach(attachment_id, sha256, name, media_type, size, comment_id)
-
-        ticket = await asyncio.to_thread(intake.change, ticket_id, cause_of(who), record, version)
-        view = _view(attachment_id, ticket.attachments[attachment_id])
+        attachment = {"attachment_id": attachment_id, "sha256": sha256, "filename": name,
+                      "content_type": media_type, "size": size, "comment_id": comment_id}  # fmt: skip
+        ticket = await asyncio.to_thread(intake.attach, ticket_id, cause_of(who), attachment, version)
+        view = _view(attachment_id, intake.personal.opened(who.tenant, ticket.attachments[attachment_id]))
         location = f"/v1/tickets/{ticket_id}/attachments/{attachment_id}"
         headers = {"ETag": etag(ticket.version), "Location": location}
         return JSONResponse(view.model_dump(mode="json"), status_code=201, headers=headers)
@@ -136,7 +139,7 @@ def router(
     @api.get("/tickets/{ticket_id}/attachments", response_model=AttachmentList)
     async def list_attachments(ticket_id: UUID, who: CurrentIdentity) -> JSONResponse:
         ticket = await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
-        views = [_view(key, value) for key, value in ticket.attachments.items()]
+        views = [_view(key, value) for key, value in intake.personal.opened(who.tenant, ticket.attachments).items()]
         body = AttachmentList(attachments=views).model_dump(mode="json")
         return JSONResponse(body, headers={"ETag": etag(ticket.version)})
 
@@ -154,12 +157,17 @@ def router(
                 f"ticket {ticket_id} has no attachment {attachment_id}", attachment_id=attachment_id
             )
         sha256: str = attachment["sha256"]
+        if await asyncio.to_thread(intake.personal.erased, who.tenant, ticket.requester_id):
+            raise AttachmentErased(
+                "the ticket's requester was erased, and their files with them", attachment_id=attachment_id,
+                rule="erasure",
+            )  # fmt: skip
         try:
             file = await asyncio.to_thread(blobs.open, sha256)
         except (BlobCorruptError, BlobNotFoundError) as error:
             raise AttachmentCorrupt(str(error), attachment_id=attachment_id, sha256=sha256) from None
         headers = {
-            "Content-Disposition": _disposition(attachment["filename"]),
+            "Content-Disposition": _disposition(intake.personal.unseal(who.tenant, attachment["filename"])),
             "Content-Length": str(attachment["size"]),
             "ETag": f'"{sha256}"',
             "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(sha256)).decode()}:",

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from services.chassis.etag import etag
 from services.chassis.identity import Identity
 from services.intake.domain import Cause, Ticket
+from services.intake.personal_data import PersonalData
 from services.intake.representations import ticket_view
 
 IfMatch = Annotated[
@@ -23,12 +24,12 @@ def cause_of(who: Identity) -> Cause:
 
 
 def ticket_response(
-    ticket: Ticket, status_code: int = 200, extra: dict[str, Any] | None = None, location: bool = False,
-    public_only: bool = False,
+    ticket: Ticket, personal: PersonalData, status_code: int = 200, extra: dict[str, Any] | None = None,
+    location: bool = False, public_only: bool = False,
 ) -> JSONResponse:  # fmt: skip
     """The ticket as JSON, with its version as ETag (and its address as Location); for a customer
     (`public_only`) without the internal notes."""
-    body = ticket_view(ticket).model_dump(mode="json") | (extra or {})
+    body = ticket_view(ticket, personal).model_dump(mode="json") | (extra or {})
     if public_only:
         body["comments"] = [comment for comment in body["comments"] if comment["public"]]
     headers = {"ETag": etag(ticket.version)} | ({"Location": f"/v1/tickets/{ticket.id}"} if location else {})

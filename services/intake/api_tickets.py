@@ -64,7 +64,8 @@ def router(intake: Intake, sla: SlaStatus | None = None) -> APIRouter:
         form = TicketForm(**fields)
         opened = await asyncio.to_thread(intake.open_ticket, ticket_id, form, cause_of(who), body.follow_up_of)
         status = 201 if opened.created else 200
-        return ticket_response(opened.ticket, status, extra={"position": opened.position}, location=True)
+        extra = {"position": opened.position}
+        return ticket_response(opened.ticket, intake.personal, status, extra=extra, location=True)
 
     @api.get("/tickets/{ticket_id}", response_model=TicketView)
     async def get_ticket(
@@ -79,8 +80,8 @@ def router(intake: Intake, sla: SlaStatus | None = None) -> APIRouter:
         public_only = not Scope.of(who.principal).staff
         if as_of is None:
             targets = await asyncio.to_thread(sla.of, who.tenant, ticket_id) if sla is not None else {}
-            return ticket_response(current, extra={"sla": targets}, public_only=public_only)
+            return ticket_response(current, intake.personal, extra={"sla": targets}, public_only=public_only)
         ticket = await asyncio.to_thread(intake.ticket_as_of, ticket_id, who.tenant, as_of)
-        return ticket_response(ticket, public_only=public_only)
+        return ticket_response(ticket, intake.personal, public_only=public_only)
 
     return api

@@ -112,7 +112,7 @@ def router(intake: Intake) -> APIRouter:
     ) -> JSONResponse:
         version = expected_version(if_match)
         ticket = await asyncio.to_thread(intake.change, ticket_id, cause_of(who), command, version)
-        return ticket_response(ticket, public_only=not Scope.of(who.principal).staff)
+        return ticket_response(ticket, intake.personal, public_only=not Scope.of(who.principal).staff)
 
     @api.post("/start-work")
     async def start_work(
@@ -137,7 +137,11 @@ def router(intake: Intake) -> APIRouter:
     async def resolve(
         ticket_id: TicketId, body: Resolve, who: CurrentIdentity, if_match: IfMatch = None
     ) -> JSONResponse:
-        return await run(ticket_id, who, if_match, lambda t: t.resolve(body.resolution, body.reason))
+        version = expected_version(if_match)
+        ticket = await asyncio.to_thread(
+            intake.resolve, ticket_id, cause_of(who), body.resolution, body.reason, version
+        )
+        return ticket_response(ticket, intake.personal, public_only=not Scope.of(who.principal).staff)
 
     @api.post("/reopen")
     async def reopen(
@@ -153,24 +157,22 @@ def router(intake: Intake) -> APIRouter:
     @api.post("/rating")
     async def rate(ticket_id: TicketId, body: Rate, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
         """The requester's satisfaction (CSAT) with a resolved or closed ticket; a new rating replaces it."""
-        return await run(ticket_id, who, if_match, lambda t: t.rate(body.score, body.comment, "rated by the requester"))
+        version = expected_version(if_match)
+        ticket = await asyncio.to_thread(intake.rate, ticket_id, cause_of(who), body.score, body.comment, version)
+        return ticket_response(ticket, intake.personal, public_only=not Scope.of(who.principal).staff)
 
     @api.post("/comments", status_code=201)
     async def add_comment(
         ticket_id: TicketId, body: AddComment, who: CurrentIdentity, if_match: IfMatch = None
     ) -> JSONResponse:
         comment_id = f"c-{uuid4().hex[:12]}"
-        reply = await run(
-            ticket_id,
-            who,
-            if_match,
-            # a customer's words are always public: there is no internal note of theirs
-            lambda t: t.add_comment(
-                comment_id, body.body, body.public or not Scope.of(who.principal).staff, who.actor, body.channel
-            ),
-        )
-        reply.status_code = 201
-        return reply
+        staff = Scope.of(who.principal).staff
+        public = body.public or not staff  # a customer's words are always public: there is no internal note of theirs
+        ticket = await asyncio.to_thread(
+            intake.comment, ticket_id, cause_of(who), comment_id, body.body, public, body.channel.value,
+            expected_version(if_match),
+        )  # fmt: skip
+        return ticket_response(ticket, intake.personal, 201, public_only=not staff)
 
     @api.patch("")
     async def change(ticket_id: TicketId, body: Change, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
@@ -206,17 +208,17 @@ def router(intake: Intake) -> APIRouter:
         """Merge this ticket into `into`: this one closes and points there; both record it."""
         version = expected_version(if_match)
         ticket = await asyncio.to_thread(intake.merge, ticket_id, body.into, body.reason, cause_of(who), version)
-        return ticket_response(ticket)
+        return ticket_response(ticket, intake.personal)
 
     @api.post("/links")
     async def link(ticket_id: TicketId, body: Link, who: CurrentIdentity) -> JSONResponse:
         ticket = await asyncio.to_thread(intake.link, ticket_id, body.ticket_id, body.kind, body.reason, cause_of(who))
-        return ticket_response(ticket)
+        return ticket_response(ticket, intake.personal)
 
     @api.post("/comments/{comment_id}/split", status_code=201)
     async def split(ticket_id: TicketId, comment_id: str, body: Split, who: CurrentIdentity) -> JSONResponse:
         """Make one comment its own ticket, linked to this one."""
         opened = await asyncio.to_thread(intake.split, ticket_id, comment_id, body.title, cause_of(who))
-        return ticket_response(opened.ticket, 201, extra={"position": opened.position}, location=True)
+        return ticket_response(opened.ticket, intake.personal, 201, extra={"position": opened.position}, location=True)
 
     return api

@@ -1,4 +1,11 @@
-"""Intake's event-sourced application: the commands that change tickets, and reading them back."""
+"""Intake's event-sourced application: the commands that change tickets, and reading them back.
+
+A ticket's words (title, description, comments, the rating's comment, the resolution,
+attachment filenames) are the requester's personal data: they are sealed with the requester's
+key here, before the aggregate sees them, so events, snapshots and hash chains hold only
+sealed text and erasing the requester (destroying the key) erases them (`personal_data.py`).
+Status, timings, priority, group and agent stay readable for reports and SLA figures.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +19,14 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError
 
+from schemas.keywords import KeywordDigests
 from services.chassis.group_commit import GroupCommit
 from services.chassis.processing import ProcessRecorderMixin
 from services.intake import chain
 from services.intake.domain import Cause, LinkKind, Ticket, TicketRuleError, acting
 from services.intake.fields import TenantFields
 from services.intake.numbering import TicketNumbers
+from services.intake.personal_data import PersonalData
 
 ATTEMPTS = 50
 AS_OF_PAGE = 100  # events read per round trip when replaying to an instant
@@ -49,6 +58,7 @@ class Opening:
     cause: Cause
     follow_up_of: str | None = None
     split_from: str | None = None
+    keyword_digests: list[str] | None = None
 
     def ticket(self, numbers: TicketNumbers) -> Ticket:
         numbers.issue()
@@ -57,7 +67,7 @@ class Opening:
             return Ticket.open(
                 self.ticket_id, numbers.current, form.title, form.description, form.requester_id, form.channel,
                 form.category, form.type, form.priority, form.tags, form.custom_fields, self.follow_up_of,
-                self.split_from, form.organisation, form.group_id,
+                self.split_from, form.organisation, form.group_id, self.keyword_digests,
             )  # fmt: skip
 
 
@@ -97,8 +107,12 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         Ticket: 100,
     }
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str] | None = None, *, personal: PersonalData, digests: KeywordDigests
+    ) -> None:
         super().__init__(env)
+        self.personal = personal
+        self.digests = digests
         self._opening = GroupCommit(self._open_together)
 
     # -- opening ---------------------------------------------------------------
@@ -109,10 +123,14 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         """Number and open a ticket. Opening an id that exists returns that ticket
         unchanged: a retried request (same idempotency key) never opens a second one."""
         custom_fields = self._fields(cause.tenant).check(form.custom_fields, complete=True)
-        checked = TicketForm(**vars(form) | {"custom_fields": custom_fields})
+        seal = self._sealer(cause.tenant, form.requester_id)
+        words = self.digests.of_text(cause.tenant, f"{form.title}\n{form.description}")
+        checked = TicketForm(**vars(form) | {"custom_fields": custom_fields, "title": seal(form.title),
+                                             "description": seal(form.description)})  # fmt: skip
         if follow_up_of is not None:
             self.get_ticket(follow_up_of, cause.tenant)
-        opening = Opening(ticket_id, checked, cause, follow_up_of=str(follow_up_of) if follow_up_of else None)
+        follows = str(follow_up_of) if follow_up_of else None
+        opening = Opening(ticket_id, checked, cause, follow_up_of=follows, keyword_digests=words)
         return self._opening.submit((cause.tenant, datetime.now(UTC).year), opening)
 
     def split(self, ticket_id: UUID, comment_id: str, title: str, cause: Cause) -> OpenedTicket:
@@ -120,13 +138,16 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         for _ in range(ATTEMPTS):
             source = self.get_ticket(ticket_id, cause.tenant)
             new_id = uuid4()
+            seal = self._sealer(cause.tenant, source.requester_id)
             with acting(cause):
-                comment = source.split_off(comment_id, new_id, reason=f"split into a ticket: {title}")
-            form = TicketForm(title, comment["body"], source.requester_id, comment["channel"], source.category,
+                comment = source.split_off(comment_id, new_id, reason=seal(f"split into a ticket: {title}"))
+            body = self.personal.unseal(cause.tenant, comment["body"])
+            form = TicketForm(seal(title), comment["body"], source.requester_id, comment["channel"], source.category,
                               source.type, source.priority, list(source.tags),
                               organisation=source.organisation)  # fmt: skip
+            words = self.digests.of_text(cause.tenant, f"{title}\n{body}")
             numbers = self._numbers(cause.tenant, datetime.now(UTC).year)
-            new = Opening(new_id, form, cause, split_from=str(source.id)).ticket(numbers)
+            new = Opening(new_id, form, cause, split_from=str(source.id), keyword_digests=words).ticket(numbers)
             try:
                 recordings = self.save(numbers, source, new)
             except IntegrityError:
@@ -153,6 +174,47 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
                 continue
             return ticket
         raise RuntimeError("could not change the ticket: too much contention")
+
+    # -- the requester's words, sealed before the ticket records them -------------------
+
+    def comment(
+        self, ticket_id: UUID, cause: Cause, comment_id: str, body: str, public: bool, channel: str,
+        expected_version: int | None = None,
+    ) -> Ticket:  # fmt: skip
+        def command(t: Ticket) -> None:
+            t.add_comment(comment_id, self.seal(t, body), public, cause.actor, channel)
+
+        return self.change(ticket_id, cause, command, expected_version)
+
+    def rate(
+        self, ticket_id: UUID, cause: Cause, score: int, comment: str, expected_version: int | None = None
+    ) -> Ticket:
+        def command(t: Ticket) -> None:
+            t.rate(score, self.seal(t, comment) if comment else "", "rated by the requester")
+
+        return self.change(ticket_id, cause, command, expected_version)
+
+    def resolve(
+        self, ticket_id: UUID, cause: Cause, resolution: str, reason: str, expected_version: int | None = None
+    ) -> Ticket:
+        return self.change(ticket_id, cause, lambda t: t.resolve(self.seal(t, resolution), reason), expected_version)
+
+    def attach(
+        self, ticket_id: UUID, cause: Cause, attachment: dict[str, Any], expected_version: int | None = None
+    ) -> Ticket:
+        """`attachment`: attachment_id, sha256, filename, content_type, size, comment_id."""
+
+        def command(t: Ticket) -> None:
+            t.attach(**attachment | {"filename": self.seal(t, attachment["filename"])})
+
+        return self.change(ticket_id, cause, command, expected_version)
+
+    def seal(self, ticket: Ticket, text: str) -> str:
+        """`text` sealed with the key of the ticket's requester: for a command that records words."""
+        return self.personal.seal(ticket.tenant, ticket.requester_id, text)
+
+    def _sealer(self, tenant: str, requester_id: str) -> Callable[[str], str]:
+        return lambda text: self.personal.seal(tenant, requester_id, text)
 
     def merge(
         self, source_id: UUID, target_id: UUID, reason: str, cause: Cause, expected_version: int | None = None

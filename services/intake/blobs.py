@@ -60,6 +60,7 @@ class BlobStore(Protocol):
     def put(self, content: bytes | Iterable[bytes], max_bytes: int | None = None) -> StoredBlob: ...
     def open(self, sha256: str) -> BinaryIO: ...
     def read_verified(self, sha256: str) -> bytes: ...
+    def delete(self, sha256: str) -> None: ...
 
 
 class FileBlobStore:
@@ -107,6 +108,13 @@ class FileBlobStore:
             content = file.read()
         _check(sha256, hashlib.sha256(content).hexdigest())
         return content
+
+    def delete(self, sha256: str) -> None:
+        """Remove the blob for good (an erasure); nothing when it is gone already."""
+        path = self.path_of(sha256)
+        path.unlink(missing_ok=True)
+        if path.parent.exists():
+            _fsync_folder(path.parent)
 
     def _open(self, sha256: str) -> BinaryIO:
         try:

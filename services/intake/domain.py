@@ -167,6 +167,7 @@ class Ticket(Aggregate):
         split_from: str | None
         organisation: str | None
         group_id: str | None  # v4: the group the channel it came in on sends it to (a desk mailbox's)
+        keyword_digests: list[str] | None
 
         class_version = 4
 
@@ -182,7 +183,11 @@ class Ticket(Aggregate):
 
         @staticmethod
         def upcast_v3_v4(state: dict[str, Any]) -> None:
+            """v4 carries the group its channel sends it to (a desk mailbox's) and the keyed digests
+            of the words (its title and description are sealed); an event before v4 has plain words,
+            and was published with them (`ticket.opened` v2)."""
             state.setdefault("group_id", None)
+            state.setdefault("keyword_digests", None)
 
     class Assigned(Event):
         """v2 adds `decision_id`: the routing decision applied, or None for a person's assignment."""
@@ -209,6 +214,7 @@ class Ticket(Aggregate):
         category: str, type: str, priority: str, tags: list[str], custom_fields: dict[str, Any],
         follow_up_of: str | None = None, split_from: str | None = None, organisation: str | None = None,
         group_id: str | None = None,
+        keyword_digests: list[str] | None = None,
     ) -> Ticket:  # fmt: skip
         cause = _current_cause()
         return cls(
@@ -216,6 +222,7 @@ class Ticket(Aggregate):
             number=number, title=title, description=description, requester_id=requester_id, channel=channel,
             category=category, type=type, priority=priority, tags=list(tags), custom_fields=dict(custom_fields),
             follow_up_of=follow_up_of, split_from=split_from, organisation=organisation, group_id=group_id,
+            keyword_digests=None if keyword_digests is None else list(keyword_digests),
         )  # fmt: skip
 
     @event(Opened)
@@ -224,6 +231,7 @@ class Ticket(Aggregate):
         requester_id: str, channel: str, category: str, type: str, priority: str, tags: list[str],
         custom_fields: dict[str, Any], follow_up_of: str | None, split_from: str | None, organisation: str | None,
         group_id: str | None = None,
+        keyword_digests: list[str] | None = None,
     ) -> None:  # fmt: skip
         self.tenant = tenant
         self.organisation = organisation

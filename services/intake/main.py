@@ -13,12 +13,16 @@ serves the web chat socket and the messenger webhooks.
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 from uuid import UUID
 
 import httpx
 from eventsourcing.persistence import TrackingRecorder
 
+from schemas.keywords import KeywordDigests
 from schemas.topics import PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis import asyncapi
 from services.chassis.append_only import protect
@@ -33,7 +37,7 @@ from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.chassis.wiring import check_store, consume, relay
-from services.intake import api_api_keys, api_notifications, api_queries, api_webhooks
+from services.intake import api_api_keys, api_notifications, api_people, api_queries, api_webhooks
 from services.intake.api import create_app
 from services.intake.api_keys import ApiKeyStore
 from services.intake.application import Intake
@@ -44,6 +48,7 @@ from services.intake.channels.landing import Landing
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.conversations import Conversations
 from services.intake.domain import Ticket
+from services.intake.erasure import Erasures
 from services.intake.notifications import deliveries as notification_deliveries
 from services.intake.notifications.compose import Composer
 from services.intake.notifications.mail_sender import MailSender
@@ -56,7 +61,9 @@ from services.intake.personal_data import PersonalData, SqlKeyTable
 from services.intake.projections import TicketsProjection
 from services.intake.publication import publication
 from services.intake.reactions import reactions
+from services.intake.search_tokens import SearchTokens
 from services.intake.sla_status import SlaStatus
+from services.intake.subject_access import SubjectAccess
 from services.intake.webhook_delivery import Deliverer, Deliveries
 
 
@@ -64,7 +71,10 @@ def main() -> int:
     args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "smtp", "imap", "mailer", "all"],
                       extra=["verify"])  # fmt: skip
     settings = Settings()
-    intake = Intake(env=store_env(settings, Intake.name))
+    keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
+    personal = PersonalData(keys, settings.personal_data_secret.encode())
+    digests = KeywordDigests(settings.keyword_secret.encode())
+    intake = Intake(env=store_env(settings, Intake.name), personal=personal, digests=digests)
     protect(intake)
     if args.role == "verify":
         return verify(intake)
@@ -80,9 +90,8 @@ def main() -> int:
     deliveries = Deliveries(recorder(), intake)
     app = runtime.app(title="Service desk gateway API", version="1.0.0")
     api_keys = ApiKeyStore(intake)
-    keys = SqlKeyTable(recorder())
-    personal = PersonalData(keys, settings.personal_data_secret.encode())
     people = People(intake, personal)
+    tokens = SearchTokens(settings.personal_data_secret.encode())
     conversations = Conversations(intake, personal)
     landing = Landing(intake)
     blobs = FileBlobStore(settings.data_dir / "blobs")
@@ -91,15 +100,19 @@ def main() -> int:
     authenticate(app, settings, api_keys, gateway=True)
     asyncapi.serve(app, "intake", [TICKETS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
     if args.role in ("api", "all"):
-        projection = TicketsProjection(tracking_recorder(settings, Intake.name))
+        projection = TicketsProjection(recorder(), personal, tokens)
         projector = StoreProjector(
             intake, projection, batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds
         )
         runtime.workers.append(("tickets-projector", projector.run))
         queries = api_queries.router(intake, projection)
         messenger = telegram.router(settings.telegram_bots, landing, people, conversations, counters)
+        erasures = Erasures(intake, people, projection, blobs)
+        access = SubjectAccess(intake, people, conversations, projection, erasures)
+        runtime.workers.append(("erasures", finishing(erasures)))
         create_app(app, intake, blobs, queries, api_webhooks.router(intake, deliveries),
                    api_api_keys.router(api_keys), messenger, api_notifications.router(intake, notifications),
+                   api_people.router(erasures, access),
                    max_upload=settings.attachment_max_bytes, sla=sla_status)  # fmt: skip
         app.include_router(chat.router(intake, landing, conversations, personal, counters,
                                        settings.chat_poll_seconds))  # fmt: skip
@@ -119,7 +132,7 @@ def main() -> int:
                               settings.webhook_disable_after)  # fmt: skip
         runtime.workers.append(("webhooks", deliverer.run))
     if args.role in ("smtp", "imap", "all"):
-        numbers = TicketsProjection(tracking_recorder(settings, Intake.name))
+        numbers = TicketsProjection(recorder(), personal, tokens)
         email = EmailIntake(settings.mailboxes, settings.mail_domain, landing, people, conversations, blobs,
                             numbers.ticket_numbered, RateLimiter(settings.mail_per_sender_per_minute), counters,
                             settings.attachment_max_bytes)  # fmt: skip
@@ -154,6 +167,16 @@ def main() -> int:
 def requester_of(intake: Intake, ticket_id: UUID) -> str | None:
     ticket = find(intake, ticket_id, Ticket)
     return ticket.requester_id if ticket is not None else None
+
+
+def finishing(erasures: Erasures) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
+    """A worker that completes, once at start, the erasures a crash left between their steps."""
+
+    async def run(stopping: asyncio.Event) -> None:
+        await asyncio.to_thread(erasures.finish_pending)
+        await stopping.wait()
+
+    return run
 
 
 def verify(intake: Intake) -> int:

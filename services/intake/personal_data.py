@@ -20,13 +20,14 @@ tenant does not open.
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
@@ -72,11 +73,23 @@ def is_sealed(value: object) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
 
 
-def sealed_for(value: str) -> str | None:
-    """The person whose key sealed `value`; None for a plain value."""
+def _parsed(value: str) -> tuple[str, bytes] | None:
+    """The person and the nonce with ciphertext of a well-formed sealed value; None for anything else
+    (plain text that merely starts like one, too)."""
     if not is_sealed(value):
         return None
-    return _unb64(value[len(PREFIX) :].split(":", 1)[0]).decode()
+    person_part, colon, body = value[len(PREFIX) :].partition(":")
+    try:
+        person, raw = _unb64(person_part).decode(), _unb64(body)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return (person, raw) if colon and len(raw) > _NONCE else None
+
+
+def sealed_for(value: str) -> str | None:
+    """The person whose key sealed `value`; None for a plain value."""
+    parsed = _parsed(value)
+    return parsed[0] if parsed is not None else None
 
 
 @dataclass(frozen=True)
@@ -164,8 +177,9 @@ class PersonalData:
     # -- sealing -------------------------------------------------------------
 
     def seal(self, tenant: str, person: str, text: str) -> str:
-        """`text` sealed with `person`'s key (made on first use). A sealed value is returned as it is."""
-        if is_sealed(text):
+        """`text` sealed with `person`'s key (made on first use). A value sealed for `person` already is
+        returned as it is; anything else, even text that looks sealed, is sealed."""
+        if sealed_for(text) == person:
             return text
         key = self._key(tenant, person, create=True)
         if key is None:
@@ -176,14 +190,13 @@ class PersonalData:
 
     def unseal(self, tenant: str, value: str) -> str:
         """The plain text of a sealed value (`ERASED` once its person was erased); a plain value as it is."""
-        if not is_sealed(value):
+        parsed = _parsed(value)
+        if parsed is None:
             return value
-        person_part, _, body = value[len(PREFIX) :].partition(":")
-        person = _unb64(person_part).decode()
+        person, raw = parsed
         key = self._key(tenant, person, create=False)
         if key is None:
             return ERASED
-        raw = _unb64(body)
         try:
             return AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], _aad(tenant, person)).decode()
         except InvalidTag:
@@ -191,6 +204,16 @@ class PersonalData:
 
     def unseal_all(self, tenant: str, values: Mapping[str, str]) -> dict[str, str]:
         return {name: self.unseal(tenant, value) for name, value in values.items()}
+
+    def opened(self, tenant: str, value: Any) -> Any:
+        """`value` with every sealed string in it (in dicts and lists too) opened; the rest as it is."""
+        if isinstance(value, str):
+            return self.unseal(tenant, value)
+        if isinstance(value, dict):
+            return {key: self.opened(tenant, item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.opened(tenant, item) for item in value]
+        return value
 
     def blind_index(self, tenant: str, term: str) -> str:
         """A keyed hash of `term`: finds a person by an address without storing the address."""

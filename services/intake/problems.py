@@ -9,6 +9,7 @@ from services.chassis.problems import problem
 from services.intake.application import StaleVersionError, TicketNotFoundError
 from services.intake.domain import IllegalTransitionError, TicketRuleError
 from services.intake.fields import CustomFieldError
+from services.intake.personal_data import PersonErasedError
 
 
 def install(app: FastAPI) -> None:
@@ -38,7 +39,15 @@ def install(app: FastAPI) -> None:
             404, "Ticket not found", f"no ticket {error.args[0]} for this tenant", ticket_id=str(error.args[0])
         )
 
+    async def erased(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, PersonErasedError)
+        return problem(
+            410, "Person erased", f"{error}: nothing more is recorded for them (a new contact is a new requester)",
+            rule="erasure", requester_id=error.person,
+        )  # fmt: skip
+
     app.add_exception_handler(IllegalTransitionError, illegal_transition)
+    app.add_exception_handler(PersonErasedError, erased)
     app.add_exception_handler(TicketRuleError, rule)
     app.add_exception_handler(CustomFieldError, custom_field)
     app.add_exception_handler(StaleVersionError, stale)

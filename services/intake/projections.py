@@ -5,6 +5,10 @@ filter is exact and indexed), and a search document: a weighted tsvector column 
 PostgreSQL (title A, description B, comments C), an FTS5 table on SQLite. Every
 batch of events is written with one tracking row; every row remembers the store
 position it last applied, so an event applied twice changes nothing.
+
+No personal data in the clear: the title is kept sealed as the event has it (opened when
+listed), and the search documents hold keyed tokens of the words (`search_tokens.py`), not
+the words; erasing a requester empties their tickets' documents.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -23,9 +26,12 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from services.chassis.views import Sql, SqlView
 from services.intake.domain import Ticket
+from services.intake.personal_data import PersonalData
+from services.intake.search_tokens import Query, SearchTokens, Term
 
 VIEW = "tickets-view"
-VERSION = 2  # 2: the requester's organisation, so a customer lists their organisation's tickets
+VERSION = 3  # 2: the requester's organisation, so a customer lists their organisation's tickets;
+# 3: sealed titles, search documents of keyed tokens
 _TABLES = ("intake_tickets", "intake_ticket_tags")
 
 _COMMON = """CREATE TABLE IF NOT EXISTS intake_tickets (
@@ -71,12 +77,13 @@ _INSERT = (
 )
 _POSTGRES_INSERT = _INSERT.format(
     column=", search",
-    value=", setweight(to_tsvector('simple', :title), 'A') || setweight(to_tsvector('simple', :description), 'B')",
+    value=", setweight(to_tsvector('simple', :title_tokens), 'A')"
+    " || setweight(to_tsvector('simple', :description_tokens), 'B')",
 )
 _SQLITE_INSERT = _INSERT.format(column="", value="")
 _T_COLUMNS = ", ".join(f"t.{column.strip()}" for column in COLUMNS.split(","))
 _POSTGRES_SEARCH = f"""SELECT {_T_COLUMNS}, ts_rank(t.search, q) AS rank
-    FROM intake_tickets t, websearch_to_tsquery('simple', :q) q
+    FROM intake_tickets t, to_tsquery('simple', :q) q
     WHERE t.tenant = :tenant AND t.search @@ q
     ORDER BY rank DESC, t.created_at DESC, t.ticket_id DESC LIMIT :limit"""
 _SQLITE_SEARCH = f"""SELECT {_T_COLUMNS}, -bm25(intake_tickets_fts, 10.0, 4.0, 1.0) AS rank
@@ -105,7 +112,9 @@ class TicketsProjection:
 
     name = VIEW
 
-    def __init__(self, recorder: TrackingRecorder) -> None:
+    def __init__(self, recorder: TrackingRecorder, personal: PersonalData, tokens: SearchTokens) -> None:
+        self.personal = personal
+        self.tokens = tokens
         self.view = SqlView(recorder, [], name=VIEW, version=VERSION)
         if self.view.outdated:  # tables of an older shape: made again, and the projector refills them from 0
             with self.view.transaction() as sql:
@@ -147,6 +156,8 @@ class TicketsProjection:
             "requester_id": event.requester_id, "organisation": event.organisation, "group_id": event.group_id,
             "tags": json.dumps(sorted(set(event.tags))),
         }  # fmt: skip
+        params |= {name: self._tokens(event.tenant, getattr(event, field))
+                   for name, field in (("title_tokens", "title"), ("description_tokens", "description"))}  # fmt: skip
         sql.execute(_POSTGRES_INSERT if self.view.postgres else _SQLITE_INSERT, params)
         if not sql.rows():
             return  # applied before
@@ -154,12 +165,12 @@ class TicketsProjection:
         if not self.view.postgres:
             sql.execute(
                 "INSERT INTO intake_tickets_fts (rowid, title, description, comments)"
-                " VALUES (:position, :title, :description, '')",
+                " VALUES (:position, :title_tokens, :description_tokens, '')",
                 params,
             )
 
     def _comment_added(self, sql: Sql, event: Any, params: dict[str, Any]) -> None:
-        params["body"] = event.body
+        params["body"] = self._tokens(event.tenant, event.body)
         if self.view.postgres:
             self._update(sql, params, "search = search || setweight(to_tsvector('simple', :body), 'C')")
         elif (row := self._update(sql, params)) is not None:
@@ -191,6 +202,9 @@ class TicketsProjection:
 
     def _unassigned(self, sql: Sql, event: Any, params: dict[str, Any]) -> None:
         self._update(sql, params, "group_id = NULL, agent_id = NULL")
+
+    def _tokens(self, tenant: str, sealed: str) -> str:
+        return self.tokens.document(tenant, self.personal.unseal(tenant, sealed))
 
     def _touched(self, sql: Sql, event: Any, params: dict[str, Any]) -> None:
         """Events that change nothing listed still move the ticket's version."""
@@ -268,13 +282,40 @@ class TicketsProjection:
         return UUID(rows[0]["ticket_id"]) if rows else None
 
     def search(self, tenant: str, q: str, limit: int = 20) -> list[dict[str, Any]]:
-        """The tenant's tickets whose title, description or comments match `q`, best match first."""
-        if self.view.postgres:
-            return self._rows(_POSTGRES_SEARCH, {"tenant": tenant, "q": q, "limit": limit})
-        query = fts5_query(q)
+        """The tenant's tickets whose title, description or comments match `q`, best match first:
+        every word (or "quoted phrase") of `q` must be there, found by its keyed token."""
+        parsed = self.tokens.query(tenant, q)
+        query = tsquery(parsed) if self.view.postgres else fts5_query(parsed)
         if not query:
             return []
-        return self._rows(_SQLITE_SEARCH, {"tenant": tenant, "q": query, "limit": limit})
+        return self._rows(_POSTGRES_SEARCH if self.view.postgres else _SQLITE_SEARCH,
+                          {"tenant": tenant, "q": query, "limit": limit})  # fmt: skip
+
+    def erase(self, tenant: str, requester_id: str) -> int:
+        """Empty the search documents of the requester's tickets (an erasure); how many tickets."""
+        params = {"tenant": tenant, "requester_id": requester_id}
+        mine = "tenant = :tenant AND requester_id = :requester_id"
+        with self.view.transaction() as sql:
+            if self.view.postgres:
+                sql.execute(f"UPDATE intake_tickets SET search = '' WHERE {mine} RETURNING ticket_id", params)
+                return len(sql.rows())
+            sql.execute(f"SELECT opened_position FROM intake_tickets WHERE {mine}", params)
+            documents = [row["opened_position"] for row in sql.rows()]
+            for document in documents:
+                sql.execute(
+                    "UPDATE intake_tickets_fts SET title = '', description = '', comments = '' WHERE rowid = :document",
+                    {"document": document},
+                )
+            return len(documents)
+
+    def requested_by(self, tenant: str, requester_id: str) -> list[str]:
+        """The ids of every ticket the requester opened (of those the view has applied), oldest first."""
+        rows = self.view.query(
+            "SELECT ticket_id FROM intake_tickets WHERE tenant = :tenant AND requester_id = :requester_id"
+            " ORDER BY created_at, ticket_id",
+            {"tenant": tenant, "requester_id": requester_id},
+        )
+        return [row["ticket_id"] for row in rows]
 
     def position(self) -> int:
         """The highest store position this view has applied."""
@@ -300,7 +341,10 @@ class TicketsProjection:
             sql.execute(f"DELETE FROM {self.view.tracking_table} WHERE application_name = :name", {"name": VIEW})
 
     def _rows(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        return [_public(row) for row in self.view.query(statement, params)]
+        rows = [_public(row) for row in self.view.query(statement, params)]
+        for row in rows:
+            row["title"] = self.personal.unseal(row["tenant"], row["title"])
+        return rows
 
     def _instant(self, value: datetime) -> datetime | str:
         """How an instant is stored: TIMESTAMPTZ on PostgreSQL, fixed-width UTC ISO text on SQLite."""
@@ -321,22 +365,28 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidCursorError(f"not a cursor of this list: {cursor!r}") from None
 
 
-_TERM = re.compile(r'"([^"]*)"|([^"\s]+)')
-_WORD = re.compile(r"\w+")
+def tsquery(query: Query) -> str:
+    """A query of tokens for PostgreSQL's `to_tsquery` (tokens are letters only: no syntax in them)."""
+    groups = [
+        "(" + " | ".join(("!" if t.negated else "") + "(" + " <-> ".join(t.tokens) + ")" for t in group) + ")"
+        for group in query
+    ]
+    return " & ".join(groups) if any(not t.negated for group in query for t in group) else ""
 
 
-def fts5_query(text: str) -> str:
-    """User input as a safe FTS5 query: every term must match, a "quoted phrase" as a phrase.
+def fts5_query(query: Query) -> str:
+    """The same for SQLite's FTS5, whose NOT needs something to subtract from: every word in double
+    quotes, alternatives in parentheses, negated words after the rest."""
+    wanted = [group for group in query if not (len(group) == 1 and group[0].negated)]
+    unwanted = [group[0] for group in query if len(group) == 1 and group[0].negated]
+    if not wanted:
+        return ""
 
-    Only words survive, each inside double quotes, so no FTS5 operator or syntax
-    character in the input is ever interpreted.
-    """
-    phrases = []
-    for match in _TERM.finditer(text):
-        words = _WORD.findall(match.group(1) if match.group(1) is not None else match.group(2))
-        if words:
-            phrases.append('"' + " ".join(words) + '"')
-    return " ".join(phrases)
+    def phrase(term: Term) -> str:
+        return '"' + " ".join(term.tokens) + '"'
+
+    rendered = " AND ".join("(" + " OR ".join(phrase(t) for t in group) + ")" for group in wanted)
+    return rendered + "".join(f" NOT {phrase(term)}" for term in unwanted)
 
 
 def _iso(value: datetime) -> str:

@@ -2,12 +2,14 @@
 
 Used by the relay (to Kafka) and by the HTTP event feed, so both carry the same
 envelope, with the same id, for the same stored event. Public events carry ids
-and classifications, never bodies, titles or names.
+and classifications, never bodies, titles or names: a ticket opened since its words are
+sealed is published as `ticket.opened` v3 with the keyed digests of its words, which the
+application made when it opened the ticket; one stored before is published as it always
+was, v2 with its plain words (a published event is never edited).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -18,6 +20,7 @@ from eventsourcing.persistence import Notification
 
 from schemas import topics
 from schemas.envelope import Envelope
+from schemas.keywords import words
 from schemas.tickets import (
     EventData,
     TicketAssignedV1,
@@ -25,6 +28,7 @@ from schemas.tickets import (
     TicketLinkedV1,
     TicketMergedV1,
     TicketOpenedV2,
+    TicketOpenedV3,
     TicketPriorityChangedV1,
     TicketRatedV1,
     TicketReclassifiedV1,
@@ -57,12 +61,14 @@ def public_data(event: Any) -> EventData | None:
     """
     name, ticket_id = type(event).__name__, str(event.originator_id)
     if isinstance(event, Ticket.Opened):
-        return TicketOpenedV2(
-            ticket_id=ticket_id, number=event.number, requester_id=event.requester_id, channel=event.channel,
-            category=event.category, type=event.type, priority=event.priority, tags=event.tags,
-            organisation=event.organisation, keywords=keywords(f"{event.title}\n{event.description}"),
-            group_id=event.group_id,
-        )  # fmt: skip
+        opened = {
+            "ticket_id": ticket_id, "number": event.number, "requester_id": event.requester_id,
+            "channel": event.channel, "category": event.category, "type": event.type, "priority": event.priority,
+            "tags": event.tags, "organisation": event.organisation, "group_id": event.group_id,
+        }  # fmt: skip
+        if event.keyword_digests is None:  # stored before the words were sealed: as it was published then
+            return TicketOpenedV2(**opened, keywords=words(f"{event.title}\n{event.description}"))
+        return TicketOpenedV3(**opened, keyword_digests=event.keyword_digests)
     if name in _STATUS_CHANGES:
         pending_until = getattr(event, "pending_until", None)
         return TicketStatusChangedV1(
@@ -72,17 +78,6 @@ def public_data(event: Any) -> EventData | None:
         )  # fmt: skip
     builder = _BUILDERS.get(name)
     return builder(ticket_id, event) if builder is not None else None
-
-
-_NOT_WORDS = re.compile(r"\S+@\S+|\w+://\S+|www\.\S+")  # e-mail addresses and links
-_WORD = re.compile(r"[^\W\d_]{2,40}")  # letters only: no numbers, ids or phone numbers
-MAX_KEYWORDS = 200
-
-
-def keywords(text: str) -> list[str]:
-    """The distinct words of `text` that routing rules can match, lower-cased, in first-seen order."""
-    words = dict.fromkeys(word.lower() for word in _WORD.findall(_NOT_WORDS.sub(" ", text)))
-    return list(words)[:MAX_KEYWORDS]
 
 
 _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from services.intake import chain
 from services.intake.domain import Ticket, event_name
+from services.intake.personal_data import PersonalData
 
 _META = {"originator_id", "originator_version", "timestamp", "originator_topic", "tenant", "actor", "metadata"}
 
@@ -73,15 +74,19 @@ class TicketView(BaseModel):
     updated_at: datetime
 
 
-def ticket_view(ticket: Ticket) -> TicketView:
+def ticket_view(ticket: Ticket, personal: PersonalData) -> TicketView:
+    """The ticket with its sealed words opened (`[erased]` once the requester was erased)."""
     state = vars(ticket)
     special = {"id", "comments", "attachments", "version", "created_at", "updated_at"}
     simple = {name: state[name] for name in TicketView.model_fields.keys() - special if name in state}
+    simple = personal.opened(ticket.tenant, simple)
+    comments = personal.opened(ticket.tenant, ticket.comments)
+    attachments = personal.opened(ticket.tenant, ticket.attachments)
     return TicketView(
         **simple,
         id=ticket.id,
-        comments=[CommentView(id=key, **value) for key, value in ticket.comments.items()],
-        attachments=[AttachmentView(id=key, **value) for key, value in ticket.attachments.items()],
+        comments=[CommentView(id=key, **value) for key, value in comments.items()],
+        attachments=[AttachmentView(id=key, **value) for key, value in attachments.items()],
         version=ticket.version,
         created_at=ticket.created_on,
         updated_at=ticket.modified_on,
@@ -100,16 +105,18 @@ class HistoryEntry(BaseModel):
     previous_hash: str | None
 
 
-def history_entry(event: Ticket.Event) -> HistoryEntry:
+def history_entry(event: Ticket.Event, personal: PersonalData) -> HistoryEntry:
+    """One event in its own words, sealed words opened; the hashes are of the sealed event."""
     state = vars(event)
     changes = {key: value for key, value in state.items() if key not in _META | {chain.HASH, "reason"}}
+    reason = state.get("reason")
     return HistoryEntry(
         version=event.originator_version,
         event=event_name(event),
         at=event.timestamp,
         actor=event.actor,
-        reason=state.get("reason"),
-        changes=changes,
+        reason=personal.unseal(event.tenant, reason) if isinstance(reason, str) else reason,
+        changes=personal.opened(event.tenant, changes),
         correlation_id=event.metadata.get("correlation_id"),
         hash=state[chain.HASH],
         previous_hash=event.metadata.get(chain.PREVIOUS),

@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.chassis.auth import STAFF, Forbidden, Role
 from services.chassis.identity import CurrentIdentity, Identity, requires
+from services.chassis.visibility import sees_ticket
 from services.routing.application import Cause, Routing
 from services.routing.choosing import Presence, Strategy
+from services.routing.domain import NotFoundError
 from services.routing.projections import LoadProjection
 
 NAME = r"^[a-z0-9][a-z0-9_.:-]{0,62}$"
@@ -214,10 +216,17 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
 
     # -- tickets ----------------------------------------------------------------------------
 
+    async def visible(ticket_id: str, who: Identity) -> Any:
+        found = await asyncio.to_thread(routing.ticket, who.tenant, ticket_id)
+        if not sees_ticket(who.principal, found.group_id, found.agent_id):
+            raise NotFoundError(f"routing knows no ticket {ticket_id}", "ticket_id")
+        return found
+
     @api.get("/tickets/{ticket_id}")
     async def get_ticket(ticket_id: str, who: CurrentIdentity) -> dict[str, Any]:
-        """Where the ticket is now and every routing decision about it, with its reason."""
-        routing_of = await asyncio.to_thread(routing.ticket, who.tenant, ticket_id)
+        """Where the ticket is now and every routing decision about it, with its reason (an agent: of the
+        tickets they may see, as in intake)."""
+        routing_of = await visible(ticket_id, who)
         events = await asyncio.to_thread(lambda: list(routing.decisions(who.tenant, ticket_id)))
         decisions = [
             {"decision_id": f"{ticket_id}/{e.originator_version}", "at": e.timestamp.isoformat()}
@@ -250,6 +259,7 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
     @api.post("/tickets/{ticket_id}/escalations")
     async def post_escalation(ticket_id: str, body: EscalationRequest, who: CurrentIdentity) -> dict[str, Any]:
         """Escalate to the next tier's group now, reassigned there (even over a manual assignment)."""
+        await visible(ticket_id, who)
         await asyncio.to_thread(routing.escalate, who.tenant, ticket_id, body.reason, _cause(who))
         return await get_ticket(ticket_id, who)
 

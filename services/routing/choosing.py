@@ -6,6 +6,7 @@ returns its choice together with the reasons it passed over everything else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -22,9 +23,14 @@ class Presence(StrEnum):
     OFFLINE = "offline"
 
 
+def _plain(word: str) -> str:
+    return word
+
+
 @dataclass(frozen=True)
 class TicketFacts:
-    """What routing knows of a ticket: classifications only, no personal data."""
+    """What routing knows of a ticket: classifications only, no personal data. `words` are the
+    keyed digests of the ticket's words (schemas/keywords.py), `digest` makes one of a rule's word."""
 
     category: str
     type: str
@@ -35,6 +41,7 @@ class TicketFacts:
     words: frozenset[str] = frozenset()
     opened_at: str = ""  # ISO 8601, UTC: the queue's "oldest first"
     default_group: str | None = None  # the channel's (a desk mailbox's): instead of the tenant's default
+    digest: Callable[[str], str] = field(default=_plain, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -61,11 +68,12 @@ class Rule:
             ("channel", self.channels, {ticket.channel}),
             ("tags", self.tags, ticket.tags),
             ("organisation", self.organisations, {ticket.organisation} if ticket.organisation else set()),
-            ("words", self.words, ticket.words),
         ]
         for name, wanted, present in checks:
             if wanted and not wanted & present:
                 return f"{name} is not one of {sorted(wanted)}"
+        if self.words and not {ticket.digest(word) for word in self.words} & ticket.words:
+            return f"words is not one of {sorted(self.words)}"
         return None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 
+from schemas.keywords import KeywordDigests
 from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis import asyncapi
 from services.chassis.append_only import protect
@@ -59,7 +60,8 @@ def main() -> int:
         metrics.registry.register(LoadGauges(load))
         runtime.workers.append(("load-projector", projector.run))
     if args.role in ("consumer", "all"):
-        consume(runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS], reactions(routing))
+        digests = KeywordDigests(settings.keyword_secret.encode())
+        consume(runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS], reactions(routing, digests))
     if args.role in ("relay", "all"):
         relay(runtime, settings, metrics, routing, publication(routing), count_decisions(metrics.registry))
     port = args.port if args.port is not None else settings.routing_port

@@ -12,13 +12,14 @@ from functools import partial
 from eventsourcing.persistence import Tracking
 
 from schemas.envelope import Envelope
+from schemas.keywords import KeywordDigests
 from schemas.routing import ROUTING_ACTOR
 from schemas.sla import SlaBreachedV1, SlaWarningV1
 from schemas.tickets import (
     EventData,
     TicketAssignedV1,
     TicketMergedV1,
-    TicketOpenedV2,
+    TicketOpenedV3,
     TicketPriorityChangedV1,
     TicketStatusChangedV1,
 )
@@ -31,19 +32,22 @@ from services.routing.domain import TicketRouting
 _FINISHED = {"resolved": "resolved", "closed": "closed"}
 
 
-def reactions(routing: Routing) -> Apply:
+def reactions(routing: Routing, digests: KeywordDigests) -> Apply:
+    """`digests` (keyed with the desk's keyword secret) turn a v2's plain words into what v3 carries."""
+
     def apply(envelope: Envelope, data: EventData, tracking: Tracking) -> None:
         tenant = envelope.tenant
         cause = {"actor": ROUTING_ACTOR, "correlation_id": envelope.correlation_id, "causation_id": str(envelope.id)}
         cause |= {"traceparent": envelope.traceparent} if envelope.traceparent else {}
         changed = partial(routing.ticket_changed, tenant, tracking=tracking, cause=cause)
         match data:
-            case TicketOpenedV2():
+            case TicketOpenedV3():
+                words = frozenset(data.keyword_digests) | frozenset(digests.of_words(tenant, data.legacy_keywords))
                 facts = TicketFacts(
                     category=data.category, type=data.type.value, priority=data.priority.value,
                     channel=data.channel.value, tags=frozenset(data.tags), organisation=data.organisation,
-                    words=frozenset(data.keywords), opened_at=envelope.occurred_at.astimezone(UTC).isoformat(),
-                    default_group=data.group_id,
+                    words=words, opened_at=envelope.occurred_at.astimezone(UTC).isoformat(),
+                    digest=partial(digests.digest, tenant), default_group=data.group_id,
                 )  # fmt: skip
                 routing.ticket_opened(tenant, data.ticket_id, facts, tracking, cause)
             case TicketStatusChangedV1(change="work_started"):

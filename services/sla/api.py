@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.tickets import Priority
 from services.chassis.auth import STAFF, Role
 from services.chassis.identity import CurrentIdentity, requires
+from services.chassis.visibility import sees_ticket
 from services.sla.application import Sla
-from services.sla.policies import ALWAYS
+from services.sla.policies import ALWAYS, UnknownError
 
 NAME = r"^[a-z0-9][a-z0-9_.:-]{0,62}$"
 
@@ -161,6 +162,10 @@ def router(sla: Sla) -> APIRouter:
 
     @api.get("/tickets/{ticket_id}", description=f"The ticket's SLA clock now.\n\n{CLOCK_RULES}")
     async def get_clock(ticket_id: UUID, who: CurrentIdentity) -> dict[str, Any]:
+        """An agent sees the clocks of the tickets they may see (their groups', their own, the unrouted)."""
+        clock = await asyncio.to_thread(sla.clock, who.tenant, ticket_id)
+        if not sees_ticket(who.principal, clock.group_id, clock.agent_id):
+            raise UnknownError(f"no SLA clock for ticket {ticket_id}", "ticket_id")
         view: dict[str, Any] = await asyncio.to_thread(clock_view, sla, who.tenant, ticket_id, datetime.now(UTC))
         return view
 

@@ -285,6 +285,18 @@ class Clock(Aggregate):
         self.end_pending()
         self.resume(at)
 
+    group_id: str | None = None  # who holds the ticket, so agents see only the clocks of tickets they may see
+    agent_id: str | None = None  # (clocks and snapshots from before they were followed lack both)
+
+    def follow_assignment(self, group_id: str | None, agent_id: str | None) -> None:
+        if (group_id, agent_id) != (self.group_id, self.agent_id):
+            self._assignment_followed(group_id=group_id, agent_id=agent_id)
+
+    @event("AssignmentFollowed")
+    def _assignment_followed(self, group_id: str | None, agent_id: str | None) -> None:
+        self.group_id = group_id
+        self.agent_id = agent_id
+
     def end_pending(self) -> None:
         if self.pending is not None:
             self._pending_ended()

@@ -14,9 +14,10 @@ from eventsourcing.persistence import Tracking
 from schemas.envelope import Envelope
 from schemas.tickets import (
     EventData,
+    TicketAssignedV1,
     TicketCommentedV1,
     TicketMergedV1,
-    TicketOpenedV2,
+    TicketOpenedV3,
     TicketPriorityChangedV1,
     TicketStatusChangedV1,
 )
@@ -38,7 +39,7 @@ def reactions(sla: Sla) -> Apply:
 
 def react(work: UnitOfWork, envelope: Envelope, data: EventData) -> None:
     at, tenant = envelope.occurred_at, envelope.tenant
-    if isinstance(data, TicketOpenedV2):
+    if isinstance(data, TicketOpenedV3):
         open_clock(work, tenant, data, at)
         return
     ticket_id = getattr(data, "ticket_id", None)
@@ -71,11 +72,13 @@ def react(work: UnitOfWork, envelope: Envelope, data: EventData) -> None:
             clock.resolve(at)
         case TicketPriorityChangedV1():
             retarget(work, clock, data.priority.value, at)
+        case TicketAssignedV1():
+            clock.follow_assignment(data.group_id, data.agent_id)
         case _:
             pass
 
 
-def open_clock(work: UnitOfWork, tenant: str, data: TicketOpenedV2, at: datetime) -> None:
+def open_clock(work: UnitOfWork, tenant: str, data: TicketOpenedV3, at: datetime) -> None:
     ticket_id = UUID(data.ticket_id)
     if work.get(ticket_id, Clock) is not None:
         return

@@ -20,7 +20,7 @@ from tests.harness import Desk
 from tests.tokens import token
 
 MARKER = "zq7-acme-only"  # in every acme thing an attacker might try to read
-SCOPED = ("ticket_id", "webhook_id", "delivery_id", "attachment_id", "comment_id", "key_id")
+SCOPED = ("ticket_id", "webhook_id", "delivery_id", "attachment_id", "comment_id", "key_id", "requester_id")
 
 
 class Acme:
@@ -64,7 +64,7 @@ class Acme:
             "ticket_id": self.ticket_id, "comment_id": self.comment_id, "attachment_id": self.attachment_id,
             "webhook_id": self.webhook_id, "delivery_id": str(uuid.uuid4()), "key_id": self.key_id,
             "group_id": "first-line", "agent_id": "ann", "rule_id": "r1", "policy_id": "standard",
-            "calendar_id": "office", "key": "contract",
+            "calendar_id": "office", "key": "contract", "requester_id": "carol",
         }  # fmt: skip
 
 

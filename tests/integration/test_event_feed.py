@@ -14,11 +14,11 @@ from aiokafka import AIOKafkaConsumer
 
 from schemas.envelope import Envelope
 from schemas.topics import TICKETS
-from services.chassis.store import store_env
-from services.intake.application import Intake, TicketForm
+from services.intake.application import TicketForm
 from services.intake.domain import Cause
 from tests.client import headers
 from tests.harness import Desk
+from tests.privacy import desk_intake
 from tests.tokens import service_token
 
 EVENTS = 10_000
@@ -26,7 +26,7 @@ EVENTS = 10_000
 
 def open_in_store(desk: Desk, count: int) -> None:
     """Tickets straight into intake's store (fast), for its relay to publish."""
-    intake = Intake(env=store_env(desk.settings, Intake.name))
+    intake = desk_intake(desk.settings)
     form = TicketForm("Printer jams", "Tray 2", "customer-1", "email", "hardware", "incident", "P3")
     tenants = ("acme", "globex")
     with ThreadPoolExecutor(8) as pool:

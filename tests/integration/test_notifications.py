@@ -19,15 +19,13 @@ from uuid import UUID
 import httpx
 import pytest
 
-from services.chassis.store import store_env, tracking_recorder
 from services.intake import mail_threads
-from services.intake.application import Intake
 from services.intake.conversations import Conversations, ReplyRoute
 from services.intake.people import People
-from services.intake.personal_data import PersonalData, SqlKeyTable
 from tests.channel_peers import BOT_TOKEN, DOMAIN, BotApi, Sink
 from tests.client import eventually, headers, open_tickets, ticket_form
 from tests.harness import Desk
+from tests.privacy import desk_intake
 
 TENANT = "acme"
 MAILBOX = "support@acme.test"
@@ -37,9 +35,8 @@ class Channels:
     """What the inbound channels will do, done by the test: meet people, bind threads and routes."""
 
     def __init__(self, desk: Desk) -> None:
-        self.intake = Intake(env=store_env(desk.settings, Intake.name))
-        personal = PersonalData(SqlKeyTable(tracking_recorder(desk.settings, Intake.name)),
-                                desk.settings.personal_data_secret.encode())  # fmt: skip
+        self.intake = desk_intake(desk.settings)
+        personal = self.intake.personal
         self.people = People(self.intake, personal)
         self.conversations = Conversations(self.intake, personal)
 

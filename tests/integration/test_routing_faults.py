@@ -20,13 +20,13 @@ from eventsourcing.application import Application
 
 from services.chassis.projector import StoreProjector
 from services.chassis.store import store_env, tracking_recorder
-from services.intake.application import Intake
 from services.routing.application import Routing
 from services.routing.domain import Agent
 from services.routing.projections import LoadProjection
 from tests.client import eventually, headers, open_tickets, ticket_form
 from tests.harness import Desk
 from tests.integration.test_faults import Chaos, kill_and_restart
+from tests.privacy import desk_intake
 
 TENANT = "acme"
 TICKETS = 1000
@@ -85,7 +85,7 @@ class Stores:
     """Intake's and routing's stores, read in-process to check what the services did."""
 
     def __init__(self, desk: Desk) -> None:
-        self.intake = Intake(env=store_env(desk.settings, Intake.name))
+        self.intake = desk_intake(desk.settings)
         self.routing = Routing(env=store_env(desk.settings, Routing.name))
         self.load = LoadProjection(tracking_recorder(desk.settings, Routing.name))
 

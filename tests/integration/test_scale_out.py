@@ -27,12 +27,12 @@ from schemas.topics import TICKETS
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, rebuild
 from services.chassis.store import store_env, tracking_recorder
-from services.intake.application import Intake
 from services.intake.publication import publication
 from services.sla.application import Sla
 from tests.client import eventually, headers, open_tickets
 from tests.harness import Desk, Service
 from tests.integration.test_routing_faults import TENANT, Stores, form, set_up
+from tests.privacy import desk_intake
 from tests.sla_load import firings_recorded, outcomes, policy
 from tests.tokens import service_token
 
@@ -69,7 +69,7 @@ def published_positions(desk: Desk) -> Counter[int]:
 
 
 def public_positions(desk: Desk) -> set[int]:
-    intake = Intake(env=store_env(desk.settings, Intake.name))
+    intake = desk_intake(desk.settings)
     publish = publication(intake)
     found: set[int] = set()
     position = 1
@@ -81,7 +81,7 @@ def public_positions(desk: Desk) -> set[int]:
 
 def assignments(desk: Desk, ticket_ids: list[str]) -> dict[str, int]:
     """Per ticket, how many times routing's decision assigned it to an agent on intake's stream."""
-    intake = Intake(env=store_env(desk.settings, Intake.name))
+    intake = desk_intake(desk.settings)
     counts = {}
     for ticket_id in ticket_ids:
         events: list[Any] = list(intake.events.get(UUID(ticket_id)))

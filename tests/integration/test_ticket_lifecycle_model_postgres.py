@@ -6,9 +6,9 @@ from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from services.chassis.settings import Settings
-from services.chassis.store import store_env
 from services.intake.application import Intake
 from tests.infra import Postgres
+from tests.privacy import desk_intake
 from tests.unit.test_ticket_lifecycle_model import TicketLifecycle
 
 
@@ -20,7 +20,7 @@ def test_any_sequence_of_commands_keeps_the_lifecycle_on_postgresql(postgres: Po
                 "postgres_user": postgres.user, "postgres_password": postgres.password, "postgres_dbname": dbname,
             }
         )  # fmt: skip
-        intake = Intake(env=store_env(config, Intake.name))
+        intake = desk_intake(config)
 
         class TicketLifecycleOnPostgres(TicketLifecycle):
             def new_intake(self) -> Intake:

@@ -12,10 +12,10 @@ import pytest
 
 from services.chassis.projector import StoreProjector
 from services.chassis.settings import Settings
-from services.chassis.store import store_env, tracking_recorder
+from services.chassis.store import tracking_recorder
 from services.intake.application import Intake
-from services.intake.projections import TicketsProjection
 from tests.infra import Postgres
+from tests.privacy import desk_intake, projection_of
 from tests.unit.test_ticket_queries import TicketQueries, Tickets
 
 
@@ -28,8 +28,9 @@ def tickets(postgres: Postgres) -> Iterator[Tickets]:
                 "postgres_user": postgres.user, "postgres_password": postgres.password, "postgres_dbname": dbname,
             }
         )  # fmt: skip
-        intake = Intake(env=store_env(settings, Intake.name))
-        projection = TicketsProjection(tracking_recorder(settings, Intake.name))
+        intake = desk_intake(settings)
+        recorder = tracking_recorder(settings, Intake.name)
+        projection = projection_of(intake, recorder, settings.personal_data_secret.encode())
         try:
             yield Tickets(intake, projection, StoreProjector(intake, projection, batch_size=7))
         finally:
@@ -43,10 +44,3 @@ class TestOnPostgres(TicketQueries):
         tickets.projector.catch_up()
         assert tickets.projection.view.tracking_table == "intake_tracking"
         assert tickets.projection.position() == tickets.intake.recorder.max_notification_id()
-
-    def test_a_search_uses_web_search_syntax(self, tickets: Tickets) -> None:
-        vpn = tickets.open(title="VPN drops every hour")
-        wifi = tickets.open(title="Wifi drops in the lobby")
-        assert set(tickets.found("drops")) == {vpn, wifi}
-        assert tickets.found("drops -wifi") == [vpn]
-        assert set(tickets.found("vpn or lobby")) == {vpn, wifi}

@@ -14,4 +14,4 @@ def test_routings_document_shows_its_decisions_and_the_ticket_and_sla_events_it_
     assert actions == {"routing.decisions:publish": "send", "intake.tickets:routing": "receive",
                        "sla.clocks:routing": "receive"}  # fmt: skip
     schemas = set(doc["components"]["schemas"])
-    assert {"RoutingDecidedV1", "TicketOpenedV2", "TicketStatusChangedV1", "SlaWarningV1", "SlaBreachedV1"} <= schemas
+    assert {"RoutingDecidedV1", "TicketOpenedV3", "TicketStatusChangedV1", "SlaWarningV1", "SlaBreachedV1"} <= schemas

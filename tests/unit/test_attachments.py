@@ -20,6 +20,7 @@ from services.intake.application import Intake, TicketForm
 from services.intake.blobs import BlobCorruptError, BlobNotFoundError, BlobTooLargeError, FileBlobStore
 from services.intake.domain import Cause, Ticket
 from tests.client import headers
+from tests.privacy import memory_intake
 from tests.tokens import authenticated
 
 LOG = b"2024-05-01 09:00:01 vpn: tunnel down (peer timeout)\n" * 200
@@ -45,7 +46,7 @@ class Desk:
 
 @pytest.fixture
 def desk(tmp_path: Path) -> Desk:
-    intake = Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    intake = memory_intake()
     blobs = FileBlobStore(tmp_path / "blobs")
     app = Runtime("intake", Metrics("intake")).app()
     problems.install(app)

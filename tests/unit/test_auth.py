@@ -12,7 +12,7 @@ from services.chassis.rate_limit import RateLimited, RateLimiter
 from services.chassis.settings import Settings
 from services.chassis.store import store_env
 from services.intake.api_keys import ApiKeys, ApiKeyStore
-from services.intake.application import Intake
+from tests.privacy import memory_intake
 from tests.tokens import AUDIENCE, INTERNAL_SECRET, ISSUER, jwks, token
 
 
@@ -69,7 +69,7 @@ def test_the_gateways_internal_token_carries_the_principal_to_the_service_behind
 
 
 def test_an_api_key_works_until_revoked_and_only_its_hash_is_kept(tmp_path: Path) -> None:
-    store = ApiKeyStore(Intake(env=store_env(Settings(data_dir=tmp_path), "intake")))
+    store = ApiKeyStore(memory_intake(store_env(Settings(data_dir=tmp_path), "intake")))
     key = store.change("acme", lambda keys: keys.issue("crm sync", Role.AGENT, ["billing"], by="admin-1"))
     who = store.authenticate(key)
     assert (who.tenant, who.roles, who.groups) == ("acme", frozenset({Role.AGENT}), frozenset({"billing"}))

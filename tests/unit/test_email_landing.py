@@ -23,8 +23,8 @@ from services.intake.channels.telemetry import ChannelCounters
 from services.intake.conversations import Conversations
 from services.intake.domain import Cause
 from services.intake.people import People
-from services.intake.personal_data import MemoryKeyTable, PersonalData
 from tests.mail import a_message
+from tests.privacy import memory_intake
 
 DOMAIN = "desk.test"
 LIMIT = 5  # new messages a minute per sender
@@ -50,8 +50,8 @@ def numbered_in(intake: Intake) -> Callable[[str, str], UUID | None]:
 
 @pytest.fixture
 def desk(tmp_path: Path) -> tuple[EmailIntake, Intake]:
-    intake = Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    personal = PersonalData(MemoryKeyTable(), b"a test secret of thirty-two bytes!")
+    intake = memory_intake()
+    personal = intake.personal
     email = EmailIntake(BOXES, DOMAIN, Landing(intake), People(intake, personal), Conversations(intake, personal),
                         FileBlobStore(tmp_path), numbered_in(intake), RateLimiter(LIMIT),
                         ChannelCounters(CollectorRegistry()), 1024 * 1024)  # fmt: skip
@@ -82,7 +82,8 @@ def test_replies_thread_by_our_message_id_by_an_earlier_message_and_by_the_subje
         a_message(f"Re: [{number}] x", "three"),
     ]
     assert [deliver(email, reply).ticket_id for reply in replies] == [ticket_id] * 3
-    assert [c["body"] for c in intake.get_ticket(ticket_id, "acme").comments.values()] == ["one", "two", "three"]
+    comments = intake.get_ticket(ticket_id, "acme").comments.values()
+    assert [intake.personal.unseal("acme", c["body"]) for c in comments] == ["one", "two", "three"], "sealed"
 
 
 def test_a_message_delivered_twice_lands_once(desk: tuple[EmailIntake, Intake]) -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from schemas.envelope import Envelope, MalformedEventError
 from schemas.export import export
 from schemas.registry import EVENT_TYPES, UnknownEventError, parse_data
-from schemas.tickets import TicketOpenedV2
+from schemas.tickets import TicketOpenedV3
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
@@ -79,15 +79,23 @@ def test_a_record_with_a_bad_attribute_names_the_attribute() -> None:
 
 
 def test_data_is_read_by_its_type_and_version() -> None:
-    assert isinstance(parse_data(an_envelope(version=2)), TicketOpenedV2)
+    assert isinstance(parse_data(an_envelope(version=3)), TicketOpenedV3)
     with pytest.raises(UnknownEventError, match=r"ticket\.opened' version 9"):
         parse_data(an_envelope(version=9))
 
 
-def test_a_ticket_opened_before_v2_reads_as_v2_without_organisation_or_keywords() -> None:
+def test_a_ticket_opened_before_v2_reads_as_v3_without_organisation_or_words() -> None:
     data = parse_data(an_envelope(version=1))
-    assert isinstance(data, TicketOpenedV2)
-    assert (data.event_version, data.organisation, data.keywords) == (2, None, [])
+    assert isinstance(data, TicketOpenedV3)
+    assert (data.event_version, data.organisation, data.keyword_digests, data.legacy_keywords) == (3, None, [], [])
+
+
+def test_a_v2_ticket_opened_reads_as_v3_with_its_plain_words_kept_aside_not_in_the_data() -> None:
+    v2 = an_envelope(version=2)
+    data = parse_data(v2.model_copy(update={"data": v2.data | {"organisation": "o", "keywords": ["vpn", "drops"]}}))
+    assert isinstance(data, TicketOpenedV3)
+    assert (data.organisation, data.keyword_digests, data.legacy_keywords) == ("o", [], ["vpn", "drops"])
+    assert "vpn" not in data.model_dump_json(), "the plain words are not part of v3"
 
 
 def test_every_event_type_and_version_exports_a_json_schema(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from schemas.envelope import Envelope
 from schemas.registry import parse_data
 from services.chassis.projector import StoreProjector
 from services.chassis.settings import Settings
-from services.chassis.store import store_env, tracking_recorder
+from services.chassis.store import tracking_recorder
 from services.intake.application import Intake, TicketForm
 from services.intake.conversations import Conversations, ReplyRoute
 from services.intake.domain import Cause
@@ -30,14 +30,14 @@ from services.intake.notifications.outbox import NotificationOutbox
 from services.intake.notifications.sender import Outcome, Sender
 from services.intake.notifications.templates import Templates
 from services.intake.people import People
-from services.intake.personal_data import MemoryKeyTable, PersonalData
+from tests.privacy import desk_intake
 
 AGENT = Cause("acme", "agent-7", "c", "c")
 
 
 def desk(tmp_path: Path) -> tuple[Intake, Settings]:
     settings = Settings(persistence="sqlite", data_dir=tmp_path)
-    return Intake(env=store_env(settings, Intake.name)), settings
+    return desk_intake(settings), settings
 
 
 def outbox_of(intake: Intake, settings: Settings, start: int = 0) -> NotificationOutbox:
@@ -121,7 +121,7 @@ def mailer_on(tmp_path: Path, sender: Sender, claim_seconds: float = 60.0) -> tu
     """A desk with one ticket of a requester known by e-mail, its acknowledgement filled and routed."""
     intake, _ = desk(tmp_path)
     settings = Settings(persistence="sqlite", data_dir=tmp_path, mailboxes={"s@acme.test": {"tenant": "acme"}})
-    personal = PersonalData(MemoryKeyTable(), b"a test secret of thirty-two bytes!")
+    personal = intake.personal  # the keys the ticket's words were sealed with
     people, conversations = People(intake, personal), Conversations(intake, personal)
     jane = people.requester_for("acme", "email", "jane@example.com", "Jane", "en")
     ticket_id = uuid.uuid4()

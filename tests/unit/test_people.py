@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 
+from schemas.keywords import KeywordDigests
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.intake import mail_threads
@@ -15,19 +16,20 @@ from services.intake.application import Intake
 from services.intake.conversations import Conversations, ReplyRoute
 from services.intake.people import People
 from services.intake.personal_data import ERASED, MemoryKeyTable, PersonalData, PersonErasedError, SqlKeyTable
-
-SECRET = b"a test secret of thirty-two bytes!"
+from tests.privacy import KEYWORD_SECRET, SECRET, memory_intake
 
 
 def in_memory_people() -> People:
-    return People(Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}), PersonalData(MemoryKeyTable(), SECRET))
+    intake = memory_intake()
+    return People(intake, intake.personal)
 
 
 def sqlite_people(tmp_path: Path) -> tuple[People, Intake]:
     settings = Settings(persistence="sqlite", data_dir=tmp_path)
-    intake = Intake(env=store_env(settings, Intake.name))
     keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
-    return People(intake, PersonalData(keys, SECRET)), intake
+    personal = PersonalData(keys, SECRET)
+    intake = Intake(env=store_env(settings, Intake.name), personal=personal, digests=KeywordDigests(KEYWORD_SECRET))
+    return People(intake, personal), intake
 
 
 def test_a_second_mail_from_the_same_address_finds_the_same_requester() -> None:

@@ -16,6 +16,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from schemas.envelope import Envelope
+from schemas.keywords import KeywordDigests
 from schemas.registry import parse_data
 from schemas.routing import ROUTING_ACTOR, RoutingDecidedV1
 from services.chassis.settings import Settings
@@ -34,7 +35,7 @@ class Desk:
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self.routing = Routing(env=env or {"PERSISTENCE_MODULE": "eventsourcing.popo"})
-        self.apply = reactions(self.routing)
+        self.apply = reactions(self.routing, KeywordDigests(b"a test keyword secret"))
         self.positions = itertools.count(1)
         self.last_tracking: Tracking | None = None
         self.publish = publication(self.routing)

@@ -39,6 +39,7 @@ from services.intake.domain import (
     TicketRuleError,
     WaitingFor,
 )
+from tests.privacy import MEMORY, memory_intake
 
 TENANT = "acme"
 AGENT = Cause(TENANT, "agent-7", "corr-model", "model")
@@ -97,7 +98,7 @@ class TicketLifecycle(RuleBasedStateMachine):
         self.refusal: Exception | None = None
 
     def new_intake(self) -> Intake:
-        return Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        return memory_intake()
 
     @initialize(target=tickets)
     def open_first_ticket(self) -> UUID:
@@ -283,7 +284,8 @@ class TicketLifecycleFromSnapshots(TicketLifecycle):
     """The same lifecycle when restarts rebuild tickets from frequent snapshots."""
 
     def new_intake(self) -> Intake:
-        return SnapshotEveryThirdEvent(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        plain = memory_intake()
+        return SnapshotEveryThirdEvent(env=MEMORY, personal=plain.personal, digests=plain.digests)
 
 
 def test_any_sequence_of_commands_keeps_the_lifecycle_across_restarts_from_snapshots() -> None:

@@ -32,6 +32,7 @@ from services.intake.blobs import FileBlobStore
 from services.intake.domain import Cause, Ticket, WaitingFor
 from services.intake.projections import VIEW, InvalidCursorError, TicketsProjection
 from tests.client import headers
+from tests.privacy import memory_intake, projection_of
 from tests.tokens import authenticated
 
 
@@ -177,6 +178,14 @@ class TicketQueries:
             tickets.found(q)  # never a syntax error
         assert tickets.found("vpn office") == [ticket]
 
+    def test_a_search_takes_web_search_syntax_words_or_words_and_minus_words(self, tickets: Tickets) -> None:
+        vpn = tickets.open(title="VPN drops every hour")
+        wifi = tickets.open(title="Wifi drops in the lobby")
+        assert set(tickets.found("drops")) == {vpn, wifi}
+        assert tickets.found("drops -wifi") == [vpn]
+        assert set(tickets.found("vpn or lobby")) == {vpn, wifi}
+        assert tickets.found("-wifi") == [], "nothing to subtract from"
+
     def test_a_merged_ticket_lists_as_closed(self, tickets: Tickets) -> None:
         duplicate = tickets.open(title="Wifi down")
         original = tickets.open(title="Wifi down on floor 3")
@@ -234,8 +243,8 @@ class TicketQueries:
 @pytest.fixture
 def tickets(tmp_path: Path) -> Tickets:
     """An in-memory store; the list in a SQLite file, as in the embedded default."""
-    intake = Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    projection = TicketsProjection(tracking_recorder(Settings(persistence="sqlite", data_dir=tmp_path), "intake"))
+    intake = memory_intake()
+    projection = projection_of(intake, tracking_recorder(Settings(persistence="sqlite", data_dir=tmp_path), "intake"))
     return Tickets(intake, projection, StoreProjector(intake, projection, batch_size=7))
 
 
@@ -359,16 +368,16 @@ def _created_at(tickets: Tickets, ticket_id: UUID) -> datetime:
 
 def test_a_ticket_list_of_an_older_shape_is_made_again_from_the_store(tmp_path: Path) -> None:
     settings = Settings(persistence="sqlite", data_dir=tmp_path)
-    intake = Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-    first = Tickets(intake, projection := TicketsProjection(tracking_recorder(settings, "intake")),
+    intake = memory_intake()
+    first = Tickets(intake, projection := projection_of(intake, tracking_recorder(settings, "intake")),
                     StoreProjector(intake, projection, batch_size=7))  # fmt: skip
     opened = [first.open(requester_id=f"req-{n}") for n in range(3)]
     assert set(first.listed()) == set(opened)
     with projection.view.transaction() as sql:
         sql.execute("DELETE FROM view_versions")  # as a list an older release kept
 
-    again = TicketsProjection(tracking_recorder(settings, "intake"))
+    again = projection_of(intake, tracking_recorder(settings, "intake"))
     assert again.position() == 0, "its rows and tracking are gone"
-    assert not TicketsProjection(tracking_recorder(settings, "intake")).view.outdated
+    assert not projection_of(intake, tracking_recorder(settings, "intake")).view.outdated
     refilled = Tickets(intake, again, StoreProjector(intake, again, batch_size=7))
     assert set(refilled.listed()) == set(opened)

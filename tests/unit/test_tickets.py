@@ -18,13 +18,14 @@ from services.intake.application import Intake, TicketForm
 from services.intake.blobs import FileBlobStore
 from services.intake.domain import Cause, Ticket
 from tests.client import headers, ticket_form
+from tests.privacy import memory_intake
 from tests.tokens import authenticated, service_token
 
 YEAR = datetime.now(UTC).year
 
 
 def in_memory_intake() -> Intake:
-    return Intake(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    return memory_intake()
 
 
 def a_form() -> TicketForm:

@@ -89,7 +89,7 @@ class Landing:
         opened = self.intake.open_ticket(ticket_id, form, _cause(incoming), follow_up_of)
         ticket = opened.ticket
         if incoming.files:
-            ticket = self.intake.change(ticket_id, _cause(incoming), lambda t: _attach(t, incoming, None))
+            ticket = self.intake.change(ticket_id, _cause(incoming), lambda t: self._attach(t, incoming, None))
         return Landed(ticket_id, ticket.number, None, created=opened.created)
 
     def comment(self, ticket_id: UUID, incoming: Incoming) -> Landed:
@@ -100,20 +100,21 @@ class Landing:
             nonlocal created
             if comment_id not in ticket.comments:
                 created = True
-                ticket.add_comment(comment_id, _text(incoming.text), True, incoming.requester_id, incoming.channel)
+                body = self.intake.seal(ticket, _text(incoming.text))
+                ticket.add_comment(comment_id, body, True, incoming.requester_id, incoming.channel)
                 if ticket.status == Status.RESOLVED.value:
                     ticket.reopen(f"the requester wrote again ({incoming.channel})")
-            _attach(ticket, incoming, comment_id)
+            self._attach(ticket, incoming, comment_id)
 
         ticket = self.intake.change(ticket_id, _cause(incoming), add)
         return Landed(ticket_id, ticket.number, comment_id, created=created)
 
-
-def _attach(ticket: Ticket, incoming: Incoming, comment_id: str | None) -> None:
-    for n, file in enumerate(incoming.files):
-        attachment_id = f"a-{_digest(f'{incoming.key}/{n}')[:12]}"
-        if attachment_id not in ticket.attachments:
-            ticket.attach(attachment_id, file.sha256, file.filename, file.content_type, file.size, comment_id)
+    def _attach(self, ticket: Ticket, incoming: Incoming, comment_id: str | None) -> None:
+        for n, file in enumerate(incoming.files):
+            attachment_id = f"a-{_digest(f'{incoming.key}/{n}')[:12]}"
+            if attachment_id not in ticket.attachments:
+                filename = self.intake.seal(ticket, file.filename)
+                ticket.attach(attachment_id, file.sha256, filename, file.content_type, file.size, comment_id)
 
 
 def _cause(incoming: Incoming) -> Cause:
