@@ -126,7 +126,7 @@ class SqlView:
                 cursor.execute(
                     f"INSERT INTO {self.tracking_table} (application_name, notification_id)"
                     " SELECT %s, unnest(%s::bigint[])",
-                    [source, positions],
+                    [source, "{" + ",".join(map(str, positions)) + "}"],  # as text: psycopg lists items one by one
                 )
             return
         rows = [{"application_name": t.application_name, "notification_id": t.notification_id} for t in rest]
