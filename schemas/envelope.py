@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -35,6 +35,7 @@ _ATTRIBUTES: dict[str, str] = {
     "causation_id": "causationid",
 }
 _INTEGERS = {"version", "sequence", "position"}
+_HEADERS = {f"ce_{attribute}": field for field, attribute in _ATTRIBUTES.items()}  # header -> field
 
 Headers = Sequence[tuple[str, bytes]]
 
@@ -45,6 +46,26 @@ class MalformedEventError(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class EnvelopeFields(TypedDict):
+    """An envelope's fields as its publisher makes them, before validation: JSON-ready but for `id`
+    (text or a UUID) and `occurred_at`, which serialise as the envelope's would."""
+
+    id: str | UUID
+    type: str
+    version: int
+    source: str
+    subject: str
+    tenant: str
+    actor: str
+    occurred_at: datetime
+    sequence: int
+    position: int
+    correlation_id: str
+    causation_id: str
+    data: dict[str, Any]
+    traceparent: NotRequired[str | None]
 
 
 class Envelope(BaseModel):
@@ -85,19 +106,15 @@ class Envelope(BaseModel):
     @classmethod
     def from_kafka(cls, value: bytes | None, headers: Headers) -> Envelope:
         """Parse a binary-mode record; raise MalformedEventError naming what is wrong."""
-        found = dict(headers)
         try:
-            text = {name: raw.decode() for name, raw in found.items()}
+            text = {name: raw.decode() for name, raw in headers}
         except UnicodeDecodeError:
             raise MalformedEventError("a header is not UTF-8") from None
         if text.get("ce_specversion") != SPEC_VERSION:
             raise MalformedEventError(f"ce_specversion must be {SPEC_VERSION!r}, got {text.get('ce_specversion')!r}")
-        fields: dict[str, Any] = {}
-        for field, attribute in _ATTRIBUTES.items():
-            header = f"ce_{attribute}"
-            if header not in text:
-                raise MalformedEventError(f"missing header {header}")
-            fields[field] = text[header]
+        fields: dict[str, Any] = {field: text[header] for header, field in _HEADERS.items() if header in text}
+        if len(fields) < len(_HEADERS):
+            raise MalformedEventError(f"missing header {next(h for h in _HEADERS if h not in text)}")
         fields["traceparent"] = text.get("traceparent")
         try:
             data = json.loads(value or b"")

@@ -122,8 +122,9 @@ class AnalyticsProjection:
                     (clocks if isinstance(data, SlaClockData) else tickets).append((envelope.tenant, ticket_id))
             rows.load(TICKETS, tickets)
             rows.load(TARGETS, clocks)
+            apply = self._apply  # bound once: on Python 3.11 each lookup of it builds a new dispatching wrapper
             for envelope, data, _ in batch:
-                self._apply(data, envelope, rows)
+                apply(data, envelope, rows)
             rows.flush()
 
     @singledispatchmethod

@@ -19,7 +19,7 @@ from aiokafka.errors import KafkaError
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification, Tracking
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, EnvelopeFields
 from services.chassis.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.kafka import idempotent_producer
 from services.chassis.leadership import Lease
@@ -33,6 +33,19 @@ RELAY_NAME = "kafka-relay"
 
 # Maps one stored notification to (topic, envelope), or None for a private event.
 Publication = Callable[[Notification], tuple[str, Envelope] | None]
+# The same before validation, as a service's publication module makes it: the relay validates
+# each envelope before Kafka; the HTTP feed serves the fields as they are (its readers validate).
+PublicFields = Callable[[Notification], tuple[str, EnvelopeFields] | None]
+
+
+def validated(public: PublicFields) -> Publication:
+    """`public`, each envelope validated."""
+
+    def publish(notification: Notification) -> tuple[str, Envelope] | None:
+        record = public(notification)
+        return None if record is None else (record[0], Envelope.model_validate(record[1]))
+
+    return publish
 
 
 class Relay:

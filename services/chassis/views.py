@@ -15,6 +15,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.types.json import Jsonb
+from pydantic_core import to_json
 
 _SQLITE_MAX_PARAMETERS = 30_000  # of 32,766 bound parameters a statement
 _VERSIONS = "CREATE TABLE IF NOT EXISTS view_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
@@ -47,7 +48,7 @@ class Sql:
             self.cursor.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_populate_recordset(NULL::{table}, %s)"
                 f"{on_conflict}",
-                [Jsonb(rows)],
+                [Jsonb(rows, dumps=to_json)],  # pydantic-core's encoder: several times the standard one's speed
             )
             return
         row = "(" + ", ".join(["?"] * len(columns)) + ")"
@@ -125,7 +126,7 @@ class SqlView:
                 cursor.execute(
                     f"INSERT INTO {self.tracking_table} (application_name, notification_id)"
                     " SELECT %s, unnest(%s::bigint[])",
-                    [source, positions],
+                    [source, "{" + ",".join(map(str, positions)) + "}"],  # as text: psycopg lists items one by one
                 )
             return
         rows = [{"application_name": t.application_name, "notification_id": t.notification_id} for t in rest]

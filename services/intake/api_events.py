@@ -6,8 +6,8 @@ from fastapi import APIRouter
 
 from services.chassis.feed import feed_router
 from services.intake.application import Intake
-from services.intake.publication import publication
+from services.intake.publication import public_fields
 
 
 def router(intake: Intake) -> APIRouter:
-    return feed_router(intake, publication(intake))
+    return feed_router(intake, public_fields(intake))

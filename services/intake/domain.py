@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -540,7 +541,11 @@ class Ticket(Aggregate):
 
 def event_name(event: object) -> str:
     """An event's name as the API and public events say it: `MarkedPending` -> `marked_pending`."""
-    name = type(event).__name__
+    return _snake_case(type(event).__name__)
+
+
+@cache  # a feed page names thousands of events of a few classes
+def _snake_case(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
 
 from schemas import topics
-from schemas.envelope import Envelope
+from schemas.envelope import EnvelopeFields
 from schemas.keywords import words
 from schemas.tickets import (
     EventData,
@@ -35,7 +35,8 @@ from schemas.tickets import (
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
 )
-from services.chassis.relay import Publication
+from services.chassis.ids import url_uuid5
+from services.chassis.relay import Publication, PublicFields, validated
 from services.intake.domain import Status, Ticket, event_name
 
 SOURCE = "intake"
@@ -50,16 +51,17 @@ _STATUS_CHANGES: dict[str, Status] = {
 }
 
 
-def envelope_id(event: DomainEventProtocol[UUID]) -> str:
-    return str(uuid5(NAMESPACE_URL, f"/servicedesk/{SOURCE}/{event.originator_id}/{event.originator_version}"))
+def envelope_id(event: DomainEventProtocol[UUID], ticket_id: str | None = None) -> str:
+    return url_uuid5(f"/servicedesk/{SOURCE}/{ticket_id or event.originator_id}/{event.originator_version}")
 
 
-def public_data(event: Any) -> EventData | None:
-    """The public event one stored ticket event becomes, or None for a private one.
+def public_data(event: Any, ticket_id: str | None = None) -> EventData | None:
+    """The public event one stored ticket event becomes, or None for a private one (`ticket_id`:
+    the event's originator id as text, when the caller has it already).
 
     One at most: consumers track what they applied by store position.
     """
-    name, ticket_id = type(event).__name__, str(event.originator_id)
+    name, ticket_id = type(event).__name__, ticket_id or str(event.originator_id)
     if isinstance(event, Ticket.Opened):
         opened = {
             "ticket_id": ticket_id, "number": event.number, "requester_id": event.requester_id,
@@ -98,36 +100,42 @@ _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
 }
 
 
-def envelope(event: Ticket.Event, position: int) -> Envelope | None:
-    data = public_data(event)
+def envelope(event: Ticket.Event, position: int) -> EnvelopeFields | None:
+    ticket_id = str(event.originator_id)
+    data = public_data(event, ticket_id)
     if data is None:
         return None
     metadata: dict[str, str] = event.metadata
-    return Envelope(
-        id=envelope_id(event),
-        type=data.event_type,
-        version=data.event_version,
-        source=SOURCE,
-        subject=str(event.originator_id),
-        tenant=event.tenant,
-        actor=event.actor,
-        occurred_at=event.timestamp,
-        sequence=event.originator_version,
-        position=position,
-        correlation_id=metadata["correlation_id"],
-        causation_id=metadata["causation_id"],
-        traceparent=metadata.get("traceparent"),
-        data=data.model_dump(mode="json"),
-    )
+    return {
+        "id": envelope_id(event, ticket_id),
+        "type": data.event_type,
+        "version": data.event_version,
+        "source": SOURCE,
+        "subject": ticket_id,
+        "tenant": event.tenant,
+        "actor": event.actor,
+        "occurred_at": event.timestamp,
+        "sequence": event.originator_version,
+        "position": position,
+        "correlation_id": metadata["correlation_id"],
+        "causation_id": metadata["causation_id"],
+        "traceparent": metadata.get("traceparent"),
+        "data": data.model_dump(mode="json"),
+    }
 
 
-def publication(app: Application) -> Publication:  # type: ignore[type-arg]
-    """The relay's mapping for `app`: a stored notification to its public (topic, envelope), or None."""
+def public_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
+    """A stored notification of `app` to its public (topic, envelope fields), or None."""
 
-    def publish(notification: Notification) -> tuple[str, Envelope] | None:
+    def publish(notification: Notification) -> tuple[str, EnvelopeFields] | None:
         event = app.mapper.to_domain_event(notification)
         if not isinstance(event, Ticket.Event) or (record := envelope(event, notification.id)) is None:
             return None
         return topics.TICKETS, record
 
     return publish
+
+
+def publication(app: Application) -> Publication:  # type: ignore[type-arg]
+    """The relay's mapping for `app`: a stored notification to its public (topic, envelope), or None."""
+    return validated(public_fields(app))

@@ -28,7 +28,7 @@ from services.routing.api import create_app
 from services.routing.application import Routing
 from services.routing.desk_metrics import LoadGauges, count_decisions
 from services.routing.projections import LoadProjection
-from services.routing.publication import publication
+from services.routing.publication import public_fields, publication
 from services.routing.reactions import reactions
 
 NAME = "routing"
@@ -56,7 +56,7 @@ def main() -> int:
     asyncapi.serve(app, NAME, [ROUTING_DECISIONS], {TICKETS: NAME, SLA_CLOCKS: NAME})
     if args.role in ("api", "all"):
         create_app(app, routing, load)
-        app.include_router(feed_router(routing, publication(routing)))
+        app.include_router(feed_router(routing, public_fields(routing)))
         metrics.registry.register(LoadGauges(load))
         runtime.workers.append(("load-projector", projector.run))
     if args.role in ("consumer", "all"):

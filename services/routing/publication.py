@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from uuid import NAMESPACE_URL, uuid5
-
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from schemas import topics
-from schemas.envelope import Envelope
+from schemas.envelope import EnvelopeFields
 from schemas.routing import ROUTING_ACTOR, RoutingDecidedV1
-from services.chassis.relay import Publication
+from services.chassis.ids import url_uuid5
+from services.chassis.relay import Publication, PublicFields, validated
 from services.routing.domain import TicketRouting
 
 SOURCE = "routing"
 
 
-def decision(event: TicketRouting.Decided, position: int) -> Envelope:
+def decision(event: TicketRouting.Decided, position: int) -> EnvelopeFields:
     ticket_id = str(event.originator_id)
     decision_id = f"{ticket_id}/{event.originator_version}"
     data = RoutingDecidedV1(
@@ -26,31 +25,36 @@ def decision(event: TicketRouting.Decided, position: int) -> Envelope:
         overrides_manual=event.overrides_manual,
     )  # fmt: skip
     cause = event.cause
-    return Envelope(
-        id=uuid5(NAMESPACE_URL, f"/servicedesk/{SOURCE}/{decision_id}"),
-        type=data.event_type,
-        version=data.event_version,
-        source=SOURCE,
-        subject=ticket_id,
-        tenant=event.tenant,
-        actor=cause.get("actor", ROUTING_ACTOR),
-        occurred_at=event.timestamp,
-        sequence=event.originator_version,
-        position=position,
-        correlation_id=cause.get("correlation_id", decision_id),
-        causation_id=cause.get("causation_id", decision_id),
-        traceparent=cause.get("traceparent"),
-        data=data.model_dump(mode="json"),
-    )
+    return {
+        "id": url_uuid5(f"/servicedesk/{SOURCE}/{decision_id}"),
+        "type": data.event_type,
+        "version": data.event_version,
+        "source": SOURCE,
+        "subject": ticket_id,
+        "tenant": event.tenant,
+        "actor": cause.get("actor", ROUTING_ACTOR),
+        "occurred_at": event.timestamp,
+        "sequence": event.originator_version,
+        "position": position,
+        "correlation_id": cause.get("correlation_id", decision_id),
+        "causation_id": cause.get("causation_id", decision_id),
+        "traceparent": cause.get("traceparent"),
+        "data": data.model_dump(mode="json"),
+    }
 
 
-def publication(app: Application) -> Publication:  # type: ignore[type-arg]
-    """The relay's mapping: a stored decision to its (topic, envelope); everything else stays private."""
+def public_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
+    """A stored decision to its (topic, envelope fields); everything else stays private."""
 
-    def publish(notification: Notification) -> tuple[str, Envelope] | None:
+    def publish(notification: Notification) -> tuple[str, EnvelopeFields] | None:
         event = app.mapper.to_domain_event(notification)
         if not isinstance(event, TicketRouting.Decided):
             return None
         return topics.ROUTING_DECISIONS, decision(event, notification.id)
 
     return publish
+
+
+def publication(app: Application) -> Publication:  # type: ignore[type-arg]
+    """The relay's mapping: a stored decision to its (topic, envelope); everything else stays private."""
+    return validated(public_fields(app))

@@ -23,7 +23,7 @@ from services.chassis.store import store_env, tracking_recorder
 from services.chassis.wiring import check_store, consume, relay
 from services.sla.api import create_app
 from services.sla.application import Sla
-from services.sla.publication import publication
+from services.sla.publication import public_fields, publication
 from services.sla.reactions import reactions
 from services.sla.timers import Scheduler, TimersView
 
@@ -44,7 +44,7 @@ def main() -> int:
     asyncapi.serve(app, NAME, [SLA_CLOCKS], {TICKETS: NAME})
     if args.role in ("api", "all"):
         create_app(app, sla)
-        app.include_router(feed_router(sla, publication(sla)))
+        app.include_router(feed_router(sla, public_fields(sla)))
     if args.role in ("consumer", "all"):
         consume(runtime, settings, metrics, NAME, [TICKETS], reactions(sla))
     if args.role in ("scheduler", "all"):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from schemas import topics
-from schemas.envelope import Envelope
+from schemas.envelope import EnvelopeFields
 from schemas.sla import (
     SlaBreachedV1,
     SlaCustomerRemindedV1,
@@ -22,7 +21,8 @@ from schemas.sla import (
     SlaWarningV1,
 )
 from schemas.tickets import EventData
-from services.chassis.relay import Publication
+from services.chassis.ids import url_uuid5
+from services.chassis.relay import Publication, PublicFields, validated
 from services.sla.clock import Clock
 
 SOURCE = "sla"
@@ -65,8 +65,8 @@ def public_data(event: Any, policy_id: str) -> EventData | None:
     return None
 
 
-def publication(app: Application) -> Publication:  # type: ignore[type-arg]
-    def publish(notification: Notification) -> tuple[str, Envelope] | None:
+def public_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
+    def publish(notification: Notification) -> tuple[str, EnvelopeFields] | None:
         event = app.mapper.to_domain_event(notification)
         if not isinstance(event, Clock.Event):
             return None
@@ -74,12 +74,16 @@ def publication(app: Application) -> Publication:  # type: ignore[type-arg]
         if data is None:
             return None
         key = f"{event.originator_id}/{event.originator_version}"
-        return topics.SLA_CLOCKS, Envelope(
-            id=uuid5(NAMESPACE_URL, f"/servicedesk/{SOURCE}/{key}"), type=data.event_type, version=data.event_version,
-            source=SOURCE, subject=str(event.originator_id), tenant=event.tenant, actor=ACTOR,
-            occurred_at=getattr(event, "at", event.timestamp), sequence=event.originator_version,
-            position=notification.id, correlation_id=f"sla:{event.originator_id}", causation_id=key,
-            data=data.model_dump(mode="json"),
-        )  # fmt: skip
+        return topics.SLA_CLOCKS, {
+            "id": url_uuid5(f"/servicedesk/{SOURCE}/{key}"), "type": data.event_type, "version": data.event_version,
+            "source": SOURCE, "subject": str(event.originator_id), "tenant": event.tenant, "actor": ACTOR,
+            "occurred_at": getattr(event, "at", event.timestamp), "sequence": event.originator_version,
+            "position": notification.id, "correlation_id": f"sla:{event.originator_id}", "causation_id": key,
+            "data": data.model_dump(mode="json"),
+        }  # fmt: skip
 
     return publish
+
+
+def publication(app: Application) -> Publication:  # type: ignore[type-arg]
+    return validated(public_fields(app))

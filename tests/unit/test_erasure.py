@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from schemas.envelope import Envelope
 from schemas.keywords import KeywordDigests
 from schemas.registry import parse_data
 from services.chassis.problems import install_problem_handlers
@@ -135,8 +136,9 @@ def test_the_ticket_list_keeps_no_word_in_the_clear_and_still_finds_whole_words(
 def test_a_ticket_opened_event_carries_digests_of_its_words_that_routing_rules_match(desk: Privacy) -> None:
     ticket_id = desk.open(title="Не прошла оплата")
     stored = next(iter(desk.intake.events.get(ticket_id)))
-    published = envelope(stored, 1)  # type: ignore[arg-type]
-    assert published is not None
+    fields = envelope(stored, 1)  # type: ignore[arg-type]
+    assert fields is not None
+    published = Envelope.model_validate(fields)
     assert (published.type, published.version) == ("ticket.opened", 3)
     assert "оплата" not in json.dumps(published.data, ensure_ascii=False)
     digests = KeywordDigests(KEYWORD_SECRET)
