@@ -3,8 +3,9 @@ again from the Kafka topic, over 200,000 events (target >= 20,000 events/s), and
 rebuilt rows equal the first build each time.
 
 50,000 tickets, each opened, started, resolved (which also requests the survey), are
-written straight into intake's store in batches; intake's API serves the feed; the
-rebuild runs here, on PostgreSQL, as `python -m services.analytics.main rebuild` does.
+written straight into intake's store in batches; intake's relay publishes them (and
+records them in its published log) and intake's API serves the feed; the rebuild runs
+here, on PostgreSQL, as `python -m services.analytics.main rebuild` does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bench.results import write
 from schemas import topics
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, from_kafka, rebuild
-from services.chassis.relay import RELAY_NAME
+from services.chassis.published import RELAY_NAME
 from services.chassis.store import tracking_recorder
 from services.intake.application import Intake
 from services.intake.domain import Cause, Ticket, acting
@@ -34,16 +35,23 @@ BATCH = 250
 
 
 def seed(intake: Intake, tickets: int) -> int:
-    """Tickets written in batches of BATCH per transaction; how many events that made."""
+    """Tickets written in batches of BATCH per transaction, as intake stores them today (words sealed
+    with the requester's key, keyword digests for the public event); how many events that made."""
+    title, description = "Printer jams", "Tray 2"
+    digests = intake.digests.of_text("bench", f"{title}\n{description}")
     events = 0
     with acting(Cause("bench", "agent-7", "bench", "bench")):
         for start in range(0, tickets, BATCH):
             batch = []
             for n in range(start, min(start + BATCH, tickets)):
-                ticket = Ticket.open(uuid4(), f"SD-2026-{n:06d}", "Printer jams", "Tray 2", "customer-1", "email",
-                                     "hardware", "incident", "P3", [], {})  # fmt: skip
+                requester = f"customer-{n % 100}"
+                ticket = Ticket.open(
+                    uuid4(), f"SD-2026-{n:06d}", intake.personal.seal("bench", requester, title),
+                    intake.personal.seal("bench", requester, description), requester, "email", "hardware",
+                    "incident", "P3", [], {}, keyword_digests=digests,
+                )  # fmt: skip
                 ticket.start_work("picked up")
-                ticket.resolve("replaced the roller", "fixed")
+                ticket.resolve(intake.personal.seal("bench", requester, "replaced the roller"), "fixed")
                 batch.append(ticket)
             events += sum(len(t.pending_events) for t in batch)
             intake.save(*batch)

@@ -14,6 +14,7 @@ import sys
 from schemas.keywords import KeywordDigests
 from services.analytics.projections import AnalyticsProjection
 from services.chassis.append_only import protect
+from services.chassis.published import PublishedLog
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.intake.application import Intake
@@ -34,7 +35,7 @@ ANALYTICS = "analytics"
 
 def migrate(settings: Settings) -> None:
     """The event stores of intake, routing and SLA (events, snapshots, tracking, the append-only
-    trigger) and every read model's tables, analytics' included."""
+    trigger, the published log) and every read model's tables, analytics' included."""
     settings = settings.model_copy(update={"create_tables": True})
     secret = settings.personal_data_secret.encode()
     personal = PersonalData(SqlKeyTable(tracking_recorder(settings, Intake.name)), secret)
@@ -44,7 +45,8 @@ def migrate(settings: Settings) -> None:
     sla = Sla(env=store_env(settings, Sla.name))
     for app in (intake, routing, sla):
         protect(app)
-        log.info("%s: event store ready", app.name)
+        PublishedLog(tracking_recorder(settings, app.name), app.name)
+        log.info("%s: event store and published log ready", app.name)
     intake_views = tracking_recorder(settings, Intake.name)
     TicketsProjection(intake_views, personal, SearchTokens(secret))
     SlaStatus(intake_views)

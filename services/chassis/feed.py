@@ -17,6 +17,7 @@ from pydantic_core import to_json
 from schemas.envelope import Envelope, EnvelopeFields
 from services.chassis.auth import Forbidden, Role
 from services.chassis.identity import CurrentIdentity, requires
+from services.chassis.published import PublishedLog
 from services.chassis.relay import PublicFields
 
 SCAN = 5000  # notifications read at most per page, whatever the filters keep
@@ -28,28 +29,60 @@ class EventPage(BaseModel):
     next_after: int = Field(description="Pass as `after` to read the next page (a store position).")
 
 
+Item = str | EnvelopeFields  # an envelope's JSON from the published log, or its fields transcoded from the store
+
+
 class _Feed:
-    """Pages of an application's public events, filtered by tenant and type."""
+    """Pages of an application's public events, filtered by tenant and type: from the published
+    log where it covers them (services/chassis/published.py), else transcoded from the store."""
 
     def __init__(self, app: Application[Any], public: PublicFields) -> None:
         self.app = app
         self.public = public
+        self.log = PublishedLog(app.factory.tracking_recorder(), app.name)
 
     def page(self, after: int, limit: int, tenant: str | None, types: set[str]) -> EventPage:
-        found, position = self._fields(after, limit, tenant, types)
-        return EventPage(events=[Envelope.model_validate(fields) for fields in found], next_after=position)
+        found, position = self._items(after, limit, tenant, types)
+        events = [Envelope.model_validate_json(i) if isinstance(i, str) else Envelope.model_validate(i) for i in found]
+        return EventPage(events=events, next_after=position)
 
     def page_json(self, after: int, limit: int) -> bytes:
-        """Every tenant's page as the JSON of an `EventPage`, straight from the publisher's fields: no
-        envelope is built to be serialised again (the reader validates what it reads)."""
-        found, position = self._fields(after, limit, None, set())
-        return to_json({"events": found, "next_after": position})
+        """Every tenant's page as the JSON of an `EventPage`, the published log's envelopes as they
+        are stored and the rest straight from the publisher's fields: no envelope is built to be
+        serialised again (the reader validates what it reads)."""
+        found, position = self._items(after, limit, None, set())
+        events = ",".join(i if isinstance(i, str) else to_json(i).decode() for i in found)
+        return f'{{"events":[{events}],"next_after":{position}}}'.encode()
 
-    def _fields(self, after: int, limit: int, tenant: str | None, types: set[str]) -> tuple[list[EnvelopeFields], int]:
+    def _items(self, after: int, limit: int, tenant: str | None, types: set[str]) -> tuple[list[Item], int]:
+        """Up to `limit` events after `after`, and the store position read up to."""
+        items: list[Item] = []
+        position = after
+        coverage = self.log.coverage()
+        while len(items) < limit:
+            if coverage.covers(position):
+                logged, position = self.log.page(position, coverage.relayed, limit - len(items), tenant, types)
+                items += logged
+                continue
+            began = coverage.began_after
+            until = began if began is not None and position < began else None
+            fields, scanned = self._transcoded(position, limit - len(items), tenant, types, until)
+            items += fields
+            stopped = scanned == position or until is None or scanned < until  # the end, or the scan bound
+            position = scanned
+            if stopped:
+                break
+        return items, position
+
+    def _transcoded(
+        self, after: int, limit: int, tenant: str | None, types: set[str], until: int | None
+    ) -> tuple[list[EnvelopeFields], int]:
+        """Events after `after` (up to position `until`, if given) from the store, reading at most
+        SCAN notifications, and the position read up to."""
         events: list[EnvelopeFields] = []
         position = after
-        while len(events) < limit and position - after < SCAN:
-            notifications = self.app.recorder.select_notifications(position + 1, min(limit, 1000))
+        while len(events) < limit and position - after < SCAN and (until is None or position < until):
+            notifications = self.app.recorder.select_notifications(position + 1, min(limit, 1000), stop=until)
             if not notifications:
                 break
             for notification in notifications:
@@ -62,6 +95,8 @@ class _Feed:
                     events.append(fields)
                     if len(events) == limit:
                         break
+        if until is not None and len(events) < limit and position < until and position - after < SCAN:
+            position = until  # nothing more up to `until`: the notifications there were private, or none
         return events, position
 
     async def wait_for_page(

@@ -2,7 +2,8 @@
 
 The notification log is the outbox. The relay reads a batch after its position,
 publishes every record with the idempotent acks=all producer, waits for every ack,
-and only then records the batch's last position (a tracking row in the same store).
+and only then records the batch's last position (a tracking row in the same store),
+in one transaction with the envelopes it published (services/chassis/published.py).
 A crash anywhere republishes the unrecorded suffix and never skips: consumers drop
 the duplicates by store position. Each record's `traceparent` header is its producer
 span's, whose parent is the context stored with the event.
@@ -25,11 +26,10 @@ from services.chassis.kafka import idempotent_producer
 from services.chassis.leadership import Lease
 from services.chassis.metrics import Metrics
 from services.chassis.pacing import sleep_unless
+from services.chassis.published import RELAY_NAME, PublishedLog
 from services.chassis.tracing import Publishing
 
 log = logging.getLogger(__name__)
-
-RELAY_NAME = "kafka-relay"
 
 # Maps one stored notification to (topic, envelope), or None for a private event.
 Publication = Callable[[Notification], tuple[str, Envelope] | None]
@@ -66,6 +66,7 @@ class Relay:
         `lease` makes one replica of several the publisher (services/chassis/leadership.py)."""
         self.app = app
         self.tracker = app.factory.tracking_recorder()
+        self.log = PublishedLog(self.tracker, app.name)
         self.publication = publication
         self.bootstrap = bootstrap
         self.metrics = metrics
@@ -99,6 +100,7 @@ class Relay:
 
     async def _lead(self, stopping: asyncio.Event) -> None:
         self.position = await asyncio.to_thread(self._recorded_position)
+        await asyncio.to_thread(self.log.begin, self.position)
         log.info("relay of %s leads, after position %d", self.app.name, self.position)
         producer: AIOKafkaProducer | None = None
         backoff = 0.2
@@ -158,7 +160,7 @@ class Relay:
                 envelopes.append(envelope)
             await asyncio.gather(*deliveries)
         last = notifications[-1].id
-        await asyncio.to_thread(self.tracker.insert_tracking, Tracking(RELAY_NAME, last))
+        await asyncio.to_thread(self.log.record, Tracking(RELAY_NAME, last), envelopes)
         self.position = last
         for topic, envelope in zip(topics, envelopes, strict=True):
             self.metrics.relay_published.labels(self.app.name, topic).inc()

@@ -4,12 +4,16 @@ envelopes the relay validates and publishes."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 import pytest
+from eventsourcing.persistence import Tracking
 
+from schemas.envelope import Envelope
 from services.chassis.feed import EventPage, _Feed
 from services.chassis.ids import url_uuid5
+from services.chassis.published import RELAY_NAME, PublishedLog
 from services.intake.application import Intake
 from services.intake.domain import Cause, Ticket, acting
 from services.intake.publication import public_fields, publication
@@ -48,3 +52,60 @@ def test_the_internal_page_is_the_json_the_validated_page_would_be() -> None:
     intake = a_desk_with_tickets()
     feed = _Feed(intake, public_fields(intake))
     assert json.loads(feed.page_json(0, 100)) == json.loads(feed.page(0, 100, None, set()).model_dump_json())
+
+
+def a_relayed_desk(tmp_path: Path, relayed_before_the_log: int, relayed_with_the_log: int, tickets: int = 4) -> Intake:
+    """Tickets of two tenants on SQLite (4 public events each): the first positions relayed before
+    the published log began, the next ones relayed with it (their envelopes carrying the producer
+    span's traceparent, as Kafka got them), the rest not yet."""
+    intake = memory_intake({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "i.db")})
+    for n in range(tickets):
+        with acting(Cause(("acme", "globex")[n % 2], "agent-7", "corr-1", "cause-1")):
+            ticket = Ticket.open(uuid4(), f"SD-2026-{n:06d}", "Printer jams", "Tray 2", "c-1", "email", "hardware",
+                                 "incident", "P3", [], {})  # fmt: skip
+            ticket.start_work("picked up")
+            ticket.resolve("replaced the roller", "fixed")
+            intake.save(ticket)
+    log = PublishedLog(intake.factory.tracking_recorder(), intake.name)
+    log.begin(relayed_before_the_log)
+    publish = publication(intake)
+    upto = relayed_before_the_log + relayed_with_the_log
+    sent = [r[1].model_copy(update={"traceparent": KAFKA_SPAN}) for n in intake.recorder.select_notifications(
+        relayed_before_the_log + 1, relayed_with_the_log, stop=upto) if (r := publish(n)) is not None]  # fmt: skip
+    log.record(Tracking(RELAY_NAME, upto), sent)
+    return intake
+
+
+KAFKA_SPAN = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+def transcoded(intake: Intake) -> list[Envelope]:
+    publish = publication(intake)
+    return [r[1] for n in intake.recorder.select_notifications(1, 1000) if (r := publish(n)) is not None]
+
+
+@pytest.mark.parametrize("limit", [1, 3, 5, 100])
+def test_a_relayed_store_pages_from_the_published_log_and_transcodes_before_and_after_it(
+    tmp_path: Path, limit: int
+) -> None:
+    intake = a_relayed_desk(tmp_path, relayed_before_the_log=3, relayed_with_the_log=6)
+    feed = _Feed(intake, public_fields(intake))
+    read: list[Envelope] = []
+    after = 0
+    while (page := EventPage.model_validate_json(feed.page_json(after, limit))).next_after != after:
+        assert len(page.events) <= limit
+        read += page.events
+        after = page.next_after
+    expected = [e.model_copy(update={"traceparent": KAFKA_SPAN}) if 3 < e.position <= 9 else e
+                for e in transcoded(intake)]  # fmt: skip
+    assert read == expected, "positions 4-9 as Kafka got them, the rest as transcoded"
+    assert after == intake.recorder.max_notification_id()
+
+
+def test_the_tenants_feed_filters_the_published_log_as_it_filters_the_store(tmp_path: Path) -> None:
+    intake = a_relayed_desk(tmp_path, relayed_before_the_log=2, relayed_with_the_log=9)
+    feed = _Feed(intake, public_fields(intake))
+    page = feed.page(0, 100, "globex", {"ticket.status_changed"})
+    wanted = [e for e in transcoded(intake) if e.tenant == "globex" and e.type == "ticket.status_changed"]
+    assert [e.id for e in page.events] == [e.id for e in wanted]
+    assert len(wanted) == 4

@@ -10,12 +10,12 @@ from services.chassis.store import store_env
 from services.migrate import migrate
 from services.routing.application import Routing
 
-# Per store (one SQLite file each): its events, snapshots and tracking, and its read models.
+# Per store (one SQLite file each): its events, snapshots, tracking and published log, and its read models.
 EXPECTED = {
-    "intake": {"stored_events", "stored_snapshots", "intake_tickets", "intake_ticket_tags", "intake_sla",
-               "intake_webhook_deliveries"},
-    "routing": {"stored_events", "routing_agents", "routing_queues"},
-    "sla": {"stored_events", "sla_timers"},
+    "intake": {"stored_events", "stored_snapshots", "intake_published", "intake_tickets", "intake_ticket_tags",
+               "intake_sla", "intake_webhook_deliveries"},
+    "routing": {"stored_events", "routing_published", "routing_agents", "routing_queues"},
+    "sla": {"stored_events", "sla_published", "sla_timers"},
     "analytics": {"analytics_tickets", "analytics_targets", "analytics_outcomes", "view_versions"},
 }  # fmt: skip
 

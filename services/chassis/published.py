@@ -1,0 +1,114 @@
+"""The published log: every public envelope exactly as the relay gave it to Kafka, by store position.
+
+The relay writes a batch's envelopes in the transaction that records how far it has published,
+so the log holds what Kafka was given, each event once, and a crash before that commit leaves
+neither (the relay republishes the batch). The event feed serves its pages from here as stored
+JSON: a rebuild then costs the serving service a query, not a decode and re-encode of every
+event. Positions the log cannot answer are transcoded from the store as before: those relayed
+before the log began (a store an earlier version published) and the tail the relay has not
+published yet. A store in memory (eventsourcing's POPO, in unit tests) keeps no log: its feed
+transcodes everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+
+from schemas.envelope import Envelope
+from services.chassis.views import SqlView
+
+RELAY_NAME = "kafka-relay"  # the relay's tracking rows in its own store
+
+_STARTS = "CREATE TABLE IF NOT EXISTS published_log_starts (name TEXT PRIMARY KEY, after_position BIGINT NOT NULL)"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the log can answer now: positions in (`began_after`, `relayed`]."""
+
+    began_after: int | None  # None: the relay has not begun the log yet
+    relayed: int
+
+    def covers(self, position: int) -> bool:
+        """Whether the log answers what comes right after `position`."""
+        return self.began_after is not None and self.began_after <= position < self.relayed
+
+
+class PublishedLog:
+    def __init__(self, recorder: TrackingRecorder, app_name: str) -> None:
+        self.name = app_name.lower()
+        self.table = f"{self.name}_published"
+        self.recorder = recorder
+        if not hasattr(recorder, "datastore"):
+            self.view: SqlView | None = None
+            return
+        self.view = SqlView(recorder, [
+            f"""CREATE TABLE IF NOT EXISTS {self.table} (
+                position BIGINT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                type TEXT NOT NULL,
+                envelope TEXT NOT NULL)""",
+            f"CREATE INDEX IF NOT EXISTS {self.table}_tenant ON {self.table} (tenant, position)",
+            _STARTS,
+        ], name=f"{self.name}-published", version=1)  # fmt: skip
+
+    def begin(self, relayed: int) -> None:
+        """Mark where the log begins, once: right after what the relay had published when it first
+        ran with a log (0 for a new store). Later calls change nothing."""
+        if self.view is None:
+            return
+        with self.view.transaction() as sql:
+            sql.execute(
+                "INSERT INTO published_log_starts (name, after_position) VALUES (:name, :after)"
+                " ON CONFLICT (name) DO NOTHING",
+                {"name": self.name, "after": relayed},
+            )
+
+    def record(self, tracking: Tracking, envelopes: Sequence[Envelope]) -> None:
+        """The relay's progress and the envelopes it published, in one transaction."""
+        rows = [
+            {"position": e.position, "tenant": e.tenant, "type": e.type, "envelope": e.model_dump_json()}
+            for e in envelopes
+        ]
+        if self.view is None:
+            self.recorder.insert_tracking(tracking)
+            return
+        with self.view.transaction(tracking) as sql:
+            sql.insert(self.table, ("position", "tenant", "type", "envelope"), rows)
+
+    def coverage(self) -> Coverage:
+        if self.view is None:
+            return Coverage(None, 0)
+        rows = self.view.query(
+            "SELECT (SELECT after_position FROM published_log_starts WHERE name = :name) AS began_after,"
+            f" (SELECT MAX(notification_id) FROM {self.view.tracking_table} WHERE application_name = :relay)"
+            " AS relayed",
+            {"name": self.name, "relay": RELAY_NAME},
+        )
+        began, relayed = rows[0]["began_after"], rows[0]["relayed"]
+        return Coverage(None if began is None else int(began), int(relayed or 0))
+
+    def page(self, after: int, upto: int, limit: int, tenant: str | None, types: set[str]) -> tuple[list[str], int]:
+        """The envelopes' JSON after `after` up to position `upto`, at most `limit`, and the position
+        read up to (the last one's when the page is full, else `upto`)."""
+        conditions = ["position > :after", "position <= :upto"]
+        params: dict[str, object] = {"after": after, "upto": upto, "limit": limit}
+        if tenant is not None:
+            conditions.append("tenant = :tenant")
+            params["tenant"] = tenant
+        for n, event_type in enumerate(sorted(types)):
+            params[f"t{n}"] = event_type
+        if types:
+            conditions.append(f"type IN ({', '.join(f':t{n}' for n in range(len(types)))})")
+        assert self.view is not None, "a store in memory keeps no log: coverage() covers nothing there"
+        rows = self.view.query(
+            f"SELECT position, envelope FROM {self.table} WHERE {' AND '.join(conditions)}"
+            " ORDER BY position LIMIT :limit",
+            params,
+        )
+        if len(rows) == limit:
+            return [row["envelope"] for row in rows], int(rows[-1]["position"])
+        return [row["envelope"] for row in rows], upto
