@@ -14,6 +14,7 @@ from typing import Any, NotRequired, TypedDict
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import from_json
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -68,8 +69,9 @@ class EnvelopeFields(TypedDict):
     traceparent: NotRequired[str | None]
 
 
-class Envelope(BaseModel):
-    """One published event: who, what, when, where in which stream, and its data."""
+class EnvelopeContext(BaseModel):
+    """An envelope's attributes, all but its data (CloudEvents' context attributes): who, what,
+    when, where in which stream."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -85,8 +87,13 @@ class Envelope(BaseModel):
     position: int = Field(ge=1, description="Notification id in the source's event store.")
     correlation_id: str
     causation_id: str
-    data: dict[str, Any]
     traceparent: str | None = Field(default=None, description="W3C trace context of the cause.")
+
+
+class Envelope(EnvelopeContext):
+    """One published event: who, what, when, where in which stream, and its data."""
+
+    data: dict[str, Any]
 
     def to_kafka(self) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
         """Key, value and headers of this event as a CloudEvents binary-mode Kafka record."""
@@ -107,25 +114,36 @@ class Envelope(BaseModel):
     def from_kafka(cls, value: bytes | None, headers: Headers) -> Envelope:
         """Parse a binary-mode record; raise MalformedEventError naming what is wrong."""
         try:
-            text = {name: raw.decode() for name, raw in headers}
-        except UnicodeDecodeError:
-            raise MalformedEventError("a header is not UTF-8") from None
-        if text.get("ce_specversion") != SPEC_VERSION:
-            raise MalformedEventError(f"ce_specversion must be {SPEC_VERSION!r}, got {text.get('ce_specversion')!r}")
-        fields: dict[str, Any] = {field: text[header] for header, field in _HEADERS.items() if header in text}
-        if len(fields) < len(_HEADERS):
-            raise MalformedEventError(f"missing header {next(h for h in _HEADERS if h not in text)}")
-        fields["traceparent"] = text.get("traceparent")
-        try:
-            data = json.loads(value or b"")
-        except ValueError as error:
-            raise MalformedEventError(f"value is not JSON: {error}") from None
-        if not isinstance(data, dict):
-            raise MalformedEventError("value must be a JSON object")
-        fields["data"] = data
-        try:
-            return cls.model_validate(fields)
+            return cls.model_validate(kafka_fields(value, headers))
         except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise MalformedEventError(f"{where}: {first['msg']}") from None
+            raise malformed(error) from None
+
+
+def kafka_fields(value: bytes | None, headers: Headers) -> dict[str, Any]:
+    """The envelope fields of a binary-mode record, before validation; raise MalformedEventError
+    when it is no CloudEvent at all."""
+    try:
+        text = {name: raw.decode() for name, raw in headers}
+    except UnicodeDecodeError:
+        raise MalformedEventError("a header is not UTF-8") from None
+    if text.get("ce_specversion") != SPEC_VERSION:
+        raise MalformedEventError(f"ce_specversion must be {SPEC_VERSION!r}, got {text.get('ce_specversion')!r}")
+    fields: dict[str, Any] = {field: text[header] for header, field in _HEADERS.items() if header in text}
+    if len(fields) < len(_HEADERS):
+        raise MalformedEventError(f"missing header {next(h for h in _HEADERS if h not in text)}")
+    fields["traceparent"] = text.get("traceparent")
+    try:
+        data = from_json(value or b"")
+    except ValueError as error:
+        raise MalformedEventError(f"value is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise MalformedEventError("value must be a JSON object")
+    fields["data"] = data
+    return fields
+
+
+def malformed(error: ValidationError) -> MalformedEventError:
+    """The first thing `error` found wrong, named by where it is."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return MalformedEventError(f"{where}: {first['msg']}")

@@ -20,8 +20,7 @@ from typing import TextIO
 import httpx
 from eventsourcing.persistence import Tracking
 
-from schemas.envelope import Envelope
-from schemas.registry import parse_data
+from schemas.registry import TypedEnvelope, upcast
 from services.analytics.projections import AnalyticsProjection
 from services.chassis.feed import read_ahead, read_pages
 from services.chassis.topic_history import TopicHistory
@@ -40,7 +39,7 @@ class Rebuilt:
         return self.events / self.seconds if self.seconds else 0.0
 
 
-Pages = Iterator[list[Envelope]]
+Pages = Iterator[list[TypedEnvelope]]
 
 
 def from_feeds(feeds: Mapping[str, str], token: Callable[[], str]) -> dict[str, Pages]:
@@ -72,9 +71,9 @@ def rebuild(
             for page in pages:
                 batch = []
                 for e in page:
-                    if (e.source, e.position) not in seen:
-                        seen.add((e.source, e.position))
-                        batch.append((e, parse_data(e), Tracking(e.source, e.position)))
+                    if (key := (e.source, e.position)) not in seen:
+                        seen.add(key)
+                        batch.append((e, upcast(e.data), Tracking(*key)))
                 if writing is not None:
                     writing.result()
                 if count >= analyzed * 4:  # the tables grew fourfold: the planner's statistics are stale

@@ -11,10 +11,11 @@ import httpx
 from eventsourcing.application import Application
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from pydantic_core import to_json
 
 from schemas.envelope import Envelope, EnvelopeFields
+from schemas.registry import ANY_TYPED_ENVELOPE, TypedEnvelope
 from services.chassis.auth import Forbidden, Role
 from services.chassis.identity import CurrentIdentity, requires
 from services.chassis.published import PublishedLog
@@ -178,11 +179,15 @@ def feed_router(app: Application[Any], public: PublicFields) -> APIRouter:
     return api
 
 
+TypedPage = create_model("TypedPage", events=(list[ANY_TYPED_ENVELOPE], ...), next_after=(int, ...))
+
+
 def read_pages(
     base_url: str, token: Callable[[], str], after: int = 0, page_size: int = SCAN
-) -> Iterator[list[Envelope]]:
-    """Every public event (every tenant) after store position `after`, in store order, a page at a time
-    (`token` gives a fresh service token per page: see TokenVerifier.mint_service)."""
+) -> Iterator[list[TypedEnvelope]]:
+    """Every public event (every tenant) after store position `after`, in store order, a page at a time,
+    each envelope's data read in the same pass as its page (`token` gives a fresh service token per
+    page: see TokenVerifier.mint_service)."""
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
         while True:
             response = client.get(
@@ -190,7 +195,7 @@ def read_pages(
                 headers={"Authorization": f"Bearer {token()}"},
             )  # fmt: skip
             response.raise_for_status()
-            page = EventPage.model_validate_json(response.content)
+            page: Any = TypedPage.model_validate_json(response.content)
             if page.events:
                 yield page.events
             if page.next_after == after:
@@ -198,16 +203,10 @@ def read_pages(
             after = page.next_after
 
 
-def read_ahead(pages: Iterator[list[Envelope]]) -> Iterator[list[Envelope]]:
+def read_ahead(pages: Iterator[list[TypedEnvelope]]) -> Iterator[list[TypedEnvelope]]:
     """The same pages, the next one fetched (and parsed) on a thread while the caller applies this one."""
     with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as reader:
         upcoming = reader.submit(next, pages, None)
         while (page := upcoming.result()) is not None:
             upcoming = reader.submit(next, pages, None)
             yield page
-
-
-def read_feed(base_url: str, token: Callable[[], str], after: int = 0, page_size: int = SCAN) -> Iterator[Envelope]:
-    """Every public event (every tenant) after store position `after`, in store order."""
-    for page in read_pages(base_url, token, after, page_size):
-        yield from page

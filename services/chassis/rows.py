@@ -16,8 +16,9 @@ instances that own different partitions never write the same row.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from services.chassis.views import Sql
@@ -32,6 +33,12 @@ class Table:
     columns: tuple[str, ...]
     key: tuple[str, ...]  # the primary key
     scope: tuple[str, str] = ("tenant", "ticket_id")  # the entity a batch loads rows by
+    row_key: Callable[[Row], tuple[Any, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        getter = itemgetter(*self.key)  # a tuple for two columns or more; a key of one is a 1-tuple
+        key: Callable[[Row], tuple[Any, ...]] = getter if len(self.key) > 1 else lambda row: (row[self.key[0]],)
+        object.__setattr__(self, "row_key", key)
 
     def on_conflict(self) -> str:
         """What an insert of a row that exists already does: replace every column but the key."""
@@ -73,10 +80,10 @@ class RowBatch:
 
     def get(self, table: Table, **key: Any) -> Row | None:
         """The row with this key as changed so far in the batch; None when there is none."""
-        entity = tuple(key[column] for column in table.scope)
+        entity = (key[table.scope[0]], key[table.scope[1]])
         if entity not in self._loaded[table.name]:
             self.load(table, [entity])
-        return self._rows[table.name].get(tuple(key[column] for column in table.key))
+        return self._rows[table.name].get(table.row_key(key))
 
     def put(self, table: Table, row: Row) -> None:
         """Insert or replace a whole row; written back at `flush`."""
@@ -100,4 +107,4 @@ class RowBatch:
 
     @staticmethod
     def _key(table: Table, row: Row) -> tuple[Any, ...]:
-        return tuple(row[column] for column in table.key)
+        return table.row_key(row)

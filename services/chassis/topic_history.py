@@ -4,7 +4,8 @@ read model rebuilds from (the services' event feeds are the one for what Kafka n
 Read outside any consumer group (nothing is committed), partition by partition up to the end
 offsets taken at the start, so it ends. Events of one ticket stay in order (one partition);
 across partitions there is no order, which a projection whose rows each belong to one entity
-does not need. A malformed record is skipped and counted: the live consumer dead-lettered it.
+does not need. A malformed record (or one of a type this build does not know) is skipped and
+counted: the live consumer dead-lettered it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from schemas.envelope import Envelope, MalformedEventError
+from schemas.envelope import MalformedEventError, kafka_fields
+from schemas.registry import TypedEnvelope, typed
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +36,9 @@ class TopicHistory:
     skipped: int = 0
     _error: list[BaseException] = field(default_factory=list)
 
-    def pages(self) -> Iterator[list[Envelope]]:
-        """Pages of envelopes; Kafka is read on a thread of its own meanwhile (two pages ahead)."""
+    def pages(self) -> Iterator[list[TypedEnvelope]]:
+        """Pages of envelopes, each one's data read with it; Kafka is read on a thread of its own
+        meanwhile (two pages ahead)."""
         handoff: queue.Queue[object] = queue.Queue(maxsize=2)
         reader = threading.Thread(target=lambda: asyncio.run(self._read(handoff)), name="topic-history", daemon=True)
         reader.start()
@@ -59,7 +62,7 @@ class TopicHistory:
             await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)
             remaining = {tp for tp in partitions if ends[tp] > 0}
-            page: list[Envelope] = []
+            page: list[TypedEnvelope] = []
             while remaining:
                 batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=self.page_size)
                 for tp, records in batches.items():
@@ -67,7 +70,7 @@ class TopicHistory:
                         if record.offset >= ends[tp]:
                             break
                         try:
-                            page.append(Envelope.from_kafka(record.value, record.headers))
+                            page.append(typed(kafka_fields(record.value, record.headers)))
                         except MalformedEventError as error:
                             self.skipped += 1
                             log.warning("skipping a malformed record of %s at %d: %s", tp, record.offset, error)
