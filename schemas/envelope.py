@@ -132,6 +132,9 @@ def kafka_fields(value: bytes | None, headers: Headers) -> dict[str, Any]:
     if len(fields) < len(_HEADERS):
         raise MalformedEventError(f"missing header {next(h for h in _HEADERS if h not in text)}")
     fields["traceparent"] = text.get("traceparent")
+    for name in _INTEGERS:  # as numbers: a version also tells a typed envelope's model apart
+        if fields[name].isdigit():
+            fields[name] = int(fields[name])
     try:
         data = from_json(value or b"")
     except ValueError as error:

@@ -165,10 +165,10 @@ def typed(fields: Mapping[str, Any]) -> TypedEnvelope:
     try:
         return _TYPED.validate_python(fields)
     except ValidationError as error:
-        first = error.errors()[0]
-        if first["type"] == "union_tag_invalid":
+        if (fields.get("type"), fields.get("version")) not in _BY_KEY:
             found = f"{fields.get('type')!r} version {fields.get('version')}"
             raise UnknownEventError(f"unknown event type {found}") from None
+        first = error.errors()[0]
         where = list(first["loc"])
         for tag in (fields.get("type"), fields.get("version")):  # the union's tags lead the location
             if where and where[0] == tag:

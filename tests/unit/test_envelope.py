@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schemas.envelope import Envelope, MalformedEventError
+from schemas.envelope import Envelope, MalformedEventError, kafka_fields
 from schemas.export import export
-from schemas.registry import EVENT_TYPES, UnknownEventError, parse_data
-from schemas.tickets import TicketOpenedV3
+from schemas.registry import EVENT_TYPES, UnknownEventError, parse_data, typed
+from schemas.tickets import TicketOpenedV3, TicketRatedV1
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
@@ -108,3 +108,21 @@ def test_the_committed_json_schemas_are_current(tmp_path: Path) -> None:
     committed = Path(__file__).resolve().parents[2] / "schemas" / "json"
     for path in export(tmp_path):
         assert (committed / path.name).read_text() == path.read_text(), f"run `make schemas`: {path.name} changed"
+
+
+def test_a_kafka_record_reads_as_its_types_model_in_one_pass() -> None:
+    envelope = Envelope.model_validate(
+        {"id": str(uuid.uuid4()), "type": "ticket.rated", "version": 1, "source": "intake", "subject": "t-1",
+         "tenant": "acme", "actor": "c-1", "occurred_at": "2026-12-01T10:00:00Z", "sequence": 7, "position": 42,
+         "correlation_id": "c", "causation_id": "c", "data": {"ticket_id": "t-1", "score": 5}}
+    )  # fmt: skip
+    _, value, headers = envelope.to_kafka()
+    read = typed(kafka_fields(value, headers))
+    assert isinstance(read.data, TicketRatedV1)
+    assert read.data.score == 5
+    assert (read.version, read.position, read.sequence) == (1, 42, 7)
+    unknown = [(name, b"9" if name == "ce_dataversion" else raw) for name, raw in headers]
+    with pytest.raises(UnknownEventError, match=r"'ticket\.rated' version 9"):
+        typed(kafka_fields(value, unknown))
+    with pytest.raises(MalformedEventError, match=r"^data\.score: "):
+        typed(kafka_fields(b'{"ticket_id": "t-1", "score": 9}', headers))
