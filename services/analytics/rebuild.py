@@ -1,8 +1,8 @@
 """Drop the analytics projection and rebuild it from the event history: Kafka's topics from
 the beginning, or the services' event feeds (where Kafka's retention no longer has it).
 
-Events are applied a batch of pages at a time, each batch in one transaction with its tracking
-rows (the next pages are read meanwhile), with a progress line on stderr; at the end the rebuilt
+Events are applied a page at a time, each page in one transaction with its tracking rows
+(the next page is read meanwhile), with a progress line on stderr; at the end the rebuilt
 rows are compared with the live ones taken just before the drop. Run it with the live
 consumer stopped; it resumes afterwards and skips everything the rebuild applied.
 """
@@ -21,7 +21,7 @@ import httpx
 from eventsourcing.persistence import Tracking
 
 from schemas.registry import TypedEnvelope, upcast
-from services.analytics.projections import AnalyticsProjection, Applied
+from services.analytics.projections import AnalyticsProjection
 from services.chassis.feed import read_ahead, read_pages
 from services.chassis.topic_history import TopicHistory
 
@@ -41,16 +41,10 @@ class Rebuilt:
 
 Pages = Iterator[list[TypedEnvelope]]
 
-BATCH = 5000  # events applied per transaction
-# Events per page read from a feed: a page's JSON is validated in one call that holds the GIL
-# throughout, and the writer, which needs it after each round trip to PostgreSQL, waits so
-# long: pages of 5,000 (about 90 ms each here) left PostgreSQL idle for half the rebuild.
-FEED_PAGE = 1000
-
 
 def from_feeds(feeds: Mapping[str, str], token: Callable[[], str]) -> dict[str, Pages]:
     """Each service's feed (source name -> base URL), read a page ahead."""
-    return {source: read_ahead(read_pages(url, token, page_size=FEED_PAGE)) for source, url in feeds.items()}
+    return {source: read_ahead(read_pages(url, token)) for source, url in feeds.items()}
 
 
 def from_kafka(bootstrap: str, topics: list[str]) -> dict[str, Pages]:
@@ -73,34 +67,25 @@ def rebuild(
     # apply in order.
     with ThreadPoolExecutor(1, thread_name_prefix="rebuild-writer") as writer:
         writing: Future[None] | None = None
-
-        def write(source: str, batch: list[Applied]) -> None:
-            nonlocal writing, count, analyzed, shown
-            if writing is not None:
-                writing.result()
-            if count >= analyzed * 4:  # the tables grew fourfold: the planner's statistics are stale
-                projection.analyze()
-                analyzed = count
-            writing = writer.submit(projection.apply_many, batch)
-            count += len(batch)
-            if progress is not None and time.perf_counter() - shown >= 0.5:
-                shown = time.perf_counter()
-                rate = count / max(shown - started, 1e-9)
-                progress.write(f"\r{source}: {count:>10,} events  {rate:>9,.0f} events/s")
-                progress.flush()
-
         for source, pages in sources.items():
-            batch: list[Applied] = []
             for page in pages:
+                batch = []
                 for e in page:
                     if (key := (e.source, e.position)) not in seen:
                         seen.add(key)
                         batch.append((e, upcast(e.data), Tracking(*key)))
-                if len(batch) >= BATCH:
-                    write(source, batch)
-                    batch = []
-            if batch:
-                write(source, batch)
+                if writing is not None:
+                    writing.result()
+                if count >= analyzed * 4:  # the tables grew fourfold: the planner's statistics are stale
+                    projection.analyze()
+                    analyzed = count
+                writing = writer.submit(projection.apply_many, batch)
+                count += len(batch)
+                if progress is not None and time.perf_counter() - shown >= 0.5:
+                    shown = time.perf_counter()
+                    rate = count / max(shown - started, 1e-9)
+                    progress.write(f"\r{source}: {count:>10,} events  {rate:>9,.0f} events/s")
+                    progress.flush()
         if writing is not None:
             writing.result()
     seconds = time.perf_counter() - started
