@@ -24,7 +24,7 @@ from typing import Any
 from services.chassis.views import Sql
 
 Row = dict[str, Any]
-_CHUNK = 500  # keys per IN (...) list: well under SQLite's bound-parameter limit
+_CHUNK = 500  # keys per IN (...) list on SQLite: well under its bound-parameter limit
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,10 @@ class RowBatch:
         for outer, inner in wanted:
             by_outer[outer].append(inner)
         outer_column, inner_column = table.scope
+        chunk_size = len(wanted) or 1 if self.sql.postgres else _CHUNK  # PostgreSQL: one array, one round trip
         for outer, inners in by_outer.items():
-            for start in range(0, len(inners), _CHUNK):
-                chunk = inners[start : start + _CHUNK]
+            for start in range(0, len(inners), chunk_size):
+                chunk = inners[start : start + chunk_size]
                 if self.sql.postgres:  # one array parameter: a long IN list costs the driver more than the server
                     condition, params = f"{inner_column} = ANY(:keys)", {"keys": chunk}
                 else:
