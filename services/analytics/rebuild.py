@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -80,7 +81,9 @@ def _replay(
     count = 0
     analyzed = 1000
     shown = started
-    seen: set[tuple[str, int]] = set()  # Kafka may hold an event twice (a relay that republished)
+    # Kafka may hold an event twice (a relay that republished). Positions by source: plain ints,
+    # which the cycle collector does not track (a set of tuples is one more object per event to it).
+    seen: defaultdict[str, set[int]] = defaultdict(set)
     # Three stages overlap: the next page is read (on a thread of the source's) and parsed here
     # while the writer applies this one, whose time is mostly PostgreSQL's; one writer, so pages
     # apply in order.
@@ -90,9 +93,9 @@ def _replay(
             for page in pages:
                 batch = []
                 for e in page:
-                    if (key := (e.source, e.position)) not in seen:
-                        seen.add(key)
-                        batch.append((e, upcast(e.data), Tracking(*key)))
+                    if e.position not in (positions := seen[e.source]):
+                        positions.add(e.position)
+                        batch.append((e, upcast(e.data), Tracking(e.source, e.position)))
                 if writing is not None:
                     writing.result()
                 if count >= analyzed * 4:  # the tables grew fourfold: the planner's statistics are stale
