@@ -58,13 +58,13 @@ def rebuild(
     projection: AnalyticsProjection, sources: Mapping[str, Pages], progress: TextIO | None = sys.stderr
 ) -> Rebuilt:
     """Replay every source's pages into the emptied projection."""
-    live = projection.rows()
+    live = projection.fingerprint()
     projection.drop()
     started = time.perf_counter()
     with collecting_rarely():  # the rows just read stay out of every collection, and pages are garbage
         count = _replay(projection, sources, progress, started)
     seconds = time.perf_counter() - started
-    equal = projection.rows() == live
+    equal = projection.fingerprint() == live
     if progress is not None:
         verdict = "equals the live projection" if equal else "DIFFERS from the live projection"
         progress.write(

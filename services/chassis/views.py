@@ -135,6 +135,21 @@ class SqlView:
     def _pipeline(self, cursor: Any) -> AbstractContextManager[Any]:
         return cursor.connection.pipeline() if self.postgres else nullcontext()
 
+    def stream(
+        self, statement: str, params: Mapping[str, Any] | None = None, size: int = 10_000
+    ) -> Iterator[list[dict[str, Any]]]:
+        """A query's rows `size` at a time, in one read transaction: a table larger than memory can be
+        read through (on PostgreSQL by a server-side cursor; SQLite steps through its result anyway)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            if self.postgres:
+                reading = cursor.connection.cursor(name="stream")
+                reading.execute(_for_psycopg(statement), dict(params or {}))
+            else:
+                reading = cursor.sqlite_cursor  # eventsourcing's wrapper has no fetchmany
+                reading.execute(statement, dict(params or {}))
+            while chunk := reading.fetchmany(size):
+                yield [dict(row) for row in chunk]
+
     def query(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as cursor:
             sql = Sql(cursor, self.postgres)
