@@ -11,7 +11,9 @@ here, on PostgreSQL, as `python -m services.analytics.main rebuild` does.
 from __future__ import annotations
 
 import io
+import os
 import tempfile
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -60,6 +62,34 @@ def seed(intake: Intake, tickets: int) -> int:
     return events
 
 
+class ResidentPeak:
+    """The process's resident memory (MB) when a block begins and at its largest while it runs,
+    sampled every 0.1 s: a rebuild's memory must not grow with the events it replays."""
+
+    def __enter__(self) -> ResidentPeak:
+        self.before = self.peak = _resident_mb()
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._sampler.join()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.1):
+            self.peak = max(self.peak, _resident_mb())
+
+    def figures(self) -> list[int]:
+        return [self.before, self.peak]
+
+
+def _resident_mb() -> int:
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") // 2**20
+
+
 def calibration() -> float:
     """Seconds a fixed pure-Python loop takes here now: figures of days whose machines ran at
     different speeds compare by it (the same code measured 2.8 times slower on a slow day)."""
@@ -88,16 +118,20 @@ def run() -> None:
             projection = AnalyticsProjection(tracking_recorder(desk.settings, "analytics"))
             feeds = {"intake": api.url}
             first = rebuild(projection, from_feeds(feeds, service_token), progress=io.StringIO())  # the live build
-            again = rebuild(projection, from_feeds(feeds, service_token))
-            from_topic = rebuild(projection, from_kafka(desk.settings.kafka_bootstrap_servers, [topic]))
+            with ResidentPeak() as feed_memory:
+                again = rebuild(projection, from_feeds(feeds, service_token))
+            with ResidentPeak() as kafka_memory:
+                from_topic = rebuild(projection, from_kafka(desk.settings.kafka_bootstrap_servers, [topic]))
         finally:
             desk.stop_all()
     write("rebuild", {
         "events": again.events, "stored_events": stored, "seed_seconds": round(seeded_in, 1),
         "first_build_events_per_s": round(first.per_second),
         "feed_rebuild_seconds": round(again.seconds, 1), "feed_rebuild_events_per_s": round(again.per_second),
+        "feed_rebuild_resident_mb_before_and_peak": feed_memory.figures(),
         "kafka_rebuild_seconds": round(from_topic.seconds, 1),
         "kafka_rebuild_events_per_s": round(from_topic.per_second),
+        "kafka_rebuild_resident_mb_before_and_peak": kafka_memory.figures(),
         "equals_live": again.equals_live and from_topic.equals_live, "target_events_per_s": 20_000,
         "calibration_seconds": [calibrated, calibration()],
     })  # fmt: skip
