@@ -8,6 +8,12 @@ event. Positions the log cannot answer are transcoded from the store as before: 
 before the log began (a store an earlier version published) and the tail the relay has not
 published yet. A store in memory (eventsourcing's POPO, in unit tests) keeps no log: its feed
 transcodes everything.
+
+During a rolling upgrade a relay of a version from before the log may lead for a while after
+the log began; what it publishes is not in the log. The log therefore keeps its head, how far
+the relay had published when it last recorded, and a relay that finds the store relayed past
+that head when it takes the lead begins the log again there: the positions in between are
+transcoded, never skipped.
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ from dataclasses import dataclass
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from schemas.envelope import Envelope
-from services.chassis.views import SqlView
+from services.chassis.views import Sql, SqlView
 
 RELAY_NAME = "kafka-relay"  # the relay's tracking rows in its own store
 
 _STARTS = "CREATE TABLE IF NOT EXISTS published_log_starts (name TEXT PRIMARY KEY, after_position BIGINT NOT NULL)"
+_HEADS = "CREATE TABLE IF NOT EXISTS published_log_heads (name TEXT PRIMARY KEY, relayed BIGINT NOT NULL)"
 
 
 @dataclass(frozen=True)
@@ -53,31 +60,48 @@ class PublishedLog:
                 envelope TEXT NOT NULL)""",
             f"CREATE INDEX IF NOT EXISTS {self.table}_tenant ON {self.table} (tenant, position)",
             _STARTS,
+            _HEADS,
         ], name=f"{self.name}-published", version=1)  # fmt: skip
 
     def begin(self, relayed: int) -> None:
-        """Mark where the log begins, once: right after what the relay had published when it first
-        ran with a log (0 for a new store). Later calls change nothing."""
+        """Mark where the log begins: right after what the relay had published when it first ran
+        with a log (0 for a new store), or, when a relay without the log published after the head
+        (`relayed` is past it), right after `relayed`. A relay calls it when it takes the lead."""
         if self.view is None:
             return
+        key = {"name": self.name}
         with self.view.transaction() as sql:
-            sql.execute(
-                "INSERT INTO published_log_starts (name, after_position) VALUES (:name, :after)"
-                " ON CONFLICT (name) DO NOTHING",
-                {"name": self.name, "after": relayed},
-            )
+            start = sql.query("SELECT after_position FROM published_log_starts WHERE name = :name", key)
+            head = sql.query("SELECT relayed FROM published_log_heads WHERE name = :name", key)
+            began = int(start[0]["after_position"]) if start else None
+            known = int(head[0]["relayed"]) if head else began  # a log from before heads were kept
+            if began is None or known is None or relayed > known:
+                sql.execute(
+                    "INSERT INTO published_log_starts (name, after_position) VALUES (:name, :after)"
+                    " ON CONFLICT (name) DO UPDATE SET after_position = excluded.after_position",
+                    key | {"after": relayed},
+                )
+                self._move_head(sql, relayed)
 
     def record(self, tracking: Tracking, envelopes: Sequence[Envelope]) -> None:
         """The relay's progress and the envelopes it published, in one transaction."""
+        if self.view is None:
+            self.recorder.insert_tracking(tracking)
+            return
         rows = [
             {"position": e.position, "tenant": e.tenant, "type": e.type, "envelope": e.model_dump_json()}
             for e in envelopes
         ]
-        if self.view is None:
-            self.recorder.insert_tracking(tracking)
-            return
         with self.view.transaction(tracking) as sql:
             sql.insert(self.table, ("position", "tenant", "type", "envelope"), rows)
+            self._move_head(sql, tracking.notification_id)
+
+    def _move_head(self, sql: Sql, relayed: int) -> None:
+        sql.execute(
+            "INSERT INTO published_log_heads (name, relayed) VALUES (:name, :relayed)"
+            " ON CONFLICT (name) DO UPDATE SET relayed = excluded.relayed",
+            {"name": self.name, "relayed": relayed},
+        )
 
     def coverage(self) -> Coverage:
         if self.view is None:

@@ -109,3 +109,33 @@ def test_the_tenants_feed_filters_the_published_log_as_it_filters_the_store(tmp_
     wanted = [e for e in transcoded(intake) if e.tenant == "globex" and e.type == "ticket.status_changed"]
     assert [e.id for e in page.events] == [e.id for e in wanted]
     assert len(wanted) == 4
+
+
+def read_all(feed: _Feed, limit: int = 5) -> list[Envelope]:
+    read: list[Envelope] = []
+    after = 0
+    while (page := EventPage.model_validate_json(feed.page_json(after, limit))).next_after != after:
+        read += page.events
+        after = page.next_after
+    return read
+
+
+def test_a_relay_that_restarts_keeps_serving_from_where_the_log_began(tmp_path: Path) -> None:
+    intake = a_relayed_desk(tmp_path, relayed_before_the_log=3, relayed_with_the_log=6)
+    log = PublishedLog(intake.factory.tracking_recorder(), intake.name)
+    log.begin(9)  # SIGKILLed after recording position 9, and leading again
+    assert log.coverage().began_after == 3
+
+
+def test_what_a_relay_from_before_the_log_published_during_an_upgrade_is_transcoded_not_skipped(
+    tmp_path: Path,
+) -> None:
+    intake = a_relayed_desk(tmp_path, relayed_before_the_log=3, relayed_with_the_log=6)
+    recorder = intake.factory.tracking_recorder()
+    recorder.insert_tracking(Tracking(RELAY_NAME, 12))  # an old relay led a while: 10-12 went to Kafka, not the log
+    log = PublishedLog(recorder, intake.name)
+    log.begin(12)  # the new relay leads again
+    assert log.coverage().began_after == 12
+    read = read_all(_Feed(intake, public_fields(intake)))
+    assert [e.position for e in read] == list(range(1, 17)), "positions 10-12 are in the feed"
+    assert read == transcoded(intake)
