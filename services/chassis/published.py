@@ -74,8 +74,8 @@ class PublishedLog:
             start = sql.query("SELECT after_position FROM published_log_starts WHERE name = :name", key)
             head = sql.query("SELECT relayed FROM published_log_heads WHERE name = :name", key)
             began = int(start[0]["after_position"]) if start else None
-            known = int(head[0]["relayed"]) if head else began  # a log from before heads were kept
-            if began is None or known is None or relayed > known:
+            logged_upto = int(head[0]["relayed"]) if head else began  # a log from before heads were kept
+            if began is None or logged_upto is None or relayed > logged_upto:
                 sql.execute(
                     "INSERT INTO published_log_starts (name, after_position) VALUES (:name, :after)"
                     " ON CONFLICT (name) DO UPDATE SET after_position = excluded.after_position",

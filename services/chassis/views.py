@@ -140,15 +140,15 @@ class SqlView:
     ) -> Iterator[list[dict[str, Any]]]:
         """A query's rows `size` at a time, in one read transaction: a table larger than memory can be
         read through (on PostgreSQL by a server-side cursor; SQLite steps through its result anyway)."""
-        with self.datastore.transaction(commit=False) as cursor:
-            if self.postgres:
-                reading = cursor.connection.cursor(name="stream")
-                reading.execute(_for_psycopg(statement), dict(params or {}))
-            else:
-                reading = cursor.sqlite_cursor  # eventsourcing's wrapper has no fetchmany
-                reading.execute(statement, dict(params or {}))
+        with self.datastore.transaction(commit=False) as cursor, self._streaming(cursor) as reading:
+            reading.execute(_for_psycopg(statement) if self.postgres else statement, dict(params or {}))
             while chunk := reading.fetchmany(size):
                 yield [dict(row) for row in chunk]
+
+    def _streaming(self, cursor: Any) -> AbstractContextManager[Any]:
+        """A cursor that fetches in chunks: server-side on PostgreSQL; SQLite's own (eventsourcing's
+        wrapper of it has no fetchmany)."""
+        return cursor.connection.cursor(name="stream") if self.postgres else nullcontext(cursor.sqlite_cursor)
 
     def query(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as cursor:
