@@ -62,7 +62,7 @@ class RowBatch:
         for outer, inner in wanted:
             by_outer[outer].append(inner)
         outer_column, inner_column = table.scope
-        chunk_size = len(wanted) or 1 if self.sql.postgres else _CHUNK  # PostgreSQL: one array, one round trip
+        chunk_size = (len(wanted) or 1) if self.sql.postgres else _CHUNK  # PostgreSQL: one array, one round trip
         for outer, inners in by_outer.items():
             for start in range(0, len(inners), chunk_size):
                 chunk = inners[start : start + chunk_size]
@@ -76,7 +76,7 @@ class RowBatch:
                     {"outer": outer, **params},
                 )
                 for row in found:
-                    self._rows[table.name][self._key(table, row)] = row
+                    self._rows[table.name][table.row_key(row)] = row
         self._loaded[table.name] |= wanted
 
     def get(self, table: Table, **key: Any) -> Row | None:
@@ -89,7 +89,7 @@ class RowBatch:
     def put(self, table: Table, row: Row) -> None:
         """Insert or replace a whole row; written back at `flush`."""
         self._tables[table.name] = table
-        key = self._key(table, row)
+        key = table.row_key(row)
         self._rows[table.name][key] = row
         self._changed[table.name].add(key)
 
@@ -105,7 +105,3 @@ class RowBatch:
             rows = self._rows[name]
             self.sql.insert(table.name, table.columns, [rows[key] for key in sorted(keys)], table.on_conflict())
         self._changed.clear()
-
-    @staticmethod
-    def _key(table: Table, row: Row) -> tuple[Any, ...]:
-        return table.row_key(row)
