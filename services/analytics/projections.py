@@ -223,11 +223,7 @@ class AnalyticsProjection:
 
     def rows(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every table in a stable order: what a rebuild must reproduce."""
-        order = {table.name: ", ".join(table.key) for table in TABLES}
-        return {
-            name.removeprefix("analytics_"): self.view.query(f"SELECT * FROM {name} ORDER BY {key}")
-            for name, key in order.items()
-        }
+        return {_short(table): self.view.query(_in_key_order(table)) for table in TABLES}
 
     def fingerprint(self) -> dict[str, tuple[int, str]]:
         """Every table's row count and a digest of its rows in key order: equal exactly when `rows()`
@@ -236,10 +232,10 @@ class AnalyticsProjection:
         prints = {}
         for table in TABLES:
             digest, count = hashlib.blake2b(digest_size=16), 0
-            for chunk in self.view.stream(f"SELECT * FROM {table.name} ORDER BY {', '.join(table.key)}"):
+            for chunk in self.view.stream(_in_key_order(table)):
                 count += len(chunk)
                 digest.update(repr([tuple(row.values()) for row in chunk]).encode())
-            prints[table.name.removeprefix("analytics_")] = (count, digest.hexdigest())
+            prints[_short(table)] = (count, digest.hexdigest())
         return prints
 
     def applied_count(self, source: str) -> int:
@@ -273,6 +269,14 @@ def _handler(kind: type[EventData]) -> Callable[[AnalyticsProjection, Any, Envel
     handler: Callable[[AnalyticsProjection, Any, EnvelopeContext, RowBatch], None]
     handler = AnalyticsProjection.__dict__["_apply"].dispatcher.dispatch(kind)
     return handler
+
+
+def _in_key_order(table: Table) -> str:
+    return f"SELECT * FROM {table.name} ORDER BY {', '.join(table.key)}"
+
+
+def _short(table: Table) -> str:
+    return table.name.removeprefix("analytics_")
 
 
 def _instant(envelope: EnvelopeContext) -> str:

@@ -62,10 +62,10 @@ class RowBatch:
         for outer, inner in wanted:
             by_outer[outer].append(inner)
         outer_column, inner_column = table.scope
-        chunk_size = (len(wanted) or 1) if self.sql.postgres else _CHUNK  # PostgreSQL: one array, one round trip
         for outer, inners in by_outer.items():
-            for start in range(0, len(inners), chunk_size):
-                chunk = inners[start : start + chunk_size]
+            step = len(inners) if self.sql.postgres else _CHUNK  # PostgreSQL: one array, one round trip
+            for start in range(0, len(inners), step):
+                chunk = inners[start : start + step]
                 if self.sql.postgres:  # one array parameter: a long IN list costs the driver more than the server
                     condition, params = f"{inner_column} = ANY(:keys)", {"keys": chunk}
                 else:

@@ -14,12 +14,14 @@ from aiokafka import AIOKafkaConsumer
 
 from schemas.envelope import Envelope
 from schemas.topics import TICKETS
+from services.chassis.published import PublishedLog
 from services.intake.application import TicketForm
 from services.intake.domain import Cause
 from tests.client import headers
 from tests.harness import Desk
 from tests.privacy import desk_intake
 from tests.tokens import service_token
+from tests.unit.test_feed_page import an_upgrade_finds_the_feed_whole, relay_partly
 
 EVENTS = 10_000
 
@@ -90,3 +92,10 @@ def test_the_live_tail_resumes_right_after_the_last_event_id_it_saw(desk: Desk) 
                 if line.startswith("data: "):
                     seen.append(json.loads(line.removeprefix("data: ")))
     assert [e["subject"] for e in seen] == [opened[1]["id"], opened[2]["id"]]
+
+
+def test_an_upgrade_past_a_relay_without_the_log_leaves_the_feed_whole_on_postgres(desk: Desk) -> None:
+    intake = relay_partly(desk_intake(desk.settings), relayed_before_the_log=3, relayed_with_the_log=6)
+    PublishedLog(intake.factory.tracking_recorder(), intake.name).begin(9)  # a restart: the log's start stays
+    assert PublishedLog(intake.factory.tracking_recorder(), intake.name).coverage().began_after == 3
+    an_upgrade_finds_the_feed_whole(intake)

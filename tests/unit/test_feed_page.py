@@ -54,11 +54,16 @@ def test_the_internal_page_is_the_json_the_validated_page_would_be() -> None:
     assert json.loads(feed.page_json(0, 100)) == json.loads(feed.page(0, 100, None, set()).model_dump_json())
 
 
-def a_relayed_desk(tmp_path: Path, relayed_before_the_log: int, relayed_with_the_log: int, tickets: int = 4) -> Intake:
-    """Tickets of two tenants on SQLite (4 public events each): the first positions relayed before
-    the published log began, the next ones relayed with it (their envelopes carrying the producer
-    span's traceparent, as Kafka got them), the rest not yet."""
+def a_relayed_desk(tmp_path: Path, relayed_before_the_log: int, relayed_with_the_log: int) -> Intake:
+    """Intake on SQLite, relayed partly (see `relay_partly`)."""
     intake = memory_intake({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "i.db")})
+    return relay_partly(intake, relayed_before_the_log, relayed_with_the_log)
+
+
+def relay_partly(intake: Intake, relayed_before_the_log: int, relayed_with_the_log: int, tickets: int = 4) -> Intake:
+    """Tickets of two tenants in `intake`'s store (4 public events each): the first positions relayed
+    before the published log began, the next ones relayed with it (their envelopes carrying the
+    producer span's traceparent, as Kafka got them), the rest not yet."""
     for n in range(tickets):
         with acting(Cause(("acme", "globex")[n % 2], "agent-7", "corr-1", "cause-1")):
             ticket = Ticket.open(uuid4(), f"SD-2026-{n:06d}", "Printer jams", "Tray 2", "c-1", "email", "hardware",
@@ -130,7 +135,11 @@ def test_a_relay_that_restarts_keeps_serving_from_where_the_log_began(tmp_path: 
 def test_what_a_relay_from_before_the_log_published_during_an_upgrade_is_transcoded_not_skipped(
     tmp_path: Path,
 ) -> None:
-    intake = a_relayed_desk(tmp_path, relayed_before_the_log=3, relayed_with_the_log=6)
+    an_upgrade_finds_the_feed_whole(a_relayed_desk(tmp_path, relayed_before_the_log=3, relayed_with_the_log=6))
+
+
+def an_upgrade_finds_the_feed_whole(intake: Intake) -> None:
+    """`intake` relayed up to 9, the log begun after 3: an old relay then publishes 10-12."""
     recorder = intake.factory.tracking_recorder()
     recorder.insert_tracking(Tracking(RELAY_NAME, 12))  # an old relay led a while: 10-12 went to Kafka, not the log
     log = PublishedLog(recorder, intake.name)
