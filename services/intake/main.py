@@ -74,7 +74,8 @@ def main() -> int:
     keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
     personal = PersonalData(keys, settings.personal_data_secret.encode())
     digests = KeywordDigests(settings.keyword_secret.encode())
-    intake = Intake(env=store_env(settings, Intake.name), personal=personal, digests=digests)
+    intake = Intake(env=store_env(settings, Intake.name), personal=personal, digests=digests,
+                    audit_secret=settings.audit_secret.encode())  # fmt: skip
     protect(intake)
     if args.role == "verify":
         return verify(intake)
