@@ -143,7 +143,7 @@ class Audit:
             if not isinstance(recorded, Checkpoints.Recorded):
                 break
             newest = newest or _anchor(recorded)
-            if (head := recorded.heads.get(stream)) is not None:  # type: ignore[attr-defined]
+            if (head := recorded.heads.get(stream)) is not None:
                 return {stream: Head(*head)}, newest
         return ({} if newest else None), newest
 

@@ -8,6 +8,7 @@ signature, so the newest checkpoint of a stream says where its history had got t
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -31,8 +32,14 @@ class Checkpoints(Aggregate):
         self.position = 0
         self.signature = GENESIS
 
-    @event("Recorded")
-    def record(self, position: int, previous: str, heads: dict[str, list[object]], signature: str) -> None:
+    class Recorded(Aggregate.Event):
+        position: int
+        previous: str
+        heads: dict[str, list[Any]]  # stream id -> [version, content digest, tenant]
+        signature: str
+
+    @event(Recorded)
+    def record(self, position: int, previous: str, heads: dict[str, list[Any]], signature: str) -> None:
         """`heads`: stream id -> [version, content digest, tenant]."""
         if position <= self.position or previous != self.signature:
             raise CheckpointError(f"a checkpoint at {position} does not follow the one at {self.position}")
