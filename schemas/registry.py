@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Field, TypeAdapter, ValidationError, create_model
 
 from schemas import topics
+from schemas.audit import AuditCheckpointedV1
 from schemas.envelope import Envelope, EnvelopeContext, MalformedEventError
 from schemas.routing import RoutingDecidedV1
 from schemas.sla import (
@@ -64,6 +65,7 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
     SlaBreachedV1,
     SlaCustomerRemindedV1,
     SlaCustomerUnresponsiveV1,
+    AuditCheckpointedV1,
 )
 
 # What each public topic carries, newest versions (older ones are upcast on reading).
@@ -77,6 +79,7 @@ TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
         SlaStartedV1, SlaPausedV1, SlaResumedV1, SlaMetV1, SlaWarningV1, SlaBreachedV1, SlaCustomerRemindedV1,
         SlaCustomerUnresponsiveV1,
     ),
+    topics.CHECKPOINTS: (AuditCheckpointedV1,),
 }  # fmt: skip
 
 _BY_KEY: dict[tuple[str, int], type[EventData]] = {(t.event_type, t.event_version): t for t in EVENT_TYPES}

@@ -5,6 +5,8 @@ ROUTING_DECISIONS = "routing.decisions"
 SLA_CLOCKS = "sla.clocks"
 
 PUBLIC_TOPICS = (TICKETS, ROUTING_DECISIONS, SLA_CLOCKS)
+# Intake's signed checkpoints of its store: for auditors, not a ticket stream (no tenant of its own).
+CHECKPOINTS = "intake.checkpoints"
 
 
 def dead_letter(topic: str) -> str:

@@ -20,13 +20,16 @@ from services.intake.search_tokens import SearchTokens
 
 SECRET = b"a test secret of thirty-two bytes!"
 KEYWORD_SECRET = b"a test keyword secret"
+AUDIT_SECRET = b"a test audit secret"
 MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
 
 def memory_intake(env: Mapping[str, str] | None = None) -> Intake:
     """Intake on eventsourcing's in-memory store, its keys in a dict."""
     personal = PersonalData(MemoryKeyTable(), SECRET)
-    return Intake(env=dict(env or MEMORY), personal=personal, digests=KeywordDigests(KEYWORD_SECRET))
+    return Intake(
+        env=dict(env or MEMORY), personal=personal, digests=KeywordDigests(KEYWORD_SECRET), audit_secret=AUDIT_SECRET
+    )
 
 
 def desk_intake(settings: Settings) -> Intake:
@@ -34,7 +37,8 @@ def desk_intake(settings: Settings) -> Intake:
     keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
     personal = PersonalData(keys, settings.personal_data_secret.encode())
     digests = KeywordDigests(settings.keyword_secret.encode())
-    return Intake(env=store_env(settings, Intake.name), personal=personal, digests=digests)
+    return Intake(env=store_env(settings, Intake.name), personal=personal, digests=digests,
+                  audit_secret=settings.audit_secret.encode())  # fmt: skip
 
 
 def projection_of(intake: Intake, recorder: TrackingRecorder, secret: bytes = SECRET) -> TicketsProjection:

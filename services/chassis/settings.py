@@ -97,6 +97,15 @@ class Settings(BaseSettings):
         description="Keys the digests of a ticket's words in `ticket.opened` v3 (schemas/keywords.py): the same in"
         " intake and routing; changing it makes rules stop matching tickets opened before.",
     )
+    audit_secret: str = Field(
+        "development-only-audit-secret",
+        description="Seals every event intake stores and signs its audit checkpoints (services/intake/chain.py):"
+        " set it (32 bytes or more) in production, the same on every intake replica, and keep it out of the"
+        " database's reach; changing it makes every event sealed before fail verification.",
+    )
+    audit_checkpoint_seconds: float = Field(
+        10.0, description="How often intake records a signed checkpoint of every stream's head (when any changed)."
+    )
     rate_limit_per_minute: int = Field(600, description="Requests a minute per user and per API key, at the gateway.")
     webhook_retry_base_seconds: float = Field(1.0, description="First retry delay; doubles each attempt.")
     webhook_max_attempts: int = 8

@@ -35,8 +35,8 @@ def check_store(runtime: Runtime, app: Application[Any], metrics: Metrics) -> No
     runtime.checks["store"] = store_ready
 
 
-async def _create_public_topics(settings: Settings) -> None:
-    topics = [settings.kafka_name(topic) for topic in PUBLIC_TOPICS]
+async def _create_public_topics(settings: Settings, *more: str) -> None:
+    topics = [settings.kafka_name(topic) for topic in (*PUBLIC_TOPICS, *more)]
     await ensure_topics(settings.kafka_bootstrap_servers, topics, settings.topic_partitions)
 
 
@@ -67,9 +67,10 @@ def consume(
 
 def relay(
     runtime: Runtime, settings: Settings, metrics: Metrics, app: Application[Any], publication: Publication,
-    on_published: Callable[[Envelope], None] = lambda _: None,
+    on_published: Callable[[Envelope], None] = lambda _: None, own_topics: Iterable[str] = (),
 ) -> Relay:  # fmt: skip
-    """Publish `app`'s store to Kafka in store order (the outbox relay)."""
+    """Publish `app`'s store to Kafka in store order (the outbox relay); `own_topics`: topics besides
+    the public ones it publishes on (created with them)."""
     worker = Relay(
         app, publication, settings.kafka_bootstrap_servers, metrics, batch_size=settings.relay_batch_size,
         idle_seconds=settings.relay_idle_seconds, namespace=settings.kafka_namespace, on_published=on_published,
@@ -77,7 +78,7 @@ def relay(
     )  # fmt: skip
 
     async def start() -> None:
-        await _create_public_topics(settings)
+        await _create_public_topics(settings, *own_topics)
 
     async def kafka_ready() -> bool:
         return worker.ready

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.chassis.auth import Role
 from services.chassis.identity import CurrentIdentity, requires
 from services.intake.access import Scope, visible_ticket
-from services.intake.application import Intake, Verification
+from services.intake.application import Intake
+from services.intake.audit import Anchor, Verification
 from services.intake.representations import HistoryEntry, history_entry
 
 
@@ -20,20 +22,37 @@ class History(BaseModel):
     events: list[HistoryEntry]
 
 
+class CheckpointView(BaseModel):
+    """The newest signed checkpoint of every stream's head."""
+
+    sequence: int = Field(description="The checkpoint's number in the checkpoint stream.")
+    position: int = Field(description="The store position it covers up to.")
+    taken_at: datetime
+
+    @classmethod
+    def of(cls, anchor: Anchor | None) -> CheckpointView | None:
+        return None if anchor is None else cls(**vars(anchor))
+
+
 class VerificationView(BaseModel):
     intact: bool
     checked: int
-    broken_at: dict[str, object] | None
+    broken_at: dict[str, object] | None = Field(description="The first problem (as in `problems`), or null.")
+    problems: list[dict[str, object]] = Field(
+        description="Each stream's first missing, altered or extra event: ticket_id (the stream), version, reason."
+    )
+    checkpoint: CheckpointView | None = Field(
+        description="The newest checkpoint compared with; null when the desk has none yet (truncation and"
+        " deletion cannot be told then)."
+    )
 
     @classmethod
     def of(cls, verification: Verification) -> VerificationView:
-        broken = verification.broken
-        at = (
-            None
-            if broken is None
-            else {"ticket_id": broken.originator_id, "version": broken.version, "reason": broken.reason}
-        )
-        return cls(intact=broken is None, checked=verification.checked, broken_at=at)
+        problems = [
+            {"ticket_id": p.originator_id, "version": p.version, "reason": p.reason} for p in verification.problems
+        ]
+        return cls(intact=not problems, checked=verification.checked, broken_at=problems[0] if problems else None,
+                   problems=problems, checkpoint=CheckpointView.of(verification.checkpoint))  # fmt: skip
 
 
 def router(intake: Intake) -> APIRouter:
@@ -61,5 +80,11 @@ def router(intake: Intake) -> APIRouter:
     async def verify_store(who: CurrentIdentity) -> VerificationView:
         """Walk every chain of the tenant's tickets (an admin's check; it reads all of them)."""
         return VerificationView.of(await asyncio.to_thread(intake.verify, None, who.tenant))
+
+    @api.post("/audit/checkpoints", response_model=CheckpointView | None, dependencies=[requires(Role.ADMIN)])
+    async def checkpoint() -> CheckpointView | None:
+        """Record a signed checkpoint of every stream's head now (the desk also does so periodically);
+        the newest checkpoint."""
+        return CheckpointView.of(await asyncio.to_thread(intake.audit.checkpoint))
 
     return api

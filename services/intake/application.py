@@ -12,21 +12,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import MutableOrImmutableAggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import EventStore, IntegrityError, Mapper
 
 from schemas.keywords import KeywordDigests
 from services.chassis.group_commit import GroupCommit
 from services.chassis.processing import ProcessRecorderMixin
-from services.intake import chain
+from services.intake.audit import Audit, Verification
+from services.intake.checkpoints import Checkpoints
 from services.intake.domain import Cause, LinkKind, Ticket, TicketRuleError, acting
 from services.intake.fields import TenantFields
 from services.intake.numbering import TicketNumbers
 from services.intake.personal_data import PersonalData
+from services.intake.sealing import CheckedSnapshots, SealingMapper
 
 ATTEMPTS = 50
 AS_OF_PAGE = 100  # events read per round trip when replaying to an instant
@@ -91,12 +93,6 @@ class OpenedTicket:
     created: bool
 
 
-@dataclass(frozen=True)
-class Verification:
-    checked: int
-    broken: chain.BrokenLink | None
-
-
 class Intake(ProcessRecorderMixin, Application[UUID]):
     name = "intake"
     # Cached aggregates are fast-forwarded from the store on every get, so the
@@ -105,12 +101,21 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[UUID]], int]] = {
         TicketNumbers: 100,
         Ticket: 100,
+        Checkpoints: 10,
     }
 
     def __init__(
-        self, env: Mapping[str, str] | None = None, *, personal: PersonalData, digests: KeywordDigests
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        personal: PersonalData,
+        digests: KeywordDigests,
+        audit_secret: bytes,
     ) -> None:
+        """`audit_secret` seals every stored event and signs the checkpoints (services/intake/chain.py)."""
+        self.audit_secret = audit_secret  # the mapper, made by the base class, seals with it
         super().__init__(env)
+        self.audit = Audit(self)
         self.personal = personal
         self.digests = digests
         self._opening = GroupCommit(self._open_together)
@@ -312,40 +317,20 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
             yield domain_event
 
     def verify(self, ticket_id: UUID | None = None, tenant: str | None = None) -> Verification:
-        """Walk one ticket's hash chain, or every ticket's in the store (of `tenant`, when given);
-        report the first break."""
+        """Check one ticket's history, or every stream's in the store (of `tenant`, when given),
+        against the seals and the newest checkpoints; name every stream's first problem."""
         if ticket_id is not None and tenant is not None:
             self._check_tenant(ticket_id, tenant)
-        walker = chain.ChainWalker()
-        for stored in self._stored_ticket_events(ticket_id):
-            state = self._decoded(stored.state)
-            if tenant is not None and state.get("tenant", tenant) != tenant:
-                continue
-            state |= {"originator_id": stored.originator_id, "originator_version": stored.originator_version}
-            broken = walker.feed(str(stored.originator_id), stored.topic, stored.originator_version, state)
-            if broken is not None:
-                return Verification(walker.checked, broken)
-        return Verification(walker.checked, None)
+        return self.audit.verify(ticket_id, tenant)
 
     # -- internals -----------------------------------------------------------------
 
-    def _stored_ticket_events(self, ticket_id: UUID | None) -> Iterator[Any]:
-        prefix = Ticket.__module__ + ":Ticket."
-        if ticket_id is not None:
-            yield from self.recorder.select_events(ticket_id)
-            return
-        start = 1
-        while notifications := self.recorder.select_notifications(start, 1000):
-            yield from (n for n in notifications if n.topic.startswith(prefix))
-            start = notifications[-1].id + 1
+    def construct_mapper(self) -> Mapper[UUID]:
+        return SealingMapper(super().construct_mapper(), self.audit_secret)
 
-    def _decoded(self, state: bytes) -> dict[str, Any]:
-        if self.mapper.cipher:
-            state = self.mapper.cipher.decrypt(state)
-        if self.mapper.compressor:
-            state = self.mapper.compressor.decompress(state)
-        decoded: dict[str, Any] = self.mapper.transcoder.decode(state)
-        return decoded
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        return CheckedSnapshots(cast(SealingMapper, self.mapper), recorder, self.recorder)
 
     def _check_tenant(self, ticket_id: UUID, tenant: str) -> None:
         """Whether the ticket is the tenant's, without copying it out of the cache."""

@@ -1,7 +1,7 @@
 """Wiring of the intake service; the only module that chooses dependencies.
 
     python -m services.intake.main [api|relay|consumer|webhooks|smtp|imap|mailer|all] [--port N]
-    python -m services.intake.main verify        # walk every ticket's hash chain
+    python -m services.intake.main verify        # check every stream against its seals and checkpoints
 
 `api` serves the gateway API, `relay` publishes the store to Kafka, `consumer` applies
 routing's decisions and SLA clock events to tickets, `webhooks` delivers events to
@@ -14,6 +14,7 @@ serves the web chat socket and the messenger webhooks.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -23,13 +24,15 @@ import httpx
 from eventsourcing.persistence import TrackingRecorder
 
 from schemas.keywords import KeywordDigests
-from schemas.topics import PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
+from schemas.topics import CHECKPOINTS, PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis import asyncapi
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
+from services.chassis.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.gateway import MergedOpenAPI, mount_proxy
 from services.chassis.identity import authenticate
 from services.chassis.metrics import Metrics
+from services.chassis.pacing import sleep_unless
 from services.chassis.processing import find
 from services.chassis.projector import StoreProjector
 from services.chassis.rate_limit import RateLimiter
@@ -66,6 +69,8 @@ from services.intake.sla_status import SlaStatus
 from services.intake.subject_access import SubjectAccess
 from services.intake.webhook_delivery import Deliverer, Deliveries
 
+log = logging.getLogger(__name__)
+
 
 def main() -> int:
     args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "smtp", "imap", "mailer", "all"],
@@ -74,7 +79,8 @@ def main() -> int:
     keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
     personal = PersonalData(keys, settings.personal_data_secret.encode())
     digests = KeywordDigests(settings.keyword_secret.encode())
-    intake = Intake(env=store_env(settings, Intake.name), personal=personal, digests=digests)
+    intake = Intake(env=store_env(settings, Intake.name), personal=personal, digests=digests,
+                    audit_secret=settings.audit_secret.encode())  # fmt: skip
     protect(intake)
     if args.role == "verify":
         return verify(intake)
@@ -98,7 +104,7 @@ def main() -> int:
     counters = ChannelCounters(metrics.registry)
     notifications = notification_deliveries.Deliveries(recorder(), settings.notification_claim_seconds)
     authenticate(app, settings, api_keys, gateway=True)
-    asyncapi.serve(app, "intake", [TICKETS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
+    asyncapi.serve(app, "intake", [TICKETS, CHECKPOINTS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
     if args.role in ("api", "all"):
         projection = TicketsProjection(recorder(), personal, tokens)
         projector = StoreProjector(
@@ -124,7 +130,8 @@ def main() -> int:
         runtime.workers.append(("openapi", merged.run))
         runtime.on_stop.append(client.aclose)
     if args.role in ("relay", "all"):
-        relay(runtime, settings, metrics, intake, publication(intake))
+        relay(runtime, settings, metrics, intake, publication(intake), own_topics=[CHECKPOINTS])
+        runtime.workers.append(("audit-checkpoints", checkpointing(intake, settings.audit_checkpoint_seconds)))
     if args.role in ("webhooks", "all"):
         consume(runtime, settings, metrics, "intake-webhooks", list(PUBLIC_TOPICS), deliveries.enqueue,
                 tracking_prefix="webhooks:")  # fmt: skip
@@ -179,14 +186,30 @@ def finishing(erasures: Erasures) -> Callable[[asyncio.Event], Coroutine[Any, An
     return run
 
 
+def checkpointing(intake: Intake, seconds: float) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
+    """A worker that records a signed checkpoint of every stream's head every `seconds` (when any changed)."""
+
+    async def run(stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                await asyncio.to_thread(intake.audit.checkpoint)
+            except TRANSIENT_STORE_ERRORS as error:
+                log.warning("audit checkpoint: store unavailable, retrying: %r", error)
+            await sleep_unless(stopping, seconds)
+
+    return run
+
+
 def verify(intake: Intake) -> int:
-    """Walk every ticket's hash chain; exit 1 at the first altered or missing event."""
+    """Check every stream against the seals and the newest checkpoints; exit 1 naming each problem."""
     result = intake.verify()
+    anchor = result.checkpoint
+    since = f", checkpoint {anchor.sequence} at position {anchor.position}" if anchor else ", no checkpoint yet"
     if result.broken is None:
-        print(f"intact: {result.checked} ticket events checked")
+        print(f"intact: {result.checked} events checked{since}")
         return 0
-    broken = result.broken
-    print(f"BROKEN: ticket {broken.originator_id} version {broken.version}: {broken.reason}")
+    for broken in result.problems:
+        print(f"BROKEN: stream {broken.originator_id} version {broken.version}: {broken.reason}")
     return 1
 
 

@@ -19,6 +19,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Notification
 
 from schemas import topics
+from schemas.audit import AuditCheckpointedV1, StreamHead
 from schemas.envelope import EnvelopeFields
 from schemas.keywords import words
 from schemas.tickets import (
@@ -37,9 +38,11 @@ from schemas.tickets import (
 )
 from services.chassis.ids import url_uuid5
 from services.chassis.relay import Publication, PublicFields, validated
+from services.intake.checkpoints import Checkpoints
 from services.intake.domain import Status, Ticket, event_name
 
 SOURCE = "intake"
+AUDIT_ACTOR = "system:audit"
 
 _STATUS_CHANGES: dict[str, Status] = {
     "WorkStarted": Status.OPEN,
@@ -136,6 +139,39 @@ def public_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
     return publish
 
 
+def checkpoint_envelope(event: Any, position: int) -> EnvelopeFields:
+    """A signed checkpoint of the store's heads, as `intake.checkpoints` carries it (every tenant's
+    streams: `tenant` is `*`)."""
+    heads = [StreamHead(stream_id=stream, version=head[0], hash=head[1], tenant=head[2])
+             for stream, head in sorted(event.heads.items())]  # fmt: skip
+    data = AuditCheckpointedV1(
+        position=event.position, previous_signature=event.previous, signature=event.signature, heads=heads
+    )
+    envelope_id_ = envelope_id(event)
+    return {
+        "id": envelope_id_, "type": data.event_type, "version": data.event_version, "source": SOURCE,
+        "subject": str(event.originator_id), "tenant": "*", "actor": AUDIT_ACTOR, "occurred_at": event.timestamp,
+        "sequence": event.originator_version, "position": position, "correlation_id": envelope_id_,
+        "causation_id": envelope_id_, "data": data.model_dump(mode="json"),
+    }  # fmt: skip
+
+
+def relayed_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
+    """What the relay publishes: the public ticket events, and the audit checkpoints on their own topic."""
+    tickets = public_fields(app)
+    checkpoints = Checkpoints.create_id()
+
+    def publish(notification: Notification) -> tuple[str, EnvelopeFields] | None:
+        if notification.originator_id != checkpoints:
+            return tickets(notification)
+        event = app.mapper.to_domain_event(notification)
+        if not isinstance(event, Checkpoints.Recorded):
+            return None
+        return topics.CHECKPOINTS, checkpoint_envelope(event, notification.id)
+
+    return publish
+
+
 def publication(app: Application) -> Publication:  # type: ignore[type-arg]
     """The relay's mapping for `app`: a stored notification to its public (topic, envelope), or None."""
-    return validated(public_fields(app))
+    return validated(relayed_fields(app))

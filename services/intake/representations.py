@@ -108,7 +108,7 @@ class HistoryEntry(BaseModel):
 def history_entry(event: Ticket.Event, personal: PersonalData) -> HistoryEntry:
     """One event in its own words, sealed words opened; the hashes are of the sealed event."""
     state = vars(event)
-    changes = {key: value for key, value in state.items() if key not in _META | {chain.HASH, "reason"}}
+    changes = {key: value for key, value in state.items() if key not in _META | {chain.HASH, chain.SEAL, "reason"}}
     reason = state.get("reason")
     return HistoryEntry(
         version=event.originator_version,

@@ -16,7 +16,7 @@ from services.intake.application import Intake
 from services.intake.conversations import Conversations, ReplyRoute
 from services.intake.people import People
 from services.intake.personal_data import ERASED, MemoryKeyTable, PersonalData, PersonErasedError, SqlKeyTable
-from tests.privacy import KEYWORD_SECRET, SECRET, memory_intake
+from tests.privacy import AUDIT_SECRET, KEYWORD_SECRET, SECRET, memory_intake
 
 
 def in_memory_people() -> People:
@@ -28,7 +28,8 @@ def sqlite_people(tmp_path: Path) -> tuple[People, Intake]:
     settings = Settings(persistence="sqlite", data_dir=tmp_path)
     keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
     personal = PersonalData(keys, SECRET)
-    intake = Intake(env=store_env(settings, Intake.name), personal=personal, digests=KeywordDigests(KEYWORD_SECRET))
+    digests = KeywordDigests(KEYWORD_SECRET)
+    intake = Intake(env=store_env(settings, Intake.name), personal=personal, digests=digests, audit_secret=AUDIT_SECRET)
     return People(intake, personal), intake
 
 

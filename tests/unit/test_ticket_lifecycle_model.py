@@ -285,7 +285,9 @@ class TicketLifecycleFromSnapshots(TicketLifecycle):
 
     def new_intake(self) -> Intake:
         plain = memory_intake()
-        return SnapshotEveryThirdEvent(env=MEMORY, personal=plain.personal, digests=plain.digests)
+        return SnapshotEveryThirdEvent(
+            env=MEMORY, personal=plain.personal, digests=plain.digests, audit_secret=plain.audit_secret
+        )
 
 
 def test_any_sequence_of_commands_keeps_the_lifecycle_across_restarts_from_snapshots() -> None:
