@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from services.chassis.rate_limit import RateLimiter
 from services.chassis.settings import Mailbox
 from services.intake import mail_threads
-from services.intake.application import Intake
+from services.intake.application import Intake, TicketNotFoundError
 from services.intake.blobs import FileBlobStore
 from services.intake.channels.email_in import EmailIntake
 from services.intake.channels.landing import Landed, Landing
@@ -22,6 +22,7 @@ from services.intake.channels.loops import Refusal
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.conversations import Conversations
 from services.intake.domain import Cause
+from services.intake.participants import Participants, StaffDirectory
 from services.intake.people import People
 from tests.mail import a_message
 from tests.privacy import memory_intake
@@ -39,10 +40,14 @@ def numbered_in(intake: Intake) -> Callable[[str, str], UUID | None]:
 
     def numbered(tenant: str, number: str) -> UUID | None:
         for notification in intake.recorder.select_notifications(1, 10_000):
-            ticket_id = UUID(str(notification.originator_id))
-            opened = notification.topic.endswith("Ticket.Opened") and Landing(intake).exists(ticket_id, tenant)
-            if opened and intake.get_ticket(ticket_id, tenant).number == number:
-                return ticket_id
+            if not notification.topic.endswith("Ticket.Opened"):
+                continue
+            try:
+                ticket = intake.get_ticket(UUID(str(notification.originator_id)), tenant)
+            except TicketNotFoundError:
+                continue
+            if ticket.number == number:
+                return ticket.id
         return None
 
     return numbered
@@ -52,9 +57,11 @@ def numbered_in(intake: Intake) -> Callable[[str, str], UUID | None]:
 def desk(tmp_path: Path) -> tuple[EmailIntake, Intake]:
     intake = memory_intake()
     personal = intake.personal
-    email = EmailIntake(BOXES, DOMAIN, Landing(intake), People(intake, personal), Conversations(intake, personal),
-                        FileBlobStore(tmp_path), numbered_in(intake), RateLimiter(LIMIT),
-                        ChannelCounters(CollectorRegistry()), 1024 * 1024)  # fmt: skip
+    conversations = Conversations(intake, personal)
+    landing = Landing(intake, Participants(conversations, StaffDirectory({})))
+    email = EmailIntake(BOXES, DOMAIN, landing, People(intake, personal), conversations, FileBlobStore(tmp_path),
+                        numbered_in(intake), RateLimiter(LIMIT), ChannelCounters(CollectorRegistry()),
+                        1024 * 1024)  # fmt: skip
     return email, intake
 
 
