@@ -133,3 +133,33 @@ def test_a_sender_over_the_rate_limit_is_told_to_come_back_later(desk: tuple[Ema
         deliver(email, a_message())
     assert (refused.value.reason, refused.value.code) == ("rate_limited", 450)
     deliver(email, a_message(sender="Other <other@customer.example>"))  # others still get through
+
+
+def test_a_stranger_naming_a_ticket_by_number_or_thread_gets_a_ticket_of_their_own(
+    desk: tuple[EmailIntake, Intake],
+) -> None:
+    email, intake = desk
+    first = a_message()
+    ticket_id = deliver(email, first).ticket_id
+    number = intake.get_ticket(ticket_id, "acme").number
+    stranger = "Mallory <mallory@elsewhere.example>"
+    naming = [
+        a_message(f"Re: [{number}] x", "by number", sender=stranger),
+        a_message("Re: x", "by our id", sender=stranger, In_Reply_To=mail_threads.message_id(ticket_id, "3", DOMAIN)),
+        a_message("Re: x", "by the thread", sender=stranger, References=first["Message-ID"]),
+    ]
+    landed = [deliver(email, message) for message in naming]
+    assert [(it.outcome, it.ticket_id != ticket_id, it.reroutes) for it in landed] == [("opened", True, True)] * 3
+    assert intake.get_ticket(ticket_id, "acme").comments == {}
+    assert all(intake.get_ticket(it.ticket_id, "acme").links == {str(ticket_id): "related"} for it in landed)
+
+
+def test_staff_are_an_address_or_a_domain_of_the_tenant_or_a_telegram_user() -> None:
+    staff = StaffDirectory({"acme": ["Ann@acme.example", "@ops.acme.example", "telegram:4711"]})
+    assert staff.includes("acme", "email", "ann@ACME.example")
+    assert staff.includes("acme", "email", "bob@ops.acme.example")
+    assert staff.includes("acme", "telegram", "4711")
+    assert not staff.includes("acme", "email", "bob@acme.example")
+    assert not staff.includes("acme", "email", "ann@evil-ops.acme.example.com")
+    assert not staff.includes("globex", "email", "ann@acme.example")
+    assert not staff.includes("acme", "telegram", "4712")
