@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     )
 
     # -- inbound channels (e-mail in, web chat, messenger webhooks) ----------------------------
+    staff_addresses: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Per tenant, as JSON, its staff on the channels: {"acme": ["ann@acme.example", "@acme.example",'
+        ' "telegram:4711"]} (an address, every address of a domain, a Telegram user id). Their messages land on any'
+        " of the tenant's tickets they name; anyone else's land only on tickets they take part in.",
+    )
     smtp_listen_host: str = Field(
         "127.0.0.1", description="Where the SMTP listener binds (0.0.0.0 to take mail from anyone)."
     )

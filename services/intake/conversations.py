@@ -24,6 +24,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
 from services.chassis.processing import find
+from services.intake.people import normalised
 from services.intake.personal_data import ERASED, PersonalData
 
 ATTEMPTS = 20
@@ -52,7 +53,8 @@ class Thread(Aggregate):
 
 
 class ReplyRoutes(Aggregate):
-    """Where a ticket's requester is answered, per channel (the newest route of a channel wins)."""
+    """Where a ticket's requester is answered, per channel (the newest route of a channel wins),
+    and every address each channel answered on so far (`used`: the requester's thread)."""
 
     @staticmethod
     def create_id(tenant: str, ticket_id: str) -> UUID:
@@ -64,6 +66,7 @@ class ReplyRoutes(Aggregate):
         self.ticket_id = ticket_id
         self.requester_id = requester_id
         self.routes: dict[str, dict[str, Any]] = {}
+        self.used: dict[str, list[str]] = {}
 
     def remember(self, channel: str, address: str, reply_to: str | None) -> None:
         route = {"address": address, "reply_to": reply_to}
@@ -73,6 +76,7 @@ class ReplyRoutes(Aggregate):
     @event("RouteRemembered")
     def _route_remembered(self, channel: str, address: str, reply_to: str | None) -> None:
         self.routes = self.routes | {channel: {"address": address, "reply_to": reply_to}}
+        self.used = self.used | {channel: [*self.used.get(channel, []), address]}
 
 
 class Conversations:
@@ -133,6 +137,14 @@ class Conversations:
             if address != ERASED:
                 found.append(ReplyRoute(channel, address, reply_to))
         return found
+
+    def has_used(self, tenant: str, ticket_id: UUID, channel: str, address: str) -> bool:
+        """Whether the ticket's requester was ever answered at `address` on `channel` (compared
+        opened, here: the routes stay sealed in the store)."""
+        routes = self._routes(tenant, str(ticket_id))
+        used = routes.used.get(channel, []) if routes is not None else []
+        wanted = normalised(channel, address)
+        return any(normalised(channel, self.personal.unseal(tenant, sealed)) == wanted for sealed in used)
 
     def _routes(self, tenant: str, ticket_id: str) -> ReplyRoutes | None:
         routes = find(self.app, ReplyRoutes.create_id(tenant, ticket_id), ReplyRoutes)

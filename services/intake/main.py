@@ -59,6 +59,7 @@ from services.intake.notifications.mailer import Mailer
 from services.intake.notifications.outbox import NotificationOutbox
 from services.intake.notifications.telegram_sender import TelegramSender
 from services.intake.notifications.templates import Templates
+from services.intake.participants import Participants, StaffDirectory
 from services.intake.people import People
 from services.intake.personal_data import PersonalData, SqlKeyTable
 from services.intake.projections import TicketsProjection
@@ -99,7 +100,7 @@ def main() -> int:
     people = People(intake, personal)
     tokens = SearchTokens(settings.personal_data_secret.encode())
     conversations = Conversations(intake, personal)
-    landing = Landing(intake)
+    landing = Landing(intake, Participants(conversations, StaffDirectory(settings.staff_addresses)))
     blobs = FileBlobStore(settings.data_dir / "blobs")
     counters = ChannelCounters(metrics.registry)
     notifications = notification_deliveries.Deliveries(recorder(), settings.notification_claim_seconds)

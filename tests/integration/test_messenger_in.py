@@ -13,7 +13,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from services.intake.domain import Ticket
 from tests.client import headers, read_ticket
-from tests.harness import Desk
+from tests.harness import Desk, free_port
 from tests.tokens import token
 
 TENANT = "acme"
@@ -25,7 +25,8 @@ CHAT = 5550001
 def gateway(desk: Desk) -> Iterator[httpx.Client]:
     bots = {TENANT: {"token": "123:abc", "webhook_secret": SECRET, "hashtags": ["#support", "#bug"],
                      "group": "first-line"}}  # fmt: skip
-    desk.env |= {"SERVICEDESK_TELEGRAM_BOTS": json.dumps(bots), "SERVICEDESK_CHAT_POLL_SECONDS": "0.1"}
+    desk.env |= {"SERVICEDESK_TELEGRAM_BOTS": json.dumps(bots), "SERVICEDESK_CHAT_POLL_SECONDS": "0.1",
+                 "SERVICEDESK_SMTP_LISTEN_PORT": str(free_port())}  # not 2525: other desks may run beside  # fmt: skip
     intake = desk.service("intake").start()
     with httpx.Client(base_url=intake.url, timeout=30.0) as client:
         yield client
@@ -141,3 +142,21 @@ def test_a_chat_without_a_customers_token_is_refused(gateway: httpx.Client) -> N
         with pytest.raises(InvalidStatus) as refused:
             chat(base, who).close()
         assert refused.value.response.status_code == 403
+
+
+def test_a_customer_joining_another_customers_chat_conversation_opens_a_ticket_of_their_own(
+    gateway: httpx.Client,
+) -> None:
+    base = str(gateway.base_url)
+    with chat(base, token(TENANT, "carol", roles=("customer",))) as socket:
+        conversation = json.loads(socket.recv(timeout=10))["conversation_id"]
+        socket.send(json.dumps({"type": "message", "id": "m1", "body": "My invoice is wrong"}))
+        carols = json.loads(socket.recv(timeout=10))["ticket_id"]
+    with chat(base, token(TENANT, "mallory", roles=("customer",)), conversation=conversation) as socket:
+        assert json.loads(socket.recv(timeout=10))["ticket_id"] is None, "nothing of carol's is shown"
+        socket.send(json.dumps({"type": "message", "id": "m2", "body": "Refund it to my account"}))
+        stored = json.loads(socket.recv(timeout=10))
+    assert (stored["outcome"], stored["ticket_id"] == carols) == ("opened", False)
+    ticket = read_ticket(gateway, TENANT, carols)
+    assert (ticket["requester_id"], ticket["comments"]) == ("carol", [])
+    assert read_ticket(gateway, TENANT, stored["ticket_id"])["requester_id"] == "mallory"

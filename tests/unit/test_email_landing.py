@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from services.chassis.rate_limit import RateLimiter
 from services.chassis.settings import Mailbox
 from services.intake import mail_threads
-from services.intake.application import Intake
+from services.intake.application import Intake, TicketNotFoundError
 from services.intake.blobs import FileBlobStore
 from services.intake.channels.email_in import EmailIntake
 from services.intake.channels.landing import Landed, Landing
@@ -22,6 +22,7 @@ from services.intake.channels.loops import Refusal
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.conversations import Conversations
 from services.intake.domain import Cause
+from services.intake.participants import Participants, StaffDirectory
 from services.intake.people import People
 from tests.mail import a_message
 from tests.privacy import memory_intake
@@ -39,10 +40,14 @@ def numbered_in(intake: Intake) -> Callable[[str, str], UUID | None]:
 
     def numbered(tenant: str, number: str) -> UUID | None:
         for notification in intake.recorder.select_notifications(1, 10_000):
-            ticket_id = UUID(str(notification.originator_id))
-            opened = notification.topic.endswith("Ticket.Opened") and Landing(intake).exists(ticket_id, tenant)
-            if opened and intake.get_ticket(ticket_id, tenant).number == number:
-                return ticket_id
+            if not notification.topic.endswith("Ticket.Opened"):
+                continue
+            try:
+                ticket = intake.get_ticket(UUID(str(notification.originator_id)), tenant)
+            except TicketNotFoundError:
+                continue
+            if ticket.number == number:
+                return ticket.id
         return None
 
     return numbered
@@ -52,9 +57,11 @@ def numbered_in(intake: Intake) -> Callable[[str, str], UUID | None]:
 def desk(tmp_path: Path) -> tuple[EmailIntake, Intake]:
     intake = memory_intake()
     personal = intake.personal
-    email = EmailIntake(BOXES, DOMAIN, Landing(intake), People(intake, personal), Conversations(intake, personal),
-                        FileBlobStore(tmp_path), numbered_in(intake), RateLimiter(LIMIT),
-                        ChannelCounters(CollectorRegistry()), 1024 * 1024)  # fmt: skip
+    conversations = Conversations(intake, personal)
+    landing = Landing(intake, Participants(conversations, StaffDirectory({})))
+    email = EmailIntake(BOXES, DOMAIN, landing, People(intake, personal), conversations, FileBlobStore(tmp_path),
+                        numbered_in(intake), RateLimiter(LIMIT), ChannelCounters(CollectorRegistry()),
+                        1024 * 1024)  # fmt: skip
     return email, intake
 
 
@@ -126,3 +133,33 @@ def test_a_sender_over_the_rate_limit_is_told_to_come_back_later(desk: tuple[Ema
         deliver(email, a_message())
     assert (refused.value.reason, refused.value.code) == ("rate_limited", 450)
     deliver(email, a_message(sender="Other <other@customer.example>"))  # others still get through
+
+
+def test_a_stranger_naming_a_ticket_by_number_or_thread_gets_a_ticket_of_their_own(
+    desk: tuple[EmailIntake, Intake],
+) -> None:
+    email, intake = desk
+    first = a_message()
+    ticket_id = deliver(email, first).ticket_id
+    number = intake.get_ticket(ticket_id, "acme").number
+    stranger = "Mallory <mallory@elsewhere.example>"
+    naming = [
+        a_message(f"Re: [{number}] x", "by number", sender=stranger),
+        a_message("Re: x", "by our id", sender=stranger, In_Reply_To=mail_threads.message_id(ticket_id, "3", DOMAIN)),
+        a_message("Re: x", "by the thread", sender=stranger, References=first["Message-ID"]),
+    ]
+    landed = [deliver(email, message) for message in naming]
+    assert [(it.outcome, it.ticket_id != ticket_id, it.reroutes) for it in landed] == [("opened", True, True)] * 3
+    assert intake.get_ticket(ticket_id, "acme").comments == {}
+    assert all(intake.get_ticket(it.ticket_id, "acme").links == {str(ticket_id): "related"} for it in landed)
+
+
+def test_staff_are_an_address_or_a_domain_of_the_tenant_or_a_telegram_user() -> None:
+    staff = StaffDirectory({"acme": ["Ann@acme.example", "@ops.acme.example", "telegram:4711"]})
+    assert staff.includes("acme", "email", "ann@ACME.example")
+    assert staff.includes("acme", "email", "bob@ops.acme.example")
+    assert staff.includes("acme", "telegram", "4711")
+    assert not staff.includes("acme", "email", "bob@acme.example")
+    assert not staff.includes("acme", "email", "ann@evil-ops.acme.example.com")
+    assert not staff.includes("globex", "email", "ann@acme.example")
+    assert not staff.includes("acme", "telegram", "4712")

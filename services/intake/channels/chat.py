@@ -29,6 +29,7 @@ from services.intake.application import Intake, TicketNotFoundError
 from services.intake.channels.landing import Incoming, Landing
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.conversations import Conversations, ReplyRoute
+from services.intake.participants import Sender
 from services.intake.personal_data import PersonalData
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -62,11 +63,12 @@ def router(
     def store(chat: Conversation, message: ChatMessage) -> dict[str, Any]:
         who = chat.principal
         incoming = Incoming(
-            tenant=who.tenant, channel="chat", key=f"chat:{chat.key}:{message.id}", requester_id=who.subject,
+            tenant=who.tenant, channel="chat", key=f"chat:{chat.key}:{message.id}",
+            sender=Sender(who.subject, "chat", who.subject),
             title=message.body.splitlines()[0], text=message.body, organisation=who.organisation,
         )  # fmt: skip
         landed = landing.land(incoming, chat.ticket_id)
-        route = ReplyRoute("chat", chat.conversation_id, None)
+        route = ReplyRoute("chat", chat.conversation_id, None) if landed.reroutes else None
         chat.ticket_id = conversations.remember(who.tenant, landed.ticket_id, who.subject, "chat", [chat.key], route)
         counters.landed("chat", landed)
         return {"type": "stored", "id": message.id, "ticket_id": str(landed.ticket_id), "number": landed.number,

@@ -3,8 +3,9 @@
 Threading, most exact first: the message itself was stored before (a retried delivery); its
 `In-Reply-To`/`References` name a Message-ID the desk sent (`mail_threads`), or an earlier
 message of the same thread; its subject carries a ticket number. Only a ticket of the tenant
-the desk address belongs to is ever found. Otherwise the message opens a ticket in the
-address's default group. Everything is stored before this returns, so the caller's `250`
+the desk address belongs to is ever found, and the message lands there only from one of the
+ticket's participants (`Landing`): a stranger's opens a ticket of their own. Otherwise the
+message opens a ticket in the address's default group. Everything is stored before this returns, so the caller's `250`
 (or IMAP's `\\Seen`) comes after the message is safe.
 """
 
@@ -23,6 +24,7 @@ from services.intake.channels.landing import Incoming, Landed, Landing, StoredFi
 from services.intake.channels.loops import Refusal
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.conversations import Conversations, ReplyRoute
+from services.intake.participants import Sender
 from services.intake.people import People
 
 log = logging.getLogger(__name__)
@@ -79,11 +81,12 @@ class EmailIntake:
         requester = self.people.requester_for(tenant, "email", mail.sender, mail.sender_name,
                                               mail.language or box.language)  # fmt: skip
         incoming = Incoming(
-            tenant=tenant, channel="email", key=f"email:{mail.message_id}", requester_id=requester,
-            title=mail.subject, text=mail.text, group_id=box.group, files=self._stored(mail),
+            tenant=tenant, channel="email", key=f"email:{mail.message_id}",
+            sender=Sender(requester, "email", mail.sender), title=mail.subject, text=mail.text, group_id=box.group,
+            files=self._stored(mail),
         )  # fmt: skip
         landed = self.landing.land(incoming, thread)
-        route = ReplyRoute("email", mail.sender, mail.message_id)
+        route = ReplyRoute("email", mail.sender, mail.message_id) if landed.reroutes else None
         self.conversations.remember(tenant, landed.ticket_id, requester, "email", [mail.message_id], route)
         return landed
 

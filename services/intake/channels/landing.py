@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from services.intake.application import Intake, TicketForm, TicketNotFoundError
-from services.intake.domain import Cause, Status, Ticket, TicketClosedError
+from services.intake.domain import Cause, LinkKind, Status, Ticket, TicketClosedError
+from services.intake.participants import Participants, Sender, Standing
 
 MAX_TITLE = 200
 MAX_TEXT = 100_000
@@ -36,13 +37,17 @@ class Incoming:
     tenant: str
     channel: str  # the ticket's channel: email, chat, messenger
     key: str  # names this one message, for good
-    requester_id: str
+    sender: Sender
     title: str
     text: str
     group_id: str | None = None
     organisation: str | None = None
     tags: list[str] = field(default_factory=list)
     files: Sequence[StoredFile] = ()
+
+    @property
+    def requester_id(self) -> str:
+        return self.sender.requester_id
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class Landed:
     number: str
     comment_id: str | None  # None: the message opened the ticket
     created: bool  # False: this message had landed before (a repeated delivery)
+    reroutes: bool  # the sender is the ticket's requester's side: answer them where they wrote from
 
     @property
     def outcome(self) -> str:
@@ -58,8 +64,9 @@ class Landed:
 
 
 class Landing:
-    def __init__(self, intake: Intake) -> None:
+    def __init__(self, intake: Intake, participants: Participants) -> None:
         self.intake = intake
+        self.participants = participants
 
     def exists(self, ticket_id: UUID, tenant: str) -> bool:
         try:
@@ -69,17 +76,27 @@ class Landing:
         return True
 
     def land(self, incoming: Incoming, thread: UUID | None) -> Landed:
-        """On `thread`'s ticket as a comment, or as a new ticket when there is none; a message that
-        opened a ticket before opens it again (which changes nothing but what a crash left undone)."""
+        """On `thread`'s ticket as a comment when the sender takes part in it, or as a new ticket
+        (related to `thread`'s when an outsider named it); a message that opened a ticket before
+        opens it again (which changes nothing but what a crash left undone)."""
         own = Ticket.id_for_request(incoming.tenant, incoming.key)
-        if thread is None or thread == own or self.exists(own, incoming.tenant):
+        if thread is None or thread == own:
             return self.open(incoming)
         try:
-            return self.comment(thread, incoming)
+            named = self.intake.get_ticket(thread, incoming.tenant)
+        except TicketNotFoundError:
+            return self.open(incoming)
+        standing = self.participants.standing(named, incoming.sender)
+        if standing == Standing.OUTSIDER:
+            return self.open(incoming, related_to=named)
+        if self.exists(own, incoming.tenant):
+            return self.open(incoming)
+        try:
+            return self.comment(thread, incoming, standing)
         except TicketClosedError:  # a closed ticket is final: the reply follows it up
             return self.open(incoming, follow_up_of=thread)
 
-    def open(self, incoming: Incoming, follow_up_of: UUID | None = None) -> Landed:
+    def open(self, incoming: Incoming, follow_up_of: UUID | None = None, related_to: Ticket | None = None) -> Landed:
         ticket_id = Ticket.id_for_request(incoming.tenant, incoming.key)
         form = TicketForm(
             title=(incoming.title.strip() or "(no subject)")[:MAX_TITLE], description=_text(incoming.text),
@@ -88,11 +105,15 @@ class Landing:
         )  # fmt: skip
         opened = self.intake.open_ticket(ticket_id, form, _cause(incoming), follow_up_of)
         ticket = opened.ticket
+        if related_to is not None and str(related_to.id) not in ticket.links and ticket.status != Status.CLOSED:
+            reason = f"a message naming {related_to.number} came from someone who takes no part in it"
+            ticket = self.intake.link(ticket_id, related_to.id, LinkKind.RELATED, reason, _cause(incoming))
         if incoming.files:
             ticket = self.intake.change(ticket_id, _cause(incoming), lambda t: self._attach(t, incoming, None))
-        return Landed(ticket_id, ticket.number, None, created=opened.created)
+        standing = self.participants.standing(ticket, incoming.sender)  # a repeated message: was it theirs?
+        return Landed(ticket_id, ticket.number, None, opened.created, standing == Standing.REQUESTER)
 
-    def comment(self, ticket_id: UUID, incoming: Incoming) -> Landed:
+    def comment(self, ticket_id: UUID, incoming: Incoming, standing: Standing) -> Landed:
         comment_id = f"{incoming.channel[:2]}-{_digest(incoming.key)[:16]}"
         created = False
 
@@ -102,12 +123,12 @@ class Landing:
                 created = True
                 body = self.intake.seal(ticket, _text(incoming.text))
                 ticket.add_comment(comment_id, body, True, incoming.requester_id, incoming.channel)
-                if ticket.status == Status.RESOLVED.value:
+                if ticket.status == Status.RESOLVED.value and standing == Standing.REQUESTER:
                     ticket.reopen(f"the requester wrote again ({incoming.channel})")
             self._attach(ticket, incoming, comment_id)
 
         ticket = self.intake.change(ticket_id, _cause(incoming), add)
-        return Landed(ticket_id, ticket.number, comment_id, created=created)
+        return Landed(ticket_id, ticket.number, comment_id, created, standing == Standing.REQUESTER)
 
     def _attach(self, ticket: Ticket, incoming: Incoming, comment_id: str | None) -> None:
         for n, file in enumerate(incoming.files):

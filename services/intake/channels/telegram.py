@@ -6,7 +6,9 @@ webhook was registered with (`X-Telegram-Bot-Api-Secret-Token`); that header is 
 credential, so anything without the tenant's secret is a 401 before the body is even read.
 Telegram repeats an update it got no 2xx for: the ticket and comment ids derive from the chat
 and message ids, so a repeated update finds what the first one did. Every message of a ticket's
-thread (`<chat id>:<message id>`) is remembered, so a reply to any of them lands on the ticket.
+thread (`<chat id>:<message id>`) is remembered, so a reply to any of them lands on the ticket,
+when it comes from one of the ticket's participants (in a group, anyone else's reply opens a
+ticket of their own).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from services.chassis.settings import TelegramBot
 from services.intake.channels.landing import Incoming, Landed, Landing
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.conversations import Conversations, ReplyRoute
+from services.intake.participants import Sender
 from services.intake.people import People
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -89,12 +92,13 @@ def router(
         requester = people.requester_for(tenant, "telegram", str(user.id), name, user.language_code)
         incoming = Incoming(
             tenant=tenant, channel="messenger", key=f"telegram:{chat_id}:{message.message_id}",
-            requester_id=requester, title=_title(text, hashtags), text=text, group_id=bot.group,
+            sender=Sender(requester, "telegram", str(user.id)), title=_title(text, hashtags), text=text,
+            group_id=bot.group,
             tags=[_TAG.sub("", tag.lstrip("#").lower())[:50] for tag in hashtags],
         )  # fmt: skip
         landed = landing.land(incoming, thread)
         key = f"{chat_id}:{message.message_id}"
-        route = ReplyRoute("telegram", str(chat_id), str(message.message_id))
+        route = ReplyRoute("telegram", str(chat_id), str(message.message_id)) if landed.reroutes else None
         conversations.remember(tenant, landed.ticket_id, requester, "telegram", [key], route)
         counters.landed("telegram", landed)
         return _answer(landed)
