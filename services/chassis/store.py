@@ -18,6 +18,10 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
     without it a read model's transaction kept getting the pool's dead connections after
     a PostgreSQL restart (tests/integration/test_faults.py crashes PostgreSQL).
 
+    On SQLite the datastore is the chassis's (services/chassis/sqlite.py): a writing transaction
+    takes the file's write lock first, waiting up to SQLITE_LOCK_TIMEOUT seconds (then retrying),
+    so the many writers of one service's file wait for each other instead of failing.
+
     The event and tracking tables are created when missing unless `settings.create_tables` is
     false: in a cluster `python -m services.migrate` creates them once per release.
     """
@@ -25,7 +29,7 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
     if settings.persistence == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env |= {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": "services.chassis.sqlite:DeskSQLiteFactory",  # writes wait for the lock
             "SQLITE_DBNAME": str(settings.data_dir / f"{name}.db"),
             "SQLITE_LOCK_TIMEOUT": "10",
         }

@@ -2,7 +2,9 @@
 
 The body streams chunk by chunk into the blob store (never whole in memory, never
 holding a thread while the client is slow); only when the blob is stored does the
-ticket record `AttachmentAdded` with the hash. A download re-hashes the blob first.
+ticket record `AttachmentAdded` with the hash. Files are kept under the ticket's requester
+(blobs.py). A download re-hashes the blob first; one that is gone or no longer matches its hash
+answers 404 (410 when its person was erased), never a server error.
 Ticket errors (404, 409, 412, 422) are answered by intake's handlers (problems.py).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import unicodedata
 from collections.abc import Iterator
 from typing import Annotated, BinaryIO
@@ -26,8 +29,18 @@ from services.chassis.problems import DomainProblem
 from services.intake.access import visible_ticket
 from services.intake.api_common import cause_of
 from services.intake.application import Intake, StaleVersionError
-from services.intake.blobs import CHUNK, BlobCorruptError, BlobNotFoundError, BlobStore, BlobTooLargeError, StoredBlob
+from services.intake.blobs import (
+    CHUNK,
+    BlobCorruptError,
+    BlobNotFoundError,
+    BlobStore,
+    BlobTooLargeError,
+    Owner,
+    StoredBlob,
+)
 from services.intake.representations import AttachmentView
+
+log = logging.getLogger(__name__)
 
 MAX_BYTES = 25 * 1024 * 1024
 ALLOWED_TYPES = frozenset({
@@ -47,6 +60,14 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
         (404, "No such ticket for this tenant."), (412, "If-Match names a version the ticket has moved on from."),
         (413, "The file is larger than the limit."), (415, "Files of this type are not accepted."),
     ]
+}  # fmt: skip
+
+_DOWNLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {"*/*": {}}, "description": "The file, verified against its sha256."},
+    404: {"content": {"application/problem+json": {}},
+          "description": "No such ticket or attachment for this tenant, or the file's content is gone."},
+    410: {"content": {"application/problem+json": {}},
+          "description": "The ticket's requester was erased, and their files with them."},
 }  # fmt: skip
 
 
@@ -79,9 +100,11 @@ class AttachmentErased(DomainProblem):
     title = "Attachment erased"
 
 
-class AttachmentCorrupt(DomainProblem):
-    status = 500
-    title = "Attachment corrupt"
+class AttachmentUnavailable(DomainProblem):
+    """The ticket names the file but its bytes are gone (or no longer match their hash)."""
+
+    status = 404
+    title = "Attachment content unavailable"
 
 
 def router(
@@ -89,8 +112,8 @@ def router(
 ) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["attachments"])
 
-    async def stored(request: Request) -> StoredBlob:
-        writer = await asyncio.to_thread(blobs.begin, max_bytes)
+    async def stored(request: Request, owner: Owner) -> StoredBlob:
+        writer = await asyncio.to_thread(blobs.begin, owner, max_bytes)
         try:
             async for chunk in request.stream():
                 if chunk:
@@ -124,7 +147,7 @@ def router(
         if version is not None and version != ticket.version:  # refused before the upload, not after
             raise StaleVersionError(version, ticket.version)
         try:
-            sha256, size = await stored(request)
+            sha256, size = await stored(request, Owner(who.tenant, ticket.requester_id))
         except BlobTooLargeError:
             raise _too_large(max_bytes) from None
 
@@ -146,7 +169,7 @@ def router(
     @api.get(
         "/tickets/{ticket_id}/attachments/{attachment_id}",
         response_class=StreamingResponse,
-        responses={200: {"content": {"*/*": {}}, "description": "The file, verified against its sha256."}},
+        responses=_DOWNLOAD_RESPONSES,
     )
     async def download(ticket_id: UUID, attachment_id: str, who: CurrentIdentity) -> StreamingResponse:
         """The file's bytes, only once they hash to the sha256 the ticket recorded."""
@@ -163,9 +186,12 @@ def router(
                 rule="erasure",
             )  # fmt: skip
         try:
-            file = await asyncio.to_thread(blobs.open, sha256)
-        except (BlobCorruptError, BlobNotFoundError) as error:
-            raise AttachmentCorrupt(str(error), attachment_id=attachment_id, sha256=sha256) from None
+            file = await asyncio.to_thread(blobs.open, Owner(who.tenant, ticket.requester_id), sha256)
+        except BlobNotFoundError:
+            raise _unavailable(attachment_id, "missing") from None
+        except BlobCorruptError as error:
+            log.error("attachment %s of ticket %s: %s", attachment_id, ticket_id, error)
+            raise _unavailable(attachment_id, "corrupt") from None
         headers = {
             "Content-Disposition": _disposition(intake.personal.unseal(who.tenant, attachment["filename"])),
             "Content-Length": str(attachment["size"]),
@@ -176,6 +202,13 @@ def router(
         return StreamingResponse(_chunks(file), media_type=attachment["content_type"], headers=headers)
 
     return api
+
+
+def _unavailable(attachment_id: str, reason: str) -> AttachmentUnavailable:
+    return AttachmentUnavailable(
+        f"the content of attachment {attachment_id} is {reason}: it cannot be served", attachment_id=attachment_id,
+        reason=reason,
+    )  # fmt: skip
 
 
 def _checked_filename(filename: str) -> str:

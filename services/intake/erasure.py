@@ -4,7 +4,8 @@ An admin's erasure is first recorded, as an audited fact, on the tenant's `Erasu
 (and on the channels' `Person`, when the channels know them), then the person's key is
 destroyed (crypto-shredding: every field sealed with it reads `[erased]` from then on, the
 streams still replay and their hash chains still verify), then the read models let go of
-what they derived (the search documents of the person's tickets, the files attached to them),
+what they derived (the search documents of the person's tickets; the files attached to them,
+kept per person in the blob store: blobs.py says why),
 and last the erasure is recorded as completed. Each step is idempotent: a crash between two
 of them leaves an erasure recorded but not completed, which the next request for it, or the
 sweep when intake starts, finishes.
@@ -21,8 +22,8 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
 from services.chassis.processing import find
-from services.intake.application import Intake, TicketNotFoundError
-from services.intake.blobs import BlobStore
+from services.intake.application import Intake
+from services.intake.blobs import BlobStore, Owner
 from services.intake.people import People, Person
 from services.intake.projections import TicketsProjection
 
@@ -92,7 +93,8 @@ class Erasures:
         self.intake.personal.destroy_key(tenant, requester_id)
         tickets = self.projection.requested_by(tenant, requester_id)
         self.projection.erase(tenant, requester_id)
-        self._drop_files(tenant, tickets)
+        if self.blobs is not None:  # theirs: everything under them goes, and nobody else's file with it
+            self.blobs.forget(Owner(tenant, requester_id))
         for _ in range(ATTEMPTS):
             register = self._register(tenant)
             register.complete(requester_id, len(tickets), datetime.now(UTC).isoformat())
@@ -151,18 +153,6 @@ class Erasures:
                 continue
             return
         raise RuntimeError("could not record the erasure: too much contention")
-
-    def _drop_files(self, tenant: str, ticket_ids: list[str]) -> None:
-        """The files attached to the person's tickets are theirs too: deleted."""
-        if self.blobs is None:
-            return
-        for ticket_id in ticket_ids:
-            try:
-                ticket = self.intake.get_ticket(UUID(ticket_id), tenant)
-            except TicketNotFoundError:
-                continue
-            for attachment in ticket.attachments.values():
-                self.blobs.delete(attachment["sha256"])
 
     def _register(self, tenant: str) -> ErasureRegister:
         found = find(self.intake, ErasureRegister.create_id(tenant), ErasureRegister)

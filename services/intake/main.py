@@ -52,6 +52,7 @@ from services.intake.channels.telemetry import ChannelCounters
 from services.intake.conversations import Conversations
 from services.intake.domain import Ticket
 from services.intake.erasure import Erasures
+from services.intake.legacy_blobs import file_legacy_blobs
 from services.intake.notifications import deliveries as notification_deliveries
 from services.intake.notifications.compose import Composer
 from services.intake.notifications.mail_sender import MailSender
@@ -116,7 +117,7 @@ def main() -> int:
         messenger = telegram.router(settings.telegram_bots, landing, people, conversations, counters)
         erasures = Erasures(intake, people, projection, blobs)
         access = SubjectAccess(intake, people, conversations, projection, erasures)
-        runtime.workers.append(("erasures", finishing(erasures)))
+        runtime.workers.append(("erasures", finishing(erasures, blobs)))
         create_app(app, intake, blobs, queries, api_webhooks.router(intake, deliveries),
                    api_api_keys.router(api_keys), messenger, api_notifications.router(intake, notifications),
                    api_people.router(erasures, access),
@@ -177,10 +178,12 @@ def requester_of(intake: Intake, ticket_id: UUID) -> str | None:
     return ticket.requester_id if ticket is not None else None
 
 
-def finishing(erasures: Erasures) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
-    """A worker that completes, once at start, the erasures a crash left between their steps."""
+def finishing(erasures: Erasures, blobs: FileBlobStore) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
+    """A worker that files, once at start, the blobs stored before they were kept per person, then
+    completes the erasures a crash left between their steps."""
 
     async def run(stopping: asyncio.Event) -> None:
+        await asyncio.to_thread(file_legacy_blobs, erasures.intake, blobs)
         await asyncio.to_thread(erasures.finish_pending)
         await stopping.wait()
 

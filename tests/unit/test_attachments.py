@@ -17,7 +17,7 @@ from services.chassis.runtime import Runtime
 from services.intake import problems
 from services.intake.api_attachments import router
 from services.intake.application import Intake, TicketForm
-from services.intake.blobs import BlobCorruptError, BlobNotFoundError, BlobTooLargeError, FileBlobStore
+from services.intake.blobs import BlobCorruptError, BlobNotFoundError, BlobTooLargeError, FileBlobStore, Owner
 from services.intake.domain import Cause, Ticket
 from tests.client import headers
 from tests.privacy import memory_intake
@@ -25,6 +25,7 @@ from tests.tokens import authenticated
 
 LOG = b"2024-05-01 09:00:01 vpn: tunnel down (peer timeout)\n" * 200
 LIMIT = 64 * 1024
+CUSTOMER = Owner("acme", "customer-42")
 
 
 @dataclass
@@ -137,13 +138,34 @@ def test_a_filename_in_any_language_comes_back_on_download(desk: Desk) -> None:
 def test_a_blob_altered_on_disk_is_refused_on_download(desk: Desk) -> None:
     ticket_id = desk.open_ticket()
     body = upload(desk, ticket_id).json()
-    path = desk.blobs.path_of(body["sha256"])
+    path = desk.blobs.path_of(CUSTOMER, body["sha256"])
     path.chmod(0o644)
     path.write_bytes(LOG.replace(b"down", b"up!!"))
     reply = desk.api.get(f"/v1/tickets/{ticket_id}/attachments/{body['id']}", headers=headers("acme"))
-    assert reply.status_code == 500
-    assert reply.json()["title"] == "Attachment corrupt"
+    assert reply.status_code == 404
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert (reply.json()["title"], reply.json()["reason"]) == ("Attachment content unavailable", "corrupt")
     assert b"up!!" not in reply.content
+
+
+def test_a_missing_file_is_a_problem_not_a_server_error(desk: Desk) -> None:
+    ticket_id = desk.open_ticket()
+    body = upload(desk, ticket_id).json()
+    desk.blobs.path_of(CUSTOMER, body["sha256"]).unlink()
+    reply = desk.api.get(f"/v1/tickets/{ticket_id}/attachments/{body['id']}", headers=headers("acme"))
+    assert reply.status_code == 404
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert (reply.json()["title"], reply.json()["reason"]) == ("Attachment content unavailable", "missing")
+
+
+def test_a_file_stored_before_blobs_were_kept_per_person_still_downloads(desk: Desk) -> None:
+    ticket_id = desk.open_ticket()
+    body = upload(desk, ticket_id).json()
+    kept, shared = desk.blobs.path_of(CUSTOMER, body["sha256"]), desk.blobs.legacy_path_of(body["sha256"])
+    shared.parent.mkdir(parents=True)
+    kept.rename(shared)  # where every tenant's copy of it was kept before
+    reply = desk.api.get(f"/v1/tickets/{ticket_id}/attachments/{body['id']}", headers=headers("acme"))
+    assert (reply.status_code, reply.content) == (200, LOG)
 
 
 def test_the_same_file_twice_is_stored_once_but_attached_twice(desk: Desk) -> None:
@@ -151,7 +173,7 @@ def test_the_same_file_twice_is_stored_once_but_attached_twice(desk: Desk) -> No
     first, second = upload(desk, ticket_id).json(), upload(desk, ticket_id, filename="again.log").json()
     assert first["id"] != second["id"]
     assert first["sha256"] == second["sha256"]
-    assert desk.stored_blobs() == [desk.blobs.path_of(first["sha256"])]
+    assert desk.stored_blobs() == [desk.blobs.path_of(CUSTOMER, first["sha256"])]
     listed = desk.api.get(f"/v1/tickets/{ticket_id}/attachments", headers=headers("acme")).json()
     assert [(a["id"], a["filename"]) for a in listed["attachments"]] == [
         (first["id"], "vpn.log"),
@@ -195,24 +217,24 @@ def test_attaching_to_an_unknown_comment_breaks_a_rule(desk: Desk) -> None:
 
 def test_the_store_refuses_content_that_no_longer_matches_its_hash(tmp_path: Path) -> None:
     blobs = FileBlobStore(tmp_path)
-    sha256, size = blobs.put(iter([LOG[:100], LOG[100:]]))
+    sha256, size = blobs.put(CUSTOMER, iter([LOG[:100], LOG[100:]]))
     assert (sha256, size) == (hashlib.sha256(LOG).hexdigest(), len(LOG))
-    assert blobs.read_verified(sha256) == LOG
-    path = blobs.path_of(sha256)
+    assert blobs.read_verified(CUSTOMER, sha256) == LOG
+    path = blobs.path_of(CUSTOMER, sha256)
     path.chmod(0o644)
     path.write_bytes(b"tampered")
     with pytest.raises(BlobCorruptError):
-        blobs.read_verified(sha256)
+        blobs.read_verified(CUSTOMER, sha256)
     with pytest.raises(BlobCorruptError):
-        blobs.open(sha256)
+        blobs.open(CUSTOMER, sha256)
 
 
 def test_the_store_names_a_missing_blob_and_leaves_no_partial_upload(tmp_path: Path) -> None:
     blobs = FileBlobStore(tmp_path)
     with pytest.raises(BlobNotFoundError):
-        blobs.read_verified("0" * 64)
+        blobs.read_verified(CUSTOMER, "0" * 64)
     with pytest.raises(BlobNotFoundError):
-        blobs.open("../../etc/passwd")
+        blobs.open(CUSTOMER, "../../etc/passwd")
     with pytest.raises(BlobTooLargeError):
-        blobs.put(iter([b"x" * 10, b"x" * 10]), max_bytes=15)
+        blobs.put(CUSTOMER, iter([b"x" * 10, b"x" * 10]), max_bytes=15)
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

@@ -24,7 +24,7 @@ from services.chassis.settings import Settings
 from services.chassis.store import tracking_recorder
 from services.intake import api, api_people, api_queries
 from services.intake.application import Intake, TicketForm
-from services.intake.blobs import BlobNotFoundError, FileBlobStore
+from services.intake.blobs import BlobNotFoundError, FileBlobStore, Owner
 from services.intake.conversations import Conversations, ReplyRoute
 from services.intake.domain import Cause
 from services.intake.erasure import Erasures, UnknownPersonError
@@ -88,7 +88,7 @@ def a_worked_ticket(desk: Privacy, requester_id: str = "jolanta") -> UUID:
     desk.intake.comment(ticket_id, ADMIN, "c-1", f"Dear {NAME}, try again", True, "email")
     desk.intake.resolve(ticket_id, ADMIN, f"replaced the toner for {NAME}", "fixed")
     desk.intake.rate(ticket_id, ADMIN, 4, f"thanks, {NAME}")
-    sha256, size = desk.blobs.put(b"scan of an id card")
+    sha256, size = desk.blobs.put(Owner("acme", requester_id), b"scan of an id card")
     attachment = {"attachment_id": "a-1", "sha256": sha256, "filename": f"{NAME}.pdf",
                   "content_type": "application/pdf", "size": size, "comment_id": None}  # fmt: skip
     desk.intake.attach(ticket_id, ADMIN, attachment)
@@ -175,7 +175,7 @@ def test_an_erased_requesters_words_read_as_erased_and_everything_else_stays(des
     assert desk.intake.verify(ticket_id, "acme").broken is None, "the chain covers the sealed text"
     assert desk.found("jolanta") == []
     with pytest.raises(BlobNotFoundError):
-        desk.blobs.open(view.attachments[0].sha256)
+        desk.blobs.open(Owner("acme", "jolanta"), view.attachments[0].sha256)
 
 
 def test_nothing_new_is_recorded_for_an_erased_requester(desk: Privacy) -> None:

@@ -11,6 +11,7 @@ message opens a ticket in the address's default group. Everything is stored befo
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from uuid import UUID
@@ -18,7 +19,7 @@ from uuid import UUID
 from services.chassis.rate_limit import RateLimited, RateLimiter
 from services.chassis.settings import Mailbox
 from services.intake import mail_threads
-from services.intake.blobs import BlobStore, BlobTooLargeError
+from services.intake.blobs import BlobStore, Owner
 from services.intake.channels import loops, mime
 from services.intake.channels.landing import Incoming, Landed, Landing, StoredFile
 from services.intake.channels.loops import Refusal
@@ -83,9 +84,12 @@ class EmailIntake:
         incoming = Incoming(
             tenant=tenant, channel="email", key=f"email:{mail.message_id}",
             sender=Sender(requester, "email", mail.sender), title=mail.subject, text=mail.text, group_id=box.group,
-            files=self._stored(mail),
+            files=self._files(mail),
         )  # fmt: skip
         landed = self.landing.land(incoming, thread)
+        if mail.attachments:
+            owner = self.landing.intake.get_ticket(landed.ticket_id, tenant).requester_id
+            self._store(mail, Owner(tenant, owner))
         route = ReplyRoute("email", mail.sender, mail.message_id) if landed.reroutes else None
         self.conversations.remember(tenant, landed.ticket_id, requester, "email", [mail.message_id], route)
         return landed
@@ -108,13 +112,19 @@ class EmailIntake:
             wait = limited.extra["retry_after"]
             raise Refusal("rate_limited", 450, f"4.7.1 too many messages from <{sender}>: retry in {wait} s") from None
 
-    def _stored(self, mail: mime.Mail) -> list[StoredFile]:
+    def _files(self, mail: mime.Mail) -> list[StoredFile]:
+        """The message's files as its ticket will name them; a file too large refuses the message."""
         files = []
         for attachment in mail.attachments:
-            try:
-                blob = self.blobs.put(attachment.content, self.max_attachment)
-            except BlobTooLargeError:
+            if len(attachment.content) > self.max_attachment:
                 raise Refusal("too_large", 552, f"5.3.4 {attachment.filename} is larger than "
-                              f"{self.max_attachment} bytes") from None  # fmt: skip
-            files.append(StoredFile(blob.sha256, blob.size, attachment.filename, attachment.content_type))
+                              f"{self.max_attachment} bytes")  # fmt: skip
+            sha256 = hashlib.sha256(attachment.content).hexdigest()
+            files.append(StoredFile(sha256, len(attachment.content), attachment.filename, attachment.content_type))
         return files
+
+    def _store(self, mail: mime.Mail, owner: Owner) -> None:
+        """The files' bytes, under the requester of the ticket they landed on (known only once landed).
+        Stored before the message is acknowledged: a crash before this has it delivered again."""
+        for attachment in mail.attachments:
+            self.blobs.put(owner, attachment.content)

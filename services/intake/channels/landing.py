@@ -24,7 +24,7 @@ MAX_TEXT = 100_000
 
 @dataclass(frozen=True)
 class StoredFile:
-    """A file already in the blob store, to be attached."""
+    """A file to attach, by its hash (its bytes go to the blob store under the ticket's requester)."""
 
     sha256: str
     size: int
