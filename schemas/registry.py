@@ -30,6 +30,7 @@ from schemas.tickets import (
     EventData,
     TicketAssignedV1,
     TicketCommentedV1,
+    TicketCommentedV2,
     TicketLinkedV1,
     TicketMergedV1,
     TicketOpenedV1,
@@ -52,6 +53,7 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
     TicketReclassifiedV1,
     TicketAssignedV1,
     TicketCommentedV1,
+    TicketCommentedV2,
     TicketMergedV1,
     TicketLinkedV1,
     TicketSurveyRequestedV1,
@@ -72,7 +74,7 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
 TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
     topics.TICKETS: (
         TicketOpenedV3, TicketStatusChangedV1, TicketPriorityChangedV1, TicketReclassifiedV1, TicketAssignedV1,
-        TicketCommentedV1, TicketMergedV1, TicketLinkedV1, TicketSurveyRequestedV1, TicketRatedV1,
+        TicketCommentedV2, TicketMergedV1, TicketLinkedV1, TicketSurveyRequestedV1, TicketRatedV1,
     ),
     topics.ROUTING_DECISIONS: (RoutingDecidedV1,),
     topics.SLA_CLOCKS: (
@@ -88,6 +90,8 @@ _BY_KEY: dict[tuple[str, int], type[EventData]] = {(t.event_type, t.event_versio
 UPCASTERS: dict[tuple[str, int], Callable[[EventData], EventData]] = {
     ("ticket.opened", 1): lambda v1: TicketOpenedV2(**v1.model_dump(), organisation=None, keywords=[]),
     ("ticket.opened", 2): lambda v2: _v2_as_v3(v2),
+    # v1 did not say who wrote: null, which `TicketCommentedV2.kind_for` reads (requester by id, else other)
+    ("ticket.commented", 1): lambda v1: TicketCommentedV2(**v1.model_dump(), author_kind=None),
 }
 
 

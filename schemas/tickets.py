@@ -35,6 +35,14 @@ class Channel(StrEnum):
     PORTAL = "portal"
 
 
+class AuthorKind(StrEnum):
+    """Who wrote a comment, as intake authenticated them when it was written."""
+
+    STAFF = "staff"  # an agent, supervisor or admin of the desk
+    REQUESTER = "requester"  # the ticket's requester
+    OTHER = "other"  # anyone else: a colleague of the requester, an outsider
+
+
 class EventData(BaseModel):
     """Base of every event's `data`: the (type, version) it is published under."""
 
@@ -168,6 +176,28 @@ class TicketCommentedV1(EventData):
     public: bool
     author_id: str
     channel: str
+
+
+class TicketCommentedV2(TicketCommentedV1):
+    """v2 says who wrote: only a staff reply answers the requester (meets a response target); a
+    comment of the requester's, or of anyone else, does not."""
+
+    event_version: ClassVar[int] = 2
+
+    author_kind: AuthorKind | None = Field(
+        description="`staff` (an agent, supervisor or admin), `requester` (the ticket's requester) or `other`"
+        " (anyone else: a colleague of the requester, an outsider), as intake authenticated the author. Intake"
+        " always sets it; null only on a v1 event read as v2 (see `kind_for`)."
+    )
+
+    def kind_for(self, requester_id: str) -> AuthorKind:
+        """Who wrote, for a reader that knows the ticket's requester. A v1 event did not say: its author
+        is the requester when the ids match, else `other`: nobody vouched for them as staff, and only
+        staff answer the requester (a staff reply published as v1 by an intake from before v2 no longer
+        meets a response target; the next staff reply does)."""
+        if self.author_kind is not None:
+            return self.author_kind
+        return AuthorKind.REQUESTER if self.author_id == requester_id else AuthorKind.OTHER
 
 
 class TicketMergedV1(EventData):

@@ -102,8 +102,9 @@ def router(projection: AnalyticsProjection) -> APIRouter:
     async def get_service_levels(
         who: CurrentIdentity, filters: Filtered, start: From = None, end: To = None, format: Format = "json"
     ) -> dict[str, Any] | Response:
-        """Per SLA metric, the targets that ended in the period: met in time, breached, compliance %,
-        and the business time taken (median, p90) — first response time and time to resolve."""
+        """Per SLA metric, the targets decided in the period: met in time, breached (the day it burned,
+        answered since or not), breached and still open, compliance %, and the time taken by those met
+        (median, p90), in business time and on the wall clock: first response time and time to resolve."""
         first, last = _period(start, end)
         report = await asyncio.to_thread(reports.service_levels, view, who.tenant, first, last, filters)
         if format == "csv":

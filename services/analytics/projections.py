@@ -41,9 +41,13 @@ TICKETS = Table(
 )  # fmt: skip
 TARGETS = Table(
     "analytics_targets",
-    ("tenant", "ticket_id", "metric", "policy_id", "target_seconds", "used_seconds", "state", "breached", "met_on"),
+    ("tenant", "ticket_id", "metric", "policy_id", "target_seconds", "used_seconds", "state", "breached", "met_on",
+     "started_at", "met_at", "breached_on"),
     key=("tenant", "ticket_id", "metric"),
-)
+)  # fmt: skip
+# Columns of a target added since version 2 made the table: a store of then gets them empty, until the
+# rebuild its version asks for fills them (instants: UTC ISO text, as `opened_at`).
+TARGET_COLUMNS_SINCE_2 = {"started_at": "TEXT", "met_at": "TEXT", "breached_on": "TEXT"}
 OUTCOMES = Table(  # a resolution or a reopening, credited to the group and agent of that moment
     "analytics_outcomes",
     ("tenant", "ticket_id", "position", "kind", "group_id", "agent_id", "at"),
@@ -80,6 +84,9 @@ SCHEMA = [
         state TEXT NOT NULL,
         breached INTEGER NOT NULL,
         met_on TEXT,
+        started_at TEXT,
+        met_at TEXT,
+        breached_on TEXT,
         PRIMARY KEY (tenant, ticket_id, metric))""",
     """CREATE TABLE IF NOT EXISTS analytics_outcomes (
         tenant TEXT NOT NULL,
@@ -93,7 +100,7 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS analytics_outcomes_at ON analytics_outcomes (tenant, at)",
 ]
 
-VERSION = 2  # 2: a row per ticket and per outcome, replacing daily counters
+VERSION = 3  # 2: a row per ticket and per outcome, replacing daily counters; 3: when a target started, breached, met
 
 Applied = tuple[EnvelopeContext, EventData, Tracking]
 
@@ -108,6 +115,7 @@ class AnalyticsProjection:
 
     def __init__(self, recorder: TrackingRecorder) -> None:
         self.view = SqlView(recorder, SCHEMA, name="analytics", version=VERSION)
+        self.view.add_columns(TARGETS.name, TARGET_COLUMNS_SINCE_2)
 
     def apply(self, envelope: EnvelopeContext, data: EventData, tracking: Tracking) -> None:
         self.apply_many([(envelope, data, tracking)])
@@ -182,25 +190,32 @@ class AnalyticsProjection:
 
     @_apply.register
     def _(self, data: SlaStartedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
-        """A target started, or was re-targeted: its numbers change, a breach already counted stays."""
+        """A target started, or was re-targeted: its numbers change, its start and a breach already
+        counted stay. A next response owed again starts anew (the row is a metric's latest target)."""
         target = rows.get(TARGETS, tenant=envelope.tenant, ticket_id=data.ticket_id, metric=data.metric.value)
+        kept = target if target is not None and target["state"] == "running" else None  # re-targeted
         rows.put(TARGETS, {
             "tenant": envelope.tenant, "ticket_id": data.ticket_id, "metric": data.metric.value,
             "policy_id": data.policy_id, "target_seconds": data.target_seconds,
             "used_seconds": data.business_seconds_used, "state": "running",
-            "breached": target["breached"] if target else 0, "met_on": None,
+            "breached": kept["breached"] if kept else 0, "met_on": None,
+            "started_at": kept["started_at"] if kept else _instant(envelope), "met_at": None,
+            "breached_on": kept["breached_on"] if kept else None,
         })  # fmt: skip
 
     @_apply.register
     def _(self, data: SlaBreachedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
+        """Counted the day it burned (the envelope's instant is the breach's), answered or not."""
         if target := rows.get(TARGETS, tenant=envelope.tenant, ticket_id=data.ticket_id, metric=data.metric.value):
-            rows.update(TARGETS, target, breached=1)
+            rows.update(TARGETS, target, breached=1, breached_on=target["breached_on"] or _day(envelope))
 
     @_apply.register
     def _(self, data: SlaMetV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
         if target := rows.get(TARGETS, tenant=envelope.tenant, ticket_id=data.ticket_id, metric=data.metric.value):
+            late = bool(data.breached or target["breached"])
             rows.update(TARGETS, target, state="met", used_seconds=data.business_seconds_used, met_on=_day(envelope),
-                        breached=1 if data.breached else target["breached"])  # fmt: skip
+                        met_at=_instant(envelope), breached=1 if late else 0,
+                        breached_on=target["breached_on"] or (_day(envelope) if late else None))  # fmt: skip
 
     @staticmethod
     def _change(rows: RowBatch, envelope: EnvelopeContext, ticket_id: str, **columns: Any) -> None:

@@ -157,29 +157,50 @@ def csat(view: SqlView, tenant: str, start: date, end: date, filters: Filters = 
 
 
 def service_levels(view: SqlView, tenant: str, start: date, end: date, filters: Filters = Filters()) -> dict[str, Any]:
-    """Per metric, targets that ended in [start, end]: how many, met in time, breached, compliance %,
-    and the business time used (median, p90)."""
+    """Per metric, the targets decided in [start, end]: met in time (the day they were met), or
+    breached (the day they burned, answered since or not); of those breached, how many are still
+    open (unmet, on a ticket not resolved); compliance %; and for the targets met in the period the
+    time they took, in business time (median, p90) and on the wall clock (median, p90)."""
     conditions, extra = filters.where()
-    rows = view.query(
-        "SELECT s.metric AS metric, s.used_seconds AS used, s.breached AS breached FROM analytics_targets s"
-        " JOIN analytics_tickets t ON t.tenant = s.tenant AND t.ticket_id = s.ticket_id WHERE s.tenant = :tenant"
-        f" AND s.state = 'met' AND s.met_on >= :start AND s.met_on <= :end{conditions}",
+    joined = (
+        "FROM analytics_targets s JOIN analytics_tickets t ON t.tenant = s.tenant AND t.ticket_id = s.ticket_id"
+        " WHERE s.tenant = :tenant"
+    )
+    met = view.query(
+        "SELECT s.metric AS metric, s.used_seconds AS used, s.breached AS breached, s.started_at AS started_at,"
+        f" s.met_at AS met_at {joined} AND s.state = 'met' AND s.met_on >= :start AND s.met_on <= :end{conditions}",
+        _period(tenant, start, end) | extra,
+    )
+    breached = view.query(
+        f"SELECT s.metric AS metric, s.state <> 'met' AND t.status IN ('new', 'open', 'pending') AS still_open"
+        f" {joined} AND s.breached = 1 AND s.breached_on >= :start AND s.breached_on <= :end{conditions}",
         _period(tenant, start, end) | extra,
     )
     report: dict[str, Any] = {}
     for metric in ("first_response", "next_response", "resolution"):
-        used = sorted(r["used"] for r in rows if r["metric"] == metric)
-        breached = sum(1 for r in rows if r["metric"] == metric and r["breached"])
+        ended = [r for r in met if r["metric"] == metric]
+        used = sorted(r["used"] for r in ended)
+        walls = sorted(_seconds_between(r["started_at"], r["met_at"]) for r in ended if r["started_at"] and r["met_at"])
+        in_time = sum(1 for r in ended if not r["breached"])
+        burned = [r for r in breached if r["metric"] == metric]
+        decided = in_time + len(burned)
         report[metric] = {
-            "targets": len(used), "met_in_time": len(used) - breached, "breached": breached,
-            "compliance_percent": round(100 * (len(used) - breached) / len(used), 2) if used else None,
+            "targets": decided, "met_in_time": in_time, "breached": len(burned),
+            "breached_still_open": sum(1 for r in burned if r["still_open"]),
+            "compliance_percent": round(100 * in_time / decided, 2) if decided else None,
             "median_seconds": statistics.median(used) if used else None,
             "p90_seconds": _percentile(used, 0.9) if used else None,
+            "median_wall_clock_seconds": statistics.median(walls) if walls else None,
+            "p90_wall_clock_seconds": _percentile(walls, 0.9) if walls else None,
         }  # fmt: skip
     return report
 
 
-def _percentile(ordered: list[int], q: float) -> float:
+def _seconds_between(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def _percentile(ordered: list[int] | list[float], q: float) -> float:
     """Linear interpolation between closest ranks (as PostgreSQL's percentile_cont)."""
     position = (len(ordered) - 1) * q
     low = int(position)

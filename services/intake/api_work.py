@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.tickets import Channel, Priority, TicketType
 from services.chassis.etag import expected_version
@@ -35,7 +36,16 @@ class Because(BaseModel):
 
 class MarkPending(Because):
     waiting_for: WaitingFor
-    until: AwareDatetime = Field(description="When to remind: the ticket comes back if nobody answers.")
+    until: AwareDatetime = Field(
+        description="When to remind: the ticket comes back if nobody answers. In the future (422 otherwise)."
+    )
+
+    @field_validator("until")
+    @classmethod
+    def until_is_in_the_future(cls, until: datetime) -> datetime:
+        if until <= datetime.now(UTC):
+            raise ValueError("must be in the future: a ticket waits until a time to come")
+        return until
 
 
 class Resolve(Because):
@@ -170,7 +180,7 @@ def router(intake: Intake) -> APIRouter:
         public = body.public or not staff  # a customer's words are always public: there is no internal note of theirs
         ticket = await asyncio.to_thread(
             intake.comment, ticket_id, cause_of(who), comment_id, body.body, public, body.channel.value,
-            expected_version(if_match),
+            expected_version(if_match), staff=staff,
         )  # fmt: skip
         return ticket_response(ticket, intake.personal, 201, public_only=not staff)
 

@@ -184,10 +184,12 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
 
     def comment(
         self, ticket_id: UUID, cause: Cause, comment_id: str, body: str, public: bool, channel: str,
-        expected_version: int | None = None,
+        expected_version: int | None = None, *, staff: bool,
     ) -> Ticket:  # fmt: skip
+        """`staff`: the actor is authenticated as an agent, supervisor or admin."""
+
         def command(t: Ticket) -> None:
-            t.add_comment(comment_id, self.seal(t, body), public, cause.actor, channel)
+            t.add_comment(comment_id, self.seal(t, body), public, cause.actor, channel, staff=staff)
 
         return self.change(ticket_id, cause, command, expected_version)
 

@@ -37,6 +37,14 @@ class WaitingFor(StrEnum):
     THIRD_PARTY = "third_party"
 
 
+class AuthorKind(StrEnum):
+    """Who wrote a comment: only the desk's staff answer the requester (meet a response target)."""
+
+    STAFF = "staff"
+    REQUESTER = "requester"
+    OTHER = "other"
+
+
 class LinkKind(StrEnum):
     RELATED = "related"
     PARENT_OF = "parent_of"
@@ -204,6 +212,23 @@ class Ticket(Aggregate):
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state.setdefault("decision_id", None)  # routing did not exist before v2
 
+    class CommentAdded(Event):
+        """v2 adds `author_kind` (an `AuthorKind`), decided when it was written; None on a comment
+        recorded before v2 (nobody recorded then whether its author was staff)."""
+
+        comment_id: str
+        body: str
+        public: bool
+        author_id: str
+        channel: str
+        author_kind: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.setdefault("author_kind", None)
+
     @staticmethod
     def id_for_request(tenant: str, idempotency_key: str) -> UUID:
         """The id of the ticket a keyed request opens: a retried request finds the same ticket."""
@@ -349,15 +374,26 @@ class Ticket(Aggregate):
 
     # -- conversation ----------------------------------------------------------
 
-    def add_comment(self, comment_id: str, body: str, public: bool, author_id: str, channel: str) -> None:
+    def add_comment(
+        self, comment_id: str, body: str, public: bool, author_id: str, channel: str, *, staff: bool = False
+    ) -> None:
+        """`staff`: the author is authenticated as an agent, supervisor or admin (a channel's sender,
+        known by an address only, never is); otherwise the requester, by id, or someone else."""
         self._check_not_closed("comment")
         if comment_id in self.comments:
             raise TicketRuleError("comment_id", f"comment {comment_id} exists already")
-        self._comment_added(comment_id=comment_id, body=body, public=public, author_id=author_id, channel=channel)
+        kind = AuthorKind.REQUESTER if author_id == self.requester_id else AuthorKind.OTHER
+        kind = AuthorKind.STAFF if staff else kind
+        self._comment_added(comment_id=comment_id, body=body, public=public, author_id=author_id, channel=channel,
+                            author_kind=kind.value)  # fmt: skip
 
-    @event("CommentAdded")
-    def _comment_added(self, comment_id: str, body: str, public: bool, author_id: str, channel: str) -> None:
-        self.comments[comment_id] = {"body": body, "public": public, "author_id": author_id, "channel": channel}
+    @event(CommentAdded)
+    def _comment_added(
+        self, comment_id: str, body: str, public: bool, author_id: str, channel: str, author_kind: str | None
+    ) -> None:
+        self.comments[comment_id] = {
+            "body": body, "public": public, "author_id": author_id, "channel": channel, "author_kind": author_kind,
+        }  # fmt: skip
 
     def attach(
         self, attachment_id: str, sha256: str, filename: str, content_type: str, size: int, comment_id: str | None

@@ -5,7 +5,9 @@ envelope, with the same id, for the same stored event. Public events carry ids
 and classifications, never bodies, titles or names: a ticket opened since its words are
 sealed is published as `ticket.opened` v3 with the keyed digests of its words, which the
 application made when it opened the ticket; one stored before is published as it always
-was, v2 with its plain words (a published event is never edited).
+was, v2 with its plain words (a published event is never edited). Likewise a comment:
+`ticket.commented` v2 says who wrote it (staff, requester, other); one stored before it was
+recorded is published as v1.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from schemas.tickets import (
     EventData,
     TicketAssignedV1,
     TicketCommentedV1,
+    TicketCommentedV2,
     TicketLinkedV1,
     TicketMergedV1,
     TicketOpenedV2,
@@ -85,6 +88,15 @@ def public_data(event: Any, ticket_id: str | None = None) -> EventData | None:
     return builder(ticket_id, event) if builder is not None else None
 
 
+def _commented(ticket_id: str, event: Any) -> TicketCommentedV1:
+    """v2 says who wrote; a comment stored before v2 is published as it was then, v1."""
+    fields = {"ticket_id": ticket_id, "comment_id": event.comment_id, "public": event.public,
+              "author_id": event.author_id, "channel": event.channel}  # fmt: skip
+    if event.author_kind is None:
+        return TicketCommentedV1(**fields)
+    return TicketCommentedV2(**fields, author_kind=event.author_kind)
+
+
 _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
     "PriorityChanged": lambda t, e: TicketPriorityChangedV1(ticket_id=t, priority=e.priority, previous=e.previous),
     "CategoryChanged": lambda t, e: TicketReclassifiedV1(ticket_id=t, category=e.category),
@@ -92,9 +104,7 @@ _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
     "TagsChanged": lambda t, e: TicketReclassifiedV1(ticket_id=t, tags_added=e.added, tags_removed=e.removed),
     "Assigned": lambda t, e: TicketAssignedV1(ticket_id=t, group_id=e.group_id, agent_id=e.agent_id),
     "Unassigned": lambda t, e: TicketAssignedV1(ticket_id=t, group_id=None, agent_id=None),
-    "CommentAdded": lambda t, e: TicketCommentedV1(
-        ticket_id=t, comment_id=e.comment_id, public=e.public, author_id=e.author_id, channel=e.channel
-    ),
+    "CommentAdded": _commented,
     "MergedInto": lambda t, e: TicketMergedV1(ticket_id=t, into_ticket_id=e.target_id),  # and so closed
     "Linked": lambda t, e: TicketLinkedV1(ticket_id=t, other_ticket_id=e.ticket_id, kind=e.kind),
     "Unlinked": lambda t, e: TicketLinkedV1(ticket_id=t, other_ticket_id=e.ticket_id, kind=None),

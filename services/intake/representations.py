@@ -21,6 +21,9 @@ class CommentView(BaseModel):
     public: bool
     author_id: str
     channel: str
+    author_kind: str | None = Field(
+        None, description="staff, requester or other; null for a comment recorded before it was told."
+    )
 
 
 class AttachmentView(BaseModel):

@@ -1,7 +1,7 @@
 """One ticket's SLA clock: a target per metric, counted in the policy's business time.
 
 - first_response starts when the ticket opens and is met by the first public reply
-  of someone other than the requester;
+  of the desk's staff (a colleague of the requester's, or an outsider, answers nothing);
 - next_response starts at each customer message after that and is met by the next
   agent reply;
 - resolution starts when the ticket opens, is met when it is resolved, and resumes
@@ -272,7 +272,13 @@ class Clock(Aggregate):
         self._set(metric, target=target, used=used, since=at if running else None, warned=warned)
 
     def mark_pending(self, until: datetime, at: datetime) -> None:
-        """The ticket waits on the customer until `until`: targets pause, reminders follow."""
+        """The ticket waits on the customer until `until`: targets pause, reminders follow. A pending
+        time that ends before it begins (intake refuses one, but a ticket event is a fact, and a clock
+        resumed in the past would count the years since as business time) pauses nothing: the
+        desk's clock runs on, as when the customer answers."""
+        if until <= at:
+            self.customer_answered(at)
+            return
         self.pause(at)
         self._pending_set(until=until, at=at)
         self._reschedule()

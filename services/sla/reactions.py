@@ -13,9 +13,10 @@ from eventsourcing.persistence import Tracking
 
 from schemas.envelope import Envelope
 from schemas.tickets import (
+    AuthorKind,
     EventData,
     TicketAssignedV1,
-    TicketCommentedV1,
+    TicketCommentedV2,
     TicketMergedV1,
     TicketOpenedV3,
     TicketPriorityChangedV1,
@@ -52,11 +53,8 @@ def react(work: UnitOfWork, envelope: Envelope, data: EventData) -> None:
     if clock is None or clock.tenant != tenant:
         return  # a ticket no policy covered
     match data:
-        case TicketCommentedV1(public=True) if data.author_id == clock.requester_id:
-            customer_wrote(clock, at)
-        case TicketCommentedV1(public=True):
-            clock.meet("first_response", at)
-            clock.meet("next_response", at)
+        case TicketCommentedV2(public=True):
+            commented(clock, data.kind_for(clock.requester_id), at)
         case TicketStatusChangedV1(status="pending", waiting_for=waiting_for, pending_until=until):
             if waiting_for == CUSTOMER and until is not None:
                 clock.mark_pending(datetime.fromisoformat(until), at)
@@ -91,6 +89,16 @@ def open_clock(work: UnitOfWork, tenant: str, data: TicketOpenedV3, at: datetime
                            requester_id=data.requester_id, opened_at=at, facts=facts))  # fmt: skip
     clock.start_metric("first_response", at)
     clock.start_metric("resolution", at)
+
+
+def commented(clock: Clock, author: AuthorKind, at: datetime) -> None:
+    """Only a staff reply answers the requester; anyone else's comment (a colleague of theirs, an
+    outsider) changes no clock."""
+    if author == AuthorKind.STAFF:
+        clock.meet("first_response", at)
+        clock.meet("next_response", at)
+    elif author == AuthorKind.REQUESTER:
+        customer_wrote(clock, at)
 
 
 def customer_wrote(clock: Clock, at: datetime) -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from schemas.envelope import Envelope, MalformedEventError, kafka_fields
 from schemas.export import export
 from schemas.registry import EVENT_TYPES, UnknownEventError, parse_data, typed
-from schemas.tickets import TicketOpenedV3, TicketRatedV1
+from schemas.tickets import AuthorKind, TicketCommentedV2, TicketOpenedV3, TicketRatedV1
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
@@ -96,6 +96,22 @@ def test_a_v2_ticket_opened_reads_as_v3_with_its_plain_words_kept_aside_not_in_t
     assert isinstance(data, TicketOpenedV3)
     assert (data.organisation, data.keyword_digests, data.legacy_keywords) == ("o", [], ["vpn", "drops"])
     assert "vpn" not in data.model_dump_json(), "the plain words are not part of v3"
+
+
+def a_comment(version: int, **data: Any) -> Envelope:
+    fields = {"ticket_id": "t", "comment_id": "c-1", "public": True, "author_id": "agent-7", "channel": "api"}
+    return an_envelope(type="ticket.commented", version=version, data=fields | data)
+
+
+def test_a_comment_says_who_wrote_it_and_one_published_as_v1_is_told_apart_by_the_requester_only() -> None:
+    data = parse_data(a_comment(2, author_id="colleague", author_kind="other"))
+    assert isinstance(data, TicketCommentedV2)
+    assert data.kind_for("colleague") == AuthorKind.OTHER, "what intake said wins over the ids"
+    old = parse_data(a_comment(1))
+    assert isinstance(old, TicketCommentedV2)
+    assert old.author_kind is None
+    assert old.kind_for("customer-1") == AuthorKind.OTHER, "nobody vouched for them as staff"
+    assert old.kind_for("agent-7") == AuthorKind.REQUESTER
 
 
 def test_every_event_type_and_version_exports_a_json_schema(tmp_path: Path) -> None:

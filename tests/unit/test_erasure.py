@@ -85,7 +85,7 @@ def desk(tmp_path: Path) -> Privacy:
 
 def a_worked_ticket(desk: Privacy, requester_id: str = "jolanta") -> UUID:
     ticket_id = desk.open(requester_id)
-    desk.intake.comment(ticket_id, ADMIN, "c-1", f"Dear {NAME}, try again", True, "email")
+    desk.intake.comment(ticket_id, ADMIN, "c-1", f"Dear {NAME}, try again", True, "email", staff=True)
     desk.intake.resolve(ticket_id, ADMIN, f"replaced the toner for {NAME}", "fixed")
     desk.intake.rate(ticket_id, ADMIN, 4, f"thanks, {NAME}")
     sha256, size = desk.blobs.put(Owner("acme", requester_id), b"scan of an id card")

@@ -95,6 +95,47 @@ def test_a_day_of_tickets_gives_the_hand_computed_service_levels(tmp_path: Path)
     ]
 
 
+def test_a_breach_counts_the_day_it_burns_and_shows_while_the_target_is_still_open(tmp_path: Path) -> None:
+    day = Day(tmp_path)
+    ticket_id = day.opened("P1")
+    common: dict[str, Any] = {"policy_id": "p1", "metric": "first_response", "target_seconds": 1800, "due_at": "x"}
+    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)
+    day.hour = 13
+    day.event("sla.breached", ticket_id, source="sla", business_seconds_used=1800, **common)
+    first = service_levels(day.projection.view, "acme", DAY, DAY)["first_response"]
+    assert (first["targets"], first["met_in_time"], first["breached"], first["breached_still_open"]) == (1, 0, 1, 1)
+    assert first["compliance_percent"] == 0.0
+    day.hour = 14
+    day.event("sla.met", ticket_id, source="sla", business_seconds_used=7200, breached=True, **common)
+    first = service_levels(day.projection.view, "acme", DAY, DAY)["first_response"]
+    assert (first["targets"], first["breached"], first["breached_still_open"]) == (1, 1, 0)
+    assert first["median_wall_clock_seconds"] == 7200
+
+
+def test_an_unanswered_breach_of_a_resolved_ticket_is_no_longer_open(tmp_path: Path) -> None:
+    day = Day(tmp_path)
+    ticket_id = day.opened("P1")
+    common: dict[str, Any] = {"policy_id": "p1", "metric": "first_response", "target_seconds": 1800, "due_at": "x"}
+    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)
+    day.event("sla.breached", ticket_id, source="sla", business_seconds_used=1800, **common)
+    day.event("ticket.status_changed", ticket_id, status="resolved", change="resolved")
+    first = service_levels(day.projection.view, "acme", DAY, DAY)["first_response"]
+    assert (first["breached"], first["breached_still_open"]) == (1, 0)
+
+
+def test_time_to_resolve_shows_on_the_wall_clock_beside_business_time(tmp_path: Path) -> None:
+    day = Day(tmp_path)
+    ticket_id = day.opened()
+    common: dict[str, Any] = {"policy_id": "std", "metric": "resolution", "target_seconds": 28800, "due_at": "x"}
+    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)
+    day.hour = 13
+    day.event("sla.started", ticket_id, source="sla", business_seconds_used=3600, **common)  # re-targeted
+    day.hour = 18  # six hours after it opened on the wall clock, three of them business time
+    day.event("sla.met", ticket_id, source="sla", business_seconds_used=3 * 3600, **common)
+    resolution = service_levels(day.projection.view, "acme", DAY, DAY)["resolution"]
+    assert (resolution["median_seconds"], resolution["median_wall_clock_seconds"]) == (3 * 3600, 6 * 3600)
+
+
 def test_satisfaction_counts_the_surveys_sent_and_the_ratings_given(tmp_path: Path) -> None:
     day = Day(tmp_path)
     tickets = [day.opened() for _ in range(4)]

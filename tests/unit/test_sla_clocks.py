@@ -46,7 +46,16 @@ class Desk:
         self.event("ticket.opened", at, version=2, number="SD-1", requester_id="customer-1", channel="email",
                    category="network", type="incident", priority=priority, **more)  # fmt: skip
 
-    def reply(self, at: datetime, by: str = "agent-7") -> None:
+    def reply(self, at: datetime, by: str = "agent-7", kind: str = "staff") -> None:
+        """A public comment by `by`, who intake said is `kind` (staff, requester, other)."""
+        self.event("ticket.commented", at, version=2, comment_id=str(uuid.uuid4()), public=True, author_id=by,
+                   channel="email", author_kind=kind)  # fmt: skip
+
+    def customer_writes(self, at: datetime) -> None:
+        self.reply(at, by="customer-1", kind="requester")
+
+    def reply_published_as_v1(self, at: datetime, by: str) -> None:
+        """A public comment published before intake said who wrote it."""
         self.event("ticket.commented", at, comment_id=str(uuid.uuid4()), public=True, author_id=by, channel="email")
 
     def status(self, at: datetime, status: str, change: str, **more: Any) -> None:
@@ -102,7 +111,7 @@ def test_the_warning_and_the_breach_fire_at_their_instants_not_when_the_schedule
 
 def test_the_first_public_agent_reply_meets_the_first_response(desk: Desk) -> None:
     desk.open()
-    desk.reply(MONDAY_9 + hours(1), by="customer-1")  # the customer adding detail answers nothing
+    desk.customer_writes(MONDAY_9 + hours(1))  # the customer adding detail answers nothing
     assert desk.of("sla.met") == []
     desk.reply(MONDAY_9 + hours(2))
     met = desk.of("sla.met", "first_response")
@@ -110,10 +119,45 @@ def test_the_first_public_agent_reply_meets_the_first_response(desk: Desk) -> No
     assert met[0]["breached"] is False
 
 
+def test_a_colleague_of_the_requester_or_an_outsider_answers_no_response_target(desk: Desk) -> None:
+    desk.open()
+    desk.reply(MONDAY_9 + hours(1), by="colleague-of-customer-1", kind="other")
+    assert desk.of("sla.met") == []
+    desk.reply(MONDAY_9 + hours(2))
+    desk.customer_writes(MONDAY_9 + hours(3))
+    desk.reply(MONDAY_9 + hours(4), by="outsider", kind="other")
+    assert desk.of("sla.met", "next_response") == [], "the desk still owes the requester an answer"
+    assert len(desk.of("sla.met", "first_response")) == 1
+
+
+def test_a_comment_published_before_intake_said_who_wrote_meets_nothing_unless_staff_reply(desk: Desk) -> None:
+    """v1 did not say who wrote: the requester is known by id; anyone else is not taken for staff."""
+    desk.open()
+    desk.reply_published_as_v1(MONDAY_9 + hours(1), by="agent-7")
+    assert desk.of("sla.met") == []
+    desk.reply(MONDAY_9 + hours(2))
+    desk.reply_published_as_v1(MONDAY_9 + hours(3), by="customer-1")
+    assert desk.of("sla.started", "next_response"), "the requester's comment still starts a next response"
+
+
+def test_pending_until_a_past_instant_pauses_nothing(desk: Desk) -> None:
+    desk.open()
+    desk.status(MONDAY_9 + hours(1), "pending", "marked_pending", waiting_for="customer",
+                pending_until=datetime(2020, 1, 1, tzinfo=UTC).isoformat())  # fmt: skip
+    assert desk.of("sla.paused") == []
+    desk.fire(MONDAY_9 + hours(2))
+    assert desk.of("sla.breached") == []
+    assert desk.of("sla.customer_reminded") == []
+    clock = desk.sla.clock(TENANT, uuid.UUID(desk.ticket))
+    assert clock.due_at == MONDAY_9 + hours(3), "the first response's warning, 3 of its 4 business hours"
+    desk.reply(MONDAY_9 + hours(2))
+    assert desk.of("sla.met", "first_response")[0]["business_seconds_used"] == 7200
+
+
 def test_a_customer_message_after_the_first_response_starts_a_next_response_target(desk: Desk) -> None:
     desk.open()
     desk.reply(MONDAY_9 + hours(1))
-    desk.reply(MONDAY_9 + hours(2), by="customer-1")
+    desk.customer_writes(MONDAY_9 + hours(2))
     started = desk.of("sla.started", "next_response")
     assert started[0]["due_at"] == "2026-11-24T11:00:00+00:00"  # 11:00 Berlin Monday + 8h business
     desk.reply(MONDAY_9 + hours(3))
@@ -126,7 +170,7 @@ def test_pending_on_the_customer_pauses_across_the_night_and_resumes_on_their_an
     desk.status(MONDAY_9 + hours(2), "pending", "marked_pending", waiting_for="customer",
                 pending_until=(MONDAY_9 + hours(72)).isoformat())  # fmt: skip
     assert desk.of("sla.paused", "resolution")[0]["business_seconds_used"] == 7200
-    desk.reply(MONDAY_9 + hours(24), by="customer-1")  # Tuesday 10:00 Berlin
+    desk.customer_writes(MONDAY_9 + hours(24))  # Tuesday 10:00 Berlin
     resumed = desk.of("sla.resumed", "resolution")[0]
     assert resumed["due_at"] == "2026-11-25T15:00:00+00:00"  # 14h left from Tuesday 10:00 Berlin: 7 + 7, Wed 16:00
 

@@ -9,14 +9,17 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
+from schemas.tickets import TicketCommentedV1, TicketCommentedV2
 from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
 from services.intake.api import create_app
 from services.intake.application import Intake, TicketForm
 from services.intake.blobs import FileBlobStore
 from services.intake.domain import Cause, Ticket
+from services.intake.publication import public_data
 from tests.client import headers, ticket_form
 from tests.privacy import memory_intake
 from tests.tokens import authenticated, service_token
@@ -67,6 +70,34 @@ def test_a_new_ticket_records_who_opened_it_and_why() -> None:
         "correlation_id": "corr-1", "causation_id": "http:1", "traceparent": "00-abc-def-01",
         "previous_hash": "0" * 64,
     }  # fmt: skip
+
+
+def test_a_comment_records_whether_staff_the_requester_or_someone_else_wrote_it() -> None:
+    intake = in_memory_intake()
+    ticket_id = intake.open_ticket(uuid4(), a_form(), cause()).ticket.id  # requested by c-1
+    intake.comment(ticket_id, cause(), "c1", "Try again", True, "api", staff=True)
+    intake.comment(ticket_id, Cause("acme", "c-1", "corr", "cause"), "c2", "Still broken", True, "portal", staff=False)
+    intake.comment(ticket_id, Cause("acme", "c-9", "corr", "cause"), "c3", "Here too", True, "portal", staff=False)
+    comments = [e for e in intake.events.get(ticket_id) if isinstance(e, Ticket.CommentAdded)]
+    published = [public_data(e) for e in comments]
+    assert all(isinstance(data, TicketCommentedV2) for data in published)
+    assert [getattr(data, "author_kind", None) for data in published] == ["staff", "requester", "other"]
+
+
+def test_a_comment_stored_before_its_author_kind_was_recorded_is_published_as_it_was_then() -> None:
+    intake = in_memory_intake()
+    ticket_id = intake.open_ticket(uuid4(), a_form(), cause()).ticket.id
+    intake.comment(ticket_id, cause(), "c1", "Try again", True, "api", staff=True)
+    stored = intake.mapper.to_stored_event(list(intake.events.get(ticket_id))[-1])
+    state = intake.mapper.transcoder.decode(stored.state)
+    del state["author_kind"]
+    state["class_version"] = 1
+    old = StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
+                      intake.mapper.transcoder.encode(state))  # fmt: skip
+    event = intake.mapper.to_domain_event(old)
+    assert isinstance(event, Ticket.CommentAdded)
+    assert event.author_kind is None
+    assert type(public_data(event)) is TicketCommentedV1
 
 
 @pytest.fixture
