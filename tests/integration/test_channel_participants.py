@@ -137,7 +137,7 @@ def test_staff_writing_in_by_mail_lands_on_the_ticket_and_the_requester_is_still
     sent_by(smtp_port, mail.a_message(f"Re: [{ticket['number']}] VPN", "Which VPN client do you use?", sender=STAFF))
     [comment] = read_ticket(client, TENANT, ticket["id"])["comments"]
     assert (comment["body"], comment["public"]) == ("Which VPN client do you use?", True)
-    assert comment["author_id"] != ticket["requester_id"]
+    assert (comment["author_id"] != ticket["requester_id"], comment["author_kind"]) == (True, "staff")
     mails = eventually(lambda: sink.of(ticket["id"]), lambda found: len(found) == 2, timeout=30)
     assert (mails[1]["To"], mails[1]["In-Reply-To"].strip()) == ("jane@customer.example", first["Message-ID"])
 

@@ -122,7 +122,8 @@ class Landing:
             if comment_id not in ticket.comments:
                 created = True
                 body = self.intake.seal(ticket, _text(incoming.text))
-                ticket.add_comment(comment_id, body, True, incoming.requester_id, incoming.channel)
+                staff = standing == Standing.STAFF  # a configured staff address: its reply meets response targets
+                ticket.add_comment(comment_id, body, True, incoming.requester_id, incoming.channel, staff=staff)
                 if ticket.status == Status.RESOLVED.value and standing == Standing.REQUESTER:
                     ticket.reopen(f"the requester wrote again ({incoming.channel})")
             self._attach(ticket, incoming, comment_id)
