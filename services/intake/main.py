@@ -32,7 +32,7 @@ from services.chassis.identity import authenticate
 from services.chassis.metrics import Metrics
 from services.chassis.processing import find
 from services.chassis.projector import StoreProjector
-from services.chassis.rate_limit import RateLimiter
+from services.chassis.rate_limit import RateLimiter, gateway_limiter
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
@@ -97,7 +97,7 @@ def main() -> int:
     blobs = FileBlobStore(settings.data_dir / "blobs")
     counters = ChannelCounters(metrics.registry)
     notifications = notification_deliveries.Deliveries(recorder(), settings.notification_claim_seconds)
-    authenticate(app, settings, api_keys, gateway=True)
+    authenticate(app, settings, api_keys, limiter=gateway_limiter(settings, recorder()))
     asyncapi.serve(app, "intake", [TICKETS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
     if args.role in ("api", "all"):
         projection = TicketsProjection(recorder(), personal, tokens)
