@@ -28,6 +28,7 @@ from services.chassis import asyncapi
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
 from services.chassis.gateway import MergedOpenAPI, mount_proxy
+from services.chassis.gateway_feed import RemoteSource
 from services.chassis.identity import authenticate
 from services.chassis.metrics import Metrics
 from services.chassis.processing import find
@@ -97,7 +98,7 @@ def main() -> int:
     blobs = FileBlobStore(settings.data_dir / "blobs")
     counters = ChannelCounters(metrics.registry)
     notifications = notification_deliveries.Deliveries(recorder(), settings.notification_claim_seconds)
-    authenticate(app, settings, api_keys, limiter=gateway_limiter(settings, recorder()))
+    authenticator = authenticate(app, settings, api_keys, limiter=gateway_limiter(settings, recorder()))
     asyncapi.serve(app, "intake", [TICKETS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
     if args.role in ("api", "all"):
         projection = TicketsProjection(recorder(), personal, tokens)
@@ -110,13 +111,15 @@ def main() -> int:
         erasures = Erasures(intake, people, projection, blobs)
         access = SubjectAccess(intake, people, conversations, projection, erasures)
         runtime.workers.append(("erasures", finishing(erasures)))
+        client = httpx.AsyncClient(timeout=30.0)
+        mint = authenticator.verifier.mint_internal
+        feeds = [RemoteSource(service, settings.url_of(service), client, mint) for service in ("routing", "sla")]
         create_app(app, intake, blobs, queries, api_webhooks.router(intake, deliveries),
                    api_api_keys.router(api_keys), messenger, api_notifications.router(intake, notifications),
                    api_people.router(erasures, access),
-                   max_upload=settings.attachment_max_bytes, sla=sla_status)  # fmt: skip
+                   max_upload=settings.attachment_max_bytes, sla=sla_status, feeds=feeds)  # fmt: skip
         app.include_router(chat.router(intake, landing, conversations, personal, counters,
                                        settings.chat_poll_seconds))  # fmt: skip
-        client = httpx.AsyncClient(timeout=30.0)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}
         for prefix, service in upstreams.items():
             mount_proxy(app, prefix, settings.url_of(service), client)
