@@ -23,6 +23,11 @@ from services.chassis.settings import Settings
 from services.chassis.views import SqlView
 
 POLICY = "per-caller"
+DESCRIPTION = """Every answer of the gateway to a caller with credentials says where the caller stands against
+its rate limit (a token bucket per user and per API key, refilled continuously): `RateLimit-Policy:
+"per-caller";q=<requests>;w=60` and `RateLimit: "per-caller";r=<remaining>;t=<seconds until full>` (the IETF
+httpapi draft), and `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` (epoch seconds).
+Over the limit: `429` problem+json with `Retry-After`, and the same headers."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from eventsourcing.persistence import TrackingRecorder
 
 from schemas.keywords import KeywordDigests
 from schemas.topics import PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
-from services.chassis import asyncapi
+from services.chassis import asyncapi, rate_limit
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
 from services.chassis.gateway import MergedOpenAPI, mount_proxy
@@ -89,7 +89,7 @@ def main() -> int:
 
     sla_status = SlaStatus(recorder())
     deliveries = Deliveries(recorder(), intake)
-    app = runtime.app(title="Service desk gateway API", version="1.0.0")
+    app = runtime.app(title="Service desk gateway API", version="1.0.0", description=rate_limit.DESCRIPTION)
     api_keys = ApiKeyStore(intake)
     people = People(intake, personal)
     tokens = SearchTokens(settings.personal_data_secret.encode())
