@@ -14,7 +14,8 @@ import hmac
 import re
 
 _NOT_WORDS = re.compile(r"\S+@\S+|\w+://\S+|www\.\S+")  # e-mail addresses and links
-_WORD = re.compile(r"[^\W\d_]{2,40}")  # letters only: no numbers, ids or phone numbers
+WORD_PATTERN = r"[^\W\d_]{2,40}"  # letters only: no numbers, ids or phone numbers
+_WORD = re.compile(WORD_PATTERN)
 MAX_KEYWORDS = 200
 
 

@@ -33,7 +33,7 @@ class EventPage(BaseModel):
 Item = str | EnvelopeFields  # an envelope's JSON from the published log, or its fields transcoded from the store
 
 
-class _Feed:
+class Feed:
     """Pages of an application's public events, filtered by tenant and type: from the published
     log where it covers them (services/chassis/published.py), else transcoded from the store."""
 
@@ -118,18 +118,36 @@ Types = Annotated[
 ]
 
 
-def _types(types: str | None) -> set[str]:
+def parse_types(types: str | None) -> set[str]:
     return {t.strip() for t in types.split(",") if t.strip()} if types else set()
 
 
-def feed_router(app: Application[Any], public: PublicFields) -> APIRouter:
+def feed_router(app: Application[Any], public: PublicFields, tenant_feed: bool = True) -> APIRouter:
     """The service's public events as HTTP, in store order: `/v1/events` (the caller's tenant; paged,
     long poll), `/v1/events/stream` (the caller's tenant; Server-Sent Events, live tail) and
     `/internal/events` (every tenant: the source to rebuild a read model from; not for the public
-    ingress)."""
+    ingress). Without `tenant_feed` only `/internal/events`: at the gateway `/v1/events` is every
+    service's feed merged (services/chassis/gateway_feed.py)."""
     api = APIRouter(tags=["events"])
-    feed = _Feed(app, public)
+    feed = Feed(app, public)
+    if tenant_feed:
+        _tenant_routes(api, feed)
 
+    @api.get("/internal/events", response_model=EventPage, include_in_schema=False)
+    async def internal_events(
+        who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=SCAN)] = 100,
+    ) -> Response:  # fmt: skip
+        if not who.principal.service:
+            raise Forbidden("the internal feed is for the platform's own services", rule="service")
+        # A rebuild reads hundreds of thousands of events here: serialised straight from the
+        # publisher's fields, without FastAPI's response validation or an envelope per event.
+        return Response(await asyncio.to_thread(feed.page_json, after, limit), media_type="application/json")
+
+    return api
+
+
+def _tenant_routes(api: APIRouter, feed: Feed) -> None:
     @api.get("/v1/events", response_model=EventPage, dependencies=[requires(Role.ADMIN)])
     async def events(
         who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0,
@@ -138,7 +156,7 @@ def feed_router(app: Application[Any], public: PublicFields) -> APIRouter:
     ) -> EventPage:  # fmt: skip
         """The tenant's public events after store position `after`, oldest first. A consumer that
         missed Kafka catches up here from any position, with the same envelopes Kafka carried."""
-        return await feed.wait_for_page(after, limit, who.tenant, _types(types), wait)
+        return await feed.wait_for_page(after, limit, who.tenant, parse_types(types), wait)
 
     @api.get("/v1/events/stream", dependencies=[requires(Role.ADMIN)])
     async def stream(
@@ -148,7 +166,7 @@ def feed_router(app: Application[Any], public: PublicFields) -> APIRouter:
         """Server-Sent Events, a live tail: each event as it is stored, its `id` the store position,
         so a reconnecting client's `Last-Event-ID` resumes right after it; a comment every 15 s
         keeps the line open."""
-        wanted = _types(types)
+        wanted = parse_types(types)
         start = max(after, last_event_id or 0)
 
         async def lines() -> AsyncIterator[str]:
@@ -164,19 +182,6 @@ def feed_router(app: Application[Any], public: PublicFields) -> APIRouter:
                     yield ": still here\n\n"
 
         return StreamingResponse(lines(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-
-    @api.get("/internal/events", response_model=EventPage, include_in_schema=False)
-    async def internal_events(
-        who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=SCAN)] = 100,
-    ) -> Response:  # fmt: skip
-        if not who.principal.service:
-            raise Forbidden("the internal feed is for the platform's own services", rule="service")
-        # A rebuild reads hundreds of thousands of events here: serialised straight from the
-        # publisher's fields, without FastAPI's response validation or an envelope per event.
-        return Response(await asyncio.to_thread(feed.page_json, after, limit), media_type="application/json")
-
-    return api
 
 
 TypedPage = create_model("TypedPage", events=(list[ANY_TYPED_ENVELOPE], ...), next_after=(int, ...))

@@ -51,6 +51,9 @@ def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncCli
                     request.method, url, params=request.query_params,
                     headers=tracing.inject(headers), content=await request.body(),
                 )  # fmt: skip
+            except httpx.InvalidURL as error:  # e.g. control characters in a path value: the caller's fault
+                span.set_status(Status(StatusCode.ERROR, repr(error)))
+                return problem(400, "Bad request", f"the path cannot be forwarded: {error}", field="path")
             except httpx.TransportError as error:
                 span.set_status(Status(StatusCode.ERROR, repr(error)))
                 return problem(

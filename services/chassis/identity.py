@@ -11,11 +11,12 @@ requests against the rate limit (services/chassis/rate_limit.py).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 from uuid import uuid4
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Request, Response
 
 from services.chassis import logs, tracing
 from services.chassis.auth import (
@@ -26,7 +27,7 @@ from services.chassis.auth import (
     TokenVerifier,
     Unauthenticated,
 )
-from services.chassis.rate_limit import RateLimiter
+from services.chassis.rate_limit import Allowance, Limiter
 from services.chassis.settings import Settings
 
 
@@ -51,13 +52,17 @@ class Identity:
 
 class Authenticator:
     def __init__(
-        self, verifier: TokenVerifier, api_keys: ApiKeyCheck | None = None, limiter: RateLimiter | None = None
+        self, verifier: TokenVerifier, api_keys: ApiKeyCheck | None = None, limiter: Limiter | None = None
     ) -> None:
         self.verifier = verifier
         self.api_keys = api_keys
         self.limiter = limiter
 
     async def principal(self, authorization: str | None, api_key: str | None) -> Principal:
+        return (await self.admit(authorization, api_key))[0]
+
+    async def admit(self, authorization: str | None, api_key: str | None) -> tuple[Principal, Allowance | None]:
+        """The principal, and where it stands against the rate limit (None: not counted here)."""
         scheme, _, token = (authorization or "").partition(" ")
         if authorization and scheme.lower() != "bearer":
             raise Unauthenticated("only Bearer credentials are accepted", rule="authorization")
@@ -70,9 +75,10 @@ class Authenticator:
             principal = self.verifier.verify(token)
         else:
             raise Unauthenticated("this endpoint needs a bearer token or an API key", rule="authorization")
-        if self.limiter is not None and principal.claims.get("iss") != INTERNAL_ISSUER:
-            self.limiter.take(principal.api_key or f"{principal.tenant}/{principal.subject}")
-        return principal
+        if self.limiter is None or principal.claims.get("iss") == INTERNAL_ISSUER:
+            return principal, None
+        caller = principal.api_key or f"{principal.tenant}/{principal.subject}"
+        return principal, await asyncio.to_thread(self.limiter.take, caller)
 
 
 def verifier_of(settings: Settings) -> TokenVerifier:
@@ -81,11 +87,21 @@ def verifier_of(settings: Settings) -> TokenVerifier:
 
 
 def authenticate(
-    app: FastAPI, settings: Settings, api_keys: ApiKeyCheck | None = None, gateway: bool = False
+    app: FastAPI, settings: Settings, api_keys: ApiKeyCheck | None = None, limiter: Limiter | None = None
 ) -> Authenticator:
-    """Make `app` authenticate its requests; the gateway also takes API keys and limits rates."""
-    limiter = RateLimiter(settings.rate_limit_per_minute) if gateway else None
+    """Make `app` authenticate its requests; the gateway also takes API keys and limits rates (and
+    then tells each caller where it stands, on every answer)."""
     app.state.authenticator = Authenticator(verifier_of(settings), api_keys, limiter)
+    if limiter is not None:
+
+        @app.middleware("http")
+        async def rate_limit_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+            response = await call_next(request)
+            allowance: Allowance | None = getattr(request.state, "rate_limit", None)
+            if allowance is not None:
+                response.headers.update(allowance.headers())
+            return response
+
     return app.state.authenticator  # type: ignore[no-any-return]
 
 
@@ -102,7 +118,7 @@ async def identity(
     authenticator: Authenticator | None = getattr(request.app.state, "authenticator", None)
     if authenticator is None:
         raise Unauthenticated("this service authenticates nobody (no authenticator configured)", rule="configuration")
-    principal = await authenticator.principal(authorization, x_api_key)
+    principal, request.state.rate_limit = await authenticator.admit(authorization, x_api_key)
     ticket_id = request.path_params.get("ticket_id")
     logs.bind(tenant=principal.tenant, ticket_id=ticket_id, traceparent=traceparent)
     tracing.annotate(tenant=principal.tenant, ticket_id=ticket_id)

@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from services.chassis import tracing
 from services.chassis.metrics import Metrics
@@ -50,7 +51,10 @@ class Runtime:
             self._server.should_exit = True
 
     def app(self, **fastapi_kwargs: object) -> FastAPI:
-        app = FastAPI(lifespan=self._lifespan, **fastapi_kwargs)  # type: ignore[arg-type]
+        # `/docs` and `/redoc` load Swagger UI and ReDoc from the package, never from a CDN (the
+        # validator badge, which would call out, is off).
+        fastapi_kwargs.setdefault("swagger_ui_parameters", {"validatorUrl": None})
+        app = FastAPIOffline(lifespan=self._lifespan, **fastapi_kwargs)  # type: ignore[arg-type]
         install_problem_handlers(app)
         tracing.instrument(app)
 

@@ -1,13 +1,21 @@
-"""The event feed: intake's public events in store order, the source of truth to catch up from."""
+"""The event feed at the gateway: intake's public events merged with those of the other services
+(services/chassis/gateway_feed.py), and intake's own every-tenant feed to rebuild from."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import APIRouter
 
-from services.chassis.feed import feed_router
+from services.chassis.feed import Feed, feed_router
+from services.chassis.gateway_feed import LocalSource, MergedFeed, Source, merged_feed_router
 from services.intake.application import Intake
 from services.intake.publication import public_fields
 
 
-def router(intake: Intake) -> APIRouter:
-    return feed_router(intake, public_fields(intake))
+def router(intake: Intake, others: Sequence[Source] = ()) -> APIRouter:
+    """`others`: the feeds of the services behind the gateway, merged after intake's."""
+    public = public_fields(intake)
+    api = feed_router(intake, public, tenant_feed=False)
+    api.include_router(merged_feed_router(MergedFeed([LocalSource("intake", Feed(intake, public)), *others])))
+    return api

@@ -25,17 +25,18 @@ from eventsourcing.persistence import TrackingRecorder
 
 from schemas.keywords import KeywordDigests
 from schemas.topics import CHECKPOINTS, PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
-from services.chassis import asyncapi
+from services.chassis import asyncapi, rate_limit
 from services.chassis.append_only import protect
 from services.chassis.cli import parse_args
 from services.chassis.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.gateway import MergedOpenAPI, mount_proxy
+from services.chassis.gateway_feed import RemoteSource
 from services.chassis.identity import authenticate
 from services.chassis.metrics import Metrics
 from services.chassis.pacing import sleep_unless
 from services.chassis.processing import find
 from services.chassis.projector import StoreProjector
-from services.chassis.rate_limit import RateLimiter
+from services.chassis.rate_limit import RateLimiter, gateway_limiter
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
@@ -96,7 +97,7 @@ def main() -> int:
 
     sla_status = SlaStatus(recorder())
     deliveries = Deliveries(recorder(), intake)
-    app = runtime.app(title="Service desk gateway API", version="1.0.0")
+    app = runtime.app(title="Service desk gateway API", version="1.0.0", description=rate_limit.DESCRIPTION)
     api_keys = ApiKeyStore(intake)
     people = People(intake, personal)
     tokens = SearchTokens(settings.personal_data_secret.encode())
@@ -105,7 +106,7 @@ def main() -> int:
     blobs = FileBlobStore(settings.data_dir / "blobs")
     counters = ChannelCounters(metrics.registry)
     notifications = notification_deliveries.Deliveries(recorder(), settings.notification_claim_seconds)
-    authenticate(app, settings, api_keys, gateway=True)
+    authenticator = authenticate(app, settings, api_keys, limiter=gateway_limiter(settings, recorder()))
     asyncapi.serve(app, "intake", [TICKETS, CHECKPOINTS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
     if args.role in ("api", "all"):
         projection = TicketsProjection(recorder(), personal, tokens)
@@ -118,13 +119,15 @@ def main() -> int:
         erasures = Erasures(intake, people, projection, blobs)
         access = SubjectAccess(intake, people, conversations, projection, erasures)
         runtime.workers.append(("erasures", finishing(erasures, blobs)))
+        client = httpx.AsyncClient(timeout=30.0)
+        mint = authenticator.verifier.mint_internal
+        feeds = [RemoteSource(service, settings.url_of(service), client, mint) for service in ("routing", "sla")]
         create_app(app, intake, blobs, queries, api_webhooks.router(intake, deliveries),
                    api_api_keys.router(api_keys), messenger, api_notifications.router(intake, notifications),
                    api_people.router(erasures, access),
-                   max_upload=settings.attachment_max_bytes, sla=sla_status)  # fmt: skip
+                   max_upload=settings.attachment_max_bytes, sla=sla_status, feeds=feeds)  # fmt: skip
         app.include_router(chat.router(intake, landing, conversations, personal, counters,
                                        settings.chat_poll_seconds))  # fmt: skip
-        client = httpx.AsyncClient(timeout=30.0)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}
         for prefix, service in upstreams.items():
             mount_proxy(app, prefix, settings.url_of(service), client)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.keywords import WORD_PATTERN
 from services.chassis.auth import STAFF, Forbidden, Role
 from services.chassis.identity import CurrentIdentity, Identity, requires
 from services.chassis.visibility import sees_ticket
@@ -20,6 +22,10 @@ from services.routing.projections import LoadProjection
 NAME = r"^[a-z0-9][a-z0-9_.:-]{0,62}$"
 Name = Annotated[str, Field(pattern=NAME)]
 Word = Annotated[str, Field(min_length=1, max_length=64)]
+# What a ticket's words are (schemas/keywords.py): a rule's word of another shape could never match.
+KeywordWord = Annotated[
+    str, Field(pattern=f"^{WORD_PATTERN}$", description="Letters only, 2 to 40 of them: a word as tickets have them.")
+]
 
 
 class GroupSpec(BaseModel):
@@ -46,7 +52,10 @@ class RuleSpec(BaseModel):
     channels: list[Literal["api", "email", "chat", "messenger", "phone", "portal"]] = Field(default_factory=list)
     tags: list[Word] = Field(default_factory=list)
     organisations: list[Word] = Field(default_factory=list)
-    words: list[Word] = Field(default_factory=list, description="Words of the title or description (any case).")
+    words: list[KeywordWord] = Field(
+        default_factory=list,
+        description="Words of the title or description (any case; letters only, as the ticket's words are read).",
+    )
     skills: list[Word] = Field(default_factory=list, description="Skills the chosen agent must have.")
 
     def as_rule(self, rule_id: str) -> dict[str, Any]:
@@ -216,18 +225,18 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
 
     # -- tickets ----------------------------------------------------------------------------
 
-    async def visible(ticket_id: str, who: Identity) -> Any:
-        found = await asyncio.to_thread(routing.ticket, who.tenant, ticket_id)
+    async def visible(ticket_id: UUID, who: Identity) -> Any:
+        found = await asyncio.to_thread(routing.ticket, who.tenant, str(ticket_id))
         if not sees_ticket(who.principal, found.group_id, found.agent_id):
             raise NotFoundError(f"routing knows no ticket {ticket_id}", "ticket_id")
         return found
 
     @api.get("/tickets/{ticket_id}")
-    async def get_ticket(ticket_id: str, who: CurrentIdentity) -> dict[str, Any]:
+    async def get_ticket(ticket_id: UUID, who: CurrentIdentity) -> dict[str, Any]:
         """Where the ticket is now and every routing decision about it, with its reason (an agent: of the
         tickets they may see, as in intake)."""
         routing_of = await visible(ticket_id, who)
-        events = await asyncio.to_thread(lambda: list(routing.decisions(who.tenant, ticket_id)))
+        events = await asyncio.to_thread(lambda: list(routing.decisions(who.tenant, str(ticket_id))))
         decisions = [
             {"decision_id": f"{ticket_id}/{e.originator_version}", "at": e.timestamp.isoformat()}
             | {
@@ -248,7 +257,7 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
             if type(e).__name__ == "Decided"
         ]
         return {
-            "ticket_id": ticket_id,
+            "ticket_id": str(ticket_id),
             "group_id": routing_of.group_id,
             "agent_id": routing_of.agent_id,
             "assigned_by_person": routing_of.by_person,
@@ -257,10 +266,10 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
         }
 
     @api.post("/tickets/{ticket_id}/escalations")
-    async def post_escalation(ticket_id: str, body: EscalationRequest, who: CurrentIdentity) -> dict[str, Any]:
+    async def post_escalation(ticket_id: UUID, body: EscalationRequest, who: CurrentIdentity) -> dict[str, Any]:
         """Escalate to the next tier's group now, reassigned there (even over a manual assignment)."""
         await visible(ticket_id, who)
-        await asyncio.to_thread(routing.escalate, who.tenant, ticket_id, body.reason, _cause(who))
+        await asyncio.to_thread(routing.escalate, who.tenant, str(ticket_id), body.reason, _cause(who))
         return await get_ticket(ticket_id, who)
 
     return api

@@ -91,7 +91,8 @@ def test_a_caller_over_the_limit_is_told_when_to_come_back() -> None:
     limiter.take("key-1", now=0.0)
     with pytest.raises(RateLimited) as limited:
         limiter.take("key-1", now=0.1)
-    assert limited.value.headers() == {"Retry-After": "1"}
+    assert limited.value.headers()["Retry-After"] == "1"
+    assert limited.value.headers()["X-RateLimit-Remaining"] == "0"
     limiter.take("key-2", now=0.1)  # another caller has its own allowance
     limiter.take("key-1", now=1.2)  # a second later one request is back
 

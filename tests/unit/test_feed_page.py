@@ -11,7 +11,7 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from schemas.envelope import Envelope
-from services.chassis.feed import EventPage, _Feed
+from services.chassis.feed import EventPage, Feed
 from services.chassis.ids import url_uuid5
 from services.chassis.published import RELAY_NAME, PublishedLog
 from services.intake.application import Intake
@@ -39,7 +39,7 @@ def a_desk_with_tickets(tickets: int = 3) -> Intake:
 
 def test_the_internal_page_reads_back_as_the_envelopes_the_relay_publishes() -> None:
     intake = a_desk_with_tickets()
-    feed = _Feed(intake, public_fields(intake))
+    feed = Feed(intake, public_fields(intake))
     page = EventPage.model_validate_json(feed.page_json(0, 100))
     publish = publication(intake)
     relayed = [r[1] for n in intake.recorder.select_notifications(1, 100) if (r := publish(n)) is not None]
@@ -50,7 +50,7 @@ def test_the_internal_page_reads_back_as_the_envelopes_the_relay_publishes() -> 
 
 def test_the_internal_page_is_the_json_the_validated_page_would_be() -> None:
     intake = a_desk_with_tickets()
-    feed = _Feed(intake, public_fields(intake))
+    feed = Feed(intake, public_fields(intake))
     assert json.loads(feed.page_json(0, 100)) == json.loads(feed.page(0, 100, None, set()).model_dump_json())
 
 
@@ -94,7 +94,7 @@ def test_a_relayed_store_pages_from_the_published_log_and_transcodes_before_and_
     tmp_path: Path, limit: int
 ) -> None:
     intake = a_relayed_desk(tmp_path, relayed_before_the_log=3, relayed_with_the_log=6)
-    feed = _Feed(intake, public_fields(intake))
+    feed = Feed(intake, public_fields(intake))
     read: list[Envelope] = []
     after = 0
     while (page := EventPage.model_validate_json(feed.page_json(after, limit))).next_after != after:
@@ -109,14 +109,14 @@ def test_a_relayed_store_pages_from_the_published_log_and_transcodes_before_and_
 
 def test_the_tenants_feed_filters_the_published_log_as_it_filters_the_store(tmp_path: Path) -> None:
     intake = a_relayed_desk(tmp_path, relayed_before_the_log=2, relayed_with_the_log=9)
-    feed = _Feed(intake, public_fields(intake))
+    feed = Feed(intake, public_fields(intake))
     page = feed.page(0, 100, "globex", {"ticket.status_changed"})
     wanted = [e for e in transcoded(intake) if e.tenant == "globex" and e.type == "ticket.status_changed"]
     assert [e.id for e in page.events] == [e.id for e in wanted]
     assert len(wanted) == 4
 
 
-def read_all(feed: _Feed, limit: int = 5) -> list[Envelope]:
+def read_all(feed: Feed, limit: int = 5) -> list[Envelope]:
     read: list[Envelope] = []
     after = 0
     while (page := EventPage.model_validate_json(feed.page_json(after, limit))).next_after != after:
@@ -145,6 +145,6 @@ def an_upgrade_finds_the_feed_whole(intake: Intake) -> None:
     log = PublishedLog(recorder, intake.name)
     log.begin(12)  # the new relay leads again
     assert log.coverage().began_after == 12
-    read = read_all(_Feed(intake, public_fields(intake)))
+    read = read_all(Feed(intake, public_fields(intake)))
     assert [e.position for e in read] == list(range(1, 17)), "positions 10-12 are in the feed"
     assert read == transcoded(intake)

@@ -1,0 +1,282 @@
+"""The gateway's event feed: every public event of the caller's tenant, from every service that
+publishes (intake's tickets, routing's decisions, sla's clocks), as one feed and one stream.
+
+Each service serves its own feed in its store's order (services/chassis/feed.py); the gateway
+reads them, each from where the caller left it, and merges a page:
+
+- **Order.** Each source's events keep their store order. Across sources there is no global
+  order (ARCHITECTURE.md); a page interleaves them by `occurred_at`, which reads naturally
+  but promises nothing: a decision may come before the ticket event it answers.
+- **Cursor.** `next_after` is opaque to callers: it holds every source's position
+  (`intake.120-routing.45-sla.7` today), so a page resumes exactly where the last one ended in
+  each source. A bare number (a cursor of the feed before it was merged) resumes intake there
+  and the other sources from their beginning. An SSE event's `id` is the cursor right after it.
+- **Tenant.** Each source filters by the caller's tenant itself: the gateway asks it with its
+  internal token for the caller (as its proxy does), never for every tenant.
+- **A source that does not answer** leaves its position as it was and is named in
+  `unavailable`; the page holds what the others had, so tickets keep flowing while sla
+  restarts, and nothing is skipped: the next page asks it again from the same place. Only when
+  no source answers is the answer a 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Protocol
+
+import httpx
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from schemas.envelope import Envelope
+from services.chassis.auth import Principal, Role
+from services.chassis.feed import EventPage, Feed, Types, parse_types
+from services.chassis.identity import CurrentIdentity, Identity, requires
+from services.chassis.problems import DomainProblem
+
+log = logging.getLogger(__name__)
+REMOTE_GRACE_SECONDS = 5.0  # a source's answer may take this much longer than the wait asked of it
+
+
+class InvalidCursor(DomainProblem):
+    status = 422
+    title = "Invalid request"
+
+
+class SourceDown(DomainProblem):
+    status = 503
+    title = "Service unavailable"
+
+
+class Source(Protocol):
+    name: str
+
+    async def page(self, after: int, limit: int, who: Identity, types: set[str], wait: float) -> EventPage:
+        """The tenant's events after `after` in the source's order; SourceDown when it does not answer."""
+
+
+@dataclass
+class LocalSource:
+    """The gateway's own service's feed, read in process."""
+
+    name: str
+    feed: Feed
+
+    async def page(self, after: int, limit: int, who: Identity, types: set[str], wait: float) -> EventPage:
+        return await self.feed.wait_for_page(after, limit, who.tenant, types, wait)
+
+
+@dataclass
+class RemoteSource:
+    """Another service's `/v1/events`, asked for the caller with the gateway's internal token."""
+
+    name: str
+    url: str
+    client: httpx.AsyncClient
+    mint: Callable[[Principal], str]  # the gateway's internal token for a principal
+
+    async def page(self, after: int, limit: int, who: Identity, types: set[str], wait: float) -> EventPage:
+        params: dict[str, str | int | float] = {"after": after, "limit": limit, "wait": wait}
+        if types:
+            params["types"] = ",".join(sorted(types))
+        token = self.mint(who.principal)
+        try:
+            reply = await self.client.get(
+                f"{self.url}/v1/events", params=params, timeout=wait + REMOTE_GRACE_SECONDS,
+                headers={"authorization": f"Bearer {token}", "x-correlation-id": who.correlation_id},
+            )  # fmt: skip
+        except httpx.HTTPError as error:
+            raise SourceDown(f"{self.name} does not answer: {error!r}", source=self.name) from None
+        if reply.status_code != 200:
+            raise SourceDown(f"{self.name} answered {reply.status_code}", source=self.name)
+        return EventPage.model_validate_json(reply.content)
+
+
+class Cursor:
+    """Every source's position; missing sources are at their beginning."""
+
+    def __init__(self, names: Sequence[str], positions: dict[str, int] | None = None) -> None:
+        self.names = list(names)
+        self.positions = {name: (positions or {}).get(name, 0) for name in self.names}
+
+    @classmethod
+    def parse(cls, names: Sequence[str], text: str | None) -> Cursor:
+        if not text:
+            return cls(names)
+        if text.isdigit():  # a position of the feed before it was merged: the first source's
+            return cls(names, {names[0]: int(text)})
+        positions: dict[str, int] = {}
+        for part in text.split("-"):
+            name, _, position = part.rpartition(".")
+            if name not in names or not position.isdigit():
+                raise InvalidCursor(f"not a cursor of this feed: {text!r}", field="after")
+            positions[name] = int(position)
+        return cls(names, positions)
+
+    def merged(self, other: Cursor) -> Cursor:
+        """Each source at the later of the two positions."""
+        return Cursor(self.names, {n: max(self.positions[n], other.positions[n]) for n in self.names})
+
+    def moved(self, name: str, position: int) -> Cursor:
+        return Cursor(self.names, self.positions | {name: position})
+
+    def __str__(self) -> str:
+        return "-".join(f"{name}.{self.positions[name]}" for name in self.names)
+
+
+class MergedPage(BaseModel):
+    events: list[Envelope]
+    next_after: str = Field(description="Pass as `after` to read the next page: an opaque cursor over every source.")
+    unavailable: list[str] = Field(
+        default_factory=list,
+        description="Sources that did not answer: their events come on a later page, from where they were.",
+    )
+
+
+@dataclass
+class _Read:
+    """What the feed read for one page: each source's events, the cursor after all of them, the
+    cursor after each event, and which sources did not answer."""
+
+    events: list[tuple[Envelope, Cursor]]
+    after: Cursor
+    unavailable: list[str]
+
+    def page(self) -> MergedPage:
+        return MergedPage(events=[e for e, _ in self.events], next_after=str(self.after), unavailable=self.unavailable)
+
+
+class MergedFeed:
+    def __init__(self, sources: Sequence[Source]) -> None:
+        self.sources = list(sources)
+        self.names = [source.name for source in self.sources]
+
+    def cursor(self, text: str | None) -> Cursor:
+        return Cursor.parse(self.names, text)
+
+    async def read(self, cursor: Cursor, limit: int, who: Identity, types: set[str], wait: float) -> _Read:
+        """Up to `limit` events after `cursor`; with none to show, wait up to `wait` seconds for some."""
+        pages, unavailable = await self._ask(cursor, limit, who, types, 0.0)
+        if wait > 0 and not any(page.events for page in pages.values()):
+            cursor = self._past(cursor, pages)
+            pages, unavailable = await self._ask(cursor, limit, who, types, wait)
+        if len(unavailable) == len(self.sources):
+            raise SourceDown(f"no source of the feed answers: {', '.join(unavailable)}", unavailable=unavailable)
+        return self._merge(cursor, pages, limit, unavailable)
+
+    async def _ask(
+        self, cursor: Cursor, limit: int, who: Identity, types: set[str], wait: float
+    ) -> tuple[dict[str, EventPage], list[str]]:
+        """Every source's page; when waiting, until the first that has events (the rest are let go:
+        their events come next time, from the same position)."""
+        tasks = {
+            asyncio.create_task(s.page(cursor.positions[s.name], limit, who, types, wait)): s.name for s in self.sources
+        }
+        pages: dict[str, EventPage] = {}
+        unavailable: list[str] = []
+        pending = set(tasks)
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if (error := task.exception()) is not None:
+                        if not isinstance(error, SourceDown):
+                            raise error
+                        log.warning("event feed: %s", error.detail)
+                        unavailable.append(tasks[task])
+                    else:
+                        pages[tasks[task]] = task.result()
+                if wait > 0 and any(page.events for page in pages.values()):
+                    break
+        finally:
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        return pages, sorted(unavailable, key=self.names.index)
+
+    def _past(self, cursor: Cursor, pages: dict[str, EventPage]) -> Cursor:
+        for name, page in pages.items():
+            cursor = cursor.moved(name, page.next_after)
+        return cursor
+
+    def _merge(self, cursor: Cursor, pages: dict[str, EventPage], limit: int, unavailable: list[str]) -> _Read:
+        """Interleave by `occurred_at` (each source's order kept), up to `limit`; a source whose events
+        all fit moves to where it read up to, one cut short to its last event on the page."""
+        runs = [[(e.occurred_at, self.names.index(name), name, e) for e in page.events] for name, page in pages.items()]
+        events: list[tuple[Envelope, Cursor]] = []
+        taken: dict[str, int] = {}
+        for _, _, name, envelope in heapq.merge(*runs, key=lambda item: (item[0], item[1])):
+            if len(events) == limit:
+                break
+            cursor = cursor.moved(name, envelope.position)
+            taken[name] = taken.get(name, 0) + 1
+            events.append((envelope, cursor))
+        for name, page in pages.items():
+            if taken.get(name, 0) == len(page.events):
+                cursor = cursor.moved(name, page.next_after)
+        return _Read(events, cursor, unavailable)
+
+
+Cursors = Annotated[
+    str | None,
+    Query(
+        max_length=500, description="`next_after` of the previous page (or an SSE event's id); none: from the start."
+    ),
+]
+
+
+def merged_feed_router(feed: MergedFeed) -> APIRouter:
+    """`/v1/events` and `/v1/events/stream` at the gateway: every source's events for the caller's tenant."""
+    api = APIRouter(tags=["events"])
+
+    @api.get("/v1/events", response_model=MergedPage, dependencies=[requires(Role.ADMIN)])
+    async def events(
+        who: CurrentIdentity, after: Cursors = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100, types: Types = None,
+        wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait when nothing is new.")] = 0,
+    ) -> MergedPage:  # fmt: skip
+        """The tenant's public events of every service (tickets, routing decisions, SLA clocks) after
+        the cursor `after`: each service's in its store order, interleaved by time, the same envelopes
+        Kafka carried. A service that does not answer is named in `unavailable` and read again from
+        the same place next time; a 503 only when none answers."""
+        cursor = feed.cursor(after)
+        return (await feed.read(cursor, limit, who, parse_types(types), wait)).page()
+
+    @api.get("/v1/events/stream", dependencies=[requires(Role.ADMIN)])
+    async def stream(
+        who: CurrentIdentity, after: Cursors = None, types: Types = None,
+        last_event_id: Annotated[str | None, Header(max_length=500)] = None,
+    ) -> StreamingResponse:  # fmt: skip
+        """Server-Sent Events, a live tail of the same events: each event's `id` is the cursor right
+        after it, so a reconnecting client's `Last-Event-ID` resumes there; a comment every 15 s
+        keeps the line open."""
+        wanted = parse_types(types)
+        start = feed.cursor(after).merged(feed.cursor(last_event_id))
+
+        async def lines() -> AsyncIterator[str]:
+            cursor, quiet = start, 0.0
+            while True:
+                try:
+                    read = await feed.read(cursor, 100, who, wanted, 1.0)
+                except SourceDown:
+                    read = _Read([], cursor, feed.names)
+                    await asyncio.sleep(1.0)
+                for envelope, after_it in read.events:
+                    yield f"id: {after_it}\nevent: {envelope.type}\ndata: {envelope.model_dump_json()}\n\n"
+                cursor = read.after
+                quiet = 0.0 if read.events else quiet + 1.0
+                if quiet >= 15.0:
+                    quiet = 0.0
+                    yield ": still here\n\n"
+
+        return StreamingResponse(lines(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    return api
