@@ -52,16 +52,16 @@ class KeyedRequest:
 
 
 class IdempotentRequest(Aggregate):
-    """A keyed request carried out: its fingerprint and the thing its answer shows (e.g. a ticket)."""
+    """A keyed request carried out: its fingerprint and the thing its answer shows (e.g. a ticket). The key
+    itself is not kept (a client may put anything in it): the record's id is derived from it."""
 
     @event("Recorded")
-    def __init__(self, id: UUID, tenant: str, key: str, fingerprint: str, subject: str) -> None:
+    def __init__(self, id: UUID, tenant: str, fingerprint: str, subject: str) -> None:
         self.tenant = tenant
-        self.key = key
         self.fingerprint = fingerprint
         self.subject = subject
 
-    def check(self, tenant: str, fingerprint: str) -> None:
+    def check(self, tenant: str, fingerprint: str, key: str) -> None:
         """Refuse a request that is not the one recorded under this key."""
         if (tenant, fingerprint) != (self.tenant, self.fingerprint):
-            raise IdempotencyKeyReusedError(self.key)
+            raise IdempotencyKeyReusedError(key)

@@ -355,7 +355,7 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         except AggregateNotFoundError:
             return None
         assert isinstance(record, IdempotentRequest)
-        record.check(cause.tenant, self._fingerprint(cause))
+        record.check(cause.tenant, self._fingerprint(cause), cause.request.key)
         return record
 
     def _recorded(self, cause: Cause, subject: UUID) -> list[IdempotentRequest]:
@@ -363,7 +363,7 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         keyed = cause.request
         if keyed is None:
             return []
-        return [IdempotentRequest(keyed.id, cause.tenant, keyed.key, self._fingerprint(cause), str(subject))]
+        return [IdempotentRequest(keyed.id, cause.tenant, self._fingerprint(cause), str(subject))]
 
     def _fingerprint(self, cause: Cause) -> str:
         """The request's fingerprint as stored: keyed (HMAC), so a guessed body cannot be confirmed from the store."""
