@@ -4,12 +4,16 @@ saved with its effect, so a retry is recognised even by a process started after 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+from unittest.mock import MagicMock
 from uuid import uuid4
 
 import pytest
+from fastapi import FastAPI
 
 from services.chassis.idempotency import IdempotencyKeyReusedError, KeyedRequest
 from services.chassis.settings import Settings
+from services.intake import api_attachments, api_tickets, api_work
 from services.intake.application import Intake, TicketForm
 from services.intake.domain import Cause
 from tests.privacy import desk_intake
@@ -53,3 +57,18 @@ def test_a_keyed_opening_is_found_again_and_another_request_under_its_key_refuse
     with pytest.raises(IdempotencyKeyReusedError):
         intake.open_ticket(cause.request.derived("ticket"), form(), keyed_cause("form-1", "print-b"))
     intake.close()
+
+
+def test_every_post_on_a_ticket_documents_the_idempotency_key() -> None:
+    app = FastAPI()
+    for router in (api_tickets.router(MagicMock()), api_work.router(MagicMock()),
+                   api_attachments.router(MagicMock(), MagicMock())):  # fmt: skip
+        app.include_router(router)
+    posts = {path: op["post"] for path, op in app.openapi()["paths"].items() if "post" in op}
+
+    def documents_the_key(post: dict[str, Any]) -> bool:
+        return any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in post["parameters"])
+
+    undocumented = [path for path, post in posts.items() if not documents_the_key(post)]
+    assert len(posts) == 13
+    assert undocumented == []
