@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.chassis.errors import TRANSIENT_STORE_ERRORS, CommandRefusedError, UnknownThingError
+from services.chassis.idempotency import REUSED_RULE, IdempotencyKeyReusedError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             return problem(404, "Not found", str(error), field=error.field)
         return problem(422, "Refused", str(error), field=error.field)
 
+    async def key_reused(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, IdempotencyKeyReusedError)
+        return problem(422, "Idempotency key reused", str(error), rule=REUSED_RULE, field="Idempotency-Key")
+
     async def store_unavailable(request: Request, error: Exception) -> JSONResponse:
         reply = problem(503, "Store unavailable", "the event store does not answer; retry shortly")
         reply.headers["Retry-After"] = "1"
@@ -87,3 +92,4 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(DomainProblem, domain_problem)
     app.add_exception_handler(CommandRefusedError, refused)
+    app.add_exception_handler(IdempotencyKeyReusedError, key_reused)

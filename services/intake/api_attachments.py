@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from services.chassis.etag import etag, expected_version
 from services.chassis.identity import CurrentIdentity
 from services.chassis.problems import DomainProblem
+from services.chassis.request_keys import StreamedIdempotencyKey
 from services.intake.access import visible_ticket
 from services.intake.api_common import cause_of
 from services.intake.application import Intake, StaleVersionError
@@ -131,21 +132,23 @@ def router(
         ticket_id: UUID,
         request: Request,
         who: CurrentIdentity,
+        keyed: StreamedIdempotencyKey,
         filename: Annotated[str, Query(description="The file's name, without folders.")],
         comment_id: Annotated[str | None, Query(max_length=200, description="The comment it belongs to.")] = None,
         if_match: Annotated[str | None, Header(description='The ETag read (e.g. "7").')] = None,
     ) -> JSONResponse:
-        """Attach a file: the body is the file, stored once per content; the ticket keeps its sha256."""
+        """Attach a file: the body is the file, stored once per content; the ticket keeps its sha256. With an
+        `Idempotency-Key`, a retry of the same file answers the attachment it made."""
         name = _checked_filename(filename)
         media_type = _allowed(request.headers.get("content-type"), allowed_types)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:  # refused before a byte is read
             raise _too_large(max_bytes)
         version = expected_version(if_match)
-        attachment_id = f"a-{uuid4().hex[:12]}"
+        attachment_id = f"a-{(keyed.derived('attachment') if keyed else uuid4()).hex[:12]}"
         ticket = await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
-        if version is not None and version != ticket.version:  # refused before the upload, not after
-            raise StaleVersionError(version, ticket.version)
+        if version is not None and version != ticket.version and keyed is None:  # refused before the upload
+            raise StaleVersionError(version, ticket.version)  # (a keyed retry is answered, not refused)
         try:
             sha256, size = await stored(request, Owner(who.tenant, ticket.requester_id))
         except BlobTooLargeError:
@@ -153,7 +156,8 @@ def router(
 
         attachment = {"attachment_id": attachment_id, "sha256": sha256, "filename": name,
                       "content_type": media_type, "size": size, "comment_id": comment_id}  # fmt: skip
-        ticket = await asyncio.to_thread(intake.attach, ticket_id, cause_of(who), attachment, version)
+        keyed = keyed.covering(f"{sha256} {media_type}") if keyed else None
+        ticket = await asyncio.to_thread(intake.attach, ticket_id, cause_of(who, keyed), attachment, version)
         view = _view(attachment_id, intake.personal.opened(who.tenant, ticket.attachments[attachment_id]))
         location = f"/v1/tickets/{ticket_id}/attachments/{attachment_id}"
         headers = {"ETag": etag(ticket.version), "Location": location}

@@ -9,6 +9,7 @@ from fastapi import Header
 from fastapi.responses import JSONResponse
 
 from services.chassis.etag import etag
+from services.chassis.idempotency import KeyedRequest
 from services.chassis.identity import Identity
 from services.intake.domain import Cause, Ticket
 from services.intake.personal_data import PersonalData
@@ -19,8 +20,9 @@ IfMatch = Annotated[
 ]
 
 
-def cause_of(who: Identity) -> Cause:
-    return Cause(who.tenant, who.actor, who.correlation_id, f"http:{uuid4()}", who.traceparent)
+def cause_of(who: Identity, keyed: KeyedRequest | None = None) -> Cause:
+    """What a request's events record of it; with `keyed` (its Idempotency-Key) it is carried out once."""
+    return Cause(who.tenant, who.actor, who.correlation_id, f"http:{uuid4()}", who.traceparent, keyed)
 
 
 def ticket_response(

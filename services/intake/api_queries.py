@@ -106,12 +106,14 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         min_position: MinPosition = None,
     ) -> SearchResults:
-        """The tenant's tickets whose title, description or comments match `q`, best first."""
+        """The tenant's tickets whose title, description or comments match `q`, best first. A customer
+        searches the public text only (title, description, public replies), never the internal notes."""
         await caught_up(min_position)
         scope = Scope.of(who.principal)
         # Found first, then kept if the caller may see them: fetch more so a page stays full.
         wanted = limit if scope.everything else min(limit * 5, 500)
-        rows = [row for row in await asyncio.to_thread(projection.search, who.tenant, q, wanted) if scope.admits(row)]
+        found = await asyncio.to_thread(projection.search, who.tenant, q, wanted, public_only=not scope.staff)
+        rows = [row for row in found if scope.admits(row)]
         return SearchResults(tickets=[TicketHit(**_summary(row)) for row in rows[:limit]])
 
     @api.get("/tickets", response_model=TicketPage)

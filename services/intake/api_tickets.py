@@ -6,16 +6,16 @@ import asyncio
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.tickets import Channel, Priority, TicketType
 from services.chassis.identity import CurrentIdentity
+from services.chassis.request_keys import IdempotencyKey
 from services.intake.access import Scope, visible_ticket
 from services.intake.api_common import cause_of, ticket_response
 from services.intake.application import Intake, TicketForm
-from services.intake.domain import Ticket
 from services.intake.representations import TicketView
 from services.intake.sla_status import SlaStatus
 
@@ -54,18 +54,23 @@ def router(intake: Intake, sla: SlaStatus | None = None) -> APIRouter:
     async def open_ticket(
         body: OpenTicket,
         who: CurrentIdentity,
-        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+        keyed: IdempotencyKey,
     ) -> JSONResponse:
-        """Open a ticket. With an `Idempotency-Key`, a retried request returns the ticket it opened (200)."""
-        ticket_id = Ticket.id_for_request(who.tenant, idempotency_key) if idempotency_key else uuid4()
+        """Open a ticket. With an `Idempotency-Key`, a retried request returns the ticket it opened (200),
+        as a GET would show it now."""
+        ticket_id = keyed.derived("ticket") if keyed else uuid4()
         fields = body.model_dump(mode="json", exclude={"follow_up_of"})
         if not Scope.of(who.principal).staff:  # a customer opens tickets for themself, of their organisation
             fields |= {"requester_id": who.actor, "organisation": who.principal.organisation}
         form = TicketForm(**fields)
-        opened = await asyncio.to_thread(intake.open_ticket, ticket_id, form, cause_of(who), body.follow_up_of)
+        opened = await asyncio.to_thread(intake.open_ticket, ticket_id, form, cause_of(who, keyed), body.follow_up_of)
+        if not opened.created:  # a replay answers as a GET would: the caller may no longer see it
+            await asyncio.to_thread(visible_ticket, intake, opened.ticket.id, who.principal)
         status = 201 if opened.created else 200
         extra = {"position": opened.position}
-        return ticket_response(opened.ticket, intake.personal, status, extra=extra, location=True)
+        public_only = not Scope.of(who.principal).staff
+        return ticket_response(opened.ticket, intake.personal, status, extra=extra, location=True,
+                               public_only=public_only)  # fmt: skip
 
     @api.get("/tickets/{ticket_id}", response_model=TicketView)
     async def get_ticket(

@@ -18,7 +18,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from schemas.tickets import Channel, Priority, TicketType
 from services.chassis.etag import expected_version
+from services.chassis.idempotency import KeyedRequest
 from services.chassis.identity import CurrentIdentity, Identity
+from services.chassis.request_keys import IdempotencyKey
 from services.intake.access import Scope, visible_ticket
 from services.intake.api_common import IfMatch, cause_of, ticket_response
 from services.intake.api_tickets import Tag
@@ -118,68 +120,77 @@ def router(intake: Intake) -> APIRouter:
     )  # fmt: skip
 
     async def run(
-        ticket_id: UUID, who: Identity, if_match: str | None, command: Callable[[Ticket], None]
-    ) -> JSONResponse:
+        ticket_id: UUID, who: Identity, if_match: str | None, command: Callable[[Ticket], None],
+        keyed: KeyedRequest | None = None,
+    ) -> JSONResponse:  # fmt: skip
         version = expected_version(if_match)
-        ticket = await asyncio.to_thread(intake.change, ticket_id, cause_of(who), command, version)
+        ticket = await asyncio.to_thread(intake.change, ticket_id, cause_of(who, keyed), command, version)
         return ticket_response(ticket, intake.personal, public_only=not Scope.of(who.principal).staff)
 
     @api.post("/start-work")
     async def start_work(
-        ticket_id: TicketId, body: Because, who: CurrentIdentity, if_match: IfMatch = None
+        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
-        return await run(ticket_id, who, if_match, lambda t: t.start_work(body.reason))
+        return await run(ticket_id, who, if_match, lambda t: t.start_work(body.reason), keyed)
 
     @api.post("/pending")
     async def mark_pending(
-        ticket_id: TicketId, body: MarkPending, who: CurrentIdentity, if_match: IfMatch = None
+        ticket_id: TicketId, body: MarkPending, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
         """Wait for the customer or a third party until `until`."""
-        return await run(ticket_id, who, if_match, lambda t: t.mark_pending(body.waiting_for, body.until, body.reason))
+        return await run(
+            ticket_id, who, if_match, lambda t: t.mark_pending(body.waiting_for, body.until, body.reason), keyed
+        )
 
     @api.post("/resume")
     async def resume(
-        ticket_id: TicketId, body: Because, who: CurrentIdentity, if_match: IfMatch = None
+        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
-        return await run(ticket_id, who, if_match, lambda t: t.resume(body.reason))
+        return await run(ticket_id, who, if_match, lambda t: t.resume(body.reason), keyed)
 
     @api.post("/resolve")
     async def resolve(
-        ticket_id: TicketId, body: Resolve, who: CurrentIdentity, if_match: IfMatch = None
+        ticket_id: TicketId, body: Resolve, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
         version = expected_version(if_match)
         ticket = await asyncio.to_thread(
-            intake.resolve, ticket_id, cause_of(who), body.resolution, body.reason, version
+            intake.resolve, ticket_id, cause_of(who, keyed), body.resolution, body.reason, version
         )
         return ticket_response(ticket, intake.personal, public_only=not Scope.of(who.principal).staff)
 
     @api.post("/reopen")
     async def reopen(
-        ticket_id: TicketId, body: Because, who: CurrentIdentity, if_match: IfMatch = None
+        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
-        return await run(ticket_id, who, if_match, lambda t: t.reopen(body.reason))
+        return await run(ticket_id, who, if_match, lambda t: t.reopen(body.reason), keyed)
 
     @api.post("/close")
-    async def close(ticket_id: TicketId, body: Because, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
+    async def close(
+        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+    ) -> JSONResponse:
         """Closing is final: later questions open a follow-up ticket (`follow_up_of`)."""
-        return await run(ticket_id, who, if_match, lambda t: t.close(body.reason))
+        return await run(ticket_id, who, if_match, lambda t: t.close(body.reason), keyed)
 
     @api.post("/rating")
-    async def rate(ticket_id: TicketId, body: Rate, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
+    async def rate(
+        ticket_id: TicketId, body: Rate, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+    ) -> JSONResponse:
         """The requester's satisfaction (CSAT) with a resolved or closed ticket; a new rating replaces it."""
         version = expected_version(if_match)
-        ticket = await asyncio.to_thread(intake.rate, ticket_id, cause_of(who), body.score, body.comment, version)
+        ticket = await asyncio.to_thread(
+            intake.rate, ticket_id, cause_of(who, keyed), body.score, body.comment, version
+        )
         return ticket_response(ticket, intake.personal, public_only=not Scope.of(who.principal).staff)
 
     @api.post("/comments", status_code=201)
     async def add_comment(
-        ticket_id: TicketId, body: AddComment, who: CurrentIdentity, if_match: IfMatch = None
+        ticket_id: TicketId, body: AddComment, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
         comment_id = f"c-{uuid4().hex[:12]}"
         staff = Scope.of(who.principal).staff
         public = body.public or not staff  # a customer's words are always public: there is no internal note of theirs
         ticket = await asyncio.to_thread(
-            intake.comment, ticket_id, cause_of(who), comment_id, body.body, public, body.channel.value,
+            intake.comment, ticket_id, cause_of(who, keyed), comment_id, body.body, public, body.channel.value,
             expected_version(if_match), staff=staff,
         )  # fmt: skip
         return ticket_response(ticket, intake.personal, 201, public_only=not staff)
@@ -214,21 +225,29 @@ def router(intake: Intake) -> APIRouter:
         return await run(ticket_id, who, if_match, lambda t: t.unassign(reason))
 
     @api.post("/merge")
-    async def merge(ticket_id: TicketId, body: Merge, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
+    async def merge(
+        ticket_id: TicketId, body: Merge, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+    ) -> JSONResponse:
         """Merge this ticket into `into`: this one closes and points there; both record it."""
         version = expected_version(if_match)
-        ticket = await asyncio.to_thread(intake.merge, ticket_id, body.into, body.reason, cause_of(who), version)
+        ticket = await asyncio.to_thread(intake.merge, ticket_id, body.into, body.reason, cause_of(who, keyed), version)
         return ticket_response(ticket, intake.personal)
 
     @api.post("/links")
-    async def link(ticket_id: TicketId, body: Link, who: CurrentIdentity) -> JSONResponse:
-        ticket = await asyncio.to_thread(intake.link, ticket_id, body.ticket_id, body.kind, body.reason, cause_of(who))
+    async def link(ticket_id: TicketId, body: Link, who: CurrentIdentity, keyed: IdempotencyKey) -> JSONResponse:
+        ticket = await asyncio.to_thread(
+            intake.link, ticket_id, body.ticket_id, body.kind, body.reason, cause_of(who, keyed)
+        )
         return ticket_response(ticket, intake.personal)
 
     @api.post("/comments/{comment_id}/split", status_code=201)
-    async def split(ticket_id: TicketId, comment_id: str, body: Split, who: CurrentIdentity) -> JSONResponse:
-        """Make one comment its own ticket, linked to this one."""
-        opened = await asyncio.to_thread(intake.split, ticket_id, comment_id, body.title, cause_of(who))
-        return ticket_response(opened.ticket, intake.personal, 201, extra={"position": opened.position}, location=True)
+    async def split(
+        ticket_id: TicketId, comment_id: str, body: Split, who: CurrentIdentity, keyed: IdempotencyKey
+    ) -> JSONResponse:
+        """Make one comment its own ticket, linked to this one (a keyed retry: the ticket it made, 200)."""
+        opened = await asyncio.to_thread(intake.split, ticket_id, comment_id, body.title, cause_of(who, keyed))
+        status = 201 if opened.created else 200
+        extra = {"position": opened.position}
+        return ticket_response(opened.ticket, intake.personal, status, extra=extra, location=True)
 
     return api

@@ -5,6 +5,10 @@ attachment filenames) are the requester's personal data: they are sealed with th
 key here, before the aggregate sees them, so events, snapshots and hash chains hold only
 sealed text and erasing the requester (destroying the key) erases them (`personal_data.py`).
 Status, timings, priority, group and agent stay readable for reports and SLA figures.
+
+A command whose `Cause` carries a keyed request (an `Idempotency-Key`) saves its
+`IdempotentRequest` with its effect, in one transaction: a retry finds it and is answered
+with the ticket as it is now, the command not run again (`_replayed`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from eventsourcing.persistence import EventStore, IntegrityError, Mapper
 
 from schemas.keywords import KeywordDigests
 from services.chassis.group_commit import GroupCommit
+from services.chassis.idempotency import IdempotentRequest
 from services.chassis.processing import ProcessRecorderMixin
 from services.intake.audit import Audit, Verification
 from services.intake.checkpoints import Checkpoints
@@ -127,6 +132,8 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
     ) -> OpenedTicket:
         """Number and open a ticket. Opening an id that exists returns that ticket
         unchanged: a retried request (same idempotency key) never opens a second one."""
+        if (done := self._replayed(cause)) is not None:
+            return OpenedTicket(self.get_ticket(UUID(done.subject), cause.tenant), position=None, created=False)
         custom_fields = self._fields(cause.tenant).check(form.custom_fields, complete=True)
         seal = self._sealer(cause.tenant, form.requester_id)
         words = self.digests.of_text(cause.tenant, f"{form.title}\n{form.description}")
@@ -136,13 +143,18 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
             self.get_ticket(follow_up_of, cause.tenant)
         follows = str(follow_up_of) if follow_up_of else None
         opening = Opening(ticket_id, checked, cause, follow_up_of=follows, keyword_digests=words)
-        return self._opening.submit((cause.tenant, datetime.now(UTC).year), opening)
+        opened = self._opening.submit((cause.tenant, datetime.now(UTC).year), opening)
+        if not opened.created:
+            self._replayed(cause)  # a twin of this request came first: the same one, or refused
+        return opened
 
     def split(self, ticket_id: UUID, comment_id: str, title: str, cause: Cause) -> OpenedTicket:
         """Open a new ticket from one comment of `ticket_id`; both record the split."""
         for _ in range(ATTEMPTS):
+            if (done := self._replayed(cause)) is not None:
+                return OpenedTicket(self.get_ticket(UUID(done.subject), cause.tenant), position=None, created=False)
             source = self.get_ticket(ticket_id, cause.tenant)
-            new_id = uuid4()
+            new_id = cause.request.derived("ticket") if cause.request else uuid4()
             seal = self._sealer(cause.tenant, source.requester_id)
             with acting(cause):
                 comment = source.split_off(comment_id, new_id, reason=seal(f"split into a ticket: {title}"))
@@ -154,7 +166,7 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
             numbers = self._numbers(cause.tenant, datetime.now(UTC).year)
             new = Opening(new_id, form, cause, split_from=str(source.id), keyword_digests=words).ticket(numbers)
             try:
-                recordings = self.save(numbers, source, new)
+                recordings = self.save(numbers, source, new, *self._recorded(cause, new.id))
             except IntegrityError:
                 continue
             return OpenedTicket(new, _position_of(recordings, new.id), created=True)
@@ -168,14 +180,15 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         """Run `command` on the ticket and save. With `expected_version` (If-Match) a
         stale read is refused; without, a concurrent change is retried on fresh state."""
         for _ in range(ATTEMPTS):
+            if self._replayed(cause) is not None:
+                return self.get_ticket(ticket_id, cause.tenant)
             ticket = self._checked(self.get_ticket(ticket_id, cause.tenant), expected_version)
             with acting(cause):
                 command(ticket)
             try:
-                self.save(ticket)
+                self.save(ticket, *self._recorded(cause, ticket.id))
             except IntegrityError:
-                if expected_version is not None:
-                    raise StaleVersionError(expected_version, expected_version + 1) from None
+                self._stale(cause, expected_version)
                 continue
             return ticket
         raise RuntimeError("could not change the ticket: too much contention")
@@ -227,27 +240,30 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         self, source_id: UUID, target_id: UUID, reason: str, cause: Cause, expected_version: int | None = None
     ) -> Ticket:
         for _ in range(ATTEMPTS):
+            if self._replayed(cause) is not None:
+                return self.get_ticket(source_id, cause.tenant)
             source = self._checked(self.get_ticket(source_id, cause.tenant), expected_version)
             target = self.get_ticket(target_id, cause.tenant)
             with acting(cause):
                 source.merge_into(target, reason)
             try:
-                self.save(source, target)
+                self.save(source, target, *self._recorded(cause, source.id))
             except IntegrityError:
-                if expected_version is not None:
-                    raise StaleVersionError(expected_version, expected_version + 1) from None
+                self._stale(cause, expected_version)
                 continue
             return source
         raise RuntimeError("could not merge: too much contention")
 
     def link(self, ticket_id: UUID, other_id: UUID, kind: LinkKind, reason: str, cause: Cause) -> Ticket:
         for _ in range(ATTEMPTS):
+            if self._replayed(cause) is not None:
+                return self.get_ticket(ticket_id, cause.tenant)
             ticket = self.get_ticket(ticket_id, cause.tenant)
             other = self.get_ticket(other_id, cause.tenant)
             with acting(cause):
                 ticket.link(other, kind, reason)
             try:
-                self.save(ticket, other)
+                self.save(ticket, other, *self._recorded(cause, ticket.id))
             except IntegrityError:
                 continue
             return ticket
@@ -327,6 +343,37 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
 
     # -- internals -----------------------------------------------------------------
 
+    def _replayed(self, cause: Cause) -> IdempotentRequest | None:
+        """The record of the keyed request `cause` answers, when it was carried out before (a retry);
+        IdempotencyKeyReusedError when the caller's key was used for a different request."""
+        if cause.request is None:
+            return None
+        try:
+            record: object = self.repository.get(cause.request.id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(record, IdempotentRequest)
+        record.check(cause.tenant, self._fingerprint(cause), cause.request.key)
+        return record
+
+    def _recorded(self, cause: Cause, subject: UUID) -> list[IdempotentRequest]:
+        """What to save with the effect of a keyed request: its record (nothing for an unkeyed one)."""
+        keyed = cause.request
+        if keyed is None:
+            return []
+        return [IdempotentRequest(keyed.id, cause.tenant, self._fingerprint(cause), str(subject))]
+
+    def _fingerprint(self, cause: Cause) -> str:
+        """The request's fingerprint as stored: keyed (HMAC), so a guessed body cannot be confirmed from the store."""
+        assert cause.request is not None
+        return self.digests.digest(cause.tenant, cause.request.fingerprint)
+
+    def _stale(self, cause: Cause, expected_version: int | None) -> None:
+        """After a conflict on save: a twin keyed request that came first is answered by the retry; otherwise a
+        change made on a stale read (If-Match) is refused."""
+        if expected_version is not None and self._replayed(cause) is None:
+            raise StaleVersionError(expected_version, expected_version + 1)
+
     def construct_mapper(self) -> Mapper[UUID]:
         return SealingMapper(super().construct_mapper(), self.audit_secret)
 
@@ -352,8 +399,9 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         """One transaction numbers and opens every ticket queued for a tenant."""
         numbers = self._numbers(*key)
         tickets = [opening.ticket(numbers) for opening in openings]
+        records = [record for opening in openings for record in self._recorded(opening.cause, opening.ticket_id)]
         try:
-            recordings = self.save(numbers, *tickets)
+            recordings = self.save(numbers, *tickets, *records)
         except IntegrityError:  # a replayed ticket, or another instance numbered first
             return [self._open_alone(key, opening) for opening in openings]
         return [OpenedTicket(ticket, _position_of(recordings, ticket.id), created=True) for ticket in tickets]
@@ -365,7 +413,7 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
             numbers = self._numbers(*key)
             ticket = opening.ticket(numbers)
             try:
-                recordings = self.save(numbers, ticket)
+                recordings = self.save(numbers, ticket, *self._recorded(opening.cause, ticket.id))
             except IntegrityError:
                 continue
             return OpenedTicket(ticket, _position_of(recordings, ticket.id), created=True)

@@ -21,6 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
+from services.chassis.idempotency import KeyedRequest
 from services.intake import chain
 
 
@@ -117,6 +118,7 @@ class Cause:
     correlation_id: str
     causation_id: str
     traceparent: str | None = None
+    request: KeyedRequest | None = None  # a request with an Idempotency-Key: carried out once (application.py)
 
     def metadata(self) -> dict[str, str]:
         meta = {"correlation_id": self.correlation_id, "causation_id": self.causation_id}
@@ -231,7 +233,9 @@ class Ticket(Aggregate):
 
     @staticmethod
     def id_for_request(tenant: str, idempotency_key: str) -> UUID:
-        """The id of the ticket a keyed request opens: a retried request finds the same ticket."""
+        """The id of the ticket a channel's message opens (named by the message: its Message-ID, chat message
+        id): the message delivered again finds the same ticket. (An API caller's `Idempotency-Key` is scoped to
+        the caller instead: `services/chassis/idempotency.py`.)"""
         return uuid5(NAMESPACE_URL, f"/servicedesk/tickets/{tenant}/{idempotency_key}")
 
     @classmethod

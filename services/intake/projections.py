@@ -1,8 +1,11 @@
 """Intake's ticket read model: the list agents filter and page through, and full-text search.
 
 One row per ticket in `intake_tickets`, its tags in `intake_ticket_tags` (so a tag
-filter is exact and indexed), and a search document: a weighted tsvector column on
-PostgreSQL (title A, description B, comments C), an FTS5 table on SQLite. Every
+filter is exact and indexed), and a search document: weighted tsvector columns on
+PostgreSQL (`search`: title A, description B, public comments C; `internal_search`: the
+internal notes, C), an FTS5 table on SQLite (the notes in a column of their own). A
+customer's search reads the public text only, an agent's both, so a word that stands only
+in an internal note finds nothing for a customer. Every
 batch of events is written with one tracking row; every row remembers the store
 position it last applied, so an event applied twice changes nothing.
 
@@ -30,8 +33,8 @@ from services.intake.personal_data import PersonalData
 from services.intake.search_tokens import Query, SearchTokens, Term
 
 VIEW = "tickets-view"
-VERSION = 3  # 2: the requester's organisation, so a customer lists their organisation's tickets;
-# 3: sealed titles, search documents of keyed tokens
+VERSION = 4  # 2: the requester's organisation, so a customer lists their organisation's tickets;
+# 3: sealed titles, search documents of keyed tokens; 4: internal notes apart from the public text
 _TABLES = ("intake_tickets", "intake_ticket_tags")
 
 _COMMON = """CREATE TABLE IF NOT EXISTS intake_tickets (
@@ -53,16 +56,21 @@ _INDEXES = [
     """CREATE TABLE IF NOT EXISTS intake_ticket_tags (
         tenant TEXT NOT NULL, tag TEXT NOT NULL, ticket_id TEXT NOT NULL, PRIMARY KEY (tenant, tag, ticket_id))""",
 ]
+_STAFF_DOCUMENT = "(search || internal_search)"  # what agents search: the index is on this very expression
 POSTGRES_SCHEMA = [
-    _COMMON.format(instant="TIMESTAMPTZ", search=", search TSVECTOR NOT NULL DEFAULT ''"),
+    _COMMON.format(
+        instant="TIMESTAMPTZ",
+        search=", search TSVECTOR NOT NULL DEFAULT '', internal_search TSVECTOR NOT NULL DEFAULT ''",
+    ),
     *_INDEXES,
     "CREATE INDEX IF NOT EXISTS intake_tickets_search ON intake_tickets USING GIN (search)",
+    f"CREATE INDEX IF NOT EXISTS intake_tickets_staff_search ON intake_tickets USING GIN ({_STAFF_DOCUMENT})",
 ]
 SQLITE_SCHEMA = [
     _COMMON.format(instant="TEXT", search=""),
     *_INDEXES,
     "CREATE UNIQUE INDEX IF NOT EXISTS intake_tickets_document ON intake_tickets (opened_position)",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS intake_tickets_fts USING fts5(title, description, comments)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS intake_tickets_fts USING fts5(title, description, comments, notes)",
 ]
 
 COLUMNS = (
@@ -82,11 +90,14 @@ _POSTGRES_INSERT = _INSERT.format(
 )
 _SQLITE_INSERT = _INSERT.format(column="", value="")
 _T_COLUMNS = ", ".join(f"t.{column.strip()}" for column in COLUMNS.split(","))
-_POSTGRES_SEARCH = f"""SELECT {_T_COLUMNS}, ts_rank(t.search, q) AS rank
+_POSTGRES_SEARCH = """SELECT {columns}, ts_rank({document}, q) AS rank
     FROM intake_tickets t, to_tsquery('simple', :q) q
-    WHERE t.tenant = :tenant AND t.search @@ q
+    WHERE t.tenant = :tenant AND {document} @@ q
     ORDER BY rank DESC, t.created_at DESC, t.ticket_id DESC LIMIT :limit"""
-_SQLITE_SEARCH = f"""SELECT {_T_COLUMNS}, -bm25(intake_tickets_fts, 10.0, 4.0, 1.0) AS rank
+_POSTGRES_PUBLIC_SEARCH = _POSTGRES_SEARCH.format(columns=_T_COLUMNS, document="t.search")
+_POSTGRES_STAFF_SEARCH = _POSTGRES_SEARCH.format(columns=_T_COLUMNS, document="(t.search || t.internal_search)")
+_PUBLIC_COLUMNS = "{title description comments}"  # an FTS5 column filter: everything but the notes
+_SQLITE_SEARCH = f"""SELECT {_T_COLUMNS}, -bm25(intake_tickets_fts, 10.0, 4.0, 1.0, 1.0) AS rank
     FROM intake_tickets_fts JOIN intake_tickets t ON t.opened_position = intake_tickets_fts.rowid
     WHERE intake_tickets_fts MATCH :q AND t.tenant = :tenant
     ORDER BY rank DESC, t.created_at DESC, t.ticket_id DESC LIMIT :limit"""
@@ -164,18 +175,21 @@ class TicketsProjection:
         self._add_tags(sql, params, event.tags)
         if not self.view.postgres:
             sql.execute(
-                "INSERT INTO intake_tickets_fts (rowid, title, description, comments)"
-                " VALUES (:position, :title_tokens, :description_tokens, '')",
+                "INSERT INTO intake_tickets_fts (rowid, title, description, comments, notes)"
+                " VALUES (:position, :title_tokens, :description_tokens, '', '')",
                 params,
             )
 
     def _comment_added(self, sql: Sql, event: Any, params: dict[str, Any]) -> None:
+        """A public reply joins the public text, an internal note the notes (agents search both)."""
         params["body"] = self._tokens(event.tenant, event.body)
         if self.view.postgres:
-            self._update(sql, params, "search = search || setweight(to_tsvector('simple', :body), 'C')")
+            document = "search" if event.public else "internal_search"
+            self._update(sql, params, f"{document} = {document} || setweight(to_tsvector('simple', :body), 'C')")
         elif (row := self._update(sql, params)) is not None:
+            column = "comments" if event.public else "notes"
             sql.execute(
-                "UPDATE intake_tickets_fts SET comments = comments || char(10) || :body WHERE rowid = :document",
+                f"UPDATE intake_tickets_fts SET {column} = {column} || char(10) || :body WHERE rowid = :document",
                 params | {"document": row["opened_position"]},
             )
 
@@ -281,15 +295,19 @@ class TicketsProjection:
         )
         return UUID(rows[0]["ticket_id"]) if rows else None
 
-    def search(self, tenant: str, q: str, limit: int = 20) -> list[dict[str, Any]]:
+    def search(self, tenant: str, q: str, limit: int = 20, *, public_only: bool = False) -> list[dict[str, Any]]:
         """The tenant's tickets whose title, description or comments match `q`, best match first:
-        every word (or "quoted phrase") of `q` must be there, found by its keyed token."""
+        every word (or "quoted phrase") of `q` must be there, found by its keyed token. With
+        `public_only` (a customer's search) the internal notes are not searched at all."""
         parsed = self.tokens.query(tenant, q)
         query = tsquery(parsed) if self.view.postgres else fts5_query(parsed)
         if not query:
             return []
-        return self._rows(_POSTGRES_SEARCH if self.view.postgres else _SQLITE_SEARCH,
-                          {"tenant": tenant, "q": query, "limit": limit})  # fmt: skip
+        if self.view.postgres:
+            statement = _POSTGRES_PUBLIC_SEARCH if public_only else _POSTGRES_STAFF_SEARCH
+        else:
+            statement, query = _SQLITE_SEARCH, f"{_PUBLIC_COLUMNS} : ({query})" if public_only else query
+        return self._rows(statement, {"tenant": tenant, "q": query, "limit": limit})
 
     def erase(self, tenant: str, requester_id: str) -> int:
         """Empty the search documents of the requester's tickets (an erasure); how many tickets."""
@@ -297,13 +315,17 @@ class TicketsProjection:
         mine = "tenant = :tenant AND requester_id = :requester_id"
         with self.view.transaction() as sql:
             if self.view.postgres:
-                sql.execute(f"UPDATE intake_tickets SET search = '' WHERE {mine} RETURNING ticket_id", params)
+                sql.execute(
+                    f"UPDATE intake_tickets SET search = '', internal_search = '' WHERE {mine} RETURNING ticket_id",
+                    params,
+                )
                 return len(sql.rows())
             sql.execute(f"SELECT opened_position FROM intake_tickets WHERE {mine}", params)
             documents = [row["opened_position"] for row in sql.rows()]
             for document in documents:
                 sql.execute(
-                    "UPDATE intake_tickets_fts SET title = '', description = '', comments = '' WHERE rowid = :document",
+                    "UPDATE intake_tickets_fts SET title = '', description = '', comments = '', notes = ''"
+                    " WHERE rowid = :document",
                     {"document": document},
                 )
             return len(documents)

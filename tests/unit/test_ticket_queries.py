@@ -172,6 +172,24 @@ class TicketQueries:
         assert tickets.found('"quota exceeded"') == [ticket]
         assert tickets.found("limit bounced") == [ticket]
 
+    def test_a_customers_search_reads_the_public_text_only(self, tickets: Tickets) -> None:
+        ticket = tickets.open(title="Invoice missing", description="March is not there.")
+        tickets.change(ticket, lambda t: t.add_comment("c1", "Suspect fraudulent account", False, "agent-1", "api"))
+        tickets.change(ticket, lambda t: t.add_comment("c2", "We are reissuing it", True, "agent-1", "api"))
+        tickets.projector.catch_up()
+
+        def found(q: str, public_only: bool) -> list[UUID]:
+            rows = tickets.projection.search("acme", q, 20, public_only=public_only)
+            return [UUID(row["ticket_id"]) for row in rows]
+
+        assert found("fraudulent", public_only=False) == [ticket]
+        assert found("invoice fraudulent", public_only=False) == [ticket], "a query across public text and notes"
+        assert found("fraudulent", public_only=True) == []
+        assert found("invoice fraudulent", public_only=True) == []
+        assert found("invoice -fraudulent", public_only=True) == [ticket]
+        assert found("reissuing", public_only=True) == [ticket]
+        assert found('"march is"', public_only=True) == [ticket]
+
     def test_query_syntax_in_a_search_is_taken_as_plain_words(self, tickets: Tickets) -> None:
         ticket = tickets.open(title="VPN NEAR office (AND) printer")
         for q in ["vpn AND", 'printer" OR "', "NEAR(", "office*", "-", '"', "vpn:office ^printer"]:

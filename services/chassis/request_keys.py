@@ -1,0 +1,56 @@
+"""The `Idempotency-Key` header of a POST, as a route dependency: the caller's key and the
+request's fingerprint (`idempotency.KeyedRequest`), or None when the request has no key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from services.chassis.idempotency import KeyedRequest
+from services.chassis.identity import CurrentIdentity, Identity
+
+DESCRIPTION = (
+    "A key of the caller's choosing (IETF Idempotency-Key): a retry with the same key and the same request is "
+    "carried out once and answered as the first time; the same key with another request is a 422 "
+    "(`rule: idempotency-key-reused`). Keys are the caller's own: nobody else's request ever matches one."
+)
+IdempotencyKeyHeader = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200, description=DESCRIPTION)
+]
+
+
+def fingerprint(request: Request, body: bytes) -> str:
+    """SHA-256 of method, path, query and body (JSON canonically: key order and spacing do not count)."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode() if body else b""
+    except ValueError:
+        canonical = body
+    query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
+    head = f"{request.method} {request.url.path}?{query}\n".encode()
+    return hashlib.sha256(head + canonical).hexdigest()
+
+
+def keyed(who: Identity, key: str, request_fingerprint: str) -> KeyedRequest:
+    """The key as the caller's own: their tenant and principal (and API key) scope it."""
+    principal = who.principal
+    caller = principal.subject if principal.api_key is None else f"{principal.subject} key:{principal.api_key}"
+    return KeyedRequest.of(who.tenant, caller, key, request_fingerprint)
+
+
+async def _with_body(request: Request, who: CurrentIdentity, key: IdempotencyKeyHeader = None) -> KeyedRequest | None:
+    return None if key is None else keyed(who, key, fingerprint(request, await request.body()))
+
+
+async def _without_body(
+    request: Request, who: CurrentIdentity, key: IdempotencyKeyHeader = None
+) -> KeyedRequest | None:
+    """For a route that streams its body: the fingerprint covers the rest, and the route adds the body's
+    digest once it has read it (`KeyedRequest.covering`)."""
+    return None if key is None else keyed(who, key, fingerprint(request, b""))
+
+
+IdempotencyKey = Annotated[KeyedRequest | None, Depends(_with_body)]
+StreamedIdempotencyKey = Annotated[KeyedRequest | None, Depends(_without_body)]

@@ -1,0 +1,37 @@
+"""What a customer's search reveals, through the gateway on real PostgreSQL and Kafka: the public
+text of their tickets, never a word of an internal note."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.client import eventually, headers, ticket_form
+from tests.harness import Desk
+
+
+def test_a_customer_cannot_find_their_ticket_by_a_word_of_an_internal_note(desk: Desk) -> None:
+    gateway = desk.service("intake", "api").start()
+    carol = httpx.Client(base_url=gateway.url, headers=headers("acme", "carol", ("customer",)), timeout=10.0)
+    agent = httpx.Client(base_url=gateway.url, headers=headers("acme", "agent-7", ("admin",)), timeout=10.0)
+    opened = carol.post("/v1/tickets", json=ticket_form(title="Invoice missing", description="March is not there."))
+    assert opened.status_code == 201, opened.text
+    ticket_id = opened.json()["id"]
+    note = agent.post(f"/v1/tickets/{ticket_id}/comments", json={"body": "Suspect fraudulent account", "public": False})
+    reply = agent.post(f"/v1/tickets/{ticket_id}/comments", json={"body": "We are reissuing it", "public": True})
+    assert (note.status_code, reply.status_code) == (201, 201)
+
+    def found(client: httpx.Client, q: str) -> list[str]:
+        answer = client.get("/v1/tickets/search", params={"q": q})
+        assert answer.status_code == 200, answer.text
+        return [ticket["id"] for ticket in answer.json()["tickets"]]
+
+    # the list trails the store: once the agent finds the later reply, the note is in it too
+    assert eventually(lambda: found(agent, "reissuing"), lambda ids: ids == [ticket_id], timeout=15)
+    assert found(agent, "fraudulent") == [ticket_id]
+    assert found(carol, "reissuing") == [ticket_id], "the public reply is hers to search"
+    assert found(carol, "invoice") == [ticket_id]
+    assert found(carol, "fraudulent") == []
+    assert found(carol, '"suspect fraudulent"') == []
+    assert found(carol, "invoice fraudulent") == [], "a word of the note does not narrow her search either"
+    assert found(carol, "invoice -fraudulent") == [ticket_id], "nor does leaving it out"
+    assert found(agent, "invoice fraudulent") == [ticket_id], "agents search the notes too"
