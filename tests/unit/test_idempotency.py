@@ -32,16 +32,20 @@ def test_a_retried_comment_is_recognised_by_a_process_started_after_a_crash(tmp_
     settings = Settings(persistence="sqlite", data_dir=tmp_path)
     first: Intake = desk_intake(settings)
     ticket_id = first.open_ticket(uuid4(), form(), Cause("acme", "agent-1", "c", "x")).ticket.id
-    first.comment(ticket_id, keyed_cause("reply-1", "print-a"), "c-1", "Which printer?", True, "api")
+    first.comment(ticket_id, keyed_cause("reply-1", "print-a"), "c-1", "Which printer?", True, "api", staff=True)
     first.close()  # the answer never reached the client
 
     restarted: Intake = desk_intake(settings)
-    retried = restarted.comment(ticket_id, keyed_cause("reply-1", "print-a"), "c-2", "Which printer?", True, "api")
+    retried = restarted.comment(
+        ticket_id, keyed_cause("reply-1", "print-a"), "c-2", "Which printer?", True, "api", staff=True
+    )
 
     assert list(retried.comments) == ["c-1"]
     with pytest.raises(IdempotencyKeyReusedError):
-        restarted.comment(ticket_id, keyed_cause("reply-1", "print-b"), "c-3", "Another", True, "api")
-    other = restarted.comment(ticket_id, keyed_cause("reply-1", "print-a", "agent-2"), "c-4", "Mine", True, "api")
+        restarted.comment(ticket_id, keyed_cause("reply-1", "print-b"), "c-3", "Another", True, "api", staff=True)
+    other = restarted.comment(
+        ticket_id, keyed_cause("reply-1", "print-a", "agent-2"), "c-4", "Mine", True, "api", staff=True
+    )
     assert list(other.comments) == ["c-1", "c-4"], "another caller's key of the same name is theirs"
     restarted.close()
 
