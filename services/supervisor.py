@@ -52,7 +52,8 @@ def main() -> int:
     settings = Settings()
     env = dict(os.environ) | {"SERVICEDESK_PERSISTENCE": os.environ.get("SERVICEDESK_PERSISTENCE", "sqlite")}
     if not os.environ.get("SERVICEDESK_AUTH_JWKS"):  # no provider of the organisation's: the dev one
-        env |= dev_identity.environment(settings.data_dir)
+        # ... and, with it only, the development secrets of settings.py (every other desk refuses them).
+        env |= dev_identity.environment(settings.data_dir) | {"SERVICEDESK_ALLOW_DEVELOPMENT_SECRETS": "true"}
     if not os.environ.get("SERVICEDESK_MAILBOXES"):  # no desk addresses of the organisation's: one for acme
         env["SERVICEDESK_MAILBOXES"] = json.dumps({DEV_MAILBOX: {"tenant": "acme"}})
     started_kafka = False

@@ -26,7 +26,7 @@ from schemas.keywords import KeywordDigests
 from schemas.topics import PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis import asyncapi
 from services.chassis.append_only import protect
-from services.chassis.cli import parse_args
+from services.chassis.cli import parse_args, service_settings
 from services.chassis.gateway import MergedOpenAPI, mount_proxy
 from services.chassis.identity import authenticate
 from services.chassis.metrics import Metrics
@@ -34,7 +34,6 @@ from services.chassis.processing import find
 from services.chassis.projector import StoreProjector
 from services.chassis.rate_limit import RateLimiter
 from services.chassis.runtime import Runtime
-from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.chassis.wiring import check_store, consume, relay
 from services.intake import api_api_keys, api_notifications, api_people, api_queries, api_webhooks
@@ -70,7 +69,7 @@ from services.intake.webhook_delivery import Deliverer, Deliveries
 def main() -> int:
     args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "smtp", "imap", "mailer", "all"],
                       extra=["verify"])  # fmt: skip
-    settings = Settings()
+    settings = service_settings("intake")
     keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
     personal = PersonalData(keys, settings.personal_data_secret.encode())
     digests = KeywordDigests(settings.keyword_secret.encode())
