@@ -101,7 +101,7 @@ class Runtime:
         try:
             for start in self.on_start:
                 await start()
-        except BaseException as error:
+        except Exception as error:
             self.exit_code = 1
             if isinstance(error, StartError):
                 print(f"{self.service} cannot start: {error}", file=sys.stderr, flush=True)
