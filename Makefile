@@ -61,9 +61,10 @@ up:
 down:
 	docker compose down
 
-## rebuild: drop the analytics projections and rebuild them from intake's and SLA's event feeds (stop analytics first)
+## rebuild: drop the analytics projections and rebuild them from intake's and SLA's event feeds (stop analytics first);
+## like make run, it allows the development secrets unless SERVICEDESK_ALLOW_DEVELOPMENT_SECRETS says otherwise
 rebuild: $(STAMP)
-	$(PY) -m services.analytics.main rebuild
+	SERVICEDESK_ALLOW_DEVELOPMENT_SECRETS=$${SERVICEDESK_ALLOW_DEVELOPMENT_SECRETS:-true} $(PY) -m services.analytics.main rebuild
 
 schemas: $(STAMP)
 	$(PY) -m schemas.export

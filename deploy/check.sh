@@ -16,7 +16,11 @@ log "docker-compose.yml"
 # The settings an operator must give (compose refuses to start without them), as placeholders.
 (cd "$ROOT_DIR" && SERVICEDESK_AUTH_ISSUER=https://id.example.org/ \
   SERVICEDESK_AUTH_JWKS=https://id.example.org/.well-known/jwks.json SERVICEDESK_INTERNAL_TOKEN_SECRET=placeholder \
+  SERVICEDESK_PERSONAL_DATA_SECRET=placeholder SERVICEDESK_KEYWORD_SECRET=placeholder SERVICEDESK_AUDIT_SECRET=placeholder \
   "$COMPOSE" config --quiet)
+
+# The dev overlay's Secret comes from a file of generated secrets, made once (not committed).
+"$ROOT_DIR/deploy/k8s/overlays/dev/secrets.sh"
 
 status=0
 for overlay in "$ROOT_DIR"/deploy/k8s/overlays/*/; do

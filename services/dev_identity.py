@@ -3,16 +3,19 @@
 On first start it makes an RSA key, its JWKS and an internal-token secret under
 `.local/auth/` (kept, so tokens survive restarts); the services trust that JWKS; the
 supervisor prints an admin token for the `acme` tenant, and `python -m services.dev_identity
-<tenant> <subject> <role>...` prints others. Never for production: there the desk trusts the
+<tenant> <subject> <role>... [--groups <group>...] [--organisation <organisation>]` prints others
+(an agent's groups, a customer's organisation). Never for production: there the desk trusts the
 organisation's own provider (SERVICEDESK_AUTH_JWKS, _ISSUER, _AUDIENCE).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import secrets
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import jwt
@@ -59,20 +62,32 @@ def environment(data_dir: Path) -> dict[str, str]:
     }  # fmt: skip
 
 
-def token(data_dir: Path, tenant: str, subject: str, roles: list[str], hours: float = 12) -> str:
+def token(
+    data_dir: Path, tenant: str, subject: str, roles: list[str], hours: float = 12, groups: Sequence[str] = (),
+    organisation: str | None = None,
+) -> str:  # fmt: skip
+    """A token of the dev provider, with the claims the desk reads (services/chassis/auth.py)."""
     now = int(time.time())
     claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "tenant": tenant, "roles": roles, "iat": now,
-              "exp": now + int(hours * 3600)}  # fmt: skip
+              "exp": now + int(hours * 3600), "groups": list(groups), "organisation": organisation}  # fmt: skip
     return jwt.encode(claims, _private_key(_folder(data_dir)), algorithm="RS256", headers={"kid": KEY_ID})
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     from services.chassis.settings import Settings
 
-    if len(sys.argv) < 4:
-        print("usage: python -m services.dev_identity <tenant> <subject> <role>...", file=sys.stderr)
-        return 2
-    print(token(Settings().data_dir, sys.argv[1], sys.argv[2], sys.argv[3:]))
+    parser = argparse.ArgumentParser(
+        prog="python -m services.dev_identity", description="Print a token of make run's development identity provider."
+    )
+    parser.add_argument("tenant")
+    parser.add_argument("subject")
+    parser.add_argument("roles", nargs="+", metavar="role", help="customer, agent, supervisor, admin")
+    parser.add_argument("--groups", nargs="+", default=[], metavar="group", help="an agent's or supervisor's groups")
+    parser.add_argument("--organisation", default=None, help="a customer's organisation")
+    parser.add_argument("--hours", type=float, default=12, help="how long the token is valid (12)")
+    args = parser.parse_args(argv)
+    print(token(Settings().data_dir, args.tenant, args.subject, args.roles, args.hours, args.groups,
+                args.organisation))  # fmt: skip
     return 0
 
 

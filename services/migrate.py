@@ -14,6 +14,7 @@ import sys
 from schemas.keywords import KeywordDigests
 from services.analytics.projections import AnalyticsProjection
 from services.chassis.append_only import protect
+from services.chassis.cli import service_settings
 from services.chassis.published import PublishedLog
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
@@ -62,7 +63,7 @@ def migrate(settings: Settings) -> None:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s migrate %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    settings = service_settings("migrate")
     migrate(settings)
     postgres = f"PostgreSQL {settings.postgres_host}:{settings.postgres_port}/{settings.postgres_dbname}"
     print(f"every table is in place ({settings.data_dir if settings.persistence == 'sqlite' else postgres})")

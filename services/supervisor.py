@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 
 from services import dev_identity
-from services.chassis.health import wait_ready
+from services.chassis.health import NotReadyError, wait_ready
 from services.chassis.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +52,8 @@ def main() -> int:
     settings = Settings()
     env = dict(os.environ) | {"SERVICEDESK_PERSISTENCE": os.environ.get("SERVICEDESK_PERSISTENCE", "sqlite")}
     if not os.environ.get("SERVICEDESK_AUTH_JWKS"):  # no provider of the organisation's: the dev one
-        env |= dev_identity.environment(settings.data_dir)
+        # ... and, with it only, the development secrets of settings.py (every other desk refuses them).
+        env |= dev_identity.environment(settings.data_dir) | {"SERVICEDESK_ALLOW_DEVELOPMENT_SECRETS": "true"}
     if not os.environ.get("SERVICEDESK_MAILBOXES"):  # no desk addresses of the organisation's: one for acme
         env["SERVICEDESK_MAILBOXES"] = json.dumps({DEV_MAILBOX: {"tenant": "acme"}})
     started_kafka = False
@@ -69,8 +70,12 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     children = [Child(service, role, start(service, role, env)) for service, role in SERVICES]
     try:
-        for child in children:
-            wait_ready(settings.url_of(child.service), child.alive)
+        try:  # longer than a service waits for Kafka, so that it is the service that says what failed
+            for child in children:
+                wait_ready(settings.url_of(child.service), child.alive, settings.kafka_patience_seconds + 30)
+        except NotReadyError as error:
+            print(f"make run: {child.service} did not start ({error}); stopping everything", flush=True)
+            return 1
         print_urls(settings, env)
         while not stopping:
             time.sleep(0.5)
@@ -117,7 +122,8 @@ The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {s
   notifications   {mail}
 
 Every request needs a bearer token. An admin of tenant `acme`, valid 12 hours, from the
-development identity provider (others: python -m services.dev_identity <tenant> <subject> <role>...):
+development identity provider (others: python -m services.dev_identity <tenant> <subject> <role>...
+[--groups <group>...] [--organisation <organisation>]):
 
   export TOKEN={token}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -116,14 +117,18 @@ class Desk:
 
 def desk_settings(tmp: Path, persistence: str, kafka: Kafka, pg: Postgres | None, dbname: str | None) -> Desk:
     namespace = f"t{uuid.uuid4().hex[:10]}."
-    values: dict[str, str] = {
-        "SERVICEDESK_PERSISTENCE": persistence,
-        "SERVICEDESK_DATA_DIR": str(tmp / "data"),
-        "SERVICEDESK_KAFKA_NAMESPACE": namespace,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
-        "SERVICEDESK_TOPIC_PARTITIONS": "3",
-        "SERVICEDESK_RATE_LIMIT_PER_MINUTE": "1000000",  # load tests are one busy user; the limit has its own test
-    } | auth_env(tmp / "auth")
+    values: dict[str, str] = (
+        {
+            "SERVICEDESK_PERSISTENCE": persistence,
+            "SERVICEDESK_DATA_DIR": str(tmp / "data"),
+            "SERVICEDESK_KAFKA_NAMESPACE": namespace,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
+            "SERVICEDESK_TOPIC_PARTITIONS": "3",
+            "SERVICEDESK_RATE_LIMIT_PER_MINUTE": "1000000",  # load tests are one busy user; the limit has its own test
+        }
+        | auth_env(tmp / "auth")
+        | desk_secrets()
+    )
     if pg is not None and dbname is not None:
         values |= {
             "POSTGRES_HOST": pg.host, "POSTGRES_PORT": str(pg.port), "POSTGRES_USER": pg.user,
@@ -135,6 +140,12 @@ def desk_settings(tmp: Path, persistence: str, kafka: Kafka, pg: Postgres | None
     log_dir = tmp / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     return Desk(settings, env, log_dir)
+
+
+def desk_secrets() -> dict[str, str]:
+    """Secrets of the desk's own for every secret setting that has a development default: a test desk
+    starts as a production one does (the services refuse those defaults; only `make run` takes them)."""
+    return {name: secrets.token_urlsafe(32) for name in Settings.development_secret_names()}
 
 
 def _settings_fields(values: dict[str, str]) -> dict[str, str]:

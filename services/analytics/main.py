@@ -14,11 +14,10 @@ from services.analytics.desk_metrics import DeskMetrics
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, from_kafka, rebuild, upgrade
 from services.chassis import asyncapi
-from services.chassis.cli import parse_args
+from services.chassis.cli import parse_args, service_settings
 from services.chassis.identity import authenticate, verifier_of
 from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
-from services.chassis.settings import Settings
 from services.chassis.store import tracking_recorder
 from services.chassis.wiring import consume
 
@@ -27,7 +26,7 @@ NAME = "analytics"
 
 def main() -> int:
     args = parse_args(NAME, ["api", "consumer", "all"], extra=["rebuild"])
-    settings = Settings()
+    settings = service_settings(NAME)
     backlog = AnalyticsProjection(tracking_recorder(settings, NAME))
     feeds = dict(feed.split("=", 1) for feed in args.feed) or {s: settings.url_of(s) for s in ("intake", "sla")}
     verifier = verifier_of(settings)

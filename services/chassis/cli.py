@@ -1,4 +1,5 @@
-"""The command line every service's main.py shares: which role to run, on which port.
+"""The command line every service's main.py shares: which role to run, on which port, and the
+settings it runs with.
 
 Parsing it is also where a process sets itself up, once: its log lines and its traces.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from services.chassis import logs, tracing
+from services.chassis.settings import DevelopmentSecretError, Settings
 
 
 def parse_args(service: str, roles: list[str], extra: list[str] | None = None) -> argparse.Namespace:
@@ -22,3 +24,14 @@ def parse_args(service: str, roles: list[str], extra: list[str] | None = None) -
     logs.configure(service)
     tracing.configure(service)
     return args
+
+
+def service_settings(service: str) -> Settings:
+    """The process's settings from its environment; on a development secret the process stops
+    here, with one line that names the setting (not a traceback, not only a JSON log line)."""
+    settings = Settings()
+    try:
+        settings.refuse_development_secrets()
+    except DevelopmentSecretError as error:
+        raise SystemExit(f"{service} refuses to start: {error}") from None
+    return settings

@@ -2,13 +2,16 @@
 plus background workers (relay, consumers), stopped together on SIGTERM or SIGINT.
 
 A worker that fails, or a consumer that halts, stops the whole process with a
-non-zero exit code, so the supervisor (make run, Kubernetes) restarts it.
+non-zero exit code, so the supervisor (make run, Kubernetes) restarts it. A start hook that
+cannot start (`StartError`: Kafka does not answer) says why in one plain line on stderr,
+whatever the log format, before the process exits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -26,6 +29,12 @@ from services.chassis.problems import install_problem_handlers
 log = logging.getLogger(__name__)
 
 Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+class StartError(RuntimeError):
+    """A start hook could not start the process; the message says why, to a person."""
+
+
 Check = Callable[[], Awaitable[bool]]
 
 
@@ -93,8 +102,14 @@ class Runtime:
 
     @asynccontextmanager
     async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:
-        for start in self.on_start:
-            await start()
+        try:
+            for start in self.on_start:
+                await start()
+        except Exception as error:
+            self.exit_code = 1
+            if isinstance(error, StartError):
+                print(f"{self.service} cannot start: {error}", file=sys.stderr, flush=True)
+            raise
         for name, worker in self.workers:
             task = asyncio.create_task(worker(self.stopping), name=name)
             task.add_done_callback(self._worker_done)

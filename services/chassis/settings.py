@@ -2,6 +2,10 @@
 
 Addresses use the variables the rest of the world already uses for them
 (`KAFKA_BOOTSTRAP_SERVERS`, `POSTGRES_*`); everything else is `SERVICEDESK_*`.
+
+A setting named `*_secret` with a default is a development secret: its default is printed in
+this file, so a service refuses to start on it (`refuse_development_secrets`) unless the desk
+runs as `make run` runs it, on its own development identity provider.
 """
 
 from __future__ import annotations
@@ -9,12 +13,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _alias(*names: str) -> AliasChoices:
     return AliasChoices(*names)
+
+
+class DevelopmentSecretError(ValueError):
+    """A secret setting still holds the development value printed in the source."""
 
 
 class Mailbox(BaseModel):
@@ -40,9 +48,16 @@ class Settings(BaseSettings):
     persistence: Literal["sqlite", "postgres"] = "sqlite"
     data_dir: Path = Path(".local/data")
 
+    kafka_port: int = Field(
+        19092, description="The port of the local Kafka deploy/local starts (`make run`), and the default address's."
+    )
     kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:19092",
+        "",
+        description="The Kafka cluster; unset or empty: the local one, 127.0.0.1:`SERVICEDESK_KAFKA_PORT`.",
         validation_alias=_alias("KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap_servers"),
+    )
+    kafka_patience_seconds: float = Field(
+        60.0, description="How long a starting service waits for Kafka before it gives up, saying so."
     )
     topic_partitions: int = 6
     kafka_namespace: str = Field(
@@ -86,6 +101,10 @@ class Settings(BaseSettings):
     )
     internal_token_secret: str | None = Field(
         None, description="Shared by the services: signs the gateway's short internal tokens (32 bytes or more)."
+    )
+    allow_development_secrets: bool = Field(
+        False,
+        description="Start on the development secrets below: what `make run` sets, with its own identity provider.",
     )
     personal_data_secret: str = Field(
         "development-only-personal-data-secret",
@@ -179,6 +198,42 @@ class Settings(BaseSettings):
     portal_url: str | None = Field(
         None, description="The customer portal: survey mails link to `<portal_url>/tickets/<id>/rating`."
     )
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _strip_bootstrap(cls, value: str) -> str:
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _local_kafka(self) -> Settings:
+        if not self.kafka_bootstrap_servers:
+            self.kafka_bootstrap_servers = f"127.0.0.1:{self.kafka_port}"
+        return self
+
+    @classmethod
+    def development_secret_names(cls) -> list[str]:
+        """The environment variables of the secrets that have a development default."""
+        return [f"SERVICEDESK_{name.upper()}" for name in cls._development_secret_fields()]
+
+    @classmethod
+    def _development_secret_fields(cls) -> list[str]:
+        return [name for name, field in cls.model_fields.items()
+                if name.endswith("_secret") and isinstance(field.default, str)]  # fmt: skip
+
+    def refuse_development_secrets(self) -> None:
+        """Raise `DevelopmentSecretError`, naming every secret still at its development default,
+        unless `allow_development_secrets`: anyone can read those defaults here."""
+        if self.allow_development_secrets:
+            return
+        fields = type(self).model_fields
+        left = [f"SERVICEDESK_{name.upper()}" for name in self._development_secret_fields()
+                if getattr(self, name) == fields[name].default]  # fmt: skip
+        if left:
+            raise DevelopmentSecretError(
+                f"{', '.join(left)} {'is' if len(left) == 1 else 'are'} the development value printed in the source:"
+                " set each to a secret of this desk's own (32 random bytes or more, e.g. `openssl rand -base64 48`);"
+                " only `make run`, with its own identity provider, runs on development secrets"
+            )
 
     def mailbox_of(self, tenant: str) -> tuple[str, Mailbox] | None:
         """The tenant's first desk address: where its outgoing mail comes from."""

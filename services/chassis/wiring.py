@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from eventsourcing.application import Application
 from faststream.kafka import KafkaBroker
 
@@ -20,7 +21,7 @@ from services.chassis.kafka import ensure_topics
 from services.chassis.leadership import lease
 from services.chassis.metrics import Metrics
 from services.chassis.relay import Publication, Relay
-from services.chassis.runtime import Runtime
+from services.chassis.runtime import Runtime, StartError
 from services.chassis.settings import Settings
 
 
@@ -37,7 +38,14 @@ def check_store(runtime: Runtime, app: Application[Any], metrics: Metrics) -> No
 
 async def _create_public_topics(settings: Settings, *more: str) -> None:
     topics = [settings.kafka_name(topic) for topic in (*PUBLIC_TOPICS, *more)]
-    await ensure_topics(settings.kafka_bootstrap_servers, topics, settings.topic_partitions)
+    patience = settings.kafka_patience_seconds
+    try:
+        await ensure_topics(settings.kafka_bootstrap_servers, topics, settings.topic_partitions, patience)
+    except KafkaError as error:
+        raise StartError(
+            f"Kafka does not answer at {settings.kafka_bootstrap_servers} (KAFKA_BOOTSTRAP_SERVERS; unset, the local"
+            f" one on SERVICEDESK_KAFKA_PORT) after {patience:g}s: {error}"
+        ) from None
 
 
 def consume(

@@ -27,7 +27,7 @@ from schemas.keywords import KeywordDigests
 from schemas.topics import CHECKPOINTS, PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis import asyncapi, rate_limit
 from services.chassis.append_only import protect
-from services.chassis.cli import parse_args
+from services.chassis.cli import parse_args, service_settings
 from services.chassis.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.gateway import MergedOpenAPI, mount_proxy
 from services.chassis.gateway_feed import RemoteSource
@@ -38,7 +38,6 @@ from services.chassis.processing import find
 from services.chassis.projector import StoreProjector
 from services.chassis.rate_limit import RateLimiter, gateway_limiter
 from services.chassis.runtime import Runtime
-from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.chassis.wiring import check_store, consume, relay
 from services.intake import api_api_keys, api_notifications, api_people, api_queries, api_webhooks
@@ -78,7 +77,7 @@ log = logging.getLogger(__name__)
 def main() -> int:
     args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "smtp", "imap", "mailer", "all"],
                       extra=["verify"])  # fmt: skip
-    settings = Settings()
+    settings = service_settings("intake")
     keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
     personal = PersonalData(keys, settings.personal_data_secret.encode())
     digests = KeywordDigests(settings.keyword_secret.encode())

@@ -3,8 +3,9 @@ which secret, active or disabled (and why), and whether private networks may be 
 
 A target URL that resolves to a loopback, link-local, private or otherwise internal
 address is refused (no server-side request forgery) unless the tenant's admin allowed
-private targets; the deliverer checks the address again before each delivery, so a
-name that later resolves inward is refused then too.
+private targets; the deliverer checks again on each connection it opens, and connects to
+the addresses it checked (webhook_transport.py), so a name that later resolves inward, even
+between the check and the connection (DNS rebinding), is refused then too.
 """
 
 from __future__ import annotations
@@ -40,20 +41,27 @@ def check_target(url: str, allow_private: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise WebhookError("the URL must be http or https, with a host", "url")
-    if allow_private:
-        return
+    if not allow_private:
+        global_addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+
+
+def global_addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """`host`'s addresses, resolved once; refused when any of them is internal."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
-        raise WebhookError(f"{parts.hostname!r} does not resolve", "url") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
+        raise WebhookError(f"{host!r} does not resolve", "url") from None
+    addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
+    for address in addresses:
         if not address.is_global:
             raise WebhookError(
-                f"{parts.hostname!r} resolves to {address}, an internal address: refused unless the tenant's admin"
+                f"{host!r} resolves to {address}, an internal address: refused unless the tenant's admin"
                 " allows private targets",
                 "url",
             )
+    if not addresses:
+        raise WebhookError(f"{host!r} does not resolve", "url")
+    return addresses
 
 
 class Webhooks(Aggregate):

@@ -15,13 +15,12 @@ from schemas.keywords import KeywordDigests
 from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis import asyncapi
 from services.chassis.append_only import protect
-from services.chassis.cli import parse_args
+from services.chassis.cli import parse_args, service_settings
 from services.chassis.feed import feed_router
 from services.chassis.identity import authenticate
 from services.chassis.metrics import Metrics
 from services.chassis.projector import StoreProjector
 from services.chassis.runtime import Runtime
-from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.chassis.wiring import check_store, consume, relay
 from services.routing.api import create_app
@@ -36,7 +35,7 @@ NAME = "routing"
 
 def main() -> int:
     args = parse_args(NAME, ["api", "consumer", "relay", "all"], extra=["rebuild"])
-    settings = Settings()
+    settings = service_settings(NAME)
     routing = Routing(env=store_env(settings, Routing.name))
     protect(routing)
     load = LoadProjection(tracking_recorder(settings, Routing.name))

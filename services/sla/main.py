@@ -13,12 +13,11 @@ import sys
 from schemas.topics import SLA_CLOCKS, TICKETS
 from services.chassis import asyncapi
 from services.chassis.append_only import protect
-from services.chassis.cli import parse_args
+from services.chassis.cli import parse_args, service_settings
 from services.chassis.feed import feed_router
 from services.chassis.identity import authenticate
 from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
-from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
 from services.chassis.wiring import check_store, consume, relay
 from services.sla.api import create_app
@@ -32,7 +31,7 @@ NAME = "sla"
 
 def main() -> int:
     args = parse_args(NAME, ["api", "consumer", "scheduler", "relay", "all"])
-    settings = Settings()
+    settings = service_settings(NAME)
     sla = Sla(env=store_env(settings, Sla.name))
     protect(sla)
     metrics = Metrics(NAME)

@@ -158,3 +158,20 @@ def test_a_target_inside_the_network_is_refused_unless_the_admin_allows_it(gatew
         assert reply.status_code == 422, f"{url}: {reply.text}"
         assert reply.json()["field"] == "url"
     assert json.loads(gateway.get("/v1/webhooks").text)["webhooks"] == []
+
+
+def test_a_webhook_to_a_name_resolving_to_a_private_address_is_refused_at_delivery(
+    gateway: httpx.Client, receiver: Receiver
+) -> None:
+    """The receiver of these tests is on loopback: the `gateway` fixture allows private targets explicitly.
+    Withdrawn, a subscription made meanwhile to a name resolving to 127.0.0.1 gets nothing more."""
+    receiver.start()
+    url = f"http://localhost:{receiver.port}/hooks"
+    subscription_id = subscribe(gateway, receiver, url=url, types=["ticket.opened"])
+    assert gateway.put("/v1/webhooks/settings/private-network", json={"allow_private_network": False}).is_success
+    open_ticket(gateway, TENANT)
+    log = eventually(lambda: gateway.get(f"/v1/webhooks/{subscription_id}/deliveries").json()["deliveries"],
+                     lambda log: bool(log and log[0]["last_error"]), timeout=30)  # fmt: skip
+    assert "'localhost' resolves to " in log[0]["last_error"]
+    assert "an internal address" in log[0]["last_error"]
+    assert receiver.requests == 0

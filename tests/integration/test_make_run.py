@@ -1,0 +1,50 @@
+"""`make run` next to another desk: SERVICEDESK_KAFKA_PORT moves the Kafka every service dials,
+and a service that finds nothing there says so in one plain line, as does the supervisor.
+
+No second Kafka is started: the supervisor is told the local one runs (its `kafka.sh status`
+answers yes), and the port given is one where nothing listens."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from tests.harness import free_port
+from tests.infra import ROOT
+
+SUPERVISOR = (
+    "import sys; from pathlib import Path; from services import supervisor;"
+    " supervisor.KAFKA = Path('/bin/true'); sys.exit(supervisor.main())"  # `kafka.sh status`: running
+)
+
+
+def test_make_run_on_another_kafka_port_dials_it_and_says_plainly_that_nothing_answers(tmp_path: Path) -> None:
+    closed = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SERVICEDESK_", "POSTGRES_", "KAFKA_"))}
+    env |= {
+        "SERVICEDESK_KAFKA_PORT": str(closed), "KAFKA_BOOTSTRAP_SERVERS": "", "SERVICEDESK_KAFKA_PATIENCE_SECONDS": "3",
+        "SERVICEDESK_KAFKA_NAMESPACE": f"t{uuid.uuid4().hex[:10]}.", "SERVICEDESK_DATA_DIR": str(tmp_path / "data"),
+        "SERVICEDESK_SMTP_LISTEN_PORT": str(free_port()), "PYTHONUNBUFFERED": "1",
+    }  # fmt: skip
+    env |= {f"SERVICEDESK_{service.upper()}_PORT": str(free_port()) for service in ("intake", "routing", "sla",
+                                                                                     "analytics")}  # fmt: skip
+    supervisor = subprocess.Popen([sys.executable, "-c", SUPERVISOR], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        output, _ = supervisor.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        supervisor.send_signal(signal.SIGTERM)  # it stops the services it started
+        output, _ = supervisor.communicate(timeout=30)
+        raise AssertionError(f"make run kept running: it did not dial 127.0.0.1:{closed}\n{output[-3000:]}") from None
+
+    lines = output.splitlines()
+    plain = f"cannot start: Kafka does not answer at 127.0.0.1:{closed} (KAFKA_BOOTSTRAP_SERVERS; unset, the local"
+    said = [line for line in lines if line.startswith(f"analytics {plain}")]
+    assert len(said) == 1, output[-3000:]
+    assert supervisor.returncode == 1
+    assert any(line.startswith("make run: analytics did not start") for line in lines), output[-3000:]
+    assert not any("refuses to start" in line for line in lines), "make run's services take its development secrets"
