@@ -20,7 +20,10 @@ def test_every_secret_setting_with_a_default_is_a_development_secret() -> None:
 
 
 def test_a_desk_on_a_development_secret_is_refused_with_one_line_naming_it() -> None:
-    settings = Settings(keyword_secret="a keyword secret of this desk's own, long enough")
+    settings = Settings(
+        keyword_secret="a keyword secret of this desk's own, long enough",
+        audit_secret="an audit secret of this desk's own, long enough",
+    )
     with pytest.raises(DevelopmentSecretError) as refused:
         settings.refuse_development_secrets()
     message = str(refused.value)
