@@ -16,6 +16,7 @@ from pydantic_core import to_json
 
 from schemas.envelope import Envelope, EnvelopeFields
 from schemas.registry import ANY_TYPED_ENVELOPE, TypedEnvelope
+from services.chassis import openapi
 from services.chassis.auth import Forbidden, Role
 from services.chassis.identity import CurrentIdentity, requires
 from services.chassis.published import PublishedLog
@@ -140,7 +141,11 @@ def feed_router(app: Application[Any], public: PublicFields) -> APIRouter:
         missed Kafka catches up here from any position, with the same envelopes Kafka carried."""
         return await feed.wait_for_page(after, limit, who.tenant, _types(types), wait)
 
-    @api.get("/v1/events/stream", dependencies=[requires(Role.ADMIN)])
+    @api.get(
+        "/v1/events/stream", dependencies=[requires(Role.ADMIN)], response_class=StreamingResponse,
+        responses=openapi.media(200, "text/event-stream", "Server-Sent Events: `id`, `event` (the type), `data` "
+                                "(the envelope as JSON); `: still here` comments between."),
+    )  # fmt: skip
     async def stream(
         who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0, types: Types = None,
         last_event_id: Annotated[int | None, Header(ge=0)] = None,

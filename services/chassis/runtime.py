@@ -18,7 +18,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.chassis import tracing
+from services.chassis import openapi, tracing
 from services.chassis.metrics import Metrics
 from services.chassis.problems import install_problem_handlers
 
@@ -52,6 +52,7 @@ class Runtime:
     def app(self, **fastapi_kwargs: object) -> FastAPI:
         app = FastAPI(lifespan=self._lifespan, **fastapi_kwargs)  # type: ignore[arg-type]
         install_problem_handlers(app)
+        openapi.install(app)
         tracing.instrument(app)
 
         @app.middleware("http")

@@ -50,7 +50,10 @@ class OpenedTicketView(TicketView):
 def router(intake: Intake, sla: SlaStatus | None = None) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["tickets"])
 
-    @api.post("/tickets", status_code=201, response_model=OpenedTicketView)
+    @api.post(
+        "/tickets", status_code=201, response_model=OpenedTicketView,
+        responses={200: {"model": OpenedTicketView, "description": "Opened before with this Idempotency-Key."}},
+    )  # fmt: skip
     async def open_ticket(
         body: OpenTicket,
         who: CurrentIdentity,

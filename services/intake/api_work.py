@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.tickets import Channel, Priority, TicketType
+from services.chassis import openapi
 from services.chassis.etag import expected_version
 from services.chassis.identity import CurrentIdentity, Identity
 from services.intake.access import Scope, visible_ticket
@@ -103,8 +104,8 @@ def router(intake: Intake) -> APIRouter:
         await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal, action)
 
     api = APIRouter(
-        prefix="/v1/tickets/{ticket_id}", tags=["working a ticket"], responses={200: {"model": TicketView}},
-        dependencies=[Depends(guard)],
+        prefix="/v1/tickets/{ticket_id}", tags=["working a ticket"],
+        responses={200: {"model": TicketView}} | openapi.problems(409, 410), dependencies=[Depends(guard)],
     )  # fmt: skip
 
     async def run(
