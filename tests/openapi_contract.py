@@ -7,7 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-ALTERNATIVES = [{"bearer": []}, {"apiKey": []}]  # two security requirements: either one, not both
+ALTERNATIVES: list[dict[str, list[str]]] = [
+    {"bearer": []},
+    {"apiKey": []},
+]  # two security requirements: either one, not both
 
 
 def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:

@@ -41,6 +41,7 @@ DESCRIPTIONS = {
 }
 
 Call = TypeVar("Call", bound=Callable[..., Any])
+Responses = dict[int | str, dict[str, Any]]  # a route's or router's `responses=`
 
 
 class FieldError(BaseModel):
@@ -64,7 +65,7 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(None, description="Every invalid field, for 422.")
 
 
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def problems(*statuses: int) -> Responses:
     """`responses=` of a route or router for error answers only its handler knows of."""
     return {status: {"description": DESCRIPTIONS.get(status, "See the problem's detail.")} for status in statuses}
 
@@ -79,7 +80,7 @@ def answers(*statuses: int) -> Callable[[Call], Call]:
     return mark
 
 
-def media(status: int, media_type: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+def media(status: int, media_type: str, description: str, schema: dict[str, Any] | None = None) -> Responses:
     """`responses=` entry for an answer of another media type than JSON (CSV, an event stream, a file)."""
     return {status: {"description": description, "content": {media_type: {"schema": schema or {"type": "string"}}}}}
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.tickets import Channel, Priority, TicketType
+from services.chassis import openapi
 from services.chassis.identity import CurrentIdentity
 from services.intake.access import Scope, visible_ticket
 from services.intake.api_common import cause_of, ticket_response
@@ -52,7 +53,8 @@ def router(intake: Intake, sla: SlaStatus | None = None) -> APIRouter:
 
     @api.post(
         "/tickets", status_code=201, response_model=OpenedTicketView,
-        responses={200: {"model": OpenedTicketView, "description": "Opened before with this Idempotency-Key."}},
+        responses=openapi.problems(410)
+        | {200: {"model": OpenedTicketView, "description": "Opened before with this Idempotency-Key."}},
     )  # fmt: skip
     async def open_ticket(
         body: OpenTicket,

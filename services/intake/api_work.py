@@ -105,7 +105,7 @@ def router(intake: Intake) -> APIRouter:
 
     api = APIRouter(
         prefix="/v1/tickets/{ticket_id}", tags=["working a ticket"],
-        responses={200: {"model": TicketView}} | openapi.problems(409, 410), dependencies=[Depends(guard)],
+        responses=openapi.problems(409, 410) | {200: {"model": TicketView}}, dependencies=[Depends(guard)],
     )  # fmt: skip
 
     async def run(
