@@ -112,7 +112,7 @@ API_KEY = APIKeyHeader(
 @answers(401)
 async def identity(
     request: Request,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],  # the scheme, for the document
     x_api_key: Annotated[str | None, Security(API_KEY)],
     x_correlation_id: Annotated[str | None, Header(max_length=200)] = None,
     traceparent: Annotated[str | None, Header(max_length=55)] = None,
