@@ -14,6 +14,7 @@ from schemas.tickets import Channel, Priority
 from services.analytics import reports
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.reports import Bucket, Filters
+from services.chassis import openapi
 from services.chassis.auth import Forbidden, Role
 from services.chassis.errors import CommandRefusedError
 from services.chassis.identity import CurrentIdentity, requires
@@ -61,7 +62,10 @@ def _csv(rows: list[dict[str, Any]], name: str) -> Response:
 def router(projection: AnalyticsProjection) -> APIRouter:
     """Every report takes `group`, `agent`, `priority` and `channel` filters. Group and agent are the
     ticket's assignment now; for resolutions and reopenings, the assignment when they happened."""
-    api = APIRouter(prefix="/v1/reports", tags=["reports"], dependencies=[requires(Role.SUPERVISOR, Role.ADMIN)])
+    api = APIRouter(
+        prefix="/v1/reports", tags=["reports"], dependencies=[requires(Role.SUPERVISOR, Role.ADMIN)],
+        responses=openapi.media(200, "text/csv", "The report: JSON, or with `format=csv` a CSV file."),
+    )  # fmt: skip
     view = projection.view
 
     @api.get("/backlog", response_model=None)

@@ -16,6 +16,7 @@ from pydantic_core import to_json
 
 from schemas.envelope import Envelope, EnvelopeFields
 from schemas.registry import ANY_TYPED_ENVELOPE, TypedEnvelope
+from services.chassis import openapi
 from services.chassis.auth import Forbidden, Role
 from services.chassis.identity import CurrentIdentity, requires
 from services.chassis.published import PublishedLog
@@ -158,7 +159,11 @@ def _tenant_routes(api: APIRouter, feed: Feed) -> None:
         missed Kafka catches up here from any position, with the same envelopes Kafka carried."""
         return await feed.wait_for_page(after, limit, who.tenant, parse_types(types), wait)
 
-    @api.get("/v1/events/stream", dependencies=[requires(Role.ADMIN)])
+    @api.get(
+        "/v1/events/stream", dependencies=[requires(Role.ADMIN)], response_class=StreamingResponse,
+        responses=openapi.media(200, "text/event-stream", "Server-Sent Events: `id`, `event` (the type), `data` "
+                                "(the envelope as JSON); `: still here` comments between."),
+    )  # fmt: skip
     async def stream(
         who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0, types: Types = None,
         last_event_id: Annotated[int | None, Header(ge=0)] = None,

@@ -13,10 +13,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
-from fastapi.openapi.utils import get_openapi
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from services.chassis import tracing
+from services.chassis import openapi, tracing
 from services.chassis.identity import CurrentIdentity
 from services.chassis.problems import problem
 
@@ -73,7 +72,9 @@ class MergedOpenAPI:
     """One OpenAPI document at the gateway: its own routes plus each upstream's under its prefix.
 
     Upstream documents are fetched in the background (a service may start later or
-    be redeployed); the gateway's `/openapi.json` and `/docs` show what is known.
+    be redeployed); the gateway's `/openapi.json` and `/docs` show what is known. Every
+    operation the gateway authenticates may also answer 429 (its rate limit), and every
+    forwarded one 503 (the service behind does not answer): services/chassis/openapi.py.
     """
 
     def __init__(self, app: FastAPI, upstreams: dict[str, str], client: httpx.AsyncClient) -> None:
@@ -101,17 +102,13 @@ class MergedOpenAPI:
 
     def document(self) -> dict[str, Any]:
         if self._own is None:
-            self._own = get_openapi(
-                title=self.app.title, version=self.app.version, description=self.app.description,
-                routes=self.app.routes,
-            )  # fmt: skip
+            self._own = openapi.documented(self.app)
         merged = copy.deepcopy(self._own)
         for prefix, upstream in self.fetched.items():
             for path, item in upstream.get("paths", {}).items():
                 if path.startswith(prefix):
                     merged.setdefault("paths", {})[path] = item
-            schemas = upstream.get("components", {}).get("schemas", {})
-            merged.setdefault("components", {}).setdefault("schemas", {}).update(
-                {name: schema for name, schema in schemas.items() if name not in merged["components"]["schemas"]}
-            )
-        return merged
+            for kind in ("schemas", "securitySchemes"):
+                known = merged.setdefault("components", {}).setdefault(kind, {})
+                known.update({k: v for k, v in upstream.get("components", {}).get(kind, {}).items() if k not in known})
+        return openapi.problem_answers(merged, lambda operation: {429} if operation.get("security") else set())

@@ -3,7 +3,9 @@ correlation.
 
 Every request to a `/v1` endpoint carries a bearer token (a person's JWT, or the gateway's
 internal token) or, at the gateway, an API key (`X-API-Key`, or `Authorization: Bearer
-sdk_...`); anything else is a 401. The tenant and the actor of every recorded event are
+sdk_...`); anything else is a 401. The two are alternatives: when `Authorization` is sent it
+alone decides (a client that also fills in `X-API-Key` is judged by its token), else
+`X-API-Key` does. The tenant and the actor of every recorded event are
 the principal's, never a value from the request. The gateway also counts each caller's
 requests against the rate limit (services/chassis/rate_limit.py).
 """
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 from uuid import uuid4
 
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, Request, Response, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from services.chassis import logs, tracing
 from services.chassis.auth import (
@@ -27,6 +30,7 @@ from services.chassis.auth import (
     TokenVerifier,
     Unauthenticated,
 )
+from services.chassis.openapi import answers
 from services.chassis.rate_limit import Allowance, Limiter
 from services.chassis.settings import Settings
 
@@ -62,23 +66,28 @@ class Authenticator:
         return (await self.admit(authorization, api_key))[0]
 
     async def admit(self, authorization: str | None, api_key: str | None) -> tuple[Principal, Allowance | None]:
-        """The principal, and where it stands against the rate limit (None: not counted here)."""
-        scheme, _, token = (authorization or "").partition(" ")
-        if authorization and scheme.lower() != "bearer":
-            raise Unauthenticated("only Bearer credentials are accepted", rule="authorization")
-        key = api_key or (token if token.startswith("sdk_") else None)
-        if key is not None:
-            if self.api_keys is None:
-                raise Unauthenticated("API keys are accepted at the gateway only", rule="api_key")
-            principal = await asyncio.to_thread(self.api_keys.authenticate, key)
-        elif token:
-            principal = self.verifier.verify(token)
+        """The principal, and where it stands against the rate limit (None: not counted here).
+        Who `Authorization` proves when it is sent (a token, or `Bearer sdk_...` an API key), else
+        who `X-API-Key` proves; credentials that prove nothing are a 401, never passed over."""
+        if authorization is not None:
+            scheme, _, token = authorization.strip().partition(" ")
+            token = token.strip()
+            if scheme.lower() != "bearer" or not token:
+                raise Unauthenticated("Authorization must be `Bearer <token>`", rule="authorization")
+            principal = await self._key(token) if token.startswith("sdk_") else self.verifier.verify(token)
+        elif api_key:
+            principal = await self._key(api_key)
         else:
             raise Unauthenticated("this endpoint needs a bearer token or an API key", rule="authorization")
         if self.limiter is None or principal.claims.get("iss") == INTERNAL_ISSUER:
             return principal, None
         caller = principal.api_key or f"{principal.tenant}/{principal.subject}"
         return principal, await asyncio.to_thread(self.limiter.take, caller)
+
+    async def _key(self, key: str) -> Principal:
+        if self.api_keys is None:
+            raise Unauthenticated("API keys are accepted at the gateway only", rule="api_key")
+        return await asyncio.to_thread(self.api_keys.authenticate, key)
 
 
 def verifier_of(settings: Settings) -> TokenVerifier:
@@ -105,10 +114,22 @@ def authenticate(
     return app.state.authenticator  # type: ignore[no-any-return]
 
 
+BEARER = HTTPBearer(
+    scheme_name="bearer", bearerFormat="JWT", auto_error=False,
+    description="A person's token from the desk's identity provider (or `sdk_...`, an API key). "
+    "When sent, it alone decides who is asking.",
+)  # fmt: skip
+API_KEY = APIKeyHeader(
+    name="X-API-Key", scheme_name="apiKey", auto_error=False,
+    description="An API key issued by the tenant's admin (at the gateway); used when no Authorization is sent.",
+)  # fmt: skip
+
+
+@answers(401)
 async def identity(
     request: Request,
-    authorization: Annotated[str | None, Header(description="`Bearer <token>`.")] = None,
-    x_api_key: Annotated[str | None, Header(description="An API key (at the gateway).")] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],  # the scheme, for the document
+    x_api_key: Annotated[str | None, Security(API_KEY)],
     x_correlation_id: Annotated[str | None, Header(max_length=200)] = None,
     traceparent: Annotated[str | None, Header(max_length=55)] = None,
 ) -> Identity:
@@ -118,7 +139,8 @@ async def identity(
     authenticator: Authenticator | None = getattr(request.app.state, "authenticator", None)
     if authenticator is None:
         raise Unauthenticated("this service authenticates nobody (no authenticator configured)", rule="configuration")
-    principal, request.state.rate_limit = await authenticator.admit(authorization, x_api_key)
+    # The raw header, not `bearer`: a scheme other than Bearer is refused with its reason, not ignored.
+    principal, request.state.rate_limit = await authenticator.admit(request.headers.get("authorization"), x_api_key)
     ticket_id = request.path_params.get("ticket_id")
     logs.bind(tenant=principal.tenant, ticket_id=ticket_id, traceparent=traceparent)
     tracing.annotate(tenant=principal.tenant, ticket_id=ticket_id)
@@ -131,6 +153,7 @@ CurrentIdentity = Annotated[Identity, Depends(identity)]
 def requires(*roles: Role) -> Any:
     """A route dependency: the caller must hold one of `roles` (403 otherwise)."""
 
+    @answers(403)
     async def check(who: CurrentIdentity) -> None:
         if not who.principal.has(*roles):
             raise Forbidden(f"this needs the role {' or '.join(sorted(roles))}", rule="role")

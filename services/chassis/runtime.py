@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
-from services.chassis import tracing
+from services.chassis import openapi, tracing
 from services.chassis.metrics import Metrics
 from services.chassis.problems import install_problem_handlers
 
@@ -65,6 +65,7 @@ class Runtime:
         fastapi_kwargs.setdefault("swagger_ui_parameters", {"validatorUrl": None})
         app = FastAPIOffline(lifespan=self._lifespan, **fastapi_kwargs)  # type: ignore[arg-type]
         install_problem_handlers(app)
+        openapi.install(app)
         tracing.instrument(app)
 
         @app.middleware("http")

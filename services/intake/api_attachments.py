@@ -23,6 +23,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
+from services.chassis import openapi
 from services.chassis.etag import etag, expected_version
 from services.chassis.identity import CurrentIdentity
 from services.chassis.problems import DomainProblem
@@ -59,16 +60,9 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
     status: {"description": description, "content": {"application/problem+json": {}}}
     for status, description in [
         (404, "No such ticket for this tenant."), (412, "If-Match names a version the ticket has moved on from."),
-        (413, "The file is larger than the limit."), (415, "Files of this type are not accepted."),
+        (410, "The ticket's requester was erased."), (413, "The file is larger than the limit."),
+        (415, "Files of this type are not accepted."),
     ]
-}  # fmt: skip
-
-_DOWNLOAD_RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {"content": {"*/*": {}}, "description": "The file, verified against its sha256."},
-    404: {"content": {"application/problem+json": {}},
-          "description": "No such ticket or attachment for this tenant, or the file's content is gone."},
-    410: {"content": {"application/problem+json": {}},
-          "description": "The ticket's requester was erased, and their files with them."},
 }  # fmt: skip
 
 
@@ -173,8 +167,9 @@ def router(
     @api.get(
         "/tickets/{ticket_id}/attachments/{attachment_id}",
         response_class=StreamingResponse,
-        responses=_DOWNLOAD_RESPONSES,
-    )
+        responses=openapi.media(200, "*/*", "The file, of the type it was attached as, verified against its sha256.",
+                                {"type": "string", "format": "binary"}) | openapi.problems(404, 410),
+    )  # fmt: skip
     async def download(ticket_id: UUID, attachment_id: str, who: CurrentIdentity) -> StreamingResponse:
         """The file's bytes, only once they hash to the sha256 the ticket recorded."""
         ticket = await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.tickets import Channel, Priority, TicketType
+from services.chassis import openapi
 from services.chassis.identity import CurrentIdentity
 from services.chassis.request_keys import IdempotencyKey
 from services.intake.access import Scope, visible_ticket
@@ -50,7 +51,11 @@ class OpenedTicketView(TicketView):
 def router(intake: Intake, sla: SlaStatus | None = None) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["tickets"])
 
-    @api.post("/tickets", status_code=201, response_model=OpenedTicketView)
+    @api.post(
+        "/tickets", status_code=201, response_model=OpenedTicketView,
+        responses=openapi.problems(410)
+        | {200: {"model": OpenedTicketView, "description": "Opened before with this Idempotency-Key."}},
+    )  # fmt: skip
     async def open_ticket(
         body: OpenTicket,
         who: CurrentIdentity,

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.tickets import Channel, Priority, TicketType
+from services.chassis import openapi
 from services.chassis.etag import expected_version
 from services.chassis.idempotency import KeyedRequest
 from services.chassis.identity import CurrentIdentity, Identity
@@ -115,8 +116,8 @@ def router(intake: Intake) -> APIRouter:
         await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal, action)
 
     api = APIRouter(
-        prefix="/v1/tickets/{ticket_id}", tags=["working a ticket"], responses={200: {"model": TicketView}},
-        dependencies=[Depends(guard)],
+        prefix="/v1/tickets/{ticket_id}", tags=["working a ticket"],
+        responses=openapi.problems(409, 410) | {200: {"model": TicketView}}, dependencies=[Depends(guard)],
     )  # fmt: skip
 
     async def run(

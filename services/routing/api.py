@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.keywords import WORD_PATTERN
+from services.chassis import openapi
 from services.chassis.auth import STAFF, Forbidden, Role
 from services.chassis.identity import CurrentIdentity, Identity, requires
 from services.chassis.visibility import sees_ticket
@@ -101,7 +102,10 @@ def _cause(who: Identity) -> Cause:
 
 
 def router(routing: Routing, load: LoadProjection) -> APIRouter:
-    api = APIRouter(prefix="/v1/routing", tags=["routing"], dependencies=[requires(*STAFF)])
+    # Any of its operations answers 404 while the tenant has set up nothing here yet.
+    api = APIRouter(
+        prefix="/v1/routing", tags=["routing"], dependencies=[requires(*STAFF)], responses=openapi.problems(404)
+    )
 
     # -- groups ---------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.tickets import Priority
+from services.chassis import openapi
 from services.chassis.auth import STAFF, Role
 from services.chassis.identity import CurrentIdentity, requires
 from services.chassis.visibility import sees_ticket
@@ -113,7 +114,8 @@ def clock_view(sla: Sla, tenant: str, ticket_id: UUID, now: datetime) -> dict[st
 
 
 def router(sla: Sla) -> APIRouter:
-    api = APIRouter(prefix="/v1/sla", tags=["sla"], dependencies=[requires(*STAFF)])
+    # Any of its operations answers 404 while the tenant has set up nothing here yet.
+    api = APIRouter(prefix="/v1/sla", tags=["sla"], dependencies=[requires(*STAFF)], responses=openapi.problems(404))
 
     @api.put("/calendars/{calendar_id}", dependencies=[requires(Role.ADMIN)])
     async def put_calendar(

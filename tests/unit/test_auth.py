@@ -8,6 +8,7 @@ import jwt
 import pytest
 
 from services.chassis.auth import Principal, Role, TokenVerifier, Unauthenticated
+from services.chassis.identity import Authenticator
 from services.chassis.rate_limit import RateLimited, RateLimiter
 from services.chassis.settings import Settings
 from services.chassis.store import store_env
@@ -101,3 +102,37 @@ def test_api_keys_listing_never_shows_a_secret_or_hash() -> None:
     keys = ApiKeys("acme")
     keys.issue("ci", Role.ADMIN, [], by="admin-1")
     assert all("digest" not in entry for entry in keys.listing())
+
+
+class _Keys:
+    """API keys in a dict: `sdk_good` is the key of a CRM system of acme."""
+
+    def authenticate(self, key: str) -> Principal:
+        if key != "sdk_good":
+            raise Unauthenticated("no such API key", rule="api_key")
+        return Principal("acme", "api-key:k1", frozenset({Role.AGENT}), api_key="k1")
+
+
+@pytest.fixture
+def gateway(verifier: TokenVerifier) -> Authenticator:
+    return Authenticator(verifier, _Keys())
+
+
+async def test_a_valid_token_is_believed_whatever_x_api_key_says(gateway: Authenticator) -> None:
+    who = await gateway.principal(f"Bearer {token('acme', 'ann')}", "a key the client filled in anyway")
+    assert who.subject == "ann"
+
+
+async def test_without_authorization_the_api_key_decides(gateway: Authenticator) -> None:
+    assert (await gateway.principal(None, "sdk_good")).api_key == "k1"
+    assert (await gateway.principal("Bearer sdk_good", None)).api_key == "k1"
+    with pytest.raises(Unauthenticated):
+        await gateway.principal(None, "sdk_bad")
+
+
+@pytest.mark.parametrize("authorization", ["Bearer not-a-token", "Basic YW5uOnNlY3JldA==", "Bearer ", ""])
+async def test_authorization_that_proves_nothing_is_refused_even_beside_a_good_api_key(
+    gateway: Authenticator, authorization: str
+) -> None:
+    with pytest.raises(Unauthenticated):
+        await gateway.principal(authorization, "sdk_good")
