@@ -35,6 +35,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from schemas.envelope import Envelope
+from services.chassis import openapi
 from services.chassis.auth import Principal, Role
 from services.chassis.feed import EventPage, Feed, Types, parse_types
 from services.chassis.identity import CurrentIdentity, Identity, requires
@@ -250,7 +251,11 @@ def merged_feed_router(feed: MergedFeed) -> APIRouter:
         cursor = feed.cursor(after)
         return (await feed.read(cursor, limit, who, parse_types(types), wait)).page()
 
-    @api.get("/v1/events/stream", dependencies=[requires(Role.ADMIN)])
+    @api.get(
+        "/v1/events/stream", dependencies=[requires(Role.ADMIN)], response_class=StreamingResponse,
+        responses=openapi.media(200, "text/event-stream", "Server-Sent Events: `id` (the cursor after the event), "
+                                "`event` (the type), `data` (the envelope as JSON); `: still here` comments between."),
+    )  # fmt: skip
     async def stream(
         who: CurrentIdentity, after: Cursors = None, types: Types = None,
         last_event_id: Annotated[str | None, Header(max_length=500)] = None,
