@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import httpx
 from eventsourcing.application import Application
@@ -21,6 +21,9 @@ from services.chassis.auth import Forbidden, Role
 from services.chassis.identity import CurrentIdentity, requires
 from services.chassis.published import PublishedLog
 from services.chassis.relay import PublicFields
+
+C = TypeVar("C")
+Reader = Callable[[C], Awaitable[tuple[list[tuple[Envelope, Any]], C]]]  # events after a cursor, each with its own
 
 SCAN = 5000  # notifications read at most per page, whatever the filters keep
 POLL_SECONDS = 0.05
@@ -172,21 +175,33 @@ def _tenant_routes(api: APIRouter, feed: Feed) -> None:
         so a reconnecting client's `Last-Event-ID` resumes right after it; a comment every 15 s
         keeps the line open."""
         wanted = parse_types(types)
-        start = max(after, last_event_id or 0)
 
-        async def lines() -> AsyncIterator[str]:
-            position, quiet = start, 0.0
-            while True:
-                page = await feed.wait_for_page(position, 100, who.tenant, wanted, 1.0)
-                for envelope in page.events:
-                    yield f"id: {envelope.position}\nevent: {envelope.type}\ndata: {envelope.model_dump_json()}\n\n"
-                position = page.next_after
-                quiet = 0.0 if page.events else quiet + 1.0
-                if quiet >= 15.0:
-                    quiet = 0.0
-                    yield ": still here\n\n"
+        async def read(position: int) -> tuple[list[tuple[Envelope, int]], int]:
+            page = await feed.wait_for_page(position, 100, who.tenant, wanted, 1.0)
+            return [(envelope, envelope.position) for envelope in page.events], page.next_after
 
-        return StreamingResponse(lines(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return server_sent_events(read, max(after, last_event_id or 0))
+
+
+async def _event_lines(read: Reader[C], start: C) -> AsyncIterator[str]:
+    cursor, quiet = start, 0.0
+    while True:
+        events, cursor = await read(cursor)
+        for envelope, after_it in events:
+            yield f"id: {after_it}\nevent: {envelope.type}\ndata: {envelope.model_dump_json()}\n\n"
+        quiet = 0.0 if events else quiet + 1.0
+        if quiet >= 15.0:
+            quiet = 0.0
+            yield ": still here\n\n"
+
+
+def server_sent_events(read: Reader[C], start: C) -> StreamingResponse:
+    """A live tail as Server-Sent Events: `read(cursor)` waits about a second for the events after
+    `cursor` and answers them, each with the cursor right after it (its SSE `id`, which a reconnecting
+    client sends back as `Last-Event-ID`), and the cursor to read from next; a comment every 15 quiet
+    seconds keeps the line open."""
+    lines = _event_lines(read, start)
+    return StreamingResponse(lines, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
 TypedPage = create_model("TypedPage", events=(list[ANY_TYPED_ENVELOPE], ...), next_after=(int, ...))

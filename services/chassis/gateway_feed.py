@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Protocol
 
@@ -37,7 +37,7 @@ from pydantic import BaseModel, Field
 from schemas.envelope import Envelope
 from services.chassis import openapi
 from services.chassis.auth import Principal, Role
-from services.chassis.feed import EventPage, Feed, Types, parse_types
+from services.chassis.feed import EventPage, Feed, Types, parse_types, server_sent_events
 from services.chassis.identity import CurrentIdentity, Identity, requires
 from services.chassis.problems import DomainProblem
 
@@ -266,22 +266,14 @@ def merged_feed_router(feed: MergedFeed) -> APIRouter:
         wanted = parse_types(types)
         start = feed.cursor(after).merged(feed.cursor(last_event_id))
 
-        async def lines() -> AsyncIterator[str]:
-            cursor, quiet = start, 0.0
-            while True:
-                try:
-                    read = await feed.read(cursor, 100, who, wanted, 1.0)
-                except SourceDown:
-                    read = _Read([], cursor, feed.names)
-                    await asyncio.sleep(1.0)
-                for envelope, after_it in read.events:
-                    yield f"id: {after_it}\nevent: {envelope.type}\ndata: {envelope.model_dump_json()}\n\n"
-                cursor = read.after
-                quiet = 0.0 if read.events else quiet + 1.0
-                if quiet >= 15.0:
-                    quiet = 0.0
-                    yield ": still here\n\n"
+        async def read(cursor: Cursor) -> tuple[list[tuple[Envelope, Cursor]], Cursor]:
+            try:
+                found = await feed.read(cursor, 100, who, wanted, 1.0)
+            except SourceDown:
+                await asyncio.sleep(1.0)
+                return [], cursor
+            return list(found.events), found.after
 
-        return StreamingResponse(lines(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return server_sent_events(read, start)
 
     return api
