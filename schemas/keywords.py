@@ -19,6 +19,13 @@ _WORD = re.compile(WORD_PATTERN)
 MAX_KEYWORDS = 200
 
 
+def is_word(text: str) -> bool:
+    """Whether `text` is one whole word as `words` reads a ticket's text. Python's `re` decides, not
+    a validator's pattern: other regex engines (pydantic's) read `\\w` more broadly, letting in
+    combining marks (NFD `café`, `नमस्ते`) and connectors (`a‿b`) no ticket's words can hold."""
+    return _WORD.fullmatch(text) is not None
+
+
 def words(text: str) -> list[str]:
     """The distinct words of `text` that routing rules can match, lower-cased, in first-seen order."""
     found = dict.fromkeys(word.lower() for word in _WORD.findall(_NOT_WORDS.sub(" ", text)))

@@ -4,7 +4,9 @@ ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL_DIR="${SERVICEDESK_LOCAL_DIR:-$ROOT_DIR/.local}"
 CACHE_DIR="${SERVICEDESK_CACHE_DIR:-$LOCAL_DIR/cache}"
 KAFKA_PORT="${SERVICEDESK_KAFKA_PORT:-19092}"
-KAFKA_CONTROLLER_PORT="${SERVICEDESK_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}" # one setting moves the broker
+# The controller sits 1000 above the broker, not next to it: the natural "next desk" broker port
+# (19093 beside 19092) must not be the first desk's controller. One setting moves both.
+KAFKA_CONTROLLER_PORT="${SERVICEDESK_KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1000))}"
 PG_PORT="${SERVICEDESK_PG_PORT:-15432}"
 PG_USER="${SERVICEDESK_PG_USER:-servicedesk}"
 PG_PASSWORD="${SERVICEDESK_PG_PASSWORD:-servicedesk}"

@@ -16,7 +16,13 @@ reads them, each from where the caller left it, and merges a page:
 - **A source that does not answer** leaves its position as it was and is named in
   `unavailable`; the page holds what the others had, so tickets keep flowing while sla
   restarts, and nothing is skipped: the next page asks it again from the same place. Only when
-  no source answers is the answer a 503.
+  no source answers is the answer a 503. Each page first asks every source for what it has
+  (`PROBE_SECONDS` at most: one that hangs must not hold every page up), and a source that did
+  not answer rests `RESTING_SECONDS` (named in `unavailable`, not asked) before it is tried again.
+  A source that answers with a body that is no page, or refuses the gateway's internal token
+  (401/403: a clock skew, another secret), counts as not answering, with a log line saying why.
+- **Tenant, again.** Events of another tenant on a source's page are dropped (and logged): each
+  source filters already, the gateway does not rely on it alone.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Protocol
@@ -32,7 +40,7 @@ from typing import Annotated, Protocol
 import httpx
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from schemas.envelope import Envelope
 from services.chassis import openapi
@@ -43,6 +51,9 @@ from services.chassis.problems import DomainProblem
 
 log = logging.getLogger(__name__)
 REMOTE_GRACE_SECONDS = 5.0  # a source's answer may take this much longer than the wait asked of it
+PROBE_SECONDS = 1.0  # the first, not waiting, ask of a page: a source slower than this counts as down
+RESTING_SECONDS = 10.0  # a source that did not answer is not asked again for this long
+_POSITION = re.compile(r"[0-9]{1,18}")  # ASCII digits only, and within the stores' 64-bit integers
 
 
 class InvalidCursor(DomainProblem):
@@ -94,9 +105,15 @@ class RemoteSource:
             )  # fmt: skip
         except httpx.HTTPError as error:
             raise SourceDown(f"{self.name} does not answer: {error!r}", source=self.name) from None
+        if reply.status_code in (401, 403):
+            raise SourceDown(f"{self.name} refused the gateway's internal token ({reply.status_code}: a clock skew or "
+                             f"another secret?): {reply.text[:200]!r}", source=self.name)  # fmt: skip
         if reply.status_code != 200:
             raise SourceDown(f"{self.name} answered {reply.status_code}", source=self.name)
-        return EventPage.model_validate_json(reply.content)
+        try:
+            return EventPage.model_validate_json(reply.content)
+        except ValidationError as error:
+            raise SourceDown(f"{self.name} answered 200 with no event page: {error}", source=self.name) from None
 
 
 class Cursor:
@@ -110,12 +127,12 @@ class Cursor:
     def parse(cls, names: Sequence[str], text: str | None) -> Cursor:
         if not text:
             return cls(names)
-        if text.isdigit():  # a position of the feed before it was merged: the first source's
+        if _POSITION.fullmatch(text):  # a position of the feed before it was merged: the first source's
             return cls(names, {names[0]: int(text)})
         positions: dict[str, int] = {}
         for part in text.split("-"):
             name, _, position = part.rpartition(".")
-            if name not in names or not position.isdigit():
+            if name not in names or not _POSITION.fullmatch(position):
                 raise InvalidCursor(f"not a cursor of this feed: {text!r}", field="after")
             positions[name] = int(position)
         return cls(names, positions)
@@ -153,10 +170,32 @@ class _Read:
         return MergedPage(events=[e for e, _ in self.events], next_after=str(self.after), unavailable=self.unavailable)
 
 
+class Resting:
+    """Sources that did not answer, each until when it is not asked again (a small circuit breaker)."""
+
+    def __init__(self, seconds: float = RESTING_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._until: dict[str, float] = {}
+
+    def rests(self, name: str) -> bool:
+        return self._until.get(name, 0.0) > self.clock()
+
+    def down(self, name: str) -> None:
+        self._until[name] = self.clock() + self.seconds
+
+    def up(self, name: str) -> None:
+        self._until.pop(name, None)
+
+
 class MergedFeed:
-    def __init__(self, sources: Sequence[Source]) -> None:
+    def __init__(
+        self, sources: Sequence[Source], probe_seconds: float = PROBE_SECONDS, resting: Resting | None = None
+    ) -> None:
         self.sources = list(sources)
         self.names = [source.name for source in self.sources]
+        self.probe_seconds = probe_seconds
+        self.resting = resting or Resting()
 
     def cursor(self, text: str | None) -> Cursor:
         return Cursor.parse(self.names, text)
@@ -174,25 +213,36 @@ class MergedFeed:
     async def _ask(
         self, cursor: Cursor, limit: int, who: Identity, types: set[str], wait: float
     ) -> tuple[dict[str, EventPage], list[str]]:
-        """Every source's page; when waiting, until the first that has events (the rest are let go:
-        their events come next time, from the same position)."""
-        tasks = {
-            asyncio.create_task(s.page(cursor.positions[s.name], limit, who, types, wait)): s.name for s in self.sources
-        }
+        """Every source's page but the resting ones'; when waiting, until the first that has events
+        (the rest are let go: their events come next time, from the same position). A source that
+        has not answered by the deadline (the probe's, or the wait's and a grace) counts as down."""
+        asked = [s for s in self.sources if not self.resting.rests(s.name)]
+        unavailable = [s.name for s in self.sources if s not in asked]
+        tasks = {asyncio.create_task(s.page(cursor.positions[s.name], limit, who, types, wait)): s.name for s in asked}
         pages: dict[str, EventPage] = {}
-        unavailable: list[str] = []
         pending = set(tasks)
+        patience = wait + REMOTE_GRACE_SECONDS if wait > 0 else self.probe_seconds
+        deadline = time.monotonic() + patience
         try:
             while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                done, pending = await asyncio.wait(
+                    pending, timeout=max(0.0, deadline - time.monotonic()), return_when=asyncio.FIRST_COMPLETED
+                )
+                if not done:
+                    for task in pending:
+                        self._down(tasks[task], f"{tasks[task]} did not answer within {patience:.1f} s")
+                        unavailable.append(tasks[task])
+                    break
                 for task in done:
+                    name = tasks[task]
                     if (error := task.exception()) is not None:
                         if not isinstance(error, SourceDown):
                             raise error
-                        log.warning("event feed: %s", error.detail)
-                        unavailable.append(tasks[task])
+                        self._down(name, error.detail)
+                        unavailable.append(name)
                     else:
-                        pages[tasks[task]] = task.result()
+                        self.resting.up(name)
+                        pages[name] = self._tenants_own(name, task.result(), who.tenant)
                 if wait > 0 and any(page.events for page in pages.values()):
                     break
         finally:
@@ -202,6 +252,21 @@ class MergedFeed:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         return pages, sorted(unavailable, key=self.names.index)
+
+    def _down(self, name: str, why: str) -> None:
+        log.warning("event feed: %s; not asked again for %.0f s", why, self.resting.seconds)
+        self.resting.down(name)
+
+    @staticmethod
+    def _tenants_own(name: str, page: EventPage, tenant: str) -> EventPage:
+        """The page without other tenants' events (each source filters already: a defence in depth).
+        `next_after` stays: the source moves past what was dropped."""
+        own = [e for e in page.events if e.tenant == tenant]
+        if len(own) < len(page.events):
+            log.error("event feed: %s served %d event(s) of another tenant than %s; dropped",
+                      name, len(page.events) - len(own), tenant)  # fmt: skip
+            return EventPage(events=own, next_after=page.next_after)
+        return page
 
     def _past(self, cursor: Cursor, pages: dict[str, EventPage]) -> Cursor:
         for name, page in pages.items():

@@ -31,6 +31,7 @@ from services.chassis.auth import (
     Unauthenticated,
 )
 from services.chassis.openapi import answers
+from services.chassis.problems import answer_headers
 from services.chassis.rate_limit import Allowance, Limiter
 from services.chassis.settings import Settings
 
@@ -99,16 +100,15 @@ def authenticate(
     app: FastAPI, settings: Settings, api_keys: ApiKeyCheck | None = None, limiter: Limiter | None = None
 ) -> Authenticator:
     """Make `app` authenticate its requests; the gateway also takes API keys and limits rates (and
-    then tells each caller where it stands, on every answer)."""
+    then tells each caller where it stands, on every answer: a 500's handler adds them itself, see
+    `problems.answer_headers`)."""
     app.state.authenticator = Authenticator(verifier_of(settings), api_keys, limiter)
     if limiter is not None:
 
         @app.middleware("http")
         async def rate_limit_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
             response = await call_next(request)
-            allowance: Allowance | None = getattr(request.state, "rate_limit", None)
-            if allowance is not None:
-                response.headers.update(allowance.headers())
+            response.headers.update(answer_headers(request))
             return response
 
     return app.state.authenticator  # type: ignore[no-any-return]
@@ -140,7 +140,9 @@ async def identity(
     if authenticator is None:
         raise Unauthenticated("this service authenticates nobody (no authenticator configured)", rule="configuration")
     # The raw header, not `bearer`: a scheme other than Bearer is refused with its reason, not ignored.
-    principal, request.state.rate_limit = await authenticator.admit(request.headers.get("authorization"), x_api_key)
+    principal, allowance = await authenticator.admit(request.headers.get("authorization"), x_api_key)
+    if allowance is not None:
+        request.state.answer_headers = allowance.headers()
     ticket_id = request.path_params.get("ticket_id")
     logs.bind(tenant=principal.tenant, ticket_id=ticket_id, traceparent=traceparent)
     tracing.annotate(tenant=principal.tenant, ticket_id=ticket_id)

@@ -18,6 +18,14 @@ PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
 
+def answer_headers(request: Request) -> dict[str, str]:
+    """Headers every answer to this request carries, whatever it is (the gateway's rate-limit
+    headers: services/chassis/identity.py). A middleware adds them to every answer but one: the
+    500 of an unhandled error is made by Starlette's outermost middleware, outside every other
+    one, whose handler (`unexpected` below) therefore adds them itself."""
+    return dict(getattr(request.state, "answer_headers", {}))
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     slug = title.lower().replace(" ", "-")
     body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
@@ -83,7 +91,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-        return problem(500, "Internal error", "the service failed; the error is logged", path=request.url.path)
+        reply = problem(500, "Internal error", "the service failed; the error is logged", path=request.url.path)
+        reply.headers.update(answer_headers(request))
+        return reply
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

@@ -6,10 +6,13 @@ the limit once, not three times; on the embedded SQLite default (one gateway pro
 process's memory. The gateway tells every caller where it stands on every answer, a 429 too:
 `RateLimit-Policy`/`RateLimit` (the IETF httpapi draft) and `X-RateLimit-Limit`/`-Remaining`/
 `-Reset` (as GitHub and Zendesk send them). Services behind the gateway do not count again.
+The table keeps no caller for long: every `FORGET_EVERY` requests a gateway deletes the buckets
+idle for `IDLE_SECONDS` (full again by then, so a caller that comes back loses nothing).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
@@ -23,6 +26,8 @@ from services.chassis.settings import Settings
 from services.chassis.views import SqlView
 
 POLICY = "per-caller"
+IDLE_SECONDS = 300.0  # a bucket idle this long is forgotten (if it takes longer to fill, once full)
+FORGET_EVERY = 1000  # requests of one gateway process between two sweeps of the idle buckets
 DESCRIPTION = """Every answer of the gateway to a caller with credentials says where the caller stands against
 its rate limit (a token bucket per user and per API key, refilled continuously): `RateLimit-Policy:
 "per-caller";q=<requests>;w=60` and `RateLimit: "per-caller";r=<remaining>;t=<seconds until full>` (the IETF
@@ -134,18 +139,33 @@ _TAKE = """INSERT INTO gateway_rate_limits AS b (caller, tokens, allowed, update
     RETURNING tokens, allowed"""
 
 
+_FORGET = "DELETE FROM gateway_rate_limits WHERE updated < now() - make_interval(secs => :idle)"
+
+
 class SharedRateLimiter(_Bucket):
     """Buckets in a PostgreSQL table that every gateway replica reads and writes."""
 
-    def __init__(self, recorder: TrackingRecorder, per_minute: int, burst: int | None = None) -> None:
+    def __init__(
+        self, recorder: TrackingRecorder, per_minute: int, burst: int | None = None, forget_every: int = FORGET_EVERY
+    ) -> None:
         super().__init__(per_minute, burst)
         self.view = SqlView(recorder, [_TABLE], name="gateway-rate-limits", version=1)
+        self.forget_every = forget_every
+        self.idle_seconds = max(IDLE_SECONDS, self.capacity / self.rate if self.rate else 0.0)
+        self._requests = itertools.count(1)
 
     def take(self, caller: str) -> Allowance:
         params = {"caller": caller, "capacity": self.capacity, "rate": self.rate}
         with self.view.transaction() as sql:
             row = sql.query(_TAKE, params)[0]
+        if next(self._requests) % self.forget_every == 0:
+            self.forget_idle()
         return self.outcome(float(row["tokens"]), bool(row["allowed"]))
+
+    def forget_idle(self) -> None:
+        """Delete the buckets nobody used for `idle_seconds`: they are full, as a new one would be."""
+        with self.view.transaction() as sql:
+            sql.execute(_FORGET, {"idle": self.idle_seconds})
 
 
 def gateway_limiter(settings: Settings, recorder: TrackingRecorder) -> Limiter:

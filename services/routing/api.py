@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
-from schemas.keywords import WORD_PATTERN
+from schemas.keywords import WORD_PATTERN, is_word
 from services.chassis import openapi
 from services.chassis.auth import STAFF, Forbidden, Role
 from services.chassis.identity import CurrentIdentity, Identity, requires
@@ -23,9 +24,22 @@ from services.routing.projections import LoadProjection
 NAME = r"^[a-z0-9][a-z0-9_.:-]{0,62}$"
 Name = Annotated[str, Field(pattern=NAME)]
 Word = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _a_tickets_word(word: str) -> str:
+    """The pattern as the ticket's tokenizer reads it (the `pattern` below only documents it)."""
+    if not is_word(word):
+        raise PydanticCustomError(
+            "string_pattern_mismatch", "String should match pattern '{pattern}'", {"pattern": f"^{WORD_PATTERN}$"}
+        )
+    return word
+
+
 # What a ticket's words are (schemas/keywords.py): a rule's word of another shape could never match.
 KeywordWord = Annotated[
-    str, Field(pattern=f"^{WORD_PATTERN}$", description="Letters only, 2 to 40 of them: a word as tickets have them.")
+    str,
+    Field(pattern=f"^{WORD_PATTERN}$", description="Letters only, 2 to 40 of them: a word as tickets have them."),
+    AfterValidator(_a_tickets_word),
 ]
 
 

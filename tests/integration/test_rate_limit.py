@@ -3,10 +3,17 @@ caller's requests together, and every answer (a 429 too) tells the caller where 
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Iterator
 
+import httpx
+import pytest
+
+from services.chassis.rate_limit import SharedRateLimiter
+from services.chassis.settings import Settings
+from services.chassis.store import tracking_recorder
 from tests.client import headers
 from tests.harness import Desk
+from tests.infra import Postgres
 
 LIMIT = 6
 
@@ -41,3 +48,33 @@ def test_the_embedded_gateway_limits_in_memory_and_says_so_on_every_answer(sqlit
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["1", "0", "0"]
     assert answers[-1].headers["RateLimit"].startswith('"per-caller";r=0;t=')
+
+
+@pytest.fixture
+def shared_limiter(postgres: Postgres) -> Iterator[SharedRateLimiter]:
+    """The gateway's buckets on a fresh PostgreSQL database, swept every third request."""
+    with postgres.fresh_database() as dbname:
+        settings = Settings.model_validate(
+            {
+                "persistence": "postgres", "postgres_host": postgres.host, "postgres_port": postgres.port,
+                "postgres_user": postgres.user, "postgres_password": postgres.password, "postgres_dbname": dbname,
+            }
+        )  # fmt: skip
+        limiter = SharedRateLimiter(tracking_recorder(settings, "intake"), per_minute=LIMIT, forget_every=3)
+        try:
+            yield limiter
+        finally:
+            limiter.view.datastore.close()
+
+
+def test_the_gateway_forgets_callers_idle_for_minutes_and_keeps_the_others(shared_limiter: SharedRateLimiter) -> None:
+    for caller in ("gone-for-the-day", "busy-bot"):
+        shared_limiter.take(caller)
+    with shared_limiter.view.transaction() as sql:
+        sql.execute("UPDATE gateway_rate_limits SET updated = now() - interval '10 minutes' WHERE caller = :caller",
+                    {"caller": "gone-for-the-day"})  # fmt: skip
+    assert shared_limiter.take("busy-bot").remaining == LIMIT - 2  # the third request: a sweep
+    with shared_limiter.view.transaction() as sql:
+        callers = [row["caller"] for row in sql.query("SELECT caller FROM gateway_rate_limits ORDER BY caller")]
+    assert callers == ["busy-bot"]
+    assert shared_limiter.take("gone-for-the-day").remaining == LIMIT - 1, "back with a full bucket"

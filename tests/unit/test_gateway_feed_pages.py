@@ -5,6 +5,7 @@ each source's order is kept, the cursor resumes every source, and a bad cursor i
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -14,7 +15,7 @@ import pytest
 from schemas.envelope import Envelope
 from services.chassis.auth import Principal, Role
 from services.chassis.feed import EventPage
-from services.chassis.gateway_feed import InvalidCursor, MergedFeed, SourceDown
+from services.chassis.gateway_feed import InvalidCursor, MergedFeed, Resting, SourceDown
 from services.chassis.identity import Identity
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -70,6 +71,19 @@ def test_a_cursor_names_every_sources_position_and_a_bare_number_is_intakes() ->
             feed.cursor(bad)
 
 
+@pytest.mark.parametrize(
+    "bad",
+    ["\u00b2", "intake.\u00b2", "intake.1\u00b2", "\u0663", "intake.-1", "9" * 19, f"intake.{'9' * 30}"],
+    ids=ascii,
+)
+def test_a_cursor_of_other_digits_or_past_the_stores_integers_is_an_invalid_cursor(bad: str) -> None:
+    """Digits `str.isdigit` takes but `int` does not (superscripts), or a position no store has."""
+    feed = MergedFeed([StandIn("intake", []), StandIn("routing", [])])
+    with pytest.raises(InvalidCursor):
+        feed.cursor(bad)
+    assert str(feed.cursor("9" * 18)) == f"intake.{'9' * 18}-routing.0"
+
+
 def test_a_source_that_is_down_keeps_its_position_and_none_answering_is_a_503() -> None:
     sla = StandIn("sla", [envelope("sla", 1, 0)], down=True)
     feed = MergedFeed([StandIn("intake", [envelope("intake", 3, 0)]), sla])
@@ -77,3 +91,41 @@ def test_a_source_that_is_down_keeps_its_position_and_none_answering_is_a_503() 
     assert (str(page.after), page.unavailable) == ("intake.3-sla.0", ["sla"])
     with pytest.raises(SourceDown):
         asyncio.run(MergedFeed([sla]).read(feed.cursor(None), 10, WHO, set(), 0.0))
+
+
+@dataclass
+class Hanging:
+    """A source that does not answer: as a blackholed service, asked until its client's timeout."""
+
+    name: str
+    timeout: float = 3.0
+    asked: int = 0
+
+    async def page(self, after: int, limit: int, who: Identity, types: set[str], wait: float) -> EventPage:
+        self.asked += 1
+        await asyncio.sleep(wait + self.timeout)
+        raise SourceDown(f"{self.name} timed out")
+
+
+def test_a_source_that_hangs_holds_one_page_up_briefly_and_is_then_left_to_rest() -> None:
+    sla = Hanging("sla")
+    feed = MergedFeed([StandIn("intake", [envelope("intake", 3, 0)]), sla])
+    for _ in range(3):
+        started = time.monotonic()
+        page = asyncio.run(feed.read(feed.cursor(None), 10, WHO, set(), 0.0))
+        assert time.monotonic() - started < 1.5, "a short probe, then not asked at all"
+        assert (str(page.after), page.unavailable) == ("intake.3-sla.0", ["sla"])
+    assert sla.asked == 1
+
+
+def test_a_resting_source_is_asked_again_once_its_rest_is_over() -> None:
+    now = [0.0]
+    sla = Hanging("sla", timeout=0.0)
+    feed = MergedFeed([StandIn("intake", []), sla], resting=Resting(seconds=30.0, clock=lambda: now[0]))
+    asyncio.run(feed.read(feed.cursor(None), 10, WHO, set(), 0.0))
+    now[0] = 29.0
+    assert asyncio.run(feed.read(feed.cursor(None), 10, WHO, set(), 0.0)).unavailable == ["sla"]
+    assert sla.asked == 1
+    now[0] = 31.0
+    asyncio.run(feed.read(feed.cursor(None), 10, WHO, set(), 0.0))
+    assert sla.asked == 2

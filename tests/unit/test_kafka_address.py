@@ -32,10 +32,23 @@ def test_an_empty_kafka_bootstrap_setting_means_the_local_kafka(environment: pyt
     assert Settings().kafka_bootstrap_servers == "kafka-0.example:9092"
 
 
-def test_the_kafka_port_moves_the_local_brokers_ports_too() -> None:
-    """The controller's port follows the broker's, so a second desk's Kafka needs no second setting."""
+def local_kafka_ports(kafka_port: str) -> list[str]:
+    """The broker's and the controller's port deploy/local gives a desk's Kafka."""
     ports = subprocess.run(
         ["bash", "-c", f'source "{LOCAL}/common.sh"; echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT"'],
-        env={"SERVICEDESK_KAFKA_PORT": "29092", "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, check=True,
+        env={"SERVICEDESK_KAFKA_PORT": kafka_port, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    assert ports.stdout.split() == ["29092", "29093"]
+    return ports.stdout.split()
+
+
+def test_the_kafka_port_moves_the_local_brokers_ports_too() -> None:
+    """The controller's port follows the broker's, so a second desk's Kafka needs no second setting."""
+    assert local_kafka_ports("29092") == ["29092", "30092"]
+
+
+def test_a_desk_on_the_next_kafka_port_does_not_collide_with_its_neighbour() -> None:
+    """The natural choice for a second desk is the next port (19093): its broker and controller must
+    not take a port of the default desk's Kafka, nor of the desk on the port after it."""
+    desks = ["19092", "19093", "19094", "29092"]
+    taken = [port for desk in desks for port in local_kafka_ports(desk)]
+    assert len(taken) == len(set(taken)), taken
