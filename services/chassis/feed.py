@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, create_model
 from pydantic_core import to_json
 
 from schemas.envelope import Envelope, EnvelopeFields
-from schemas.registry import ANY_TYPED_ENVELOPE, TypedEnvelope
+from schemas.registry import ANY_TYPED_ENVELOPE, TOPIC_EVENTS, TypedEnvelope
 from services.chassis import openapi
 from services.chassis.auth import Forbidden, Role
 from services.chassis.identity import CurrentIdentity, requires
@@ -39,12 +39,17 @@ Item = str | EnvelopeFields  # an envelope's JSON from the published log, or its
 
 class Feed:
     """Pages of an application's public events, filtered by tenant and type: from the published
-    log where it covers them (services/chassis/published.py), else transcoded from the store."""
+    log where it covers them (services/chassis/published.py), else transcoded from the store.
 
-    def __init__(self, app: Application[Any], public: PublicFields) -> None:
+    `topic`: the one topic the feed serves, when the relay also publishes on others (intake's
+    checkpoints): the published log holds what every topic was given, so its pages keep only the
+    topic's types, as `public` does for the positions transcoded."""
+
+    def __init__(self, app: Application[Any], public: PublicFields, topic: str | None = None) -> None:
         self.app = app
         self.public = public
         self.log = PublishedLog(app.factory.tracking_recorder(), app.name)
+        self.served = frozenset(model.event_type for model in TOPIC_EVENTS[topic]) if topic else frozenset()
 
     def page(self, after: int, limit: int, tenant: str | None, types: set[str]) -> EventPage:
         found, position = self._items(after, limit, tenant, types)
@@ -66,7 +71,8 @@ class Feed:
         coverage = self.log.coverage()
         while len(items) < limit:
             if coverage.covers(position):
-                logged, position = self.log.page(position, coverage.relayed, limit - len(items), tenant, types)
+                wanted = limit - len(items)
+                logged, position = self.log.page(position, coverage.relayed, wanted, tenant, types, self.served)
                 items += logged
                 continue
             began = coverage.began_after
@@ -126,14 +132,16 @@ def parse_types(types: str | None) -> set[str]:
     return {t.strip() for t in types.split(",") if t.strip()} if types else set()
 
 
-def feed_router(app: Application[Any], public: PublicFields, tenant_feed: bool = True) -> APIRouter:
+def feed_router(
+    app: Application[Any], public: PublicFields, tenant_feed: bool = True, topic: str | None = None
+) -> APIRouter:
     """The service's public events as HTTP, in store order: `/v1/events` (the caller's tenant; paged,
     long poll), `/v1/events/stream` (the caller's tenant; Server-Sent Events, live tail) and
     `/internal/events` (every tenant: the source to rebuild a read model from; not for the public
     ingress). Without `tenant_feed` only `/internal/events`: at the gateway `/v1/events` is every
-    service's feed merged (services/chassis/gateway_feed.py)."""
+    service's feed merged (services/chassis/gateway_feed.py). `topic`: as for `Feed`."""
     api = APIRouter(tags=["events"])
-    feed = Feed(app, public)
+    feed = Feed(app, public, topic)
     if tenant_feed:
         _tenant_routes(api, feed)
 

@@ -163,6 +163,32 @@ def newest_versions(app: Application[Any], aggregate_ids: list[UUID]) -> dict[UU
     return {_uuid(row["id"]): int(row["version"]) for row in rows}
 
 
+def stream_positions(app: Application[Any], aggregate_id: UUID) -> dict[int, int]:
+    """The store position (notification id) of each stored version of one aggregate."""
+    recorder: Any = app.recorder
+    datastore: Any = getattr(recorder, "datastore", None)
+    if datastore is None:  # in memory: read the log
+        positions: dict[int, int] = {}
+        start = 1
+        while notifications := recorder.select_notifications(start, 1000):
+            positions |= {n.originator_version: n.id for n in notifications if n.originator_id == aggregate_id}
+            start = notifications[-1].id + 1
+        return positions
+    table = recorder.events_table_name
+    if isinstance(recorder, PostgresTrackingRecorder):
+        statement = (
+            f"SELECT originator_version, notification_id FROM {datastore.schema}.{table} WHERE originator_id = %s"
+        )
+        params: tuple[Any, ...] = (aggregate_id,)
+    else:
+        statement = f"SELECT originator_version, rowid AS notification_id FROM {table} WHERE originator_id = ?"
+        params = (aggregate_id.hex,)
+    with datastore.transaction(commit=False) as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    return {int(row["originator_version"]): int(row["notification_id"]) for row in rows}
+
+
 def _uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 

@@ -18,7 +18,7 @@ transcoded, never skipped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -115,18 +115,21 @@ class PublishedLog:
         began, relayed = rows[0]["began_after"], rows[0]["relayed"]
         return Coverage(None if began is None else int(began), int(relayed or 0))
 
-    def page(self, after: int, upto: int, limit: int, tenant: str | None, types: set[str]) -> tuple[list[str], int]:
-        """The envelopes' JSON after `after` up to position `upto`, at most `limit`, and the position
-        read up to (the last one's when the page is full, else `upto`)."""
+    def page(
+        self, after: int, upto: int, limit: int, tenant: str | None, *type_sets: Collection[str]
+    ) -> tuple[list[str], int]:
+        """The envelopes' JSON after `after` up to position `upto`, at most `limit`, of types in each
+        of `type_sets` that is not empty, and the position read up to (the last one's when the page
+        is full, else `upto`)."""
         conditions = ["position > :after", "position <= :upto"]
         params: dict[str, object] = {"after": after, "upto": upto, "limit": limit}
         if tenant is not None:
             conditions.append("tenant = :tenant")
             params["tenant"] = tenant
-        for n, event_type in enumerate(sorted(types)):
-            params[f"t{n}"] = event_type
-        if types:
-            conditions.append(f"type IN ({', '.join(f':t{n}' for n in range(len(types)))})")
+        for s, types in enumerate(t for t in type_sets if t):
+            names = {f"t{s}_{n}": event_type for n, event_type in enumerate(sorted(types))}
+            params |= names
+            conditions.append(f"type IN ({', '.join(f':{name}' for name in names)})")
         assert self.view is not None, "a store in memory keeps no log: coverage() covers nothing there"
         rows = self.view.query(
             f"SELECT position, envelope FROM {self.table} WHERE {' AND '.join(conditions)}"

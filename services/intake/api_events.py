@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter
 
+from schemas.topics import TICKETS
 from services.chassis.feed import Feed, feed_router
 from services.chassis.gateway_feed import LocalSource, MergedFeed, Source, merged_feed_router
 from services.intake.application import Intake
@@ -16,6 +17,7 @@ from services.intake.publication import public_fields
 def router(intake: Intake, others: Sequence[Source] = ()) -> APIRouter:
     """`others`: the feeds of the services behind the gateway, merged after intake's."""
     public = public_fields(intake)
-    api = feed_router(intake, public, tenant_feed=False)
-    api.include_router(merged_feed_router(MergedFeed([LocalSource("intake", Feed(intake, public)), *others])))
+    api = feed_router(intake, public, tenant_feed=False, topic=TICKETS)  # the checkpoints: their own topic only
+    local = LocalSource("intake", Feed(intake, public, TICKETS))
+    api.include_router(merged_feed_router(MergedFeed([local, *others])))
     return api

@@ -116,11 +116,13 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         personal: PersonalData,
         digests: KeywordDigests,
         audit_secret: bytes,
+        checkpoint_seconds: float | None = None,
     ) -> None:
-        """`audit_secret` seals every stored event and signs the checkpoints (services/intake/chain.py)."""
+        """`audit_secret` seals every stored event and signs the checkpoints (services/intake/chain.py);
+        `checkpoint_seconds`: how often the desk checkpoints (services/intake/audit.py)."""
         self.audit_secret = audit_secret  # the mapper, made by the base class, seals with it
         super().__init__(env)
-        self.audit = Audit(self)
+        self.audit = Audit(self, checkpoint_seconds=checkpoint_seconds)
         self.personal = personal
         self.digests = digests
         self._opening = GroupCommit(self._open_together)

@@ -8,38 +8,41 @@ committed and appends its own small event. The relay publishes each checkpoint o
 `intake.checkpoints`, a copy outside the database.
 
 Verification walks the events (one ticket's, or the store's) with the keyed seals and ticket chains
-of services/intake/chain.py and the heads of the newest checkpoints, and names every stream's first
-missing, altered or extra event.
+of services/intake/chain.py and the heads of the newest genuine checkpoints (services/intake/anchors.py:
+each checked before use), and names every stream's first missing, altered or extra event, and the
+checkpoint stream's own first problem, in every verification (a tenant's too: it is the desk's).
+
+Where sealing began: the first checkpoint records it (`SealingBegan`: the store's first sealed event,
+or the position after the last event when none was sealed yet), and every event from there on must
+carry the desk's seal. Without that record (the desk has not checkpointed yet, or the checkpoints were
+deleted) the store's first sealed event stands in for it, and a store whose first sealed event is
+older than two checkpoint intervals yet holds no checkpoint is itself a problem, "checkpoints
+missing": checkpoints are taken every interval, so none there means someone removed them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, cast
+from datetime import UTC, datetime, timedelta
+from typing import cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 
+from services.chassis.processing import stream_positions
 from services.intake import chain
+from services.intake.anchors import Anchor, Anchors, CheckpointStream
 from services.intake.chain import AuditWalker, BrokenLink, Head
 from services.intake.checkpoints import Checkpoints
 from services.intake.sealing import SealingMapper
 
+__all__ = ["Anchor", "Audit", "Verification"]
+
 PAGE = 1000  # notifications a checkpoint covers at most (its heads stay well under a Kafka record's limit)
 ATTEMPTS = 10
 MAX_PROBLEMS = 100
-
-
-@dataclass(frozen=True)
-class Anchor:
-    """The newest checkpoint verification compared the store with."""
-
-    sequence: int  # its version in the checkpoint stream
-    position: int  # the store position it covers up to
-    taken_at: datetime
 
 
 @dataclass(frozen=True)
@@ -54,19 +57,15 @@ class Verification:
         return self.problems[0] if self.problems else None
 
 
-@dataclass
-class _Fold:
-    heads: dict[str, Head] | None = None  # None: no checkpoint yet
-    anchor: Anchor | None = None
-    problem: BrokenLink | None = None
-
-
 class Audit:
-    def __init__(self, app: Application[UUID], page: int = PAGE) -> None:
+    def __init__(self, app: Application[UUID], page: int = PAGE, checkpoint_seconds: float | None = None) -> None:
+        """`checkpoint_seconds`: how often the desk checkpoints; None: "checkpoints missing" is never told."""
         self.app = app
         self.page = page
         self.mapper = cast(SealingMapper, app.mapper)
         self.stream_id = Checkpoints.create_id()
+        self.checkpoints = CheckpointStream(self.mapper, app.recorder, self.stream_id)
+        self.grace = None if checkpoint_seconds is None else timedelta(seconds=2 * checkpoint_seconds)
 
     # -- checkpoints ---------------------------------------------------------------
 
@@ -102,80 +101,73 @@ class Audit:
         try:
             log: object = self.app.repository.get(self.stream_id)
         except AggregateNotFoundError:
-            return Checkpoints()
+            first = self._first_sealed()
+            started = Checkpoints()
+            started.sealing_began(first[0] if first else (self.app.recorder.max_notification_id() or 0) + 1)
+            return started
         assert isinstance(log, Checkpoints)
         return log
 
     def _newest(self) -> Anchor | None:
         for recorded in self.app.events.get(self.stream_id, desc=True, limit=1):
-            return _anchor(recorded)
+            if isinstance(recorded, Checkpoints.Recorded):
+                return Anchor(recorded.originator_version, recorded.position, recorded.timestamp)
         return None
 
     # -- verification --------------------------------------------------------------
 
     def verify(self, ticket_id: UUID | None = None, tenant: str | None = None) -> Verification:
-        """Walk one ticket's stream (with its newest checkpointed head) or every stream of the store (of
-        `tenant`, when given; with every checkpoint, their signatures checked in order)."""
+        """Walk one ticket's stream (with its newest genuine checkpointed head) or every stream of the
+        store (of `tenant`, when given: the events that name it; with every checkpoint)."""
         if ticket_id is not None:
             return self._verify_stream(ticket_id)
-        fold = self._fold()
-        walker = AuditWalker(self.mapper.key, fold.heads)
+        anchors = self.checkpoints.fold()
+        walker, problems = self._walker(anchors)
         for stored in self._notifications():
+            if stored.originator_id == self.stream_id:
+                continue  # checked, checkpoint by checkpoint, by the fold
             state = self.mapper.decoded(stored)
             if tenant is None or state.get("tenant") == tenant:
-                walker.feed(str(stored.originator_id), stored.topic, stored.originator_version, state)
-        in_scope = [s for s, head in (fold.heads or {}).items() if tenant is None or head.tenant == tenant]
-        problems = ([fold.problem] if fold.problem and tenant is None else []) + walker.finish(in_scope)
-        return Verification(walker.checked, problems[:MAX_PROBLEMS], fold.anchor)
+                walker.feed(str(stored.originator_id), stored.topic, stored.originator_version, state, stored.id)
+        in_scope = [s for s, head in (anchors.heads or {}).items() if tenant is None or head.tenant == tenant]
+        problems += walker.finish(in_scope)
+        return Verification(walker.checked + anchors.checked, problems[:MAX_PROBLEMS], anchors.newest)
 
     def _verify_stream(self, stream_id: UUID) -> Verification:
-        heads, anchor = self._newest_head(str(stream_id))
-        walker = AuditWalker(self.mapper.key, heads)
-        for stored in self.app.recorder.select_events(stream_id):
-            walker.feed(str(stream_id), stored.topic, stored.originator_version, self.mapper.decoded(stored))
-        return Verification(walker.checked, walker.finish([str(stream_id)])[:MAX_PROBLEMS], anchor)
+        anchors = self.checkpoints.naming(str(stream_id))
+        walker, problems = self._walker(anchors)
+        events = [(stored, self.mapper.decoded(stored)) for stored in self.app.recorder.select_events(stream_id)]
+        unsealed = any(chain.SEAL not in state for _, state in events)
+        positions = stream_positions(self.app, stream_id) if unsealed else {}
+        for stored, state in events:
+            version = stored.originator_version
+            walker.feed(str(stream_id), stored.topic, version, state, positions.get(version))
+        problems += walker.finish([str(stream_id)])
+        return Verification(walker.checked, problems[:MAX_PROBLEMS], anchors.newest)
 
-    def _newest_head(self, stream: str) -> tuple[dict[str, Head] | None, Anchor | None]:
-        """The stream's head in the newest checkpoint naming it (read newest first), and the newest
-        checkpoint; ({}, …) when checkpoints exist but none names it, (None, None) when none exist."""
-        newest: Anchor | None = None
-        for recorded in self.app.events.get(self.stream_id, desc=True):
-            if not isinstance(recorded, Checkpoints.Recorded):
-                break
-            newest = newest or _anchor(recorded)
-            if (head := recorded.heads.get(stream)) is not None:
-                return {stream: Head(*head)}, newest
-        return ({} if newest else None), newest
+    def _walker(self, anchors: Anchors) -> tuple[AuditWalker, list[BrokenLink]]:
+        """A walker for what `anchors` says, and the problems of the audit itself: the checkpoint
+        stream's first one, and "checkpoints missing"."""
+        problems = [anchors.problem] if anchors.problem else []
+        sealed_from = anchors.sealed_from
+        if sealed_from is None or anchors.newest is None:
+            first = self._first_sealed()
+            sealed_from = sealed_from if sealed_from is not None else (first[0] if first else None)
+            if anchors.newest is None and first and self.grace and datetime.now(UTC) - first[1] > self.grace:
+                since = f"{first[1]:%Y-%m-%d %H:%M:%S} UTC"
+                problems.append(BrokenLink(str(self.stream_id), 1, f"checkpoints missing: sealed since {since}, none"))
+        return AuditWalker(self.mapper.key, anchors.heads, sealed_from), problems
 
-    def _fold(self) -> _Fold:
-        """Every checkpoint in order, each signature checked against the one before; the newest head of
-        each stream, up to the first checkpoint that is not the desk's."""
-        fold = _Fold()
-        previous = chain.GENESIS
-        for recorded in self.app.events.get(self.stream_id):
-            if not isinstance(recorded, Checkpoints.Recorded):
-                continue
-            event: Any = recorded
-            heads = {stream: Head(*head) for stream, head in event.heads.items()}
-            expected = chain.sign_checkpoint(self.mapper.key, event.position, previous, heads)
-            if event.previous != previous or event.signature != expected:
-                reason = "the checkpoint's signature is not the desk's, or it does not follow the one before"
-                fold.problem = BrokenLink(str(self.stream_id), event.originator_version, reason)
-                break
-            fold.heads = (fold.heads or {}) | heads
-            fold.anchor = _anchor(event)
-            previous = event.signature
-        return fold
+    def _first_sealed(self) -> tuple[int, datetime] | None:
+        """The store position and time of the first sealed event, if any."""
+        for stored in self._notifications():
+            state = self.mapper.decoded(stored)
+            if chain.SEAL in state:
+                return stored.id, state["timestamp"]
+        return None
 
-    def _notifications(self) -> Iterator[StoredEvent]:
+    def _notifications(self) -> Iterator[Notification]:
         start = 1
         while notifications := self.app.recorder.select_notifications(start, PAGE):
             yield from notifications
             start = notifications[-1].id + 1
-
-
-def _anchor(recorded: Any) -> Anchor | None:
-    if not isinstance(recorded, Checkpoints.Recorded):
-        return None
-    event: Any = recorded
-    return Anchor(event.originator_version, event.position, event.timestamp)

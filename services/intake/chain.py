@@ -8,8 +8,10 @@ HMAC-SHA256, under a secret the database does not hold, of the event's stream, v
 state. A checkpoint records, signed, each stream's head (version and content digest) as of a
 store position, so a stream cut short, rewritten or deleted differs from the checkpoint.
 
-Events stored before sealing began carry no seal; they are accepted while no sealed event comes
-before them in their stream and a checkpoint covers them (or the desk never checkpointed yet).
+Events stored before sealing began carry no seal; they are accepted while they come before the
+position where sealing began (services/intake/audit.py says how that is known), no sealed event
+comes before them in their stream, and a checkpoint covers them (or the desk never checkpointed yet).
+An unsealed event from that position on was not stored by the desk, checkpoints or none.
 """
 
 from __future__ import annotations
@@ -89,21 +91,25 @@ class _Stream:
 @dataclass
 class AuditWalker:
     """Checks events stream by stream as they come, in store order, against the desk's key and the
-    heads of the newest checkpoints (None: the desk never checkpointed); collects every stream's
-    first problem."""
+    heads of the newest checkpoints (None: the desk never checkpointed) and the position where
+    sealing began (None: no event was sealed yet); collects every stream's first problem."""
 
     key: bytes
     anchored: Mapping[str, Head] | None
+    sealed_from: int | None = None
     checked: int = 0
     problems: list[BrokenLink] = field(default_factory=list)
     streams: dict[str, _Stream] = field(default_factory=dict)
 
-    def feed(self, originator_id: str, topic: str, version: int, state: Mapping[str, Any]) -> None:
+    def feed(
+        self, originator_id: str, topic: str, version: int, state: Mapping[str, Any], position: int | None
+    ) -> None:
+        """One event; `position`: its store position (None: unknown, taken as after sealing began)."""
         stream = self.streams.setdefault(originator_id, _Stream())
         self.checked += 1
         if stream.broken:
             return
-        reason = self._problem(stream, originator_id, topic, version, state)
+        reason = self._problem(stream, originator_id, topic, version, state, position)
         if reason is not None:
             stream.broken = True
             self.problems.append(BrokenLink(originator_id, version, reason))
@@ -130,8 +136,9 @@ class AuditWalker:
         return self.problems
 
     def _problem(
-        self, stream: _Stream, originator_id: str, topic: str, version: int, state: Mapping[str, Any]
-    ) -> str | None:
+        self, stream: _Stream, originator_id: str, topic: str, version: int, state: Mapping[str, Any],
+        position: int | None,
+    ) -> str | None:  # fmt: skip
         if version != stream.version + 1:
             return f"version {stream.version + 1} is missing"
         if HASH in state:  # a ticket event: its own chain first
@@ -145,6 +152,7 @@ class AuditWalker:
             return "the event differs from the one a checkpoint recorded (rewritten)"
         if SEAL in state:
             return None if sealed_by(self.key, content, state[SEAL]) else "the event's seal is not the desk's"
-        if stream.sealed or (self.anchored is not None and (head is None or version > head.version)):
+        sealing = self.sealed_from is not None and (position is None or position >= self.sealed_from)
+        if sealing or stream.sealed or (self.anchored is not None and (head is None or version > head.version)):
             return "the event carries no seal: it was not stored by the desk"
         return None

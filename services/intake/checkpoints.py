@@ -32,6 +32,16 @@ class Checkpoints(Aggregate):
         self.position = 0
         self.signature = GENESIS
 
+    class SealingBegan(Aggregate.Event):
+        position: int
+
+    @event(SealingBegan)
+    def sealing_began(self, position: int) -> None:
+        """Every event the store holds from `position` on is sealed (recorded once, right after the
+        stream starts: see services/intake/anchors.py)."""
+        if self.position:
+            raise CheckpointError("sealing began before the first checkpoint")
+
     class Recorded(Aggregate.Event):
         position: int
         previous: str

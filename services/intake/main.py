@@ -82,7 +82,8 @@ def main() -> int:
     personal = PersonalData(keys, settings.personal_data_secret.encode())
     digests = KeywordDigests(settings.keyword_secret.encode())
     intake = Intake(env=store_env(settings, Intake.name), personal=personal, digests=digests,
-                    audit_secret=settings.audit_secret.encode())  # fmt: skip
+                    audit_secret=settings.audit_secret.encode(),
+                    checkpoint_seconds=settings.audit_checkpoint_seconds)  # fmt: skip
     protect(intake)
     if args.role == "verify":
         return verify(intake)
