@@ -10,12 +10,16 @@ again on fresh state, where it finds the winner's record.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
 
 from services.chassis.idempotency import IdempotentRequest, KeyedRequest
-from services.chassis.processing import find
+from services.chassis.processing import commit, find
+
+MakesSubject = Callable[[], tuple[Iterable[Any], str]]  # reads fresh state, runs commands: (changed, what it made)
 
 
 def carried_out(app: Application[Any], request: KeyedRequest | None, tenant: str) -> IdempotentRequest | None:
@@ -33,3 +37,23 @@ def record_of(request: KeyedRequest | None, tenant: str, subject: str) -> list[I
     if request is None:
         return []
     return [IdempotentRequest(request.id, tenant, request.fingerprint, subject)]
+
+
+def commit_once(
+    app: Application[Any], tenant: str, request: KeyedRequest | None, decide: MakesSubject,
+    tracking: Tracking | None = None,
+) -> tuple[str, bool]:  # fmt: skip
+    """`commit` the decision, with the record of its keyed request; a retry of the request decides nothing.
+    Answers what the request made (`decide`'s subject, or the record's) and whether it was made now."""
+    outcome: list[tuple[str, bool]] = []
+
+    def attempt() -> list[Any]:
+        if (done := carried_out(app, request, tenant)) is not None:
+            outcome[:] = [(done.subject, False)]
+            return []
+        changed, subject = decide()
+        outcome[:] = [(subject, True)]
+        return [*changed, *record_of(request, tenant, subject)]
+
+    commit(app, attempt, tracking)
+    return outcome[0]

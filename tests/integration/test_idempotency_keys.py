@@ -145,8 +145,9 @@ def test_a_file_sent_again_under_a_used_key_is_refused_without_being_stored(desk
     first, other = b"%PDF-1.4 the invoice\n" * 50, f"%PDF-1.4 another invoice {uuid.uuid4()}\n".encode() * 50
 
     def upload(content: bytes) -> httpx.Response:
+        keyed = {"content-type": "application/pdf", "Idempotency-Key": "file-1"}
         return agent.post(f"/v1/tickets/{ticket_id}/attachments", params={"filename": "invoice.pdf"},
-                          content=content, headers={"content-type": "application/pdf", "Idempotency-Key": "file-1"})  # fmt: skip
+                          content=content, headers=keyed)  # fmt: skip
 
     assert upload(first).status_code == 201
     refused = upload(other)
@@ -174,3 +175,34 @@ def test_a_retry_of_marking_pending_after_its_time_passed_is_answered_as_the_fir
     assert retried.json()["status"] == "pending"
     assert unkeyed.status_code == 422, "a new request still names a time to come"
     assert unkeyed.json()["errors"][0]["field"] == "until"
+
+
+def test_a_retried_webhook_subscription_subscribes_once(gateway: str) -> None:
+    admin = person(gateway, "admin-1", "admin")
+    allowed = admin.put("/v1/webhooks/settings/private-network", json={"allow_private_network": True})
+    assert allowed.status_code == 200, allowed.text
+    hook = {"url": "http://127.0.0.1:9/desk", "types": ["ticket.opened"]}
+
+    first, retried = (post(admin, "/v1/webhooks", "hook-1", hook) for _ in range(2))
+    reused = post(admin, "/v1/webhooks", "hook-1", hook | {"url": "http://127.0.0.1:9/other"})
+
+    assert (first.status_code, retried.status_code) == (201, 200), retried.text
+    assert retried.json() == first.json(), "the same subscription, its secret shown to the same caller again"
+    assert (reused.status_code, reused.json()["rule"]) == (422, REUSED_RULE)
+    assert [w["id"] for w in admin.get("/v1/webhooks").json()["webhooks"]] == [first.json()["id"]]
+
+
+def test_a_retried_api_key_issue_leaves_one_live_key(gateway: str) -> None:
+    admin, other_admin = person(gateway, "admin-1", "admin"), person(gateway, "admin-2", "admin")
+    asked = {"name": "crm sync", "role": "agent", "groups": ["billing"]}
+
+    first, retried = (post(admin, "/v1/api-keys", "key-1", asked) for _ in range(2))
+    theirs = post(other_admin, "/v1/api-keys", "key-1", asked)
+
+    assert (first.status_code, retried.status_code) == (201, 200), retried.text
+    assert retried.json()["id"] == first.json()["id"]
+    assert "key" not in retried.json(), "only the key's hash is kept: it is shown once"
+    assert theirs.status_code == 201, "another admin's same key is their own request"
+    assert theirs.json()["id"] != first.json()["id"]
+    listed = admin.get("/v1/api-keys").json()["api_keys"]
+    assert sorted(k["id"] for k in listed) == sorted([first.json()["id"], theirs.json()["id"]])
