@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.chassis.auth import Role
 from services.chassis.identity import CurrentIdentity, requires
+from services.chassis.request_keys import IdempotencyKey
 from services.intake.api_keys import ApiKeyStore
 
 
@@ -30,14 +31,17 @@ class Revocation(BaseModel):
 def router(keys: ApiKeyStore) -> APIRouter:
     api = APIRouter(prefix="/v1/api-keys", tags=["api keys"], dependencies=[requires(Role.ADMIN)])
 
-    @api.post("", status_code=201)
-    async def issue(body: NewApiKey, who: CurrentIdentity) -> dict[str, Any]:
-        """A new key. The answer carries the key itself, shown this once; only its hash is kept."""
-        key: str = await asyncio.to_thread(
-            keys.change, who.tenant, lambda k: k.issue(body.name, body.role, body.groups, who.actor)
+    @api.post("", status_code=201, responses={200: {"description": "Issued before with this Idempotency-Key."}})
+    async def issue(body: NewApiKey, who: CurrentIdentity, keyed: IdempotencyKey, response: Response) -> dict[str, Any]:
+        """A new key. The answer carries the key itself, shown this once; only its hash is kept. A retry under
+        the same `Idempotency-Key` answers the key it issued (200) without `key`: no second key is issued;
+        if the first answer was lost, revoke that key and issue another."""
+        key_id, key = await asyncio.to_thread(
+            keys.issue, who.tenant, body.name, body.role, body.groups, who.actor, keyed
         )
-        return {"id": key.split("_")[2], "name": body.name, "role": body.role, "groups": sorted(set(body.groups)),
-                "key": key}  # fmt: skip
+        response.status_code = 201 if key is not None else 200
+        shown = {"id": key_id, "name": body.name, "role": body.role, "groups": sorted(set(body.groups))}
+        return shown | ({"key": key} if key is not None else {})
 
     @api.get("")
     async def listing(who: CurrentIdentity) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import logging
 import unicodedata
 from collections.abc import Iterator
@@ -117,6 +118,16 @@ def router(
         finally:
             writer.abort()  # one unlink of the upload's temp file; nothing after a commit
 
+    async def hashed(request: Request) -> StoredBlob:
+        """The body's sha256 and size, as `stored` would find them, without keeping a byte."""
+        digest, size = hashlib.sha256(), 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise BlobTooLargeError(max_bytes)
+            digest.update(chunk)
+        return StoredBlob(digest.hexdigest(), size)
+
     @api.post(
         "/tickets/{ticket_id}/attachments", status_code=201, response_model=AttachmentView, responses=_PROBLEMS,
         openapi_extra={"requestBody": {"required": True, "description": "The file itself; Content-Type is its type.",
@@ -144,7 +155,10 @@ def router(
         if version is not None and version != ticket.version and keyed is None:  # refused before the upload
             raise StaleVersionError(version, ticket.version)  # (a keyed retry is answered, not refused)
         try:
-            sha256, size = await stored(request, Owner(who.tenant, ticket.requester_id))
+            if await asyncio.to_thread(intake.keyed_before, who.tenant, keyed):  # a retry, or the key reused:
+                sha256, size = await hashed(request)  # nothing new is kept, so the file is not stored (no orphan)
+            else:
+                sha256, size = await stored(request, Owner(who.tenant, ticket.requester_id))
         except BlobTooLargeError:
             raise _too_large(max_bytes) from None
 

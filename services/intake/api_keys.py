@@ -22,6 +22,8 @@ from eventsourcing.domain import Aggregate, event
 
 from services.chassis.auth import Principal, Role, Unauthenticated
 from services.chassis.errors import UnknownThingError
+from services.chassis.idempotency import KeyedRequest
+from services.chassis.keyed_commands import commit_once
 from services.chassis.processing import commit, find
 from services.intake.application import Intake
 
@@ -111,9 +113,28 @@ class ApiKeyStore:
             return [keys]
 
         commit(self.intake, decide)
+        self._forget(tenant)
+        return result[0]
+
+    def issue(
+        self, tenant: str, name: str, role: Role, groups: list[str], by: str, request: KeyedRequest | None = None
+    ) -> tuple[str, str | None]:
+        """A new key: its id, and the whole key; a retry of a keyed request answers the key it issued, without
+        the key itself (only its hash is kept): never a second live key."""
+        issued: list[str] = []
+
+        def decide() -> tuple[list[Any], str]:
+            keys = self.keys(tenant) or ApiKeys(tenant)
+            issued[:] = [keys.issue(name, role, groups, by)]
+            return [keys], issued[0].split("_")[2]
+
+        key_id, made = commit_once(self.intake, tenant, request and self.intake.as_stored(tenant, request), decide)
+        self._forget(tenant)
+        return key_id, issued[0] if made else None
+
+    def _forget(self, tenant: str) -> None:
         with self._lock:
             self._cache.pop(tenant, None)
-        return result[0]
 
     def authenticate(self, key: str) -> Principal:
         """The principal an API key proves; Unauthenticated otherwise (unknown, malformed or revoked)."""

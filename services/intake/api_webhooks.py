@@ -10,8 +10,11 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.chassis.auth import Role
+from services.chassis.idempotency import KeyedRequest
 from services.chassis.identity import CurrentIdentity, requires
+from services.chassis.keyed_commands import commit_once
 from services.chassis.processing import commit
+from services.chassis.request_keys import IdempotencyKey
 from services.intake.application import Intake
 from services.intake.webhook_delivery import Deliveries
 from services.intake.webhooks import UnknownWebhookError, Webhooks
@@ -61,14 +64,25 @@ def router(intake: Intake, deliveries: Deliveries) -> APIRouter:
         commit(intake, decide)
         return result[0]
 
-    @api.post("", status_code=201)
-    async def subscribe(body: NewWebhook, who: CurrentIdentity) -> dict[str, Any]:
-        """Subscribe a URL. The answer carries the signing secret, shown this once (Standard Webhooks)."""
-        made: list[str] = []
-        hooks = await asyncio.to_thread(
-            change, who.tenant, lambda h: made.append(h.subscribe(body.url, body.types, body.active))
-        )
-        return _view(made[-1], hooks.subscriptions[made[-1]], secret=True)
+    def subscribed(tenant: str, body: NewWebhook, keyed: KeyedRequest | None) -> tuple[str, bool]:
+        def decide() -> tuple[list[Any], str]:
+            hooks = deliveries.webhooks(tenant) or Webhooks(tenant)
+            return [hooks], hooks.subscribe(body.url, body.types, body.active)
+
+        return commit_once(intake, tenant, keyed and intake.as_stored(tenant, keyed), decide)
+
+    @api.post("", status_code=201, responses={200: {"description": "Subscribed before with this Idempotency-Key."}})
+    async def subscribe(
+        body: NewWebhook, who: CurrentIdentity, keyed: IdempotencyKey, response: Response
+    ) -> dict[str, Any]:
+        """Subscribe a URL. The answer carries the signing secret, shown to its caller only (Standard Webhooks):
+        a retry under the same `Idempotency-Key` is the subscription it made (200), secret and all."""
+        made, created = await asyncio.to_thread(subscribed, who.tenant, body, keyed)
+        response.status_code = 201 if created else 200
+        hooks = await asyncio.to_thread(deliveries.webhooks, who.tenant)
+        if hooks is None:
+            raise UnknownWebhookError(f"no webhook {made}", "webhook_id")
+        return _view(made, hooks.subscription(made), secret=True)
 
     @api.get("")
     async def subscriptions(who: CurrentIdentity) -> dict[str, Any]:

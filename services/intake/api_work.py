@@ -13,8 +13,9 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.tickets import Channel, Priority, TicketType
 from services.chassis import openapi
@@ -40,15 +41,16 @@ class Because(BaseModel):
 class MarkPending(Because):
     waiting_for: WaitingFor
     until: AwareDatetime = Field(
-        description="When to remind: the ticket comes back if nobody answers. In the future (422 otherwise)."
+        description="When to remind: the ticket comes back if nobody answers. In the future (422 otherwise), "
+        "except on a keyed retry, which is answered as the first time."
     )
 
-    @field_validator("until")
-    @classmethod
-    def until_is_in_the_future(cls, until: datetime) -> datetime:
-        if until <= datetime.now(UTC):
-            raise ValueError("must be in the future: a ticket waits until a time to come")
-        return until
+
+def _in_the_future(until: datetime) -> None:
+    """Checked after a keyed retry is recognised: the retry of a request made in time is answered, even late."""
+    if until <= datetime.now(UTC):
+        message = "Value error, must be in the future: a ticket waits until a time to come"
+        raise RequestValidationError([{"loc": ("body", "until"), "msg": message, "type": "value_error"}])
 
 
 class Resolve(Because):
@@ -139,6 +141,8 @@ def router(intake: Intake) -> APIRouter:
         ticket_id: TicketId, body: MarkPending, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
         """Wait for the customer or a third party until `until`."""
+        if not await asyncio.to_thread(intake.keyed_before, who.tenant, keyed):
+            _in_the_future(body.until)
         return await run(
             ticket_id, who, if_match, lambda t: t.mark_pending(body.waiting_for, body.until, body.reason), keyed
         )
@@ -247,6 +251,8 @@ def router(intake: Intake) -> APIRouter:
     ) -> JSONResponse:
         """Make one comment its own ticket, linked to this one (a keyed retry: the ticket it made, 200)."""
         opened = await asyncio.to_thread(intake.split, ticket_id, comment_id, body.title, cause_of(who, keyed))
+        if not opened.created:  # a replay answers as a GET would: routing may have moved the new ticket away
+            await asyncio.to_thread(visible_ticket, intake, opened.ticket.id, who.principal)
         status = 201 if opened.created else 200
         extra = {"position": opened.position}
         return ticket_response(opened.ticket, intake.personal, status, extra=extra, location=True)

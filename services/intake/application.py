@@ -25,8 +25,9 @@ from eventsourcing.persistence import EventStore, IntegrityError, Mapper
 
 from schemas.keywords import KeywordDigests
 from services.chassis.group_commit import GroupCommit
-from services.chassis.idempotency import IdempotentRequest
-from services.chassis.processing import ProcessRecorderMixin
+from services.chassis.idempotency import IdempotentRequest, KeyedRequest
+from services.chassis.keyed_commands import carried_out, record_of
+from services.chassis.processing import ProcessRecorderMixin, find
 from services.intake.audit import Audit, Verification
 from services.intake.checkpoints import Checkpoints
 from services.intake.domain import Cause, LinkKind, Ticket, TicketRuleError, acting
@@ -345,30 +346,26 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
 
     # -- internals -----------------------------------------------------------------
 
+    def keyed_before(self, tenant: str, request: KeyedRequest | None) -> bool:
+        """Whether the caller's key was used before (for this request or another): a retry makes nothing new,
+        so an adapter may skip what only a first request needs (storing a file, checking against the clock)."""
+        return request is not None and find(self, request.id, IdempotentRequest) is not None
+
+    def as_stored(self, tenant: str, request: KeyedRequest) -> KeyedRequest:
+        """The request with its fingerprint as stored: keyed (HMAC), so a guessed body cannot be confirmed
+        from the store."""
+        return KeyedRequest(request.id, request.key, self.digests.digest(tenant, request.fingerprint))
+
     def _replayed(self, cause: Cause) -> IdempotentRequest | None:
         """The record of the keyed request `cause` answers, when it was carried out before (a retry);
         IdempotencyKeyReusedError when the caller's key was used for a different request."""
-        if cause.request is None:
-            return None
-        try:
-            record: object = self.repository.get(cause.request.id)
-        except AggregateNotFoundError:
-            return None
-        assert isinstance(record, IdempotentRequest)
-        record.check(cause.tenant, self._fingerprint(cause), cause.request.key)
-        return record
+        keyed = cause.request and self.as_stored(cause.tenant, cause.request)
+        return carried_out(self, keyed, cause.tenant)
 
     def _recorded(self, cause: Cause, subject: UUID) -> list[IdempotentRequest]:
         """What to save with the effect of a keyed request: its record (nothing for an unkeyed one)."""
-        keyed = cause.request
-        if keyed is None:
-            return []
-        return [IdempotentRequest(keyed.id, cause.tenant, self._fingerprint(cause), str(subject))]
-
-    def _fingerprint(self, cause: Cause) -> str:
-        """The request's fingerprint as stored: keyed (HMAC), so a guessed body cannot be confirmed from the store."""
-        assert cause.request is not None
-        return self.digests.digest(cause.tenant, cause.request.fingerprint)
+        keyed = cause.request and self.as_stored(cause.tenant, cause.request)
+        return record_of(keyed, cause.tenant, str(subject))
 
     def _stale(self, cause: Cause, expected_version: int | None) -> None:
         """After a conflict on save: a twin keyed request that came first is answered by the retry; otherwise a

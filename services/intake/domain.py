@@ -552,6 +552,12 @@ class Ticket(Aggregate):
         self._check_not_closed("split")
         if comment_id not in self.comments:
             raise TicketRuleError("comment_id", f"no comment {comment_id} on this ticket")
+        if not self.comments[comment_id]["public"]:  # it would be the new ticket's description, shown to the requester
+            raise TicketRuleError(
+                "internal-note-split",
+                f"comment {comment_id} is an internal note: it cannot become a ticket the "
+                "requester reads; open a ticket of its own instead",
+            )
         self._comment_split_off(comment_id=comment_id, new_ticket_id=str(new_ticket_id), reason=reason)
         return self.comments[comment_id]
 

@@ -15,6 +15,7 @@ from schemas.keywords import WORD_PATTERN, is_word
 from services.chassis import openapi
 from services.chassis.auth import STAFF, Forbidden, Role
 from services.chassis.identity import CurrentIdentity, Identity, requires
+from services.chassis.request_keys import IdempotencyKey
 from services.chassis.visibility import sees_ticket
 from services.routing.application import Cause, Routing
 from services.routing.choosing import Presence, Strategy
@@ -167,11 +168,15 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
         setup = await asyncio.to_thread(routing.setup, who.tenant, as_of)
         return {"default_group": setup.default_group, "rules": setup.rules, "as_of": as_of}
 
-    @api.post("/rules", status_code=201, dependencies=[requires(Role.ADMIN)])
-    async def post_rule(body: NewRule, who: CurrentIdentity) -> dict[str, Any]:
-        """Add a rule at the end of the order."""
+    @api.post(
+        "/rules", status_code=201, dependencies=[requires(Role.ADMIN)],
+        responses={200: {"description": "Added before with this Idempotency-Key."}},
+    )  # fmt: skip
+    async def post_rule(body: NewRule, who: CurrentIdentity, keyed: IdempotencyKey, response: Response) -> Any:
+        """Add a rule at the end of the order (a retry under the same `Idempotency-Key`: the rule it added, 200)."""
         rule = body.as_rule(body.rule_id)
-        await asyncio.to_thread(routing.add_rule, who.tenant, rule)
+        added = await asyncio.to_thread(routing.add_rule, who.tenant, rule, keyed)
+        response.status_code = 201 if added else 200
         return rule
 
     @api.put("/rules/{rule_id}", dependencies=[requires(Role.ADMIN)])
@@ -284,10 +289,13 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
         }
 
     @api.post("/tickets/{ticket_id}/escalations")
-    async def post_escalation(ticket_id: UUID, body: EscalationRequest, who: CurrentIdentity) -> dict[str, Any]:
-        """Escalate to the next tier's group now, reassigned there (even over a manual assignment)."""
+    async def post_escalation(
+        ticket_id: UUID, body: EscalationRequest, who: CurrentIdentity, keyed: IdempotencyKey
+    ) -> dict[str, Any]:
+        """Escalate to the next tier's group now, reassigned there (even over a manual assignment). A retry under
+        the same `Idempotency-Key` escalates no further: it answers where the ticket is now."""
         await visible(ticket_id, who)
-        await asyncio.to_thread(routing.escalate, who.tenant, str(ticket_id), body.reason, _cause(who))
+        await asyncio.to_thread(routing.escalate, who.tenant, str(ticket_id), body.reason, _cause(who), keyed)
         return await get_ticket(ticket_id, who)
 
     return api

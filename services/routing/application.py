@@ -19,7 +19,9 @@ from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import Tracking
 
 from schemas.routing import DecisionKind
-from services.chassis.processing import ProcessRecorderMixin, UnitOfWork, commit
+from services.chassis.idempotency import KeyedRequest
+from services.chassis.keyed_commands import commit_once
+from services.chassis.processing import ProcessRecorderMixin, UnitOfWork
 from services.chassis.processing import as_of as replayed
 from services.routing.choosing import AgentChoice, Presence, Strategy, TicketFacts, choose_agent, choose_group
 from services.routing.domain import Agent, DeskSetup, NotFoundError, Queue, RoutingError, TicketRouting
@@ -79,16 +81,18 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
     }
 
     def run(
-        self, tenant: str, decide: Callable[[Work], None], tracking: Tracking | None = None, cause: Cause | None = None
-    ) -> None:
-        """Decide on fresh state and record every change (with `tracking`) in one transaction."""
+        self, tenant: str, decide: Callable[[Work], None], tracking: Tracking | None = None, cause: Cause | None = None,
+        keyed: KeyedRequest | None = None, subject: str = "",
+    ) -> bool:  # fmt: skip
+        """Decide on fresh state and record every change (with `tracking`) in one transaction. With `keyed` (a
+        request's Idempotency-Key) a retry decides nothing: False when it was carried out before."""
 
-        def attempt() -> Iterable[Aggregate]:
+        def attempt() -> tuple[Iterable[Aggregate], str]:
             work = Work(self, tenant, cause)
             decide(work)
-            return work.changed()
+            return work.changed(), subject
 
-        commit(self, attempt, tracking)
+        return commit_once(self, tenant, keyed, attempt, tracking)[1]
 
     # -- setup (the admin's commands) ------------------------------------------------
 
@@ -110,8 +114,9 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
 
         self.run(tenant, decide)
 
-    def add_rule(self, tenant: str, rule: dict[str, Any]) -> None:
-        self.run(tenant, lambda work: work.setup().add_rule(rule))
+    def add_rule(self, tenant: str, rule: dict[str, Any], keyed: KeyedRequest | None = None) -> bool:
+        """False: a keyed retry, the rule added before."""
+        return self.run(tenant, lambda work: work.setup().add_rule(rule), keyed=keyed, subject=rule["rule_id"])
 
     def change_rule(self, tenant: str, rule: dict[str, Any]) -> None:
         self.run(tenant, lambda work: work.setup().change_rule(rule))
@@ -163,8 +168,11 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
 
         self.run(tenant, decide, cause=cause)
 
-    def escalate(self, tenant: str, ticket_id: str, reason: str, cause: Cause | None = None) -> None:
-        """A person asks: the ticket goes to the next tier's group, even over a manual assignment."""
+    def escalate(
+        self, tenant: str, ticket_id: str, reason: str, cause: Cause | None = None, keyed: KeyedRequest | None = None
+    ) -> None:
+        """A person asks: the ticket goes to the next tier's group, even over a manual assignment (once per keyed
+        request: a retry does not escalate a tier further)."""
 
         def decide(work: Work) -> None:
             routing = work.routing(ticket_id)
@@ -172,7 +180,7 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
                 raise NotFoundError(f"routing knows no ticket {ticket_id}", "ticket_id")
             escalate(work, routing, reason, by_person=True)
 
-        self.run(tenant, decide, cause=cause)
+        self.run(tenant, decide, cause=cause, keyed=keyed, subject=ticket_id)
 
     # -- reactions to ticket and SLA events (called by the consumer) --------------------
 

@@ -4,6 +4,10 @@ is refused."""
 
 from __future__ import annotations
 
+import hashlib
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +16,7 @@ import pytest
 from services.chassis.idempotency import REUSED_RULE
 from tests.client import headers, ticket_form
 from tests.harness import Desk
+from tests.tokens import token
 
 
 def person(gateway: str, actor: str, role: str) -> httpx.Client:
@@ -94,3 +99,110 @@ def test_a_retried_comment_is_recorded_once(gateway: str) -> None:
     ticket = agent.get(path).json()
     assert [c["body"] for c in ticket["comments"]] == ["Which printer?"]
     assert len(ticket["attachments"]) == 1
+
+
+def test_an_agent_retrying_a_split_gets_no_ticket_routed_out_of_their_groups(gateway: str) -> None:
+    admin = person(gateway, "admin-1", "admin")
+    signed_in = {"Authorization": f"Bearer {token('acme', 'agent-x', ('agent',), groups=('network',))}"}
+    agent = httpx.Client(base_url=gateway, headers=signed_in, timeout=10.0)
+    ticket_id = admin.post("/v1/tickets", json=ticket_form()).json()["id"]
+    path = f"/v1/tickets/{ticket_id}"
+    assert admin.put(f"{path}/assignment", json={"group_id": "network", "reason": "vpn"}).status_code == 200
+    asked = admin.post(f"{path}/comments", json={"body": "Also my printer is broken", "public": True})
+    comment_id = asked.json()["comments"][-1]["id"]
+    split = post(agent, f"{path}/comments/{comment_id}/split", "split-1", {"title": "Printer broken"})
+    assert split.status_code == 201, split.text
+    new_id = split.json()["id"]
+    moved = admin.put(f"/v1/tickets/{new_id}/assignment", json={"group_id": "printers", "reason": "printers"})
+    assert moved.status_code == 200, moved.text
+    assert agent.get(f"/v1/tickets/{new_id}").status_code == 404
+
+    retried = post(agent, f"{path}/comments/{comment_id}/split", "split-1", {"title": "Printer broken"})
+
+    assert retried.status_code == 404, "the retry answers as a GET answers"
+    assert "printer" not in retried.text.lower()
+
+
+def test_an_internal_note_cannot_be_split_into_a_ticket_the_requester_reads(gateway: str) -> None:
+    agent, carol = person(gateway, "agent-7", "admin"), person(gateway, "carol", "customer")
+    ticket_id = carol.post("/v1/tickets", json=ticket_form(title="Invoice missing")).json()["id"]
+    path = f"/v1/tickets/{ticket_id}"
+    noted = agent.post(f"{path}/comments", json={"body": "Suspect fraud by this customer", "public": False})
+    note_id = noted.json()["comments"][-1]["id"]
+
+    refused = agent.post(f"{path}/comments/{note_id}/split", json={"title": "Fraud check"})
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["rule"] == "internal-note-split"
+    events = [event["event"] for event in agent.get(f"{path}/history").json()["events"]]
+    assert "comment_split_off" not in events
+    assert agent.get(path).json()["links"] == {}
+
+
+def test_a_file_sent_again_under_a_used_key_is_refused_without_being_stored(desk: Desk, gateway: str) -> None:
+    agent = person(gateway, "agent-7", "admin")
+    ticket_id = agent.post("/v1/tickets", json=ticket_form()).json()["id"]
+    first, other = b"%PDF-1.4 the invoice\n" * 50, f"%PDF-1.4 another invoice {uuid.uuid4()}\n".encode() * 50
+
+    def upload(content: bytes) -> httpx.Response:
+        keyed = {"content-type": "application/pdf", "Idempotency-Key": "file-1"}
+        return agent.post(f"/v1/tickets/{ticket_id}/attachments", params={"filename": "invoice.pdf"},
+                          content=content, headers=keyed)  # fmt: skip
+
+    assert upload(first).status_code == 201
+    refused = upload(other)
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["rule"] == REUSED_RULE
+    assert list((desk.settings.data_dir / "blobs").rglob(hashlib.sha256(other).hexdigest())) == [], "no orphan file"
+    assert len(agent.get(f"/v1/tickets/{ticket_id}/attachments").json()["attachments"]) == 1
+
+
+def test_a_retry_of_marking_pending_after_its_time_passed_is_answered_as_the_first_time(gateway: str) -> None:
+    agent = person(gateway, "agent-7", "admin")
+    ticket_id = agent.post("/v1/tickets", json=ticket_form()).json()["id"]
+    path = f"/v1/tickets/{ticket_id}"
+    assert post(agent, f"{path}/start-work", "start-9", {"reason": "picked up"}).status_code == 200
+    until = datetime.now(UTC) + timedelta(seconds=2)
+    body = {"reason": "asked for logs", "waiting_for": "customer", "until": until.isoformat()}
+    assert post(agent, f"{path}/pending", "pending-9", body).status_code == 200
+    time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 0.2)
+
+    retried = post(agent, f"{path}/pending", "pending-9", body)
+    unkeyed = agent.post(f"{path}/pending", json=body)
+
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["status"] == "pending"
+    assert unkeyed.status_code == 422, "a new request still names a time to come"
+    assert unkeyed.json()["errors"][0]["field"] == "until"
+
+
+def test_a_retried_webhook_subscription_subscribes_once(gateway: str) -> None:
+    admin = person(gateway, "admin-1", "admin")
+    allowed = admin.put("/v1/webhooks/settings/private-network", json={"allow_private_network": True})
+    assert allowed.status_code == 200, allowed.text
+    hook = {"url": "http://127.0.0.1:9/desk", "types": ["ticket.opened"]}
+
+    first, retried = (post(admin, "/v1/webhooks", "hook-1", hook) for _ in range(2))
+    reused = post(admin, "/v1/webhooks", "hook-1", hook | {"url": "http://127.0.0.1:9/other"})
+
+    assert (first.status_code, retried.status_code) == (201, 200), retried.text
+    assert retried.json() == first.json(), "the same subscription, its secret shown to the same caller again"
+    assert (reused.status_code, reused.json()["rule"]) == (422, REUSED_RULE)
+    assert [w["id"] for w in admin.get("/v1/webhooks").json()["webhooks"]] == [first.json()["id"]]
+
+
+def test_a_retried_api_key_issue_leaves_one_live_key(gateway: str) -> None:
+    admin, other_admin = person(gateway, "admin-1", "admin"), person(gateway, "admin-2", "admin")
+    asked = {"name": "crm sync", "role": "agent", "groups": ["billing"]}
+
+    first, retried = (post(admin, "/v1/api-keys", "key-1", asked) for _ in range(2))
+    theirs = post(other_admin, "/v1/api-keys", "key-1", asked)
+
+    assert (first.status_code, retried.status_code) == (201, 200), retried.text
+    assert retried.json()["id"] == first.json()["id"]
+    assert "key" not in retried.json(), "only the key's hash is kept: it is shown once"
+    assert theirs.status_code == 201, "another admin's same key is their own request"
+    assert theirs.json()["id"] != first.json()["id"]
+    listed = admin.get("/v1/api-keys").json()["api_keys"]
+    assert sorted(k["id"] for k in listed) == sorted([first.json()["id"], theirs.json()["id"]])

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.client import eventually, headers, open_ticket, put_ok, read_ticket
-from tests.harness import Desk
+from tests.harness import Desk, free_port
 
 TENANT = "acme"
 
@@ -49,6 +49,7 @@ def assigned_to(client: httpx.Client, ticket_id: str, agent: str | None, group: 
 
 @pytest.fixture
 def gateway(desk: Desk) -> Iterator[httpx.Client]:
+    desk.env["SERVICEDESK_SMTP_LISTEN_PORT"] = str(free_port())  # not the default: other desks may run
     desk.service("routing").start()
     intake = desk.service("intake").start()
     with httpx.Client(base_url=intake.url, timeout=10.0) as client:
@@ -118,3 +119,35 @@ def test_bad_routing_setup_gets_a_problem_naming_the_field(gateway: httpx.Client
     )
     assert reply.status_code == 422
     assert "tiers" in reply.json()["detail"]
+
+
+def test_a_retried_escalation_escalates_once(gateway: httpx.Client) -> None:
+    ticket_id = open_ticket(gateway, TENANT, category="general", priority="P3")
+    assigned_to(gateway, ticket_id, "sam", "first-line")
+    path, asked = f"/v1/routing/tickets/{ticket_id}/escalations", {"reason": "needs the network team"}
+    keyed = headers(TENANT) | {"Idempotency-Key": "escalate-1"}
+
+    replies = [gateway.post(path, headers=keyed, json=asked) for _ in range(2)]
+
+    assert [reply.status_code for reply in replies] == [200, 200], replies[-1].text
+    assert replies[1].json()["group_id"] == "second-line"
+    decisions = gateway.get(f"/v1/routing/tickets/{ticket_id}", headers=headers(TENANT)).json()["decisions"]
+    assert [d["kind"] for d in decisions].count("escalated") == 1
+
+
+def test_a_retried_rule_is_answered_and_a_key_is_its_callers_own(gateway: httpx.Client) -> None:
+    rule = {"rule_id": "vip", "group_id": "second-line", "organisations": ["globex"]}
+    other = {"rule_id": "vip-2", "group_id": "billing", "organisations": ["initech"]}
+    mine = headers(TENANT, "admin-1") | {"Idempotency-Key": "rule-1"}
+    theirs = headers(TENANT, "admin-2") | {"Idempotency-Key": "rule-1"}
+
+    first, retried = (gateway.post("/v1/routing/rules", headers=mine, json=rule) for _ in range(2))
+    another_admins = gateway.post("/v1/routing/rules", headers=theirs, json=other)
+    reused = gateway.post("/v1/routing/rules", headers=mine, json=other | {"rule_id": "vip-3"})
+
+    assert (first.status_code, retried.status_code) == (201, 200), retried.text
+    assert retried.json() == first.json()
+    assert another_admins.status_code == 201, "the same key of another admin is their own request"
+    assert (reused.status_code, reused.json()["rule"]) == (422, "idempotency-key-reused")
+    rules = gateway.get("/v1/routing/rules", headers=headers(TENANT)).json()["rules"]
+    assert [r["rule_id"] for r in rules][-2:] == ["vip", "vip-2"]
