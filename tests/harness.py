@@ -125,6 +125,7 @@ def desk_settings(tmp: Path, persistence: str, kafka: Kafka, pg: Postgres | None
             "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
             "SERVICEDESK_TOPIC_PARTITIONS": "3",
             "SERVICEDESK_RATE_LIMIT_PER_MINUTE": "1000000",  # load tests are one busy user; the limit has its own test
+            "SERVICEDESK_SMTP_LISTEN_PORT": str(free_port()),  # not 2525: other desks may run beside this one
         }
         | auth_env(tmp / "auth")
         | desk_secrets()

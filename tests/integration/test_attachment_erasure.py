@@ -11,14 +11,13 @@ import httpx
 import pytest
 
 from tests.client import headers, ticket_form
-from tests.harness import Desk, free_port
+from tests.harness import Desk
 
 INVOICE = b"%PDF-1.4 the supplier's invoice no. 4711, forwarded by two customers\n" * 40
 
 
 @pytest.fixture
 def intake(desk: Desk) -> str:
-    desk.env["SERVICEDESK_SMTP_LISTEN_PORT"] = str(free_port())  # not the default: other desks may run
     for name in ("routing", "sla", "analytics"):
         desk.env[f"SERVICEDESK_{name.upper()}_URL"] = desk.service(name).start().url
     return desk.service("intake").start().url

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.client import eventually, headers, open_ticket, put_ok, read_ticket
-from tests.harness import Desk, free_port
+from tests.harness import Desk
 
 TENANT = "acme"
 
@@ -49,7 +49,6 @@ def assigned_to(client: httpx.Client, ticket_id: str, agent: str | None, group: 
 
 @pytest.fixture
 def gateway(desk: Desk) -> Iterator[httpx.Client]:
-    desk.env["SERVICEDESK_SMTP_LISTEN_PORT"] = str(free_port())  # not the default: other desks may run
     desk.service("routing").start()
     intake = desk.service("intake").start()
     with httpx.Client(base_url=intake.url, timeout=10.0) as client:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.client import headers, open_tickets, ticket_form
-from tests.harness import Desk, free_port
+from tests.harness import Desk
 
 TENANT = "acme"
 BURST = 150
@@ -21,7 +21,6 @@ BURST = 150
 
 @pytest.fixture
 def gateway(sqlite_desk: Desk) -> str:
-    sqlite_desk.env["SERVICEDESK_SMTP_LISTEN_PORT"] = str(free_port())  # not the default: other desks may run
     for name in ("routing", "sla", "analytics"):
         sqlite_desk.env[f"SERVICEDESK_{name.upper()}_URL"] = sqlite_desk.service(name).start().url
     return sqlite_desk.service("intake").start().url
