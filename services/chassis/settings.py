@@ -3,9 +3,11 @@
 Addresses use the variables the rest of the world already uses for them
 (`KAFKA_BOOTSTRAP_SERVERS`, `POSTGRES_*`); everything else is `SERVICEDESK_*`.
 
-A setting named `*_secret` with a default is a development secret: its default is printed in
-this file, so a service refuses to start on it (`refuse_development_secrets`) unless the desk
-runs as `make run` runs it, on its own development identity provider.
+A setting named `*_secret` is one of the desk's secrets; one with a default is a development
+secret: its default is printed in this file. Unless the desk runs as `make run` runs it, on its
+own development identity provider, a service refuses to start (`refuse_development_secrets`) while
+a desk secret holds any development value (its own or another's, give or take blanks), is shorter
+than 32 bytes, or is the same as another desk secret.
 """
 
 from __future__ import annotations
@@ -21,8 +23,13 @@ def _alias(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+MIN_SECRET_BYTES = 32
+# Development values of secrets once printed in this repository, refused like today's defaults.
+FORMER_DEVELOPMENT_SECRETS = frozenset({"dev-only-internal-token-secret-change-me-please"})
+
+
 class DevelopmentSecretError(ValueError):
-    """A secret setting still holds the development value printed in the source."""
+    """A desk secret is a development value printed in the source, too short, or another's too."""
 
 
 class Mailbox(BaseModel):
@@ -221,19 +228,29 @@ class Settings(BaseSettings):
                 if name.endswith("_secret") and isinstance(field.default, str)]  # fmt: skip
 
     def refuse_development_secrets(self) -> None:
-        """Raise `DevelopmentSecretError`, naming every secret still at its development default,
-        unless `allow_development_secrets`: anyone can read those defaults here."""
+        """Raise `DevelopmentSecretError`, naming every desk secret that is a development value (anyone
+        can read those here), shorter than `MIN_SECRET_BYTES`, or the same as another, unless
+        `allow_development_secrets`. An unset internal-token secret is left to the services that need it."""
         if self.allow_development_secrets:
             return
-        fields = type(self).model_fields
-        left = [f"SERVICEDESK_{name.upper()}" for name in self._development_secret_fields()
-                if getattr(self, name) == fields[name].default]  # fmt: skip
-        if left:
+        problems = _secret_problems({
+            f"SERVICEDESK_{name.upper()}": value for name in type(self).model_fields
+            if name.endswith("_secret") and (value := getattr(self, name)) is not None
+        }, self.development_values())  # fmt: skip
+        if problems:
             raise DevelopmentSecretError(
-                f"{', '.join(left)} {'is' if len(left) == 1 else 'are'} the development value printed in the source:"
-                " set each to a secret of this desk's own (32 random bytes or more, e.g. `openssl rand -base64 48`);"
-                " only `make run`, with its own identity provider, runs on development secrets"
+                f"{'; '.join(problems)}: set each to a secret of this desk's own (32 random bytes or more, e.g."
+                " `openssl rand -base64 48`); only `make run`, with its own identity provider, runs on development"
+                " secrets"
             )
+
+    @classmethod
+    def development_values(cls) -> frozenset[str]:
+        """Every development value of any desk secret, stripped."""
+        fields = cls.model_fields
+        return frozenset(str(fields[name].default).strip() for name in cls._development_secret_fields()) | {
+            value.strip() for value in FORMER_DEVELOPMENT_SECRETS
+        }
 
     def mailbox_of(self, tenant: str) -> tuple[str, Mailbox] | None:
         """The tenant's first desk address: where its outgoing mail comes from."""
@@ -251,3 +268,24 @@ class Settings(BaseSettings):
         """Where `service` answers: `SERVICEDESK_<SERVICE>_URL`, else its local port."""
         url: str | None = getattr(self, f"{service}_url")
         return url or f"http://{self.http_host}:{self.port_of(service)}"
+
+
+def _secret_problems(secrets: dict[str, str], development: frozenset[str]) -> list[str]:
+    """What is wrong with the desk secrets (environment name -> value), one phrase per fault."""
+    stripped = {name: value.strip() for name, value in secrets.items()}
+    known = [name for name, value in stripped.items() if value in development]
+    short = [name for name, value in stripped.items()
+             if name not in known and len(value.encode()) < MIN_SECRET_BYTES]  # fmt: skip
+    problems = []
+    if known:
+        problems.append(f"{', '.join(known)} {'is' if len(known) == 1 else 'are'} the development value printed"
+                        " in the source")  # fmt: skip
+    if short:
+        problems.append(f"{', '.join(short)} {'is' if len(short) == 1 else 'are'} shorter than {MIN_SECRET_BYTES}"
+                        " bytes")  # fmt: skip
+    by_value: dict[str, list[str]] = {}
+    for name, value in stripped.items():
+        if name not in known:
+            by_value.setdefault(value, []).append(name)
+    problems += [f"{' and '.join(names)} are the same secret" for names in by_value.values() if len(names) > 1]
+    return problems

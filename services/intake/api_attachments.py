@@ -35,6 +35,7 @@ from services.intake.application import Intake, StaleVersionError
 from services.intake.blobs import (
     CHUNK,
     BlobCorruptError,
+    BlobErasedError,
     BlobNotFoundError,
     BlobStore,
     BlobTooLargeError,
@@ -161,6 +162,8 @@ def router(
                 sha256, size = await stored(request, Owner(who.tenant, ticket.requester_id))
         except BlobTooLargeError:
             raise _too_large(max_bytes) from None
+        except BlobErasedError:  # erased while the file streamed in: it is not kept
+            raise _erased(attachment_id) from None
 
         attachment = {"attachment_id": attachment_id, "sha256": sha256, "filename": name,
                       "content_type": media_type, "size": size, "comment_id": comment_id}  # fmt: skip
@@ -194,12 +197,11 @@ def router(
             )
         sha256: str = attachment["sha256"]
         if await asyncio.to_thread(intake.personal.erased, who.tenant, ticket.requester_id):
-            raise AttachmentErased(
-                "the ticket's requester was erased, and their files with them", attachment_id=attachment_id,
-                rule="erasure",
-            )  # fmt: skip
+            raise _erased(attachment_id)
         try:
             file = await asyncio.to_thread(blobs.open, Owner(who.tenant, ticket.requester_id), sha256)
+        except BlobErasedError:
+            raise _erased(attachment_id) from None
         except BlobNotFoundError:
             raise _unavailable(attachment_id, "missing") from None
         except BlobCorruptError as error:
@@ -215,6 +217,12 @@ def router(
         return StreamingResponse(_chunks(file), media_type=attachment["content_type"], headers=headers)
 
     return api
+
+
+def _erased(attachment_id: str) -> AttachmentErased:
+    return AttachmentErased(
+        "the ticket's requester was erased, and their files with them", attachment_id=attachment_id, rule="erasure"
+    )
 
 
 def _unavailable(attachment_id: str, reason: str) -> AttachmentUnavailable:

@@ -12,6 +12,11 @@ has to be written in step with the uploads (an upload racing an erasure of someo
 lose its file), and one tenant's files share nothing with another's. The price is a copy per
 person of a file several people send, which attachments rarely are.
 
+An erasure marks the person erased in the store before it deletes their folder (a tombstone
+beside it, kept), and an upload checks the mark again once its file is in place, removing the file
+when the mark is there: whichever comes first, an upload racing an erasure never leaves the erased
+person's bytes behind (a crash between an upload's rename and its check is swept when intake starts).
+
 Blobs stored before (one file per hash for every tenant, `root/ab/cd/<sha256>`) are still read
 when the person has no copy of their own, until `legacy_blobs.py` has filed them per person.
 """
@@ -23,7 +28,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Protocol
 
@@ -48,11 +53,27 @@ class BlobNotFoundError(BlobError):
         self.sha256 = sha256
 
 
+class BlobErasedError(BlobNotFoundError):
+    """The files' person was erased: none of theirs is served, nor stored any more."""
+
+    def __init__(self, sha256: str = "") -> None:
+        BlobError.__init__(self, "the person these files belong to was erased")
+        self.sha256 = sha256
+
+
 class BlobCorruptError(BlobError):
     def __init__(self, sha256: str, actual: str) -> None:
         super().__init__(f"blob {sha256} no longer matches its hash (its content hashes to {actual})")
         self.sha256 = sha256
         self.actual = actual
+
+
+FileId = tuple[int, int]  # a file's device and inode: the same file under any of its names
+
+
+def file_id(path: Path) -> FileId:
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino
 
 
 class StoredBlob(NamedTuple):
@@ -81,6 +102,7 @@ class BlobStore(Protocol):
     def open(self, owner: Owner, sha256: str) -> BinaryIO: ...
     def read_verified(self, owner: Owner, sha256: str) -> bytes: ...
     def forget(self, owner: Owner) -> None: ...
+    def erased(self, owner: Owner) -> bool: ...
 
 
 class FileBlobStore:
@@ -98,6 +120,14 @@ class FileBlobStore:
         if not _SHA256.match(sha256):
             raise BlobNotFoundError(sha256)
         return self.folder_of(owner) / sha256[:2] / sha256
+
+    def tombstone_of(self, owner: Owner) -> Path:
+        """The mark that `owner` was erased: beside their folder, so deleting the folder keeps it."""
+        folder = self.folder_of(owner)
+        return folder.with_name(f"{folder.name}.erased")
+
+    def erased(self, owner: Owner) -> bool:
+        return self.tombstone_of(owner).exists()
 
     def legacy_path_of(self, sha256: str) -> Path:
         """Where a blob stored before blobs were kept per person is (one for every tenant)."""
@@ -122,6 +152,8 @@ class FileBlobStore:
 
     def open(self, owner: Owner, sha256: str) -> BinaryIO:
         """The blob, verified end to end and rewound: what the caller reads is what was hashed."""
+        if self.erased(owner):
+            raise BlobErasedError(sha256)
         file = self._open(owner, sha256)
         try:
             digest = hashlib.sha256()
@@ -135,33 +167,67 @@ class FileBlobStore:
         return file
 
     def read_verified(self, owner: Owner, sha256: str) -> bytes:
+        if self.erased(owner):
+            raise BlobErasedError(sha256)
         with self._open(owner, sha256) as file:
             content = file.read()
         _check(sha256, hashlib.sha256(content).hexdigest())
         return content
 
     def forget(self, owner: Owner) -> None:
-        """Remove every blob of the person for good (an erasure); nothing when they have none."""
-        folder = self.folder_of(owner)
+        """Remove every blob of the person for good (an erasure), and mark them erased first: an upload
+        of theirs committing meanwhile then removes its own file (`FileBlobWriter.commit`)."""
+        folder, tombstone = self.folder_of(owner), self.tombstone_of(owner)
+        tombstone.parent.mkdir(parents=True, exist_ok=True)
+        tombstone.touch()
+        _fsync_folder(tombstone.parent)
         shutil.rmtree(folder, ignore_errors=True)
-        if folder.parent.exists():
-            _fsync_folder(folder.parent)
+        _fsync_folder(tombstone.parent)
 
-    def adopt(self, owner: Owner, sha256: str) -> bool:
-        """File a blob stored before blobs were per person under `owner` too (a hard link: no copy);
-        False when there is no such legacy blob or the owner has it already."""
+    def sweep_erased(self) -> int:
+        """Forget again every person marked erased who still has a folder (an upload that crashed
+        between placing its file and checking the mark); how many."""
+        swept = 0
+        for tombstone in self.root.glob("people/*/*.erased"):
+            folder = tombstone.with_suffix("")
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                _fsync_folder(tombstone.parent)
+                swept += 1
+        return swept
+
+    def _place(self, owner: Owner, target: Path, put: Callable[[Path], None]) -> None:
+        """Put a file at `target`, under `owner`'s folder, unless they are (or meanwhile were) erased:
+        BlobErasedError, and the file is not left behind."""
+        for _ in range(3):  # an erasure may delete the folder between its creation and the rename
+            if self.erased(owner):
+                raise BlobErasedError()
+            new_folders = [folder for folder in target.parents if not folder.exists()]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                put(target)
+            except FileNotFoundError:
+                continue
+            if self.erased(owner):  # erased while the file went in: the erasure may have missed it
+                target.unlink(missing_ok=True)
+                raise BlobErasedError()
+            for folder in [target.parent, *(folder.parent for folder in new_folders)]:
+                _fsync_folder(folder)
+            return
+        raise BlobErasedError() if self.erased(owner) else BlobError(f"could not place {target.name}")
+
+    def adopt(self, owner: Owner, sha256: str) -> FileId | None:
+        """File a blob stored before blobs were per person under `owner` too (a hard link: no copy):
+        the file linked; None when there is no such legacy blob, the owner has it already, or they
+        were erased (meanwhile)."""
         target, legacy = self.path_of(owner, sha256), self.legacy_path_of(sha256)
         if target.exists() or not legacy.exists():
-            return False
-        target.parent.mkdir(parents=True, exist_ok=True)
+            return None
         try:
-            os.link(legacy, target)
-        except FileExistsError:
-            return False
-        except FileNotFoundError:  # removed meanwhile
-            return False
-        _fsync_folder(target.parent)
-        return True
+            self._place(owner, target, lambda path: os.link(legacy, path))
+        except (FileExistsError, FileNotFoundError, BlobError):  # filed, removed, or erased meanwhile
+            return None
+        return file_id(target)
 
     def legacy_blobs(self) -> Iterator[Path]:
         """The blobs stored before blobs were per person."""
@@ -202,20 +268,17 @@ class FileBlobWriter:
         self._file.write(chunk)
 
     def commit(self) -> StoredBlob:
-        """Make the upload durable under its owner and hash. Content the owner has already is replaced
-        by identical bytes, which also repairs a copy that rotted on disk."""
+        """Make the upload durable under its owner and hash (BlobErasedError when the owner is, or
+        meanwhile was, erased). Content the owner has already is replaced by identical bytes, which
+        also repairs a copy that rotted on disk."""
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
         blob = StoredBlob(self._digest.hexdigest(), self._size)
-        target = self._store.path_of(self._owner, blob.sha256)
-        new_folders = [folder for folder in target.parents if not folder.exists()]  # the root exists (incoming/)
-        target.parent.mkdir(parents=True, exist_ok=True)
         self._temp.chmod(0o444)
-        os.replace(self._temp, target)
+        self._store._place(self._owner, self._store.path_of(self._owner, blob.sha256),
+                           lambda path: os.replace(self._temp, path))  # fmt: skip
         self._done = True
-        for folder in [target.parent, *(folder.parent for folder in new_folders)]:
-            _fsync_folder(folder)
         return blob
 
     def abort(self) -> None:

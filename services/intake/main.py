@@ -182,10 +182,12 @@ def requester_of(intake: Intake, ticket_id: UUID) -> str | None:
 
 
 def finishing(erasures: Erasures, blobs: FileBlobStore) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
-    """A worker that files, once at start, the blobs stored before they were kept per person, then
-    completes the erasures a crash left between their steps."""
+    """A worker that, once at start, removes what an upload that crashed left of an erased person,
+    files the blobs stored before they were kept per person, then completes the erasures a crash left
+    between their steps."""
 
     async def run(stopping: asyncio.Event) -> None:
+        await asyncio.to_thread(blobs.sweep_erased)
         await asyncio.to_thread(file_legacy_blobs, erasures.intake, blobs)
         await asyncio.to_thread(erasures.finish_pending)
         await stopping.wait()

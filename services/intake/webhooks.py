@@ -21,6 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from services.chassis.errors import CommandRefusedError, UnknownThingError
+from services.intake.global_address import is_global
 
 
 class WebhookError(CommandRefusedError):
@@ -53,7 +54,7 @@ def global_addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipadd
         raise WebhookError(f"{host!r} does not resolve", "url") from None
     addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
     for address in addresses:
-        if not address.is_global:
+        if not is_global(address):
             raise WebhookError(
                 f"{host!r} resolves to {address}, an internal address: refused unless the tenant's admin"
                 " allows private targets",

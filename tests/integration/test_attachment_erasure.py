@@ -4,7 +4,11 @@ customer deletes their files only, and a file whose bytes are gone is a problem,
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -69,3 +73,33 @@ def test_a_missing_file_is_a_problem_not_a_server_error(desk: Desk, intake: str)
         reply = client.get(location, headers=headers("acme"))
     assert (reply.status_code, reply.headers["content-type"]) == (404, "application/problem+json")
     assert reply.json()["reason"] == "missing"
+
+
+def test_a_file_still_uploading_when_its_customer_is_erased_is_refused_and_not_kept(desk: Desk, intake: str) -> None:
+    customer = f"c-{uuid.uuid4().hex[:10]}"
+    passport = b"a scan of the customer's passport, uploaded slowly\n" * 4000
+    streaming, erased = threading.Event(), threading.Event()
+
+    def body() -> Iterator[bytes]:
+        yield passport[:1000]
+        streaming.set()
+        assert erased.wait(30)
+        yield passport[1000:]
+
+    with httpx.Client(base_url=intake, timeout=60.0) as client:
+        opened = client.post("/v1/tickets", json=ticket_form(requester_id=customer), headers=headers("acme"))
+        assert opened.status_code == 201, opened.text
+        with ThreadPoolExecutor(1) as pool:
+            upload = pool.submit(
+                client.post, f"/v1/tickets/{opened.json()['id']}/attachments", params={"filename": "passport.pdf"},
+                content=body(), headers=headers("acme") | {"Content-Type": "application/pdf"},
+            )  # fmt: skip
+            assert streaming.wait(30)
+            time.sleep(1.0)  # the gateway has found the ticket's requester and streams the file
+            erasure = client.post(f"/v1/people/{customer}/erasure", json={"reason": "GDPR art. 17"},
+                                  headers=headers("acme"))  # fmt: skip
+            assert erasure.status_code == 200, erasure.text
+            erased.set()
+            refused = upload.result(timeout=60)
+    assert (refused.status_code, refused.headers["content-type"]) == (410, "application/problem+json"), refused.text
+    assert copies_of(desk, hashlib.sha256(passport).hexdigest()) == [], "none of the erased customer's bytes"

@@ -19,7 +19,7 @@ from uuid import UUID
 from services.chassis.rate_limit import RateLimited, RateLimiter
 from services.chassis.settings import Mailbox
 from services.intake import mail_threads
-from services.intake.blobs import BlobStore, Owner
+from services.intake.blobs import BlobErasedError, BlobStore, Owner
 from services.intake.channels import loops, mime
 from services.intake.channels.landing import Incoming, Landed, Landing, StoredFile
 from services.intake.channels.loops import Refusal
@@ -125,6 +125,11 @@ class EmailIntake:
 
     def _store(self, mail: mime.Mail, owner: Owner) -> None:
         """The files' bytes, under the requester of the ticket they landed on (known only once landed).
-        Stored before the message is acknowledged: a crash before this has it delivered again."""
+        Stored before the message is acknowledged: a crash before this has it delivered again. A
+        requester erased meanwhile keeps none (the store refuses them, leaving nothing behind)."""
         for attachment in mail.attachments:
-            self.blobs.put(owner, attachment.content)
+            try:
+                self.blobs.put(owner, attachment.content)
+            except BlobErasedError:
+                log.info("the files of a message were not kept: its requester was erased meanwhile")
+                return
