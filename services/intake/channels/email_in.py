@@ -6,9 +6,9 @@ message of the same thread; its subject carries a ticket number. Only a ticket o
 the desk address belongs to is ever found, and the message lands there only from one of the
 ticket's participants (`Landing`): a stranger's opens a ticket of their own, and so does mail
 from a staff address that the desk's mail server did not authenticate (`mail_authentication`,
-`SERVICEDESK_MAIL_AUTHSERV_ID`). Otherwise the
-message opens a ticket in the address's default group. Everything is stored before this returns, so the caller's `250`
-(or IMAP's `\\Seen`) comes after the message is safe.
+`SERVICEDESK_MAIL_AUTHSERV_ID`). Otherwise the message opens a ticket in the address's default
+group. Everything is stored before this returns, so the caller's `250` (or IMAP's `\\Seen`) comes
+after the message is safe.
 """
 
 from __future__ import annotations
