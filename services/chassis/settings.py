@@ -156,7 +156,15 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Per tenant, as JSON, its staff on the channels: {"acme": ["ann@acme.example", "@acme.example",'
         ' "telegram:4711"]} (an address, every address of a domain, a Telegram user id). Their messages land on any'
-        " of the tenant's tickets they name; anyone else's land only on tickets they take part in.",
+        " of the tenant's tickets they name; anyone else's land only on tickets they take part in. Staff by e-mail"
+        " only with SERVICEDESK_MAIL_AUTHSERV_ID.",
+    )
+    mail_authserv_id: str | None = Field(
+        None,
+        description="The authserv-id of the mail server (MTA) that receives the desk's mail and adds an"
+        " Authentication-Results header (RFC 8601), deleting incoming ones that name it. Only its header is"
+        " believed: a From with dmarc=pass (or dkim=pass aligned) is authenticated. Unset: no mail is, so no"
+        " mail lands as staff's.",
     )
     smtp_listen_host: str = Field(
         "127.0.0.1", description="Where the SMTP listener binds (0.0.0.0 to take mail from anyone)."

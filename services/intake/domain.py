@@ -381,8 +381,8 @@ class Ticket(Aggregate):
     def add_comment(
         self, comment_id: str, body: str, public: bool, author_id: str, channel: str, *, staff: bool = False
     ) -> None:
-        """`staff`: the author is authenticated as an agent, supervisor or admin, or writes from an
-        address the tenant lists as its staff's; otherwise the requester, by id, or someone else."""
+        """`staff`: the author is authenticated as an agent, supervisor or admin, or as an address
+        the tenant lists as its staff's; otherwise the requester, by id, or someone else."""
         self._check_not_closed("comment")
         if comment_id in self.comments:
             raise TicketRuleError("comment_id", f"comment {comment_id} exists already")

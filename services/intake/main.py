@@ -147,7 +147,7 @@ def main() -> int:
         numbers = TicketsProjection(recorder(), personal, tokens)
         email = EmailIntake(settings.mailboxes, settings.mail_domain, landing, people, conversations, blobs,
                             numbers.ticket_numbered, RateLimiter(settings.mail_per_sender_per_minute), counters,
-                            settings.attachment_max_bytes)  # fmt: skip
+                            settings.attachment_max_bytes, settings.mail_authserv_id)  # fmt: skip
         if args.role in ("smtp", "all"):
             listener = smtp_listener.listener(email, settings.smtp_listen_host, settings.smtp_listen_port,
                                               settings.smtp_max_bytes, settings.mail_domain)  # fmt: skip

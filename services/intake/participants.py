@@ -6,13 +6,24 @@ names only when its sender takes part in that ticket:
 
 - the requester (the person the channel knows the sender as is the ticket's requester), or an
   address the requester's thread already used (one of the ticket's reply routes, past or
-  present, on the same channel): the *requester's side*, whose messages may move where the
-  desk answers;
-- the tenant's staff, as configured (`SERVICEDESK_STAFF_ADDRESSES`): their words land, but the
-  desk keeps answering the requester where it did.
+  present, on the same channel): the *requester's side*;
+- the tenant's staff, as configured (`SERVICEDESK_STAFF_ADDRESSES`), and only when the channel
+  authenticated them (`Sender.authenticated`): their words land as staff's, but the desk keeps
+  answering the requester where it did. An `@domain` entry makes everyone with an address there
+  staff on every ticket of the tenant: on an internal desk, whose requesters are employees too,
+  list addresses instead (a requester is still the requester's side on their own ticket).
 
-Anyone else is an outsider: their message opens a ticket of their own. The addresses compared
-are personal data: the reply routes are unsealed here, in the application, never stored in clear.
+Anyone else is an outsider: their message opens a ticket of their own. So is an unauthenticated
+mail from a staff address: a `From` is only a claim, and a staff comment meets response targets
+and is mailed to the requester from the desk's own address.
+
+An unauthenticated mail from the requester's side still lands as the requester's (and reopens a
+resolved ticket): most requesters' mail carries no DMARC pass, and refusing it would lose their
+replies, while a forger gains little: the words are shown as the requester's, the desk answers
+the requester, not the forger. It does not move where the desk answers (`may_reroute`): only the
+message it answers advances, when the mail came from the address the desk already answers at.
+The addresses compared are personal data: the reply routes are unsealed here, in the
+application, never stored in clear.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ from enum import StrEnum
 
 from services.intake.conversations import Conversations
 from services.intake.domain import Ticket
+from services.intake.people import normalised
 
 
 class Standing(StrEnum):
@@ -38,6 +50,7 @@ class Sender:
     requester_id: str  # the person the channel's address belongs to (a chat customer's token subject)
     channel: str  # the route channel: email, telegram, chat
     address: str  # their address there: an e-mail address, a Telegram user id, a chat customer's subject
+    authenticated: bool  # the channel vouches for the address (a token, Telegram; mail only with DMARC/DKIM)
 
 
 class StaffDirectory:
@@ -68,6 +81,17 @@ class Participants:
             ticket.tenant, ticket.id, sender.channel, sender.address
         ):
             return Standing.REQUESTER
-        if self.staff.includes(ticket.tenant, sender.channel, sender.address):
+        if sender.authenticated and self.staff.includes(ticket.tenant, sender.channel, sender.address):
             return Standing.STAFF
         return Standing.OUTSIDER
+
+    def may_reroute(self, ticket: Ticket, sender: Sender) -> bool:
+        """Whether the requester's side may make `sender`'s address where the desk answers on its
+        channel: when authenticated, or when that changes no address (the channel has no route
+        yet, or has it at this very address: then only the message answered advances)."""
+        if sender.authenticated:
+            return True
+        routes = [route for route in self.conversations.routes(ticket.tenant, ticket.id)
+                  if route.channel == sender.channel]  # fmt: skip
+        return all(normalised(route.channel, route.address) == normalised(sender.channel, sender.address)
+                   for route in routes)  # fmt: skip

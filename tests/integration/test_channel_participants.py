@@ -23,6 +23,8 @@ SECRET = "acme-bot-webhook-secret"
 GROUP_CHAT = -1005550003
 MALLORY = "Mallory <mallory@elsewhere.example>"
 STAFF = "Ann Agent <ann@acme.example>"
+AUTHSERV_ID = "mx.acme.example"  # the desk's own mail server, which authenticates what it receives
+VOUCHED = f"{AUTHSERV_ID}; dkim=pass header.d=acme.example header.s=s1; dmarc=pass header.from=acme.example"
 
 
 @pytest.fixture
@@ -34,6 +36,7 @@ def channel_desk(desk: Desk, sink: Sink, bot_api: BotApi) -> tuple[httpx.Client,
         "SERVICEDESK_TELEGRAM_API_URL": f"http://127.0.0.1:{bot_api.port}",
         "SERVICEDESK_TELEGRAM_BOTS": json.dumps(bots), "SERVICEDESK_NOTIFICATION_RETRY_BASE_SECONDS": "0.2",
         "SERVICEDESK_STAFF_ADDRESSES": json.dumps({TENANT: ["ann@acme.example"]}),
+        "SERVICEDESK_MAIL_AUTHSERV_ID": AUTHSERV_ID,
     }  # fmt: skip
     url = desk.service("intake").start().url
     return httpx.Client(base_url=url, timeout=15.0, headers=headers(TENANT)), smtp_port
@@ -132,14 +135,49 @@ def test_the_requester_answering_from_their_address_still_lands_on_the_ticket(
 def test_staff_writing_in_by_mail_lands_on_the_ticket_and_the_requester_is_still_answered(
     channel_desk: tuple[httpx.Client, int], sink: Sink
 ) -> None:
+    """Their mail server (the desk's) authenticated their From: DMARC passed for acme.example."""
     client, smtp_port = channel_desk
     first, ticket, _ = opened_by_jane(client, smtp_port, sink)
-    sent_by(smtp_port, mail.a_message(f"Re: [{ticket['number']}] VPN", "Which VPN client do you use?", sender=STAFF))
+    sent_by(smtp_port, mail.a_message(f"Re: [{ticket['number']}] VPN", "Which VPN client do you use?", sender=STAFF,
+                                      Authentication_Results=VOUCHED))  # fmt: skip
     [comment] = read_ticket(client, TENANT, ticket["id"])["comments"]
     assert (comment["body"], comment["public"]) == ("Which VPN client do you use?", True)
     assert (comment["author_id"] != ticket["requester_id"], comment["author_kind"]) == (True, "staff")
     mails = eventually(lambda: sink.of(ticket["id"]), lambda found: len(found) == 2, timeout=30)
     assert (mails[1]["To"], mails[1]["In-Reply-To"].strip()) == ("jane@customer.example", first["Message-ID"])
+
+
+def forged_staff_mail_opens_a_ticket_of_its_own(
+    client: httpx.Client, smtp_port: int, sink: Sink, **headers: str
+) -> None:
+    """Ann's address on mail that her server did not vouch for: not staff, not on Jane's ticket, not mailed to Jane."""
+    _, ticket, _ = opened_by_jane(client, smtp_port, sink)
+    forged = sent_by(smtp_port, mail.a_message(f"Re: [{ticket['number']}] VPN", "Please confirm your password at "
+                                               "https://acme-sso.example.net", sender=STAFF, **headers))  # fmt: skip
+    theirs = read_ticket(client, TENANT, ticket_of(forged))
+    assert (theirs["links"], theirs["requester_id"] != ticket["requester_id"]) == ({ticket["id"]: "related"}, True)
+    assert theirs["comments"] == []
+    janes = read_ticket(client, TENANT, ticket["id"])
+    assert (janes["comments"], janes["links"]) == ([], {theirs["id"]: "related"})
+    time.sleep(1.0)
+    assert [m["To"] for m in sink.of(ticket["id"])] == ["jane@customer.example"], "only the acknowledgement"
+    assert not any("acme-sso" in text(m) for m in sink.of(ticket["id"]))
+
+
+def test_a_forged_staff_address_without_authentication_opens_a_ticket_of_its_own(
+    channel_desk: tuple[httpx.Client, int], sink: Sink
+) -> None:
+    client, smtp_port = channel_desk
+    forged_staff_mail_opens_a_ticket_of_its_own(client, smtp_port, sink)
+
+
+def test_an_authentication_result_from_another_server_is_not_believed(
+    channel_desk: tuple[httpx.Client, int], sink: Sink
+) -> None:
+    """The forger writes their own Authentication-Results: it names their server, not the desk's."""
+    client, smtp_port = channel_desk
+    theirs = VOUCHED.replace(AUTHSERV_ID, "mx.acme.example.evil.example")
+    forged_staff_mail_opens_a_ticket_of_its_own(client, smtp_port, sink, Authentication_Results=theirs)
 
 
 def update(update_id: int, message_id: int, user: int, text: str, reply_to: int | None = None) -> dict[str, Any]:

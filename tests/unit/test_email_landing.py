@@ -20,14 +20,16 @@ from services.intake.channels.email_in import EmailIntake
 from services.intake.channels.landing import Landed, Landing
 from services.intake.channels.loops import Refusal
 from services.intake.channels.telemetry import ChannelCounters
-from services.intake.conversations import Conversations
+from services.intake.conversations import Conversations, ReplyRoute
 from services.intake.domain import Cause
-from services.intake.participants import Participants, StaffDirectory
+from services.intake.participants import Participants, Sender, StaffDirectory, Standing
 from services.intake.people import People
 from tests.mail import a_message
 from tests.privacy import memory_intake
 
 DOMAIN = "desk.test"
+AUTHSERV_ID = "mx.desk.test"
+STAFF = "Ann Agent <ann@acme.example>"
 LIMIT = 5  # new messages a minute per sender
 BOXES = {
     "support@acme.example": Mailbox(tenant="acme", group="billing"),
@@ -58,10 +60,10 @@ def desk(tmp_path: Path) -> tuple[EmailIntake, Intake]:
     intake = memory_intake()
     personal = intake.personal
     conversations = Conversations(intake, personal)
-    landing = Landing(intake, Participants(conversations, StaffDirectory({})))
+    landing = Landing(intake, Participants(conversations, StaffDirectory({"acme": ["ann@acme.example"]})))
     email = EmailIntake(BOXES, DOMAIN, landing, People(intake, personal), conversations, FileBlobStore(tmp_path),
                         numbered_in(intake), RateLimiter(LIMIT), ChannelCounters(CollectorRegistry()),
-                        1024 * 1024)  # fmt: skip
+                        1024 * 1024, AUTHSERV_ID)  # fmt: skip
     return email, intake
 
 
@@ -163,3 +165,52 @@ def test_staff_are_an_address_or_a_domain_of_the_tenant_or_a_telegram_user() -> 
     assert not staff.includes("acme", "email", "ann@evil-ops.acme.example.com")
     assert not staff.includes("globex", "email", "ann@acme.example")
     assert not staff.includes("acme", "telegram", "4712")
+
+
+def vouched(domain: str, authserv_id: str = AUTHSERV_ID) -> str:
+    """The Authentication-Results header a mail server writes for a mail whose DMARC passed."""
+    return f"{authserv_id}; spf=pass smtp.mailfrom={domain}; dmarc=pass header.from={domain}"
+
+
+def test_staff_mail_lands_as_staffs_only_when_the_desks_mail_server_authenticated_it(
+    desk: tuple[EmailIntake, Intake],
+) -> None:
+    email, intake = desk
+    ticket_id = deliver(email, a_message()).ticket_id
+    number = intake.get_ticket(ticket_id, "acme").number
+    forged = deliver(email, a_message(f"Re: [{number}] x", "Done, closing.", sender=STAFF))
+    theirs = vouched("acme.example", "mx.evil.example")
+    elsewhere = deliver(email, a_message(f"Re: [{number}] x", "Done.", sender=STAFF, Authentication_Results=theirs))
+    assert [(it.outcome, it.ticket_id != ticket_id) for it in (forged, elsewhere)] == [("opened", True)] * 2
+    assert intake.get_ticket(ticket_id, "acme").comments == {}
+    staff = deliver(email, a_message(f"Re: [{number}] x", "Which client?", sender=STAFF,
+                                     Authentication_Results=vouched("acme.example")))  # fmt: skip
+    assert (staff.outcome, staff.ticket_id, staff.reroutes) == ("commented", ticket_id, False)
+    [comment] = intake.get_ticket(ticket_id, "acme").comments.values()
+    assert comment["author_kind"] == "staff"
+
+
+def test_an_unauthenticated_mail_of_the_requester_lands_but_cannot_move_where_the_desk_answers(
+    desk: tuple[EmailIntake, Intake],
+) -> None:
+    """It advances the message answered at the address the desk answers at, and nothing more."""
+    email, intake = desk
+    participants = email.landing.participants
+    old, first = "jane@old.example", a_message(sender="Jane <jane@old.example>")
+    ticket = intake.get_ticket(deliver(email, first).ticket_id, "acme")
+    conversations = participants.conversations
+    assert conversations.routes("acme", ticket.id) == [ReplyRoute("email", old, first["Message-ID"])]
+    conversations.remember("acme", ticket.id, ticket.requester_id, "email", [], ReplyRoute("email", "jane@new.example"))
+    claims_old = Sender(ticket.requester_id, "email", old.upper(), authenticated=False)
+    assert participants.standing(ticket, claims_old) == Standing.REQUESTER, "their words still land"
+    assert not participants.may_reroute(ticket, claims_old)
+    assert participants.may_reroute(ticket, Sender(ticket.requester_id, "email", old, authenticated=True))
+    assert participants.may_reroute(ticket, Sender(ticket.requester_id, "email", "Jane@New.example", False))
+    assert participants.may_reroute(ticket, Sender(ticket.requester_id, "telegram", "4711", False)), "no route there"
+    unvouched = deliver(email, a_message(f"Re: [{ticket.number}] x", "Write to my old address.", sender=old))
+    assert (unvouched.outcome, unvouched.reroutes) == ("commented", False)
+    assert conversations.routes("acme", ticket.id) == [ReplyRoute("email", "jane@new.example")]
+    back = a_message(f"Re: [{ticket.number}] x", "Back at the old one.", sender=old,
+                     Authentication_Results=vouched("old.example"))  # fmt: skip
+    assert deliver(email, back).reroutes
+    assert conversations.routes("acme", ticket.id) == [ReplyRoute("email", old, back["Message-ID"])]

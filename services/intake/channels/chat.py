@@ -64,7 +64,7 @@ def router(
         who = chat.principal
         incoming = Incoming(
             tenant=who.tenant, channel="chat", key=f"chat:{chat.key}:{message.id}",
-            sender=Sender(who.subject, "chat", who.subject),
+            sender=Sender(who.subject, "chat", who.subject, authenticated=True),  # by the customer's token
             title=message.body.splitlines()[0], text=message.body, organisation=who.organisation,
         )  # fmt: skip
         landed = landing.land(incoming, chat.ticket_id)

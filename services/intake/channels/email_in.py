@@ -4,9 +4,11 @@ Threading, most exact first: the message itself was stored before (a retried del
 `In-Reply-To`/`References` name a Message-ID the desk sent (`mail_threads`), or an earlier
 message of the same thread; its subject carries a ticket number. Only a ticket of the tenant
 the desk address belongs to is ever found, and the message lands there only from one of the
-ticket's participants (`Landing`): a stranger's opens a ticket of their own. Otherwise the
-message opens a ticket in the address's default group. Everything is stored before this returns, so the caller's `250`
-(or IMAP's `\\Seen`) comes after the message is safe.
+ticket's participants (`Landing`): a stranger's opens a ticket of their own, and so does mail
+from a staff address that the desk's mail server did not authenticate (`mail_authentication`,
+`SERVICEDESK_MAIL_AUTHSERV_ID`). Otherwise the message opens a ticket in the address's default
+group. Everything is stored before this returns, so the caller's `250` (or IMAP's `\\Seen`) comes
+after the message is safe.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from services.chassis.rate_limit import RateLimited, RateLimiter
 from services.chassis.settings import Mailbox
 from services.intake import mail_threads
 from services.intake.blobs import BlobErasedError, BlobStore, Owner
-from services.intake.channels import loops, mime
+from services.intake.channels import loops, mail_authentication, mime
 from services.intake.channels.landing import Incoming, Landed, Landing, StoredFile
 from services.intake.channels.loops import Refusal
 from services.intake.channels.telemetry import ChannelCounters
@@ -37,7 +39,7 @@ class EmailIntake:
     def __init__(
         self, mailboxes: Mapping[str, Mailbox], domain: str, landing: Landing, people: People,
         conversations: Conversations, blobs: BlobStore, numbered: NumberLookup, limiter: RateLimiter,
-        counters: ChannelCounters, max_attachment: int,
+        counters: ChannelCounters, max_attachment: int, authserv_id: str | None,
     ) -> None:  # fmt: skip
         self.mailboxes = {address.lower(): box for address, box in mailboxes.items()}
         self.domain = domain
@@ -49,6 +51,7 @@ class EmailIntake:
         self.limiter = limiter
         self.counters = counters
         self.max_attachment = max_attachment
+        self.authserv_id = authserv_id  # the mail server whose Authentication-Results are believed
 
     def mailbox(self, address: str) -> Mailbox | None:
         return self.mailboxes.get(address.strip("<> ").lower())
@@ -81,10 +84,11 @@ class EmailIntake:
             thread = self._thread_of(tenant, mail)
         requester = self.people.requester_for(tenant, "email", mail.sender, mail.sender_name,
                                               mail.language or box.language)  # fmt: skip
+        authenticated = mail_authentication.authenticated(mail.authentication_results, self.authserv_id, mail.sender)
         incoming = Incoming(
             tenant=tenant, channel="email", key=f"email:{mail.message_id}",
-            sender=Sender(requester, "email", mail.sender), title=mail.subject, text=mail.text, group_id=box.group,
-            files=self._files(mail),
+            sender=Sender(requester, "email", mail.sender, authenticated), title=mail.subject, text=mail.text,
+            group_id=box.group, files=self._files(mail),
         )  # fmt: skip
         landed = self.landing.land(incoming, thread)
         if mail.attachments:

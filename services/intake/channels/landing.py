@@ -56,7 +56,7 @@ class Landed:
     number: str
     comment_id: str | None  # None: the message opened the ticket
     created: bool  # False: this message had landed before (a repeated delivery)
-    reroutes: bool  # the sender is the ticket's requester's side: answer them where they wrote from
+    reroutes: bool  # the requester's side, who may move the route: answer them where they wrote from
 
     @property
     def outcome(self) -> str:
@@ -111,7 +111,7 @@ class Landing:
         if incoming.files:
             ticket = self.intake.change(ticket_id, _cause(incoming), lambda t: self._attach(t, incoming, None))
         standing = self.participants.standing(ticket, incoming.sender)  # a repeated message: was it theirs?
-        return Landed(ticket_id, ticket.number, None, opened.created, standing == Standing.REQUESTER)
+        return Landed(ticket_id, ticket.number, None, opened.created, self._reroutes(ticket, incoming, standing))
 
     def comment(self, ticket_id: UUID, incoming: Incoming, standing: Standing) -> Landed:
         comment_id = f"{incoming.channel[:2]}-{_digest(incoming.key)[:16]}"
@@ -122,14 +122,17 @@ class Landing:
             if comment_id not in ticket.comments:
                 created = True
                 body = self.intake.seal(ticket, _text(incoming.text))
-                staff = standing == Standing.STAFF  # a configured staff address: its reply meets response targets
+                staff = standing == Standing.STAFF  # authenticated staff: their reply meets response targets
                 ticket.add_comment(comment_id, body, True, incoming.requester_id, incoming.channel, staff=staff)
                 if ticket.status == Status.RESOLVED.value and standing == Standing.REQUESTER:
                     ticket.reopen(f"the requester wrote again ({incoming.channel})")
             self._attach(ticket, incoming, comment_id)
 
         ticket = self.intake.change(ticket_id, _cause(incoming), add)
-        return Landed(ticket_id, ticket.number, comment_id, created, standing == Standing.REQUESTER)
+        return Landed(ticket_id, ticket.number, comment_id, created, self._reroutes(ticket, incoming, standing))
+
+    def _reroutes(self, ticket: Ticket, incoming: Incoming, standing: Standing) -> bool:
+        return standing == Standing.REQUESTER and self.participants.may_reroute(ticket, incoming.sender)
 
     def _attach(self, ticket: Ticket, incoming: Incoming, comment_id: str | None) -> None:
         for n, file in enumerate(incoming.files):

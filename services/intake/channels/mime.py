@@ -44,7 +44,7 @@ class Attachment:
 class Mail:
     message_id: str  # with its angle brackets
     subject: str
-    sender: str  # the From address
+    sender: str  # the From address: anyone can write it (`mail_authentication` says who vouched for it)
     sender_name: str | None
     text: str  # quoted history trimmed
     in_reply_to: list[str] = field(default_factory=list)
@@ -55,6 +55,7 @@ class Mail:
     report: str | None = None  # the report-type of a multipart/report (a bounce, a read receipt)
     language: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    authentication_results: list[str] = field(default_factory=list)  # the header's values, topmost first
 
     @property
     def thread_ids(self) -> list[str]:
@@ -93,6 +94,7 @@ def _mail(message: EmailMessage, raw: bytes) -> Mail:
         report=str(message.get_param("report-type") or "unknown") if content_type == "multipart/report" else None,
         language=(_lower(message, "Content-Language") or "").split(",")[0].strip()[:2] or None,
         attachments=_attachments(message, body),
+        authentication_results=[str(value) for value in message.get_all("Authentication-Results", [])],
     )  # fmt: skip
 
 

@@ -92,8 +92,8 @@ def router(
         requester = people.requester_for(tenant, "telegram", str(user.id), name, user.language_code)
         incoming = Incoming(
             tenant=tenant, channel="messenger", key=f"telegram:{chat_id}:{message.message_id}",
-            sender=Sender(requester, "telegram", str(user.id)), title=_title(text, hashtags), text=text,
-            group_id=bot.group,
+            sender=Sender(requester, "telegram", str(user.id), authenticated=True),  # Telegram vouches (the secret)
+            title=_title(text, hashtags), text=text, group_id=bot.group,
             tags=[_TAG.sub("", tag.lstrip("#").lower())[:50] for tag in hashtags],
         )  # fmt: skip
         landed = landing.land(incoming, thread)
