@@ -1,5 +1,5 @@
-"""The analytics read model: a row per ticket, a row per SLA target, a row per resolution or
-reopening, fed by upstream events, each batch applied with its tracking rows.
+"""The analytics read model: a row per ticket, a row per cycle of an SLA target, a row per
+resolution or reopening, fed by upstream events, each batch applied with its tracking rows.
 
 Handlers change rows of a `RowBatch` (services/chassis/rows.py): a live event is a batch of
 one, a rebuild's page a batch of a thousand, and both write the same rows. Every row
@@ -18,7 +18,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from schemas.envelope import EnvelopeContext
-from schemas.sla import SlaBreachedV1, SlaClockData, SlaMetV1, SlaStartedV1
+from schemas.sla import SlaBreachedV1, SlaClockData, SlaMetV1, SlaResumedV1, SlaStartedV1
 from schemas.tickets import (
     EventData,
     TicketAssignedV1,
@@ -30,7 +30,7 @@ from schemas.tickets import (
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
 )
-from services.chassis.rows import RowBatch, Table
+from services.chassis.rows import Row, RowBatch, Table
 from services.chassis.views import SqlView
 
 TICKETS = Table(
@@ -39,15 +39,12 @@ TICKETS = Table(
      "agent_id", "survey_on", "score", "rated_on"),
     key=("tenant", "ticket_id"),
 )  # fmt: skip
-TARGETS = Table(
-    "analytics_targets",
-    ("tenant", "ticket_id", "metric", "policy_id", "target_seconds", "used_seconds", "state", "breached", "met_on",
-     "started_at", "met_at", "breached_on"),
-    key=("tenant", "ticket_id", "metric"),
+TARGETS = Table(  # a row per cycle of a target: a next response per customer message, a resolution per opening
+    "analytics_target_cycles",
+    ("tenant", "ticket_id", "metric", "cycle", "policy_id", "target_seconds", "used_seconds", "state", "breached",
+     "met_on", "started_at", "met_at", "breached_on"),
+    key=("tenant", "ticket_id", "metric", "cycle"),
 )  # fmt: skip
-# Columns of a target added since version 2 made the table: a store of then gets them empty, until the
-# rebuild its version asks for fills them (instants: UTC ISO text, as `opened_at`).
-TARGET_COLUMNS_SINCE_2 = {"started_at": "TEXT", "met_at": "TEXT", "breached_on": "TEXT"}
 OUTCOMES = Table(  # a resolution or a reopening, credited to the group and agent of that moment
     "analytics_outcomes",
     ("tenant", "ticket_id", "position", "kind", "group_id", "agent_id", "at"),
@@ -74,10 +71,12 @@ SCHEMA = [
         PRIMARY KEY (tenant, ticket_id))""",
     "CREATE INDEX IF NOT EXISTS analytics_tickets_status ON analytics_tickets (tenant, status)",
     "CREATE INDEX IF NOT EXISTS analytics_tickets_opened ON analytics_tickets (tenant, opened_at)",
-    """CREATE TABLE IF NOT EXISTS analytics_targets (
+    "DROP TABLE IF EXISTS analytics_targets",  # a row per metric until version 4: its rebuild fills the cycles
+    """CREATE TABLE IF NOT EXISTS analytics_target_cycles (
         tenant TEXT NOT NULL,
         ticket_id TEXT NOT NULL,
         metric TEXT NOT NULL,
+        cycle INTEGER NOT NULL,
         policy_id TEXT NOT NULL,
         target_seconds INTEGER NOT NULL,
         used_seconds INTEGER NOT NULL,
@@ -87,7 +86,7 @@ SCHEMA = [
         started_at TEXT,
         met_at TEXT,
         breached_on TEXT,
-        PRIMARY KEY (tenant, ticket_id, metric))""",
+        PRIMARY KEY (tenant, ticket_id, metric, cycle))""",
     """CREATE TABLE IF NOT EXISTS analytics_outcomes (
         tenant TEXT NOT NULL,
         ticket_id TEXT NOT NULL,
@@ -100,7 +99,8 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS analytics_outcomes_at ON analytics_outcomes (tenant, at)",
 ]
 
-VERSION = 3  # 2: a row per ticket and per outcome, replacing daily counters; 3: when a target started, breached, met
+VERSION = 4  # 2: a row per ticket and per outcome, replacing daily counters; 3: when a target started, breached,
+# met; 4: a row per cycle of a target, so a target met or breached stays so when it counts again
 
 Applied = tuple[EnvelopeContext, EventData, Tracking]
 
@@ -115,7 +115,6 @@ class AnalyticsProjection:
 
     def __init__(self, recorder: TrackingRecorder) -> None:
         self.view = SqlView(recorder, SCHEMA, name="analytics", version=VERSION)
-        self.view.add_columns(TARGETS.name, TARGET_COLUMNS_SINCE_2)
 
     def apply(self, envelope: EnvelopeContext, data: EventData, tracking: Tracking) -> None:
         self.apply_many([(envelope, data, tracking)])
@@ -190,32 +189,42 @@ class AnalyticsProjection:
 
     @_apply.register
     def _(self, data: SlaStartedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
-        """A target started, or was re-targeted: its numbers change, its start and a breach already
-        counted stay. A next response owed again starts anew (the row is a metric's latest target)."""
-        target = rows.get(TARGETS, tenant=envelope.tenant, ticket_id=data.ticket_id, metric=data.metric.value)
-        kept = target if target is not None and target["state"] == "running" else None  # re-targeted
-        rows.put(TARGETS, {
-            "tenant": envelope.tenant, "ticket_id": data.ticket_id, "metric": data.metric.value,
-            "policy_id": data.policy_id, "target_seconds": data.target_seconds,
-            "used_seconds": data.business_seconds_used, "state": "running",
-            "breached": kept["breached"] if kept else 0, "met_on": None,
-            "started_at": kept["started_at"] if kept else _instant(envelope), "met_at": None,
-            "breached_on": kept["breached_on"] if kept else None,
-        })  # fmt: skip
+        """A target started, or was re-targeted while it counts: a re-target changes the numbers of the
+        running cycle, whose start and breach stay. A start after the metric was met (the customer wrote
+        again) is a new cycle: the met one stays as it was decided, in the reports of its days."""
+        latest = _latest(rows, envelope.tenant, data)
+        if latest is not None and latest["state"] == "running":
+            rows.update(TARGETS, latest, policy_id=data.policy_id, target_seconds=data.target_seconds,
+                        used_seconds=data.business_seconds_used)  # fmt: skip
+            return
+        rows.put(TARGETS, _cycle(envelope, data, latest, started_at=_instant(envelope), breached_on=None))
+
+    @_apply.register
+    def _(self, data: SlaResumedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
+        """A met target counts again (a reopened ticket's resolution, on from the business time it had
+        used): a new cycle, from the target's first start, and the met one stays. A target that had
+        burned is burned again at once, a breach of the day it reopened. A paused target resuming
+        changes nothing here (the row of a running target does not tell paused from counting)."""
+        latest = _latest(rows, envelope.tenant, data)
+        if latest is not None and latest["state"] == "met":
+            burned = _day(envelope) if latest["breached"] else None
+            rows.put(TARGETS, _cycle(envelope, data, latest, started_at=latest["started_at"], breached_on=burned))
 
     @_apply.register
     def _(self, data: SlaBreachedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
         """Counted the day it burned (the envelope's instant is the breach's), answered or not."""
-        if target := rows.get(TARGETS, tenant=envelope.tenant, ticket_id=data.ticket_id, metric=data.metric.value):
-            rows.update(TARGETS, target, breached=1, breached_on=target["breached_on"] or _day(envelope))
+        latest = _latest(rows, envelope.tenant, data)
+        if latest is not None and latest["state"] == "running":
+            rows.update(TARGETS, latest, breached=1, breached_on=latest["breached_on"] or _day(envelope))
 
     @_apply.register
     def _(self, data: SlaMetV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
-        if target := rows.get(TARGETS, tenant=envelope.tenant, ticket_id=data.ticket_id, metric=data.metric.value):
-            late = bool(data.breached or target["breached"])
-            rows.update(TARGETS, target, state="met", used_seconds=data.business_seconds_used, met_on=_day(envelope),
+        latest = _latest(rows, envelope.tenant, data)
+        if latest is not None and latest["state"] == "running":
+            late = bool(data.breached or latest["breached"])
+            rows.update(TARGETS, latest, state="met", used_seconds=data.business_seconds_used, met_on=_day(envelope),
                         met_at=_instant(envelope), breached=1 if late else 0,
-                        breached_on=target["breached_on"] or (_day(envelope) if late else None))  # fmt: skip
+                        breached_on=latest["breached_on"] or (_day(envelope) if late else None))  # fmt: skip
 
     @staticmethod
     def _change(rows: RowBatch, envelope: EnvelopeContext, ticket_id: str, **columns: Any) -> None:
@@ -275,6 +284,28 @@ class AnalyticsProjection:
             else:  # SQLite empties a table deleted without WHERE at once
                 for name in names:
                     sql.execute(f"DELETE FROM {name}")
+
+
+def _latest(rows: RowBatch, tenant: str, data: SlaClockData | SlaBreachedV1) -> Row | None:
+    """The metric's latest cycle, if any. Cycles count 1, 2, ... and a ticket has few of them."""
+    latest, cycle = None, 1
+    while (row := rows.get(TARGETS, tenant=tenant, ticket_id=data.ticket_id, metric=data.metric.value,
+                           cycle=cycle)) is not None:  # fmt: skip
+        latest, cycle = row, cycle + 1
+    return latest
+
+
+def _cycle(
+    envelope: EnvelopeContext, data: SlaClockData, latest: Row | None, started_at: str, breached_on: str | None
+) -> Row:
+    """The row of a metric's next cycle, counting."""
+    return {
+        "tenant": envelope.tenant, "ticket_id": data.ticket_id, "metric": data.metric.value,
+        "cycle": latest["cycle"] + 1 if latest else 1, "policy_id": data.policy_id,
+        "target_seconds": data.target_seconds, "used_seconds": data.business_seconds_used, "state": "running",
+        "breached": 1 if breached_on else 0, "met_on": None, "started_at": started_at, "met_at": None,
+        "breached_on": breached_on,
+    }  # fmt: skip
 
 
 @cache

@@ -157,13 +157,15 @@ def csat(view: SqlView, tenant: str, start: date, end: date, filters: Filters = 
 
 
 def service_levels(view: SqlView, tenant: str, start: date, end: date, filters: Filters = Filters()) -> dict[str, Any]:
-    """Per metric, the targets decided in [start, end]: met in time (the day they were met), or
+    """Per metric, the targets decided in [start, end] (each cycle a target: a next response per customer
+    message, a resolution per opening, so a reopened ticket's new breach shows beside its earlier in-time
+    resolution, and neither changes after the fact): met in time (the day they were met), or
     breached (the day they burned, answered since or not); of those breached, how many are still
     open (unmet, on a ticket not resolved); compliance %; and for the targets met in the period the
     time they took, in business time (median, p90) and on the wall clock (median, p90)."""
     conditions, extra = filters.where()
     joined = (
-        "FROM analytics_targets s JOIN analytics_tickets t ON t.tenant = s.tenant AND t.ticket_id = s.ticket_id"
+        "FROM analytics_target_cycles s JOIN analytics_tickets t ON t.tenant = s.tenant AND t.ticket_id = s.ticket_id"
         " WHERE s.tenant = :tenant"
     )
     met = view.query(

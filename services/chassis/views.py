@@ -94,20 +94,6 @@ class SqlView:
             found = [{"version": version}]
         self.outdated = not found or found[0]["version"] != version
 
-    def add_columns(self, table: str, columns: Mapping[str, str]) -> None:
-        """Give `table` the `columns` (name -> SQL type) it lacks: a table an older version of the view
-        made gets a newer version's columns, empty (null) until the rebuild its version asks for."""
-        with self.transaction() as sql:
-            if self.postgres:
-                for name, kind in columns.items():
-                    sql.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
-                return
-            sql.execute(f"PRAGMA table_info({table})")  # SQLite has no ADD COLUMN IF NOT EXISTS
-            present = {row["name"] for row in sql.rows()}
-            for name, kind in columns.items():
-                if name not in present:
-                    sql.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-
     def mark_current(self) -> None:
         """Record that the tables now hold this version's shape (after a rebuild)."""
         with self.transaction() as sql:

@@ -54,3 +54,20 @@ def test_a_breached_ticket_still_unanswered_shows_in_the_service_levels_report(g
     assert (resolution["targets"], resolution["met_in_time"]) == (1, 1)
     assert resolution["median_seconds"] >= 2, "it took over 2 s of business time"
     assert abs(resolution["median_wall_clock_seconds"] - resolution["median_seconds"]) <= 1, "on a 24x7 calendar"
+
+
+def test_a_reopened_ticket_keeps_its_resolution_in_time_and_shows_its_new_breach_open(gateway: httpx.Client) -> None:
+    urgent = {"match": {"priorities": ["P1"]}, "targets": {"resolution": "PT4S"}}
+    put_ok(gateway, TENANT, "/v1/sla/policies/urgent", urgent)
+    ticket_id = open_ticket(gateway, TENANT, priority="P1")
+    reply = gateway.post(f"/v1/tickets/{ticket_id}/resolve", headers=headers(TENANT),
+                         json={"resolution": "Replaced the VPN client", "reason": "fixed"})  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    resolved = eventually(lambda: service_levels(gateway), lambda m: m["resolution"]["targets"], timeout=30)
+    assert (resolved["resolution"]["targets"], resolved["resolution"]["met_in_time"]) == (1, 1)
+    reply = gateway.post(f"/v1/tickets/{ticket_id}/reopen", headers=headers(TENANT), json={"reason": "fails again"})
+    assert reply.status_code == 200, reply.text
+    burned = eventually(lambda: service_levels(gateway), lambda m: m["resolution"]["breached"], timeout=30)
+    resolution = burned["resolution"]
+    assert (resolution["targets"], resolution["met_in_time"], resolution["breached"]) == (2, 1, 1)
+    assert resolution["breached_still_open"] == 1, "the reopened ticket's resolution burned and is not met"

@@ -16,7 +16,7 @@ EXPECTED = {
                "intake_sla", "intake_webhook_deliveries"},
     "routing": {"stored_events", "routing_published", "routing_agents", "routing_queues"},
     "sla": {"stored_events", "sla_published", "sla_timers"},
-    "analytics": {"analytics_tickets", "analytics_targets", "analytics_outcomes", "view_versions"},
+    "analytics": {"analytics_tickets", "analytics_target_cycles", "analytics_outcomes", "view_versions"},
 }  # fmt: skip
 
 

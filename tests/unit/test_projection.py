@@ -67,24 +67,27 @@ def test_tables_filled_by_an_older_version_of_analytics_are_known_as_outdated(tm
     assert not projection(tmp_path).view.outdated
 
 
-def test_targets_an_older_version_of_analytics_made_get_the_new_columns_and_a_rebuild(tmp_path: Path) -> None:
+def test_targets_an_older_version_of_analytics_kept_per_metric_give_way_to_cycles_and_a_rebuild(
+    tmp_path: Path,
+) -> None:
     fresh = projection(tmp_path)
     fresh.apply(*opened(1))  # type: ignore[arg-type]
     with fresh.view.transaction() as sql:
-        sql.execute("DROP TABLE analytics_targets")
-        sql.execute(  # as version 2 made it
+        sql.execute("DROP TABLE analytics_target_cycles")
+        sql.execute(  # as version 3 made it: a row per metric
             "CREATE TABLE analytics_targets (tenant TEXT NOT NULL, ticket_id TEXT NOT NULL, metric TEXT NOT NULL,"
             " policy_id TEXT NOT NULL, target_seconds INTEGER NOT NULL, used_seconds INTEGER NOT NULL,"
-            " state TEXT NOT NULL, breached INTEGER NOT NULL, met_on TEXT, PRIMARY KEY (tenant, ticket_id, metric))"
+            " state TEXT NOT NULL, breached INTEGER NOT NULL, met_on TEXT, started_at TEXT, met_at TEXT,"
+            " breached_on TEXT, PRIMARY KEY (tenant, ticket_id, metric))"
         )
-        sql.execute("UPDATE view_versions SET version = 2")
+        sql.execute("UPDATE view_versions SET version = 3")
     older = projection(tmp_path)
     assert older.view.outdated
+    assert not older.view.query("SELECT name FROM sqlite_master WHERE name = 'analytics_targets'")
     assert (
         reports.service_levels(older.view, "acme", date(2026, 11, 23), date(2026, 11, 23))["resolution"]
         == (reports.service_levels(fresh.view, "acme", date(2000, 1, 1), date(2000, 1, 1))["resolution"])
     ), "reports read before the rebuild fills them"
-    assert projection(tmp_path).view.outdated, "columns there already are left alone"
 
 
 def test_a_rebuild_knows_its_tables_equal_the_live_ones_without_holding_them(tmp_path: Path) -> None:

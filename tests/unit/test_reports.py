@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,14 @@ class Day:
         self.positions = itertools.count(1)
 
         self.log: list[tuple[Envelope, Any, Tracking]] = []
+        self.date = DAY
         self.hour = 12
 
     def event(self, kind: str, ticket_id: str, version: int = 1, source: str = "intake", **data: Any) -> None:
         position = next(self.positions)
         envelope = Envelope(
             id=uuid.uuid4(), type=kind, version=version, source=source, subject=ticket_id, tenant="acme",
-            actor="a", occurred_at=datetime(2026, 11, 23, self.hour, tzinfo=UTC), sequence=1, position=position,
+            actor="a", occurred_at=datetime.combine(self.date, time(self.hour), UTC), sequence=1, position=position,
             correlation_id="c", causation_id="c", data={"ticket_id": ticket_id} | data,
         )  # fmt: skip
         self.log.append((envelope, parse_data(envelope), Tracking(source, position)))
@@ -136,6 +137,83 @@ def test_time_to_resolve_shows_on_the_wall_clock_beside_business_time(tmp_path: 
     assert (resolution["median_seconds"], resolution["median_wall_clock_seconds"]) == (3 * 3600, 6 * 3600)
 
 
+def days(n: int) -> date:
+    return DAY + timedelta(days=n)
+
+
+def reports_of(day: Day, *dates: date) -> dict[date, dict[str, Any]]:
+    return {on: service_levels(day.projection.view, "acme", on, on) for on in dates}
+
+
+def test_a_next_response_breach_stays_counted_when_the_customer_writes_again(tmp_path: Path) -> None:
+    day = Day(tmp_path)
+    ticket_id = day.opened("P1")
+    common: dict[str, Any] = {"policy_id": "p1", "metric": "next_response", "target_seconds": 3600, "due_at": "x"}
+    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)  # the customer wrote
+    day.date = days(1)
+    day.event("sla.breached", ticket_id, source="sla", business_seconds_used=3600, **common)
+    day.date = days(2)
+    day.event("sla.met", ticket_id, source="sla", business_seconds_used=5400, breached=True, **common)  # late reply
+    before = reports_of(day, days(1), days(2))
+    assert (before[days(1)]["next_response"]["breached"], before[days(2)]["next_response"]["median_seconds"]) == (
+        1, 5400,
+    )  # fmt: skip
+    day.date = days(3)
+    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)  # the customer writes again
+    assert reports_of(day, days(1), days(2)) == before, "the breach and the late answer stay where they were"
+    assert service_levels(day.projection.view, "acme", days(3), days(3))["next_response"]["targets"] == 0
+    day.date = days(4)
+    day.event("sla.met", ticket_id, source="sla", business_seconds_used=600, breached=False, **common)
+    everything = service_levels(day.projection.view, "acme", DAY, days(4))["next_response"]
+    assert (everything["targets"], everything["met_in_time"], everything["breached"]) == (2, 1, 1)
+
+
+def test_a_reopened_ticket_keeps_its_resolution_in_time_and_shows_its_new_breach_open(tmp_path: Path) -> None:
+    day = Day(tmp_path)
+    ticket_id = day.opened()
+    common: dict[str, Any] = {"policy_id": "std", "metric": "resolution", "target_seconds": 28800, "due_at": "x"}
+    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)
+    day.date = days(1)
+    day.event("sla.met", ticket_id, source="sla", business_seconds_used=7200, breached=False, **common)
+    day.event("ticket.status_changed", ticket_id, status="resolved", change="resolved")
+    before = reports_of(day, days(1))
+    assert (before[days(1)]["resolution"]["targets"], before[days(1)]["resolution"]["met_in_time"]) == (1, 1)
+    day.date = days(2)
+    day.event("ticket.status_changed", ticket_id, status="open", change="reopened")
+    day.event("sla.resumed", ticket_id, source="sla", business_seconds_used=7200, **common)
+    day.date = days(4)
+    day.event("sla.breached", ticket_id, source="sla", business_seconds_used=28800, **common)
+    assert reports_of(day, days(1)) == before, "the resolution in time stays on the day it was met"
+    burned = service_levels(day.projection.view, "acme", days(4), days(4))["resolution"]
+    assert (burned["targets"], burned["breached"], burned["breached_still_open"]) == (1, 1, 1)
+    day.date = days(5)
+    day.event("sla.met", ticket_id, source="sla", business_seconds_used=30000, breached=True, **common)
+    day.event("ticket.status_changed", ticket_id, status="resolved", change="resolved")
+    assert service_levels(day.projection.view, "acme", days(4), days(4))["resolution"]["breached_still_open"] == 0
+    resolved = service_levels(day.projection.view, "acme", days(5), days(5))["resolution"]
+    assert (resolved["targets"], resolved["median_seconds"]) == (0, 30000), "the late resolution counted once"
+    assert resolved["median_wall_clock_seconds"] == 5 * 86400, "time to resolve counts from the ticket's opening"
+
+
+def test_a_ticket_reopened_after_its_resolution_burned_shows_a_breach_still_open(tmp_path: Path) -> None:
+    day = Day(tmp_path)
+    ticket_id = day.opened()
+    common: dict[str, Any] = {"policy_id": "std", "metric": "resolution", "target_seconds": 28800, "due_at": "x"}
+    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)
+    day.date = days(1)
+    day.event("sla.breached", ticket_id, source="sla", business_seconds_used=28800, **common)
+    day.date = days(2)
+    day.event("sla.met", ticket_id, source="sla", business_seconds_used=30000, breached=True, **common)
+    day.event("ticket.status_changed", ticket_id, status="resolved", change="resolved")
+    before = reports_of(day, days(1), days(2))
+    day.date = days(3)
+    day.event("ticket.status_changed", ticket_id, status="open", change="reopened")
+    day.event("sla.resumed", ticket_id, source="sla", business_seconds_used=30000, **common)  # due at once
+    assert reports_of(day, days(1), days(2)) == before
+    reopened = service_levels(day.projection.view, "acme", days(3), days(3))["resolution"]
+    assert (reopened["targets"], reopened["breached"], reopened["breached_still_open"]) == (1, 1, 1)
+
+
 def test_satisfaction_counts_the_surveys_sent_and_the_ratings_given(tmp_path: Path) -> None:
     day = Day(tmp_path)
     tickets = [day.opened() for _ in range(4)]
@@ -216,9 +294,14 @@ def test_the_backlog_counts_open_tickets_by_age(tmp_path: Path) -> None:
 def test_a_batch_of_events_leaves_the_same_rows_as_applying_them_one_by_one(tmp_path: Path) -> None:
     one_by_one = Day(tmp_path / "one")
     tickets = [one_by_one.ticket("P2", 60 * n, 600 * n, (n % 3 == 0, n % 4 == 0)) for n in range(1, 9)]
+    resolution: dict[str, Any] = {"policy_id": "std", "metric": "resolution", "target_seconds": 28800, "due_at": "x"}
     for n, ticket_id in enumerate(tickets):
         one_by_one.event("ticket.assigned", ticket_id, group_id=f"g{n % 2}", agent_id=f"a{n % 3}")
         one_by_one.event("ticket.status_changed", ticket_id, status="open", change="reopened")
+        one_by_one.event("sla.resumed", ticket_id, source="sla", business_seconds_used=600 * n, **resolution)
+        if n % 2:
+            one_by_one.event("sla.breached", ticket_id, source="sla", business_seconds_used=28800, **resolution)
+        one_by_one.event("sla.met", ticket_id, source="sla", business_seconds_used=900 * n, **resolution)
         one_by_one.event("ticket.priority_changed", ticket_id, priority="P1", previous="P2")
         one_by_one.event("ticket.status_changed", ticket_id, status="resolved", change="resolved")
         one_by_one.event("ticket.survey_requested", ticket_id)
