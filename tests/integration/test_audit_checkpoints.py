@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 
 from schemas.envelope import Envelope
 from schemas.topics import CHECKPOINTS
-from services.intake import chain
+from services.intake.audit import chain
 from tests.client import headers, ticket_form
 from tests.harness import Desk
 from tests.infra import Postgres
