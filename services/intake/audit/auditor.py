@@ -8,7 +8,7 @@ committed and appends its own small event. The relay publishes each checkpoint o
 `intake.checkpoints`, a copy outside the database.
 
 Verification walks the events (one ticket's, or the store's) with the keyed seals and ticket chains
-of services/intake/chain.py and the heads of the newest checkpoints, and names every stream's first
+of services/intake/audit/chain.py and the heads of the newest checkpoints, and names every stream's first
 missing, altered or extra event.
 """
 

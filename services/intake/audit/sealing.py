@@ -1,4 +1,4 @@
-"""The store side of the seals (services/intake/chain.py): every event and snapshot is sealed as it
+"""The store side of the seals (services/intake/audit/chain.py): every event and snapshot is sealed as it
 is stored, and a snapshot is used only when its seal is the desk's and it agrees with its stream.
 
 A snapshot lets a read skip the events before it, so a forged or stale one would show a state the

@@ -117,7 +117,7 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         digests: KeywordDigests,
         audit_secret: bytes,
     ) -> None:
-        """`audit_secret` seals every stored event and signs the checkpoints (services/intake/chain.py)."""
+        """`audit_secret` seals every stored event and signs the checkpoints (services/intake/audit/chain.py)."""
         self.audit_secret = audit_secret  # the mapper, made by the base class, seals with it
         super().__init__(env)
         self.audit = Audit(self)

@@ -253,7 +253,7 @@ class TicketsProjection:
         """A page of the tenant's tickets, newest first, and the cursor of the next page (None at the end).
 
         Every filter is optional; `created_from` is inclusive, `created_to` exclusive; `scope` is the
-        caller's visibility as a condition and its parameters (services/intake/access.py).
+        caller's visibility as a condition and its parameters (services/intake/tickets/access.py).
         """
         where = ["tenant = :tenant"] + ([scope[0]] if scope[0] else [])
         params: dict[str, Any] = {"tenant": tenant, "limit": limit + 1} | scope[1]

@@ -4,7 +4,7 @@ which secret, active or disabled (and why), and whether private networks may be 
 A target URL that resolves to a loopback, link-local, private or otherwise internal
 address is refused (no server-side request forgery) unless the tenant's admin allowed
 private targets; the deliverer checks again on each connection it opens, and connects to
-the addresses it checked (webhook_transport.py), so a name that later resolves inward, even
+the addresses it checked (transport.py), so a name that later resolves inward, even
 between the check and the connection (DNS rebinding), is refused then too.
 """
 
