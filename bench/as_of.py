@@ -17,8 +17,8 @@ from uuid import UUID, uuid4
 from bench.results import percentiles, write
 from services.chassis.settings import Settings
 from services.chassis.store import store_env
-from services.intake.application import Intake, TicketForm
-from services.intake.domain import Cause, Ticket
+from services.intake.tickets.application import Intake, TicketForm
+from services.intake.tickets.domain import Cause, Ticket
 from tests.infra import postgres
 from tests.privacy import memory_intake
 

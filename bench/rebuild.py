@@ -25,9 +25,9 @@ from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, from_kafka, rebuild
 from services.chassis.published import RELAY_NAME
 from services.chassis.store import tracking_recorder
-from services.intake.application import Intake
-from services.intake.domain import Cause, Ticket, acting
-from services.intake.projections import VIEW as TICKETS_VIEW
+from services.intake.tickets.application import Intake
+from services.intake.tickets.domain import Cause, Ticket, acting
+from services.intake.tickets.projections import VIEW as TICKETS_VIEW
 from tests.client import eventually
 from tests.harness import desk_settings
 from tests.infra import kafka, postgres

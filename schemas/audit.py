@@ -1,5 +1,5 @@
 """Intake's audit checkpoints, published on `intake.checkpoints`: a copy, outside the database, of the
-signed heads of every stream in intake's event store (services/intake/chain.py says what they prove).
+signed heads of every stream in intake's event store (services/intake/audit/chain.py says what they prove).
 
 Each checkpoint covers the store positions after the one before it up to `position`; its signature
 (an HMAC under the desk's audit secret) covers `position`, `previous_signature` and `heads`, so an

@@ -18,12 +18,12 @@ from services.chassis.cli import service_settings
 from services.chassis.published import PublishedLog
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
-from services.intake.application import Intake
-from services.intake.personal_data import PersonalData, SqlKeyTable
-from services.intake.projections import TicketsProjection
-from services.intake.search_tokens import SearchTokens
-from services.intake.sla_status import SlaStatus
-from services.intake.webhook_delivery import Deliveries
+from services.intake.privacy.personal_data import PersonalData, SqlKeyTable
+from services.intake.privacy.search_tokens import SearchTokens
+from services.intake.tickets.application import Intake
+from services.intake.tickets.projections import TicketsProjection
+from services.intake.tickets.sla_status import SlaStatus
+from services.intake.webhooks.delivery import Deliveries
 from services.routing.application import Routing
 from services.routing.projections import LoadProjection
 from services.sla.application import Sla

@@ -16,7 +16,7 @@ from uuid import UUID
 import pytest
 from aiosmtpd.controller import Controller
 
-from services.intake import mail_threads
+from services.intake.channels import mail_threads
 from tests.harness import free_port
 
 DOMAIN = "desk.test"

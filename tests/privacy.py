@@ -13,10 +13,10 @@ from eventsourcing.persistence import TrackingRecorder
 from schemas.keywords import KeywordDigests
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
-from services.intake.application import Intake
-from services.intake.personal_data import MemoryKeyTable, PersonalData, SqlKeyTable
-from services.intake.projections import TicketsProjection
-from services.intake.search_tokens import SearchTokens
+from services.intake.privacy.personal_data import MemoryKeyTable, PersonalData, SqlKeyTable
+from services.intake.privacy.search_tokens import SearchTokens
+from services.intake.tickets.application import Intake
+from services.intake.tickets.projections import TicketsProjection
 
 SECRET = b"a test secret of thirty-two bytes!"
 KEYWORD_SECRET = b"a test keyword secret"

@@ -2,7 +2,7 @@
 
 A database trigger stops the service itself (or a careless script) from editing the
 past. Someone with the rights to drop the trigger still can; the hash chain then
-shows where (services/intake/chain.py).
+shows where (services/intake/audit/chain.py).
 """
 
 from __future__ import annotations

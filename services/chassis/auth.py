@@ -2,7 +2,7 @@
 
 People come with OAuth2 bearer JWTs from the desk's identity provider, verified against
 its keys (a JWKS document: URL, file or inline JSON), issuer, audience and expiry.
-Systems come with API keys, which intake keeps hashed (services/intake/api_keys.py).
+Systems come with API keys, which intake keeps hashed (services/intake/gateway/api_keys.py).
 The gateway turns either into a short-lived internal token (HS256 with the platform's
 own secret) for the service behind it, so every service verifies the same two kinds of
 token and none needs intake's key store.

@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     )
     audit_secret: str = Field(
         "development-only-audit-secret",
-        description="Seals every event intake stores and signs its audit checkpoints (services/intake/chain.py):"
+        description="Seals every event intake stores and signs its audit checkpoints (services/intake/audit/chain.py):"
         " set it (32 bytes or more) in production, the same on every intake replica, and keep it out of the"
         " database's reach; changing it makes every event sealed before fail verification.",
     )

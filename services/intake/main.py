@@ -40,19 +40,16 @@ from services.chassis.rate_limit import RateLimiter, gateway_limiter
 from services.chassis.runtime import Runtime
 from services.chassis.store import store_env, tracking_recorder
 from services.chassis.wiring import check_store, consume, relay
-from services.intake import api_api_keys, api_notifications, api_people, api_queries, api_webhooks
-from services.intake.api import create_app
-from services.intake.api_keys import ApiKeyStore
-from services.intake.application import Intake
-from services.intake.blobs import FileBlobStore
+from services.intake import stored_topics
+from services.intake.attachments.blobs import FileBlobStore
+from services.intake.attachments.legacy_blobs import file_legacy_blobs
 from services.intake.channels import chat, imap_poller, smtp_listener, telegram
 from services.intake.channels.email_in import EmailIntake
 from services.intake.channels.landing import Landing
+from services.intake.channels.participants import Participants, StaffDirectory
 from services.intake.channels.telemetry import ChannelCounters
-from services.intake.conversations import Conversations
-from services.intake.domain import Ticket
-from services.intake.erasure import Erasures
-from services.intake.legacy_blobs import file_legacy_blobs
+from services.intake.gateway.api_keys import ApiKeyStore
+from services.intake.http.gateway import Services, mount_gateway
 from services.intake.notifications import deliveries as notification_deliveries
 from services.intake.notifications.compose import Composer
 from services.intake.notifications.mail_sender import MailSender
@@ -60,16 +57,19 @@ from services.intake.notifications.mailer import Mailer
 from services.intake.notifications.outbox import NotificationOutbox
 from services.intake.notifications.telegram_sender import TelegramSender
 from services.intake.notifications.templates import Templates
-from services.intake.participants import Participants, StaffDirectory
-from services.intake.people import People
-from services.intake.personal_data import PersonalData, SqlKeyTable
-from services.intake.projections import TicketsProjection
-from services.intake.publication import publication
-from services.intake.reactions import reactions
-from services.intake.search_tokens import SearchTokens
-from services.intake.sla_status import SlaStatus
-from services.intake.subject_access import SubjectAccess
-from services.intake.webhook_delivery import Deliverer, Deliveries
+from services.intake.people.conversations import Conversations
+from services.intake.people.erasure import Erasures
+from services.intake.people.people import People
+from services.intake.people.subject_access import SubjectAccess
+from services.intake.privacy.personal_data import PersonalData, SqlKeyTable
+from services.intake.privacy.search_tokens import SearchTokens
+from services.intake.tickets.application import Intake
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.projections import TicketsProjection
+from services.intake.tickets.publication import publication
+from services.intake.tickets.reactions import reactions
+from services.intake.tickets.sla_status import SlaStatus
+from services.intake.webhooks.delivery import Deliverer, Deliveries
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ def main() -> int:
     args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "smtp", "imap", "mailer", "all"],
                       extra=["verify"])  # fmt: skip
     settings = service_settings("intake")
+    stored_topics.register()
     keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
     personal = PersonalData(keys, settings.personal_data_secret.encode())
     digests = KeywordDigests(settings.keyword_secret.encode())
@@ -114,7 +115,6 @@ def main() -> int:
             intake, projection, batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds
         )
         runtime.workers.append(("tickets-projector", projector.run))
-        queries = api_queries.router(intake, projection)
         messenger = telegram.router(settings.telegram_bots, landing, people, conversations, counters)
         erasures = Erasures(intake, people, projection, blobs)
         access = SubjectAccess(intake, people, conversations, projection, erasures)
@@ -122,12 +122,10 @@ def main() -> int:
         client = httpx.AsyncClient(timeout=30.0)
         mint = authenticator.verifier.mint_internal
         feeds = [RemoteSource(service, settings.url_of(service), client, mint) for service in ("routing", "sla")]
-        create_app(app, intake, blobs, queries, api_webhooks.router(intake, deliveries),
-                   api_api_keys.router(api_keys), messenger, api_notifications.router(intake, notifications),
-                   api_people.router(erasures, access),
-                   max_upload=settings.attachment_max_bytes, sla=sla_status, feeds=feeds)  # fmt: skip
-        app.include_router(chat.router(intake, landing, conversations, personal, counters,
-                                       settings.chat_poll_seconds))  # fmt: skip
+        chat_socket = chat.router(intake, landing, conversations, personal, counters, settings.chat_poll_seconds)
+        routes = Services(projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket)
+        mount_gateway(app, intake, blobs, routes, max_upload=settings.attachment_max_bytes, sla=sla_status,
+                      feeds=feeds)  # fmt: skip
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}
         for prefix, service in upstreams.items():
             mount_proxy(app, prefix, settings.url_of(service), client)

@@ -17,10 +17,10 @@ from eventsourcing import domain
 from schemas.envelope import Envelope
 from schemas.topics import CHECKPOINTS
 from services.chassis.append_only import protect
-from services.intake import chain
-from services.intake.application import Intake
-from services.intake.chain import BrokenLink
-from services.intake.checkpoints import Checkpoints
+from services.intake.audit import chain
+from services.intake.audit.chain import BrokenLink
+from services.intake.audit.checkpoints import Checkpoints
+from services.intake.tickets.application import Intake
 from tests.client import headers, ticket_form
 from tests.harness import Desk
 from tests.infra import Postgres

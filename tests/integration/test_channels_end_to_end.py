@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.intake.domain import Ticket
+from services.intake.tickets.domain import Ticket
 from tests import mail
 from tests.channel_peers import BOT_TOKEN, BotApi, Sink
 from tests.client import eventually, headers, read_ticket

@@ -13,8 +13,8 @@ from uuid import UUID
 import httpx
 import pytest
 
-from services.intake import mail_threads
-from services.intake.domain import Ticket
+from services.intake.channels import mail_threads
+from services.intake.tickets.domain import Ticket
 from tests.client import eventually, headers, put_ok, read_ticket
 from tests.harness import Desk, Service
 from tests.mail import DESK_ADDRESS, MAIL_DOMAIN, a_message, connect, send, with_mailboxes

@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaConsumer
 from schemas.envelope import Envelope
 from schemas.topics import TICKETS
 from services.chassis.published import PublishedLog
-from services.intake.application import TicketForm
-from services.intake.domain import Cause
+from services.intake.tickets.application import TicketForm
+from services.intake.tickets.domain import Cause
 from tests.client import headers
 from tests.harness import Desk
 from tests.privacy import desk_intake

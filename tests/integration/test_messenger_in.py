@@ -11,7 +11,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from services.intake.domain import Ticket
+from services.intake.tickets.domain import Ticket
 from tests.client import headers, read_ticket
 from tests.harness import Desk, free_port
 from tests.tokens import token

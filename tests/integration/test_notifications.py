@@ -19,9 +19,9 @@ from uuid import UUID
 import httpx
 import pytest
 
-from services.intake import mail_threads
-from services.intake.conversations import Conversations, ReplyRoute
-from services.intake.people import People
+from services.intake.channels import mail_threads
+from services.intake.people.conversations import Conversations, ReplyRoute
+from services.intake.people.people import People
 from tests.channel_peers import BOT_TOKEN, DOMAIN, BotApi, Sink
 from tests.client import eventually, headers, open_tickets, ticket_form
 from tests.harness import Desk

@@ -27,7 +27,7 @@ from schemas.topics import TICKETS
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, rebuild
 from services.chassis.store import store_env, tracking_recorder
-from services.intake.publication import publication
+from services.intake.tickets.publication import publication
 from services.sla.application import Sla
 from tests.client import eventually, headers, open_tickets
 from tests.harness import Desk, Service

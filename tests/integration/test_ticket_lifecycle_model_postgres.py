@@ -6,7 +6,7 @@ from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from services.chassis.settings import Settings
-from services.intake.application import Intake
+from services.intake.tickets.application import Intake
 from tests.infra import Postgres
 from tests.privacy import desk_intake
 from tests.unit.test_ticket_lifecycle_model import TicketLifecycle

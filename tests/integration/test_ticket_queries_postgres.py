@@ -13,7 +13,7 @@ import pytest
 from services.chassis.projector import StoreProjector
 from services.chassis.settings import Settings
 from services.chassis.store import tracking_recorder
-from services.intake.application import Intake
+from services.intake.tickets.application import Intake
 from tests.infra import Postgres
 from tests.privacy import desk_intake, projection_of
 from tests.unit.test_ticket_queries import TicketQueries, Tickets

@@ -14,11 +14,17 @@ from fastapi.testclient import TestClient
 
 from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
-from services.intake import problems
-from services.intake.api_attachments import router
-from services.intake.application import Intake, TicketForm
-from services.intake.blobs import BlobCorruptError, BlobNotFoundError, BlobTooLargeError, FileBlobStore, Owner
-from services.intake.domain import Cause, Ticket
+from services.intake.attachments.blobs import (
+    BlobCorruptError,
+    BlobNotFoundError,
+    BlobTooLargeError,
+    FileBlobStore,
+    Owner,
+)
+from services.intake.http import problems
+from services.intake.http.attachments import router
+from services.intake.tickets.application import Intake, TicketForm
+from services.intake.tickets.domain import Cause, Ticket
 from tests.client import headers
 from tests.privacy import memory_intake
 from tests.tokens import authenticated

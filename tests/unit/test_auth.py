@@ -12,7 +12,7 @@ from services.chassis.identity import Authenticator
 from services.chassis.rate_limit import RateLimited, RateLimiter
 from services.chassis.settings import Settings
 from services.chassis.store import store_env
-from services.intake.api_keys import ApiKeys, ApiKeyStore
+from services.intake.gateway.api_keys import ApiKeys, ApiKeyStore
 from tests.privacy import memory_intake
 from tests.tokens import AUDIENCE, INTERNAL_SECRET, ISSUER, jwks, token
 

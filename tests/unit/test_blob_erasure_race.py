@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.intake.blobs import BlobErasedError, FileBlobStore, Owner
+from services.intake.attachments.blobs import BlobErasedError, FileBlobStore, Owner
 
 JOLANTA = Owner("acme", "jolanta")
 PASSPORT = b"a scan of jolanta's passport"

@@ -13,17 +13,17 @@ from prometheus_client import CollectorRegistry
 
 from services.chassis.rate_limit import RateLimiter
 from services.chassis.settings import Mailbox
-from services.intake import mail_threads
-from services.intake.application import Intake, TicketNotFoundError
-from services.intake.blobs import FileBlobStore
+from services.intake.attachments.blobs import FileBlobStore
+from services.intake.channels import mail_threads
 from services.intake.channels.email_in import EmailIntake
 from services.intake.channels.landing import Landed, Landing
 from services.intake.channels.loops import Refusal
+from services.intake.channels.participants import Participants, Sender, StaffDirectory, Standing
 from services.intake.channels.telemetry import ChannelCounters
-from services.intake.conversations import Conversations, ReplyRoute
-from services.intake.domain import Cause
-from services.intake.participants import Participants, Sender, StaffDirectory, Standing
-from services.intake.people import People
+from services.intake.people.conversations import Conversations, ReplyRoute
+from services.intake.people.people import People
+from services.intake.tickets.application import Intake, TicketNotFoundError
+from services.intake.tickets.domain import Cause
 from tests.mail import a_message
 from tests.privacy import memory_intake
 

@@ -7,8 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from services.intake import mail_threads
-from services.intake.channels import loops, mime, quotes
+from services.intake.channels import loops, mail_threads, mime, quotes
 from services.intake.channels.html_text import html_to_text
 
 DOMAIN = "desk.example"

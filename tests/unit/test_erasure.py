@@ -22,18 +22,20 @@ from services.chassis.problems import install_problem_handlers
 from services.chassis.projector import StoreProjector
 from services.chassis.settings import Settings
 from services.chassis.store import tracking_recorder
-from services.intake import api, api_people, api_queries
-from services.intake.application import Intake, TicketForm
-from services.intake.blobs import BlobNotFoundError, FileBlobStore, Owner
-from services.intake.conversations import Conversations, ReplyRoute
-from services.intake.domain import Cause
-from services.intake.erasure import Erasures, UnknownPersonError
-from services.intake.people import People
-from services.intake.personal_data import ERASED, PersonErasedError
-from services.intake.projections import TicketsProjection
-from services.intake.publication import envelope
-from services.intake.representations import history_entry, ticket_view
-from services.intake.subject_access import SubjectAccess
+from services.intake.attachments.blobs import BlobNotFoundError, FileBlobStore, Owner
+from services.intake.http import app as api
+from services.intake.http import people as api_people
+from services.intake.http import queries as api_queries
+from services.intake.people.conversations import Conversations, ReplyRoute
+from services.intake.people.erasure import Erasures, UnknownPersonError
+from services.intake.people.people import People
+from services.intake.people.subject_access import SubjectAccess
+from services.intake.privacy.personal_data import ERASED, PersonErasedError
+from services.intake.tickets.application import Intake, TicketForm
+from services.intake.tickets.domain import Cause
+from services.intake.tickets.projections import TicketsProjection
+from services.intake.tickets.publication import envelope
+from services.intake.tickets.representations import history_entry, ticket_view
 from services.routing.choosing import Strategy
 from tests.client import headers
 from tests.privacy import KEYWORD_SECRET, memory_intake, projection_of

@@ -14,9 +14,9 @@ from schemas.envelope import Envelope
 from services.chassis.feed import EventPage, Feed
 from services.chassis.ids import url_uuid5
 from services.chassis.published import RELAY_NAME, PublishedLog
-from services.intake.application import Intake
-from services.intake.domain import Cause, Ticket, acting
-from services.intake.publication import public_fields, publication
+from services.intake.tickets.application import Intake
+from services.intake.tickets.domain import Cause, Ticket, acting
+from services.intake.tickets.publication import public_fields, publication
 from tests.privacy import memory_intake
 
 

@@ -13,9 +13,11 @@ from fastapi import FastAPI
 
 from services.chassis.idempotency import IdempotencyKeyReusedError, KeyedRequest
 from services.chassis.settings import Settings
-from services.intake import api_attachments, api_tickets, api_work
-from services.intake.application import Intake, TicketForm
-from services.intake.domain import Cause
+from services.intake.http import attachments as api_attachments
+from services.intake.http import tickets as api_tickets
+from services.intake.http import work as api_work
+from services.intake.tickets.application import Intake, TicketForm
+from services.intake.tickets.domain import Cause
 from tests.privacy import desk_intake
 
 

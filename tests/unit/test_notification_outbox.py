@@ -19,9 +19,6 @@ from schemas.registry import parse_data
 from services.chassis.projector import StoreProjector
 from services.chassis.settings import Settings
 from services.chassis.store import tracking_recorder
-from services.intake.application import Intake, TicketForm
-from services.intake.conversations import Conversations, ReplyRoute
-from services.intake.domain import Cause
 from services.intake.notifications.compose import Composer, Message
 from services.intake.notifications.deliveries import Deliveries
 from services.intake.notifications.mail_sender import MailSender
@@ -29,7 +26,10 @@ from services.intake.notifications.mailer import Mailer
 from services.intake.notifications.outbox import NotificationOutbox
 from services.intake.notifications.sender import Outcome, Sender
 from services.intake.notifications.templates import Templates
-from services.intake.people import People
+from services.intake.people.conversations import Conversations, ReplyRoute
+from services.intake.people.people import People
+from services.intake.tickets.application import Intake, TicketForm
+from services.intake.tickets.domain import Cause
 from tests.privacy import desk_intake
 
 AGENT = Cause("acme", "agent-7", "c", "c")

@@ -9,13 +9,13 @@ from uuid import uuid4
 
 import pytest
 
-from services.intake.conversations import ReplyRoute
-from services.intake.domain import Cause, Ticket, WaitingFor, acting
 from services.intake.notifications.compose import Message
 from services.intake.notifications.mail_sender import build_mail
 from services.intake.notifications.outbox import notable
 from services.intake.notifications.telegram_sender import send_message_request
 from services.intake.notifications.templates import TemplateError, Templates
+from services.intake.people.conversations import ReplyRoute
+from services.intake.tickets.domain import Cause, Ticket, WaitingFor, acting
 
 CONTEXT = {"number": "SD-2026-000001", "title": "VPN", "name": None, "ticket_id": "t", "tenant": "acme"}
 

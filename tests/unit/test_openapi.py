@@ -20,8 +20,8 @@ from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
 from services.chassis.settings import Settings
 from services.chassis.store import tracking_recorder
-from services.intake.api import create_app
-from services.intake.blobs import FileBlobStore
+from services.intake.attachments.blobs import FileBlobStore
+from services.intake.http.app import create_app
 from services.routing import api as routing_api
 from services.routing.projections import LoadProjection
 from services.sla import api as sla_api

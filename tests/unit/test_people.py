@@ -11,11 +11,11 @@ import pytest
 from schemas.keywords import KeywordDigests
 from services.chassis.settings import Settings
 from services.chassis.store import store_env, tracking_recorder
-from services.intake import mail_threads
-from services.intake.application import Intake
-from services.intake.conversations import Conversations, ReplyRoute
-from services.intake.people import People
-from services.intake.personal_data import ERASED, MemoryKeyTable, PersonalData, PersonErasedError, SqlKeyTable
+from services.intake.channels import mail_threads
+from services.intake.people.conversations import Conversations, ReplyRoute
+from services.intake.people.people import People
+from services.intake.privacy.personal_data import ERASED, MemoryKeyTable, PersonalData, PersonErasedError, SqlKeyTable
+from services.intake.tickets.application import Intake
 from tests.privacy import AUDIT_SECRET, KEYWORD_SECRET, SECRET, memory_intake
 
 

@@ -29,8 +29,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from services.intake.application import Intake, TicketForm, TicketNotFoundError
-from services.intake.domain import (
+from services.intake.tickets.application import Intake, TicketForm, TicketNotFoundError
+from services.intake.tickets.domain import (
     Cause,
     IllegalTransitionError,
     Status,

@@ -25,12 +25,13 @@ from services.chassis.problems import install_problem_handlers
 from services.chassis.projector import StoreProjector
 from services.chassis.settings import Settings
 from services.chassis.store import tracking_recorder
-from services.intake import api, api_queries
-from services.intake.access import Scope
-from services.intake.application import Intake, TicketForm
-from services.intake.blobs import FileBlobStore
-from services.intake.domain import Cause, Ticket, WaitingFor
-from services.intake.projections import VIEW, InvalidCursorError, TicketsProjection
+from services.intake.attachments.blobs import FileBlobStore
+from services.intake.http import app as api
+from services.intake.http import queries as api_queries
+from services.intake.tickets.access import Scope
+from services.intake.tickets.application import Intake, TicketForm
+from services.intake.tickets.domain import Cause, Ticket, WaitingFor
+from services.intake.tickets.projections import VIEW, InvalidCursorError, TicketsProjection
 from tests.client import headers
 from tests.privacy import memory_intake, projection_of
 from tests.tokens import authenticated

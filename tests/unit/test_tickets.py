@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from schemas.tickets import TicketCommentedV1, TicketCommentedV2
 from services.chassis.metrics import Metrics
 from services.chassis.runtime import Runtime
-from services.intake.api import create_app
-from services.intake.application import Intake, TicketForm
-from services.intake.blobs import FileBlobStore
-from services.intake.domain import Cause, Ticket
-from services.intake.publication import public_data
+from services.intake.attachments.blobs import FileBlobStore
+from services.intake.http.app import create_app
+from services.intake.tickets.application import Intake, TicketForm
+from services.intake.tickets.domain import Cause, Ticket
+from services.intake.tickets.publication import public_data
 from tests.client import headers, ticket_form
 from tests.privacy import memory_intake
 from tests.tokens import authenticated, service_token

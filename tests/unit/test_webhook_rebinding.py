@@ -26,9 +26,9 @@ from schemas.envelope import Envelope
 from services.chassis.processing import commit
 from services.chassis.settings import Settings
 from services.chassis.store import tracking_recorder
-from services.intake.application import Intake
-from services.intake.webhook_delivery import Deliverer, Deliveries
-from services.intake.webhooks import Webhooks
+from services.intake.tickets.application import Intake
+from services.intake.webhooks.delivery import Deliverer, Deliveries
+from services.intake.webhooks.subscriptions import Webhooks
 from tests.harness import free_port
 from tests.privacy import desk_intake
 

@@ -7,8 +7,8 @@ from ipaddress import ip_address
 
 import pytest
 
-from services.intake.global_address import is_global
-from services.intake.webhooks import WebhookError, check_target, global_addresses
+from services.intake.webhooks.global_address import is_global
+from services.intake.webhooks.subscriptions import WebhookError, check_target, global_addresses
 
 INSIDE = [
     "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254, the cloud's metadata service

@@ -25,12 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.chassis.auth import Principal, Role
 from services.chassis.problems import DomainProblem
-from services.intake.application import Intake, TicketNotFoundError
 from services.intake.channels.landing import Incoming, Landing
+from services.intake.channels.participants import Sender
 from services.intake.channels.telemetry import ChannelCounters
-from services.intake.conversations import Conversations, ReplyRoute
-from services.intake.participants import Sender
-from services.intake.personal_data import PersonalData
+from services.intake.people.conversations import Conversations, ReplyRoute
+from services.intake.privacy.personal_data import PersonalData
+from services.intake.tickets.application import Intake, TicketNotFoundError
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 POLICY_VIOLATION = 1008

@@ -20,15 +20,14 @@ from uuid import UUID
 
 from services.chassis.rate_limit import RateLimited, RateLimiter
 from services.chassis.settings import Mailbox
-from services.intake import mail_threads
-from services.intake.blobs import BlobErasedError, BlobStore, Owner
-from services.intake.channels import loops, mail_authentication, mime
+from services.intake.attachments.blobs import BlobErasedError, BlobStore, Owner
+from services.intake.channels import loops, mail_authentication, mail_threads, mime
 from services.intake.channels.landing import Incoming, Landed, Landing, StoredFile
 from services.intake.channels.loops import Refusal
+from services.intake.channels.participants import Sender
 from services.intake.channels.telemetry import ChannelCounters
-from services.intake.conversations import Conversations, ReplyRoute
-from services.intake.participants import Sender
-from services.intake.people import People
+from services.intake.people.conversations import Conversations, ReplyRoute
+from services.intake.people.people import People
 
 log = logging.getLogger(__name__)
 

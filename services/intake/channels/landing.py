@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from services.intake.application import Intake, TicketForm, TicketNotFoundError
-from services.intake.domain import Cause, LinkKind, Status, Ticket, TicketClosedError
-from services.intake.participants import Participants, Sender, Standing
+from services.intake.channels.participants import Participants, Sender, Standing
+from services.intake.tickets.application import Intake, TicketForm, TicketNotFoundError
+from services.intake.tickets.domain import Cause, LinkKind, Status, Ticket, TicketClosedError
 
 MAX_TITLE = 200
 MAX_TEXT = 100_000

@@ -7,7 +7,7 @@ metric label and log field) and the SMTP reply the sender's server gets.
 
 from __future__ import annotations
 
-from services.intake import mail_threads
+from services.intake.channels import mail_threads
 from services.intake.channels.mime import Mail
 
 _BULK = frozenset({"bulk", "junk", "auto_reply"})

@@ -28,10 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from services.chassis.auth import Unauthenticated
 from services.chassis.settings import TelegramBot
 from services.intake.channels.landing import Incoming, Landed, Landing
+from services.intake.channels.participants import Sender
 from services.intake.channels.telemetry import ChannelCounters
-from services.intake.conversations import Conversations, ReplyRoute
-from services.intake.participants import Sender
-from services.intake.people import People
+from services.intake.people.conversations import Conversations, ReplyRoute
+from services.intake.people.people import People
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 log = logging.getLogger(__name__)

@@ -10,12 +10,12 @@ from typing import Any
 from uuid import UUID
 
 from services.chassis.settings import Settings
-from services.intake.application import Intake, TicketNotFoundError
-from services.intake.conversations import Conversations, ReplyRoute
-from services.intake.mail_threads import message_id, tagged
+from services.intake.channels.mail_threads import message_id, tagged
 from services.intake.notifications.templates import Templates
-from services.intake.people import People
-from services.intake.personal_data import ERASED, PersonalData
+from services.intake.people.conversations import Conversations, ReplyRoute
+from services.intake.people.people import People
+from services.intake.privacy.personal_data import ERASED, PersonalData
+from services.intake.tickets.application import Intake, TicketNotFoundError
 
 
 @dataclass(frozen=True)

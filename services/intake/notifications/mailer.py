@@ -17,11 +17,11 @@ from typing import Any
 from uuid import UUID
 
 from services.chassis.outbox import drain, retry_delay
-from services.intake.application import TicketNotFoundError
 from services.intake.notifications.compose import Composer, Message, Undeliverable
 from services.intake.notifications.deliveries import Deliveries
 from services.intake.notifications.sender import Sender
 from services.intake.notifications.templates import TemplateError
+from services.intake.tickets.application import TicketNotFoundError
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from schemas.envelope import Envelope
 from schemas.sla import SlaCustomerRemindedV1
 from schemas.tickets import EventData
 from services.chassis.views import Sql, SqlView
-from services.intake.domain import Ticket, WaitingFor
+from services.intake.tickets.domain import Ticket, WaitingFor
 
 NAME = "notifications"
 STALE_REMINDER = timedelta(days=1)  # the tracking rows' application name (intake's own store)

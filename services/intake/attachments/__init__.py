@@ -1,0 +1,1 @@
+"""Attachment content kept outside the event store."""

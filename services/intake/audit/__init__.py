@@ -1,0 +1,1 @@
+"""Tamper evidence: hash chains, seals, signed checkpoints and their verification."""

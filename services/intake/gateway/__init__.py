@@ -1,0 +1,1 @@
+"""What the gateway keeps of its own: the API keys of systems."""

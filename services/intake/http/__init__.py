@@ -1,0 +1,1 @@
+"""Intake's HTTP routes, mounted in one place (app.py)."""

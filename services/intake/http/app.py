@@ -1,0 +1,45 @@
+"""Intake's part of the gateway API, assembled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, FastAPI
+
+from services.chassis.gateway_feed import Source
+from services.intake.attachments.blobs import BlobStore
+from services.intake.http import attachments as api_attachments
+from services.intake.http import events as api_events
+from services.intake.http import fields as api_fields
+from services.intake.http import history as api_history
+from services.intake.http import problems
+from services.intake.http import tickets as api_tickets
+from services.intake.http import work as api_work
+from services.intake.tickets.application import Intake
+from services.intake.tickets.sla_status import SlaStatus
+
+
+def create_app(
+    app: FastAPI,
+    intake: Intake,
+    blobs: BlobStore,
+    *first: APIRouter,
+    max_upload: int,
+    sla: SlaStatus | None = None,
+    feeds: Sequence[Source] = (),
+    last: Sequence[APIRouter] = (),
+) -> FastAPI:
+    """Mount intake's routes on `app`; `first` routers go before `/tickets/{id}` (e.g. search), `last`
+    after all; `feeds` are the other services' event feeds, merged into the gateway's. The one place
+    that mounts intake's routers (gateway.py chooses them for the service)."""
+    problems.install(app)
+    for router in first:
+        app.include_router(router)
+    app.include_router(api_tickets.router(intake, sla))
+    for module in (api_work, api_history, api_fields):
+        app.include_router(module.router(intake))
+    app.include_router(api_events.router(intake, feeds))
+    app.include_router(api_attachments.router(intake, blobs, max_bytes=max_upload))
+    for router in last:
+        app.include_router(router)
+    return app

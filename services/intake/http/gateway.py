@@ -1,0 +1,63 @@
+"""The gateway's routes for the service: intake's routers, given what main chose, and the channels'.
+
+Every router of intake is mounted through here (and `create_app`), in one order: the routes
+that must come before `/tickets/{id}` first, the web chat socket last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from fastapi import APIRouter, FastAPI
+
+from services.chassis.gateway_feed import Source
+from services.intake.attachments.blobs import BlobStore
+from services.intake.gateway.api_keys import ApiKeyStore
+from services.intake.http import api_keys, notifications, people, queries, webhooks
+from services.intake.http.app import create_app
+from services.intake.notifications.deliveries import Deliveries as NotificationDeliveries
+from services.intake.people.erasure import Erasures
+from services.intake.people.subject_access import SubjectAccess
+from services.intake.tickets.application import Intake
+from services.intake.tickets.projections import TicketsProjection
+from services.intake.tickets.sla_status import SlaStatus
+from services.intake.webhooks.delivery import Deliveries
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the gateway's routes work with, beyond the tickets."""
+
+    projection: TicketsProjection
+    deliveries: Deliveries
+    api_keys: ApiKeyStore
+    notifications: NotificationDeliveries
+    erasures: Erasures
+    access: SubjectAccess
+    messenger: APIRouter
+    """The messengers' webhooks (channels/telegram.py)."""
+    chat: APIRouter
+    """The web chat socket (channels/chat.py)."""
+
+
+def mount_gateway(
+    app: FastAPI,
+    intake: Intake,
+    blobs: BlobStore,
+    services: Services,
+    *,
+    max_upload: int,
+    sla: SlaStatus | None,
+    feeds: Sequence[Source],
+) -> FastAPI:
+    """Mount every route the gateway serves for intake on `app`."""
+    first = (
+        queries.router(intake, services.projection),
+        webhooks.router(intake, services.deliveries),
+        api_keys.router(services.api_keys),
+        services.messenger,
+        notifications.router(intake, services.notifications),
+        people.router(services.erasures, services.access),
+    )
+    return create_app(app, intake, blobs, *first, max_upload=max_upload, sla=sla, feeds=feeds, last=[services.chat])

@@ -1,0 +1,54 @@
+"""How intake's domain and application errors read over HTTP: one problem status each."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from services.chassis.problems import problem
+from services.intake.privacy.personal_data import PersonErasedError
+from services.intake.tickets.application import StaleVersionError, TicketNotFoundError
+from services.intake.tickets.domain import IllegalTransitionError, TicketRuleError
+from services.intake.tickets.fields import CustomFieldError
+
+
+def install(app: FastAPI) -> None:
+    async def illegal_transition(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, IllegalTransitionError)
+        return problem(
+            409, "Illegal transition", str(error),
+            current_state=error.current, requested_state=error.requested, command=error.command,
+        )  # fmt: skip
+
+    async def rule(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, TicketRuleError)
+        return problem(422, "Rule violated", str(error), rule=error.rule)
+
+    async def custom_field(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, CustomFieldError)
+        field = f"custom_fields.{error.key}"
+        errors = [{"field": field, "message": error.message}]
+        return problem(422, "Invalid request", f"invalid field(s): {field}", errors=errors)
+
+    async def stale(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, StaleVersionError)
+        return problem(412, "Stale version", str(error), expected_version=error.expected, current_version=error.current)
+
+    async def not_found(request: Request, error: Exception) -> JSONResponse:
+        return problem(
+            404, "Ticket not found", f"no ticket {error.args[0]} for this tenant", ticket_id=str(error.args[0])
+        )
+
+    async def erased(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, PersonErasedError)
+        return problem(
+            410, "Person erased", f"{error}: nothing more is recorded for them (a new contact is a new requester)",
+            rule="erasure", requester_id=error.person,
+        )  # fmt: skip
+
+    app.add_exception_handler(IllegalTransitionError, illegal_transition)
+    app.add_exception_handler(PersonErasedError, erased)
+    app.add_exception_handler(TicketRuleError, rule)
+    app.add_exception_handler(CustomFieldError, custom_field)
+    app.add_exception_handler(StaleVersionError, stale)
+    app.add_exception_handler(TicketNotFoundError, not_found)

@@ -1,0 +1,260 @@
+"""Working a ticket: its lifecycle, conversation, classification, assignment and relations.
+
+Every change answers with the ticket and its new ETag; with `If-Match`, a change
+made on a stale read is refused with 412 instead of silently overwriting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from schemas.tickets import Channel, Priority, TicketType
+from services.chassis import openapi
+from services.chassis.etag import expected_version
+from services.chassis.idempotency import KeyedRequest
+from services.chassis.identity import CurrentIdentity, Identity
+from services.chassis.request_keys import IdempotencyKey
+from services.intake.http.common import IfMatch, cause_of, ticket_response
+from services.intake.http.tickets import Tag
+from services.intake.tickets.access import Scope, visible_ticket
+from services.intake.tickets.application import Intake
+from services.intake.tickets.domain import LinkKind, Ticket, WaitingFor
+from services.intake.tickets.representations import TicketView
+
+Reason = Annotated[str, Field(min_length=1, max_length=1000, description="Why: kept in the ticket's history.")]
+
+
+class Because(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Reason
+
+
+class MarkPending(Because):
+    waiting_for: WaitingFor
+    until: AwareDatetime = Field(
+        description="When to remind: the ticket comes back if nobody answers. In the future (422 otherwise), "
+        "except on a keyed retry, which is answered as the first time."
+    )
+
+
+def _in_the_future(until: datetime) -> None:
+    """Checked after a keyed retry is recognised: the retry of a request made in time is answered, even late."""
+    if until <= datetime.now(UTC):
+        message = "Value error, must be in the future: a ticket waits until a time to come"
+        raise RequestValidationError([{"loc": ("body", "until"), "msg": message, "type": "value_error"}])
+
+
+class Resolve(Because):
+    resolution: str = Field(min_length=1, max_length=5000)
+
+
+class AddComment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(min_length=1, max_length=50_000)
+    public: bool = Field(description="A reply the requester sees, or an internal note.")
+    channel: Channel = Channel.API
+
+
+class Change(Because):
+    """Several changes at once become several events in one transaction."""
+
+    priority: Priority | None = None
+    category: str | None = Field(default=None, min_length=1, max_length=64)
+    type: TicketType | None = None
+    tags_add: list[Tag] = Field(default_factory=list, max_length=20)
+    tags_remove: list[Tag] = Field(default_factory=list, max_length=20)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    custom_fields_unset: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def a_tag_is_added_or_removed_not_both(self) -> Change:
+        if both := set(self.tags_add) & set(self.tags_remove):
+            raise ValueError(f"tags both added and removed: {sorted(both)}")
+        return self
+
+
+class Rate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    score: int = Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy).")
+    comment: str = Field(default="", max_length=5000)
+
+
+class Assign(Because):
+    group_id: str = Field(min_length=1, max_length=100)
+    agent_id: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class Merge(Because):
+    into: UUID
+
+
+class Link(Because):
+    ticket_id: UUID
+    kind: LinkKind
+
+
+class Split(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=200)
+
+
+TicketId = Annotated[UUID, Path()]
+
+
+def router(intake: Intake) -> APIRouter:
+    async def guard(request: Request, ticket_id: TicketId, who: CurrentIdentity) -> None:
+        """The caller must see the ticket (404 otherwise) and may take this action on it (403 otherwise)."""
+        rest = request.url.path.split(f"/v1/tickets/{ticket_id}", 1)[1].strip("/")
+        action = "split" if rest.endswith("/split") else (rest or "change")
+        await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal, action)
+
+    api = APIRouter(
+        prefix="/v1/tickets/{ticket_id}", tags=["working a ticket"],
+        responses=openapi.problems(409, 410) | {200: {"model": TicketView}}, dependencies=[Depends(guard)],
+    )  # fmt: skip
+
+    async def run(
+        ticket_id: UUID, who: Identity, if_match: str | None, command: Callable[[Ticket], None],
+        keyed: KeyedRequest | None = None,
+    ) -> JSONResponse:  # fmt: skip
+        version = expected_version(if_match)
+        ticket = await asyncio.to_thread(intake.change, ticket_id, cause_of(who, keyed), command, version)
+        return ticket_response(ticket, intake.personal, public_only=not Scope.of(who.principal).staff)
+
+    @api.post("/start-work")
+    async def start_work(
+        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+    ) -> JSONResponse:
+        return await run(ticket_id, who, if_match, lambda t: t.start_work(body.reason), keyed)
+
+    @api.post("/pending")
+    async def mark_pending(
+        ticket_id: TicketId, body: MarkPending, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+    ) -> JSONResponse:
+        """Wait for the customer or a third party until `until`."""
+        if not await asyncio.to_thread(intake.keyed_before, who.tenant, keyed):
+            _in_the_future(body.until)
+        return await run(
+            ticket_id, who, if_match, lambda t: t.mark_pending(body.waiting_for, body.until, body.reason), keyed
+        )
+
+    @api.post("/resume")
+    async def resume(
+        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+    ) -> JSONResponse:
+        return await run(ticket_id, who, if_match, lambda t: t.resume(body.reason), keyed)
+
+    @api.post("/resolve")
+    async def resolve(
+        ticket_id: TicketId, body: Resolve, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+    ) -> JSONResponse:
+        version = expected_version(if_match)
+        ticket = await asyncio.to_thread(
+            intake.resolve, ticket_id, cause_of(who, keyed), body.resolution, body.reason, version
+        )
+        return ticket_response(ticket, intake.personal, public_only=not Scope.of(who.principal).staff)
+
+    @api.post("/reopen")
+    async def reopen(
+        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+    ) -> JSONResponse:
+        return await run(ticket_id, who, if_match, lambda t: t.reopen(body.reason), keyed)
+
+    @api.post("/close")
+    async def close(
+        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+    ) -> JSONResponse:
+        """Closing is final: later questions open a follow-up ticket (`follow_up_of`)."""
+        return await run(ticket_id, who, if_match, lambda t: t.close(body.reason), keyed)
+
+    @api.post("/rating")
+    async def rate(
+        ticket_id: TicketId, body: Rate, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+    ) -> JSONResponse:
+        """The requester's satisfaction (CSAT) with a resolved or closed ticket; a new rating replaces it."""
+        version = expected_version(if_match)
+        ticket = await asyncio.to_thread(
+            intake.rate, ticket_id, cause_of(who, keyed), body.score, body.comment, version
+        )
+        return ticket_response(ticket, intake.personal, public_only=not Scope.of(who.principal).staff)
+
+    @api.post("/comments", status_code=201)
+    async def add_comment(
+        ticket_id: TicketId, body: AddComment, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+    ) -> JSONResponse:
+        comment_id = f"c-{uuid4().hex[:12]}"
+        staff = Scope.of(who.principal).staff
+        public = body.public or not staff  # a customer's words are always public: there is no internal note of theirs
+        ticket = await asyncio.to_thread(
+            intake.comment, ticket_id, cause_of(who, keyed), comment_id, body.body, public, body.channel.value,
+            expected_version(if_match), staff=staff,
+        )  # fmt: skip
+        return ticket_response(ticket, intake.personal, 201, public_only=not staff)
+
+    @api.patch("")
+    async def change(ticket_id: TicketId, body: Change, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
+        """Change priority, category, type, tags and custom fields; only what differs is recorded."""
+        checked = await asyncio.to_thread(intake.check_custom_fields, who.tenant, body.custom_fields)
+
+        def command(ticket: Ticket) -> None:
+            if body.priority is not None:
+                ticket.change_priority(body.priority.value, body.reason)
+            if body.category is not None:
+                ticket.recategorize(body.category, body.reason)
+            if body.type is not None:
+                ticket.retype(body.type.value, body.reason)
+            if body.tags_add or body.tags_remove:
+                ticket.retag(body.tags_add, body.tags_remove, body.reason)
+            if checked or body.custom_fields_unset:
+                ticket.change_custom_fields(checked, body.custom_fields_unset, body.reason)
+
+        return await run(ticket_id, who, if_match, command)
+
+    @api.put("/assignment")
+    async def assign(ticket_id: TicketId, body: Assign, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
+        return await run(ticket_id, who, if_match, lambda t: t.assign(body.group_id, body.agent_id, body.reason))
+
+    @api.delete("/assignment")
+    async def unassign(
+        ticket_id: TicketId, who: CurrentIdentity, reason: Annotated[str, Query(min_length=1)], if_match: IfMatch = None
+    ) -> JSONResponse:
+        return await run(ticket_id, who, if_match, lambda t: t.unassign(reason))
+
+    @api.post("/merge")
+    async def merge(
+        ticket_id: TicketId, body: Merge, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+    ) -> JSONResponse:
+        """Merge this ticket into `into`: this one closes and points there; both record it."""
+        version = expected_version(if_match)
+        ticket = await asyncio.to_thread(intake.merge, ticket_id, body.into, body.reason, cause_of(who, keyed), version)
+        return ticket_response(ticket, intake.personal)
+
+    @api.post("/links")
+    async def link(ticket_id: TicketId, body: Link, who: CurrentIdentity, keyed: IdempotencyKey) -> JSONResponse:
+        ticket = await asyncio.to_thread(
+            intake.link, ticket_id, body.ticket_id, body.kind, body.reason, cause_of(who, keyed)
+        )
+        return ticket_response(ticket, intake.personal)
+
+    @api.post("/comments/{comment_id}/split", status_code=201)
+    async def split(
+        ticket_id: TicketId, comment_id: str, body: Split, who: CurrentIdentity, keyed: IdempotencyKey
+    ) -> JSONResponse:
+        """Make one comment its own ticket, linked to this one (a keyed retry: the ticket it made, 200)."""
+        opened = await asyncio.to_thread(intake.split, ticket_id, comment_id, body.title, cause_of(who, keyed))
+        if not opened.created:  # a replay answers as a GET would: routing may have moved the new ticket away
+            await asyncio.to_thread(visible_ticket, intake, opened.ticket.id, who.principal)
+        status = 201 if opened.created else 200
+        extra = {"position": opened.position}
+        return ticket_response(opened.ticket, intake.personal, status, extra=extra, location=True)
+
+    return api

@@ -1,0 +1,1 @@
+"""People: their sealed profiles, conversations, erasure and subject access."""

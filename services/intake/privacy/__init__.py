@@ -1,0 +1,1 @@
+"""Personal data sealed per person, and search without keeping the words."""

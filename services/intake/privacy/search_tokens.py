@@ -1,0 +1,73 @@
+"""Search by whole words without keeping the words: each word of a ticket becomes a keyed token.
+
+The ticket list's full-text index holds, instead of the words of titles, descriptions and
+comments, a keyed hash of each word (`tenant NUL word`, HMAC-SHA256 under a key derived from the
+desk's personal-data secret, first 8 bytes written as 16 letters `a`-`p`, so PostgreSQL's and
+SQLite's tokenizers keep each token whole). A query's words are hashed the same way, so a
+whole word (or a "quoted phrase" of them) is still found, ranked as before; a byte search of
+the database finds no word, and a word cannot be read back without the secret.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from services.intake.privacy.personal_data import ERASED
+
+_WORD = re.compile(r"\w+")
+_TERM = re.compile(r'(?P<neg>-?)(?:"(?P<phrase>[^"]*)"?|(?P<word>[^"\s]+))')
+_LETTERS = "abcdefghijklmnop"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or a "quoted phrase" of a query, as tokens; `negated` when it must not be there."""
+
+    tokens: tuple[str, ...]
+    negated: bool = False
+
+
+Query = list[list[Term]]  # every group must match; a group is alternatives (`a or b`)
+
+
+class SearchTokens:
+    def __init__(self, secret: bytes) -> None:
+        self._key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"servicedesk/search-tokens").derive(
+            secret
+        )
+
+    def token(self, tenant: str, word: str) -> str:
+        mac = hmac.HMAC(self._key, hashes.SHA256())
+        mac.update(f"{tenant}\x00{word.lower()}".encode())
+        return "".join(_LETTERS[b >> 4] + _LETTERS[b & 15] for b in mac.finalize()[:8])
+
+    def document(self, tenant: str, text: str) -> str:
+        """The tokens of `text`'s words in order, space-separated (nothing for an erased text)."""
+        if text == ERASED:
+            return ""
+        return " ".join(self.token(tenant, word) for word in _WORD.findall(text))
+
+    def query(self, tenant: str, text: str) -> Query:
+        """A user's query in web-search syntax, as tokens: words and "quoted phrases" must all be there,
+        `a or b` either, `-word` not. Nothing else in the input is syntax."""
+        groups: Query = []
+        either = False
+        for match in _TERM.finditer(text):
+            word, negated = match.group("word"), match.group("neg") == "-"
+            if word is not None and word.lower() == "or" and not negated and groups:
+                either = True
+                continue
+            found = _WORD.findall(match.group("phrase") if word is None else word)
+            if not found:
+                continue
+            term = Term(tuple(self.token(tenant, w) for w in found), negated)
+            if either:
+                groups[-1].append(term)
+            else:
+                groups.append([term])
+            either = False
+        return groups

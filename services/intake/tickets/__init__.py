@@ -1,0 +1,1 @@
+"""The Ticket aggregate, its application, reactions, publication and projections."""

@@ -1,0 +1,86 @@
+"""Which of a tenant's tickets a person may see and what they may do with them.
+
+- admin: every ticket of the tenant;
+- agent and supervisor: tickets of their groups, tickets assigned to them, and tickets no
+  group has yet (the tenant's unrouted inbox);
+- customer: their own tickets and, when their token names an organisation, their
+  organisation's; they see public comments only, and may
+  comment (publicly), reopen and rate, nothing else.
+
+A ticket the caller may not see is answered 404, exactly as one that does not exist: its
+existence is not revealed. An action a customer may not take on a ticket they can see is 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from services.chassis.auth import Forbidden, Principal, Role
+from services.chassis.visibility import staff_sees
+from services.intake.tickets.application import Intake, TicketNotFoundError
+from services.intake.tickets.domain import Ticket
+
+CUSTOMER_ACTIONS = frozenset({"comments", "reopen", "rating", "attachments"})
+
+
+@dataclass(frozen=True)
+class Scope:
+    everything: bool = False
+    requester: str | None = None
+    organisation: str | None = None
+    groups: frozenset[str] = frozenset()
+    agent: str | None = None
+
+    @classmethod
+    def of(cls, who: Principal) -> Scope:
+        if who.has(Role.ADMIN):
+            return cls(everything=True)
+        if who.has(Role.AGENT, Role.SUPERVISOR):
+            return cls(groups=who.groups, agent=who.subject)
+        return cls(requester=who.subject, organisation=who.organisation)
+
+    @property
+    def staff(self) -> bool:
+        return self.everything or self.agent is not None
+
+    def admits(self, ticket: Any) -> bool:
+        """`ticket`: a Ticket, or a row of the ticket list (the same attribute names)."""
+
+        def get(name: str) -> Any:
+            return ticket.get(name) if isinstance(ticket, dict) else getattr(ticket, name, None)
+
+        if self.everything:
+            return True
+        if self.agent is not None:
+            return staff_sees(self.groups, self.agent, get("group_id"), get("agent_id"))
+        if get("requester_id") == self.requester:
+            return True
+        return self.organisation is not None and get("organisation") == self.organisation
+
+    def sql(self) -> tuple[str, dict[str, Any]]:
+        """The same rule as a condition on `intake_tickets` (customers: their own tickets)."""
+        if self.everything:
+            return "", {}
+        if self.agent is not None:
+            names = {f"scope_group{n}": group for n, group in enumerate(sorted(self.groups))}
+            in_groups = f" OR group_id IN ({', '.join(':' + n for n in names)})" if names else ""
+            return f"(group_id IS NULL OR agent_id = :scope_agent{in_groups})", {"scope_agent": self.agent} | names
+        if self.organisation is None:
+            return "requester_id = :scope_requester", {"scope_requester": self.requester}
+        return "(requester_id = :scope_requester OR organisation = :scope_organisation)", {
+            "scope_requester": self.requester,
+            "scope_organisation": self.organisation,
+        }
+
+
+def visible_ticket(intake: Intake, ticket_id: UUID, who: Principal, action: str | None = None) -> Ticket:
+    """The ticket, if `who` may see it (TicketNotFoundError otherwise) and take `action` on it."""
+    ticket = intake.get_ticket(ticket_id, who.tenant)
+    scope = Scope.of(who)
+    if not scope.admits(ticket):
+        raise TicketNotFoundError(ticket_id)
+    if action is not None and not scope.staff and action not in CUSTOMER_ACTIONS:
+        raise Forbidden(f"a customer may not {action.replace('-', ' ')} a ticket", rule="role")
+    return ticket

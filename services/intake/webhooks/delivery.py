@@ -1,0 +1,207 @@
+"""Webhook deliveries: an outbox table filled exactly once per (event, subscription), and the
+worker that POSTs each, signed per the Standard Webhooks spec, until the receiver says 2xx.
+
+- Enqueue: the consumer of the public topics writes one delivery row per matching
+  subscription with the event's tracking row, in one transaction.
+- Deliver: at least once, with the event id as `webhook-id` for the receiver's dedupe;
+  a ticket's events reach a subscription in store order (a delivery waits while an
+  earlier one of the same ticket is pending); failures retry with exponential backoff;
+  after `max_attempts` a delivery fails, and after `disable_after` failed deliveries in a
+  row the subscription is disabled with the reason. Every attempt's outcome is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+import httpx
+from eventsourcing.persistence import Tracking, TrackingRecorder
+from standardwebhooks.webhooks import Webhook
+
+from schemas.envelope import Envelope
+from schemas.tickets import EventData
+from services.chassis.outbox import OutboxTable, drain, retry_delay
+from services.chassis.processing import commit, find
+from services.chassis.views import SqlView
+from services.intake.tickets.application import Intake
+from services.intake.webhooks import transport as webhook_transport
+from services.intake.webhooks.subscriptions import WebhookError, Webhooks
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS intake_webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        subscription_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at DOUBLE PRECISION NOT NULL,
+        last_status INTEGER,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT)""",
+    "CREATE INDEX IF NOT EXISTS intake_webhook_deliveries_due ON intake_webhook_deliveries (status, next_attempt_at)",
+    "CREATE INDEX IF NOT EXISTS intake_webhook_deliveries_log ON intake_webhook_deliveries (subscription_id, position)",
+]
+
+
+class Deliveries:
+    def __init__(self, recorder: TrackingRecorder, intake: Intake) -> None:
+        self.view = SqlView(recorder, SCHEMA)
+        self.table = OutboxTable(self.view, "intake_webhook_deliveries")
+        self.intake = intake
+
+    def webhooks(self, tenant: str) -> Webhooks | None:
+        return find(self.intake, Webhooks.create_id(tenant), Webhooks)
+
+    def enqueue(self, envelope: Envelope, data: EventData, tracking: Tracking) -> None:
+        """The consumer's `apply`: a pending delivery per subscription that wants this event."""
+        hooks = self.webhooks(envelope.tenant)
+        matching = hooks.matching(envelope.type) if hooks is not None else {}
+        with self.view.transaction(tracking) as sql:
+            for subscription_id in matching:
+                sql.execute(
+                    "INSERT INTO intake_webhook_deliveries VALUES (:id, :tenant, :subscription_id, :event_id, :type,"
+                    " :subject, :position, :payload, 'pending', 0, :now, NULL, NULL, :created_at, NULL)"
+                    " ON CONFLICT (id) DO NOTHING",
+                    {"id": str(uuid5(NAMESPACE_URL, f"{subscription_id}/{envelope.id}")), "tenant": envelope.tenant,
+                     "subscription_id": subscription_id, "event_id": str(envelope.id), "type": envelope.type,
+                     "subject": envelope.subject, "position": envelope.position,
+                     "payload": envelope.model_dump_json(), "now": time.time(),
+                     "created_at": datetime.now(UTC).isoformat()},
+                )  # fmt: skip
+
+    def due(self, now: float, limit: int) -> list[dict[str, Any]]:
+        """Pending deliveries whose time has come, none of them behind an earlier pending one of its ticket."""
+        return self.view.query(
+            "SELECT * FROM intake_webhook_deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= :now"
+            " AND NOT EXISTS (SELECT 1 FROM intake_webhook_deliveries e WHERE e.subscription_id = d.subscription_id"
+            " AND e.subject = d.subject AND e.status = 'pending' AND e.position < d.position)"
+            " ORDER BY d.position LIMIT :limit",
+            {"now": now, "limit": limit},
+        )
+
+    def log(self, tenant: str, subscription_id: str, limit: int) -> list[dict[str, Any]]:
+        return self.view.query(
+            "SELECT id, event_id, event_type, subject, position, status, attempts, last_status, last_error,"
+            " created_at, delivered_at FROM intake_webhook_deliveries WHERE tenant = :tenant"
+            " AND subscription_id = :subscription_id ORDER BY position DESC LIMIT :limit",
+            {"tenant": tenant, "subscription_id": subscription_id, "limit": limit},
+        )
+
+    def redeliver(self, tenant: str, subscription_id: str, delivery_id: str) -> bool:
+        with self.view.transaction() as sql:
+            sql.execute(
+                "UPDATE intake_webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = :now"
+                " WHERE id = :id AND tenant = :tenant AND subscription_id = :subscription_id",
+                {"id": delivery_id, "tenant": tenant, "subscription_id": subscription_id, "now": time.time()},
+            )
+        found = self.view.query(
+            "SELECT id FROM intake_webhook_deliveries WHERE id = :id AND tenant = :tenant",
+            {"id": delivery_id, "tenant": tenant},
+        )
+        return bool(found)
+
+    def record(self, delivery_id: str, **columns: Any) -> None:
+        self.table.record(delivery_id, **columns)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivery: dict[str, Any]
+    ok: bool
+    status: int | None = None
+    error: str | None = None
+    gone: bool = False  # the subscription is inactive or removed: nothing to send
+
+
+class Deliverer:
+    def __init__(
+        self, intake: Intake, deliveries: Deliveries, retry_base_seconds: float = 1.0, max_attempts: int = 8,
+        disable_after: int = 3, batch: int = 50,
+    ) -> None:  # fmt: skip
+        self.intake = intake
+        self.deliveries = deliveries
+        self.retry_base_seconds = retry_base_seconds
+        self.max_attempts = max_attempts
+        self.disable_after = disable_after
+        self.batch = batch
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        async with webhook_transport.client(allow_private=False) as outside, \
+                webhook_transport.client(allow_private=True) as anywhere:  # fmt: skip
+            await drain(stopping, "webhooks", lambda: self.step({False: outside, True: anywhere}))
+
+    async def step(self, clients: dict[bool, httpx.AsyncClient]) -> int:
+        """Send the deliveries due now and record their outcomes; how many there were. `clients`: the
+        client for tenants that keep targets outside the network (False), and for those that do not."""
+        due = await asyncio.to_thread(self.deliveries.due, time.time(), self.batch)
+        tenants = {d["tenant"] for d in due}  # each tenant's subscriptions read once per batch
+        hooks = {t: await asyncio.to_thread(self.deliveries.webhooks, t) for t in tenants}
+        outcomes = await asyncio.gather(*(self._send(clients, d, hooks[d["tenant"]]) for d in due))
+        await asyncio.to_thread(self._record, outcomes)
+        return len(due)
+
+    async def _send(
+        self, clients: dict[bool, httpx.AsyncClient], delivery: dict[str, Any], hooks: Webhooks | None
+    ) -> Outcome:
+        spec = hooks.subscriptions.get(delivery["subscription_id"]) if hooks is not None else None
+        if hooks is None or spec is None or not spec["active"]:
+            return Outcome(delivery, ok=False, gone=True)
+        now = datetime.now(UTC)
+        payload: str = delivery["payload"]
+        headers = {
+            "content-type": "application/json", "webhook-id": delivery["event_id"],
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": Webhook(spec["secret"]).sign(delivery["event_id"], now, payload),
+        }  # fmt: skip
+        try:
+            reply = await clients[hooks.allow_private].post(spec["url"], content=payload.encode(), headers=headers)
+        except WebhookError as error:  # the name resolves inward (now): refused as the connection opens
+            return Outcome(delivery, ok=False, error=str(error))
+        except httpx.HTTPError as error:
+            return Outcome(delivery, ok=False, error=f"{type(error).__name__}: {error}")
+        if 200 <= reply.status_code < 300:
+            return Outcome(delivery, ok=True, status=reply.status_code)
+        return Outcome(delivery, ok=False, status=reply.status_code, error=f"HTTP {reply.status_code}")
+
+    def _record(self, outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            delivery = outcome.delivery
+            attempts = int(delivery["attempts"]) + 1
+            if outcome.gone:
+                self.deliveries.record(delivery["id"], status="cancelled", last_error="the subscription is inactive")
+            elif outcome.ok:
+                self.deliveries.record(delivery["id"], status="delivered", attempts=attempts,
+                                       last_status=outcome.status, last_error=None,
+                                       delivered_at=datetime.now(UTC).isoformat())  # fmt: skip
+                self._on_subscription(delivery, "delivered")
+            elif attempts >= self.max_attempts:
+                self.deliveries.record(delivery["id"], status="failed", attempts=attempts, last_status=outcome.status,
+                                       last_error=outcome.error)  # fmt: skip
+                self._on_subscription(delivery, "delivery_failed", outcome.error or "failed", self.disable_after)
+            else:
+                backoff = retry_delay(self.retry_base_seconds, attempts)
+                self.deliveries.record(delivery["id"], attempts=attempts, last_status=outcome.status,
+                                       last_error=outcome.error, next_attempt_at=time.time() + backoff)  # fmt: skip
+
+    def _on_subscription(self, delivery: dict[str, Any], command: str, *args: Any) -> None:
+        """Run `command` of the tenant's Webhooks on the delivery's subscription (`delivered`, `delivery_failed`)."""
+
+        def decide() -> list[Any]:
+            hooks = self.deliveries.webhooks(delivery["tenant"])
+            if hooks is None:
+                return []
+            getattr(hooks, command)(delivery["subscription_id"], *args)
+            return [hooks]
+
+        commit(self.intake, decide)

@@ -1,0 +1,62 @@
+"""The HTTP client that delivers to targets outside the network only.
+
+Checking a target's name and then letting the client resolve it again to connect leaves a gap: a
+name can answer a public address to the check and an internal one to the connection (DNS
+rebinding). Here the check is part of opening the connection: the network backend resolves the
+host once, refuses it when any address is internal, and connects to the addresses it checked.
+Connections are still pooled by host name, and TLS keeps the name (SNI and certificate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+import httpcore
+import httpx
+
+from services.intake.webhooks.subscriptions import global_addresses
+
+
+class CheckedBackend(httpcore.AsyncNetworkBackend):
+    """Opens TCP connections to a host's global addresses only, as resolved for that check."""
+
+    def __init__(self) -> None:
+        self.network = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self, host: str, port: int, timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        local_address: str | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:  # fmt: skip
+        addresses = await asyncio.to_thread(global_addresses, host, port)
+        failure = httpcore.ConnectError(f"no address of {host!r} answered")
+        for address in addresses:
+            try:
+                return await self.network.connect_tcp(str(address), port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as error:
+                failure = error
+        raise failure
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:  # fmt: skip
+        raise httpcore.ConnectError("webhooks go to network addresses only")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.network.sleep(seconds)
+
+
+class CheckedTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport (its request and error mapping), its pool on the checked backend."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pool = httpcore.AsyncConnectionPool(ssl_context=httpx.create_ssl_context(),
+                                                  network_backend=CheckedBackend())  # fmt: skip
+
+
+def client(allow_private: bool, timeout: float = 10.0) -> httpx.AsyncClient:
+    """A client for deliveries: to outside addresses only, unless the tenant's admin allowed private ones."""
+    transport = None if allow_private else CheckedTransport()
+    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, transport=transport)
