@@ -73,8 +73,9 @@ class MergedOpenAPI:
 
     Upstream documents are fetched in the background (a service may start later or
     be redeployed); the gateway's `/openapi.json` and `/docs` show what is known. Every
-    operation the gateway authenticates may also answer 429 (its rate limit), and every
-    forwarded one 503 (the service behind does not answer): services/chassis/openapi.py.
+    operation the gateway authenticates may also answer 429 (its rate limit), every forwarded one
+    503 (the service behind does not answer), and every forwarded one with a path value 400 (a value
+    that cannot be forwarded): services/chassis/openapi.py.
     """
 
     def __init__(self, app: FastAPI, upstreams: dict[str, str], client: httpx.AsyncClient) -> None:
@@ -108,6 +109,9 @@ class MergedOpenAPI:
             for path, item in upstream.get("paths", {}).items():
                 if path.startswith(prefix):
                     merged.setdefault("paths", {})[path] = item
+                    if "{" in path:  # a path value the gateway cannot forward (control characters) is a 400
+                        for operation in openapi.operations({"paths": {path: item}}):
+                            operation.setdefault("responses", {}).setdefault("400", {})
             for kind in ("schemas", "securitySchemes"):
                 known = merged.setdefault("components", {}).setdefault(kind, {})
                 known.update({k: v for k, v in upstream.get("components", {}).get(kind, {}).items() if k not in known})

@@ -54,7 +54,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(error, RequestValidationError)
         errors = [
             {
-                "field": ".".join(str(p) for p in e["loc"] if p != "body"),
+                "field": ".".join(str(p) for p in tuple(e["loc"])[1 if tuple(e["loc"])[:1] == ("body",) else 0 :]),
                 "message": e["msg"],
                 "type": e["type"],
             }

@@ -18,13 +18,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
 from services.chassis import openapi, tracing
 from services.chassis.metrics import Metrics
 from services.chassis.problems import install_problem_handlers
+from services.chassis.text import refuse_nul
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class Runtime:
         # `/docs` and `/redoc` load Swagger UI and ReDoc from the package, never from a CDN (the
         # validator badge, which would call out, is off).
         fastapi_kwargs.setdefault("swagger_ui_parameters", {"validatorUrl": None})
+        dependencies = [*fastapi_kwargs.pop("dependencies", []), Depends(refuse_nul)]  # type: ignore[misc]
+        fastapi_kwargs["dependencies"] = dependencies  # no text with a NUL in: services/chassis/text.py
         app = FastAPIOffline(lifespan=self._lifespan, **fastapi_kwargs)  # type: ignore[arg-type]
         install_problem_handlers(app)
         openapi.install(app)

@@ -2,6 +2,10 @@
 
 Statements use `:name` parameters; on PostgreSQL they are rewritten to psycopg's
 `%(name)s`. Portable SQL only (ON CONFLICT works on both).
+
+PostgreSQL's text (and jsonb) cannot hold a NUL character (U+0000); the API refuses it
+(services/chassis/text.py), but an event stored before, or one a channel let through, must not
+stop a projection forever: on PostgreSQL every value written here has its NULs dropped.
 """
 
 from __future__ import annotations
@@ -22,6 +26,30 @@ _VERSIONS = "CREATE TABLE IF NOT EXISTS view_versions (name TEXT PRIMARY KEY, ve
 _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
 
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL character dropped from its strings, however deeply nested."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, Mapping):
+        return {key: without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(item) for item in value]
+    return value
+
+
+def _to_jsonb(rows: Any) -> bytes:
+    """Rows as JSON for jsonb: pydantic-core's encoder (several times the standard one's speed);
+    rows again without NULs when the text shows one may be there (jsonb refuses `\\u0000`)."""
+    text = to_json(rows)
+    return to_json(without_nul(rows)) if b"\\u0000" in text else text
+
+
+def _params(params: Mapping[str, Any] | None, postgres: bool) -> dict[str, Any]:
+    if not params:
+        return {}
+    return {name: without_nul(value) for name, value in params.items()} if postgres else dict(params)
+
+
 @lru_cache(maxsize=1024)
 def _for_psycopg(statement: str) -> str:
     return _NAMED.sub(r"%(\1)s", statement)
@@ -33,7 +61,7 @@ class Sql:
         self.postgres = postgres
 
     def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> None:
-        self.cursor.execute(_for_psycopg(statement) if self.postgres else statement, dict(params or {}))
+        self.cursor.execute(_for_psycopg(statement) if self.postgres else statement, _params(params, self.postgres))
 
     def insert(
         self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]], on_conflict: str = ""
@@ -48,7 +76,7 @@ class Sql:
             self.cursor.execute(
                 f"INSERT INTO {table} ({names}) SELECT {names} FROM jsonb_populate_recordset(NULL::{table}, %s)"
                 f"{on_conflict}",
-                [Jsonb(rows, dumps=to_json)],  # pydantic-core's encoder: several times the standard one's speed
+                [Jsonb(rows, dumps=_to_jsonb)],
             )
             return
         row = "(" + ", ".join(["?"] * len(columns)) + ")"
@@ -67,7 +95,7 @@ class Sql:
             self.execute(statement, params)
             return self.rows()
         with self.cursor.connection.cursor() as cursor:
-            cursor.execute(_for_psycopg(statement), dict(params or {}))
+            cursor.execute(_for_psycopg(statement), _params(params, postgres=True))
             return [dict(row) for row in cursor.fetchall()]
 
     def rows(self) -> list[dict[str, Any]]:
@@ -141,7 +169,7 @@ class SqlView:
         """A query's rows `size` at a time, in one read transaction: a table larger than memory can be
         read through (on PostgreSQL by a server-side cursor; SQLite steps through its result anyway)."""
         with self.datastore.transaction(commit=False) as cursor, self._streaming(cursor) as reading:
-            reading.execute(_for_psycopg(statement) if self.postgres else statement, dict(params or {}))
+            reading.execute(_for_psycopg(statement) if self.postgres else statement, _params(params, self.postgres))
             while chunk := reading.fetchmany(size):
                 yield [dict(row) for row in chunk]
 

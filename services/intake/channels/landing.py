@@ -45,6 +45,13 @@ class Incoming:
     tags: list[str] = field(default_factory=list)
     files: Sequence[StoredFile] = ()
 
+    def __post_init__(self) -> None:
+        """No NUL characters (mail in a broken encoding can carry them): no text column holds one."""
+        for name in ("key", "title", "text", "group_id", "organisation"):
+            if (value := getattr(self, name)) is not None:
+                object.__setattr__(self, name, value.replace("\x00", ""))
+        object.__setattr__(self, "tags", [tag.replace("\x00", "") for tag in self.tags])
+
     @property
     def requester_id(self) -> str:
         return self.sender.requester_id
