@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import re
 from typing import Any
 
 import httpx
@@ -30,6 +31,7 @@ _HOP_BY_HOP = {
 }
 _CREDENTIALS = {"authorization", "x-api-key"}
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncClient) -> None:
@@ -41,7 +43,10 @@ def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncCli
         internal = request.app.state.authenticator.verifier.mint_internal(who.principal)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _CREDENTIALS}
         headers |= {"authorization": f"Bearer {internal}", "x-correlation-id": who.correlation_id}
-        url = f"{upstream}{prefix}/{path}"
+        if _CONTROL.search(path) or {".", ".."} & set(path.split("/")):  # nor may it climb out of the prefix
+            return problem(400, "Bad request", "a path value holds control characters or dot segments", field="path")
+        # The path as the caller encoded it: a decoded `#`, `?` or `%2F` would change what it names.
+        url = f"{upstream}{request.scope.get('raw_path', b'').decode('latin-1') or f'{prefix}/{path}'}"
         attributes = {"http.request.method": request.method, "url.full": url}
         with tracing.tracer.start_as_current_span(f"{request.method} {prefix}", kind=SpanKind.CLIENT,
                                                   attributes=attributes) as span:  # fmt: skip

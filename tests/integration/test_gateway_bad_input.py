@@ -43,6 +43,16 @@ def test_a_path_with_control_characters_is_a_bad_request_at_the_gateway(gateway:
         assert problem["field"] == "path", problem
 
 
+def test_a_path_value_reaches_the_service_behind_as_the_caller_encoded_it(gateway: httpx.Client) -> None:
+    agent = {"groups": ["first-line"], "capacity": 3}
+    gateway.put("/v1/routing/groups/first-line", json={"tier": 1, "default": True}).raise_for_status()
+    # decoded, `#` would cut the path short and set up an agent "ann"; as sent, routing judges "ann#night"
+    assert_problem(gateway.put("/v1/routing/agents/ann%23night", json=agent), 422)
+    assert gateway.get("/v1/routing/agents/ann").status_code == 404
+    for climbing in ("/v1/routing/agents/%2E%2E/groups", "/v1/sla/policies/..%2Fcalendars"):
+        assert assert_problem(gateway.get(climbing), 400)["field"] == "path", climbing
+
+
 def test_a_ticket_id_that_is_no_uuid_is_refused_by_routing(gateway: httpx.Client) -> None:
     problem = assert_problem(gateway.get("/v1/routing/tickets/0"), 422)
     assert "ticket_id" in problem["detail"]
