@@ -74,7 +74,7 @@ def public_positions(desk: Desk) -> set[int]:
     found: set[int] = set()
     position = 1
     while notifications := intake.recorder.select_notifications(position, 5000):
-        found |= {n.id for n in notifications if publish(n) is not None}
+        found |= {n.id for n in notifications if (published := publish(n)) is not None and published[0] == TICKETS}
         position = notifications[-1].id + 1
     return found
 
