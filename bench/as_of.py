@@ -15,8 +15,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from bench.results import percentiles, write
-from services.chassis.settings import Settings
-from services.chassis.store import store_env
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import store_env
 from services.intake.tickets.application import Intake, TicketForm
 from services.intake.tickets.domain import Cause, Ticket
 from tests.infra import postgres

@@ -23,8 +23,8 @@ from bench.results import write
 from schemas import topics
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, from_kafka, rebuild
-from services.chassis.published import RELAY_NAME
-from services.chassis.store import tracking_recorder
+from services.chassis.messaging.published import RELAY_NAME
+from services.chassis.storage.store import tracking_recorder
 from services.intake.tickets.application import Intake
 from services.intake.tickets.domain import Cause, Ticket, acting
 from services.intake.tickets.projections import VIEW as TICKETS_VIEW

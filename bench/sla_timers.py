@@ -20,7 +20,7 @@ import httpx
 
 from bench.results import percentiles, write
 from schemas.topics import TICKETS
-from services.chassis.store import store_env
+from services.chassis.storage.store import store_env
 from services.sla.application import Sla
 from tests.client import headers
 from tests.harness import desk_settings

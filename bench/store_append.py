@@ -15,8 +15,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from bench.results import percentiles, write
-from services.chassis.settings import Settings
-from services.chassis.store import store_env
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import store_env
 from tests.infra import postgres
 
 SAVES = 2000

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.tickets import EventData
+from schemas.envelope import EventData
 
 
 class StreamHead(BaseModel):

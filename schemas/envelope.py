@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NotRequired, TypedDict
+from typing import Any, ClassVar, NotRequired, TypedDict
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -153,3 +153,11 @@ def malformed(error: ValidationError) -> MalformedEventError:
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"])
     return MalformedEventError(f"{where}: {first['msg']}")
+
+
+class EventData(BaseModel):
+    """Base of every event's `data`: the (type, version) it is published under."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    event_type: ClassVar[str]
+    event_version: ClassVar[int]

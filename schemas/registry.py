@@ -14,7 +14,7 @@ from pydantic import Field, TypeAdapter, ValidationError, create_model
 
 from schemas import topics
 from schemas.audit import AuditCheckpointedV1
-from schemas.envelope import Envelope, EnvelopeContext, MalformedEventError
+from schemas.envelope import Envelope, EnvelopeContext, EventData, MalformedEventError
 from schemas.routing import RoutingDecidedV1
 from schemas.sla import (
     SlaBreachedV1,
@@ -27,7 +27,6 @@ from schemas.sla import (
     SlaWarningV1,
 )
 from schemas.tickets import (
-    EventData,
     TicketAssignedV1,
     TicketCommentedV1,
     TicketCommentedV2,

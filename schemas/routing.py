@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from schemas.tickets import EventData
+from schemas.envelope import EventData
 
 # The actor of a ticket event that applies a routing decision; any other actor's
 # assignment is a person's, which routing follows and never overrides.

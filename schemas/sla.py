@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from schemas.tickets import EventData
+from schemas.envelope import EventData
 
 
 class SlaMetric(StrEnum):

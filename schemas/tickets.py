@@ -9,7 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import Field, PrivateAttr
+
+from schemas.envelope import EventData
 
 
 class Priority(StrEnum):
@@ -41,14 +43,6 @@ class AuthorKind(StrEnum):
     STAFF = "staff"  # an agent, supervisor or admin of the desk
     REQUESTER = "requester"  # the ticket's requester
     OTHER = "other"  # anyone else: a colleague of the requester, an outsider
-
-
-class EventData(BaseModel):
-    """Base of every event's `data`: the (type, version) it is published under."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-    event_type: ClassVar[str]
-    event_version: ClassVar[int]
 
 
 class TicketOpenedV1(EventData):

@@ -66,7 +66,7 @@ def token(
     data_dir: Path, tenant: str, subject: str, roles: list[str], hours: float = 12, groups: Sequence[str] = (),
     organisation: str | None = None,
 ) -> str:  # fmt: skip
-    """A token of the dev provider, with the claims the desk reads (services/chassis/auth.py)."""
+    """A token of the dev provider, with the claims the desk reads (services/chassis/http/auth.py)."""
     now = int(time.time())
     claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "tenant": tenant, "roles": roles, "iat": now,
               "exp": now + int(hours * 3600), "groups": list(groups), "organisation": organisation}  # fmt: skip
@@ -74,7 +74,7 @@ def token(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from services.chassis.settings import Settings
+    from services.chassis.runtime.settings import Settings
 
     parser = argparse.ArgumentParser(
         prog="python -m services.dev_identity", description="Print a token of make run's development identity provider."

@@ -13,11 +13,11 @@ import sys
 
 from schemas.keywords import KeywordDigests
 from services.analytics.projections import AnalyticsProjection
-from services.chassis.append_only import protect
-from services.chassis.cli import service_settings
-from services.chassis.published import PublishedLog
-from services.chassis.settings import Settings
-from services.chassis.store import store_env, tracking_recorder
+from services.chassis.messaging.published import PublishedLog
+from services.chassis.runtime.cli import service_settings
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.append_only import protect
+from services.chassis.storage.store import store_env, tracking_recorder
 from services.intake.privacy.personal_data import PersonalData, SqlKeyTable
 from services.intake.privacy.search_tokens import SearchTokens
 from services.intake.tickets.application import Intake

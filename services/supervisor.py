@@ -20,8 +20,8 @@ from pathlib import Path
 from types import FrameType
 
 from services import dev_identity
-from services.chassis.health import NotReadyError, wait_ready
-from services.chassis.settings import Settings
+from services.chassis.runtime.health import NotReadyError, wait_ready
+from services.chassis.runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA = ROOT / "deploy" / "local" / "kafka.sh"

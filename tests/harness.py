@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from services.chassis.health import NotReadyError, wait_ready
-from services.chassis.settings import Settings
+from services.chassis.runtime.health import NotReadyError, wait_ready
+from services.chassis.runtime.settings import Settings
 from tests.infra import ROOT, Kafka, Postgres
 from tests.tokens import auth_env
 

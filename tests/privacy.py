@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from eventsourcing.persistence import TrackingRecorder
 
 from schemas.keywords import KeywordDigests
-from services.chassis.settings import Settings
-from services.chassis.store import store_env, tracking_recorder
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import store_env, tracking_recorder
 from services.intake.privacy.personal_data import MemoryKeyTable, PersonalData, SqlKeyTable
 from services.intake.privacy.search_tokens import SearchTokens
 from services.intake.tickets.application import Intake

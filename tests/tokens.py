@@ -59,15 +59,15 @@ def token(
 
 def service_token() -> str:
     """A token of one of the platform's services (e.g. to read the internal feed to rebuild)."""
-    from services.chassis.auth import TokenVerifier
+    from services.chassis.http.auth import TokenVerifier
 
     return TokenVerifier(ISSUER, AUDIENCE, jwks(), INTERNAL_SECRET).mint_service("tests")
 
 
 def authenticated(app: FastAPI) -> FastAPI:
     """`app` (built in-process by a unit test) trusting this provider, as a service would."""
-    from services.chassis.auth import TokenVerifier
-    from services.chassis.identity import Authenticator
+    from services.chassis.http.auth import TokenVerifier
+    from services.chassis.http.identity import Authenticator
 
     app.state.authenticator = Authenticator(TokenVerifier(ISSUER, AUDIENCE, jwks(), INTERNAL_SECRET))
     return app

@@ -14,10 +14,10 @@ from schemas.tickets import Channel, Priority
 from services.analytics import reports
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.reports import Bucket, Filters
-from services.chassis import openapi
-from services.chassis.auth import Forbidden, Role
-from services.chassis.errors import CommandRefusedError
-from services.chassis.identity import CurrentIdentity, requires
+from services.chassis.http import openapi
+from services.chassis.http.auth import Forbidden, Role
+from services.chassis.http.identity import CurrentIdentity, requires
+from services.chassis.runtime.errors import CommandRefusedError
 
 Format = Annotated[Literal["json", "csv"], Query(description="`csv` for a spreadsheet.")]
 From = Annotated[date | None, Query(alias="from", description="First day (UTC), default 30 days ago.")]

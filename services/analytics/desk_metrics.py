@@ -14,11 +14,11 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, EventData
 from schemas.sla import SlaBreachedV1, SlaMetV1, SlaWarningV1
-from schemas.tickets import EventData, TicketOpenedV3, TicketStatusChangedV1
+from schemas.tickets import TicketOpenedV3, TicketStatusChangedV1
 from services.analytics.projections import AnalyticsProjection
-from services.chassis.consumer import Apply
+from services.chassis.messaging.consumer import Apply
 
 # Business time, from minutes to weeks.
 DURATION_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800)

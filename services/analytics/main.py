@@ -13,13 +13,13 @@ from services.analytics.api import create_app
 from services.analytics.desk_metrics import DeskMetrics
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, from_kafka, rebuild, upgrade
-from services.chassis import asyncapi
-from services.chassis.cli import parse_args, service_settings
-from services.chassis.identity import authenticate, verifier_of
-from services.chassis.metrics import Metrics
-from services.chassis.runtime import Runtime
-from services.chassis.store import tracking_recorder
-from services.chassis.wiring import consume
+from services.chassis.http import asyncapi
+from services.chassis.http.identity import authenticate, verifier_of
+from services.chassis.messaging.wiring import consume
+from services.chassis.runtime.cli import parse_args, service_settings
+from services.chassis.runtime.metrics import Metrics
+from services.chassis.runtime.runtime import Runtime
+from services.chassis.storage.store import tracking_recorder
 
 NAME = "analytics"
 

@@ -1,7 +1,7 @@
 """The analytics read model: a row per ticket, a row per cycle of an SLA target, a row per
 resolution or reopening, fed by upstream events, each batch applied with its tracking rows.
 
-Handlers change rows of a `RowBatch` (services/chassis/rows.py): a live event is a batch of
+Handlers change rows of a `RowBatch` (services/chassis/storage/rows.py): a live event is a batch of
 one, a rebuild's page a batch of a thousand, and both write the same rows. Every row
 belongs to one ticket, so reports filter and group by any of its columns (group, agent,
 channel, priority) at read time, and no two consumers ever increment one counter.
@@ -17,10 +17,9 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
-from schemas.envelope import EnvelopeContext
+from schemas.envelope import EnvelopeContext, EventData
 from schemas.sla import SlaBreachedV1, SlaClockData, SlaMetV1, SlaResumedV1, SlaStartedV1
 from schemas.tickets import (
-    EventData,
     TicketAssignedV1,
     TicketMergedV1,
     TicketOpenedV1,
@@ -30,8 +29,8 @@ from schemas.tickets import (
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
 )
-from services.chassis.rows import Row, RowBatch, Table
-from services.chassis.views import SqlView
+from services.chassis.storage.rows import Row, RowBatch, Table
+from services.chassis.storage.views import SqlView
 
 TICKETS = Table(
     "analytics_tickets",

@@ -23,9 +23,9 @@ from eventsourcing.persistence import Tracking
 
 from schemas.registry import TypedEnvelope, upcast
 from services.analytics.projections import AnalyticsProjection
-from services.chassis.collector import collecting_rarely
-from services.chassis.feed import read_ahead, read_pages
-from services.chassis.topic_history import TopicHistory
+from services.chassis.http.feed import read_ahead, read_pages
+from services.chassis.messaging.topic_history import TopicHistory
+from services.chassis.runtime.collector import collecting_rarely
 
 log = logging.getLogger(__name__)
 

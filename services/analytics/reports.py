@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from services.chassis.views import SqlView
+from services.chassis.storage.views import SqlView
 
 _DIMENSIONS = ("status", "priority", "category", "channel", "type", "group_id", "agent_id")
 

@@ -25,21 +25,21 @@ from eventsourcing.persistence import TrackingRecorder
 
 from schemas.keywords import KeywordDigests
 from schemas.topics import CHECKPOINTS, PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
-from services.chassis import asyncapi, rate_limit
-from services.chassis.append_only import protect
-from services.chassis.cli import parse_args, service_settings
-from services.chassis.errors import TRANSIENT_STORE_ERRORS
-from services.chassis.gateway import MergedOpenAPI, mount_proxy
-from services.chassis.gateway_feed import RemoteSource
-from services.chassis.identity import authenticate
-from services.chassis.metrics import Metrics
-from services.chassis.pacing import sleep_unless
-from services.chassis.processing import find
-from services.chassis.projector import StoreProjector
-from services.chassis.rate_limit import RateLimiter, gateway_limiter
-from services.chassis.runtime import Runtime
-from services.chassis.store import store_env, tracking_recorder
-from services.chassis.wiring import check_store, consume, relay
+from services.chassis.http import asyncapi, rate_limit
+from services.chassis.http.gateway import MergedOpenAPI, mount_proxy
+from services.chassis.http.gateway_feed import RemoteSource
+from services.chassis.http.identity import authenticate
+from services.chassis.http.rate_limit import RateLimiter, gateway_limiter
+from services.chassis.messaging.wiring import check_store, consume, relay
+from services.chassis.runtime.cli import parse_args, service_settings
+from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
+from services.chassis.runtime.metrics import Metrics
+from services.chassis.runtime.pacing import sleep_unless
+from services.chassis.runtime.runtime import Runtime
+from services.chassis.storage.append_only import protect
+from services.chassis.storage.processing import find
+from services.chassis.storage.projector import StoreProjector
+from services.chassis.storage.store import store_env, tracking_recorder
 from services.intake import stored_topics
 from services.intake.attachments.blobs import FileBlobStore
 from services.intake.attachments.legacy_blobs import file_legacy_blobs

@@ -12,11 +12,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from schemas.keywords import WORD_PATTERN, is_word
-from services.chassis import openapi
-from services.chassis.auth import STAFF, Forbidden, Role
-from services.chassis.identity import CurrentIdentity, Identity, requires
-from services.chassis.request_keys import IdempotencyKey
-from services.chassis.visibility import sees_ticket
+from schemas.visibility import sees_ticket
+from services.chassis.http import openapi
+from services.chassis.http.auth import STAFF, Forbidden, Role
+from services.chassis.http.identity import CurrentIdentity, Identity, requires
+from services.chassis.http.request_keys import IdempotencyKey
 from services.routing.application import Cause, Routing
 from services.routing.choosing import Presence, Strategy
 from services.routing.domain import NotFoundError

@@ -19,10 +19,10 @@ from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import Tracking
 
 from schemas.routing import DecisionKind
-from services.chassis.idempotency import KeyedRequest
-from services.chassis.keyed_commands import commit_once
-from services.chassis.processing import ProcessRecorderMixin, UnitOfWork
-from services.chassis.processing import as_of as replayed
+from services.chassis.storage.idempotency import KeyedRequest
+from services.chassis.storage.keyed_commands import commit_once
+from services.chassis.storage.processing import ProcessRecorderMixin, UnitOfWork
+from services.chassis.storage.processing import as_of as replayed
 from services.routing.choosing import AgentChoice, Presence, Strategy, TicketFacts, choose_agent, choose_group
 from services.routing.domain import Agent, DeskSetup, NotFoundError, Queue, RoutingError, TicketRouting
 

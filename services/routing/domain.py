@@ -19,7 +19,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.chassis.errors import CommandRefusedError, UnknownThingError
+from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
 from services.routing.choosing import AgentState, Presence, Rule, Strategy
 
 ESCALATION_TRIGGERS = ("warning", "breach")

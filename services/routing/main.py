@@ -13,16 +13,16 @@ import sys
 
 from schemas.keywords import KeywordDigests
 from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
-from services.chassis import asyncapi
-from services.chassis.append_only import protect
-from services.chassis.cli import parse_args, service_settings
-from services.chassis.feed import feed_router
-from services.chassis.identity import authenticate
-from services.chassis.metrics import Metrics
-from services.chassis.projector import StoreProjector
-from services.chassis.runtime import Runtime
-from services.chassis.store import store_env, tracking_recorder
-from services.chassis.wiring import check_store, consume, relay
+from services.chassis.http import asyncapi
+from services.chassis.http.feed import feed_router
+from services.chassis.http.identity import authenticate
+from services.chassis.messaging.wiring import check_store, consume, relay
+from services.chassis.runtime.cli import parse_args, service_settings
+from services.chassis.runtime.metrics import Metrics
+from services.chassis.runtime.runtime import Runtime
+from services.chassis.storage.append_only import protect
+from services.chassis.storage.projector import StoreProjector
+from services.chassis.storage.store import store_env, tracking_recorder
 from services.routing.api import create_app
 from services.routing.application import Routing
 from services.routing.desk_metrics import LoadGauges, count_decisions

@@ -13,7 +13,7 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
-from services.chassis.views import Sql, SqlView
+from services.chassis.storage.views import Sql, SqlView
 
 VIEW = "routing-load-view"
 

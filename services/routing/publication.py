@@ -8,8 +8,8 @@ from eventsourcing.persistence import Notification
 from schemas import topics
 from schemas.envelope import EnvelopeFields
 from schemas.routing import ROUTING_ACTOR, RoutingDecidedV1
-from services.chassis.ids import url_uuid5
-from services.chassis.relay import Publication, PublicFields, validated
+from services.chassis.messaging.relay import Publication, PublicFields, validated
+from services.chassis.storage.ids import url_uuid5
 from services.routing.domain import TicketRouting
 
 SOURCE = "routing"

@@ -11,19 +11,18 @@ from functools import partial
 
 from eventsourcing.persistence import Tracking
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, EventData
 from schemas.keywords import KeywordDigests
 from schemas.routing import ROUTING_ACTOR
 from schemas.sla import SlaBreachedV1, SlaWarningV1
 from schemas.tickets import (
-    EventData,
     TicketAssignedV1,
     TicketMergedV1,
     TicketOpenedV3,
     TicketPriorityChangedV1,
     TicketStatusChangedV1,
 )
-from services.chassis.consumer import Apply
+from services.chassis.messaging.consumer import Apply
 from services.routing import application as decisions
 from services.routing.application import Routing, Work
 from services.routing.choosing import TicketFacts

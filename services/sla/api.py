@@ -11,10 +11,10 @@ from fastapi import APIRouter, FastAPI, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.tickets import Priority
-from services.chassis import openapi
-from services.chassis.auth import STAFF, Role
-from services.chassis.identity import CurrentIdentity, requires
-from services.chassis.visibility import sees_ticket
+from schemas.visibility import sees_ticket
+from services.chassis.http import openapi
+from services.chassis.http.auth import STAFF, Role
+from services.chassis.http.identity import CurrentIdentity, requires
 from services.sla.application import Sla
 from services.sla.policies import ALWAYS, UnknownError
 

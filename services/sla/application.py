@@ -15,8 +15,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import Tracking
 
-from services.chassis.processing import ProcessRecorderMixin, UnitOfWork, commit
-from services.chassis.processing import as_of as replayed
+from services.chassis.storage.processing import ProcessRecorderMixin, UnitOfWork, commit
+from services.chassis.storage.processing import as_of as replayed
 from services.sla.clock import Clock
 from services.sla.policies import SlaSetup, UnknownError
 

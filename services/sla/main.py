@@ -11,15 +11,15 @@ from __future__ import annotations
 import sys
 
 from schemas.topics import SLA_CLOCKS, TICKETS
-from services.chassis import asyncapi
-from services.chassis.append_only import protect
-from services.chassis.cli import parse_args, service_settings
-from services.chassis.feed import feed_router
-from services.chassis.identity import authenticate
-from services.chassis.metrics import Metrics
-from services.chassis.runtime import Runtime
-from services.chassis.store import store_env, tracking_recorder
-from services.chassis.wiring import check_store, consume, relay
+from services.chassis.http import asyncapi
+from services.chassis.http.feed import feed_router
+from services.chassis.http.identity import authenticate
+from services.chassis.messaging.wiring import check_store, consume, relay
+from services.chassis.runtime.cli import parse_args, service_settings
+from services.chassis.runtime.metrics import Metrics
+from services.chassis.runtime.runtime import Runtime
+from services.chassis.storage.append_only import protect
+from services.chassis.storage.store import store_env, tracking_recorder
 from services.sla.api import create_app
 from services.sla.application import Sla
 from services.sla.publication import public_fields, publication

@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.chassis.errors import CommandRefusedError, UnknownThingError
+from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
 from services.sla.calendar import BusinessCalendar
 
 ALWAYS = "24x7"  # the built-in calendar: every instant counts

@@ -9,7 +9,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from schemas import topics
-from schemas.envelope import EnvelopeFields
+from schemas.envelope import EnvelopeFields, EventData
 from schemas.sla import (
     SlaBreachedV1,
     SlaCustomerRemindedV1,
@@ -20,9 +20,8 @@ from schemas.sla import (
     SlaStartedV1,
     SlaWarningV1,
 )
-from schemas.tickets import EventData
-from services.chassis.ids import url_uuid5
-from services.chassis.relay import Publication, PublicFields, validated
+from services.chassis.messaging.relay import Publication, PublicFields, validated
+from services.chassis.storage.ids import url_uuid5
 from services.sla.clock import Clock
 
 SOURCE = "sla"

@@ -11,10 +11,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, EventData
 from schemas.tickets import (
     AuthorKind,
-    EventData,
     TicketAssignedV1,
     TicketCommentedV2,
     TicketMergedV1,
@@ -22,8 +21,8 @@ from schemas.tickets import (
     TicketPriorityChangedV1,
     TicketStatusChangedV1,
 )
-from services.chassis.consumer import Apply
-from services.chassis.processing import UnitOfWork
+from services.chassis.messaging.consumer import Apply
+from services.chassis.storage.processing import UnitOfWork
 from services.sla.application import Sla
 from services.sla.clock import MET, Clock
 from services.sla.policies import SlaSetup

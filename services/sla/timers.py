@@ -23,10 +23,10 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 
-from services.chassis.errors import TRANSIENT_STORE_ERRORS
-from services.chassis.pacing import sleep_unless
-from services.chassis.projector import StoreProjector
-from services.chassis.views import SqlView
+from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
+from services.chassis.runtime.pacing import sleep_unless
+from services.chassis.storage.projector import StoreProjector
+from services.chassis.storage.views import SqlView
 from services.sla.application import Sla
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from eventsourcing import domain
 
 from schemas.envelope import Envelope
 from schemas.topics import CHECKPOINTS
-from services.chassis.append_only import protect
+from services.chassis.storage.append_only import protect
 from services.intake.audit import chain
 from services.intake.audit.chain import BrokenLink
 from services.intake.audit.checkpoints import Checkpoints

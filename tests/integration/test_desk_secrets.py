@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from services.chassis.settings import Settings
+from services.chassis.runtime.settings import Settings
 from tests.harness import Desk, free_port
 from tests.infra import ROOT
 

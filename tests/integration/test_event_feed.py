@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 
 from schemas.envelope import Envelope
 from schemas.topics import TICKETS
-from services.chassis.published import PublishedLog
+from services.chassis.messaging.published import PublishedLog
 from services.intake.tickets.application import TicketForm
 from services.intake.tickets.domain import Cause
 from tests.client import headers

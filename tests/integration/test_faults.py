@@ -13,7 +13,7 @@ import pytest
 from services.analytics import reports
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, rebuild
-from services.chassis.store import tracking_recorder
+from services.chassis.storage.store import tracking_recorder
 from tests.client import eventually, open_tickets
 from tests.harness import Desk, Service
 from tests.infra import Control

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.chassis.problems import PROBLEM_JSON
+from services.chassis.http.problems import PROBLEM_JSON
 from tests.client import headers
 from tests.harness import Desk
 

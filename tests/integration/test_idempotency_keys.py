@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.chassis.idempotency import REUSED_RULE
+from services.chassis.storage.idempotency import REUSED_RULE
 from tests.client import headers, ticket_form
 from tests.harness import Desk
 from tests.tokens import token

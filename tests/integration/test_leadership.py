@@ -7,8 +7,8 @@ from pathlib import Path
 
 import psycopg
 
-from services.chassis.leadership import AdvisoryLease, FileLease, Lease
-from services.chassis.settings import Settings
+from services.chassis.runtime.leadership import AdvisoryLease, FileLease, Lease
+from services.chassis.runtime.settings import Settings
 from tests.harness import Desk
 
 

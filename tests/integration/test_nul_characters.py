@@ -10,7 +10,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from services.chassis.problems import PROBLEM_JSON
+from services.chassis.http.problems import PROBLEM_JSON
 from services.intake.tickets.application import TicketForm
 from services.intake.tickets.domain import Cause
 from tests.client import eventually, headers, ticket_form

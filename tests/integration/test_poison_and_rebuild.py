@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from schemas.topics import TICKETS, dead_letter
 from services.analytics import reports
 from services.analytics.projections import AnalyticsProjection
-from services.chassis.store import tracking_recorder
+from services.chassis.storage.store import tracking_recorder
 from tests.client import eventually, open_tickets
 from tests.harness import Desk
 from tests.infra import ROOT

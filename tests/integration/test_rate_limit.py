@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from services.chassis.rate_limit import SharedRateLimiter
-from services.chassis.settings import Settings
-from services.chassis.store import tracking_recorder
+from services.chassis.http.rate_limit import SharedRateLimiter
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import tracking_recorder
 from tests.client import headers
 from tests.harness import Desk
 from tests.infra import Postgres

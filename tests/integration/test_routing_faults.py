@@ -18,8 +18,8 @@ import httpx
 import pytest
 from eventsourcing.application import Application
 
-from services.chassis.projector import StoreProjector
-from services.chassis.store import store_env, tracking_recorder
+from services.chassis.storage.projector import StoreProjector
+from services.chassis.storage.store import store_env, tracking_recorder
 from services.routing.application import Routing
 from services.routing.domain import Agent
 from services.routing.projections import LoadProjection

@@ -26,7 +26,7 @@ from schemas.envelope import Envelope
 from schemas.topics import TICKETS
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, rebuild
-from services.chassis.store import store_env, tracking_recorder
+from services.chassis.storage.store import store_env, tracking_recorder
 from services.intake.tickets.application import Intake
 from services.intake.tickets.publication import publication
 from services.sla.application import Sla

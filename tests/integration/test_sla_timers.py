@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from schemas.topics import TICKETS
-from services.chassis.store import store_env
+from services.chassis.storage.store import store_env
 from services.sla.application import Sla
 from tests.client import eventually, headers
 from tests.harness import Desk

@@ -12,7 +12,7 @@ import pytest
 
 from services.analytics import reports
 from services.analytics.projections import AnalyticsProjection
-from services.chassis.store import tracking_recorder
+from services.chassis.storage.store import tracking_recorder
 from tests.client import eventually, headers, ticket_form
 from tests.harness import Desk
 

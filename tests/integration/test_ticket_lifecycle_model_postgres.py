@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from services.chassis.settings import Settings
+from services.chassis.runtime.settings import Settings
 from services.intake.tickets.application import Intake
 from tests.infra import Postgres
 from tests.privacy import desk_intake

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.chassis.projector import StoreProjector
-from services.chassis.settings import Settings
-from services.chassis.store import tracking_recorder
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.projector import StoreProjector
+from services.chassis.storage.store import tracking_recorder
 from services.intake.tickets.application import Intake
 from tests.infra import Postgres
 from tests.privacy import desk_intake, projection_of

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
-from services.chassis.asyncapi import document
+from services.chassis.http.asyncapi import document
 
 
 def test_routings_document_shows_its_decisions_and_the_ticket_and_sla_events_it_consumes() -> None:

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from services.chassis.metrics import Metrics
-from services.chassis.runtime import Runtime
+from services.chassis.runtime.metrics import Metrics
+from services.chassis.runtime.runtime import Runtime
 from services.intake.attachments.blobs import (
     BlobCorruptError,
     BlobNotFoundError,

@@ -7,11 +7,11 @@ from pathlib import Path
 import jwt
 import pytest
 
-from services.chassis.auth import Principal, Role, TokenVerifier, Unauthenticated
-from services.chassis.identity import Authenticator
-from services.chassis.rate_limit import RateLimited, RateLimiter
-from services.chassis.settings import Settings
-from services.chassis.store import store_env
+from services.chassis.http.auth import Principal, Role, TokenVerifier, Unauthenticated
+from services.chassis.http.identity import Authenticator
+from services.chassis.http.rate_limit import RateLimited, RateLimiter
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import store_env
 from services.intake.gateway.api_keys import ApiKeys, ApiKeyStore
 from tests.privacy import memory_intake
 from tests.tokens import AUDIENCE, INTERNAL_SECRET, ISSUER, jwks, token

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from services.chassis.collector import YOUNG_THRESHOLD, collecting_rarely
+from services.chassis.runtime.collector import YOUNG_THRESHOLD, collecting_rarely
 
 
 def test_a_replay_collects_young_objects_rarely_and_leaves_the_old_ones_out() -> None:

@@ -8,7 +8,7 @@ import secrets
 
 import pytest
 
-from services.chassis.settings import DevelopmentSecretError, Settings
+from services.chassis.runtime.settings import DevelopmentSecretError, Settings
 from tests.infra import ROOT
 
 DEVELOPMENT = {"personal_data_secret": "development-only-personal-data-secret"}

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from services import dev_identity
-from services.chassis.auth import TokenVerifier
+from services.chassis.http.auth import TokenVerifier
 from tests.infra import ROOT
 
 

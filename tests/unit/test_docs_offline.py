@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
-from services.chassis import asyncapi
-from services.chassis.metrics import Metrics
-from services.chassis.runtime import Runtime
+from services.chassis.http import asyncapi
+from services.chassis.runtime.metrics import Metrics
+from services.chassis.runtime.runtime import Runtime
 
 LINKS = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']|url\s*:\s*["']([^"']+)["']""")
 

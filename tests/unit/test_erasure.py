@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from schemas.envelope import Envelope
 from schemas.keywords import KeywordDigests
 from schemas.registry import parse_data
-from services.chassis.problems import install_problem_handlers
-from services.chassis.projector import StoreProjector
-from services.chassis.settings import Settings
-from services.chassis.store import tracking_recorder
+from services.chassis.http.problems import install_problem_handlers
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.projector import StoreProjector
+from services.chassis.storage.store import tracking_recorder
 from services.intake.attachments.blobs import BlobNotFoundError, FileBlobStore, Owner
 from services.intake.http import app as api
 from services.intake.http import people as api_people

@@ -11,9 +11,9 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from schemas.envelope import Envelope
-from services.chassis.feed import EventPage, Feed
-from services.chassis.ids import url_uuid5
-from services.chassis.published import RELAY_NAME, PublishedLog
+from services.chassis.http.feed import EventPage, Feed
+from services.chassis.messaging.published import RELAY_NAME, PublishedLog
+from services.chassis.storage.ids import url_uuid5
 from services.intake.tickets.application import Intake
 from services.intake.tickets.domain import Cause, Ticket, acting
 from services.intake.tickets.publication import public_fields, publication

@@ -13,10 +13,10 @@ from uuid import uuid4
 import pytest
 
 from schemas.envelope import Envelope
-from services.chassis.auth import Principal, Role
-from services.chassis.feed import EventPage
-from services.chassis.gateway_feed import InvalidCursor, MergedFeed, Resting, SourceDown
-from services.chassis.identity import Identity
+from services.chassis.http.auth import Principal, Role
+from services.chassis.http.feed import EventPage
+from services.chassis.http.gateway_feed import InvalidCursor, MergedFeed, Resting, SourceDown
+from services.chassis.http.identity import Identity
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 WHO = Identity(Principal("acme", "admin-1", frozenset({Role.ADMIN})), "corr-1")

@@ -11,8 +11,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from services.chassis.feed import EventPage
-from services.chassis.gateway_feed import MergedFeed, RemoteSource
+from services.chassis.http.feed import EventPage
+from services.chassis.http.gateway_feed import MergedFeed, RemoteSource
 from tests.unit.test_gateway_feed_pages import WHO, StandIn, envelope
 
 Answer = Callable[[httpx.Request], httpx.Response]
@@ -40,7 +40,7 @@ def test_a_service_answering_200_with_no_event_page_is_unavailable_and_the_log_s
         def no_page(request: httpx.Request, body: bytes = body) -> httpx.Response:
             return httpx.Response(200, content=body)
 
-        with caplog.at_level(logging.WARNING, "services.chassis.gateway_feed"):
+        with caplog.at_level(logging.WARNING, "services.chassis.http.gateway_feed"):
             read = read_with_routing_answering(no_page)
         assert read == ("intake.3-routing.0", ["routing"], ["intake.3"])
         assert "routing answered 200 with no event page" in caplog.text
@@ -51,7 +51,7 @@ def test_a_service_refusing_the_internal_token_is_unavailable_and_the_log_names_
     status: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     refusal = {"title": "Unauthorized", "detail": "token expired (exp)"}
-    with caplog.at_level(logging.WARNING, "services.chassis.gateway_feed"):
+    with caplog.at_level(logging.WARNING, "services.chassis.http.gateway_feed"):
         read = read_with_routing_answering(lambda request: httpx.Response(status, json=refusal))
     assert read == ("intake.3-routing.0", ["routing"], ["intake.3"])
     assert f"routing refused the gateway's internal token ({status}" in caplog.text
@@ -63,7 +63,7 @@ def test_another_tenants_events_on_a_services_page_are_dropped_and_passed_over(
 ) -> None:
     theirs = envelope("routing", 5, 1).model_copy(update={"tenant": "globex"})
     page = EventPage(events=[envelope("routing", 4, 1), theirs], next_after=5)
-    with caplog.at_level(logging.ERROR, "services.chassis.gateway_feed"):
+    with caplog.at_level(logging.ERROR, "services.chassis.http.gateway_feed"):
         read = read_with_routing_answering(lambda request: httpx.Response(200, content=page.model_dump_json()))
     assert read == ("intake.3-routing.5", [], ["intake.3", "routing.4"])
     assert "routing served 1 event(s) of another tenant than acme" in caplog.text

@@ -11,8 +11,8 @@ from uuid import uuid4
 import pytest
 from fastapi import FastAPI
 
-from services.chassis.idempotency import IdempotencyKeyReusedError, KeyedRequest
-from services.chassis.settings import Settings
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.idempotency import IdempotencyKeyReusedError, KeyedRequest
 from services.intake.http import attachments as api_attachments
 from services.intake.http import tickets as api_tickets
 from services.intake.http import work as api_work

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from services.chassis.settings import Settings
+from services.chassis.runtime.settings import Settings
 from tests.infra import LOCAL
 
 

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
-from services.chassis import logs
-from services.chassis.identity import CurrentIdentity
+from services.chassis.http.identity import CurrentIdentity
+from services.chassis.runtime import logs
 from tests.client import headers
 from tests.tokens import authenticated
 

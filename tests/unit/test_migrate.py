@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from services.chassis.settings import Settings
-from services.chassis.store import store_env
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import store_env
 from services.migrate import migrate
 from services.routing.application import Routing
 

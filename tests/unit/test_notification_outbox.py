@@ -16,9 +16,9 @@ from eventsourcing.persistence import IntegrityError, Tracking
 
 from schemas.envelope import Envelope
 from schemas.registry import parse_data
-from services.chassis.projector import StoreProjector
-from services.chassis.settings import Settings
-from services.chassis.store import tracking_recorder
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.projector import StoreProjector
+from services.chassis.storage.store import tracking_recorder
 from services.intake.notifications.compose import Composer, Message
 from services.intake.notifications.deliveries import Deliveries
 from services.intake.notifications.mail_sender import MailSender

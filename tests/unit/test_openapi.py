@@ -12,14 +12,14 @@ from fastapi.testclient import TestClient
 
 from services.analytics import api as analytics_api
 from services.analytics.projections import AnalyticsProjection
-from services.chassis import openapi
-from services.chassis.auth import Role
-from services.chassis.gateway import MergedOpenAPI
-from services.chassis.identity import CurrentIdentity, requires
-from services.chassis.metrics import Metrics
-from services.chassis.runtime import Runtime
-from services.chassis.settings import Settings
-from services.chassis.store import tracking_recorder
+from services.chassis.http import openapi
+from services.chassis.http.auth import Role
+from services.chassis.http.gateway import MergedOpenAPI
+from services.chassis.http.identity import CurrentIdentity, requires
+from services.chassis.runtime.metrics import Metrics
+from services.chassis.runtime.runtime import Runtime
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import tracking_recorder
 from services.intake.attachments.blobs import FileBlobStore
 from services.intake.http.app import create_app
 from services.routing import api as routing_api

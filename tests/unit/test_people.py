@@ -9,8 +9,8 @@ from uuid import uuid4
 import pytest
 
 from schemas.keywords import KeywordDigests
-from services.chassis.settings import Settings
-from services.chassis.store import store_env, tracking_recorder
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import store_env, tracking_recorder
 from services.intake.channels import mail_threads
 from services.intake.people.conversations import Conversations, ReplyRoute
 from services.intake.people.people import People

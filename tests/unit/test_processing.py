@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from services.chassis.processing import commit
-from services.chassis.settings import Settings
-from services.chassis.store import store_env
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.processing import commit
+from services.chassis.storage.store import store_env
 from services.routing.application import Routing
 from services.routing.choosing import Strategy
 from services.routing.domain import DeskSetup

@@ -12,8 +12,8 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from schemas.registry import parse_data
 from services.analytics import reports
 from services.analytics.projections import AnalyticsProjection
-from services.chassis.settings import Settings
-from services.chassis.store import tracking_recorder
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import tracking_recorder
 from tests.unit.test_envelope import an_envelope
 
 

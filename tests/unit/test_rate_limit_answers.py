@@ -6,11 +6,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.chassis.auth import TokenVerifier
-from services.chassis.identity import Authenticator, CurrentIdentity, authenticate
-from services.chassis.problems import install_problem_handlers
-from services.chassis.rate_limit import RateLimiter
-from services.chassis.settings import Settings
+from services.chassis.http.auth import TokenVerifier
+from services.chassis.http.identity import Authenticator, CurrentIdentity, authenticate
+from services.chassis.http.problems import install_problem_handlers
+from services.chassis.http.rate_limit import RateLimiter
+from services.chassis.runtime.settings import Settings
 from tests.tokens import AUDIENCE, INTERNAL_SECRET, ISSUER, jwks, token
 
 

@@ -15,8 +15,8 @@ from schemas.envelope import Envelope
 from schemas.registry import parse_data
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.reports import Filters, backlog, csat, flow, service_levels, workload
-from services.chassis.settings import Settings
-from services.chassis.store import tracking_recorder
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import tracking_recorder
 
 DAY = date(2026, 11, 23)
 

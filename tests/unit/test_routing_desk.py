@@ -19,8 +19,8 @@ from schemas.envelope import Envelope
 from schemas.keywords import KeywordDigests
 from schemas.registry import parse_data
 from schemas.routing import ROUTING_ACTOR, RoutingDecidedV1
-from services.chassis.settings import Settings
-from services.chassis.store import store_env
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import store_env
 from services.routing.application import Routing
 from services.routing.choosing import Presence, Strategy
 from services.routing.domain import RoutingError

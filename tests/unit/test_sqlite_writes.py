@@ -9,8 +9,8 @@ from pathlib import Path
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteFactory
 from eventsourcing.utils import Environment
 
-from services.chassis.settings import Settings
-from services.chassis.store import store_env
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import store_env
 
 ROUNDS = 150
 

@@ -21,10 +21,10 @@ from eventsourcing.persistence import OperationalError, Tracking
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.chassis.problems import install_problem_handlers
-from services.chassis.projector import StoreProjector
-from services.chassis.settings import Settings
-from services.chassis.store import tracking_recorder
+from services.chassis.http.problems import install_problem_handlers
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.projector import StoreProjector
+from services.chassis.storage.store import tracking_recorder
 from services.intake.attachments.blobs import FileBlobStore
 from services.intake.http import app as api
 from services.intake.http import queries as api_queries

@@ -13,8 +13,8 @@ from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
 from schemas.tickets import TicketCommentedV1, TicketCommentedV2
-from services.chassis.metrics import Metrics
-from services.chassis.runtime import Runtime
+from services.chassis.runtime.metrics import Metrics
+from services.chassis.runtime.runtime import Runtime
 from services.intake.attachments.blobs import FileBlobStore
 from services.intake.http.app import create_app
 from services.intake.tickets.application import Intake, TicketForm

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from schemas.envelope import Envelope
-from services.chassis import tracing
+from services.chassis.runtime import tracing
 from tests.unit.test_envelope import an_envelope
 
 STORED = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"  # the request span that stored the event

@@ -7,11 +7,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.chassis.auth import Principal, Role
-from services.chassis.problems import install_problem_handlers
-from services.chassis.settings import Settings
-from services.chassis.store import tracking_recorder
-from services.chassis.visibility import sees_ticket
+from schemas.visibility import sees_ticket
+from services.chassis.http.auth import Principal, Role
+from services.chassis.http.problems import install_problem_handlers
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import tracking_recorder
 from services.routing import api
 from services.routing.choosing import Presence, Strategy
 from services.routing.projections import LoadProjection

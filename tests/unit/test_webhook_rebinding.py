@@ -23,9 +23,9 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from schemas.envelope import Envelope
-from services.chassis.processing import commit
-from services.chassis.settings import Settings
-from services.chassis.store import tracking_recorder
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.processing import commit
+from services.chassis.storage.store import tracking_recorder
 from services.intake.tickets.application import Intake
 from services.intake.webhooks.delivery import Deliverer, Deliveries
 from services.intake.webhooks.subscriptions import Webhooks

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from uuid import UUID
 
-from services.chassis.processing import find
+from services.chassis.storage.processing import find
 from services.intake.attachments.blobs import FileBlobStore, FileId, Owner, file_id
 from services.intake.stored_topics import topics_of
 from services.intake.tickets.application import Intake

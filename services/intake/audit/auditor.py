@@ -31,7 +31,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Notification, StoredEvent
 
-from services.chassis.processing import stream_positions
+from services.chassis.storage.processing import stream_positions
 from services.intake.audit import chain
 from services.intake.audit.anchors import Anchor, Anchors, CheckpointStream
 from services.intake.audit.chain import AuditWalker, BrokenLink, Head

@@ -23,8 +23,8 @@ from uuid import UUID, uuid4
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.chassis.auth import Principal, Role
-from services.chassis.problems import DomainProblem
+from services.chassis.http.auth import Principal, Role
+from services.chassis.http.problems import DomainProblem
 from services.intake.channels.landing import Incoming, Landing
 from services.intake.channels.participants import Sender
 from services.intake.channels.telemetry import ChannelCounters

@@ -18,8 +18,8 @@ import logging
 from collections.abc import Callable, Mapping
 from uuid import UUID
 
-from services.chassis.rate_limit import RateLimited, RateLimiter
-from services.chassis.settings import Mailbox
+from services.chassis.http.rate_limit import RateLimited, RateLimiter
+from services.chassis.runtime.settings import Mailbox
 from services.intake.attachments.blobs import BlobErasedError, BlobStore, Owner
 from services.intake.channels import loops, mail_authentication, mail_threads, mime
 from services.intake.channels.landing import Incoming, Landed, Landing, StoredFile

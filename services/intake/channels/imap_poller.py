@@ -16,8 +16,8 @@ import logging
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 
-from services.chassis.runtime import Worker
-from services.chassis.settings import Settings
+from services.chassis.runtime.runtime import Worker
+from services.chassis.runtime.settings import Settings
 from services.intake.channels.email_in import EmailIntake
 from services.intake.channels.loops import Refusal
 

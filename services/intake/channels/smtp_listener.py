@@ -15,7 +15,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from services.chassis.runtime import Worker
+from services.chassis.runtime.runtime import Worker
 from services.intake.channels.email_in import EmailIntake
 from services.intake.channels.loops import Refusal
 

@@ -25,8 +25,8 @@ from fastapi import APIRouter, Header, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.chassis.auth import Unauthenticated
-from services.chassis.settings import TelegramBot
+from services.chassis.http.auth import Unauthenticated
+from services.chassis.runtime.settings import TelegramBot
 from services.intake.channels.landing import Incoming, Landed, Landing
 from services.intake.channels.participants import Sender
 from services.intake.channels.telemetry import ChannelCounters

@@ -20,11 +20,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.chassis.auth import Principal, Role, Unauthenticated
-from services.chassis.errors import UnknownThingError
-from services.chassis.idempotency import KeyedRequest
-from services.chassis.keyed_commands import commit_once
-from services.chassis.processing import commit, find
+from services.chassis.http.auth import Principal, Role, Unauthenticated
+from services.chassis.runtime.errors import UnknownThingError
+from services.chassis.storage.idempotency import KeyedRequest
+from services.chassis.storage.keyed_commands import commit_once
+from services.chassis.storage.processing import commit, find
 from services.intake.tickets.application import Intake
 
 PREFIX = "sdk_"

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.chassis.auth import Role
-from services.chassis.identity import CurrentIdentity, requires
-from services.chassis.request_keys import IdempotencyKey
+from services.chassis.http.auth import Role
+from services.chassis.http.identity import CurrentIdentity, requires
+from services.chassis.http.request_keys import IdempotencyKey
 from services.intake.gateway.api_keys import ApiKeyStore
 
 

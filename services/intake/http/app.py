@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter, FastAPI
 
-from services.chassis.gateway_feed import Source
+from services.chassis.http.gateway_feed import Source
 from services.intake.attachments.blobs import BlobStore
 from services.intake.http import attachments as api_attachments
 from services.intake.http import events as api_events

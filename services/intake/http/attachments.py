@@ -24,11 +24,11 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
-from services.chassis import openapi
-from services.chassis.etag import etag, expected_version
-from services.chassis.identity import CurrentIdentity
-from services.chassis.problems import DomainProblem
-from services.chassis.request_keys import StreamedIdempotencyKey
+from services.chassis.http import openapi
+from services.chassis.http.etag import etag, expected_version
+from services.chassis.http.identity import CurrentIdentity
+from services.chassis.http.problems import DomainProblem
+from services.chassis.http.request_keys import StreamedIdempotencyKey
 from services.intake.attachments.blobs import (
     CHUNK,
     BlobCorruptError,

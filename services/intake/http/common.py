@@ -8,9 +8,9 @@ from uuid import uuid4
 from fastapi import Header
 from fastapi.responses import JSONResponse
 
-from services.chassis.etag import etag
-from services.chassis.idempotency import KeyedRequest
-from services.chassis.identity import Identity
+from services.chassis.http.etag import etag
+from services.chassis.http.identity import Identity
+from services.chassis.storage.idempotency import KeyedRequest
 from services.intake.privacy.personal_data import PersonalData
 from services.intake.tickets.domain import Cause, Ticket
 from services.intake.tickets.representations import ticket_view

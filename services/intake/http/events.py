@@ -1,5 +1,5 @@
 """The event feed at the gateway: intake's public events merged with those of the other services
-(services/chassis/gateway_feed.py), and intake's own every-tenant feed to rebuild from."""
+(services/chassis/http/gateway_feed.py), and intake's own every-tenant feed to rebuild from."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from fastapi import APIRouter
 
 from schemas.topics import TICKETS
-from services.chassis.feed import Feed, feed_router
-from services.chassis.gateway_feed import LocalSource, MergedFeed, Source, merged_feed_router
+from services.chassis.http.feed import Feed, feed_router
+from services.chassis.http.gateway_feed import LocalSource, MergedFeed, Source, merged_feed_router
 from services.intake.tickets.application import Intake
 from services.intake.tickets.publication import public_fields
 

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.chassis.auth import Role
-from services.chassis.identity import CurrentIdentity, requires
+from services.chassis.http.auth import Role
+from services.chassis.http.identity import CurrentIdentity, requires
 from services.intake.tickets.application import Intake
 from services.intake.tickets.fields import FieldKind
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
 
-from services.chassis.gateway_feed import Source
+from services.chassis.http.gateway_feed import Source
 from services.intake.attachments.blobs import BlobStore
 from services.intake.gateway.api_keys import ApiKeyStore
 from services.intake.http import api_keys, notifications, people, queries, webhooks

@@ -9,8 +9,8 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from services.chassis.auth import Role
-from services.chassis.identity import CurrentIdentity, requires
+from services.chassis.http.auth import Role
+from services.chassis.http.identity import CurrentIdentity, requires
 from services.intake.audit.auditor import Anchor, Verification
 from services.intake.tickets.access import Scope, visible_ticket
 from services.intake.tickets.application import Intake

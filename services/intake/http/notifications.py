@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.chassis.auth import Role
-from services.chassis.identity import CurrentIdentity, requires
+from services.chassis.http.auth import Role
+from services.chassis.http.identity import CurrentIdentity, requires
 from services.intake.http.work import TicketId
 from services.intake.notifications.deliveries import Deliveries
 from services.intake.tickets.application import Intake

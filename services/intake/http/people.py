@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.chassis.auth import Role
-from services.chassis.identity import CurrentIdentity, requires
-from services.chassis.problems import DomainProblem
+from services.chassis.http.auth import Role
+from services.chassis.http.identity import CurrentIdentity, requires
+from services.chassis.http.problems import DomainProblem
 from services.intake.people.erasure import Erasures, UnknownPersonError
 from services.intake.people.subject_access import SubjectAccess
 

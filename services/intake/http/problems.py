@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from services.chassis.problems import problem
+from services.chassis.http.problems import problem
 from services.intake.privacy.personal_data import PersonErasedError
 from services.intake.tickets.application import StaleVersionError, TicketNotFoundError
 from services.intake.tickets.domain import IllegalTransitionError, TicketRuleError

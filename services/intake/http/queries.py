@@ -16,8 +16,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from schemas.tickets import Priority
-from services.chassis.identity import CurrentIdentity
-from services.chassis.problems import DomainProblem
+from services.chassis.http.identity import CurrentIdentity
+from services.chassis.http.problems import DomainProblem
 from services.intake.http.tickets import TAG
 from services.intake.tickets.access import Scope
 from services.intake.tickets.application import Intake

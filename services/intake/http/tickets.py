@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.tickets import Channel, Priority, TicketType
-from services.chassis import openapi
-from services.chassis.identity import CurrentIdentity
-from services.chassis.request_keys import IdempotencyKey
+from services.chassis.http import openapi
+from services.chassis.http.identity import CurrentIdentity
+from services.chassis.http.request_keys import IdempotencyKey
 from services.intake.http.common import cause_of, ticket_response
 from services.intake.tickets.access import Scope, visible_ticket
 from services.intake.tickets.application import Intake, TicketForm

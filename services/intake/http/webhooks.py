@@ -9,12 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.chassis.auth import Role
-from services.chassis.idempotency import KeyedRequest
-from services.chassis.identity import CurrentIdentity, requires
-from services.chassis.keyed_commands import commit_once
-from services.chassis.processing import commit
-from services.chassis.request_keys import IdempotencyKey
+from services.chassis.http.auth import Role
+from services.chassis.http.identity import CurrentIdentity, requires
+from services.chassis.http.request_keys import IdempotencyKey
+from services.chassis.storage.idempotency import KeyedRequest
+from services.chassis.storage.keyed_commands import commit_once
+from services.chassis.storage.processing import commit
 from services.intake.tickets.application import Intake
 from services.intake.webhooks.delivery import Deliveries
 from services.intake.webhooks.subscriptions import UnknownWebhookError, Webhooks

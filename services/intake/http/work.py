@@ -18,11 +18,11 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.tickets import Channel, Priority, TicketType
-from services.chassis import openapi
-from services.chassis.etag import expected_version
-from services.chassis.idempotency import KeyedRequest
-from services.chassis.identity import CurrentIdentity, Identity
-from services.chassis.request_keys import IdempotencyKey
+from services.chassis.http import openapi
+from services.chassis.http.etag import expected_version
+from services.chassis.http.identity import CurrentIdentity, Identity
+from services.chassis.http.request_keys import IdempotencyKey
+from services.chassis.storage.idempotency import KeyedRequest
 from services.intake.http.common import IfMatch, cause_of, ticket_response
 from services.intake.http.tickets import Tag
 from services.intake.tickets.access import Scope, visible_ticket

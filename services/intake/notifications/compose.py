@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from services.chassis.settings import Settings
+from services.chassis.runtime.settings import Settings
 from services.intake.channels.mail_threads import message_id, tagged
 from services.intake.notifications.templates import Templates
 from services.intake.people.conversations import Conversations, ReplyRoute

@@ -20,8 +20,8 @@ from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.persistence import TrackingRecorder
 
-from services.chassis.outbox import OutboxTable
-from services.chassis.views import Sql, SqlView
+from services.chassis.messaging.outbox import OutboxTable
+from services.chassis.storage.views import Sql, SqlView
 from services.intake.notifications.outbox import SCHEMA as OUTBOX_SCHEMA
 
 SCHEMA = [

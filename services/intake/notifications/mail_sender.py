@@ -16,7 +16,7 @@ from email.utils import formatdate
 
 import aiosmtplib
 
-from services.chassis.settings import Settings
+from services.chassis.runtime.settings import Settings
 from services.intake.notifications.compose import Message
 from services.intake.notifications.sender import Outcome
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from services.chassis.outbox import drain, retry_delay
+from services.chassis.messaging.outbox import drain, retry_delay
 from services.intake.notifications.compose import Composer, Message, Undeliverable
 from services.intake.notifications.deliveries import Deliveries
 from services.intake.notifications.sender import Sender

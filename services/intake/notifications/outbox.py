@@ -23,10 +23,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, EventData
 from schemas.sla import SlaCustomerRemindedV1
-from schemas.tickets import EventData
-from services.chassis.views import Sql, SqlView
+from services.chassis.storage.views import Sql, SqlView
 from services.intake.tickets.domain import Ticket, WaitingFor
 
 NAME = "notifications"

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from services.chassis.settings import Settings
+from services.chassis.runtime.settings import Settings
 from services.intake.notifications.compose import Message
 from services.intake.notifications.sender import Outcome
 

@@ -23,7 +23,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
-from services.chassis.processing import find
+from services.chassis.storage.processing import find
 from services.intake.people.people import normalised
 from services.intake.privacy.personal_data import ERASED, PersonalData
 

@@ -21,7 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
-from services.chassis.processing import find
+from services.chassis.storage.processing import find
 from services.intake.attachments.blobs import BlobStore, Owner
 from services.intake.people.people import People, Person
 from services.intake.stored_topics import topics_of

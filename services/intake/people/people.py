@@ -26,7 +26,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
-from services.chassis.processing import find
+from services.chassis.storage.processing import find
 from services.intake.privacy.personal_data import PersonalData
 
 ATTEMPTS = 20

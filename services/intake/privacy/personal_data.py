@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eventsourcing.persistence import TrackingRecorder
 
-from services.chassis.views import SqlView
+from services.chassis.storage.views import SqlView
 
 PREFIX = "pd1:"
 ERASED = "[erased]"

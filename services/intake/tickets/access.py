@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from services.chassis.auth import Forbidden, Principal, Role
-from services.chassis.visibility import staff_sees
+from schemas.visibility import staff_sees
+from services.chassis.http.auth import Forbidden, Principal, Role
 from services.intake.tickets.application import Intake, TicketNotFoundError
 from services.intake.tickets.domain import Ticket
 

@@ -24,10 +24,10 @@ from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import EventStore, IntegrityError, Mapper
 
 from schemas.keywords import KeywordDigests
-from services.chassis.group_commit import GroupCommit
-from services.chassis.idempotency import IdempotentRequest, KeyedRequest
-from services.chassis.keyed_commands import carried_out, record_of
-from services.chassis.processing import ProcessRecorderMixin, find
+from services.chassis.storage.group_commit import GroupCommit
+from services.chassis.storage.idempotency import IdempotentRequest, KeyedRequest
+from services.chassis.storage.keyed_commands import carried_out, record_of
+from services.chassis.storage.processing import ProcessRecorderMixin, find
 from services.intake.audit.auditor import Audit, Verification
 from services.intake.audit.checkpoints import Checkpoints
 from services.intake.audit.sealing import CheckedSnapshots, SealingMapper

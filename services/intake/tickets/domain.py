@@ -21,7 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
-from services.chassis.idempotency import KeyedRequest
+from services.chassis.storage.idempotency import KeyedRequest
 from services.intake.audit import chain
 
 
@@ -235,7 +235,7 @@ class Ticket(Aggregate):
     def id_for_request(tenant: str, idempotency_key: str) -> UUID:
         """The id of the ticket a channel's message opens (named by the message: its Message-ID, chat message
         id): the message delivered again finds the same ticket. (An API caller's `Idempotency-Key` is scoped to
-        the caller instead: `services/chassis/idempotency.py`.)"""
+        the caller instead: `services/chassis/storage/idempotency.py`.)"""
         return uuid5(NAMESPACE_URL, f"/servicedesk/tickets/{tenant}/{idempotency_key}")
 
     @classmethod

@@ -27,7 +27,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
-from services.chassis.views import Sql, SqlView
+from services.chassis.storage.views import Sql, SqlView
 from services.intake.privacy.personal_data import PersonalData
 from services.intake.privacy.search_tokens import Query, SearchTokens, Term
 from services.intake.tickets.domain import Ticket

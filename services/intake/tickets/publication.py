@@ -22,10 +22,9 @@ from eventsourcing.persistence import Notification
 
 from schemas import topics
 from schemas.audit import AuditCheckpointedV1, StreamHead
-from schemas.envelope import EnvelopeFields
+from schemas.envelope import EnvelopeFields, EventData
 from schemas.keywords import words
 from schemas.tickets import (
-    EventData,
     TicketAssignedV1,
     TicketCommentedV1,
     TicketCommentedV2,
@@ -39,8 +38,8 @@ from schemas.tickets import (
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
 )
-from services.chassis.ids import url_uuid5
-from services.chassis.relay import Publication, PublicFields, validated
+from services.chassis.messaging.relay import Publication, PublicFields, validated
+from services.chassis.storage.ids import url_uuid5
 from services.intake.audit.checkpoints import Checkpoints
 from services.intake.tickets.domain import Status, Ticket, event_name
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from eventsourcing.persistence import Tracking
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, EventData
 from schemas.routing import RoutingDecidedV1
 from schemas.sla import SlaCustomerUnresponsiveV1
-from schemas.tickets import EventData
-from services.chassis.consumer import Apply
+from services.chassis.messaging.consumer import Apply
 from services.intake.tickets.application import Intake
 from services.intake.tickets.routing_decisions import apply_decision
 from services.intake.tickets.sla_status import SlaStatus, resolve_unresponsive

@@ -15,10 +15,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, EventData
 from schemas.routing import ROUTING_ACTOR, RoutingDecidedV1
-from schemas.tickets import EventData
-from services.chassis.processing import commit
+from services.chassis.storage.processing import commit
 from services.intake.tickets.application import Intake, TicketNotFoundError
 from services.intake.tickets.domain import Cause, Status, acting
 

@@ -8,11 +8,10 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, EventData
 from schemas.sla import SlaBreachedV1, SlaClockData, SlaCustomerUnresponsiveV1, SlaMetV1, SlaWarningV1
-from schemas.tickets import EventData
-from services.chassis.processing import commit
-from services.chassis.views import Sql, SqlView
+from services.chassis.storage.processing import commit
+from services.chassis.storage.views import Sql, SqlView
 from services.intake.tickets.application import Intake, TicketNotFoundError
 from services.intake.tickets.domain import Cause, Status, acting
 

@@ -23,11 +23,10 @@ import httpx
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from standardwebhooks.webhooks import Webhook
 
-from schemas.envelope import Envelope
-from schemas.tickets import EventData
-from services.chassis.outbox import OutboxTable, drain, retry_delay
-from services.chassis.processing import commit, find
-from services.chassis.views import SqlView
+from schemas.envelope import Envelope, EventData
+from services.chassis.messaging.outbox import OutboxTable, drain, retry_delay
+from services.chassis.storage.processing import commit, find
+from services.chassis.storage.views import SqlView
 from services.intake.tickets.application import Intake
 from services.intake.webhooks import transport as webhook_transport
 from services.intake.webhooks.subscriptions import WebhookError, Webhooks

@@ -20,7 +20,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from services.chassis.errors import CommandRefusedError, UnknownThingError
+from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
 from services.intake.webhooks.global_address import is_global
 
 

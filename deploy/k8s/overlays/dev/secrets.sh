@@ -7,7 +7,7 @@
 # overlay needs both files.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# Every secret of services/chassis/settings.py (tests/unit/test_desk_secrets.py checks the list).
+# Every secret of services/chassis/runtime/settings.py (tests/unit/test_desk_secrets.py checks the list).
 SECRETS=(SERVICEDESK_INTERNAL_TOKEN_SECRET SERVICEDESK_PERSONAL_DATA_SECRET SERVICEDESK_KEYWORD_SECRET SERVICEDESK_AUDIT_SECRET)
 
 random() { head -c "$1" /dev/urandom | base64 | tr -d '\n'; }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
-from services.chassis.settings import Settings
+from services.chassis.runtime.settings import Settings
 
 
 def store_env(settings: Settings, name: str) -> dict[str, str]:
@@ -18,7 +18,7 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
     without it a read model's transaction kept getting the pool's dead connections after
     a PostgreSQL restart (tests/integration/test_faults.py crashes PostgreSQL).
 
-    On SQLite the datastore is the chassis's (services/chassis/sqlite.py): a writing transaction
+    On SQLite the datastore is the chassis's (services/chassis/storage/sqlite.py): a writing transaction
     takes the file's write lock first, waiting up to SQLITE_LOCK_TIMEOUT seconds (then retrying),
     so the many writers of one service's file wait for each other instead of failing.
 
@@ -29,7 +29,7 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
     if settings.persistence == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env |= {
-            "PERSISTENCE_MODULE": "services.chassis.sqlite:DeskSQLiteFactory",  # writes wait for the lock
+            "PERSISTENCE_MODULE": "services.chassis.storage.sqlite:DeskSQLiteFactory",  # writes wait for the lock
             "SQLITE_DBNAME": str(settings.data_dir / f"{name}.db"),
             "SQLITE_LOCK_TIMEOUT": "10",
         }

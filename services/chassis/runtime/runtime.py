@@ -22,10 +22,11 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
-from services.chassis import openapi, tracing
-from services.chassis.metrics import Metrics
-from services.chassis.problems import install_problem_handlers
-from services.chassis.text import refuse_nul
+from services.chassis.http import openapi
+from services.chassis.http.problems import install_problem_handlers
+from services.chassis.http.text import refuse_nul
+from services.chassis.runtime import tracing
+from services.chassis.runtime.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class Runtime:
         # validator badge, which would call out, is off).
         fastapi_kwargs.setdefault("swagger_ui_parameters", {"validatorUrl": None})
         dependencies = [*fastapi_kwargs.pop("dependencies", []), Depends(refuse_nul)]  # type: ignore[misc]
-        fastapi_kwargs["dependencies"] = dependencies  # no text with a NUL in: services/chassis/text.py
+        fastapi_kwargs["dependencies"] = dependencies  # no text with a NUL in: services/chassis/http/text.py
         app = FastAPIOffline(lifespan=self._lifespan, **fastapi_kwargs)  # type: ignore[arg-type]
         install_problem_handlers(app)
         openapi.install(app)

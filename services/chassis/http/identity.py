@@ -7,7 +7,7 @@ sdk_...`); anything else is a 401. The two are alternatives: when `Authorization
 alone decides (a client that also fills in `X-API-Key` is judged by its token), else
 `X-API-Key` does. The tenant and the actor of every recorded event are
 the principal's, never a value from the request. The gateway also counts each caller's
-requests against the rate limit (services/chassis/rate_limit.py).
+requests against the rate limit (services/chassis/http/rate_limit.py).
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from uuid import uuid4
 from fastapi import Depends, FastAPI, Header, Request, Response, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from services.chassis import logs, tracing
-from services.chassis.auth import (
+from services.chassis.http.auth import (
     INTERNAL_ISSUER,
     Forbidden,
     Principal,
@@ -30,10 +29,11 @@ from services.chassis.auth import (
     TokenVerifier,
     Unauthenticated,
 )
-from services.chassis.openapi import answers
-from services.chassis.problems import answer_headers
-from services.chassis.rate_limit import Allowance, Limiter
-from services.chassis.settings import Settings
+from services.chassis.http.openapi import answers
+from services.chassis.http.problems import answer_headers
+from services.chassis.http.rate_limit import Allowance, Limiter
+from services.chassis.runtime import logs, tracing
+from services.chassis.runtime.settings import Settings
 
 
 class ApiKeyCheck(Protocol):

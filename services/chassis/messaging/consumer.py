@@ -39,13 +39,12 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from schemas.envelope import Envelope, MalformedEventError
+from schemas.envelope import Envelope, EventData, MalformedEventError
 from schemas.registry import parse_data
-from schemas.tickets import EventData
 from schemas.topics import dead_letter
-from services.chassis import logs, tracing
-from services.chassis.errors import TRANSIENT_STORE_ERRORS
-from services.chassis.metrics import Metrics
+from services.chassis.runtime import logs, tracing
+from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
+from services.chassis.runtime.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

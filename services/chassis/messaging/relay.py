@@ -3,7 +3,7 @@
 The notification log is the outbox. The relay reads a batch after its position,
 publishes every record with the idempotent acks=all producer, waits for every ack,
 and only then records the batch's last position (a tracking row in the same store),
-in one transaction with the envelopes it published (services/chassis/published.py).
+in one transaction with the envelopes it published (services/chassis/messaging/published.py).
 A crash anywhere republishes the unrecorded suffix and never skips: consumers drop
 the duplicates by store position. Each record's `traceparent` header is its producer
 span's, whose parent is the context stored with the event.
@@ -21,13 +21,13 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification, Tracking
 
 from schemas.envelope import Envelope, EnvelopeFields
-from services.chassis.errors import TRANSIENT_STORE_ERRORS
-from services.chassis.kafka import idempotent_producer
-from services.chassis.leadership import Lease
-from services.chassis.metrics import Metrics
-from services.chassis.pacing import sleep_unless
-from services.chassis.published import RELAY_NAME, PublishedLog
-from services.chassis.tracing import Publishing
+from services.chassis.messaging.kafka import idempotent_producer
+from services.chassis.messaging.published import RELAY_NAME, PublishedLog
+from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
+from services.chassis.runtime.leadership import Lease
+from services.chassis.runtime.metrics import Metrics
+from services.chassis.runtime.pacing import sleep_unless
+from services.chassis.runtime.tracing import Publishing
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Relay:
         lease: Lease,
     ) -> None:
         """`on_published` sees each envelope once Kafka acknowledged it (e.g. to count decisions);
-        `lease` makes one replica of several the publisher (services/chassis/leadership.py)."""
+        `lease` makes one replica of several the publisher (services/chassis/runtime/leadership.py)."""
         self.app = app
         self.tracker = app.factory.tracking_recorder()
         self.log = PublishedLog(self.tracker, app.name)

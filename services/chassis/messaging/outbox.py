@@ -13,9 +13,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from services.chassis.errors import TRANSIENT_STORE_ERRORS
-from services.chassis.pacing import sleep_unless
-from services.chassis.views import SqlView
+from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
+from services.chassis.runtime.pacing import sleep_unless
+from services.chassis.storage.views import SqlView
 
 log = logging.getLogger(__name__)
 

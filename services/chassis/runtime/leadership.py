@@ -25,7 +25,7 @@ from typing import Protocol
 
 import psycopg
 
-from services.chassis.settings import Settings
+from services.chassis.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 

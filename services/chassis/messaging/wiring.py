@@ -16,13 +16,13 @@ from faststream.kafka import KafkaBroker
 
 from schemas.envelope import Envelope
 from schemas.topics import PUBLIC_TOPICS
-from services.chassis.consumer import Apply, IdempotentConsumer
-from services.chassis.kafka import ensure_topics
-from services.chassis.leadership import lease
-from services.chassis.metrics import Metrics
-from services.chassis.relay import Publication, Relay
-from services.chassis.runtime import Runtime, StartError
-from services.chassis.settings import Settings
+from services.chassis.messaging.consumer import Apply, IdempotentConsumer
+from services.chassis.messaging.kafka import ensure_topics
+from services.chassis.messaging.relay import Publication, Relay
+from services.chassis.runtime.leadership import lease
+from services.chassis.runtime.metrics import Metrics
+from services.chassis.runtime.runtime import Runtime, StartError
+from services.chassis.runtime.settings import Settings
 
 
 def check_store(runtime: Runtime, app: Application[Any], metrics: Metrics) -> None:

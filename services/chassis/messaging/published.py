@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from schemas.envelope import Envelope
-from services.chassis.views import Sql, SqlView
+from services.chassis.storage.views import Sql, SqlView
 
 RELAY_NAME = "kafka-relay"  # the relay's tracking rows in its own store
 

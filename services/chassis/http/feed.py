@@ -16,11 +16,11 @@ from pydantic_core import to_json
 
 from schemas.envelope import Envelope, EnvelopeFields
 from schemas.registry import ANY_TYPED_ENVELOPE, TOPIC_EVENTS, TypedEnvelope
-from services.chassis import openapi
-from services.chassis.auth import Forbidden, Role
-from services.chassis.identity import CurrentIdentity, requires
-from services.chassis.published import PublishedLog
-from services.chassis.relay import PublicFields
+from services.chassis.http import openapi
+from services.chassis.http.auth import Forbidden, Role
+from services.chassis.http.identity import CurrentIdentity, requires
+from services.chassis.messaging.published import PublishedLog
+from services.chassis.messaging.relay import PublicFields
 
 C = TypeVar("C")
 Reader = Callable[[C], Awaitable[tuple[list[tuple[Envelope, Any]], C]]]  # events after a cursor, each with its own
@@ -39,7 +39,7 @@ Item = str | EnvelopeFields  # an envelope's JSON from the published log, or its
 
 class Feed:
     """Pages of an application's public events, filtered by tenant and type: from the published
-    log where it covers them (services/chassis/published.py), else transcoded from the store.
+    log where it covers them (services/chassis/messaging/published.py), else transcoded from the store.
 
     `topic`: the one topic the feed serves, when the relay also publishes on others (intake's
     checkpoints): the published log holds what every topic was given, so its pages keep only the
@@ -139,7 +139,7 @@ def feed_router(
     long poll), `/v1/events/stream` (the caller's tenant; Server-Sent Events, live tail) and
     `/internal/events` (every tenant: the source to rebuild a read model from; not for the public
     ingress). Without `tenant_feed` only `/internal/events`: at the gateway `/v1/events` is every
-    service's feed merged (services/chassis/gateway_feed.py). `topic`: as for `Feed`."""
+    service's feed merged (services/chassis/http/gateway_feed.py). `topic`: as for `Feed`."""
     api = APIRouter(tags=["events"])
     feed = Feed(app, public, topic)
     if tenant_feed:
@@ -224,7 +224,7 @@ def read_pages(
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
         while True:
             # Streamed, so the body is ours: a read response keeps its body, a 3 MB page, in a reference
-            # cycle, which a replay that collects rarely (services/chassis/collector.py) would pile up.
+            # cycle, which a replay that collects rarely (services/chassis/runtime/collector.py) would pile up.
             with client.stream(
                 "GET", "/internal/events", params={"after": after, "limit": page_size},
                 headers={"Authorization": f"Bearer {token()}"},

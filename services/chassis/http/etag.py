@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from services.chassis.problems import DomainProblem
+from services.chassis.http.problems import DomainProblem
 
 _TAG = re.compile(r'^\s*(?:W/)?"(\d+)"\s*$')
 

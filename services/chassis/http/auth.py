@@ -24,7 +24,7 @@ from typing import Any
 
 import jwt
 
-from services.chassis.problems import DomainProblem
+from services.chassis.http.problems import DomainProblem
 
 INTERNAL_ISSUER = "servicedesk-gateway"
 INTERNAL_AUDIENCE = "servicedesk-internal"

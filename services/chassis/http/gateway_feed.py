@@ -1,7 +1,7 @@
 """The gateway's event feed: every public event of the caller's tenant, from every service that
 publishes (intake's tickets, routing's decisions, sla's clocks), as one feed and one stream.
 
-Each service serves its own feed in its store's order (services/chassis/feed.py); the gateway
+Each service serves its own feed in its store's order (services/chassis/http/feed.py); the gateway
 reads them, each from where the caller left it, and merges a page:
 
 - **Order.** Each source's events keep their store order. Across sources there is no global
@@ -43,11 +43,11 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from schemas.envelope import Envelope
-from services.chassis import openapi
-from services.chassis.auth import Principal, Role
-from services.chassis.feed import EventPage, Feed, Types, parse_types, server_sent_events
-from services.chassis.identity import CurrentIdentity, Identity, requires
-from services.chassis.problems import DomainProblem
+from services.chassis.http import openapi
+from services.chassis.http.auth import Principal, Role
+from services.chassis.http.feed import EventPage, Feed, Types, parse_types, server_sent_events
+from services.chassis.http.identity import CurrentIdentity, Identity, requires
+from services.chassis.http.problems import DomainProblem
 
 log = logging.getLogger(__name__)
 REMOTE_GRACE_SECONDS = 5.0  # a source's answer may take this much longer than the wait asked of it

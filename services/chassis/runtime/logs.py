@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import IO, Any
 
-from services.chassis import tracing
+from services.chassis.runtime import tracing
 
 _TENANT: ContextVar[str | None] = ContextVar("log_tenant", default=None)
 _TICKET: ContextVar[str | None] = ContextVar("log_ticket_id", default=None)

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from services.chassis.errors import TRANSIENT_STORE_ERRORS
-from services.chassis.pacing import sleep_unless
+from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
+from services.chassis.runtime.pacing import sleep_unless
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from typing import Protocol
 
 from eventsourcing.persistence import TrackingRecorder
 
-from services.chassis.problems import DomainProblem
-from services.chassis.settings import Settings
-from services.chassis.views import SqlView
+from services.chassis.http.problems import DomainProblem
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.views import SqlView
 
 POLICY = "per-caller"
 IDLE_SECONDS = 300.0  # a bucket idle this long is forgotten (if it takes longer to fill, once full)

@@ -9,8 +9,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from services.chassis.idempotency import KeyedRequest
-from services.chassis.identity import CurrentIdentity, Identity
+from services.chassis.http.identity import CurrentIdentity, Identity
+from services.chassis.storage.idempotency import KeyedRequest
 
 DESCRIPTION = (
     "A key of the caller's choosing (IETF Idempotency-Key): a retry with the same key and the same request is "

@@ -16,8 +16,8 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
 
-from services.chassis.idempotency import IdempotentRequest, KeyedRequest
-from services.chassis.processing import commit, find
+from services.chassis.storage.idempotency import IdempotentRequest, KeyedRequest
+from services.chassis.storage.processing import commit, find
 
 MakesSubject = Callable[[], tuple[Iterable[Any], str]]  # reads fresh state, runs commands: (changed, what it made)
 

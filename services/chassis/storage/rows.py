@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from services.chassis.views import Sql
+from services.chassis.storage.views import Sql
 
 Row = dict[str, Any]
 _CHUNK = 500  # keys per IN (...) list on SQLite: well under its bound-parameter limit

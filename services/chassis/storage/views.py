@@ -4,7 +4,7 @@ Statements use `:name` parameters; on PostgreSQL they are rewritten to psycopg's
 `%(name)s`. Portable SQL only (ON CONFLICT works on both).
 
 PostgreSQL's text (and jsonb) cannot hold a NUL character (U+0000); the API refuses it
-(services/chassis/text.py), but an event stored before, or one a channel let through, must not
+(services/chassis/http/text.py), but an event stored before, or one a channel let through, must not
 stop a projection forever: on PostgreSQL every value written here has its NULs dropped.
 """
 

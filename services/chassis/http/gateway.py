@@ -16,9 +16,10 @@ import httpx
 from fastapi import FastAPI, Request, Response
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from services.chassis import openapi, tracing
-from services.chassis.identity import CurrentIdentity
-from services.chassis.problems import problem
+from services.chassis.http import openapi
+from services.chassis.http.identity import CurrentIdentity
+from services.chassis.http.problems import problem
+from services.chassis.runtime import tracing
 
 _HOP_BY_HOP = {
     "connection",
@@ -80,7 +81,7 @@ class MergedOpenAPI:
     be redeployed); the gateway's `/openapi.json` and `/docs` show what is known. Every
     operation the gateway authenticates may also answer 429 (its rate limit), every forwarded one
     503 (the service behind does not answer), and every forwarded one with a path value 400 (a value
-    that cannot be forwarded): services/chassis/openapi.py.
+    that cannot be forwarded): services/chassis/http/openapi.py.
     """
 
     def __init__(self, app: FastAPI, upstreams: dict[str, str], client: httpx.AsyncClient) -> None:

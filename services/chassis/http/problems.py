@@ -11,8 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.chassis.errors import TRANSIENT_STORE_ERRORS, CommandRefusedError, UnknownThingError
-from services.chassis.idempotency import REUSED_RULE, IdempotencyKeyReusedError
+from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS, CommandRefusedError, UnknownThingError
+from services.chassis.storage.idempotency import REUSED_RULE, IdempotencyKeyReusedError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def answer_headers(request: Request) -> dict[str, str]:
     """Headers every answer to this request carries, whatever it is (the gateway's rate-limit
-    headers: services/chassis/identity.py). A middleware adds them to every answer but one: the
+    headers: services/chassis/http/identity.py). A middleware adds them to every answer but one: the
     500 of an unhandled error is made by Starlette's outermost middleware, outside every other
     one, whose handler (`unexpected` below) therefore adds them itself."""
     return dict(getattr(request.state, "answer_headers", {}))

@@ -2,7 +2,7 @@
 one, so a value carrying it would be accepted, stored as an event, and then refused by every
 projection that writes it.
 
-One dependency of every service's app (services/chassis/runtime.py) checks what the matched
+One dependency of every service's app (services/chassis/runtime/runtime.py) checks what the matched
 route declares: its path and query values and its JSON or form body, whatever models the route
 uses, so no model can forget it. A NUL is a 422 naming the field, as pydantic's own errors are.
 Headers need no check: the HTTP server refuses a NUL in a header. Channels that read a body of
