@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Self
 
 from services import dev_identity
 from services.chassis.runtime.health import NotReadyError, wait_ready
@@ -50,7 +50,7 @@ class Service:
     def log_path(self) -> Path:
         return self.log_dir / f"{self.name}-{self.role}.log"
 
-    def start(self, wait: bool = True) -> Service:
+    def start(self, wait: bool = True) -> Self:
         self.starts += 1
         self._log = self.log_path.open("ab")
         self._log.write(f"--- start #{self.starts}\n".encode())
