@@ -24,20 +24,22 @@ from starlette.routing import Route
 from services.chassis.http.auth import TokenVerifier
 from services.chassis.runtime.settings import DevIdentityClient
 from services.dev_identity import AUDIENCE
-from tests.harness import IdentityProvider
+from tests.client import headers
+from tests.harness import Desk, IdentityProvider
 from tests.html_forms import form_of
+from tests.sign_in import SignIn
 
 CLIENT_ID = "servicedesk-web"
 SECRET = "a-development-secret-of-the-web-client"
 CALLBACK = "http://testserver/auth/callback"
+CLIENTS = {CLIENT_ID: DevIdentityClient(redirect_uris=[CALLBACK], secret=SECRET)}
 
 
 @pytest.fixture
 def provider(tmp_path: Path) -> Iterator[IdentityProvider]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEDESK_")}
     env |= {"SERVICEDESK_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
-    clients = {CLIENT_ID: DevIdentityClient(redirect_uris=[CALLBACK], secret=SECRET)}
-    provider = IdentityProvider.of(env, tmp_path, clients).start()
+    provider = IdentityProvider.of(env, tmp_path, CLIENTS).start()
     yield provider
     provider.stop()
 
@@ -102,3 +104,17 @@ def test_a_token_made_for_a_desk_that_trusts_the_provider_is_accepted_like_a_sig
     verifier = TokenVerifier(provider.url, AUDIENCE, trusted["SERVICEDESK_AUTH_JWKS"], None)
     principal = verifier.verify(provider.token("acme", "admin-1", ["admin"]))
     assert (principal.tenant, principal.subject) == ("acme", "admin-1")
+
+
+def test_a_desk_that_trusts_the_provider_serves_ann_once_she_signed_in_and_no_one_else_s_tokens(
+    sqlite_desk: Desk,
+) -> None:
+    provider = sqlite_desk.identity_provider(CLIENTS).start()
+    gateway = sqlite_desk.service("intake", "api").start()
+    with httpx.Client(base_url=provider.url, timeout=10.0) as idp:
+        tokens = SignIn(idp, CLIENT_ID, SECRET, CALLBACK).tokens_of("Sign in as Ann (agent, first-line)")
+    with httpx.Client(base_url=gateway.url, timeout=10.0) as api:
+        hers = api.get("/v1/tickets", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        stand_in = api.get("/v1/tickets", headers=headers("acme"))  # tests/tokens.py's issuer, trusted no more
+    assert hers.status_code == 200, hers.text
+    assert stand_in.status_code == 401, "the stand-in's key is not among the provider's"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -14,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 import pytest
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from fastapi.testclient import TestClient
 
 from services.chassis.http.auth import TokenVerifier
@@ -23,6 +21,7 @@ from services.dev_identity.app import create_app
 from services.dev_identity.clients import Client
 from services.dev_identity.codes import CodeBook
 from tests.html_forms import form_of
+from tests.sign_in import SignIn
 
 ISSUER = "http://testserver"
 WEB = "servicedesk-web"
@@ -39,53 +38,6 @@ class Clock:
         return self.now
 
 
-@dataclass
-class SignIn:
-    """One person's way through the provider, as the web workspace (a confidential client) takes it."""
-
-    idp: TestClient
-    verifier: str
-    state: str
-    nonce: str
-
-    def asked(self, **changed: str | None) -> dict[str, str]:
-        params: dict[str, str | None] = {
-            "client_id": WEB, "redirect_uri": CALLBACK, "response_type": "code", "scope": "openid profile",
-            "state": self.state, "nonce": self.nonce, "code_challenge": create_s256_code_challenge(self.verifier),
-            "code_challenge_method": "S256",
-        } | changed  # fmt: skip
-        return {name: value for name, value in params.items() if value is not None}
-
-    def page(self, **changed: str | None) -> httpx.Response:
-        answer: httpx.Response = self.idp.get("/authorize", params=self.asked(**changed), follow_redirects=False)
-        return answer
-
-    def choose(self, button: str, client_id: str = WEB) -> dict[str, list[str]]:
-        """Press `button` on the sign-in page; what the client hears back at its redirect URI."""
-        page = self.page(client_id=client_id)
-        assert page.status_code == 200, page.text
-        answer = self.idp.post("/authorize", data=form_of(page.text).pressing(button), follow_redirects=False)
-        assert answer.status_code == 303, answer.text
-        location = urlsplit(answer.headers["location"])
-        assert f"{location.scheme}://{location.netloc}{location.path}" == CALLBACK
-        return parse_qs(location.query)
-
-    def code_of(self, button: str, client_id: str = WEB) -> str:
-        back = self.choose(button, client_id)
-        assert back["state"] == [self.state]
-        return back["code"][0]
-
-    def token_form(self, code: str, verifier: str | None = None) -> dict[str, str]:
-        return {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
-                "code_verifier": verifier or self.verifier}  # fmt: skip
-
-    def exchange(self, code: str, verifier: str | None = None, **changed: str) -> httpx.Response:
-        answer: httpx.Response = self.idp.post(
-            "/token", data=self.token_form(code, verifier) | changed, auth=(WEB, SECRET)
-        )
-        return answer
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -100,15 +52,15 @@ def idp(tmp_path: Path, clock: Clock) -> Iterator[TestClient]:
 
 @pytest.fixture
 def sign_in(idp: TestClient) -> SignIn:
-    return SignIn(idp, secrets.token_urlsafe(48), secrets.token_urlsafe(16), secrets.token_urlsafe(16))
+    return SignIn(idp, WEB, SECRET, CALLBACK)
 
 
-def verifier_of(idp: TestClient) -> TokenVerifier:
+def verifier_of(idp: httpx.Client) -> TokenVerifier:
     """How the desk's services check the tokens, trusting the provider's published keys."""
     return TokenVerifier(ISSUER, AUDIENCE, json.dumps(idp.get("/jwks").json()), None)
 
 
-def claims_of(id_token: str, idp: TestClient) -> dict[str, Any]:
+def claims_of(id_token: str, idp: httpx.Client) -> dict[str, Any]:
     key = jwt.PyJWKSet.from_dict(idp.get("/jwks").json()).keys[0].key
     claims: dict[str, Any] = jwt.decode(id_token, key, algorithms=["RS256"], audience=WEB, issuer=ISSUER)
     return claims
@@ -158,7 +110,7 @@ def test_ann_signs_in_and_her_access_token_proves_her_tenant_role_and_group_to_t
 
 
 def test_userinfo_tells_a_customer_s_organisation_to_the_holder_of_her_access_token(sign_in: SignIn) -> None:
-    tokens = sign_in.exchange(sign_in.code_of("Sign in as Kim (customer, northwind)")).json()
+    tokens = sign_in.tokens_of("Sign in as Kim (customer, northwind)")
     info = sign_in.idp.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
     assert info == {"sub": "customer-kim", "tenant": "acme", "roles": ["customer"], "groups": [],
                     "organisation": "northwind", "name": "Kim Nakamura", "given_name": "Kim",
@@ -169,7 +121,7 @@ def test_userinfo_tells_a_customer_s_organisation_to_the_holder_of_her_access_to
 
 
 def test_a_person_of_another_tenant_signs_in_with_that_tenant(sign_in: SignIn) -> None:
-    tokens = sign_in.exchange(sign_in.code_of("Sign in as Gus (agent, support)")).json()
+    tokens = sign_in.tokens_of("Sign in as Gus (agent, support)")
     assert verifier_of(sign_in.idp).verify(tokens["access_token"]).tenant == "globex"
 
 
