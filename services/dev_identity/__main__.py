@@ -1,5 +1,5 @@
 """`python -m services.dev_identity <tenant> <subject> <role>...` prints a token;
-`python -m services.dev_identity serve [--port N]` serves the provider."""
+`python -m services.dev_identity serve [--port N]` serves the provider (so no token for a tenant `serve`)."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from services.dev_identity.provider import Provider, provider_of
 
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.trim_blocks = templates.env.lstrip_blocks = True
 
 
 @router.get("/authorize", response_class=HTMLResponse)
