@@ -9,9 +9,13 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+import httpx
 
 from services.chassis.runtime.health import NotReadyError, wait_ready
 from services.chassis.runtime.settings import Settings
@@ -109,6 +113,15 @@ class Desk:
             self.env.setdefault(f"SERVICEDESK_{name.upper()}_URL", service.url)
         self.services.append(service)
         return service
+
+    @contextmanager
+    def gateway(self, *behind: str) -> Iterator[httpx.Client]:
+        """A client of intake's gateway, started after the services `behind` it."""
+        for name in behind:
+            self.service(name).start()
+        intake = self.service("intake").start()
+        with httpx.Client(base_url=intake.url, timeout=10.0) as client:
+            yield client
 
     def stop_all(self) -> None:
         for service in reversed(self.services):
