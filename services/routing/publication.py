@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification
 
 from schemas import topics
 from schemas.envelope import EnvelopeFields
 from schemas.routing import ROUTING_ACTOR, RoutingDecidedV1
-from services.chassis.messaging.relay import Publication, PublicFields, validated
+from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
 from services.chassis.storage.ids import url_uuid5
 from services.routing.domain import TicketRouting
 
@@ -45,14 +44,7 @@ def decision(event: TicketRouting.Decided, position: int) -> EnvelopeFields:
 
 def public_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
     """A stored decision to its (topic, envelope fields); everything else stays private."""
-
-    def publish(notification: Notification) -> tuple[str, EnvelopeFields] | None:
-        event = app.mapper.to_domain_event(notification)
-        if not isinstance(event, TicketRouting.Decided):
-            return None
-        return topics.ROUTING_DECISIONS, decision(event, notification.id)
-
-    return publish
+    return published_on(topics.ROUTING_DECISIONS, TicketRouting.Decided, decision, app)
 
 
 def publication(app: Application) -> Publication:  # type: ignore[type-arg]

@@ -126,6 +126,8 @@ class Feed:
 Types = Annotated[
     str | None, Query(description="Comma-separated event types to keep, e.g. `ticket.opened,ticket.assigned`.")
 ]
+PageSize = Annotated[int, Query(ge=1, le=1000)]
+Wait = Annotated[float, Query(ge=0, le=30, description="Seconds to wait when nothing is new.")]
 
 
 def parse_types(types: str | None) -> set[str]:
@@ -163,8 +165,7 @@ def _tenant_routes(api: APIRouter, feed: Feed) -> None:
     @api.get("/v1/events", response_model=EventPage, dependencies=[requires(Role.ADMIN)])
     async def events(
         who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100, types: Types = None,
-        wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait when nothing is new.")] = 0,
+        limit: PageSize = 100, types: Types = None, wait: Wait = 0,
     ) -> EventPage:  # fmt: skip
         """The tenant's public events after store position `after`, oldest first. A consumer that
         missed Kafka catches up here from any position, with the same envelopes Kafka carried."""

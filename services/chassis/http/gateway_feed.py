@@ -45,7 +45,7 @@ from pydantic import BaseModel, Field, ValidationError
 from schemas.envelope import Envelope
 from services.chassis.http import openapi
 from services.chassis.http.auth import Principal, Role
-from services.chassis.http.feed import EventPage, Feed, Types, parse_types, server_sent_events
+from services.chassis.http.feed import EventPage, Feed, PageSize, Types, Wait, parse_types, server_sent_events
 from services.chassis.http.identity import CurrentIdentity, Identity, requires
 from services.chassis.http.problems import DomainProblem
 
@@ -306,8 +306,7 @@ def merged_feed_router(feed: MergedFeed) -> APIRouter:
     @api.get("/v1/events", response_model=MergedPage, dependencies=[requires(Role.ADMIN)])
     async def events(
         who: CurrentIdentity, after: Cursors = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100, types: Types = None,
-        wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait when nothing is new.")] = 0,
+        limit: PageSize = 100, types: Types = None, wait: Wait = 0,
     ) -> MergedPage:  # fmt: skip
         """The tenant's public events of every service (tickets, routing decisions, SLA clocks) after
         the cursor `after`: each service's in its store order, interleaved by time, the same envelopes

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -36,6 +37,26 @@ Publication = Callable[[Notification], tuple[str, Envelope] | None]
 # The same before validation, as a service's publication module makes it: the relay validates
 # each envelope before Kafka; the HTTP feed serves the fields as they are (its readers validate).
 PublicFields = Callable[[Notification], tuple[str, EnvelopeFields] | None]
+
+StoredEvent = TypeVar("StoredEvent")
+
+
+def published_on(
+    topic: str,
+    kind: type[StoredEvent],
+    envelope: Callable[[StoredEvent, int], EnvelopeFields | None],
+    app: Application,  # type: ignore[type-arg]
+) -> PublicFields:
+    """`app`'s stored events of `kind`, each on `topic` as `envelope` makes it from the event and its
+    store position (None: that one stays private); every other stored event stays private."""
+
+    def publish(notification: Notification) -> tuple[str, EnvelopeFields] | None:
+        event = app.mapper.to_domain_event(notification)
+        if not isinstance(event, kind) or (fields := envelope(event, notification.id)) is None:
+            return None
+        return topic, fields
+
+    return publish
 
 
 def validated(public: PublicFields) -> Publication:

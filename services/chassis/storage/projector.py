@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.pacing import sleep_unless
+from services.chassis.storage.views import Sql, SqlView
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,29 @@ class BatchProjection(Protocol):
     def apply(self, events: Sequence[tuple[Any, int]], tracking: Sequence[Tracking]) -> None:
         """Apply (domain event, position) pairs and their `tracking` rows in one transaction."""
         ...
+
+
+class SqlProjection:
+    """A BatchProjection into tables of its own (`schema`), one event at a time (`write`), each
+    batch in one transaction with its tracking rows."""
+
+    name: str  # its tracking rows' application name
+    schema: Sequence[str]
+
+    def __init__(self, recorder: TrackingRecorder) -> None:
+        self.view = SqlView(recorder, self.schema)
+
+    def position(self) -> int:
+        return self.view.recorder.max_tracking_id(self.name) or 0
+
+    def apply(self, events: Sequence[tuple[Any, int]], tracking: Sequence[Tracking]) -> None:
+        with self.view.transaction(*tracking) as sql:
+            for event, _ in events:
+                self.write(sql, event)
+
+    def write(self, sql: Sql, event: Any) -> None:
+        """One stored event's effect on the tables (none for most)."""
+        raise NotImplementedError
 
 
 class StoreProjector:

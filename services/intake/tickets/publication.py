@@ -38,7 +38,7 @@ from schemas.tickets import (
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
 )
-from services.chassis.messaging.relay import Publication, PublicFields, validated
+from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
 from services.chassis.storage.ids import url_uuid5
 from services.intake.audit.checkpoints import Checkpoints
 from services.intake.tickets.domain import Status, Ticket, event_name
@@ -138,14 +138,7 @@ def envelope(event: Ticket.Event, position: int) -> EnvelopeFields | None:
 
 def public_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
     """A stored notification of `app` to its public (topic, envelope fields), or None."""
-
-    def publish(notification: Notification) -> tuple[str, EnvelopeFields] | None:
-        event = app.mapper.to_domain_event(notification)
-        if not isinstance(event, Ticket.Event) or (record := envelope(event, notification.id)) is None:
-            return None
-        return topics.TICKETS, record
-
-    return publish
+    return published_on(topics.TICKETS, Ticket.Event, envelope, app)
 
 
 def checkpoint_envelope(event: Any, position: int) -> EnvelopeFields:
@@ -168,15 +161,11 @@ def checkpoint_envelope(event: Any, position: int) -> EnvelopeFields:
 def relayed_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
     """What the relay publishes: the public ticket events, and the audit checkpoints on their own topic."""
     tickets = public_fields(app)
-    checkpoints = Checkpoints.create_id()
+    checkpoints = published_on(topics.CHECKPOINTS, Checkpoints.Recorded, checkpoint_envelope, app)
+    checkpoints_id = Checkpoints.create_id()
 
     def publish(notification: Notification) -> tuple[str, EnvelopeFields] | None:
-        if notification.originator_id != checkpoints:
-            return tickets(notification)
-        event = app.mapper.to_domain_event(notification)
-        if not isinstance(event, Checkpoints.Recorded):
-            return None
-        return topics.CHECKPOINTS, checkpoint_envelope(event, notification.id)
+        return (checkpoints if notification.originator_id == checkpoints_id else tickets)(notification)
 
     return publish
 
