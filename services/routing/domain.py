@@ -15,11 +15,12 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
+from services.chassis.storage.ids import stable_uuid
 from services.routing.choosing import AgentState, Presence, Rule, Strategy
 
 ESCALATION_TRIGGERS = ("warning", "breach")
@@ -36,7 +37,7 @@ class NotFoundError(RoutingError, UnknownThingError):
 class DeskSetup(Aggregate):
     @staticmethod
     def create_id(tenant: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/routing/setup/{tenant}")
+        return stable_uuid("routing", "setup", tenant)
 
     @event("Started")
     def __init__(self, tenant: str, default_group: str) -> None:
@@ -170,7 +171,7 @@ class Queue(Aggregate):
 
     @staticmethod
     def create_id(tenant: str, group_id: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/routing/queue/{tenant}/{group_id}")
+        return stable_uuid("routing", "queue", tenant, group_id)
 
     @event("Created")
     def __init__(self, tenant: str, group_id: str) -> None:
@@ -221,7 +222,7 @@ class Queue(Aggregate):
 class Agent(Aggregate):
     @staticmethod
     def create_id(tenant: str, agent_id: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/routing/agent/{tenant}/{agent_id}")
+        return stable_uuid("routing", "agent", tenant, agent_id)
 
     @event("Registered")
     def __init__(

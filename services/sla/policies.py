@@ -9,11 +9,12 @@ the setup in force at any past instant is known.
 from __future__ import annotations
 
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
+from services.chassis.storage.ids import stable_uuid
 from services.sla.calendar import BusinessCalendar
 
 ALWAYS = "24x7"  # the built-in calendar: every instant counts
@@ -35,7 +36,7 @@ def calendar_of(spec: dict[str, Any] | None) -> BusinessCalendar:
 class SlaSetup(Aggregate):
     @staticmethod
     def create_id(tenant: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/sla/setup/{tenant}")
+        return stable_uuid("sla", "setup", tenant)
 
     @event("Started")
     def __init__(self, tenant: str) -> None:
