@@ -33,6 +33,8 @@ from eventsourcing.sqlite import (
 )
 from eventsourcing.utils import Environment, EnvType
 
+from services.chassis.storage.eventsourcing_adapter import raw_sqlite_connection
+
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 30.0
@@ -70,9 +72,9 @@ class DeskSQLiteConnection(SQLiteConnection):
 
 
 class DeskSQLiteConnectionPool(SQLiteConnectionPool):
-    def _create_connection(self) -> SQLiteConnection:
+    def _create_connection(self) -> SQLiteConnection:  # eventsourcing's hook (see eventsourcing_adapter)
         connection = super()._create_connection()
-        return DeskSQLiteConnection(connection._sqlite_conn, max_age=self.max_age)
+        return DeskSQLiteConnection(raw_sqlite_connection(connection), max_age=self.max_age)
 
 
 class DeskSQLiteDatastore(SQLiteDatastore):
