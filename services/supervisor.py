@@ -21,6 +21,7 @@ from types import FrameType
 
 from services import dev_identity
 from services.chassis.runtime.health import NotReadyError, wait_ready
+from services.chassis.runtime.retries import delay_after
 from services.chassis.runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +84,7 @@ def main() -> int:
                 if child.process.poll() is not None and not stopping:
                     child.restarts += 1
                     print(f"{child.service} exited ({child.process.returncode}); restart #{child.restarts}")
-                    time.sleep(min(2**child.restarts, 30))
+                    time.sleep(delay_after(child.restarts, initial=2.0, maximum=30.0))
                     child.process = start(child.service, child.role, env)
     finally:
         print("\nstopping…")

@@ -33,6 +33,7 @@ from eventsourcing.sqlite import (
 )
 from eventsourcing.utils import Environment, EnvType
 
+from services.chassis.runtime.retries import Backoff
 from services.chassis.storage.eventsourcing_adapter import raw_sqlite_connection
 
 log = logging.getLogger(__name__)
@@ -49,17 +50,17 @@ class WritingFirstTransaction(SQLiteTransaction):
         if not self.commit:
             cursor.execute("BEGIN")
             return cursor
-        deadline, pause = time.monotonic() + RETRY_SECONDS, 0.05
+        deadline, backoff = time.monotonic() + RETRY_SECONDS, Backoff(initial=0.05, maximum=1.0)
         while True:
             try:
                 cursor.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as error:
+                pause = backoff.failed()
                 if not _busy(error) or time.monotonic() + pause > deadline:
                     cursor.sqlite_cursor.close()
                     raise
                 log.debug("waiting for the write lock of the store: %r", error)
                 time.sleep(pause)
-                pause = min(pause * 2, 1.0)
                 continue
             return cursor
 
