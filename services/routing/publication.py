@@ -8,7 +8,7 @@ from schemas import topics
 from schemas.envelope import EnvelopeFields
 from schemas.routing import ROUTING_ACTOR, RoutingDecidedV1
 from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
-from services.chassis.storage.ids import url_uuid5
+from services.chassis.storage.ids import stable_id
 from services.routing.domain import TicketRouting
 
 SOURCE = "routing"
@@ -25,7 +25,7 @@ def decision(event: TicketRouting.Decided, position: int) -> EnvelopeFields:
     )  # fmt: skip
     cause = event.cause
     return {
-        "id": url_uuid5(f"/servicedesk/{SOURCE}/{decision_id}"),
+        "id": stable_id(SOURCE, decision_id),
         "type": data.event_type,
         "version": data.event_version,
         "source": SOURCE,

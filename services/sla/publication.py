@@ -20,7 +20,7 @@ from schemas.sla import (
     SlaWarningV1,
 )
 from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
-from services.chassis.storage.ids import url_uuid5
+from services.chassis.storage.ids import stable_id
 from services.sla.clock import Clock
 
 SOURCE = "sla"
@@ -70,7 +70,7 @@ def clock_envelope(event: Clock.Event, position: int) -> EnvelopeFields | None:
         return None
     key = f"{event.originator_id}/{event.originator_version}"
     return {
-        "id": url_uuid5(f"/servicedesk/{SOURCE}/{key}"), "type": data.event_type, "version": data.event_version,
+        "id": stable_id(SOURCE, key), "type": data.event_type, "version": data.event_version,
         "source": SOURCE, "subject": str(event.originator_id), "tenant": event.tenant, "actor": ACTOR,
         "occurred_at": getattr(event, "at", event.timestamp), "sequence": event.originator_version,
         "position": position, "correlation_id": f"sla:{event.originator_id}", "causation_id": key,

@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram
 
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.pacing import sleep_unless
+from services.chassis.runtime.retries import Backoff
 from services.chassis.storage.projector import SqlProjection, StoreProjector
 from services.chassis.storage.views import Sql
 from services.sla.application import Sla
@@ -93,15 +94,14 @@ class Scheduler:
               registry=registry).set_function(timers.pending)  # fmt: skip
 
     async def run(self, stopping: asyncio.Event) -> None:
-        backoff = 0.2
+        backoff = Backoff(initial=0.2, maximum=5.0)
         while not stopping.is_set():
             try:
                 wait = await asyncio.to_thread(self.step)
-                backoff = 0.2
+                backoff.succeeded()
             except TRANSIENT_STORE_ERRORS as error:
                 log.warning("sla scheduler: store unavailable, retrying: %r", error)
-                wait = backoff
-                backoff = min(backoff * 2, 5.0)
+                wait = backoff.failed()
             if wait > 0:
                 await sleep_unless(stopping, wait)
 

@@ -28,6 +28,7 @@ from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.leadership import Lease
 from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.pacing import sleep_unless
+from services.chassis.runtime.retries import Backoff
 from services.chassis.runtime.tracing import Publishing
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class Relay:
         await asyncio.to_thread(self.log.begin, self.position)
         log.info("relay of %s leads, after position %d", self.app.name, self.position)
         producer: AIOKafkaProducer | None = None
-        backoff = 0.2
+        backoff = Backoff(initial=0.2, maximum=5.0)
         while not stopping.is_set():
             if not await self.lease.held():
                 log.warning("relay of %s lost its lease: standing by", self.app.name)
@@ -135,7 +136,7 @@ class Relay:
                     await producer.start()
                     self.connected = True
                 published = await self._relay_batch(producer)
-                backoff = 0.2
+                backoff.succeeded()
                 if not published:
                     await sleep_unless(stopping, self.idle_seconds)
             except (KafkaError, OSError) as error:
@@ -146,13 +147,11 @@ class Relay:
                 log.warning("relay: Kafka error, restarting the producer: %r", error)
                 await _stop(producer)
                 producer = None
-                await sleep_unless(stopping, backoff)
-                backoff = min(backoff * 2, 5.0)
+                await sleep_unless(stopping, backoff.failed())
             except TRANSIENT_STORE_ERRORS as error:
                 self.metrics.relay_errors.labels(self.app.name).inc()
                 log.warning("relay: store unavailable, retrying: %r", error)
-                await sleep_unless(stopping, backoff)
-                backoff = min(backoff * 2, 5.0)
+                await sleep_unless(stopping, backoff.failed())
         await _stop(producer)
 
     def _recorded_position(self) -> int:

@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.pacing import sleep_unless
+from services.chassis.runtime.retries import Backoff
 from services.chassis.storage.views import Sql, SqlView
 
 log = logging.getLogger(__name__)
@@ -73,17 +74,16 @@ class StoreProjector:
 
     async def run(self, stopping: asyncio.Event) -> None:
         log.info("%s starts after position %d", self.projection.name, await asyncio.to_thread(self.projection.position))
-        backoff = 0.2
+        backoff = Backoff(initial=0.2, maximum=5.0)
         while not stopping.is_set():
             try:
                 applied = await asyncio.to_thread(self.step)
-                backoff = 0.2
+                backoff.succeeded()
                 if not applied:
                     await sleep_unless(stopping, self.idle_seconds)
             except TRANSIENT_STORE_ERRORS as error:
                 log.warning("%s: store unavailable, retrying: %r", self.projection.name, error)
-                await sleep_unless(stopping, backoff)
-                backoff = min(backoff * 2, 5.0)
+                await sleep_unless(stopping, backoff.failed())
 
     def catch_up(self) -> int:
         """Apply everything the store holds now; how many notifications were read."""

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
+from services.chassis.storage.ids import stable_id
 from services.intake.channels.participants import Participants, Sender, Standing
 from services.intake.tickets.application import Intake, TicketForm, TicketNotFoundError
 from services.intake.tickets.domain import Cause, LinkKind, Status, Ticket, TicketClosedError
@@ -150,7 +151,7 @@ class Landing:
 
 
 def _cause(incoming: Incoming) -> Cause:
-    correlation = str(uuid5(NAMESPACE_URL, f"/servicedesk/channels/{incoming.tenant}/{incoming.key}"))
+    correlation = stable_id("channels", incoming.tenant, incoming.key)
     return Cause(incoming.tenant, incoming.requester_id, correlation, f"{incoming.channel}:{correlation}")
 
 

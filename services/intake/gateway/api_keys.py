@@ -16,13 +16,14 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from services.chassis.http.auth import Principal, Role, Unauthenticated
 from services.chassis.runtime.errors import UnknownThingError
 from services.chassis.storage.idempotency import KeyedRequest
+from services.chassis.storage.ids import stable_uuid
 from services.chassis.storage.keyed_commands import commit_once
 from services.chassis.storage.processing import commit, find
 from services.intake.tickets.application import Intake
@@ -49,7 +50,7 @@ class ApiKeys(Aggregate):
 
     @staticmethod
     def create_id(tenant: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/api-keys/{tenant}")
+        return stable_uuid("api-keys", tenant)
 
     @event("Started")
     def __init__(self, tenant: str) -> None:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.persistence import TrackingRecorder
 
 from services.chassis.messaging.outbox import OutboxTable
+from services.chassis.storage.ids import stable_id
 from services.chassis.storage.views import Sql, SqlView
 from services.intake.notifications.outbox import SCHEMA as OUTBOX_SCHEMA
 
@@ -92,7 +92,7 @@ class Deliveries:
                 "INSERT INTO intake_notification_deliveries VALUES (:id, :notification_id, :tenant, :ticket_id,"
                 " :kind, :channel, :message_key, :details, :created_at, 'pending', 0, :now, NULL, NULL, NULL,"
                 " NULL) ON CONFLICT (id) DO NOTHING",
-                {"id": str(uuid5(NAMESPACE_URL, f"/servicedesk/deliveries/{notification['id']}/{channel}")),
+                {"id": stable_id("deliveries", notification['id'], channel),
                  "notification_id": notification["id"], "tenant": notification["tenant"],
                  "ticket_id": notification["ticket_id"], "kind": notification["kind"], "channel": channel,
                  "message_key": notification["message_key"], "details": notification["details"],

@@ -19,12 +19,13 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
 from schemas.envelope import Envelope, EventData
 from schemas.sla import SlaCustomerRemindedV1
+from services.chassis.storage.ids import stable_id
 from services.chassis.storage.views import Sql, SqlView
 from services.intake.tickets.domain import Ticket, WaitingFor
 
@@ -128,6 +129,6 @@ class NotificationOutbox:
         sql.execute(
             "INSERT INTO intake_notifications VALUES (:id, :tenant, :ticket_id, :kind, :key, :details, 'waiting', 0,"
             " :now, :now) ON CONFLICT (id) DO NOTHING",
-            {"id": str(uuid5(NAMESPACE_URL, f"/servicedesk/notifications/{ticket_id}/{key}")), "tenant": tenant,
+            {"id": stable_id("notifications", ticket_id, key), "tenant": tenant,
              "ticket_id": ticket_id, "kind": kind, "key": key, "details": json.dumps(details), "now": now},
         )  # fmt: skip

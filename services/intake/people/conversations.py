@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
+from services.chassis.storage.ids import stable_uuid
 from services.chassis.storage.processing import find
 from services.intake.people.people import normalised
 from services.intake.privacy.personal_data import ERASED, PersonalData
@@ -42,7 +43,7 @@ class Thread(Aggregate):
 
     @staticmethod
     def create_id(tenant: str, channel: str, blind: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/threads/{tenant}/{channel}/{blind}")
+        return stable_uuid("threads", tenant, channel, blind)
 
     @event("Bound")
     def __init__(self, tenant: str, channel: str, blind: str, ticket_id: str) -> None:
@@ -58,7 +59,7 @@ class ReplyRoutes(Aggregate):
 
     @staticmethod
     def create_id(tenant: str, ticket_id: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/reply-routes/{tenant}/{ticket_id}")
+        return stable_uuid("reply-routes", tenant, ticket_id)
 
     @event("Started")
     def __init__(self, tenant: str, ticket_id: str, requester_id: str) -> None:

@@ -20,12 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
+from services.chassis.storage.ids import stable_uuid
 from services.chassis.storage.processing import find
 from services.intake.privacy.personal_data import PersonalData
 
@@ -43,7 +44,7 @@ class Person(Aggregate):
 
     @staticmethod
     def create_id(tenant: str, blind: str, generation: int) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/people/{tenant}/{blind}/{generation}")
+        return stable_uuid("people", tenant, blind, generation)
 
     @event("Registered")
     def __init__(

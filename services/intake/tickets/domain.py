@@ -16,12 +16,13 @@ from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
 from services.chassis.storage.idempotency import KeyedRequest
+from services.chassis.storage.ids import stable_uuid
 from services.intake.audit import chain
 
 
@@ -236,7 +237,7 @@ class Ticket(Aggregate):
         """The id of the ticket a channel's message opens (named by the message: its Message-ID, chat message
         id): the message delivered again finds the same ticket. (An API caller's `Idempotency-Key` is scoped to
         the caller instead: `services/chassis/storage/idempotency.py`.)"""
-        return uuid5(NAMESPACE_URL, f"/servicedesk/tickets/{tenant}/{idempotency_key}")
+        return stable_uuid("tickets", tenant, idempotency_key)
 
     @classmethod
     def open(

@@ -39,7 +39,7 @@ from schemas.tickets import (
     TicketSurveyRequestedV1,
 )
 from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
-from services.chassis.storage.ids import url_uuid5
+from services.chassis.storage.ids import stable_id
 from services.intake.audit.checkpoints import Checkpoints
 from services.intake.tickets.domain import Status, Ticket, event_name
 
@@ -57,7 +57,7 @@ _STATUS_CHANGES: dict[str, Status] = {
 
 
 def envelope_id(event: DomainEventProtocol[UUID], ticket_id: str | None = None) -> str:
-    return url_uuid5(f"/servicedesk/{SOURCE}/{ticket_id or event.originator_id}/{event.originator_version}")
+    return stable_id(SOURCE, ticket_id or event.originator_id, event.originator_version)
 
 
 def public_data(event: Any, ticket_id: str | None = None) -> EventData | None:

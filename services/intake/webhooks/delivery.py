@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
 
 import httpx
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -25,6 +24,7 @@ from standardwebhooks.webhooks import Webhook
 
 from schemas.envelope import Envelope, EventData
 from services.chassis.messaging.outbox import OutboxTable, drain, retry_delay
+from services.chassis.storage.ids import url_uuid5
 from services.chassis.storage.processing import commit, find
 from services.chassis.storage.views import SqlView
 from services.intake.tickets.application import Intake
@@ -72,7 +72,7 @@ class Deliveries:
                     "INSERT INTO intake_webhook_deliveries VALUES (:id, :tenant, :subscription_id, :event_id, :type,"
                     " :subject, :position, :payload, 'pending', 0, :now, NULL, NULL, :created_at, NULL)"
                     " ON CONFLICT (id) DO NOTHING",
-                    {"id": str(uuid5(NAMESPACE_URL, f"{subscription_id}/{envelope.id}")), "tenant": envelope.tenant,
+                    {"id": url_uuid5(f"{subscription_id}/{envelope.id}"), "tenant": envelope.tenant,
                      "subscription_id": subscription_id, "event_id": str(envelope.id), "type": envelope.type,
                      "subject": envelope.subject, "position": envelope.position,
                      "payload": envelope.model_dump_json(), "now": time.time(),

@@ -16,11 +16,12 @@ import secrets
 import socket
 from typing import Any
 from urllib.parse import urlsplit
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
 from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
+from services.chassis.storage.ids import stable_uuid
 from services.intake.webhooks.global_address import is_global
 
 
@@ -70,7 +71,7 @@ class Webhooks(Aggregate):
 
     @staticmethod
     def create_id(tenant: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/webhooks/{tenant}")
+        return stable_uuid("webhooks", tenant)
 
     @event("Started")
     def __init__(self, tenant: str) -> None:
