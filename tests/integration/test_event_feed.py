@@ -16,7 +16,7 @@ from schemas.envelope import Envelope
 from schemas.topics import TICKETS
 from services.chassis.messaging.published import PublishedLog
 from services.intake.tickets.application import TicketForm
-from services.intake.tickets.domain import Cause
+from services.intake.tickets.cause import Cause
 from tests.client import headers
 from tests.harness import Desk
 from tests.privacy import desk_intake

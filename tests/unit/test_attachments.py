@@ -24,7 +24,8 @@ from services.intake.attachments.blobs import (
 from services.intake.http import problems
 from services.intake.http.attachments import router
 from services.intake.tickets.application import Intake, TicketForm
-from services.intake.tickets.domain import Cause, Ticket
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.domain import Ticket
 from tests.client import headers
 from tests.privacy import memory_intake
 from tests.tokens import authenticated

@@ -14,7 +14,7 @@ import pytest
 from services.intake.attachments.blobs import BlobNotFoundError, FileBlobStore, FileId, Owner
 from services.intake.attachments.legacy_blobs import ORPHAN_AGE_SECONDS, file_legacy_blobs
 from services.intake.tickets.application import Intake, TicketForm
-from services.intake.tickets.domain import Cause
+from services.intake.tickets.cause import Cause
 from tests.privacy import memory_intake
 
 SCAN = b"the same scanned invoice, sent by two customers"

@@ -26,7 +26,8 @@ from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from schemas.envelope import Envelope, EventData
 from schemas.sla import SlaCustomerRemindedV1
 from services.chassis.storage.views import Sql, SqlView
-from services.intake.tickets.domain import Ticket, WaitingFor
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.vocabulary import WaitingFor
 
 NAME = "notifications"
 STALE_REMINDER = timedelta(days=1)  # the tracking rows' application name (intake's own store)

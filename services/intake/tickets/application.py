@@ -32,9 +32,12 @@ from services.intake.audit.auditor import Audit, Verification
 from services.intake.audit.checkpoints import Checkpoints
 from services.intake.audit.sealing import CheckedSnapshots, SealingMapper
 from services.intake.privacy.personal_data import PersonalData
-from services.intake.tickets.domain import Cause, LinkKind, Ticket, TicketRuleError, acting
+from services.intake.tickets.cause import Cause, acting
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.errors import TicketRuleError
 from services.intake.tickets.fields import TenantFields
 from services.intake.tickets.numbering import TicketNumbers
+from services.intake.tickets.vocabulary import LinkKind
 
 ATTEMPTS = 50
 AS_OF_PAGE = 100  # events read per round trip when replaying to an instant

@@ -2,18 +2,13 @@
 
 Commands are methods (guards first, then the event); each event is a past-tense
 fact. Who acted and why comes from the `Cause` the application sets around a
-command (`acting(cause)`), so every event records tenant, actor and correlation
-without each command repeating them.
+command (`acting(cause)`, cause.py), so every event records tenant, actor and
+correlation without each command repeating them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from functools import cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -21,128 +16,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
-from services.chassis.storage.idempotency import KeyedRequest
 from services.intake.audit import chain
-
-
-class Status(StrEnum):
-    NEW = "new"
-    OPEN = "open"
-    PENDING = "pending"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-
-
-class WaitingFor(StrEnum):
-    CUSTOMER = "customer"
-    THIRD_PARTY = "third_party"
-
-
-class AuthorKind(StrEnum):
-    """Who wrote a comment: only the desk's staff answer the requester (meet a response target)."""
-
-    STAFF = "staff"
-    REQUESTER = "requester"
-    OTHER = "other"
-
-
-class LinkKind(StrEnum):
-    RELATED = "related"
-    PARENT_OF = "parent_of"
-    CHILD_OF = "child_of"
-    DUPLICATE_OF = "duplicate_of"
-    DUPLICATED_BY = "duplicated_by"
-    FOLLOW_UP_OF = "follow_up_of"
-
-    @property
-    def inverse(self) -> LinkKind:
-        return _INVERSE_LINKS[self]
-
-
-_INVERSE_LINKS = {
-    LinkKind.RELATED: LinkKind.RELATED,
-    LinkKind.PARENT_OF: LinkKind.CHILD_OF,
-    LinkKind.CHILD_OF: LinkKind.PARENT_OF,
-    LinkKind.DUPLICATE_OF: LinkKind.DUPLICATED_BY,
-    LinkKind.DUPLICATED_BY: LinkKind.DUPLICATE_OF,
-    LinkKind.FOLLOW_UP_OF: LinkKind.FOLLOW_UP_OF,
-}
-
-# Which states each status-changing command may start from.
-TRANSITIONS: dict[Status, set[Status]] = {
-    Status.OPEN: {Status.NEW},  # start work; resume and reopen have their own rules below
-    Status.PENDING: {Status.NEW, Status.OPEN, Status.PENDING},
-    Status.RESOLVED: {Status.NEW, Status.OPEN, Status.PENDING},
-    Status.CLOSED: {Status.RESOLVED},
-}
-
-
-class TicketError(Exception):
-    """A command the ticket refuses; the API maps each kind to one problem."""
-
-
-class IllegalTransitionError(TicketError):
-    """The lifecycle does not allow this command from the ticket's current state."""
-
-    def __init__(self, current: str, requested: str, command: str) -> None:
-        super().__init__(f"cannot {command} a {current} ticket (it would become {requested})")
-        self.current = current
-        self.requested = requested
-        self.command = command
-
-
-class TicketClosedError(IllegalTransitionError):
-    """A closed ticket is final: a follow-up ticket links to it instead."""
-
-    def __init__(self, command: str) -> None:
-        TicketError.__init__(self, f"the ticket is closed, which is final: cannot {command}")
-        self.current = Status.CLOSED.value
-        self.requested = command
-        self.command = command
-
-
-class TicketRuleError(TicketError):
-    """A rule other than the lifecycle (e.g. a ticket cannot merge into itself)."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(message)
-        self.rule = rule
-
-
-@dataclass(frozen=True)
-class Cause:
-    """Who acts, for which tenant, and which request or event this answers."""
-
-    tenant: str
-    actor: str
-    correlation_id: str
-    causation_id: str
-    traceparent: str | None = None
-    request: KeyedRequest | None = None  # a request with an Idempotency-Key: carried out once (application.py)
-
-    def metadata(self) -> dict[str, str]:
-        meta = {"correlation_id": self.correlation_id, "causation_id": self.causation_id}
-        return meta | ({"traceparent": self.traceparent} if self.traceparent else {})
-
-
-_CAUSE: ContextVar[Cause] = ContextVar("cause")
-
-
-@contextmanager
-def acting(cause: Cause) -> Iterator[Cause]:
-    """Commands inside this block record `cause` on their events."""
-    token = _CAUSE.set(cause)
-    try:
-        yield cause
-    finally:
-        _CAUSE.reset(token)
-
-
-def _current_cause() -> Cause:
-    try:
-        return _CAUSE.get()
-    except LookupError:
-        raise RuntimeError("a ticket command ran outside `acting(cause)`") from None
+from services.intake.tickets.cause import current_cause, event_metadata
+from services.intake.tickets.errors import IllegalTransitionError, TicketClosedError, TicketRuleError
+from services.intake.tickets.vocabulary import TRANSITIONS, AuthorKind, LinkKind, Status, WaitingFor
 
 
 class Ticket(Aggregate):
@@ -246,9 +123,9 @@ class Ticket(Aggregate):
         group_id: str | None = None,
         keyword_digests: list[str] | None = None,
     ) -> Ticket:  # fmt: skip
-        cause = _current_cause()
+        cause = current_cause()
         return cls(
-            id=id, tenant=cause.tenant, actor=cause.actor, metadata=_metadata(cause, chain.GENESIS),
+            id=id, tenant=cause.tenant, actor=cause.actor, metadata=event_metadata(cause, chain.GENESIS),
             number=number, title=title, description=description, requester_id=requester_id, channel=channel,
             category=category, type=type, priority=priority, tags=list(tags), custom_fields=dict(custom_fields),
             follow_up_of=follow_up_of, split_from=split_from, organisation=organisation, group_id=group_id,
@@ -298,10 +175,10 @@ class Ticket(Aggregate):
     assignment_touched: bool = False  # assigned or unassigned at least once
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
-        cause = _current_cause()
+        cause = current_cause()
         if cause.tenant != self.tenant:
             raise TicketRuleError("tenant", "a ticket is changed only on behalf of its own tenant")
-        kwargs |= {"tenant": cause.tenant, "actor": cause.actor, "metadata": _metadata(cause, self.chain_head)}
+        kwargs |= {"tenant": cause.tenant, "actor": cause.actor, "metadata": event_metadata(cause, self.chain_head)}
         super().trigger_event(event_class, **kwargs)
 
     # -- lifecycle -------------------------------------------------------------
@@ -593,7 +470,3 @@ def event_name(event: object) -> str:
 @cache  # a feed page names thousands of events of a few classes
 def _snake_case(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-
-
-def _metadata(cause: Cause, previous_hash: str) -> dict[str, str]:
-    return cause.metadata() | {chain.PREVIOUS: previous_hash}
