@@ -26,8 +26,8 @@ from eventsourcing.persistence import TrackingRecorder
 from schemas.keywords import KeywordDigests
 from schemas.topics import CHECKPOINTS, PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis.http import asyncapi, rate_limit
+from services.chassis.http.feed_sources import RemoteSource
 from services.chassis.http.gateway import MergedOpenAPI, mount_proxy
-from services.chassis.http.gateway_feed import RemoteSource
 from services.chassis.http.identity import authenticate
 from services.chassis.http.rate_limit import RateLimiter, gateway_limiter
 from services.chassis.messaging.wiring import check_store, consume, relay

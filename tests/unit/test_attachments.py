@@ -14,13 +14,8 @@ from fastapi.testclient import TestClient
 
 from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.runtime import Runtime
-from services.intake.attachments.blobs import (
-    BlobCorruptError,
-    BlobNotFoundError,
-    BlobTooLargeError,
-    FileBlobStore,
-    Owner,
-)
+from services.intake.attachments.blob_store import BlobCorruptError, BlobNotFoundError, BlobTooLargeError, Owner
+from services.intake.attachments.blobs import FileBlobStore
 from services.intake.http import problems
 from services.intake.http.attachments import router
 from services.intake.tickets.application import Intake, TicketForm

@@ -22,7 +22,8 @@ from services.chassis.http.problems import install_problem_handlers
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.projector import StoreProjector
 from services.chassis.storage.store import tracking_recorder
-from services.intake.attachments.blobs import BlobNotFoundError, FileBlobStore, Owner
+from services.intake.attachments.blob_store import BlobNotFoundError, Owner
+from services.intake.attachments.blobs import FileBlobStore
 from services.intake.http import app as api
 from services.intake.http import people as api_people
 from services.intake.http import queries as api_queries

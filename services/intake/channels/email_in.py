@@ -20,7 +20,7 @@ from uuid import UUID
 
 from services.chassis.http.rate_limit import RateLimited, RateLimiter
 from services.chassis.runtime.settings import Mailbox
-from services.intake.attachments.blobs import BlobErasedError, BlobStore, Owner
+from services.intake.attachments.blob_store import BlobErasedError, BlobStore, Owner
 from services.intake.channels import loops, mail_authentication, mail_threads, mime
 from services.intake.channels.landing import Incoming, Landed, Landing, StoredFile
 from services.intake.channels.loops import Refusal
