@@ -32,8 +32,9 @@ from services.intake.people.erasure import Erasures, UnknownPersonError
 from services.intake.people.people import People
 from services.intake.people.subject_access import SubjectAccess
 from services.intake.privacy.personal_data import ERASED, PersonErasedError
-from services.intake.tickets.application import Intake, TicketForm
+from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause
+from services.intake.tickets.form import TicketForm
 from services.intake.tickets.projections import TicketsProjection
 from services.intake.tickets.publication import envelope
 from services.intake.tickets.representations import history_entry, ticket_view

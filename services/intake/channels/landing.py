@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from services.intake.channels.participants import Participants, Sender, Standing
-from services.intake.tickets.application import Intake, TicketForm, TicketNotFoundError
+from services.intake.tickets.application import Intake, TicketNotFoundError
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.errors import TicketClosedError
+from services.intake.tickets.form import TicketForm
 from services.intake.tickets.vocabulary import LinkKind, Status
 
 MAX_TITLE = 200
