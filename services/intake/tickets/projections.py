@@ -28,6 +28,7 @@ from services.chassis.storage.views import Sql, SqlView
 from services.intake.privacy.personal_data import PersonalData
 from services.intake.privacy.search_tokens import SearchTokens
 from services.intake.tickets.domain import Ticket
+from services.intake.tickets.events.base import Opened
 from services.intake.tickets.ticket_queries import TicketQueries
 from services.intake.tickets.ticket_tables import (
     POSTGRES_INSERT,
@@ -94,7 +95,7 @@ class TicketsProjection(TicketQueries):
             "at": self._instant(event.timestamp), "position": position,
         }  # fmt: skip
 
-    def _opened(self, sql: Sql, event: Ticket.Opened, params: dict[str, Any]) -> None:
+    def _opened(self, sql: Sql, event: Opened, params: dict[str, Any]) -> None:
         params |= {
             "number": event.number, "title": event.title, "description": event.description,
             "priority": event.priority, "category": event.category, "type": event.type, "channel": event.channel,

@@ -41,7 +41,8 @@ from schemas.tickets import (
 from services.chassis.messaging.relay import Publication, PublicFields, validated
 from services.chassis.storage.ids import url_uuid5
 from services.intake.audit.checkpoints import Checkpoints
-from services.intake.tickets.domain import Ticket, event_name
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.events.base import event_name
 from services.intake.tickets.vocabulary import Status
 
 SOURCE = "intake"
