@@ -37,8 +37,9 @@ def _private_key(folder: Path) -> rsa.RSAPrivateKey:
     path = folder / "dev-key.pem"
     if not path.exists():
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())  # fmt: skip
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         path.write_bytes(pem)
         path.chmod(0o600)
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
@@ -57,15 +58,22 @@ def environment(data_dir: Path) -> dict[str, str]:
         secret.write_text(secrets.token_urlsafe(48))
         secret.chmod(0o600)
     return {
-        "SERVICEDESK_AUTH_ISSUER": ISSUER, "SERVICEDESK_AUTH_AUDIENCE": AUDIENCE, "SERVICEDESK_AUTH_JWKS": str(jwks),
+        "SERVICEDESK_AUTH_ISSUER": ISSUER,
+        "SERVICEDESK_AUTH_AUDIENCE": AUDIENCE,
+        "SERVICEDESK_AUTH_JWKS": str(jwks),
         "SERVICEDESK_INTERNAL_TOKEN_SECRET": secret.read_text().strip(),
-    }  # fmt: skip
+    }
 
 
 def token(
-    data_dir: Path, tenant: str, subject: str, roles: list[str], hours: float = 12, groups: Sequence[str] = (),
+    data_dir: Path,
+    tenant: str,
+    subject: str,
+    roles: list[str],
+    hours: float = 12,
+    groups: Sequence[str] = (),
     organisation: str | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """A token of the dev provider, with the claims the desk reads (services/chassis/http/auth.py)."""
     now = int(time.time())
     claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "tenant": tenant, "roles": roles, "iat": now,
@@ -86,8 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--organisation", default=None, help="a customer's organisation")
     parser.add_argument("--hours", type=float, default=12, help="how long the token is valid (12)")
     args = parser.parse_args(argv)
-    print(token(Settings().data_dir, args.tenant, args.subject, args.roles, args.hours, args.groups,
-                args.organisation))  # fmt: skip
+    print(token(Settings().data_dir, args.tenant, args.subject, args.roles, args.hours, args.groups, args.organisation))
     return 0
 
 

@@ -41,8 +41,12 @@ def migrate(settings: Settings) -> None:
     secret = settings.personal_data_secret.encode()
     personal = PersonalData(SqlKeyTable(tracking_recorder(settings, Intake.name)), secret)
     digests = KeywordDigests(settings.keyword_secret.encode())
-    intake = Intake(env=store_env(settings, Intake.name), personal=personal, digests=digests,
-                    audit_secret=settings.audit_secret.encode())  # fmt: skip
+    intake = Intake(
+        env=store_env(settings, Intake.name),
+        personal=personal,
+        digests=digests,
+        audit_secret=settings.audit_secret.encode(),
+    )
     routing = Routing(env=store_env(settings, Routing.name))
     sla = Sla(env=store_env(settings, Sla.name))
     for app in (intake, routing, sla):

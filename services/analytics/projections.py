@@ -193,8 +193,13 @@ class AnalyticsProjection:
         again) is a new cycle: the met one stays as it was decided, in the reports of its days."""
         latest = _latest(rows, envelope.tenant, data)
         if latest is not None and latest["state"] == "running":
-            rows.update(TARGETS, latest, policy_id=data.policy_id, target_seconds=data.target_seconds,
-                        used_seconds=data.business_seconds_used)  # fmt: skip
+            rows.update(
+                TARGETS,
+                latest,
+                policy_id=data.policy_id,
+                target_seconds=data.target_seconds,
+                used_seconds=data.business_seconds_used,
+            )
             return
         rows.put(TARGETS, _cycle(envelope, data, latest, started_at=_instant(envelope), breached_on=None))
 
@@ -221,9 +226,16 @@ class AnalyticsProjection:
         latest = _latest(rows, envelope.tenant, data)
         if latest is not None and latest["state"] == "running":
             late = bool(data.breached or latest["breached"])
-            rows.update(TARGETS, latest, state="met", used_seconds=data.business_seconds_used, met_on=_day(envelope),
-                        met_at=_instant(envelope), breached=1 if late else 0,
-                        breached_on=latest["breached_on"] or (_day(envelope) if late else None))  # fmt: skip
+            rows.update(
+                TARGETS,
+                latest,
+                state="met",
+                used_seconds=data.business_seconds_used,
+                met_on=_day(envelope),
+                met_at=_instant(envelope),
+                breached=1 if late else 0,
+                breached_on=latest["breached_on"] or (_day(envelope) if late else None),
+            )
 
     @staticmethod
     def _change(rows: RowBatch, envelope: EnvelopeContext, ticket_id: str, **columns: Any) -> None:
@@ -288,8 +300,9 @@ class AnalyticsProjection:
 def _latest(rows: RowBatch, tenant: str, data: SlaClockData | SlaBreachedV1) -> Row | None:
     """The metric's latest cycle, if any. Cycles count 1, 2, ... and a ticket has few of them."""
     latest, cycle = None, 1
-    while (row := rows.get(TARGETS, tenant=tenant, ticket_id=data.ticket_id, metric=data.metric.value,
-                           cycle=cycle)) is not None:  # fmt: skip
+    while (
+        row := rows.get(TARGETS, tenant=tenant, ticket_id=data.ticket_id, metric=data.metric.value, cycle=cycle)
+    ) is not None:
         latest, cycle = row, cycle + 1
     return latest
 

@@ -169,9 +169,11 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
         return {"default_group": setup.default_group, "rules": setup.rules, "as_of": as_of}
 
     @api.post(
-        "/rules", status_code=201, dependencies=[requires(Role.ADMIN)],
+        "/rules",
+        status_code=201,
+        dependencies=[requires(Role.ADMIN)],
         responses={200: {"description": "Added before with this Idempotency-Key."}},
-    )  # fmt: skip
+    )
     async def post_rule(body: NewRule, who: CurrentIdentity, keyed: IdempotencyKey, response: Response) -> Any:
         """Add a rule at the end of the order (a retry under the same `Idempotency-Key`: the rule it added, 200)."""
         rule = body.as_rule(body.rule_id)

@@ -57,14 +57,19 @@ class RemoteSource:
         token = self.mint(who.principal)
         try:
             reply = await self.client.get(
-                f"{self.url}/v1/events", params=params, timeout=wait + REMOTE_GRACE_SECONDS,
+                f"{self.url}/v1/events",
+                params=params,
+                timeout=wait + REMOTE_GRACE_SECONDS,
                 headers={"authorization": f"Bearer {token}", "x-correlation-id": who.correlation_id},
-            )  # fmt: skip
+            )
         except httpx.HTTPError as error:
             raise SourceDown(f"{self.name} does not answer: {error!r}", source=self.name) from None
         if reply.status_code in (401, 403):
-            raise SourceDown(f"{self.name} refused the gateway's internal token ({reply.status_code}: a clock skew or "
-                             f"another secret?): {reply.text[:200]!r}", source=self.name)  # fmt: skip
+            raise SourceDown(
+                f"{self.name} refused the gateway's internal token ({reply.status_code}: a clock skew or "
+                f"another secret?): {reply.text[:200]!r}",
+                source=self.name,
+            )
         if reply.status_code != 200:
             raise SourceDown(f"{self.name} answered {reply.status_code}", source=self.name)
         try:

@@ -168,8 +168,12 @@ class MergedFeed:
         `next_after` stays: the source moves past what was dropped."""
         own = [e for e in page.events if e.tenant == tenant]
         if len(own) < len(page.events):
-            log.error("event feed: %s served %d event(s) of another tenant than %s; dropped",
-                      name, len(page.events) - len(own), tenant)  # fmt: skip
+            log.error(
+                "event feed: %s served %d event(s) of another tenant than %s; dropped",
+                name,
+                len(page.events) - len(own),
+                tenant,
+            )
             return EventPage(events=own, next_after=page.next_after)
         return page
 
@@ -210,10 +214,12 @@ def merged_feed_router(feed: MergedFeed) -> APIRouter:
 
     @api.get("/v1/events", response_model=MergedPage, dependencies=[requires(Role.ADMIN)])
     async def events(
-        who: CurrentIdentity, after: Cursors = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100, types: Types = None,
+        who: CurrentIdentity,
+        after: Cursors = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        types: Types = None,
         wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait when nothing is new.")] = 0,
-    ) -> MergedPage:  # fmt: skip
+    ) -> MergedPage:
         """The tenant's public events of every service (tickets, routing decisions, SLA clocks) after
         the cursor `after`: each service's in its store order, interleaved by time, the same envelopes
         Kafka carried. A service that does not answer is named in `unavailable` and read again from
@@ -222,14 +228,22 @@ def merged_feed_router(feed: MergedFeed) -> APIRouter:
         return (await feed.read(cursor, limit, who, parse_types(types), wait)).page()
 
     @api.get(
-        "/v1/events/stream", dependencies=[requires(Role.ADMIN)], response_class=StreamingResponse,
-        responses=openapi.media(200, "text/event-stream", "Server-Sent Events: `id` (the cursor after the event), "
-                                "`event` (the type), `data` (the envelope as JSON); `: still here` comments between."),
-    )  # fmt: skip
+        "/v1/events/stream",
+        dependencies=[requires(Role.ADMIN)],
+        response_class=StreamingResponse,
+        responses=openapi.media(
+            200,
+            "text/event-stream",
+            "Server-Sent Events: `id` (the cursor after the event), "
+            "`event` (the type), `data` (the envelope as JSON); `: still here` comments between.",
+        ),
+    )
     async def stream(
-        who: CurrentIdentity, after: Cursors = None, types: Types = None,
+        who: CurrentIdentity,
+        after: Cursors = None,
+        types: Types = None,
         last_event_id: Annotated[str | None, Header(max_length=500)] = None,
-    ) -> StreamingResponse:  # fmt: skip
+    ) -> StreamingResponse:
         """Server-Sent Events, a live tail of the same events: each event's `id` is the cursor right
         after it, so a reconnecting client's `Last-Event-ID` resumes there; a comment every 15 s
         keeps the line open."""

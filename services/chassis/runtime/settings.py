@@ -232,8 +232,11 @@ class Settings(BaseSettings):
 
     @classmethod
     def _development_secret_fields(cls) -> list[str]:
-        return [name for name, field in cls.model_fields.items()
-                if name.endswith("_secret") and isinstance(field.default, str)]  # fmt: skip
+        return [
+            name
+            for name, field in cls.model_fields.items()
+            if name.endswith("_secret") and isinstance(field.default, str)
+        ]
 
     def refuse_development_secrets(self) -> None:
         """Raise `DevelopmentSecretError`, naming every desk secret that is a development value (anyone
@@ -241,10 +244,14 @@ class Settings(BaseSettings):
         `allow_development_secrets`. An unset internal-token secret is left to the services that need it."""
         if self.allow_development_secrets:
             return
-        problems = _secret_problems({
-            f"SERVICEDESK_{name.upper()}": value for name in type(self).model_fields
-            if name.endswith("_secret") and (value := getattr(self, name)) is not None
-        }, self.development_values())  # fmt: skip
+        problems = _secret_problems(
+            {
+                f"SERVICEDESK_{name.upper()}": value
+                for name in type(self).model_fields
+                if name.endswith("_secret") and (value := getattr(self, name)) is not None
+            },
+            self.development_values(),
+        )
         if problems:
             raise DevelopmentSecretError(
                 f"{'; '.join(problems)}: set each to a secret of this desk's own (32 random bytes or more, e.g."
@@ -282,15 +289,16 @@ def _secret_problems(secrets: dict[str, str], development: frozenset[str]) -> li
     """What is wrong with the desk secrets (environment name -> value), one phrase per fault."""
     stripped = {name: value.strip() for name, value in secrets.items()}
     known = [name for name, value in stripped.items() if value in development]
-    short = [name for name, value in stripped.items()
-             if name not in known and len(value.encode()) < MIN_SECRET_BYTES]  # fmt: skip
+    short = [name for name, value in stripped.items() if name not in known and len(value.encode()) < MIN_SECRET_BYTES]
     problems = []
     if known:
-        problems.append(f"{', '.join(known)} {'is' if len(known) == 1 else 'are'} the development value printed"
-                        " in the source")  # fmt: skip
+        problems.append(
+            f"{', '.join(known)} {'is' if len(known) == 1 else 'are'} the development value printed in the source"
+        )
     if short:
-        problems.append(f"{', '.join(short)} {'is' if len(short) == 1 else 'are'} shorter than {MIN_SECRET_BYTES}"
-                        " bytes")  # fmt: skip
+        problems.append(
+            f"{', '.join(short)} {'is' if len(short) == 1 else 'are'} shorter than {MIN_SECRET_BYTES} bytes"
+        )
     by_value: dict[str, list[str]] = {}
     for name, value in stripped.items():
         if name not in known:

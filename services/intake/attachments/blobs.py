@@ -225,8 +225,9 @@ class FileBlobWriter:
         self._file.close()
         blob = StoredBlob(self._digest.hexdigest(), self._size)
         self._temp.chmod(0o444)
-        self._store._place(self._owner, self._store.path_of(self._owner, blob.sha256),
-                           lambda path: os.replace(self._temp, path))  # fmt: skip
+        self._store._place(
+            self._owner, self._store.path_of(self._owner, blob.sha256), lambda path: os.replace(self._temp, path)
+        )
         self._done = True
         return blob
 

@@ -110,10 +110,17 @@ class Landing:
     def open(self, incoming: Incoming, follow_up_of: UUID | None = None, related_to: Ticket | None = None) -> Landed:
         ticket_id = Ticket.id_for_request(incoming.tenant, incoming.key)
         form = TicketForm(
-            title=(incoming.title.strip() or "(no subject)")[:MAX_TITLE], description=_text(incoming.text),
-            requester_id=incoming.requester_id, channel=incoming.channel, category="general", type="request",
-            priority="P3", tags=list(incoming.tags), group_id=incoming.group_id, organisation=incoming.organisation,
-        )  # fmt: skip
+            title=(incoming.title.strip() or "(no subject)")[:MAX_TITLE],
+            description=_text(incoming.text),
+            requester_id=incoming.requester_id,
+            channel=incoming.channel,
+            category="general",
+            type="request",
+            priority="P3",
+            tags=list(incoming.tags),
+            group_id=incoming.group_id,
+            organisation=incoming.organisation,
+        )
         opened = self.intake.open_ticket(ticket_id, form, _cause(incoming), follow_up_of)
         ticket = opened.ticket
         if related_to is not None and str(related_to.id) not in ticket.links and ticket.status != Status.CLOSED:

@@ -120,8 +120,11 @@ class NotificationOutbox:
         fresh = datetime.now(UTC) - envelope.occurred_at < STALE_REMINDER
         with self.view.transaction(tracking) as sql:
             if isinstance(data, SlaCustomerRemindedV1) and fresh:
-                details = {"reminder": data.reminder, "reminders_before_resolving": data.reminders_before_resolving,
-                           "next_at": data.next_at}  # fmt: skip
+                details = {
+                    "reminder": data.reminder,
+                    "reminders_before_resolving": data.reminders_before_resolving,
+                    "next_at": data.next_at,
+                }
                 self._insert(sql, envelope.tenant, data.ticket_id, "reminder", details, f"r{envelope.position}")
 
     def _insert(self, sql: Sql, tenant: str, ticket_id: str, kind: str, details: dict[str, Any], key: str) -> None:

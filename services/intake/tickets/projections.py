@@ -97,13 +97,22 @@ class TicketsProjection(TicketQueries):
 
     def _opened(self, sql: Sql, event: Opened, params: dict[str, Any]) -> None:
         params |= {
-            "number": event.number, "title": event.title, "description": event.description,
-            "priority": event.priority, "category": event.category, "type": event.type, "channel": event.channel,
-            "requester_id": event.requester_id, "organisation": event.organisation, "group_id": event.group_id,
+            "number": event.number,
+            "title": event.title,
+            "description": event.description,
+            "priority": event.priority,
+            "category": event.category,
+            "type": event.type,
+            "channel": event.channel,
+            "requester_id": event.requester_id,
+            "organisation": event.organisation,
+            "group_id": event.group_id,
             "tags": json.dumps(sorted(set(event.tags))),
-        }  # fmt: skip
-        params |= {name: self._tokens(event.tenant, getattr(event, field))
-                   for name, field in (("title_tokens", "title"), ("description_tokens", "description"))}  # fmt: skip
+        }
+        params |= {
+            name: self._tokens(event.tenant, getattr(event, field))
+            for name, field in (("title_tokens", "title"), ("description_tokens", "description"))
+        }
         sql.execute(POSTGRES_INSERT if self.view.postgres else SQLITE_INSERT, params)
         if not sql.rows():
             return  # applied before

@@ -31,11 +31,21 @@ class TicketQueries:
     tokens: SearchTokens
 
     def list_tickets(
-        self, tenant: str, *, status: str | None = None, priority: str | None = None, group_id: str | None = None,
-        agent_id: str | None = None, requester_id: str | None = None, tag: str | None = None,
-        created_from: datetime | None = None, created_to: datetime | None = None, cursor: str | None = None,
-        limit: int = 50, scope: tuple[str, dict[str, Any]] = ("", {}),
-    ) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
+        self,
+        tenant: str,
+        *,
+        status: str | None = None,
+        priority: str | None = None,
+        group_id: str | None = None,
+        agent_id: str | None = None,
+        requester_id: str | None = None,
+        tag: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+        scope: tuple[str, dict[str, Any]] = ("", {}),
+    ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of the tenant's tickets, newest first, and the cursor of the next page (None at the end).
 
         Every filter is optional; `created_from` is inclusive, `created_to` exclusive; `scope` is the
@@ -44,9 +54,12 @@ class TicketQueries:
         where = ["tenant = :tenant"] + ([scope[0]] if scope[0] else [])
         params: dict[str, Any] = {"tenant": tenant, "limit": limit + 1} | scope[1]
         for column, value in [
-            ("status", status), ("priority", priority), ("group_id", group_id), ("agent_id", agent_id),
+            ("status", status),
+            ("priority", priority),
+            ("group_id", group_id),
+            ("agent_id", agent_id),
             ("requester_id", requester_id),
-        ]:  # fmt: skip
+        ]:
             if value is not None:
                 where.append(f"{column} = :{column}")
                 params[column] = value
