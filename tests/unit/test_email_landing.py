@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from services.chassis.http.rate_limit import RateLimiter
-from services.chassis.runtime.settings import Mailbox
+from services.chassis.runtime.channel_settings import Mailbox
 from services.intake.attachments.blobs import FileBlobStore
 from services.intake.channels import mail_threads
 from services.intake.channels.email_in import EmailIntake

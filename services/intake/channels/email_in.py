@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from uuid import UUID
 
 from services.chassis.http.rate_limit import RateLimited, RateLimiter
-from services.chassis.runtime.settings import Mailbox
+from services.chassis.runtime.channel_settings import Mailbox
 from services.intake.attachments.blob_store import BlobErasedError, BlobStore, Owner
 from services.intake.channels import loops, mail_authentication, mail_threads, mime
 from services.intake.channels.landing import Incoming, Landed, Landing, StoredFile

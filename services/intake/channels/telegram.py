@@ -26,7 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.chassis.http.auth import Unauthenticated
-from services.chassis.runtime.settings import TelegramBot
+from services.chassis.runtime.channel_settings import TelegramBot
 from services.intake.channels.landing import Incoming, Landed, Landing
 from services.intake.channels.participants import Sender
 from services.intake.channels.telemetry import ChannelCounters
