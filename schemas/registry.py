@@ -100,9 +100,12 @@ class TypedEnvelope(EnvelopeContext):
 def _typed(model: type[EventData]) -> type[TypedEnvelope]:
     literal: Any = Literal
     return create_model(
-        f"{model.__name__}Envelope", __base__=TypedEnvelope,
-        type=(literal[model.event_type], ...), version=(literal[model.event_version], ...), data=(model, ...),
-    )  # fmt: skip
+        f"{model.__name__}Envelope",
+        __base__=TypedEnvelope,
+        type=(literal[model.event_type], ...),
+        version=(literal[model.event_version], ...),
+        data=(model, ...),
+    )
 
 
 def _any_typed() -> Any:

@@ -63,8 +63,12 @@ class DeskSetup(Aggregate):
                 raise RoutingError("escalation goes to a higher tier", "escalates_to")
         if escalate_on and escalates_to is None:
             raise RoutingError("escalating on SLA events needs a group to escalate to", "escalate_on")
-        spec = {"tier": tier, "strategy": strategy.value, "escalates_to": escalates_to,
-                "escalate_on": sorted(set(escalate_on))}  # fmt: skip
+        spec = {
+            "tier": tier,
+            "strategy": strategy.value,
+            "escalates_to": escalates_to,
+            "escalate_on": sorted(set(escalate_on)),
+        }
         if self.groups.get(group_id) != spec:
             self._group_defined(group_id=group_id, spec=spec)
 
@@ -281,9 +285,13 @@ class Agent(Aggregate):
     def state(self) -> AgentState:
         """As `choosing` sees the agent; fewer assignments so far means longer since the last."""
         return AgentState(
-            self.agent_id, frozenset(self.skills), self.capacity, Presence(self.presence), len(self.tickets),
+            self.agent_id,
+            frozenset(self.skills),
+            self.capacity,
+            Presence(self.presence),
+            len(self.tickets),
             self.assignments,
-        )  # fmt: skip
+        )
 
 
 class TicketRouting(Aggregate):
@@ -326,10 +334,19 @@ class TicketRouting(Aggregate):
 
     @event(Decided)
     def decide(
-        self, kind: str, group_id: str, agent_id: str | None, tier: int, rule_id: str | None, reason: str,
-        skills: list[str], rules_passed_over: dict[str, str], agents_passed_over: dict[str, str],
-        overrides_manual: bool, cause: dict[str, str],
-    ) -> None:  # fmt: skip
+        self,
+        kind: str,
+        group_id: str,
+        agent_id: str | None,
+        tier: int,
+        rule_id: str | None,
+        reason: str,
+        skills: list[str],
+        rules_passed_over: dict[str, str],
+        agents_passed_over: dict[str, str],
+        overrides_manual: bool,
+        cause: dict[str, str],
+    ) -> None:
         """`cause`: the actor, correlation and causation ids the published decision carries."""
         self.group_id = group_id
         self.agent_id = agent_id

@@ -18,11 +18,19 @@ def decision(event: TicketRouting.Decided, position: int) -> EnvelopeFields:
     ticket_id = str(event.originator_id)
     decision_id = f"{ticket_id}/{event.originator_version}"
     data = RoutingDecidedV1(
-        ticket_id=ticket_id, decision_id=decision_id, kind=event.kind, group_id=event.group_id,
-        agent_id=event.agent_id, tier=event.tier, rule_id=event.rule_id, reason=event.reason, skills=event.skills,
-        rules_passed_over=event.rules_passed_over, agents_passed_over=event.agents_passed_over,
+        ticket_id=ticket_id,
+        decision_id=decision_id,
+        kind=event.kind,
+        group_id=event.group_id,
+        agent_id=event.agent_id,
+        tier=event.tier,
+        rule_id=event.rule_id,
+        reason=event.reason,
+        skills=event.skills,
+        rules_passed_over=event.rules_passed_over,
+        agents_passed_over=event.agents_passed_over,
         overrides_manual=event.overrides_manual,
-    )  # fmt: skip
+    )
     cause = event.cause
     return {
         "id": stable_id(SOURCE, decision_id),

@@ -54,12 +54,18 @@ def public_data(event: Any, policy_id: str) -> EventData | None:
             fields["breached"] = event.breached
         return model(**fields)
     if name == "Reminded":
-        return SlaCustomerRemindedV1(ticket_id=ticket_id, policy_id=policy_id, reminder=event.reminder,
-                                     reminders_before_resolving=0, next_at=_iso(event.next_at) or None)  # fmt: skip
+        return SlaCustomerRemindedV1(
+            ticket_id=ticket_id,
+            policy_id=policy_id,
+            reminder=event.reminder,
+            reminders_before_resolving=0,
+            next_at=_iso(event.next_at) or None,
+        )
     if name == "Unresponsive":
         reason = f"no answer from the customer after {event.reminders} reminders"
-        return SlaCustomerUnresponsiveV1(ticket_id=ticket_id, policy_id=policy_id, reminders=event.reminders,
-                                         reason=reason)  # fmt: skip
+        return SlaCustomerUnresponsiveV1(
+            ticket_id=ticket_id, policy_id=policy_id, reminders=event.reminders, reason=reason
+        )
     return None
 
 

@@ -90,8 +90,9 @@ class Scheduler:
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0, 300.0),
             registry=registry,
         )
-        Gauge("servicedesk_sla_timers_scheduled", "Clocks waiting for their next due instant.",
-              registry=registry).set_function(timers.pending)  # fmt: skip
+        Gauge(
+            "servicedesk_sla_timers_scheduled", "Clocks waiting for their next due instant.", registry=registry
+        ).set_function(timers.pending)
 
     async def run(self, stopping: asyncio.Event) -> None:
         backoff = Backoff(initial=0.2, maximum=5.0)

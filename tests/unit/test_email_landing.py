@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from services.chassis.http.rate_limit import RateLimiter
-from services.chassis.runtime.settings import Mailbox
+from services.chassis.runtime.channel_settings import Mailbox
 from services.intake.attachments.blobs import FileBlobStore
 from services.intake.channels import mail_threads
 from services.intake.channels.email_in import EmailIntake
@@ -23,7 +23,7 @@ from services.intake.channels.telemetry import ChannelCounters
 from services.intake.people.conversations import Conversations, ReplyRoute
 from services.intake.people.people import People
 from services.intake.tickets.application import Intake, TicketNotFoundError
-from services.intake.tickets.domain import Cause
+from services.intake.tickets.cause import Cause
 from tests.mail import a_message
 from tests.privacy import memory_intake
 

@@ -49,13 +49,17 @@ def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncCli
         # The path as the caller encoded it: a decoded `#`, `?` or `%2F` would change what it names.
         url = f"{upstream}{request.scope.get('raw_path', b'').decode('latin-1') or f'{prefix}/{path}'}"
         attributes = {"http.request.method": request.method, "url.full": url}
-        with tracing.tracer.start_as_current_span(f"{request.method} {prefix}", kind=SpanKind.CLIENT,
-                                                  attributes=attributes) as span:  # fmt: skip
+        with tracing.tracer.start_as_current_span(
+            f"{request.method} {prefix}", kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
             try:
                 reply = await client.request(
-                    request.method, url, params=request.query_params,
-                    headers=tracing.inject(headers), content=await request.body(),
-                )  # fmt: skip
+                    request.method,
+                    url,
+                    params=request.query_params,
+                    headers=tracing.inject(headers),
+                    content=await request.body(),
+                )
             except httpx.InvalidURL as error:  # e.g. control characters in a path value: the caller's fault
                 span.set_status(Status(StatusCode.ERROR, repr(error)))
                 return problem(400, "Bad request", f"the path cannot be forwarded: {error}", field="path")

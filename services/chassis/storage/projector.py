@@ -105,6 +105,7 @@ class StoreProjector:
         except IntegrityError:
             # Another projector (a second replica) recorded some of this batch first: nothing of it
             # was written here, and the next step starts after what that one recorded.
-            log.info("%s: batch %d-%d applied elsewhere", self.projection.name, notifications[0].id,
-                     notifications[-1].id)  # fmt: skip
+            log.info(
+                "%s: batch %d-%d applied elsewhere", self.projection.name, notifications[0].id, notifications[-1].id
+            )
         return len(notifications)

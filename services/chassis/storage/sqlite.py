@@ -80,9 +80,13 @@ class DeskSQLiteConnectionPool(SQLiteConnectionPool):
 
 class DeskSQLiteDatastore(SQLiteDatastore):
     def __init__(
-        self, db_name: str, *, lock_timeout: int | None, single_row_tracking: bool,
+        self,
+        db_name: str,
+        *,
+        lock_timeout: int | None,
+        single_row_tracking: bool,
         originator_id_type: Literal["uuid", "text"],
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.pool = DeskSQLiteConnectionPool(db_name=db_name, lock_timeout=lock_timeout, pool_timeout=POOL_TIMEOUT)
         self.single_row_tracking = single_row_tracking
         self.originator_id_type = originator_id_type
@@ -95,9 +99,11 @@ class DeskSQLiteFactory(SQLiteFactory):
         super().__init__(env)
         plain = self.datastore
         self.datastore = DeskSQLiteDatastore(
-            plain.pool.db_name, lock_timeout=plain.pool.lock_timeout, single_row_tracking=plain.single_row_tracking,
+            plain.pool.db_name,
+            lock_timeout=plain.pool.lock_timeout,
+            single_row_tracking=plain.single_row_tracking,
             originator_id_type=plain.originator_id_type,
-        )  # fmt: skip
+        )
         plain.close()
 
 

@@ -27,7 +27,8 @@ from schemas.envelope import Envelope, EventData
 from schemas.sla import SlaCustomerRemindedV1
 from services.chassis.storage.ids import stable_id
 from services.chassis.storage.views import Sql, SqlView
-from services.intake.tickets.domain import Ticket, WaitingFor
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.vocabulary import WaitingFor
 
 NAME = "notifications"
 STALE_REMINDER = timedelta(days=1)  # the tracking rows' application name (intake's own store)
@@ -120,8 +121,11 @@ class NotificationOutbox:
         fresh = datetime.now(UTC) - envelope.occurred_at < STALE_REMINDER
         with self.view.transaction(tracking) as sql:
             if isinstance(data, SlaCustomerRemindedV1) and fresh:
-                details = {"reminder": data.reminder, "reminders_before_resolving": data.reminders_before_resolving,
-                           "next_at": data.next_at}  # fmt: skip
+                details = {
+                    "reminder": data.reminder,
+                    "reminders_before_resolving": data.reminders_before_resolving,
+                    "next_at": data.next_at,
+                }
                 self._insert(sql, envelope.tenant, data.ticket_id, "reminder", details, f"r{envelope.position}")
 
     def _insert(self, sql: Sql, tenant: str, ticket_id: str, kind: str, details: dict[str, Any], key: str) -> None:

@@ -93,9 +93,14 @@ class Conversations:
         return UUID(thread.ticket_id) if thread is not None and thread.tenant == tenant else None
 
     def remember(
-        self, tenant: str, ticket_id: UUID, requester_id: str, channel: str, keys: Sequence[str],
+        self,
+        tenant: str,
+        ticket_id: UUID,
+        requester_id: str,
+        channel: str,
+        keys: Sequence[str],
         route: ReplyRoute | None = None,
-    ) -> UUID:  # fmt: skip
+    ) -> UUID:
         """Bind `keys` to the ticket (a key bound before keeps its ticket, which is returned) and
         remember `route` as where to answer on `channel`; one transaction."""
         for _ in range(ATTEMPTS):
@@ -112,8 +117,11 @@ class Conversations:
             if route is not None:
                 routes = self._routes(tenant, str(ticket_id)) or ReplyRoutes(tenant, str(ticket_id), requester_id)
                 seal = self.personal.seal
-                routes.remember(route.channel, seal(tenant, requester_id, route.address),
-                                seal(tenant, requester_id, route.reply_to) if route.reply_to else None)  # fmt: skip
+                routes.remember(
+                    route.channel,
+                    seal(tenant, requester_id, route.address),
+                    seal(tenant, requester_id, route.reply_to) if route.reply_to else None,
+                )
                 changed.append(routes)
             try:
                 self.app.save(*changed)

@@ -23,7 +23,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.chassis.storage.ids import stable_uuid
 from services.chassis.storage.processing import find
-from services.intake.attachments.blobs import BlobStore, Owner
+from services.intake.attachments.blob_store import BlobStore, Owner
 from services.intake.people.people import People, Person
 from services.intake.stored_topics import topics_of
 from services.intake.tickets.application import Intake

@@ -48,9 +48,16 @@ class Person(Aggregate):
 
     @event("Registered")
     def __init__(
-        self, tenant: str, channel: str, blind: str, generation: int, address: str, name: str | None,
-        language: str | None, at: str,
-    ) -> None:  # fmt: skip
+        self,
+        tenant: str,
+        channel: str,
+        blind: str,
+        generation: int,
+        address: str,
+        name: str | None,
+        language: str | None,
+        at: str,
+    ) -> None:
         self.tenant = tenant
         self.channel = channel
         self.blind = blind
@@ -105,11 +112,15 @@ class People:
                 return str(found.id)
             requester = str(person_id)
             person = Person(
-                tenant=tenant, channel=channel, blind=blind, generation=generation,
+                tenant=tenant,
+                channel=channel,
+                blind=blind,
+                generation=generation,
                 address=self.personal.seal(tenant, requester, address.strip()),
                 name=self.personal.seal(tenant, requester, name) if name else None,
-                language=language, at=datetime.now(UTC).isoformat(),
-            )  # fmt: skip
+                language=language,
+                at=datetime.now(UTC).isoformat(),
+            )
             try:
                 self.app.save(person)
             except IntegrityError:
@@ -133,8 +144,9 @@ class People:
             "address": self.personal.unseal(tenant, person.address),
             "name": self.personal.unseal(tenant, person.name) if person.name else None,
         }
-        return Profile(requester_id, person.channel, erased=person.erased_at is not None,
-                       language=person.language, **opened)  # fmt: skip
+        return Profile(
+            requester_id, person.channel, erased=person.erased_at is not None, language=person.language, **opened
+        )
 
     def contact(self, tenant: str, requester_id: str, channel: str) -> str | None:
         """Where to answer the requester on `channel`: None when unknown there, or erased."""

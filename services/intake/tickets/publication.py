@@ -41,7 +41,9 @@ from schemas.tickets import (
 from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
 from services.chassis.storage.ids import stable_id
 from services.intake.audit.checkpoints import Checkpoints
-from services.intake.tickets.domain import Status, Ticket, event_name
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.events.base import event_name
+from services.intake.tickets.vocabulary import Status
 
 SOURCE = "intake"
 AUDIT_ACTOR = "system:audit"
@@ -79,10 +81,12 @@ def public_data(event: Any, ticket_id: str | None = None) -> EventData | None:
     if name in _STATUS_CHANGES:
         pending_until = getattr(event, "pending_until", None)
         return TicketStatusChangedV1(
-            ticket_id=ticket_id, status=_STATUS_CHANGES[name].value, change=event_name(event),
+            ticket_id=ticket_id,
+            status=_STATUS_CHANGES[name].value,
+            change=event_name(event),
             pending_until=pending_until.isoformat() if pending_until else None,
             waiting_for=getattr(event, "waiting_for", None),
-        )  # fmt: skip
+        )
     builder = _BUILDERS.get(name)
     return builder(ticket_id, event) if builder is not None else None
 
@@ -144,8 +148,10 @@ def public_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
 def checkpoint_envelope(event: Any, position: int) -> EnvelopeFields:
     """A signed checkpoint of the store's heads, as `intake.checkpoints` carries it (every tenant's
     streams: `tenant` is `*`)."""
-    heads = [StreamHead(stream_id=stream, version=head[0], hash=head[1], tenant=head[2])
-             for stream, head in sorted(event.heads.items())]  # fmt: skip
+    heads = [
+        StreamHead(stream_id=stream, version=head[0], hash=head[1], tenant=head[2])
+        for stream, head in sorted(event.heads.items())
+    ]
     data = AuditCheckpointedV1(
         position=event.position, previous_signature=event.previous, signature=event.signature, heads=heads
     )

@@ -82,8 +82,9 @@ class Webhooks(Aggregate):
     def subscribe(self, url: str, types: list[str], active: bool = True) -> str:
         check_target(url, self.allow_private)
         subscription_id = str(uuid4())
-        self._subscribed(subscription_id=subscription_id, url=url, types=sorted(set(types)), secret=new_secret(),
-                         active=active)  # fmt: skip
+        self._subscribed(
+            subscription_id=subscription_id, url=url, types=sorted(set(types)), secret=new_secret(), active=active
+        )
         return subscription_id
 
     @event("Subscribed")
@@ -130,8 +131,10 @@ class Webhooks(Aggregate):
             return
         self._delivery_failed(subscription_id=subscription_id)
         if self.subscriptions[subscription_id]["failures"] >= disable_after:
-            self._disabled(subscription_id=subscription_id,
-                           reason=f"{disable_after} deliveries in a row failed; the last: {reason}")  # fmt: skip
+            self._disabled(
+                subscription_id=subscription_id,
+                reason=f"{disable_after} deliveries in a row failed; the last: {reason}",
+            )
 
     @event("DeliveryFailed")
     def _delivery_failed(self, subscription_id: str) -> None:
@@ -162,5 +165,6 @@ class Webhooks(Aggregate):
 
     def matching(self, event_type: str) -> dict[str, dict[str, Any]]:
         """The active subscriptions that want `event_type` (no types: every event)."""
-        return {k: v for k, v in self.subscriptions.items()
-                if v["active"] and (not v["types"] or event_type in v["types"])}  # fmt: skip
+        return {
+            k: v for k, v in self.subscriptions.items() if v["active"] and (not v["types"] or event_type in v["types"])
+        }
