@@ -105,6 +105,8 @@ def commit(
     for _ in range(attempts):
         processing: ProcessingEvent[Any] = ProcessingEvent(tracking)
         processing.collect_events(*decide())
+        if tracking is None and not processing.events:
+            return []  # nothing decided (a keyed retry, a command that changed nothing): nothing to record
         try:
             recordings = app._record(processing)
         except IntegrityError:
