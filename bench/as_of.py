@@ -39,11 +39,12 @@ READS: dict[str, tuple[bool, Read]] = {
 }
 
 
-def nth_change(n: int) -> Callable[[Ticket], None]:
+def nth_change(intake: Intake, ticket_id: UUID, n: int) -> None:
     """Odd events add a comment; even ones move the priority between P2 and P3."""
     if n % 2:
-        return lambda ticket: ticket.add_comment(f"c{n}", f"update {n}", True, "agent-7", "web")
-    return lambda ticket: ticket.change_priority(("P3", "P2")[n // 2 % 2], "rebalanced")
+        intake.comment(ticket_id, CAUSE, f"c{n}", f"update {n}", True, "web", staff=False)
+    else:
+        intake.change_priority(ticket_id, CAUSE, ("P3", "P2")[n // 2 % 2], "rebalanced")
 
 
 def build_ticket(intake: Intake) -> tuple[UUID, list[datetime]]:
@@ -51,7 +52,7 @@ def build_ticket(intake: Intake) -> tuple[UUID, list[datetime]]:
     form = TicketForm("Printer jam", "Tray 2 jams", "c-1", "email", "hardware", "incident", "P3")
     ticket_id = intake.open_ticket(uuid4(), form, CAUSE).ticket.id
     for n in range(1, EVENTS):
-        intake.change(ticket_id, CAUSE, nth_change(n))
+        nth_change(intake, ticket_id, n)
     stored: list[Any] = list(intake.events.get(ticket_id))
     timestamps: list[datetime] = [domain_event.timestamp for domain_event in stored]
     if len(timestamps) != EVENTS:

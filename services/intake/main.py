@@ -127,7 +127,7 @@ def main() -> int:
         client = httpx.AsyncClient(timeout=30.0)
         mint = authenticator.verifier.mint_internal
         feeds = [RemoteSource(service, settings.url_of(service), client, mint) for service in ("routing", "sla")]
-        chat_socket = chat.router(intake, landing, conversations, personal, counters, settings.chat_poll_seconds)
+        chat_socket = chat.router(intake, landing, conversations, counters, settings.chat_poll_seconds)
         routes = Services(projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket)
         mount_gateway(app, intake, blobs, routes, max_upload=settings.attachment_max_bytes, sla=sla_status, feeds=feeds)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}

@@ -126,8 +126,8 @@ def test_a_reply_to_a_closed_ticket_follows_it_up(desk: tuple[EmailIntake, Intak
     first = a_message()
     ticket_id = deliver(email, first).ticket_id
     cause = Cause("acme", "agent-1", "c", "c")
-    for step in (lambda t: t.resolve("fixed", "fixed"), lambda t: t.close("done")):
-        intake.change(ticket_id, cause, step)
+    intake.resolve(ticket_id, cause, "fixed", "fixed")
+    intake.close_ticket(ticket_id, cause, "done")
     follow_up = deliver(email, a_message("Re: x", "it broke again", References=first["Message-ID"]))
     assert follow_up.ticket_id != ticket_id
     assert intake.get_ticket(follow_up.ticket_id, "acme").follow_up_of == str(ticket_id)

@@ -64,10 +64,8 @@ def test_a_replayed_batch_fills_nothing_twice(tmp_path: Path) -> None:
     intake, settings = desk(tmp_path)
     outbox = outbox_of(intake, settings)
     ticket_id = open_ticket(intake)
-    intake.change(ticket_id, AGENT, lambda t: t.add_comment("c1", "Try again", True, "agent-7", "api"))
-    intake.change(
-        ticket_id, Cause("acme", "jane", "c", "c"), lambda t: t.add_comment("c2", "no", True, "jane", "email")
-    )
+    intake.comment(ticket_id, AGENT, "c1", "Try again", True, "api", staff=False)
+    intake.comment(ticket_id, Cause("acme", "jane", "c", "c"), "c2", "no", True, "email", staff=False)
     StoreProjector(intake, outbox).catch_up()
     assert kinds(outbox) == ["acknowledgement", "reply"], "the requester's own comment notifies nobody"
     notifications = intake.recorder.select_notifications(1, 100)

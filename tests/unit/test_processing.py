@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import ClassVar
+from uuid import UUID
 
 import pytest
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate, event
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from services.chassis.runtime.settings import Settings
-from services.chassis.storage.processing import commit
+from services.chassis.storage import processing
+from services.chassis.storage.processing import as_of, commit
 from services.chassis.storage.store import store_env
 from services.routing.application import Routing
 from services.routing.choosing import Strategy
@@ -36,3 +42,33 @@ def test_an_event_arriving_after_a_later_position_is_retried_not_taken_for_a_dup
     assert set(app.setup("acme").groups) == {"first-line", "billing", "second-line"}
     with pytest.raises(IntegrityError):
         commit(app, list, Tracking("intake", 5))
+
+
+class Counter(Aggregate):
+    @event("Counted")
+    def count(self) -> None:
+        self.n = getattr(self, "n", 0) + 1
+
+
+class Counters(Application[UUID]):
+    snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[UUID]], int]] = {Counter: 5}
+
+
+def test_an_aggregate_as_of_an_instant_reads_the_same_from_its_snapshots_as_from_its_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long history read to a past instant, a page at a time: from the newest snapshot taken by then, or from
+    the first event."""
+    monkeypatch.setattr(processing, "AS_OF_PAGE", 3)
+    app = Counters(env={"IS_SNAPSHOTTING_ENABLED": "y"})
+    counter = Counter()
+    instants = []
+    for _ in range(12):  # snapshots at versions 5 and 10
+        counter.count()
+        app.save(counter)
+        instants.append(counter.modified_on)
+    assert app.snapshots is not None
+    for n, instant in enumerate(instants, start=1):
+        from_snapshot, from_events = (as_of(app, counter.id, instant, s) for s in (app.snapshots, None))
+        assert from_snapshot.n == from_events.n == n
+    assert as_of(app, counter.id, counter.created_on - timedelta(seconds=1), app.snapshots) is None

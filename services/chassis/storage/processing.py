@@ -21,12 +21,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, ProcessRecorder, Recording, Tracking
+from eventsourcing.persistence import EventStore, IntegrityError, ProcessRecorder, Recording, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 
 from services.chassis.storage import eventsourcing_adapter
 
 ATTEMPTS = 50
+AS_OF_PAGE = 100  # events read per round trip when replaying to an instant
 
 Decide = Callable[[], Iterable[Any]]  # reads fresh state, runs commands, returns the changed aggregates
 
@@ -106,6 +107,8 @@ def commit(
     for _ in range(attempts):
         processing: ProcessingEvent[Any] = ProcessingEvent(tracking)
         processing.collect_events(*decide())
+        if tracking is None and not processing.events:
+            return []  # nothing decided (a keyed retry, a command that changed nothing): nothing to record
         try:
             recordings = eventsourcing_adapter.record(app, processing)
         except IntegrityError:
@@ -127,14 +130,26 @@ def find(app: Application[Any], aggregate_id: UUID, kind: type[A]) -> A | None:
     return found if isinstance(found, kind) else None
 
 
-def as_of(app: Application[Any], aggregate_id: UUID, instant: datetime) -> Any:
-    """The aggregate exactly as it was at `instant` (its events up to then), or None if it did not exist."""
+def as_of(
+    app: Application[Any], aggregate_id: UUID, instant: datetime, snapshots: EventStore[Any] | None = None
+) -> Any:
+    """The aggregate exactly as it was at `instant` (its events up to then), or None if it did not exist.
+    With `snapshots` (the application's snapshot store) it starts from the newest snapshot taken by then,
+    and it reads events a page at a time, so a long history is not read past the instant."""
     aggregate: Any = None
-    domain_event: Any
-    for domain_event in app.events.get(aggregate_id):
-        if domain_event.timestamp > instant:
-            break
-        aggregate = domain_event.mutate(aggregate)
+    after: int | None = None
+    if snapshots is not None:
+        for snapshot in snapshots.get(aggregate_id, desc=True):
+            taken: Any = snapshot
+            if taken.timestamp <= instant:
+                aggregate, after = taken.mutate(None), taken.originator_version
+                break
+    while page := list(app.events.get(aggregate_id, gt=after, limit=AS_OF_PAGE)):
+        for stored in page:
+            domain_event: Any = stored
+            if domain_event.timestamp > instant:
+                return aggregate
+            aggregate, after = domain_event.mutate(aggregate), domain_event.originator_version
     return aggregate
 
 

@@ -29,7 +29,6 @@ from services.intake.channels.landing import Incoming, Landing
 from services.intake.channels.participants import Sender
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.people.conversations import Conversations, ReplyRoute
-from services.intake.privacy.personal_data import PersonalData
 from services.intake.tickets.application import Intake, TicketNotFoundError
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -55,13 +54,8 @@ class Conversation:
 
 
 def router(
-    intake: Intake,
-    landing: Landing,
-    conversations: Conversations,
-    personal: PersonalData,
-    counters: ChannelCounters,
-    poll_seconds: float,
-) -> APIRouter:
+    intake: Intake, landing: Landing, conversations: Conversations, counters: ChannelCounters, poll_seconds: float,
+) -> APIRouter:  # fmt: skip
     api = APIRouter()
 
     def store(chat: Conversation, message: ChatMessage) -> dict[str, Any]:
@@ -87,20 +81,13 @@ def router(
         if chat.ticket_id is None:
             return [], after
         try:
-            ticket = intake.get_ticket(chat.ticket_id, chat.principal.tenant)
+            comments, newest = intake.public_comments_after(
+                chat.ticket_id, chat.principal.tenant, after, not_by=chat.principal.subject
+            )
         except TicketNotFoundError:
             return [], after
-        ids = list(ticket.comments)
-        start = ids.index(after) + 1 if after in ticket.comments else 0
-        found = []
-        for comment_id in ids[start:]:
-            comment = ticket.comments[comment_id]
-            if comment["public"] and comment["author_id"] != chat.principal.subject:
-                body = personal.unseal(chat.principal.tenant, comment["body"])
-                found.append(
-                    {"type": "reply", "comment_id": comment_id, "body": body, "author_id": comment["author_id"]}
-                )
-        return found, ids[-1] if ids else after
+        found = [{"type": "reply", "comment_id": c.id, "body": c.body, "author_id": c.author_id} for c in comments]
+        return found, newest
 
     async def push(socket: WebSocket, chat: Conversation, after: str | None) -> None:
         while True:

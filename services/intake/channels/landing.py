@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from services.chassis.storage.ids import stable_id
 from services.intake.channels.participants import Participants, Sender, Standing
 from services.intake.tickets.application import Intake, TicketNotFoundError
 from services.intake.tickets.cause import Cause
+from services.intake.tickets.commands import ChannelMessage
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.errors import TicketClosedError
 from services.intake.tickets.form import TicketForm
@@ -128,37 +130,31 @@ class Landing:
             reason = f"a message naming {related_to.number} came from someone who takes no part in it"
             ticket = self.intake.link(ticket_id, related_to.id, LinkKind.RELATED, reason, _cause(incoming))
         if incoming.files:
-            ticket = self.intake.change(ticket_id, _cause(incoming), lambda t: self._attach(t, incoming, None))
+            ticket = self.intake.attach_files(ticket_id, _cause(incoming), _files(incoming, None))
         standing = self.participants.standing(ticket, incoming.sender)  # a repeated message: was it theirs?
         return Landed(ticket_id, ticket.number, None, opened.created, self._reroutes(ticket, incoming, standing))
 
     def comment(self, ticket_id: UUID, incoming: Incoming, standing: Standing) -> Landed:
         comment_id = f"{incoming.channel[:2]}-{_digest(incoming.key)[:16]}"
-        created = False
-
-        def add(ticket: Ticket) -> None:
-            nonlocal created
-            if comment_id not in ticket.comments:
-                created = True
-                body = self.intake.seal(ticket, _text(incoming.text))
-                staff = standing == Standing.STAFF  # authenticated staff: their reply meets response targets
-                ticket.add_comment(comment_id, body, True, incoming.requester_id, incoming.channel, staff=staff)
-                if ticket.status == Status.RESOLVED.value and standing == Standing.REQUESTER:
-                    ticket.reopen(f"the requester wrote again ({incoming.channel})")
-            self._attach(ticket, incoming, comment_id)
-
-        ticket = self.intake.change(ticket_id, _cause(incoming), add)
+        message = ChannelMessage(
+            comment_id, _text(incoming.text), incoming.channel,
+            staff=standing == Standing.STAFF,  # authenticated staff: their reply meets response targets
+            from_requester=standing == Standing.REQUESTER, files=_files(incoming, comment_id),
+        )  # fmt: skip
+        ticket, created = self.intake.add_message(ticket_id, _cause(incoming), message)
         return Landed(ticket_id, ticket.number, comment_id, created, self._reroutes(ticket, incoming, standing))
 
     def _reroutes(self, ticket: Ticket, incoming: Incoming, standing: Standing) -> bool:
         return standing == Standing.REQUESTER and self.participants.may_reroute(ticket, incoming.sender)
 
-    def _attach(self, ticket: Ticket, incoming: Incoming, comment_id: str | None) -> None:
-        for n, file in enumerate(incoming.files):
-            attachment_id = f"a-{_digest(f'{incoming.key}/{n}')[:12]}"
-            if attachment_id not in ticket.attachments:
-                filename = self.intake.seal(ticket, file.filename)
-                ticket.attach(attachment_id, file.sha256, filename, file.content_type, file.size, comment_id)
+
+def _files(incoming: Incoming, comment_id: str | None) -> list[dict[str, Any]]:
+    """The message's files as attachments, each named by the message and its place in it."""
+    return [
+        {"attachment_id": f"a-{_digest(f'{incoming.key}/{n}')[:12]}", "sha256": file.sha256,
+         "filename": file.filename, "content_type": file.content_type, "size": file.size, "comment_id": comment_id}
+        for n, file in enumerate(incoming.files)
+    ]  # fmt: skip
 
 
 def _cause(incoming: Incoming) -> Cause:

@@ -1,10 +1,10 @@
 """Ticket attachments over HTTP: the raw file in, its sha256 on the ticket, verified bytes out.
 
 The body streams chunk by chunk into the blob store (never whole in memory, never
-holding a thread while the client is slow); only when the blob is stored does the
-ticket record `AttachmentAdded` with the hash. Files are kept under the ticket's requester
-(blobs.py). A download re-hashes the blob first; one that is gone or no longer matches its hash
-answers 404 (410 when its person was erased), never a server error.
+holding a thread while the client is slow): the application's `Attachments` (attachments/filing.py)
+stores it, then the ticket records `AttachmentAdded` with the hash. A download re-hashes the blob
+first; one that is gone or no longer matches its hash answers 404 (410 when its person was erased),
+never a server error.
 Ticket errors (404, 409, 412, 422) are answered by intake's handlers (problems.py).
 """
 
@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import logging
 import unicodedata
 from collections.abc import Iterator
 from typing import Annotated, BinaryIO
 from urllib.parse import quote
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -29,19 +28,16 @@ from services.chassis.http.etag import etag, expected_version
 from services.chassis.http.identity import CurrentIdentity
 from services.chassis.http.problems import DomainProblem
 from services.chassis.http.request_keys import StreamedIdempotencyKey
-from services.intake.attachments.blob_store import (
-    BlobCorruptError,
-    BlobErasedError,
-    BlobNotFoundError,
-    BlobStore,
-    BlobTooLargeError,
-    Owner,
-    StoredBlob,
-)
+from services.intake.attachments.blob_store import BlobStore, BlobTooLargeError
 from services.intake.attachments.blobs import CHUNK
+from services.intake.attachments.filing import (
+    AttachmentErasedError,
+    AttachmentMissingError,
+    Attachments,
+    AttachmentUnavailableError,
+)
 from services.intake.http.common import cause_of
-from services.intake.tickets.access import visible_ticket
-from services.intake.tickets.application import Intake, StaleVersionError
+from services.intake.tickets.application import Intake
 from services.intake.tickets.representations import AttachmentView
 
 log = logging.getLogger(__name__)
@@ -108,26 +104,7 @@ def router(
     intake: Intake, blobs: BlobStore, max_bytes: int = MAX_BYTES, allowed_types: frozenset[str] = ALLOWED_TYPES
 ) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["attachments"])
-
-    async def stored(request: Request, owner: Owner) -> StoredBlob:
-        writer = await asyncio.to_thread(blobs.begin, owner, max_bytes)
-        try:
-            async for chunk in request.stream():
-                if chunk:
-                    await asyncio.to_thread(writer.write, chunk)
-            return await asyncio.to_thread(writer.commit)
-        finally:
-            writer.abort()  # one unlink of the upload's temp file; nothing after a commit
-
-    async def hashed(request: Request) -> StoredBlob:
-        """The body's sha256 and size, as `stored` would find them, without keeping a byte."""
-        digest, size = hashlib.sha256(), 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_bytes:
-                raise BlobTooLargeError(max_bytes)
-            digest.update(chunk)
-        return StoredBlob(digest.hexdigest(), size)
+    attachments = Attachments(intake, blobs, max_bytes)
 
     @api.post(
         "/tickets/{ticket_id}/attachments", status_code=201, response_model=AttachmentView, responses=_PROBLEMS,
@@ -151,35 +128,23 @@ def router(
         if declared.isdigit() and int(declared) > max_bytes:  # refused before a byte is read
             raise _too_large(max_bytes)
         version = expected_version(if_match)
-        attachment_id = f"a-{(keyed.derived('attachment') if keyed else uuid4()).hex[:12]}"
-        ticket = await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
-        if version is not None and version != ticket.version and keyed is None:  # refused before the upload
-            raise StaleVersionError(version, ticket.version)  # (a keyed retry is answered, not refused)
         try:
-            if await asyncio.to_thread(intake.keyed_before, who.tenant, keyed):  # a retry, or the key reused:
-                sha256, size = await hashed(request)  # nothing new is kept, so the file is not stored (no orphan)
-            else:
-                sha256, size = await stored(request, Owner(who.tenant, ticket.requester_id))
+            attached = await attachments.attach(
+                ticket_id, who.principal, cause_of(who, keyed), request.stream(), name, media_type, comment_id, version
+            )
         except BlobTooLargeError:
             raise _too_large(max_bytes) from None
-        except BlobErasedError:  # erased while the file streamed in: it is not kept
-            raise _erased(attachment_id) from None
-
-        attachment = {"attachment_id": attachment_id, "sha256": sha256, "filename": name,
-                      "content_type": media_type, "size": size, "comment_id": comment_id}  # fmt: skip
-        keyed = keyed.covering(f"{sha256} {media_type}") if keyed else None
-        ticket = await asyncio.to_thread(intake.attach, ticket_id, cause_of(who, keyed), attachment, version)
-        view = _view(attachment_id, intake.personal.opened(who.tenant, ticket.attachments[attachment_id]))
-        location = f"/v1/tickets/{ticket_id}/attachments/{attachment_id}"
-        headers = {"ETag": etag(ticket.version), "Location": location}
-        return JSONResponse(view.model_dump(mode="json"), status_code=201, headers=headers)
+        except AttachmentErasedError as error:
+            raise _erased(error.attachment_id) from None
+        location = f"/v1/tickets/{ticket_id}/attachments/{attached.attachment.id}"
+        headers = {"ETag": etag(attached.version), "Location": location}
+        return JSONResponse(attached.attachment.model_dump(mode="json"), status_code=201, headers=headers)
 
     @api.get("/tickets/{ticket_id}/attachments", response_model=AttachmentList)
     async def list_attachments(ticket_id: UUID, who: CurrentIdentity) -> JSONResponse:
-        ticket = await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
-        views = [_view(key, value) for key, value in intake.personal.opened(who.tenant, ticket.attachments).items()]
+        views, version = await asyncio.to_thread(attachments.listed, ticket_id, who.principal)
         body = AttachmentList(attachments=views).model_dump(mode="json")
-        return JSONResponse(body, headers={"ETag": etag(ticket.version)})
+        return JSONResponse(body, headers={"ETag": etag(version)})
 
     @api.get(
         "/tickets/{ticket_id}/attachments/{attachment_id}",
@@ -189,32 +154,24 @@ def router(
     )  # fmt: skip
     async def download(ticket_id: UUID, attachment_id: str, who: CurrentIdentity) -> StreamingResponse:
         """The file's bytes, only once they hash to the sha256 the ticket recorded."""
-        ticket = await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
-        attachment = ticket.attachments.get(attachment_id)
-        if attachment is None:
+        try:
+            file = await asyncio.to_thread(attachments.download, ticket_id, attachment_id, who.principal)
+        except AttachmentMissingError:
             raise AttachmentNotFound(
                 f"ticket {ticket_id} has no attachment {attachment_id}", attachment_id=attachment_id
-            )
-        sha256: str = attachment["sha256"]
-        if await asyncio.to_thread(intake.personal.erased, who.tenant, ticket.requester_id):
-            raise _erased(attachment_id)
-        try:
-            file = await asyncio.to_thread(blobs.open, Owner(who.tenant, ticket.requester_id), sha256)
-        except BlobErasedError:
+            ) from None
+        except AttachmentErasedError:
             raise _erased(attachment_id) from None
-        except BlobNotFoundError:
-            raise _unavailable(attachment_id, "missing") from None
-        except BlobCorruptError as error:
-            log.error("attachment %s of ticket %s: %s", attachment_id, ticket_id, error)
-            raise _unavailable(attachment_id, "corrupt") from None
+        except AttachmentUnavailableError as error:
+            raise _unavailable(attachment_id, error.reason) from None
         headers = {
-            "Content-Disposition": _disposition(intake.personal.unseal(who.tenant, attachment["filename"])),
-            "Content-Length": str(attachment["size"]),
-            "ETag": f'"{sha256}"',
-            "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(sha256)).decode()}:",
+            "Content-Disposition": _disposition(file.filename),
+            "Content-Length": str(file.size),
+            "ETag": f'"{file.sha256}"',
+            "Repr-Digest": f"sha-256=:{base64.b64encode(bytes.fromhex(file.sha256)).decode()}:",
             "X-Content-Type-Options": "nosniff",
         }
-        return StreamingResponse(_chunks(file), media_type=attachment["content_type"], headers=headers)
+        return StreamingResponse(_chunks(file.file), media_type=file.content_type, headers=headers)
 
     return api
 
@@ -253,10 +210,6 @@ def _allowed(content_type: str | None, allowed_types: frozenset[str]) -> str:
 
 def _too_large(max_bytes: int) -> AttachmentTooLarge:
     return AttachmentTooLarge(f"an attachment has at most {max_bytes} bytes", max_bytes=max_bytes)
-
-
-def _view(attachment_id: str, attachment: dict[str, object]) -> AttachmentView:
-    return AttachmentView.model_validate({"id": attachment_id, **attachment})
 
 
 def _disposition(filename: str) -> str:

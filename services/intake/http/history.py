@@ -14,7 +14,7 @@ from services.chassis.http.identity import CurrentIdentity, requires
 from services.intake.audit.auditor import Anchor, Verification
 from services.intake.tickets.access import Scope, visible_ticket
 from services.intake.tickets.application import Intake
-from services.intake.tickets.representations import HistoryEntry, history_entry
+from services.intake.tickets.representations import HistoryEntry
 
 
 class History(BaseModel):
@@ -58,14 +58,11 @@ class VerificationView(BaseModel):
 def router(intake: Intake) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["history"])
 
-    def entries(ticket_id: UUID, tenant: str) -> list[HistoryEntry]:
-        return [history_entry(event, intake.personal) for event in intake.history(ticket_id, tenant)]
-
     @api.get("/tickets/{ticket_id}/history", response_model=History)
     async def history(ticket_id: UUID, who: CurrentIdentity) -> History:
         """Every event in order: who, when, why, and what it changed (a customer: without internal notes)."""
         await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
-        events = await asyncio.to_thread(entries, ticket_id, who.tenant)
+        events = await asyncio.to_thread(intake.story, ticket_id, who.tenant)
         if not Scope.of(who.principal).staff:
             events = [e for e in events if e.changes.get("public", True) is not False]
         return History(ticket_id=ticket_id, events=events)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -64,19 +64,17 @@ def router(intake: Intake, sla: SlaStatus | None = None) -> APIRouter:
     ) -> JSONResponse:
         """Open a ticket. With an `Idempotency-Key`, a retried request returns the ticket it opened (200),
         as a GET would show it now."""
-        ticket_id = keyed.derived("ticket") if keyed else uuid4()
         fields = body.model_dump(mode="json", exclude={"follow_up_of"})
         if not Scope.of(who.principal).staff:  # a customer opens tickets for themself, of their organisation
             fields |= {"requester_id": who.actor, "organisation": who.principal.organisation}
         form = TicketForm(**fields)
-        opened = await asyncio.to_thread(intake.open_ticket, ticket_id, form, cause_of(who, keyed), body.follow_up_of)
+        opened = await asyncio.to_thread(intake.open_ticket, None, form, cause_of(who, keyed), body.follow_up_of)
         if not opened.created:  # a replay answers as a GET would: the caller may no longer see it
             await asyncio.to_thread(visible_ticket, intake, opened.ticket.id, who.principal)
         status = 201 if opened.created else 200
         extra = {"position": opened.position}
-        public_only = not Scope.of(who.principal).staff
-        return ticket_response(opened.ticket, intake.personal, status, extra=extra, location=True,
-                               public_only=public_only)  # fmt: skip
+        view = intake.view(opened.ticket, public_only=not Scope.of(who.principal).staff)
+        return ticket_response(view, status, extra=extra, location=True)
 
     @api.get("/tickets/{ticket_id}", response_model=TicketView)
     async def get_ticket(
@@ -91,8 +89,8 @@ def router(intake: Intake, sla: SlaStatus | None = None) -> APIRouter:
         public_only = not Scope.of(who.principal).staff
         if as_of is None:
             targets = await asyncio.to_thread(sla.of, who.tenant, ticket_id) if sla is not None else {}
-            return ticket_response(current, intake.personal, extra={"sla": targets}, public_only=public_only)
-        ticket = await asyncio.to_thread(intake.ticket_as_of, ticket_id, who.tenant, as_of)
-        return ticket_response(ticket, intake.personal, public_only=public_only)
+            return ticket_response(intake.view(current, public_only=public_only), extra={"sla": targets})
+        view = await asyncio.to_thread(intake.view_as_of, ticket_id, who.tenant, as_of, public_only=public_only)
+        return ticket_response(view)
 
     return api

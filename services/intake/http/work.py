@@ -27,6 +27,7 @@ from services.intake.http.common import IfMatch, cause_of, ticket_response
 from services.intake.http.tickets import Tag
 from services.intake.tickets.access import Scope, visible_ticket
 from services.intake.tickets.application import Intake
+from services.intake.tickets.commands import Reclassification
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.representations import TicketView
 from services.intake.tickets.vocabulary import LinkKind, WaitingFor
@@ -124,18 +125,20 @@ def router(intake: Intake) -> APIRouter:
     )  # fmt: skip
 
     async def run(
-        ticket_id: UUID, who: Identity, if_match: str | None, command: Callable[[Ticket], None],
+        command: Callable[..., Ticket], ticket_id: UUID, who: Identity, if_match: str | None, *args: Any,
         keyed: KeyedRequest | None = None,
     ) -> JSONResponse:  # fmt: skip
+        """Run the application's `command` (ticket_id, cause, *args, expected_version) and answer with the ticket,
+        for a customer without the internal notes."""
         version = expected_version(if_match)
-        ticket = await asyncio.to_thread(intake.change, ticket_id, cause_of(who, keyed), command, version)
-        return ticket_response(ticket, intake.personal, public_only=not Scope.of(who.principal).staff)
+        ticket = await asyncio.to_thread(command, ticket_id, cause_of(who, keyed), *args, version)
+        return ticket_response(intake.view(ticket, public_only=not Scope.of(who.principal).staff))
 
     @api.post("/start-work")
     async def start_work(
         ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
-        return await run(ticket_id, who, if_match, lambda t: t.start_work(body.reason), keyed)
+        return await run(intake.start_work, ticket_id, who, if_match, body.reason, keyed=keyed)
 
     @api.post("/pending")
     async def mark_pending(
@@ -145,48 +148,40 @@ def router(intake: Intake) -> APIRouter:
         if not await asyncio.to_thread(intake.keyed_before, who.tenant, keyed):
             _in_the_future(body.until)
         return await run(
-            ticket_id, who, if_match, lambda t: t.mark_pending(body.waiting_for, body.until, body.reason), keyed
+            intake.mark_pending, ticket_id, who, if_match, body.waiting_for, body.until, body.reason, keyed=keyed
         )
 
     @api.post("/resume")
     async def resume(
         ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
-        return await run(ticket_id, who, if_match, lambda t: t.resume(body.reason), keyed)
+        return await run(intake.resume, ticket_id, who, if_match, body.reason, keyed=keyed)
 
     @api.post("/resolve")
     async def resolve(
         ticket_id: TicketId, body: Resolve, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
-        version = expected_version(if_match)
-        ticket = await asyncio.to_thread(
-            intake.resolve, ticket_id, cause_of(who, keyed), body.resolution, body.reason, version
-        )
-        return ticket_response(ticket, intake.personal, public_only=not Scope.of(who.principal).staff)
+        return await run(intake.resolve, ticket_id, who, if_match, body.resolution, body.reason, keyed=keyed)
 
     @api.post("/reopen")
     async def reopen(
         ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
-        return await run(ticket_id, who, if_match, lambda t: t.reopen(body.reason), keyed)
+        return await run(intake.reopen, ticket_id, who, if_match, body.reason, keyed=keyed)
 
     @api.post("/close")
     async def close(
         ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
         """Closing is final: later questions open a follow-up ticket (`follow_up_of`)."""
-        return await run(ticket_id, who, if_match, lambda t: t.close(body.reason), keyed)
+        return await run(intake.close_ticket, ticket_id, who, if_match, body.reason, keyed=keyed)
 
     @api.post("/rating")
     async def rate(
         ticket_id: TicketId, body: Rate, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
         """The requester's satisfaction (CSAT) with a resolved or closed ticket; a new rating replaces it."""
-        version = expected_version(if_match)
-        ticket = await asyncio.to_thread(
-            intake.rate, ticket_id, cause_of(who, keyed), body.score, body.comment, version
-        )
-        return ticket_response(ticket, intake.personal, public_only=not Scope.of(who.principal).staff)
+        return await run(intake.rate, ticket_id, who, if_match, body.score, body.comment, keyed=keyed)
 
     @api.post("/comments", status_code=201)
     async def add_comment(
@@ -199,36 +194,27 @@ def router(intake: Intake) -> APIRouter:
             intake.comment, ticket_id, cause_of(who, keyed), comment_id, body.body, public, body.channel.value,
             expected_version(if_match), staff=staff,
         )  # fmt: skip
-        return ticket_response(ticket, intake.personal, 201, public_only=not staff)
+        return ticket_response(intake.view(ticket, public_only=not staff), 201)
 
     @api.patch("")
     async def change(ticket_id: TicketId, body: Change, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
         """Change priority, category, type, tags and custom fields; only what differs is recorded."""
-        checked = await asyncio.to_thread(intake.check_custom_fields, who.tenant, body.custom_fields)
-
-        def command(ticket: Ticket) -> None:
-            if body.priority is not None:
-                ticket.change_priority(body.priority.value, body.reason)
-            if body.category is not None:
-                ticket.recategorize(body.category, body.reason)
-            if body.type is not None:
-                ticket.retype(body.type.value, body.reason)
-            if body.tags_add or body.tags_remove:
-                ticket.retag(body.tags_add, body.tags_remove, body.reason)
-            if checked or body.custom_fields_unset:
-                ticket.change_custom_fields(checked, body.custom_fields_unset, body.reason)
-
-        return await run(ticket_id, who, if_match, command)
+        change = Reclassification(
+            body.reason, body.priority.value if body.priority else None, body.category,
+            body.type.value if body.type else None, body.tags_add, body.tags_remove, body.custom_fields,
+            body.custom_fields_unset,
+        )  # fmt: skip
+        return await run(intake.reclassify, ticket_id, who, if_match, change)
 
     @api.put("/assignment")
     async def assign(ticket_id: TicketId, body: Assign, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
-        return await run(ticket_id, who, if_match, lambda t: t.assign(body.group_id, body.agent_id, body.reason))
+        return await run(intake.assign, ticket_id, who, if_match, body.group_id, body.agent_id, body.reason)
 
     @api.delete("/assignment")
     async def unassign(
         ticket_id: TicketId, who: CurrentIdentity, reason: Annotated[str, Query(min_length=1)], if_match: IfMatch = None
     ) -> JSONResponse:
-        return await run(ticket_id, who, if_match, lambda t: t.unassign(reason))
+        return await run(intake.unassign, ticket_id, who, if_match, reason)
 
     @api.post("/merge")
     async def merge(
@@ -237,14 +223,14 @@ def router(intake: Intake) -> APIRouter:
         """Merge this ticket into `into`: this one closes and points there; both record it."""
         version = expected_version(if_match)
         ticket = await asyncio.to_thread(intake.merge, ticket_id, body.into, body.reason, cause_of(who, keyed), version)
-        return ticket_response(ticket, intake.personal)
+        return ticket_response(intake.view(ticket))
 
     @api.post("/links")
     async def link(ticket_id: TicketId, body: Link, who: CurrentIdentity, keyed: IdempotencyKey) -> JSONResponse:
         ticket = await asyncio.to_thread(
             intake.link, ticket_id, body.ticket_id, body.kind, body.reason, cause_of(who, keyed)
         )
-        return ticket_response(ticket, intake.personal)
+        return ticket_response(intake.view(ticket))
 
     @api.post("/comments/{comment_id}/split", status_code=201)
     async def split(
@@ -256,6 +242,6 @@ def router(intake: Intake) -> APIRouter:
             await asyncio.to_thread(visible_ticket, intake, opened.ticket.id, who.principal)
         status = 201 if opened.created else 200
         extra = {"position": opened.position}
-        return ticket_response(opened.ticket, intake.personal, status, extra=extra, location=True)
+        return ticket_response(intake.view(opened.ticket), status, extra=extra, location=True)
 
     return api

@@ -21,14 +21,11 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError
 
 from services.chassis.storage.ids import stable_uuid
-from services.chassis.storage.processing import find
+from services.chassis.storage.processing import commit, find
 from services.intake.people.people import normalised
 from services.intake.privacy.personal_data import ERASED, PersonalData
-
-ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -103,14 +100,16 @@ class Conversations:
     ) -> UUID:
         """Bind `keys` to the ticket (a key bound before keeps its ticket, which is returned) and
         remember `route` as where to answer on `channel`; one transaction."""
-        for _ in range(ATTEMPTS):
+        bound: list[UUID] = []
+
+        def decide() -> list[Aggregate]:
             changed: list[Aggregate] = []
-            bound_to = ticket_id
+            bound[:] = [ticket_id]
             for key in keys:
                 thread_id = self._thread_id(tenant, channel, key)
                 existing = find(self.app, thread_id, Thread)
                 if existing is not None:
-                    bound_to = UUID(existing.ticket_id)
+                    bound[:] = [UUID(existing.ticket_id)]
                     continue
                 blind = self.personal.blind_index(tenant, f"{channel}:{key}")
                 changed.append(Thread(tenant=tenant, channel=channel, blind=blind, ticket_id=str(ticket_id)))
@@ -123,12 +122,10 @@ class Conversations:
                     seal(tenant, requester_id, route.reply_to) if route.reply_to else None,
                 )
                 changed.append(routes)
-            try:
-                self.app.save(*changed)
-            except IntegrityError:
-                continue  # the same message delivered twice at once: look again
-            return bound_to
-        raise RuntimeError("could not bind the thread: too much contention")
+            return changed
+
+        commit(self.app, decide)  # the same message delivered twice at once: the loser looks again
+        return bound[0]
 
     def bind(self, tenant: str, ticket_id: UUID, channel: str, key: str) -> None:
         """Bind one more thread key to the ticket (a message the desk sent, so an answer to it threads)."""

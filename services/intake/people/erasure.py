@@ -19,17 +19,14 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError
 
 from services.chassis.storage.ids import stable_uuid
-from services.chassis.storage.processing import find
+from services.chassis.storage.processing import commit, find
 from services.intake.attachments.blob_store import BlobStore, Owner
 from services.intake.people.people import People, Person
 from services.intake.stored_topics import topics_of
 from services.intake.tickets.application import Intake
 from services.intake.tickets.projections import TicketsProjection
-
-ATTEMPTS = 20
 
 
 class ErasureRegister(Aggregate):
@@ -97,15 +94,16 @@ class Erasures:
         self.projection.erase(tenant, requester_id)
         if self.blobs is not None:  # theirs: everything under them goes, and nobody else's file with it
             self.blobs.forget(Owner(tenant, requester_id))
-        for _ in range(ATTEMPTS):
+        completed: list[dict[str, Any]] = []
+
+        def decide() -> list[Aggregate]:
             register = self._register(tenant)
             register.complete(requester_id, len(tickets), datetime.now(UTC).isoformat())
-            try:
-                self.intake.save(register)
-            except IntegrityError:
-                continue
-            return register.erasures[requester_id]
-        raise RuntimeError("could not complete the erasure: too much contention")
+            completed[:] = [register.erasures[requester_id]]
+            return [register]
+
+        commit(self.intake, decide)
+        return completed[0]
 
     def finish_pending(self) -> int:
         """Complete every erasure recorded but not completed (a crash between the steps); how many."""
@@ -139,23 +137,19 @@ class Erasures:
         )
 
     def _record(self, tenant: str, requester_id: str, by: str, reason: str) -> None:
-        for _ in range(ATTEMPTS):
+        def decide() -> list[Aggregate]:
             register = self._register(tenant)
             if requester_id in register.erasures:
-                return
-            at = datetime.now(UTC).isoformat()
-            register.record(requester_id, by, reason, at)
+                return []
+            register.record(requester_id, by, reason, datetime.now(UTC).isoformat())
             changed: list[Aggregate] = [register]
             person: Person | None = self.people.person(tenant, requester_id)
             if person is not None:
                 person.mark_erased(by, reason)
                 changed.append(person)
-            try:
-                self.intake.save(*changed)
-            except IntegrityError:
-                continue
-            return
-        raise RuntimeError("could not record the erasure: too much contention")
+            return changed
+
+        commit(self.intake, decide)
 
     def _register(self, tenant: str) -> ErasureRegister:
         found = find(self.intake, ErasureRegister.create_id(tenant), ErasureRegister)

@@ -24,13 +24,10 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
-from eventsourcing.persistence import IntegrityError
 
 from services.chassis.storage.ids import stable_uuid
-from services.chassis.storage.processing import find
+from services.chassis.storage.processing import commit, find
 from services.intake.privacy.personal_data import PersonalData
-
-ATTEMPTS = 20
 
 
 def normalised(channel: str, address: str) -> str:
@@ -101,32 +98,26 @@ class People:
     ) -> str:
         """The requester id of whoever writes from `address` on `channel`, registering them if new."""
         blind = self.personal.blind_index(tenant, normalised(channel, address))
-        generation = 0
-        for _ in range(ATTEMPTS):
-            person_id = Person.create_id(tenant, blind, generation)
-            found = find(self.app, person_id, Person)
-            if found is not None and found.erased_at is not None:
-                generation += 1
-                continue
-            if found is not None:
-                return str(found.id)
-            requester = str(person_id)
-            person = Person(
-                tenant=tenant,
-                channel=channel,
-                blind=blind,
-                generation=generation,
+        registered: list[str] = []
+
+        def decide() -> list[Aggregate]:
+            generation = 0
+            while (found := find(self.app, Person.create_id(tenant, blind, generation), Person)) is not None:
+                if found.erased_at is None:
+                    registered[:] = [str(found.id)]
+                    return []
+                generation += 1  # erased: whoever writes from the address now is someone new
+            requester = str(Person.create_id(tenant, blind, generation))
+            registered[:] = [requester]
+            return [Person(
+                tenant=tenant, channel=channel, blind=blind, generation=generation,
                 address=self.personal.seal(tenant, requester, address.strip()),
                 name=self.personal.seal(tenant, requester, name) if name else None,
-                language=language,
-                at=datetime.now(UTC).isoformat(),
-            )
-            try:
-                self.app.save(person)
-            except IntegrityError:
-                continue  # another channel registered them first: find them
-            return requester
-        raise RuntimeError("could not register the person: too much contention")
+                language=language, at=datetime.now(UTC).isoformat(),
+            )]  # fmt: skip
+
+        commit(self.app, decide)  # another channel registering them first: the loser finds them
+        return registered[0]
 
     def person(self, tenant: str, requester_id: str) -> Person | None:
         try:

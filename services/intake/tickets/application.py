@@ -14,34 +14,40 @@ with the ticket as it is now, the command not run again (`_replayed`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import MutableOrImmutableAggregate
-from eventsourcing.persistence import EventStore, IntegrityError, Mapper
+from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
+from eventsourcing.persistence import EventStore, IntegrityError, Mapper, Recording
 
 from schemas.keywords import KeywordDigests
 from services.chassis.storage.group_commit import GroupCommit
 from services.chassis.storage.idempotency import IdempotentRequest, KeyedRequest
 from services.chassis.storage.keyed_commands import carried_out, record_of
-from services.chassis.storage.processing import ProcessRecorderMixin, find
+from services.chassis.storage.processing import ProcessRecorderMixin, UnitOfWork, as_of, commit, find
 from services.intake.audit.auditor import Audit, Verification
 from services.intake.audit.checkpoints import Checkpoints
 from services.intake.audit.sealing import CheckedSnapshots, SealingMapper
 from services.intake.privacy.personal_data import PersonalData
 from services.intake.tickets.cause import Cause, acting
+from services.intake.tickets.commands import ChannelMessage, Reclassification
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.errors import TicketRuleError
 from services.intake.tickets.fields import TenantFields
 from services.intake.tickets.form import TicketForm
 from services.intake.tickets.numbering import TicketNumbers
-from services.intake.tickets.vocabulary import LinkKind
-
-ATTEMPTS = 50
-AS_OF_PAGE = 100  # events read per round trip when replaying to an instant
+from services.intake.tickets.representations import (
+    AttachmentView,
+    CommentView,
+    HistoryEntry,
+    TicketView,
+    history_entry,
+    ticket_view,
+)
+from services.intake.tickets.vocabulary import LinkKind, Status, WaitingFor
 
 
 @dataclass(frozen=True)
@@ -110,12 +116,14 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
     # -- opening ---------------------------------------------------------------
 
     def open_ticket(
-        self, ticket_id: UUID, form: TicketForm, cause: Cause, follow_up_of: UUID | None = None
+        self, ticket_id: UUID | None, form: TicketForm, cause: Cause, follow_up_of: UUID | None = None
     ) -> OpenedTicket:
-        """Number and open a ticket. Opening an id that exists returns that ticket
-        unchanged: a retried request (same idempotency key) never opens a second one."""
+        """Number and open a ticket (`ticket_id` None: the id is derived from the request's key, or new).
+        Opening an id that exists returns that ticket unchanged: a retried request (same idempotency key)
+        never opens a second one."""
         if (done := self._replayed(cause)) is not None:
             return OpenedTicket(self.get_ticket(UUID(done.subject), cause.tenant), position=None, created=False)
+        ticket_id = ticket_id or _new_id(cause)
         custom_fields = self._fields(cause.tenant).check(form.custom_fields, complete=True)
         seal = self._sealer(cause.tenant, form.requester_id)
         words = self.digests.of_text(cause.tenant, f"{form.title}\n{form.description}")
@@ -132,14 +140,11 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
 
     def split(self, ticket_id: UUID, comment_id: str, title: str, cause: Cause) -> OpenedTicket:
         """Open a new ticket from one comment of `ticket_id`; both record the split."""
-        for _ in range(ATTEMPTS):
-            if (done := self._replayed(cause)) is not None:
-                return OpenedTicket(self.get_ticket(UUID(done.subject), cause.tenant), position=None, created=False)
-            source = self.get_ticket(ticket_id, cause.tenant)
-            new_id = cause.request.derived("ticket") if cause.request else uuid4()
+
+        def decide(work: TicketWork) -> UUID:
+            source, new_id = work.ticket(ticket_id), _new_id(cause)
             seal = self._sealer(cause.tenant, source.requester_id)
-            with acting(cause):
-                comment = source.split_off(comment_id, new_id, reason=seal(f"split into a ticket: {title}"))
+            comment = source.split_off(comment_id, new_id, reason=seal(f"split into a ticket: {title}"))
             body = self.personal.unseal(cause.tenant, comment["body"])
             words = self.digests.of_text(cause.tenant, f"{title}\n{body}")
             form = TicketForm(
@@ -155,37 +160,43 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
                 split_from=str(source.id),
                 keyword_digests=words,
             )
-            numbers = self._numbers(cause.tenant, datetime.now(UTC).year)
-            new = Opening(new_id, form, cause).ticket(numbers)
-            try:
-                recordings = self.save(numbers, source, new, *self._recorded(cause, new.id))
-            except IntegrityError:
-                continue
-            return OpenedTicket(new, _position_of(recordings, new.id), created=True)
-        raise RuntimeError("could not split the ticket: too much contention")
+            opening = Opening(new_id, form, cause)
+            work.add(opening.ticket(work.numbers(datetime.now(UTC).year)))
+            return new_id
 
-    # -- changing --------------------------------------------------------------
+        decided = self._run(cause, decide)
+        if decided.work is None:
+            return OpenedTicket(self.get_ticket(decided.subject, cause.tenant), position=None, created=False)
+        new = decided.work.ticket(decided.subject)
+        return OpenedTicket(new, _position_of(decided.recordings, new.id), created=True)
 
-    def change(
-        self, ticket_id: UUID, cause: Cause, command: Callable[[Ticket], None], expected_version: int | None = None
+    # -- the ticket's lifecycle ----------------------------------------------------
+
+    def start_work(self, ticket_id: UUID, cause: Cause, reason: str, expected_version: int | None = None) -> Ticket:
+        return self._change(ticket_id, cause, lambda t: t.start_work(reason), expected_version)
+
+    def mark_pending(
+        self, ticket_id: UUID, cause: Cause, waiting_for: WaitingFor, until: datetime, reason: str,
+        expected_version: int | None = None,
+    ) -> Ticket:  # fmt: skip
+        return self._change(ticket_id, cause, lambda t: t.mark_pending(waiting_for, until, reason), expected_version)
+
+    def resume(self, ticket_id: UUID, cause: Cause, reason: str, expected_version: int | None = None) -> Ticket:
+        return self._change(ticket_id, cause, lambda t: t.resume(reason), expected_version)
+
+    def resolve(
+        self, ticket_id: UUID, cause: Cause, resolution: str, reason: str, expected_version: int | None = None
     ) -> Ticket:
-        """Run `command` on the ticket and save. With `expected_version` (If-Match) a
-        stale read is refused; without, a concurrent change is retried on fresh state."""
-        for _ in range(ATTEMPTS):
-            if self._replayed(cause) is not None:
-                return self.get_ticket(ticket_id, cause.tenant)
-            ticket = self._checked(self.get_ticket(ticket_id, cause.tenant), expected_version)
-            with acting(cause):
-                command(ticket)
-            try:
-                self.save(ticket, *self._recorded(cause, ticket.id))
-            except IntegrityError:
-                self._stale(cause, expected_version)
-                continue
-            return ticket
-        raise RuntimeError("could not change the ticket: too much contention")
+        return self._change(ticket_id, cause, lambda t: t.resolve(self._seal(t, resolution), reason), expected_version)
 
-    # -- the requester's words, sealed before the ticket records them -------------------
+    def reopen(self, ticket_id: UUID, cause: Cause, reason: str, expected_version: int | None = None) -> Ticket:
+        return self._change(ticket_id, cause, lambda t: t.reopen(reason), expected_version)
+
+    def close_ticket(self, ticket_id: UUID, cause: Cause, reason: str, expected_version: int | None = None) -> Ticket:
+        """(`close` is the application's own: it closes the store.)"""
+        return self._change(ticket_id, cause, lambda t: t.close(reason), expected_version)
+
+    # -- conversation: the requester's words, sealed before the ticket records them ------------
 
     def comment(
         self, ticket_id: UUID, cause: Cause, comment_id: str, body: str, public: bool, channel: str,
@@ -194,22 +205,17 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         """`staff`: the actor is authenticated as an agent, supervisor or admin."""
 
         def command(t: Ticket) -> None:
-            t.add_comment(comment_id, self.seal(t, body), public, cause.actor, channel, staff=staff)
+            t.add_comment(comment_id, self._seal(t, body), public, cause.actor, channel, staff=staff)
 
-        return self.change(ticket_id, cause, command, expected_version)
+        return self._change(ticket_id, cause, command, expected_version)
 
     def rate(
         self, ticket_id: UUID, cause: Cause, score: int, comment: str, expected_version: int | None = None
     ) -> Ticket:
         def command(t: Ticket) -> None:
-            t.rate(score, self.seal(t, comment) if comment else "", "rated by the requester")
+            t.rate(score, self._seal(t, comment) if comment else "", "rated by the requester")
 
-        return self.change(ticket_id, cause, command, expected_version)
-
-    def resolve(
-        self, ticket_id: UUID, cause: Cause, resolution: str, reason: str, expected_version: int | None = None
-    ) -> Ticket:
-        return self.change(ticket_id, cause, lambda t: t.resolve(self.seal(t, resolution), reason), expected_version)
+        return self._change(ticket_id, cause, command, expected_version)
 
     def attach(
         self, ticket_id: UUID, cause: Cause, attachment: dict[str, Any], expected_version: int | None = None
@@ -217,49 +223,105 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         """`attachment`: attachment_id, sha256, filename, content_type, size, comment_id."""
 
         def command(t: Ticket) -> None:
-            t.attach(**attachment | {"filename": self.seal(t, attachment["filename"])})
+            t.attach(**attachment | {"filename": self._seal(t, attachment["filename"])})
 
-        return self.change(ticket_id, cause, command, expected_version)
+        return self._change(ticket_id, cause, command, expected_version)
 
-    def seal(self, ticket: Ticket, text: str) -> str:
-        """`text` sealed with the key of the ticket's requester: for a command that records words."""
-        return self.personal.seal(ticket.tenant, ticket.requester_id, text)
+    def attach_files(self, ticket_id: UUID, cause: Cause, files: list[dict[str, Any]]) -> Ticket:
+        """The files a channel's message carried, those not attached yet (a message delivered again attaches
+        nothing twice); each: attachment_id, sha256, filename, content_type, size, comment_id."""
+        return self._change(ticket_id, cause, lambda t: self._attach_new(t, files))
 
-    def _sealer(self, tenant: str, requester_id: str) -> Callable[[str], str]:
-        return lambda text: self.personal.seal(tenant, requester_id, text)
+    def add_message(self, ticket_id: UUID, cause: Cause, message: ChannelMessage) -> tuple[Ticket, bool]:
+        """A channel's message on the ticket of its thread, once (False: it was added before): a public comment
+        by the cause's actor (a resolved ticket reopens when its requester wrote again), and its files."""
+        added: list[bool] = []
+
+        def command(t: Ticket) -> None:
+            added[:] = [message.comment_id not in t.comments]
+            if added[0]:
+                body = self._seal(t, message.text)
+                t.add_comment(message.comment_id, body, True, cause.actor, message.channel, staff=message.staff)
+                if t.status == Status.RESOLVED.value and message.from_requester:
+                    t.reopen(f"the requester wrote again ({message.channel})")
+            self._attach_new(t, message.files)
+
+        ticket = self._change(ticket_id, cause, command)
+        return ticket, bool(added and added[0])
+
+    # -- classification and assignment -------------------------------------------------
+
+    def change_priority(
+        self, ticket_id: UUID, cause: Cause, priority: str, reason: str, expected_version: int | None = None
+    ) -> Ticket:
+        return self._change(ticket_id, cause, lambda t: t.change_priority(priority, reason), expected_version)
+
+    def recategorize(
+        self, ticket_id: UUID, cause: Cause, category: str, reason: str, expected_version: int | None = None
+    ) -> Ticket:
+        return self._change(ticket_id, cause, lambda t: t.recategorize(category, reason), expected_version)
+
+    def retype(
+        self, ticket_id: UUID, cause: Cause, type: str, reason: str, expected_version: int | None = None
+    ) -> Ticket:
+        return self._change(ticket_id, cause, lambda t: t.retype(type, reason), expected_version)
+
+    def retag(
+        self, ticket_id: UUID, cause: Cause, add: list[str], remove: list[str], reason: str,
+        expected_version: int | None = None,
+    ) -> Ticket:  # fmt: skip
+        return self._change(ticket_id, cause, lambda t: t.retag(add, remove, reason), expected_version)
+
+    def change_custom_fields(
+        self, ticket_id: UUID, cause: Cause, values: dict[str, Any], unset: list[str], reason: str,
+        expected_version: int | None = None,
+    ) -> Ticket:  # fmt: skip
+        checked = self.check_custom_fields(cause.tenant, values)
+        return self._change(
+            ticket_id, cause, lambda t: t.change_custom_fields(checked, unset, reason), expected_version
+        )
+
+    def reclassify(
+        self, ticket_id: UUID, cause: Cause, change: Reclassification, expected_version: int | None = None
+    ) -> Ticket:
+        """Several of priority, category, type, tags and custom fields at once: one transaction, an event each
+        for what differs."""
+        checked = self.check_custom_fields(cause.tenant, change.custom_fields)
+        return self._change(ticket_id, cause, lambda t: _reclassified(t, change, checked), expected_version)
+
+    def assign(
+        self, ticket_id: UUID, cause: Cause, group_id: str, agent_id: str | None, reason: str,
+        expected_version: int | None = None,
+    ) -> Ticket:  # fmt: skip
+        return self._change(ticket_id, cause, lambda t: t.assign(group_id, agent_id, reason), expected_version)
+
+    def unassign(self, ticket_id: UUID, cause: Cause, reason: str, expected_version: int | None = None) -> Ticket:
+        return self._change(ticket_id, cause, lambda t: t.unassign(reason), expected_version)
+
+    # -- relations between tickets -------------------------------------------------------
 
     def merge(
         self, source_id: UUID, target_id: UUID, reason: str, cause: Cause, expected_version: int | None = None
     ) -> Ticket:
-        for _ in range(ATTEMPTS):
-            if self._replayed(cause) is not None:
-                return self.get_ticket(source_id, cause.tenant)
-            source = self._checked(self.get_ticket(source_id, cause.tenant), expected_version)
-            target = self.get_ticket(target_id, cause.tenant)
-            with acting(cause):
-                source.merge_into(target, reason)
-            try:
-                self.save(source, target, *self._recorded(cause, source.id))
-            except IntegrityError:
-                self._stale(cause, expected_version)
-                continue
-            return source
-        raise RuntimeError("could not merge: too much contention")
+        def decide(work: TicketWork) -> UUID:
+            work.ticket(source_id, expected_version).merge_into(work.ticket(target_id), reason)
+            return source_id
+
+        return self._ticket_of(self._run(cause, decide, expected_version), source_id, cause)
 
     def link(self, ticket_id: UUID, other_id: UUID, kind: LinkKind, reason: str, cause: Cause) -> Ticket:
-        for _ in range(ATTEMPTS):
-            if self._replayed(cause) is not None:
-                return self.get_ticket(ticket_id, cause.tenant)
-            ticket = self.get_ticket(ticket_id, cause.tenant)
-            other = self.get_ticket(other_id, cause.tenant)
-            with acting(cause):
-                ticket.link(other, kind, reason)
-            try:
-                self.save(ticket, other, *self._recorded(cause, ticket.id))
-            except IntegrityError:
-                continue
-            return ticket
-        raise RuntimeError("could not link: too much contention")
+        def decide(work: TicketWork) -> UUID:
+            work.ticket(ticket_id).link(work.ticket(other_id), kind, reason)
+            return ticket_id
+
+        return self._ticket_of(self._run(cause, decide), ticket_id, cause)
+
+    def unlink(self, ticket_id: UUID, other_id: UUID, reason: str, cause: Cause) -> Ticket:
+        def decide(work: TicketWork) -> UUID:
+            work.ticket(ticket_id).unlink(work.ticket(other_id), reason)
+            return ticket_id
+
+        return self._ticket_of(self._run(cause, decide), ticket_id, cause)
 
     # -- custom fields -----------------------------------------------------------
 
@@ -288,43 +350,61 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
     # -- reading -----------------------------------------------------------------
 
     def get_ticket(self, ticket_id: UUID, tenant: str) -> Ticket:
-        try:
-            ticket: object = self.repository.get(ticket_id)
-        except AggregateNotFoundError:
-            raise TicketNotFoundError(ticket_id) from None
-        if not isinstance(ticket, Ticket) or ticket.tenant != tenant:
+        ticket = find(self, ticket_id, Ticket)
+        if ticket is None or ticket.tenant != tenant:
             raise TicketNotFoundError(ticket_id)
         return ticket
 
     def ticket_as_of(self, ticket_id: UUID, tenant: str, instant: datetime) -> Ticket:
         """The ticket exactly as it was at `instant`: the latest snapshot before it, then events."""
         self._check_tenant(ticket_id, tenant)
-        ticket: Any = None
-        after: int | None = None
-        if self.snapshots is not None:
-            for snapshot in self.snapshots.get(ticket_id, desc=True):
-                taken: Any = snapshot
-                if taken.timestamp <= instant:
-                    ticket, after = taken.mutate(None), taken.originator_version
-                    break
-        while page := list(self.events.get(ticket_id, gt=after, limit=AS_OF_PAGE)):
-            for stored in page:
-                domain_event: Any = stored
-                if domain_event.timestamp > instant:
-                    break
-                ticket, after = domain_event.mutate(ticket), domain_event.originator_version
-            else:
-                continue
-            break
-        if ticket is None:
+        ticket = as_of(self, ticket_id, instant, self.snapshots)
+        if not isinstance(ticket, Ticket):
             raise TicketNotFoundError(ticket_id)
-        return ticket  # type: ignore[no-any-return]
+        return ticket
 
     def history(self, ticket_id: UUID, tenant: str) -> Iterator[Ticket.Event]:
         self._check_tenant(ticket_id, tenant)
         for domain_event in self.events.get(ticket_id):
             assert isinstance(domain_event, Ticket.Event)
             yield domain_event
+
+    def view(self, ticket: Ticket, *, public_only: bool = False) -> TicketView:
+        """The ticket as its reader sees it, its sealed words opened (`[erased]` once the requester was erased);
+        for a customer (`public_only`) without the internal notes."""
+        view = ticket_view(ticket, self.personal)
+        if public_only:
+            return view.model_copy(update={"comments": [c for c in view.comments if c.public]})
+        return view
+
+    def view_as_of(self, ticket_id: UUID, tenant: str, instant: datetime, *, public_only: bool = False) -> TicketView:
+        return self.view(self.ticket_as_of(ticket_id, tenant, instant), public_only=public_only)
+
+    def attachments_of(self, ticket: Ticket) -> list[AttachmentView]:
+        """The ticket's attachments, their filenames opened."""
+        opened = self.personal.opened(ticket.tenant, ticket.attachments)
+        return [AttachmentView(id=key, **value) for key, value in opened.items()]
+
+    def story(self, ticket_id: UUID, tenant: str) -> list[HistoryEntry]:
+        """Every event of the ticket in its own words, sealed words opened."""
+        return [history_entry(event, self.personal) for event in self.history(ticket_id, tenant)]
+
+    def public_comments_after(
+        self, ticket_id: UUID, tenant: str, after: str | None, not_by: str
+    ) -> tuple[list[CommentView], str | None]:
+        """The public comments (opened) since comment `after` (all when None) by anyone but `not_by`, and the
+        ticket's newest comment; TicketNotFoundError for another tenant's."""
+        ticket = self.get_ticket(ticket_id, tenant)
+        ids = list(ticket.comments)
+        start = ids.index(after) + 1 if after in ticket.comments else 0
+        found = []
+        for comment_id in ids[start:]:
+            comment = ticket.comments[comment_id]
+            if comment["public"] and comment["author_id"] != not_by:
+                found.append(
+                    CommentView(id=comment_id, **comment | {"body": self.personal.unseal(tenant, comment["body"])})
+                )
+        return found, ids[-1] if ids else after
 
     def verify(self, ticket_id: UUID | None = None, tenant: str | None = None) -> Verification:
         """Check one ticket's history, or every stream's in the store (of `tenant`, when given),
@@ -345,6 +425,57 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         from the store."""
         return KeyedRequest(request.id, request.key, self.digests.digest(tenant, request.fingerprint))
 
+    def _change(
+        self, ticket_id: UUID, cause: Cause, command: Callable[[Ticket], None], expected_version: int | None = None
+    ) -> Ticket:
+        """Run `command` on the ticket, as every command on one ticket does."""
+
+        def decide(work: TicketWork) -> UUID:
+            command(work.ticket(ticket_id, expected_version))
+            return ticket_id
+
+        return self._ticket_of(self._run(cause, decide, expected_version), ticket_id, cause)
+
+    def _run(self, cause: Cause, decide: Callable[[TicketWork], UUID], expected_version: int | None = None) -> Decided:
+        """The one path of every change: `decide` reads fresh state into a unit of work and runs the ticket's
+        commands (as `cause`), answering what the request made; `commit` saves what changed with the record
+        of a keyed request, in one transaction. A lost race decides again on fresh state, except that a change
+        made on a stale read (If-Match) is refused; a keyed retry (or its twin's) decides nothing."""
+        decided: list[Decided] = []
+
+        def attempt() -> list[Aggregate]:
+            if (done := self._replayed(cause)) is not None:
+                decided[:] = [Decided(UUID(done.subject), None)]
+                return []
+            if decided and expected_version is not None:  # the last attempt lost a race
+                raise StaleVersionError(expected_version, expected_version + 1)
+            work = TicketWork(self, cause.tenant)
+            with acting(cause):
+                subject = decide(work)
+            decided[:] = [Decided(subject, work)]
+            return [*work.changed(), *self._recorded(cause, subject)]
+
+        recordings = commit(self, attempt)
+        return Decided(decided[0].subject, decided[0].work, recordings)
+
+    def _ticket_of(self, decided: Decided, ticket_id: UUID, cause: Cause) -> Ticket:
+        """The ticket as the command left it; after a keyed retry, as it is now."""
+        if decided.work is None:
+            return self.get_ticket(ticket_id, cause.tenant)
+        return decided.work.ticket(ticket_id)
+
+    def _seal(self, ticket: Ticket, text: str) -> str:
+        """`text` sealed with the key of the ticket's requester: for a command that records words."""
+        return self.personal.seal(ticket.tenant, ticket.requester_id, text)
+
+    def _sealer(self, tenant: str, requester_id: str) -> Callable[[str], str]:
+        return lambda text: self.personal.seal(tenant, requester_id, text)
+
+    def _attach_new(self, ticket: Ticket, files: list[dict[str, Any]]) -> None:
+        for file in files:
+            if file["attachment_id"] not in ticket.attachments:
+                ticket.attach(**file | {"filename": self._seal(ticket, file["filename"])})
+
     def _replayed(self, cause: Cause) -> IdempotentRequest | None:
         """The record of the keyed request `cause` answers, when it was carried out before (a retry);
         IdempotencyKeyReusedError when the caller's key was used for a different request."""
@@ -355,12 +486,6 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         """What to save with the effect of a keyed request: its record (nothing for an unkeyed one)."""
         keyed = cause.request and self.as_stored(cause.tenant, cause.request)
         return record_of(keyed, cause.tenant, str(subject))
-
-    def _stale(self, cause: Cause, expected_version: int | None) -> None:
-        """After a conflict on save: a twin keyed request that came first is answered by the retry; otherwise a
-        change made on a stale read (If-Match) is refused."""
-        if expected_version is not None and self._replayed(cause) is None:
-            raise StaleVersionError(expected_version, expected_version + 1)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return SealingMapper(super().construct_mapper(), self.audit_secret)
@@ -378,11 +503,6 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         if not isinstance(ticket, Ticket) or ticket.tenant != tenant:
             raise TicketNotFoundError(ticket_id)
 
-    def _checked(self, ticket: Ticket, expected_version: int | None) -> Ticket:
-        if expected_version is not None and ticket.version != expected_version:
-            raise StaleVersionError(expected_version, ticket.version)
-        return ticket
-
     def _open_together(self, key: tuple[str, int], openings: list[Opening]) -> list[OpenedTicket]:
         """One transaction numbers and opens every ticket queued for a tenant."""
         numbers = self._numbers(*key)
@@ -395,39 +515,80 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         return [OpenedTicket(ticket, _position_of(recordings, ticket.id), created=True) for ticket in tickets]
 
     def _open_alone(self, key: tuple[str, int], opening: Opening) -> OpenedTicket:
-        for _ in range(ATTEMPTS):
-            if (existing := self._find(opening.ticket_id, opening.cause.tenant)) is not None:
-                return OpenedTicket(existing, position=None, created=False)
-            numbers = self._numbers(*key)
-            ticket = opening.ticket(numbers)
-            try:
-                recordings = self.save(numbers, ticket, *self._recorded(opening.cause, ticket.id))
-            except IntegrityError:
-                continue
-            return OpenedTicket(ticket, _position_of(recordings, ticket.id), created=True)
-        raise RuntimeError("could not number a ticket: too much contention")
+        """One opening of a batch that could not commit together: opened on its own, or found opened."""
+        tenant, year = key
+        units: list[TicketWork] = []
 
-    def _find(self, ticket_id: UUID, tenant: str) -> Ticket | None:
-        try:
-            return self.get_ticket(ticket_id, tenant)
-        except TicketNotFoundError:
-            return None
+        def decide() -> list[Aggregate]:
+            units[:] = [work := TicketWork(self, tenant)]
+            if work.find(opening.ticket_id) is None:
+                work.add(opening.ticket(work.numbers(year)))
+                return [*work.changed(), *self._recorded(opening.cause, opening.ticket_id)]
+            return []
+
+        recordings = commit(self, decide)
+        ticket = units[0].ticket(opening.ticket_id)
+        if not recordings:
+            return OpenedTicket(ticket, position=None, created=False)
+        return OpenedTicket(ticket, _position_of(recordings, ticket.id), created=True)
 
     def _numbers(self, tenant: str, year: int) -> TicketNumbers:
-        try:
-            numbers: object = self.repository.get(TicketNumbers.create_id(tenant, year))
-        except AggregateNotFoundError:
-            return TicketNumbers(tenant, year)
-        assert isinstance(numbers, TicketNumbers)
-        return numbers
+        return find(self, TicketNumbers.create_id(tenant, year), TicketNumbers) or TicketNumbers(tenant, year)
 
     def _fields(self, tenant: str) -> TenantFields:
-        try:
-            fields: object = self.repository.get(TenantFields.create_id(tenant))
-        except AggregateNotFoundError:
-            return TenantFields(tenant)
-        assert isinstance(fields, TenantFields)
-        return fields
+        return find(self, TenantFields.create_id(tenant), TenantFields) or TenantFields(tenant)
+
+
+class TicketWork(UnitOfWork):
+    """The tickets (and the numbering) one command reads and changes, for one tenant, each loaded once."""
+
+    def __init__(self, app: Intake, tenant: str) -> None:
+        super().__init__(app)
+        self.tenant = tenant
+
+    def find(self, ticket_id: UUID) -> Ticket | None:
+        """The tenant's ticket, if there is one."""
+        ticket = self.get(ticket_id, Ticket)
+        return ticket if ticket is not None and ticket.tenant == self.tenant else None
+
+    def ticket(self, ticket_id: UUID, expected_version: int | None = None) -> Ticket:
+        """The tenant's ticket (TicketNotFoundError otherwise), at `expected_version` when given (If-Match)."""
+        if (ticket := self.find(ticket_id)) is None:
+            raise TicketNotFoundError(ticket_id)
+        if expected_version is not None and ticket.version != expected_version:
+            raise StaleVersionError(expected_version, ticket.version)
+        return ticket
+
+    def numbers(self, year: int) -> TicketNumbers:
+        numbers = self.get(TicketNumbers.create_id(self.tenant, year), TicketNumbers)
+        return numbers if numbers is not None else self.add(TicketNumbers(self.tenant, year))
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What a command made (`subject`), and the unit of work it decided in (None: a keyed retry)."""
+
+    subject: UUID
+    work: TicketWork | None
+    recordings: list[Recording[UUID]] = field(default_factory=list)
+
+
+def _reclassified(ticket: Ticket, change: Reclassification, custom_fields: dict[str, Any]) -> None:
+    if change.priority is not None:
+        ticket.change_priority(change.priority, change.reason)
+    if change.category is not None:
+        ticket.recategorize(change.category, change.reason)
+    if change.type is not None:
+        ticket.retype(change.type, change.reason)
+    if change.tags_add or change.tags_remove:
+        ticket.retag(change.tags_add, change.tags_remove, change.reason)
+    if custom_fields or change.custom_fields_unset:
+        ticket.change_custom_fields(custom_fields, change.custom_fields_unset, change.reason)
+
+
+def _new_id(cause: Cause) -> UUID:
+    """The id of the ticket a request opens: derived from its key, so a retry finds it again."""
+    return cause.request.derived("ticket") if cause.request else uuid4()
 
 
 def _position_of(recordings: list[Any], aggregate_id: UUID) -> int:

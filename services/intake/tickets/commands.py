@@ -1,0 +1,34 @@
+"""What a command that runs several of the ticket's own commands at once carries (application.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reclassification:
+    """Priority, category, type, tags and custom fields changed together: one transaction, one event each
+    for what differs. `custom_fields` are checked against the tenant's fields by the application."""
+
+    reason: str
+    priority: str | None = None
+    category: str | None = None
+    type: str | None = None
+    tags_add: list[str] = field(default_factory=list)
+    tags_remove: list[str] = field(default_factory=list)
+    custom_fields: dict[str, Any] = field(default_factory=dict)
+    custom_fields_unset: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ChannelMessage:
+    """A message a channel brings to the ticket of its thread: a public comment, named by the message (so it
+    is added once), with its files (attachment_id, sha256, filename, content_type, size)."""
+
+    comment_id: str
+    text: str
+    channel: str
+    staff: bool  # written by an address the tenant lists as its staff's: it answers the requester
+    from_requester: bool  # the requester wrote: a resolved ticket reopens
+    files: list[dict[str, Any]] = field(default_factory=list)
