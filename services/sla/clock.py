@@ -27,50 +27,24 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.sla import clock_events
 from services.sla.clock_readings import MET, PAUSED, RUNNING, STOPPED, ClockReadings
 
 
 class Clock(ClockReadings, Aggregate):
-    class Event(Aggregate.Event):
-        tenant: str
-        policy_id: str  # the policy in force when it happened
+    class Event(clock_events.ClockEvent):
+        """Every event of a clock (clock_events.py); each is named here, which gives it its stored topic."""
 
-    class MetricChanged(Event):
-        metric: str
-        at: datetime
-        target: int
-        used: float
-        due_at: datetime | None
-
-    class MetricStarted(MetricChanged):
-        pass
-
-    class MetricPaused(MetricChanged):
-        pass
-
-    class MetricResumed(MetricChanged):
-        pass
-
-    class MetricMet(MetricChanged):
-        breached: bool
-
-    class MetricStopped(MetricChanged):
-        pass
-
-    class Warned(MetricChanged):
-        threshold: int
-
-    class Breached(MetricChanged):
-        pass
-
-    class Reminded(Event):
-        reminder: int
-        at: datetime
-        next_at: datetime | None
-
-    class Unresponsive(Event):
-        reminders: int
-        at: datetime
+    MetricChanged = clock_events.MetricChanged
+    MetricStarted = clock_events.MetricStarted
+    MetricPaused = clock_events.MetricPaused
+    MetricResumed = clock_events.MetricResumed
+    MetricMet = clock_events.MetricMet
+    MetricStopped = clock_events.MetricStopped
+    Warned = clock_events.Warned
+    Breached = clock_events.Breached
+    Reminded = clock_events.Reminded
+    Unresponsive = clock_events.Unresponsive
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         super().trigger_event(event_class, tenant=self.tenant, policy_id=self.policy["policy_id"], **kwargs)
