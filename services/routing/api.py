@@ -15,7 +15,7 @@ from services.chassis.http.auth import STAFF, Forbidden, Role
 from services.chassis.http.identity import CurrentIdentity, Identity, requires
 from services.chassis.http.request_keys import IdempotencyKey
 from services.routing.application import Routing
-from services.routing.domain import NotFoundError
+from services.routing.errors import NotFoundError
 from services.routing.projections import LoadProjection
 from services.routing.requests import (
     NAME,

@@ -25,7 +25,8 @@ from services.chassis.storage.processing import ProcessRecorderMixin
 from services.chassis.storage.processing import as_of as replayed
 from services.routing.choosing import Presence, Strategy, TicketFacts, choose_group
 from services.routing.decisions import drain, escalate, place, requeue
-from services.routing.domain import Agent, DeskSetup, NotFoundError, Queue, RoutingError, TicketRouting
+from services.routing.domain import Agent, DeskSetup, Queue, TicketRouting
+from services.routing.errors import NotFoundError, RoutingError
 from services.routing.work import Cause, Work
 
 

@@ -11,7 +11,8 @@ from contextlib import suppress
 
 from schemas.routing import DecisionKind
 from services.routing.choosing import AgentChoice, Strategy, choose_agent
-from services.routing.domain import Agent, NotFoundError, RoutingError, TicketRouting
+from services.routing.domain import Agent, TicketRouting
+from services.routing.errors import NotFoundError, RoutingError
 from services.routing.work import Work
 
 

@@ -19,21 +19,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.chassis.domain.ordered_rules import OrderedRules
-from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
 from services.chassis.storage.ids import stable_uuid
-from services.routing.choosing import AgentState, Presence, Rule, Strategy
-
-ESCALATION_TRIGGERS = ("warning", "breach")
-RULES = OrderedRules("rule_id")
-
-
-class RoutingError(CommandRefusedError):
-    """A command routing refuses; `field` names what is wrong."""
-
-
-class NotFoundError(RoutingError, UnknownThingError):
-    """No such setup, group, rule, agent or ticket for this tenant."""
+from services.routing import decision_events
+from services.routing.choosing import AgentState, Presence, Rule, Strategy, waiting_order
+from services.routing.desk_specs import RULES, group_spec, rule_of
+from services.routing.errors import NotFoundError, RoutingError
 
 
 class DeskSetup(Aggregate):
@@ -54,21 +44,7 @@ class DeskSetup(Aggregate):
     def define_group(
         self, group_id: str, tier: int, strategy: Strategy, escalates_to: str | None, escalate_on: list[str]
     ) -> None:
-        if escalates_to is not None:
-            if escalates_to == group_id:
-                raise RoutingError("a group cannot escalate to itself", "escalates_to")
-            if escalates_to not in self.groups:
-                raise RoutingError(f"no group {escalates_to!r} to escalate to", "escalates_to")
-            if self.groups[escalates_to]["tier"] <= tier:
-                raise RoutingError("escalation goes to a higher tier", "escalates_to")
-        if escalate_on and escalates_to is None:
-            raise RoutingError("escalating on SLA events needs a group to escalate to", "escalate_on")
-        spec = {
-            "tier": tier,
-            "strategy": strategy.value,
-            "escalates_to": escalates_to,
-            "escalate_on": sorted(set(escalate_on)),
-        }
+        spec = group_spec(self.groups, group_id, tier, strategy, escalates_to, escalate_on)
         if self.groups.get(group_id) != spec:
             self._group_defined(group_id=group_id, spec=spec)
 
@@ -157,15 +133,7 @@ class DeskSetup(Aggregate):
         raise NotFoundError(f"no rule {rule_id!r}", "rule_id")
 
     def rules_in_order(self) -> list[Rule]:
-        return [_rule(r) for r in self.rules]
-
-
-def _rule(spec: dict[str, Any]) -> Rule:
-    sets = {key: frozenset(value) for key, value in spec.items() if isinstance(value, list)}
-    return Rule(rule_id=spec["rule_id"], group_id=spec["group_id"], **sets)
-
-
-PRIORITY_ORDER = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
+        return [rule_of(r) for r in self.rules]
 
 
 class Queue(Aggregate):
@@ -213,14 +181,7 @@ class Queue(Aggregate):
 
     def in_order(self) -> list[str]:
         """Ticket ids, best first."""
-        return sorted(
-            self.waiting_tickets,
-            key=lambda t: (
-                PRIORITY_ORDER.get(self.waiting_tickets[t]["priority"], 9),
-                self.waiting_tickets[t].get("opened_at", ""),
-                self.waiting_tickets[t]["seq"],
-            ),
-        )
+        return waiting_order(self.waiting_tickets)
 
 
 class Agent(Aggregate):
@@ -298,23 +259,10 @@ class TicketRouting(Aggregate):
     """The routing of one ticket: every decision with its reason, and what routing must know
     of the ticket's life (started, done, assigned by a person)."""
 
-    class Event(Aggregate.Event):
-        tenant: str
+    class Event(decision_events.TicketRoutingEvent):
+        """Every event of a ticket's routing (decision_events.py); each is named here, which gives it its topic."""
 
-    class Decided(Event):
-        """A decision, as `routing.decided` publishes it."""
-
-        kind: str
-        group_id: str
-        agent_id: str | None
-        tier: int
-        rule_id: str | None
-        reason: str
-        skills: list[str]
-        rules_passed_over: dict[str, str]
-        agents_passed_over: dict[str, str]
-        overrides_manual: bool
-        cause: dict[str, str]
+    Decided = decision_events.Decided
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         super().trigger_event(event_class, tenant=self.tenant, **kwargs)

@@ -10,7 +10,8 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from services.chassis.storage.processing import UnitOfWork
-from services.routing.domain import Agent, DeskSetup, NotFoundError, Queue, TicketRouting
+from services.routing.domain import Agent, DeskSetup, Queue, TicketRouting
+from services.routing.errors import NotFoundError
 
 # Who or what a decision answers: actor, correlation_id, causation_id (and traceparent),
 # carried to the published decision.
