@@ -20,13 +20,21 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from services.chassis.storage.ids import stable_uuid
-from services.routing import decision_events
 from services.routing.choosing import AgentState, Presence, Rule, Strategy, waiting_order
 from services.routing.desk_specs import RULES, group_spec, rule_of
 from services.routing.errors import NotFoundError, RoutingError
+from services.routing.events import decision, desk_setup
 
 
 class DeskSetup(Aggregate):
+    GroupDefined = desk_setup.GroupDefined
+    DefaultGroupChanged = desk_setup.DefaultGroupChanged
+    MembershipSet = desk_setup.MembershipSet
+    RuleAdded = desk_setup.RuleAdded
+    RuleChanged = desk_setup.RuleChanged
+    RuleRetired = desk_setup.RuleRetired
+    RulesReordered = desk_setup.RulesReordered
+
     @staticmethod
     def create_id(tenant: str) -> UUID:
         return stable_uuid("routing", "setup", tenant)
@@ -46,20 +54,12 @@ class DeskSetup(Aggregate):
     ) -> None:
         spec = group_spec(self.groups, group_id, tier, strategy, escalates_to, escalate_on)
         if self.groups.get(group_id) != spec:
-            self._group_defined(group_id=group_id, spec=spec)
-
-    @event("GroupDefined")
-    def _group_defined(self, group_id: str, spec: dict[str, Any]) -> None:
-        self.groups = self.groups | {group_id: spec}
+            self.trigger_event(self.GroupDefined, group_id=group_id, spec=spec)
 
     def make_default(self, group_id: str) -> None:
         self.group(group_id)
         if group_id != self.default_group:
-            self._default_changed(group_id=group_id)
-
-    @event("DefaultGroupChanged")
-    def _default_changed(self, group_id: str) -> None:
-        self.default_group = group_id
+            self.trigger_event(self.DefaultGroupChanged, group_id=group_id)
 
     def group(self, group_id: str) -> dict[str, Any]:
         try:
@@ -79,14 +79,7 @@ class DeskSetup(Aggregate):
             self.group(group_id)
         current = sorted(g for g, agents in self.members.items() if agent_id in agents)
         if current != sorted(set(groups)):
-            self._membership_set(agent_id=agent_id, groups=sorted(set(groups)))
-
-    @event("MembershipSet")
-    def _membership_set(self, agent_id: str, groups: list[str]) -> None:
-        members = {g: [a for a in agents if a != agent_id] for g, agents in self.members.items()}
-        for group_id in groups:
-            members[group_id] = sorted({*members.get(group_id, []), agent_id})
-        self.members = members
+            self.trigger_event(self.MembershipSet, agent_id=agent_id, groups=sorted(set(groups)))
 
     # -- rules -------------------------------------------------------------------
 
@@ -94,38 +87,22 @@ class DeskSetup(Aggregate):
         self.group(rule["group_id"])
         if RULES.find(self.rules, rule["rule_id"]) is not None:
             raise RoutingError(f"rule {rule['rule_id']!r} exists; change it instead", "rule_id")
-        self._rule_added(rule=rule)
-
-    @event("RuleAdded")
-    def _rule_added(self, rule: dict[str, Any]) -> None:
-        self.rules = RULES.added(self.rules, rule)
+        self.trigger_event(self.RuleAdded, rule=rule)
 
     def change_rule(self, rule: dict[str, Any]) -> None:
         self.group(rule["group_id"])
         if self.rule(rule["rule_id"]) != rule:
-            self._rule_changed(rule=rule)
-
-    @event("RuleChanged")
-    def _rule_changed(self, rule: dict[str, Any]) -> None:
-        self.rules = RULES.changed(self.rules, rule)
+            self.trigger_event(self.RuleChanged, rule=rule)
 
     def retire_rule(self, rule_id: str) -> None:
         self.rule(rule_id)
-        self._rule_retired(rule_id=rule_id)
-
-    @event("RuleRetired")
-    def _rule_retired(self, rule_id: str) -> None:
-        self.rules = RULES.retired(self.rules, rule_id)
+        self.trigger_event(self.RuleRetired, rule_id=rule_id)
 
     def reorder_rules(self, rule_ids: list[str]) -> None:
         if not RULES.names_each_once(self.rules, rule_ids):
             raise RoutingError("a new order must name every rule exactly once", "rule_ids")
         if RULES.moves(self.rules, rule_ids):
-            self._rules_reordered(rule_ids=rule_ids)
-
-    @event("RulesReordered")
-    def _rules_reordered(self, rule_ids: list[str]) -> None:
-        self.rules = RULES.reordered(self.rules, rule_ids)
+            self.trigger_event(self.RulesReordered, rule_ids=rule_ids)
 
     def rule(self, rule_id: str) -> dict[str, Any]:
         if (rule := RULES.find(self.rules, rule_id)) is not None:
@@ -259,10 +236,10 @@ class TicketRouting(Aggregate):
     """The routing of one ticket: every decision with its reason, and what routing must know
     of the ticket's life (started, done, assigned by a person)."""
 
-    class Event(decision_events.TicketRoutingEvent):
-        """Every event of a ticket's routing (decision_events.py); each is named here, which gives it its topic."""
+    class Event(decision.TicketRoutingEvent):
+        """Every event of a ticket's routing (decision.py); each is named here, which gives it its topic."""
 
-    Decided = decision_events.Decided
+    Decided = decision.Decided
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         super().trigger_event(event_class, tenant=self.tenant, **kwargs)

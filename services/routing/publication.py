@@ -9,8 +9,8 @@ from schemas.envelope import EnvelopeFields
 from schemas.routing import ROUTING_ACTOR, RoutingDecidedV1
 from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
 from services.chassis.storage.ids import stable_id
-from services.routing.decision_events import Decided
 from services.routing.domain import TicketRouting
+from services.routing.events.decision import Decided
 
 SOURCE = "routing"
 

@@ -1,6 +1,6 @@
 """What every event of a ticket's routing carries, and `Decided`: a decision, as `routing.decided` publishes it.
 
-`TicketRouting` (domain.py) names `Decided` (`Decided = decision_events.Decided`), where eventsourcing
+`TicketRouting` (domain.py) names `Decided` (`Decided = decision.Decided`), where eventsourcing
 makes it the class it stores, so it keeps its topic `services.routing.domain:TicketRouting.Decided`.
 A published event is never changed in place: a new field is a new `class_version` with an upcaster.
 """
