@@ -23,7 +23,7 @@ from services.chassis.storage.ids import stable_uuid
 from services.routing.choosing import AgentState, Presence, Rule, Strategy, waiting_order
 from services.routing.desk_specs import RULES, group_spec, rule_of
 from services.routing.errors import NotFoundError, RoutingError
-from services.routing.events import decision, desk_setup
+from services.routing.events import agent, decision, desk_setup, queue
 
 
 class DeskSetup(Aggregate):
@@ -118,6 +118,10 @@ class Queue(Aggregate):
     (by when the ticket was opened, not by when routing heard of it: tickets reach routing over
     several partitions, in no global order)."""
 
+    TicketQueued = queue.TicketQueued
+    TicketLeft = queue.TicketLeft
+    TicketReprioritised = queue.TicketReprioritised
+
     @staticmethod
     def create_id(tenant: str, group_id: str) -> UUID:
         return stable_uuid("routing", "queue", tenant, group_id)
@@ -131,30 +135,15 @@ class Queue(Aggregate):
 
     def add(self, ticket_id: str, priority: str, opened_at: str) -> None:
         if ticket_id not in self.waiting_tickets:
-            self._queued(ticket_id=ticket_id, priority=priority, opened_at=opened_at)
-
-    @event("TicketQueued")
-    def _queued(self, ticket_id: str, priority: str, opened_at: str = "") -> None:
-        self.arrivals += 1
-        waiting = {"priority": priority, "opened_at": opened_at, "seq": self.arrivals}
-        self.waiting_tickets = self.waiting_tickets | {ticket_id: waiting}
+            self.trigger_event(self.TicketQueued, ticket_id=ticket_id, priority=priority, opened_at=opened_at)
 
     def remove(self, ticket_id: str) -> None:
         if ticket_id in self.waiting_tickets:
-            self._left(ticket_id=ticket_id)
-
-    @event("TicketLeft")
-    def _left(self, ticket_id: str) -> None:
-        self.waiting_tickets = {t: w for t, w in self.waiting_tickets.items() if t != ticket_id}
+            self.trigger_event(self.TicketLeft, ticket_id=ticket_id)
 
     def reprioritise(self, ticket_id: str, priority: str) -> None:
         if ticket_id in self.waiting_tickets and self.waiting_tickets[ticket_id]["priority"] != priority:
-            self._reprioritised(ticket_id=ticket_id, priority=priority)
-
-    @event("TicketReprioritised")
-    def _reprioritised(self, ticket_id: str, priority: str) -> None:
-        waiting = self.waiting_tickets[ticket_id] | {"priority": priority}
-        self.waiting_tickets = self.waiting_tickets | {ticket_id: waiting}
+            self.trigger_event(self.TicketReprioritised, ticket_id=ticket_id, priority=priority)
 
     def in_order(self) -> list[str]:
         """Ticket ids, best first."""
@@ -162,6 +151,11 @@ class Queue(Aggregate):
 
 
 class Agent(Aggregate):
+    Updated = agent.Updated
+    PresenceChanged = agent.PresenceChanged
+    TicketTaken = agent.TicketTaken
+    TicketReleased = agent.TicketReleased
+
     @staticmethod
     def create_id(tenant: str, agent_id: str) -> UUID:
         return stable_uuid("routing", "agent", tenant, agent_id)
@@ -182,19 +176,11 @@ class Agent(Aggregate):
 
     def update(self, groups: list[str], skills: list[str], tier: int, capacity: int) -> None:
         if (sorted(groups), sorted(skills), tier, capacity) != (self.groups, self.skills, self.tier, self.capacity):
-            self._updated(groups=sorted(groups), skills=sorted(skills), tier=tier, capacity=capacity)
-
-    @event("Updated")
-    def _updated(self, groups: list[str], skills: list[str], tier: int, capacity: int) -> None:
-        self.groups, self.skills, self.tier, self.capacity = groups, skills, tier, capacity
+            self.trigger_event(self.Updated, groups=sorted(groups), skills=sorted(skills), tier=tier, capacity=capacity)
 
     def set_presence(self, presence: Presence) -> None:
         if presence.value != self.presence:
-            self._presence_changed(presence=presence.value)
-
-    @event("PresenceChanged")
-    def _presence_changed(self, presence: str) -> None:
-        self.presence = presence
+            self.trigger_event(self.PresenceChanged, presence=presence.value)
 
     def take(self, ticket_id: str, by_person: bool = False) -> None:
         """Hold `ticket_id`. Routing never goes above capacity; a person's assignment may."""
@@ -205,20 +191,11 @@ class Agent(Aggregate):
                 raise RoutingError(f"{self.agent_id} is {self.presence}")
             if len(self.tickets) >= self.capacity:
                 raise RoutingError(f"{self.agent_id} is at capacity")
-        self._ticket_taken(ticket_id=ticket_id)
-
-    @event("TicketTaken")
-    def _ticket_taken(self, ticket_id: str) -> None:
-        self.tickets = [*self.tickets, ticket_id]
-        self.assignments += 1
+        self.trigger_event(self.TicketTaken, ticket_id=ticket_id)
 
     def release(self, ticket_id: str) -> None:
         if ticket_id in self.tickets:
-            self._ticket_released(ticket_id=ticket_id)
-
-    @event("TicketReleased")
-    def _ticket_released(self, ticket_id: str) -> None:
-        self.tickets = [t for t in self.tickets if t != ticket_id]
+            self.trigger_event(self.TicketReleased, ticket_id=ticket_id)
 
     def state(self) -> AgentState:
         """As `choosing` sees the agent; fewer assignments so far means longer since the last."""
@@ -237,7 +214,7 @@ class TicketRouting(Aggregate):
     of the ticket's life (started, done, assigned by a person)."""
 
     class Event(decision.TicketRoutingEvent):
-        """Every event of a ticket's routing (decision.py); each is named here, which gives it its topic."""
+        """Every event of a ticket's routing (events/decision.py); each is named here, which gives it its topic."""
 
     Decided = decision.Decided
 
