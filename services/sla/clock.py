@@ -45,6 +45,12 @@ class Clock(ClockReadings, Aggregate):
     Breached = clock_events.Breached
     Reminded = clock_events.Reminded
     Unresponsive = clock_events.Unresponsive
+    Retargeted = clock_events.Retargeted
+    MetricRetargeted = clock_events.MetricRetargeted
+    PendingSet = clock_events.PendingSet
+    PendingEnded = clock_events.PendingEnded
+    AssignmentFollowed = clock_events.AssignmentFollowed
+    Scheduled = clock_events.Scheduled
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         super().trigger_event(event_class, tenant=self.tenant, policy_id=self.policy["policy_id"], **kwargs)
@@ -166,7 +172,7 @@ class Clock(ClockReadings, Aggregate):
     def retarget(self, policy: dict[str, Any], facts: dict[str, str | None], at: datetime) -> None:
         """A new policy (e.g. the priority changed): targets count from the ticket's start."""
         self._fire(at)
-        self._retargeted(policy=policy, at=at, facts=facts)
+        self.trigger_event(self.Retargeted, policy=policy, at=at, facts=facts)
         for metric, m in self.metrics.items():
             if m["state"] in (RUNNING, PAUSED) and not policy["targets"].get(metric):
                 self._metric_stopped(
@@ -176,18 +182,14 @@ class Clock(ClockReadings, Aggregate):
                 self._metric_started_again(metric, at)
         self._reschedule()
 
-    @event("Retargeted")
-    def _retargeted(self, policy: dict[str, Any], at: datetime, facts: dict[str, str | None]) -> None:
-        self.policy = policy
-        self.facts = facts
-
     def _metric_started_again(self, metric: str, at: datetime) -> None:
         """The same metric under its new target: time used and warnings passed are kept."""
         m = self.metrics[metric]
         target = int(self.policy["targets"][metric])
         used = self.used_at(metric, at)
         warned = [t for t in m["warned"] if used >= target * t / 100]
-        self._metric_retargeted(
+        self.trigger_event(
+            self.MetricRetargeted,
             metric=metric,
             at=at,
             target=target,
@@ -196,19 +198,6 @@ class Clock(ClockReadings, Aggregate):
             running=m["state"] == RUNNING,
             due_at=self.due_of(metric, at),
         )
-
-    @event("MetricRetargeted")
-    def _metric_retargeted(
-        self,
-        metric: str,
-        at: datetime,
-        target: int,
-        used: float,
-        warned: list[int],
-        running: bool,
-        due_at: datetime | None,
-    ) -> None:
-        self._set(metric, target=target, used=used, since=at if running else None, warned=warned)
 
     def mark_pending(self, until: datetime, at: datetime) -> None:
         """The ticket waits on the customer until `until`: targets pause, reminders follow. A pending
@@ -219,12 +208,8 @@ class Clock(ClockReadings, Aggregate):
             self.customer_answered(at)
             return
         self.pause(at)
-        self._pending_set(until=until, at=at)
+        self.trigger_event(self.PendingSet, until=until, at=at)
         self._reschedule()
-
-    @event("PendingSet")
-    def _pending_set(self, until: datetime, at: datetime) -> None:
-        self.pending = {"until": until, "sent": 0}
 
     def customer_answered(self, at: datetime) -> None:
         self.end_pending()
@@ -235,20 +220,11 @@ class Clock(ClockReadings, Aggregate):
 
     def follow_assignment(self, group_id: str | None, agent_id: str | None) -> None:
         if (group_id, agent_id) != (self.group_id, self.agent_id):
-            self._assignment_followed(group_id=group_id, agent_id=agent_id)
-
-    @event("AssignmentFollowed")
-    def _assignment_followed(self, group_id: str | None, agent_id: str | None) -> None:
-        self.group_id = group_id
-        self.agent_id = agent_id
+            self.trigger_event(self.AssignmentFollowed, group_id=group_id, agent_id=agent_id)
 
     def end_pending(self) -> None:
         if self.pending is not None:
-            self._pending_ended()
-
-    @event("PendingEnded")
-    def _pending_ended(self) -> None:
-        self.pending = None
+            self.trigger_event(self.PendingEnded)
 
     def fire(self, now: datetime) -> None:
         """Record every warning, breach and reminder due by `now`, each at its own due instant."""
@@ -288,11 +264,11 @@ class Clock(ClockReadings, Aggregate):
             self.resume(at)  # the pending time ended
         if sent < count:
             every = timedelta(seconds=reminders.get("every_seconds", 0))
-            self._reminded(reminder=sent + 1, at=at, next_at=at + every)
+            self.trigger_event(self.Reminded, reminder=sent + 1, at=at, next_at=at + every)
         elif count:
-            self._unresponsive(reminders=count, at=at)
+            self.trigger_event(self.Unresponsive, reminders=count, at=at)
         else:
-            self._pending_ended()
+            self.trigger_event(self.PendingEnded)
 
     @event(Warned)
     def _warned(
@@ -304,23 +280,10 @@ class Clock(ClockReadings, Aggregate):
     def _breached(self, metric: str, at: datetime, target: int, used: float, due_at: datetime | None) -> None:
         self._set(metric, breached=True)
 
-    @event(Reminded)
-    def _reminded(self, reminder: int, at: datetime, next_at: datetime | None) -> None:
-        assert self.pending is not None
-        self.pending = self.pending | {"sent": reminder}
-
-    @event(Unresponsive)
-    def _unresponsive(self, reminders: int, at: datetime) -> None:
-        self.pending = None
-
     def _reschedule(self) -> None:
         due = self.next_due()
         if due != self.due_at:
-            self._scheduled(due_at=due)
-
-    @event("Scheduled")
-    def _scheduled(self, due_at: datetime | None) -> None:
-        self.due_at = due_at
+            self.trigger_event(self.Scheduled, due_at=due)
 
     def _set(self, metric: str, **changes: Any) -> None:
         self.metrics = self.metrics | {metric: self.metrics[metric] | changes}
