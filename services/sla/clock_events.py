@@ -1,9 +1,9 @@
 """The facts a `Clock` (clock.py) records about its metrics and its reminders, as declared classes.
 
-The clock names each one (`MetricStarted = clock_events.MetricStarted`...), where eventsourcing makes it
-the class it stores, so every event keeps its topic `services.sla.clock:Clock.<Event>`. A metric's
-change is assigned by the clock's `@event` method of it; every other event applies itself. A published one (`publication.py`) is never changed in
-place: a new field is a new `class_version` with an upcaster.
+The clock names each one (`MetricStarted = clock_events.MetricStarted`...), where eventsourcing makes
+it the class it stores, so every event keeps its topic `services.sla.clock:Clock.<Event>`. A metric's
+change is assigned by the clock's `@event` method of it; every other event applies itself. A published
+one (`publication.py`) is never changed in place: a new field is a new `class_version` with an upcaster.
 """
 
 from __future__ import annotations
