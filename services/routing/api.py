@@ -14,8 +14,8 @@ from services.chassis.http import openapi
 from services.chassis.http.auth import STAFF, Forbidden, Role
 from services.chassis.http.identity import CurrentIdentity, Identity, requires
 from services.chassis.http.request_keys import IdempotencyKey
-from services.routing.application import Cause, Routing
-from services.routing.domain import NotFoundError
+from services.routing.application import Routing
+from services.routing.errors import NotFoundError
 from services.routing.projections import LoadProjection
 from services.routing.requests import (
     NAME,
@@ -27,6 +27,7 @@ from services.routing.requests import (
     RuleOrder,
     RuleSpec,
 )
+from services.routing.work import Cause
 
 
 def _cause(who: Identity) -> Cause:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Strategy(StrEnum):
@@ -138,3 +139,20 @@ def choose_agent(strategy: Strategy, agents: list[AgentState], skills: frozenset
         if agent is not chosen:
             passed_over[agent.agent_id] = f"load {agent.load}/{agent.capacity}, chose a better fit"
     return AgentChoice(chosen.agent_id, reason, passed_over)
+
+
+PRIORITY_ORDER = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
+
+
+def waiting_order(waiting: dict[str, dict[str, Any]]) -> list[str]:
+    """The ids of a queue's waiting tickets, best first: highest priority first (P1 before P4), then the
+    longest open (by when the ticket was opened, not by when routing heard of it: tickets reach routing
+    over several partitions, in no global order), then the first to arrive."""
+    return sorted(
+        waiting,
+        key=lambda t: (
+            PRIORITY_ORDER.get(waiting[t]["priority"], 9),
+            waiting[t].get("opened_at", ""),
+            waiting[t]["seq"],
+        ),
+    )

@@ -19,24 +19,22 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.chassis.domain.ordered_rules import OrderedRules
-from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
 from services.chassis.storage.ids import stable_uuid
-from services.routing.choosing import AgentState, Presence, Rule, Strategy
-
-ESCALATION_TRIGGERS = ("warning", "breach")
-RULES = OrderedRules("rule_id")
-
-
-class RoutingError(CommandRefusedError):
-    """A command routing refuses; `field` names what is wrong."""
-
-
-class NotFoundError(RoutingError, UnknownThingError):
-    """No such setup, group, rule, agent or ticket for this tenant."""
+from services.routing.choosing import AgentState, Presence, Rule, Strategy, waiting_order
+from services.routing.desk_specs import RULES, group_spec, rule_of
+from services.routing.errors import NotFoundError, RoutingError
+from services.routing.events import agent, decision, desk_setup, queue
 
 
 class DeskSetup(Aggregate):
+    GroupDefined = desk_setup.GroupDefined
+    DefaultGroupChanged = desk_setup.DefaultGroupChanged
+    MembershipSet = desk_setup.MembershipSet
+    RuleAdded = desk_setup.RuleAdded
+    RuleChanged = desk_setup.RuleChanged
+    RuleRetired = desk_setup.RuleRetired
+    RulesReordered = desk_setup.RulesReordered
+
     @staticmethod
     def create_id(tenant: str) -> UUID:
         return stable_uuid("routing", "setup", tenant)
@@ -54,36 +52,14 @@ class DeskSetup(Aggregate):
     def define_group(
         self, group_id: str, tier: int, strategy: Strategy, escalates_to: str | None, escalate_on: list[str]
     ) -> None:
-        if escalates_to is not None:
-            if escalates_to == group_id:
-                raise RoutingError("a group cannot escalate to itself", "escalates_to")
-            if escalates_to not in self.groups:
-                raise RoutingError(f"no group {escalates_to!r} to escalate to", "escalates_to")
-            if self.groups[escalates_to]["tier"] <= tier:
-                raise RoutingError("escalation goes to a higher tier", "escalates_to")
-        if escalate_on and escalates_to is None:
-            raise RoutingError("escalating on SLA events needs a group to escalate to", "escalate_on")
-        spec = {
-            "tier": tier,
-            "strategy": strategy.value,
-            "escalates_to": escalates_to,
-            "escalate_on": sorted(set(escalate_on)),
-        }
+        spec = group_spec(self.groups, group_id, tier, strategy, escalates_to, escalate_on)
         if self.groups.get(group_id) != spec:
-            self._group_defined(group_id=group_id, spec=spec)
-
-    @event("GroupDefined")
-    def _group_defined(self, group_id: str, spec: dict[str, Any]) -> None:
-        self.groups = self.groups | {group_id: spec}
+            self.trigger_event(self.GroupDefined, group_id=group_id, spec=spec)
 
     def make_default(self, group_id: str) -> None:
         self.group(group_id)
         if group_id != self.default_group:
-            self._default_changed(group_id=group_id)
-
-    @event("DefaultGroupChanged")
-    def _default_changed(self, group_id: str) -> None:
-        self.default_group = group_id
+            self.trigger_event(self.DefaultGroupChanged, group_id=group_id)
 
     def group(self, group_id: str) -> dict[str, Any]:
         try:
@@ -103,14 +79,7 @@ class DeskSetup(Aggregate):
             self.group(group_id)
         current = sorted(g for g, agents in self.members.items() if agent_id in agents)
         if current != sorted(set(groups)):
-            self._membership_set(agent_id=agent_id, groups=sorted(set(groups)))
-
-    @event("MembershipSet")
-    def _membership_set(self, agent_id: str, groups: list[str]) -> None:
-        members = {g: [a for a in agents if a != agent_id] for g, agents in self.members.items()}
-        for group_id in groups:
-            members[group_id] = sorted({*members.get(group_id, []), agent_id})
-        self.members = members
+            self.trigger_event(self.MembershipSet, agent_id=agent_id, groups=sorted(set(groups)))
 
     # -- rules -------------------------------------------------------------------
 
@@ -118,38 +87,22 @@ class DeskSetup(Aggregate):
         self.group(rule["group_id"])
         if RULES.find(self.rules, rule["rule_id"]) is not None:
             raise RoutingError(f"rule {rule['rule_id']!r} exists; change it instead", "rule_id")
-        self._rule_added(rule=rule)
-
-    @event("RuleAdded")
-    def _rule_added(self, rule: dict[str, Any]) -> None:
-        self.rules = RULES.added(self.rules, rule)
+        self.trigger_event(self.RuleAdded, rule=rule)
 
     def change_rule(self, rule: dict[str, Any]) -> None:
         self.group(rule["group_id"])
         if self.rule(rule["rule_id"]) != rule:
-            self._rule_changed(rule=rule)
-
-    @event("RuleChanged")
-    def _rule_changed(self, rule: dict[str, Any]) -> None:
-        self.rules = RULES.changed(self.rules, rule)
+            self.trigger_event(self.RuleChanged, rule=rule)
 
     def retire_rule(self, rule_id: str) -> None:
         self.rule(rule_id)
-        self._rule_retired(rule_id=rule_id)
-
-    @event("RuleRetired")
-    def _rule_retired(self, rule_id: str) -> None:
-        self.rules = RULES.retired(self.rules, rule_id)
+        self.trigger_event(self.RuleRetired, rule_id=rule_id)
 
     def reorder_rules(self, rule_ids: list[str]) -> None:
         if not RULES.names_each_once(self.rules, rule_ids):
             raise RoutingError("a new order must name every rule exactly once", "rule_ids")
         if RULES.moves(self.rules, rule_ids):
-            self._rules_reordered(rule_ids=rule_ids)
-
-    @event("RulesReordered")
-    def _rules_reordered(self, rule_ids: list[str]) -> None:
-        self.rules = RULES.reordered(self.rules, rule_ids)
+            self.trigger_event(self.RulesReordered, rule_ids=rule_ids)
 
     def rule(self, rule_id: str) -> dict[str, Any]:
         if (rule := RULES.find(self.rules, rule_id)) is not None:
@@ -157,21 +110,17 @@ class DeskSetup(Aggregate):
         raise NotFoundError(f"no rule {rule_id!r}", "rule_id")
 
     def rules_in_order(self) -> list[Rule]:
-        return [_rule(r) for r in self.rules]
-
-
-def _rule(spec: dict[str, Any]) -> Rule:
-    sets = {key: frozenset(value) for key, value in spec.items() if isinstance(value, list)}
-    return Rule(rule_id=spec["rule_id"], group_id=spec["group_id"], **sets)
-
-
-PRIORITY_ORDER = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
+        return [rule_of(r) for r in self.rules]
 
 
 class Queue(Aggregate):
     """One group's waiting tickets: highest priority first (P1 before P4), then the longest open
     (by when the ticket was opened, not by when routing heard of it: tickets reach routing over
     several partitions, in no global order)."""
+
+    TicketQueued = queue.TicketQueued
+    TicketLeft = queue.TicketLeft
+    TicketReprioritised = queue.TicketReprioritised
 
     @staticmethod
     def create_id(tenant: str, group_id: str) -> UUID:
@@ -186,44 +135,27 @@ class Queue(Aggregate):
 
     def add(self, ticket_id: str, priority: str, opened_at: str) -> None:
         if ticket_id not in self.waiting_tickets:
-            self._queued(ticket_id=ticket_id, priority=priority, opened_at=opened_at)
-
-    @event("TicketQueued")
-    def _queued(self, ticket_id: str, priority: str, opened_at: str = "") -> None:
-        self.arrivals += 1
-        waiting = {"priority": priority, "opened_at": opened_at, "seq": self.arrivals}
-        self.waiting_tickets = self.waiting_tickets | {ticket_id: waiting}
+            self.trigger_event(self.TicketQueued, ticket_id=ticket_id, priority=priority, opened_at=opened_at)
 
     def remove(self, ticket_id: str) -> None:
         if ticket_id in self.waiting_tickets:
-            self._left(ticket_id=ticket_id)
-
-    @event("TicketLeft")
-    def _left(self, ticket_id: str) -> None:
-        self.waiting_tickets = {t: w for t, w in self.waiting_tickets.items() if t != ticket_id}
+            self.trigger_event(self.TicketLeft, ticket_id=ticket_id)
 
     def reprioritise(self, ticket_id: str, priority: str) -> None:
         if ticket_id in self.waiting_tickets and self.waiting_tickets[ticket_id]["priority"] != priority:
-            self._reprioritised(ticket_id=ticket_id, priority=priority)
-
-    @event("TicketReprioritised")
-    def _reprioritised(self, ticket_id: str, priority: str) -> None:
-        waiting = self.waiting_tickets[ticket_id] | {"priority": priority}
-        self.waiting_tickets = self.waiting_tickets | {ticket_id: waiting}
+            self.trigger_event(self.TicketReprioritised, ticket_id=ticket_id, priority=priority)
 
     def in_order(self) -> list[str]:
         """Ticket ids, best first."""
-        return sorted(
-            self.waiting_tickets,
-            key=lambda t: (
-                PRIORITY_ORDER.get(self.waiting_tickets[t]["priority"], 9),
-                self.waiting_tickets[t].get("opened_at", ""),
-                self.waiting_tickets[t]["seq"],
-            ),
-        )
+        return waiting_order(self.waiting_tickets)
 
 
 class Agent(Aggregate):
+    Updated = agent.Updated
+    PresenceChanged = agent.PresenceChanged
+    TicketTaken = agent.TicketTaken
+    TicketReleased = agent.TicketReleased
+
     @staticmethod
     def create_id(tenant: str, agent_id: str) -> UUID:
         return stable_uuid("routing", "agent", tenant, agent_id)
@@ -244,19 +176,11 @@ class Agent(Aggregate):
 
     def update(self, groups: list[str], skills: list[str], tier: int, capacity: int) -> None:
         if (sorted(groups), sorted(skills), tier, capacity) != (self.groups, self.skills, self.tier, self.capacity):
-            self._updated(groups=sorted(groups), skills=sorted(skills), tier=tier, capacity=capacity)
-
-    @event("Updated")
-    def _updated(self, groups: list[str], skills: list[str], tier: int, capacity: int) -> None:
-        self.groups, self.skills, self.tier, self.capacity = groups, skills, tier, capacity
+            self.trigger_event(self.Updated, groups=sorted(groups), skills=sorted(skills), tier=tier, capacity=capacity)
 
     def set_presence(self, presence: Presence) -> None:
         if presence.value != self.presence:
-            self._presence_changed(presence=presence.value)
-
-    @event("PresenceChanged")
-    def _presence_changed(self, presence: str) -> None:
-        self.presence = presence
+            self.trigger_event(self.PresenceChanged, presence=presence.value)
 
     def take(self, ticket_id: str, by_person: bool = False) -> None:
         """Hold `ticket_id`. Routing never goes above capacity; a person's assignment may."""
@@ -267,20 +191,11 @@ class Agent(Aggregate):
                 raise RoutingError(f"{self.agent_id} is {self.presence}")
             if len(self.tickets) >= self.capacity:
                 raise RoutingError(f"{self.agent_id} is at capacity")
-        self._ticket_taken(ticket_id=ticket_id)
-
-    @event("TicketTaken")
-    def _ticket_taken(self, ticket_id: str) -> None:
-        self.tickets = [*self.tickets, ticket_id]
-        self.assignments += 1
+        self.trigger_event(self.TicketTaken, ticket_id=ticket_id)
 
     def release(self, ticket_id: str) -> None:
         if ticket_id in self.tickets:
-            self._ticket_released(ticket_id=ticket_id)
-
-    @event("TicketReleased")
-    def _ticket_released(self, ticket_id: str) -> None:
-        self.tickets = [t for t in self.tickets if t != ticket_id]
+            self.trigger_event(self.TicketReleased, ticket_id=ticket_id)
 
     def state(self) -> AgentState:
         """As `choosing` sees the agent; fewer assignments so far means longer since the last."""
@@ -298,23 +213,10 @@ class TicketRouting(Aggregate):
     """The routing of one ticket: every decision with its reason, and what routing must know
     of the ticket's life (started, done, assigned by a person)."""
 
-    class Event(Aggregate.Event):
-        tenant: str
+    class Event(decision.TicketRoutingEvent):
+        """Every event of a ticket's routing (events/decision.py); each is named here, which gives it its topic."""
 
-    class Decided(Event):
-        """A decision, as `routing.decided` publishes it."""
-
-        kind: str
-        group_id: str
-        agent_id: str | None
-        tier: int
-        rule_id: str | None
-        reason: str
-        skills: list[str]
-        rules_passed_over: dict[str, str]
-        agents_passed_over: dict[str, str]
-        overrides_manual: bool
-        cause: dict[str, str]
+    Decided = decision.Decided
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         super().trigger_event(event_class, tenant=self.tenant, **kwargs)

@@ -10,11 +10,12 @@ from schemas.routing import ROUTING_ACTOR, RoutingDecidedV1
 from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
 from services.chassis.storage.ids import stable_id
 from services.routing.domain import TicketRouting
+from services.routing.events.decision import Decided
 
 SOURCE = "routing"
 
 
-def decision(event: TicketRouting.Decided, position: int) -> EnvelopeFields:
+def decision(event: Decided, position: int) -> EnvelopeFields:
     ticket_id = str(event.originator_id)
     decision_id = f"{ticket_id}/{event.originator_version}"
     data = RoutingDecidedV1(

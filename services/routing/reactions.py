@@ -23,10 +23,11 @@ from schemas.tickets import (
     TicketStatusChangedV1,
 )
 from services.chassis.messaging.consumer import Apply
-from services.routing import application as decisions
-from services.routing.application import Routing, Work
+from services.routing import decisions
+from services.routing.application import Routing
 from services.routing.choosing import TicketFacts
 from services.routing.domain import TicketRouting
+from services.routing.work import Work
 
 _FINISHED = {"resolved": "resolved", "closed": "closed"}
 

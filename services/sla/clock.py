@@ -21,67 +21,36 @@ scheduler fires the clock then, and never polls.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from services.sla.calendar import BusinessCalendar
-from services.sla.policies import calendar_of
-
-RUNNING, PAUSED, MET, STOPPED = "running", "paused", "met", "stopped"
+from services.sla import clock_events
+from services.sla.clock_readings import MET, PAUSED, RUNNING, STOPPED, ClockReadings
 
 
-@lru_cache(maxsize=256)
-def _calendar(spec_json: str) -> BusinessCalendar:
-    spec = json.loads(spec_json)
-    return calendar_of(spec)
+class Clock(ClockReadings, Aggregate):
+    class Event(clock_events.ClockEvent):
+        """Every event of a clock (clock_events.py); each is named here, which gives it its stored topic."""
 
-
-class Clock(Aggregate):
-    class Event(Aggregate.Event):
-        tenant: str
-        policy_id: str  # the policy in force when it happened
-
-    class MetricChanged(Event):
-        metric: str
-        at: datetime
-        target: int
-        used: float
-        due_at: datetime | None
-
-    class MetricStarted(MetricChanged):
-        pass
-
-    class MetricPaused(MetricChanged):
-        pass
-
-    class MetricResumed(MetricChanged):
-        pass
-
-    class MetricMet(MetricChanged):
-        breached: bool
-
-    class MetricStopped(MetricChanged):
-        pass
-
-    class Warned(MetricChanged):
-        threshold: int
-
-    class Breached(MetricChanged):
-        pass
-
-    class Reminded(Event):
-        reminder: int
-        at: datetime
-        next_at: datetime | None
-
-    class Unresponsive(Event):
-        reminders: int
-        at: datetime
+    MetricChanged = clock_events.MetricChanged
+    MetricStarted = clock_events.MetricStarted
+    MetricPaused = clock_events.MetricPaused
+    MetricResumed = clock_events.MetricResumed
+    MetricMet = clock_events.MetricMet
+    MetricStopped = clock_events.MetricStopped
+    Warned = clock_events.Warned
+    Breached = clock_events.Breached
+    Reminded = clock_events.Reminded
+    Unresponsive = clock_events.Unresponsive
+    Retargeted = clock_events.Retargeted
+    MetricRetargeted = clock_events.MetricRetargeted
+    PendingSet = clock_events.PendingSet
+    PendingEnded = clock_events.PendingEnded
+    AssignmentFollowed = clock_events.AssignmentFollowed
+    Scheduled = clock_events.Scheduled
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         super().trigger_event(event_class, tenant=self.tenant, policy_id=self.policy["policy_id"], **kwargs)
@@ -106,64 +75,6 @@ class Clock(Aggregate):
         self.metrics: dict[str, dict[str, Any]] = {}
         self.pending: dict[str, Any] | None = None  # {"until": datetime, "sent": reminders so far}
         self.due_at: datetime | None = None
-
-    # -- reading -----------------------------------------------------------------------
-
-    @property
-    def calendar(self) -> BusinessCalendar:
-        return _calendar(json.dumps(self.policy.get("calendar_spec"), sort_keys=True))
-
-    @property
-    def policy_id(self) -> str:
-        policy_id: str = self.policy["policy_id"]
-        return policy_id
-
-    def used_at(self, metric: str, at: datetime) -> float:
-        m = self.metrics[metric]
-        since: datetime | None = m["since"]
-        if m["state"] != RUNNING or since is None or at <= since:
-            return float(m["used"])
-        return float(m["used"]) + self.calendar.business_seconds(since, at)
-
-    def instant_when(self, metric: str, used: float) -> datetime | None:
-        """When the running `metric` will have used `used` business seconds (now counting from `since`)."""
-        m = self.metrics[metric]
-        if m["state"] != RUNNING or m["since"] is None:
-            return None
-        remaining = used - float(m["used"])
-        return m["since"] if remaining <= 0 else self.calendar.add_business_time(m["since"], remaining)
-
-    def due_of(self, metric: str, at: datetime) -> datetime:
-        """When `metric` burns if it counts from `at` on (for a paused metric: were it resumed at `at`)."""
-        m = self.metrics[metric]
-        remaining = max(0.0, m["target"] - self.used_at(metric, at))
-        return self.calendar.add_business_time(at, remaining)
-
-    def next_due(self) -> datetime | None:
-        """The earliest instant the clock must act: a warning, a breach, a reminder or the pending time's end."""
-        instants: list[datetime] = []
-        for metric, m in self.metrics.items():
-            if m["state"] != RUNNING:
-                continue
-            for threshold in sorted(self.policy.get("warn_at", [])):
-                if threshold not in m["warned"] and not m["breached"]:
-                    instant = self.instant_when(metric, m["target"] * threshold / 100)
-                    if instant is not None:
-                        instants.append(instant)
-                    break
-            if not m["breached"] and (instant := self.instant_when(metric, m["target"])) is not None:
-                instants.append(instant)
-        if (reminder := self._next_reminder()) is not None:
-            instants.append(reminder[0])
-        return min(instants, default=None)
-
-    def _next_reminder(self) -> tuple[datetime, int] | None:
-        """(when, how many reminders sent by then) of the pending ticket's next reminder or end."""
-        if self.pending is None:
-            return None
-        every = timedelta(seconds=self.policy.get("reminders", {}).get("every_seconds", 0))
-        sent: int = self.pending["sent"]
-        return self.pending["until"] + every * sent, sent
 
     # -- commands (each at the instant its cause happened) ---------------------------------
 
@@ -261,7 +172,7 @@ class Clock(Aggregate):
     def retarget(self, policy: dict[str, Any], facts: dict[str, str | None], at: datetime) -> None:
         """A new policy (e.g. the priority changed): targets count from the ticket's start."""
         self._fire(at)
-        self._retargeted(policy=policy, at=at, facts=facts)
+        self.trigger_event(self.Retargeted, policy=policy, at=at, facts=facts)
         for metric, m in self.metrics.items():
             if m["state"] in (RUNNING, PAUSED) and not policy["targets"].get(metric):
                 self._metric_stopped(
@@ -271,18 +182,14 @@ class Clock(Aggregate):
                 self._metric_started_again(metric, at)
         self._reschedule()
 
-    @event("Retargeted")
-    def _retargeted(self, policy: dict[str, Any], at: datetime, facts: dict[str, str | None]) -> None:
-        self.policy = policy
-        self.facts = facts
-
     def _metric_started_again(self, metric: str, at: datetime) -> None:
         """The same metric under its new target: time used and warnings passed are kept."""
         m = self.metrics[metric]
         target = int(self.policy["targets"][metric])
         used = self.used_at(metric, at)
         warned = [t for t in m["warned"] if used >= target * t / 100]
-        self._metric_retargeted(
+        self.trigger_event(
+            self.MetricRetargeted,
             metric=metric,
             at=at,
             target=target,
@@ -291,19 +198,6 @@ class Clock(Aggregate):
             running=m["state"] == RUNNING,
             due_at=self.due_of(metric, at),
         )
-
-    @event("MetricRetargeted")
-    def _metric_retargeted(
-        self,
-        metric: str,
-        at: datetime,
-        target: int,
-        used: float,
-        warned: list[int],
-        running: bool,
-        due_at: datetime | None,
-    ) -> None:
-        self._set(metric, target=target, used=used, since=at if running else None, warned=warned)
 
     def mark_pending(self, until: datetime, at: datetime) -> None:
         """The ticket waits on the customer until `until`: targets pause, reminders follow. A pending
@@ -314,12 +208,8 @@ class Clock(Aggregate):
             self.customer_answered(at)
             return
         self.pause(at)
-        self._pending_set(until=until, at=at)
+        self.trigger_event(self.PendingSet, until=until, at=at)
         self._reschedule()
-
-    @event("PendingSet")
-    def _pending_set(self, until: datetime, at: datetime) -> None:
-        self.pending = {"until": until, "sent": 0}
 
     def customer_answered(self, at: datetime) -> None:
         self.end_pending()
@@ -330,20 +220,11 @@ class Clock(Aggregate):
 
     def follow_assignment(self, group_id: str | None, agent_id: str | None) -> None:
         if (group_id, agent_id) != (self.group_id, self.agent_id):
-            self._assignment_followed(group_id=group_id, agent_id=agent_id)
-
-    @event("AssignmentFollowed")
-    def _assignment_followed(self, group_id: str | None, agent_id: str | None) -> None:
-        self.group_id = group_id
-        self.agent_id = agent_id
+            self.trigger_event(self.AssignmentFollowed, group_id=group_id, agent_id=agent_id)
 
     def end_pending(self) -> None:
         if self.pending is not None:
-            self._pending_ended()
-
-    @event("PendingEnded")
-    def _pending_ended(self) -> None:
-        self.pending = None
+            self.trigger_event(self.PendingEnded)
 
     def fire(self, now: datetime) -> None:
         """Record every warning, breach and reminder due by `now`, each at its own due instant."""
@@ -383,11 +264,11 @@ class Clock(Aggregate):
             self.resume(at)  # the pending time ended
         if sent < count:
             every = timedelta(seconds=reminders.get("every_seconds", 0))
-            self._reminded(reminder=sent + 1, at=at, next_at=at + every)
+            self.trigger_event(self.Reminded, reminder=sent + 1, at=at, next_at=at + every)
         elif count:
-            self._unresponsive(reminders=count, at=at)
+            self.trigger_event(self.Unresponsive, reminders=count, at=at)
         else:
-            self._pending_ended()
+            self.trigger_event(self.PendingEnded)
 
     @event(Warned)
     def _warned(
@@ -399,23 +280,10 @@ class Clock(Aggregate):
     def _breached(self, metric: str, at: datetime, target: int, used: float, due_at: datetime | None) -> None:
         self._set(metric, breached=True)
 
-    @event(Reminded)
-    def _reminded(self, reminder: int, at: datetime, next_at: datetime | None) -> None:
-        assert self.pending is not None
-        self.pending = self.pending | {"sent": reminder}
-
-    @event(Unresponsive)
-    def _unresponsive(self, reminders: int, at: datetime) -> None:
-        self.pending = None
-
     def _reschedule(self) -> None:
         due = self.next_due()
         if due != self.due_at:
-            self._scheduled(due_at=due)
-
-    @event("Scheduled")
-    def _scheduled(self, due_at: datetime | None) -> None:
-        self.due_at = due_at
+            self.trigger_event(self.Scheduled, due_at=due)
 
     def _set(self, metric: str, **changes: Any) -> None:
         self.metrics = self.metrics | {metric: self.metrics[metric] | changes}

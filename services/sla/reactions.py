@@ -24,7 +24,8 @@ from schemas.tickets import (
 from services.chassis.messaging.consumer import Apply
 from services.chassis.storage.processing import UnitOfWork
 from services.sla.application import Sla
-from services.sla.clock import MET, Clock
+from services.sla.clock import Clock
+from services.sla.clock_readings import MET
 from services.sla.policies import SlaSetup
 
 CUSTOMER = "customer"  # `waiting_for` of a ticket pending on its requester

@@ -23,7 +23,7 @@ from services.chassis.runtime.settings import Settings
 from services.chassis.storage.store import store_env
 from services.routing.application import Routing
 from services.routing.choosing import Presence, Strategy
-from services.routing.domain import RoutingError
+from services.routing.errors import RoutingError
 from services.routing.publication import publication
 from services.routing.reactions import reactions
 

@@ -1,0 +1,71 @@
+"""What a desk's setup records: groups defined, the default group, memberships, and its ordered rules.
+
+`DeskSetup` (domain.py) decides and names each class here (`GroupDefined = desk_setup.GroupDefined`...),
+where eventsourcing makes it the class it stores, so each keeps its topic
+`services.routing.domain:DeskSetup.<Event>`. Each applies itself to the setup.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.domain import Aggregate
+
+from services.routing.desk_specs import RULES
+
+if TYPE_CHECKING:
+    from services.routing.domain import DeskSetup
+
+
+class GroupDefined(Aggregate.Event):
+    group_id: str
+    spec: dict[str, Any]
+
+    def apply(self, setup: DeskSetup) -> None:
+        setup.groups = setup.groups | {self.group_id: self.spec}
+
+
+class DefaultGroupChanged(Aggregate.Event):
+    group_id: str
+
+    def apply(self, setup: DeskSetup) -> None:
+        setup.default_group = self.group_id
+
+
+class MembershipSet(Aggregate.Event):
+    agent_id: str
+    groups: list[str]
+
+    def apply(self, setup: DeskSetup) -> None:
+        members = {g: [a for a in agents if a != self.agent_id] for g, agents in setup.members.items()}
+        for group_id in self.groups:
+            members[group_id] = sorted({*members.get(group_id, []), self.agent_id})
+        setup.members = members
+
+
+class RuleAdded(Aggregate.Event):
+    rule: dict[str, Any]
+
+    def apply(self, setup: DeskSetup) -> None:
+        setup.rules = RULES.added(setup.rules, self.rule)
+
+
+class RuleChanged(Aggregate.Event):
+    rule: dict[str, Any]
+
+    def apply(self, setup: DeskSetup) -> None:
+        setup.rules = RULES.changed(setup.rules, self.rule)
+
+
+class RuleRetired(Aggregate.Event):
+    rule_id: str
+
+    def apply(self, setup: DeskSetup) -> None:
+        setup.rules = RULES.retired(setup.rules, self.rule_id)
+
+
+class RulesReordered(Aggregate.Event):
+    rule_ids: list[str]
+
+    def apply(self, setup: DeskSetup) -> None:
+        setup.rules = RULES.reordered(setup.rules, self.rule_ids)
