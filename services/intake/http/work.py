@@ -134,11 +134,17 @@ def router(intake: Intake) -> APIRouter:
         ticket = await asyncio.to_thread(command, ticket_id, cause_of(who, keyed), *args, version)
         return ticket_response(intake.view(ticket, public_only=not Scope.of(who.principal).staff))
 
-    @api.post("/start-work")
-    async def start_work(
-        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
-    ) -> JSONResponse:
-        return await run(intake.start_work, ticket_id, who, if_match, body.reason, keyed=keyed)
+    def because(path: str, name: str, command: Callable[..., Ticket], doc: str | None = None) -> None:
+        """A route whose body is only the reason: `command(ticket_id, cause, reason, expected_version)`."""
+
+        async def endpoint(
+            ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+        ) -> JSONResponse:
+            return await run(command, ticket_id, who, if_match, body.reason, keyed=keyed)
+
+        api.add_api_route(path, endpoint, methods=["POST"], name=name, description=doc)
+
+    because("/start-work", "start_work", intake.start_work)
 
     @api.post("/pending")
     async def mark_pending(
@@ -151,11 +157,7 @@ def router(intake: Intake) -> APIRouter:
             intake.mark_pending, ticket_id, who, if_match, body.waiting_for, body.until, body.reason, keyed=keyed
         )
 
-    @api.post("/resume")
-    async def resume(
-        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
-    ) -> JSONResponse:
-        return await run(intake.resume, ticket_id, who, if_match, body.reason, keyed=keyed)
+    because("/resume", "resume", intake.resume)
 
     @api.post("/resolve")
     async def resolve(
@@ -163,18 +165,9 @@ def router(intake: Intake) -> APIRouter:
     ) -> JSONResponse:
         return await run(intake.resolve, ticket_id, who, if_match, body.resolution, body.reason, keyed=keyed)
 
-    @api.post("/reopen")
-    async def reopen(
-        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
-    ) -> JSONResponse:
-        return await run(intake.reopen, ticket_id, who, if_match, body.reason, keyed=keyed)
-
-    @api.post("/close")
-    async def close(
-        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
-    ) -> JSONResponse:
-        """Closing is final: later questions open a follow-up ticket (`follow_up_of`)."""
-        return await run(intake.close_ticket, ticket_id, who, if_match, body.reason, keyed=keyed)
+    because("/reopen", "reopen", intake.reopen)
+    final = "Closing is final: later questions open a follow-up ticket (`follow_up_of`)."
+    because("/close", "close", intake.close_ticket, final)
 
     @api.post("/rating")
     async def rate(
