@@ -5,8 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from eventsourcing.persistence import TrackingRecorder
+
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.store import store_env
+from services.chassis.storage.tables import create_service_tables
 from services.migrate import migrate
 from services.routing.application import Routing
 
@@ -52,3 +55,11 @@ def test_a_service_told_not_to_create_tables_creates_none(tmp_path: Path) -> Non
     assert env["CREATE_TABLE"] == "n"
     Routing(env=env).close()
     assert tables(tmp_path, "routing") == set()
+
+
+def test_a_service_gets_its_event_store_and_each_of_its_read_models_on_that_store(tmp_path: Path) -> None:
+    made: list[TrackingRecorder] = []
+    create_service_tables(Settings(persistence="sqlite", data_dir=tmp_path), Routing, made.append, made.append)
+    assert len(made) == 2
+    assert {"stored_events", "routing_published"} <= tables(tmp_path, "routing")
+    assert triggers(tmp_path, "routing"), "the history is not append-only"

@@ -11,6 +11,7 @@ import httpx
 from eventsourcing.application import Application
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response, StreamingResponse
+from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, Field, create_model
 from pydantic_core import to_json
 
@@ -172,17 +173,7 @@ def _tenant_routes(api: APIRouter, feed: Feed) -> None:
         missed Kafka catches up here from any position, with the same envelopes Kafka carried."""
         return await feed.wait_for_page(after, limit, who.tenant, parse_types(types), wait)
 
-    @api.get(
-        "/v1/events/stream",
-        dependencies=[requires(Role.ADMIN)],
-        response_class=StreamingResponse,
-        responses=openapi.media(
-            200,
-            "text/event-stream",
-            "Server-Sent Events: `id`, `event` (the type), `data` "
-            "(the envelope as JSON); `: still here` comments between.",
-        ),
-    )
+    @event_stream_route(api)
     async def stream(
         who: CurrentIdentity,
         after: Annotated[int, Query(ge=0)] = 0,
@@ -211,6 +202,21 @@ async def _event_lines(read: Reader[C], start: C) -> AsyncIterator[str]:
         if quiet >= 15.0:
             quiet = 0.0
             yield ": still here\n\n"
+
+
+def event_stream_route(api: APIRouter, id_is: str = "") -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """`GET /v1/events/stream` on `api`, for admins: a feed's live tail, documented as Server-Sent Events
+    whose `id` is what `id_is` says."""
+    description = (
+        f"Server-Sent Events: `id`{id_is}, `event` (the type), `data` (the envelope as JSON); "
+        "`: still here` comments between."
+    )
+    return api.get(
+        "/v1/events/stream",
+        dependencies=[requires(Role.ADMIN)],
+        response_class=StreamingResponse,
+        responses=openapi.media(200, "text/event-stream", description),
+    )
 
 
 def server_sent_events(read: Reader[C], start: C) -> StreamingResponse:

@@ -41,9 +41,16 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from schemas.envelope import Envelope
-from services.chassis.http import openapi
 from services.chassis.http.auth import Role
-from services.chassis.http.feed import EventPage, PageSize, Types, Wait, parse_types, server_sent_events
+from services.chassis.http.feed import (
+    EventPage,
+    PageSize,
+    Types,
+    Wait,
+    event_stream_route,
+    parse_types,
+    server_sent_events,
+)
 from services.chassis.http.feed_cursor import Cursor
 from services.chassis.http.feed_sources import REMOTE_GRACE_SECONDS, Source, SourceDown
 from services.chassis.http.identity import CurrentIdentity, Identity, requires
@@ -224,17 +231,7 @@ def merged_feed_router(feed: MergedFeed) -> APIRouter:
         cursor = feed.cursor(after)
         return (await feed.read(cursor, limit, who, parse_types(types), wait)).page()
 
-    @api.get(
-        "/v1/events/stream",
-        dependencies=[requires(Role.ADMIN)],
-        response_class=StreamingResponse,
-        responses=openapi.media(
-            200,
-            "text/event-stream",
-            "Server-Sent Events: `id` (the cursor after the event), "
-            "`event` (the type), `data` (the envelope as JSON); `: still here` comments between.",
-        ),
-    )
+    @event_stream_route(api, " (the cursor after the event)")
     async def stream(
         who: CurrentIdentity,
         after: Cursors = None,

@@ -7,14 +7,16 @@ builds its stores and read models the way its main.py does, with table creation 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import TrackingRecorder
 
 from services.chassis.messaging.published import PublishedLog
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.append_only import protect
-from services.chassis.storage.store import tracking_recorder
+from services.chassis.storage.store import store_env, tracking_recorder
 
 log = logging.getLogger(__name__)
 
@@ -30,3 +32,18 @@ def create_event_store_tables(settings: Settings, app: Application[Any]) -> None
     protect(app)
     PublishedLog(tracking_recorder(settings, app.name), app.name)
     log.info("%s: event store and published log ready", app.name)
+
+
+def create_service_tables(
+    settings: Settings, service: type[Application[Any]], *read_models: Callable[[TrackingRecorder], object]
+) -> None:
+    """A service's event store, as `create_event_store_tables` makes it, and each read model that keeps its
+    tables beside it (made on the store's tracking recorder, as the service's main.py makes it)."""
+    settings = creating(settings)
+    app = service(env=store_env(settings, service.name))
+    try:
+        create_event_store_tables(settings, app)
+        for read_model in read_models:
+            read_model(tracking_recorder(settings, service.name))
+    finally:
+        app.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -110,6 +110,7 @@ class Split(BaseModel):
 
 
 TicketId = Annotated[UUID, Path()]
+B = TypeVar("B", bound=BaseModel)
 
 
 def router(intake: Intake) -> APIRouter:
@@ -134,11 +135,25 @@ def router(intake: Intake) -> APIRouter:
         ticket = await asyncio.to_thread(command, ticket_id, cause_of(who, keyed), *args, version)
         return ticket_response(intake.view(ticket, public_only=not Scope.of(who.principal).staff))
 
-    @api.post("/start-work")
-    async def start_work(
-        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
-    ) -> JSONResponse:
-        return await run(intake.start_work, ticket_id, who, if_match, body.reason, keyed=keyed)
+    def post(
+        path: str, name: str, command: Callable[..., Ticket], body_model: type[B], args: Callable[[B], tuple[Any, ...]],
+        doc: str | None = None,
+    ) -> None:  # fmt: skip
+        """A keyed route answering with the ticket: `command(ticket_id, cause, *args(body), expected_version)`."""
+
+        async def endpoint(
+            ticket_id: TicketId, body: Any, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
+        ) -> JSONResponse:
+            return await run(command, ticket_id, who, if_match, *args(body), keyed=keyed)
+
+        endpoint.__annotations__["body"] = body_model  # the request body FastAPI reads and documents
+        api.add_api_route(path, endpoint, methods=["POST"], name=name, description=doc)
+
+    def because(path: str, name: str, command: Callable[..., Ticket], doc: str | None = None) -> None:
+        """A route whose body is only the reason."""
+        post(path, name, command, Because, lambda body: (body.reason,), doc)
+
+    because("/start-work", "start_work", intake.start_work)
 
     @api.post("/pending")
     async def mark_pending(
@@ -151,37 +166,16 @@ def router(intake: Intake) -> APIRouter:
             intake.mark_pending, ticket_id, who, if_match, body.waiting_for, body.until, body.reason, keyed=keyed
         )
 
-    @api.post("/resume")
-    async def resume(
-        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
-    ) -> JSONResponse:
-        return await run(intake.resume, ticket_id, who, if_match, body.reason, keyed=keyed)
+    because("/resume", "resume", intake.resume)
 
-    @api.post("/resolve")
-    async def resolve(
-        ticket_id: TicketId, body: Resolve, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
-    ) -> JSONResponse:
-        return await run(intake.resolve, ticket_id, who, if_match, body.resolution, body.reason, keyed=keyed)
+    post("/resolve", "resolve", intake.resolve, Resolve, lambda body: (body.resolution, body.reason))
 
-    @api.post("/reopen")
-    async def reopen(
-        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
-    ) -> JSONResponse:
-        return await run(intake.reopen, ticket_id, who, if_match, body.reason, keyed=keyed)
+    because("/reopen", "reopen", intake.reopen)
+    final = "Closing is final: later questions open a follow-up ticket (`follow_up_of`)."
+    because("/close", "close", intake.close_ticket, final)
 
-    @api.post("/close")
-    async def close(
-        ticket_id: TicketId, body: Because, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
-    ) -> JSONResponse:
-        """Closing is final: later questions open a follow-up ticket (`follow_up_of`)."""
-        return await run(intake.close_ticket, ticket_id, who, if_match, body.reason, keyed=keyed)
-
-    @api.post("/rating")
-    async def rate(
-        ticket_id: TicketId, body: Rate, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
-    ) -> JSONResponse:
-        """The requester's satisfaction (CSAT) with a resolved or closed ticket; a new rating replaces it."""
-        return await run(intake.rate, ticket_id, who, if_match, body.score, body.comment, keyed=keyed)
+    csat = "The requester's satisfaction (CSAT) with a resolved or closed ticket; a new rating replaces it."
+    post("/rating", "rate", intake.rate, Rate, lambda body: (body.score, body.comment), csat)
 
     @api.post("/comments", status_code=201)
     async def add_comment(

@@ -10,7 +10,7 @@ never changed in place: a new field is a new `class_version` with an upcaster, a
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
@@ -80,12 +80,19 @@ class Opened(TicketEvent, Aggregate.Created):
         state.setdefault("keyword_digests", None)
 
 
-def set_status(ticket: Ticket, status: Status, reason: str) -> None:
-    ticket.status = status.value
-    ticket.status_reason = reason
-    if status != Status.PENDING:
-        ticket.pending_until = None
-        ticket.waiting_for = None
+class StatusChanged(TicketEvent):
+    """An event that moves the ticket to the status `moves_to` (a class constant, not stored), for `reason`;
+    a ticket that is not pending waits for nobody."""
+
+    moves_to: ClassVar[Status]
+    reason: str
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.status = self.moves_to.value
+        ticket.status_reason = self.reason
+        if self.moves_to != Status.PENDING:
+            ticket.pending_until = None
+            ticket.waiting_for = None
 
 
 def event_name(event: object) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from services.intake.tickets.events.base import TicketEvent
 
@@ -10,31 +10,31 @@ if TYPE_CHECKING:
     from services.intake.tickets.domain import Ticket
 
 
-class PriorityChanged(TicketEvent):
+class ValueChanged(TicketEvent):
+    """One classification value changed from `previous`: the event's field named `changes` (a class constant,
+    not stored) holds the new value, for the ticket's attribute of the same name."""
+
+    changes: ClassVar[str]
+    previous: str
+    reason: str
+
+    def apply(self, ticket: Ticket) -> None:
+        setattr(ticket, self.changes, getattr(self, self.changes))
+
+
+class PriorityChanged(ValueChanged):
+    changes = "priority"
     priority: str
-    previous: str
-    reason: str
-
-    def apply(self, ticket: Ticket) -> None:
-        ticket.priority = self.priority
 
 
-class CategoryChanged(TicketEvent):
+class CategoryChanged(ValueChanged):
+    changes = "category"
     category: str
-    previous: str
-    reason: str
-
-    def apply(self, ticket: Ticket) -> None:
-        ticket.category = self.category
 
 
-class TypeChanged(TicketEvent):
+class TypeChanged(ValueChanged):
+    changes = "type"
     type: str
-    previous: str
-    reason: str
-
-    def apply(self, ticket: Ticket) -> None:
-        ticket.type = self.type
 
 
 class TagsChanged(TicketEvent):

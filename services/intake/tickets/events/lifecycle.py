@@ -5,36 +5,30 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from services.intake.tickets.events.base import TicketEvent, set_status
+from services.intake.tickets.events.base import StatusChanged, TicketEvent
 from services.intake.tickets.vocabulary import Status
 
 if TYPE_CHECKING:
     from services.intake.tickets.domain import Ticket
 
 
-class WorkStarted(TicketEvent):
-    reason: str
-
-    def apply(self, ticket: Ticket) -> None:
-        set_status(ticket, Status.OPEN, self.reason)
+class WorkStarted(StatusChanged):
+    moves_to = Status.OPEN
 
 
-class MarkedPending(TicketEvent):
+class MarkedPending(StatusChanged):
+    moves_to = Status.PENDING
     waiting_for: str
     pending_until: datetime
-    reason: str
 
     def apply(self, ticket: Ticket) -> None:
-        set_status(ticket, Status.PENDING, self.reason)
+        super().apply(ticket)
         ticket.waiting_for = self.waiting_for
         ticket.pending_until = self.pending_until
 
 
-class Resumed(TicketEvent):
-    reason: str
-
-    def apply(self, ticket: Ticket) -> None:
-        set_status(ticket, Status.OPEN, self.reason)
+class Resumed(StatusChanged):
+    moves_to = Status.OPEN
 
 
 class SurveyRequested(TicketEvent):
@@ -53,25 +47,22 @@ class Rated(TicketEvent):
         ticket.rating = {"score": self.score, "comment": self.comment}
 
 
-class Resolved(TicketEvent):
+class Resolved(StatusChanged):
+    moves_to = Status.RESOLVED
     resolution: str
-    reason: str
 
     def apply(self, ticket: Ticket) -> None:
-        set_status(ticket, Status.RESOLVED, self.reason)
+        super().apply(ticket)
         ticket.resolution = self.resolution
 
 
-class Reopened(TicketEvent):
-    reason: str
+class Reopened(StatusChanged):
+    moves_to = Status.OPEN
 
     def apply(self, ticket: Ticket) -> None:
-        set_status(ticket, Status.OPEN, self.reason)
+        super().apply(ticket)
         ticket.resolution = None
 
 
-class Closed(TicketEvent):
-    reason: str
-
-    def apply(self, ticket: Ticket) -> None:
-        set_status(ticket, Status.CLOSED, self.reason)
+class Closed(StatusChanged):
+    moves_to = Status.CLOSED

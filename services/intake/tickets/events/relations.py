@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from services.intake.tickets.events.base import TicketEvent, set_status
+from services.intake.tickets.events.base import StatusChanged, TicketEvent
 from services.intake.tickets.vocabulary import LinkKind, Status
 
 if TYPE_CHECKING:
     from services.intake.tickets.domain import Ticket
 
 
-class MergedInto(TicketEvent):
+class MergedInto(StatusChanged):
+    moves_to = Status.CLOSED
     target_id: str
     target_number: str
-    reason: str
 
     def apply(self, ticket: Ticket) -> None:
         ticket.merged_into = self.target_id
-        set_status(ticket, Status.CLOSED, self.reason)
+        super().apply(ticket)
 
 
 class MergeReceived(TicketEvent):
