@@ -1,0 +1,57 @@
+"""The gateway API, as the pages call it: with the signed-in person's token, one typed method a need.
+
+The web service reads no store and no topic; whatever a page shows comes through here, so it sees
+exactly what the person may see through the API (a customer never gets an internal note).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class GatewayError(Exception):
+    """The API refused: its problem+json, to show beside the field it names."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(problem.get("detail") or problem.get("title") or f"HTTP {status}")
+        self.status = status
+        self.problem = problem
+
+
+class SignedOutError(Exception):
+    """The person's token is no longer accepted (expired, revoked): they must sign in again."""
+
+
+class Gateway:
+    def __init__(self, base_url: str, client: httpx.AsyncClient | None = None) -> None:
+        self.client = client or httpx.AsyncClient(base_url=base_url, timeout=10.0)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def tickets(self, token: str, **filters: str | int | None) -> dict[str, Any]:
+        """A page of the tenant's tickets the person may see (GET /v1/tickets)."""
+        params = {name: value for name, value in filters.items() if value is not None}
+        return await self._get(token, "/v1/tickets", params)
+
+    async def ticket(self, token: str, ticket_id: str) -> dict[str, Any]:
+        return await self._get(token, f"/v1/tickets/{ticket_id}", {})
+
+    async def _get(self, token: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        answer = await self.client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+        return _checked(answer)
+
+
+def _checked(answer: httpx.Response) -> dict[str, Any]:
+    if answer.status_code == 401:
+        raise SignedOutError
+    if answer.status_code >= 400:
+        try:
+            problem = answer.json()
+        except ValueError:
+            problem = {"title": answer.reason_phrase}
+        raise GatewayError(answer.status_code, problem if isinstance(problem, dict) else {})
+    body: dict[str, Any] = answer.json()
+    return body
