@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 ## run: the platform on its embedded default (SQLite stores, local Kafka); Ctrl-C stops it
 run: $(STAMP)
+	$(LOCAL)/browser.sh assets
 	$(PY) -m services.supervisor
 
 ## test: install what is missing, start PostgreSQL and Kafka, lint, type-check, run every test
@@ -25,6 +26,7 @@ test: $(STAMP)
 	$(LOCAL)/kcat.sh install
 	$(LOCAL)/dovecot.sh install
 	$(LOCAL)/tools.sh install
+	$(LOCAL)/browser.sh install
 	$(LOCAL)/with-infra.sh $(MAKE) --no-print-directory lint typecheck pytest
 
 lint: $(STAMP)
