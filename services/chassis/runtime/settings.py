@@ -125,7 +125,8 @@ class Settings(BaseSettings):
         None, description="Where people reach the workspace (its sign-in callback is below it); else its own address."
     )
     web_tenants: list[str] = Field(
-        default_factory=list, description="The tenants whose people may sign in to this workspace (JSON list; empty: any)."
+        default_factory=list,
+        description="The tenants whose people may sign in to this workspace (JSON list; empty: any).",
     )
     web_secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only (true behind TLS).")
     allow_development_secrets: bool = Field(
