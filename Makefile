@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCAL := deploy/local
 
-.PHONY: run test lint typecheck pytest bench infra-up infra-down up down rebuild schemas clean
+.PHONY: run test lint typecheck pytest bench infra-up infra-down up down rebuild schemas translations clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,12 @@ rebuild: $(STAMP)
 
 schemas: $(STAMP)
 	$(PY) -m schemas.export
+
+## translations: every visible string of the pages into the catalogues (then translate the new ones in ru)
+translations: $(STAMP)
+	cd services/web && ../../$(VENV)/bin/pybabel extract -F babel.cfg -k gettext_ -k _ --no-location --omit-header \
+		-o translations/messages.pot . && ../../$(VENV)/bin/pybabel update -i translations/messages.pot \
+		-d translations -l ru --no-fuzzy-matching --omit-header
 
 clean:
 	rm -rf $(VENV) .local .mypy_cache .ruff_cache

@@ -39,6 +39,18 @@ class Gateway:
     async def ticket(self, token: str, ticket_id: str) -> dict[str, Any]:
         return await self._get(token, f"/v1/tickets/{ticket_id}", {})
 
+    async def comment(self, token: str, ticket_id: str, body: str, public: bool, key: str) -> dict[str, Any]:
+        """A reply (public) or an internal note; `key` makes a form sent twice one comment."""
+        return await self._post(token, f"/v1/tickets/{ticket_id}/comments", {"body": body, "public": public}, key)
+
+    async def act(self, token: str, ticket_id: str, action: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        """A lifecycle move (`start-work`, `pending`, `resume`, `resolve`, `reopen`, `close`)."""
+        return await self._post(token, f"/v1/tickets/{ticket_id}/{action}", body, key)
+
+    async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+        return _checked(await self.client.post(path, json=body, headers=headers))
+
     async def _get(self, token: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
         answer = await self.client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
         return _checked(answer)
