@@ -1,6 +1,7 @@
 """`make run`: the whole platform on one machine, no Docker, no PostgreSQL.
 
-Starts a local Kafka (unless KAFKA_BOOTSTRAP_SERVERS names one), then every
+Starts a local Kafka (unless KAFKA_BOOTSTRAP_SERVERS names one), the development identity
+provider (services/dev_identity, unless SERVICEDESK_AUTH_JWKS names the organisation's), then every
 service as its own process on SQLite event stores in .local/data (intake with its
 SMTP listener, taking mail for support@acme.localhost unless SERVICEDESK_MAILBOXES says
 otherwise), prints where each answers, restarts a service that dies, and on Ctrl-C stops everything it
@@ -21,7 +22,7 @@ from types import FrameType
 
 from services import dev_identity
 from services.chassis.runtime.health import NotReadyError, wait_ready
-from services.chassis.runtime.settings import Settings
+from services.chassis.runtime.settings import DevIdentityClient, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA = ROOT / "deploy" / "local" / "kafka.sh"
@@ -29,12 +30,14 @@ DEV_MAILBOX = "support@acme.localhost"
 
 # (service, role): each process serves its API, health and metrics on the service's port.
 SERVICES = [("analytics", "all"), ("routing", "all"), ("sla", "all"), ("intake", "all")]
+PROVIDER = "dev_identity"
 
 
 @dataclass
 class Child:
     service: str
-    role: str
+    url: str
+    command: list[str]
     process: subprocess.Popen[bytes]
     restarts: int = 0
 
@@ -42,18 +45,36 @@ class Child:
         return self.process.poll() is None
 
 
-def start(service: str, role: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     # A session of its own: Ctrl-C reaches the supervisor only, which stops the children in order.
-    command = [sys.executable, "-m", f"services.{service}.main", role]
     return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+
+
+def child(service: str, url: str, command: list[str], env: dict[str, str]) -> Child:
+    return Child(service, url, command, start(command, env))
+
+
+def dev_clients(settings: Settings) -> dict[str, DevIdentityClient]:
+    """The clients make run's identity provider knows: each browser app make run starts registers here
+    (those of SERVICEDESK_DEV_IDENTITY_CLIENTS are added, or replace one of the same id)."""
+    registered: dict[str, DevIdentityClient] = {
+        # e.g. the web workspace, once make run starts it (its secret a development one, like this provider):
+        # "servicedesk-web": DevIdentityClient(redirect_uris=[f"{settings.url_of('web')}/auth/callback"],
+        #                                      secret=settings.web_client_secret),
+    }
+    return registered | settings.dev_identity_clients
 
 
 def main() -> int:
     settings = Settings()
     env = dict(os.environ) | {"SERVICEDESK_PERSISTENCE": os.environ.get("SERVICEDESK_PERSISTENCE", "sqlite")}
+    provider = None
     if not os.environ.get("SERVICEDESK_AUTH_JWKS"):  # no provider of the organisation's: the dev one
+        provider = dev_identity.provider_url(settings.dev_identity_port)
         # ... and, with it only, the development secrets of settings.py (every other desk refuses them).
-        env |= dev_identity.environment(settings.data_dir) | {"SERVICEDESK_ALLOW_DEVELOPMENT_SECRETS": "true"}
+        env |= dev_identity.environment(settings.data_dir, provider) | {"SERVICEDESK_ALLOW_DEVELOPMENT_SECRETS": "true"}
+        clients = {client_id: client.model_dump() for client_id, client in dev_clients(settings).items()}
+        env["SERVICEDESK_DEV_IDENTITY_CLIENTS"] = json.dumps(clients)
     if not os.environ.get("SERVICEDESK_MAILBOXES"):  # no desk addresses of the organisation's: one for acme
         env["SERVICEDESK_MAILBOXES"] = json.dumps({DEV_MAILBOX: {"tenant": "acme"}})
     started_kafka = False
@@ -68,42 +89,60 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    children = [Child(service, role, start(service, role, env)) for service, role in SERVICES]
+    children: list[Child] = []
     try:
-        try:  # longer than a service waits for Kafka, so that it is the service that says what failed
-            for child in children:
-                wait_ready(settings.url_of(child.service), child.alive, settings.kafka_patience_seconds + 30)
-        except NotReadyError as error:
-            print(f"make run: {child.service} did not start ({error}); stopping everything", flush=True)
+        if provider is not None:  # first: the services fetch nothing from it, but people sign in through it
+            serve = [sys.executable, "-m", "services.dev_identity", "serve", "--port", str(settings.dev_identity_port)]
+            children.append(child(PROVIDER, provider, serve, env))
+            if not ready(children[-1], 30):
+                return 1
+        for service, role in SERVICES:
+            command = [sys.executable, "-m", f"services.{service}.main", role]
+            children.append(child(service, settings.url_of(service), command, env))
+        # longer than a service waits for Kafka, so that it is the service that says what failed
+        if not all(ready(started, settings.kafka_patience_seconds + 30) for started in children):
             return 1
-        print_urls(settings, env)
+        print_urls(settings, env, provider)
         while not stopping:
             time.sleep(0.5)
-            for child in children:
-                if child.process.poll() is not None and not stopping:
-                    child.restarts += 1
-                    print(f"{child.service} exited ({child.process.returncode}); restart #{child.restarts}")
-                    time.sleep(min(2**child.restarts, 30))
-                    child.process = start(child.service, child.role, env)
+            for running in children:
+                if running.process.poll() is not None and not stopping:
+                    running.restarts += 1
+                    print(f"{running.service} exited ({running.process.returncode}); restart #{running.restarts}")
+                    time.sleep(min(2**running.restarts, 30))
+                    running.process = start(running.command, env)
     finally:
         print("\nstopping…")
-        for child in children:
-            if child.process.poll() is None:
-                child.process.terminate()
-        for child in children:
+        for running in children:
+            if running.process.poll() is None:
+                running.process.terminate()
+        for running in children:
             try:
-                child.process.wait(timeout=15)
+                running.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                child.process.kill()
+                running.process.kill()
         if started_kafka:
             subprocess.run([KAFKA, "stop"], check=False)
     return 0
 
 
-def print_urls(settings: Settings, env: dict[str, str]) -> None:
+def ready(started: Child, timeout: float) -> bool:
+    """Whether `started` answers ready in time; if not, says so (the supervisor then stops everything)."""
+    try:
+        wait_ready(started.url, started.alive, timeout)
+    except NotReadyError as error:
+        print(f"make run: {started.service} did not start ({error}); stopping everything", flush=True)
+        return False
+    return True
+
+
+def print_urls(settings: Settings, env: dict[str, str], provider: str | None) -> None:
     gateway = settings.url_of("intake")
-    dev = env.get("SERVICEDESK_AUTH_ISSUER") == dev_identity.ISSUER
-    token = dev_identity.token(settings.data_dir, "acme", "admin-1", ["admin"]) if dev else "<your token>"
+    token = "<your token>"
+    signing_in = "  sign in         with the organisation's identity provider (SERVICEDESK_AUTH_ISSUER)"
+    if provider is not None:
+        token = dev_identity.token(settings.data_dir, "acme", "admin-1", ["admin"], issuer=provider)
+        signing_in = f"  sign in         {provider}/   (people of acme to sign in as; OpenID Connect, PKCE)"
     relay = settings.smtp_host
     listening = f"{settings.smtp_listen_host}:{settings.smtp_listen_port}"
     mail = f"by SMTP through {relay}" if relay else "held, with that reason: no SMTP relay (SERVICEDESK_SMTP_HOST)"
@@ -120,6 +159,7 @@ The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {s
   web chat        {gateway.replace("http", "ws", 1)}/v1/chat?access_token=<a customer's token>
   Kafka           {settings.kafka_bootstrap_servers}
   notifications   {mail}
+{signing_in}
 
 Every request needs a bearer token. An admin of tenant `acme`, valid 12 hours, from the
 development identity provider (others: python -m services.dev_identity <tenant> <subject> <role>...

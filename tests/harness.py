@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -9,12 +10,14 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Self
 
+from services import dev_identity
 from services.chassis.runtime.health import NotReadyError, wait_ready
-from services.chassis.runtime.settings import Settings
+from services.chassis.runtime.settings import DevIdentityClient, Settings
 from tests.infra import ROOT, Kafka, Postgres
 from tests.tokens import auth_env
 
@@ -47,18 +50,20 @@ class Service:
     def log_path(self) -> Path:
         return self.log_dir / f"{self.name}-{self.role}.log"
 
-    def start(self, wait: bool = True) -> Service:
+    def start(self, wait: bool = True) -> Self:
         self.starts += 1
         self._log = self.log_path.open("ab")
         self._log.write(f"--- start #{self.starts}\n".encode())
         self._log.flush()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.name}.main", self.role, "--port", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            self.command(), cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         if wait:
             self.wait_ready()
         return self
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", f"services.{self.name}.main", self.role, "--port", str(self.port)]
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         try:
@@ -94,6 +99,36 @@ class Service:
 
 
 @dataclass
+class IdentityProvider(Service):
+    """`make run`'s identity provider (services/dev_identity) as a process: a browser signs in through
+    it (OpenID Connect, code flow with PKCE) as one of its seeded people, for the clients registered."""
+
+    @classmethod
+    def of(cls, env: Mapping[str, str], log_dir: Path, clients: Mapping[str, DevIdentityClient]) -> IdentityProvider:
+        registered = {client_id: client.model_dump() for client_id, client in clients.items()}
+        return cls("dev_identity", "serve", dict(env) | {"SERVICEDESK_DEV_IDENTITY_CLIENTS": json.dumps(registered)},
+                   log_dir)  # fmt: skip
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.env["SERVICEDESK_DATA_DIR"])
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "services.dev_identity", "serve", "--port", str(self.port)]
+
+    def trust(self) -> dict[str, str]:
+        """The settings that make a service trust this provider (its URL is its issuer)."""
+        trusted = dev_identity.environment(self.data_dir, self.url)
+        return {name: trusted[name] for name in ("SERVICEDESK_AUTH_ISSUER", "SERVICEDESK_AUTH_AUDIENCE",
+                                                 "SERVICEDESK_AUTH_JWKS")}  # fmt: skip
+
+    def token(self, tenant: str, subject: str, roles: Sequence[str], groups: Sequence[str] = (),
+              organisation: str | None = None) -> str:  # fmt: skip
+        """A token of this provider without a browser (to set a desk up before someone signs in)."""
+        return dev_identity.token(self.data_dir, tenant, subject, list(roles), 1, groups, organisation, self.url)
+
+
+@dataclass
 class Desk:
     """One desk for one test: its own database (or SQLite folder) and Kafka namespace."""
 
@@ -109,6 +144,14 @@ class Desk:
             self.env.setdefault(f"SERVICEDESK_{name.upper()}_URL", service.url)
         self.services.append(service)
         return service
+
+    def identity_provider(self, clients: Mapping[str, DevIdentityClient]) -> IdentityProvider:
+        """`make run`'s identity provider for this desk, which its services then trust instead of
+        tests/tokens.py's stand-in: call it before starting them."""
+        provider = IdentityProvider.of(self.env, self.log_dir, clients)
+        self.env.update(provider.trust())
+        self.services.insert(0, provider)  # stopped last
+        return provider
 
     def stop_all(self) -> None:
         for service in reversed(self.services):

@@ -7,12 +7,18 @@ answers yes), and the port given is one where nothing listens."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
+import httpx
+
+from services.chassis.http.auth import TokenVerifier
+from services.dev_identity import AUDIENCE
 from tests.harness import free_port
 from tests.infra import ROOT
 
@@ -20,6 +26,9 @@ SUPERVISOR = (
     "import sys; from pathlib import Path; from services import supervisor;"
     " supervisor.KAFKA = Path('/bin/true'); sys.exit(supervisor.main())"  # `kafka.sh status`: running
 )
+
+
+PROVIDER_ONLY = SUPERVISOR.replace("supervisor.KAFKA = ", "supervisor.SERVICES = []; supervisor.KAFKA = ")
 
 
 def test_make_run_on_another_kafka_port_dials_it_and_says_plainly_that_nothing_answers(tmp_path: Path) -> None:
@@ -30,8 +39,8 @@ def test_make_run_on_another_kafka_port_dials_it_and_says_plainly_that_nothing_a
         "SERVICEDESK_KAFKA_NAMESPACE": f"t{uuid.uuid4().hex[:10]}.", "SERVICEDESK_DATA_DIR": str(tmp_path / "data"),
         "SERVICEDESK_SMTP_LISTEN_PORT": str(free_port()), "PYTHONUNBUFFERED": "1",
     }  # fmt: skip
-    env |= {f"SERVICEDESK_{service.upper()}_PORT": str(free_port()) for service in ("intake", "routing", "sla",
-                                                                                     "analytics")}  # fmt: skip
+    processes = ("intake", "routing", "sla", "analytics", "dev_identity")
+    env |= {f"SERVICEDESK_{process.upper()}_PORT": str(free_port()) for process in processes}
     supervisor = subprocess.Popen([sys.executable, "-c", SUPERVISOR], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
@@ -48,3 +57,33 @@ def test_make_run_on_another_kafka_port_dials_it_and_says_plainly_that_nothing_a
     assert supervisor.returncode == 1
     assert any(line.startswith("make run: analytics did not start") for line in lines), output[-3000:]
     assert not any("refuses to start" in line for line in lines), "make run's services take its development secrets"
+
+
+def test_make_run_starts_its_identity_provider_and_prints_where_to_sign_in_and_a_token_it_trusts(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SERVICEDESK_", "POSTGRES_", "KAFKA_"))}
+    env |= {"SERVICEDESK_DEV_IDENTITY_PORT": str(port), "SERVICEDESK_DATA_DIR": str(tmp_path / "data"),
+            "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    printed = tmp_path / "make-run.txt"
+    with printed.open("w") as out:
+        supervisor = subprocess.Popen([sys.executable, "-c", PROVIDER_ONLY], cwd=ROOT, env=env, stdout=out,
+                                      stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "Ctrl-C stops everything." not in printed.read_text() and supervisor.poll() is None:
+            assert time.monotonic() < deadline, printed.read_text()[-3000:]
+            time.sleep(0.2)
+        output = printed.read_text()
+        provider = f"http://127.0.0.1:{port}"
+        assert re.search(rf"^  sign in +{re.escape(provider)}/ ", output, re.MULTILINE), output[-3000:]
+        assert httpx.get(f"{provider}/.well-known/openid-configuration").json()["issuer"] == provider
+        token = re.search(r"export TOKEN=(\S+)", output)
+        assert token is not None, output[-3000:]
+        principal = TokenVerifier(provider, AUDIENCE, f"{provider}/jwks", None).verify(token.group(1))
+        assert (principal.tenant, principal.subject) == ("acme", "admin-1")
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        supervisor.wait(timeout=30)
+    assert supervisor.returncode == 0

@@ -26,3 +26,15 @@ def test_a_dev_token_carries_groups_and_an_organisation(tmp_path: Path) -> None:
     assert {str(role) for role in principal.roles} == {"agent", "customer"}
     assert principal.groups == {"first-line", "billing"}
     assert principal.organisation == "globex"
+
+
+def test_a_printed_token_carries_the_issuer_make_run_told_the_services_to_trust(tmp_path: Path) -> None:
+    provider = dev_identity.provider_url(18009)
+    trust = dev_identity.environment(tmp_path / "data", provider)
+    assert trust["SERVICEDESK_AUTH_ISSUER"] == provider
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SERVICEDESK_")}
+    env["SERVICEDESK_DATA_DIR"] = str(tmp_path / "data")
+    printed = subprocess.run([sys.executable, "-m", "services.dev_identity", "acme", "admin-1", "admin"], cwd=ROOT,
+                             env=env, capture_output=True, text=True, check=True)  # fmt: skip
+    verifier = TokenVerifier(provider, dev_identity.AUDIENCE, trust["SERVICEDESK_AUTH_JWKS"], None)
+    assert verifier.verify(printed.stdout.strip()).subject == "admin-1"

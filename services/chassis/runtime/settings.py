@@ -49,6 +49,14 @@ class TelegramBot(BaseModel):
     group: str | None = None
 
 
+class DevIdentityClient(BaseModel):
+    """A client registered at `make run`'s identity provider (services/dev_identity): where it may
+    send people back to, and its secret (none: a public client, proven by PKCE alone)."""
+
+    redirect_uris: list[str]
+    secret: str | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SERVICEDESK_", extra="ignore", populate_by_name=True)
 
@@ -89,6 +97,14 @@ class Settings(BaseSettings):
     sla_port: int = 8003
     analytics_port: int = 8004
     web_port: int = 8005
+    dev_identity_port: int = Field(
+        8009, description="`make run`'s identity provider (services/dev_identity), its issuer http://127.0.0.1:<port>."
+    )
+    dev_identity_clients: dict[str, DevIdentityClient] = Field(
+        default_factory=dict,
+        description='The clients `make run`\'s identity provider knows, as JSON: {"servicedesk-web": {"redirect_uris":'
+        ' ["http://127.0.0.1:8005/auth/callback"], "secret": "..."}}; unset, the supervisor registers its own.',
+    )
     intake_url: str | None = None
     routing_url: str | None = None
     sla_url: str | None = None
