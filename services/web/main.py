@@ -43,7 +43,7 @@ def main() -> int:
 
     runtime.checks["sessions"] = sessions_ready
     runtime.on_stop.append(gateway.close)
-    app = runtime.app(title="Service desk web", version="1.0.0", docs_url=None, redoc_url=None, openapi_url=None)
+    app = runtime.app(title="Service desk web", version="1.0.0")
     mount_pages(app, sign_in, gateway, settings.web_session_secret, settings.web_secure_cookies)
     port = args.port if args.port is not None else settings.web_port
     return runtime.serve(app, settings.http_host, port)

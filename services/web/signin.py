@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import logging
 import secrets
+import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.starlette_client import OAuth
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from services.web import i18n
 from services.web.pages import render
 from services.web.sessions import Session, SessionStore
+
+with warnings.catch_warnings():  # Authlib's notice that its httpx integration will move to httpx2
+    warnings.filterwarnings("ignore", "The httpx module is deprecated")
+    from authlib.integrations.starlette_client import OAuth
 
 log = logging.getLogger(__name__)
 COOKIE_KEY = "sid"
