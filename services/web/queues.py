@@ -26,6 +26,8 @@ class Queue:
 
 
 def queues_of(session: Session) -> list[Queue]:
+    if not session.is_staff:  # a customer's own requests (the API shows them nothing else)
+        return [Queue("mine", _("My requests"), {"requester_id": session.subject})]
     return [
         Queue("mine", _("My tickets"), {"agent_id": session.subject}),
         Queue("pending", _("Waiting on the customer"), {"status": "pending"}),

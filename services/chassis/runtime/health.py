@@ -19,7 +19,9 @@ def wait_ready(url: str, alive: Callable[[], bool], timeout: float = 60.0) -> No
         if not alive():
             raise NotReadyError(f"{url}: the process exited before it was ready")
         try:
-            if httpx.get(f"{url}/health/ready", timeout=1.0).status_code == 200:
+            # Longer than the readiness checks may take (2 s each, runtime.py): on a busy machine a
+            # shorter wait gives up on every answer and never sees the 200.
+            if httpx.get(f"{url}/health/ready", timeout=5.0).status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -1,0 +1,126 @@
+"""Agents, supervisors and customers at work in the browser: signing in, queues, the ticket page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Workspace
+from tests.client import eventually
+
+ANN = "Sign in as Ann (agent, first-line)"
+KIM = "Sign in as Kim (customer, northwind)"
+GUS = "Sign in as Gus (agent, support)"
+
+
+def ok(answer: httpx.Response) -> dict[str, Any]:
+    assert answer.status_code < 300, answer.text
+    body: dict[str, Any] = answer.json() if answer.content else {}
+    return body
+
+
+def a_routed_ticket(workspace: Workspace, title: str = "VPN drops every hour") -> str:
+    """Ann of first-line online, and a ticket of Kim's that routing gives her."""
+    with workspace.api("admin-1", ("admin",)) as admin:
+        ok(admin.put("/v1/routing/groups/first-line", json={"tier": 1, "default": True}))
+        ok(admin.put("/v1/routing/agents/agent-ann", json={"groups": ["first-line"], "capacity": 5}))
+        ok(admin.put("/v1/routing/agents/agent-ann/presence", json={"presence": "online"}))
+    with workspace.api("customer-kim", ("customer",), organisation="northwind") as kim:
+        opened = ok(
+            kim.post(
+                "/v1/tickets",
+                json={"title": title, "description": "Since Monday, at :00 sharp.", "requester_id": "customer-kim"},
+            )
+        )
+    ticket_id = str(opened["id"])
+    with workspace.api("admin-1", ("admin",)) as admin:
+        eventually(
+            lambda: ok(admin.get(f"/v1/tickets/{ticket_id}")), lambda t: t["agent_id"] == "agent-ann", timeout=30
+        )
+    return ticket_id
+
+
+def test_an_agent_signs_in_finds_the_ticket_routed_to_them_replies_and_resolves_it(workspace: Workspace) -> None:
+    ticket_id = a_routed_ticket(workspace)
+    page = workspace.page()
+    workspace.sign_in(page, ANN)
+    expect(page.get_by_role("heading", name="My tickets")).to_be_visible()
+    page.get_by_role("link", name="VPN drops every hour").click()
+    expect(page.get_by_role("heading", name="VPN drops every hour")).to_be_visible()
+    expect(page.get_by_text("first-line", exact=True)).to_be_visible()
+    page.get_by_label("Message").fill("Please restart the VPN client and tell me if it still drops.")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_text("Please restart the VPN client")).to_be_visible()
+    page.get_by_label("Message").fill("Customer on the old client version.")
+    page.get_by_label("Internal note").check()
+    page.get_by_role("button", name="Send").click()
+    note = page.locator(".message.note").filter(has_text="old client version")
+    expect(note).to_contain_text("Internal note")
+    page.get_by_label("New status").select_option("resolve")
+    page.get_by_label("Reason").fill("the client update fixed it")
+    page.get_by_role("button", name="Change status").click()
+    expect(page.locator(".facts .status")).to_have_text("resolved")
+    with workspace.api("admin-1", ("admin",)) as admin:
+        ticket = ok(admin.get(f"/v1/tickets/{ticket_id}"))
+    assert ticket["status"] == "resolved"
+    history = ok(workspace.api("admin-1", ("admin",)).get(f"/v1/tickets/{ticket_id}/history"))
+    assert any(e["actor"] == "agent-ann" and e["event"] == "resolved" for e in history["events"])
+
+
+def test_a_customers_browser_never_shows_an_internal_note(workspace: Workspace) -> None:
+    ticket_id = a_routed_ticket(workspace, "Printer on floor 3")
+    with workspace.api("agent-ann", ("agent",), ("first-line",)) as ann:
+        ok(ann.post(f"/v1/tickets/{ticket_id}/comments", json={"body": "We are on it.", "public": True}))
+        ok(ann.post(f"/v1/tickets/{ticket_id}/comments", json={"body": "Toner supplier late again", "public": False}))
+    page = workspace.page()
+    workspace.sign_in(page, KIM)
+    expect(page.get_by_role("heading", name="My requests")).to_be_visible()
+    page.get_by_role("link", name="Printer on floor 3").click()
+    expect(page.get_by_text("We are on it.")).to_be_visible()
+    assert "Toner supplier" not in page.content()
+    expect(page.get_by_label("Internal note")).to_have_count(0)
+
+
+def test_a_person_of_another_organisations_desk_is_refused_at_sign_in(workspace: Workspace) -> None:
+    page = workspace.page()
+    workspace.sign_in(page, GUS)
+    expect(page.get_by_role("alert")).to_have_text("Your account belongs to another organisation's desk.")
+    page.goto(f"{workspace.url}/queues/mine")
+    expect(page).to_have_url(re.compile(r"/authorize\?"))  # no session was made: sign in again
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(workspace: Workspace) -> None:
+    page = workspace.page()
+    workspace.sign_in(page, ANN)
+    expect(page.get_by_role("heading", name="My tickets")).to_be_visible()
+    forged = page.request.post(f"{workspace.url}/signout", form={"csrf_token": "guessed"})
+    assert forged.status == 403
+    page.reload()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="You are signed out")).to_be_visible()
+
+
+def test_the_workspace_speaks_russian_to_a_russian_agent(workspace: Workspace) -> None:
+    page = workspace.page(locale="ru-RU")
+    workspace.sign_in(page, "Sign in as Boris (agent, first-line)")
+    expect(page.get_by_role("heading", name="Мои заявки")).to_be_visible()
+    expect(page.get_by_role("button", name="Выйти")).to_be_visible()
+    assert page.locator("html").get_attribute("lang") == "ru"
+
+
+def test_on_a_phone_an_agent_reads_the_queue_as_a_list_and_replies(workspace: Workspace) -> None:
+    a_routed_ticket(workspace, "Mail on the phone")
+    page = workspace.page(width=375, height=740)
+    workspace.sign_in(page, ANN)
+    link = page.get_by_role("link", name="Mail on the phone")
+    expect(link).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375, "nothing wider than the phone"
+    link.click()
+    page.get_by_label("Message").fill("Which phone do you use?")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_text("Which phone do you use?")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
