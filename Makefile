@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCAL := deploy/local
 
-.PHONY: run test lint typecheck pytest bench infra-up infra-down up down rebuild schemas translations clean
+.PHONY: run test lint typecheck pytest bench infra-up infra-down up down rebuild schemas translations screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ rebuild: $(STAMP)
 
 schemas: $(STAMP)
 	$(PY) -m schemas.export
+
+## screenshots: the browser tests again, leaving a picture of each main page in docs/screenshots/
+screenshots: $(STAMP)
+	$(LOCAL)/browser.sh install
+	SERVICEDESK_SCREENSHOTS=docs/screenshots $(LOCAL)/with-infra.sh $(VENV)/bin/pytest -p no:cacheprovider tests/browser
 
 ## translations: every visible string of the pages into the catalogues (then translate the new ones in ru)
 translations: $(STAMP)

@@ -3,7 +3,8 @@
 #   - Chromium from Debian's `chromium` package (/usr/bin/chromium): Playwright for Python drives it
 #     (`playwright install` cannot download browsers here); its system service is none to start;
 #   - the pages' scripts (htmx and its SSE extension), pinned in services/web/assets/package-lock.json,
-#     with `npm ci` into services/web/assets/node_modules, from where the web service serves them.
+#     with `npm ci` into services/web/assets/node_modules, from where the web service serves them;
+#   - what the browser tests inject into pages (axe-core), pinned in tests/browser/assets/package-lock.json.
 # Fails when anything cannot be installed: a green run must have tested something.
 #
 #   browser.sh [install]   install what is missing
@@ -11,16 +12,17 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ASSETS="$ROOT_DIR/services/web/assets"
-
-assets() {
-  local stamp="$ASSETS/node_modules/.installed"
-  [[ -f "$stamp" && "$stamp" -nt "$ASSETS/package-lock.json" ]] && return 0
-  command -v npm >/dev/null || die "npm not found: install Node.js to fetch the pages' scripts"
-  log "installing the pages' scripts (services/web/assets/package-lock.json)"
-  (cd "$ASSETS" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+# npm_ci FOLDER: the packages its package-lock.json pins, into FOLDER/node_modules, unless there already.
+npm_ci() {
+  local stamp="$1/node_modules/.installed"
+  [[ -f "$stamp" && "$stamp" -nt "$1/package-lock.json" ]] && return 0
+  command -v npm >/dev/null || die "npm not found: install Node.js to fetch the packages of $1"
+  log "installing the packages of ${1#"$ROOT_DIR"/}/package-lock.json"
+  (cd "$1" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) || die "npm ci failed in $1"
   touch "$stamp"
 }
+
+assets() { npm_ci "$ROOT_DIR/services/web/assets"; }
 
 chromium() {
   [[ -x /usr/bin/chromium ]] && return 0
@@ -32,7 +34,7 @@ chromium() {
 }
 
 case "${1:-install}" in
-  install) assets; chromium ;;
+  install) assets; npm_ci "$ROOT_DIR/tests/browser/assets"; chromium ;;
   assets) assets ;;
   *) echo "usage: $0 [install|assets]" >&2; exit 2 ;;
 esac

@@ -7,6 +7,7 @@ Chromium comes from deploy/local/browser.sh (`make test` runs it); a test withou
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,9 @@ from services.chassis.runtime.settings import DevIdentityClient
 from tests.harness import Desk, IdentityProvider, Service
 
 CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).parent / "assets" / "node_modules" / "axe-core" / "axe.min.js"
+# `make screenshots` sets it to docs/screenshots: the tests then leave a picture of each main page there.
+SCREENSHOTS = os.environ.get("SERVICEDESK_SCREENSHOTS")
 TENANT = "acme"
 WEB_CLIENT = "servicedesk-web"
 
@@ -63,6 +67,22 @@ class Workspace:
         """Open the workspace and sign in at the provider as the person `button` names."""
         page.goto(f"{self.url}/")
         page.get_by_role("button", name=button).click()
+
+
+def serious_violations(page: Page) -> list[str]:
+    """What axe-core finds on the page that is serious or critical (rule, and the first element)."""
+    assert AXE.exists(), "axe-core is missing: deploy/local/browser.sh installs it (make test runs it)"
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+    return [f"{v['id']}: {v['help']} ({v['nodes'][0]['html'][:120]})" for v in found
+            if v["impact"] in ("serious", "critical")]  # fmt: skip
+
+
+def screenshot(page: Page, name: str) -> None:
+    """A picture of the page for docs/ (only under `make screenshots`)."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Workspace
+from tests.browser.conftest import Workspace, screenshot, serious_violations
 from tests.client import eventually
 
 ANN = "Sign in as Ann (agent, first-line)"
@@ -48,6 +48,8 @@ def test_an_agent_signs_in_finds_the_ticket_routed_to_them_replies_and_resolves_
     page = workspace.page()
     workspace.sign_in(page, ANN)
     expect(page.get_by_role("heading", name="My tickets")).to_be_visible()
+    assert serious_violations(page) == []
+    screenshot(page, "queue-desktop-en")
     page.get_by_role("link", name="VPN drops every hour").click()
     expect(page.get_by_role("heading", name="VPN drops every hour")).to_be_visible()
     expect(page.get_by_text("first-line", exact=True)).to_be_visible()
@@ -59,6 +61,8 @@ def test_an_agent_signs_in_finds_the_ticket_routed_to_them_replies_and_resolves_
     page.get_by_role("button", name="Send").click()
     note = page.locator(".message.note").filter(has_text="old client version")
     expect(note).to_contain_text("Internal note")
+    assert serious_violations(page) == []
+    screenshot(page, "ticket-desktop-en")
     page.get_by_label("New status").select_option("resolve")
     page.get_by_label("Reason").fill("the client update fixed it")
     page.get_by_role("button", name="Change status").click()
@@ -110,6 +114,7 @@ def test_the_workspace_speaks_russian_to_a_russian_agent(workspace: Workspace) -
     expect(page.get_by_role("heading", name="Мои заявки")).to_be_visible()
     expect(page.get_by_role("button", name="Выйти")).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "ru"
+    screenshot(page, "queue-desktop-ru")
 
 
 def test_on_a_phone_an_agent_reads_the_queue_as_a_list_and_replies(workspace: Workspace) -> None:
@@ -118,9 +123,12 @@ def test_on_a_phone_an_agent_reads_the_queue_as_a_list_and_replies(workspace: Wo
     workspace.sign_in(page, ANN)
     link = page.get_by_role("link", name="Mail on the phone")
     expect(link).to_be_visible()
+    screenshot(page, "queue-phone-en")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375, "nothing wider than the phone"
     link.click()
     page.get_by_label("Message").fill("Which phone do you use?")
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_text("Which phone do you use?")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert serious_violations(page) == []
+    screenshot(page, "ticket-phone-en")
