@@ -36,6 +36,10 @@ class Gateway:
         params = {name: value for name, value in filters.items() if value is not None}
         return await self._get(token, "/v1/tickets", params)
 
+    async def search(self, token: str, words: str, limit: int = 50) -> dict[str, Any]:
+        """The tickets whose words match, best first (GET /v1/tickets/search)."""
+        return await self._get(token, "/v1/tickets/search", {"q": words, "limit": limit})
+
     async def ticket(self, token: str, ticket_id: str) -> dict[str, Any]:
         return await self._get(token, f"/v1/tickets/{ticket_id}", {})
 
@@ -46,6 +50,21 @@ class Gateway:
     async def act(self, token: str, ticket_id: str, action: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         """A lifecycle move (`start-work`, `pending`, `resume`, `resolve`, `reopen`, `close`)."""
         return await self._post(token, f"/v1/tickets/{ticket_id}/{action}", body, key)
+
+    async def presence(self, token: str, agent_id: str) -> str | None:
+        """The agent's presence (online, away, offline); None when routing knows no such agent."""
+        try:
+            agent = await self._get(token, f"/v1/routing/agents/{agent_id}", {})
+        except GatewayError as error:
+            if error.status == 404:
+                return None
+            raise
+        return str(agent["presence"])
+
+    async def set_presence(self, token: str, agent_id: str, presence: str) -> str:
+        answer = await self.client.put(f"/v1/routing/agents/{agent_id}/presence", json={"presence": presence},
+                                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        return str(_checked(answer)["presence"])
 
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}

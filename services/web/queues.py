@@ -49,7 +49,7 @@ class Row:
     created_at: str | None
 
 
-def _row(ticket: dict[str, Any]) -> Row:
+def row_of(ticket: dict[str, Any]) -> Row:
     return Row(
         str(ticket["id"]), str(ticket.get("number") or ""), str(ticket.get("title") or ""),
         str(ticket.get("status") or ""), str(ticket.get("priority") or ""), ticket.get("group_id"),
@@ -67,7 +67,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         if chosen is None:
             return render(request, "not_found.html", session, 404, queues=queues)
         page = await gateway.tickets(session.access_token, cursor=cursor, limit=50, **chosen.filters)
-        rows = [_row(ticket) for ticket in page.get("tickets", [])]
+        rows = [row_of(ticket) for ticket in page.get("tickets", [])]
         return render(request, "queue.html", session, queues=queues, queue=chosen, rows=rows,
                       next_cursor=page.get("next_cursor"), blocks=("rows",))  # fmt: skip
 

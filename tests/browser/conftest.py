@@ -14,12 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from services.chassis.runtime.settings import DevIdentityClient
 from tests.harness import Desk, IdentityProvider, Service
 
 CHROMIUM = Path("/usr/bin/chromium")
+expect.set_options(timeout=15_000)  # a busy machine: pages and live updates may take seconds
 AXE = Path(__file__).parent / "assets" / "node_modules" / "axe-core" / "axe.min.js"
 # `make screenshots` sets it to docs/screenshots: the tests then leave a picture of each main page there.
 SCREENSHOTS = os.environ.get("SERVICEDESK_SCREENSHOTS")
@@ -67,6 +68,7 @@ class Workspace:
         """Open the workspace and sign in at the provider as the person `button` names."""
         page.goto(f"{self.url}/")
         page.get_by_role("button", name=button).click()
+        page.wait_for_load_state()
 
 
 def serious_violations(page: Page) -> list[str]:

@@ -132,3 +132,37 @@ def test_on_a_phone_an_agent_reads_the_queue_as_a_list_and_replies(workspace: Wo
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert serious_violations(page) == []
     screenshot(page, "ticket-phone-en")
+
+
+def test_an_agent_works_a_queue_with_the_keyboard_alone(workspace: Workspace) -> None:
+    a_routed_ticket(workspace, "Keyboard only")
+    page = workspace.page()
+    workspace.sign_in(page, ANN)
+    expect(page.get_by_role("link", name="Keyboard only")).to_be_visible()
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Keyboard only")).to_be_visible()
+    page.keyboard.press("n")
+    page.keyboard.type("Noted without a mouse")
+    page.keyboard.press("Tab")  # to the choice of who sees it, already set by n
+    expect(page.get_by_label("Internal note")).to_be_checked()
+    page.get_by_role("button", name="Send").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".message.note").filter(has_text="Noted without a mouse")).to_be_visible()
+    page.keyboard.press("/")
+    page.keyboard.type("status:new keyboard")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Keyboard only")).to_be_visible()
+
+
+def test_an_agent_goes_away_from_the_header_and_routing_knows(workspace: Workspace) -> None:
+    a_routed_ticket(workspace, "Before the break")
+    page = workspace.page()
+    workspace.sign_in(page, ANN)
+    presence = page.get_by_label("Presence")
+    expect(presence).to_have_value("online")
+    presence.select_option("away")
+    expect(page.get_by_label("Presence")).to_have_value("away")
+    with workspace.api("admin-1", ("admin",)) as admin:
+        read = lambda: ok(admin.get("/v1/routing/agents/agent-ann"))  # noqa: E731
+        eventually(read, lambda agent: agent["presence"] == "away", timeout=10)

@@ -18,6 +18,7 @@ from services.chassis.storage.store import tracking_recorder
 from services.web import i18n
 from services.web.app import mount_pages
 from services.web.gateway_client import Gateway
+from services.web.search import Query
 from services.web.sessions import Session, SessionStore
 from services.web.signin import SignIn
 
@@ -130,3 +131,23 @@ def test_every_visible_string_has_its_russian_translation() -> None:
     translated = {m.id for m in catalog if m.id and m.string}
     untranslated = [m.id for m in template if m.id and m.id not in translated]
     assert untranslated == []
+
+
+def test_a_search_with_fields_narrows_the_list_and_the_words_are_matched() -> None:
+    query = Query.parse("status:open priority:p1 agent:me vpn drops", "agent-ann")
+    assert query.filters == {"status": "open", "priority": "P1", "agent_id": "agent-ann"}
+    assert query.words == "vpn drops"
+    assert query.admits({"status": "open", "priority": "P1", "agent_id": "agent-ann"})
+    assert not query.admits({"status": "pending", "priority": "P1", "agent_id": "agent-ann"})
+
+
+def test_a_search_by_fields_only_asks_the_list_and_an_unknown_field_is_named(tmp_path: Path) -> None:
+    asked: list[httpx.Request] = []
+    client, sign_in = desk(tmp_path, asked)
+    sign_in.person = ann(sign_in.sessions)
+    found = client.get("/search", params={"q": "status:open group:first-line"})
+    assert "VPN drops" in found.text
+    assert asked[-1].url.path == "/v1/tickets"
+    assert asked[-1].url.params["group_id"] == "first-line"
+    unknown = client.get("/search", params={"q": "colour:red"})
+    assert "Unknown field: colour" in unknown.text
