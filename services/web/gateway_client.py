@@ -61,6 +61,14 @@ class Gateway:
             raise
         return str(agent["presence"])
 
+    async def agents(self, token: str) -> list[dict[str, Any]]:
+        """Every agent's presence and load (GET /v1/routing/agents)."""
+        return list((await self._get(token, "/v1/routing/agents", {}))["agents"])
+
+    async def report(self, token: str, name: str, **filters: str | None) -> dict[str, Any]:
+        """One of analytics' reports (GET /v1/reports/<name>), for supervisors and admins."""
+        return await self._get(token, f"/v1/reports/{name}", {k: v for k, v in filters.items() if v})
+
     async def set_presence(self, token: str, agent_id: str, presence: str) -> str:
         answer = await self.client.put(f"/v1/routing/agents/{agent_id}/presence", json={"presence": presence},
                                        headers={"Authorization": f"Bearer {token}"})  # fmt: skip

@@ -100,6 +100,7 @@ def workspace(desk: Desk, chromium: Browser) -> Iterator[Workspace]:
     }  # fmt: skip
     provider.start()
     desk.service("routing").start()
+    desk.service("analytics").start()
     intake.start()
     web.start()
     workspace = Workspace(intake.url, provider, web, chromium)

@@ -166,3 +166,19 @@ def test_an_agent_goes_away_from_the_header_and_routing_knows(workspace: Workspa
     with workspace.api("admin-1", ("admin",)) as admin:
         read = lambda: ok(admin.get("/v1/routing/agents/agent-ann"))  # noqa: E731
         eventually(read, lambda agent: agent["presence"] == "away", timeout=10)
+
+
+def test_a_supervisor_sees_who_is_online_and_the_backlog_each_number_leading_to_its_tickets(
+    workspace: Workspace,
+) -> None:
+    a_routed_ticket(workspace, "Counted on the board")
+    page = workspace.page()
+    workspace.sign_in(page, "Sign in as Sofia (supervisor, first-line, second-line)")  # she reads Russian
+    page.get_by_role("link", name="Доска").click()
+    agents = page.get_by_role("table").first
+    expect(agents.get_by_role("row").filter(has_text="agent-ann")).to_contain_text("В сети")
+    by_group = page.locator("table.counts").filter(has_text="По группе")
+    expect(by_group.get_by_role("row").filter(has_text="first-line")).to_contain_text("1")
+    assert serious_violations(page) == []
+    by_group.get_by_role("link", name="1").click()
+    expect(page.get_by_role("link", name="Counted on the board")).to_be_visible()
