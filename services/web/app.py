@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from services.web import i18n, presence, queues, search, signin, supervision, tickets
-from services.web.gateway_client import Gateway, SignedOutError
+from services.web.gateway_client import Gateway, GatewayError, SignedOutError
 from services.web.pages import render
 from services.web.signin import ForgedFormError, SignIn, SignInRequiredError
 
@@ -49,6 +49,14 @@ def mount_pages(app: FastAPI, sign_in: SignIn, gateway: Gateway, session_secret:
     async def signed_out(request: Request, error: SignedOutError) -> Response:
         request.session.clear()
         return RedirectResponse(f"/signin?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(GatewayError)
+    async def refused(request: Request, error: GatewayError) -> Response:
+        """What the API would not do, or could not (a service down): said on a page, never a 500."""
+        session = sign_in.session_of(request)
+        i18n.use(i18n.choose(session.locale if session else None, request.headers.get("accept-language")))
+        status = error.status if 400 <= error.status < 500 else 502
+        return render(request, "refused.html", session, status, reason=str(error), title=i18n.gettext_("Not done"))
 
     @app.exception_handler(ForgedFormError)
     async def forged(request: Request, error: ForgedFormError) -> Response:

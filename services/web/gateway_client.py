@@ -40,8 +40,49 @@ class Gateway:
         """The tickets whose words match, best first (GET /v1/tickets/search)."""
         return await self._get(token, "/v1/tickets/search", {"q": words, "limit": limit})
 
-    async def ticket(self, token: str, ticket_id: str) -> dict[str, Any]:
-        return await self._get(token, f"/v1/tickets/{ticket_id}", {})
+    async def ticket(self, token: str, ticket_id: str, as_of: str | None = None) -> dict[str, Any]:
+        """The ticket now, or exactly as it was at `as_of` (an ISO 8601 instant)."""
+        return await self._get(token, f"/v1/tickets/{ticket_id}", {"as_of": as_of} if as_of else {})
+
+    async def history(self, token: str, ticket_id: str) -> list[dict[str, Any]]:
+        return list((await self._get(token, f"/v1/tickets/{ticket_id}/history", {}))["events"])
+
+    async def verification(self, token: str, ticket_id: str) -> dict[str, Any]:
+        return await self._get(token, f"/v1/tickets/{ticket_id}/verify", {})
+
+    async def attachments(self, token: str, ticket_id: str) -> list[dict[str, Any]]:
+        return list((await self._get(token, f"/v1/tickets/{ticket_id}/attachments", {}))["attachments"])
+
+    async def clock(self, token: str, ticket_id: str) -> dict[str, Any] | None:
+        """The ticket's SLA clock; None when no policy applies, SLA is not set up, or it does not answer now
+        (the ticket page shows the rest)."""
+        try:
+            return await self._get(token, f"/v1/sla/tickets/{ticket_id}", {})
+        except GatewayError as error:
+            if error.status in (403, 404) or error.status >= 500:
+                return None
+            raise
+
+    async def download(self, token: str, ticket_id: str, attachment_id: str) -> httpx.Response:
+        """An attachment's bytes, with the API's headers (type, disposition, length)."""
+        path = f"/v1/tickets/{ticket_id}/attachments/{attachment_id}"
+        answer = await self.client.get(path, headers={"Authorization": f"Bearer {token}"})
+        if answer.status_code >= 400:
+            _checked(answer)
+        return answer
+
+    async def attach(
+        self, token: str, ticket_id: str, filename: str, content_type: str, content: bytes, key: str
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key, "Content-Type": content_type}
+        answer = await self.client.post(f"/v1/tickets/{ticket_id}/attachments", params={"filename": filename},
+                                        content=content, headers=headers)  # fmt: skip
+        return _checked(answer)
+
+    async def assign(self, token: str, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = await self.client.put(f"/v1/tickets/{ticket_id}/assignment", json=body,
+                                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        return _checked(answer)
 
     async def comment(self, token: str, ticket_id: str, body: str, public: bool, key: str) -> dict[str, Any]:
         """A reply (public) or an internal note; `key` makes a form sent twice one comment."""

@@ -101,6 +101,7 @@ def workspace(desk: Desk, chromium: Browser) -> Iterator[Workspace]:
     provider.start()
     desk.service("routing").start()
     desk.service("analytics").start()
+    desk.service("sla").start()
     intake.start()
     web.start()
     workspace = Workspace(intake.url, provider, web, chromium)

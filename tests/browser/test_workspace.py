@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import httpx
-from playwright.sync_api import expect
+from playwright.sync_api import FilePayload, expect
 
 from tests.browser.conftest import Workspace, screenshot, serious_violations
 from tests.client import eventually
@@ -182,3 +182,50 @@ def test_a_supervisor_sees_who_is_online_and_the_backlog_each_number_leading_to_
     assert serious_violations(page) == []
     by_group.get_by_role("link", name="1").click()
     expect(page.get_by_role("link", name="Counted on the board")).to_be_visible()
+
+
+PIXEL = bytes.fromhex(  # a 1x1 PNG
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2273ce40000000049454e44ae426082"
+)
+
+
+def test_an_agent_sets_a_ticket_pending_attaches_a_screenshot_and_reads_its_history_as_of_any_moment(
+    workspace: Workspace,
+) -> None:
+    ticket_id = a_routed_ticket(workspace, "Screen goes black")
+    page = workspace.page()
+    workspace.sign_in(page, ANN)
+    page.goto(f"{workspace.url}/tickets/{ticket_id}")
+    page.get_by_label("Attach a file").set_input_files(
+        files=FilePayload(name="screen.png", mimeType="image/png", buffer=PIXEL)
+    )
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("link", name="screen.png")).to_be_visible()
+    expect(page.get_by_role("img", name="screen.png")).to_be_visible()
+    download = page.request.get(f"{workspace.url}/tickets/{ticket_id}/attachments/" +
+                                page.get_by_role("link", name="screen.png").get_attribute("href").rsplit("/", 1)[1])  # type: ignore[union-attr]  # fmt: skip
+    assert download.body() == PIXEL
+    page.get_by_label("New status").select_option("pending")
+    page.get_by_label("Reason").first.fill("asked for the monitor model")
+    page.get_by_label("Remind me at").fill("2031-01-15T10:00")
+    page.get_by_role("button", name="Change status").click()
+    expect(page.locator(".facts .status")).to_have_text("pending")
+    expect(page.get_by_role("status").filter(has_text="The history is intact")).to_be_visible()
+    history = page.locator("ol.history")
+    expect(history).to_contain_text("asked for the monitor model")
+    expect(history.locator("li").filter(has_text="agent-ann").first).to_be_visible()
+    history.locator("li").first.get_by_role("link", name="as of then").click()
+    expect(page.get_by_role("status").filter(has_text="As it was at")).to_be_visible()
+    expect(page.locator(".facts .status")).to_have_text("new")
+    expect(page.get_by_role("button", name="Send")).to_have_count(0)
+
+
+def test_a_wrong_assignment_is_refused_with_the_reason_beside_the_field(workspace: Workspace) -> None:
+    ticket_id = a_routed_ticket(workspace, "Needs second line")
+    page = workspace.page()
+    workspace.sign_in(page, ANN)
+    page.goto(f"{workspace.url}/tickets/{ticket_id}")
+    page.get_by_label("Group", exact=True).fill("")
+    page.get_by_role("button", name="Assign").click()
+    expect(page.locator("#group-error")).to_have_text("Name the group.")

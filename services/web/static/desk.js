@@ -42,3 +42,24 @@
     }
   });
 })();
+
+// SLA countdowns: each running target's time left, every second, in the page's language.
+(function () {
+  "use strict";
+  const words = document.documentElement.lang === "ru"
+    ? { left: "осталось", over: "просрочено на", h: "ч", m: "мин", s: "с" }
+    : { left: "left", over: "overdue by", h: "h", m: "min", s: "s" };
+  function span(ms) {
+    const total = Math.round(Math.abs(ms) / 1000);
+    const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+    return h ? `${h} ${words.h} ${m} ${words.m}` : m ? `${m} ${words.m} ${s} ${words.s}` : `${s} ${words.s}`;
+  }
+  function tick() {
+    document.querySelectorAll("time[data-countdown]").forEach((el) => {
+      const left = Date.parse(el.getAttribute("datetime")) - Date.now();
+      el.textContent = left >= 0 ? `${span(left)} ${words.left}` : `${words.over} ${span(left)}`;
+    });
+  }
+  tick();
+  setInterval(tick, 1000);
+})();
