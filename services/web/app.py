@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from services.web import i18n, presence, queues, search, signin, supervision, tickets
+from services.web.admin import routing as admin_routing
 from services.web.gateway_client import Gateway, GatewayError, SignedOutError
 from services.web.pages import render
 from services.web.signin import ForgedFormError, SignIn, SignInRequiredError
@@ -28,6 +29,7 @@ def mount_pages(app: FastAPI, sign_in: SignIn, gateway: Gateway, session_secret:
     app.include_router(presence.router(gateway, person))
     app.include_router(search.router(gateway, person))
     app.include_router(supervision.router(gateway, person))
+    app.include_router(admin_routing.router(gateway, person))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/vendor", StaticFiles(directory=VENDOR, check_dir=False), name="vendor")
     app.add_middleware(SessionMiddleware, secret_key=session_secret, session_cookie=SESSION_COOKIE,

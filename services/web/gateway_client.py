@@ -103,12 +103,31 @@ class Gateway:
         return str(agent["presence"])
 
     async def agents(self, token: str) -> list[dict[str, Any]]:
-        """Every agent's presence and load (GET /v1/routing/agents)."""
-        return list((await self._get(token, "/v1/routing/agents", {}))["agents"])
+        """Every agent's presence and load (GET /v1/routing/agents); none while routing knows none."""
+        try:
+            return list((await self._get(token, "/v1/routing/agents", {}))["agents"])
+        except GatewayError as error:
+            if error.status == 404:
+                return []
+            raise
 
     async def report(self, token: str, name: str, **filters: str | None) -> dict[str, Any]:
         """One of analytics' reports (GET /v1/reports/<name>), for supervisors and admins."""
         return await self._get(token, f"/v1/reports/{name}", {k: v for k, v in filters.items() if v})
+
+    async def groups(self, token: str) -> dict[str, Any]:
+        """The tenant's groups (none while routing has nothing set up for it)."""
+        try:
+            return await self._get(token, "/v1/routing/groups", {})
+        except GatewayError as error:
+            if error.status == 404:
+                return {"groups": [], "default_group": None}
+            raise
+
+    async def put(self, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """An admin's change of a setting (PUT), answered with the setting as it is now."""
+        answer = await self.client.put(path, json=body, headers={"Authorization": f"Bearer {token}"})
+        return _checked(answer)
 
     async def set_presence(self, token: str, agent_id: str, presence: str) -> str:
         answer = await self.client.put(f"/v1/routing/agents/{agent_id}/presence", json={"presence": presence},

@@ -8,7 +8,6 @@ so a form sent twice (a double click, a retry after a timeout) is one reply, not
 from __future__ import annotations
 
 import asyncio
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request, UploadFile
 from starlette.responses import RedirectResponse, Response
 
+from services.web import forms
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
 from services.web.pages import render
@@ -93,7 +93,7 @@ class TicketPage:
     thread: list[Message]
     pending_until: str | None = None
     waiting_for: str | None = None
-    form_key: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    form_key: str = field(default_factory=forms.form_key)
 
     @classmethod
     def of(cls, ticket: dict[str, Any]) -> TicketPage:
@@ -157,7 +157,8 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         content = await file.read()
         try:
             kind = file.content_type or "application/octet-stream"
-            await gateway.attach(session.access_token, ticket_id, file.filename, kind, content, form_key or _key())
+            key = form_key or forms.form_key()
+            await gateway.attach(session.access_token, ticket_id, file.filename, kind, content, key)
         except GatewayError as error:
             return await show(request, session, ticket_id, {"file": str(error)}, 422)
         return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
@@ -190,7 +191,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             errors = {"body": _("Write something first.")}
             return await show(request, session, ticket_id, errors, 422, {"body": body})
         try:
-            await gateway.comment(session.access_token, ticket_id, body, kind != "note", form_key or _key())
+            await gateway.comment(session.access_token, ticket_id, body, kind != "note", form_key or forms.form_key())
         except GatewayError as error:
             return await show(request, session, ticket_id, _beside(error, "body"), 422, {"body": body})
         return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
@@ -214,7 +215,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
                                   {"reason": reason})  # fmt: skip
             payload |= {"until": _instant(until, session.time_zone), "waiting_for": waiting_for}
         try:
-            await gateway.act(session.access_token, ticket_id, action, payload, form_key or _key())
+            await gateway.act(session.access_token, ticket_id, action, payload, form_key or forms.form_key())
         except GatewayError as error:
             return await show(request, session, ticket_id, _beside(error, "reason"), 422, {"reason": reason})
         return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
@@ -237,14 +238,8 @@ def _instant(typed: str, zone: str) -> str:
     return moment.isoformat()
 
 
-def _key() -> str:
-    return secrets.token_urlsafe(16)
+FIELDS = ("body", "reason", "resolution", "action", "until", "group_id", "agent_id", "file")
 
 
 def _beside(error: GatewayError, default: str) -> dict[str, str]:
-    """The API's message, beside the field its problem names (else beside `default`)."""
-    problem = error.problem
-    named = problem.get("field") or next((e.get("field") for e in problem.get("errors", []) if e.get("field")), None)
-    where = str(named).split(".")[-1] if named else default
-    known = ("body", "reason", "resolution", "action", "until", "group_id", "agent_id", "file")
-    return {where if where in known else default: str(error)}
+    return forms.beside(error, FIELDS, default)

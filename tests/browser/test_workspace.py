@@ -229,3 +229,29 @@ def test_a_wrong_assignment_is_refused_with_the_reason_beside_the_field(workspac
     page.get_by_label("Group", exact=True).fill("")
     page.get_by_role("button", name="Assign").click()
     expect(page.locator("#group-error")).to_have_text("Name the group.")
+
+
+def test_an_admin_sets_up_a_group_and_an_agent_and_a_wrong_value_is_named_beside_its_field(
+    workspace: Workspace,
+) -> None:
+    page = workspace.page()
+    workspace.sign_in(page, "Sign in as Ada (admin)")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Group name").fill("billing")
+    page.get_by_label("Tier").select_option("2")
+    page.get_by_role("button", name="Save group").click()
+    expect(page.get_by_role("row").filter(has_text="billing")).to_contain_text("2")
+    page.get_by_label("Agent (their sign-in name)").fill("agent-boris")
+    page.get_by_label("Groups (comma-separated)").fill("billing")
+    page.get_by_label("Skills (comma-separated)").fill("billing, ru")
+    page.get_by_role("button", name="Save agent").click()
+    agents = page.get_by_role("region", name="Agents")
+    expect(agents.get_by_role("row").filter(has_text="agent-boris")).to_contain_text("billing, ru")
+    page.get_by_label("Agent (their sign-in name)").fill("agent-vera")
+    page.get_by_label("Groups (comma-separated)").fill("")
+    page.get_by_role("button", name="Save agent").click()
+    expect(page.locator("#groups-error")).to_be_visible()
+    assert serious_violations(page) == []
+    with workspace.api("admin-1", ("admin",)) as admin:
+        history = ok(admin.get("/v1/routing/agents/agent-boris"))
+    assert history["skills"] == ["billing", "ru"]
