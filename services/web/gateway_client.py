@@ -79,6 +79,12 @@ class Gateway:
                                         content=content, headers=headers)  # fmt: skip
         return _checked(answer)
 
+    async def change(self, token: str, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Priority, category, type, tags or custom fields (PATCH /v1/tickets/{id})."""
+        answer = await self.client.patch(f"/v1/tickets/{ticket_id}", json=body,
+                                         headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        return _checked(answer)
+
     async def assign(self, token: str, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
         answer = await self.client.put(f"/v1/tickets/{ticket_id}/assignment", json=body,
                                        headers={"Authorization": f"Bearer {token}"})  # fmt: skip

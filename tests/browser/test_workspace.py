@@ -255,3 +255,19 @@ def test_an_admin_sets_up_a_group_and_an_agent_and_a_wrong_value_is_named_beside
     with workspace.api("admin-1", ("admin",)) as admin:
         history = ok(admin.get("/v1/routing/agents/agent-boris"))
     assert history["skills"] == ["billing", "ru"]
+
+
+def test_an_agent_raises_the_priority_of_two_tickets_at_once(workspace: Workspace) -> None:
+    first = a_routed_ticket(workspace, "Outage in hall A")
+    second = a_routed_ticket(workspace, "Outage in hall B")
+    page = workspace.page()
+    workspace.sign_in(page, ANN)
+    page.get_by_role("checkbox", name=re.compile(r"Select SD-\d{4}-000001")).check()
+    page.get_by_role("checkbox", name=re.compile(r"Select SD-\d{4}-000002")).check()
+    page.get_by_label("With the selected").select_option("priority")
+    page.get_by_label("Value").fill("P1")
+    page.get_by_label("Reason", exact=True).fill("one outage")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("status").locator("li.done")).to_have_count(2)
+    with workspace.api("admin-1", ("admin",)) as admin:
+        assert {ok(admin.get(f"/v1/tickets/{t}"))["priority"] for t in (first, second)} == {"P1"}
