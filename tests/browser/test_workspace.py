@@ -271,3 +271,19 @@ def test_an_agent_raises_the_priority_of_two_tickets_at_once(workspace: Workspac
     expect(page.get_by_role("status").locator("li.done")).to_have_count(2)
     with workspace.api("admin-1", ("admin",)) as admin:
         assert {ok(admin.get(f"/v1/tickets/{t}"))["priority"] for t in (first, second)} == {"P1"}
+
+
+def test_an_agent_stays_signed_in_and_loses_no_reply_when_the_web_service_is_killed(workspace: Workspace) -> None:
+    ticket_id = a_routed_ticket(workspace, "Survives a crash")
+    page = workspace.page()
+    workspace.sign_in(page, ANN)
+    page.goto(f"{workspace.url}/tickets/{ticket_id}")
+    page.get_by_label("Message").fill("Written before the crash")
+    workspace.web.kill()  # SIGKILL: no goodbye, no flush
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("alert")).to_contain_text("does not answer right now")  # the gateway says so
+    workspace.web.start()
+    page.go_back()
+    page.get_by_role("button", name="Send").click()  # the same form again, with the same idempotency key
+    expect(page.get_by_text("Written before the crash")).to_have_count(1)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()  # the session outlived the process

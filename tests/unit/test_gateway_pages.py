@@ -60,3 +60,16 @@ def test_a_caller_credentials_are_not_forwarded_to_the_pages() -> None:
     gateway(seen).get("/queues/mine", headers={"Authorization": "Bearer secret", "X-API-Key": "key"})
     assert "authorization" not in seen[0].headers
     assert "x-api-key" not in seen[0].headers
+
+
+def test_a_browser_is_told_on_a_page_when_the_workspace_does_not_answer() -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    app = FastAPI()
+    install_problem_handlers(app)
+    mount_pages(app, "http://web", httpx.AsyncClient(transport=httpx.MockTransport(down)))
+    answer = TestClient(app).get("/queues/mine")
+    assert answer.status_code == 503
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "does not answer right now" in answer.text

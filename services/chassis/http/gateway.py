@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.chassis.http import openapi
@@ -32,6 +33,11 @@ _HOP_BY_HOP = {
 }
 _CREDENTIALS = {"authorization", "x-api-key"}
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_PAGES_DOWN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Service desk</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body><main>
+<h1>Service desk</h1><p role="alert">The workspace does not answer right now: nothing you sent was lost.
+Go back and send it again in a moment. / Рабочее место сейчас не отвечает: ничего из отправленного не потеряно.
+Вернитесь и отправьте ещё раз через минуту.</p></main></body></html>"""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -67,7 +73,10 @@ def mount_pages(app: FastAPI, upstream: str, client: httpx.AsyncClient) -> None:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _CREDENTIALS}
         headers |= {"x-forwarded-host": request.headers.get("host", ""), "x-forwarded-proto": request.url.scheme}
         url = f"{upstream}{request.scope.get('raw_path', b'').decode('latin-1') or f'/{path}'}"
-        return await _relay(request, url, headers, client, upstream, "/")
+        answer = await _relay(request, url, headers, client, upstream, "/")
+        if answer.status_code == 503 and answer.headers.get("content-type") == "application/problem+json":
+            return HTMLResponse(_PAGES_DOWN, status_code=503, headers={"Retry-After": "5"})  # a browser reads a page
+        return answer
 
     app.add_api_route("/{path:path}", forward, methods=_METHODS, include_in_schema=False)
 
