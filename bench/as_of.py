@@ -17,8 +17,10 @@ from uuid import UUID, uuid4
 from bench.results import percentiles, write
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.store import store_env
-from services.intake.tickets.application import Intake, TicketForm
-from services.intake.tickets.domain import Cause, Ticket
+from services.intake.tickets.application import Intake
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.form import TicketForm
 from tests.infra import postgres
 from tests.privacy import memory_intake
 

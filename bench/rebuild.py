@@ -26,7 +26,8 @@ from services.analytics.rebuild import from_feeds, from_kafka, rebuild
 from services.chassis.messaging.published import RELAY_NAME
 from services.chassis.storage.store import tracking_recorder
 from services.intake.tickets.application import Intake
-from services.intake.tickets.domain import Cause, Ticket, acting
+from services.intake.tickets.cause import Cause, acting
+from services.intake.tickets.domain import Ticket
 from services.intake.tickets.projections import VIEW as TICKETS_VIEW
 from tests.client import eventually
 from tests.harness import desk_settings

@@ -63,15 +63,21 @@ def published_before(revisions: tuple[str, ...] = ("HEAD~1", "HEAD")) -> tuple[s
     root = PUBLISHED.parents[1]
     folder = PUBLISHED.relative_to(root).as_posix()
     for revision in revisions:
-        listing = subprocess.run(["git", "ls-tree", "--name-only", f"{revision}:{folder}"], cwd=root,
-                                 capture_output=True, text=True, check=False)  # fmt: skip
+        listing = subprocess.run(
+            ["git", "ls-tree", "--name-only", f"{revision}:{folder}"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if listing.returncode != 0:
             continue
         names = [n for n in listing.stdout.split() if n == "envelope.json" or _VERSIONED.match(n)]
         schemas = {}
         for name in names:
-            shown = subprocess.run(["git", "show", f"{revision}:{folder}/{name}"], cwd=root, capture_output=True,
-                                   text=True, check=True)  # fmt: skip
+            shown = subprocess.run(
+                ["git", "show", f"{revision}:{folder}/{name}"], cwd=root, capture_output=True, text=True, check=True
+            )
             schemas[name] = json.loads(shown.stdout)
         return revision, schemas
     return "the checked-in folder", published_schemas()

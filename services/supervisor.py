@@ -22,6 +22,7 @@ from types import FrameType
 
 from services import dev_identity
 from services.chassis.runtime.health import NotReadyError, wait_ready
+from services.chassis.runtime.retries import delay_after
 from services.chassis.runtime.settings import DevIdentityClient, Settings
 from services.dev_identity.people import PEOPLE
 
@@ -117,7 +118,7 @@ def main() -> int:
                 if running.process.poll() is not None and not stopping:
                     running.restarts += 1
                     print(f"{running.service} exited ({running.process.returncode}); restart #{running.restarts}")
-                    time.sleep(min(2**running.restarts, 30))
+                    time.sleep(delay_after(running.restarts, initial=2.0, maximum=30.0))
                     running.process = start(running.command, env)
     finally:
         print("\nstopping…")

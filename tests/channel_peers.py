@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from services.intake.channels import mail_threads
-from tests.harness import free_port
+from tests.harness import Desk, free_port
 
 DOMAIN = "desk.test"
 BOT_TOKEN = "4711:test-token"
@@ -96,3 +96,13 @@ def bot_api() -> Iterator[BotApi]:
     yield api
     server.shutdown()
     server.server_close()
+
+
+def answering_through(desk: Desk, sink: Sink, bot_api: BotApi, bots: dict[str, Any]) -> None:
+    """The desk answers through the peers: its mail goes to `sink`, its Telegram `bots` talk to
+    `bot_api`, and a failed notification is retried within a fifth of a second."""
+    desk.env |= {
+        "SERVICEDESK_SMTP_HOST": "127.0.0.1", "SERVICEDESK_SMTP_PORT": str(sink.port), "SERVICEDESK_SMTP_TLS": "none",
+        "SERVICEDESK_TELEGRAM_API_URL": f"http://127.0.0.1:{bot_api.port}",
+        "SERVICEDESK_TELEGRAM_BOTS": json.dumps(bots), "SERVICEDESK_NOTIFICATION_RETRY_BASE_SECONDS": "0.2",
+    }  # fmt: skip

@@ -10,10 +10,13 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Self
+
+import httpx
 
 from services import dev_identity
 from services.chassis.runtime.health import NotReadyError, wait_ready
@@ -152,6 +155,15 @@ class Desk:
         self.env.update(provider.trust())
         self.services.insert(0, provider)  # stopped last
         return provider
+
+    @contextmanager
+    def gateway(self, *behind: str) -> Iterator[httpx.Client]:
+        """A client of intake's gateway, started after the services `behind` it."""
+        for name in behind:
+            self.service(name).start()
+        intake = self.service("intake").start()
+        with httpx.Client(base_url=intake.url, timeout=10.0) as client:
+            yield client
 
     def stop_all(self) -> None:
         for service in reversed(self.services):

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import psycopg
 
+from services.chassis.runtime.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / "deploy" / "local"
 
@@ -65,6 +67,17 @@ class Postgres:
         finally:
             with self.connect() as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    @contextmanager
+    def fresh_settings(self) -> Iterator[Settings]:
+        """A service's settings whose store is a fresh database of its own (`fresh_database`)."""
+        with self.fresh_database() as dbname:
+            yield Settings.model_validate(
+                {
+                    "persistence": "postgres", "postgres_host": self.host, "postgres_port": self.port,
+                    "postgres_user": self.user, "postgres_password": self.password, "postgres_dbname": dbname,
+                }
+            )  # fmt: skip
 
 
 @dataclass

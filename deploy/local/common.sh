@@ -1,5 +1,6 @@
 # Shared paths and ports for the local (no-Docker) Kafka and PostgreSQL.
 # Sourced by kafka.sh and postgres.sh; every value can be overridden from the environment.
+# Also the functions both share.
 ROOT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL_DIR="${SERVICEDESK_LOCAL_DIR:-$ROOT_DIR/.local}"
 CACHE_DIR="${SERVICEDESK_CACHE_DIR:-$LOCAL_DIR/cache}"
@@ -25,4 +26,24 @@ wait_for_port() {
     ((SECONDS < deadline)) || return 1
     sleep 0.2
   done
+}
+
+# someone_elses VAR WHAT: true, saying so, when VAR is set: that WHAT is somebody else's, not ours to start.
+someone_elses() {
+  [[ -n "${!1:-}" ]] || return 1
+  log "$1=${!1} is set: not starting $2"
+}
+
+# infra_command "$@": the command line of kafka.sh and postgres.sh, each of which defines
+# install, start, stop, hard_kill, running and wipe.
+infra_command() {
+  case "${1:-}" in
+    install) install ;;
+    start) start ;;
+    stop) stop ;;
+    kill) hard_kill ;;
+    status) running ;;
+    wipe) wipe ;;
+    *) echo "usage: $0 install|start|stop|kill|status|wipe" >&2; exit 2 ;;
+  esac
 }

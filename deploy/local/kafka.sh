@@ -96,10 +96,7 @@ format_storage() {
 }
 
 start() {
-  if [[ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]]; then
-    log "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS is set: not starting a local Kafka"
-    return 0
-  fi
+  someone_elses KAFKA_BOOTSTRAP_SERVERS "a local Kafka" && return 0
   if pid_alive "$PIDFILE"; then
     log "already running (pid $(cat "$PIDFILE")) on 127.0.0.1:$KAFKA_PORT"
     return 0
@@ -145,12 +142,8 @@ hard_kill() {
   rm -f "$PIDFILE"
 }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  kill) hard_kill ;;
-  status) pid_alive "$PIDFILE" ;;
-  wipe) stop; rm -rf "$DATA" "$LOGS" ;;
-  *) echo "usage: $0 install|start|stop|kill|status|wipe" >&2; exit 2 ;;
-esac
+running() { pid_alive "$PIDFILE"; }
+
+wipe() { stop; rm -rf "$DATA" "$LOGS"; }
+
+infra_command "$@"

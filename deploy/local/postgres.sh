@@ -64,10 +64,7 @@ CONF
 }
 
 start() {
-  if [[ -n "${POSTGRES_HOST:-}" ]]; then
-    log "POSTGRES_HOST=$POSTGRES_HOST is set: not starting a local PostgreSQL"
-    return 0
-  fi
+  someone_elses POSTGRES_HOST "a local PostgreSQL" && return 0
   install
   init_cluster
   local bin; bin="$(pg_bin)"
@@ -92,12 +89,12 @@ stop_mode() {
   as_owner "$bin/pg_ctl" -D "$DATA" -m "$1" -w -t 60 stop >/dev/null
 }
 
-case "${1:-}" in
-  install) install ;;
-  start) start ;;
-  stop) stop_mode fast ;;
-  kill) stop_mode immediate ;;
-  status) [[ -f "$DATA/PG_VERSION" ]] && as_owner "$(pg_bin)/pg_ctl" -D "$DATA" status >/dev/null 2>&1 ;;
-  wipe) stop_mode fast; rm -rf "$HOME_DIR" ;;
-  *) echo "usage: $0 install|start|stop|kill|status|wipe" >&2; exit 2 ;;
-esac
+stop() { stop_mode fast; }
+
+hard_kill() { stop_mode immediate; }
+
+running() { [[ -f "$DATA/PG_VERSION" ]] && as_owner "$(pg_bin)/pg_ctl" -D "$DATA" status >/dev/null 2>&1; }
+
+wipe() { stop; rm -rf "$HOME_DIR"; }
+
+infra_command "$@"

@@ -63,9 +63,11 @@ def router(projection: AnalyticsProjection) -> APIRouter:
     """Every report takes `group`, `agent`, `priority` and `channel` filters. Group and agent are the
     ticket's assignment now; for resolutions and reopenings, the assignment when they happened."""
     api = APIRouter(
-        prefix="/v1/reports", tags=["reports"], dependencies=[requires(Role.SUPERVISOR, Role.ADMIN)],
+        prefix="/v1/reports",
+        tags=["reports"],
+        dependencies=[requires(Role.SUPERVISOR, Role.ADMIN)],
         responses=openapi.media(200, "text/csv", "The report: JSON, or with `format=csv` a CSV file."),
-    )  # fmt: skip
+    )
     view = projection.view
 
     @api.get("/backlog", response_model=None)
@@ -77,17 +79,23 @@ def router(projection: AnalyticsProjection) -> APIRouter:
         report = await asyncio.to_thread(reports.backlog, view, who.tenant, filters)
         if format == "csv":
             dimensions = {key.removeprefix("by_"): counts for key, counts in report.items() if key.startswith("by_")}
-            rows = [{"dimension": dimension, "value": value, "open": count}
-                    for dimension, counts in dimensions.items() for value, count in counts.items()]  # fmt: skip
+            rows = [
+                {"dimension": dimension, "value": value, "open": count}
+                for dimension, counts in dimensions.items()
+                for value, count in counts.items()
+            ]
             return _csv(rows, "backlog")
         return report
 
     @api.get("/flow", response_model=None)
     async def get_flow(
-        who: CurrentIdentity, filters: Filtered, start: From = None, end: To = None,
+        who: CurrentIdentity,
+        filters: Filtered,
+        start: From = None,
+        end: To = None,
         bucket: Annotated[Bucket, Query(description="Count per `day` or per `hour` (UTC).")] = "day",
         format: Format = "json",
-    ) -> dict[str, Any] | Response:  # fmt: skip
+    ) -> dict[str, Any] | Response:
         """Inflow and outflow per day or hour (UTC): tickets opened, resolved and reopened; the
         period's reopen rate."""
         first, last = _period(start, end)

@@ -30,21 +30,33 @@ class DeskMetrics:
         self.opened = Counter(
             "servicedesk_tickets_opened", "Tickets opened.", ["tenant", "priority", "channel"], registry=registry
         )
-        self.resolved = Counter("servicedesk_tickets_resolved", "Tickets resolved.", ["tenant", "priority"],
-                                registry=registry)  # fmt: skip
+        self.resolved = Counter(
+            "servicedesk_tickets_resolved", "Tickets resolved.", ["tenant", "priority"], registry=registry
+        )
         self.first_response = Histogram(
-            "servicedesk_first_response_seconds", "Business time to the first response, as the SLA clocks count it.",
-            ["tenant"], buckets=DURATION_BUCKETS, registry=registry,
-        )  # fmt: skip
+            "servicedesk_first_response_seconds",
+            "Business time to the first response, as the SLA clocks count it.",
+            ["tenant"],
+            buckets=DURATION_BUCKETS,
+            registry=registry,
+        )
         self.resolution = Histogram(
-            "servicedesk_resolution_seconds", "Business time to resolve, as the SLA clocks count it.",
-            ["tenant"], buckets=DURATION_BUCKETS, registry=registry,
-        )  # fmt: skip
-        self.breaches = Counter("servicedesk_sla_breaches", "SLA targets breached.", ["tenant", "metric"],
-                                registry=registry)  # fmt: skip
+            "servicedesk_resolution_seconds",
+            "Business time to resolve, as the SLA clocks count it.",
+            ["tenant"],
+            buckets=DURATION_BUCKETS,
+            registry=registry,
+        )
+        self.breaches = Counter(
+            "servicedesk_sla_breaches", "SLA targets breached.", ["tenant", "metric"], registry=registry
+        )
         self.warnings = Counter("servicedesk_sla_warnings", "SLA warnings.", ["tenant", "metric"], registry=registry)
-        self.met = Counter("servicedesk_sla_met", "SLA targets met (`breached`: after burning).",
-                           ["tenant", "metric", "breached"], registry=registry)  # fmt: skip
+        self.met = Counter(
+            "servicedesk_sla_met",
+            "SLA targets met (`breached`: after burning).",
+            ["tenant", "metric", "breached"],
+            registry=registry,
+        )
         registry.register(_OpenBacklog(backlog))
 
     def observing(self, apply: Apply) -> Apply:

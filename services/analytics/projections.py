@@ -29,74 +29,9 @@ from schemas.tickets import (
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
 )
+from services.analytics.report_tables import OUTCOMES, SCHEMA, TABLES, TARGETS, TICKETS
 from services.chassis.storage.rows import Row, RowBatch, Table
 from services.chassis.storage.views import SqlView
-
-TICKETS = Table(
-    "analytics_tickets",
-    ("tenant", "ticket_id", "number", "status", "priority", "category", "channel", "type", "opened_at", "group_id",
-     "agent_id", "survey_on", "score", "rated_on"),
-    key=("tenant", "ticket_id"),
-)  # fmt: skip
-TARGETS = Table(  # a row per cycle of a target: a next response per customer message, a resolution per opening
-    "analytics_target_cycles",
-    ("tenant", "ticket_id", "metric", "cycle", "policy_id", "target_seconds", "used_seconds", "state", "breached",
-     "met_on", "started_at", "met_at", "breached_on"),
-    key=("tenant", "ticket_id", "metric", "cycle"),
-)  # fmt: skip
-OUTCOMES = Table(  # a resolution or a reopening, credited to the group and agent of that moment
-    "analytics_outcomes",
-    ("tenant", "ticket_id", "position", "kind", "group_id", "agent_id", "at"),
-    key=("tenant", "ticket_id", "position"),
-)
-TABLES = (TICKETS, TARGETS, OUTCOMES)
-
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS analytics_tickets (
-        tenant TEXT NOT NULL,
-        ticket_id TEXT NOT NULL,
-        number TEXT NOT NULL,
-        status TEXT NOT NULL,
-        priority TEXT NOT NULL,
-        category TEXT NOT NULL,
-        channel TEXT NOT NULL,
-        type TEXT NOT NULL,
-        opened_at TEXT NOT NULL,
-        group_id TEXT,
-        agent_id TEXT,
-        survey_on TEXT,
-        score INTEGER,
-        rated_on TEXT,
-        PRIMARY KEY (tenant, ticket_id))""",
-    "CREATE INDEX IF NOT EXISTS analytics_tickets_status ON analytics_tickets (tenant, status)",
-    "CREATE INDEX IF NOT EXISTS analytics_tickets_opened ON analytics_tickets (tenant, opened_at)",
-    "DROP TABLE IF EXISTS analytics_targets",  # a row per metric until version 4: its rebuild fills the cycles
-    """CREATE TABLE IF NOT EXISTS analytics_target_cycles (
-        tenant TEXT NOT NULL,
-        ticket_id TEXT NOT NULL,
-        metric TEXT NOT NULL,
-        cycle INTEGER NOT NULL,
-        policy_id TEXT NOT NULL,
-        target_seconds INTEGER NOT NULL,
-        used_seconds INTEGER NOT NULL,
-        state TEXT NOT NULL,
-        breached INTEGER NOT NULL,
-        met_on TEXT,
-        started_at TEXT,
-        met_at TEXT,
-        breached_on TEXT,
-        PRIMARY KEY (tenant, ticket_id, metric, cycle))""",
-    """CREATE TABLE IF NOT EXISTS analytics_outcomes (
-        tenant TEXT NOT NULL,
-        ticket_id TEXT NOT NULL,
-        position BIGINT NOT NULL,
-        kind TEXT NOT NULL,
-        group_id TEXT,
-        agent_id TEXT,
-        at TEXT NOT NULL,
-        PRIMARY KEY (tenant, ticket_id, position))""",
-    "CREATE INDEX IF NOT EXISTS analytics_outcomes_at ON analytics_outcomes (tenant, at)",
-]
 
 VERSION = 4  # 2: a row per ticket and per outcome, replacing daily counters; 3: when a target started, breached,
 # met; 4: a row per cycle of a target, so a target met or breached stays so when it counts again
@@ -193,8 +128,13 @@ class AnalyticsProjection:
         again) is a new cycle: the met one stays as it was decided, in the reports of its days."""
         latest = _latest(rows, envelope.tenant, data)
         if latest is not None and latest["state"] == "running":
-            rows.update(TARGETS, latest, policy_id=data.policy_id, target_seconds=data.target_seconds,
-                        used_seconds=data.business_seconds_used)  # fmt: skip
+            rows.update(
+                TARGETS,
+                latest,
+                policy_id=data.policy_id,
+                target_seconds=data.target_seconds,
+                used_seconds=data.business_seconds_used,
+            )
             return
         rows.put(TARGETS, _cycle(envelope, data, latest, started_at=_instant(envelope), breached_on=None))
 
@@ -221,9 +161,16 @@ class AnalyticsProjection:
         latest = _latest(rows, envelope.tenant, data)
         if latest is not None and latest["state"] == "running":
             late = bool(data.breached or latest["breached"])
-            rows.update(TARGETS, latest, state="met", used_seconds=data.business_seconds_used, met_on=_day(envelope),
-                        met_at=_instant(envelope), breached=1 if late else 0,
-                        breached_on=latest["breached_on"] or (_day(envelope) if late else None))  # fmt: skip
+            rows.update(
+                TARGETS,
+                latest,
+                state="met",
+                used_seconds=data.business_seconds_used,
+                met_on=_day(envelope),
+                met_at=_instant(envelope),
+                breached=1 if late else 0,
+                breached_on=latest["breached_on"] or (_day(envelope) if late else None),
+            )
 
     @staticmethod
     def _change(rows: RowBatch, envelope: EnvelopeContext, ticket_id: str, **columns: Any) -> None:
@@ -288,8 +235,9 @@ class AnalyticsProjection:
 def _latest(rows: RowBatch, tenant: str, data: SlaClockData | SlaBreachedV1) -> Row | None:
     """The metric's latest cycle, if any. Cycles count 1, 2, ... and a ticket has few of them."""
     latest, cycle = None, 1
-    while (row := rows.get(TARGETS, tenant=tenant, ticket_id=data.ticket_id, metric=data.metric.value,
-                           cycle=cycle)) is not None:  # fmt: skip
+    while (
+        row := rows.get(TARGETS, tenant=tenant, ticket_id=data.ticket_id, metric=data.metric.value, cycle=cycle)
+    ) is not None:
         latest, cycle = row, cycle + 1
     return latest
 

@@ -26,6 +26,7 @@ from services.analytics.projections import AnalyticsProjection
 from services.chassis.http.feed import read_ahead, read_pages
 from services.chassis.messaging.topic_history import TopicHistory
 from services.chassis.runtime.collector import collecting_rarely
+from services.chassis.runtime.retries import retry_sync
 
 log = logging.getLogger(__name__)
 
@@ -117,12 +118,9 @@ def upgrade(projection: AnalyticsProjection, feeds: Mapping[str, str], token: Ca
     """Rebuild tables an older version of analytics filled, before consuming; waits for the feeds
     (the services that serve them may be starting too)."""
     log.warning("analytics tables are of an older version: rebuilding them from the event feeds")
-    while True:
-        try:
-            rebuild(projection, from_feeds(feeds, token))
-        except httpx.TransportError as error:
-            log.warning("event feeds not reachable yet (%r); retrying", error)
-            time.sleep(2.0)
-        else:
-            projection.view.mark_current()
-            return
+    retry_sync(
+        lambda: rebuild(projection, from_feeds(feeds, token)), httpx.TransportError,
+        lambda error, seconds: log.warning("event feeds not reachable yet (%r); retrying in %.1fs", error, seconds),
+        initial=2.0, maximum=10.0,
+    )  # fmt: skip
+    projection.view.mark_current()

@@ -149,11 +149,12 @@ def csat(view: SqlView, tenant: str, start: date, end: date, filters: Filters = 
     )
     scores = [r["score"] for r in rows if r["score"] is not None]
     return {
-        "surveys": len(rows), "answered": len(scores),
+        "surveys": len(rows),
+        "answered": len(scores),
         "response_rate_percent": round(100 * len(scores) / len(rows), 2) if rows else None,
         "average_score": round(statistics.fmean(scores), 2) if scores else None,
         "scores": {str(n): scores.count(n) for n in range(1, 6)},
-    }  # fmt: skip
+    }
 
 
 def service_levels(view: SqlView, tenant: str, start: date, end: date, filters: Filters = Filters()) -> dict[str, Any]:
@@ -187,14 +188,16 @@ def service_levels(view: SqlView, tenant: str, start: date, end: date, filters: 
         burned = [r for r in breached if r["metric"] == metric]
         decided = in_time + len(burned)
         report[metric] = {
-            "targets": decided, "met_in_time": in_time, "breached": len(burned),
+            "targets": decided,
+            "met_in_time": in_time,
+            "breached": len(burned),
             "breached_still_open": sum(1 for r in burned if r["still_open"]),
             "compliance_percent": round(100 * in_time / decided, 2) if decided else None,
             "median_seconds": statistics.median(used) if used else None,
             "p90_seconds": _percentile(used, 0.9) if used else None,
             "median_wall_clock_seconds": statistics.median(walls) if walls else None,
             "p90_wall_clock_seconds": _percentile(walls, 0.9) if walls else None,
-        }  # fmt: skip
+        }
     return report
 
 

@@ -26,8 +26,8 @@ from eventsourcing.persistence import TrackingRecorder
 from schemas.keywords import KeywordDigests
 from schemas.topics import CHECKPOINTS, PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis.http import asyncapi, rate_limit
+from services.chassis.http.feed_sources import RemoteSource
 from services.chassis.http.gateway import MergedOpenAPI, mount_pages, mount_proxy
-from services.chassis.http.gateway_feed import RemoteSource
 from services.chassis.http.identity import authenticate
 from services.chassis.http.rate_limit import RateLimiter, gateway_limiter
 from services.chassis.messaging.wiring import check_store, consume, relay
@@ -75,16 +75,21 @@ log = logging.getLogger(__name__)
 
 
 def main() -> int:
-    args = parse_args("intake", ["api", "relay", "consumer", "webhooks", "smtp", "imap", "mailer", "all"],
-                      extra=["verify"])  # fmt: skip
+    args = parse_args(
+        "intake", ["api", "relay", "consumer", "webhooks", "smtp", "imap", "mailer", "all"], extra=["verify"]
+    )
     settings = service_settings("intake")
     stored_topics.register()
     keys = SqlKeyTable(tracking_recorder(settings, Intake.name))
     personal = PersonalData(keys, settings.personal_data_secret.encode())
     digests = KeywordDigests(settings.keyword_secret.encode())
-    intake = Intake(env=store_env(settings, Intake.name), personal=personal, digests=digests,
-                    audit_secret=settings.audit_secret.encode(),
-                    checkpoint_seconds=settings.audit_checkpoint_seconds)  # fmt: skip
+    intake = Intake(
+        env=store_env(settings, Intake.name),
+        personal=personal,
+        digests=digests,
+        audit_secret=settings.audit_secret.encode(),
+        checkpoint_seconds=settings.audit_checkpoint_seconds,
+    )
     protect(intake)
     if args.role == "verify":
         return verify(intake)
@@ -124,8 +129,7 @@ def main() -> int:
         feeds = [RemoteSource(service, settings.url_of(service), client, mint) for service in ("routing", "sla")]
         chat_socket = chat.router(intake, landing, conversations, personal, counters, settings.chat_poll_seconds)
         routes = Services(projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket)
-        mount_gateway(app, intake, blobs, routes, max_upload=settings.attachment_max_bytes, sla=sla_status,
-                      feeds=feeds)  # fmt: skip
+        mount_gateway(app, intake, blobs, routes, max_upload=settings.attachment_max_bytes, sla=sla_status, feeds=feeds)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}
         for prefix, service in upstreams.items():
             mount_proxy(app, prefix, settings.url_of(service), client)
@@ -137,37 +141,81 @@ def main() -> int:
         relay(runtime, settings, metrics, intake, publication(intake), own_topics=[CHECKPOINTS])
         runtime.workers.append(("audit-checkpoints", checkpointing(intake, settings.audit_checkpoint_seconds)))
     if args.role in ("webhooks", "all"):
-        consume(runtime, settings, metrics, "intake-webhooks", list(PUBLIC_TOPICS), deliveries.enqueue,
-                tracking_prefix="webhooks:")  # fmt: skip
-        deliverer = Deliverer(intake, deliveries, settings.webhook_retry_base_seconds, settings.webhook_max_attempts,
-                              settings.webhook_disable_after)  # fmt: skip
+        consume(
+            runtime,
+            settings,
+            metrics,
+            "intake-webhooks",
+            list(PUBLIC_TOPICS),
+            deliveries.enqueue,
+            tracking_prefix="webhooks:",
+        )
+        deliverer = Deliverer(
+            intake,
+            deliveries,
+            settings.webhook_retry_base_seconds,
+            settings.webhook_max_attempts,
+            settings.webhook_disable_after,
+        )
         runtime.workers.append(("webhooks", deliverer.run))
     if args.role in ("smtp", "imap", "all"):
         numbers = TicketsProjection(recorder(), personal, tokens)
-        email = EmailIntake(settings.mailboxes, settings.mail_domain, landing, people, conversations, blobs,
-                            numbers.ticket_numbered, RateLimiter(settings.mail_per_sender_per_minute), counters,
-                            settings.attachment_max_bytes, settings.mail_authserv_id)  # fmt: skip
+        email = EmailIntake(
+            settings.mailboxes,
+            settings.mail_domain,
+            landing,
+            people,
+            conversations,
+            blobs,
+            numbers.ticket_numbered,
+            RateLimiter(settings.mail_per_sender_per_minute),
+            counters,
+            settings.attachment_max_bytes,
+            settings.mail_authserv_id,
+        )
         if args.role in ("smtp", "all"):
-            listener = smtp_listener.listener(email, settings.smtp_listen_host, settings.smtp_listen_port,
-                                              settings.smtp_max_bytes, settings.mail_domain)  # fmt: skip
+            listener = smtp_listener.listener(
+                email,
+                settings.smtp_listen_host,
+                settings.smtp_listen_port,
+                settings.smtp_max_bytes,
+                settings.mail_domain,
+            )
             runtime.workers.append(("smtp", listener))
         if args.role in ("imap", "all") and settings.imap_host:
-            runtime.workers.append(("imap", imap_poller.poller(email, imap_poller.MailboxAccess.of(settings),
-                                                               settings.imap_poll_seconds)))  # fmt: skip
+            runtime.workers.append(
+                ("imap", imap_poller.poller(email, imap_poller.MailboxAccess.of(settings), settings.imap_poll_seconds))
+            )
     if args.role in ("mailer", "all"):
-        outbox = NotificationOutbox(recorder(), lambda ticket_id: requester_of(intake, ticket_id),
-                                    store_position=intake.recorder.max_notification_id() or 0)  # fmt: skip
+        outbox = NotificationOutbox(
+            recorder(),
+            lambda ticket_id: requester_of(intake, ticket_id),
+            store_position=intake.recorder.max_notification_id() or 0,
+        )
         filler = StoreProjector(intake, outbox, batch_size=settings.relay_batch_size, idle_seconds=0.1)
         runtime.workers.append(("notifications-outbox", filler.run))
-        consume(runtime, settings, metrics, "intake-notifications", [SLA_CLOCKS], outbox.remind,
-                tracking_prefix="notifications:")  # fmt: skip
+        consume(
+            runtime,
+            settings,
+            metrics,
+            "intake-notifications",
+            [SLA_CLOCKS],
+            outbox.remind,
+            tracking_prefix="notifications:",
+        )
         bot_api = httpx.AsyncClient(timeout=30.0)
         runtime.on_stop.append(bot_api.aclose)
-        composer = Composer(intake, people, conversations, personal,
-                            Templates(settings.notification_templates), settings)  # fmt: skip
-        mailer = Mailer(notifications, composer, [MailSender(settings), TelegramSender(settings, bot_api)],
-                        settings.notification_retry_base_seconds, settings.notification_max_attempts,
-                        settings.notification_route_wait_seconds)  # fmt: skip
+        composer = Composer(
+            intake, people, conversations, personal, Templates(settings.notification_templates), settings
+        )
+        mailer = Mailer(
+            notifications,
+            composer,
+            [MailSender(settings), TelegramSender(settings, bot_api)],
+            settings.notification_retry_base_seconds,
+            settings.notification_max_attempts,
+            settings.notification_route_wait_seconds,
+        )
         runtime.workers.append(("mailer", mailer.run))
     if args.role in ("consumer", "all"):
         consume(runtime, settings, metrics, "intake", [ROUTING_DECISIONS, SLA_CLOCKS], reactions(intake, sla_status))

@@ -81,9 +81,14 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
     }
 
     def run(
-        self, tenant: str, decide: Callable[[Work], None], tracking: Tracking | None = None, cause: Cause | None = None,
-        keyed: KeyedRequest | None = None, subject: str = "",
-    ) -> bool:  # fmt: skip
+        self,
+        tenant: str,
+        decide: Callable[[Work], None],
+        tracking: Tracking | None = None,
+        cause: Cause | None = None,
+        keyed: KeyedRequest | None = None,
+        subject: str = "",
+    ) -> bool:
         """Decide on fresh state and record every change (with `tracking`) in one transaction. With `keyed` (a
         request's Idempotency-Key) a retry decides nothing: False when it was carried out before."""
 
@@ -97,9 +102,15 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
     # -- setup (the admin's commands) ------------------------------------------------
 
     def define_group(
-        self, tenant: str, group_id: str, tier: int, strategy: Strategy, escalates_to: str | None = None,
-        escalate_on: list[str] | None = None, default: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        tenant: str,
+        group_id: str,
+        tier: int,
+        strategy: Strategy,
+        escalates_to: str | None = None,
+        escalate_on: list[str] | None = None,
+        default: bool = False,
+    ) -> None:
         """Define or redefine a group; the tenant's first group is its default until another is made so."""
 
         def decide(work: Work) -> None:
@@ -201,8 +212,16 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
             )
             default = "the channel's default group" if channel_default else "the default group"
             why = f"rule {group.rule_id!r} matched" if group.rule_id else f"no rule matched: {default}"
-            place(work, routing, group.group_id, sorted(group.skills), why, group.rule_id, group.passed_over,
-                  DecisionKind.ROUTED)  # fmt: skip
+            place(
+                work,
+                routing,
+                group.group_id,
+                sorted(group.skills),
+                why,
+                group.rule_id,
+                group.passed_over,
+                DecisionKind.ROUTED,
+            )
 
         self.run(tenant, decide, tracking, cause)
 
@@ -268,9 +287,17 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
 
 
 def place(
-    work: Work, routing: TicketRouting, group_id: str, skills: list[str], why: str, rule_id: str | None,
-    rules_passed_over: dict[str, str], kind: DecisionKind, prefer: str | None = None, overrides_manual: bool = False,
-) -> None:  # fmt: skip
+    work: Work,
+    routing: TicketRouting,
+    group_id: str,
+    skills: list[str],
+    why: str,
+    rule_id: str | None,
+    rules_passed_over: dict[str, str],
+    kind: DecisionKind,
+    prefer: str | None = None,
+    overrides_manual: bool = False,
+) -> None:
     """Give the ticket to an agent of `group_id` by the group's strategy, or queue it there."""
     setup = work.setup()
     agents = work.agents(setup.members.get(group_id, []))
@@ -285,10 +312,18 @@ def place(
         work.agent(pick.agent_id).take(ticket_id)
         text = f"{why}; {pick.agent_id}: {pick.reason}"
     routing.decide(
-        kind=kind.value, group_id=group_id, agent_id=pick.agent_id, tier=tier, rule_id=rule_id, reason=text,
-        skills=skills, rules_passed_over=rules_passed_over, agents_passed_over=pick.passed_over,
-        overrides_manual=overrides_manual, cause=work.cause,
-    )  # fmt: skip
+        kind=kind.value,
+        group_id=group_id,
+        agent_id=pick.agent_id,
+        tier=tier,
+        rule_id=rule_id,
+        reason=text,
+        skills=skills,
+        rules_passed_over=rules_passed_over,
+        agents_passed_over=pick.passed_over,
+        overrides_manual=overrides_manual,
+        cause=work.cause,
+    )
 
 
 def _choose(strategy: Strategy, agents: list[Agent], skills: frozenset[str], prefer: str | None) -> AgentChoice:
@@ -321,11 +356,18 @@ def drain(work: Work, group_ids: Iterable[str]) -> None:
             queue.remove(ticket_id)
             work.agent(pick.agent_id).take(ticket_id)
             routing.decide(
-                kind=DecisionKind.FROM_QUEUE.value, group_id=group_id, agent_id=pick.agent_id,
-                tier=setup.tier_of(group_id), rule_id=None, reason=f"from the queue of {group_id!r}; "
-                f"{pick.agent_id}: {pick.reason}", skills=routing.skills, rules_passed_over={},
-                agents_passed_over=pick.passed_over, overrides_manual=False, cause=work.cause,
-            )  # fmt: skip
+                kind=DecisionKind.FROM_QUEUE.value,
+                group_id=group_id,
+                agent_id=pick.agent_id,
+                tier=setup.tier_of(group_id),
+                rule_id=None,
+                reason=f"from the queue of {group_id!r}; {pick.agent_id}: {pick.reason}",
+                skills=routing.skills,
+                rules_passed_over={},
+                agents_passed_over=pick.passed_over,
+                overrides_manual=False,
+                cause=work.cause,
+            )
 
 
 def requeue(work: Work, routing: TicketRouting, why: str) -> None:
@@ -333,10 +375,18 @@ def requeue(work: Work, routing: TicketRouting, why: str) -> None:
     setup = work.setup()
     work.queue(routing.group_id).add(str(routing.id), routing.priority, routing.opened_at)
     routing.decide(
-        kind=DecisionKind.REQUEUED.value, group_id=routing.group_id, agent_id=None,
-        tier=setup.tier_of(routing.group_id), rule_id=None, reason=f"back in the queue: {why}", skills=routing.skills,
-        rules_passed_over={}, agents_passed_over={}, overrides_manual=False, cause=work.cause,
-    )  # fmt: skip
+        kind=DecisionKind.REQUEUED.value,
+        group_id=routing.group_id,
+        agent_id=None,
+        tier=setup.tier_of(routing.group_id),
+        rule_id=None,
+        reason=f"back in the queue: {why}",
+        skills=routing.skills,
+        rules_passed_over={},
+        agents_passed_over={},
+        overrides_manual=False,
+        cause=work.cause,
+    )
 
 
 def release(work: Work, routing: TicketRouting) -> list[str]:
@@ -364,8 +414,17 @@ def escalate(work: Work, routing: TicketRouting, why: str, by_person: bool) -> N
     if target is None:
         raise RoutingError(f"group {routing.group_id!r} has no higher tier to escalate to", "ticket_id")
     freed = release(work, routing)
-    place(work, routing, target, routing.skills, f"escalated from {routing.group_id!r}: {why}", None, {},
-          DecisionKind.ESCALATED, overrides_manual=by_person)  # fmt: skip
+    place(
+        work,
+        routing,
+        target,
+        routing.skills,
+        f"escalated from {routing.group_id!r}: {why}",
+        None,
+        {},
+        DecisionKind.ESCALATED,
+        overrides_manual=by_person,
+    )
     drain(work, freed)
 
 
@@ -387,8 +446,17 @@ def reopen(work: Work, routing: TicketRouting) -> None:
             with suppress(NotFoundError):
                 work.agent(routing.agent_id).take(str(routing.id), by_person=True)
         return
-    place(work, routing, routing.group_id, routing.skills, "reopened", None, {}, DecisionKind.ROUTED,
-          prefer=routing.agent_id)  # fmt: skip
+    place(
+        work,
+        routing,
+        routing.group_id,
+        routing.skills,
+        "reopened",
+        None,
+        {},
+        DecisionKind.ROUTED,
+        prefer=routing.agent_id,
+    )
 
 
 def assigned_by_person(work: Work, routing: TicketRouting, group_id: str | None, agent_id: str | None) -> None:

@@ -31,11 +31,13 @@ class LoadGauges(Collector):
         self.load = load
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        waiting = GaugeMetricFamily("servicedesk_routing_queue_waiting", "Tickets waiting in a group's queue.",
-                                    labels=["tenant", "group"])  # fmt: skip
+        waiting = GaugeMetricFamily(
+            "servicedesk_routing_queue_waiting", "Tickets waiting in a group's queue.", labels=["tenant", "group"]
+        )
         load = GaugeMetricFamily("servicedesk_agent_load", "Open tickets an agent holds.", labels=["tenant", "agent"])
-        capacity = GaugeMetricFamily("servicedesk_agent_capacity", "Most tickets an agent holds at once.",
-                                     labels=["tenant", "agent"])  # fmt: skip
+        capacity = GaugeMetricFamily(
+            "servicedesk_agent_capacity", "Most tickets an agent holds at once.", labels=["tenant", "agent"]
+        )
         for row in self.load.all_queues():
             waiting.add_metric([row["tenant"], row["group_id"]], row["waiting"])
         for row in self.load.all_agents():

@@ -15,14 +15,17 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.chassis.domain.ordered_rules import OrderedRules
 from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
+from services.chassis.storage.ids import stable_uuid
 from services.routing.choosing import AgentState, Presence, Rule, Strategy
 
 ESCALATION_TRIGGERS = ("warning", "breach")
+RULES = OrderedRules("rule_id")
 
 
 class RoutingError(CommandRefusedError):
@@ -36,7 +39,7 @@ class NotFoundError(RoutingError, UnknownThingError):
 class DeskSetup(Aggregate):
     @staticmethod
     def create_id(tenant: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/routing/setup/{tenant}")
+        return stable_uuid("routing", "setup", tenant)
 
     @event("Started")
     def __init__(self, tenant: str, default_group: str) -> None:
@@ -60,8 +63,12 @@ class DeskSetup(Aggregate):
                 raise RoutingError("escalation goes to a higher tier", "escalates_to")
         if escalate_on and escalates_to is None:
             raise RoutingError("escalating on SLA events needs a group to escalate to", "escalate_on")
-        spec = {"tier": tier, "strategy": strategy.value, "escalates_to": escalates_to,
-                "escalate_on": sorted(set(escalate_on))}  # fmt: skip
+        spec = {
+            "tier": tier,
+            "strategy": strategy.value,
+            "escalates_to": escalates_to,
+            "escalate_on": sorted(set(escalate_on)),
+        }
         if self.groups.get(group_id) != spec:
             self._group_defined(group_id=group_id, spec=spec)
 
@@ -109,13 +116,13 @@ class DeskSetup(Aggregate):
 
     def add_rule(self, rule: dict[str, Any]) -> None:
         self.group(rule["group_id"])
-        if any(r["rule_id"] == rule["rule_id"] for r in self.rules):
+        if RULES.find(self.rules, rule["rule_id"]) is not None:
             raise RoutingError(f"rule {rule['rule_id']!r} exists; change it instead", "rule_id")
         self._rule_added(rule=rule)
 
     @event("RuleAdded")
     def _rule_added(self, rule: dict[str, Any]) -> None:
-        self.rules = [*self.rules, rule]
+        self.rules = RULES.added(self.rules, rule)
 
     def change_rule(self, rule: dict[str, Any]) -> None:
         self.group(rule["group_id"])
@@ -124,7 +131,7 @@ class DeskSetup(Aggregate):
 
     @event("RuleChanged")
     def _rule_changed(self, rule: dict[str, Any]) -> None:
-        self.rules = [rule if r["rule_id"] == rule["rule_id"] else r for r in self.rules]
+        self.rules = RULES.changed(self.rules, rule)
 
     def retire_rule(self, rule_id: str) -> None:
         self.rule(rule_id)
@@ -132,23 +139,21 @@ class DeskSetup(Aggregate):
 
     @event("RuleRetired")
     def _rule_retired(self, rule_id: str) -> None:
-        self.rules = [r for r in self.rules if r["rule_id"] != rule_id]
+        self.rules = RULES.retired(self.rules, rule_id)
 
     def reorder_rules(self, rule_ids: list[str]) -> None:
-        if sorted(rule_ids) != sorted(r["rule_id"] for r in self.rules):
+        if not RULES.names_each_once(self.rules, rule_ids):
             raise RoutingError("a new order must name every rule exactly once", "rule_ids")
-        if rule_ids != [r["rule_id"] for r in self.rules]:
+        if RULES.moves(self.rules, rule_ids):
             self._rules_reordered(rule_ids=rule_ids)
 
     @event("RulesReordered")
     def _rules_reordered(self, rule_ids: list[str]) -> None:
-        by_id = {r["rule_id"]: r for r in self.rules}
-        self.rules = [by_id[rule_id] for rule_id in rule_ids]
+        self.rules = RULES.reordered(self.rules, rule_ids)
 
     def rule(self, rule_id: str) -> dict[str, Any]:
-        for rule in self.rules:
-            if rule["rule_id"] == rule_id:
-                return rule
+        if (rule := RULES.find(self.rules, rule_id)) is not None:
+            return rule
         raise NotFoundError(f"no rule {rule_id!r}", "rule_id")
 
     def rules_in_order(self) -> list[Rule]:
@@ -170,7 +175,7 @@ class Queue(Aggregate):
 
     @staticmethod
     def create_id(tenant: str, group_id: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/routing/queue/{tenant}/{group_id}")
+        return stable_uuid("routing", "queue", tenant, group_id)
 
     @event("Created")
     def __init__(self, tenant: str, group_id: str) -> None:
@@ -221,7 +226,7 @@ class Queue(Aggregate):
 class Agent(Aggregate):
     @staticmethod
     def create_id(tenant: str, agent_id: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/routing/agent/{tenant}/{agent_id}")
+        return stable_uuid("routing", "agent", tenant, agent_id)
 
     @event("Registered")
     def __init__(
@@ -280,9 +285,13 @@ class Agent(Aggregate):
     def state(self) -> AgentState:
         """As `choosing` sees the agent; fewer assignments so far means longer since the last."""
         return AgentState(
-            self.agent_id, frozenset(self.skills), self.capacity, Presence(self.presence), len(self.tickets),
+            self.agent_id,
+            frozenset(self.skills),
+            self.capacity,
+            Presence(self.presence),
+            len(self.tickets),
             self.assignments,
-        )  # fmt: skip
+        )
 
 
 class TicketRouting(Aggregate):
@@ -325,10 +334,19 @@ class TicketRouting(Aggregate):
 
     @event(Decided)
     def decide(
-        self, kind: str, group_id: str, agent_id: str | None, tier: int, rule_id: str | None, reason: str,
-        skills: list[str], rules_passed_over: dict[str, str], agents_passed_over: dict[str, str],
-        overrides_manual: bool, cause: dict[str, str],
-    ) -> None:  # fmt: skip
+        self,
+        kind: str,
+        group_id: str,
+        agent_id: str | None,
+        tier: int,
+        rule_id: str | None,
+        reason: str,
+        skills: list[str],
+        rules_passed_over: dict[str, str],
+        agents_passed_over: dict[str, str],
+        overrides_manual: bool,
+        cause: dict[str, str],
+    ) -> None:
         """`cause`: the actor, correlation and causation ids the published decision carries."""
         self.group_id = group_id
         self.agent_id = agent_id

@@ -8,12 +8,10 @@ must then equal the live aggregates.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
-
-from services.chassis.storage.views import Sql, SqlView
+from services.chassis.storage.projector import SqlProjection
+from services.chassis.storage.views import Sql
 
 VIEW = "routing-load-view"
 
@@ -38,18 +36,11 @@ SCHEMA = [
 ]
 
 
-class LoadProjection:
+class LoadProjection(SqlProjection):
     name = VIEW
+    schema = SCHEMA
 
-    def __init__(self, recorder: TrackingRecorder) -> None:
-        self.view = SqlView(recorder, SCHEMA)
-
-    def apply(self, events: Sequence[tuple[Any, int]], tracking: Sequence[Tracking]) -> None:
-        with self.view.transaction(*tracking) as sql:
-            for domain_event, _ in events:
-                self._apply(sql, domain_event)
-
-    def _apply(self, sql: Sql, event: Any) -> None:
+    def write(self, sql: Sql, event: Any) -> None:
         """One event of an Agent or a Queue aggregate; routing's other events do not change load."""
         stream = {"stream_id": str(event.originator_id)}
         match type(event).__qualname__:
@@ -113,9 +104,6 @@ class LoadProjection:
 
     def all_queues(self) -> list[dict[str, Any]]:
         return self.view.query("SELECT tenant, group_id, waiting FROM routing_queues")
-
-    def position(self) -> int:
-        return self.view.recorder.max_tracking_id(VIEW) or 0
 
     def drop(self) -> None:
         """Forget everything: the next catch-up rebuilds from the first event."""

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification
 
 from schemas import topics
 from schemas.envelope import EnvelopeFields
 from schemas.routing import ROUTING_ACTOR, RoutingDecidedV1
-from services.chassis.messaging.relay import Publication, PublicFields, validated
-from services.chassis.storage.ids import url_uuid5
+from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
+from services.chassis.storage.ids import stable_id
 from services.routing.domain import TicketRouting
 
 SOURCE = "routing"
@@ -19,14 +18,22 @@ def decision(event: TicketRouting.Decided, position: int) -> EnvelopeFields:
     ticket_id = str(event.originator_id)
     decision_id = f"{ticket_id}/{event.originator_version}"
     data = RoutingDecidedV1(
-        ticket_id=ticket_id, decision_id=decision_id, kind=event.kind, group_id=event.group_id,
-        agent_id=event.agent_id, tier=event.tier, rule_id=event.rule_id, reason=event.reason, skills=event.skills,
-        rules_passed_over=event.rules_passed_over, agents_passed_over=event.agents_passed_over,
+        ticket_id=ticket_id,
+        decision_id=decision_id,
+        kind=event.kind,
+        group_id=event.group_id,
+        agent_id=event.agent_id,
+        tier=event.tier,
+        rule_id=event.rule_id,
+        reason=event.reason,
+        skills=event.skills,
+        rules_passed_over=event.rules_passed_over,
+        agents_passed_over=event.agents_passed_over,
         overrides_manual=event.overrides_manual,
-    )  # fmt: skip
+    )
     cause = event.cause
     return {
-        "id": url_uuid5(f"/servicedesk/{SOURCE}/{decision_id}"),
+        "id": stable_id(SOURCE, decision_id),
         "type": data.event_type,
         "version": data.event_version,
         "source": SOURCE,
@@ -45,14 +52,7 @@ def decision(event: TicketRouting.Decided, position: int) -> EnvelopeFields:
 
 def public_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
     """A stored decision to its (topic, envelope fields); everything else stays private."""
-
-    def publish(notification: Notification) -> tuple[str, EnvelopeFields] | None:
-        event = app.mapper.to_domain_event(notification)
-        if not isinstance(event, TicketRouting.Decided):
-            return None
-        return topics.ROUTING_DECISIONS, decision(event, notification.id)
-
-    return publish
+    return published_on(topics.ROUTING_DECISIONS, TicketRouting.Decided, decision, app)
 
 
 def publication(app: Application) -> Publication:  # type: ignore[type-arg]

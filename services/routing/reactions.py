@@ -43,11 +43,17 @@ def reactions(routing: Routing, digests: KeywordDigests) -> Apply:
             case TicketOpenedV3():
                 words = frozenset(data.keyword_digests) | frozenset(digests.of_words(tenant, data.legacy_keywords))
                 facts = TicketFacts(
-                    category=data.category, type=data.type.value, priority=data.priority.value,
-                    channel=data.channel.value, tags=frozenset(data.tags), organisation=data.organisation,
-                    words=words, opened_at=envelope.occurred_at.astimezone(UTC).isoformat(),
-                    digest=partial(digests.digest, tenant), default_group=data.group_id,
-                )  # fmt: skip
+                    category=data.category,
+                    type=data.type.value,
+                    priority=data.priority.value,
+                    channel=data.channel.value,
+                    tags=frozenset(data.tags),
+                    organisation=data.organisation,
+                    words=words,
+                    opened_at=envelope.occurred_at.astimezone(UTC).isoformat(),
+                    digest=partial(digests.digest, tenant),
+                    default_group=data.group_id,
+                )
                 routing.ticket_opened(tenant, data.ticket_id, facts, tracking, cause)
             case TicketStatusChangedV1(change="work_started"):
                 changed(data.ticket_id, lambda _, r: r.start_work())

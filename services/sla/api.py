@@ -83,8 +83,10 @@ class PolicySpec(BaseModel):
             "targets": targets, "warn_at": sorted(set(self.warn_at)),
         }  # fmt: skip
         if self.reminders is not None:
-            policy["reminders"] = {"every_seconds": int(self.reminders.every.total_seconds()),
-                                   "count": self.reminders.count}  # fmt: skip
+            policy["reminders"] = {
+                "every_seconds": int(self.reminders.every.total_seconds()),
+                "count": self.reminders.count,
+            }
         return policy
 
 

@@ -88,9 +88,15 @@ class Clock(Aggregate):
 
     @event("Started")
     def __init__(
-        self, id: UUID, tenant: str, policy_id: str, policy: dict[str, Any], requester_id: str, opened_at: datetime,
+        self,
+        id: UUID,
+        tenant: str,
+        policy_id: str,
+        policy: dict[str, Any],
+        requester_id: str,
+        opened_at: datetime,
         facts: dict[str, str | None],
-    ) -> None:  # fmt: skip
+    ) -> None:
         """`facts`: the ticket's priority, category and organisation, by which `policy` was chosen."""
         self.tenant = tenant
         self.facts = facts
@@ -166,8 +172,9 @@ class Clock(Aggregate):
         current = self.metrics.get(metric)
         if not target or (current is not None and current["state"] in (RUNNING, PAUSED)):
             return
-        self._metric_started(metric=metric, at=at, target=int(target), used=0.0,
-                             due_at=self.calendar.add_business_time(at, target))  # fmt: skip
+        self._metric_started(
+            metric=metric, at=at, target=int(target), used=0.0, due_at=self.calendar.add_business_time(at, target)
+        )
         if self.pending is not None:
             self._metric_paused(metric=metric, at=at, target=int(target), used=0.0, due_at=self.due_of(metric, at))
         self._reschedule()
@@ -181,8 +188,13 @@ class Clock(Aggregate):
     def pause(self, at: datetime) -> None:
         for metric, m in self.metrics.items():
             if m["state"] == RUNNING:
-                self._metric_paused(metric=metric, at=at, target=m["target"], used=self.used_at(metric, at),
-                                    due_at=self.due_of(metric, at))  # fmt: skip
+                self._metric_paused(
+                    metric=metric,
+                    at=at,
+                    target=m["target"],
+                    used=self.used_at(metric, at),
+                    due_at=self.due_of(metric, at),
+                )
         self._reschedule()
 
     @event(MetricPaused)
@@ -192,8 +204,9 @@ class Clock(Aggregate):
     def resume(self, at: datetime) -> None:
         for metric, m in self.metrics.items():
             if m["state"] == PAUSED:
-                self._metric_resumed(metric=metric, at=at, target=m["target"], used=m["used"],
-                                     due_at=self.due_of(metric, at))  # fmt: skip
+                self._metric_resumed(
+                    metric=metric, at=at, target=m["target"], used=m["used"], due_at=self.due_of(metric, at)
+                )
         self._reschedule()
 
     @event(MetricResumed)
@@ -206,8 +219,14 @@ class Clock(Aggregate):
             return
         self._fire(at)  # a warning or breach that fell due before is recorded first
         m = self.metrics[metric]
-        self._metric_met(metric=metric, at=at, target=m["target"], used=self.used_at(metric, at),
-                         due_at=self.due_of(metric, at), breached=m["breached"])  # fmt: skip
+        self._metric_met(
+            metric=metric,
+            at=at,
+            target=m["target"],
+            used=self.used_at(metric, at),
+            due_at=self.due_of(metric, at),
+            breached=m["breached"],
+        )
         self._reschedule()
 
     @event(MetricMet)
@@ -222,8 +241,9 @@ class Clock(Aggregate):
         self.meet("resolution", at)
         for metric, m in self.metrics.items():
             if m["state"] in (RUNNING, PAUSED):
-                self._metric_stopped(metric=metric, at=at, target=m["target"], used=self.used_at(metric, at),
-                                     due_at=None)  # fmt: skip
+                self._metric_stopped(
+                    metric=metric, at=at, target=m["target"], used=self.used_at(metric, at), due_at=None
+                )
         self._reschedule()
 
     @event(MetricStopped)
@@ -244,8 +264,9 @@ class Clock(Aggregate):
         self._retargeted(policy=policy, at=at, facts=facts)
         for metric, m in self.metrics.items():
             if m["state"] in (RUNNING, PAUSED) and not policy["targets"].get(metric):
-                self._metric_stopped(metric=metric, at=at, target=m["target"], used=self.used_at(metric, at),
-                                     due_at=None)  # fmt: skip
+                self._metric_stopped(
+                    metric=metric, at=at, target=m["target"], used=self.used_at(metric, at), due_at=None
+                )
             elif m["state"] in (RUNNING, PAUSED):
                 self._metric_started_again(metric, at)
         self._reschedule()
@@ -261,14 +282,27 @@ class Clock(Aggregate):
         target = int(self.policy["targets"][metric])
         used = self.used_at(metric, at)
         warned = [t for t in m["warned"] if used >= target * t / 100]
-        self._metric_retargeted(metric=metric, at=at, target=target, used=used, warned=warned,
-                                running=m["state"] == RUNNING, due_at=self.due_of(metric, at))  # fmt: skip
+        self._metric_retargeted(
+            metric=metric,
+            at=at,
+            target=target,
+            used=used,
+            warned=warned,
+            running=m["state"] == RUNNING,
+            due_at=self.due_of(metric, at),
+        )
 
     @event("MetricRetargeted")
     def _metric_retargeted(
-        self, metric: str, at: datetime, target: int, used: float, warned: list[int], running: bool,
+        self,
+        metric: str,
+        at: datetime,
+        target: int,
+        used: float,
+        warned: list[int],
+        running: bool,
         due_at: datetime | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._set(metric, target=target, used=used, since=at if running else None, warned=warned)
 
     def mark_pending(self, until: datetime, at: datetime) -> None:
@@ -324,14 +358,21 @@ class Clock(Aggregate):
                     continue
                 instant = self.instant_when(metric, m["target"] * threshold / 100)
                 if instant is not None and instant <= now:
-                    self._warned(metric=metric, at=instant, target=m["target"], used=m["target"] * threshold / 100,
-                                 due_at=self.instant_when(metric, m["target"]), threshold=threshold)  # fmt: skip
+                    self._warned(
+                        metric=metric,
+                        at=instant,
+                        target=m["target"],
+                        used=m["target"] * threshold / 100,
+                        due_at=self.instant_when(metric, m["target"]),
+                        threshold=threshold,
+                    )
             m = self.metrics[metric]
             if m["state"] == RUNNING and not m["breached"]:
                 instant = self.instant_when(metric, m["target"])
                 if instant is not None and instant <= now:
-                    self._breached(metric=metric, at=instant, target=m["target"], used=float(m["target"]),
-                                   due_at=instant)  # fmt: skip
+                    self._breached(
+                        metric=metric, at=instant, target=m["target"], used=float(m["target"]), due_at=instant
+                    )
         while (reminder := self._next_reminder()) is not None and reminder[0] <= now:
             self._remind(*reminder)
 

@@ -9,15 +9,18 @@ the setup in force at any past instant is known.
 from __future__ import annotations
 
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.chassis.domain.ordered_rules import OrderedRules
 from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
+from services.chassis.storage.ids import stable_uuid
 from services.sla.calendar import BusinessCalendar
 
 ALWAYS = "24x7"  # the built-in calendar: every instant counts
 METRICS = ("first_response", "next_response", "resolution")
+POLICIES = OrderedRules("policy_id")
 
 
 class SlaSetupError(CommandRefusedError):
@@ -35,7 +38,7 @@ def calendar_of(spec: dict[str, Any] | None) -> BusinessCalendar:
 class SlaSetup(Aggregate):
     @staticmethod
     def create_id(tenant: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/sla/setup/{tenant}")
+        return stable_uuid("sla", "setup", tenant)
 
     @event("Started")
     def __init__(self, tenant: str) -> None:
@@ -69,11 +72,7 @@ class SlaSetup(Aggregate):
 
     @event("PolicyDefined")
     def _policy_defined(self, policy: dict[str, Any]) -> None:
-        ids = [p["policy_id"] for p in self.policies]
-        if policy["policy_id"] in ids:
-            self.policies = [policy if p["policy_id"] == policy["policy_id"] else p for p in self.policies]
-        else:
-            self.policies = [*self.policies, policy]
+        self.policies = POLICIES.defined(self.policies, policy)
 
     def retire_policy(self, policy_id: str) -> None:
         if self.policy(policy_id) is None:
@@ -82,21 +81,20 @@ class SlaSetup(Aggregate):
 
     @event("PolicyRetired")
     def _policy_retired(self, policy_id: str) -> None:
-        self.policies = [p for p in self.policies if p["policy_id"] != policy_id]
+        self.policies = POLICIES.retired(self.policies, policy_id)
 
     def reorder_policies(self, policy_ids: list[str]) -> None:
-        if sorted(policy_ids) != sorted(p["policy_id"] for p in self.policies):
+        if not POLICIES.names_each_once(self.policies, policy_ids):
             raise SlaSetupError("a new order names every policy exactly once", "policy_ids")
-        if policy_ids != [p["policy_id"] for p in self.policies]:
+        if POLICIES.moves(self.policies, policy_ids):
             self._policies_reordered(policy_ids=policy_ids)
 
     @event("PoliciesReordered")
     def _policies_reordered(self, policy_ids: list[str]) -> None:
-        by_id = {p["policy_id"]: p for p in self.policies}
-        self.policies = [by_id[p] for p in policy_ids]
+        self.policies = POLICIES.reordered(self.policies, policy_ids)
 
     def policy(self, policy_id: str) -> dict[str, Any] | None:
-        return next((p for p in self.policies if p["policy_id"] == policy_id), None)
+        return POLICIES.find(self.policies, policy_id)
 
     def choose(self, priority: str, category: str, organisation: str | None) -> dict[str, Any] | None:
         """The first policy whose conditions hold, with its calendar's spec; None when none does."""

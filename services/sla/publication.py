@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification
 
 from schemas import topics
 from schemas.envelope import EnvelopeFields, EventData
@@ -20,8 +19,8 @@ from schemas.sla import (
     SlaStartedV1,
     SlaWarningV1,
 )
-from services.chassis.messaging.relay import Publication, PublicFields, validated
-from services.chassis.storage.ids import url_uuid5
+from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
+from services.chassis.storage.ids import stable_id
 from services.sla.clock import Clock
 
 SOURCE = "sla"
@@ -55,33 +54,38 @@ def public_data(event: Any, policy_id: str) -> EventData | None:
             fields["breached"] = event.breached
         return model(**fields)
     if name == "Reminded":
-        return SlaCustomerRemindedV1(ticket_id=ticket_id, policy_id=policy_id, reminder=event.reminder,
-                                     reminders_before_resolving=0, next_at=_iso(event.next_at) or None)  # fmt: skip
+        return SlaCustomerRemindedV1(
+            ticket_id=ticket_id,
+            policy_id=policy_id,
+            reminder=event.reminder,
+            reminders_before_resolving=0,
+            next_at=_iso(event.next_at) or None,
+        )
     if name == "Unresponsive":
         reason = f"no answer from the customer after {event.reminders} reminders"
-        return SlaCustomerUnresponsiveV1(ticket_id=ticket_id, policy_id=policy_id, reminders=event.reminders,
-                                         reason=reason)  # fmt: skip
+        return SlaCustomerUnresponsiveV1(
+            ticket_id=ticket_id, policy_id=policy_id, reminders=event.reminders, reason=reason
+        )
     return None
 
 
-def public_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
-    def publish(notification: Notification) -> tuple[str, EnvelopeFields] | None:
-        event = app.mapper.to_domain_event(notification)
-        if not isinstance(event, Clock.Event):
-            return None
-        data = public_data(event, event.policy_id)
-        if data is None:
-            return None
-        key = f"{event.originator_id}/{event.originator_version}"
-        return topics.SLA_CLOCKS, {
-            "id": url_uuid5(f"/servicedesk/{SOURCE}/{key}"), "type": data.event_type, "version": data.event_version,
-            "source": SOURCE, "subject": str(event.originator_id), "tenant": event.tenant, "actor": ACTOR,
-            "occurred_at": getattr(event, "at", event.timestamp), "sequence": event.originator_version,
-            "position": notification.id, "correlation_id": f"sla:{event.originator_id}", "causation_id": key,
-            "data": data.model_dump(mode="json"),
-        }  # fmt: skip
+def clock_envelope(event: Clock.Event, position: int) -> EnvelopeFields | None:
+    """A clock's stored event as `sla.clocks` carries it, or None for a private one."""
+    data = public_data(event, event.policy_id)
+    if data is None:
+        return None
+    key = f"{event.originator_id}/{event.originator_version}"
+    return {
+        "id": stable_id(SOURCE, key), "type": data.event_type, "version": data.event_version,
+        "source": SOURCE, "subject": str(event.originator_id), "tenant": event.tenant, "actor": ACTOR,
+        "occurred_at": getattr(event, "at", event.timestamp), "sequence": event.originator_version,
+        "position": position, "correlation_id": f"sla:{event.originator_id}", "causation_id": key,
+        "data": data.model_dump(mode="json"),
+    }  # fmt: skip
 
-    return publish
+
+def public_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
+    return published_on(topics.SLA_CLOCKS, Clock.Event, clock_envelope, app)
 
 
 def publication(app: Application) -> Publication:  # type: ignore[type-arg]

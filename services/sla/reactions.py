@@ -84,8 +84,17 @@ def open_clock(work: UnitOfWork, tenant: str, data: TicketOpenedV3, at: datetime
     policy = setup.choose(data.priority.value, data.category, data.organisation) if setup else None
     if policy is None:
         return
-    clock = work.add(Clock(id=ticket_id, tenant=tenant, policy_id=policy["policy_id"], policy=policy,
-                           requester_id=data.requester_id, opened_at=at, facts=facts))  # fmt: skip
+    clock = work.add(
+        Clock(
+            id=ticket_id,
+            tenant=tenant,
+            policy_id=policy["policy_id"],
+            policy=policy,
+            requester_id=data.requester_id,
+            opened_at=at,
+            facts=facts,
+        )
+    )
     clock.start_metric("first_response", at)
     clock.start_metric("resolution", at)
 

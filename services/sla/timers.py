@@ -15,18 +15,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.pacing import sleep_unless
-from services.chassis.storage.projector import StoreProjector
-from services.chassis.storage.views import SqlView
+from services.chassis.runtime.retries import Backoff
+from services.chassis.storage.projector import SqlProjection, StoreProjector
+from services.chassis.storage.views import Sql
 from services.sla.application import Sla
 
 log = logging.getLogger(__name__)
@@ -42,29 +41,22 @@ SCHEMA = [
 FIRED = {"Warned", "Breached", "Reminded", "Unresponsive"}
 
 
-class TimersView:
+class TimersView(SqlProjection):
     name = VIEW
+    schema = SCHEMA
 
-    def __init__(self, recorder: TrackingRecorder) -> None:
-        self.view = SqlView(recorder, SCHEMA)
-
-    def apply(self, events: Sequence[tuple[Any, int]], tracking: Sequence[Tracking]) -> None:
-        with self.view.transaction(*tracking) as sql:
-            for event, _ in events:
-                if type(event).__qualname__ != "Clock.Scheduled":
-                    continue
-                key = {"clock_id": str(event.originator_id)}
-                if event.due_at is None:
-                    sql.execute("DELETE FROM sla_timers WHERE clock_id = :clock_id", key)
-                else:
-                    sql.execute(
-                        "INSERT INTO sla_timers VALUES (:clock_id, :tenant, :due) ON CONFLICT (clock_id)"
-                        " DO UPDATE SET due_epoch = excluded.due_epoch",
-                        key | {"tenant": event.tenant, "due": event.due_at.timestamp()},
-                    )
-
-    def position(self) -> int:
-        return self.view.recorder.max_tracking_id(VIEW) or 0
+    def write(self, sql: Sql, event: Any) -> None:
+        if type(event).__qualname__ != "Clock.Scheduled":
+            return
+        key = {"clock_id": str(event.originator_id)}
+        if event.due_at is None:
+            sql.execute("DELETE FROM sla_timers WHERE clock_id = :clock_id", key)
+        else:
+            sql.execute(
+                "INSERT INTO sla_timers VALUES (:clock_id, :tenant, :due) ON CONFLICT (clock_id)"
+                " DO UPDATE SET due_epoch = excluded.due_epoch",
+                key | {"tenant": event.tenant, "due": event.due_at.timestamp()},
+            )
 
     def due(self, now: float, limit: int) -> list[UUID]:
         rows = self.view.query(
@@ -98,19 +90,19 @@ class Scheduler:
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0, 300.0),
             registry=registry,
         )
-        Gauge("servicedesk_sla_timers_scheduled", "Clocks waiting for their next due instant.",
-              registry=registry).set_function(timers.pending)  # fmt: skip
+        Gauge(
+            "servicedesk_sla_timers_scheduled", "Clocks waiting for their next due instant.", registry=registry
+        ).set_function(timers.pending)
 
     async def run(self, stopping: asyncio.Event) -> None:
-        backoff = 0.2
+        backoff = Backoff(initial=0.2, maximum=5.0)
         while not stopping.is_set():
             try:
                 wait = await asyncio.to_thread(self.step)
-                backoff = 0.2
+                backoff.succeeded()
             except TRANSIENT_STORE_ERRORS as error:
                 log.warning("sla scheduler: store unavailable, retrying: %r", error)
-                wait = backoff
-                backoff = min(backoff * 2, 5.0)
+                wait = backoff.failed()
             if wait > 0:
                 await sleep_unless(stopping, wait)
 

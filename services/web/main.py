@@ -20,6 +20,7 @@ from services.web.app import mount_pages
 from services.web.gateway_client import Gateway
 from services.web.sessions import SessionStore
 from services.web.signin import SignIn
+from services.web.tables import STORE
 
 NAME = "web"
 
@@ -29,7 +30,7 @@ def main() -> int:
     settings = service_settings(NAME)
     if not settings.web_oidc_issuer:
         raise SystemExit("web refuses to start: SERVICEDESK_WEB_OIDC_ISSUER names no identity provider to sign in at")
-    sessions = SessionStore(tracking_recorder(settings, NAME))
+    sessions = SessionStore(tracking_recorder(settings, STORE))
     public_url = settings.web_public_url or settings.url_of(NAME)
     sign_in = SignIn(sessions, settings.web_oidc_issuer, settings.web_client_id, settings.web_client_secret,
                      public_url, settings.web_tenants)  # fmt: skip

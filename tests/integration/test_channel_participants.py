@@ -14,7 +14,7 @@ import pytest
 
 from services.intake.tickets.domain import Ticket
 from tests import mail
-from tests.channel_peers import BOT_TOKEN, BotApi, Sink
+from tests.channel_peers import BOT_TOKEN, BotApi, Sink, answering_through
 from tests.client import eventually, headers, read_ticket
 from tests.harness import Desk
 
@@ -31,13 +31,11 @@ VOUCHED = f"{AUTHSERV_ID}; dkim=pass header.d=acme.example header.s=s1; dmarc=pa
 def channel_desk(desk: Desk, sink: Sink, bot_api: BotApi) -> tuple[httpx.Client, int]:
     smtp_port = mail.with_mailboxes(desk)
     bots = {TENANT: {"token": BOT_TOKEN, "webhook_secret": SECRET, "hashtags": ["#support"]}}
+    answering_through(desk, sink, bot_api, bots)
     desk.env |= {
-        "SERVICEDESK_SMTP_HOST": "127.0.0.1", "SERVICEDESK_SMTP_PORT": str(sink.port), "SERVICEDESK_SMTP_TLS": "none",
-        "SERVICEDESK_TELEGRAM_API_URL": f"http://127.0.0.1:{bot_api.port}",
-        "SERVICEDESK_TELEGRAM_BOTS": json.dumps(bots), "SERVICEDESK_NOTIFICATION_RETRY_BASE_SECONDS": "0.2",
         "SERVICEDESK_STAFF_ADDRESSES": json.dumps({TENANT: ["ann@acme.example"]}),
         "SERVICEDESK_MAIL_AUTHSERV_ID": AUTHSERV_ID,
-    }  # fmt: skip
+    }
     url = desk.service("intake").start().url
     return httpx.Client(base_url=url, timeout=15.0, headers=headers(TENANT)), smtp_port
 

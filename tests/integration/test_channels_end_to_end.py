@@ -4,7 +4,6 @@ customer's answer to the desk's message lands on the same ticket."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 
 from services.intake.tickets.domain import Ticket
 from tests import mail
-from tests.channel_peers import BOT_TOKEN, BotApi, Sink
+from tests.channel_peers import BOT_TOKEN, BotApi, Sink, answering_through
 from tests.client import eventually, headers, read_ticket
 from tests.harness import Desk
 
@@ -26,11 +25,7 @@ CHAT = 5550002
 def channel_desk(desk: Desk, sink: Sink, bot_api: BotApi) -> tuple[str, int]:
     smtp_port = mail.with_mailboxes(desk)
     bots = {TENANT: {"token": BOT_TOKEN, "webhook_secret": SECRET, "hashtags": ["#support"]}}
-    desk.env |= {
-        "SERVICEDESK_SMTP_HOST": "127.0.0.1", "SERVICEDESK_SMTP_PORT": str(sink.port), "SERVICEDESK_SMTP_TLS": "none",
-        "SERVICEDESK_TELEGRAM_API_URL": f"http://127.0.0.1:{bot_api.port}",
-        "SERVICEDESK_TELEGRAM_BOTS": json.dumps(bots), "SERVICEDESK_NOTIFICATION_RETRY_BASE_SECONDS": "0.2",
-    }  # fmt: skip
+    answering_through(desk, sink, bot_api, bots)
     return desk.service("intake").start().url, smtp_port
 
 

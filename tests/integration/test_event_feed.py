@@ -15,8 +15,8 @@ from aiokafka import AIOKafkaConsumer
 from schemas.envelope import Envelope
 from schemas.topics import TICKETS
 from services.chassis.messaging.published import PublishedLog
-from services.intake.tickets.application import TicketForm
-from services.intake.tickets.domain import Cause
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.form import TicketForm
 from tests.client import headers
 from tests.harness import Desk
 from tests.privacy import desk_intake

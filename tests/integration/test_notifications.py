@@ -22,7 +22,7 @@ import pytest
 from services.intake.channels import mail_threads
 from services.intake.people.conversations import Conversations, ReplyRoute
 from services.intake.people.people import People
-from tests.channel_peers import BOT_TOKEN, DOMAIN, BotApi, Sink
+from tests.channel_peers import BOT_TOKEN, DOMAIN, BotApi, Sink, answering_through
 from tests.client import eventually, headers, open_tickets, ticket_form
 from tests.harness import Desk
 from tests.privacy import desk_intake
@@ -45,12 +45,10 @@ class Channels:
 
 
 def with_channels(desk: Desk, sink: Sink, bot_api: BotApi) -> Desk:
+    answering_through(desk, sink, bot_api, {TENANT: {"token": BOT_TOKEN, "webhook_secret": "s"}})
     desk.env |= {
-        "SERVICEDESK_SMTP_HOST": "127.0.0.1", "SERVICEDESK_SMTP_PORT": str(sink.port), "SERVICEDESK_SMTP_TLS": "none",
         "SERVICEDESK_MAIL_DOMAIN": DOMAIN, "SERVICEDESK_MAILBOXES": json.dumps({MAILBOX: {"tenant": TENANT}}),
-        "SERVICEDESK_NOTIFICATION_RETRY_BASE_SECONDS": "0.2", "SERVICEDESK_NOTIFICATION_CLAIM_SECONDS": "5",
-        "SERVICEDESK_TELEGRAM_API_URL": f"http://127.0.0.1:{bot_api.port}",
-        "SERVICEDESK_TELEGRAM_BOTS": json.dumps({TENANT: {"token": BOT_TOKEN, "webhook_secret": "s"}}),
+        "SERVICEDESK_NOTIFICATION_CLAIM_SECONDS": "5",
     }  # fmt: skip
     return desk
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from services.chassis.http.problems import PROBLEM_JSON
-from services.intake.tickets.application import TicketForm
-from services.intake.tickets.domain import Cause
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.form import TicketForm
 from tests.client import eventually, headers, ticket_form
 from tests.harness import Desk, Service
 from tests.privacy import desk_intake

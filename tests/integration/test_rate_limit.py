@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from services.chassis.http.rate_limit import SharedRateLimiter
-from services.chassis.runtime.settings import Settings
 from services.chassis.storage.store import tracking_recorder
 from tests.client import headers
 from tests.harness import Desk
@@ -53,13 +52,7 @@ def test_the_embedded_gateway_limits_in_memory_and_says_so_on_every_answer(sqlit
 @pytest.fixture
 def shared_limiter(postgres: Postgres) -> Iterator[SharedRateLimiter]:
     """The gateway's buckets on a fresh PostgreSQL database, swept every third request."""
-    with postgres.fresh_database() as dbname:
-        settings = Settings.model_validate(
-            {
-                "persistence": "postgres", "postgres_host": postgres.host, "postgres_port": postgres.port,
-                "postgres_user": postgres.user, "postgres_password": postgres.password, "postgres_dbname": dbname,
-            }
-        )  # fmt: skip
+    with postgres.fresh_settings() as settings:
         limiter = SharedRateLimiter(tracking_recorder(settings, "intake"), per_minute=LIMIT, forget_every=3)
         try:
             yield limiter

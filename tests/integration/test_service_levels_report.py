@@ -17,10 +17,7 @@ TENANT = "acme"
 
 @pytest.fixture
 def gateway(desk: Desk) -> Iterator[httpx.Client]:
-    desk.service("sla").start()
-    desk.service("analytics").start()
-    intake = desk.service("intake").start()
-    with httpx.Client(base_url=intake.url, timeout=10.0) as client:
+    with desk.gateway("sla", "analytics") as client:
         yield client
 
 

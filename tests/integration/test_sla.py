@@ -18,10 +18,7 @@ TENANT = "acme"
 
 @pytest.fixture
 def gateway(desk: Desk) -> Iterator[httpx.Client]:
-    desk.service("routing").start()
-    desk.service("sla").start()
-    intake = desk.service("intake").start()
-    with httpx.Client(base_url=intake.url, timeout=10.0) as client:
+    with desk.gateway("routing", "sla") as client:
         yield client
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from services.chassis.runtime.settings import Settings
 from services.intake.tickets.application import Intake
 from tests.infra import Postgres
 from tests.privacy import desk_intake
@@ -13,13 +12,7 @@ from tests.unit.test_ticket_lifecycle_model import TicketLifecycle
 
 
 def test_any_sequence_of_commands_keeps_the_lifecycle_on_postgresql(postgres: Postgres) -> None:
-    with postgres.fresh_database() as dbname:
-        config = Settings.model_validate(
-            {
-                "persistence": "postgres", "postgres_host": postgres.host, "postgres_port": postgres.port,
-                "postgres_user": postgres.user, "postgres_password": postgres.password, "postgres_dbname": dbname,
-            }
-        )  # fmt: skip
+    with postgres.fresh_settings() as config:
         intake = desk_intake(config)
 
         class TicketLifecycleOnPostgres(TicketLifecycle):

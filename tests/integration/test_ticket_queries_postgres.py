@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.chassis.runtime.settings import Settings
 from services.chassis.storage.projector import StoreProjector
 from services.chassis.storage.store import tracking_recorder
 from services.intake.tickets.application import Intake
@@ -21,13 +20,7 @@ from tests.unit.test_ticket_queries import TicketQueries, Tickets
 
 @pytest.fixture
 def tickets(postgres: Postgres) -> Iterator[Tickets]:
-    with postgres.fresh_database() as dbname:
-        settings = Settings.model_validate(
-            {
-                "persistence": "postgres", "postgres_host": postgres.host, "postgres_port": postgres.port,
-                "postgres_user": postgres.user, "postgres_password": postgres.password, "postgres_dbname": dbname,
-            }
-        )  # fmt: skip
+    with postgres.fresh_settings() as settings:
         intake = desk_intake(settings)
         recorder = tracking_recorder(settings, Intake.name)
         projection = projection_of(intake, recorder, settings.personal_data_secret.encode())

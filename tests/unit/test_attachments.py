@@ -14,17 +14,14 @@ from fastapi.testclient import TestClient
 
 from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.runtime import Runtime
-from services.intake.attachments.blobs import (
-    BlobCorruptError,
-    BlobNotFoundError,
-    BlobTooLargeError,
-    FileBlobStore,
-    Owner,
-)
+from services.intake.attachments.blob_store import BlobCorruptError, BlobNotFoundError, BlobTooLargeError, Owner
+from services.intake.attachments.blobs import FileBlobStore
 from services.intake.http import problems
 from services.intake.http.attachments import router
-from services.intake.tickets.application import Intake, TicketForm
-from services.intake.tickets.domain import Cause, Ticket
+from services.intake.tickets.application import Intake
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.form import TicketForm
 from tests.client import headers
 from tests.privacy import memory_intake
 from tests.tokens import authenticated

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from services.intake.attachments.blobs import BlobErasedError, FileBlobStore, Owner
+from services.intake.attachments.blob_store import BlobErasedError, Owner
+from services.intake.attachments.blobs import FileBlobStore
 
 JOLANTA = Owner("acme", "jolanta")
 PASSPORT = b"a scan of jolanta's passport"

@@ -8,7 +8,8 @@ import secrets
 
 import pytest
 
-from services.chassis.runtime.settings import DevelopmentSecretError, Settings
+from services.chassis.runtime.desk_secrets import DevelopmentSecretError
+from services.chassis.runtime.settings import Settings
 from tests.infra import ROOT
 
 DEVELOPMENT = {"personal_data_secret": "development-only-personal-data-secret"}

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from services.chassis.http.rate_limit import RateLimiter
-from services.chassis.runtime.settings import Mailbox
+from services.chassis.runtime.channel_settings import Mailbox
 from services.intake.attachments.blobs import FileBlobStore
 from services.intake.channels import mail_threads
 from services.intake.channels.email_in import EmailIntake
@@ -23,7 +23,7 @@ from services.intake.channels.telemetry import ChannelCounters
 from services.intake.people.conversations import Conversations, ReplyRoute
 from services.intake.people.people import People
 from services.intake.tickets.application import Intake, TicketNotFoundError
-from services.intake.tickets.domain import Cause
+from services.intake.tickets.cause import Cause
 from tests.mail import a_message
 from tests.privacy import memory_intake
 
@@ -71,6 +71,14 @@ def deliver(email: EmailIntake, message: EmailMessage, to: str = "support@acme.e
     return email.receive(message.as_bytes(policy=policy.SMTP), "j@customer.example", to)
 
 
+def numbered_ticket(desk: tuple[EmailIntake, Intake]) -> tuple[EmailMessage, UUID, str]:
+    """A mail that opened a ticket, the ticket's id and its number."""
+    email, intake = desk
+    first = a_message()
+    ticket_id = deliver(email, first).ticket_id
+    return first, ticket_id, intake.get_ticket(ticket_id, "acme").number
+
+
 def test_a_new_mail_opens_a_ticket_in_the_mailboxs_group(desk: tuple[EmailIntake, Intake]) -> None:
     email, intake = desk
     landed = deliver(email, a_message())
@@ -82,9 +90,7 @@ def test_replies_thread_by_our_message_id_by_an_earlier_message_and_by_the_subje
     desk: tuple[EmailIntake, Intake],
 ) -> None:
     email, intake = desk
-    first = a_message()
-    ticket_id = deliver(email, first).ticket_id
-    number = intake.get_ticket(ticket_id, "acme").number
+    first, ticket_id, number = numbered_ticket(desk)
     replies = [
         a_message("Re: x", "one", In_Reply_To=mail_threads.message_id(ticket_id, "3", DOMAIN)),
         a_message("Re: x", "two", References=first["Message-ID"]),
@@ -141,9 +147,7 @@ def test_a_stranger_naming_a_ticket_by_number_or_thread_gets_a_ticket_of_their_o
     desk: tuple[EmailIntake, Intake],
 ) -> None:
     email, intake = desk
-    first = a_message()
-    ticket_id = deliver(email, first).ticket_id
-    number = intake.get_ticket(ticket_id, "acme").number
+    first, ticket_id, number = numbered_ticket(desk)
     stranger = "Mallory <mallory@elsewhere.example>"
     naming = [
         a_message(f"Re: [{number}] x", "by number", sender=stranger),

@@ -22,7 +22,8 @@ from services.chassis.http.problems import install_problem_handlers
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.projector import StoreProjector
 from services.chassis.storage.store import tracking_recorder
-from services.intake.attachments.blobs import BlobNotFoundError, FileBlobStore, Owner
+from services.intake.attachments.blob_store import BlobNotFoundError, Owner
+from services.intake.attachments.blobs import FileBlobStore
 from services.intake.http import app as api
 from services.intake.http import people as api_people
 from services.intake.http import queries as api_queries
@@ -31,8 +32,9 @@ from services.intake.people.erasure import Erasures, UnknownPersonError
 from services.intake.people.people import People
 from services.intake.people.subject_access import SubjectAccess
 from services.intake.privacy.personal_data import ERASED, PersonErasedError
-from services.intake.tickets.application import Intake, TicketForm
-from services.intake.tickets.domain import Cause
+from services.intake.tickets.application import Intake
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.form import TicketForm
 from services.intake.tickets.projections import TicketsProjection
 from services.intake.tickets.publication import envelope
 from services.intake.tickets.representations import history_entry, ticket_view

@@ -15,7 +15,8 @@ from services.chassis.http.feed import EventPage, Feed
 from services.chassis.messaging.published import RELAY_NAME, PublishedLog
 from services.chassis.storage.ids import url_uuid5
 from services.intake.tickets.application import Intake
-from services.intake.tickets.domain import Cause, Ticket, acting
+from services.intake.tickets.cause import Cause, acting
+from services.intake.tickets.domain import Ticket
 from services.intake.tickets.publication import public_fields, publication
 from tests.privacy import memory_intake
 

@@ -15,7 +15,9 @@ import pytest
 from schemas.envelope import Envelope
 from services.chassis.http.auth import Principal, Role
 from services.chassis.http.feed import EventPage
-from services.chassis.http.gateway_feed import InvalidCursor, MergedFeed, Resting, SourceDown
+from services.chassis.http.feed_cursor import InvalidCursor
+from services.chassis.http.feed_sources import SourceDown
+from services.chassis.http.gateway_feed import MergedFeed, Resting
 from services.chassis.http.identity import Identity
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from services.chassis.http.feed import EventPage
-from services.chassis.http.gateway_feed import MergedFeed, RemoteSource
+from services.chassis.http.feed_sources import RemoteSource
+from services.chassis.http.gateway_feed import MergedFeed
 from tests.unit.test_gateway_feed_pages import WHO, StandIn, envelope
 
 Answer = Callable[[httpx.Request], httpx.Response]

@@ -16,8 +16,9 @@ from services.chassis.storage.idempotency import IdempotencyKeyReusedError, Keye
 from services.intake.http import attachments as api_attachments
 from services.intake.http import tickets as api_tickets
 from services.intake.http import work as api_work
-from services.intake.tickets.application import Intake, TicketForm
-from services.intake.tickets.domain import Cause
+from services.intake.tickets.application import Intake
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.form import TicketForm
 from tests.privacy import desk_intake
 
 

@@ -11,10 +11,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.intake.attachments.blobs import BlobNotFoundError, FileBlobStore, FileId, Owner
+from services.intake.attachments.blob_store import BlobNotFoundError, Owner
+from services.intake.attachments.blobs import FileBlobStore, FileId
 from services.intake.attachments.legacy_blobs import ORPHAN_AGE_SECONDS, file_legacy_blobs
-from services.intake.tickets.application import Intake, TicketForm
-from services.intake.tickets.domain import Cause
+from services.intake.tickets.application import Intake
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.form import TicketForm
 from tests.privacy import memory_intake
 
 SCAN = b"the same scanned invoice, sent by two customers"

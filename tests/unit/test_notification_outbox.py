@@ -28,8 +28,9 @@ from services.intake.notifications.sender import Outcome, Sender
 from services.intake.notifications.templates import Templates
 from services.intake.people.conversations import Conversations, ReplyRoute
 from services.intake.people.people import People
-from services.intake.tickets.application import Intake, TicketForm
-from services.intake.tickets.domain import Cause
+from services.intake.tickets.application import Intake
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.form import TicketForm
 from tests.privacy import desk_intake
 
 AGENT = Cause("acme", "agent-7", "c", "c")

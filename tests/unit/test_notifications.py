@@ -15,7 +15,9 @@ from services.intake.notifications.outbox import notable
 from services.intake.notifications.telegram_sender import send_message_request
 from services.intake.notifications.templates import TemplateError, Templates
 from services.intake.people.conversations import ReplyRoute
-from services.intake.tickets.domain import Cause, Ticket, WaitingFor, acting
+from services.intake.tickets.cause import Cause, acting
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.vocabulary import WaitingFor
 
 CONTEXT = {"number": "SD-2026-000001", "title": "VPN", "name": None, "ticket_id": "t", "tenant": "acme"}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,15 @@ class Day:
         self.log.append((envelope, parse_data(envelope), Tracking(source, position)))
         self.projection.apply(*self.log[-1])
 
+    def clock(self, ticket_id: str, metric: str, target: int, policy_id: str = "std") -> Callable[..., None]:
+        """Records the SLA events of one target of the ticket: `sla("met", used, breached=False)`."""
+
+        def sla(kind: str, used: int, **data: Any) -> None:
+            self.event(f"sla.{kind}", ticket_id, source="sla", policy_id=policy_id, metric=metric,
+                       target_seconds=target, due_at="x", business_seconds_used=used, **data)  # fmt: skip
+
+        return sla
+
     def opened(self, priority: str = "P3", channel: str = "email") -> str:
         ticket_id = str(uuid.uuid4())
         self.event("ticket.opened", ticket_id, version=2, number="SD-1", requester_id="c", channel=channel,
@@ -51,11 +61,11 @@ class Day:
         ticket_id = self.opened(priority)
         for metric, used, target, late in (("first_response", first_response, 3600, breached[0]),
                                            ("resolution", resolution, 28800, breached[1])):  # fmt: skip
-            common: dict[str, Any] = {"policy_id": "std", "metric": metric, "target_seconds": target, "due_at": "x"}
-            self.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)
+            sla = self.clock(ticket_id, metric, target)
+            sla("started", 0)
             if late:
-                self.event("sla.breached", ticket_id, source="sla", business_seconds_used=target, **common)
-            self.event("sla.met", ticket_id, source="sla", business_seconds_used=used, breached=late, **common)
+                sla("breached", target)
+            sla("met", used, breached=late)
         self.event("ticket.status_changed", ticket_id, status="resolved", change="resolved")
         return ticket_id
 
@@ -99,15 +109,15 @@ def test_a_day_of_tickets_gives_the_hand_computed_service_levels(tmp_path: Path)
 def test_a_breach_counts_the_day_it_burns_and_shows_while_the_target_is_still_open(tmp_path: Path) -> None:
     day = Day(tmp_path)
     ticket_id = day.opened("P1")
-    common: dict[str, Any] = {"policy_id": "p1", "metric": "first_response", "target_seconds": 1800, "due_at": "x"}
-    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)
+    sla = day.clock(ticket_id, "first_response", 1800, "p1")
+    sla("started", 0)
     day.hour = 13
-    day.event("sla.breached", ticket_id, source="sla", business_seconds_used=1800, **common)
+    sla("breached", 1800)
     first = service_levels(day.projection.view, "acme", DAY, DAY)["first_response"]
     assert (first["targets"], first["met_in_time"], first["breached"], first["breached_still_open"]) == (1, 0, 1, 1)
     assert first["compliance_percent"] == 0.0
     day.hour = 14
-    day.event("sla.met", ticket_id, source="sla", business_seconds_used=7200, breached=True, **common)
+    sla("met", 7200, breached=True)
     first = service_levels(day.projection.view, "acme", DAY, DAY)["first_response"]
     assert (first["targets"], first["breached"], first["breached_still_open"]) == (1, 1, 0)
     assert first["median_wall_clock_seconds"] == 7200
@@ -116,9 +126,9 @@ def test_a_breach_counts_the_day_it_burns_and_shows_while_the_target_is_still_op
 def test_an_unanswered_breach_of_a_resolved_ticket_is_no_longer_open(tmp_path: Path) -> None:
     day = Day(tmp_path)
     ticket_id = day.opened("P1")
-    common: dict[str, Any] = {"policy_id": "p1", "metric": "first_response", "target_seconds": 1800, "due_at": "x"}
-    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)
-    day.event("sla.breached", ticket_id, source="sla", business_seconds_used=1800, **common)
+    sla = day.clock(ticket_id, "first_response", 1800, "p1")
+    sla("started", 0)
+    sla("breached", 1800)
     day.event("ticket.status_changed", ticket_id, status="resolved", change="resolved")
     first = service_levels(day.projection.view, "acme", DAY, DAY)["first_response"]
     assert (first["breached"], first["breached_still_open"]) == (1, 0)
@@ -127,12 +137,12 @@ def test_an_unanswered_breach_of_a_resolved_ticket_is_no_longer_open(tmp_path: P
 def test_time_to_resolve_shows_on_the_wall_clock_beside_business_time(tmp_path: Path) -> None:
     day = Day(tmp_path)
     ticket_id = day.opened()
-    common: dict[str, Any] = {"policy_id": "std", "metric": "resolution", "target_seconds": 28800, "due_at": "x"}
-    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)
+    sla = day.clock(ticket_id, "resolution", 28800)
+    sla("started", 0)
     day.hour = 13
-    day.event("sla.started", ticket_id, source="sla", business_seconds_used=3600, **common)  # re-targeted
+    sla("started", 3600)  # re-targeted
     day.hour = 18  # six hours after it opened on the wall clock, three of them business time
-    day.event("sla.met", ticket_id, source="sla", business_seconds_used=3 * 3600, **common)
+    sla("met", 3 * 3600)
     resolution = service_levels(day.projection.view, "acme", DAY, DAY)["resolution"]
     assert (resolution["median_seconds"], resolution["median_wall_clock_seconds"]) == (3 * 3600, 6 * 3600)
 
@@ -148,22 +158,22 @@ def reports_of(day: Day, *dates: date) -> dict[date, dict[str, Any]]:
 def test_a_next_response_breach_stays_counted_when_the_customer_writes_again(tmp_path: Path) -> None:
     day = Day(tmp_path)
     ticket_id = day.opened("P1")
-    common: dict[str, Any] = {"policy_id": "p1", "metric": "next_response", "target_seconds": 3600, "due_at": "x"}
-    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)  # the customer wrote
+    sla = day.clock(ticket_id, "next_response", 3600, "p1")
+    sla("started", 0)  # the customer wrote
     day.date = days(1)
-    day.event("sla.breached", ticket_id, source="sla", business_seconds_used=3600, **common)
+    sla("breached", 3600)
     day.date = days(2)
-    day.event("sla.met", ticket_id, source="sla", business_seconds_used=5400, breached=True, **common)  # late reply
+    sla("met", 5400, breached=True)  # late reply
     before = reports_of(day, days(1), days(2))
     assert (before[days(1)]["next_response"]["breached"], before[days(2)]["next_response"]["median_seconds"]) == (
         1, 5400,
     )  # fmt: skip
     day.date = days(3)
-    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)  # the customer writes again
+    sla("started", 0)  # the customer writes again
     assert reports_of(day, days(1), days(2)) == before, "the breach and the late answer stay where they were"
     assert service_levels(day.projection.view, "acme", days(3), days(3))["next_response"]["targets"] == 0
     day.date = days(4)
-    day.event("sla.met", ticket_id, source="sla", business_seconds_used=600, breached=False, **common)
+    sla("met", 600, breached=False)
     everything = service_levels(day.projection.view, "acme", DAY, days(4))["next_response"]
     assert (everything["targets"], everything["met_in_time"], everything["breached"]) == (2, 1, 1)
 
@@ -171,23 +181,23 @@ def test_a_next_response_breach_stays_counted_when_the_customer_writes_again(tmp
 def test_a_reopened_ticket_keeps_its_resolution_in_time_and_shows_its_new_breach_open(tmp_path: Path) -> None:
     day = Day(tmp_path)
     ticket_id = day.opened()
-    common: dict[str, Any] = {"policy_id": "std", "metric": "resolution", "target_seconds": 28800, "due_at": "x"}
-    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)
+    sla = day.clock(ticket_id, "resolution", 28800)
+    sla("started", 0)
     day.date = days(1)
-    day.event("sla.met", ticket_id, source="sla", business_seconds_used=7200, breached=False, **common)
+    sla("met", 7200, breached=False)
     day.event("ticket.status_changed", ticket_id, status="resolved", change="resolved")
     before = reports_of(day, days(1))
     assert (before[days(1)]["resolution"]["targets"], before[days(1)]["resolution"]["met_in_time"]) == (1, 1)
     day.date = days(2)
     day.event("ticket.status_changed", ticket_id, status="open", change="reopened")
-    day.event("sla.resumed", ticket_id, source="sla", business_seconds_used=7200, **common)
+    sla("resumed", 7200)
     day.date = days(4)
-    day.event("sla.breached", ticket_id, source="sla", business_seconds_used=28800, **common)
+    sla("breached", 28800)
     assert reports_of(day, days(1)) == before, "the resolution in time stays on the day it was met"
     burned = service_levels(day.projection.view, "acme", days(4), days(4))["resolution"]
     assert (burned["targets"], burned["breached"], burned["breached_still_open"]) == (1, 1, 1)
     day.date = days(5)
-    day.event("sla.met", ticket_id, source="sla", business_seconds_used=30000, breached=True, **common)
+    sla("met", 30000, breached=True)
     day.event("ticket.status_changed", ticket_id, status="resolved", change="resolved")
     assert service_levels(day.projection.view, "acme", days(4), days(4))["resolution"]["breached_still_open"] == 0
     resolved = service_levels(day.projection.view, "acme", days(5), days(5))["resolution"]
@@ -198,17 +208,17 @@ def test_a_reopened_ticket_keeps_its_resolution_in_time_and_shows_its_new_breach
 def test_a_ticket_reopened_after_its_resolution_burned_shows_a_breach_still_open(tmp_path: Path) -> None:
     day = Day(tmp_path)
     ticket_id = day.opened()
-    common: dict[str, Any] = {"policy_id": "std", "metric": "resolution", "target_seconds": 28800, "due_at": "x"}
-    day.event("sla.started", ticket_id, source="sla", business_seconds_used=0, **common)
+    sla = day.clock(ticket_id, "resolution", 28800)
+    sla("started", 0)
     day.date = days(1)
-    day.event("sla.breached", ticket_id, source="sla", business_seconds_used=28800, **common)
+    sla("breached", 28800)
     day.date = days(2)
-    day.event("sla.met", ticket_id, source="sla", business_seconds_used=30000, breached=True, **common)
+    sla("met", 30000, breached=True)
     day.event("ticket.status_changed", ticket_id, status="resolved", change="resolved")
     before = reports_of(day, days(1), days(2))
     day.date = days(3)
     day.event("ticket.status_changed", ticket_id, status="open", change="reopened")
-    day.event("sla.resumed", ticket_id, source="sla", business_seconds_used=30000, **common)  # due at once
+    sla("resumed", 30000)  # due at once
     assert reports_of(day, days(1), days(2)) == before
     reopened = service_levels(day.projection.view, "acme", days(3), days(3))["resolution"]
     assert (reopened["targets"], reopened["breached"], reopened["breached_still_open"]) == (1, 1, 1)

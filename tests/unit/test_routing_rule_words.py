@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from schemas.keywords import words
-from services.routing.api import RuleSpec
+from services.routing.requests import RuleSpec
 
 NO_TICKETS_WORDS = ["cafe\u0301", "नमस्ते", "a\u203fb", "vpn2", "a", "e-mail", "x" * 41]
 

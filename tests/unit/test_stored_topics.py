@@ -13,8 +13,10 @@ from services.intake.gateway.api_keys import ApiKeys
 from services.intake.people.conversations import Thread
 from services.intake.people.erasure import ErasureRegister
 from services.intake.people.people import Person
-from services.intake.tickets.application import Intake, TicketForm
-from services.intake.tickets.domain import Cause, Ticket
+from services.intake.tickets.application import Intake
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.form import TicketForm
 from tests.privacy import memory_intake
 
 

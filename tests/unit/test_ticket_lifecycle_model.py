@@ -29,16 +29,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from services.intake.tickets.application import Intake, TicketForm, TicketNotFoundError
-from services.intake.tickets.domain import (
-    Cause,
-    IllegalTransitionError,
-    Status,
-    Ticket,
-    TicketClosedError,
-    TicketRuleError,
-    WaitingFor,
-)
+from services.intake.tickets.application import Intake, TicketNotFoundError
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.errors import IllegalTransitionError, TicketClosedError, TicketRuleError
+from services.intake.tickets.form import TicketForm
+from services.intake.tickets.vocabulary import Status, WaitingFor
 from tests.privacy import MEMORY, memory_intake
 
 TENANT = "acme"

@@ -29,9 +29,13 @@ from services.intake.attachments.blobs import FileBlobStore
 from services.intake.http import app as api
 from services.intake.http import queries as api_queries
 from services.intake.tickets.access import Scope
-from services.intake.tickets.application import Intake, TicketForm
-from services.intake.tickets.domain import Cause, Ticket, WaitingFor
-from services.intake.tickets.projections import VIEW, InvalidCursorError, TicketsProjection
+from services.intake.tickets.application import Intake
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.cursors import InvalidCursorError
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.form import TicketForm
+from services.intake.tickets.projections import VIEW, TicketsProjection
+from services.intake.tickets.vocabulary import WaitingFor
 from tests.client import headers
 from tests.privacy import memory_intake, projection_of
 from tests.tokens import authenticated

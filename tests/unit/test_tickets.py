@@ -17,8 +17,10 @@ from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.runtime import Runtime
 from services.intake.attachments.blobs import FileBlobStore
 from services.intake.http.app import create_app
-from services.intake.tickets.application import Intake, TicketForm
-from services.intake.tickets.domain import Cause, Ticket
+from services.intake.tickets.application import Intake
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.form import TicketForm
 from services.intake.tickets.publication import public_data
 from tests.client import headers, ticket_form
 from tests.privacy import memory_intake

@@ -26,16 +26,18 @@ def specification(service: str, version: str, publishes: list[str], subscribes: 
     """`publishes`: topics; `subscribes`: topic -> consumer group. Names without the desk's namespace."""
     broker = KafkaBroker(logger=None)  # never started: it only describes
     for topic in publishes:
-        broker.publisher(topic, title=f"{topic}:publish", description=f"{service} publishes on {topic}",
-                         schema=_payload(topic))  # fmt: skip
+        broker.publisher(
+            topic, title=f"{topic}:publish", description=f"{service} publishes on {topic}", schema=_payload(topic)
+        )
     for topic, group in subscribes.items():
 
         async def consume(body: Any) -> None:
             """Only described, never called."""
 
         consume.__annotations__ = {"body": _payload(topic), "return": None}
-        broker.subscriber(topic, group_id=group, title=f"{topic}:{group}",
-                          description=f"{service} consumes {topic} in group {group}")(consume)  # fmt: skip
+        broker.subscriber(
+            topic, group_id=group, title=f"{topic}:{group}", description=f"{service} consumes {topic} in group {group}"
+        )(consume)
     return AsyncAPI(broker, title=f"Service desk {service}", version=version, schema_version="3.0.0").to_specification()
 
 
@@ -55,9 +57,11 @@ ASSETS = "/asyncapi-assets"
 def _page(title: str) -> str:
     """The viewer rendering `/asyncapi.json`; URLs relative to `/asyncapi`, so a path prefix keeps working."""
     loader = assets.viewer_loader_html(
-        f"{ASSETS[1:]}/{assets.VIEWER_MODULE}", f"{ASSETS[1:]}/{assets.VIEWER_THEME}",
-        assets.integrity(assets.VIEWER_MODULE), assets.integrity(assets.VIEWER_THEME),
-    )  # fmt: skip
+        f"{ASSETS[1:]}/{assets.VIEWER_MODULE}",
+        f"{ASSETS[1:]}/{assets.VIEWER_THEME}",
+        assets.integrity(assets.VIEWER_MODULE),
+        assets.integrity(assets.VIEWER_THEME),
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>{html.escape(title)} AsyncAPI</title>

@@ -101,9 +101,14 @@ class TokenVerifier:
             if header.get("alg") == "HS256":
                 return self._internal(token)
             claims = jwt.decode(
-                token, self._key(header), algorithms=_ASYMMETRIC, audience=self.audience, issuer=self.issuer,
-                options={"require": ["exp", "iss", "aud", "sub"]}, leeway=30,
-            )  # fmt: skip
+                token,
+                self._key(header),
+                algorithms=_ASYMMETRIC,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+                leeway=30,
+            )
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the token has expired", rule="exp") from None
         except jwt.InvalidAudienceError:
@@ -136,9 +141,13 @@ class TokenVerifier:
         if not self.internal_secret:
             raise Unauthenticated("internal tokens are not accepted here", rule="token")
         claims = jwt.decode(
-            token, self.internal_secret, algorithms=["HS256"], audience=INTERNAL_AUDIENCE, issuer=INTERNAL_ISSUER,
+            token,
+            self.internal_secret,
+            algorithms=["HS256"],
+            audience=INTERNAL_AUDIENCE,
+            issuer=INTERNAL_ISSUER,
             options={"require": ["exp", "iss", "aud", "sub"]},
-        )  # fmt: skip
+        )
         return principal_of(claims, internal=True)
 
     def _key(self, header: dict[str, Any]) -> Any:
@@ -164,7 +173,12 @@ def principal_of(claims: dict[str, Any], internal: bool = False) -> Principal:
     if not roles:
         raise Unauthenticated("the token grants no role", rule="roles")
     return Principal(
-        tenant=tenant, subject=str(claims["sub"]), roles=roles, groups=frozenset(claims.get("groups") or []),
-        organisation=claims.get("organisation"), api_key=claims.get("api_key") if internal else None,
-        service=internal and claims.get("service") is True, claims=claims,
-    )  # fmt: skip
+        tenant=tenant,
+        subject=str(claims["sub"]),
+        roles=roles,
+        groups=frozenset(claims.get("groups") or []),
+        organisation=claims.get("organisation"),
+        api_key=claims.get("api_key") if internal else None,
+        service=internal and claims.get("service") is True,
+        claims=claims,
+    )

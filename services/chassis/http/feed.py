@@ -126,6 +126,8 @@ class Feed:
 Types = Annotated[
     str | None, Query(description="Comma-separated event types to keep, e.g. `ticket.opened,ticket.assigned`.")
 ]
+PageSize = Annotated[int, Query(ge=1, le=1000)]
+Wait = Annotated[float, Query(ge=0, le=30, description="Seconds to wait when nothing is new.")]
 
 
 def parse_types(types: str | None) -> set[str]:
@@ -147,9 +149,10 @@ def feed_router(
 
     @api.get("/internal/events", response_model=EventPage, include_in_schema=False)
     async def internal_events(
-        who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0,
+        who: CurrentIdentity,
+        after: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=SCAN)] = 100,
-    ) -> Response:  # fmt: skip
+    ) -> Response:
         if not who.principal.service:
             raise Forbidden("the internal feed is for the platform's own services", rule="service")
         # A rebuild reads hundreds of thousands of events here: serialised straight from the
@@ -163,22 +166,29 @@ def _tenant_routes(api: APIRouter, feed: Feed) -> None:
     @api.get("/v1/events", response_model=EventPage, dependencies=[requires(Role.ADMIN)])
     async def events(
         who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100, types: Types = None,
-        wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait when nothing is new.")] = 0,
+        limit: PageSize = 100, types: Types = None, wait: Wait = 0,
     ) -> EventPage:  # fmt: skip
         """The tenant's public events after store position `after`, oldest first. A consumer that
         missed Kafka catches up here from any position, with the same envelopes Kafka carried."""
         return await feed.wait_for_page(after, limit, who.tenant, parse_types(types), wait)
 
     @api.get(
-        "/v1/events/stream", dependencies=[requires(Role.ADMIN)], response_class=StreamingResponse,
-        responses=openapi.media(200, "text/event-stream", "Server-Sent Events: `id`, `event` (the type), `data` "
-                                "(the envelope as JSON); `: still here` comments between."),
-    )  # fmt: skip
+        "/v1/events/stream",
+        dependencies=[requires(Role.ADMIN)],
+        response_class=StreamingResponse,
+        responses=openapi.media(
+            200,
+            "text/event-stream",
+            "Server-Sent Events: `id`, `event` (the type), `data` "
+            "(the envelope as JSON); `: still here` comments between.",
+        ),
+    )
     async def stream(
-        who: CurrentIdentity, after: Annotated[int, Query(ge=0)] = 0, types: Types = None,
+        who: CurrentIdentity,
+        after: Annotated[int, Query(ge=0)] = 0,
+        types: Types = None,
         last_event_id: Annotated[int | None, Header(ge=0)] = None,
-    ) -> StreamingResponse:  # fmt: skip
+    ) -> StreamingResponse:
         """Server-Sent Events, a live tail: each event as it is stored, its `id` the store position,
         so a reconnecting client's `Last-Event-ID` resumes right after it; a comment every 15 s
         keeps the line open."""
@@ -226,9 +236,11 @@ def read_pages(
             # Streamed, so the body is ours: a read response keeps its body, a 3 MB page, in a reference
             # cycle, which a replay that collects rarely (services/chassis/runtime/collector.py) would pile up.
             with client.stream(
-                "GET", "/internal/events", params={"after": after, "limit": page_size},
+                "GET",
+                "/internal/events",
+                params={"after": after, "limit": page_size},
                 headers={"Authorization": f"Bearer {token()}"},
-            ) as response:  # fmt: skip
+            ) as response:
                 response.raise_for_status()
                 body = b"".join(response.iter_bytes())
             page: Any = TypedPage.model_validate_json(body)

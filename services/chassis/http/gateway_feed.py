@@ -31,121 +31,26 @@ import asyncio
 import contextlib
 import heapq
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Protocol
+from typing import Annotated
 
-import httpx
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from schemas.envelope import Envelope
 from services.chassis.http import openapi
-from services.chassis.http.auth import Principal, Role
-from services.chassis.http.feed import EventPage, Feed, Types, parse_types, server_sent_events
+from services.chassis.http.auth import Role
+from services.chassis.http.feed import EventPage, PageSize, Types, Wait, parse_types, server_sent_events
+from services.chassis.http.feed_cursor import Cursor
+from services.chassis.http.feed_sources import REMOTE_GRACE_SECONDS, Source, SourceDown
 from services.chassis.http.identity import CurrentIdentity, Identity, requires
-from services.chassis.http.problems import DomainProblem
 
 log = logging.getLogger(__name__)
-REMOTE_GRACE_SECONDS = 5.0  # a source's answer may take this much longer than the wait asked of it
 PROBE_SECONDS = 1.0  # the first, not waiting, ask of a page: a source slower than this counts as down
 RESTING_SECONDS = 10.0  # a source that did not answer is not asked again for this long
-_POSITION = re.compile(r"[0-9]{1,18}")  # ASCII digits only, and within the stores' 64-bit integers
-
-
-class InvalidCursor(DomainProblem):
-    status = 422
-    title = "Invalid request"
-
-
-class SourceDown(DomainProblem):
-    status = 503
-    title = "Service unavailable"
-
-
-class Source(Protocol):
-    name: str
-
-    async def page(self, after: int, limit: int, who: Identity, types: set[str], wait: float) -> EventPage:
-        """The tenant's events after `after` in the source's order; SourceDown when it does not answer."""
-
-
-@dataclass
-class LocalSource:
-    """The gateway's own service's feed, read in process."""
-
-    name: str
-    feed: Feed
-
-    async def page(self, after: int, limit: int, who: Identity, types: set[str], wait: float) -> EventPage:
-        return await self.feed.wait_for_page(after, limit, who.tenant, types, wait)
-
-
-@dataclass
-class RemoteSource:
-    """Another service's `/v1/events`, asked for the caller with the gateway's internal token."""
-
-    name: str
-    url: str
-    client: httpx.AsyncClient
-    mint: Callable[[Principal], str]  # the gateway's internal token for a principal
-
-    async def page(self, after: int, limit: int, who: Identity, types: set[str], wait: float) -> EventPage:
-        params: dict[str, str | int | float] = {"after": after, "limit": limit, "wait": wait}
-        if types:
-            params["types"] = ",".join(sorted(types))
-        token = self.mint(who.principal)
-        try:
-            reply = await self.client.get(
-                f"{self.url}/v1/events", params=params, timeout=wait + REMOTE_GRACE_SECONDS,
-                headers={"authorization": f"Bearer {token}", "x-correlation-id": who.correlation_id},
-            )  # fmt: skip
-        except httpx.HTTPError as error:
-            raise SourceDown(f"{self.name} does not answer: {error!r}", source=self.name) from None
-        if reply.status_code in (401, 403):
-            raise SourceDown(f"{self.name} refused the gateway's internal token ({reply.status_code}: a clock skew or "
-                             f"another secret?): {reply.text[:200]!r}", source=self.name)  # fmt: skip
-        if reply.status_code != 200:
-            raise SourceDown(f"{self.name} answered {reply.status_code}", source=self.name)
-        try:
-            return EventPage.model_validate_json(reply.content)
-        except ValidationError as error:
-            raise SourceDown(f"{self.name} answered 200 with no event page: {error}", source=self.name) from None
-
-
-class Cursor:
-    """Every source's position; missing sources are at their beginning."""
-
-    def __init__(self, names: Sequence[str], positions: dict[str, int] | None = None) -> None:
-        self.names = list(names)
-        self.positions = {name: (positions or {}).get(name, 0) for name in self.names}
-
-    @classmethod
-    def parse(cls, names: Sequence[str], text: str | None) -> Cursor:
-        if not text:
-            return cls(names)
-        if _POSITION.fullmatch(text):  # a position of the feed before it was merged: the first source's
-            return cls(names, {names[0]: int(text)})
-        positions: dict[str, int] = {}
-        for part in text.split("-"):
-            name, _, position = part.rpartition(".")
-            if name not in names or not _POSITION.fullmatch(position):
-                raise InvalidCursor(f"not a cursor of this feed: {text!r}", field="after")
-            positions[name] = int(position)
-        return cls(names, positions)
-
-    def merged(self, other: Cursor) -> Cursor:
-        """Each source at the later of the two positions."""
-        return Cursor(self.names, {n: max(self.positions[n], other.positions[n]) for n in self.names})
-
-    def moved(self, name: str, position: int) -> Cursor:
-        return Cursor(self.names, self.positions | {name: position})
-
-    def __str__(self) -> str:
-        return "-".join(f"{name}.{self.positions[name]}" for name in self.names)
 
 
 class MergedPage(BaseModel):
@@ -263,8 +168,12 @@ class MergedFeed:
         `next_after` stays: the source moves past what was dropped."""
         own = [e for e in page.events if e.tenant == tenant]
         if len(own) < len(page.events):
-            log.error("event feed: %s served %d event(s) of another tenant than %s; dropped",
-                      name, len(page.events) - len(own), tenant)  # fmt: skip
+            log.error(
+                "event feed: %s served %d event(s) of another tenant than %s; dropped",
+                name,
+                len(page.events) - len(own),
+                tenant,
+            )
             return EventPage(events=own, next_after=page.next_after)
         return page
 
@@ -306,8 +215,7 @@ def merged_feed_router(feed: MergedFeed) -> APIRouter:
     @api.get("/v1/events", response_model=MergedPage, dependencies=[requires(Role.ADMIN)])
     async def events(
         who: CurrentIdentity, after: Cursors = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100, types: Types = None,
-        wait: Annotated[float, Query(ge=0, le=30, description="Seconds to wait when nothing is new.")] = 0,
+        limit: PageSize = 100, types: Types = None, wait: Wait = 0,
     ) -> MergedPage:  # fmt: skip
         """The tenant's public events of every service (tickets, routing decisions, SLA clocks) after
         the cursor `after`: each service's in its store order, interleaved by time, the same envelopes
@@ -317,14 +225,22 @@ def merged_feed_router(feed: MergedFeed) -> APIRouter:
         return (await feed.read(cursor, limit, who, parse_types(types), wait)).page()
 
     @api.get(
-        "/v1/events/stream", dependencies=[requires(Role.ADMIN)], response_class=StreamingResponse,
-        responses=openapi.media(200, "text/event-stream", "Server-Sent Events: `id` (the cursor after the event), "
-                                "`event` (the type), `data` (the envelope as JSON); `: still here` comments between."),
-    )  # fmt: skip
+        "/v1/events/stream",
+        dependencies=[requires(Role.ADMIN)],
+        response_class=StreamingResponse,
+        responses=openapi.media(
+            200,
+            "text/event-stream",
+            "Server-Sent Events: `id` (the cursor after the event), "
+            "`event` (the type), `data` (the envelope as JSON); `: still here` comments between.",
+        ),
+    )
     async def stream(
-        who: CurrentIdentity, after: Cursors = None, types: Types = None,
+        who: CurrentIdentity,
+        after: Cursors = None,
+        types: Types = None,
         last_event_id: Annotated[str | None, Header(max_length=500)] = None,
-    ) -> StreamingResponse:  # fmt: skip
+    ) -> StreamingResponse:
         """Server-Sent Events, a live tail of the same events: each event's `id` is the cursor right
         after it, so a reconnecting client's `Last-Event-ID` resumes there; a comment every 15 s
         keeps the line open."""

@@ -92,8 +92,9 @@ class Authenticator:
 
 
 def verifier_of(settings: Settings) -> TokenVerifier:
-    return TokenVerifier(settings.auth_issuer, settings.auth_audience, settings.auth_jwks,
-                         settings.internal_token_secret)  # fmt: skip
+    return TokenVerifier(
+        settings.auth_issuer, settings.auth_audience, settings.auth_jwks, settings.internal_token_secret
+    )
 
 
 def authenticate(
@@ -115,14 +116,18 @@ def authenticate(
 
 
 BEARER = HTTPBearer(
-    scheme_name="bearer", bearerFormat="JWT", auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    auto_error=False,
     description="A person's token from the desk's identity provider (or `sdk_...`, an API key). "
     "When sent, it alone decides who is asking.",
-)  # fmt: skip
+)
 API_KEY = APIKeyHeader(
-    name="X-API-Key", scheme_name="apiKey", auto_error=False,
+    name="X-API-Key",
+    scheme_name="apiKey",
+    auto_error=False,
     description="An API key issued by the tenant's admin (at the gateway); used when no Authorization is sent.",
-)  # fmt: skip
+)
 
 
 @answers(401)

@@ -45,6 +45,7 @@ from schemas.topics import dead_letter
 from services.chassis.runtime import logs, tracing
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.metrics import Metrics
+from services.chassis.runtime.retries import retry_async
 
 log = logging.getLogger(__name__)
 
@@ -145,29 +146,22 @@ class IdempotentConsumer:
 
     async def _apply(self, topic: str, envelope: Envelope, data: EventData) -> None:
         tracking = Tracking(self.tracking_prefix + envelope.source, envelope.position)
-        backoff = 0.1
-        while True:
-            try:
-                await asyncio.to_thread(self.apply, envelope, data, tracking)
-                outcome = "applied"
-                break
-            except IntegrityError:
-                outcome = "duplicate"
-                break
-            except TRANSIENT_STORE_ERRORS as error:
-                self.metrics.consumer_outcomes.labels(self.group, topic, "retried").inc()
-                log.warning(
-                    "%s: store unavailable, retrying %s in %.1fs: %r",
-                    self.group,
-                    envelope.id,
-                    backoff,
-                    error,
-                )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-            except Exception as error:
-                self._halt(error)
-                raise
+
+        def retried(error: BaseException, seconds: float) -> None:
+            self.metrics.consumer_outcomes.labels(self.group, topic, "retried").inc()
+            log.warning("%s: store unavailable, retrying %s in %.1fs: %r", self.group, envelope.id, seconds, error)
+
+        try:
+            await retry_async(
+                lambda: asyncio.to_thread(self.apply, envelope, data, tracking), TRANSIENT_STORE_ERRORS, retried,
+                initial=0.1, maximum=5.0,
+            )  # fmt: skip
+            outcome = "applied"
+        except IntegrityError:
+            outcome = "duplicate"
+        except Exception as error:
+            self._halt(error)
+            raise
         self.recent_dead_letters.append(False)
         self.metrics.consumer_outcomes.labels(self.group, topic, outcome).inc()
         tracing.annotate(outcome=outcome)

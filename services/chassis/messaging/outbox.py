@@ -15,6 +15,7 @@ from typing import Any
 
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.pacing import sleep_unless
+from services.chassis.runtime.retries import Backoff, delay_after
 from services.chassis.storage.views import SqlView
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,8 @@ MAX_RETRY_SECONDS = 3600.0
 
 
 def retry_delay(base_seconds: float, attempts: int, cap: float = MAX_RETRY_SECONDS) -> float:
-    """How long to wait after the `attempts`-th failed attempt: `base`, doubling, at most `cap`."""
-    return float(min(base_seconds * 2 ** max(attempts - 1, 0), cap))
+    """How long to wait after the `attempts`-th failed attempt: `base`, doubling, at most `cap`, with jitter."""
+    return delay_after(attempts, base_seconds, cap)
 
 
 class OutboxTable:
@@ -45,10 +46,13 @@ async def drain(
     stopping: asyncio.Event, name: str, step: Callable[[], Awaitable[int]], idle_seconds: float = 0.1
 ) -> None:
     """Run `step` (send what is due; how many it handled) until `stopping`, idling when nothing was due."""
+    backoff = Backoff(initial=1.0, maximum=5.0)
     while not stopping.is_set():
         try:
-            if not await step():
+            handled = await step()
+            backoff.succeeded()
+            if not handled:
                 await sleep_unless(stopping, idle_seconds)
         except TRANSIENT_STORE_ERRORS as error:
             log.warning("%s: store unavailable, retrying: %r", name, error)
-            await sleep_unless(stopping, 1.0)
+            await sleep_unless(stopping, backoff.failed())

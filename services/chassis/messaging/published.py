@@ -52,16 +52,21 @@ class PublishedLog:
         if not hasattr(recorder, "datastore"):
             self.view: SqlView | None = None
             return
-        self.view = SqlView(recorder, [
-            f"""CREATE TABLE IF NOT EXISTS {self.table} (
+        self.view = SqlView(
+            recorder,
+            [
+                f"""CREATE TABLE IF NOT EXISTS {self.table} (
                 position BIGINT PRIMARY KEY,
                 tenant TEXT NOT NULL,
                 type TEXT NOT NULL,
                 envelope TEXT NOT NULL)""",
-            f"CREATE INDEX IF NOT EXISTS {self.table}_tenant ON {self.table} (tenant, position)",
-            _STARTS,
-            _HEADS,
-        ], name=f"{self.name}-published", version=1)  # fmt: skip
+                f"CREATE INDEX IF NOT EXISTS {self.table}_tenant ON {self.table} (tenant, position)",
+                _STARTS,
+                _HEADS,
+            ],
+            name=f"{self.name}-published",
+            version=1,
+        )
 
     def begin(self, relayed: int) -> None:
         """Mark where the log begins: right after what the relay had published when it first ran

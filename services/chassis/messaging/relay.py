@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -27,6 +28,7 @@ from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.leadership import Lease
 from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.pacing import sleep_unless
+from services.chassis.runtime.retries import Backoff
 from services.chassis.runtime.tracing import Publishing
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,26 @@ Publication = Callable[[Notification], tuple[str, Envelope] | None]
 # The same before validation, as a service's publication module makes it: the relay validates
 # each envelope before Kafka; the HTTP feed serves the fields as they are (its readers validate).
 PublicFields = Callable[[Notification], tuple[str, EnvelopeFields] | None]
+
+StoredEvent = TypeVar("StoredEvent")
+
+
+def published_on(
+    topic: str,
+    kind: type[StoredEvent],
+    envelope: Callable[[StoredEvent, int], EnvelopeFields | None],
+    app: Application,  # type: ignore[type-arg]
+) -> PublicFields:
+    """`app`'s stored events of `kind`, each on `topic` as `envelope` makes it from the event and its
+    store position (None: that one stays private); every other stored event stays private."""
+
+    def publish(notification: Notification) -> tuple[str, EnvelopeFields] | None:
+        event = app.mapper.to_domain_event(notification)
+        if not isinstance(event, kind) or (fields := envelope(event, notification.id)) is None:
+            return None
+        return topic, fields
+
+    return publish
 
 
 def validated(public: PublicFields) -> Publication:
@@ -103,7 +125,7 @@ class Relay:
         await asyncio.to_thread(self.log.begin, self.position)
         log.info("relay of %s leads, after position %d", self.app.name, self.position)
         producer: AIOKafkaProducer | None = None
-        backoff = 0.2
+        backoff = Backoff(initial=0.2, maximum=5.0)
         while not stopping.is_set():
             if not await self.lease.held():
                 log.warning("relay of %s lost its lease: standing by", self.app.name)
@@ -114,7 +136,7 @@ class Relay:
                     await producer.start()
                     self.connected = True
                 published = await self._relay_batch(producer)
-                backoff = 0.2
+                backoff.succeeded()
                 if not published:
                     await sleep_unless(stopping, self.idle_seconds)
             except (KafkaError, OSError) as error:
@@ -125,13 +147,11 @@ class Relay:
                 log.warning("relay: Kafka error, restarting the producer: %r", error)
                 await _stop(producer)
                 producer = None
-                await sleep_unless(stopping, backoff)
-                backoff = min(backoff * 2, 5.0)
+                await sleep_unless(stopping, backoff.failed())
             except TRANSIENT_STORE_ERRORS as error:
                 self.metrics.relay_errors.labels(self.app.name).inc()
                 log.warning("relay: store unavailable, retrying: %r", error)
-                await sleep_unless(stopping, backoff)
-                backoff = min(backoff * 2, 5.0)
+                await sleep_unless(stopping, backoff.failed())
         await _stop(producer)
 
     def _recorded_position(self) -> int:

@@ -51,13 +51,17 @@ class TopicHistory:
 
     async def _read(self, handoff: queue.Queue[object]) -> None:
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-            max_partition_fetch_bytes=8 * 1024 * 1024, fetch_max_bytes=64 * 1024 * 1024,
-        )  # fmt: skip
+            bootstrap_servers=self.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_bytes=64 * 1024 * 1024,
+        )
         await consumer.start()
         try:
-            partitions = [TopicPartition(topic, p) for topic in self.topics
-                          for p in sorted(await _partitions(consumer, topic))]  # fmt: skip
+            partitions = [
+                TopicPartition(topic, p) for topic in self.topics for p in sorted(await _partitions(consumer, topic))
+            ]
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)

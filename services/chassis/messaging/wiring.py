@@ -49,16 +49,27 @@ async def _create_public_topics(settings: Settings, *more: str) -> None:
 
 
 def consume(
-    runtime: Runtime, settings: Settings, metrics: Metrics, group: str, topics: Iterable[str], apply: Apply,
+    runtime: Runtime,
+    settings: Settings,
+    metrics: Metrics,
+    group: str,
+    topics: Iterable[str],
+    apply: Apply,
     tracking_prefix: str = "",
-) -> IdempotentConsumer:  # fmt: skip
+) -> IdempotentConsumer:
     """Consume `topics` in consumer group `group` (both in the desk's namespace), each event once.
     A second consumer of the same events in the same store needs its own `tracking_prefix`."""
     broker = KafkaBroker(settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
     consumer = IdempotentConsumer(
-        broker, [settings.kafka_name(t) for t in topics], settings.kafka_name(group), apply, metrics,
-        on_halt=runtime.fail, dlq_max_ratio=settings.consumer_dlq_max_ratio, tracking_prefix=tracking_prefix,
-    )  # fmt: skip
+        broker,
+        [settings.kafka_name(t) for t in topics],
+        settings.kafka_name(group),
+        apply,
+        metrics,
+        on_halt=runtime.fail,
+        dlq_max_ratio=settings.consumer_dlq_max_ratio,
+        tracking_prefix=tracking_prefix,
+    )
 
     async def start() -> None:
         await _create_public_topics(settings)
@@ -74,16 +85,27 @@ def consume(
 
 
 def relay(
-    runtime: Runtime, settings: Settings, metrics: Metrics, app: Application[Any], publication: Publication,
-    on_published: Callable[[Envelope], None] = lambda _: None, own_topics: Iterable[str] = (),
-) -> Relay:  # fmt: skip
+    runtime: Runtime,
+    settings: Settings,
+    metrics: Metrics,
+    app: Application[Any],
+    publication: Publication,
+    on_published: Callable[[Envelope], None] = lambda _: None,
+    own_topics: Iterable[str] = (),
+) -> Relay:
     """Publish `app`'s store to Kafka in store order (the outbox relay); `own_topics`: topics besides
     the public ones it publishes on (created with them)."""
     worker = Relay(
-        app, publication, settings.kafka_bootstrap_servers, metrics, batch_size=settings.relay_batch_size,
-        idle_seconds=settings.relay_idle_seconds, namespace=settings.kafka_namespace, on_published=on_published,
+        app,
+        publication,
+        settings.kafka_bootstrap_servers,
+        metrics,
+        batch_size=settings.relay_batch_size,
+        idle_seconds=settings.relay_idle_seconds,
+        namespace=settings.kafka_namespace,
+        on_published=on_published,
         lease=lease(settings, f"{app.name}-relay"),
-    )  # fmt: skip
+    )
 
     async def start() -> None:
         await _create_public_topics(settings, *own_topics)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 
 from services.chassis.runtime import logs, tracing
-from services.chassis.runtime.settings import DevelopmentSecretError, Settings
+from services.chassis.runtime.desk_secrets import DevelopmentSecretError
+from services.chassis.runtime.settings import Settings
 
 
 def parse_args(service: str, roles: list[str], extra: list[str] | None = None) -> argparse.Namespace:

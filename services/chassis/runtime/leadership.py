@@ -57,11 +57,15 @@ class AdvisoryLease:
             return True
         try:
             self.connection = await psycopg.AsyncConnection.connect(
-                host=self.settings.postgres_host, port=self.settings.postgres_port,
-                user=self.settings.postgres_user, password=self.settings.postgres_password,
-                dbname=self.settings.postgres_dbname, autocommit=True, connect_timeout=5,
+                host=self.settings.postgres_host,
+                port=self.settings.postgres_port,
+                user=self.settings.postgres_user,
+                password=self.settings.postgres_password,
+                dbname=self.settings.postgres_dbname,
+                autocommit=True,
+                connect_timeout=5,
                 application_name="servicedesk-lease",
-            )  # fmt: skip
+            )
             cursor = await self.connection.execute("SELECT pg_try_advisory_lock(%s)", [self.key])
             row = await cursor.fetchone()
             if row is not None and row[0] is True:

@@ -18,35 +18,16 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.chassis.runtime.channel_settings import Mailbox, TelegramBot
+from services.chassis.runtime.desk_secrets import (
+    FORMER_DEVELOPMENT_SECRETS,
+    DevelopmentSecretError,
+    secret_problems,
+)
+
 
 def _alias(*names: str) -> AliasChoices:
     return AliasChoices(*names)
-
-
-MIN_SECRET_BYTES = 32
-# Development values of secrets once printed in this repository, refused like today's defaults.
-FORMER_DEVELOPMENT_SECRETS = frozenset({"dev-only-internal-token-secret-change-me-please"})
-
-
-class DevelopmentSecretError(ValueError):
-    """A desk secret is a development value printed in the source, too short, or another's too."""
-
-
-class Mailbox(BaseModel):
-    """A desk e-mail address: the tenant whose mail it receives, the group new tickets go to."""
-
-    tenant: str
-    group: str | None = None
-    language: str = "en"
-
-
-class TelegramBot(BaseModel):
-    """A tenant's Telegram bot: its token, the secret its webhook calls carry, what opens a ticket."""
-
-    token: str
-    webhook_secret: str
-    hashtags: list[str] = Field(default_factory=lambda: ["#support", "#bug"])
-    group: str | None = None
 
 
 class DevIdentityClient(BaseModel):
@@ -268,8 +249,11 @@ class Settings(BaseSettings):
 
     @classmethod
     def _development_secret_fields(cls) -> list[str]:
-        return [name for name, field in cls.model_fields.items()
-                if name.endswith("_secret") and isinstance(field.default, str)]  # fmt: skip
+        return [
+            name
+            for name, field in cls.model_fields.items()
+            if name.endswith("_secret") and isinstance(field.default, str)
+        ]
 
     def refuse_development_secrets(self) -> None:
         """Raise `DevelopmentSecretError`, naming every desk secret that is a development value (anyone
@@ -277,10 +261,14 @@ class Settings(BaseSettings):
         `allow_development_secrets`. An unset internal-token secret is left to the services that need it."""
         if self.allow_development_secrets:
             return
-        problems = _secret_problems({
-            f"SERVICEDESK_{name.upper()}": value for name in type(self).model_fields
-            if name.endswith("_secret") and (value := getattr(self, name)) is not None
-        }, self.development_values())  # fmt: skip
+        problems = secret_problems(
+            {
+                f"SERVICEDESK_{name.upper()}": value
+                for name in type(self).model_fields
+                if name.endswith("_secret") and (value := getattr(self, name)) is not None
+            },
+            self.development_values(),
+        )
         if problems:
             raise DevelopmentSecretError(
                 f"{'; '.join(problems)}: set each to a secret of this desk's own (32 random bytes or more, e.g."
@@ -312,24 +300,3 @@ class Settings(BaseSettings):
         """Where `service` answers: `SERVICEDESK_<SERVICE>_URL`, else its local port."""
         url: str | None = getattr(self, f"{service}_url")
         return url or f"http://{self.http_host}:{self.port_of(service)}"
-
-
-def _secret_problems(secrets: dict[str, str], development: frozenset[str]) -> list[str]:
-    """What is wrong with the desk secrets (environment name -> value), one phrase per fault."""
-    stripped = {name: value.strip() for name, value in secrets.items()}
-    known = [name for name, value in stripped.items() if value in development]
-    short = [name for name, value in stripped.items()
-             if name not in known and len(value.encode()) < MIN_SECRET_BYTES]  # fmt: skip
-    problems = []
-    if known:
-        problems.append(f"{', '.join(known)} {'is' if len(known) == 1 else 'are'} the development value printed"
-                        " in the source")  # fmt: skip
-    if short:
-        problems.append(f"{', '.join(short)} {'is' if len(short) == 1 else 'are'} shorter than {MIN_SECRET_BYTES}"
-                        " bytes")  # fmt: skip
-    by_value: dict[str, list[str]] = {}
-    for name, value in stripped.items():
-        if name not in known:
-            by_value.setdefault(value, []).append(name)
-    problems += [f"{' and '.join(names)} are the same secret" for names in by_value.values() if len(names) > 1]
-    return problems

@@ -119,10 +119,13 @@ def _about(topic: str, operation: str, envelope: Envelope | None = None) -> dict
     }  # fmt: skip
     if envelope is not None:
         attributes |= {
-            "messaging.kafka.message.key": envelope.subject, "messaging.message.id": str(envelope.id),
-            "servicedesk.tenant": envelope.tenant, "servicedesk.ticket_id": envelope.subject,
-            "servicedesk.event_type": envelope.type, "servicedesk.source_position": envelope.position,
-        }  # fmt: skip
+            "messaging.kafka.message.key": envelope.subject,
+            "messaging.message.id": str(envelope.id),
+            "servicedesk.tenant": envelope.tenant,
+            "servicedesk.ticket_id": envelope.subject,
+            "servicedesk.event_type": envelope.type,
+            "servicedesk.source_position": envelope.position,
+        }
     return attributes
 
 
@@ -138,9 +141,11 @@ class Publishing:
         if not enabled():
             return envelope
         span = tracer.start_span(
-            f"send {topic}", context=context_of(envelope.traceparent), kind=SpanKind.PRODUCER,
+            f"send {topic}",
+            context=context_of(envelope.traceparent),
+            kind=SpanKind.PRODUCER,
             attributes=_about(topic, "send", envelope),
-        )  # fmt: skip
+        )
         self.spans.append(span)
         sent = traceparent(span) or envelope.traceparent
         return envelope if sent == envelope.traceparent else envelope.model_copy(update={"traceparent": sent})
@@ -166,9 +171,10 @@ def consuming(
         return
     sent = next((raw.decode(errors="replace") for name, raw in headers if name == "traceparent"), None)
     attributes = _about(topic, "process") | {
-        "messaging.consumer.group.name": group, "messaging.destination.partition.id": str(partition),
+        "messaging.consumer.group.name": group,
+        "messaging.destination.partition.id": str(partition),
         "messaging.kafka.offset": offset,
-    }  # fmt: skip
+    }
     with tracer.start_as_current_span(
         f"process {topic}", context=context_of(sent), kind=SpanKind.CONSUMER, attributes=attributes
     ) as span:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+
+from services.chassis.storage.ids import stable_uuid
 
 REUSED_RULE = "idempotency-key-reused"
 
@@ -39,11 +41,11 @@ class KeyedRequest:
     @classmethod
     def of(cls, tenant: str, caller: str, key: str, fingerprint: str) -> KeyedRequest:
         name = json.dumps([tenant, caller, key])  # unambiguous whatever the parts contain
-        return cls(uuid5(NAMESPACE_URL, f"/servicedesk/idempotency-keys/{name}"), key, fingerprint)
+        return cls(stable_uuid("idempotency-keys", name), key, fingerprint)
 
     def derived(self, kind: str) -> UUID:
         """A stable id for what the request makes (a ticket, a comment): a retry names the same one."""
-        return uuid5(NAMESPACE_URL, f"/servicedesk/idempotency-keys/{self.id}/{kind}")
+        return stable_uuid("idempotency-keys", self.id, kind)
 
     def covering(self, digest: str) -> KeyedRequest:
         """The same request, its fingerprint also covering `digest` (e.g. the sha256 of a streamed upload)."""

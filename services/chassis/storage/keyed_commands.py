@@ -40,9 +40,12 @@ def record_of(request: KeyedRequest | None, tenant: str, subject: str) -> list[I
 
 
 def commit_once(
-    app: Application[Any], tenant: str, request: KeyedRequest | None, decide: MakesSubject,
+    app: Application[Any],
+    tenant: str,
+    request: KeyedRequest | None,
+    decide: MakesSubject,
     tracking: Tracking | None = None,
-) -> tuple[str, bool]:  # fmt: skip
+) -> tuple[str, bool]:
     """`commit` the decision, with the record of its keyed request; a retry of the request decides nothing.
     Answers what the request made (`decide`'s subject, or the record's) and whether it was made now."""
     outcome: list[tuple[str, bool]] = []

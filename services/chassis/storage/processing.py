@@ -24,6 +24,8 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, ProcessRecorder, Recording, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 
+from services.chassis.storage import eventsourcing_adapter
+
 ATTEMPTS = 50
 
 Decide = Callable[[], Iterable[Any]]  # reads fresh state, runs commands, returns the changed aggregates
@@ -105,13 +107,13 @@ def commit(
         processing: ProcessingEvent[Any] = ProcessingEvent(tracking)
         processing.collect_events(*decide())
         try:
-            recordings = app._record(processing)
+            recordings = eventsourcing_adapter.record(app, processing)
         except IntegrityError:
             if tracking is not None and _recorded_before(app, tracking):
                 raise
             continue
-        app._take_snapshots(processing)
-        app._notify(recordings)
+        eventsourcing_adapter.take_snapshots(app, processing)
+        eventsourcing_adapter.notify(app, recordings)
         return recordings
     raise ContentionError(f"{app.name}: gave up after {attempts} conflicting attempts")
 

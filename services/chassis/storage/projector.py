@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.pacing import sleep_unless
+from services.chassis.runtime.retries import Backoff
+from services.chassis.storage.views import Sql, SqlView
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,29 @@ class BatchProjection(Protocol):
     def apply(self, events: Sequence[tuple[Any, int]], tracking: Sequence[Tracking]) -> None:
         """Apply (domain event, position) pairs and their `tracking` rows in one transaction."""
         ...
+
+
+class SqlProjection:
+    """A BatchProjection into tables of its own (`schema`), one event at a time (`write`), each
+    batch in one transaction with its tracking rows."""
+
+    name: str  # its tracking rows' application name
+    schema: Sequence[str]
+
+    def __init__(self, recorder: TrackingRecorder) -> None:
+        self.view = SqlView(recorder, self.schema)
+
+    def position(self) -> int:
+        return self.view.recorder.max_tracking_id(self.name) or 0
+
+    def apply(self, events: Sequence[tuple[Any, int]], tracking: Sequence[Tracking]) -> None:
+        with self.view.transaction(*tracking) as sql:
+            for event, _ in events:
+                self.write(sql, event)
+
+    def write(self, sql: Sql, event: Any) -> None:
+        """One stored event's effect on the tables (none for most)."""
+        raise NotImplementedError
 
 
 class StoreProjector:
@@ -49,17 +74,16 @@ class StoreProjector:
 
     async def run(self, stopping: asyncio.Event) -> None:
         log.info("%s starts after position %d", self.projection.name, await asyncio.to_thread(self.projection.position))
-        backoff = 0.2
+        backoff = Backoff(initial=0.2, maximum=5.0)
         while not stopping.is_set():
             try:
                 applied = await asyncio.to_thread(self.step)
-                backoff = 0.2
+                backoff.succeeded()
                 if not applied:
                     await sleep_unless(stopping, self.idle_seconds)
             except TRANSIENT_STORE_ERRORS as error:
                 log.warning("%s: store unavailable, retrying: %r", self.projection.name, error)
-                await sleep_unless(stopping, backoff)
-                backoff = min(backoff * 2, 5.0)
+                await sleep_unless(stopping, backoff.failed())
 
     def catch_up(self) -> int:
         """Apply everything the store holds now; how many notifications were read."""
@@ -81,6 +105,7 @@ class StoreProjector:
         except IntegrityError:
             # Another projector (a second replica) recorded some of this batch first: nothing of it
             # was written here, and the next step starts after what that one recorded.
-            log.info("%s: batch %d-%d applied elsewhere", self.projection.name, notifications[0].id,
-                     notifications[-1].id)  # fmt: skip
+            log.info(
+                "%s: batch %d-%d applied elsewhere", self.projection.name, notifications[0].id, notifications[-1].id
+            )
         return len(notifications)

@@ -33,6 +33,9 @@ from eventsourcing.sqlite import (
 )
 from eventsourcing.utils import Environment, EnvType
 
+from services.chassis.runtime.retries import Backoff
+from services.chassis.storage.eventsourcing_adapter import raw_sqlite_connection
+
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 30.0
@@ -47,17 +50,17 @@ class WritingFirstTransaction(SQLiteTransaction):
         if not self.commit:
             cursor.execute("BEGIN")
             return cursor
-        deadline, pause = time.monotonic() + RETRY_SECONDS, 0.05
+        deadline, backoff = time.monotonic() + RETRY_SECONDS, Backoff(initial=0.05, maximum=1.0)
         while True:
             try:
                 cursor.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as error:
+                pause = backoff.failed()
                 if not _busy(error) or time.monotonic() + pause > deadline:
                     cursor.sqlite_cursor.close()
                     raise
                 log.debug("waiting for the write lock of the store: %r", error)
                 time.sleep(pause)
-                pause = min(pause * 2, 1.0)
                 continue
             return cursor
 
@@ -70,16 +73,20 @@ class DeskSQLiteConnection(SQLiteConnection):
 
 
 class DeskSQLiteConnectionPool(SQLiteConnectionPool):
-    def _create_connection(self) -> SQLiteConnection:
+    def _create_connection(self) -> SQLiteConnection:  # eventsourcing's hook (see eventsourcing_adapter)
         connection = super()._create_connection()
-        return DeskSQLiteConnection(connection._sqlite_conn, max_age=self.max_age)
+        return DeskSQLiteConnection(raw_sqlite_connection(connection), max_age=self.max_age)
 
 
 class DeskSQLiteDatastore(SQLiteDatastore):
     def __init__(
-        self, db_name: str, *, lock_timeout: int | None, single_row_tracking: bool,
+        self,
+        db_name: str,
+        *,
+        lock_timeout: int | None,
+        single_row_tracking: bool,
         originator_id_type: Literal["uuid", "text"],
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.pool = DeskSQLiteConnectionPool(db_name=db_name, lock_timeout=lock_timeout, pool_timeout=POOL_TIMEOUT)
         self.single_row_tracking = single_row_tracking
         self.originator_id_type = originator_id_type
@@ -92,9 +99,11 @@ class DeskSQLiteFactory(SQLiteFactory):
         super().__init__(env)
         plain = self.datastore
         self.datastore = DeskSQLiteDatastore(
-            plain.pool.db_name, lock_timeout=plain.pool.lock_timeout, single_row_tracking=plain.single_row_tracking,
+            plain.pool.db_name,
+            lock_timeout=plain.pool.lock_timeout,
+            single_row_tracking=plain.single_row_tracking,
             originator_id_type=plain.originator_id_type,
-        )  # fmt: skip
+        )
         plain.close()
 
 

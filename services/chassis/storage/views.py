@@ -21,6 +21,8 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.types.json import Jsonb
 from pydantic_core import to_json
 
+from services.chassis.storage import eventsourcing_adapter
+
 _SQLITE_MAX_PARAMETERS = 30_000  # of 32,766 bound parameters a statement
 _VERSIONS = "CREATE TABLE IF NOT EXISTS view_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
 _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
@@ -144,7 +146,7 @@ class SqlView:
     def _insert_tracking(self, cursor: Any, tracking: Sequence[Tracking]) -> None:
         """The first row through the recorder (it checks the table's shape), the rest in one statement."""
         if tracking:
-            self.recorder._insert_tracking(cursor, tracking[0])  # type: ignore[attr-defined]
+            eventsourcing_adapter.insert_tracking(self.recorder, cursor, tracking[0])
         rest = tracking[1:]
         if self.postgres:  # per upstream, its positions as one array: a rebuild's batch is thousands
             by_source: dict[str, list[int]] = {}

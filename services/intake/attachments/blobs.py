@@ -30,43 +30,21 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, Protocol
+from typing import BinaryIO
+
+from services.intake.attachments.blob_store import (
+    BlobCorruptError,
+    BlobErasedError,
+    BlobError,
+    BlobNotFoundError,
+    BlobTooLargeError,
+    Owner,
+    StoredBlob,
+)
 
 CHUNK = 1 << 20
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _LEGACY_FOLDER = re.compile(r"^[0-9a-f]{2}$")
-
-
-class BlobError(Exception):
-    """A blob that cannot be stored or served."""
-
-
-class BlobTooLargeError(BlobError):
-    def __init__(self, max_bytes: int) -> None:
-        super().__init__(f"the content is larger than {max_bytes} bytes")
-        self.max_bytes = max_bytes
-
-
-class BlobNotFoundError(BlobError):
-    def __init__(self, sha256: str) -> None:
-        super().__init__(f"no blob {sha256!r} in the store")
-        self.sha256 = sha256
-
-
-class BlobErasedError(BlobNotFoundError):
-    """The files' person was erased: none of theirs is served, nor stored any more."""
-
-    def __init__(self, sha256: str = "") -> None:
-        BlobError.__init__(self, "the person these files belong to was erased")
-        self.sha256 = sha256
-
-
-class BlobCorruptError(BlobError):
-    def __init__(self, sha256: str, actual: str) -> None:
-        super().__init__(f"blob {sha256} no longer matches its hash (its content hashes to {actual})")
-        self.sha256 = sha256
-        self.actual = actual
-
 
 FileId = tuple[int, int]  # a file's device and inode: the same file under any of its names
 
@@ -74,35 +52,6 @@ FileId = tuple[int, int]  # a file's device and inode: the same file under any o
 def file_id(path: Path) -> FileId:
     stat = path.stat()
     return stat.st_dev, stat.st_ino
-
-
-class StoredBlob(NamedTuple):
-    sha256: str
-    size: int
-
-
-class Owner(NamedTuple):
-    """Whose files: the requester of the ticket they are attached to, in the ticket's tenant."""
-
-    tenant: str
-    person: str
-
-
-class BlobWriter(Protocol):
-    """One upload in progress: hashed and size-checked chunk by chunk."""
-
-    def write(self, chunk: bytes) -> None: ...
-    def commit(self) -> StoredBlob: ...
-    def abort(self) -> None: ...
-
-
-class BlobStore(Protocol):
-    def begin(self, owner: Owner, max_bytes: int | None = None) -> BlobWriter: ...
-    def put(self, owner: Owner, content: bytes | Iterable[bytes], max_bytes: int | None = None) -> StoredBlob: ...
-    def open(self, owner: Owner, sha256: str) -> BinaryIO: ...
-    def read_verified(self, owner: Owner, sha256: str) -> bytes: ...
-    def forget(self, owner: Owner) -> None: ...
-    def erased(self, owner: Owner) -> bool: ...
 
 
 class FileBlobStore:
@@ -276,8 +225,9 @@ class FileBlobWriter:
         self._file.close()
         blob = StoredBlob(self._digest.hexdigest(), self._size)
         self._temp.chmod(0o444)
-        self._store._place(self._owner, self._store.path_of(self._owner, blob.sha256),
-                           lambda path: os.replace(self._temp, path))  # fmt: skip
+        self._store._place(
+            self._owner, self._store.path_of(self._owner, blob.sha256), lambda path: os.replace(self._temp, path)
+        )
         self._done = True
         return blob
 

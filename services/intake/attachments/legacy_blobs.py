@@ -19,7 +19,8 @@ from pathlib import Path
 from uuid import UUID
 
 from services.chassis.storage.processing import find
-from services.intake.attachments.blobs import FileBlobStore, FileId, Owner, file_id
+from services.intake.attachments.blob_store import Owner
+from services.intake.attachments.blobs import FileBlobStore, FileId, file_id
 from services.intake.stored_topics import topics_of
 from services.intake.tickets.application import Intake
 from services.intake.tickets.domain import Ticket

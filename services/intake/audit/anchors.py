@@ -137,9 +137,12 @@ class CheckpointStream:
         """The stream's genuine events, a page at a time; each forged one noted and left out."""
         bound: int | None = None
         while events := self.recorder.select_events(
-            self.stream_id, gt=None if desc else bound, lte=(bound - 1 if bound else lte) if desc else lte,
-            desc=desc, limit=PAGE,
-        ):  # fmt: skip
+            self.stream_id,
+            gt=None if desc else bound,
+            lte=(bound - 1 if bound else lte) if desc else lte,
+            desc=desc,
+            limit=PAGE,
+        ):
             for stored in events:
                 anchors.checked += 1
                 if (checkpoint := self._genuine(stored, anchors)) is not None:

@@ -136,9 +136,14 @@ class AuditWalker:
         return self.problems
 
     def _problem(
-        self, stream: _Stream, originator_id: str, topic: str, version: int, state: Mapping[str, Any],
+        self,
+        stream: _Stream,
+        originator_id: str,
+        topic: str,
+        version: int,
+        state: Mapping[str, Any],
         position: int | None,
-    ) -> str | None:  # fmt: skip
+    ) -> str | None:
         if version != stream.version + 1:
             return f"version {stream.version + 1} is missing"
         if HASH in state:  # a ticket event: its own chain first

@@ -9,10 +9,11 @@ signature, so the newest checkpoint of a stream says where its history had got t
 from __future__ import annotations
 
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.chassis.storage.ids import stable_uuid
 from services.intake.audit.chain import GENESIS
 
 
@@ -25,7 +26,7 @@ class Checkpoints(Aggregate):
 
     @staticmethod
     def create_id() -> UUID:
-        return uuid5(NAMESPACE_URL, "/servicedesk/intake/audit-checkpoints")
+        return stable_uuid("intake", "audit-checkpoints")
 
     @event("Started")
     def __init__(self) -> None:

@@ -79,8 +79,9 @@ class CheckedSnapshots(EventStore[UUID]):
             if (reason := self._problem(stored)) is None:
                 yield self.mapper.to_domain_event(stored)
             else:
-                log.warning("snapshot of %s at version %d not used: %s", originator_id, stored.originator_version,
-                            reason)  # fmt: skip
+                log.warning(
+                    "snapshot of %s at version %d not used: %s", originator_id, stored.originator_version, reason
+                )
 
     def _problem(self, snapshot: StoredEvent) -> str | None:
         state = self.sealing.decoded(snapshot)

@@ -55,18 +55,26 @@ class Conversation:
 
 
 def router(
-    intake: Intake, landing: Landing, conversations: Conversations, personal: PersonalData,
-    counters: ChannelCounters, poll_seconds: float,
-) -> APIRouter:  # fmt: skip
+    intake: Intake,
+    landing: Landing,
+    conversations: Conversations,
+    personal: PersonalData,
+    counters: ChannelCounters,
+    poll_seconds: float,
+) -> APIRouter:
     api = APIRouter()
 
     def store(chat: Conversation, message: ChatMessage) -> dict[str, Any]:
         who = chat.principal
         incoming = Incoming(
-            tenant=who.tenant, channel="chat", key=f"chat:{chat.key}:{message.id}",
+            tenant=who.tenant,
+            channel="chat",
+            key=f"chat:{chat.key}:{message.id}",
             sender=Sender(who.subject, "chat", who.subject, authenticated=True),  # by the customer's token
-            title=message.body.splitlines()[0], text=message.body, organisation=who.organisation,
-        )  # fmt: skip
+            title=message.body.splitlines()[0],
+            text=message.body,
+            organisation=who.organisation,
+        )
         landed = landing.land(incoming, chat.ticket_id)
         route = ReplyRoute("chat", chat.conversation_id, None) if landed.reroutes else None
         chat.ticket_id = conversations.remember(who.tenant, landed.ticket_id, who.subject, "chat", [chat.key], route)
@@ -89,8 +97,9 @@ def router(
             comment = ticket.comments[comment_id]
             if comment["public"] and comment["author_id"] != chat.principal.subject:
                 body = personal.unseal(chat.principal.tenant, comment["body"])
-                found.append({"type": "reply", "comment_id": comment_id, "body": body,
-                              "author_id": comment["author_id"]})  # fmt: skip
+                found.append(
+                    {"type": "reply", "comment_id": comment_id, "body": body, "author_id": comment["author_id"]}
+                )
         return found, ids[-1] if ids else after
 
     async def push(socket: WebSocket, chat: Conversation, after: str | None) -> None:
@@ -117,8 +126,9 @@ def router(
     ) -> None:
         authenticator = socket.app.state.authenticator
         try:
-            principal: Principal = await authenticator.principal(f"Bearer {access_token}" if access_token else None,
-                                                                 None)  # fmt: skip
+            principal: Principal = await authenticator.principal(
+                f"Bearer {access_token}" if access_token else None, None
+            )
         except DomainProblem as refused:
             await socket.close(POLICY_VIOLATION, f"unauthenticated: {refused.detail}"[:120])
             return
@@ -130,8 +140,13 @@ def router(
         ticket_id = await asyncio.to_thread(conversations.ticket_of, principal.tenant, "chat", key)
         chat = Conversation(principal, conversation_id, ticket_id)
         await socket.accept()
-        await socket.send_json({"type": "conversation", "conversation_id": conversation_id,
-                                "ticket_id": str(ticket_id) if ticket_id else None})  # fmt: skip
+        await socket.send_json(
+            {
+                "type": "conversation",
+                "conversation_id": conversation_id,
+                "ticket_id": str(ticket_id) if ticket_id else None,
+            }
+        )
         pusher = asyncio.create_task(push(socket, chat, after))
         try:
             await receive(socket, chat)

@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping
 from uuid import UUID
 
 from services.chassis.http.rate_limit import RateLimited, RateLimiter
-from services.chassis.runtime.settings import Mailbox
-from services.intake.attachments.blobs import BlobErasedError, BlobStore, Owner
+from services.chassis.runtime.channel_settings import Mailbox
+from services.intake.attachments.blob_store import BlobErasedError, BlobStore, Owner
 from services.intake.channels import loops, mail_authentication, mail_threads, mime
 from services.intake.channels.landing import Incoming, Landed, Landing, StoredFile
 from services.intake.channels.loops import Refusal
@@ -36,10 +36,19 @@ NumberLookup = Callable[[str, str], UUID | None]  # (tenant, ticket number) -> t
 
 class EmailIntake:
     def __init__(
-        self, mailboxes: Mapping[str, Mailbox], domain: str, landing: Landing, people: People,
-        conversations: Conversations, blobs: BlobStore, numbered: NumberLookup, limiter: RateLimiter,
-        counters: ChannelCounters, max_attachment: int, authserv_id: str | None,
-    ) -> None:  # fmt: skip
+        self,
+        mailboxes: Mapping[str, Mailbox],
+        domain: str,
+        landing: Landing,
+        people: People,
+        conversations: Conversations,
+        blobs: BlobStore,
+        numbered: NumberLookup,
+        limiter: RateLimiter,
+        counters: ChannelCounters,
+        max_attachment: int,
+        authserv_id: str | None,
+    ) -> None:
         self.mailboxes = {address.lower(): box for address, box in mailboxes.items()}
         self.domain = domain
         self.landing = landing
@@ -81,14 +90,20 @@ class EmailIntake:
         if thread is None:
             self._limit(tenant, mail.sender)
             thread = self._thread_of(tenant, mail)
-        requester = self.people.requester_for(tenant, "email", mail.sender, mail.sender_name,
-                                              mail.language or box.language)  # fmt: skip
+        requester = self.people.requester_for(
+            tenant, "email", mail.sender, mail.sender_name, mail.language or box.language
+        )
         authenticated = mail_authentication.authenticated(mail.authentication_results, self.authserv_id, mail.sender)
         incoming = Incoming(
-            tenant=tenant, channel="email", key=f"email:{mail.message_id}",
-            sender=Sender(requester, "email", mail.sender, authenticated), title=mail.subject, text=mail.text,
-            group_id=box.group, files=self._files(mail),
-        )  # fmt: skip
+            tenant=tenant,
+            channel="email",
+            key=f"email:{mail.message_id}",
+            sender=Sender(requester, "email", mail.sender, authenticated),
+            title=mail.subject,
+            text=mail.text,
+            group_id=box.group,
+            files=self._files(mail),
+        )
         landed = self.landing.land(incoming, thread)
         if mail.attachments:
             owner = self.landing.intake.get_ticket(landed.ticket_id, tenant).requester_id
@@ -120,8 +135,9 @@ class EmailIntake:
         files = []
         for attachment in mail.attachments:
             if len(attachment.content) > self.max_attachment:
-                raise Refusal("too_large", 552, f"5.3.4 {attachment.filename} is larger than "
-                              f"{self.max_attachment} bytes")  # fmt: skip
+                raise Refusal(
+                    "too_large", 552, f"5.3.4 {attachment.filename} is larger than {self.max_attachment} bytes"
+                )
             sha256 = hashlib.sha256(attachment.content).hexdigest()
             files.append(StoredFile(sha256, len(attachment.content), attachment.filename, attachment.content_type))
         return files

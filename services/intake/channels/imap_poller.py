@@ -38,8 +38,15 @@ class MailboxAccess:
     def of(cls, settings: Settings) -> MailboxAccess:
         if not (settings.imap_host and settings.imap_user and settings.imap_password and settings.imap_address):
             raise ValueError("IMAP polling needs SERVICEDESK_IMAP_HOST, _USER, _PASSWORD and _ADDRESS")
-        return cls(settings.imap_host, settings.imap_port, settings.imap_ssl, settings.imap_user,
-                   settings.imap_password, settings.imap_folder, settings.imap_address)  # fmt: skip
+        return cls(
+            settings.imap_host,
+            settings.imap_port,
+            settings.imap_ssl,
+            settings.imap_user,
+            settings.imap_password,
+            settings.imap_folder,
+            settings.imap_address,
+        )
 
     def connect(self) -> imaplib.IMAP4:
         client = imaplib.IMAP4_SSL(self.host, self.port) if self.ssl else imaplib.IMAP4(self.host, self.port)

@@ -12,11 +12,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
+from services.chassis.storage.ids import stable_id
 from services.intake.channels.participants import Participants, Sender, Standing
-from services.intake.tickets.application import Intake, TicketForm, TicketNotFoundError
-from services.intake.tickets.domain import Cause, LinkKind, Status, Ticket, TicketClosedError
+from services.intake.tickets.application import Intake, TicketNotFoundError
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.errors import TicketClosedError
+from services.intake.tickets.form import TicketForm
+from services.intake.tickets.vocabulary import LinkKind, Status
 
 MAX_TITLE = 200
 MAX_TEXT = 100_000
@@ -106,10 +111,17 @@ class Landing:
     def open(self, incoming: Incoming, follow_up_of: UUID | None = None, related_to: Ticket | None = None) -> Landed:
         ticket_id = Ticket.id_for_request(incoming.tenant, incoming.key)
         form = TicketForm(
-            title=(incoming.title.strip() or "(no subject)")[:MAX_TITLE], description=_text(incoming.text),
-            requester_id=incoming.requester_id, channel=incoming.channel, category="general", type="request",
-            priority="P3", tags=list(incoming.tags), group_id=incoming.group_id, organisation=incoming.organisation,
-        )  # fmt: skip
+            title=(incoming.title.strip() or "(no subject)")[:MAX_TITLE],
+            description=_text(incoming.text),
+            requester_id=incoming.requester_id,
+            channel=incoming.channel,
+            category="general",
+            type="request",
+            priority="P3",
+            tags=list(incoming.tags),
+            group_id=incoming.group_id,
+            organisation=incoming.organisation,
+        )
         opened = self.intake.open_ticket(ticket_id, form, _cause(incoming), follow_up_of)
         ticket = opened.ticket
         if related_to is not None and str(related_to.id) not in ticket.links and ticket.status != Status.CLOSED:
@@ -150,7 +162,7 @@ class Landing:
 
 
 def _cause(incoming: Incoming) -> Cause:
-    correlation = str(uuid5(NAMESPACE_URL, f"/servicedesk/channels/{incoming.tenant}/{incoming.key}"))
+    correlation = stable_id("channels", incoming.tenant, incoming.key)
     return Cause(incoming.tenant, incoming.requester_id, correlation, f"{incoming.channel}:{correlation}")
 
 

@@ -86,16 +86,21 @@ def _mail(message: EmailMessage, raw: bytes) -> Mail:
         text = html_to_text(content) if body.get_content_subtype() == "html" else content
     content_type = message.get_content_type()
     return Mail(
-        message_id=_message_id(message, raw), subject=_header(message, "Subject").strip(), sender=sender,
-        sender_name=name or None, text=quotes.trim(text), in_reply_to=_ids(message, "In-Reply-To"),
-        references=_ids(message, "References"), auto_submitted=_lower(message, "Auto-Submitted"),
+        message_id=_message_id(message, raw),
+        subject=_header(message, "Subject").strip(),
+        sender=sender,
+        sender_name=name or None,
+        text=quotes.trim(text),
+        in_reply_to=_ids(message, "In-Reply-To"),
+        references=_ids(message, "References"),
+        auto_submitted=_lower(message, "Auto-Submitted"),
         precedence=_lower(message, "Precedence"),
         auto_reply_header=any(h in message for h in ("X-Autoreply", "X-Autorespond", "X-Autoresponse")),
         report=str(message.get_param("report-type") or "unknown") if content_type == "multipart/report" else None,
         language=(_lower(message, "Content-Language") or "").split(",")[0].strip()[:2] or None,
         attachments=_attachments(message, body),
         authentication_results=[str(value) for value in message.get_all("Authentication-Results", [])],
-    )  # fmt: skip
+    )
 
 
 def _from(message: EmailMessage) -> tuple[str, str]:
@@ -149,8 +154,13 @@ def _attachments(message: EmailMessage, body: Message | None) -> list[Attachment
             continue  # the other alternative of the body
         if part.get_content_type() == "message/delivery-status":
             continue
-        found.append(Attachment(safe_filename(filename, part.get_content_type(), len(found) + 1),
-                                part.get_content_type(), _bytes_of(part)))  # fmt: skip
+        found.append(
+            Attachment(
+                safe_filename(filename, part.get_content_type(), len(found) + 1),
+                part.get_content_type(),
+                _bytes_of(part),
+            )
+        )
     return found
 
 

@@ -91,7 +91,9 @@ class Participants:
         yet, or has it at this very address: then only the message answered advances)."""
         if sender.authenticated:
             return True
-        routes = [route for route in self.conversations.routes(ticket.tenant, ticket.id)
-                  if route.channel == sender.channel]  # fmt: skip
-        return all(normalised(route.channel, route.address) == normalised(sender.channel, sender.address)
-                   for route in routes)  # fmt: skip
+        routes = [
+            route for route in self.conversations.routes(ticket.tenant, ticket.id) if route.channel == sender.channel
+        ]
+        return all(
+            normalised(route.channel, route.address) == normalised(sender.channel, sender.address) for route in routes
+        )

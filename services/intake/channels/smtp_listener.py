@@ -60,8 +60,14 @@ def listener(email: EmailIntake, host: str, port: int, max_bytes: int, hostname:
         handler = DeskHandler(email)
 
         def protocol() -> Any:
-            return SMTP(handler, data_size_limit=max_bytes, enable_SMTPUTF8=True, hostname=hostname,
-                        ident="servicedesk", timeout=120)  # fmt: skip
+            return SMTP(
+                handler,
+                data_size_limit=max_bytes,
+                enable_SMTPUTF8=True,
+                hostname=hostname,
+                ident="servicedesk",
+                timeout=120,
+            )
 
         server = await asyncio.get_running_loop().create_server(protocol, host, port)
         log.info("SMTP listening on %s:%d", host, port)

@@ -26,7 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.chassis.http.auth import Unauthenticated
-from services.chassis.runtime.settings import TelegramBot
+from services.chassis.runtime.channel_settings import TelegramBot
 from services.intake.channels.landing import Incoming, Landed, Landing
 from services.intake.channels.participants import Sender
 from services.intake.channels.telemetry import ChannelCounters
@@ -70,9 +70,12 @@ class Update(_Telegram):
 
 
 def router(
-    bots: Mapping[str, TelegramBot], landing: Landing, people: People, conversations: Conversations,
+    bots: Mapping[str, TelegramBot],
+    landing: Landing,
+    people: People,
+    conversations: Conversations,
     counters: ChannelCounters,
-) -> APIRouter:  # fmt: skip
+) -> APIRouter:
     api = APIRouter(prefix="/v1/channels", tags=["channels"])
 
     def handle(tenant: str, bot: TelegramBot, update: Update) -> dict[str, Any]:
@@ -91,11 +94,15 @@ def router(
         name = " ".join(part for part in (user.first_name, user.last_name) if part) or None
         requester = people.requester_for(tenant, "telegram", str(user.id), name, user.language_code)
         incoming = Incoming(
-            tenant=tenant, channel="messenger", key=f"telegram:{chat_id}:{message.message_id}",
+            tenant=tenant,
+            channel="messenger",
+            key=f"telegram:{chat_id}:{message.message_id}",
             sender=Sender(requester, "telegram", str(user.id), authenticated=True),  # Telegram vouches (the secret)
-            title=_title(text, hashtags), text=text, group_id=bot.group,
+            title=_title(text, hashtags),
+            text=text,
+            group_id=bot.group,
             tags=[_TAG.sub("", tag.lstrip("#").lower())[:50] for tag in hashtags],
-        )  # fmt: skip
+        )
         landed = landing.land(incoming, thread)
         key = f"{chat_id}:{message.message_id}"
         route = ReplyRoute("telegram", str(chat_id), str(message.message_id)) if landed.reroutes else None
@@ -105,11 +112,18 @@ def router(
 
     @api.post(
         "/telegram/{tenant}",
-        responses={401: {"description": f"No {SECRET_HEADER}, or not this tenant's bot's secret."},
-                   422: {"description": "The body is not a Telegram update; `errors` names the fields."}},
-        openapi_extra={"requestBody": {"required": True, "description": "A Telegram Bot API `Update`.",
-                                       "content": {"application/json": {"schema": {"type": "object"}}}}},
-    )  # fmt: skip
+        responses={
+            401: {"description": f"No {SECRET_HEADER}, or not this tenant's bot's secret."},
+            422: {"description": "The body is not a Telegram update; `errors` names the fields."},
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "A Telegram Bot API `Update`.",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+    )
     async def telegram_update(
         tenant: str,
         request: Request,
@@ -149,5 +163,9 @@ def _title(text: str, hashtags: list[str]) -> str:
 
 
 def _answer(landed: Landed) -> dict[str, Any]:
-    return {"outcome": landed.outcome, "ticket_id": str(landed.ticket_id), "number": landed.number,
-            "comment_id": landed.comment_id}  # fmt: skip
+    return {
+        "outcome": landed.outcome,
+        "ticket_id": str(landed.ticket_id),
+        "number": landed.number,
+        "comment_id": landed.comment_id,
+    }

@@ -16,13 +16,14 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from services.chassis.http.auth import Principal, Role, Unauthenticated
 from services.chassis.runtime.errors import UnknownThingError
 from services.chassis.storage.idempotency import KeyedRequest
+from services.chassis.storage.ids import stable_uuid
 from services.chassis.storage.keyed_commands import commit_once
 from services.chassis.storage.processing import commit, find
 from services.intake.tickets.application import Intake
@@ -49,7 +50,7 @@ class ApiKeys(Aggregate):
 
     @staticmethod
     def create_id(tenant: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/api-keys/{tenant}")
+        return stable_uuid("api-keys", tenant)
 
     @event("Started")
     def __init__(self, tenant: str) -> None:
@@ -59,8 +60,15 @@ class ApiKeys(Aggregate):
     def issue(self, name: str, role: Role, groups: list[str], by: str) -> str:
         """A new key; the whole key is returned here and never again."""
         key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
-        self._issued(key_id=key_id, name=name, role=role.value, groups=sorted(set(groups)), digest=_digest(secret),
-                     by=by, at=_now())  # fmt: skip
+        self._issued(
+            key_id=key_id,
+            name=name,
+            role=role.value,
+            groups=sorted(set(groups)),
+            digest=_digest(secret),
+            by=by,
+            at=_now(),
+        )
         return f"{PREFIX}{self.tenant}_{key_id}_{secret}"
 
     @event("Issued")
@@ -86,8 +94,13 @@ class ApiKeys(Aggregate):
             return None
         if not hmac.compare_digest(spec["digest"], _digest(secret)):
             return None
-        return Principal(tenant=self.tenant, subject=f"api-key:{key_id}", roles=frozenset({Role(spec["role"])}),
-                         groups=frozenset(spec["groups"]), api_key=key_id)  # fmt: skip
+        return Principal(
+            tenant=self.tenant,
+            subject=f"api-key:{key_id}",
+            roles=frozenset({Role(spec["role"])}),
+            groups=frozenset(spec["groups"]),
+            api_key=key_id,
+        )
 
     def listing(self) -> list[dict[str, Any]]:
         return [{"id": key_id} | {k: v for k, v in spec.items() if k != "digest"} for key_id, spec in self.keys.items()]

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter, FastAPI
 
-from services.chassis.http.gateway_feed import Source
-from services.intake.attachments.blobs import BlobStore
+from services.chassis.http.feed_sources import Source
+from services.intake.attachments.blob_store import BlobStore
 from services.intake.http import attachments as api_attachments
 from services.intake.http import events as api_events
 from services.intake.http import fields as api_fields

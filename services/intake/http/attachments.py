@@ -29,8 +29,7 @@ from services.chassis.http.etag import etag, expected_version
 from services.chassis.http.identity import CurrentIdentity
 from services.chassis.http.problems import DomainProblem
 from services.chassis.http.request_keys import StreamedIdempotencyKey
-from services.intake.attachments.blobs import (
-    CHUNK,
+from services.intake.attachments.blob_store import (
     BlobCorruptError,
     BlobErasedError,
     BlobNotFoundError,
@@ -39,6 +38,7 @@ from services.intake.attachments.blobs import (
     Owner,
     StoredBlob,
 )
+from services.intake.attachments.blobs import CHUNK
 from services.intake.http.common import cause_of
 from services.intake.tickets.access import visible_ticket
 from services.intake.tickets.application import Intake, StaleVersionError

@@ -12,7 +12,8 @@ from services.chassis.http.etag import etag
 from services.chassis.http.identity import Identity
 from services.chassis.storage.idempotency import KeyedRequest
 from services.intake.privacy.personal_data import PersonalData
-from services.intake.tickets.domain import Cause, Ticket
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.domain import Ticket
 from services.intake.tickets.representations import ticket_view
 
 IfMatch = Annotated[

@@ -9,7 +9,8 @@ from fastapi import APIRouter
 
 from schemas.topics import TICKETS
 from services.chassis.http.feed import Feed, feed_router
-from services.chassis.http.gateway_feed import LocalSource, MergedFeed, Source, merged_feed_router
+from services.chassis.http.feed_sources import LocalSource, Source
+from services.chassis.http.gateway_feed import MergedFeed, merged_feed_router
 from services.intake.tickets.application import Intake
 from services.intake.tickets.publication import public_fields
 

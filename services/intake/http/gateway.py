@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, FastAPI
 
-from services.chassis.http.gateway_feed import Source
-from services.intake.attachments.blobs import BlobStore
+from services.chassis.http.feed_sources import Source
+from services.intake.attachments.blob_store import BlobStore
 from services.intake.gateway.api_keys import ApiKeyStore
 from services.intake.http import api_keys, notifications, people, queries, webhooks
 from services.intake.http.app import create_app

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from services.chassis.http.problems import problem
 from services.intake.privacy.personal_data import PersonErasedError
 from services.intake.tickets.application import StaleVersionError, TicketNotFoundError
-from services.intake.tickets.domain import IllegalTransitionError, TicketRuleError
+from services.intake.tickets.errors import IllegalTransitionError, TicketRuleError
 from services.intake.tickets.fields import CustomFieldError
 
 

@@ -21,8 +21,9 @@ from services.chassis.http.problems import DomainProblem
 from services.intake.http.tickets import TAG
 from services.intake.tickets.access import Scope
 from services.intake.tickets.application import Intake
-from services.intake.tickets.domain import Status
-from services.intake.tickets.projections import InvalidCursorError, TicketsProjection
+from services.intake.tickets.cursors import InvalidCursorError
+from services.intake.tickets.projections import TicketsProjection
+from services.intake.tickets.vocabulary import Status
 
 WAIT_SECONDS = 2.0
 

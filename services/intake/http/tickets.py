@@ -16,7 +16,8 @@ from services.chassis.http.identity import CurrentIdentity
 from services.chassis.http.request_keys import IdempotencyKey
 from services.intake.http.common import cause_of, ticket_response
 from services.intake.tickets.access import Scope, visible_ticket
-from services.intake.tickets.application import Intake, TicketForm
+from services.intake.tickets.application import Intake
+from services.intake.tickets.form import TicketForm
 from services.intake.tickets.representations import TicketView
 from services.intake.tickets.sla_status import SlaStatus
 

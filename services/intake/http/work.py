@@ -27,8 +27,9 @@ from services.intake.http.common import IfMatch, cause_of, ticket_response
 from services.intake.http.tickets import Tag
 from services.intake.tickets.access import Scope, visible_ticket
 from services.intake.tickets.application import Intake
-from services.intake.tickets.domain import LinkKind, Ticket, WaitingFor
+from services.intake.tickets.domain import Ticket
 from services.intake.tickets.representations import TicketView
+from services.intake.tickets.vocabulary import LinkKind, WaitingFor
 
 Reason = Annotated[str, Field(min_length=1, max_length=1000, description="Why: kept in the ticket's history.")]
 

@@ -37,9 +37,14 @@ class Undeliverable(Exception):
 
 class Composer:
     def __init__(
-        self, intake: Intake, people: People, conversations: Conversations, personal: PersonalData,
-        templates: Templates, settings: Settings,
-    ) -> None:  # fmt: skip
+        self,
+        intake: Intake,
+        people: People,
+        conversations: Conversations,
+        personal: PersonalData,
+        templates: Templates,
+        settings: Settings,
+    ) -> None:
         self.intake = intake
         self.people = people
         self.conversations = conversations
@@ -72,8 +77,10 @@ class Composer:
             raise Undeliverable("the requester was erased")
         mailbox = self.settings.mailbox_of(tenant)
         language = (profile.language if profile else None) or (mailbox[1].language if mailbox else None) or "en"
-        details = {k: self.personal.unseal(tenant, v) if isinstance(v, str) else v
-                   for k, v in json.loads(delivery["details"]).items()}  # fmt: skip
+        details = {
+            k: self.personal.unseal(tenant, v) if isinstance(v, str) else v
+            for k, v in json.loads(delivery["details"]).items()
+        }
         title = self.personal.unseal(tenant, ticket.title)
         if ERASED in (title, details.get("body")):
             raise Undeliverable("the text was erased with its author")
@@ -87,8 +94,13 @@ class Composer:
         rendered = self.templates.render(tenant, language, delivery["kind"], context)
         domain = self.settings.mail_domain
         return Message(
-            tenant=tenant, ticket_id=ticket_id, kind=delivery["kind"], route=route, language=language,
-            subject=tagged(rendered.subject, ticket.number), body=rendered.body,
+            tenant=tenant,
+            ticket_id=ticket_id,
+            kind=delivery["kind"],
+            route=route,
+            language=language,
+            subject=tagged(rendered.subject, ticket.number),
+            body=rendered.body,
             message_id=message_id(ticket_id, delivery["message_key"], domain),
             thread=[message_id(ticket_id, key, domain) for key in previous],
-        )  # fmt: skip
+        )

@@ -16,11 +16,11 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.persistence import TrackingRecorder
 
 from services.chassis.messaging.outbox import OutboxTable
+from services.chassis.storage.ids import stable_id
 from services.chassis.storage.views import Sql, SqlView
 from services.intake.notifications.outbox import SCHEMA as OUTBOX_SCHEMA
 
@@ -92,7 +92,7 @@ class Deliveries:
                 "INSERT INTO intake_notification_deliveries VALUES (:id, :notification_id, :tenant, :ticket_id,"
                 " :kind, :channel, :message_key, :details, :created_at, 'pending', 0, :now, NULL, NULL, NULL,"
                 " NULL) ON CONFLICT (id) DO NOTHING",
-                {"id": str(uuid5(NAMESPACE_URL, f"/servicedesk/deliveries/{notification['id']}/{channel}")),
+                {"id": stable_id("deliveries", notification['id'], channel),
                  "notification_id": notification["id"], "tenant": notification["tenant"],
                  "ticket_id": notification["ticket_id"], "kind": notification["kind"], "channel": channel,
                  "message_key": notification["message_key"], "details": notification["details"],
@@ -103,9 +103,11 @@ class Deliveries:
     def look_again(self, notification: dict[str, Any], after: float, give_up: bool) -> None:
         """No route yet: look again `after` seconds from now, or give up (`unrouted`)."""
         self.notifications.record(
-            notification["id"], status="unrouted" if give_up else "waiting", checks=int(notification["checks"]) + 1,
+            notification["id"],
+            status="unrouted" if give_up else "waiting",
+            checks=int(notification["checks"]) + 1,
             next_check_at=time.time() + after,
-        )  # fmt: skip
+        )
 
     # -- sending ---------------------------------------------------------------
 
@@ -128,9 +130,13 @@ class Deliveries:
             claimed = sql.query(
                 "UPDATE intake_notification_deliveries SET status = 'sending', attempts = attempts + 1,"
                 " claimed_at = :now WHERE id = :id AND status = :status AND attempts = :attempts RETURNING id",
-                {"id": delivery["id"], "status": delivery["status"], "attempts": delivery["attempts"],
-                 "now": time.time()},
-            )  # fmt: skip
+                {
+                    "id": delivery["id"],
+                    "status": delivery["status"],
+                    "attempts": delivery["attempts"],
+                    "now": time.time(),
+                },
+            )
         return bool(claimed)
 
     def sent(self, delivery_id: str, reply: str) -> None:
@@ -140,8 +146,13 @@ class Deliveries:
     def attempt_failed(self, delivery_id: str, error: str, reply: str | None, retry_in: float | None) -> None:
         """Retry in `retry_in` seconds; None: the message failed for good."""
         status = "failed" if retry_in is None else "pending"
-        self.table.record(delivery_id, status=status, last_error=error[:500], last_reply=reply and reply[:500],
-                          next_attempt_at=time.time() + (retry_in or 0.0))  # fmt: skip
+        self.table.record(
+            delivery_id,
+            status=status,
+            last_error=error[:500],
+            last_reply=reply and reply[:500],
+            next_attempt_at=time.time() + (retry_in or 0.0),
+        )
 
     def held(self, delivery_id: str, reason: str, look_again_in: float) -> None:
         """Not attempted: the channel is not configured. Kept, and tried again later (attempts unchanged)."""

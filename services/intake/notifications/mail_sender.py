@@ -63,10 +63,15 @@ class MailSender:
         s = self.settings
         try:
             _, reply = await aiosmtplib.send(
-                mail, hostname=s.smtp_host, port=s.smtp_port, username=s.smtp_user, password=s.smtp_password,
-                use_tls=s.smtp_tls == "tls", start_tls={"auto": None, "starttls": True}.get(s.smtp_tls, False),
+                mail,
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                username=s.smtp_user,
+                password=s.smtp_password,
+                use_tls=s.smtp_tls == "tls",
+                start_tls={"auto": None, "starttls": True}.get(s.smtp_tls, False),
                 timeout=s.smtp_timeout_seconds,
-            )  # fmt: skip
+            )
         except aiosmtplib.SMTPRecipientsRefused as error:
             refused = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
             return Outcome(sent=False, error=f"recipient refused: {refused}", permanent=_permanent(error.recipients))

@@ -34,9 +34,15 @@ CONTACT_FALLBACK_SECONDS = 5.0
 
 class Mailer:
     def __init__(
-        self, deliveries: Deliveries, composer: Composer, senders: Sequence[Sender], retry_base_seconds: float = 2.0,
-        max_attempts: int = 10, route_wait_seconds: float = 30.0, batch: int = 50,
-    ) -> None:  # fmt: skip
+        self,
+        deliveries: Deliveries,
+        composer: Composer,
+        senders: Sequence[Sender],
+        retry_base_seconds: float = 2.0,
+        max_attempts: int = 10,
+        route_wait_seconds: float = 30.0,
+        batch: int = 50,
+    ) -> None:
         self.deliveries = deliveries
         self.composer = composer
         self.senders = {sender.channel: sender for sender in senders}
@@ -95,8 +101,13 @@ class Mailer:
         if outcome.sent:  # the window: accepted by the server, not yet recorded
             await asyncio.to_thread(self.deliveries.sent, delivery["id"], outcome.reply or "")
             if outcome.thread_key is not None:  # the customer may answer our message: thread it
-                await asyncio.to_thread(self.composer.conversations.bind, message.tenant, message.ticket_id,
-                                        message.route.channel, outcome.thread_key)  # fmt: skip
+                await asyncio.to_thread(
+                    self.composer.conversations.bind,
+                    message.tenant,
+                    message.ticket_id,
+                    message.route.channel,
+                    outcome.thread_key,
+                )
             return
         attempts = int(delivery["attempts"]) + 1
         final = outcome.permanent or attempts >= self.max_attempts

@@ -19,14 +19,16 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
 from schemas.envelope import Envelope, EventData
 from schemas.sla import SlaCustomerRemindedV1
+from services.chassis.storage.ids import stable_id
 from services.chassis.storage.views import Sql, SqlView
-from services.intake.tickets.domain import Ticket, WaitingFor
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.vocabulary import WaitingFor
 
 NAME = "notifications"
 STALE_REMINDER = timedelta(days=1)  # the tracking rows' application name (intake's own store)
@@ -119,8 +121,11 @@ class NotificationOutbox:
         fresh = datetime.now(UTC) - envelope.occurred_at < STALE_REMINDER
         with self.view.transaction(tracking) as sql:
             if isinstance(data, SlaCustomerRemindedV1) and fresh:
-                details = {"reminder": data.reminder, "reminders_before_resolving": data.reminders_before_resolving,
-                           "next_at": data.next_at}  # fmt: skip
+                details = {
+                    "reminder": data.reminder,
+                    "reminders_before_resolving": data.reminders_before_resolving,
+                    "next_at": data.next_at,
+                }
                 self._insert(sql, envelope.tenant, data.ticket_id, "reminder", details, f"r{envelope.position}")
 
     def _insert(self, sql: Sql, tenant: str, ticket_id: str, kind: str, details: dict[str, Any], key: str) -> None:
@@ -128,6 +133,6 @@ class NotificationOutbox:
         sql.execute(
             "INSERT INTO intake_notifications VALUES (:id, :tenant, :ticket_id, :kind, :key, :details, 'waiting', 0,"
             " :now, :now) ON CONFLICT (id) DO NOTHING",
-            {"id": str(uuid5(NAMESPACE_URL, f"/servicedesk/notifications/{ticket_id}/{key}")), "tenant": tenant,
+            {"id": stable_id("notifications", ticket_id, key), "tenant": tenant,
              "ticket_id": ticket_id, "kind": kind, "key": key, "details": json.dumps(details), "now": now},
         )  # fmt: skip

@@ -35,9 +35,11 @@ class Templates:
     def __init__(self, tenant_folder: Path | None = None) -> None:
         folders = [str(tenant_folder)] if tenant_folder is not None else []
         self.env = SandboxedEnvironment(
-            loader=FileSystemLoader([*folders, str(DEFAULTS)]), undefined=StrictUndefined, autoescape=False,
+            loader=FileSystemLoader([*folders, str(DEFAULTS)]),
+            undefined=StrictUndefined,
+            autoescape=False,
             keep_trailing_newline=False,
-        )  # fmt: skip
+        )
         self.tenant_folder = tenant_folder
 
     def render(self, tenant: str, language: str, kind: str, context: dict[str, Any]) -> Rendered:

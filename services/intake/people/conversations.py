@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
+from services.chassis.storage.ids import stable_uuid
 from services.chassis.storage.processing import find
 from services.intake.people.people import normalised
 from services.intake.privacy.personal_data import ERASED, PersonalData
@@ -42,7 +43,7 @@ class Thread(Aggregate):
 
     @staticmethod
     def create_id(tenant: str, channel: str, blind: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/threads/{tenant}/{channel}/{blind}")
+        return stable_uuid("threads", tenant, channel, blind)
 
     @event("Bound")
     def __init__(self, tenant: str, channel: str, blind: str, ticket_id: str) -> None:
@@ -58,7 +59,7 @@ class ReplyRoutes(Aggregate):
 
     @staticmethod
     def create_id(tenant: str, ticket_id: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/reply-routes/{tenant}/{ticket_id}")
+        return stable_uuid("reply-routes", tenant, ticket_id)
 
     @event("Started")
     def __init__(self, tenant: str, ticket_id: str, requester_id: str) -> None:
@@ -92,9 +93,14 @@ class Conversations:
         return UUID(thread.ticket_id) if thread is not None and thread.tenant == tenant else None
 
     def remember(
-        self, tenant: str, ticket_id: UUID, requester_id: str, channel: str, keys: Sequence[str],
+        self,
+        tenant: str,
+        ticket_id: UUID,
+        requester_id: str,
+        channel: str,
+        keys: Sequence[str],
         route: ReplyRoute | None = None,
-    ) -> UUID:  # fmt: skip
+    ) -> UUID:
         """Bind `keys` to the ticket (a key bound before keeps its ticket, which is returned) and
         remember `route` as where to answer on `channel`; one transaction."""
         for _ in range(ATTEMPTS):
@@ -111,8 +117,11 @@ class Conversations:
             if route is not None:
                 routes = self._routes(tenant, str(ticket_id)) or ReplyRoutes(tenant, str(ticket_id), requester_id)
                 seal = self.personal.seal
-                routes.remember(route.channel, seal(tenant, requester_id, route.address),
-                                seal(tenant, requester_id, route.reply_to) if route.reply_to else None)  # fmt: skip
+                routes.remember(
+                    route.channel,
+                    seal(tenant, requester_id, route.address),
+                    seal(tenant, requester_id, route.reply_to) if route.reply_to else None,
+                )
                 changed.append(routes)
             try:
                 self.app.save(*changed)

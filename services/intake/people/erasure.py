@@ -16,13 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
+from services.chassis.storage.ids import stable_uuid
 from services.chassis.storage.processing import find
-from services.intake.attachments.blobs import BlobStore, Owner
+from services.intake.attachments.blob_store import BlobStore, Owner
 from services.intake.people.people import People, Person
 from services.intake.stored_topics import topics_of
 from services.intake.tickets.application import Intake
@@ -36,7 +37,7 @@ class ErasureRegister(Aggregate):
 
     @staticmethod
     def create_id(tenant: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/erasures/{tenant}")
+        return stable_uuid("erasures", tenant)
 
     @event("Started")
     def __init__(self, tenant: str) -> None:

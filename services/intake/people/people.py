@@ -20,12 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
+from services.chassis.storage.ids import stable_uuid
 from services.chassis.storage.processing import find
 from services.intake.privacy.personal_data import PersonalData
 
@@ -43,13 +44,20 @@ class Person(Aggregate):
 
     @staticmethod
     def create_id(tenant: str, blind: str, generation: int) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/people/{tenant}/{blind}/{generation}")
+        return stable_uuid("people", tenant, blind, generation)
 
     @event("Registered")
     def __init__(
-        self, tenant: str, channel: str, blind: str, generation: int, address: str, name: str | None,
-        language: str | None, at: str,
-    ) -> None:  # fmt: skip
+        self,
+        tenant: str,
+        channel: str,
+        blind: str,
+        generation: int,
+        address: str,
+        name: str | None,
+        language: str | None,
+        at: str,
+    ) -> None:
         self.tenant = tenant
         self.channel = channel
         self.blind = blind
@@ -104,11 +112,15 @@ class People:
                 return str(found.id)
             requester = str(person_id)
             person = Person(
-                tenant=tenant, channel=channel, blind=blind, generation=generation,
+                tenant=tenant,
+                channel=channel,
+                blind=blind,
+                generation=generation,
                 address=self.personal.seal(tenant, requester, address.strip()),
                 name=self.personal.seal(tenant, requester, name) if name else None,
-                language=language, at=datetime.now(UTC).isoformat(),
-            )  # fmt: skip
+                language=language,
+                at=datetime.now(UTC).isoformat(),
+            )
             try:
                 self.app.save(person)
             except IntegrityError:
@@ -132,8 +144,9 @@ class People:
             "address": self.personal.unseal(tenant, person.address),
             "name": self.personal.unseal(tenant, person.name) if person.name else None,
         }
-        return Profile(requester_id, person.channel, erased=person.erased_at is not None,
-                       language=person.language, **opened)  # fmt: skip
+        return Profile(
+            requester_id, person.channel, erased=person.erased_at is not None, language=person.language, **opened
+        )
 
     def contact(self, tenant: str, requester_id: str, channel: str) -> str | None:
         """Where to answer the requester on `channel`: None when unknown there, or erased."""

@@ -14,7 +14,7 @@ with the ticket as it is now, the command not run again (`_replayed`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid4
@@ -32,29 +32,16 @@ from services.intake.audit.auditor import Audit, Verification
 from services.intake.audit.checkpoints import Checkpoints
 from services.intake.audit.sealing import CheckedSnapshots, SealingMapper
 from services.intake.privacy.personal_data import PersonalData
-from services.intake.tickets.domain import Cause, LinkKind, Ticket, TicketRuleError, acting
+from services.intake.tickets.cause import Cause, acting
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.errors import TicketRuleError
 from services.intake.tickets.fields import TenantFields
+from services.intake.tickets.form import TicketForm
 from services.intake.tickets.numbering import TicketNumbers
+from services.intake.tickets.vocabulary import LinkKind
 
 ATTEMPTS = 50
 AS_OF_PAGE = 100  # events read per round trip when replaying to an instant
-
-
-@dataclass(frozen=True)
-class TicketForm:
-    """What a requester fills in to open a ticket (already validated at the edge)."""
-
-    title: str
-    description: str
-    requester_id: str
-    channel: str
-    category: str
-    type: str
-    priority: str
-    tags: list[str] = field(default_factory=list)
-    custom_fields: dict[str, Any] = field(default_factory=dict)
-    organisation: str | None = None
-    group_id: str | None = None  # the channel's default group (routing places it there when no rule matches)
 
 
 @dataclass(frozen=True)
@@ -64,19 +51,11 @@ class Opening:
     ticket_id: UUID
     form: TicketForm
     cause: Cause
-    follow_up_of: str | None = None
-    split_from: str | None = None
-    keyword_digests: list[str] | None = None
 
     def ticket(self, numbers: TicketNumbers) -> Ticket:
         numbers.issue()
-        form = self.form
         with acting(self.cause):
-            return Ticket.open(
-                self.ticket_id, numbers.current, form.title, form.description, form.requester_id, form.channel,
-                form.category, form.type, form.priority, form.tags, form.custom_fields, self.follow_up_of,
-                self.split_from, form.organisation, form.group_id, self.keyword_digests,
-            )  # fmt: skip
+            return Ticket.open_from(self.ticket_id, numbers.current, self.form)
 
 
 class TicketNotFoundError(LookupError):
@@ -140,12 +119,12 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
         custom_fields = self._fields(cause.tenant).check(form.custom_fields, complete=True)
         seal = self._sealer(cause.tenant, form.requester_id)
         words = self.digests.of_text(cause.tenant, f"{form.title}\n{form.description}")
-        checked = TicketForm(**vars(form) | {"custom_fields": custom_fields, "title": seal(form.title),
-                                             "description": seal(form.description)})  # fmt: skip
         if follow_up_of is not None:
             self.get_ticket(follow_up_of, cause.tenant)
         follows = str(follow_up_of) if follow_up_of else None
-        opening = Opening(ticket_id, checked, cause, follow_up_of=follows, keyword_digests=words)
+        sealed = replace(form, title=seal(form.title), description=seal(form.description))
+        checked = replace(sealed, custom_fields=custom_fields, follow_up_of=follows, keyword_digests=words)
+        opening = Opening(ticket_id, checked, cause)
         opened = self._opening.submit((cause.tenant, datetime.now(UTC).year), opening)
         if not opened.created:
             self._replayed(cause)  # a twin of this request came first: the same one, or refused
@@ -162,12 +141,22 @@ class Intake(ProcessRecorderMixin, Application[UUID]):
             with acting(cause):
                 comment = source.split_off(comment_id, new_id, reason=seal(f"split into a ticket: {title}"))
             body = self.personal.unseal(cause.tenant, comment["body"])
-            form = TicketForm(seal(title), comment["body"], source.requester_id, comment["channel"], source.category,
-                              source.type, source.priority, list(source.tags),
-                              organisation=source.organisation)  # fmt: skip
             words = self.digests.of_text(cause.tenant, f"{title}\n{body}")
+            form = TicketForm(
+                seal(title),
+                comment["body"],
+                source.requester_id,
+                comment["channel"],
+                source.category,
+                source.type,
+                source.priority,
+                list(source.tags),
+                organisation=source.organisation,
+                split_from=str(source.id),
+                keyword_digests=words,
+            )
             numbers = self._numbers(cause.tenant, datetime.now(UTC).year)
-            new = Opening(new_id, form, cause, split_from=str(source.id), keyword_digests=words).ticket(numbers)
+            new = Opening(new_id, form, cause).ticket(numbers)
             try:
                 recordings = self.save(numbers, source, new, *self._recorded(cause, new.id))
             except IntegrityError:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+
+from services.chassis.storage.ids import stable_uuid
 
 
 class FieldKind(StrEnum):
@@ -32,7 +34,7 @@ class TenantFields(Aggregate):
 
     @staticmethod
     def create_id(tenant: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/fields/{tenant}")
+        return stable_uuid("fields", tenant)
 
     @event("Started")
     def __init__(self, tenant: str) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+
+from services.chassis.storage.ids import stable_uuid
 
 
 class TicketNumbers(Aggregate):
@@ -16,7 +18,7 @@ class TicketNumbers(Aggregate):
 
     @staticmethod
     def create_id(tenant: str, year: int) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/ticket-numbers/{tenant}/{year}")
+        return stable_uuid("ticket-numbers", tenant, year)
 
     @event("Started")
     def __init__(self, tenant: str, year: int) -> None:

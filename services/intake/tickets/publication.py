@@ -38,10 +38,12 @@ from schemas.tickets import (
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
 )
-from services.chassis.messaging.relay import Publication, PublicFields, validated
-from services.chassis.storage.ids import url_uuid5
+from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
+from services.chassis.storage.ids import stable_id
 from services.intake.audit.checkpoints import Checkpoints
-from services.intake.tickets.domain import Status, Ticket, event_name
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.events.base import event_name
+from services.intake.tickets.vocabulary import Status
 
 SOURCE = "intake"
 AUDIT_ACTOR = "system:audit"
@@ -57,7 +59,7 @@ _STATUS_CHANGES: dict[str, Status] = {
 
 
 def envelope_id(event: DomainEventProtocol[UUID], ticket_id: str | None = None) -> str:
-    return url_uuid5(f"/servicedesk/{SOURCE}/{ticket_id or event.originator_id}/{event.originator_version}")
+    return stable_id(SOURCE, ticket_id or event.originator_id, event.originator_version)
 
 
 def public_data(event: Any, ticket_id: str | None = None) -> EventData | None:
@@ -79,10 +81,12 @@ def public_data(event: Any, ticket_id: str | None = None) -> EventData | None:
     if name in _STATUS_CHANGES:
         pending_until = getattr(event, "pending_until", None)
         return TicketStatusChangedV1(
-            ticket_id=ticket_id, status=_STATUS_CHANGES[name].value, change=event_name(event),
+            ticket_id=ticket_id,
+            status=_STATUS_CHANGES[name].value,
+            change=event_name(event),
             pending_until=pending_until.isoformat() if pending_until else None,
             waiting_for=getattr(event, "waiting_for", None),
-        )  # fmt: skip
+        )
     builder = _BUILDERS.get(name)
     return builder(ticket_id, event) if builder is not None else None
 
@@ -138,21 +142,16 @@ def envelope(event: Ticket.Event, position: int) -> EnvelopeFields | None:
 
 def public_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
     """A stored notification of `app` to its public (topic, envelope fields), or None."""
-
-    def publish(notification: Notification) -> tuple[str, EnvelopeFields] | None:
-        event = app.mapper.to_domain_event(notification)
-        if not isinstance(event, Ticket.Event) or (record := envelope(event, notification.id)) is None:
-            return None
-        return topics.TICKETS, record
-
-    return publish
+    return published_on(topics.TICKETS, Ticket.Event, envelope, app)
 
 
 def checkpoint_envelope(event: Any, position: int) -> EnvelopeFields:
     """A signed checkpoint of the store's heads, as `intake.checkpoints` carries it (every tenant's
     streams: `tenant` is `*`)."""
-    heads = [StreamHead(stream_id=stream, version=head[0], hash=head[1], tenant=head[2])
-             for stream, head in sorted(event.heads.items())]  # fmt: skip
+    heads = [
+        StreamHead(stream_id=stream, version=head[0], hash=head[1], tenant=head[2])
+        for stream, head in sorted(event.heads.items())
+    ]
     data = AuditCheckpointedV1(
         position=event.position, previous_signature=event.previous, signature=event.signature, heads=heads
     )
@@ -168,15 +167,11 @@ def checkpoint_envelope(event: Any, position: int) -> EnvelopeFields:
 def relayed_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
     """What the relay publishes: the public ticket events, and the audit checkpoints on their own topic."""
     tickets = public_fields(app)
-    checkpoints = Checkpoints.create_id()
+    checkpoints = published_on(topics.CHECKPOINTS, Checkpoints.Recorded, checkpoint_envelope, app)
+    checkpoints_id = Checkpoints.create_id()
 
     def publish(notification: Notification) -> tuple[str, EnvelopeFields] | None:
-        if notification.originator_id != checkpoints:
-            return tickets(notification)
-        event = app.mapper.to_domain_event(notification)
-        if not isinstance(event, Checkpoints.Recorded):
-            return None
-        return topics.CHECKPOINTS, checkpoint_envelope(event, notification.id)
+        return (checkpoints if notification.originator_id == checkpoints_id else tickets)(notification)
 
     return publish
 

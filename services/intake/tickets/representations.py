@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from services.intake.audit import chain
 from services.intake.privacy.personal_data import PersonalData
-from services.intake.tickets.domain import Ticket, event_name
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.events.base import event_name
 
 _META = {"originator_id", "originator_version", "timestamp", "originator_topic", "tenant", "actor", "metadata"}
 

@@ -19,7 +19,8 @@ from schemas.envelope import Envelope, EventData
 from schemas.routing import ROUTING_ACTOR, RoutingDecidedV1
 from services.chassis.storage.processing import commit
 from services.intake.tickets.application import Intake, TicketNotFoundError
-from services.intake.tickets.domain import Cause, Status, acting
+from services.intake.tickets.cause import Cause, acting
+from services.intake.tickets.vocabulary import Status
 
 log = logging.getLogger(__name__)
 

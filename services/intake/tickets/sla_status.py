@@ -13,7 +13,8 @@ from schemas.sla import SlaBreachedV1, SlaClockData, SlaCustomerUnresponsiveV1, 
 from services.chassis.storage.processing import commit
 from services.chassis.storage.views import Sql, SqlView
 from services.intake.tickets.application import Intake, TicketNotFoundError
-from services.intake.tickets.domain import Cause, Status, acting
+from services.intake.tickets.cause import Cause, acting
+from services.intake.tickets.vocabulary import Status
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS intake_sla (

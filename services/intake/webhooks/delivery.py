@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
 
 import httpx
 from eventsourcing.persistence import Tracking, TrackingRecorder
@@ -25,6 +24,7 @@ from standardwebhooks.webhooks import Webhook
 
 from schemas.envelope import Envelope, EventData
 from services.chassis.messaging.outbox import OutboxTable, drain, retry_delay
+from services.chassis.storage.ids import url_uuid5
 from services.chassis.storage.processing import commit, find
 from services.chassis.storage.views import SqlView
 from services.intake.tickets.application import Intake
@@ -72,7 +72,7 @@ class Deliveries:
                     "INSERT INTO intake_webhook_deliveries VALUES (:id, :tenant, :subscription_id, :event_id, :type,"
                     " :subject, :position, :payload, 'pending', 0, :now, NULL, NULL, :created_at, NULL)"
                     " ON CONFLICT (id) DO NOTHING",
-                    {"id": str(uuid5(NAMESPACE_URL, f"{subscription_id}/{envelope.id}")), "tenant": envelope.tenant,
+                    {"id": url_uuid5(f"{subscription_id}/{envelope.id}"), "tenant": envelope.tenant,
                      "subscription_id": subscription_id, "event_id": str(envelope.id), "type": envelope.type,
                      "subject": envelope.subject, "position": envelope.position,
                      "payload": envelope.model_dump_json(), "now": time.time(),
@@ -125,9 +125,14 @@ class Outcome:
 
 class Deliverer:
     def __init__(
-        self, intake: Intake, deliveries: Deliveries, retry_base_seconds: float = 1.0, max_attempts: int = 8,
-        disable_after: int = 3, batch: int = 50,
-    ) -> None:  # fmt: skip
+        self,
+        intake: Intake,
+        deliveries: Deliveries,
+        retry_base_seconds: float = 1.0,
+        max_attempts: int = 8,
+        disable_after: int = 3,
+        batch: int = 50,
+    ) -> None:
         self.intake = intake
         self.deliveries = deliveries
         self.retry_base_seconds = retry_base_seconds
@@ -136,8 +141,10 @@ class Deliverer:
         self.batch = batch
 
     async def run(self, stopping: asyncio.Event) -> None:
-        async with webhook_transport.client(allow_private=False) as outside, \
-                webhook_transport.client(allow_private=True) as anywhere:  # fmt: skip
+        async with (
+            webhook_transport.client(allow_private=False) as outside,
+            webhook_transport.client(allow_private=True) as anywhere,
+        ):
             await drain(stopping, "webhooks", lambda: self.step({False: outside, True: anywhere}))
 
     async def step(self, clients: dict[bool, httpx.AsyncClient]) -> int:
@@ -159,10 +166,11 @@ class Deliverer:
         now = datetime.now(UTC)
         payload: str = delivery["payload"]
         headers = {
-            "content-type": "application/json", "webhook-id": delivery["event_id"],
+            "content-type": "application/json",
+            "webhook-id": delivery["event_id"],
             "webhook-timestamp": str(int(now.timestamp())),
             "webhook-signature": Webhook(spec["secret"]).sign(delivery["event_id"], now, payload),
-        }  # fmt: skip
+        }
         try:
             reply = await clients[hooks.allow_private].post(spec["url"], content=payload.encode(), headers=headers)
         except WebhookError as error:  # the name resolves inward (now): refused as the connection opens
@@ -180,18 +188,33 @@ class Deliverer:
             if outcome.gone:
                 self.deliveries.record(delivery["id"], status="cancelled", last_error="the subscription is inactive")
             elif outcome.ok:
-                self.deliveries.record(delivery["id"], status="delivered", attempts=attempts,
-                                       last_status=outcome.status, last_error=None,
-                                       delivered_at=datetime.now(UTC).isoformat())  # fmt: skip
+                self.deliveries.record(
+                    delivery["id"],
+                    status="delivered",
+                    attempts=attempts,
+                    last_status=outcome.status,
+                    last_error=None,
+                    delivered_at=datetime.now(UTC).isoformat(),
+                )
                 self._on_subscription(delivery, "delivered")
             elif attempts >= self.max_attempts:
-                self.deliveries.record(delivery["id"], status="failed", attempts=attempts, last_status=outcome.status,
-                                       last_error=outcome.error)  # fmt: skip
+                self.deliveries.record(
+                    delivery["id"],
+                    status="failed",
+                    attempts=attempts,
+                    last_status=outcome.status,
+                    last_error=outcome.error,
+                )
                 self._on_subscription(delivery, "delivery_failed", outcome.error or "failed", self.disable_after)
             else:
                 backoff = retry_delay(self.retry_base_seconds, attempts)
-                self.deliveries.record(delivery["id"], attempts=attempts, last_status=outcome.status,
-                                       last_error=outcome.error, next_attempt_at=time.time() + backoff)  # fmt: skip
+                self.deliveries.record(
+                    delivery["id"],
+                    attempts=attempts,
+                    last_status=outcome.status,
+                    last_error=outcome.error,
+                    next_attempt_at=time.time() + backoff,
+                )
 
     def _on_subscription(self, delivery: dict[str, Any], command: str, *args: Any) -> None:
         """Run `command` of the tenant's Webhooks on the delivery's subscription (`delivered`, `delivery_failed`)."""

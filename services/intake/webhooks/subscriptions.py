@@ -16,11 +16,12 @@ import secrets
 import socket
 from typing import Any
 from urllib.parse import urlsplit
-from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, event
 
 from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
+from services.chassis.storage.ids import stable_uuid
 from services.intake.webhooks.global_address import is_global
 
 
@@ -70,7 +71,7 @@ class Webhooks(Aggregate):
 
     @staticmethod
     def create_id(tenant: str) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/servicedesk/webhooks/{tenant}")
+        return stable_uuid("webhooks", tenant)
 
     @event("Started")
     def __init__(self, tenant: str) -> None:
@@ -81,8 +82,9 @@ class Webhooks(Aggregate):
     def subscribe(self, url: str, types: list[str], active: bool = True) -> str:
         check_target(url, self.allow_private)
         subscription_id = str(uuid4())
-        self._subscribed(subscription_id=subscription_id, url=url, types=sorted(set(types)), secret=new_secret(),
-                         active=active)  # fmt: skip
+        self._subscribed(
+            subscription_id=subscription_id, url=url, types=sorted(set(types)), secret=new_secret(), active=active
+        )
         return subscription_id
 
     @event("Subscribed")
@@ -129,8 +131,10 @@ class Webhooks(Aggregate):
             return
         self._delivery_failed(subscription_id=subscription_id)
         if self.subscriptions[subscription_id]["failures"] >= disable_after:
-            self._disabled(subscription_id=subscription_id,
-                           reason=f"{disable_after} deliveries in a row failed; the last: {reason}")  # fmt: skip
+            self._disabled(
+                subscription_id=subscription_id,
+                reason=f"{disable_after} deliveries in a row failed; the last: {reason}",
+            )
 
     @event("DeliveryFailed")
     def _delivery_failed(self, subscription_id: str) -> None:
@@ -161,5 +165,6 @@ class Webhooks(Aggregate):
 
     def matching(self, event_type: str) -> dict[str, dict[str, Any]]:
         """The active subscriptions that want `event_type` (no types: every event)."""
-        return {k: v for k, v in self.subscriptions.items()
-                if v["active"] and (not v["types"] or event_type in v["types"])}  # fmt: skip
+        return {
+            k: v for k, v in self.subscriptions.items() if v["active"] and (not v["types"] or event_type in v["types"])
+        }

@@ -25,9 +25,13 @@ class CheckedBackend(httpcore.AsyncNetworkBackend):
         self.network = httpcore.AnyIOBackend()
 
     async def connect_tcp(
-        self, host: str, port: int, timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        local_address: str | None = None, socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:  # fmt: skip
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         addresses = await asyncio.to_thread(global_addresses, host, port)
         failure = httpcore.ConnectError(f"no address of {host!r} answered")
         for address in addresses:
@@ -38,9 +42,11 @@ class CheckedBackend(httpcore.AsyncNetworkBackend):
         raise failure
 
     async def connect_unix_socket(
-        self, path: str, timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:  # fmt: skip
+    ) -> httpcore.AsyncNetworkStream:
         raise httpcore.ConnectError("webhooks go to network addresses only")
 
     async def sleep(self, seconds: float) -> None:
@@ -52,8 +58,9 @@ class CheckedTransport(httpx.AsyncHTTPTransport):
 
     def __init__(self) -> None:
         super().__init__()
-        self._pool = httpcore.AsyncConnectionPool(ssl_context=httpx.create_ssl_context(),
-                                                  network_backend=CheckedBackend())  # fmt: skip
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(), network_backend=CheckedBackend()
+        )
 
 
 def client(allow_private: bool, timeout: float = 10.0) -> httpx.AsyncClient:

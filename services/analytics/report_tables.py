@@ -1,0 +1,72 @@
+"""The analytics read model's tables: a row per ticket, per cycle of an SLA target, and per
+resolution or reopening (projections.py fills them; reports.py reads them)."""
+
+from __future__ import annotations
+
+from services.chassis.storage.rows import Table
+
+TICKETS = Table(
+    "analytics_tickets",
+    ("tenant", "ticket_id", "number", "status", "priority", "category", "channel", "type", "opened_at", "group_id",
+     "agent_id", "survey_on", "score", "rated_on"),
+    key=("tenant", "ticket_id"),
+)  # fmt: skip
+TARGETS = Table(  # a row per cycle of a target: a next response per customer message, a resolution per opening
+    "analytics_target_cycles",
+    ("tenant", "ticket_id", "metric", "cycle", "policy_id", "target_seconds", "used_seconds", "state", "breached",
+     "met_on", "started_at", "met_at", "breached_on"),
+    key=("tenant", "ticket_id", "metric", "cycle"),
+)  # fmt: skip
+OUTCOMES = Table(  # a resolution or a reopening, credited to the group and agent of that moment
+    "analytics_outcomes",
+    ("tenant", "ticket_id", "position", "kind", "group_id", "agent_id", "at"),
+    key=("tenant", "ticket_id", "position"),
+)
+TABLES = (TICKETS, TARGETS, OUTCOMES)
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS analytics_tickets (
+        tenant TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        number TEXT NOT NULL,
+        status TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        category TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        type TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        group_id TEXT,
+        agent_id TEXT,
+        survey_on TEXT,
+        score INTEGER,
+        rated_on TEXT,
+        PRIMARY KEY (tenant, ticket_id))""",
+    "CREATE INDEX IF NOT EXISTS analytics_tickets_status ON analytics_tickets (tenant, status)",
+    "CREATE INDEX IF NOT EXISTS analytics_tickets_opened ON analytics_tickets (tenant, opened_at)",
+    "DROP TABLE IF EXISTS analytics_targets",  # a row per metric until version 4: its rebuild fills the cycles
+    """CREATE TABLE IF NOT EXISTS analytics_target_cycles (
+        tenant TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        cycle INTEGER NOT NULL,
+        policy_id TEXT NOT NULL,
+        target_seconds INTEGER NOT NULL,
+        used_seconds INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        breached INTEGER NOT NULL,
+        met_on TEXT,
+        started_at TEXT,
+        met_at TEXT,
+        breached_on TEXT,
+        PRIMARY KEY (tenant, ticket_id, metric, cycle))""",
+    """CREATE TABLE IF NOT EXISTS analytics_outcomes (
+        tenant TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        group_id TEXT,
+        agent_id TEXT,
+        at TEXT NOT NULL,
+        PRIMARY KEY (tenant, ticket_id, position))""",
+    "CREATE INDEX IF NOT EXISTS analytics_outcomes_at ON analytics_outcomes (tenant, at)",
+]

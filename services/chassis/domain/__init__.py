@@ -1,0 +1,1 @@
+"""What the services' aggregates share: pure state shapes, no I/O."""

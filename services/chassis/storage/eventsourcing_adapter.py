@@ -1,0 +1,51 @@
+"""Every call the desk makes into eventsourcing's private API, in one place.
+
+eventsourcing offers no public way to record new events *with* a tracking row and still keep
+the application's own bookkeeping (its cache, snapshots and followers): `Application.save`
+takes no tracking, and `EventStore.put` skips the bookkeeping. So `commit` records a
+`ProcessingEvent` as `Application.save` does inside, through the private steps below; the
+SQL views insert their first tracking row through the recorder's private `_insert_tracking`
+(it checks the tracking table's shape); the SQLite pool hands over its raw connection.
+
+These are written against eventsourcing 9.5.6 (pinned in pyproject.toml). Upgrading it means
+reading these methods again: tests/unit/test_eventsourcing_adapter.py fails loudly when one of
+them changes its name or signature.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.persistence import Recording, Tracking, TrackingRecorder
+from eventsourcing.sqlite import SQLiteConnection
+
+PINNED_VERSION = "9.5.6"
+
+
+def record(app: Application[Any], processing: ProcessingEvent[Any]) -> list[Recording[Any]]:
+    """Store the events and tracking row of `processing` in one transaction, and cache its aggregates."""
+    recordings: list[Recording[Any]] = app._record(processing)
+    return recordings
+
+
+def take_snapshots(app: Application[Any], processing: ProcessingEvent[Any]) -> None:
+    """Snapshot the aggregates of `processing` that reached their snapshotting interval."""
+    app._take_snapshots(processing)
+
+
+def notify(app: Application[Any], recordings: list[Recording[Any]]) -> None:
+    """Tell the application (and any followers it leads) what was just recorded."""
+    app._notify(recordings)
+
+
+def insert_tracking(recorder: TrackingRecorder, cursor: Any, tracking: Tracking) -> None:
+    """Insert one tracking row inside the caller's transaction (`cursor`), as the recorder would."""
+    recorder._insert_tracking(cursor, tracking)  # type: ignore[attr-defined]
+
+
+def raw_sqlite_connection(connection: SQLiteConnection) -> sqlite3.Connection:
+    """The sqlite3 connection inside eventsourcing's wrapper of it."""
+    raw: sqlite3.Connection = connection._sqlite_conn
+    return raw

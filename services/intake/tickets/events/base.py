@@ -1,0 +1,98 @@
+"""What every ticket event shares (who, for whom, why, chained by hash to the one before), the
+`Opened` event, and the names events go by.
+
+The `Ticket` aggregate (domain.py) decides; the classes of this package record and apply. Each is
+named on the aggregate (`Opened = base.Opened`...), where eventsourcing makes it the class it stores,
+so every event keeps its topic `services.intake.tickets.domain:Ticket.<Event>`. An event's fields are
+never changed in place: a new field is a new `class_version` with an upcaster, as `Opened` shows.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
+
+from services.intake.audit import chain
+from services.intake.tickets.vocabulary import Status
+
+if TYPE_CHECKING:
+    from services.intake.tickets.domain import Ticket
+
+
+class TicketEvent(Aggregate.Event):
+    """Every ticket event: on whose behalf, by whom, why (`metadata`), and chained to the one before."""
+
+    tenant: str
+    actor: str
+    metadata: dict[str, str]
+
+    def __post_init__(self) -> None:
+        # Runs when the event is first made, never on replay (stored events are
+        # restored without __init__): the hash is sealed once, at the source.
+        object.__setattr__(self, chain.HASH, chain.digest(get_topic(type(self)), vars(self)))
+
+    def mutate(self, aggregate: Any) -> Any:
+        aggregate = super().mutate(aggregate)
+        aggregate.chain_head = getattr(self, chain.HASH)
+        return aggregate
+
+
+class Opened(TicketEvent, Aggregate.Created):
+    """The ticket opened with a `TicketForm`'s fields (form.py) and its number; `Ticket.__init__` applies it."""
+
+    number: str
+    title: str
+    description: str
+    requester_id: str
+    channel: str
+    category: str
+    type: str
+    priority: str
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    follow_up_of: str | None
+    split_from: str | None
+    organisation: str | None
+    group_id: str | None  # v4: the group the channel it came in on sends it to (a desk mailbox's)
+    keyword_digests: list[str] | None
+
+    class_version = 4
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.setdefault("custom_fields", {})
+        state.setdefault("follow_up_of", None)
+        state.setdefault("split_from", None)
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state.setdefault("organisation", None)
+
+    @staticmethod
+    def upcast_v3_v4(state: dict[str, Any]) -> None:
+        """v4 carries the group its channel sends it to (a desk mailbox's) and the keyed digests
+        of the words (its title and description are sealed); an event before v4 has plain words,
+        and was published with them (`ticket.opened` v2)."""
+        state.setdefault("group_id", None)
+        state.setdefault("keyword_digests", None)
+
+
+def set_status(ticket: Ticket, status: Status, reason: str) -> None:
+    ticket.status = status.value
+    ticket.status_reason = reason
+    if status != Status.PENDING:
+        ticket.pending_until = None
+        ticket.waiting_for = None
+
+
+def event_name(event: object) -> str:
+    """An event's name as the API and public events say it: `MarkedPending` -> `marked_pending`."""
+    return _snake_case(type(event).__name__)
+
+
+@cache  # a feed page names thousands of events of a few classes
+def _snake_case(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")

@@ -1,0 +1,56 @@
+"""A ticket's relations to other tickets: merged, linked, a comment split off into a ticket of its own."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from services.intake.tickets.events.base import TicketEvent, set_status
+from services.intake.tickets.vocabulary import LinkKind, Status
+
+if TYPE_CHECKING:
+    from services.intake.tickets.domain import Ticket
+
+
+class MergedInto(TicketEvent):
+    target_id: str
+    target_number: str
+    reason: str
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.merged_into = self.target_id
+        set_status(ticket, Status.CLOSED, self.reason)
+
+
+class MergeReceived(TicketEvent):
+    source_id: str
+    source_number: str
+    reason: str
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.merged_from = [*ticket.merged_from, self.source_id]
+
+
+class Linked(TicketEvent):
+    ticket_id: str
+    kind: str
+    reason: str
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.links = ticket.links | {self.ticket_id: self.kind}
+
+
+class Unlinked(TicketEvent):
+    ticket_id: str
+    reason: str
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.links = {k: v for k, v in ticket.links.items() if k != self.ticket_id}
+
+
+class CommentSplitOff(TicketEvent):
+    comment_id: str
+    new_ticket_id: str
+    reason: str
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.links = ticket.links | {self.new_ticket_id: LinkKind.RELATED.value}

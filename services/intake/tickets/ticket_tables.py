@@ -1,0 +1,78 @@
+"""The tables of intake's ticket read model and the statements that fill and search them.
+
+One row per ticket in `intake_tickets`, its tags in `intake_ticket_tags`, and a search document:
+weighted tsvector columns on PostgreSQL, an FTS5 table on SQLite (projections.py says why).
+"""
+
+from __future__ import annotations
+
+TABLES = ("intake_tickets", "intake_ticket_tags")
+
+_COMMON = """CREATE TABLE IF NOT EXISTS intake_tickets (
+    tenant TEXT NOT NULL, ticket_id TEXT NOT NULL, number TEXT NOT NULL, title TEXT NOT NULL,
+    status TEXT NOT NULL, priority TEXT NOT NULL, category TEXT NOT NULL, type TEXT NOT NULL,
+    channel TEXT NOT NULL, requester_id TEXT NOT NULL, organisation TEXT, group_id TEXT, agent_id TEXT,
+    tags TEXT NOT NULL,
+    created_at {instant} NOT NULL, updated_at {instant} NOT NULL, version INTEGER NOT NULL,
+    position BIGINT NOT NULL, opened_position BIGINT NOT NULL{search},
+    PRIMARY KEY (tenant, ticket_id))"""
+_FILTERED = {"created": "", "status": "status, ", "priority": "priority, ", "group": "group_id, ",
+             "agent": "agent_id, ", "requester": "requester_id, "}  # fmt: skip
+_INDEXES = [
+    *(
+        f"CREATE INDEX IF NOT EXISTS intake_tickets_{name} ON intake_tickets (tenant, {first}created_at, ticket_id)"
+        for name, first in _FILTERED.items()
+    ),
+    "CREATE INDEX IF NOT EXISTS intake_tickets_number ON intake_tickets (tenant, number)",
+    """CREATE TABLE IF NOT EXISTS intake_ticket_tags (
+        tenant TEXT NOT NULL, tag TEXT NOT NULL, ticket_id TEXT NOT NULL, PRIMARY KEY (tenant, tag, ticket_id))""",
+]
+_STAFF_DOCUMENT = "(search || internal_search)"  # what agents search: the index is on this very expression
+POSTGRES_SCHEMA = [
+    _COMMON.format(
+        instant="TIMESTAMPTZ",
+        search=", search TSVECTOR NOT NULL DEFAULT '', internal_search TSVECTOR NOT NULL DEFAULT ''",
+    ),
+    *_INDEXES,
+    "CREATE INDEX IF NOT EXISTS intake_tickets_search ON intake_tickets USING GIN (search)",
+    f"CREATE INDEX IF NOT EXISTS intake_tickets_staff_search ON intake_tickets USING GIN ({_STAFF_DOCUMENT})",
+]
+SQLITE_SCHEMA = [
+    _COMMON.format(instant="TEXT", search=""),
+    *_INDEXES,
+    "CREATE UNIQUE INDEX IF NOT EXISTS intake_tickets_document ON intake_tickets (opened_position)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS intake_tickets_fts USING fts5(title, description, comments, notes)",
+]
+
+COLUMNS = (
+    "tenant, ticket_id, number, title, status, priority, category, type, channel, requester_id, group_id,"
+    " agent_id, tags, created_at, updated_at, version, position"
+)
+_INSERT = (
+    "INSERT INTO intake_tickets (" + COLUMNS + ", opened_position, organisation{column}) VALUES (:tenant, :ticket_id,"
+    " :number, :title, 'new', :priority, :category, :type, :channel, :requester_id, :group_id, NULL, :tags, :at, :at,"
+    " :version, :position, :position, :organisation{value}) ON CONFLICT (tenant, ticket_id) DO NOTHING"
+    " RETURNING opened_position"
+)
+POSTGRES_INSERT = _INSERT.format(
+    column=", search",
+    value=", setweight(to_tsvector('simple', :title_tokens), 'A')"
+    " || setweight(to_tsvector('simple', :description_tokens), 'B')",
+)
+SQLITE_INSERT = _INSERT.format(column="", value="")
+_T_COLUMNS = ", ".join(f"t.{column.strip()}" for column in COLUMNS.split(","))
+_POSTGRES_SEARCH = """SELECT {columns}, ts_rank({document}, q) AS rank
+    FROM intake_tickets t, to_tsquery('simple', :q) q
+    WHERE t.tenant = :tenant AND {document} @@ q
+    ORDER BY rank DESC, t.created_at DESC, t.ticket_id DESC LIMIT :limit"""
+POSTGRES_PUBLIC_SEARCH = _POSTGRES_SEARCH.format(columns=_T_COLUMNS, document="t.search")
+POSTGRES_STAFF_SEARCH = _POSTGRES_SEARCH.format(columns=_T_COLUMNS, document="(t.search || t.internal_search)")
+PUBLIC_COLUMNS = "{title description comments}"  # an FTS5 column filter: everything but the notes
+SQLITE_SEARCH = f"""SELECT {_T_COLUMNS}, -bm25(intake_tickets_fts, 10.0, 4.0, 1.0, 1.0) AS rank
+    FROM intake_tickets_fts JOIN intake_tickets t ON t.opened_position = intake_tickets_fts.rowid
+    WHERE intake_tickets_fts MATCH :q AND t.tenant = :tenant
+    ORDER BY rank DESC, t.created_at DESC, t.ticket_id DESC LIMIT :limit"""
+
+TOUCH = "version = :version, updated_at = :at, position = :position"
+TAGGED = "ticket_id IN (SELECT ticket_id FROM intake_ticket_tags WHERE tenant = :tenant AND tag = :tag)"
+TICKET = "tenant = :tenant AND ticket_id = :ticket_id"
