@@ -1,4 +1,4 @@
-# One image for the four services; the command chooses service and role:
+# One image for every service; the command chooses service and role:
 #   docker run servicedesk python -m services.intake.main all --port 8001
 #   docker run servicedesk python -m services.migrate          # every table, once per release
 # Built by `make up` (docker-compose.yml); deploy/k8s/ runs the same image.
@@ -16,6 +16,12 @@ RUN mkdir schemas services && touch schemas/__init__.py services/__init__.py \
     && pip install . \
     && pip uninstall -y servicedesk
 
+# -- assets: the pages' scripts, pinned by services/web/assets/package-lock.json (no CDN at run time)
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY services/web/assets/package.json services/web/assets/package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+
 # -- runtime: the virtualenv and the source, as an unprivileged user -----------------------------
 FROM python:3.11-slim AS runtime
 RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin servicedesk \
@@ -24,6 +30,7 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY schemas/ schemas/
 COPY services/ services/
+COPY --from=assets /assets/node_modules services/web/assets/node_modules
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -32,7 +39,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     SERVICEDESK_DATA_DIR=/data \
     SERVICEDESK_HEALTH_PORT=8001
 USER 10001:10001
-EXPOSE 8001 8002 8003 8004 2525
+EXPOSE 8001 8002 8003 8004 8005 2525
 # Ready = the store and Kafka answer (GET /health/ready is 200). Set SERVICEDESK_HEALTH_PORT to the
 # port the command serves on (compose and Kubernetes declare their own checks).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCAL := deploy/local
 
-.PHONY: run test lint typecheck pytest bench infra-up infra-down up down rebuild schemas clean
+.PHONY: run test lint typecheck pytest bench infra-up infra-down up down rebuild schemas translations screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 ## run: the platform on its embedded default (SQLite stores, local Kafka); Ctrl-C stops it
 run: $(STAMP)
+	$(LOCAL)/browser.sh assets
 	$(PY) -m services.supervisor
 
 ## test: install what is missing, start PostgreSQL and Kafka, lint, type-check, run every test
@@ -25,6 +26,7 @@ test: $(STAMP)
 	$(LOCAL)/kcat.sh install
 	$(LOCAL)/dovecot.sh install
 	$(LOCAL)/tools.sh install
+	$(LOCAL)/browser.sh install
 	$(LOCAL)/with-infra.sh $(MAKE) --no-print-directory lint typecheck pytest
 
 lint: $(STAMP)
@@ -68,6 +70,17 @@ rebuild: $(STAMP)
 
 schemas: $(STAMP)
 	$(PY) -m schemas.export
+
+## screenshots: the browser tests again, leaving a picture of each main page in docs/screenshots/
+screenshots: $(STAMP)
+	$(LOCAL)/browser.sh install
+	SERVICEDESK_SCREENSHOTS=docs/screenshots $(LOCAL)/with-infra.sh $(VENV)/bin/pytest -p no:cacheprovider tests/browser
+
+## translations: every visible string of the pages into the catalogues (then translate the new ones in ru)
+translations: $(STAMP)
+	cd services/web && ../../$(VENV)/bin/pybabel extract -F babel.cfg -k gettext_ -k _ --no-location --omit-header \
+		-o translations/messages.pot . && ../../$(VENV)/bin/pybabel update -i translations/messages.pot \
+		-d translations -l ru --no-fuzzy-matching --omit-header
 
 clean:
 	rm -rf $(VENV) .local .mypy_cache .ruff_cache

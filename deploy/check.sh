@@ -17,6 +17,8 @@ log "docker-compose.yml"
 (cd "$ROOT_DIR" && SERVICEDESK_AUTH_ISSUER=https://id.example.org/ \
   SERVICEDESK_AUTH_JWKS=https://id.example.org/.well-known/jwks.json SERVICEDESK_INTERNAL_TOKEN_SECRET=placeholder \
   SERVICEDESK_PERSONAL_DATA_SECRET=placeholder SERVICEDESK_KEYWORD_SECRET=placeholder SERVICEDESK_AUDIT_SECRET=placeholder \
+  SERVICEDESK_WEB_OIDC_ISSUER=https://id.example.org/ SERVICEDESK_WEB_CLIENT_SECRET=placeholder \
+  SERVICEDESK_WEB_SESSION_SECRET=placeholder \
   POSTGRES_PASSWORD=placeholder \
   "$COMPOSE" config --quiet)
 

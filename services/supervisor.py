@@ -24,6 +24,7 @@ from services import dev_identity
 from services.chassis.runtime.health import NotReadyError, wait_ready
 from services.chassis.runtime.retries import delay_after
 from services.chassis.runtime.settings import DevIdentityClient, Settings
+from services.dev_identity.people import PEOPLE
 
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA = ROOT / "deploy" / "local" / "kafka.sh"
@@ -58,10 +59,13 @@ def child(service: str, url: str, command: list[str], env: dict[str, str]) -> Ch
 def dev_clients(settings: Settings) -> dict[str, DevIdentityClient]:
     """The clients make run's identity provider knows: each browser app make run starts registers here
     (those of SERVICEDESK_DEV_IDENTITY_CLIENTS are added, or replace one of the same id)."""
+    pages = settings.web_public_url or settings.url_of("intake")  # the pages share the gateway's address
     registered: dict[str, DevIdentityClient] = {
-        # e.g. the web workspace, once make run starts it (its secret a development one, like this provider):
-        # "servicedesk-web": DevIdentityClient(redirect_uris=[f"{settings.url_of('web')}/auth/callback"],
-        #                                      secret=settings.web_client_secret),
+        # the web workspace (its secret a development one, like this provider)
+        settings.web_client_id: DevIdentityClient(
+            redirect_uris=[f"{pages}/auth/callback", f"{settings.url_of('web')}/auth/callback"],
+            secret=settings.web_client_secret,
+        ),
     }
     return registered | settings.dev_identity_clients
 
@@ -76,6 +80,9 @@ def main() -> int:
         env |= dev_identity.environment(settings.data_dir, provider) | {"SERVICEDESK_ALLOW_DEVELOPMENT_SECRETS": "true"}
         clients = {client_id: client.model_dump() for client_id, client in dev_clients(settings).items()}
         env["SERVICEDESK_DEV_IDENTITY_CLIENTS"] = json.dumps(clients)
+        env.setdefault("SERVICEDESK_WEB_OIDC_ISSUER", provider)
+        env.setdefault("SERVICEDESK_WEB_PUBLIC_URL", settings.url_of("intake"))
+        env.setdefault("SERVICEDESK_WEB_TENANTS", json.dumps(["acme"]))  # the desk make run sets up
     if not os.environ.get("SERVICEDESK_MAILBOXES"):  # no desk addresses of the organisation's: one for acme
         env["SERVICEDESK_MAILBOXES"] = json.dumps({DEV_MAILBOX: {"tenant": "acme"}})
     started_kafka = False
@@ -97,7 +104,8 @@ def main() -> int:
             children.append(child(PROVIDER, provider, serve, env))
             if not ready(children[-1], 30):
                 return 1
-        for service, role in SERVICES:
+        pages = [("web", "all")] if env.get("SERVICEDESK_WEB_OIDC_ISSUER") else []  # nobody to sign in at: no pages
+        for service, role in [*SERVICES, *pages]:
             command = [sys.executable, "-m", f"services.{service}.main", role]
             children.append(child(service, settings.url_of(service), command, env))
         # longer than a service waits for Kafka, so that it is the service that says what failed
@@ -139,11 +147,15 @@ def ready(started: Child, timeout: float) -> bool:
 
 def print_urls(settings: Settings, env: dict[str, str], provider: str | None) -> None:
     gateway = settings.url_of("intake")
+    workspace = env.get("SERVICEDESK_WEB_PUBLIC_URL") or gateway
     token = "<your token>"
     signing_in = "  sign in         with the organisation's identity provider (SERVICEDESK_AUTH_ISSUER)"
     if provider is not None:
         token = dev_identity.token(settings.data_dir, "acme", "admin-1", ["admin"], issuer=provider)
         signing_in = f"  sign in         {provider}/   (people of acme to sign in as; OpenID Connect, PKCE)"
+        signing_in += "\n\nIn the workspace, sign in as any of them:\n" + "\n".join(
+            f"  {someone.label:<52} {someone.subject}" for someone in PEOPLE if someone.tenant == "acme"
+        )
     relay = settings.smtp_host
     listening = f"{settings.smtp_listen_host}:{settings.smtp_listen_port}"
     mail = f"by SMTP through {relay}" if relay else "held, with that reason: no SMTP relay (SERVICEDESK_SMTP_HOST)"
@@ -151,6 +163,7 @@ def print_urls(settings: Settings, env: dict[str, str], provider: str | None) ->
         f"""
 The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {settings.data_dir}/).
 
+  workspace       {workspace}/        (agents, supervisors, admins; in English and Russian)
   gateway API     {gateway}/v1        docs: {gateway}/docs
   routing         {settings.url_of("routing")}/v1/routing/groups (also through the gateway)
   sla             {settings.url_of("sla")}/v1/sla/policies (also through the gateway)

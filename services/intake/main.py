@@ -27,7 +27,7 @@ from schemas.keywords import KeywordDigests
 from schemas.topics import CHECKPOINTS, PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis.http import asyncapi, rate_limit
 from services.chassis.http.feed_sources import RemoteSource
-from services.chassis.http.gateway import MergedOpenAPI, mount_proxy
+from services.chassis.http.gateway import MergedOpenAPI, mount_pages, mount_proxy
 from services.chassis.http.identity import authenticate
 from services.chassis.http.rate_limit import RateLimiter, gateway_limiter
 from services.chassis.messaging.wiring import check_store, consume, relay
@@ -135,6 +135,7 @@ def main() -> int:
             mount_proxy(app, prefix, settings.url_of(service), client)
         merged = MergedOpenAPI(app, {p: settings.url_of(s) for p, s in upstreams.items()}, client)
         runtime.workers.append(("openapi", merged.run))
+        mount_pages(app, settings.url_of("web"), client)  # last: every path no route above answers
         runtime.on_stop.append(client.aclose)
     if args.role in ("relay", "all"):
         relay(runtime, settings, metrics, intake, publication(intake), own_topics=[CHECKPOINTS])

@@ -39,7 +39,7 @@ def test_make_run_on_another_kafka_port_dials_it_and_says_plainly_that_nothing_a
         "SERVICEDESK_KAFKA_NAMESPACE": f"t{uuid.uuid4().hex[:10]}.", "SERVICEDESK_DATA_DIR": str(tmp_path / "data"),
         "SERVICEDESK_SMTP_LISTEN_PORT": str(free_port()), "PYTHONUNBUFFERED": "1",
     }  # fmt: skip
-    processes = ("intake", "routing", "sla", "analytics", "dev_identity")
+    processes = ("intake", "routing", "sla", "analytics", "dev_identity", "web")
     env |= {f"SERVICEDESK_{process.upper()}_PORT": str(free_port()) for process in processes}
     supervisor = subprocess.Popen([sys.executable, "-c", SUPERVISOR], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True)  # fmt: skip
@@ -65,6 +65,7 @@ def test_make_run_starts_its_identity_provider_and_prints_where_to_sign_in_and_a
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SERVICEDESK_", "POSTGRES_", "KAFKA_"))}
     env |= {"SERVICEDESK_DEV_IDENTITY_PORT": str(port), "SERVICEDESK_DATA_DIR": str(tmp_path / "data"),
+            "SERVICEDESK_WEB_PORT": str(free_port()), "SERVICEDESK_INTAKE_PORT": str(free_port()),
             "PYTHONUNBUFFERED": "1"}  # fmt: skip
     printed = tmp_path / "make-run.txt"
     with printed.open("w") as out:
@@ -83,6 +84,12 @@ def test_make_run_starts_its_identity_provider_and_prints_where_to_sign_in_and_a
         assert token is not None, output[-3000:]
         principal = TokenVerifier(provider, AUDIENCE, f"{provider}/jwks", None).verify(token.group(1))
         assert (principal.tenant, principal.subject) == ("acme", "admin-1")
+        gateway = f"http://127.0.0.1:{env['SERVICEDESK_INTAKE_PORT']}"
+        assert re.search(rf"^  workspace +{re.escape(gateway)}/ ", output, re.MULTILINE), output[-3000:]
+        assert re.search(r"^  Sign in as Ann \(agent, first-line\) +agent-ann$", output, re.MULTILINE), output[-3000:]
+        web = httpx.get(f"http://127.0.0.1:{env['SERVICEDESK_WEB_PORT']}/signin")
+        assert web.status_code == 302, "the workspace sends a browser to the provider to sign in"
+        assert web.headers["location"].startswith(f"{provider}/authorize?")
     finally:
         supervisor.send_signal(signal.SIGTERM)
         supervisor.wait(timeout=30)

@@ -25,6 +25,8 @@ def test_a_desk_on_a_development_secret_is_refused_with_one_line_naming_it() -> 
     settings = Settings(
         keyword_secret="a keyword secret of this desk's own, long enough",
         audit_secret="an audit secret of this desk's own, long enough",
+        web_client_secret="the workspace's client secret of this desk's own",
+        web_session_secret="the workspace's session secret of this desk's own",
     )
     with pytest.raises(DevelopmentSecretError) as refused:
         settings.refuse_development_secrets()

@@ -20,6 +20,7 @@ EXPECTED = {
     "routing": {"stored_events", "routing_published", "routing_agents", "routing_queues"},
     "sla": {"stored_events", "sla_published", "sla_timers"},
     "analytics": {"analytics_tickets", "analytics_target_cycles", "analytics_outcomes", "view_versions"},
+    "web": {"web_sessions"},
 }  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.chassis.http import openapi
@@ -32,6 +33,11 @@ _HOP_BY_HOP = {
 }
 _CREDENTIALS = {"authorization", "x-api-key"}
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_PAGES_DOWN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Service desk</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head><body><main>
+<h1>Service desk</h1><p role="alert">The workspace does not answer right now: nothing you sent was lost.
+Go back and send it again in a moment. / Рабочее место сейчас не отвечает: ничего из отправленного не потеряно.
+Вернитесь и отправьте ещё раз через минуту.</p></main></body></html>"""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -48,34 +54,57 @@ def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncCli
             return problem(400, "Bad request", "a path value holds control characters or dot segments", field="path")
         # The path as the caller encoded it: a decoded `#`, `?` or `%2F` would change what it names.
         url = f"{upstream}{request.scope.get('raw_path', b'').decode('latin-1') or f'{prefix}/{path}'}"
-        attributes = {"http.request.method": request.method, "url.full": url}
-        with tracing.tracer.start_as_current_span(
-            f"{request.method} {prefix}", kind=SpanKind.CLIENT, attributes=attributes
-        ) as span:
-            try:
-                reply = await client.request(
-                    request.method,
-                    url,
-                    params=request.query_params,
-                    headers=tracing.inject(headers),
-                    content=await request.body(),
-                )
-            except httpx.InvalidURL as error:  # e.g. control characters in a path value: the caller's fault
-                span.set_status(Status(StatusCode.ERROR, repr(error)))
-                return problem(400, "Bad request", f"the path cannot be forwarded: {error}", field="path")
-            except httpx.TransportError as error:
-                span.set_status(Status(StatusCode.ERROR, repr(error)))
-                return problem(
-                    503,
-                    "Service unavailable",
-                    f"{upstream} does not answer: {error!r}",
-                    upstream=upstream,
-                )
-            span.set_attribute("http.response.status_code", reply.status_code)
-        kept = {k: v for k, v in reply.headers.items() if k.lower() not in _HOP_BY_HOP | {"content-encoding"}}
-        return Response(reply.content, status_code=reply.status_code, headers=kept)
+        return await _relay(request, url, headers, client, upstream, prefix)
 
     app.add_api_route(f"{prefix}/{{path:path}}", forward, methods=_METHODS, include_in_schema=False)
+
+
+def mount_pages(app: FastAPI, upstream: str, client: httpx.AsyncClient) -> None:
+    """Forward every path the gateway does not answer itself, outside the API, to the web service
+    (`upstream`): the browser's pages share the API's address. Mount it last. Pages sign people in
+    with their own cookie, so nothing is authenticated here; a path under `/v1/` that no route
+    answers stays the API's 404."""
+
+    async def forward(request: Request, path: str) -> Response:
+        if path == "v1" or path.startswith("v1/"):
+            return problem(404, "Not found", f"no operation at /{path}")
+        if _CONTROL.search(path) or {".", ".."} & set(path.split("/")):
+            return problem(400, "Bad request", "a path value holds control characters or dot segments", field="path")
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _CREDENTIALS}
+        headers |= {"x-forwarded-host": request.headers.get("host", ""), "x-forwarded-proto": request.url.scheme}
+        url = f"{upstream}{request.scope.get('raw_path', b'').decode('latin-1') or f'/{path}'}"
+        answer = await _relay(request, url, headers, client, upstream, "/")
+        if answer.status_code == 503 and answer.headers.get("content-type") == "application/problem+json":
+            return HTMLResponse(_PAGES_DOWN, status_code=503, headers={"Retry-After": "5"})  # a browser reads a page
+        return answer
+
+    app.add_api_route("/{path:path}", forward, methods=_METHODS, include_in_schema=False)
+
+
+async def _relay(
+    request: Request, url: str, headers: dict[str, str], client: httpx.AsyncClient, upstream: str, prefix: str
+) -> Response:
+    """Send the request on to `url` and its answer back as it came (a redirect is not followed)."""
+    attributes = {"http.request.method": request.method, "url.full": url}
+    with tracing.tracer.start_as_current_span(f"{request.method} {prefix}", kind=SpanKind.CLIENT,
+                                              attributes=attributes) as span:  # fmt: skip
+        try:
+            reply = await client.request(
+                request.method, url, params=request.query_params,
+                headers=tracing.inject(headers), content=await request.body(),
+            )  # fmt: skip
+        except httpx.InvalidURL as error:  # e.g. control characters in a path value: the caller's fault
+            span.set_status(Status(StatusCode.ERROR, repr(error)))
+            return problem(400, "Bad request", f"the path cannot be forwarded: {error}", field="path")
+        except httpx.TransportError as error:
+            span.set_status(Status(StatusCode.ERROR, repr(error)))
+            return problem(503, "Service unavailable", f"{upstream} does not answer: {error!r}", upstream=upstream)
+        span.set_attribute("http.response.status_code", reply.status_code)
+    kept = [(k, v) for k, v in reply.headers.multi_items() if k.lower() not in _HOP_BY_HOP | {"content-encoding"}]
+    answer = Response(reply.content, status_code=reply.status_code)
+    for name, value in kept:  # every Set-Cookie of the answer, not only the last
+        answer.headers.append(name, value)
+    return answer
 
 
 class MergedOpenAPI:

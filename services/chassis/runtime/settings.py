@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     routing_port: int = 8002
     sla_port: int = 8003
     analytics_port: int = 8004
+    web_port: int = 8005
     dev_identity_port: int = Field(
         8009, description="`make run`'s identity provider (services/dev_identity), its issuer http://127.0.0.1:<port>."
     )
@@ -89,6 +90,7 @@ class Settings(BaseSettings):
     routing_url: str | None = None
     sla_url: str | None = None
     analytics_url: str | None = None
+    web_url: str | None = None
 
     attachment_max_bytes: int = 25 * 1024 * 1024
     relay_batch_size: int = 500
@@ -106,6 +108,24 @@ class Settings(BaseSettings):
     internal_token_secret: str | None = Field(
         None, description="Shared by the services: signs the gateway's short internal tokens (32 bytes or more)."
     )
+    web_oidc_issuer: str | None = Field(
+        None, description="The workspace's sign-in: the OpenID provider's issuer URL (its discovery document below it)."
+    )
+    web_client_id: str = Field("servicedesk-web", description="The workspace's client id at the OpenID provider.")
+    web_client_secret: str = Field(
+        "development-only-web-client-secret", description="The workspace's client secret at the OpenID provider."
+    )
+    web_session_secret: str = Field(
+        "development-only-web-session-secret", description="Signs the workspace's session cookie."
+    )
+    web_public_url: str | None = Field(
+        None, description="Where people reach the workspace (its sign-in callback is below it); else its own address."
+    )
+    web_tenants: list[str] = Field(
+        default_factory=list,
+        description="The tenants whose people may sign in to this workspace (JSON list; empty: any).",
+    )
+    web_secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only (true behind TLS).")
     allow_development_secrets: bool = Field(
         False,
         description="Start on the development secrets below: what `make run` sets, with its own identity provider.",

@@ -1,0 +1,27 @@
+"""What every form of the pages shares: an idempotency key minted when the form is shown, and the
+API's refusal placed beside the field it names."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+
+from services.web.gateway_client import GatewayError
+
+
+def form_key() -> str:
+    """An idempotency key for one showing of a form: the same form sent twice is one change."""
+    return secrets.token_urlsafe(16)
+
+
+def beside(error: GatewayError, fields: Iterable[str], default: str) -> dict[str, str]:
+    """The API's message beside the field its problem names (`body.tier` → `tier`), else beside `default`."""
+    problem = error.problem
+    named = problem.get("field") or next((e.get("field") for e in problem.get("errors", []) if e.get("field")), None)
+    where = str(named).split(".")[-1] if named else default
+    return {where if where in set(fields) else default: str(error)}
+
+
+def words(text: str) -> list[str]:
+    """A comma- or space-separated list as typed (`billing, ru`)."""
+    return [word for word in text.replace(",", " ").split() if word]

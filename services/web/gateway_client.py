@@ -1,0 +1,162 @@
+"""The gateway API, as the pages call it: with the signed-in person's token, one typed method a need.
+
+The web service reads no store and no topic; whatever a page shows comes through here, so it sees
+exactly what the person may see through the API (a customer never gets an internal note).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class GatewayError(Exception):
+    """The API refused: its problem+json, to show beside the field it names."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(problem.get("detail") or problem.get("title") or f"HTTP {status}")
+        self.status = status
+        self.problem = problem
+
+
+class SignedOutError(Exception):
+    """The person's token is no longer accepted (expired, revoked): they must sign in again."""
+
+
+class Gateway:
+    def __init__(self, base_url: str, client: httpx.AsyncClient | None = None) -> None:
+        self.client = client or httpx.AsyncClient(base_url=base_url, timeout=10.0)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def tickets(self, token: str, **filters: str | int | None) -> dict[str, Any]:
+        """A page of the tenant's tickets the person may see (GET /v1/tickets)."""
+        params = {name: value for name, value in filters.items() if value is not None}
+        return await self._get(token, "/v1/tickets", params)
+
+    async def search(self, token: str, words: str, limit: int = 50) -> dict[str, Any]:
+        """The tickets whose words match, best first (GET /v1/tickets/search)."""
+        return await self._get(token, "/v1/tickets/search", {"q": words, "limit": limit})
+
+    async def ticket(self, token: str, ticket_id: str, as_of: str | None = None) -> dict[str, Any]:
+        """The ticket now, or exactly as it was at `as_of` (an ISO 8601 instant)."""
+        return await self._get(token, f"/v1/tickets/{ticket_id}", {"as_of": as_of} if as_of else {})
+
+    async def history(self, token: str, ticket_id: str) -> list[dict[str, Any]]:
+        return list((await self._get(token, f"/v1/tickets/{ticket_id}/history", {}))["events"])
+
+    async def verification(self, token: str, ticket_id: str) -> dict[str, Any]:
+        return await self._get(token, f"/v1/tickets/{ticket_id}/verify", {})
+
+    async def attachments(self, token: str, ticket_id: str) -> list[dict[str, Any]]:
+        return list((await self._get(token, f"/v1/tickets/{ticket_id}/attachments", {}))["attachments"])
+
+    async def clock(self, token: str, ticket_id: str) -> dict[str, Any] | None:
+        """The ticket's SLA clock; None when no policy applies, SLA is not set up, or it does not answer now
+        (the ticket page shows the rest)."""
+        try:
+            return await self._get(token, f"/v1/sla/tickets/{ticket_id}", {})
+        except GatewayError as error:
+            if error.status in (403, 404) or error.status >= 500:
+                return None
+            raise
+
+    async def download(self, token: str, ticket_id: str, attachment_id: str) -> httpx.Response:
+        """An attachment's bytes, with the API's headers (type, disposition, length)."""
+        path = f"/v1/tickets/{ticket_id}/attachments/{attachment_id}"
+        answer = await self.client.get(path, headers={"Authorization": f"Bearer {token}"})
+        if answer.status_code >= 400:
+            _checked(answer)
+        return answer
+
+    async def attach(
+        self, token: str, ticket_id: str, filename: str, content_type: str, content: bytes, key: str
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key, "Content-Type": content_type}
+        answer = await self.client.post(f"/v1/tickets/{ticket_id}/attachments", params={"filename": filename},
+                                        content=content, headers=headers)  # fmt: skip
+        return _checked(answer)
+
+    async def change(self, token: str, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Priority, category, type, tags or custom fields (PATCH /v1/tickets/{id})."""
+        answer = await self.client.patch(f"/v1/tickets/{ticket_id}", json=body,
+                                         headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        return _checked(answer)
+
+    async def assign(self, token: str, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        answer = await self.client.put(f"/v1/tickets/{ticket_id}/assignment", json=body,
+                                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        return _checked(answer)
+
+    async def comment(self, token: str, ticket_id: str, body: str, public: bool, key: str) -> dict[str, Any]:
+        """A reply (public) or an internal note; `key` makes a form sent twice one comment."""
+        return await self._post(token, f"/v1/tickets/{ticket_id}/comments", {"body": body, "public": public}, key)
+
+    async def act(self, token: str, ticket_id: str, action: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        """A lifecycle move (`start-work`, `pending`, `resume`, `resolve`, `reopen`, `close`)."""
+        return await self._post(token, f"/v1/tickets/{ticket_id}/{action}", body, key)
+
+    async def presence(self, token: str, agent_id: str) -> str | None:
+        """The agent's presence (online, away, offline); None when routing knows no such agent."""
+        try:
+            agent = await self._get(token, f"/v1/routing/agents/{agent_id}", {})
+        except GatewayError as error:
+            if error.status == 404:
+                return None
+            raise
+        return str(agent["presence"])
+
+    async def agents(self, token: str) -> list[dict[str, Any]]:
+        """Every agent's presence and load (GET /v1/routing/agents); none while routing knows none."""
+        try:
+            return list((await self._get(token, "/v1/routing/agents", {}))["agents"])
+        except GatewayError as error:
+            if error.status == 404:
+                return []
+            raise
+
+    async def report(self, token: str, name: str, **filters: str | None) -> dict[str, Any]:
+        """One of analytics' reports (GET /v1/reports/<name>), for supervisors and admins."""
+        return await self._get(token, f"/v1/reports/{name}", {k: v for k, v in filters.items() if v})
+
+    async def groups(self, token: str) -> dict[str, Any]:
+        """The tenant's groups (none while routing has nothing set up for it)."""
+        try:
+            return await self._get(token, "/v1/routing/groups", {})
+        except GatewayError as error:
+            if error.status == 404:
+                return {"groups": [], "default_group": None}
+            raise
+
+    async def put(self, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """An admin's change of a setting (PUT), answered with the setting as it is now."""
+        answer = await self.client.put(path, json=body, headers={"Authorization": f"Bearer {token}"})
+        return _checked(answer)
+
+    async def set_presence(self, token: str, agent_id: str, presence: str) -> str:
+        answer = await self.client.put(f"/v1/routing/agents/{agent_id}/presence", json={"presence": presence},
+                                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        return str(_checked(answer)["presence"])
+
+    async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+        return _checked(await self.client.post(path, json=body, headers=headers))
+
+    async def _get(self, token: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        answer = await self.client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+        return _checked(answer)
+
+
+def _checked(answer: httpx.Response) -> dict[str, Any]:
+    if answer.status_code == 401:
+        raise SignedOutError
+    if answer.status_code >= 400:
+        try:
+            problem = answer.json()
+        except ValueError:
+            problem = {"title": answer.reason_phrase}
+        raise GatewayError(answer.status_code, problem if isinstance(problem, dict) else {})
+    body: dict[str, Any] = answer.json()
+    return body

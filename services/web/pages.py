@@ -1,0 +1,49 @@
+"""Rendering a page, or only the block of it htmx asked for, in the person's language.
+
+A route prepares a small view model and calls `render`; on an htmx request naming a target
+(`HX-Request` and `HX-Target`) only that block of the same template is rendered
+(jinja2-fragments), so one template serves the first load, a reload and a partial update.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_datetime, get_timezone
+from fastapi import Request
+from jinja2 import Environment, FileSystemLoader
+from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.responses import Response
+
+from services.web import i18n
+from services.web.sessions import Session
+
+_ENVIRONMENT = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"]
+)
+_ENVIRONMENT.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
+TEMPLATES = Jinja2Blocks(env=_ENVIRONMENT)
+
+
+def when(instant: str | datetime | None, session: Session | None = None) -> str:
+    """An instant in the person's language and time zone (`4 Dec 2026, 22:07`)."""
+    if instant is None:
+        return ""
+    moment = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
+    zone = session.time_zone if session else "UTC"
+    return format_datetime(moment, "medium", tzinfo=get_timezone(zone), locale=i18n.current())
+
+
+TEMPLATES.env.filters["when"] = when
+
+
+def render(request: Request, template: str, session: Session | None, status_code: int = 200, **view: Any) -> Response:
+    """The page, or the block named by the htmx request's target (`HX-Target` = the block's name)."""
+    target = request.headers.get("HX-Target") if request.headers.get("HX-Request") else None
+    context = {"session": session, "language": i18n.current(), **view}
+    blocks = view.get("blocks", ())
+    block = target if target and target in blocks else None
+    page: Response = TEMPLATES.TemplateResponse(request, template, context, block_name=block, status_code=status_code)
+    return page

@@ -1,0 +1,44 @@
+"""An agent's presence in the header: online, away or offline, which routing honours (online takes
+waiting tickets, away takes nothing new, offline gives back what was not started).
+
+The header loads it after the page (htmx `hx-trigger="load"`), so a page never waits for routing;
+a change posts the form and the widget answers with itself.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from services.web.gateway_client import Gateway, GatewayError
+from services.web.pages import render
+from services.web.sessions import Session
+from services.web.signin import check_form_token
+
+PRESENCES = ("online", "away", "offline")
+
+
+def router(gateway: Gateway, person: Any) -> APIRouter:
+    pages = APIRouter(include_in_schema=False)
+
+    @pages.get("/presence")
+    async def show(request: Request, session: Session = person) -> Response:
+        presence = await gateway.presence(session.access_token, session.subject) if session.is_staff else None
+        return render(request, "presence.html", session, presence=presence, presences=PRESENCES)
+
+    @pages.post("/presence")
+    async def change(
+        request: Request, presence: Annotated[str, Form()], csrf_token: Annotated[str, Form()] = "",
+        session: Session = person,
+    ) -> Response:  # fmt: skip
+        check_form_token(session, csrf_token)
+        error = None
+        try:
+            presence = await gateway.set_presence(session.access_token, session.subject, presence)
+        except GatewayError as refused:
+            error = str(refused)
+        return render(request, "presence.html", session, presence=presence, presences=PRESENCES, error=error)
+
+    return pages
