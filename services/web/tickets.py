@@ -8,6 +8,7 @@ so a form sent twice (a double click, a retry after a timeout) is one reply, not
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
@@ -154,14 +155,9 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         check_form_token(session, csrf_token)
         if not file.filename:
             return await show(request, session, ticket_id, {"file": _("Choose a file first.")}, 422)
-        content = await file.read()
-        try:
-            kind = file.content_type or "application/octet-stream"
-            key = form_key or forms.form_key()
-            await gateway.attach(session.access_token, ticket_id, file.filename, kind, content, key)
-        except GatewayError as error:
-            return await show(request, session, ticket_id, {"file": str(error)}, 422)
-        return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+        kind, key = file.content_type or "application/octet-stream", form_key or forms.form_key()
+        upload = gateway.attach(session.access_token, ticket_id, file.filename, kind, await file.read(), key)
+        return await done(request, session, ticket_id, upload, "file", {})
 
     @pages.post("/tickets/{ticket_id}/assignment")
     async def assign(
@@ -174,12 +170,10 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             return await show(request, session, ticket_id, errors, 422, {"group_id": group_id, "agent_id": agent_id})
         body = {"group_id": group_id.strip(), "agent_id": agent_id.strip() or None,
                 "reason": reason or _("assigned in the workspace")}  # fmt: skip
-        try:
-            await gateway.assign(session.access_token, ticket_id, body)
-        except GatewayError as error:
-            typed = {"group_id": group_id, "agent_id": agent_id}
-            return await show(request, session, ticket_id, _beside(error, "group_id"), 422, typed)
-        return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+        assignment = gateway.assign(session.access_token, ticket_id, body)
+        return await done(
+            request, session, ticket_id, assignment, "group_id", {"group_id": group_id, "agent_id": agent_id}
+        )
 
     @pages.post("/tickets/{ticket_id}/reply")
     async def reply(
@@ -190,11 +184,8 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         if not body.strip():
             errors = {"body": _("Write something first.")}
             return await show(request, session, ticket_id, errors, 422, {"body": body})
-        try:
-            await gateway.comment(session.access_token, ticket_id, body, kind != "note", form_key or forms.form_key())
-        except GatewayError as error:
-            return await show(request, session, ticket_id, _beside(error, "body"), 422, {"body": body})
-        return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
+        comment = gateway.comment(session.access_token, ticket_id, body, kind != "note", form_key or forms.form_key())
+        return await done(request, session, ticket_id, comment, "body", {"body": body})
 
     @pages.post("/tickets/{ticket_id}/status")
     async def move(
@@ -214,10 +205,17 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
                 return await show(request, session, ticket_id, {"until": _("Choose until when.")}, 422,
                                   {"reason": reason})  # fmt: skip
             payload |= {"until": _instant(until, session.time_zone), "waiting_for": waiting_for}
+        moved = gateway.act(session.access_token, ticket_id, action, payload, form_key or forms.form_key())
+        return await done(request, session, ticket_id, moved, "reason", {"reason": reason})
+
+    async def done(request: Request, session: Session, ticket_id: str, change: Awaitable[object], field: str,
+                   typed: dict[str, str]) -> Response:  # fmt: skip
+        """The change made, then back to the ticket (post/redirect/get); refused, the form again with the
+        API's reason beside `field` and what was typed kept."""
         try:
-            await gateway.act(session.access_token, ticket_id, action, payload, form_key or forms.form_key())
+            await change
         except GatewayError as error:
-            return await show(request, session, ticket_id, _beside(error, "reason"), 422, {"reason": reason})
+            return await show(request, session, ticket_id, _beside(error, field), 422, typed)
         return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
 
     return pages

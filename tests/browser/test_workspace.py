@@ -228,7 +228,7 @@ def test_a_wrong_assignment_is_refused_with_the_reason_beside_the_field(workspac
     page.goto(f"{workspace.url}/tickets/{ticket_id}")
     page.get_by_label("Group", exact=True).fill("")
     page.get_by_role("button", name="Assign").click()
-    expect(page.locator("#group-error")).to_have_text("Name the group.")
+    expect(page.locator("#group_id-error")).to_have_text("Name the group.")
 
 
 def test_an_admin_sets_up_a_group_and_an_agent_and_a_wrong_value_is_named_beside_its_field(

@@ -22,8 +22,9 @@ from services.intake.channels.participants import Participants, Sender, StaffDir
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.people.conversations import Conversations, ReplyRoute
 from services.intake.people.people import People
-from services.intake.tickets.application import Intake, TicketNotFoundError
+from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause
+from services.intake.tickets.work import TicketNotFoundError
 from tests.mail import a_message
 from tests.privacy import memory_intake
 

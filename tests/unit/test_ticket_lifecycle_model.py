@@ -29,12 +29,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from services.intake.tickets.application import Intake, TicketNotFoundError
+from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.errors import IllegalTransitionError, TicketClosedError, TicketRuleError
 from services.intake.tickets.form import TicketForm
 from services.intake.tickets.vocabulary import Status, WaitingFor
+from services.intake.tickets.work import TicketNotFoundError
 from tests.privacy import MEMORY, memory_intake
 
 TENANT = "acme"

@@ -27,9 +27,10 @@ from services.intake.attachments.blob_store import (
     StoredBlob,
 )
 from services.intake.tickets.access import visible_ticket
-from services.intake.tickets.application import Intake, StaleVersionError
+from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.representations import AttachmentView
+from services.intake.tickets.work import StaleVersionError
 
 log = logging.getLogger(__name__)
 

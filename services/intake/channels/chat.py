@@ -29,7 +29,8 @@ from services.intake.channels.landing import Incoming, Landing
 from services.intake.channels.participants import Sender
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.people.conversations import Conversations, ReplyRoute
-from services.intake.tickets.application import Intake, TicketNotFoundError
+from services.intake.tickets.application import Intake
+from services.intake.tickets.work import TicketNotFoundError
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 POLICY_VIOLATION = 1008

@@ -17,13 +17,14 @@ from uuid import UUID
 
 from services.chassis.storage.ids import stable_id
 from services.intake.channels.participants import Participants, Sender, Standing
-from services.intake.tickets.application import Intake, TicketNotFoundError
+from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.commands import ChannelMessage
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.errors import TicketClosedError
 from services.intake.tickets.form import TicketForm
 from services.intake.tickets.vocabulary import LinkKind, Status
+from services.intake.tickets.work import TicketNotFoundError
 
 MAX_TITLE = 200
 MAX_TEXT = 100_000

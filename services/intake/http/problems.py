@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 
 from services.chassis.http.problems import problem
 from services.intake.privacy.personal_data import PersonErasedError
-from services.intake.tickets.application import StaleVersionError, TicketNotFoundError
 from services.intake.tickets.errors import IllegalTransitionError, TicketRuleError
 from services.intake.tickets.fields import CustomFieldError
+from services.intake.tickets.work import StaleVersionError, TicketNotFoundError
 
 
 def install(app: FastAPI) -> None:

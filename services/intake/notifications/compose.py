@@ -15,7 +15,8 @@ from services.intake.notifications.templates import Templates
 from services.intake.people.conversations import Conversations, ReplyRoute
 from services.intake.people.people import People
 from services.intake.privacy.personal_data import ERASED, PersonalData
-from services.intake.tickets.application import Intake, TicketNotFoundError
+from services.intake.tickets.application import Intake
+from services.intake.tickets.work import TicketNotFoundError
 
 
 @dataclass(frozen=True)

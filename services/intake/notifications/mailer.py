@@ -21,7 +21,7 @@ from services.intake.notifications.compose import Composer, Message, Undeliverab
 from services.intake.notifications.deliveries import Deliveries
 from services.intake.notifications.sender import Sender
 from services.intake.notifications.templates import TemplateError
-from services.intake.tickets.application import TicketNotFoundError
+from services.intake.tickets.work import TicketNotFoundError
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,9 @@ from uuid import UUID
 
 from schemas.visibility import staff_sees
 from services.chassis.http.auth import Forbidden, Principal, Role
-from services.intake.tickets.application import Intake, TicketNotFoundError
+from services.intake.tickets.application import Intake
 from services.intake.tickets.domain import Ticket
+from services.intake.tickets.work import TicketNotFoundError
 
 CUSTOMER_ACTIONS = frozenset({"comments", "reopen", "rating", "attachments"})
 

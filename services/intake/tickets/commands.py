@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.intake.tickets.domain import Ticket
+
 
 @dataclass(frozen=True)
 class Reclassification:
@@ -32,3 +34,17 @@ class ChannelMessage:
     staff: bool  # written by an address the tenant lists as its staff's: it answers the requester
     from_requester: bool  # the requester wrote: a resolved ticket reopens
     files: list[dict[str, Any]] = field(default_factory=list)
+
+
+def reclassified(ticket: Ticket, change: Reclassification, custom_fields: dict[str, Any]) -> None:
+    """Run each change the reclassification carries on the ticket (`custom_fields` already checked)."""
+    if change.priority is not None:
+        ticket.change_priority(change.priority, change.reason)
+    if change.category is not None:
+        ticket.recategorize(change.category, change.reason)
+    if change.type is not None:
+        ticket.retype(change.type, change.reason)
+    if change.tags_add or change.tags_remove:
+        ticket.retag(change.tags_add, change.tags_remove, change.reason)
+    if custom_fields or change.custom_fields_unset:
+        ticket.change_custom_fields(custom_fields, change.custom_fields_unset, change.reason)

@@ -18,9 +18,10 @@ from eventsourcing.persistence import Tracking
 from schemas.envelope import Envelope, EventData
 from schemas.routing import ROUTING_ACTOR, RoutingDecidedV1
 from services.chassis.storage.processing import commit
-from services.intake.tickets.application import Intake, TicketNotFoundError
+from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause, acting
 from services.intake.tickets.vocabulary import Status
+from services.intake.tickets.work import TicketNotFoundError
 
 log = logging.getLogger(__name__)
 

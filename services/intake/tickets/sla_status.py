@@ -12,9 +12,10 @@ from schemas.envelope import Envelope, EventData
 from schemas.sla import SlaBreachedV1, SlaClockData, SlaCustomerUnresponsiveV1, SlaMetV1, SlaWarningV1
 from services.chassis.storage.processing import commit
 from services.chassis.storage.views import Sql, SqlView
-from services.intake.tickets.application import Intake, TicketNotFoundError
+from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause, acting
 from services.intake.tickets.vocabulary import Status
+from services.intake.tickets.work import TicketNotFoundError
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS intake_sla (

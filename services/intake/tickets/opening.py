@@ -1,0 +1,112 @@
+"""Opening tickets: numbered per tenant and year, queued openings of a tenant committed together (group
+commit), and a ticket split off another's comment."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from services.chassis.storage.group_commit import GroupCommit
+from services.chassis.storage.processing import commit, find
+from services.intake.tickets.cause import Cause
+from services.intake.tickets.changing import TicketChanges
+from services.intake.tickets.form import TicketForm
+from services.intake.tickets.numbering import TicketNumbers
+from services.intake.tickets.work import OpenedTicket, Opening, TicketWork, new_ticket_id, position_of
+
+
+class TicketOpening(TicketChanges):
+    """Opening tickets, for the application (application.py)."""
+
+    _opening: GroupCommit[tuple[str, int], Opening, OpenedTicket]
+
+    def open_ticket(
+        self, ticket_id: UUID | None, form: TicketForm, cause: Cause, follow_up_of: UUID | None = None
+    ) -> OpenedTicket:
+        """Number and open a ticket (`ticket_id` None: the id is derived from the request's key, or new).
+        Opening an id that exists returns that ticket unchanged: a retried request (same idempotency key)
+        never opens a second one."""
+        if (done := self._replayed(cause)) is not None:
+            return OpenedTicket(self.get_ticket(UUID(done.subject), cause.tenant), position=None, created=False)
+        ticket_id = ticket_id or new_ticket_id(cause)
+        custom_fields = self._fields(cause.tenant).check(form.custom_fields, complete=True)
+        seal = self._sealer(cause.tenant, form.requester_id)
+        words = self.digests.of_text(cause.tenant, f"{form.title}\n{form.description}")
+        if follow_up_of is not None:
+            self.get_ticket(follow_up_of, cause.tenant)
+        follows = str(follow_up_of) if follow_up_of else None
+        sealed = replace(form, title=seal(form.title), description=seal(form.description))
+        checked = replace(sealed, custom_fields=custom_fields, follow_up_of=follows, keyword_digests=words)
+        opening = Opening(ticket_id, checked, cause)
+        opened = self._opening.submit((cause.tenant, datetime.now(UTC).year), opening)
+        if not opened.created:
+            self._replayed(cause)  # a twin of this request came first: the same one, or refused
+        return opened
+
+    def split(self, ticket_id: UUID, comment_id: str, title: str, cause: Cause) -> OpenedTicket:
+        """Open a new ticket from one comment of `ticket_id`; both record the split."""
+
+        def decide(work: TicketWork) -> UUID:
+            source, new_id = work.ticket(ticket_id), new_ticket_id(cause)
+            seal = self._sealer(cause.tenant, source.requester_id)
+            comment = source.split_off(comment_id, new_id, reason=seal(f"split into a ticket: {title}"))
+            body = self.personal.unseal(cause.tenant, comment["body"])
+            words = self.digests.of_text(cause.tenant, f"{title}\n{body}")
+            form = TicketForm(
+                seal(title),
+                comment["body"],
+                source.requester_id,
+                comment["channel"],
+                source.category,
+                source.type,
+                source.priority,
+                list(source.tags),
+                organisation=source.organisation,
+                split_from=str(source.id),
+                keyword_digests=words,
+            )
+            opening = Opening(new_id, form, cause)
+            work.add(opening.ticket(work.numbers(datetime.now(UTC).year)))
+            return new_id
+
+        decided = self._run(cause, decide)
+        if decided.work is None:
+            return OpenedTicket(self.get_ticket(decided.subject, cause.tenant), position=None, created=False)
+        new = decided.work.ticket(decided.subject)
+        return OpenedTicket(new, position_of(decided.recordings, new.id), created=True)
+
+    def _open_together(self, key: tuple[str, int], openings: list[Opening]) -> list[OpenedTicket]:
+        """One transaction numbers and opens every ticket queued for a tenant."""
+        numbers = self._numbers(*key)
+        tickets = [opening.ticket(numbers) for opening in openings]
+        records = [record for opening in openings for record in self._recorded(opening.cause, opening.ticket_id)]
+        try:
+            recordings = self.save(numbers, *tickets, *records)
+        except IntegrityError:  # a replayed ticket, or another instance numbered first
+            return [self._open_alone(key, opening) for opening in openings]
+        return [OpenedTicket(ticket, position_of(recordings, ticket.id), created=True) for ticket in tickets]
+
+    def _open_alone(self, key: tuple[str, int], opening: Opening) -> OpenedTicket:
+        """One opening of a batch that could not commit together: opened on its own, or found opened."""
+        tenant, year = key
+        units: list[TicketWork] = []
+
+        def decide() -> list[Aggregate]:
+            units[:] = [work := TicketWork(self, tenant)]
+            if work.find(opening.ticket_id) is None:
+                work.add(opening.ticket(work.numbers(year)))
+                return [*work.changed(), *self._recorded(opening.cause, opening.ticket_id)]
+            return []
+
+        recordings = commit(self, decide)
+        ticket = units[0].ticket(opening.ticket_id)
+        if not recordings:
+            return OpenedTicket(ticket, position=None, created=False)
+        return OpenedTicket(ticket, position_of(recordings, ticket.id), created=True)
+
+    def _numbers(self, tenant: str, year: int) -> TicketNumbers:
+        return find(self, TicketNumbers.create_id(tenant, year), TicketNumbers) or TicketNumbers(tenant, year)
