@@ -8,9 +8,10 @@ a change posts the form and the widget answers with itself.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.pages import render
@@ -39,6 +40,9 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             presence = await gateway.set_presence(session.access_token, session.subject, presence)
         except GatewayError as refused:
             error = str(refused)
+        if not request.headers.get("HX-Request"):  # a plain form (no script yet): back to the page it was on
+            back = urlsplit(request.headers.get("referer", "/")).path or "/"  # this site's page, never another's
+            return RedirectResponse(back if error is None and back.startswith("/") else "/", status_code=303)
         return render(request, "presence.html", session, presence=presence, presences=PRESENCES, error=error)
 
     return pages

@@ -28,13 +28,15 @@ TENANT = "acme"
 WEB_CLIENT = "servicedesk-web"
 
 
-@pytest.fixture(scope="session")
+# Package-scoped: Playwright's sync API runs an event loop on this thread while it is open, and the
+# tests after these (asyncio.run in the integration tests) must find none.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium(playwright: Playwright) -> Iterator[Browser]:
     assert CHROMIUM.exists(), "Debian's chromium is missing: deploy/local/browser.sh installs it (make test runs it)"
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])

@@ -64,7 +64,7 @@ def test_an_agent_signs_in_finds_the_ticket_routed_to_them_replies_and_resolves_
     assert serious_violations(page) == []
     screenshot(page, "ticket-desktop-en")
     page.get_by_label("New status").select_option("resolve")
-    page.get_by_label("Reason").fill("the client update fixed it")
+    page.get_by_role("region", name="Status").get_by_label("Reason").fill("the client update fixed it")
     page.get_by_role("button", name="Change status").click()
     expect(page.locator(".facts .status")).to_have_text("resolved")
     with workspace.api("admin-1", ("admin",)) as admin:
@@ -161,7 +161,8 @@ def test_an_agent_goes_away_from_the_header_and_routing_knows(workspace: Workspa
     workspace.sign_in(page, ANN)
     presence = page.get_by_label("Presence")
     expect(presence).to_have_value("online")
-    presence.select_option("away")
+    with page.expect_response(lambda answer: answer.url.endswith("/presence") and answer.request.method == "POST"):
+        presence.select_option("away")
     expect(page.get_by_label("Presence")).to_have_value("away")
     with workspace.api("admin-1", ("admin",)) as admin:
         read = lambda: ok(admin.get("/v1/routing/agents/agent-ann"))  # noqa: E731
@@ -207,7 +208,7 @@ def test_an_agent_sets_a_ticket_pending_attaches_a_screenshot_and_reads_its_hist
                                 page.get_by_role("link", name="screen.png").get_attribute("href").rsplit("/", 1)[1])  # type: ignore[union-attr]  # fmt: skip
     assert download.body() == PIXEL
     page.get_by_label("New status").select_option("pending")
-    page.get_by_label("Reason").first.fill("asked for the monitor model")
+    page.get_by_role("region", name="Status").get_by_label("Reason").fill("asked for the monitor model")
     page.get_by_label("Remind me at").fill("2031-01-15T10:00")
     page.get_by_role("button", name="Change status").click()
     expect(page.locator(".facts .status")).to_have_text("pending")

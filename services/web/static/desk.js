@@ -63,3 +63,11 @@
   tick();
   setInterval(tick, 1000);
 })();
+
+// A choice that takes effect at once (presence): changing it sends its form. Listened to on the
+// document, so a form htmx has just swapped in works before htmx has looked at it (then the form
+// posts as a plain form and the page comes back).
+document.addEventListener("change", (event) => {
+  const field = event.target;
+  if (field instanceof HTMLSelectElement && field.hasAttribute("data-submit-on-change")) field.form?.requestSubmit();
+});
