@@ -33,8 +33,14 @@ def mount_pages(app: FastAPI, sign_in: SignIn, gateway: Gateway, session_secret:
     app.include_router(bulk.router(gateway, person))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/vendor", StaticFiles(directory=VENDOR, check_dir=False), name="vendor")
-    app.add_middleware(SessionMiddleware, secret_key=session_secret, session_cookie=SESSION_COOKIE,
-                       same_site="lax", https_only=secure, max_age=12 * 3600)  # fmt: skip
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret,
+        session_cookie=SESSION_COOKIE,
+        same_site="lax",
+        https_only=secure,
+        max_age=12 * 3600,
+    )
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:

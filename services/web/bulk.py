@@ -37,11 +37,15 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
 
     @pages.post("/bulk")
     async def bulk(
-        request: Request, ticket_ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI's form default
-        action: Annotated[str, Form()] = "", value: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-        back: Annotated[str, Form()] = "/queues/mine", csrf_token: Annotated[str, Form()] = "",
+        request: Request,
+        ticket_ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI's form default
+        action: Annotated[str, Form()] = "",
+        value: Annotated[str, Form()] = "",
+        reason: Annotated[str, Form()] = "",
+        back: Annotated[str, Form()] = "/queues/mine",
+        csrf_token: Annotated[str, Form()] = "",
         session: Session = person,
-    ) -> Response:  # fmt: skip
+    ) -> Response:
         check_form_token(session, csrf_token)
         back = back if back.startswith("/") and not back.startswith("//") else "/queues/mine"
         if not ticket_ids or action not in ACTIONS or not value.strip():
@@ -67,8 +71,9 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
                 else:  # merge into the ticket `value` names
                     if value.strip() == ticket_id:
                         return Outcome(ticket_id, True, _("kept: the others were merged into it"))
-                    await gateway.act(token, ticket_id, "merge", {"into": value.strip(), "reason": why},
-                                      forms.form_key())  # fmt: skip
+                    await gateway.act(
+                        token, ticket_id, "merge", {"into": value.strip(), "reason": why}, forms.form_key()
+                    )
             except GatewayError as error:
                 return Outcome(ticket_id, False, str(error))
             return Outcome(ticket_id, True, _("done"))

@@ -75,19 +75,22 @@ class Gateway:
         self, token: str, ticket_id: str, filename: str, content_type: str, content: bytes, key: str
     ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key, "Content-Type": content_type}
-        answer = await self.client.post(f"/v1/tickets/{ticket_id}/attachments", params={"filename": filename},
-                                        content=content, headers=headers)  # fmt: skip
+        answer = await self.client.post(
+            f"/v1/tickets/{ticket_id}/attachments", params={"filename": filename}, content=content, headers=headers
+        )
         return _checked(answer)
 
     async def change(self, token: str, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Priority, category, type, tags or custom fields (PATCH /v1/tickets/{id})."""
-        answer = await self.client.patch(f"/v1/tickets/{ticket_id}", json=body,
-                                         headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        answer = await self.client.patch(
+            f"/v1/tickets/{ticket_id}", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
         return _checked(answer)
 
     async def assign(self, token: str, ticket_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        answer = await self.client.put(f"/v1/tickets/{ticket_id}/assignment", json=body,
-                                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        answer = await self.client.put(
+            f"/v1/tickets/{ticket_id}/assignment", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
         return _checked(answer)
 
     async def comment(self, token: str, ticket_id: str, body: str, public: bool, key: str) -> dict[str, Any]:
@@ -136,8 +139,11 @@ class Gateway:
         return _checked(answer)
 
     async def set_presence(self, token: str, agent_id: str, presence: str) -> str:
-        answer = await self.client.put(f"/v1/routing/agents/{agent_id}/presence", json={"presence": presence},
-                                       headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        answer = await self.client.put(
+            f"/v1/routing/agents/{agent_id}/presence",
+            json={"presence": presence},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         return str(_checked(answer)["presence"])
 
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:

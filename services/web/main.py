@@ -32,8 +32,14 @@ def main() -> int:
         raise SystemExit("web refuses to start: SERVICEDESK_WEB_OIDC_ISSUER names no identity provider to sign in at")
     sessions = SessionStore(tracking_recorder(settings, STORE))
     public_url = settings.web_public_url or settings.url_of(NAME)
-    sign_in = SignIn(sessions, settings.web_oidc_issuer, settings.web_client_id, settings.web_client_secret,
-                     public_url, settings.web_tenants)  # fmt: skip
+    sign_in = SignIn(
+        sessions,
+        settings.web_oidc_issuer,
+        settings.web_client_id,
+        settings.web_client_secret,
+        public_url,
+        settings.web_tenants,
+    )
     gateway = Gateway(settings.url_of("intake"))
     metrics = Metrics(NAME)
     runtime = Runtime(NAME, metrics)

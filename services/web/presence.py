@@ -31,9 +31,11 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
 
     @pages.post("/presence")
     async def change(
-        request: Request, presence: Annotated[str, Form()], csrf_token: Annotated[str, Form()] = "",
+        request: Request,
+        presence: Annotated[str, Form()],
+        csrf_token: Annotated[str, Form()] = "",
         session: Session = person,
-    ) -> Response:  # fmt: skip
+    ) -> Response:
         check_form_token(session, csrf_token)
         error = None
         try:

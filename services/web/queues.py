@@ -51,10 +51,15 @@ class Row:
 
 def row_of(ticket: dict[str, Any]) -> Row:
     return Row(
-        str(ticket["id"]), str(ticket.get("number") or ""), str(ticket.get("title") or ""),
-        str(ticket.get("status") or ""), str(ticket.get("priority") or ""), ticket.get("group_id"),
-        ticket.get("agent_id"), ticket.get("created_at"),
-    )  # fmt: skip
+        str(ticket["id"]),
+        str(ticket.get("number") or ""),
+        str(ticket.get("title") or ""),
+        str(ticket.get("status") or ""),
+        str(ticket.get("priority") or ""),
+        ticket.get("group_id"),
+        ticket.get("agent_id"),
+        ticket.get("created_at"),
+    )
 
 
 def router(gateway: Gateway, person: Any) -> APIRouter:
@@ -68,7 +73,15 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             return render(request, "not_found.html", session, 404, queues=queues)
         page = await gateway.tickets(session.access_token, cursor=cursor, limit=50, **chosen.filters)
         rows = [row_of(ticket) for ticket in page.get("tickets", [])]
-        return render(request, "queue.html", session, queues=queues, queue=chosen, rows=rows,
-                      next_cursor=page.get("next_cursor"), blocks=("rows",))  # fmt: skip
+        return render(
+            request,
+            "queue.html",
+            session,
+            queues=queues,
+            queue=chosen,
+            rows=rows,
+            next_cursor=page.get("next_cursor"),
+            blocks=("rows",),
+        )
 
     return pages

@@ -19,8 +19,14 @@ from services.web.pages import render
 from services.web.queues import Queue, queues_of, row_of
 from services.web.sessions import Session
 
-FIELDS = {"status": "status", "priority": "priority", "group": "group_id", "agent": "agent_id",
-          "requester": "requester_id", "tag": "tag"}  # fmt: skip
+FIELDS = {
+    "status": "status",
+    "priority": "priority",
+    "group": "group_id",
+    "agent": "agent_id",
+    "requester": "requester_id",
+    "tag": "tag",
+}
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,17 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
                     tickets = (await gateway.tickets(session.access_token, limit=50, **query.filters))["tickets"]
             except GatewayError as refused:
                 error = str(refused)
-        return render(request, "queue.html", session, queues=queues_of(session), queue=queue,
-                      rows=[row_of(t) for t in tickets], next_cursor=None, searched=q, search_error=error,
-                      blocks=("rows",))  # fmt: skip
+        return render(
+            request,
+            "queue.html",
+            session,
+            queues=queues_of(session),
+            queue=queue,
+            rows=[row_of(t) for t in tickets],
+            next_cursor=None,
+            searched=q,
+            search_error=error,
+            blocks=("rows",),
+        )
 
     return pages

@@ -53,12 +53,31 @@ class SessionStore:
         self.view = SqlView(recorder, [_TABLE], name="web-sessions", version=1)
 
     def begin(
-        self, *, tenant: str, subject: str, name: str, roles: list[str], groups: list[str], access_token: str,
-        expires: datetime, locale: str | None, organisation: str | None,
-    ) -> Session:  # fmt: skip
+        self,
+        *,
+        tenant: str,
+        subject: str,
+        name: str,
+        roles: list[str],
+        groups: list[str],
+        access_token: str,
+        expires: datetime,
+        locale: str | None,
+        organisation: str | None,
+    ) -> Session:
         """A new session (a fresh id, never one the browser brought: no session fixation)."""
-        session = Session(secrets.token_urlsafe(32), tenant, subject, name, roles, groups, access_token,
-                          min(expires, datetime.now(UTC) + LIFETIME), locale, organisation=organisation)  # fmt: skip
+        session = Session(
+            secrets.token_urlsafe(32),
+            tenant,
+            subject,
+            name,
+            roles,
+            groups,
+            access_token,
+            min(expires, datetime.now(UTC) + LIFETIME),
+            locale,
+            organisation=organisation,
+        )
         person = asdict(session) | {"expires": session.expires.isoformat()}
         with self.view.transaction() as sql:
             sql.execute(

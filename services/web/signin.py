@@ -35,18 +35,25 @@ class SignIn:
     """The provider's client, and where a session is found for a request."""
 
     def __init__(
-        self, sessions: SessionStore, issuer: str, client_id: str, client_secret: str, public_url: str,
+        self,
+        sessions: SessionStore,
+        issuer: str,
+        client_id: str,
+        client_secret: str,
+        public_url: str,
         tenants: list[str],
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.sessions = sessions
         self.public_url = public_url.rstrip("/")
         self.tenants = tenants
         self.oauth = OAuth()
         self.oauth.register(
-            "desk", client_id=client_id, client_secret=client_secret,
+            "desk",
+            client_id=client_id,
+            client_secret=client_secret,
             server_metadata_url=f"{issuer.rstrip('/')}/.well-known/openid-configuration",
             client_kwargs={"scope": "openid profile", "code_challenge_method": "S256"},
-        )  # fmt: skip
+        )
 
     def session_of(self, request: Request) -> Session | None:
         session_id = request.session.get(COOKIE_KEY)
@@ -85,15 +92,25 @@ def router(signin: SignIn) -> APIRouter:
         claims: dict[str, Any] = dict(token.get("userinfo") or {})
         tenant = str(claims.get("tenant") or "")
         if not signin.serves(tenant):
-            return render(request, "refused.html", None, 403,
-                          reason=i18n.gettext_("Your account belongs to another organisation's desk."))  # fmt: skip
+            return render(
+                request,
+                "refused.html",
+                None,
+                403,
+                reason=i18n.gettext_("Your account belongs to another organisation's desk."),
+            )
         expires = datetime.now(UTC) + timedelta(seconds=int(token.get("expires_in") or 3600))
         session = signin.sessions.begin(
-            tenant=tenant, subject=str(claims["sub"]), name=str(claims.get("name") or claims["sub"]),
-            roles=list(claims.get("roles") or []), groups=list(claims.get("groups") or []),
-            access_token=token["access_token"], expires=expires, locale=claims.get("locale"),
+            tenant=tenant,
+            subject=str(claims["sub"]),
+            name=str(claims.get("name") or claims["sub"]),
+            roles=list(claims.get("roles") or []),
+            groups=list(claims.get("groups") or []),
+            access_token=token["access_token"],
+            expires=expires,
+            locale=claims.get("locale"),
             organisation=claims.get("organisation"),
-        )  # fmt: skip
+        )
         after = request.session.pop("next", "/")
         request.session.clear()
         request.session[COOKIE_KEY] = session.session_id

@@ -52,16 +52,40 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         agents, backlog = await asyncio.gather(
             gateway.agents(session.access_token), gateway.report(session.access_token, "backlog")
         )
-        lines = [AgentLine(a["agent_id"], a["presence"], int(a["load"]), int(a["capacity"]), list(a["groups"]),
-                           search_link("agent", a["agent_id"])) for a in agents]  # fmt: skip
+        lines = [
+            AgentLine(
+                a["agent_id"],
+                a["presence"],
+                int(a["load"]),
+                int(a["capacity"]),
+                list(a["groups"]),
+                search_link("agent", a["agent_id"]),
+            )
+            for a in agents
+        ]
         tables = {
-            title: [Count(str(value), int(count), search_link(field, str(value)) if value != "none" else "")
-                    for value, count in sorted(backlog.get(key, {}).items())]
+            title: [
+                Count(str(value), int(count), search_link(field, str(value)) if value != "none" else "")
+                for value, count in sorted(backlog.get(key, {}).items())
+            ]
             for key, field in DIMENSIONS.items()
-            for title in [{"by_status": _("By status"), "by_priority": _("By priority"), "by_group": _("By group"),
-                           "by_agent": _("By agent")}[key]]
-        }  # fmt: skip
-        return render(request, "board.html", session, queues=queues_of(session), agents=lines, backlog=tables,
-                      open_total=backlog.get("open", 0))  # fmt: skip
+            for title in [
+                {
+                    "by_status": _("By status"),
+                    "by_priority": _("By priority"),
+                    "by_group": _("By group"),
+                    "by_agent": _("By agent"),
+                }[key]
+            ]
+        }
+        return render(
+            request,
+            "board.html",
+            session,
+            queues=queues_of(session),
+            agents=lines,
+            backlog=tables,
+            open_total=backlog.get("open", 0),
+        )
 
     return pages

@@ -98,43 +98,81 @@ class TicketPage:
 
     @classmethod
     def of(cls, ticket: dict[str, Any]) -> TicketPage:
-        thread = [Message(c["id"], c["body"], bool(c["public"]), c["author_id"], c.get("author_kind"), c["channel"])
-                  for c in ticket.get("comments", [])]  # fmt: skip
+        thread = [
+            Message(c["id"], c["body"], bool(c["public"]), c["author_id"], c.get("author_kind"), c["channel"])
+            for c in ticket.get("comments", [])
+        ]
         return cls(
-            str(ticket["id"]), ticket["number"], ticket["title"], ticket["description"], ticket["status"],
-            ticket.get("status_reason", ""), ticket["priority"], ticket["category"], ticket["type"],
-            ticket["requester_id"], ticket.get("organisation"), ticket.get("group_id"), ticket.get("agent_id"),
-            ticket.get("assignment_decision") is not None, list(ticket.get("tags", [])), thread,
-            ticket.get("pending_until"), ticket.get("waiting_for"),
-        )  # fmt: skip
+            str(ticket["id"]),
+            ticket["number"],
+            ticket["title"],
+            ticket["description"],
+            ticket["status"],
+            ticket.get("status_reason", ""),
+            ticket["priority"],
+            ticket["category"],
+            ticket["type"],
+            ticket["requester_id"],
+            ticket.get("organisation"),
+            ticket.get("group_id"),
+            ticket.get("agent_id"),
+            ticket.get("assignment_decision") is not None,
+            list(ticket.get("tags", [])),
+            thread,
+            ticket.get("pending_until"),
+            ticket.get("waiting_for"),
+        )
 
 
 def router(gateway: Gateway, person: Any) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
-    async def show(request: Request, session: Session, ticket_id: str, errors: dict[str, str] | None = None,
-                   status_code: int = 200, typed: dict[str, str] | None = None,
-                   as_of: str | None = None) -> Response:  # fmt: skip
+    async def show(
+        request: Request,
+        session: Session,
+        ticket_id: str,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+        typed: dict[str, str] | None = None,
+        as_of: str | None = None,
+    ) -> Response:
         token = session.access_token
         instant = _instant(as_of, session.time_zone) if as_of else None
         try:
             ticket, history, verification, attachments, clock = await asyncio.gather(
-                gateway.ticket(token, ticket_id, instant), gateway.history(token, ticket_id),
-                gateway.verification(token, ticket_id), gateway.attachments(token, ticket_id),
+                gateway.ticket(token, ticket_id, instant),
+                gateway.history(token, ticket_id),
+                gateway.verification(token, ticket_id),
+                gateway.attachments(token, ticket_id),
                 gateway.clock(token, ticket_id) if session.is_staff and instant is None else _nothing(),
-            )  # fmt: skip
+            )
         except GatewayError as error:
             if error.status == 404:
                 return render(request, "not_found.html", session, 404, queues=queues_of(session))
             raise
         changes = [Change(e["version"], e["event"], e["at"], e["actor"], e.get("reason")) for e in history]
         files = [Attachment(a["id"], a["filename"], a["content_type"], a["size"]) for a in attachments]
-        targets = [Target(_(METRICS.get(m, m)), t["state"], t.get("due_at"), bool(t.get("breached")))
-                   for m, t in (clock or {}).get("metrics", {}).items()]  # fmt: skip
-        return render(request, "ticket.html", session, status_code, queues=queues_of(session),
-                      ticket=TicketPage.of(ticket), errors=errors or {}, typed=typed or {}, history=changes,
-                      verification=verification, attachments=files, targets=targets, as_of=instant,
-                      as_of_typed=as_of or "", blocks=("thread",))  # fmt: skip
+        targets = [
+            Target(_(METRICS.get(m, m)), t["state"], t.get("due_at"), bool(t.get("breached")))
+            for m, t in (clock or {}).get("metrics", {}).items()
+        ]
+        return render(
+            request,
+            "ticket.html",
+            session,
+            status_code,
+            queues=queues_of(session),
+            ticket=TicketPage.of(ticket),
+            errors=errors or {},
+            typed=typed or {},
+            history=changes,
+            verification=verification,
+            attachments=files,
+            targets=targets,
+            as_of=instant,
+            as_of_typed=as_of or "",
+            blocks=("thread",),
+        )
 
     @pages.get("/tickets/{ticket_id}")
     async def ticket(request: Request, ticket_id: str, as_of: str | None = None, session: Session = person) -> Response:
@@ -143,15 +181,22 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
     @pages.get("/tickets/{ticket_id}/attachments/{attachment_id}")
     async def download(request: Request, ticket_id: str, attachment_id: str, session: Session = person) -> Response:
         answer = await gateway.download(session.access_token, ticket_id, attachment_id)
-        kept = {k: v for k, v in answer.headers.items()
-                if k.lower() in ("content-type", "content-disposition", "etag", "x-content-type-options")}  # fmt: skip
+        kept = {
+            k: v
+            for k, v in answer.headers.items()
+            if k.lower() in ("content-type", "content-disposition", "etag", "x-content-type-options")
+        }
         return Response(answer.content, headers=kept | {"Cache-Control": "private, no-store"})
 
     @pages.post("/tickets/{ticket_id}/attachments")
     async def upload(
-        request: Request, ticket_id: str, file: UploadFile, form_key: Annotated[str, Form()] = "",
-        csrf_token: Annotated[str, Form()] = "", session: Session = person,
-    ) -> Response:  # fmt: skip
+        request: Request,
+        ticket_id: str,
+        file: UploadFile,
+        form_key: Annotated[str, Form()] = "",
+        csrf_token: Annotated[str, Form()] = "",
+        session: Session = person,
+    ) -> Response:
         check_form_token(session, csrf_token)
         if not file.filename:
             return await show(request, session, ticket_id, {"file": _("Choose a file first.")}, 422)
@@ -161,15 +206,23 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
 
     @pages.post("/tickets/{ticket_id}/assignment")
     async def assign(
-        request: Request, ticket_id: str, group_id: Annotated[str, Form()] = "", agent_id: Annotated[str, Form()] = "",
-        reason: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "", session: Session = person,
-    ) -> Response:  # fmt: skip
+        request: Request,
+        ticket_id: str,
+        group_id: Annotated[str, Form()] = "",
+        agent_id: Annotated[str, Form()] = "",
+        reason: Annotated[str, Form()] = "",
+        csrf_token: Annotated[str, Form()] = "",
+        session: Session = person,
+    ) -> Response:
         check_form_token(session, csrf_token)
         if not group_id.strip():
             errors = {"group_id": _("Name the group.")}
             return await show(request, session, ticket_id, errors, 422, {"group_id": group_id, "agent_id": agent_id})
-        body = {"group_id": group_id.strip(), "agent_id": agent_id.strip() or None,
-                "reason": reason or _("assigned in the workspace")}  # fmt: skip
+        body = {
+            "group_id": group_id.strip(),
+            "agent_id": agent_id.strip() or None,
+            "reason": reason or _("assigned in the workspace"),
+        }
         assignment = gateway.assign(session.access_token, ticket_id, body)
         return await done(
             request, session, ticket_id, assignment, "group_id", {"group_id": group_id, "agent_id": agent_id}
@@ -177,9 +230,14 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
 
     @pages.post("/tickets/{ticket_id}/reply")
     async def reply(
-        request: Request, ticket_id: str, body: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "reply",
-        form_key: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "", session: Session = person,
-    ) -> Response:  # fmt: skip
+        request: Request,
+        ticket_id: str,
+        body: Annotated[str, Form()] = "",
+        kind: Annotated[str, Form()] = "reply",
+        form_key: Annotated[str, Form()] = "",
+        csrf_token: Annotated[str, Form()] = "",
+        session: Session = person,
+    ) -> Response:
         check_form_token(session, csrf_token)
         if not body.strip():
             errors = {"body": _("Write something first.")}
@@ -189,11 +247,17 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
 
     @pages.post("/tickets/{ticket_id}/status")
     async def move(
-        request: Request, ticket_id: str, action: Annotated[str, Form()], reason: Annotated[str, Form()] = "",
-        resolution: Annotated[str, Form()] = "", until: Annotated[str, Form()] = "",
-        waiting_for: Annotated[str, Form()] = "customer", form_key: Annotated[str, Form()] = "",
-        csrf_token: Annotated[str, Form()] = "", session: Session = person,
-    ) -> Response:  # fmt: skip
+        request: Request,
+        ticket_id: str,
+        action: Annotated[str, Form()],
+        reason: Annotated[str, Form()] = "",
+        resolution: Annotated[str, Form()] = "",
+        until: Annotated[str, Form()] = "",
+        waiting_for: Annotated[str, Form()] = "customer",
+        form_key: Annotated[str, Form()] = "",
+        csrf_token: Annotated[str, Form()] = "",
+        session: Session = person,
+    ) -> Response:
         check_form_token(session, csrf_token)
         if action not in ACTIONS:
             return await show(request, session, ticket_id, {"action": _("Choose a status.")}, 422)
@@ -202,14 +266,16 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             payload["resolution"] = resolution or reason or _("resolved")
         if action == "pending":
             if not until:
-                return await show(request, session, ticket_id, {"until": _("Choose until when.")}, 422,
-                                  {"reason": reason})  # fmt: skip
+                return await show(
+                    request, session, ticket_id, {"until": _("Choose until when.")}, 422, {"reason": reason}
+                )
             payload |= {"until": _instant(until, session.time_zone), "waiting_for": waiting_for}
         moved = gateway.act(session.access_token, ticket_id, action, payload, form_key or forms.form_key())
         return await done(request, session, ticket_id, moved, "reason", {"reason": reason})
 
-    async def done(request: Request, session: Session, ticket_id: str, change: Awaitable[object], field: str,
-                   typed: dict[str, str]) -> Response:  # fmt: skip
+    async def done(
+        request: Request, session: Session, ticket_id: str, change: Awaitable[object], field: str, typed: dict[str, str]
+    ) -> Response:
         """The change made, then back to the ticket (post/redirect/get); refused, the form again with the
         API's reason beside `field` and what was typed kept."""
         try:

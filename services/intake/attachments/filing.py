@@ -79,9 +79,16 @@ class Attachments:
         self.max_bytes = max_bytes
 
     async def attach(
-        self, ticket_id: UUID, who: Principal, cause: Cause, chunks: AsyncIterator[bytes], filename: str,
-        content_type: str, comment_id: str | None, expected_version: int | None,
-    ) -> Attached:  # fmt: skip
+        self,
+        ticket_id: UUID,
+        who: Principal,
+        cause: Cause,
+        chunks: AsyncIterator[bytes],
+        filename: str,
+        content_type: str,
+        comment_id: str | None,
+        expected_version: int | None,
+    ) -> Attached:
         """Store the file `chunks` carry under the ticket's requester, then record it on the ticket. A stale
         `expected_version` is refused before the upload (a keyed retry is answered, not refused);
         BlobTooLargeError past `max_bytes`."""
@@ -97,8 +104,14 @@ class Attachments:
                 sha256, size = await self._stored(chunks, Owner(cause.tenant, ticket.requester_id))
         except BlobErasedError:  # erased while the file streamed in: it is not kept
             raise AttachmentErasedError(attachment_id) from None
-        attachment = {"attachment_id": attachment_id, "sha256": sha256, "filename": filename,
-                      "content_type": content_type, "size": size, "comment_id": comment_id}  # fmt: skip
+        attachment = {
+            "attachment_id": attachment_id,
+            "sha256": sha256,
+            "filename": filename,
+            "content_type": content_type,
+            "size": size,
+            "comment_id": comment_id,
+        }
         cause = replace(cause, request=keyed.covering(f"{sha256} {content_type}") if keyed else None)
         ticket = await asyncio.to_thread(self.intake.attach, ticket_id, cause, attachment, expected_version)
         [view] = [view for view in self.intake.attachments_of(ticket) if view.id == attachment_id]

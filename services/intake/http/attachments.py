@@ -43,25 +43,43 @@ from services.intake.tickets.representations import AttachmentView
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 25 * 1024 * 1024
-ALLOWED_TYPES = frozenset({
-    "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff", "image/heic",
-    "application/pdf", "text/plain", "text/csv", "application/zip", "message/rfc822", "application/octet-stream",
-    "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
-    "application/vnd.oasis.opendocument.presentation",
-})  # fmt: skip
+ALLOWED_TYPES = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/bmp",
+        "image/tiff",
+        "image/heic",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        "application/zip",
+        "message/rfc822",
+        "application/octet-stream",
+        "application/msword",
+        "application/vnd.ms-excel",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "application/vnd.oasis.opendocument.presentation",
+    }
+)
 MAX_FILENAME = 255
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     status: {"description": description, "content": {"application/problem+json": {}}}
     for status, description in [
-        (404, "No such ticket for this tenant."), (412, "If-Match names a version the ticket has moved on from."),
-        (410, "The ticket's requester was erased."), (413, "The file is larger than the limit."),
+        (404, "No such ticket for this tenant."),
+        (412, "If-Match names a version the ticket has moved on from."),
+        (410, "The ticket's requester was erased."),
+        (413, "The file is larger than the limit."),
         (415, "Files of this type are not accepted."),
     ]
-}  # fmt: skip
+}
 
 
 class AttachmentList(BaseModel):
@@ -107,10 +125,18 @@ def router(
     attachments = Attachments(intake, blobs, max_bytes)
 
     @api.post(
-        "/tickets/{ticket_id}/attachments", status_code=201, response_model=AttachmentView, responses=_PROBLEMS,
-        openapi_extra={"requestBody": {"required": True, "description": "The file itself; Content-Type is its type.",
-                                       "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}},
-    )  # fmt: skip
+        "/tickets/{ticket_id}/attachments",
+        status_code=201,
+        response_model=AttachmentView,
+        responses=_PROBLEMS,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "The file itself; Content-Type is its type.",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+    )
     async def attach(
         ticket_id: UUID,
         request: Request,
@@ -149,9 +175,14 @@ def router(
     @api.get(
         "/tickets/{ticket_id}/attachments/{attachment_id}",
         response_class=StreamingResponse,
-        responses=openapi.media(200, "*/*", "The file, of the type it was attached as, verified against its sha256.",
-                                {"type": "string", "format": "binary"}) | openapi.problems(404, 410),
-    )  # fmt: skip
+        responses=openapi.media(
+            200,
+            "*/*",
+            "The file, of the type it was attached as, verified against its sha256.",
+            {"type": "string", "format": "binary"},
+        )
+        | openapi.problems(404, 410),
+    )
     async def download(ticket_id: UUID, attachment_id: str, who: CurrentIdentity) -> StreamingResponse:
         """The file's bytes, only once they hash to the sha256 the ticket recorded."""
         try:
@@ -184,9 +215,10 @@ def _erased(attachment_id: str) -> AttachmentErased:
 
 def _unavailable(attachment_id: str, reason: str) -> AttachmentUnavailable:
     return AttachmentUnavailable(
-        f"the content of attachment {attachment_id} is {reason}: it cannot be served", attachment_id=attachment_id,
+        f"the content of attachment {attachment_id} is {reason}: it cannot be served",
+        attachment_id=attachment_id,
         reason=reason,
-    )  # fmt: skip
+    )
 
 
 def _checked_filename(filename: str) -> str:
@@ -203,8 +235,9 @@ def _allowed(content_type: str | None, allowed_types: frozenset[str]) -> str:
     if media_type not in allowed_types:
         raise UnsupportedContentType(
             f"attachments of type {media_type or '(none)'!r} are not accepted",
-            content_type=media_type, accepted=sorted(allowed_types),
-        )  # fmt: skip
+            content_type=media_type,
+            accepted=sorted(allowed_types),
+        )
     return media_type
 
 

@@ -51,8 +51,13 @@ class VerificationView(BaseModel):
         problems = [
             {"ticket_id": p.originator_id, "version": p.version, "reason": p.reason} for p in verification.problems
         ]
-        return cls(intact=not problems, checked=verification.checked, broken_at=problems[0] if problems else None,
-                   problems=problems, checkpoint=CheckpointView.of(verification.checkpoint))  # fmt: skip
+        return cls(
+            intact=not problems,
+            checked=verification.checked,
+            broken_at=problems[0] if problems else None,
+            problems=problems,
+            checkpoint=CheckpointView.of(verification.checkpoint),
+        )
 
 
 def router(intake: Intake) -> APIRouter:

@@ -16,9 +16,13 @@ def install(app: FastAPI) -> None:
     async def illegal_transition(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, IllegalTransitionError)
         return problem(
-            409, "Illegal transition", str(error),
-            current_state=error.current, requested_state=error.requested, command=error.command,
-        )  # fmt: skip
+            409,
+            "Illegal transition",
+            str(error),
+            current_state=error.current,
+            requested_state=error.requested,
+            command=error.command,
+        )
 
     async def rule(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, TicketRuleError)
@@ -42,9 +46,12 @@ def install(app: FastAPI) -> None:
     async def erased(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, PersonErasedError)
         return problem(
-            410, "Person erased", f"{error}: nothing more is recorded for them (a new contact is a new requester)",
-            rule="erasure", requester_id=error.person,
-        )  # fmt: skip
+            410,
+            "Person erased",
+            f"{error}: nothing more is recorded for them (a new contact is a new requester)",
+            rule="erasure",
+            requester_id=error.person,
+        )
 
     app.add_exception_handler(IllegalTransitionError, illegal_transition)
     app.add_exception_handler(PersonErasedError, erased)

@@ -138,11 +138,20 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
         await caught_up(min_position)
         try:
             rows, next_cursor = await asyncio.to_thread(
-                projection.list_tickets, who.tenant, status=status and status.value,
-                priority=priority and priority.value, group_id=group_id, agent_id=agent_id,
-                requester_id=requester_id, tag=tag, created_from=created_from, created_to=created_to,
-                cursor=cursor, limit=limit, scope=Scope.of(who.principal).sql(),
-            )  # fmt: skip
+                projection.list_tickets,
+                who.tenant,
+                status=status and status.value,
+                priority=priority and priority.value,
+                group_id=group_id,
+                agent_id=agent_id,
+                requester_id=requester_id,
+                tag=tag,
+                created_from=created_from,
+                created_to=created_to,
+                cursor=cursor,
+                limit=limit,
+                scope=Scope.of(who.principal).sql(),
+            )
         except InvalidCursorError:
             raise InvalidQuery("cursor", "not a cursor this list handed out") from None
         return TicketPage(tickets=[TicketSummary(**_summary(row)) for row in rows], next_cursor=next_cursor)

@@ -53,10 +53,12 @@ def router(intake: Intake, sla: SlaStatus | None = None) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["tickets"])
 
     @api.post(
-        "/tickets", status_code=201, response_model=OpenedTicketView,
+        "/tickets",
+        status_code=201,
+        response_model=OpenedTicketView,
         responses=openapi.problems(410)
         | {200: {"model": OpenedTicketView, "description": "Opened before with this Idempotency-Key."}},
-    )  # fmt: skip
+    )
     async def open_ticket(
         body: OpenTicket,
         who: CurrentIdentity,

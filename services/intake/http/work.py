@@ -121,14 +121,20 @@ def router(intake: Intake) -> APIRouter:
         await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal, action)
 
     api = APIRouter(
-        prefix="/v1/tickets/{ticket_id}", tags=["working a ticket"],
-        responses=openapi.problems(409, 410) | {200: {"model": TicketView}}, dependencies=[Depends(guard)],
-    )  # fmt: skip
+        prefix="/v1/tickets/{ticket_id}",
+        tags=["working a ticket"],
+        responses=openapi.problems(409, 410) | {200: {"model": TicketView}},
+        dependencies=[Depends(guard)],
+    )
 
     async def run(
-        command: Callable[..., Ticket], ticket_id: UUID, who: Identity, if_match: str | None, *args: Any,
+        command: Callable[..., Ticket],
+        ticket_id: UUID,
+        who: Identity,
+        if_match: str | None,
+        *args: Any,
         keyed: KeyedRequest | None = None,
-    ) -> JSONResponse:  # fmt: skip
+    ) -> JSONResponse:
         """Run the application's `command` (ticket_id, cause, *args, expected_version) and answer with the ticket,
         for a customer without the internal notes."""
         version = expected_version(if_match)
@@ -136,9 +142,13 @@ def router(intake: Intake) -> APIRouter:
         return ticket_response(intake.view(ticket, public_only=not Scope.of(who.principal).staff))
 
     def post(
-        path: str, name: str, command: Callable[..., Ticket], body_model: type[B], args: Callable[[B], tuple[Any, ...]],
+        path: str,
+        name: str,
+        command: Callable[..., Ticket],
+        body_model: type[B],
+        args: Callable[[B], tuple[Any, ...]],
         doc: str | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """A keyed route answering with the ticket: `command(ticket_id, cause, *args(body), expected_version)`."""
 
         async def endpoint(
@@ -185,19 +195,31 @@ def router(intake: Intake) -> APIRouter:
         staff = Scope.of(who.principal).staff
         public = body.public or not staff  # a customer's words are always public: there is no internal note of theirs
         ticket = await asyncio.to_thread(
-            intake.comment, ticket_id, cause_of(who, keyed), comment_id, body.body, public, body.channel.value,
-            expected_version(if_match), staff=staff,
-        )  # fmt: skip
+            intake.comment,
+            ticket_id,
+            cause_of(who, keyed),
+            comment_id,
+            body.body,
+            public,
+            body.channel.value,
+            expected_version(if_match),
+            staff=staff,
+        )
         return ticket_response(intake.view(ticket, public_only=not staff), 201)
 
     @api.patch("")
     async def change(ticket_id: TicketId, body: Change, who: CurrentIdentity, if_match: IfMatch = None) -> JSONResponse:
         """Change priority, category, type, tags and custom fields; only what differs is recorded."""
         change = Reclassification(
-            body.reason, body.priority.value if body.priority else None, body.category,
-            body.type.value if body.type else None, body.tags_add, body.tags_remove, body.custom_fields,
+            body.reason,
+            body.priority.value if body.priority else None,
+            body.category,
+            body.type.value if body.type else None,
+            body.tags_add,
+            body.tags_remove,
+            body.custom_fields,
             body.custom_fields_unset,
-        )  # fmt: skip
+        )
         return await run(intake.reclassify, ticket_id, who, if_match, change)
 
     @api.put("/assignment")

@@ -74,9 +74,14 @@ class Intake(ProcessRecorderMixin, TicketOpening):
         return self._change(ticket_id, cause, lambda t: t.start_work(reason), expected_version)
 
     def mark_pending(
-        self, ticket_id: UUID, cause: Cause, waiting_for: WaitingFor, until: datetime, reason: str,
+        self,
+        ticket_id: UUID,
+        cause: Cause,
+        waiting_for: WaitingFor,
+        until: datetime,
+        reason: str,
         expected_version: int | None = None,
-    ) -> Ticket:  # fmt: skip
+    ) -> Ticket:
         return self._change(ticket_id, cause, lambda t: t.mark_pending(waiting_for, until, reason), expected_version)
 
     def resume(self, ticket_id: UUID, cause: Cause, reason: str, expected_version: int | None = None) -> Ticket:
@@ -97,9 +102,17 @@ class Intake(ProcessRecorderMixin, TicketOpening):
     # -- conversation: the requester's words, sealed before the ticket records them ------------
 
     def comment(
-        self, ticket_id: UUID, cause: Cause, comment_id: str, body: str, public: bool, channel: str,
-        expected_version: int | None = None, *, staff: bool,
-    ) -> Ticket:  # fmt: skip
+        self,
+        ticket_id: UUID,
+        cause: Cause,
+        comment_id: str,
+        body: str,
+        public: bool,
+        channel: str,
+        expected_version: int | None = None,
+        *,
+        staff: bool,
+    ) -> Ticket:
         """`staff`: the actor is authenticated as an agent, supervisor or admin."""
 
         def command(t: Ticket) -> None:
@@ -165,15 +178,25 @@ class Intake(ProcessRecorderMixin, TicketOpening):
         return self._change(ticket_id, cause, lambda t: t.retype(type, reason), expected_version)
 
     def retag(
-        self, ticket_id: UUID, cause: Cause, add: list[str], remove: list[str], reason: str,
+        self,
+        ticket_id: UUID,
+        cause: Cause,
+        add: list[str],
+        remove: list[str],
+        reason: str,
         expected_version: int | None = None,
-    ) -> Ticket:  # fmt: skip
+    ) -> Ticket:
         return self._change(ticket_id, cause, lambda t: t.retag(add, remove, reason), expected_version)
 
     def change_custom_fields(
-        self, ticket_id: UUID, cause: Cause, values: dict[str, Any], unset: list[str], reason: str,
+        self,
+        ticket_id: UUID,
+        cause: Cause,
+        values: dict[str, Any],
+        unset: list[str],
+        reason: str,
         expected_version: int | None = None,
-    ) -> Ticket:  # fmt: skip
+    ) -> Ticket:
         checked = self.check_custom_fields(cause.tenant, values)
         return self._change(
             ticket_id, cause, lambda t: t.change_custom_fields(checked, unset, reason), expected_version
@@ -188,9 +211,14 @@ class Intake(ProcessRecorderMixin, TicketOpening):
         return self._change(ticket_id, cause, lambda t: reclassified(t, change, checked), expected_version)
 
     def assign(
-        self, ticket_id: UUID, cause: Cause, group_id: str, agent_id: str | None, reason: str,
+        self,
+        ticket_id: UUID,
+        cause: Cause,
+        group_id: str,
+        agent_id: str | None,
+        reason: str,
         expected_version: int | None = None,
-    ) -> Ticket:  # fmt: skip
+    ) -> Ticket:
         return self._change(ticket_id, cause, lambda t: t.assign(group_id, agent_id, reason), expected_version)
 
     def unassign(self, ticket_id: UUID, cause: Cause, reason: str, expected_version: int | None = None) -> Ticket:

@@ -24,16 +24,31 @@ STRATEGIES = ("least_loaded", "round_robin", "skills_match")
 def router(gateway: Gateway, person: Any) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
-    async def show(request: Request, session: Session, errors: dict[str, str] | None = None,
-                   typed: dict[str, str] | None = None, status_code: int = 200) -> Response:  # fmt: skip
+    async def show(
+        request: Request,
+        session: Session,
+        errors: dict[str, str] | None = None,
+        typed: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Response:
         if "admin" not in session.roles:
             return render(request, "not_found.html", session, 404, queues=queues_of(session))
         groups, agents = await asyncio.gather(
             gateway.groups(session.access_token), gateway.agents(session.access_token)
         )
-        return render(request, "admin_routing.html", session, status_code, queues=queues_of(session),
-                      groups=groups["groups"], default_group=groups.get("default_group"), agents=agents,
-                      strategies=STRATEGIES, errors=errors or {}, typed=typed or {})  # fmt: skip
+        return render(
+            request,
+            "admin_routing.html",
+            session,
+            status_code,
+            queues=queues_of(session),
+            groups=groups["groups"],
+            default_group=groups.get("default_group"),
+            agents=agents,
+            strategies=STRATEGIES,
+            errors=errors or {},
+            typed=typed or {},
+        )
 
     @pages.get("/admin/routing")
     async def routing(request: Request, session: Session = person) -> Response:
@@ -41,10 +56,15 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
 
     @pages.post("/admin/routing/groups")
     async def put_group(
-        request: Request, group_id: Annotated[str, Form()] = "", tier: Annotated[int, Form()] = 1,
-        strategy: Annotated[str, Form()] = "least_loaded", escalates_to: Annotated[str, Form()] = "",
-        default: Annotated[bool, Form()] = False, csrf_token: Annotated[str, Form()] = "", session: Session = person,
-    ) -> Response:  # fmt: skip
+        request: Request,
+        group_id: Annotated[str, Form()] = "",
+        tier: Annotated[int, Form()] = 1,
+        strategy: Annotated[str, Form()] = "least_loaded",
+        escalates_to: Annotated[str, Form()] = "",
+        default: Annotated[bool, Form()] = False,
+        csrf_token: Annotated[str, Form()] = "",
+        session: Session = person,
+    ) -> Response:
         check_form_token(session, csrf_token)
         typed = {"group_id": group_id, "escalates_to": escalates_to}
         if not group_id.strip():
@@ -58,10 +78,15 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
 
     @pages.post("/admin/routing/agents")
     async def put_agent(
-        request: Request, agent_id: Annotated[str, Form()] = "", groups: Annotated[str, Form()] = "",
-        skills: Annotated[str, Form()] = "", capacity: Annotated[int, Form()] = 5, tier: Annotated[int, Form()] = 1,
-        csrf_token: Annotated[str, Form()] = "", session: Session = person,
-    ) -> Response:  # fmt: skip
+        request: Request,
+        agent_id: Annotated[str, Form()] = "",
+        groups: Annotated[str, Form()] = "",
+        skills: Annotated[str, Form()] = "",
+        capacity: Annotated[int, Form()] = 5,
+        tier: Annotated[int, Form()] = 1,
+        csrf_token: Annotated[str, Form()] = "",
+        session: Session = person,
+    ) -> Response:
         check_form_token(session, csrf_token)
         typed = {"agent_id": agent_id, "groups": groups, "skills": skills}
         if not agent_id.strip():
