@@ -63,6 +63,18 @@ class Gateway:
                 return None
             raise
 
+    async def routing_reason(self, token: str, ticket_id: str) -> str | None:
+        """Why routing placed the ticket where it is, in its own words (its newest decision); None when
+        routing has decided nothing about it, or does not answer now."""
+        try:
+            found = await self._get(token, f"/v1/routing/tickets/{ticket_id}", {})
+        except GatewayError as error:
+            if error.status in (403, 404) or error.status >= 500:
+                return None
+            raise
+        decisions = found.get("decisions") or []
+        return str(decisions[-1]["reason"]) if decisions and decisions[-1].get("reason") else None
+
     async def download(self, token: str, ticket_id: str, attachment_id: str) -> httpx.Response:
         """An attachment's bytes, with the API's headers (type, disposition, length)."""
         path = f"/v1/tickets/{ticket_id}/attachments/{attachment_id}"

@@ -139,12 +139,13 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         token = session.access_token
         instant = _instant(as_of, session.time_zone) if as_of else None
         try:
-            ticket, history, verification, attachments, clock = await asyncio.gather(
+            ticket, history, verification, attachments, clock, routed_because = await asyncio.gather(
                 gateway.ticket(token, ticket_id, instant),
                 gateway.history(token, ticket_id),
                 gateway.verification(token, ticket_id),
                 gateway.attachments(token, ticket_id),
                 gateway.clock(token, ticket_id) if session.is_staff and instant is None else _nothing(),
+                gateway.routing_reason(token, ticket_id) if session.is_staff else _nothing(),
             )
         except GatewayError as error:
             if error.status == 404:
@@ -169,6 +170,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             verification=verification,
             attachments=files,
             targets=targets,
+            routed_because=routed_because,
             as_of=instant,
             as_of_typed=as_of or "",
             blocks=("thread",),

@@ -53,6 +53,7 @@ def test_an_agent_signs_in_finds_the_ticket_routed_to_them_replies_and_resolves_
     page.get_by_role("link", name="VPN drops every hour").click()
     expect(page.get_by_role("heading", name="VPN drops every hour")).to_be_visible()
     expect(page.get_by_text("first-line", exact=True)).to_be_visible()
+    expect(page.locator(".facts .why")).to_contain_text("no rule matched: the default group")  # in routing's words
     page.get_by_label("Message").fill("Please restart the VPN client and tell me if it still drops.")
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_text("Please restart the VPN client")).to_be_visible()
