@@ -19,8 +19,8 @@ RUN mkdir schemas services && touch schemas/__init__.py services/__init__.py \
 # -- assets: the pages' scripts, pinned by services/web/assets/package-lock.json (no CDN at run time)
 FROM node:20-slim AS assets
 WORKDIR /assets
-COPY services/web/assets/package.json services/web/assets/package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY services/web/assets/package.json services/web/assets/package-lock.json services/web/assets/keep-served.sh ./
+RUN npm ci --ignore-scripts --no-audit --no-fund && ./keep-served.sh node_modules
 
 # -- runtime: the virtualenv and the source, as an unprivileged user -----------------------------
 FROM python:3.11-slim AS runtime

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What the web service and its browser tests need, installed when missing:
-#   - Chromium from Debian's `chromium` package (/usr/bin/chromium): Playwright for Python drives it
-#     (`playwright install` cannot download browsers here); its system service is none to start;
+#   - Chromium from Debian's `chromium` package (/usr/bin/chromium), which Playwright for Python drives
+#     (`executable_path`, `--no-sandbox`): Playwright's own browser download cannot reach its host here;
 #   - the pages' scripts (htmx and its SSE extension), pinned in services/web/assets/package-lock.json,
 #     with `npm ci` into services/web/assets/node_modules, from where the web service serves them;
-#   - what the browser tests inject into pages (axe-core), pinned in tests/browser/assets/package-lock.json.
+#   - what the browser tests inject into pages (axe-core), pinned in tests/browser/assets/package-lock.json;
+#   each folder then keeps only the minified scripts and their licences (services/web/assets/keep-served.sh).
 # Fails when anything cannot be installed: a green run must have tested something.
 #
 #   browser.sh [install]   install what is missing
@@ -19,6 +20,7 @@ npm_ci() {
   command -v npm >/dev/null || die "npm not found: install Node.js to fetch the packages of $1"
   log "installing the packages of ${1#"$ROOT_DIR"/}/package-lock.json"
   (cd "$1" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) || die "npm ci failed in $1"
+  "$ROOT_DIR/services/web/assets/keep-served.sh" "$1/node_modules"
   touch "$stamp"
 }
 

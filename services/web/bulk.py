@@ -20,7 +20,6 @@ from services.web.i18n import gettext_ as _
 from services.web.pages import render
 from services.web.queues import queues_of
 from services.web.sessions import Session
-from services.web.signin import check_form_token
 
 ACTIONS = ("assign", "status", "priority", "tag", "merge")
 
@@ -46,7 +45,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         csrf_token: Annotated[str, Form()] = "",
         session: Session = person,
     ) -> Response:
-        check_form_token(session, csrf_token)
+        forms.check_form_token(session, csrf_token)
         back = back if back.startswith("/") and not back.startswith("//") else "/queues/mine"
         if not ticket_ids or action not in ACTIONS or not value.strip():
             outcomes = [Outcome("", False, _("Choose tickets, an action and its value."))]

@@ -1,5 +1,5 @@
-"""What every form of the pages shares: an idempotency key minted when the form is shown, and the
-API's refusal placed beside the field it names."""
+"""What every form of the pages shares: the session's form token it must carry (no cross-site posts),
+an idempotency key minted when the form is shown, and the API's refusal placed beside the field it names."""
 
 from __future__ import annotations
 
@@ -7,6 +7,16 @@ import secrets
 from collections.abc import Iterable
 
 from services.web.gateway_client import GatewayError
+from services.web.sessions import Session
+
+
+class ForgedFormError(Exception):
+    """A form came without the session's form token: another site may have sent it."""
+
+
+def check_form_token(session: Session, sent: str) -> None:
+    if not sent or not secrets.compare_digest(sent, session.csrf_token):
+        raise ForgedFormError
 
 
 def form_key() -> str:

@@ -56,22 +56,12 @@ class Gateway:
     async def clock(self, token: str, ticket_id: str) -> dict[str, Any] | None:
         """The ticket's SLA clock; None when no policy applies, SLA is not set up, or it does not answer now
         (the ticket page shows the rest)."""
-        try:
-            return await self._get(token, f"/v1/sla/tickets/{ticket_id}", {})
-        except GatewayError as error:
-            if error.status in (403, 404) or error.status >= 500:
-                return None
-            raise
+        return await self._optional(token, f"/v1/sla/tickets/{ticket_id}", unanswered=True)
 
     async def routing_reason(self, token: str, ticket_id: str) -> str | None:
         """Why routing placed the ticket where it is, in its own words (its newest decision); None when
         routing has decided nothing about it, or does not answer now."""
-        try:
-            found = await self._get(token, f"/v1/routing/tickets/{ticket_id}", {})
-        except GatewayError as error:
-            if error.status in (403, 404) or error.status >= 500:
-                return None
-            raise
+        found = await self._optional(token, f"/v1/routing/tickets/{ticket_id}", unanswered=True) or {}
         decisions = found.get("decisions") or []
         return str(decisions[-1]["reason"]) if decisions and decisions[-1].get("reason") else None
 
@@ -115,22 +105,13 @@ class Gateway:
 
     async def presence(self, token: str, agent_id: str) -> str | None:
         """The agent's presence (online, away, offline); None when routing knows no such agent."""
-        try:
-            agent = await self._get(token, f"/v1/routing/agents/{agent_id}", {})
-        except GatewayError as error:
-            if error.status == 404:
-                return None
-            raise
-        return str(agent["presence"])
+        agent = await self._optional(token, f"/v1/routing/agents/{agent_id}")
+        return None if agent is None else str(agent["presence"])
 
     async def agents(self, token: str) -> list[dict[str, Any]]:
         """Every agent's presence and load (GET /v1/routing/agents); none while routing knows none."""
-        try:
-            return list((await self._get(token, "/v1/routing/agents", {}))["agents"])
-        except GatewayError as error:
-            if error.status == 404:
-                return []
-            raise
+        found = await self._optional(token, "/v1/routing/agents")
+        return [] if found is None else list(found["agents"])
 
     async def report(self, token: str, name: str, **filters: str | None) -> dict[str, Any]:
         """One of analytics' reports (GET /v1/reports/<name>), for supervisors and admins."""
@@ -138,12 +119,7 @@ class Gateway:
 
     async def groups(self, token: str) -> dict[str, Any]:
         """The tenant's groups (none while routing has nothing set up for it)."""
-        try:
-            return await self._get(token, "/v1/routing/groups", {})
-        except GatewayError as error:
-            if error.status == 404:
-                return {"groups": [], "default_group": None}
-            raise
+        return await self._optional(token, "/v1/routing/groups") or {"groups": [], "default_group": None}
 
     async def put(self, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """An admin's change of a setting (PUT), answered with the setting as it is now."""
@@ -161,6 +137,17 @@ class Gateway:
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         return _checked(await self.client.post(path, json=body, headers=headers))
+
+    async def _optional(self, token: str, path: str, *, unanswered: bool = False) -> dict[str, Any] | None:
+        """What `path` answers, or None when there is nothing there (404; 403 where the person may not
+        see it) or, with `unanswered`, when the service behind does not answer: a part of a page that
+        can be left out."""
+        try:
+            return await self._get(token, path, {})
+        except GatewayError as error:
+            if error.status == 404 or (unanswered and (error.status == 403 or error.status >= 500)):
+                return None
+            raise
 
     async def _get(self, token: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
         answer = await self.client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})

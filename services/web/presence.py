@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from services.web import forms
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.pages import render
 from services.web.sessions import Session
-from services.web.signin import check_form_token
 
 PRESENCES = ("online", "away", "offline")
 
@@ -36,7 +36,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         csrf_token: Annotated[str, Form()] = "",
         session: Session = person,
     ) -> Response:
-        check_form_token(session, csrf_token)
+        forms.check_form_token(session, csrf_token)
         error = None
         try:
             presence = await gateway.set_presence(session.access_token, session.subject, presence)

@@ -10,7 +10,6 @@ that says so, and no session is made.
 from __future__ import annotations
 
 import logging
-import secrets
 import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -19,7 +18,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from services.web import i18n
+from services.web import forms, i18n
 from services.web.pages import render
 from services.web.sessions import Session, SessionStore
 
@@ -65,10 +64,6 @@ class SignIn:
 
 class SignInRequiredError(Exception):
     """The page needs a signed-in person: the browser is sent to sign in (and back)."""
-
-
-class ForgedFormError(Exception):
-    """A form came without the session's form token: another site may have sent it."""
 
 
 def router(signin: SignIn) -> APIRouter:
@@ -120,17 +115,12 @@ def router(signin: SignIn) -> APIRouter:
     async def signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
         session = signin.session_of(request)
         if session is not None:
-            check_form_token(session, csrf_token)
+            forms.check_form_token(session, csrf_token)
             signin.sessions.end(session.session_id)
         request.session.clear()
         return render(request, "signed_out.html", None)
 
     return pages
-
-
-def check_form_token(session: Session, sent: str) -> None:
-    if not sent or not secrets.compare_digest(sent, session.csrf_token):
-        raise ForgedFormError
 
 
 def signed_in(signin: SignIn) -> Any:

@@ -4,6 +4,7 @@ to the tickets behind it (a search with the same fields)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -17,8 +18,13 @@ from services.web.pages import render
 from services.web.queues import queues_of
 from services.web.sessions import Session
 
-# The backlog's dimensions, and the search field that finds a count's tickets.
-DIMENSIONS = {"by_status": "status", "by_priority": "priority", "by_group": "group", "by_agent": "agent"}
+# The backlog's dimensions: the search field that finds a count's tickets, and the table's title.
+DIMENSIONS: dict[str, tuple[str, Callable[[], str]]] = {
+    "by_status": ("status", lambda: _("By status")),
+    "by_priority": ("priority", lambda: _("By priority")),
+    "by_group": ("group", lambda: _("By group")),
+    "by_agent": ("agent", lambda: _("By agent")),
+}
 
 
 @dataclass(frozen=True)
@@ -64,19 +70,11 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             for a in agents
         ]
         tables = {
-            title: [
+            title(): [
                 Count(str(value), int(count), search_link(field, str(value)) if value != "none" else "")
                 for value, count in sorted(backlog.get(key, {}).items())
             ]
-            for key, field in DIMENSIONS.items()
-            for title in [
-                {
-                    "by_status": _("By status"),
-                    "by_priority": _("By priority"),
-                    "by_group": _("By group"),
-                    "by_agent": _("By agent"),
-                }[key]
-            ]
+            for key, (field, title) in DIMENSIONS.items()
         }
         return render(
             request,

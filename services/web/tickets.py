@@ -23,7 +23,6 @@ from services.web.i18n import gettext_ as _
 from services.web.pages import render
 from services.web.queues import queues_of
 from services.web.sessions import Session
-from services.web.signin import check_form_token
 
 ACTIONS = ("start-work", "pending", "resume", "resolve", "reopen", "close")
 METRICS = {"first_response": "First response", "next_response": "Next response", "resolution": "Resolution"}
@@ -199,7 +198,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         csrf_token: Annotated[str, Form()] = "",
         session: Session = person,
     ) -> Response:
-        check_form_token(session, csrf_token)
+        forms.check_form_token(session, csrf_token)
         if not file.filename:
             return await show(request, session, ticket_id, {"file": _("Choose a file first.")}, 422)
         kind, key = file.content_type or "application/octet-stream", form_key or forms.form_key()
@@ -216,7 +215,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         csrf_token: Annotated[str, Form()] = "",
         session: Session = person,
     ) -> Response:
-        check_form_token(session, csrf_token)
+        forms.check_form_token(session, csrf_token)
         if not group_id.strip():
             errors = {"group_id": _("Name the group.")}
             return await show(request, session, ticket_id, errors, 422, {"group_id": group_id, "agent_id": agent_id})
@@ -240,7 +239,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         csrf_token: Annotated[str, Form()] = "",
         session: Session = person,
     ) -> Response:
-        check_form_token(session, csrf_token)
+        forms.check_form_token(session, csrf_token)
         if not body.strip():
             errors = {"body": _("Write something first.")}
             return await show(request, session, ticket_id, errors, 422, {"body": body})
@@ -260,7 +259,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         csrf_token: Annotated[str, Form()] = "",
         session: Session = person,
     ) -> Response:
-        check_form_token(session, csrf_token)
+        forms.check_form_token(session, csrf_token)
         if action not in ACTIONS:
             return await show(request, session, ticket_id, {"action": _("Choose a status.")}, 422)
         payload: dict[str, Any] = {"reason": reason or _("changed in the workspace")}

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -151,3 +152,14 @@ def test_a_search_by_fields_only_asks_the_list_and_an_unknown_field_is_named(tmp
     assert asked[-1].url.params["group_id"] == "first-line"
     unknown = client.get("/search", params={"q": "colour:red"})
     assert "Unknown field: colour" in unknown.text
+
+
+def test_every_script_and_stylesheet_a_page_loads_is_served_by_the_desk() -> None:
+    templates = Path(i18n.__file__).parent / "templates"
+    loaded = [
+        address
+        for page in templates.glob("*.html")
+        for address in re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"', page.read_text())
+    ]
+    assert loaded, "the layout loads the pinned htmx and the desk's own script and stylesheet"
+    assert [address for address in loaded if not address.startswith("/")] == []

@@ -14,7 +14,6 @@ from services.web.i18n import gettext_ as _
 from services.web.pages import render
 from services.web.queues import queues_of
 from services.web.sessions import Session
-from services.web.signin import check_form_token
 
 GROUP_FIELDS = ("group_id", "tier", "strategy", "escalates_to", "default")
 AGENT_FIELDS = ("agent_id", "groups", "skills", "capacity", "tier")
@@ -65,7 +64,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         csrf_token: Annotated[str, Form()] = "",
         session: Session = person,
     ) -> Response:
-        check_form_token(session, csrf_token)
+        forms.check_form_token(session, csrf_token)
         typed = {"group_id": group_id, "escalates_to": escalates_to}
         if not group_id.strip():
             return await show(request, session, {"group_id": _("Name the group.")}, typed, 422)
@@ -87,7 +86,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         csrf_token: Annotated[str, Form()] = "",
         session: Session = person,
     ) -> Response:
-        check_form_token(session, csrf_token)
+        forms.check_form_token(session, csrf_token)
         typed = {"agent_id": agent_id, "groups": groups, "skills": skills}
         if not agent_id.strip():
             return await show(request, session, {"agent_id": _("Name the agent.")}, typed, 422)
