@@ -64,10 +64,10 @@ def router(intake: Intake, deliveries: Deliveries) -> APIRouter:
         commit(intake, decide)
         return result[0]
 
-    def subscribed(tenant: str, body: NewWebhook, keyed: KeyedRequest | None) -> tuple[str, bool]:
+    def subscribed(tenant: str, body: NewWebhook, by: str, keyed: KeyedRequest | None) -> tuple[str, bool]:
         def decide() -> tuple[list[Any], str]:
             hooks = deliveries.webhooks(tenant) or Webhooks(tenant)
-            return [hooks], hooks.subscribe(body.url, body.types, body.active)
+            return [hooks], hooks.subscribe(body.url, body.types, body.active, by)
 
         return commit_once(intake, tenant, keyed and intake.as_stored(tenant, keyed), decide)
 
@@ -77,7 +77,7 @@ def router(intake: Intake, deliveries: Deliveries) -> APIRouter:
     ) -> dict[str, Any]:
         """Subscribe a URL. The answer carries the signing secret, shown to its caller only (Standard Webhooks):
         a retry under the same `Idempotency-Key` is the subscription it made (200), secret and all."""
-        made, created = await asyncio.to_thread(subscribed, who.tenant, body, keyed)
+        made, created = await asyncio.to_thread(subscribed, who.tenant, body, who.actor, keyed)
         response.status_code = 201 if created else 200
         hooks = await asyncio.to_thread(deliveries.webhooks, who.tenant)
         if hooks is None:
@@ -103,20 +103,20 @@ def router(intake: Intake, deliveries: Deliveries) -> APIRouter:
     @api.patch("/{webhook_id}")
     async def change_subscription(webhook_id: UUID, body: WebhookChange, who: CurrentIdentity) -> dict[str, Any]:
         hooks = await asyncio.to_thread(
-            change, who.tenant, lambda h: h.change(str(webhook_id), body.url, body.types, body.active)
+            change, who.tenant, lambda h: h.change(str(webhook_id), body.url, body.types, body.active, who.actor)
         )
         return _view(str(webhook_id), hooks.subscription(str(webhook_id)))
 
     @api.delete("/{webhook_id}", status_code=204)
     async def unsubscribe(webhook_id: UUID, who: CurrentIdentity) -> Response:
-        await asyncio.to_thread(change, who.tenant, lambda h: h.remove(str(webhook_id)))
+        await asyncio.to_thread(change, who.tenant, lambda h: h.remove(str(webhook_id), who.actor))
         return Response(status_code=204)
 
     @api.put("/settings/private-network")
     async def private_targets(body: PrivateTargets, who: CurrentIdentity) -> dict[str, Any]:
         """The tenant admin's choice: may webhooks target private networks (e.g. an on-premises receiver)?"""
         hooks = await asyncio.to_thread(
-            change, who.tenant, lambda h: h.allow_private_targets(body.allow_private_network)
+            change, who.tenant, lambda h: h.allow_private_targets(body.allow_private_network, who.actor)
         )
         return {"allow_private_network": hooks.allow_private}
 

@@ -79,49 +79,56 @@ class Webhooks(Aggregate):
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.allow_private = False
 
-    def subscribe(self, url: str, types: list[str], active: bool = True) -> str:
+    def subscribe(self, url: str, types: list[str], active: bool = True, by: str = "") -> str:
         check_target(url, self.allow_private)
         subscription_id = str(uuid4())
         self._subscribed(
-            subscription_id=subscription_id, url=url, types=sorted(set(types)), secret=new_secret(), active=active
-        )
+            subscription_id=subscription_id, url=url, types=sorted(set(types)), secret=new_secret(), active=active,
+            by=by,
+        )  # fmt: skip
         return subscription_id
 
+    # `by` (the admin who did it) joined these events later: recorded ones without it read as "".
     @event("Subscribed")
-    def _subscribed(self, subscription_id: str, url: str, types: list[str], secret: str, active: bool) -> None:
-        spec = {"url": url, "types": types, "secret": secret, "active": active, "disabled_reason": None, "failures": 0}
+    def _subscribed(
+        self, subscription_id: str, url: str, types: list[str], secret: str, active: bool, by: str = ""
+    ) -> None:
+        spec = {"url": url, "types": types, "secret": secret, "active": active, "disabled_reason": None, "failures": 0,
+                "created_by": by}  # fmt: skip
         self.subscriptions = self.subscriptions | {subscription_id: spec}
 
-    def change(self, subscription_id: str, url: str | None, types: list[str] | None, active: bool | None) -> None:
+    def change(
+        self, subscription_id: str, url: str | None, types: list[str] | None, active: bool | None, by: str = ""
+    ) -> None:
         current = self.subscription(subscription_id)
         if url is not None:
             check_target(url, self.allow_private)
         changes = {"url": url, "types": sorted(set(types)) if types is not None else None, "active": active}
         changes = {k: v for k, v in changes.items() if v is not None and current[k] != v}
         if changes:
-            self._changed(subscription_id=subscription_id, changes=changes)
+            self._changed(subscription_id=subscription_id, changes=changes, by=by)
 
     @event("Changed")
-    def _changed(self, subscription_id: str, changes: dict[str, Any]) -> None:
+    def _changed(self, subscription_id: str, changes: dict[str, Any], by: str = "") -> None:
         spec = self.subscriptions[subscription_id] | changes
         if changes.get("active"):
             spec |= {"disabled_reason": None, "failures": 0}
         self.subscriptions = self.subscriptions | {subscription_id: spec}
 
-    def remove(self, subscription_id: str) -> None:
+    def remove(self, subscription_id: str, by: str = "") -> None:
         self.subscription(subscription_id)
-        self._removed(subscription_id=subscription_id)
+        self._removed(subscription_id=subscription_id, by=by)
 
     @event("Removed")
-    def _removed(self, subscription_id: str) -> None:
+    def _removed(self, subscription_id: str, by: str = "") -> None:
         self.subscriptions = {k: v for k, v in self.subscriptions.items() if k != subscription_id}
 
-    def allow_private_targets(self, allowed: bool) -> None:
+    def allow_private_targets(self, allowed: bool, by: str = "") -> None:
         if allowed != self.allow_private:
-            self._private_targets_allowed(allowed=allowed)
+            self._private_targets_allowed(allowed=allowed, by=by)
 
     @event("PrivateTargetsAllowed")
-    def _private_targets_allowed(self, allowed: bool) -> None:
+    def _private_targets_allowed(self, allowed: bool, by: str = "") -> None:
         self.allow_private = allowed
 
     def delivery_failed(self, subscription_id: str, reason: str, disable_after: int) -> None:
