@@ -28,8 +28,8 @@ def beside(error: GatewayError, fields: Iterable[str], default: str) -> dict[str
     """The API's message beside the field its problem names (`body.tier` → `tier`), else beside `default`."""
     problem = error.problem
     named = problem.get("field") or next((e.get("field") for e in problem.get("errors", []) if e.get("field")), None)
-    where = str(named).split(".")[-1] if named else default
-    return {where if where in set(fields) else default: str(error)}
+    parts = str(named).split(".") if named else []  # `types.0` (an item of a list) → `types`
+    return {next((part for part in reversed(parts) if part in set(fields)), default): str(error)}
 
 
 def words(text: str) -> list[str]:

@@ -7,6 +7,7 @@ exactly what the person may see through the API (a customer never gets an intern
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -134,6 +135,52 @@ class Gateway:
         )
         return str(_checked(answer)["presence"])
 
+    # admin settings: custom fields, webhooks, API keys, the erasure register
+    async def fields(self, token: str) -> dict[str, dict[str, Any]]:
+        """The tenant's custom ticket fields in force, by key (GET /v1/fields)."""
+        return dict((await self._get(token, "/v1/fields", {}))["fields"])
+
+    async def delete(self, token: str, path: str) -> None:
+        """An admin's removal of a setting (DELETE), answered with nothing or the settings left."""
+        _sent(await self.client.delete(path, headers={"Authorization": f"Bearer {token}"}))
+
+    async def webhooks(self, token: str) -> dict[str, Any]:
+        """The tenant's webhook subscriptions (never their secrets) and whether private targets are allowed."""
+        return await self._get(token, "/v1/webhooks", {})
+
+    async def subscribe(self, token: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        """A new webhook subscription, with its signing secret (shown to this caller only)."""
+        return await self._post(token, "/v1/webhooks", body, key)
+
+    async def deliveries(self, token: str, webhook_id: str, limit: int = 10) -> list[dict[str, Any]]:
+        """A webhook's newest deliveries, with their status and last answer."""
+        found = await self._get(token, f"/v1/webhooks/{webhook_id}/deliveries", {"limit": limit})
+        return list(found["deliveries"])
+
+    async def api_keys(self, token: str) -> list[dict[str, Any]]:
+        """The tenant's API keys, live and revoked (never the keys themselves)."""
+        return list((await self._get(token, "/v1/api-keys", {}))["api_keys"])
+
+    async def issue_api_key(self, token: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        """A new API key, with the key itself when issued now (not when this form was sent before)."""
+        return await self._post(token, "/v1/api-keys", body, key)
+
+    async def revoke_api_key(self, token: str, key_id: str, reason: str) -> None:
+        path = f"/v1/api-keys/{key_id}/revoke"
+        _sent(await self.client.post(path, json={"reason": reason}, headers={"Authorization": f"Bearer {token}"}))
+
+    async def erasures(self, token: str) -> list[dict[str, Any]]:
+        """The tenant's erasure register: who asked, why, when, and when it completed."""
+        return list((await self._get(token, "/v1/audit/erasures", {}))["erasures"])
+
+    async def person(self, token: str, requester_id: str) -> dict[str, Any] | None:
+        """Everything held about a person (their subject access export); None when nothing is."""
+        return await self._optional(token, f"/v1/people/{quote(requester_id, safe='')}/export")
+
+    async def erase(self, token: str, requester_id: str, reason: str, key: str) -> dict[str, Any]:
+        """Erase the person: their words read `[erased]` from now on; the register records it."""
+        return await self._post(token, f"/v1/people/{quote(requester_id, safe='')}/erasure", {"reason": reason}, key)
+
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         return _checked(await self.client.post(path, json=body, headers=headers))
@@ -165,3 +212,9 @@ def _checked(answer: httpx.Response) -> dict[str, Any]:
         raise GatewayError(answer.status_code, problem if isinstance(problem, dict) else {})
     body: dict[str, Any] = answer.json()
     return body
+
+
+def _sent(answer: httpx.Response) -> None:
+    """An answer whose body is not needed (204 No Content, or the settings left): only its refusal is."""
+    if answer.status_code >= 400:
+        _checked(answer)

@@ -71,3 +71,23 @@ document.addEventListener("change", (event) => {
   const field = event.target;
   if (field instanceof HTMLSelectElement && field.hasAttribute("data-submit-on-change")) field.form?.requestSubmit();
 });
+
+// Admin settings: a secret shown once is copied by its button (a real button: Enter or Space copies as a
+// click does), and the status beside it says so, in the page's words (the button's data attributes).
+document.addEventListener("click", async (event) => {
+  const button = event.target instanceof Element ? event.target.closest("button[data-copy]") : null;
+  if (!button) return;
+  const field = document.getElementById(button.dataset.copy);
+  const status = document.getElementById(`${button.dataset.copy}-status`);
+  if (!(field instanceof HTMLInputElement)) return;
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(field.value);
+    copied = true;
+  } catch {
+    field.focus();
+    field.select();
+    copied = document.execCommand("copy");
+  }
+  if (status) status.textContent = copied ? button.dataset.copied : button.dataset.notCopied;
+});
