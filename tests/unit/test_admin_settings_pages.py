@@ -21,8 +21,10 @@ from services.web.sessions import Session, SessionStore
 from tests.unit.test_web_pages import SignedInAs
 
 KEY = "sdk_acme_0123456789abcdef_" + "s" * 43
-ISSUED: dict[str, Any] = {"id": "0123456789abcdef", "name": "crm sync", "role": "agent", "groups": [], "issued_by": "admin-1",
-          "issued_at": "2026-12-04T09:30:00+00:00", "revoked_at": None, "revoked_reason": None}  # fmt: skip
+ISSUED: dict[str, Any] = {
+    "id": "0123456789abcdef", "name": "crm sync", "role": "agent", "groups": [], "issued_by": "admin-1",
+    "issued_at": "2026-12-04T09:30:00+00:00", "revoked_at": None, "revoked_reason": None,
+}  # fmt: skip
 ANSWERS: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {
     ("GET", "/v1/fields"): (200, {"fields": {}}),
     ("GET", "/v1/webhooks"): (200, {"webhooks": [], "allow_private_network": False}),
