@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.chassis.http.gateway import mount_pages
+from services.chassis.http.gateway import mount_pages, relay_client
 from services.chassis.http.problems import install_problem_handlers
 
 
@@ -25,7 +25,7 @@ def gateway(seen: list[httpx.Request]) -> TestClient:
     async def tickets() -> dict[str, list[str]]:
         return {"tickets": []}
 
-    mount_pages(app, "http://web", httpx.AsyncClient(transport=httpx.MockTransport(web)))
+    mount_pages(app, "http://web", relay_client(transport=httpx.MockTransport(web)))
     return TestClient(app, follow_redirects=False)
 
 
@@ -73,3 +73,12 @@ def test_a_browser_is_told_on_a_page_when_the_workspace_does_not_answer() -> Non
     assert answer.status_code == 503
     assert answer.headers["content-type"].startswith("text/html")
     assert "does not answer right now" in answer.text
+
+
+def test_a_browser_without_a_cookie_is_never_sent_with_another_browsers() -> None:
+    seen: list[httpx.Request] = []
+    client = gateway(seen)
+    client.get("/signin")  # the web service sets this browser's cookies
+    client.cookies.clear()  # another browser, with none
+    client.get("/queues/mine")
+    assert "cookie" not in seen[1].headers

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import copy
 import re
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -39,6 +40,15 @@ _PAGES_DOWN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><tit
 Go back and send it again in a moment. / Рабочее место сейчас не отвечает: ничего из отправленного не потеряно.
 Вернитесь и отправьте ещё раз через минуту.</p></main></body></html>"""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def relay_client(**options: Any) -> httpx.AsyncClient:
+    """The gateway's client of the services behind it. It keeps no cookie: a page's Set-Cookie belongs to
+    the browser it answers, and a jar here would send it with the next browser's request (signed in as
+    whoever signed in last)."""
+    return httpx.AsyncClient(
+        cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])), **({"timeout": 30.0} | options)
+    )
 
 
 def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncClient) -> None:
