@@ -184,7 +184,7 @@ def test_the_settings_screens_fit_a_phone_and_an_agent_is_refused_them(workspace
         expect(page.get_by_role("navigation", name="Settings screens")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), screen
         assert serious_violations(page) == [], screen
-    agent = workspace.page()
+    agent = workspace.page()  # another browser: it must not be handed Ada's session
     workspace.sign_in(agent, ANN)
     expect(agent.get_by_role("link", name="Settings")).to_have_count(0)
     for screen in SCREENS:
