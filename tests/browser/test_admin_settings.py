@@ -121,7 +121,7 @@ def test_an_admin_issues_an_api_key_sees_its_secret_once_and_revokes_it(workspac
     page.get_by_label("It may do what this role does").select_option(label="Agent")
     page.get_by_label("Groups of an agent's key (comma-separated)").fill("first-line")
     page.get_by_role("button", name="Issue key").click()
-    key = page.get_by_label("The new key crm sync").input_value()
+    key = page.get_by_label("The new key").input_value()
     assert key.startswith("sdk_acme_")
     page.get_by_role("button", name="Copy").focus()
     page.keyboard.press("Enter")  # no mouse
