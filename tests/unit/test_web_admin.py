@@ -28,6 +28,7 @@ def test_an_entry_moves_one_place_and_stays_at_either_end() -> None:
     assert moved(["a", "b", "c"], "a", -1) == ["a", "b", "c"]
     assert moved(["a", "b", "c"], "c", 5) == ["a", "b", "c"]
     assert moved(["a", "b"], "gone", 1) == ["a", "b"]
+    assert moved(["a", "b"], "a", 0) == ["a", "b"]
 
 
 def test_the_apis_refusal_of_a_list_item_or_a_nested_field_is_shown_beside_that_field() -> None:

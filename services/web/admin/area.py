@@ -32,9 +32,9 @@ def admin_only(person: Any) -> Any:
 
 
 def moved(ids: Sequence[str], entry_id: str, step: int) -> list[str]:
-    """The order `ids` with `entry_id` one place earlier (`step` < 0) or later; unchanged at either end."""
+    """The order `ids` with `entry_id` one place earlier (`step` < 0) or later (> 0); unchanged at either end."""
     order = list(ids)
-    if entry_id not in order:
+    if entry_id not in order or step == 0:
         return order
     at = order.index(entry_id)
     to = at + (-1 if step < 0 else 1)
