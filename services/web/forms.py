@@ -25,11 +25,17 @@ def form_key() -> str:
 
 
 def beside(error: GatewayError, fields: Iterable[str], default: str) -> dict[str, str]:
-    """The API's message beside the field its problem names (`body.tier` → `tier`), else beside `default`."""
+    """The API's messages beside the fields its problem names (`tier`, `body.tier`, `words.0` → `tier`, `words`;
+    `targets.resolution` → `resolution` where that is a field of the form), the rest beside `default`."""
     problem = error.problem
-    named = problem.get("field") or next((e.get("field") for e in problem.get("errors", []) if e.get("field")), None)
-    parts = str(named).split(".") if named else []  # `types.0` (an item of a list) → `types`
-    return {next((part for part in reversed(parts) if part in set(fields)), default): str(error)}
+    known = set(fields)
+    named = [(str(problem["field"]), str(error))] if problem.get("field") else []
+    named += [(str(e["field"]), str(e.get("message") or error)) for e in problem.get("errors", []) if e.get("field")]
+    placed: dict[str, str] = {}
+    for path, message in named:
+        where = next((part for part in reversed(path.split(".")) if part in known), default)
+        placed.setdefault(where, message)
+    return placed or {default: str(error)}
 
 
 def words(text: str) -> list[str]:

@@ -181,6 +181,26 @@ class Gateway:
         """Erase the person: their words read `[erased]` from now on; the register records it."""
         return await self._post(token, f"/v1/people/{quote(requester_id, safe='')}/erasure", {"reason": reason}, key)
 
+    # admin: routing rules, SLA calendars and policies
+    async def rules(self, token: str) -> list[dict[str, Any]]:
+        """The routing rules in the order they are tried (none while routing has nothing set up)."""
+        found = await self._optional(token, "/v1/routing/rules")
+        return [] if found is None else list(found["rules"])
+
+    async def calendars(self, token: str) -> dict[str, dict[str, Any]]:
+        """The SLA business calendars by id (none while SLA has nothing set up)."""
+        found = await self._optional(token, "/v1/sla/calendars")
+        return {} if found is None else dict(found["calendars"])
+
+    async def policies(self, token: str) -> list[dict[str, Any]]:
+        """The SLA policies in the order they are tried (none while SLA has nothing set up)."""
+        found = await self._optional(token, "/v1/sla/policies")
+        return [] if found is None else list(found["policies"])
+
+    async def add(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        """An admin's new setting (POST); `key` makes a form sent twice one setting."""
+        return await self._post(token, path, body, key)
+
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         return _checked(await self.client.post(path, json=body, headers=headers))

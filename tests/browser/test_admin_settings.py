@@ -189,6 +189,6 @@ def test_the_settings_screens_fit_a_phone_and_an_agent_is_refused_them(workspace
     expect(agent.get_by_role("link", name="Settings")).to_have_count(0)
     for screen in SCREENS:
         agent.goto(f"{workspace.url}{screen}")
-        expect(agent.get_by_role("heading", name="Not found")).to_be_visible()
+        expect(agent.get_by_role("heading", name="Admins only")).to_be_visible()
     with workspace.api("agent-ann", ("agent",), ("first-line",)) as ann:
         assert ann.put("/v1/fields/plan", json={"label": "Plan", "kind": "text"}).status_code == 403

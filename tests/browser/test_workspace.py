@@ -238,7 +238,8 @@ def test_an_admin_sets_up_a_group_and_an_agent_and_a_wrong_value_is_named_beside
 ) -> None:
     page = workspace.page()
     workspace.sign_in(page, "Sign in as Ada (admin)")
-    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Admin").click()
+    page.get_by_role("link", name="Groups and agents").click()
     page.get_by_label("Group name").fill("billing")
     page.get_by_label("Tier").select_option("2")
     page.get_by_role("button", name="Save group").click()

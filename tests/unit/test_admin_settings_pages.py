@@ -69,10 +69,10 @@ def signed_in(sign_in: SignedInAs, subject: str, role: str) -> Session:
     return sign_in.person
 
 
-def test_an_agent_is_told_the_settings_screens_do_not_exist(desk: tuple[TestClient, SignedInAs]) -> None:
+def test_an_agent_is_refused_the_settings_screens(desk: tuple[TestClient, SignedInAs]) -> None:
     client, sign_in = desk
     signed_in(sign_in, "agent-ann", "agent")
-    assert [client.get(screen).status_code for screen in SCREENS] == [404] * len(SCREENS)
+    assert [client.get(screen).status_code for screen in SCREENS] == [403] * len(SCREENS)
 
 
 def test_an_issued_key_is_shown_in_the_answer_that_issued_it_and_nowhere_else(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from services.web import forms
-from services.web.admin.screens import is_admin, not_here, screen
+from services.web.admin.screens import screen
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
 from services.web.sessions import Session
@@ -29,8 +29,6 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         status_code: int = 200,
         issued: dict[str, Any] | None = None,
     ) -> Response:
-        if not is_admin(session):
-            return not_here(request, session)
         keys = await gateway.api_keys(session.access_token)
         roles = {"agent": _("Agent"), "supervisor": _("Supervisor"), "admin": _("Admin"), "customer": _("Customer")}
         return screen(

@@ -1,0 +1,62 @@
+"""The admin area: only admins enter it (anyone else is refused, every screen alike), its index of
+screens, and what its ordered lists share (moving one entry up or down)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from starlette.responses import Response
+
+from services.web.i18n import gettext_ as _
+from services.web.pages import render
+from services.web.queues import queues_of
+from services.web.sessions import Session
+from services.web.signin import SignIn
+
+
+class NotAnAdminError(Exception):
+    """Someone who is not an admin asked for an admin screen or sent one of its forms."""
+
+
+def admin_only(person: Any) -> Any:
+    """A route dependency: the signed-in admin's session; anyone else is refused (403)."""
+
+    async def dependency(session: Session = person) -> Session:
+        if "admin" not in session.roles:
+            raise NotAnAdminError
+        return session
+
+    return Depends(dependency)
+
+
+def moved(ids: Sequence[str], entry_id: str, step: int) -> list[str]:
+    """The order `ids` with `entry_id` one place earlier (`step` < 0) or later (> 0); unchanged at either end."""
+    order = list(ids)
+    if entry_id not in order or step == 0:
+        return order
+    at = order.index(entry_id)
+    to = at + (-1 if step < 0 else 1)
+    if 0 <= to < len(order):
+        order[at], order[to] = order[to], order[at]
+    return order
+
+
+def refuse_non_admins(app: FastAPI, sign_in: SignIn) -> None:
+    @app.exception_handler(NotAnAdminError)
+    async def refused(request: Request, error: NotAnAdminError) -> Response:
+        session = sign_in.session_of(request)
+        reason = _("These screens are for the desk's admins.")
+        queues = queues_of(session) if session else []
+        return render(request, "refused.html", session, 403, reason=reason, title=_("Admins only"), queues=queues)
+
+
+def router(admin: Any) -> APIRouter:
+    pages = APIRouter(include_in_schema=False)
+
+    @pages.get("/admin")
+    async def index(request: Request, session: Session = admin) -> Response:
+        return render(request, "admin_index.html", session, queues=queues_of(session))
+
+    return pages
