@@ -134,6 +134,27 @@ class Gateway:
         )
         return str(_checked(answer)["presence"])
 
+    # queues, counts and saved views
+    async def counts(self, token: str, queues: list[str], views: list[str]) -> dict[str, Any]:
+        """How many tickets each named queue and saved view holds (GET /v1/tickets/counts)."""
+        return await self._get(token, "/v1/tickets/counts", {"queue": queues, "view": views})
+
+    async def saved_views(self, token: str) -> list[dict[str, Any]]:
+        """The person's own views and the shared ones (GET /v1/views)."""
+        return list((await self._get(token, "/v1/views", {})).get("views") or [])
+
+    async def saved_view(self, token: str, view_id: str) -> dict[str, Any]:
+        return await self._get(token, f"/v1/views/{view_id}", {})
+
+    async def save_view(self, token: str, view_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create or change a view under the id given (PUT /v1/views/{id})."""
+        return await self.put(token, f"/v1/views/{view_id}", body)
+
+    async def delete_view(self, token: str, view_id: str) -> None:
+        answer = await self.client.delete(f"/v1/views/{view_id}", headers={"Authorization": f"Bearer {token}"})
+        if answer.status_code >= 400:
+            _checked(answer)
+
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         return _checked(await self.client.post(path, json=body, headers=headers))
