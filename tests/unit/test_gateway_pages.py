@@ -73,3 +73,12 @@ def test_a_browser_is_told_on_a_page_when_the_workspace_does_not_answer() -> Non
     assert answer.status_code == 503
     assert answer.headers["content-type"].startswith("text/html")
     assert "does not answer right now" in answer.text
+
+
+def test_one_browsers_cookie_is_never_sent_on_for_another_browser() -> None:
+    seen: list[httpx.Request] = []
+    client = gateway(seen)
+    client.get("/signin")  # the web service answers this browser with its cookies
+    client.cookies.clear()
+    client.get("/queues/mine")  # another browser, with none of its own
+    assert "cookie" not in seen[-1].headers, "the gateway kept the first browser's session and passed it on"

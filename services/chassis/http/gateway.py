@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import http.cookiejar
 import re
 from typing import Any
 
@@ -41,8 +42,22 @@ Go back and send it again in a moment. / Рабочее место сейчас 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+class _NoCookiesKept(http.cookiejar.DefaultCookiePolicy):
+    """The relay's client keeps no cookie: one answered to a browser (its sign-in session) would otherwise
+    be sent on with every later request of any browser that sends none of its own."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+def _keeping_no_cookies(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    client.cookies.jar.set_policy(_NoCookiesKept())
+    return client
+
+
 def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncClient) -> None:
     """Forward `prefix/...` to the same path on `upstream`."""
+    client = _keeping_no_cookies(client)
 
     async def forward(request: Request, path: str, who: CurrentIdentity) -> Response:
         # The caller's credentials stop here: the service behind gets the gateway's short internal
@@ -64,6 +79,7 @@ def mount_pages(app: FastAPI, upstream: str, client: httpx.AsyncClient) -> None:
     (`upstream`): the browser's pages share the API's address. Mount it last. Pages sign people in
     with their own cookie, so nothing is authenticated here; a path under `/v1/` that no route
     answers stays the API's 404."""
+    client = _keeping_no_cookies(client)
 
     async def forward(request: Request, path: str) -> Response:
         if path == "v1" or path.startswith("v1/"):
