@@ -79,7 +79,8 @@ def test_an_agents_queues_list_and_count_unassigned_my_groups_and_breaching_soon
     assert breaching[0]["sla_due_at"] < breaching[1]["sla_due_at"] < breaching[2]["sla_due_at"]
     walked, cursor = [], None
     while True:  # the keyset cursor walks the same order one at a time
-        params = {"queue": "breaching_soon", "order": "sla_due_at", "limit": 1} | ({"cursor": cursor} if cursor else {})
+        params: dict[str, str | int] = {"queue": "breaching_soon", "order": "sla_due_at", "limit": 1}
+        params |= {"cursor": cursor} if cursor else {}
         page = ok(gateway.get("/v1/tickets", params=params, headers=ADMIN))
         walked += [t["id"] for t in page["tickets"]]
         if not (cursor := page["next_cursor"]):
