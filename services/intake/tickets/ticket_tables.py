@@ -27,6 +27,9 @@ _INDEXES = [
     # The queues' counts: an agent's open work, a group's, the unassigned (agent_id IS NULL), by status.
     "CREATE INDEX IF NOT EXISTS intake_tickets_agent_status ON intake_tickets (tenant, agent_id, status)",
     "CREATE INDEX IF NOT EXISTS intake_tickets_group_status ON intake_tickets (tenant, group_id, status)",
+    # The list's other orders (by priority, by last change), each ending on the ticket id as its cursor does.
+    "CREATE INDEX IF NOT EXISTS intake_tickets_by_priority ON intake_tickets (tenant, priority, ticket_id)",
+    "CREATE INDEX IF NOT EXISTS intake_tickets_by_update ON intake_tickets (tenant, updated_at, ticket_id)",
     """CREATE TABLE IF NOT EXISTS intake_ticket_tags (
         tenant TEXT NOT NULL, tag TEXT NOT NULL, ticket_id TEXT NOT NULL, PRIMARY KEY (tenant, tag, ticket_id))""",
 ]
