@@ -35,6 +35,8 @@ def test_unassigned_several_groups_and_words_narrow_the_list_and_its_counts(tick
     assert set(tickets.listed(unassigned=True)) == {waiting, other}
     assert set(tickets.listed(group_id=("network", "hardware"))) == {taken, waiting}
     assert tickets.listed(words="vpn", unassigned=True) == [other]
+    assert tickets.listed(where=TicketFilter(agent_id="agent-7")) == [taken]
+    assert tickets.listed(where=TicketFilter(agent_id="agent-7"), agent_id="agent-8") == [], "a queue and more: both"
     counts = tickets.projection.count_tickets(
         "acme",
         {"unassigned": TicketFilter(unassigned=True), "vpn": TicketFilter(words="vpn"), "all": TicketFilter()},

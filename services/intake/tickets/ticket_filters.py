@@ -49,16 +49,19 @@ class TicketFilter:
     created_to: datetime | None = None
 
     def narrowed(self, other: TicketFilter) -> TicketFilter:
-        """Both filters at once (a queue and the caller's own narrowing): the other's fields where it sets them.
-        Alternatives of one field intersect, so a status the queue excludes stays excluded."""
+        """Both filters at once (a queue and the caller's own narrowing). Alternatives of one field intersect, so
+        a status the queue excludes stays excluded; two different values of a single field match nothing."""
 
         def both(mine: tuple[str, ...], theirs: tuple[str, ...]) -> tuple[str, ...]:
             if mine and theirs:
                 return tuple(value for value in theirs if value in mine) or ("",)  # "": matches nothing
             return mine or theirs
 
+        singles = {"agent_id": (self.agent_id, other.agent_id), "requester_id": (self.requester_id, other.requester_id),
+                   "tag": (self.tag, other.tag)}  # fmt: skip
+        clash = any(mine is not None and theirs is not None and mine != theirs for mine, theirs in singles.values())
         return TicketFilter(
-            statuses=both(self.statuses, other.statuses),
+            statuses=("",) if clash else both(self.statuses, other.statuses),
             priorities=both(self.priorities, other.priorities),
             group_ids=both(self.group_ids, other.group_ids),
             agent_id=other.agent_id or self.agent_id,
