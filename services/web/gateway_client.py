@@ -141,7 +141,7 @@ class Gateway:
         return dict((await self._get(token, "/v1/fields", {}))["fields"])
 
     async def delete(self, token: str, path: str) -> None:
-        """An admin's removal of a setting (DELETE), answered with nothing or the settings left."""
+        """The removal of a setting or a view (DELETE), answered with nothing or what is left."""
         _sent(await self.client.delete(path, headers={"Authorization": f"Bearer {token}"}))
 
     async def webhooks(self, token: str) -> dict[str, Any]:
@@ -200,6 +200,25 @@ class Gateway:
     async def add(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         """An admin's new setting (POST); `key` makes a form sent twice one setting."""
         return await self._post(token, path, body, key)
+
+    # queues, counts and saved views
+    async def counts(self, token: str, queues: list[str], views: list[str]) -> dict[str, Any]:
+        """How many tickets each named queue and saved view holds (GET /v1/tickets/counts)."""
+        return await self._get(token, "/v1/tickets/counts", {"queue": queues, "view": views})
+
+    async def saved_views(self, token: str) -> list[dict[str, Any]]:
+        """The person's own views and the shared ones (GET /v1/views)."""
+        return list((await self._get(token, "/v1/views", {})).get("views") or [])
+
+    async def saved_view(self, token: str, view_id: str) -> dict[str, Any]:
+        return await self._get(token, f"/v1/views/{view_id}", {})
+
+    async def save_view(self, token: str, view_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create or change a view under the id given (PUT /v1/views/{id})."""
+        return await self.put(token, f"/v1/views/{view_id}", body)
+
+    async def delete_view(self, token: str, view_id: str) -> None:
+        await self.delete(token, f"/v1/views/{quote(view_id, safe='')}")
 
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}

@@ -1,18 +1,23 @@
-"""The queues an agent works from: their own tickets, waiting on the customer, all they may see.
+"""The queues an agent works from: theirs, their groups', the unassigned, waiting on the customer,
+breaching soon (nearest SLA due first) and all they may see, each with its count; a customer's own
+requests.
 
-Each is one call to the gateway's ticket list with the person's token; the API applies who may see
-what (services/intake/tickets/access.py), so a queue never shows a ticket the person may not open.
+Each queue is the API's named queue (`GET /v1/tickets?queue=…`): the API keeps the definitions, so a
+count (`GET /v1/tickets/counts`) is the number of rows its list holds, and applies who may see what
+(services/intake/tickets/access.py): a queue never shows a ticket the person may not open. Saved views
+(saved_views.py) are listed beside the queues with their counts, from the same call.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.datastructures import URL
 from starlette.responses import Response
 
-from services.web.gateway_client import Gateway
+from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
 from services.web.pages import render
 from services.web.sessions import Session
@@ -23,16 +28,76 @@ class Queue:
     key: str
     title: str
     filters: dict[str, str]
+    count: int | None = None
+    order: str | None = None
+    columns: tuple[str, ...] = ()
+
+
+DEFAULT_COLUMNS = ("number", "title", "status", "priority", "group_id", "agent_id", "created_at")
+DUE_COLUMNS = ("number", "title", "status", "priority", "group_id", "agent_id", "sla_due_at")
 
 
 def queues_of(session: Session) -> list[Queue]:
     if not session.is_staff:  # a customer's own requests (the API shows them nothing else)
         return [Queue("mine", _("My requests"), {"requester_id": session.subject})]
     return [
-        Queue("mine", _("My tickets"), {"agent_id": session.subject}),
-        Queue("pending", _("Waiting on the customer"), {"status": "pending"}),
-        Queue("all", _("All tickets"), {}),
+        Queue("mine", _("My tickets"), {"queue": "mine"}),
+        Queue("my_groups", _("My groups"), {"queue": "my_groups"}),
+        Queue("unassigned", _("Unassigned"), {"queue": "unassigned"}),
+        Queue("waiting", _("Waiting on the customer"), {"queue": "waiting"}),
+        Queue("breaching_soon", _("Breaching soon"), {"queue": "breaching_soon"}, None, "sla_due_at", DUE_COLUMNS),
+        Queue("all", _("All tickets"), {"queue": "all"}),
     ]
+
+
+def column_labels() -> dict[str, str]:
+    """Every column a list can show, in the person's language (saved views choose among them)."""
+    return {
+        "number": _("Number"), "title": _("Title"), "status": _("Status"), "priority": _("Priority"),
+        "category": _("Category"), "type": _("Type"), "channel": _("Channel"), "requester_id": _("Requester"),
+        "group_id": _("Group"), "agent_id": _("Agent"), "tags": _("Tags"), "created_at": _("Opened"),
+        "updated_at": _("Updated"), "sla_due_at": _("Due"),
+    }  # fmt: skip
+
+
+def order_labels() -> dict[str, str]:
+    """The orders the API's list offers."""
+    return {
+        "-created_at": _("Newest first"), "created_at": _("Oldest first"), "-updated_at": _("Recently updated"),
+        "updated_at": _("Least recently updated"), "priority": _("Most urgent first"),
+        "-priority": _("Least urgent first"), "sla_due_at": _("Nearest due first"),
+        "-sla_due_at": _("Furthest due first"),
+    }  # fmt: skip
+
+
+SORTABLE = ("priority", "created_at", "updated_at", "sla_due_at")  # the columns the API orders by
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    sort_href: str | None = None
+    sorted: str | None = None  # aria-sort: ascending or descending
+
+
+def columns_of(keys: tuple[str, ...], order: str, url: URL | None) -> list[Column]:
+    """The columns to show; a sortable one links to the list ordered by it (again: the other way), unless
+    there is no `url` to order (search's ranked results)."""
+    labels = column_labels()
+    shown = []
+    for key in keys:
+        if key not in labels:
+            continue
+        if key not in SORTABLE or url is None:
+            shown.append(Column(key, labels[key]))
+            continue
+        sorted_ = "ascending" if order == key else "descending" if order == f"-{key}" else None
+        then = f"-{key}" if order == key else key
+        shown.append(
+            Column(key, labels[key], str(url.remove_query_params("cursor").include_query_params(order=then)), sorted_)
+        )
+    return shown
 
 
 @dataclass(frozen=True)
@@ -47,6 +112,13 @@ class Row:
     group_id: str | None
     agent_id: str | None
     created_at: str | None
+    updated_at: str | None = None
+    sla_due_at: str | None = None
+    category: str = ""
+    type: str = ""
+    channel: str = ""
+    requester_id: str = ""
+    tags: list[str] = field(default_factory=list)
 
 
 def row_of(ticket: dict[str, Any]) -> Row:
@@ -59,29 +131,92 @@ def row_of(ticket: dict[str, Any]) -> Row:
         ticket.get("group_id"),
         ticket.get("agent_id"),
         ticket.get("created_at"),
+        ticket.get("updated_at"),
+        ticket.get("sla_due_at"),
+        str(ticket.get("category") or ""),
+        str(ticket.get("type") or ""),
+        str(ticket.get("channel") or ""),
+        str(ticket.get("requester_id") or ""),
+        list(ticket.get("tags") or []),
     )
+
+
+async def counted(gateway: Gateway, session: Session) -> tuple[list[Queue], list[dict[str, Any]]]:
+    """The person's queues and saved views, each with its count (one call for all the counts); a customer's
+    queue without one. Left uncounted, not failed, when the API does not answer them."""
+    queues = queues_of(session)
+    if not session.is_staff:
+        return queues, []
+    try:
+        views = await gateway.saved_views(session.access_token)
+        numbers = await gateway.counts(session.access_token, [q.key for q in queues], [v["id"] for v in views])
+    except GatewayError:
+        return queues, []
+    by_queue, by_view = numbers.get("queues") or {}, numbers.get("views") or {}
+    tidies = bool({"supervisor", "admin"} & set(session.roles))
+    views = [
+        view | {"count": by_view.get(view["id"]), "changeable": view["owner"] == session.subject or tidies}
+        for view in views
+    ]
+    return [replace(q, count=by_queue.get(q.key)) for q in queues], views
+
+
+async def show_list(
+    request: Request,
+    gateway: Gateway,
+    session: Session,
+    chosen: Queue,
+    *,
+    order: str | None,
+    cursor: str | None,
+    status_code: int = 200,
+    **more: Any,
+) -> Response:
+    """A page of the chosen list (a queue, a saved view, a search) with the queues and views around it."""
+    order = order or chosen.order or "-created_at"
+    error = None
+    try:
+        page = await gateway.tickets(session.access_token, cursor=cursor, limit=50, order=order, **chosen.filters)
+    except GatewayError as refused:
+        page, error = {}, str(refused)
+    # Only the rows when htmx asks for them; otherwise the queues and views around them, counted.
+    partial = bool(request.headers.get("HX-Request"))
+    queues, views = (queues_of(session), []) if partial else await counted(gateway, session)
+    return render(
+        request,
+        "queue.html",
+        session,
+        status_code,
+        queues=queues,
+        views=views,
+        queue=chosen,
+        rows=[row_of(ticket) for ticket in page.get("tickets", [])],
+        next_cursor=page.get("next_cursor"),
+        list_error=error,
+        blocks=("rows",),
+        **list_extras(chosen.columns or DEFAULT_COLUMNS, order, request.url) | more,
+    )
+
+
+def list_extras(columns: tuple[str, ...], order: str, url: URL | None) -> dict[str, Any]:
+    """What queue.html shows beside the rows: the columns (sortable by `url`), the save-as-a-view form's choices."""
+    return {
+        "columns": columns_of(columns, order, url), "column_labels": column_labels(), "order_labels": order_labels(),
+        "order": order, "save_errors": {}, "save_form": {},
+    }  # fmt: skip
 
 
 def router(gateway: Gateway, person: Any) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
     @pages.get("/queues/{key}")
-    async def queue(request: Request, key: str, session: Session = person, cursor: str | None = None) -> Response:
+    async def queue(
+        request: Request, key: str, session: Session = person, cursor: str | None = None, order: str | None = None
+    ) -> Response:
         queues = queues_of(session)
         chosen = next((q for q in queues if q.key == key), None)
         if chosen is None:
             return render(request, "not_found.html", session, 404, queues=queues)
-        page = await gateway.tickets(session.access_token, cursor=cursor, limit=50, **chosen.filters)
-        rows = [row_of(ticket) for ticket in page.get("tickets", [])]
-        return render(
-            request,
-            "queue.html",
-            session,
-            queues=queues,
-            queue=chosen,
-            rows=rows,
-            next_cursor=page.get("next_cursor"),
-            blocks=("rows",),
-        )
+        return await show_list(request, gateway, session, chosen, order=order, cursor=cursor)
 
     return pages

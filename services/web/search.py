@@ -16,7 +16,7 @@ from starlette.responses import Response
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
 from services.web.pages import render
-from services.web.queues import Queue, queues_of, row_of
+from services.web.queues import DEFAULT_COLUMNS, Queue, list_extras, queues_of, row_of
 from services.web.sessions import Session
 
 FIELDS = {
@@ -91,6 +91,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             searched=q,
             search_error=error,
             blocks=("rows",),
+            **list_extras(DEFAULT_COLUMNS, "", None),
         )
 
     return pages

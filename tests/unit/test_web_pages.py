@@ -78,7 +78,7 @@ def test_an_agent_sees_their_queue_through_the_api_with_their_own_token(tmp_path
     assert "VPN drops" in page.text
     assert "ACME-2026-000001" in page.text
     assert asked[0].headers["authorization"] == "Bearer ann-token"
-    assert asked[0].url.params["agent_id"] == "agent-ann"
+    assert asked[0].url.params["queue"] == "mine"  # the API knows whose: the token's
 
 
 def test_htmx_asking_for_the_rows_gets_only_the_rows(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI
 from services.chassis.http.feed_sources import Source
 from services.intake.attachments.blob_store import BlobStore
 from services.intake.gateway.api_keys import ApiKeyStore
-from services.intake.http import api_keys, notifications, people, queries, webhooks
+from services.intake.http import api_keys, notifications, people, queries, views, webhooks
 from services.intake.http.app import create_app
 from services.intake.notifications.deliveries import Deliveries as NotificationDeliveries
 from services.intake.people.erasure import Erasures
@@ -59,5 +59,6 @@ def mount_gateway(
         services.messenger,
         notifications.router(intake, services.notifications),
         people.router(services.erasures, services.access),
+        views.router(intake),
     )
     return create_app(app, intake, blobs, *first, max_upload=max_upload, sla=sla, feeds=feeds, last=[services.chat])

@@ -16,13 +16,18 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from schemas.tickets import Priority
-from services.chassis.http.identity import CurrentIdentity
+from services.chassis.http.auth import STAFF, Principal
+from services.chassis.http.identity import CurrentIdentity, requires
 from services.chassis.http.problems import DomainProblem
+from services.chassis.runtime.errors import UnknownThingError
 from services.intake.http.tickets import TAG
+from services.intake.http.views import view_filter
 from services.intake.tickets.access import Scope
 from services.intake.tickets.application import Intake
 from services.intake.tickets.cursors import InvalidCursorError
 from services.intake.tickets.projections import TicketsProjection
+from services.intake.tickets.queues import QueueName, queue_filter
+from services.intake.tickets.ticket_filters import Order, TicketFilter
 from services.intake.tickets.vocabulary import Status
 
 WAIT_SECONDS = 2.0
@@ -51,11 +56,19 @@ class TicketSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    sla_due_at: datetime | None = Field(
+        default=None, description="The nearest due instant of the ticket's running SLA clocks; null when none runs."
+    )
 
 
 class TicketPage(BaseModel):
     tickets: list[TicketSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class TicketCounts(BaseModel):
+    queues: dict[str, int] = Field(description="Per named queue asked for: how many tickets it holds.")
+    views: dict[str, int] = Field(description="Per saved view asked for (by id): how many tickets it holds.")
 
 
 class TicketHit(TicketSummary):
@@ -80,7 +93,8 @@ class ProjectionBehind(DomainProblem):
 
 
 def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
-    """GET /v1/tickets/search and GET /v1/tickets (search first, so it is never taken for a ticket id)."""
+    """GET /v1/tickets/search, /v1/tickets/counts and /v1/tickets (the first two before `/tickets/{id}`, so
+    neither is ever taken for a ticket id)."""
     api = APIRouter(prefix="/v1", tags=["tickets"])
 
     async def caught_up(min_position: int | None) -> None:
@@ -117,37 +131,83 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
         rows = [row for row in found if scope.admits(row)]
         return SearchResults(tickets=[TicketHit(**_summary(row)) for row in rows[:limit]])
 
+    def saved_filter(view_id: UUID, who: Principal) -> TicketFilter:
+        """A saved view's filter for `who`; a view they may not see (or none) is named as the field at fault."""
+        views = intake.saved_views(who.tenant)
+        try:
+            return view_filter(views.view(str(view_id), who.subject), who)
+        except UnknownThingError:
+            raise InvalidQuery("view", "no saved view with this id for you") from None
+
+    @api.get("/tickets/counts", response_model=TicketCounts, dependencies=[requires(*STAFF)])
+    async def count_tickets(
+        who: CurrentIdentity,
+        queue: Annotated[list[QueueName], Query(max_length=10, description="Named queues to count.")] = [],  # noqa: B006
+        view: Annotated[list[UUID], Query(max_length=50, description="Saved views to count, by id.")] = [],  # noqa: B006
+        min_position: MinPosition = None,
+    ) -> TicketCounts:
+        """How many tickets each named queue and saved view holds of those the caller may see: the number of
+        rows `GET /v1/tickets?queue=…` (or `?view=…`) pages through. Staff only."""
+        await caught_up(min_position)
+        chosen = {f"queue:{name.value}": queue_filter(name, who.principal) for name in queue}
+        for view_id in view:
+            chosen[f"view:{view_id}"] = await asyncio.to_thread(saved_filter, view_id, who.principal)
+        scope = Scope.of(who.principal).sql()
+        counted = await asyncio.to_thread(projection.count_tickets, who.tenant, chosen, scope)
+        return TicketCounts(
+            queues={key.split(":", 1)[1]: n for key, n in counted.items() if key.startswith("queue:")},
+            views={key.split(":", 1)[1]: n for key, n in counted.items() if key.startswith("view:")},
+        )
+
     @api.get("/tickets", response_model=TicketPage)
     async def list_tickets(
         who: CurrentIdentity,
-        status: Status | None = None,
-        priority: Priority | None = None,
-        group_id: Id = None,
+        status: Annotated[list[Status], Query(max_length=5, description="One or several (either).")] = [],  # noqa: B006
+        priority: Annotated[list[Priority], Query(max_length=4, description="One or several (either).")] = [],  # noqa: B006
+        group_id: Annotated[list[str], Query(max_length=50, description="One or several groups (either).")] = [],  # noqa: B006
         agent_id: Id = None,
+        unassigned: Annotated[bool, Query(description="Only tickets no agent has.")] = False,
         requester_id: Id = None,
         tag: Annotated[str | None, Query(pattern=TAG)] = None,
+        q: Annotated[
+            str | None, Query(min_length=1, max_length=500, description="Words, as search takes them.")
+        ] = None,
+        sla_running: Annotated[bool, Query(description="Only tickets whose SLA clock runs.")] = False,
+        queue: Annotated[
+            QueueName | None, Query(description="A named queue (the caller's): mine, my_groups, …")
+        ] = None,
+        view: Annotated[UUID | None, Query(description="A saved view's filters (`/v1/views`).")] = None,
         created_from: Annotated[datetime | None, Query(description="Opened at or after (inclusive).")] = None,
         created_to: Annotated[datetime | None, Query(description="Opened before (exclusive).")] = None,
+        order: Annotated[Order, Query(description="`-` descending; `sla_due_at`: running clocks, nearest first.")] = (
+            Order.NEWEST
+        ),
         cursor: Annotated[str | None, Query(max_length=1000)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         min_position: MinPosition = None,
     ) -> TicketPage:
-        """The tenant's tickets, newest first, filtered; page on with `next_cursor`."""
+        """The tenant's tickets the caller may see, newest first unless `order` says otherwise, filtered (a named
+        `queue`, a saved `view` and the other filters all hold at once); page on with `next_cursor`. Each row
+        carries `sla_due_at`, the nearest due instant of its running SLA clocks."""
         if created_from is not None and created_to is not None and _aware(created_from) > _aware(created_to):
             raise InvalidQuery("created_to", "must not be before created_from")
+        if any(not 1 <= len(group) <= 200 for group in group_id):
+            raise InvalidQuery("group_id", "a group id is 1 to 200 characters")
         await caught_up(min_position)
+        where = queue_filter(queue, who.principal) if queue is not None else TicketFilter()
+        if view is not None:
+            where = where.narrowed(await asyncio.to_thread(saved_filter, view, who.principal))
+        asked = TicketFilter(
+            statuses=tuple(s.value for s in status), priorities=tuple(p.value for p in priority),
+            group_ids=tuple(group_id), agent_id=agent_id, unassigned=unassigned, requester_id=requester_id, tag=tag,
+            words=q, sla_running=sla_running, created_from=created_from, created_to=created_to,
+        )  # fmt: skip
         try:
             rows, next_cursor = await asyncio.to_thread(
                 projection.list_tickets,
                 who.tenant,
-                status=status and status.value,
-                priority=priority and priority.value,
-                group_id=group_id,
-                agent_id=agent_id,
-                requester_id=requester_id,
-                tag=tag,
-                created_from=created_from,
-                created_to=created_to,
+                where.narrowed(asked),
+                order=order,
                 cursor=cursor,
                 limit=limit,
                 scope=Scope.of(who.principal).sql(),

@@ -37,9 +37,12 @@ from services.intake.tickets.numbering import TicketNumbers
 from services.intake.tickets.opening import TicketOpening
 from services.intake.tickets.vocabulary import LinkKind, Status, WaitingFor
 from services.intake.tickets.work import TicketWork
+from services.intake.views.application import ViewCommands
 
 
-class Intake(ProcessRecorderMixin, TicketOpening):
+class Intake(ProcessRecorderMixin, TicketOpening, ViewCommands):
+    """(The saved views' commands are ViewCommands', services/intake/views/application.py.)"""
+
     name = "intake"
     # Cached aggregates are fast-forwarded from the store on every get, so the
     # cache saves replays without ever serving a stale version.

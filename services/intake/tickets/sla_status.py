@@ -14,24 +14,9 @@ from services.chassis.storage.processing import commit
 from services.chassis.storage.views import Sql, SqlView
 from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause, acting
+from services.intake.tickets.ticket_tables import SLA_SCHEMA
 from services.intake.tickets.vocabulary import Status
 from services.intake.tickets.work import TicketNotFoundError
-
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS intake_sla (
-        tenant TEXT NOT NULL,
-        ticket_id TEXT NOT NULL,
-        metric TEXT NOT NULL,
-        policy_id TEXT NOT NULL,
-        state TEXT NOT NULL,
-        target_seconds INTEGER NOT NULL,
-        due_at TEXT NOT NULL,
-        business_seconds_used INTEGER NOT NULL,
-        warned_at_percent INTEGER,
-        breached BOOLEAN NOT NULL,
-        updated_at TEXT NOT NULL,
-        PRIMARY KEY (tenant, ticket_id, metric))""",
-]
 
 _STATES = {
     "sla.started": "running", "sla.resumed": "running", "sla.paused": "paused", "sla.met": "met",
@@ -41,7 +26,7 @@ _STATES = {
 
 class SlaStatus:
     def __init__(self, recorder: TrackingRecorder) -> None:
-        self.view = SqlView(recorder, SCHEMA)
+        self.view = SqlView(recorder, SLA_SCHEMA)
 
     def apply(self, envelope: Envelope, data: EventData, tracking: Tracking) -> None:
         with self.view.transaction(tracking) as sql:

@@ -4,6 +4,7 @@ number, and full-text search (TicketsProjection, projections.py, writes it from 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -11,13 +12,16 @@ from uuid import UUID
 from services.chassis.storage.views import SqlView
 from services.intake.privacy.personal_data import PersonalData
 from services.intake.privacy.search_tokens import SearchTokens
-from services.intake.tickets.cursors import decode_cursor, encode_cursor
+from services.intake.tickets.cursors import InvalidCursorError, decode_cursor, encode_cursor
 from services.intake.tickets.search_queries import fts5_query, tsquery
+from services.intake.tickets.ticket_filters import Order, TicketFilter
 from services.intake.tickets.ticket_tables import (
     COLUMNS,
+    DUE_OF_ROW,
     POSTGRES_PUBLIC_SEARCH,
     POSTGRES_STAFF_SEARCH,
     PUBLIC_COLUMNS,
+    RUNNING_CLOCKS,
     SQLITE_SEARCH,
     TAGGED,
 )
@@ -33,58 +37,111 @@ class TicketQueries:
     def list_tickets(
         self,
         tenant: str,
+        where: TicketFilter | None = None,
         *,
-        status: str | None = None,
-        priority: str | None = None,
-        group_id: str | None = None,
-        agent_id: str | None = None,
-        requester_id: str | None = None,
-        tag: str | None = None,
-        created_from: datetime | None = None,
-        created_to: datetime | None = None,
+        order: Order = Order.NEWEST,
         cursor: str | None = None,
         limit: int = 50,
         scope: tuple[str, dict[str, Any]] = ("", {}),
+        **fields: Any,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """A page of the tenant's tickets, newest first, and the cursor of the next page (None at the end).
+        """A page of the tenant's tickets in `order` (newest first unless asked), and the cursor of the next page
+        (None at the end); each row with `sla_due_at`, the nearest due instant of its running SLA clocks.
 
-        Every filter is optional; `created_from` is inclusive, `created_to` exclusive; `scope` is the
-        caller's visibility as a condition and its parameters (services/intake/tickets/access.py).
+        `where` (or the same as keywords: `status="open"`, `group_id=("a", "b")`, …) narrows the list;
+        `created_from` is inclusive, `created_to` exclusive; `scope` is the caller's visibility as a
+        condition and its parameters (services/intake/tickets/access.py).
         """
-        where = ["tenant = :tenant"] + ([scope[0]] if scope[0] else [])
-        params: dict[str, Any] = {"tenant": tenant, "limit": limit + 1} | scope[1]
-        for column, value in [
-            ("status", status),
-            ("priority", priority),
-            ("group_id", group_id),
-            ("agent_id", agent_id),
-            ("requester_id", requester_id),
-        ]:
-            if value is not None:
-                where.append(f"{column} = :{column}")
-                params[column] = value
-        if tag is not None:
-            where.append(TAGGED)
-            params["tag"] = tag
-        if created_from is not None:
-            where.append("created_at >= :created_from")
-            params["created_from"] = self._instant(created_from)
-        if created_to is not None:
-            where.append("created_at < :created_to")
-            params["created_to"] = self._instant(created_to)
+        chosen = (where or TicketFilter()).narrowed(filter_of(**fields))
+        if order.column == "sla_due_at":
+            chosen = chosen.narrowed(TicketFilter(sla_running=True))
+        conditions, params = self._where(tenant, chosen, scope)
+        params["limit"] = limit + 1
+        key = "due.sla_due_at" if order.column == "sla_due_at" else order.column
         if cursor is not None:
-            after_at, after_id = decode_cursor(cursor)
-            where.append("(created_at, ticket_id) < (:after_at, :after_id)")
-            params |= {"after_at": self._instant(after_at), "after_id": after_id}
+            after, after_id, of_order = decode_cursor(cursor)
+            if of_order != order.value:
+                raise InvalidCursorError(f"a cursor of another order: {of_order}")
+            after_key = self._instant(_instant_of(after)) if order.column in ("created_at", "updated_at") else after
+            conditions.append(f"({key}, ticket_id) {'<' if order.descending else '>'} (:after_key, :after_id)")
+            params |= {"after_key": after_key, "after_id": after_id}
+        direction = "DESC" if order.descending else "ASC"
+        due = "due.sla_due_at" if chosen.sla_running else f"{DUE_OF_ROW} AS sla_due_at"
         rows = self._rows(
-            f"SELECT {COLUMNS} FROM intake_tickets WHERE {' AND '.join(where)}"
-            " ORDER BY created_at DESC, ticket_id DESC LIMIT :limit",
+            f"SELECT {COLUMNS}, {due} FROM {self._source(chosen)} WHERE {' AND '.join(conditions)}"
+            f" ORDER BY {key} {direction}, ticket_id {direction} LIMIT :limit",
             params,
         )
         if len(rows) <= limit:
             return rows, None
         last = rows[limit - 1]
-        return rows[:limit], encode_cursor(last["created_at"], last["ticket_id"])
+        return rows[:limit], encode_cursor(str(last[order.column]), last["ticket_id"], order.value)
+
+    def count_tickets(
+        self, tenant: str, filters: Mapping[str, TicketFilter], scope: tuple[str, dict[str, Any]] = ("", {})
+    ) -> dict[str, int]:
+        """How many of the tenant's tickets the caller may see each filter keeps: one indexed count each."""
+        counts = {}
+        for name, chosen in filters.items():
+            conditions, params = self._where(tenant, chosen, scope)
+            found = self.view.query(
+                f"SELECT COUNT(*) AS n FROM {self._source(chosen)} WHERE {' AND '.join(conditions)}", params
+            )
+            counts[name] = int(found[0]["n"])
+        return counts
+
+    def _source(self, chosen: TicketFilter) -> str:
+        if chosen.sla_running:
+            return f"intake_tickets JOIN {RUNNING_CLOCKS} ON due.due_ticket_id = intake_tickets.ticket_id"
+        return "intake_tickets"
+
+    def _where(
+        self, tenant: str, chosen: TicketFilter, scope: tuple[str, dict[str, Any]]
+    ) -> tuple[list[str], dict[str, Any]]:
+        """The conditions of `chosen` within `scope`, and their parameters."""
+        where = ["intake_tickets.tenant = :tenant"] + ([scope[0]] if scope[0] else [])
+        params: dict[str, Any] = {"tenant": tenant} | scope[1]
+        for column, values in [
+            ("status", chosen.statuses),
+            ("priority", chosen.priorities),
+            ("group_id", chosen.group_ids),
+        ]:
+            names = {f"{column}{n}": value for n, value in enumerate(values)}
+            if names:
+                where.append(f"{column} IN ({', '.join(':' + name for name in names)})")
+                params |= names
+        for column, value in [("agent_id", chosen.agent_id), ("requester_id", chosen.requester_id)]:
+            if value is not None:
+                where.append(f"{column} = :{column}")
+                params[column] = value
+        if chosen.unassigned:
+            where.append("agent_id IS NULL")
+        if chosen.tag is not None:
+            where.append(TAGGED)
+            params["tag"] = chosen.tag
+        if chosen.created_from is not None:
+            where.append("created_at >= :created_from")
+            params["created_from"] = self._instant(chosen.created_from)
+        if chosen.created_to is not None:
+            where.append("created_at < :created_to")
+            params["created_to"] = self._instant(chosen.created_to)
+        if chosen.words:
+            # A customer's scope (their own or their organisation's tickets) searches the public text only.
+            where.append(self._matching(tenant, chosen.words, params, public_only="scope_requester" in params))
+        return where, params
+
+    def _matching(self, tenant: str, words: str, params: dict[str, Any], *, public_only: bool) -> str:
+        """The condition that the ticket's words match `words` (as search does; a customer's: the public text)."""
+        parsed = self.tokens.query(tenant, words)
+        if self.view.postgres:
+            params["q"] = tsquery(parsed)
+            document = "search" if public_only else "(search || internal_search)"
+            return f"{document} @@ to_tsquery('simple', :q)" if params["q"] else "FALSE"
+        query = fts5_query(parsed)
+        if not query:
+            return "0 = 1"
+        params["q"] = f"{PUBLIC_COLUMNS} : ({query})" if public_only else query
+        return "opened_position IN (SELECT rowid FROM intake_tickets_fts WHERE intake_tickets_fts MATCH :q)"
 
     def ticket_numbered(self, tenant: str, number: str) -> UUID | None:
         """The tenant's ticket with this number (e.g. `SD-2026-000123`, tagged in a reply's subject)."""
@@ -137,6 +194,24 @@ def _iso(value: datetime) -> str:
 def _public(row: dict[str, Any]) -> dict[str, Any]:
     row["tags"] = json.loads(row["tags"])
     for column in ("created_at", "updated_at"):
-        if isinstance(row[column], datetime):
+        if isinstance(row.get(column), datetime):
             row[column] = _iso(row[column])
     return row
+
+
+def filter_of(**fields: Any) -> TicketFilter:
+    """A filter from the list's keywords: `status`, `priority` and `group_id` take one value or several."""
+
+    def several(value: str | Sequence[str] | None) -> tuple[str, ...]:
+        return () if value is None else (value,) if isinstance(value, str) else tuple(value)
+
+    plural = {"status": "statuses", "priority": "priorities", "group_id": "group_ids"}
+    named: dict[str, Any] = {plural.get(k, k): several(v) if k in plural else v for k, v in fields.items()}
+    return TicketFilter(**{name: value for name, value in named.items() if value is not None})
+
+
+def _instant_of(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidCursorError(f"not a cursor of this list: {text!r}") from None

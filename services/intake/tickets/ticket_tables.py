@@ -24,9 +24,43 @@ _INDEXES = [
         for name, first in _FILTERED.items()
     ),
     "CREATE INDEX IF NOT EXISTS intake_tickets_number ON intake_tickets (tenant, number)",
+    # The queues' counts: an agent's open work, a group's, the unassigned (agent_id IS NULL), by status.
+    "CREATE INDEX IF NOT EXISTS intake_tickets_agent_status ON intake_tickets (tenant, agent_id, status)",
+    "CREATE INDEX IF NOT EXISTS intake_tickets_group_status ON intake_tickets (tenant, group_id, status)",
+    # The list's other orders (by priority, by last change), each ending on the ticket id as its cursor does.
+    "CREATE INDEX IF NOT EXISTS intake_tickets_by_priority ON intake_tickets (tenant, priority, ticket_id)",
+    "CREATE INDEX IF NOT EXISTS intake_tickets_by_update ON intake_tickets (tenant, updated_at, ticket_id)",
     """CREATE TABLE IF NOT EXISTS intake_ticket_tags (
         tenant TEXT NOT NULL, tag TEXT NOT NULL, ticket_id TEXT NOT NULL, PRIMARY KEY (tenant, tag, ticket_id))""",
 ]
+# Each ticket's SLA state as the SLA service publishes it (sla_status.py writes it); made here too, since
+# the list reads each row's nearest due instant from it. Running clocks by due instant: "breaching soon".
+SLA_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS intake_sla (
+        tenant TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        policy_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        target_seconds INTEGER NOT NULL,
+        due_at TEXT NOT NULL,
+        business_seconds_used INTEGER NOT NULL,
+        warned_at_percent INTEGER,
+        breached BOOLEAN NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (tenant, ticket_id, metric))""",
+    "CREATE INDEX IF NOT EXISTS intake_sla_due ON intake_sla (tenant, state, due_at, ticket_id)",
+]
+# A ticket's nearest due instant among its running clocks (due_at is UTC ISO 8601 text: it sorts as time).
+DUE_OF_ROW = (
+    "(SELECT MIN(s.due_at) FROM intake_sla s WHERE s.tenant = intake_tickets.tenant"
+    " AND s.ticket_id = intake_tickets.ticket_id AND s.state = 'running')"
+)
+# The tickets with a running clock and that instant, to join when the list keeps or orders by them.
+RUNNING_CLOCKS = (
+    "(SELECT ticket_id AS due_ticket_id, MIN(due_at) AS sla_due_at FROM intake_sla"
+    " WHERE tenant = :tenant AND state = 'running' GROUP BY ticket_id) due"
+)
 _STAFF_DOCUMENT = "(search || internal_search)"  # what agents search: the index is on this very expression
 POSTGRES_SCHEMA = [
     _COMMON.format(
@@ -34,12 +68,14 @@ POSTGRES_SCHEMA = [
         search=", search TSVECTOR NOT NULL DEFAULT '', internal_search TSVECTOR NOT NULL DEFAULT ''",
     ),
     *_INDEXES,
+    *SLA_SCHEMA,
     "CREATE INDEX IF NOT EXISTS intake_tickets_search ON intake_tickets USING GIN (search)",
     f"CREATE INDEX IF NOT EXISTS intake_tickets_staff_search ON intake_tickets USING GIN ({_STAFF_DOCUMENT})",
 ]
 SQLITE_SCHEMA = [
     _COMMON.format(instant="TEXT", search=""),
     *_INDEXES,
+    *SLA_SCHEMA,
     "CREATE UNIQUE INDEX IF NOT EXISTS intake_tickets_document ON intake_tickets (opened_position)",
     "CREATE VIRTUAL TABLE IF NOT EXISTS intake_tickets_fts USING fts5(title, description, comments, notes)",
 ]
@@ -74,5 +110,5 @@ SQLITE_SEARCH = f"""SELECT {_T_COLUMNS}, -bm25(intake_tickets_fts, 10.0, 4.0, 1.
     ORDER BY rank DESC, t.created_at DESC, t.ticket_id DESC LIMIT :limit"""
 
 TOUCH = "version = :version, updated_at = :at, position = :position"
-TAGGED = "ticket_id IN (SELECT ticket_id FROM intake_ticket_tags WHERE tenant = :tenant AND tag = :tag)"
+TAGGED = "intake_tickets.ticket_id IN (SELECT ticket_id FROM intake_ticket_tags WHERE tenant = :tenant AND tag = :tag)"
 TICKET = "tenant = :tenant AND ticket_id = :ticket_id"
