@@ -29,8 +29,8 @@ def at_settings(workspace: Workspace, screen: str, page: Page | None = None) -> 
     """Ada signed in, at the settings screen whose link names `screen`."""
     page = page or workspace.page()
     workspace.sign_in(page, ADA)
-    page.get_by_role("link", name="Settings").click()
-    page.get_by_role("navigation", name="Settings screens").get_by_role("link", name=screen).click()
+    page.get_by_role("banner").get_by_role("link", name="Admin").click()
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name=screen).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(screen)
     return page
 
@@ -181,12 +181,12 @@ def test_the_settings_screens_fit_a_phone_and_an_agent_is_refused_them(workspace
     workspace.sign_in(page, ADA)
     for screen in SCREENS:
         page.goto(f"{workspace.url}{screen}")
-        expect(page.get_by_role("navigation", name="Settings screens")).to_be_visible()
+        expect(page.get_by_role("navigation", name="Admin")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), screen
         assert serious_violations(page) == [], screen
     agent = workspace.page()  # another browser: it must not be handed Ada's session
     workspace.sign_in(agent, ANN)
-    expect(agent.get_by_role("link", name="Settings")).to_have_count(0)
+    expect(agent.get_by_role("banner").get_by_role("link", name="Admin")).to_have_count(0)
     for screen in SCREENS:
         agent.goto(f"{workspace.url}{screen}")
         expect(agent.get_by_role("heading", name="Admins only")).to_be_visible()
