@@ -134,6 +134,36 @@ class Gateway:
         )
         return str(_checked(answer)["presence"])
 
+    # live
+    def ticket_stream(self, token: str, ticket_id: str, after: int, last_event_id: str | None) -> Any:
+        """The ticket's live stream (GET /v1/tickets/{id}/stream), to open with `async with`: the
+        response, its lines read as they come; `last_event_id` resumes after a reconnect."""
+        headers = {"Authorization": f"Bearer {token}"} | ({"Last-Event-ID": last_event_id} if last_event_id else {})
+        return self.client.stream(
+            "GET",
+            f"/v1/tickets/{ticket_id}/stream",
+            params={"after": after},
+            headers=headers,
+            timeout=httpx.Timeout(10.0, read=60.0),  # a comment comes every 15 s at the latest
+        )
+
+    async def beat(self, token: str, ticket_id: str, activity: str, name: str) -> None:
+        """The person has the ticket open (`viewing` or `replying`) for the next few seconds."""
+        answer = await self.client.put(
+            f"/v1/tickets/{ticket_id}/viewers/me",
+            json={"activity": activity, "name": name},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if answer.status_code != 204:
+            _checked(answer)
+
+    async def leave(self, token: str, ticket_id: str) -> None:
+        answer = await self.client.delete(
+            f"/v1/tickets/{ticket_id}/viewers/me", headers={"Authorization": f"Bearer {token}"}
+        )
+        if answer.status_code != 204:
+            _checked(answer)
+
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         return _checked(await self.client.post(path, json=body, headers=headers))

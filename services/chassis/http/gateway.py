@@ -14,8 +14,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from starlette.background import BackgroundTask
 
 from services.chassis.http import openapi
 from services.chassis.http.identity import CurrentIdentity
@@ -89,10 +90,11 @@ async def _relay(
     with tracing.tracer.start_as_current_span(f"{request.method} {prefix}", kind=SpanKind.CLIENT,
                                               attributes=attributes) as span:  # fmt: skip
         try:
-            reply = await client.request(
+            sent = client.build_request(
                 request.method, url, params=request.query_params,
                 headers=tracing.inject(headers), content=await request.body(),
             )  # fmt: skip
+            reply = await client.send(sent, stream=True)
         except httpx.InvalidURL as error:  # e.g. control characters in a path value: the caller's fault
             span.set_status(Status(StatusCode.ERROR, repr(error)))
             return problem(400, "Bad request", f"the path cannot be forwarded: {error}", field="path")
@@ -101,7 +103,19 @@ async def _relay(
             return problem(503, "Service unavailable", f"{upstream} does not answer: {error!r}", upstream=upstream)
         span.set_attribute("http.response.status_code", reply.status_code)
     kept = [(k, v) for k, v in reply.headers.multi_items() if k.lower() not in _HOP_BY_HOP | {"content-encoding"}]
-    answer = Response(reply.content, status_code=reply.status_code)
+    answer: Response
+    if reply.headers.get("content-type", "").startswith("text/event-stream"):
+        # A live tail (Server-Sent Events) is passed on as it comes, never read to its end first.
+        answer = StreamingResponse(
+            reply.aiter_raw(), status_code=reply.status_code, background=BackgroundTask(reply.aclose)
+        )
+    else:
+        try:
+            answer = Response(await reply.aread(), status_code=reply.status_code)
+        except httpx.TransportError as error:
+            return problem(503, "Service unavailable", f"{upstream} does not answer: {error!r}", upstream=upstream)
+        finally:
+            await reply.aclose()
     for name, value in kept:  # every Set-Cookie of the answer, not only the last
         answer.headers.append(name, value)
     return answer

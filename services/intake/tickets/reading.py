@@ -87,6 +87,11 @@ class TicketReading(Application[UUID]):
                 )
         return found, ids[-1] if ids else after
 
+    def story_after(self, ticket: Ticket, version: int) -> list[HistoryEntry]:
+        """The ticket's events after `version`, up to the version it is at, each in its own words."""
+        events = self.events.get(ticket.id, gt=version, lte=ticket.version)
+        return [history_entry(event, self.personal) for event in events if isinstance(event, Ticket.Event)]
+
     def verify(self, ticket_id: UUID | None = None, tenant: str | None = None) -> Verification:
         """Check one ticket's history, or every stream's in the store (of `tenant`, when given),
         against the seals and the newest checkpoints; name every stream's first problem."""
