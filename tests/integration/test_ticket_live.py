@@ -4,6 +4,7 @@ has the ticket open, on every gateway replica, until their beat stops."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -27,8 +28,9 @@ KIM = {"Authorization": f"Bearer {token(TENANT, 'customer-kim', roles=('customer
 @pytest.fixture
 def gateways(desk: Desk) -> Iterator[tuple[httpx.Client, httpx.Client]]:
     """Two gateway replicas of one desk (one also relays and consumes)."""
-    first = desk.service("intake").start()
-    second = desk.service("intake", "api").start()
+    first = desk.service("intake").start()  # creates the tables
+    second = desk.service("intake", "api").start(wait=False)
+    second.wait_ready(timeout=180.0)  # a busy machine may take more than a minute
     with httpx.Client(base_url=first.url, timeout=30.0) as one, httpx.Client(base_url=second.url, timeout=30.0) as two:
         yield one, two
 
@@ -43,8 +45,14 @@ class Listener:
         self.thread.start()
 
     def _read(self) -> None:
-        client, path, headers = self.args
-        with client.stream("GET", path, headers=headers, timeout=httpx.Timeout(30.0, read=60.0)) as stream:
+        """On a client of its own, until the desk stops (the end of the test)."""
+        gateway, path, headers = self.args
+        timeout = httpx.Timeout(30.0, read=60.0)
+        with (
+            contextlib.suppress(httpx.HTTPError),
+            httpx.Client(base_url=gateway.base_url, timeout=timeout) as client,
+            client.stream("GET", path, headers=headers) as stream,
+        ):
             assert stream.status_code == 200, stream.read()
             event_id, kind = None, ""
             for line in stream.iter_lines():
