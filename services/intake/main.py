@@ -139,7 +139,9 @@ def main() -> int:
             mount_proxy(app, prefix, settings.url_of(service), client)
         merged = MergedOpenAPI(app, {p: settings.url_of(s) for p, s in upstreams.items()}, client)
         runtime.workers.append(("openapi", merged.run))
-        mount_pages(app, settings.url_of("web"), client)  # last: every path no route above answers
+        streams = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=60.0), limits=httpx.Limits(max_connections=None))
+        mount_pages(app, settings.url_of("web"), client, streams)  # last: every path no route above answers
+        runtime.on_stop.append(streams.aclose)
         runtime.on_stop.append(client.aclose)
     if args.role in ("relay", "all"):
         relay(runtime, settings, metrics, intake, publication(intake), own_topics=[CHECKPOINTS])

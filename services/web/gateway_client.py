@@ -27,9 +27,12 @@ class SignedOutError(Exception):
 class Gateway:
     def __init__(self, base_url: str, client: httpx.AsyncClient | None = None) -> None:
         self.client = client or httpx.AsyncClient(base_url=base_url, timeout=10.0)
+        # Open ticket pages' streams, each a line held open: apart, so they never use up the pages' connections.
+        self.streams = httpx.AsyncClient(base_url=self.client.base_url, limits=httpx.Limits(max_connections=None))
 
     async def close(self) -> None:
         await self.client.aclose()
+        await self.streams.aclose()
 
     async def tickets(self, token: str, **filters: str | int | None) -> dict[str, Any]:
         """A page of the tenant's tickets the person may see (GET /v1/tickets)."""
@@ -139,7 +142,7 @@ class Gateway:
         """The ticket's live stream (GET /v1/tickets/{id}/stream), to open with `async with`: the
         response, its lines read as they come; `last_event_id` resumes after a reconnect."""
         headers = {"Authorization": f"Bearer {token}"} | ({"Last-Event-ID": last_event_id} if last_event_id else {})
-        return self.client.stream(
+        return self.streams.stream(
             "GET",
             f"/v1/tickets/{ticket_id}/stream",
             params={"after": after},

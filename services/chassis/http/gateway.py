@@ -60,11 +60,15 @@ def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncCli
     app.add_api_route(f"{prefix}/{{path:path}}", forward, methods=_METHODS, include_in_schema=False)
 
 
-def mount_pages(app: FastAPI, upstream: str, client: httpx.AsyncClient) -> None:
+def mount_pages(
+    app: FastAPI, upstream: str, client: httpx.AsyncClient, streams: httpx.AsyncClient | None = None
+) -> None:
     """Forward every path the gateway does not answer itself, outside the API, to the web service
     (`upstream`): the browser's pages share the API's address. Mount it last. Pages sign people in
     with their own cookie, so nothing is authenticated here; a path under `/v1/` that no route
-    answers stays the API's 404."""
+    answers stays the API's 404. A browser's event stream (`Accept: text/event-stream`, an open
+    ticket page's) goes through `streams`, so the lines that stay open never take up `client`'s
+    connections, which every page load needs."""
 
     async def forward(request: Request, path: str) -> Response:
         if path == "v1" or path.startswith("v1/"):
@@ -74,7 +78,8 @@ def mount_pages(app: FastAPI, upstream: str, client: httpx.AsyncClient) -> None:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _CREDENTIALS}
         headers |= {"x-forwarded-host": request.headers.get("host", ""), "x-forwarded-proto": request.url.scheme}
         url = f"{upstream}{request.scope.get('raw_path', b'').decode('latin-1') or f'/{path}'}"
-        answer = await _relay(request, url, headers, client, upstream, "/")
+        live = streams is not None and "text/event-stream" in request.headers.get("accept", "")
+        answer = await _relay(request, url, headers, streams if live and streams else client, upstream, "/")
         if answer.status_code == 503 and answer.headers.get("content-type") == "application/problem+json":
             return HTMLResponse(_PAGES_DOWN, status_code=503, headers={"Retry-After": "5"})  # a browser reads a page
         return answer
