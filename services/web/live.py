@@ -124,6 +124,6 @@ def _said(fields: dict[str, str], session: Session) -> str | None:
         others = [
             v for v in json.loads(fields.get("data", "{}")).get("viewers") or [] if v["subject"] != session.subject
         ]
-        html = TEMPLATES.env.get_template("ticket_viewers.html").render(viewers=others)
-        return "event: viewers\n" + "".join(f"data: {line}\n" for line in html.strip().splitlines()) + "\n"
+        html = TEMPLATES.env.get_template("ticket_viewers.html").render(viewers=others).strip() or "<!-- nobody -->"
+        return "event: viewers\n" + "".join(f"data: {line}\n" for line in html.splitlines()) + "\n"
     return None
