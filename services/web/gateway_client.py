@@ -138,17 +138,18 @@ class Gateway:
         return str(_checked(answer)["presence"])
 
     # live
-    def ticket_stream(self, token: str, ticket_id: str, after: int, last_event_id: str | None) -> Any:
-        """The ticket's live stream (GET /v1/tickets/{id}/stream), to open with `async with`: the
-        response, its lines read as they come; `last_event_id` resumes after a reconnect."""
+    async def ticket_stream(self, token: str, ticket_id: str, after: int, last_event_id: str | None) -> httpx.Response:
+        """The ticket's live stream (GET /v1/tickets/{id}/stream), open: its lines are read as they come,
+        and the caller closes it (`aclose`); `last_event_id` resumes after a reconnect."""
         headers = {"Authorization": f"Bearer {token}"} | ({"Last-Event-ID": last_event_id} if last_event_id else {})
-        return self.streams.stream(
+        request = self.streams.build_request(
             "GET",
             f"/v1/tickets/{ticket_id}/stream",
             params={"after": after},
             headers=headers,
             timeout=httpx.Timeout(10.0, read=60.0),  # a comment comes every 15 s at the latest
         )
+        return await self.streams.send(request, stream=True)
 
     async def beat(self, token: str, ticket_id: str, activity: str, name: str) -> None:
         """The person has the ticket open (`viewing` or `replying`) for the next few seconds."""

@@ -39,18 +39,24 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
     ) -> Response:
         language = i18n.current()
         resumed = last_event_id if last_event_id and last_event_id.isdigit() else None
+        try:
+            upstream = await gateway.ticket_stream(session.access_token, ticket_id, after, resumed)
+        except httpx.HTTPError:
+            return Response(status_code=503)  # the browser tries again (htmx, ever more slowly)
+        if upstream.status_code != 200:  # not (or no longer) the person's to see, or signed out
+            await upstream.aclose()
+            return Response(status_code=204)  # a browser's event source stops here; the page stays as it is
 
         async def lines() -> AsyncIterator[str]:
             i18n.use(language)
             yield "retry: 1000\n\n"
             try:
-                async with gateway.ticket_stream(session.access_token, ticket_id, after, resumed) as upstream:
-                    if upstream.status_code != 200:
-                        return  # not (or no longer) the person's to see: the page stays as it is
-                    async for said in _relayed(upstream.aiter_lines(), session):
-                        yield said
+                async for said in _relayed(upstream.aiter_lines(), session):
+                    yield said
             except httpx.HTTPError:
                 return  # the API's stream broke: the browser reconnects with its Last-Event-ID
+            finally:
+                await upstream.aclose()
 
         return StreamingResponse(lines(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
