@@ -73,3 +73,15 @@ def test_a_browser_is_told_on_a_page_when_the_workspace_does_not_answer() -> Non
     assert answer.status_code == 503
     assert answer.headers["content-type"].startswith("text/html")
     assert "does not answer right now" in answer.text
+
+
+def test_a_browser_never_gets_the_session_another_was_given() -> None:
+    def web(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"set-cookie": "servicedesk_session=boris; Path=/"},
+                              text=request.headers.get("cookie", "no cookie"))  # fmt: skip
+
+    app = FastAPI()
+    mount_pages(app, "http://web", httpx.AsyncClient(transport=httpx.MockTransport(web)))
+    boris, ann = TestClient(app), TestClient(app)
+    assert boris.get("/auth/callback").headers["set-cookie"].startswith("servicedesk_session=boris")
+    assert ann.get("/").text == "no cookie", "the proxy keeps no cookie of Boris's for Ann"

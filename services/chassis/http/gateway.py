@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import http.cookiejar
 import re
 from typing import Any
 
@@ -45,6 +46,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncClient) -> None:
     """Forward `prefix/...` to the same path on `upstream`."""
 
+    _keeps_no_cookies(client)
+
     async def forward(request: Request, path: str, who: CurrentIdentity) -> Response:
         # The caller's credentials stop here: the service behind gets the gateway's short internal
         # token for the same principal (so an API key never travels further than the gateway).
@@ -69,6 +72,9 @@ def mount_pages(
     answers stays the API's 404. A browser's event stream (`Accept: text/event-stream`, an open
     ticket page's) goes through `streams`, so the lines that stay open never take up `client`'s
     connections, which every page load needs."""
+    for proxying in (client, streams):
+        if proxying is not None:
+            _keeps_no_cookies(proxying)
 
     async def forward(request: Request, path: str) -> Response:
         if path == "v1" or path.startswith("v1/"):
@@ -85,6 +91,12 @@ def mount_pages(
         return answer
 
     app.add_api_route("/{path:path}", forward, methods=_METHODS, include_in_schema=False)
+
+
+def _keeps_no_cookies(client: httpx.AsyncClient) -> None:
+    """The proxy's client stores no cookie an answer sets: it passes them on to the caller, and a jar
+    would send one person's session cookie with the next person's request."""
+    client.cookies.jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
 async def _relay(
