@@ -70,13 +70,13 @@ def test_a_second_agent_sees_the_first_one_replying(workspace: Workspace) -> Non
     ann = a_live_page(workspace, ANN, ticket_id)
     viewers = boris.locator("#viewers")
     expect(viewers).to_contain_text("Ann", timeout=5_000)
-    expect(viewers).to_contain_text("is viewing")
+    expect(viewers).to_contain_text("смотрит")  # Boris reads Russian: "Ann Archer is viewing"
     expect(ann.locator("#viewers")).to_contain_text("Boris")
     expect(ann.locator("#viewers")).not_to_contain_text("Ann")  # who else, never oneself
 
     ann.get_by_label("Message").click()
     ann.get_by_label("Message").press_sequentially("Have you tried another ")
-    expect(viewers).to_contain_text("is replying", timeout=3_000)  # within about a second on a busy machine
+    expect(viewers).to_contain_text("отвечает", timeout=3_000)  # within about a second on a busy machine
     assert serious_violations(boris) == []
 
     ann.close()  # the page says it left as it goes
