@@ -102,3 +102,14 @@ def test_a_customer_never_receives_an_internal_note_live(workspace: Workspace) -
     expect(page.locator("#viewers")).to_have_count(1)
     expect(page.locator("#viewers")).to_be_empty()
     assert page.evaluate("window.__loaded") is True
+
+
+def test_an_open_page_catches_up_after_the_web_service_is_killed(workspace: Workspace) -> None:
+    ticket_id = a_routed_ticket(workspace, "Projector in room 4 flickers")
+    page = a_live_page(workspace, ANN, ticket_id)
+    workspace.web.kill()  # SIGKILL: the page's stream breaks mid-line
+    with workspace.api("customer-kim", ("customer",), organisation="northwind") as kim:
+        ok(kim.post(f"/v1/tickets/{ticket_id}/comments", json={"body": "It flickers on HDMI only.", "public": True}))
+    workspace.web.start()
+    expect(page.locator("#thread")).to_contain_text("It flickers on HDMI only.", timeout=60_000)
+    assert page.evaluate("window.__loaded") is True, "the page reconnected by itself and caught up"
