@@ -69,6 +69,7 @@ from services.intake.tickets.projections import TicketsProjection
 from services.intake.tickets.publication import publication
 from services.intake.tickets.reactions import reactions
 from services.intake.tickets.sla_status import SlaStatus
+from services.intake.tickets.viewers import Viewers
 from services.intake.webhooks.delivery import Deliverer, Deliveries
 
 log = logging.getLogger(__name__)
@@ -128,14 +129,19 @@ def main() -> int:
         mint = authenticator.verifier.mint_internal
         feeds = [RemoteSource(service, settings.url_of(service), client, mint) for service in ("routing", "sla")]
         chat_socket = chat.router(intake, landing, conversations, counters, settings.chat_poll_seconds)
-        routes = Services(projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket)
+        viewers = Viewers(recorder())
+        routes = Services(
+            projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket, viewers
+        )
         mount_gateway(app, intake, blobs, routes, max_upload=settings.attachment_max_bytes, sla=sla_status, feeds=feeds)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}
         for prefix, service in upstreams.items():
             mount_proxy(app, prefix, settings.url_of(service), client)
         merged = MergedOpenAPI(app, {p: settings.url_of(s) for p, s in upstreams.items()}, client)
         runtime.workers.append(("openapi", merged.run))
-        mount_pages(app, settings.url_of("web"), client)  # last: every path no route above answers
+        streams = relay_client(timeout=httpx.Timeout(30.0, read=60.0), limits=httpx.Limits(max_connections=None))
+        mount_pages(app, settings.url_of("web"), client, streams)  # last: every path no route above answers
+        runtime.on_stop.append(streams.aclose)
         runtime.on_stop.append(client.aclose)
     if args.role in ("relay", "all"):
         relay(runtime, settings, metrics, intake, publication(intake), own_topics=[CHECKPOINTS])

@@ -28,9 +28,12 @@ class SignedOutError(Exception):
 class Gateway:
     def __init__(self, base_url: str, client: httpx.AsyncClient | None = None) -> None:
         self.client = client or httpx.AsyncClient(base_url=base_url, timeout=10.0)
+        # Open ticket pages' streams, each a line held open: apart, so they never use up the pages' connections.
+        self.streams = httpx.AsyncClient(base_url=self.client.base_url, limits=httpx.Limits(max_connections=None))
 
     async def close(self) -> None:
         await self.client.aclose()
+        await self.streams.aclose()
 
     async def tickets(self, token: str, **filters: str | int | None) -> dict[str, Any]:
         """A page of the tenant's tickets the person may see (GET /v1/tickets)."""
@@ -219,6 +222,37 @@ class Gateway:
 
     async def delete_view(self, token: str, view_id: str) -> None:
         await self.delete(token, f"/v1/views/{quote(view_id, safe='')}")
+
+    # live
+    async def ticket_stream(self, token: str, ticket_id: str, after: int, last_event_id: str | None) -> httpx.Response:
+        """The ticket's live stream (GET /v1/tickets/{id}/stream), open: its lines are read as they come,
+        and the caller closes it (`aclose`); `last_event_id` resumes after a reconnect."""
+        headers = {"Authorization": f"Bearer {token}"} | ({"Last-Event-ID": last_event_id} if last_event_id else {})
+        request = self.streams.build_request(
+            "GET",
+            f"/v1/tickets/{ticket_id}/stream",
+            params={"after": after},
+            headers=headers,
+            timeout=httpx.Timeout(10.0, read=60.0),  # a comment comes every 15 s at the latest
+        )
+        return await self.streams.send(request, stream=True)
+
+    async def beat(self, token: str, ticket_id: str, activity: str, name: str) -> None:
+        """The person has the ticket open (`viewing` or `replying`) for the next few seconds."""
+        answer = await self.client.put(
+            f"/v1/tickets/{ticket_id}/viewers/me",
+            json={"activity": activity, "name": name},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if answer.status_code != 204:
+            _checked(answer)
+
+    async def leave(self, token: str, ticket_id: str) -> None:
+        answer = await self.client.delete(
+            f"/v1/tickets/{ticket_id}/viewers/me", headers={"Authorization": f"Bearer {token}"}
+        )
+        if answer.status_code != 204:
+            _checked(answer)
 
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}

@@ -93,6 +93,7 @@ class TicketPage:
     thread: list[Message]
     pending_until: str | None = None
     waiting_for: str | None = None
+    version: int = 0
     form_key: str = field(default_factory=forms.form_key)
 
     @classmethod
@@ -120,6 +121,7 @@ class TicketPage:
             thread,
             ticket.get("pending_until"),
             ticket.get("waiting_for"),
+            int(ticket.get("version", 0)),
         )
 
 
@@ -172,7 +174,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             routed_because=routed_because,
             as_of=instant,
             as_of_typed=as_of or "",
-            blocks=("thread",),
+            blocks=("thread", "facts", "history"),
         )
 
     @pages.get("/tickets/{ticket_id}")

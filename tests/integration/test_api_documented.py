@@ -35,6 +35,7 @@ CHECKS: list[CheckFunction] = [
 EXAMPLES = 25  # per operation: ~70 operations x 25 requests (valid, invalid, on a real ticket) in about a minute
 NOT_FUZZED = {
     ("GET", "/v1/events/stream"): "an endless Server-Sent Events stream: no answer ever ends to be checked",
+    ("GET", "/v1/tickets/{ticket_id}/stream"): "a ticket's endless Server-Sent Events stream, likewise",
 }
 
 

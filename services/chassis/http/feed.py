@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 import httpx
 from eventsourcing.application import Application
@@ -24,7 +24,23 @@ from services.chassis.messaging.published import PublishedLog
 from services.chassis.messaging.relay import PublicFields
 
 C = TypeVar("C")
-Reader = Callable[[C], Awaitable[tuple[list[tuple[Envelope, Any]], C]]]  # events after a cursor, each with its own
+
+
+class ServerSent(Protocol):
+    """What a live tail sends: an event with a type, as JSON (an `Envelope`, or another model)."""
+
+    @property
+    def type(self) -> str: ...
+
+    def model_dump_json(self) -> str: ...
+
+
+class StreamEnded(Exception):
+    """Raised by a live tail's reader: the stream ends here (e.g. the caller may no longer see what it follows)."""
+
+
+# Events after a cursor, each with the cursor after it (None: the event moves no cursor, so it has no SSE `id`).
+Reader = Callable[[C], Awaitable[tuple[Sequence[tuple[ServerSent, Any]], C]]]
 
 SCAN = 5000  # notifications read at most per page, whatever the filters keep
 POLL_SECONDS = 0.05
@@ -192,12 +208,18 @@ def _tenant_routes(api: APIRouter, feed: Feed) -> None:
         return server_sent_events(read, max(after, last_event_id or 0))
 
 
-async def _event_lines(read: Reader[C], start: C) -> AsyncIterator[str]:
+async def _event_lines(read: Reader[C], start: C, retry_ms: int | None) -> AsyncIterator[str]:
     cursor, quiet = start, 0.0
+    if retry_ms is not None:
+        yield f"retry: {retry_ms}\n\n"
     while True:
-        events, cursor = await read(cursor)
-        for envelope, after_it in events:
-            yield f"id: {after_it}\nevent: {envelope.type}\ndata: {envelope.model_dump_json()}\n\n"
+        try:
+            events, cursor = await read(cursor)
+        except StreamEnded:
+            return
+        for event, after_it in events:
+            named = f"id: {after_it}\n" if after_it is not None else ""
+            yield f"{named}event: {event.type}\ndata: {event.model_dump_json()}\n\n"
         quiet = 0.0 if events else quiet + 1.0
         if quiet >= 15.0:
             quiet = 0.0
@@ -219,12 +241,13 @@ def event_stream_route(api: APIRouter, id_is: str = "") -> Callable[[DecoratedCa
     )
 
 
-def server_sent_events(read: Reader[C], start: C) -> StreamingResponse:
+def server_sent_events(read: Reader[C], start: C, retry_ms: int | None = None) -> StreamingResponse:
     """A live tail as Server-Sent Events: `read(cursor)` waits about a second for the events after
     `cursor` and answers them, each with the cursor right after it (its SSE `id`, which a reconnecting
-    client sends back as `Last-Event-ID`), and the cursor to read from next; a comment every 15 quiet
-    seconds keeps the line open."""
-    lines = _event_lines(read, start)
+    client sends back as `Last-Event-ID`; None for an event that moves no cursor), and the cursor to
+    read from next; a comment every 15 quiet seconds keeps the line open. `retry_ms`: how soon a
+    browser reconnects after the line breaks (SSE `retry`)."""
+    lines = _event_lines(read, start, retry_ms)
     return StreamingResponse(lines, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 

@@ -15,8 +15,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from starlette.background import BackgroundTask
 
 from services.chassis.http import openapi
 from services.chassis.http.identity import CurrentIdentity
@@ -69,11 +70,15 @@ def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncCli
     app.add_api_route(f"{prefix}/{{path:path}}", forward, methods=_METHODS, include_in_schema=False)
 
 
-def mount_pages(app: FastAPI, upstream: str, client: httpx.AsyncClient) -> None:
+def mount_pages(
+    app: FastAPI, upstream: str, client: httpx.AsyncClient, streams: httpx.AsyncClient | None = None
+) -> None:
     """Forward every path the gateway does not answer itself, outside the API, to the web service
     (`upstream`): the browser's pages share the API's address. Mount it last. Pages sign people in
     with their own cookie, so nothing is authenticated here; a path under `/v1/` that no route
-    answers stays the API's 404."""
+    answers stays the API's 404. A browser's event stream (`Accept: text/event-stream`, an open
+    ticket page's) goes through `streams`, so the lines that stay open never take up `client`'s
+    connections, which every page load needs."""
 
     async def forward(request: Request, path: str) -> Response:
         if path == "v1" or path.startswith("v1/"):
@@ -83,7 +88,8 @@ def mount_pages(app: FastAPI, upstream: str, client: httpx.AsyncClient) -> None:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _CREDENTIALS}
         headers |= {"x-forwarded-host": request.headers.get("host", ""), "x-forwarded-proto": request.url.scheme}
         url = f"{upstream}{request.scope.get('raw_path', b'').decode('latin-1') or f'/{path}'}"
-        answer = await _relay(request, url, headers, client, upstream, "/")
+        live = streams is not None and "text/event-stream" in request.headers.get("accept", "")
+        answer = await _relay(request, url, headers, streams if live and streams else client, upstream, "/")
         if answer.status_code == 503 and answer.headers.get("content-type") == "application/problem+json":
             return HTMLResponse(_PAGES_DOWN, status_code=503, headers={"Retry-After": "5"})  # a browser reads a page
         return answer
@@ -99,10 +105,11 @@ async def _relay(
     with tracing.tracer.start_as_current_span(f"{request.method} {prefix}", kind=SpanKind.CLIENT,
                                               attributes=attributes) as span:  # fmt: skip
         try:
-            reply = await client.request(
+            sent = client.build_request(
                 request.method, url, params=request.query_params,
                 headers=tracing.inject(headers), content=await request.body(),
             )  # fmt: skip
+            reply = await client.send(sent, stream=True)
         except httpx.InvalidURL as error:  # e.g. control characters in a path value: the caller's fault
             span.set_status(Status(StatusCode.ERROR, repr(error)))
             return problem(400, "Bad request", f"the path cannot be forwarded: {error}", field="path")
@@ -111,7 +118,19 @@ async def _relay(
             return problem(503, "Service unavailable", f"{upstream} does not answer: {error!r}", upstream=upstream)
         span.set_attribute("http.response.status_code", reply.status_code)
     kept = [(k, v) for k, v in reply.headers.multi_items() if k.lower() not in _HOP_BY_HOP | {"content-encoding"}]
-    answer = Response(reply.content, status_code=reply.status_code)
+    answer: Response
+    if reply.headers.get("content-type", "").startswith("text/event-stream"):
+        # A live tail (Server-Sent Events) is passed on as it comes, never read to its end first.
+        answer = StreamingResponse(
+            reply.aiter_raw(), status_code=reply.status_code, background=BackgroundTask(reply.aclose)
+        )
+    else:
+        try:
+            answer = Response(await reply.aread(), status_code=reply.status_code)
+        except httpx.TransportError as error:
+            return problem(503, "Service unavailable", f"{upstream} does not answer: {error!r}", upstream=upstream)
+        finally:
+            await reply.aclose()
     for name, value in kept:  # every Set-Cookie of the answer, not only the last
         answer.headers.append(name, value)
     return answer

@@ -26,7 +26,7 @@ from services.intake.attachments.blob_store import (
     Owner,
     StoredBlob,
 )
-from services.intake.tickets.access import visible_ticket
+from services.intake.tickets.access import readable_attachments, visible_ticket
 from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.representations import AttachmentView
@@ -120,12 +120,12 @@ class Attachments:
     def listed(self, ticket_id: UUID, who: Principal) -> tuple[list[AttachmentView], int]:
         """The ticket's attachments, their filenames opened, and the ticket's version."""
         ticket = visible_ticket(self.intake, ticket_id, who)
-        return self.intake.attachments_of(ticket), ticket.version
+        return self.intake.attachments_of(ticket, readable_attachments(ticket, who)), ticket.version
 
     def download(self, ticket_id: UUID, attachment_id: str, who: Principal) -> Download:
         """The file to send, with its opened filename."""
         ticket = visible_ticket(self.intake, ticket_id, who)
-        attachment = ticket.attachments.get(attachment_id)
+        attachment = readable_attachments(ticket, who).get(attachment_id)
         if attachment is None:
             raise AttachmentMissingError(attachment_id)
         sha256: str = attachment["sha256"]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI
 from services.chassis.http.feed_sources import Source
 from services.intake.attachments.blob_store import BlobStore
 from services.intake.gateway.api_keys import ApiKeyStore
-from services.intake.http import api_keys, notifications, people, queries, views, webhooks
+from services.intake.http import api_keys, live, notifications, people, queries, views, webhooks
 from services.intake.http.app import create_app
 from services.intake.notifications.deliveries import Deliveries as NotificationDeliveries
 from services.intake.people.erasure import Erasures
@@ -22,6 +22,7 @@ from services.intake.people.subject_access import SubjectAccess
 from services.intake.tickets.application import Intake
 from services.intake.tickets.projections import TicketsProjection
 from services.intake.tickets.sla_status import SlaStatus
+from services.intake.tickets.viewers import Viewers
 from services.intake.webhooks.delivery import Deliveries
 
 
@@ -39,6 +40,8 @@ class Services:
     """The messengers' webhooks (channels/telegram.py)."""
     chat: APIRouter
     """The web chat socket (channels/chat.py)."""
+    viewers: Viewers
+    """Who has each ticket open (collision)."""
 
 
 def mount_gateway(
@@ -60,5 +63,6 @@ def mount_gateway(
         notifications.router(intake, services.notifications),
         people.router(services.erasures, services.access),
         views.router(intake),
+        live.router(intake, sla, services.viewers),
     )
     return create_app(app, intake, blobs, *first, max_upload=max_upload, sla=sla, feeds=feeds, last=[services.chat])

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from services.chassis.http.auth import Role
 from services.chassis.http.identity import CurrentIdentity, requires
 from services.intake.audit.auditor import Anchor, Verification
-from services.intake.tickets.access import Scope, visible_ticket
+from services.intake.tickets.access import readable, visible_ticket
 from services.intake.tickets.application import Intake
 from services.intake.tickets.representations import HistoryEntry
 
@@ -66,11 +66,9 @@ def router(intake: Intake) -> APIRouter:
     @api.get("/tickets/{ticket_id}/history", response_model=History)
     async def history(ticket_id: UUID, who: CurrentIdentity) -> History:
         """Every event in order: who, when, why, and what it changed (a customer: without internal notes)."""
-        await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
+        ticket = await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal)
         events = await asyncio.to_thread(intake.story, ticket_id, who.tenant)
-        if not Scope.of(who.principal).staff:
-            events = [e for e in events if e.changes.get("public", True) is not False]
-        return History(ticket_id=ticket_id, events=events)
+        return History(ticket_id=ticket_id, events=readable(events, who.principal, ticket))
 
     @api.get("/tickets/{ticket_id}/verify", response_model=VerificationView)
     async def verify_ticket(ticket_id: UUID, who: CurrentIdentity) -> VerificationView:

@@ -21,6 +21,7 @@ from schemas.visibility import staff_sees
 from services.chassis.http.auth import Forbidden, Principal, Role
 from services.intake.tickets.application import Intake
 from services.intake.tickets.domain import Ticket
+from services.intake.tickets.representations import HistoryEntry
 from services.intake.tickets.work import TicketNotFoundError
 
 CUSTOMER_ACTIONS = frozenset({"comments", "reopen", "rating", "attachments"})
@@ -85,3 +86,28 @@ def visible_ticket(intake: Intake, ticket_id: UUID, who: Principal, action: str 
     if action is not None and not scope.staff and action not in CUSTOMER_ACTIONS:
         raise Forbidden(f"a customer may not {action.replace('-', ' ')} a ticket", rule="role")
     return ticket
+
+
+def internal_notes(ticket: Ticket) -> set[str]:
+    """The ids of the ticket's internal notes."""
+    return {key for key, comment in ticket.comments.items() if not comment["public"]}
+
+
+def readable_attachments(ticket: Ticket, who: Principal) -> dict[str, dict[str, Any]]:
+    """The ticket's files `who` may list and download: the staff all of them; a customer none attached
+    to an internal note (the attachment list and the download alike)."""
+    if Scope.of(who).staff:
+        return ticket.attachments
+    internal = internal_notes(ticket)
+    return {key: value for key, value in ticket.attachments.items() if value.get("comment_id") not in internal}
+
+
+def readable(entries: list[HistoryEntry], who: Principal, ticket: Ticket) -> list[HistoryEntry]:
+    """What of the ticket's history `who` may read: the staff all of it; a customer neither an
+    internal note nor a file attached to one (the history and the ticket's live stream alike)."""
+    if Scope.of(who).staff:
+        return entries
+    internal = internal_notes(ticket)
+    return [
+        e for e in entries if e.changes.get("public", True) is not False and e.changes.get("comment_id") not in internal
+    ]

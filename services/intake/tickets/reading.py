@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -61,9 +62,9 @@ class TicketReading(Application[UUID]):
     def view_as_of(self, ticket_id: UUID, tenant: str, instant: datetime, *, public_only: bool = False) -> TicketView:
         return self.view(self.ticket_as_of(ticket_id, tenant, instant), public_only=public_only)
 
-    def attachments_of(self, ticket: Ticket) -> list[AttachmentView]:
-        """The ticket's attachments, their filenames opened."""
-        opened = self.personal.opened(ticket.tenant, ticket.attachments)
+    def attachments_of(self, ticket: Ticket, files: dict[str, dict[str, Any]] | None = None) -> list[AttachmentView]:
+        """The ticket's attachments (or those of them in `files`), their filenames opened."""
+        opened = self.personal.opened(ticket.tenant, ticket.attachments if files is None else files)
         return [AttachmentView(id=key, **value) for key, value in opened.items()]
 
     def story(self, ticket_id: UUID, tenant: str) -> list[HistoryEntry]:
@@ -86,6 +87,11 @@ class TicketReading(Application[UUID]):
                     CommentView(id=comment_id, **comment | {"body": self.personal.unseal(tenant, comment["body"])})
                 )
         return found, ids[-1] if ids else after
+
+    def story_after(self, ticket: Ticket, version: int) -> list[HistoryEntry]:
+        """The ticket's events after `version`, up to the version it is at, each in its own words."""
+        events = self.events.get(ticket.id, gt=version, lte=ticket.version)
+        return [history_entry(event, self.personal) for event in events if isinstance(event, Ticket.Event)]
 
     def verify(self, ticket_id: UUID | None = None, tenant: str | None = None) -> Verification:
         """Check one ticket's history, or every stream's in the store (of `tenant`, when given),

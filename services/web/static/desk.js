@@ -91,3 +91,40 @@ document.addEventListener("click", async (event) => {
   }
   if (status) status.textContent = copied ? button.dataset.copied : button.dataset.notCopied;
 });
+// Live ticket (area: live): the ticket page says every 2 s that the person has it open, and at once
+// when they start or stop replying (the reply box has focus or text); as the page goes, that they left.
+// The desk shows it to the other agents within a second (services/web/live.py).
+(function () {
+  "use strict";
+  const page = document.querySelector("[data-heartbeat]");
+  if (!page) return;
+  const url = page.getAttribute("data-heartbeat");
+  let token = "";
+  try {
+    token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRF-Token"] || "";
+  } catch (error) {
+    token = "";
+  }
+  const box = document.getElementById("body");
+  let said = "";
+  const activity = () => (box && (document.activeElement === box || box.value.trim()) ? "replying" : "viewing");
+  function beat(always) {
+    const now = activity();
+    if (!always && now === said) return;
+    said = now;
+    fetch(url, {
+      method: "POST",
+      headers: { "X-CSRF-Token": token },
+      body: new URLSearchParams({ activity: now }),
+      credentials: "same-origin",
+    }).catch(() => {});
+  }
+  beat(true);
+  setInterval(() => beat(true), 2000);
+  if (box) ["focus", "blur", "input"].forEach((name) => box.addEventListener(name, () => beat(false)));
+  window.addEventListener("pagehide", () => {
+    const form = new FormData();
+    form.append("csrf_token", token);
+    navigator.sendBeacon(`${url}/end`, form);
+  });
+})();
