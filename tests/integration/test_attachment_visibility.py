@@ -1,4 +1,4 @@
-"""Files attached to an internal note are the staff's: a customer neither lists nor downloads them,
+"""Files attached to an internal note are the staff's: a customer neither sees, lists nor downloads them,
 on real PostgreSQL and Kafka with intake running as its own process."""
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ def test_a_customer_never_lists_or_downloads_a_file_attached_to_an_internal_note
         listed_for_customer = client.get(f"{ticket}/attachments", headers=theirs).json()["attachments"]
         assert {a["filename"] for a in listed_for_staff} == {"rota.txt", "error.png"}
         assert [a["filename"] for a in listed_for_customer] == ["error.png"]
+        on_the_ticket = client.get(ticket, headers=theirs).json()["attachments"]
+        assert [a["filename"] for a in on_the_ticket] == ["error.png"]
         assert client.get(rota.headers["location"], headers=staff).content == ROTA
         refused = client.get(rota.headers["location"], headers=theirs)
         assert refused.status_code == 404, refused.text

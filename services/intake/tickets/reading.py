@@ -53,10 +53,16 @@ class TicketReading(Application[UUID]):
 
     def view(self, ticket: Ticket, *, public_only: bool = False) -> TicketView:
         """The ticket as its reader sees it, its sealed words opened (`[erased]` once the requester was erased);
-        for a customer (`public_only`) without the internal notes."""
+        for a customer (`public_only`) without the internal notes and the files attached to them."""
         view = ticket_view(ticket, self.personal)
         if public_only:
-            return view.model_copy(update={"comments": [c for c in view.comments if c.public]})
+            internal = {c.id for c in view.comments if not c.public}
+            return view.model_copy(
+                update={
+                    "comments": [c for c in view.comments if c.public],
+                    "attachments": [a for a in view.attachments if a.comment_id not in internal],
+                }
+            )
         return view
 
     def view_as_of(self, ticket_id: UUID, tenant: str, instant: datetime, *, public_only: bool = False) -> TicketView:
