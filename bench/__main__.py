@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bench import as_of, rebuild, routing_latency, sla_timers, store_append, ticket_flow
+from bench import as_of, rebuild, routing_latency, sla_timers, store_append, ticket_flow, workspace_pages
 
 
 def main() -> None:
-    for benchmark in (store_append, ticket_flow, as_of, routing_latency, sla_timers, rebuild):
+    for benchmark in (store_append, ticket_flow, as_of, routing_latency, sla_timers, rebuild, workspace_pages):
         print(f"== {benchmark.__name__}")
         benchmark.run()
 

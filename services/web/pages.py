@@ -8,9 +8,11 @@ A route prepares a small view model and calls `render`; on an htmx request namin
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_datetime, get_timezone
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader
@@ -33,7 +35,13 @@ def when(instant: str | datetime | None, session: Session | None = None) -> str:
         return ""
     moment = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
     zone = session.time_zone if session else "UTC"
-    return format_datetime(moment, "medium", tzinfo=get_timezone(zone), locale=i18n.current())
+    return format_datetime(moment, "medium", tzinfo=get_timezone(zone), locale=_locale(i18n.current()))
+
+
+@lru_cache(maxsize=32)
+def _locale(language: str) -> Locale:
+    """Parsed once a language: Babel parses a locale given by name on every call, 50 times for a queue page."""
+    return Locale.parse(language)
 
 
 TEMPLATES.env.filters["when"] = when

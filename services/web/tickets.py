@@ -140,11 +140,11 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         token = session.access_token
         instant = _instant(as_of, session.time_zone) if as_of else None
         try:
-            ticket, history, verification, attachments, clock, routed_because = await asyncio.gather(
+            # The ticket carries its attachments (as of `instant` too): no call of their own.
+            ticket, history, verification, clock, routed_because = await asyncio.gather(
                 gateway.ticket(token, ticket_id, instant),
                 gateway.history(token, ticket_id),
                 gateway.verification(token, ticket_id),
-                gateway.attachments(token, ticket_id),
                 gateway.clock(token, ticket_id) if session.is_staff and instant is None else _nothing(),
                 gateway.routing_reason(token, ticket_id) if session.is_staff else _nothing(),
             )
@@ -153,7 +153,9 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
                 return render(request, "not_found.html", session, 404, queues=queues_of(session))
             raise
         changes = [Change(e["version"], e["event"], e["at"], e["actor"], e.get("reason")) for e in history]
-        files = [Attachment(a["id"], a["filename"], a["content_type"], a["size"]) for a in attachments]
+        files = [
+            Attachment(a["id"], a["filename"], a["content_type"], a["size"]) for a in ticket.get("attachments", [])
+        ]
         targets = [
             Target(_(METRICS.get(m, m)), t["state"], t.get("due_at"), bool(t.get("breached")))
             for m, t in (clock or {}).get("metrics", {}).items()

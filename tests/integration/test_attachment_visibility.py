@@ -31,8 +31,9 @@ def test_a_customer_never_lists_or_downloads_a_file_attached_to_an_internal_note
         ticket = f"/v1/tickets/{opened.json()['id']}"
         note = client.post(f"{ticket}/comments", json={"body": "rota attached", "public": False}, headers=staff)
         assert note.status_code == 201, note.text
-        rota = client.post(f"{ticket}/attachments", params={"filename": "rota.txt", "comment_id": note.json()["comments"][-1]["id"]},
-                           content=ROTA, headers=staff | {"Content-Type": "text/plain"})  # fmt: skip
+        on_note = {"filename": "rota.txt", "comment_id": note.json()["comments"][-1]["id"]}
+        rota = client.post(f"{ticket}/attachments", params=on_note, content=ROTA,
+                           headers=staff | {"Content-Type": "text/plain"})  # fmt: skip
         assert rota.status_code == 201, rota.text
         shot = client.post(f"{ticket}/attachments", params={"filename": "error.png"}, content=SCREENSHOT,
                            headers=theirs | {"Content-Type": "image/png"})  # fmt: skip

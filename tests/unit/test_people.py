@@ -14,7 +14,14 @@ from services.chassis.storage.store import store_env, tracking_recorder
 from services.intake.channels import mail_threads
 from services.intake.people.conversations import Conversations, ReplyRoute
 from services.intake.people.people import People
-from services.intake.privacy.personal_data import ERASED, MemoryKeyTable, PersonalData, PersonErasedError, SqlKeyTable
+from services.intake.privacy.personal_data import (
+    ERASED,
+    MemoryKeyTable,
+    PersonalData,
+    PersonErasedError,
+    SqlKeyTable,
+    StoredKey,
+)
 from services.intake.tickets.application import Intake
 from tests.privacy import AUDIT_SECRET, KEYWORD_SECRET, SECRET, memory_intake
 
@@ -133,3 +140,23 @@ def test_a_reply_names_its_ticket_by_our_message_id_or_by_the_number_in_its_subj
     assert mail_threads.tagged(subject, "SD-2026-000123") == subject
     assert mail_threads.number_in("AW: Re: " + subject) == "SD-2026-000123"
     assert mail_threads.number_in("no tag here") is None
+
+
+def test_a_page_of_sealed_titles_is_opened_with_one_read_of_the_key_table(tmp_path: Path) -> None:
+    settings = Settings(persistence="sqlite", data_dir=tmp_path)
+    sealer = PersonalData(SqlKeyTable(tracking_recorder(settings, Intake.name)), SECRET)
+    titles = [sealer.seal("acme", f"customer-{n}", f"title {n}") for n in range(30)]
+    sealer.destroy_key("acme", "customer-7")
+    reads: list[str] = []
+
+    class CountedKeys(SqlKeyTable):
+        def get(self, tenant: str, person: str) -> StoredKey | None:
+            reads.append(person)
+            return super().get(tenant, person)
+
+    reader = PersonalData(CountedKeys(tracking_recorder(settings, Intake.name)), SECRET)
+    reader.fetch_keys("acme", [*titles, "a plain title"])
+    opened = [reader.unseal("acme", title) for title in titles]
+    assert reads == []
+    assert opened[7] == ERASED
+    assert opened[:7] + opened[8:] == [f"title {n}" for n in range(30) if n != 7]

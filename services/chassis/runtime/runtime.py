@@ -76,12 +76,13 @@ class Runtime:
         async def timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
             started = time.perf_counter()
             response = await call_next(request)
+            elapsed = time.perf_counter() - started
+            # What the request took here (a browser's developer tools and bench/workspace_pages.py read it).
+            response.headers["Server-Timing"] = f"app;dur={elapsed * 1000:.1f}"
             route = request.scope.get("route")
             template = getattr(route, "path", "unmatched")  # the template, never the raw path: bounded labels
             if template not in ("/metrics", "/health/live", "/health/ready"):
-                self.metrics.http_duration.labels(request.method, template, str(response.status_code)).observe(
-                    time.perf_counter() - started
-                )
+                self.metrics.http_duration.labels(request.method, template, str(response.status_code)).observe(elapsed)
             return response
 
         @app.get("/health/live", include_in_schema=False)

@@ -176,6 +176,8 @@ class TicketQueries:
 
     def _rows(self, statement: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         rows = [_public(row) for row in self.view.query(statement, params)]
+        for tenant in {row["tenant"] for row in rows}:
+            self.personal.fetch_keys(tenant, [row["title"] for row in rows if row["tenant"] == tenant])
         for row in rows:
             row["title"] = self.personal.unseal(row["tenant"], row["title"])
         return rows
