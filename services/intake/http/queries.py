@@ -15,7 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from schemas.tickets import Priority
+from schemas.tickets import Channel, Priority
 from services.chassis.http.identity import CurrentIdentity
 from services.chassis.http.problems import DomainProblem
 from services.intake.http.tickets import TAG
@@ -120,12 +120,15 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
     @api.get("/tickets", response_model=TicketPage)
     async def list_tickets(
         who: CurrentIdentity,
-        status: Status | None = None,
+        status: Annotated[
+            list[Status] | None, Query(description="Any of these statuses (repeat: `status=new&status=open`).")
+        ] = None,
         priority: Priority | None = None,
         group_id: Id = None,
         agent_id: Id = None,
         requester_id: Id = None,
         tag: Annotated[str | None, Query(pattern=TAG)] = None,
+        channel: Channel | None = None,
         created_from: Annotated[datetime | None, Query(description="Opened at or after (inclusive).")] = None,
         created_to: Annotated[datetime | None, Query(description="Opened before (exclusive).")] = None,
         cursor: Annotated[str | None, Query(max_length=1000)] = None,
@@ -140,12 +143,13 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
             rows, next_cursor = await asyncio.to_thread(
                 projection.list_tickets,
                 who.tenant,
-                status=status and status.value,
+                status=[s.value for s in status] if status else None,
                 priority=priority and priority.value,
                 group_id=group_id,
                 agent_id=agent_id,
                 requester_id=requester_id,
                 tag=tag,
+                channel=channel and channel.value,
                 created_from=created_from,
                 created_to=created_to,
                 cursor=cursor,

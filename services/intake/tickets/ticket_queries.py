@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -34,12 +35,13 @@ class TicketQueries:
         self,
         tenant: str,
         *,
-        status: str | None = None,
+        status: str | Sequence[str] | None = None,
         priority: str | None = None,
         group_id: str | None = None,
         agent_id: str | None = None,
         requester_id: str | None = None,
         tag: str | None = None,
+        channel: str | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
         cursor: str | None = None,
@@ -48,17 +50,24 @@ class TicketQueries:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of the tenant's tickets, newest first, and the cursor of the next page (None at the end).
 
-        Every filter is optional; `created_from` is inclusive, `created_to` exclusive; `scope` is the
-        caller's visibility as a condition and its parameters (services/intake/tickets/access.py).
+        Every filter is optional; `status` may name several (any of them); `created_from` is inclusive,
+        `created_to` exclusive; `scope` is the caller's visibility as a condition and its parameters
+        (services/intake/tickets/access.py).
         """
         where = ["tenant = :tenant"] + ([scope[0]] if scope[0] else [])
         params: dict[str, Any] = {"tenant": tenant, "limit": limit + 1} | scope[1]
+        if status is not None and not isinstance(status, str):
+            statuses = {f"status{n}": value for n, value in enumerate(sorted(set(status)))}
+            where.append(f"status IN ({', '.join(':' + name for name in statuses)})" if statuses else "1 = 0")
+            params |= statuses
+            status = None
         for column, value in [
             ("status", status),
             ("priority", priority),
             ("group_id", group_id),
             ("agent_id", agent_id),
             ("requester_id", requester_id),
+            ("channel", channel),
         ]:
             if value is not None:
                 where.append(f"{column} = :{column}")
