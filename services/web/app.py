@@ -10,8 +10,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from services.web import bulk, i18n, presence, queues, search, signin, supervision, tickets
+from services.web import bulk, i18n, preferences, presence, queues, search, signin, supervision, tickets
 from services.web.admin import routing as admin_routing
+from services.web.reports import pages as reports
 from services.web.forms import ForgedFormError
 from services.web.gateway_client import Gateway, GatewayError, SignedOutError
 from services.web.pages import render
@@ -32,6 +33,8 @@ def mount_pages(app: FastAPI, sign_in: SignIn, gateway: Gateway, session_secret:
     app.include_router(supervision.router(gateway, person))
     app.include_router(admin_routing.router(gateway, person))
     app.include_router(bulk.router(gateway, person))
+    app.include_router(reports.router(gateway, person))
+    app.include_router(preferences.router(sign_in.sessions, sign_in.preferences, person))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/vendor", StaticFiles(directory=VENDOR, check_dir=False), name="vendor")
     app.add_middleware(

@@ -71,3 +71,13 @@ document.addEventListener("change", (event) => {
   const field = event.target;
   if (field instanceof HTMLSelectElement && field.hasAttribute("data-submit-on-change")) field.form?.requestSubmit();
 });
+
+// Preferences (area: reports): offer the browser's own time zone beside the list of zones.
+document.querySelectorAll("[data-browser-zone]").forEach((offer) => {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const select = document.getElementById("time_zone");
+  if (!zone || !select || !Array.from(select.options).some((option) => option.value === zone)) return;
+  offer.querySelector("span").textContent = zone;
+  offer.hidden = false;
+  offer.querySelector("button").addEventListener("click", () => { select.value = zone; });
+});
