@@ -12,10 +12,10 @@ from starlette.staticfiles import StaticFiles
 
 from services.web import bulk, i18n, preferences, presence, queues, search, signin, supervision, tickets
 from services.web.admin import routing as admin_routing
-from services.web.reports import pages as reports
 from services.web.forms import ForgedFormError
 from services.web.gateway_client import Gateway, GatewayError, SignedOutError
 from services.web.pages import render
+from services.web.reports import pages as reports
 from services.web.signin import SignIn, SignInRequiredError
 
 HERE = Path(__file__).parent

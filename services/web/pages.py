@@ -44,7 +44,7 @@ def duration(seconds: float | None) -> str:
 
 
 def day(value: str | date) -> str:
-    """A calendar day in the person's language (`23 Nov 2026`, `23 нояб. 2026 г.`)."""
+    """A calendar day in the person's language (`23 Nov 2026`, in Russian the same in its words)."""
     return format_date(date.fromisoformat(value) if isinstance(value, str) else value, "medium", locale=i18n.current())
 
 

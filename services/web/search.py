@@ -101,9 +101,9 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         error = None
         tickets: list[dict[str, Any]] = []
         if query.unknown:
-            error = _("Unknown field: %(name)s. Fields: status, priority, group, agent, requester, tag, channel, opened.") % {
-                "name": query.unknown[0]
-            }
+            error = _(
+                "Unknown field: %(name)s. Fields: status, priority, group, agent, requester, tag, channel, opened."
+            ) % {"name": query.unknown[0]}
         elif q.strip():
             try:
                 if query.words:

@@ -85,7 +85,8 @@ def test_a_supervisor_reads_every_report_as_a_chart_and_a_table(tmp_path: Path) 
     for name in ("backlog", "flow", "service-levels", "agents", "csat"):
         page = client.get(f"/reports/{name}", params={"group": "first-line"})
         assert page.status_code == 200, name
-        assert '<svg role="img"' in page.text and "<table" in page.text, name
+        assert '<svg role="img"' in page.text, name
+        assert "<table" in page.text, name
     assert asked[-1].url.params["group"] == "first-line"
     assert "2 hours" in client.get("/reports/service-levels").text  # 5,400 s, in words
 
@@ -98,14 +99,19 @@ def test_a_backlog_number_links_to_a_search_with_the_same_filters(tmp_path: Path
     q = parse_qs(urlsplit(link.replace("&amp;", "&")).query)["q"][0]
     assert set(q.split()) == {"group:first-line", "channel:email", "status:new,open,pending", "priority:P3"}
     assert Query.parse(q, "me").listing() == {
-        "group_id": "first-line", "channel": "email", "status": ["new", "open", "pending"], "priority": "P3"
+        "group_id": "first-line",
+        "channel": "email",
+        "status": ["new", "open", "pending"],
+        "priority": "P3",
     }
 
 
 def test_a_day_of_the_flow_lists_the_tickets_opened_that_day() -> None:
     query = Query.parse("opened:2026-11-02 group:first-line", "me")
     assert query.listing() == {
-        "group_id": "first-line", "created_from": "2026-11-02T00:00:00+00:00", "created_to": "2026-11-03T00:00:00+00:00"
+        "group_id": "first-line",
+        "created_from": "2026-11-02T00:00:00+00:00",
+        "created_to": "2026-11-03T00:00:00+00:00",
     }
     assert query.admits({"group_id": "first-line", "created_at": "2026-11-02T23:59:00+00:00"})
     assert not query.admits({"group_id": "first-line", "created_at": "2026-11-03T00:00:00+00:00"})
@@ -118,7 +124,8 @@ def test_a_period_that_ends_before_it_starts_is_named_beside_its_field(tmp_path:
     sign_in.person = person(sign_in.sessions, ["supervisor"])
     page = client.get("/reports/flow", params={"from": "2026-11-05", "to": "2026-11-01"})
     assert page.status_code == 422
-    assert 'id="from-error"' in page.text and "is after" in page.text
+    assert 'id="from-error"' in page.text
+    assert "is after" in page.text
 
 
 def test_an_agent_is_refused_the_reports(tmp_path: Path) -> None:
@@ -135,12 +142,15 @@ def test_a_persons_language_and_time_zone_are_kept_for_their_next_sign_in(tmp_pa
     sign_in.person = person(sign_in.sessions, ["agent"])
     token = sign_in.person.csrf_token
     wrong = client.post("/preferences", data={"language": "ru", "time_zone": "Mars/Olympus", "csrf_token": token})
-    assert wrong.status_code == 422 and 'id="time_zone-error"' in wrong.text
+    assert wrong.status_code == 422
+    assert 'id="time_zone-error"' in wrong.text
     chosen = {"language": "ru", "time_zone": "Asia/Tokyo", "csrf_token": token, "back": "/queues/mine?x=1"}
     done = client.post("/preferences", data=chosen)
-    assert done.status_code == 303 and done.headers["location"] == "/queues/mine?x=1"
+    assert done.status_code == 303
+    assert done.headers["location"] == "/queues/mine?x=1"
     now = sign_in.sessions.get(sign_in.person.session_id)
-    assert now is not None and (now.locale, now.time_zone) == ("ru", "Asia/Tokyo")
+    assert now is not None
+    assert (now.locale, now.time_zone) == ("ru", "Asia/Tokyo")
     kept = sign_in.preferences.at_sign_in("acme", "agent-1", {"locale": "en", "zoneinfo": "Europe/London"})
     assert (kept.language, kept.time_zone) == ("ru", "Asia/Tokyo")
     fresh = sign_in.preferences.at_sign_in("acme", "agent-2", {"locale": "en", "zoneinfo": "Europe/London"})

@@ -4,8 +4,8 @@ number, and full-text search (TicketsProjection, projections.py, writes it from 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 

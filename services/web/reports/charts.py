@@ -4,6 +4,7 @@ accessible equivalent with every number."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 WIDTH = 600
@@ -32,7 +33,7 @@ class Bars:
     left: int = LABEL
 
     @classmethod
-    def of(cls, title: str, values: list[tuple[str, float]], scale: float | None = None, unit: str = "") -> Bars:
+    def of(cls, title: str, values: Sequence[tuple[str, float]], scale: float | None = None, unit: str = "") -> Bars:
         top = scale or max([value for _, value in values] or [0]) or 1
         room = WIDTH - LABEL - 60
         bars = [

@@ -76,19 +76,17 @@ def flow(report: dict[str, Any], filters: ReportFilters) -> dict[str, Any]:
     start, end = date.fromisoformat(str(report["from"])), date.fromisoformat(str(report["to"]))
     counted = {str(b["day"]): b for b in report.get("buckets", [])}
     days = [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+    opened = [int(counted.get(day, {}).get("opened", 0)) for day in days]
+    resolved = [int(counted.get(day, {}).get("resolved", 0)) for day in days]
+    reopened = [int(counted.get(day, {}).get("reopened", 0)) for day in days]
     rows = [
-        {
-            "day": day,
-            "opened": _count(day, int(counted.get(day, {}).get("opened", 0)), filters.search(opened=day)),
-            "resolved": int(counted.get(day, {}).get("resolved", 0)),
-            "reopened": int(counted.get(day, {}).get("reopened", 0)),
-        }
-        for day in days
+        {"day": day, "opened": _count(day, o, filters.search(opened=day)), "resolved": r, "reopened": again}
+        for day, o, r, again in zip(days, opened, resolved, reopened, strict=True)
     ]
     series = {
-        "opened": (_("Opened"), [r["opened"]["count"] for r in rows]),
-        "resolved": (_("Resolved"), [r["resolved"] for r in rows]),
-        "reopened": (_("Reopened"), [r["reopened"] for r in rows]),
+        "opened": (_("Opened"), opened),
+        "resolved": (_("Resolved"), resolved),
+        "reopened": (_("Reopened"), reopened),
     }
     period = f"{start.isoformat()}..{end.isoformat()}"
     return {
