@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 WIDTH = 600
 LABEL = 170  # the left part of a bar chart holds the labels
-ROW = 28
+ROW = 30
 PLOT = (40, 20, 580, 200)  # a line chart's plot area: left, top, right, bottom
 
 

@@ -38,7 +38,8 @@ def _titles() -> dict[str, str]:
 
 
 def _count(label: str, count: int, link: str = "") -> dict[str, Any]:
-    return {"label": label, "count": count, "link": link}
+    """A number of the report, and the search listing its tickets (none for a zero: nothing to list)."""
+    return {"label": label, "count": count, "link": link if count else ""}
 
 
 def backlog(report: dict[str, Any], filters: ReportFilters) -> dict[str, Any]:
