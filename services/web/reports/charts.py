@@ -33,11 +33,16 @@ class Bars:
     left: int = LABEL
 
     @classmethod
-    def of(cls, title: str, values: Sequence[tuple[str, float]], scale: float | None = None, unit: str = "") -> Bars:
-        top = scale or max([value for _, value in values] or [0]) or 1
+    def of(
+        cls, title: str, values: Sequence[tuple[str, float | None]], scale: float | None = None, unit: str = ""
+    ) -> Bars:
+        """`values` by label; None is a bar of no length marked with a dash (nothing to measure)."""
+        top = scale or max([value or 0 for _, value in values] or [0]) or 1
         room = WIDTH - LABEL - 60
         bars = [
-            Bar(label[:24], value, f"{value:g}{unit}", n * ROW, room * value / top)
+            Bar(
+                label[:24], value or 0, "—" if value is None else f"{value:g}{unit}", n * ROW, room * (value or 0) / top
+            )
             for n, (label, value) in enumerate(values)
         ]
         return cls(title, bars, max(len(bars), 1) * ROW)

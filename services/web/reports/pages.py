@@ -103,7 +103,7 @@ def flow(report: dict[str, Any], filters: ReportFilters) -> dict[str, Any]:
 def service_levels(report: dict[str, Any], filters: ReportFilters) -> dict[str, Any]:
     names = {"first_response": _("First response"), "next_response": _("Next response"), "resolution": _("Resolution")}
     metrics = [{"name": names.get(m, m)} | figures for m, figures in report.get("metrics", {}).items()]
-    compliance = [(m["name"], float(m["compliance_percent"] or 0)) for m in metrics]
+    compliance = [(str(m["name"]), m["compliance_percent"]) for m in metrics]
     return {"metrics": metrics, "chart": Bars.of(_("Compliance, %"), compliance, scale=100, unit="%")}
 
 
