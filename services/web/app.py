@@ -10,10 +10,24 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from services.web import admin, bulk, i18n, live, presence, queues, saved_views, search, signin, supervision, tickets
+from services.web import (
+    admin,
+    bulk,
+    i18n,
+    live,
+    preferences,
+    presence,
+    queues,
+    saved_views,
+    search,
+    signin,
+    supervision,
+    tickets,
+)
 from services.web.forms import ForgedFormError
 from services.web.gateway_client import Gateway, GatewayError, SignedOutError
 from services.web.pages import render
+from services.web.reports import pages as reports
 from services.web.signin import SignIn, SignInRequiredError
 
 HERE = Path(__file__).parent
@@ -33,6 +47,8 @@ def mount_pages(app: FastAPI, sign_in: SignIn, gateway: Gateway, session_secret:
     app.include_router(bulk.router(gateway, person))
     app.include_router(saved_views.router(gateway, person))
     app.include_router(live.router(gateway, person))
+    app.include_router(reports.router(gateway, person))
+    app.include_router(preferences.router(sign_in.sessions, sign_in.preferences, person))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/vendor", StaticFiles(directory=VENDOR, check_dir=False), name="vendor")
     app.add_middleware(

@@ -35,7 +35,7 @@ class Gateway:
         await self.client.aclose()
         await self.streams.aclose()
 
-    async def tickets(self, token: str, **filters: str | int | None) -> dict[str, Any]:
+    async def tickets(self, token: str, **filters: str | int | list[str] | None) -> dict[str, Any]:
         """A page of the tenant's tickets the person may see (GET /v1/tickets)."""
         params = {name: value for name, value in filters.items() if value is not None}
         return await self._get(token, "/v1/tickets", params)

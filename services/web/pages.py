@@ -7,13 +7,13 @@ A route prepares a small view model and calls `render`; on an htmx request namin
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_datetime, get_timezone
+from babel.dates import format_date, format_datetime, format_timedelta, get_timezone
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader
 from jinja2_fragments.fastapi import Jinja2Blocks
@@ -44,7 +44,22 @@ def _locale(language: str) -> Locale:
     return Locale.parse(language)
 
 
+def duration(seconds: float | None) -> str:
+    """A span of time in the person's language (`2 hours`, `2 часа`); a dash when there is none."""
+    if seconds is None:
+        return "—"
+    return format_timedelta(timedelta(seconds=seconds), locale=_locale(i18n.current()))
+
+
+def day(value: str | date) -> str:
+    """A calendar day in the person's language (`23 Nov 2026`, in Russian the same in its words)."""
+    moment = date.fromisoformat(value) if isinstance(value, str) else value
+    return format_date(moment, "medium", locale=_locale(i18n.current()))
+
+
 TEMPLATES.env.filters["when"] = when
+TEMPLATES.env.filters["duration"] = duration
+TEMPLATES.env.filters["day"] = day
 
 
 def render(request: Request, template: str, session: Session | None, status_code: int = 200, **view: Any) -> Response:

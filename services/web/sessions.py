@@ -64,6 +64,7 @@ class SessionStore:
         expires: datetime,
         locale: str | None,
         organisation: str | None,
+        time_zone: str = "UTC",
     ) -> Session:
         """A new session (a fresh id, never one the browser brought: no session fixation)."""
         session = Session(
@@ -76,6 +77,7 @@ class SessionStore:
             access_token,
             min(expires, datetime.now(UTC) + LIFETIME),
             locale,
+            time_zone,
             organisation=organisation,
         )
         person = asdict(session) | {"expires": session.expires.isoformat()}
@@ -98,6 +100,15 @@ class SessionStore:
             self.end(session_id)
             return None
         return session
+
+    def replace(self, session: Session) -> None:
+        """The session as it is now (the person chose another language or time zone)."""
+        person = asdict(session) | {"expires": session.expires.isoformat()}
+        with self.view.transaction() as sql:
+            sql.execute(
+                "UPDATE web_sessions SET person = :person WHERE session_id = :id",
+                {"id": session.session_id, "person": json.dumps(person)},
+            )
 
     def end(self, session_id: str) -> None:
         with self.view.transaction() as sql:

@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from services.web import forms, i18n
 from services.web.pages import render
+from services.web.preferences import Preferences
 from services.web.sessions import Session, SessionStore
 
 with warnings.catch_warnings():  # Authlib's notice that its httpx integration will move to httpx2
@@ -43,6 +44,7 @@ class SignIn:
         tenants: list[str],
     ) -> None:
         self.sessions = sessions
+        self.preferences = Preferences(sessions.view.recorder)
         self.public_url = public_url.rstrip("/")
         self.tenants = tenants
         self.oauth = OAuth()
@@ -95,6 +97,7 @@ def router(signin: SignIn) -> APIRouter:
                 reason=i18n.gettext_("Your account belongs to another organisation's desk."),
             )
         expires = datetime.now(UTC) + timedelta(seconds=int(token.get("expires_in") or 3600))
+        preferred = signin.preferences.at_sign_in(tenant, str(claims["sub"]), claims)
         session = signin.sessions.begin(
             tenant=tenant,
             subject=str(claims["sub"]),
@@ -103,8 +106,9 @@ def router(signin: SignIn) -> APIRouter:
             groups=list(claims.get("groups") or []),
             access_token=token["access_token"],
             expires=expires,
-            locale=claims.get("locale"),
+            locale=preferred.language or None,
             organisation=claims.get("organisation"),
+            time_zone=preferred.time_zone,
         )
         after = request.session.pop("next", "/")
         request.session.clear()

@@ -85,6 +85,18 @@ class TicketQueries:
         assert tickets.listed(priority="P1", status="open") == [started]
         assert tickets.listed(status="resolved") == []
 
+    def test_the_list_takes_several_statuses_at_once_and_a_channel(self, tickets: Tickets) -> None:
+        fresh = tickets.open()
+        started = tickets.open()
+        done = tickets.open()
+        tickets.change(started, "start_work", "on it")
+        tickets.change(done, "start_work", "on it")
+        tickets.change(done, "resolve", "fixed", "fixed")
+        assert set(tickets.listed(status=["new", "open", "pending"])) == {fresh, started}
+        assert len(tickets.listed(status=[])) == 3  # no status asked: every status
+        assert set(tickets.listed(channel="email")) == {fresh, started, done}
+        assert tickets.listed(channel="chat") == []
+
     def test_filters_on_group_agent_and_requester_narrow_the_list(self, tickets: Tickets) -> None:
         mine = tickets.open(requester_id="req-9")
         theirs = tickets.open()
@@ -295,6 +307,16 @@ def test_the_api_lists_filtered_tickets_page_by_page(tickets: Tickets, client: T
     assert [t["id"] for t in first["tickets"] + second["tickets"]] == [str(i) for i in reversed(opened[:3])]
     assert second["next_cursor"] is None
     assert first["tickets"][0]["tags"] == ["vpn"]
+
+
+def test_the_api_lists_the_tickets_of_any_of_several_statuses(tickets: Tickets, client: TestClient) -> None:
+    fresh = tickets.open()
+    started = tickets.open()
+    tickets.change(started, "start_work", "on it")
+    tickets.projector.catch_up()
+    both = client.get("/v1/tickets", params={"status": ["new", "open"], "channel": "email"}).json()
+    assert {t["id"] for t in both["tickets"]} == {str(fresh), str(started)}
+    assert client.get("/v1/tickets", params={"channel": "fax"}).status_code == 422
 
 
 def test_the_api_searches_before_taking_search_for_a_ticket_id(tickets: Tickets, client: TestClient) -> None:

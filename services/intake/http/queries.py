@@ -15,7 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from schemas.tickets import Priority
+from schemas.tickets import Channel, Priority
 from services.chassis.http.auth import STAFF, Principal
 from services.chassis.http.identity import CurrentIdentity, requires
 from services.chassis.http.problems import DomainProblem
@@ -169,6 +169,7 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
         unassigned: Annotated[bool, Query(description="Only tickets no agent has.")] = False,
         requester_id: Id = None,
         tag: Annotated[str | None, Query(pattern=TAG)] = None,
+        channel: Channel | None = None,
         q: Annotated[
             str | None, Query(min_length=1, max_length=500, description="Words, as search takes them.")
         ] = None,
@@ -200,7 +201,8 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
         asked = TicketFilter(
             statuses=tuple(s.value for s in status), priorities=tuple(p.value for p in priority),
             group_ids=tuple(group_id), agent_id=agent_id, unassigned=unassigned, requester_id=requester_id, tag=tag,
-            words=q, sla_running=sla_running, created_from=created_from, created_to=created_to,
+            channel=channel and channel.value, words=q, sla_running=sla_running, created_from=created_from,
+            created_to=created_to,
         )  # fmt: skip
         try:
             rows, next_cursor = await asyncio.to_thread(

@@ -110,7 +110,11 @@ class TicketQueries:
             if names:
                 where.append(f"{column} IN ({', '.join(':' + name for name in names)})")
                 params |= names
-        for column, value in [("agent_id", chosen.agent_id), ("requester_id", chosen.requester_id)]:
+        for column, value in [
+            ("agent_id", chosen.agent_id),
+            ("requester_id", chosen.requester_id),
+            ("channel", chosen.channel),
+        ]:
             if value is not None:
                 where.append(f"{column} = :{column}")
                 params[column] = value

@@ -128,3 +128,12 @@ document.addEventListener("click", async (event) => {
     navigator.sendBeacon(`${url}/end`, form);
   });
 })();
+// Preferences (area: reports): offer the browser's own time zone beside the list of zones.
+document.querySelectorAll("[data-browser-zone]").forEach((offer) => {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const select = document.getElementById("time_zone");
+  if (!zone || !select || !Array.from(select.options).some((option) => option.value === zone)) return;
+  offer.querySelector("span").textContent = zone;
+  offer.hidden = false;
+  offer.querySelector("button").addEventListener("click", () => { select.value = zone; });
+});
