@@ -126,6 +126,9 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
         agent_id: Id = None,
         requester_id: Id = None,
         tag: Annotated[str | None, Query(pattern=TAG)] = None,
+        number: Annotated[
+            str | None, Query(min_length=1, max_length=40, description="The ticket's number (`SD-2026-000123`).")
+        ] = None,
         created_from: Annotated[datetime | None, Query(description="Opened at or after (inclusive).")] = None,
         created_to: Annotated[datetime | None, Query(description="Opened before (exclusive).")] = None,
         cursor: Annotated[str | None, Query(max_length=1000)] = None,
@@ -146,6 +149,7 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
                 agent_id=agent_id,
                 requester_id=requester_id,
                 tag=tag,
+                number=number,
                 created_from=created_from,
                 created_to=created_to,
                 cursor=cursor,

@@ -40,6 +40,7 @@ class TicketQueries:
         agent_id: str | None = None,
         requester_id: str | None = None,
         tag: str | None = None,
+        number: str | None = None,
         created_from: datetime | None = None,
         created_to: datetime | None = None,
         cursor: str | None = None,
@@ -59,6 +60,7 @@ class TicketQueries:
             ("group_id", group_id),
             ("agent_id", agent_id),
             ("requester_id", requester_id),
+            ("number", number),
         ]:
             if value is not None:
                 where.append(f"{column} = :{column}")
