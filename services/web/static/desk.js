@@ -71,3 +71,16 @@ document.addEventListener("change", (event) => {
   const field = event.target;
   if (field instanceof HTMLSelectElement && field.hasAttribute("data-submit-on-change")) field.form?.requestSubmit();
 });
+
+// Ticket actions: `a` goes to the assignment form (its group field), as r and n go to the editor.
+document.addEventListener("keydown", (event) => {
+  const target = event.target;
+  const typing = target instanceof HTMLElement &&
+    (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  if (event.key !== "a" || event.ctrlKey || event.metaKey || event.altKey || typing) return;
+  const group = document.getElementById("group_id");
+  if (!group) return;
+  event.preventDefault();
+  group.focus();
+  group.scrollIntoView({ block: "center" });
+});
