@@ -27,7 +27,7 @@ from schemas.keywords import KeywordDigests
 from schemas.topics import CHECKPOINTS, PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis.http import asyncapi, rate_limit
 from services.chassis.http.feed_sources import RemoteSource
-from services.chassis.http.gateway import MergedOpenAPI, mount_pages, mount_proxy
+from services.chassis.http.gateway import MergedOpenAPI, forwarding_client, mount_pages, mount_proxy
 from services.chassis.http.identity import authenticate
 from services.chassis.http.rate_limit import RateLimiter, gateway_limiter
 from services.chassis.messaging.wiring import check_store, consume, relay
@@ -124,7 +124,7 @@ def main() -> int:
         erasures = Erasures(intake, people, projection, blobs)
         access = SubjectAccess(intake, people, conversations, projection, erasures)
         runtime.workers.append(("erasures", finishing(erasures, blobs)))
-        client = httpx.AsyncClient(timeout=30.0)
+        client = forwarding_client(timeout=30.0)
         mint = authenticator.verifier.mint_internal
         feeds = [RemoteSource(service, settings.url_of(service), client, mint) for service in ("routing", "sla")]
         chat_socket = chat.router(intake, landing, conversations, counters, settings.chat_poll_seconds)

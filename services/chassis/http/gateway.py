@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import copy
 import re
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -39,6 +40,14 @@ _PAGES_DOWN = """<!doctype html><html lang="en"><head><meta charset="utf-8"><tit
 Go back and send it again in a moment. / Рабочее место сейчас не отвечает: ничего из отправленного не потеряно.
 Вернитесь и отправьте ещё раз через минуту.</p></main></body></html>"""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def forwarding_client(timeout: float, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """The client the gateway forwards with: it keeps no cookie. A client's cookie jar would take the
+    session cookie one browser was given and send it on for the next browser that brings none."""
+    client = httpx.AsyncClient(timeout=timeout, transport=transport)
+    client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return client
 
 
 def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncClient) -> None:
