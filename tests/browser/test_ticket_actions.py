@@ -110,16 +110,16 @@ def test_an_agent_edits_tags_and_custom_fields_and_a_wrong_value_is_named_beside
     page.get_by_role("button", name="Save tags").click()
     expect(tags.locator("dd")).to_have_text("licences")
 
-    page.get_by_label("Seats").fill("twelve")
-    page.get_by_label("Plan").select_option("premium")
-    page.get_by_label("Renewal").fill("2027-03-01")
-    page.get_by_label("On site").select_option("true")
+    page.get_by_label("Seats", exact=True).fill("twelve")
+    page.get_by_label("Plan", exact=True).select_option("premium")
+    page.get_by_label("Renewal", exact=True).fill("2027-03-01")
+    page.get_by_label("On site", exact=True).select_option("true")
     page.get_by_role("button", name="Save fields").click()
     expect(page.locator("#cf-seats-error")).to_contain_text("must be a number")
-    expect(page.get_by_label("Seats")).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_label("Plan")).to_have_value("premium")  # what was typed is kept
+    expect(page.get_by_label("Seats", exact=True)).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Plan", exact=True)).to_have_value("premium")  # what was typed is kept
     assert serious_violations(page) == []
-    page.get_by_label("Seats").fill("12")
+    page.get_by_label("Seats", exact=True).fill("12")
     page.get_by_role("button", name="Save fields").click()
     expect(page.locator(".facts div").filter(has_text="Seats")).to_contain_text("12")
     expect(page.locator(".facts div").filter(has_text="On site")).to_contain_text("yes")
