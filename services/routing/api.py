@@ -179,7 +179,10 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
     async def get_ticket(ticket_id: UUID, who: CurrentIdentity) -> dict[str, Any]:
         """Where the ticket is now and every routing decision about it, with its reason (an agent: of the
         tickets they may see, as in intake)."""
-        routing_of = await visible(ticket_id, who)
+        return await where(ticket_id, who, await visible(ticket_id, who))
+
+    async def where(ticket_id: UUID, who: Identity, routing_of: Any) -> dict[str, Any]:
+        """Where the ticket is now, and routing's decisions about it."""
         events = await asyncio.to_thread(lambda: list(routing.decisions(who.tenant, str(ticket_id))))
         decisions = [
             {"decision_id": f"{ticket_id}/{e.originator_version}", "at": e.timestamp.isoformat()}
@@ -213,11 +216,12 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
     async def post_escalation(
         ticket_id: UUID, body: EscalationRequest, who: CurrentIdentity, keyed: IdempotencyKey
     ) -> dict[str, Any]:
-        """Escalate to the next tier's group now, reassigned there (even over a manual assignment). A retry under
-        the same `Idempotency-Key` escalates no further: it answers where the ticket is now."""
+        """Escalate to the next tier's group now, reassigned there (even over a manual assignment), and answer
+        where it went, also to an agent it leaves (it is then out of their groups). A retry under the same
+        `Idempotency-Key` escalates no further: it answers where the ticket is now."""
         await visible(ticket_id, who)
         await asyncio.to_thread(routing.escalate, who.tenant, str(ticket_id), body.reason, _cause(who), keyed)
-        return await get_ticket(ticket_id, who)
+        return await where(ticket_id, who, await asyncio.to_thread(routing.ticket, who.tenant, str(ticket_id)))
 
     return api
 

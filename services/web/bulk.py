@@ -20,6 +20,7 @@ from services.web.i18n import gettext_ as _
 from services.web.pages import render
 from services.web.queues import queues_of
 from services.web.sessions import Session
+from services.web.ticket.lookup import other_ticket
 
 ACTIONS = ("assign", "status", "priority", "tag", "merge")
 
@@ -52,6 +53,15 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             return render(request, "bulk.html", session, 422, queues=queues_of(session), outcomes=outcomes, back=back)
         why = reason.strip() or _("changed in bulk in the workspace")
         token = session.access_token
+        into = ""
+        if action == "merge":  # into the ticket `value` names, by its number (or id)
+            target = await other_ticket(gateway, token, value)
+            if target is None:
+                outcomes = [Outcome("", False, _("No ticket of that number that you can see."))]
+                return render(
+                    request, "bulk.html", session, 422, queues=queues_of(session), outcomes=outcomes, back=back
+                )
+            into = str(target["id"])
 
         async def one(ticket_id: str) -> Outcome:
             try:
@@ -67,12 +77,10 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
                     await gateway.change(token, ticket_id, {"priority": value.upper(), "reason": why})
                 elif action == "tag":
                     await gateway.change(token, ticket_id, {"tags_add": forms.words(value), "reason": why})
-                else:  # merge into the ticket `value` names
-                    if value.strip() == ticket_id:
+                else:
+                    if into == ticket_id:
                         return Outcome(ticket_id, True, _("kept: the others were merged into it"))
-                    await gateway.act(
-                        token, ticket_id, "merge", {"into": value.strip(), "reason": why}, forms.form_key()
-                    )
+                    await gateway.act(token, ticket_id, "merge", {"into": into, "reason": why}, forms.form_key())
             except GatewayError as error:
                 return Outcome(ticket_id, False, str(error))
             return Outcome(ticket_id, True, _("done"))

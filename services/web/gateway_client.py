@@ -254,6 +254,30 @@ class Gateway:
         if answer.status_code != 204:
             _checked(answer)
 
+    # ticket actions: merge, link, split, escalate, custom fields
+
+    async def visible_ticket(self, token: str, ticket_id: str) -> dict[str, Any] | None:
+        """The ticket, or None when the person may not see it (or there is none)."""
+        return await self._optional(token, f"/v1/tickets/{ticket_id}", unanswered=True)
+
+    async def numbered(self, token: str, number: str) -> dict[str, Any] | None:
+        """The ticket of this number the person may see (its list summary), or None."""
+        found = await self._get(token, "/v1/tickets", {"number": number, "limit": 1})
+        return found["tickets"][0] if found["tickets"] else None
+
+    async def link(self, token: str, ticket_id: str, other_id: str, kind: str, reason: str, key: str) -> dict[str, Any]:
+        body = {"ticket_id": other_id, "kind": kind, "reason": reason}
+        return await self._post(token, f"/v1/tickets/{ticket_id}/links", body, key)
+
+    async def split(self, token: str, ticket_id: str, comment_id: str, title: str, key: str) -> dict[str, Any]:
+        """A new ticket made of one comment, linked to this one."""
+        path = f"/v1/tickets/{ticket_id}/comments/{comment_id}/split"
+        return await self._post(token, path, {"title": title}, key)
+
+    async def escalate(self, token: str, ticket_id: str, reason: str, key: str) -> dict[str, Any]:
+        """To the next tier's group (routing decides which); answers where routing placed it."""
+        return await self._post(token, f"/v1/routing/tickets/{ticket_id}/escalations", {"reason": reason}, key)
+
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         return _checked(await self.client.post(path, json=body, headers=headers))

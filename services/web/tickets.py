@@ -23,6 +23,8 @@ from services.web.i18n import gettext_ as _
 from services.web.pages import render
 from services.web.queues import queues_of
 from services.web.sessions import Session
+from services.web.ticket import actions
+from services.web.ticket.view import extras
 
 ACTIONS = ("start-work", "pending", "resume", "resolve", "reopen", "close")
 METRICS = {"first_response": "First response", "next_response": "Next response", "resolution": "Resolution"}
@@ -156,6 +158,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         files = [
             Attachment(a["id"], a["filename"], a["content_type"], a["size"]) for a in ticket.get("attachments", [])
         ]
+        more = await extras(gateway, session, ticket, typed or {}, live=instant is None)
         targets = [
             Target(_(METRICS.get(m, m)), t["state"], t.get("due_at"), bool(t.get("breached")))
             for m, t in (clock or {}).get("metrics", {}).items()
@@ -177,6 +180,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             as_of=instant,
             as_of_typed=as_of or "",
             blocks=("thread", "facts", "history"),
+            **more,
         )
 
     @pages.get("/tickets/{ticket_id}")
@@ -289,6 +293,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             return await show(request, session, ticket_id, _beside(error, field), 422, typed)
         return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
 
+    pages.include_router(actions.router(gateway, person, show))
     return pages
 
 

@@ -118,6 +118,14 @@ class TicketQueries:
         rows, _ = tickets.projection.list_tickets("acme", tag="remote")
         assert rows[0]["tags"] == ["remote", "vpn"]
 
+    def test_a_number_finds_its_one_ticket(self, tickets: Tickets) -> None:
+        tickets.open()
+        wanted = tickets.open()
+        number = tickets.intake.get_ticket(wanted, "acme").number
+        assert tickets.listed(number=number) == [wanted]
+        assert tickets.listed("globex", number=number) == []
+        assert tickets.listed(number="SD-1999-000001") == []
+
     def test_a_creation_window_narrows_the_list(self, tickets: Tickets) -> None:
         before = tickets.open()
         tickets.listed()
@@ -317,6 +325,16 @@ def test_the_api_lists_the_tickets_of_any_of_several_statuses(tickets: Tickets, 
     both = client.get("/v1/tickets", params={"status": ["new", "open"], "channel": "email"}).json()
     assert {t["id"] for t in both["tickets"]} == {str(fresh), str(started)}
     assert client.get("/v1/tickets", params={"channel": "fax"}).status_code == 422
+
+
+def test_the_api_finds_a_ticket_by_its_number(tickets: Tickets, client: TestClient) -> None:
+    tickets.open()
+    wanted = tickets.open()
+    tickets.projector.catch_up()
+    number = tickets.intake.get_ticket(wanted, "acme").number
+    found = client.get("/v1/tickets", params={"number": number}).json()
+    assert [t["id"] for t in found["tickets"]] == [str(wanted)]
+    assert client.get("/v1/tickets", params={"number": "x" * 41}).status_code == 422
 
 
 def test_the_api_searches_before_taking_search_for_a_ticket_id(tickets: Tickets, client: TestClient) -> None:

@@ -57,6 +57,23 @@ def test_routing_shows_an_agent_only_the_decisions_about_tickets_they_may_see(tm
     assert client.get(path, headers=headers("acme")).status_code == 200
 
 
+def test_an_agent_who_escalates_a_ticket_out_of_their_group_is_told_where_it_went(tmp_path: Path) -> None:
+    desk = Desk()
+    desk.routing.define_group("acme", "second-line", 2, Strategy.LEAST_LOADED)
+    desk.routing.define_group("acme", "network", 1, Strategy.LEAST_LOADED, "second-line", default=True)
+    ticket_id = desk.open()
+    app = FastAPI()
+    install_problem_handlers(app)
+    api.create_app(app, desk.routing, LoadProjection(tracking_recorder(Settings(data_dir=tmp_path), "routing")))
+    client = TestClient(authenticated(app))
+    ann = {"Authorization": f"Bearer {token('acme', 'ann', roles=('agent',), groups=('network',))}"}
+    path = f"/v1/routing/tickets/{ticket_id}"
+    escalated = client.post(f"{path}/escalations", json={"reason": "needs the second line"}, headers=ann)
+    assert escalated.status_code == 200, escalated.text
+    assert escalated.json()["group_id"] == "second-line"
+    assert client.get(path, headers=ann).status_code == 404, "it has left her group"
+
+
 def test_sla_shows_an_agent_only_the_clocks_of_tickets_they_may_see() -> None:
     desk = SlaDesk()
     desk.sla.define_policy("acme", {"policy_id": "p", "match": {}, "calendar": "24x7", "targets": {"resolution": 3600}})

@@ -178,6 +178,9 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
             QueueName | None, Query(description="A named queue (the caller's): mine, my_groups, …")
         ] = None,
         view: Annotated[UUID | None, Query(description="A saved view's filters (`/v1/views`).")] = None,
+        number: Annotated[
+            str | None, Query(min_length=1, max_length=40, description="The ticket's number (`SD-2026-000123`).")
+        ] = None,
         created_from: Annotated[datetime | None, Query(description="Opened at or after (inclusive).")] = None,
         created_to: Annotated[datetime | None, Query(description="Opened before (exclusive).")] = None,
         order: Annotated[Order, Query(description="`-` descending; `sla_due_at`: running clocks, nearest first.")] = (
@@ -201,8 +204,8 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
         asked = TicketFilter(
             statuses=tuple(s.value for s in status), priorities=tuple(p.value for p in priority),
             group_ids=tuple(group_id), agent_id=agent_id, unassigned=unassigned, requester_id=requester_id, tag=tag,
-            channel=channel and channel.value, words=q, sla_running=sla_running, created_from=created_from,
-            created_to=created_to,
+            channel=channel and channel.value, number=number, words=q, sla_running=sla_running,
+            created_from=created_from, created_to=created_to,
         )  # fmt: skip
         try:
             rows, next_cursor = await asyncio.to_thread(

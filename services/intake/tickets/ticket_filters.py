@@ -44,6 +44,7 @@ class TicketFilter:
     requester_id: str | None = None
     tag: str | None = None
     channel: str | None = None
+    number: str | None = None
     words: str | None = None
     sla_running: bool = False
     created_from: datetime | None = None
@@ -59,7 +60,8 @@ class TicketFilter:
             return mine or theirs
 
         singles = {"agent_id": (self.agent_id, other.agent_id), "requester_id": (self.requester_id, other.requester_id),
-                   "tag": (self.tag, other.tag), "channel": (self.channel, other.channel)}  # fmt: skip
+                   "tag": (self.tag, other.tag), "channel": (self.channel, other.channel),
+                   "number": (self.number, other.number)}  # fmt: skip
         clash = any(mine is not None and theirs is not None and mine != theirs for mine, theirs in singles.values())
         return TicketFilter(
             statuses=("",) if clash else both(self.statuses, other.statuses),
@@ -70,6 +72,7 @@ class TicketFilter:
             requester_id=other.requester_id or self.requester_id,
             tag=other.tag or self.tag,
             channel=other.channel or self.channel,
+            number=other.number or self.number,
             words=" ".join(w for w in (self.words, other.words) if w) or None,
             sla_running=self.sla_running or other.sla_running,
             created_from=other.created_from or self.created_from,

@@ -114,6 +114,7 @@ class TicketQueries:
             ("agent_id", chosen.agent_id),
             ("requester_id", chosen.requester_id),
             ("channel", chosen.channel),
+            ("number", chosen.number),
         ]:
             if value is not None:
                 where.append(f"{column} = :{column}")

@@ -136,4 +136,15 @@ document.querySelectorAll("[data-browser-zone]").forEach((offer) => {
   offer.querySelector("span").textContent = zone;
   offer.hidden = false;
   offer.querySelector("button").addEventListener("click", () => { select.value = zone; });
+// Ticket actions: `a` goes to the assignment form (its group field), as r and n go to the editor.
+document.addEventListener("keydown", (event) => {
+  const target = event.target;
+  const typing = target instanceof HTMLElement &&
+    (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  if (event.key !== "a" || event.ctrlKey || event.metaKey || event.altKey || typing) return;
+  const group = document.getElementById("group_id");
+  if (!group) return;
+  event.preventDefault();
+  group.focus();
+  group.scrollIntoView({ block: "center" });
 });
