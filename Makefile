@@ -80,7 +80,7 @@ screenshots: $(STAMP)
 translations: $(STAMP)
 	cd services/web && ../../$(VENV)/bin/pybabel extract -F babel.cfg -k gettext_ -k _ --no-location --omit-header \
 		-o translations/messages.pot . && ../../$(VENV)/bin/pybabel update -i translations/messages.pot \
-		-d translations -l ru --no-fuzzy-matching --omit-header
+		-d translations -l ru --no-fuzzy-matching --omit-header --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .local .mypy_cache .ruff_cache
