@@ -3,12 +3,15 @@ screens, and what its ordered lists share (moving one entry up or down)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from starlette.responses import Response
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from starlette.responses import RedirectResponse, Response
 
+from services.web import forms
+from services.web.gateway_client import Gateway
 from services.web.i18n import gettext_ as _
 from services.web.pages import render
 from services.web.queues import queues_of
@@ -29,6 +32,41 @@ def admin_only(person: Any) -> Any:
         return session
 
     return Depends(dependency)
+
+
+@dataclass(frozen=True)
+class OrderedList:
+    """An admin screen's list whose order matters (routing rules, SLA policies): where it is, how one entry
+    is retired, and how the whole order is read and set."""
+
+    page: str  # the screen's path; an entry's anchor on it is `#<anchor>-<id>`
+    anchor: str
+    entry_path: Callable[[str], str]  # the API path of one entry, to DELETE it
+    order_path: str  # the API path that takes the whole order (PUT)
+    order_field: str  # the body's field of that order
+    current_order: Callable[[Gateway, str], Awaitable[list[str]]]
+
+
+def mount_ordering(pages: APIRouter, gateway: Gateway, admin: Any, listed: OrderedList) -> None:
+    """The retire and move-up/down forms every entry of an ordered list has."""
+
+    @pages.post(listed.page + "/{entry_id}/delete")
+    async def retire(entry_id: str, csrf_token: Annotated[str, Form()] = "", session: Session = admin) -> Response:
+        forms.check_form_token(session, csrf_token)
+        await gateway.delete(session.access_token, listed.entry_path(entry_id))
+        return RedirectResponse(listed.page, status_code=303)
+
+    @pages.post(listed.page + "/{entry_id}/move")
+    async def move(
+        entry_id: str,
+        step: Annotated[int, Form()] = 0,
+        csrf_token: Annotated[str, Form()] = "",
+        session: Session = admin,
+    ) -> Response:
+        forms.check_form_token(session, csrf_token)
+        order = await listed.current_order(gateway, session.access_token)
+        await gateway.put(session.access_token, listed.order_path, {listed.order_field: moved(order, entry_id, step)})
+        return RedirectResponse(f"{listed.page}#{listed.anchor}-{entry_id}", status_code=303)
 
 
 def moved(ids: Sequence[str], entry_id: str, step: int) -> list[str]:

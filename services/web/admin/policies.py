@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from services.web import forms
 from services.web.admin import durations
-from services.web.admin.area import moved
+from services.web.admin.area import OrderedList, mount_ordering
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
 from services.web.pages import render
@@ -23,6 +23,20 @@ from services.web.queues import queues_of
 from services.web.sessions import Session
 
 PAGE = "/admin/policies"
+
+
+async def _policy_order(gateway: Gateway, token: str) -> list[str]:
+    return [p["policy_id"] for p in await gateway.policies(token)]
+
+
+ORDERED = OrderedList(
+    PAGE,
+    "policy",
+    lambda policy_id: f"/v1/sla/policies/{policy_id}",
+    "/v1/sla/policy-order",
+    "policy_ids",
+    _policy_order,
+)
 ALWAYS = "24x7"  # the SLA service's built-in calendar
 PRIORITIES = ("P1", "P2", "P3", "P4")
 METRICS: dict[str, Callable[[], str]] = {
@@ -168,23 +182,6 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
             return await show(request, session, editing, forms.beside(error, FIELDS, "policy_id"), typed, 422)
         return RedirectResponse(PAGE, status_code=303)
 
-    @pages.post(PAGE + "/{policy_id}/delete")
-    async def retire(policy_id: str, csrf_token: Annotated[str, Form()] = "", session: Session = admin) -> Response:
-        forms.check_form_token(session, csrf_token)
-        await gateway.delete(session.access_token, f"/v1/sla/policies/{policy_id}")
-        return RedirectResponse(PAGE, status_code=303)
-
-    @pages.post(PAGE + "/{policy_id}/move")
-    async def move(
-        policy_id: str,
-        step: Annotated[int, Form()] = 0,
-        csrf_token: Annotated[str, Form()] = "",
-        session: Session = admin,
-    ) -> Response:
-        forms.check_form_token(session, csrf_token)
-        order = [p["policy_id"] for p in await gateway.policies(session.access_token)]
-        body = {"policy_ids": moved(order, policy_id, step)}
-        await gateway.put(session.access_token, "/v1/sla/policy-order", body)
-        return RedirectResponse(f"{PAGE}#policy-{policy_id}", status_code=303)
+    mount_ordering(pages, gateway, admin, ORDERED)
 
     return pages

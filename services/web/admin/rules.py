@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
 from services.web import forms
-from services.web.admin.area import moved
+from services.web.admin.area import OrderedList, mount_ordering
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
 from services.web.pages import render
@@ -21,6 +21,15 @@ from services.web.queues import queues_of
 from services.web.sessions import Session
 
 PAGE = "/admin/rules"
+
+
+async def _rule_order(gateway: Gateway, token: str) -> list[str]:
+    return [r["rule_id"] for r in await gateway.rules(token)]
+
+
+ORDERED = OrderedList(
+    PAGE, "rule", lambda rule_id: f"/v1/routing/rules/{rule_id}", "/v1/routing/rule-order", "rule_ids", _rule_order
+)
 TYPES = ("incident", "request", "question", "problem")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 CHANNELS = ("api", "email", "chat", "messenger", "phone", "portal")
@@ -153,22 +162,6 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
             return await refused(request, session, error, form, rule_id)
         return RedirectResponse(PAGE, status_code=303)
 
-    @pages.post(PAGE + "/{rule_id}/delete")
-    async def retire(rule_id: str, csrf_token: Annotated[str, Form()] = "", session: Session = admin) -> Response:
-        forms.check_form_token(session, csrf_token)
-        await gateway.delete(session.access_token, f"/v1/routing/rules/{rule_id}")
-        return RedirectResponse(PAGE, status_code=303)
-
-    @pages.post(PAGE + "/{rule_id}/move")
-    async def move(
-        rule_id: str,
-        step: Annotated[int, Form()] = 0,
-        csrf_token: Annotated[str, Form()] = "",
-        session: Session = admin,
-    ) -> Response:
-        forms.check_form_token(session, csrf_token)
-        order = [r["rule_id"] for r in await gateway.rules(session.access_token)]
-        await gateway.put(session.access_token, "/v1/routing/rule-order", {"rule_ids": moved(order, rule_id, step)})
-        return RedirectResponse(f"{PAGE}#rule-{rule_id}", status_code=303)
+    mount_ordering(pages, gateway, admin, ORDERED)
 
     return pages
