@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -163,3 +164,11 @@ def test_every_script_and_stylesheet_a_page_loads_is_served_by_the_desk() -> Non
     ]
     assert loaded, "the layout loads the pinned htmx and the desk's own script and stylesheet"
     assert [address for address in loaded if not address.startswith("/")] == []
+
+
+def test_the_desks_own_script_parses() -> None:
+    """Node (deploy/local/browser.sh installs it with the page assets) reads desk.js as a browser would:
+    one broken line would silence every key, countdown and live part of every page."""
+    script = Path(__file__).parents[2] / "services" / "web" / "static" / "desk.js"
+    checked = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr

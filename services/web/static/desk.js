@@ -1,5 +1,5 @@
 // Keys for working without a mouse: j/k move through a queue (Enter opens the ticket), r replies,
-// n writes an internal note, / goes to search, ? lists the keys. Never while typing in a field.
+// n writes an internal note, a assigns, / goes to search, ? lists the keys. Never while typing in a field.
 (function () {
   "use strict";
   const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
@@ -17,6 +17,13 @@
     all[current].querySelector("a").focus();
   }
 
+  function assign() {  // the assignment form's group field, as r and n go to the editor
+    const group = document.getElementById("group_id");
+    if (!group) return;
+    group.focus();
+    group.scrollIntoView({ block: "center" });
+  }
+
   function write(kind) {
     const body = document.getElementById("body");
     if (!body) return;
@@ -32,6 +39,7 @@
       k: () => move(-1),
       r: () => write("reply"),
       n: () => write("note"),
+      a: () => assign(),
       "/": () => document.getElementById("search")?.focus(),
       "?": () => document.getElementById("keys")?.toggleAttribute("hidden"),
     };
@@ -91,6 +99,7 @@ document.addEventListener("click", async (event) => {
   }
   if (status) status.textContent = copied ? button.dataset.copied : button.dataset.notCopied;
 });
+
 // Live ticket (area: live): the ticket page says every 2 s that the person has it open, and at once
 // when they start or stop replying (the reply box has focus or text); as the page goes, that they left.
 // The desk shows it to the other agents within a second (services/web/live.py).
@@ -128,6 +137,7 @@ document.addEventListener("click", async (event) => {
     navigator.sendBeacon(`${url}/end`, form);
   });
 })();
+
 // Preferences (area: reports): offer the browser's own time zone beside the list of zones.
 document.querySelectorAll("[data-browser-zone]").forEach((offer) => {
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -136,15 +146,4 @@ document.querySelectorAll("[data-browser-zone]").forEach((offer) => {
   offer.querySelector("span").textContent = zone;
   offer.hidden = false;
   offer.querySelector("button").addEventListener("click", () => { select.value = zone; });
-// Ticket actions: `a` goes to the assignment form (its group field), as r and n go to the editor.
-document.addEventListener("keydown", (event) => {
-  const target = event.target;
-  const typing = target instanceof HTMLElement &&
-    (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
-  if (event.key !== "a" || event.ctrlKey || event.metaKey || event.altKey || typing) return;
-  const group = document.getElementById("group_id");
-  if (!group) return;
-  event.preventDefault();
-  group.focus();
-  group.scrollIntoView({ block: "center" });
 });
