@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,10 +41,12 @@ class SignedInAs(SignIn):
         return self.person
 
 
-def desk(tmp_path: Path, asked: list[httpx.Request]) -> tuple[TestClient, SignedInAs]:
+def desk(
+    tmp_path: Path, asked: list[httpx.Request], answer: Callable[[httpx.Request], httpx.Response] | None = None
+) -> tuple[TestClient, SignedInAs]:
     def api(request: httpx.Request) -> httpx.Response:
         asked.append(request)
-        return httpx.Response(200, json={"tickets": TICKETS, "next_cursor": None})
+        return answer(request) if answer else httpx.Response(200, json={"tickets": TICKETS, "next_cursor": None})
 
     settings = Settings(persistence="sqlite", data_dir=tmp_path)
     sessions = SessionStore(tracking_recorder(settings, "web"))
@@ -172,3 +175,36 @@ def test_the_desks_own_script_parses() -> None:
     script = Path(__file__).parents[2] / "services" / "web" / "static" / "desk.js"
     checked = subprocess.run(["node", "--check", str(script)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr
+
+
+A_TICKET = TICKETS[0] | {
+    "description": "Since this morning.", "category": "network", "type": "incident", "requester_id": "customer-kim",
+    "channel": "email", "tags": [], "custom_fields": {}, "attachments": [], "version": 3,
+    "comments": [{"id": "c-1", "body": "It is still stuck after a restart.", "public": True,
+                  "author_id": "customer-kim", "author_kind": "requester", "channel": "portal"}],
+}  # fmt: skip
+
+
+def test_each_part_of_the_ticket_page_a_live_change_reloads_renders_on_its_own(tmp_path: Path) -> None:
+    """An open page reloads its thread, facts and history alone (htmx, on the ticket's live stream): each
+    block must render without the rest of the page around it."""
+
+    def api(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == f"/v1/tickets/{A_TICKET['id']}":
+            return httpx.Response(200, json=A_TICKET)
+        if path.endswith("/history"):
+            return httpx.Response(200, json={"events": []})
+        if path.endswith("/verify"):
+            return httpx.Response(200, json={"valid": True, "events": 3})
+        if path == "/v1/fields":
+            return httpx.Response(200, json={"fields": {}})
+        return httpx.Response(404, json={"title": "Not found"})
+
+    page, sign_in = desk(tmp_path, [], api)
+    sign_in.person = ann(sign_in.sessions)
+    for block, shown in [("thread", "It is still stuck after a restart."), ("facts", "customer-kim"), ("history", "")]:
+        part = page.get(f"/tickets/{A_TICKET['id']}", headers={"HX-Request": "true", "HX-Target": block})
+        assert part.status_code == 200, (block, part.text[:500])
+        assert shown in part.text
+        assert "<html" not in part.text
