@@ -66,7 +66,9 @@ WARM_UP = 10
 PAGES = {
     "queue_mine": "/queues/mine",
     "queue_all": "/queues/all",
-    "queue_pending": "/queues/pending",
+    "queue_waiting": "/queues/waiting",
+    "queue_unassigned": "/queues/unassigned",
+    "queue_breaching_soon": "/queues/breaching_soon",
     "search_words": "/search?q=vpn",
     "search_fields": "/search?q=status:open+priority:P2+group:first-line",
 }
