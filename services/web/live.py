@@ -19,6 +19,7 @@ import httpx
 from fastapi import APIRouter, Form, Header
 from starlette.responses import Response, StreamingResponse
 
+from services.chassis.http.draining import until_draining
 from services.web import forms, i18n
 from services.web.gateway_client import Gateway, GatewayError, SignedOutError
 from services.web.pages import TEMPLATES
@@ -58,7 +59,9 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             finally:
                 await upstream.aclose()
 
-        return StreamingResponse(lines(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        return StreamingResponse(
+            until_draining(lines()), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
 
     @pages.post("/tickets/{ticket_id}/viewing", status_code=204)
     async def viewing(

@@ -10,6 +10,7 @@ count (`GET /v1/tickets/counts`) is the number of rows its list holds, and appli
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -141,23 +142,32 @@ def row_of(ticket: dict[str, Any]) -> Row:
     )
 
 
+async def views_of(gateway: Gateway, session: Session) -> list[dict[str, Any]]:
+    """The saved views the person sees, each saying whether they may change it (none for a customer, or when
+    the API does not answer)."""
+    if not session.is_staff:
+        return []
+    try:
+        views = await gateway.saved_views(session.access_token)
+    except GatewayError:
+        return []
+    tidies = bool({"supervisor", "admin"} & set(session.roles))
+    return [view | {"changeable": view["owner"] == session.subject or tidies} for view in views]
+
+
 async def counted(gateway: Gateway, session: Session) -> tuple[list[Queue], list[dict[str, Any]]]:
     """The person's queues and saved views, each with its count (one call for all the counts); a customer's
     queue without one. Left uncounted, not failed, when the API does not answer them."""
     queues = queues_of(session)
+    views = await views_of(gateway, session)
     if not session.is_staff:
         return queues, []
     try:
-        views = await gateway.saved_views(session.access_token)
         numbers = await gateway.counts(session.access_token, [q.key for q in queues], [v["id"] for v in views])
     except GatewayError:
-        return queues, []
+        return queues, views
     by_queue, by_view = numbers.get("queues") or {}, numbers.get("views") or {}
-    tidies = bool({"supervisor", "admin"} & set(session.roles))
-    views = [
-        view | {"count": by_view.get(view["id"]), "changeable": view["owner"] == session.subject or tidies}
-        for view in views
-    ]
+    views = [view | {"count": by_view.get(view["id"])} for view in views]
     return [replace(q, count=by_queue.get(q.key)) for q in queues], views
 
 
@@ -174,21 +184,27 @@ async def show_list(
 ) -> Response:
     """A page of the chosen list (a queue, a saved view, a search) with the queues and views around it."""
     order = order or chosen.order or "-created_at"
-    error = None
-    try:
-        page = await gateway.tickets(session.access_token, cursor=cursor, limit=50, order=order, **chosen.filters)
-    except GatewayError as refused:
-        page, error = {}, str(refused)
-    # Only the rows when htmx asks for them; otherwise the queues and views around them, counted.
+
+    async def listed() -> tuple[dict[str, Any], str | None]:
+        try:
+            return await gateway.tickets(
+                session.access_token, cursor=cursor, limit=50, order=order, **chosen.filters
+            ), None
+        except GatewayError as refused:
+            return {}, str(refused)
+
+    # Only the rows when htmx asks for them; otherwise the views around them too. Their counts and the
+    # queues' come after the page, in a request of their own (`/queues/counts`): counting never delays it.
     partial = bool(request.headers.get("HX-Request"))
-    queues, views = (queues_of(session), []) if partial else await counted(gateway, session)
+    (page, error), views = await asyncio.gather(listed(), _none() if partial else views_of(gateway, session))
     return render(
         request,
         "queue.html",
         session,
         status_code,
-        queues=queues,
+        queues=queues_of(session),
         views=views,
+        counts_later=session.is_staff,
         queue=chosen,
         rows=[row_of(ticket) for ticket in page.get("tickets", [])],
         next_cursor=page.get("next_cursor"),
@@ -206,8 +222,19 @@ def list_extras(columns: tuple[str, ...], order: str, url: URL | None) -> dict[s
     }  # fmt: skip
 
 
+async def _none() -> list[dict[str, Any]]:
+    return []
+
+
 def router(gateway: Gateway, person: Any) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
+
+    @pages.get("/queues/counts")
+    async def counts(request: Request, session: Session = person) -> Response:
+        """The counts of the queues and saved views, each swapped into its place on the page (htmx, out of
+        band): asked for once the page has loaded, and again now and then while it is shown."""
+        queues, views = await counted(gateway, session)
+        return render(request, "queue_counts.html", session, queues=queues, views=views)
 
     @pages.get("/queues/{key}")
     async def queue(

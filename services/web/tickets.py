@@ -179,7 +179,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             routed_because=routed_because,
             as_of=instant,
             as_of_typed=as_of or "",
-            blocks=("thread", "facts", "history"),
+            blocks=("thread", "facts", "history", "live"),  # live: the three at once, out of band
             **more,
         )
 

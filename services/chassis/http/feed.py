@@ -19,6 +19,7 @@ from schemas.envelope import Envelope, EnvelopeFields
 from schemas.registry import ANY_TYPED_ENVELOPE, TOPIC_EVENTS, TypedEnvelope
 from services.chassis.http import openapi
 from services.chassis.http.auth import Forbidden, Role
+from services.chassis.http.draining import until_draining
 from services.chassis.http.identity import CurrentIdentity, requires
 from services.chassis.messaging.published import PublishedLog
 from services.chassis.messaging.relay import PublicFields
@@ -247,7 +248,7 @@ def server_sent_events(read: Reader[C], start: C, retry_ms: int | None = None) -
     client sends back as `Last-Event-ID`; None for an event that moves no cursor), and the cursor to
     read from next; a comment every 15 quiet seconds keeps the line open. `retry_ms`: how soon a
     browser reconnects after the line breaks (SSE `retry`)."""
-    lines = _event_lines(read, start, retry_ms)
+    lines = until_draining(_event_lines(read, start, retry_ms))
     return StreamingResponse(lines, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 

@@ -20,6 +20,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.background import BackgroundTask
 
 from services.chassis.http import openapi
+from services.chassis.http.draining import until_draining
 from services.chassis.http.identity import CurrentIdentity
 from services.chassis.http.problems import problem
 from services.chassis.runtime import tracing
@@ -122,7 +123,7 @@ async def _relay(
     if reply.headers.get("content-type", "").startswith("text/event-stream"):
         # A live tail (Server-Sent Events) is passed on as it comes, never read to its end first.
         answer = StreamingResponse(
-            reply.aiter_raw(), status_code=reply.status_code, background=BackgroundTask(reply.aclose)
+            until_draining(reply.aiter_raw()), status_code=reply.status_code, background=BackgroundTask(reply.aclose)
         )
     else:
         try:

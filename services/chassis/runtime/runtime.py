@@ -22,7 +22,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
-from services.chassis.http import openapi
+from services.chassis.http import draining, openapi
 from services.chassis.http.problems import install_problem_handlers
 from services.chassis.http.text import refuse_nul
 from services.chassis.runtime import tracing
@@ -144,6 +144,14 @@ class Runtime:
             lifespan="on",
             access_log=False,
         )
-        self._server = uvicorn.Server(config)
+        self._server = _Server(config)
         self._server.run()
         return self.exit_code
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, whose open event streams end as its graceful shutdown begins (draining.py)."""
+
+    async def shutdown(self, sockets: list[Any] | None = None) -> None:
+        draining.begin()
+        await super().shutdown(sockets)

@@ -25,12 +25,12 @@ from services.chassis.http.auth import Principal
 from services.chassis.http.feed import ServerSent, StreamEnded
 from services.intake.tickets.access import Scope, readable, visible_ticket
 from services.intake.tickets.application import Intake
+from services.intake.tickets.live_changes import POLL_SECONDS, LiveChanges
 from services.intake.tickets.representations import HistoryEntry
 from services.intake.tickets.sla_status import SlaStatus
 from services.intake.tickets.viewers import Viewer, Viewers
 from services.intake.tickets.work import TicketNotFoundError
 
-POLL_SECONDS = 0.25  # a change shows within this (plus the way to the browser)
 WAIT_SECONDS = 1.0  # one read waits this long for something to say
 
 
@@ -57,11 +57,13 @@ class LiveEvent(BaseModel):
 
 @dataclass(frozen=True)
 class Seen:
-    """What the stream has said: the ticket up to `version`, this SLA state and these viewers (None: not yet)."""
+    """What the stream has said: the ticket up to `version`, this SLA state and these viewers (None: not yet),
+    as they were at the ticket's `generation` of changes (live_changes.py; None: not read yet)."""
 
     version: int
     sla: dict[str, Any] | None = None
     viewers: tuple[Viewer, ...] | None = None
+    generation: int | None = None
 
 
 class TicketLive:
@@ -71,20 +73,35 @@ class TicketLive:
         self.intake = intake
         self.sla = sla
         self.viewers = viewers
-        self.poll_seconds = poll_seconds
+        self.changes = LiveChanges(intake.recorder, sla, viewers, poll_seconds)
 
     async def read(self, ticket_id: UUID, who: Principal, seen: Seen) -> tuple[Sequence[tuple[ServerSent, Any]], Seen]:
         """What is new since `seen`, waiting up to a second for something; each ticket event with its
-        version (the SSE id to resume after). StreamEnded once `who` may no longer see the ticket."""
-        deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-        while True:
-            try:
-                found, seen = await asyncio.to_thread(self._now, ticket_id, who, seen)
-            except TicketNotFoundError:
-                raise StreamEnded from None
-            if found or asyncio.get_running_loop().time() >= deadline:
+        version (the SSE id to resume after). StreamEnded once `who` may no longer see the ticket.
+
+        The ticket is read when the stream starts and then only when the process's one poller says it
+        changed (live_changes.py): a quiet ticket costs its streams nothing."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_SECONDS
+        if seen.generation is None:
+            return await self._read(ticket_id, who, seen, self.changes.generation(who.tenant, ticket_id))
+        while (left := deadline - loop.time()) > 0:
+            generation = await self.changes.wait(who.tenant, ticket_id, seen.generation, left)
+            if generation == seen.generation:
+                break
+            found, seen = await self._read(ticket_id, who, seen, generation)
+            if found:
                 return found, seen
-            await asyncio.sleep(self.poll_seconds)
+        return [], seen
+
+    async def _read(
+        self, ticket_id: UUID, who: Principal, seen: Seen, generation: int
+    ) -> tuple[list[tuple[ServerSent, Any]], Seen]:
+        try:
+            found, seen = await asyncio.to_thread(self._now, ticket_id, who, seen)
+        except TicketNotFoundError:
+            raise StreamEnded from None
+        return found, replace(seen, generation=generation)
 
     def _now(self, ticket_id: UUID, who: Principal, seen: Seen) -> tuple[list[tuple[ServerSent, Any]], Seen]:
         ticket = visible_ticket(self.intake, ticket_id, who)

@@ -61,6 +61,20 @@ class SlaStatus:
         )
         return {row.pop("metric"): row | {"breached": bool(row["breached"])} for row in rows}
 
+    def of_tickets(self, tenant: str, ticket_ids: list[UUID]) -> dict[str, list[tuple[Any, ...]]]:
+        """Several tickets' SLA rows at once (by ticket id), to compare with the last seen (live_changes.py)."""
+        names = {f"t{n}": str(ticket_id) for n, ticket_id in enumerate(ticket_ids)}
+        rows = self.view.query(
+            "SELECT ticket_id, metric, state, due_at, warned_at_percent, breached, updated_at FROM intake_sla"
+            f" WHERE tenant = :tenant AND ticket_id IN ({', '.join(':' + n for n in names)})"
+            " ORDER BY ticket_id, metric",
+            {"tenant": tenant} | names,
+        )
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            found.setdefault(row.pop("ticket_id"), []).append(tuple(row.values()))
+        return found
+
 
 def resolve_unresponsive(
     intake: Intake, envelope: Envelope, data: SlaCustomerUnresponsiveV1, tracking: Tracking

@@ -80,15 +80,33 @@ class TicketQueries:
     def count_tickets(
         self, tenant: str, filters: Mapping[str, TicketFilter], scope: tuple[str, dict[str, Any]] = ("", {})
     ) -> dict[str, int]:
-        """How many of the tenant's tickets the caller may see each filter keeps: one indexed count each."""
-        counts = {}
+        """How many of the tenant's tickets the caller may see each filter keeps. The filters on the ticket's
+        own columns are counted together, in one pass over the caller's tickets (`COUNT(*) FILTER`): the queue
+        of everything reads them all anyway, and six counts took six passes. A filter of running SLA clocks
+        (breaching soon) is counted on its own, from the clocks' side."""
+        together = {name: chosen for name, chosen in filters.items() if not chosen.sla_running}
+        counts = self._counted_together(tenant, together, scope) if together else {}
         for name, chosen in filters.items():
-            conditions, params = self._where(tenant, chosen, scope)
-            found = self.view.query(
-                f"SELECT COUNT(*) AS n FROM {self._source(chosen)} WHERE {' AND '.join(conditions)}", params
-            )
-            counts[name] = int(found[0]["n"])
-        return counts
+            if chosen.sla_running:
+                conditions, params = self._where(tenant, chosen, scope)
+                found = self.view.query(
+                    f"SELECT COUNT(*) AS n FROM {self._source(chosen)} WHERE {' AND '.join(conditions)}", params
+                )
+                counts[name] = int(found[0]["n"])
+        return {name: counts[name] for name in filters}
+
+    def _counted_together(
+        self, tenant: str, filters: Mapping[str, TicketFilter], scope: tuple[str, dict[str, Any]]
+    ) -> dict[str, int]:
+        common, params = self._where(tenant, TicketFilter(), scope)
+        counted = []
+        for n, chosen in enumerate(filters.values()):
+            conditions, own = self._where(tenant, chosen, scope, prefix=f"f{n}_")
+            kept = [condition for condition in conditions if condition not in common] or ["1 = 1"]
+            counted.append(f"COUNT(*) FILTER (WHERE {' AND '.join(kept)}) AS n{n}")
+            params |= own
+        found = self.view.query(f"SELECT {', '.join(counted)} FROM intake_tickets WHERE {' AND '.join(common)}", params)
+        return {name: int(found[0][f"n{n}"] or 0) for n, name in enumerate(filters)}
 
     def _source(self, chosen: TicketFilter) -> str:
         if chosen.sla_running:
@@ -96,9 +114,10 @@ class TicketQueries:
         return "intake_tickets"
 
     def _where(
-        self, tenant: str, chosen: TicketFilter, scope: tuple[str, dict[str, Any]]
+        self, tenant: str, chosen: TicketFilter, scope: tuple[str, dict[str, Any]], prefix: str = ""
     ) -> tuple[list[str], dict[str, Any]]:
-        """The conditions of `chosen` within `scope`, and their parameters."""
+        """The conditions of `chosen` within `scope`, and their parameters (the filter's own named with
+        `prefix`, so that several filters' conditions can be asked in one statement)."""
         where = ["intake_tickets.tenant = :tenant"] + ([scope[0]] if scope[0] else [])
         params: dict[str, Any] = {"tenant": tenant} | scope[1]
         for column, values in [
@@ -106,7 +125,7 @@ class TicketQueries:
             ("priority", chosen.priorities),
             ("group_id", chosen.group_ids),
         ]:
-            names = {f"{column}{n}": value for n, value in enumerate(values)}
+            names = {f"{prefix}{column}{n}": value for n, value in enumerate(values)}
             if names:
                 where.append(f"{column} IN ({', '.join(':' + name for name in names)})")
                 params |= names
@@ -117,36 +136,37 @@ class TicketQueries:
             ("number", chosen.number),
         ]:
             if value is not None:
-                where.append(f"{column} = :{column}")
-                params[column] = value
+                where.append(f"{column} = :{prefix}{column}")
+                params[f"{prefix}{column}"] = value
         if chosen.unassigned:
             where.append("agent_id IS NULL")
         if chosen.tag is not None:
-            where.append(TAGGED)
-            params["tag"] = chosen.tag
+            where.append(TAGGED.replace(":tag", f":{prefix}tag"))
+            params[f"{prefix}tag"] = chosen.tag
         if chosen.created_from is not None:
-            where.append("created_at >= :created_from")
-            params["created_from"] = self._instant(chosen.created_from)
+            where.append(f"created_at >= :{prefix}created_from")
+            params[f"{prefix}created_from"] = self._instant(chosen.created_from)
         if chosen.created_to is not None:
-            where.append("created_at < :created_to")
-            params["created_to"] = self._instant(chosen.created_to)
+            where.append(f"created_at < :{prefix}created_to")
+            params[f"{prefix}created_to"] = self._instant(chosen.created_to)
         if chosen.words:
             # A customer's scope (their own or their organisation's tickets) searches the public text only.
-            where.append(self._matching(tenant, chosen.words, params, public_only="scope_requester" in params))
+            public_only = "scope_requester" in params
+            where.append(self._matching(tenant, chosen.words, params, public_only=public_only, name=f"{prefix}q"))
         return where, params
 
-    def _matching(self, tenant: str, words: str, params: dict[str, Any], *, public_only: bool) -> str:
+    def _matching(self, tenant: str, words: str, params: dict[str, Any], *, public_only: bool, name: str = "q") -> str:
         """The condition that the ticket's words match `words` (as search does; a customer's: the public text)."""
         parsed = self.tokens.query(tenant, words)
         if self.view.postgres:
-            params["q"] = tsquery(parsed)
+            params[name] = tsquery(parsed)
             document = "search" if public_only else "(search || internal_search)"
-            return f"{document} @@ to_tsquery('simple', :q)" if params["q"] else "FALSE"
+            return f"{document} @@ to_tsquery('simple', :{name})" if params[name] else "FALSE"
         query = fts5_query(parsed)
         if not query:
             return "0 = 1"
-        params["q"] = f"{PUBLIC_COLUMNS} : ({query})" if public_only else query
-        return "opened_position IN (SELECT rowid FROM intake_tickets_fts WHERE intake_tickets_fts MATCH :q)"
+        params[name] = f"{PUBLIC_COLUMNS} : ({query})" if public_only else query
+        return f"opened_position IN (SELECT rowid FROM intake_tickets_fts WHERE intake_tickets_fts MATCH :{name})"
 
     def ticket_numbered(self, tenant: str, number: str) -> UUID | None:
         """The tenant's ticket with this number (e.g. `SD-2026-000123`, tagged in a reply's subject)."""
