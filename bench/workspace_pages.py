@@ -72,6 +72,8 @@ PAGES = {
     "search_words": "/search?q=vpn",
     "search_fields": "/search?q=status:open+priority:P2+group:first-line",
 }
+# What a page asks for after it has loaded (htmx): measured and reported beside the pages, not held to their target.
+FRAGMENTS = {"queue_counts": "/queues/counts"}
 TARGET_P95_MS = 100
 _SERVER_TIMING = re.compile(r"\bapp;dur=([0-9.]+)")
 
@@ -200,6 +202,12 @@ def measure(running: Running, cookie: str, ticket_ids: list[str], requests: int)
     return pages
 
 
+def measure_fragments(running: Running, cookie: str, requests: int) -> dict[str, Any]:
+    headers = {"HX-Request": "true"}
+    with httpx.Client(base_url=running.web, cookies={SESSION_COOKIE: cookie}, headers=headers, timeout=30.0) as client:
+        return {name: timed(client, cycle([path]), requests) for name, path in FRAGMENTS.items()}
+
+
 def run(tickets: int = 100_000, hold: float = 0.0) -> None:
     broker, pg = kafka(), postgres()
     load_before = os.getloadavg()
@@ -223,6 +231,7 @@ def run(tickets: int = 100_000, hold: float = 0.0) -> None:
             threads = live + [t for group in ("first-line", "") for t in seeded.threads.get(group, [])[:100]]
             load_seeded, calibrated = os.getloadavg(), calibration()
             pages = measure(running, cookie, threads, REQUESTS)
+            fragments = measure_fragments(running, cookie, REQUESTS)
             load_measured, calibrated_after = os.getloadavg(), calibration()
             intake.close()
             if hold:
@@ -237,6 +246,7 @@ def run(tickets: int = 100_000, hold: float = 0.0) -> None:
         "requests_per_page": REQUESTS, "ticket_pages_over": len(threads), "pages": pages,
         "target_p95_ms": TARGET_P95_MS,
         "within_target": all(page["server_ms"]["p95"] <= TARGET_P95_MS for page in pages.values()),
+        "fragments_after_the_page": fragments,
         "load_average_1_5_15": {"before": load_before, "after_seeding": load_seeded, "after_measuring": load_measured},
         # bench/rebuild.py's fixed loop before and after measuring: 0.5 s on a quiet machine of ours.
         "calibration_seconds": [calibrated, calibrated_after],

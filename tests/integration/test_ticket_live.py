@@ -148,3 +148,21 @@ def test_only_the_staff_beat_and_a_bad_activity_is_named(gateways: tuple[httpx.C
                    headers=ANN)  # fmt: skip
     assert gone.status_code == 404
     eventually(lambda: one.delete(f"/v1/tickets/{ticket_id}/viewers/me", headers=ANN), lambda r: r.status_code == 204)
+
+
+def test_a_gateway_stopping_ends_its_open_streams_and_stops_at_once(desk: Desk) -> None:
+    """Told to stop, a gateway ends the streams it holds open (their browsers reconnect to another replica)
+    and exits gracefully within seconds, instead of waiting on them until it is killed."""
+    gateway = desk.service("intake").start()
+    with httpx.Client(base_url=gateway.url, timeout=30.0) as client:
+        ticket_id = open_ticket(client, TENANT, requester_id="customer-kim")
+        ann = Listener(client, ticket_id, ANN)
+        ann.until("viewers")
+    started = time.monotonic()
+    gateway.stop()
+    took = time.monotonic() - started
+    assert gateway.process is not None
+    assert gateway.process.returncode == 0, "a graceful exit, not a kill"
+    assert took < 10.0, f"stopped in {took:.1f} s"
+    ann.thread.join(timeout=5.0)
+    assert not ann.thread.is_alive(), "the open stream ended"
