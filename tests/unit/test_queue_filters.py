@@ -7,10 +7,13 @@ from uuid import UUID
 
 import pytest
 
+from services.chassis.http.auth import Principal, Role
 from services.chassis.runtime.errors import UnknownThingError
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.projector import StoreProjector
 from services.chassis.storage.store import tracking_recorder
+from services.intake.tickets.access import Scope
+from services.intake.tickets.queues import QueueName, queue_filter
 from services.intake.tickets.ticket_filters import Order, TicketFilter
 from services.intake.views.domain import SavedViews, ViewRefusedError
 from services.web.saved_views import FilterTextError, filters_of, text_of
@@ -42,6 +45,31 @@ def test_unassigned_several_groups_and_words_narrow_the_list_and_its_counts(tick
         {"unassigned": TicketFilter(unassigned=True), "vpn": TicketFilter(words="vpn"), "all": TicketFilter()},
     )
     assert counts == {"unassigned": 2, "vpn": 2, "all": 3}
+
+
+def test_an_agents_queues_counted_at_once_are_the_rows_of_their_lists(tickets: Tickets) -> None:
+    """The queues on the tickets' own columns are counted in one statement (each its own parameters); each
+    count is the number of rows its list shows the agent, within what the agent may see."""
+    mine = tickets.open(title="VPN drops", tags=("vpn",))
+    theirs = tickets.open(title="Printer jammed", priority="P1")
+    elsewhere = tickets.open(title="Badge reader", tags=("vpn",))
+    tickets.open(title="Nobody's yet")
+    tickets.change(mine, "assign", "network", "agent-7", "skills")
+    tickets.change(theirs, "assign", "network", None, "queue")
+    tickets.change(elsewhere, "assign", "facilities", None, "queue")
+    agent = Principal("acme", "agent-7", frozenset({Role.AGENT}), frozenset({"network"}))
+    scope = Scope.of(agent).sql()
+    filters = {name.value: queue_filter(name, agent) for name in QueueName} | {
+        "tagged": TicketFilter(tag="vpn"),
+        "urgent_network": TicketFilter(priorities=("P1", "P2"), group_ids=("network",)),
+        "words": TicketFilter(words="vpn"),
+    }
+    tickets.projector.catch_up()
+    counts = tickets.projection.count_tickets("acme", filters, scope)
+    shown = {name: len(tickets.listed(where=chosen, scope=scope)) for name, chosen in filters.items()}
+    assert counts == shown
+    assert counts == {"mine": 1, "my_groups": 2, "unassigned": 2, "waiting": 0,
+        "breaching_soon": 0, "all": 3, "tagged": 1, "urgent_network": 1, "words": 1}  # fmt: skip
 
 
 def test_the_list_pages_in_priority_order_with_its_cursor(tickets: Tickets) -> None:

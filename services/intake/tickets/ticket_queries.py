@@ -83,11 +83,15 @@ class TicketQueries:
         """How many of the tenant's tickets the caller may see each filter keeps. The filters on the ticket's
         own columns are counted together, in one pass over the caller's tickets (`COUNT(*) FILTER`): the queue
         of everything reads them all anyway, and six counts took six passes. A filter of running SLA clocks
-        (breaching soon) is counted on its own, from the clocks' side."""
-        together = {name: chosen for name, chosen in filters.items() if not chosen.sla_running}
+        (breaching soon) or of words is counted on its own, through the clocks' or the words' index."""
+
+        def alone(chosen: TicketFilter) -> bool:
+            return chosen.sla_running or bool(chosen.words)
+
+        together = {name: chosen for name, chosen in filters.items() if not alone(chosen)}
         counts = self._counted_together(tenant, together, scope) if together else {}
         for name, chosen in filters.items():
-            if chosen.sla_running:
+            if alone(chosen):
                 conditions, params = self._where(tenant, chosen, scope)
                 found = self.view.query(
                     f"SELECT COUNT(*) AS n FROM {self._source(chosen)} WHERE {' AND '.join(conditions)}", params
