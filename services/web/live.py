@@ -4,9 +4,10 @@ The relay follows `/v1/tickets/{id}/stream` with the person's token (so the API 
 see, a customer never an internal note) and says to the page, as Server-Sent Events for htmx's sse
 extension: `changed` (a ticket event) and `sla` (the SLA state moved), on either of which the page asks
 once for its facts, thread and history, swapped in out of band (ticket.html's `live` block), and
-`viewers` (who else has the ticket open, as HTML to swap in). Each `changed` keeps the API's id (the ticket's version), so a browser that reconnects (its
-`Last-Event-ID`) resumes where it was, whichever web replica it reaches; when the API's stream breaks
-the relay ends, and the browser reconnects within a second. The relay holds nothing but the line.
+`viewers` (who else has the ticket open, as HTML to swap in). Each `changed` keeps the API's id (the
+ticket's version), so a browser that reconnects (its `Last-Event-ID`) resumes where it was, whichever
+web replica it reaches; when the API's stream breaks the relay ends, and the browser reconnects within a
+second. The relay holds nothing but the line.
 """
 
 from __future__ import annotations
