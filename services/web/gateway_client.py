@@ -248,11 +248,7 @@ class Gateway:
             _checked(answer)
 
     async def leave(self, token: str, ticket_id: str) -> None:
-        answer = await self.client.delete(
-            f"/v1/tickets/{ticket_id}/viewers/me", headers={"Authorization": f"Bearer {token}"}
-        )
-        if answer.status_code != 204:
-            _checked(answer)
+        await self.delete(token, f"/v1/tickets/{ticket_id}/viewers/me")
 
     # ticket actions: merge, link, split, escalate, custom fields
 
