@@ -13,10 +13,9 @@ from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
 from services.web import forms
+from services.web.admin.screens import screen
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
-from services.web.pages import render
-from services.web.queues import queues_of
 from services.web.sessions import Session
 
 PAGE = "/admin/calendars"
@@ -128,12 +127,11 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
         calendars = await gateway.calendars(session.access_token)
         if typed is None and editing in calendars:
             typed = typed_of(editing, calendars[editing])
-        return render(
+        return screen(
             request,
             "admin_calendars.html",
             session,
             status_code,
-            queues=queues_of(session),
             calendars=[line(c, spec) for c, spec in sorted(calendars.items())],
             editing=editing if editing in calendars else None,
             weekdays=[(day, name()) for day, name in WEEKDAYS.items()],

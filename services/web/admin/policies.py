@@ -16,10 +16,9 @@ from starlette.responses import RedirectResponse, Response
 from services.web import forms
 from services.web.admin import durations
 from services.web.admin.area import OrderedList, mount_ordering
+from services.web.admin.screens import screen
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
-from services.web.pages import render
-from services.web.queues import queues_of
 from services.web.sessions import Session
 
 PAGE = "/admin/policies"
@@ -148,12 +147,11 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
         being_changed = next((p for p in policies if p["policy_id"] == editing), None)
         if typed is None and being_changed is not None:
             typed = typed_of(being_changed)
-        return render(
+        return screen(
             request,
             "admin_policies.html",
             session,
             status_code,
-            queues=queues_of(session),
             policies=[line(p) for p in policies],
             editing=being_changed["policy_id"] if being_changed else None,
             calendars=[ALWAYS, *sorted(calendars)],

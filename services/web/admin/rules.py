@@ -14,10 +14,9 @@ from starlette.responses import RedirectResponse, Response
 
 from services.web import forms
 from services.web.admin.area import OrderedList, mount_ordering
+from services.web.admin.screens import screen
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
-from services.web.pages import render
-from services.web.queues import queues_of
 from services.web.sessions import Session
 
 PAGE = "/admin/rules"
@@ -112,12 +111,11 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
         being_changed = next((r for r in rules if r["rule_id"] == editing), None)
         if typed is None and being_changed is not None:
             typed = typed_of(being_changed)
-        return render(
+        return screen(
             request,
             "admin_rules.html",
             session,
             status_code,
-            queues=queues_of(session),
             rules=[line(r) for r in rules],
             editing=being_changed["rule_id"] if being_changed else None,
             types=TYPES,
