@@ -274,6 +274,13 @@ class Gateway:
         """To the next tier's group (routing decides which); answers where routing placed it."""
         return await self._post(token, f"/v1/routing/tickets/{ticket_id}/escalations", {"reason": reason}, key)
 
+    # i20b: who changed the admin settings
+    async def setting_changes(self, token: str, path: str) -> list[dict[str, Any]]:
+        """The newest changes of an admin list (`/v1/routing/rules/history`...), each with when, who and what;
+        none while nothing is set up."""
+        found = await self._optional(token, path)
+        return [] if found is None else list(found["changes"])
+
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         return _checked(await self.client.post(path, json=body, headers=headers))

@@ -57,7 +57,9 @@ def test_each_change_to_the_sla_calendars_and_policies_names_the_admin_who_made_
         ("policy_defined", "boris", "rest"),
         ("policy_defined", "ada", "p1"),
     ]
-    assert changes(sla.setup_changes("acme", (SlaSetup.CalendarDefined,), 10)) == [("calendar_defined", "ada", "berlin")]
+    assert changes(sla.setup_changes("acme", (SlaSetup.CalendarDefined,), 10)) == [
+        ("calendar_defined", "ada", "berlin")
+    ]
 
 
 def stored_before_actors(app: Application[UUID], aggregate_id: UUID) -> list[Any]:
