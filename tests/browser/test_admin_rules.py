@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Workspace, screenshot, serious_violations
+from tests.browser.conftest import Workspace, screenshots, serious_violations
 from tests.client import eventually
 
 ADA = "Sign in as Ada (admin)"
@@ -65,7 +65,7 @@ def test_an_admin_orders_routing_rules_and_a_new_ticket_follows_them(workspace: 
     expect(billing).to_contain_text("Words: invoice, vpn")  # as routing keeps them: sorted
     expect(billing).to_contain_text("rule 'vpn-billing' matched")
     assert serious_violations(page) == []
-    screenshot(page, "admin-rules-desktop-en")
+    screenshots(page, "admin-rules")
 
     page.get_by_role("button", name="Move up vpn-billing").click()
     expect(page.locator("tbody tr").first).to_contain_text("vpn-billing")
@@ -150,7 +150,7 @@ def test_an_admin_sets_a_business_calendar_and_a_policy_and_a_wrong_value_is_nam
     page.get_by_role("button", name="Save calendar").click()
     expect(page.get_by_role("row").filter(has_text="berlin-office")).to_contain_text("Monday 10:00-18:00")
     assert serious_violations(page) == []
-    screenshot(page, "admin-calendars-desktop-en")
+    screenshots(page, "admin-calendars")
 
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="SLA policies").click()
     page.get_by_label("Policy name").fill("p1-office")
@@ -175,7 +175,7 @@ def test_an_admin_sets_a_business_calendar_and_a_policy_and_a_wrong_value_is_nam
     page.get_by_role("button", name="Move up everything-else").click()
     expect(page.locator("tbody tr").first).to_contain_text("everything-else")
     assert serious_violations(page) == []
-    screenshot(page, "admin-policies-desktop-en")
+    screenshots(page, "admin-policies")
 
     with workspace.api("admin-1", ("admin",)) as admin:
         calendar = ok(admin.get("/v1/sla/calendars"))["calendars"]["berlin-office"]

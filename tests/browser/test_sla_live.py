@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Workspace, serious_violations
+from tests.browser.conftest import Workspace, screenshots, serious_violations
 from tests.browser.test_live import a_live_page, received
 from tests.browser.test_workspace import ANN, a_routed_ticket, ok
 
@@ -33,3 +33,4 @@ def test_an_agent_sees_the_sla_warning_arrive_on_the_open_ticket(workspace: Work
     assert "sla: sla.warning" in received(page)
     assert page.evaluate("window.__loaded") is True, "no reload: the facts were swapped in place"
     assert serious_violations(page) == []
+    screenshots(page, "ticket-sla-warning")
