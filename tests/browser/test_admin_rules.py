@@ -1,7 +1,7 @@
 """An admin at the routing rules, business calendars and SLA policies screens; an agent refused them.
 
 What the screens set is read back through the API; each screen's folded "Recent changes" names the admin
-who changed its list (tests/integration/test_setup_actors.py checks every kind of change through the API).
+who changed its list (tests/integration/test_setup_history.py checks every kind of change through the API).
 """
 
 from __future__ import annotations
