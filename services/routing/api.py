@@ -96,7 +96,7 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
     async def post_rule(body: NewRule, who: CurrentIdentity, keyed: IdempotencyKey, response: Response) -> Any:
         """Add a rule at the end of the order (a retry under the same `Idempotency-Key`: the rule it added, 200)."""
         rule = body.as_rule(body.rule_id)
-        added = await asyncio.to_thread(routing.add_rule, who.tenant, rule, keyed)
+        added = await asyncio.to_thread(routing.add_rule, who.tenant, rule, keyed, who.actor)
         response.status_code = 201 if added else 200
         return rule
 
@@ -104,20 +104,30 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
     async def put_rule(rule_id: str, body: RuleSpec, who: CurrentIdentity) -> dict[str, Any]:
         """Change a rule in place; its position in the order stays."""
         rule = body.as_rule(rule_id)
-        await asyncio.to_thread(routing.change_rule, who.tenant, rule)
+        await asyncio.to_thread(routing.change_rule, who.tenant, rule, who.actor)
         return rule
 
     @api.delete("/rules/{rule_id}", status_code=204, dependencies=[requires(Role.ADMIN)])
     async def delete_rule(rule_id: str, who: CurrentIdentity) -> Response:
         """Retire a rule: it no longer matches new tickets; its history stays."""
-        await asyncio.to_thread(routing.retire_rule, who.tenant, rule_id)
+        await asyncio.to_thread(routing.retire_rule, who.tenant, rule_id, who.actor)
         return Response(status_code=204)
 
     @api.put("/rule-order", dependencies=[requires(Role.ADMIN)])
     async def put_rule_order(body: RuleOrder, who: CurrentIdentity) -> dict[str, Any]:
         """Reorder the rules: name every rule once, first tried first."""
-        await asyncio.to_thread(routing.reorder_rules, who.tenant, body.rule_ids)
+        await asyncio.to_thread(routing.reorder_rules, who.tenant, body.rule_ids, who.actor)
         return await get_rules(who)
+
+    @api.get("/rules/history", dependencies=[requires(Role.ADMIN)])
+    async def get_rule_history(
+        who: CurrentIdentity,
+        limit: Annotated[int, Query(ge=1, le=200, description="How many changes, newest first.")] = 20,
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The newest changes of the rules, newest first: `{"changes": [{"at", "by" (the admin; "" for a
+        change recorded before admins were), "change" (rule_added, rule_changed, rule_retired,
+        rules_reordered), "id" (the rule; null for a new order)}]}`."""
+        return {"changes": await asyncio.to_thread(routing.rule_changes, who.tenant, limit)}
 
     # -- agents -----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import Tracking
 
 from schemas.routing import DecisionKind
+from services.chassis.domain.admin_changes import AdminChange, admin_changes
 from services.chassis.storage.idempotency import KeyedRequest
 from services.chassis.storage.keyed_commands import commit_once
 from services.chassis.storage.processing import ProcessRecorderMixin
@@ -85,18 +86,25 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
 
         self.run(tenant, decide)
 
-    def add_rule(self, tenant: str, rule: dict[str, Any], keyed: KeyedRequest | None = None) -> bool:
+    # `by`: the admin who changes the rules (their token's subject), recorded on each change.
+
+    def add_rule(self, tenant: str, rule: dict[str, Any], keyed: KeyedRequest | None = None, by: str = "") -> bool:
         """False: a keyed retry, the rule added before."""
-        return self.run(tenant, lambda work: work.setup().add_rule(rule), keyed=keyed, subject=rule["rule_id"])
+        return self.run(tenant, lambda work: work.setup().add_rule(rule, by), keyed=keyed, subject=rule["rule_id"])
 
-    def change_rule(self, tenant: str, rule: dict[str, Any]) -> None:
-        self.run(tenant, lambda work: work.setup().change_rule(rule))
+    def change_rule(self, tenant: str, rule: dict[str, Any], by: str = "") -> None:
+        self.run(tenant, lambda work: work.setup().change_rule(rule, by))
 
-    def retire_rule(self, tenant: str, rule_id: str) -> None:
-        self.run(tenant, lambda work: work.setup().retire_rule(rule_id))
+    def retire_rule(self, tenant: str, rule_id: str, by: str = "") -> None:
+        self.run(tenant, lambda work: work.setup().retire_rule(rule_id, by))
 
-    def reorder_rules(self, tenant: str, rule_ids: list[str]) -> None:
-        self.run(tenant, lambda work: work.setup().reorder_rules(rule_ids))
+    def reorder_rules(self, tenant: str, rule_ids: list[str], by: str = "") -> None:
+        self.run(tenant, lambda work: work.setup().reorder_rules(rule_ids, by))
+
+    def rule_changes(self, tenant: str, limit: int) -> list[dict[str, Any]]:
+        """The newest `limit` changes of the tenant's rules, newest first, each with the admin who made it."""
+        events = self.events.get(self.setup(tenant).id, desc=True)
+        return admin_changes(events, (AdminChange,), limit)
 
     def register_agent(
         self,

@@ -83,26 +83,28 @@ class DeskSetup(Aggregate):
 
     # -- rules -------------------------------------------------------------------
 
-    def add_rule(self, rule: dict[str, Any]) -> None:
+    # `by`: the admin who makes the change (their token's subject).
+
+    def add_rule(self, rule: dict[str, Any], by: str = "") -> None:
         self.group(rule["group_id"])
         if RULES.find(self.rules, rule["rule_id"]) is not None:
             raise RoutingError(f"rule {rule['rule_id']!r} exists; change it instead", "rule_id")
-        self.trigger_event(self.RuleAdded, rule=rule)
+        self.trigger_event(self.RuleAdded, rule=rule, by=by)
 
-    def change_rule(self, rule: dict[str, Any]) -> None:
+    def change_rule(self, rule: dict[str, Any], by: str = "") -> None:
         self.group(rule["group_id"])
         if self.rule(rule["rule_id"]) != rule:
-            self.trigger_event(self.RuleChanged, rule=rule)
+            self.trigger_event(self.RuleChanged, rule=rule, by=by)
 
-    def retire_rule(self, rule_id: str) -> None:
+    def retire_rule(self, rule_id: str, by: str = "") -> None:
         self.rule(rule_id)
-        self.trigger_event(self.RuleRetired, rule_id=rule_id)
+        self.trigger_event(self.RuleRetired, rule_id=rule_id, by=by)
 
-    def reorder_rules(self, rule_ids: list[str]) -> None:
+    def reorder_rules(self, rule_ids: list[str], by: str = "") -> None:
         if not RULES.names_each_once(self.rules, rule_ids):
             raise RoutingError("a new order must name every rule exactly once", "rule_ids")
         if RULES.moves(self.rules, rule_ids):
-            self.trigger_event(self.RulesReordered, rule_ids=rule_ids)
+            self.trigger_event(self.RulesReordered, rule_ids=rule_ids, by=by)
 
     def rule(self, rule_id: str) -> dict[str, Any]:
         if (rule := RULES.find(self.rules, rule_id)) is not None:

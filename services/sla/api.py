@@ -16,7 +16,7 @@ from services.chassis.http import openapi
 from services.chassis.http.auth import STAFF, Role
 from services.chassis.http.identity import CurrentIdentity, requires
 from services.sla.application import Sla
-from services.sla.policies import ALWAYS, UnknownError
+from services.sla.policies import ALWAYS, SlaSetup, UnknownError
 
 NAME = r"^[a-z0-9][a-z0-9_.:-]{0,62}$"
 
@@ -35,6 +35,7 @@ CLOCK_RULES = """How the clock counts (the rules users rely on):
   raised to P1 after 3 business hours with a 2-hour P1 target is breached at once.
 """
 Word = Annotated[str, Field(min_length=1, max_length=64)]
+HistoryLimit = Annotated[int, Query(ge=1, le=200, description="How many changes, newest first.")]
 
 
 class Match(BaseModel):
@@ -125,7 +126,7 @@ def router(sla: Sla) -> APIRouter:
     ) -> dict[str, Any]:
         """Define business hours: `{"time_zone": "Europe/Berlin", "weekly": {"mon": [["09:00", "17:00"]]},
         "holidays": ["2026-12-24"], "country": "DE", "subdivision": "BE"}` (split days allowed)."""
-        await asyncio.to_thread(sla.define_calendar, who.tenant, calendar_id, body)
+        await asyncio.to_thread(sla.define_calendar, who.tenant, calendar_id, body, who.actor)
         return {"calendar_id": calendar_id} | body
 
     @api.get("/calendars")
@@ -142,17 +143,17 @@ def router(sla: Sla) -> APIRouter:
         policy_id: Annotated[str, Path(pattern=NAME)], body: PolicySpec, who: CurrentIdentity
     ) -> dict[str, Any]:
         policy = body.as_policy(policy_id)
-        await asyncio.to_thread(sla.define_policy, who.tenant, policy)
+        await asyncio.to_thread(sla.define_policy, who.tenant, policy, who.actor)
         return policy
 
     @api.delete("/policies/{policy_id}", status_code=204, dependencies=[requires(Role.ADMIN)])
     async def delete_policy(policy_id: str, who: CurrentIdentity) -> Response:
-        await asyncio.to_thread(sla.retire_policy, who.tenant, policy_id)
+        await asyncio.to_thread(sla.retire_policy, who.tenant, policy_id, who.actor)
         return Response(status_code=204)
 
     @api.put("/policy-order", dependencies=[requires(Role.ADMIN)])
     async def put_policy_order(body: PolicyOrder, who: CurrentIdentity) -> dict[str, Any]:
-        await asyncio.to_thread(sla.reorder_policies, who.tenant, body.policy_ids)
+        await asyncio.to_thread(sla.reorder_policies, who.tenant, body.policy_ids, who.actor)
         return await get_policies(who)
 
     @api.get("/policies")
@@ -163,6 +164,21 @@ def router(sla: Sla) -> APIRouter:
         """The policies in the order they are tried; the first that matches a ticket sets its targets."""
         setup = await asyncio.to_thread(sla.setup, who.tenant, as_of)
         return {"policies": setup.policies, "as_of": as_of}
+
+    @api.get("/calendars/history", dependencies=[requires(Role.ADMIN)])
+    async def get_calendar_history(who: CurrentIdentity, limit: HistoryLimit = 20) -> dict[str, list[dict[str, Any]]]:
+        """The newest changes of the calendars, newest first: `{"changes": [{"at", "by" (the admin; "" for a
+        change recorded before admins were), "change" (calendar_defined), "id" (the calendar)}]}`."""
+        kinds = (SlaSetup.CalendarDefined,)
+        return {"changes": await asyncio.to_thread(sla.setup_changes, who.tenant, kinds, limit)}
+
+    @api.get("/policies/history", dependencies=[requires(Role.ADMIN)])
+    async def get_policy_history(who: CurrentIdentity, limit: HistoryLimit = 20) -> dict[str, list[dict[str, Any]]]:
+        """The newest changes of the policies, newest first: `{"changes": [{"at", "by" (the admin; "" for a
+        change recorded before admins were), "change" (policy_defined, policy_retired, policies_reordered),
+        "id" (the policy; null for a new order)}]}`."""
+        kinds = (SlaSetup.PolicyDefined, SlaSetup.PolicyRetired, SlaSetup.PoliciesReordered)
+        return {"changes": await asyncio.to_thread(sla.setup_changes, who.tenant, kinds, limit)}
 
     @api.get("/tickets/{ticket_id}", description=f"The ticket's SLA clock now.\n\n{CLOCK_RULES}")
     async def get_clock(ticket_id: UUID, who: CurrentIdentity) -> dict[str, Any]:

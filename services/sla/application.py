@@ -15,6 +15,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import Tracking
 
+from services.chassis.domain.admin_changes import AdminChange, admin_changes
 from services.chassis.storage.processing import ProcessRecorderMixin, UnitOfWork, commit
 from services.chassis.storage.processing import as_of as replayed
 from services.sla.clock import Clock
@@ -44,17 +45,23 @@ class Sla(ProcessRecorderMixin, Application[UUID]):
 
         self.run(decide)
 
-    def define_calendar(self, tenant: str, calendar_id: str, spec: dict[str, Any]) -> None:
-        self._setup_command(tenant, lambda setup: setup.define_calendar(calendar_id, spec))
+    # `by`: the admin who changes the setup (their token's subject), recorded on each change.
 
-    def define_policy(self, tenant: str, policy: dict[str, Any]) -> None:
-        self._setup_command(tenant, lambda setup: setup.define_policy(policy))
+    def define_calendar(self, tenant: str, calendar_id: str, spec: dict[str, Any], by: str = "") -> None:
+        self._setup_command(tenant, lambda setup: setup.define_calendar(calendar_id, spec, by))
 
-    def retire_policy(self, tenant: str, policy_id: str) -> None:
-        self._setup_command(tenant, lambda setup: setup.retire_policy(policy_id))
+    def define_policy(self, tenant: str, policy: dict[str, Any], by: str = "") -> None:
+        self._setup_command(tenant, lambda setup: setup.define_policy(policy, by))
 
-    def reorder_policies(self, tenant: str, policy_ids: list[str]) -> None:
-        self._setup_command(tenant, lambda setup: setup.reorder_policies(policy_ids))
+    def retire_policy(self, tenant: str, policy_id: str, by: str = "") -> None:
+        self._setup_command(tenant, lambda setup: setup.retire_policy(policy_id, by))
+
+    def reorder_policies(self, tenant: str, policy_ids: list[str], by: str = "") -> None:
+        self._setup_command(tenant, lambda setup: setup.reorder_policies(policy_ids, by))
+
+    def setup_changes(self, tenant: str, kinds: tuple[type[AdminChange], ...], limit: int) -> list[dict[str, Any]]:
+        """The newest `limit` changes of `kinds` (calendars' or policies'), newest first, each with its admin."""
+        return admin_changes(self.events.get(self.setup(tenant).id, desc=True), kinds, limit)
 
     def setup(self, tenant: str, as_of: datetime | None = None) -> SlaSetup:
         """The tenant's setup now, or as it was at `as_of`."""

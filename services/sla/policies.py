@@ -3,7 +3,7 @@
 Policies are tried in order; the first whose conditions all hold (priority, category,
 organisation; an empty condition matches anything) gives the ticket its targets. A
 ticket no policy matches has no clock. Calendars and policies change by events, so
-the setup in force at any past instant is known.
+the setup in force at any past instant is known, and each names the admin who made it (`by`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.chassis.domain.admin_changes import AdminChange
 from services.chassis.domain.ordered_rules import OrderedRules
 from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
 from services.chassis.storage.ids import stable_uuid
@@ -36,6 +37,28 @@ def calendar_of(spec: dict[str, Any] | None) -> BusinessCalendar:
 
 
 class SlaSetup(Aggregate):
+    class CalendarDefined(AdminChange):
+        calendar_id: str
+        spec: dict[str, Any]
+
+        def names(self) -> str | None:
+            return self.calendar_id
+
+    class PolicyDefined(AdminChange):
+        policy: dict[str, Any]
+
+        def names(self) -> str | None:
+            return str(self.policy["policy_id"])
+
+    class PolicyRetired(AdminChange):
+        policy_id: str
+
+        def names(self) -> str | None:
+            return self.policy_id
+
+    class PoliciesReordered(AdminChange):
+        policy_ids: list[str]
+
     @staticmethod
     def create_id(tenant: str) -> UUID:
         return stable_uuid("sla", "setup", tenant)
@@ -46,7 +69,9 @@ class SlaSetup(Aggregate):
         self.calendars: dict[str, dict[str, Any]] = {}
         self.policies: list[dict[str, Any]] = []
 
-    def define_calendar(self, calendar_id: str, spec: dict[str, Any]) -> None:
+    # `by`: the admin who makes the change (their token's subject).
+
+    def define_calendar(self, calendar_id: str, spec: dict[str, Any], by: str = "") -> None:
         if calendar_id == ALWAYS:
             raise SlaSetupError(f"{ALWAYS!r} is built in", "calendar_id")
         try:
@@ -55,42 +80,42 @@ class SlaSetup(Aggregate):
             field = str(error).split(":", 1)[0]
             raise SlaSetupError(str(error), field) from None
         if self.calendars.get(calendar_id) != spec:
-            self._calendar_defined(calendar_id=calendar_id, spec=spec)
+            self._calendar_defined(calendar_id=calendar_id, spec=spec, by=by)
 
-    @event("CalendarDefined")
-    def _calendar_defined(self, calendar_id: str, spec: dict[str, Any]) -> None:
+    @event(CalendarDefined)
+    def _calendar_defined(self, calendar_id: str, spec: dict[str, Any], by: str) -> None:
         self.calendars = self.calendars | {calendar_id: spec}
 
-    def define_policy(self, policy: dict[str, Any]) -> None:
+    def define_policy(self, policy: dict[str, Any], by: str = "") -> None:
         """Add a policy at the end of the order, or change one in place."""
         if policy["calendar"] != ALWAYS and policy["calendar"] not in self.calendars:
             raise UnknownError(f"no calendar {policy['calendar']!r}", "calendar")
         if not any(policy["targets"].get(metric) for metric in METRICS):
             raise SlaSetupError("a policy sets at least one target", "targets")
         if self.policy(policy["policy_id"]) != policy:
-            self._policy_defined(policy=policy)
+            self._policy_defined(policy=policy, by=by)
 
-    @event("PolicyDefined")
-    def _policy_defined(self, policy: dict[str, Any]) -> None:
+    @event(PolicyDefined)
+    def _policy_defined(self, policy: dict[str, Any], by: str) -> None:
         self.policies = POLICIES.defined(self.policies, policy)
 
-    def retire_policy(self, policy_id: str) -> None:
+    def retire_policy(self, policy_id: str, by: str = "") -> None:
         if self.policy(policy_id) is None:
             raise UnknownError(f"no policy {policy_id!r}", "policy_id")
-        self._policy_retired(policy_id=policy_id)
+        self._policy_retired(policy_id=policy_id, by=by)
 
-    @event("PolicyRetired")
-    def _policy_retired(self, policy_id: str) -> None:
+    @event(PolicyRetired)
+    def _policy_retired(self, policy_id: str, by: str) -> None:
         self.policies = POLICIES.retired(self.policies, policy_id)
 
-    def reorder_policies(self, policy_ids: list[str]) -> None:
+    def reorder_policies(self, policy_ids: list[str], by: str = "") -> None:
         if not POLICIES.names_each_once(self.policies, policy_ids):
             raise SlaSetupError("a new order names every policy exactly once", "policy_ids")
         if POLICIES.moves(self.policies, policy_ids):
-            self._policies_reordered(policy_ids=policy_ids)
+            self._policies_reordered(policy_ids=policy_ids, by=by)
 
-    @event("PoliciesReordered")
-    def _policies_reordered(self, policy_ids: list[str]) -> None:
+    @event(PoliciesReordered)
+    def _policies_reordered(self, policy_ids: list[str], by: str) -> None:
         self.policies = POLICIES.reordered(self.policies, policy_ids)
 
     def policy(self, policy_id: str) -> dict[str, Any] | None:

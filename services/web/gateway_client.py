@@ -248,11 +248,7 @@ class Gateway:
             _checked(answer)
 
     async def leave(self, token: str, ticket_id: str) -> None:
-        answer = await self.client.delete(
-            f"/v1/tickets/{ticket_id}/viewers/me", headers={"Authorization": f"Bearer {token}"}
-        )
-        if answer.status_code != 204:
-            _checked(answer)
+        await self.delete(token, f"/v1/tickets/{ticket_id}/viewers/me")
 
     # ticket actions: merge, link, split, escalate, custom fields
 
@@ -277,6 +273,13 @@ class Gateway:
     async def escalate(self, token: str, ticket_id: str, reason: str, key: str) -> dict[str, Any]:
         """To the next tier's group (routing decides which); answers where routing placed it."""
         return await self._post(token, f"/v1/routing/tickets/{ticket_id}/escalations", {"reason": reason}, key)
+
+    # i20b: who changed the admin settings
+    async def setting_changes(self, token: str, path: str) -> list[dict[str, Any]]:
+        """The newest changes of an admin list (`/v1/routing/rules/history`...), each with when, who and what;
+        none while nothing is set up."""
+        found = await self._optional(token, path)
+        return [] if found is None else list(found["changes"])
 
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}

@@ -71,6 +71,7 @@ class Target:
     state: str
     due_at: str | None
     breached: bool
+    warned: int | None = None  # the highest share of its time (percent) the SLA service warned at
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,13 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         ]
         more = await extras(gateway, session, ticket, typed or {}, live=instant is None)
         targets = [
-            Target(_(METRICS.get(m, m)), t["state"], t.get("due_at"), bool(t.get("breached")))
+            Target(
+                _(METRICS.get(m, m)),
+                t["state"],
+                t.get("due_at"),
+                bool(t.get("breached")),
+                max(t.get("warned_at_percent") or [0]) or None,
+            )
             for m, t in (clock or {}).get("metrics", {}).items()
         ]
         return render(

@@ -89,6 +89,17 @@ def screenshot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
 
 
+def screenshots(page: Page, name: str, language: str = "en") -> None:
+    """Pictures of the page as it is (`<name>-desktop-<language>`) and on a phone, 375 px wide
+    (`<name>-phone-<language>`), the page left at its own size (only under `make screenshots`)."""
+    screenshot(page, f"{name}-desktop-{language}")
+    size = page.viewport_size
+    if SCREENSHOTS and size:
+        page.set_viewport_size({"width": 375, "height": 740})
+        screenshot(page, f"{name}-phone-{language}")
+        page.set_viewport_size(size)
+
+
 @pytest.fixture
 def workspace(desk: Desk, chromium: Browser) -> Iterator[Workspace]:
     intake = desk.service("intake")

@@ -1,8 +1,7 @@
 """An admin at the routing rules, business calendars and SLA policies screens; an agent refused them.
 
-What the screens set is read back through the API. Routing's rule changes and the SLA service's calendar
-and policy changes record no actor (their setup events carry none, and no API shows their history), so
-these tests check what was set and in which order, not who set it.
+What the screens set is read back through the API; each screen's folded "Recent changes" names the admin
+who changed its list (tests/integration/test_setup_history.py checks every kind of change through the API).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Workspace, screenshot, serious_violations
+from tests.browser.conftest import Workspace, screenshots, serious_violations
 from tests.client import eventually
 
 ADA = "Sign in as Ada (admin)"
@@ -43,8 +42,14 @@ def add_rule(page: Page, name: str, group: str, words: str) -> None:
 
 
 def first_column(page: Page) -> list[str]:
-    """The names in the list's rows, top to bottom."""
-    return [name.strip() for name in page.locator("tbody tr td:nth-child(2)").all_inner_texts()]
+    """The names in the list's rows, top to bottom (the list is the page's first table)."""
+    return [name.strip() for name in page.locator("tbody").first.locator("tr td:nth-child(2)").all_inner_texts()]
+
+
+def recent_changes(page: Page) -> Any:
+    """The screen's folded history of its list, unfolded."""
+    page.get_by_text("Recent changes", exact=True).click()
+    return page.locator("#history")
 
 
 def test_an_admin_orders_routing_rules_and_a_new_ticket_follows_them(workspace: Workspace) -> None:
@@ -60,11 +65,15 @@ def test_an_admin_orders_routing_rules_and_a_new_ticket_follows_them(workspace: 
     expect(billing).to_contain_text("Words: invoice, vpn")  # as routing keeps them: sorted
     expect(billing).to_contain_text("rule 'vpn-billing' matched")
     assert serious_violations(page) == []
-    screenshot(page, "admin-rules-desktop-en")
+    screenshots(page, "admin-rules")
 
     page.get_by_role("button", name="Move up vpn-billing").click()
     expect(page.locator("tbody tr").first).to_contain_text("vpn-billing")
     assert first_column(page) == ["vpn-billing", "vpn-network"]
+    history = recent_changes(page)
+    expect(history.get_by_role("row").nth(1)).to_contain_text("admin-1")  # Ada, newest first
+    expect(history.get_by_role("row").nth(1)).to_contain_text("Order changed")
+    expect(history).to_contain_text("Added to the list")
     page.get_by_role("link", name="Edit vpn-network").click()
     expect(page.get_by_role("heading", name="Change rule vpn-network")).to_be_visible()
     page.get_by_label("P1").check()
@@ -141,7 +150,7 @@ def test_an_admin_sets_a_business_calendar_and_a_policy_and_a_wrong_value_is_nam
     page.get_by_role("button", name="Save calendar").click()
     expect(page.get_by_role("row").filter(has_text="berlin-office")).to_contain_text("Monday 10:00-18:00")
     assert serious_violations(page) == []
-    screenshot(page, "admin-calendars-desktop-en")
+    screenshots(page, "admin-calendars")
 
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="SLA policies").click()
     page.get_by_label("Policy name").fill("p1-office")
@@ -166,7 +175,7 @@ def test_an_admin_sets_a_business_calendar_and_a_policy_and_a_wrong_value_is_nam
     page.get_by_role("button", name="Move up everything-else").click()
     expect(page.locator("tbody tr").first).to_contain_text("everything-else")
     assert serious_violations(page) == []
-    screenshot(page, "admin-policies-desktop-en")
+    screenshots(page, "admin-policies")
 
     with workspace.api("admin-1", ("admin",)) as admin:
         calendar = ok(admin.get("/v1/sla/calendars"))["calendars"]["berlin-office"]
@@ -184,6 +193,7 @@ def test_an_admin_sets_a_business_calendar_and_a_policy_and_a_wrong_value_is_nam
 
     page.get_by_role("button", name="Delete everything-else").click()
     expect(page.get_by_role("row").filter(has_text="everything-else")).to_have_count(0)
+    expect(recent_changes(page).get_by_role("row").nth(1)).to_contain_text("Deleted from the list")
     with workspace.api("admin-1", ("admin",)) as admin:
         assert [p["policy_id"] for p in ok(admin.get("/v1/sla/policies"))["policies"]] == ["p1-office"]
 

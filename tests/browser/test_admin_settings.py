@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Workspace, screenshot, serious_violations
+from tests.browser.conftest import Workspace, screenshots, serious_violations
 from tests.browser.test_workspace import ANN, a_routed_ticket, ok
 from tests.client import eventually
 from tests.integration.test_webhooks import Receiver
@@ -47,7 +47,7 @@ def test_an_admin_defines_a_custom_field_and_an_agent_fills_it_on_a_ticket(works
     row = page.get_by_role("row").filter(has_text="Customer plan")
     expect(row).to_contain_text("basic, pro, enterprise")
     assert serious_violations(page) == []
-    screenshot(page, "admin-fields-desktop-en")
+    screenshots(page, "admin-fields")
     page.get_by_role("link", name="Edit Customer plan").click()
     expect(page.get_by_label("Label agents see")).to_have_value("Customer plan")
     page.get_by_label("Label agents see").fill("Plan")
@@ -107,7 +107,7 @@ def test_an_admin_adds_a_webhook_and_sees_its_deliveries(workspace: Workspace, r
     assert secret not in page.content()  # shown once, in the answer that made it
     assert [p["subject"] for p in receiver.received] == [opened["id"]]
     assert serious_violations(page) == []
-    screenshot(page, "admin-webhooks-desktop-en")
+    screenshots(page, "admin-webhooks")
 
     hook.get_by_role("button", name=f"Delete {receiver.url}").click()
     expect(page.get_by_text("No webhooks yet.")).to_be_visible()
@@ -128,6 +128,7 @@ def test_an_admin_issues_an_api_key_sees_its_secret_once_and_revokes_it(workspac
     expect(page.locator("#new-key-status")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == key
     assert serious_violations(page) == []
+    screenshots(page, "admin-api-keys")
     with httpx.Client(base_url=workspace.url, headers={"X-API-Key": key}, timeout=10.0) as system:
         assert system.get("/v1/tickets").status_code == 200
 
@@ -170,7 +171,7 @@ def test_an_admin_erases_a_customer_and_the_register_says_so(workspace: Workspac
     expect(row).to_contain_text("GDPR-42")
     expect(row.locator("td").last).to_have_text("1")
     assert serious_violations(page) == []
-    screenshot(page, "admin-erasures-desktop-en")
+    screenshots(page, "admin-erasures")
     with workspace.api("admin-1", ("admin",)) as admin:
         assert ok(admin.get("/v1/people/customer-kim/export"))["erased"] is True
         assert ok(admin.get(f"/v1/tickets/{opened['id']}"))["description"] != "Now at 1 Elm St"

@@ -7,7 +7,7 @@ import json
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Workspace, serious_violations
+from tests.browser.conftest import Workspace, screenshots, serious_violations
 from tests.browser.test_workspace import ANN, KIM, a_routed_ticket, ok
 
 BORIS = "Sign in as Boris (agent, first-line)"
@@ -78,6 +78,7 @@ def test_a_second_agent_sees_the_first_one_replying(workspace: Workspace) -> Non
     ann.get_by_label("Message").press_sequentially("Have you tried another ")
     expect(viewers).to_contain_text("отвечает", timeout=3_000)  # within about a second on a busy machine
     assert serious_violations(boris) == []
+    screenshots(boris, "ticket-live-viewer", "ru")
 
     ann.close()  # the page says it left as it goes
     expect(viewers).not_to_contain_text("Ann", timeout=10_000)

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Workspace, serious_violations
+from tests.browser.conftest import Workspace, screenshots, serious_violations
 from tests.client import eventually
 
 ANN = "Sign in as Ann (agent, first-line)"
@@ -76,6 +76,7 @@ def test_an_agent_sees_unassigned_and_breaching_soon_queues_with_their_counts(wo
     expect(page.get_by_role("columnheader", name=re.compile("^Due"))).to_have_attribute("aria-sort", "ascending")
     expect(rows.nth(0).locator("td.col-sla_due_at time")).to_have_count(1)
     assert serious_violations(page) == []
+    screenshots(page, "queue-breaching-soon")
 
     page.get_by_role("link", name=re.compile("^Due")).click()  # the header turns the order round
     expect(page.get_by_role("columnheader", name=re.compile("^Due"))).to_have_attribute("aria-sort", "descending")
@@ -110,6 +111,7 @@ def test_an_agent_saves_a_view_and_a_colleague_sees_it_when_shared(workspace: Wo
     saved = ann.get_by_role("region", name="Saved views").get_by_role("link", name=re.compile("^Urgent VPN"))
     expect(saved.locator(".count")).to_have_text("1")
     assert serious_violations(ann) == []
+    screenshots(ann, "saved-view")
 
     boris = workspace.page()
     workspace.sign_in(boris, BORIS)

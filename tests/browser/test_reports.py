@@ -8,7 +8,7 @@ from typing import Any
 from babel.dates import format_datetime, get_timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Workspace, screenshot, serious_violations
+from tests.browser.conftest import Workspace, screenshot, screenshots, serious_violations
 from tests.browser.test_workspace import ANN, a_routed_ticket, ok
 from tests.client import eventually
 
@@ -84,7 +84,7 @@ def test_an_agent_switches_to_russian_and_a_time_zone_and_the_ticket_shows_times
     page.get_by_role("button", name="Взять часовой пояс браузера: Asia/Tokyo").click()
     expect(page.get_by_label("Часовой пояс", exact=True)).to_have_value("Asia/Tokyo")
     assert serious_violations(page) == []
-    screenshot(page, "preferences-desktop-ru")
+    screenshots(page, "preferences", "ru")
     page.get_by_role("button", name="Сохранить").click()
     expect(page.get_by_role("link", name="Часовой пояс: Asia/Tokyo")).to_be_visible()
     page.get_by_role("button", name="Выйти").click()

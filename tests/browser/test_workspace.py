@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import FilePayload, expect
 
-from tests.browser.conftest import Workspace, screenshot, serious_violations
+from tests.browser.conftest import Workspace, screenshot, screenshots, serious_violations
 from tests.client import eventually
 
 ANN = "Sign in as Ann (agent, first-line)"
@@ -255,6 +255,7 @@ def test_an_admin_sets_up_a_group_and_an_agent_and_a_wrong_value_is_named_beside
     page.get_by_role("button", name="Save agent").click()
     expect(page.locator("#groups-error")).to_be_visible()
     assert serious_violations(page) == []
+    screenshots(page, "admin-routing")
     with workspace.api("admin-1", ("admin",)) as admin:
         history = ok(admin.get("/v1/routing/agents/agent-boris"))
     assert history["skills"] == ["billing", "ru"]

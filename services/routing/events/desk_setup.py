@@ -2,7 +2,8 @@
 
 `DeskSetup` (domain.py) decides and names each class here (`GroupDefined = desk_setup.GroupDefined`...),
 where eventsourcing makes it the class it stores, so each keeps its topic
-`services.routing.domain:DeskSetup.<Event>`. Each applies itself to the setup.
+`services.routing.domain:DeskSetup.<Event>`. Each applies itself to the setup. A rule's change names the
+admin who made it (`by`, chassis/domain/admin_changes.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
+from services.chassis.domain.admin_changes import AdminChange
 from services.routing.desk_specs import RULES
 
 if TYPE_CHECKING:
@@ -43,28 +45,37 @@ class MembershipSet(Aggregate.Event):
         setup.members = members
 
 
-class RuleAdded(Aggregate.Event):
+class RuleAdded(AdminChange):
     rule: dict[str, Any]
+
+    def names(self) -> str | None:
+        return str(self.rule["rule_id"])
 
     def apply(self, setup: DeskSetup) -> None:
         setup.rules = RULES.added(setup.rules, self.rule)
 
 
-class RuleChanged(Aggregate.Event):
+class RuleChanged(AdminChange):
     rule: dict[str, Any]
+
+    def names(self) -> str | None:
+        return str(self.rule["rule_id"])
 
     def apply(self, setup: DeskSetup) -> None:
         setup.rules = RULES.changed(setup.rules, self.rule)
 
 
-class RuleRetired(Aggregate.Event):
+class RuleRetired(AdminChange):
     rule_id: str
+
+    def names(self) -> str | None:
+        return self.rule_id
 
     def apply(self, setup: DeskSetup) -> None:
         setup.rules = RULES.retired(setup.rules, self.rule_id)
 
 
-class RulesReordered(Aggregate.Event):
+class RulesReordered(AdminChange):
     rule_ids: list[str]
 
     def apply(self, setup: DeskSetup) -> None:

@@ -11,10 +11,9 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from services.web import forms
+from services.web.admin.screens import screen
 from services.web.gateway_client import Gateway
 from services.web.i18n import gettext_ as _
-from services.web.pages import render
-from services.web.queues import queues_of
 from services.web.sessions import Session
 from services.web.signin import SignIn
 
@@ -86,8 +85,7 @@ def refuse_non_admins(app: FastAPI, sign_in: SignIn) -> None:
     async def refused(request: Request, error: NotAnAdminError) -> Response:
         session = sign_in.session_of(request)
         reason = _("These screens are for the desk's admins.")
-        queues = queues_of(session) if session else []
-        return render(request, "refused.html", session, 403, reason=reason, title=_("Admins only"), queues=queues)
+        return screen(request, "refused.html", session, 403, reason=reason, title=_("Admins only"))
 
 
 def router(admin: Any) -> APIRouter:
@@ -95,6 +93,6 @@ def router(admin: Any) -> APIRouter:
 
     @pages.get("/admin")
     async def index(request: Request, session: Session = admin) -> Response:
-        return render(request, "admin_index.html", session, queues=queues_of(session))
+        return screen(request, "admin_index.html", session)
 
     return pages

@@ -3,6 +3,7 @@ count in; defined and changed through the SLA service's API (a calendar is set w
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,13 +14,14 @@ from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
 from services.web import forms
+from services.web.admin import changes
+from services.web.admin.screens import screen
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
-from services.web.pages import render
-from services.web.queues import queues_of
 from services.web.sessions import Session
 
 PAGE = "/admin/calendars"
+HISTORY = "/v1/sla/calendars/history"
 WEEKDAYS: dict[str, Callable[[], str]] = {
     "mon": lambda: _("Monday"),
     "tue": lambda: _("Tuesday"),
@@ -125,20 +127,22 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
         typed: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Response:
-        calendars = await gateway.calendars(session.access_token)
-        if typed is None and editing in calendars:
+        calendars, changed = await asyncio.gather(
+            gateway.calendars(session.access_token), gateway.setting_changes(session.access_token, HISTORY)
+        )
+        if typed is None and editing is not None and editing in calendars:
             typed = typed_of(editing, calendars[editing])
-        return render(
+        return screen(
             request,
             "admin_calendars.html",
             session,
             status_code,
-            queues=queues_of(session),
             calendars=[line(c, spec) for c, spec in sorted(calendars.items())],
             editing=editing if editing in calendars else None,
             weekdays=[(day, name()) for day, name in WEEKDAYS.items()],
             errors=errors or {},
             typed=typed or NEW_CALENDAR,
+            changes=changes.lines(changed),
         )
 
     @pages.get(PAGE)

@@ -14,15 +14,15 @@ from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
 from services.web import forms
-from services.web.admin import durations
+from services.web.admin import changes, durations
 from services.web.admin.area import OrderedList, mount_ordering
+from services.web.admin.screens import screen
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
-from services.web.pages import render
-from services.web.queues import queues_of
 from services.web.sessions import Session
 
 PAGE = "/admin/policies"
+HISTORY = "/v1/sla/policies/history"
 
 
 async def _policy_order(gateway: Gateway, token: str) -> list[str]:
@@ -142,18 +142,19 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
         typed: dict[str, Any] | None = None,
         status_code: int = 200,
     ) -> Response:
-        policies, calendars = await asyncio.gather(
-            gateway.policies(session.access_token), gateway.calendars(session.access_token)
+        policies, calendars, changed = await asyncio.gather(
+            gateway.policies(session.access_token),
+            gateway.calendars(session.access_token),
+            gateway.setting_changes(session.access_token, HISTORY),
         )
         being_changed = next((p for p in policies if p["policy_id"] == editing), None)
         if typed is None and being_changed is not None:
             typed = typed_of(being_changed)
-        return render(
+        return screen(
             request,
             "admin_policies.html",
             session,
             status_code,
-            queues=queues_of(session),
             policies=[line(p) for p in policies],
             editing=being_changed["policy_id"] if being_changed else None,
             calendars=[ALWAYS, *sorted(calendars)],
@@ -161,6 +162,7 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
             metrics=[(metric, label()) for metric, label in METRICS.items()],
             errors=errors or {},
             typed=typed or PolicyForm().model_dump(),
+            changes=changes.lines(changed),
         )
 
     @pages.get(PAGE)

@@ -9,10 +9,9 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from services.web import forms
+from services.web.admin.screens import screen
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
-from services.web.pages import render
-from services.web.queues import queues_of
 from services.web.sessions import Session
 
 GROUP_FIELDS = ("group_id", "tier", "strategy", "escalates_to", "default")
@@ -34,12 +33,11 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         groups, agents = await asyncio.gather(
             gateway.groups(session.access_token), gateway.agents(session.access_token)
         )
-        return render(
+        return screen(
             request,
             "admin_routing.html",
             session,
             status_code,
-            queues=queues_of(session),
             groups=groups["groups"],
             default_group=groups.get("default_group"),
             agents=agents,

@@ -4,6 +4,7 @@ changed, moved and retired through routing's API."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -13,14 +14,15 @@ from pydantic import BaseModel
 from starlette.responses import RedirectResponse, Response
 
 from services.web import forms
+from services.web.admin import changes
 from services.web.admin.area import OrderedList, mount_ordering
+from services.web.admin.screens import screen
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
-from services.web.pages import render
-from services.web.queues import queues_of
 from services.web.sessions import Session
 
 PAGE = "/admin/rules"
+HISTORY = "/v1/routing/rules/history"
 
 
 async def _rule_order(gateway: Gateway, token: str) -> list[str]:
@@ -108,16 +110,17 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
         typed: dict[str, Any] | None = None,
         status_code: int = 200,
     ) -> Response:
-        rules = await gateway.rules(session.access_token)
+        rules, changed = await asyncio.gather(
+            gateway.rules(session.access_token), gateway.setting_changes(session.access_token, HISTORY)
+        )
         being_changed = next((r for r in rules if r["rule_id"] == editing), None)
         if typed is None and being_changed is not None:
             typed = typed_of(being_changed)
-        return render(
+        return screen(
             request,
             "admin_rules.html",
             session,
             status_code,
-            queues=queues_of(session),
             rules=[line(r) for r in rules],
             editing=being_changed["rule_id"] if being_changed else None,
             types=TYPES,
@@ -126,6 +129,7 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
             errors=errors or {},
             typed=typed or {},
             key=forms.form_key(),
+            changes=changes.lines(changed),
         )
 
     async def refused(

@@ -1,4 +1,4 @@
-"""What every settings screen shares: the queues in the header and the settings' own navigation."""
+"""How every admin screen renders: the page with the queues in the header (none for someone signed out)."""
 
 from __future__ import annotations
 
@@ -12,5 +12,6 @@ from services.web.queues import queues_of
 from services.web.sessions import Session
 
 
-def screen(request: Request, template: str, session: Session, status_code: int = 200, **view: Any) -> Response:
-    return render(request, template, session, status_code, queues=queues_of(session), **view)
+def screen(request: Request, template: str, session: Session | None, status_code: int = 200, **view: Any) -> Response:
+    queues = queues_of(session) if session else []
+    return render(request, template, session, status_code, queues=queues, **view)
