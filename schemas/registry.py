@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, TypeAdapter, ValidationError, create_model
 
-from schemas import audit, routing, sla, tickets, topics
+from schemas import audit, knowledge, routing, sla, tickets, topics
 from schemas.envelope import Envelope, EnvelopeContext, EventData, MalformedEventError
 
 # What each public topic carries, newest versions (older ones are upcast on reading).
@@ -21,6 +21,7 @@ TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
         tickets.TicketOpenedV3, tickets.TicketStatusChangedV1, tickets.TicketPriorityChangedV1,
         tickets.TicketReclassifiedV1, tickets.TicketAssignedV1, tickets.TicketCommentedV2, tickets.TicketMergedV1,
         tickets.TicketLinkedV1, tickets.TicketSurveyRequestedV1, tickets.TicketRatedV1,
+        tickets.TicketSolutionLinkedV1,
     ),
     topics.ROUTING_DECISIONS: (routing.RoutingDecidedV1,),
     topics.SLA_CLOCKS: (
@@ -28,6 +29,10 @@ TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
         sla.SlaCustomerRemindedV1, sla.SlaCustomerUnresponsiveV1,
     ),
     topics.CHECKPOINTS: (audit.AuditCheckpointedV1,),
+    topics.KNOWLEDGE_ARTICLES: (
+        knowledge.ArticleDraftedV1, knowledge.ArticleRevisedV1, knowledge.ArticlePublishedV1,
+        knowledge.ArticleArchivedV1, knowledge.ArticleViewedV1, knowledge.ArticleRatedV1, knowledge.SelfServiceEndedV1,
+    ),
 }  # fmt: skip
 
 # Versions no longer published but still on the topics and in the feeds: read, then upcast.
