@@ -304,7 +304,7 @@ class Gateway:
 
     async def kb_revise(self, token: str, article_id: str, body: dict[str, Any], version: int | None) -> dict[str, Any]:
         """A new version of the article; `version` the one the editor showed (a newer one is refused)."""
-        headers = {"Authorization": f"Bearer {token}"} | ({"If-Match": str(version)} if version else {})
+        headers = {"Authorization": f"Bearer {token}"} | ({"If-Match": f'"{version}"'} if version else {})
         return _checked(
             await self.client.patch(f"/v1/kb/articles/{quote(article_id, safe='')}", json=body, headers=headers)
         )

@@ -81,7 +81,8 @@ class Draft:
         )
 
     def fields(self) -> dict[str, Any]:
-        """The API's article fields (not `source_ticket` nor `translation_of`, which only a new one takes)."""
+        """The API's article fields (not `source_ticket` nor `translation_of`, which only a new one takes:
+        an article's translations are linked when the translation is written)."""
         return {
             "title": self.title.strip(),
             "body": self.body,
@@ -96,10 +97,7 @@ class Draft:
         """The fields whose value differs from the article's, so its version names only what changed."""
         now = self.fields()
         before = Draft.of(article).fields()
-        changes = {name: value for name, value in now.items() if value != before[name]}
-        if self.translation_of.strip() != (article.get("translation_of") or ""):
-            changes["translation_of"] = self.translation_of.strip() or None
-        return changes
+        return {name: value for name, value in now.items() if value != before[name]}
 
 
 @dataclass(frozen=True)
