@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from services.web import forms
+from services.web import forms, i18n
 from services.web import tickets as ticket_pages  # its reading of a typed instant
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
@@ -75,7 +75,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             searched_kb=q,
             filters=filters,
             next_after=next_after,
-            categories=tree(kinds, session.locale or "en"),
+            categories=tree(kinds, i18n.current()),
             statuses=statuses(),
             languages=LANGUAGES,
         )
@@ -100,7 +100,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             draft=draft,
             article=article,
             errors=errors or {},
-            categories=tree(kinds, session.locale or "en"),
+            categories=tree(kinds, i18n.current()),
             visibilities=visibilities(),
             languages=LANGUAGES,
             preview=preview(draft.body) if shown_preview else None,
@@ -166,7 +166,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         )
         if instant is None:
             await _quietly(gateway.kb_viewed(token, article_id, "web"))
-        names = {c.slug: c.name for c in tree(kinds, session.locale or "en")}
+        names = {c.slug: c.name for c in tree(kinds, i18n.current())}
         return render(
             request,
             "kb_article.html",

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from services.web import forms
+from services.web import forms, i18n
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
 from services.web.kb.common import staff_only, tree
@@ -31,7 +31,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         errors: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Response:
-        found = tree(await gateway.kb_categories(session.access_token), session.locale or "en")
+        found = tree(await gateway.kb_categories(session.access_token), i18n.current())
         return render(
             request,
             "kb_categories.html",
