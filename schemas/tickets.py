@@ -232,3 +232,13 @@ class TicketRatedV1(EventData):
 
     ticket_id: str
     score: int = Field(ge=1, le=5)
+
+
+class TicketSolutionLinkedV1(EventData):
+    """An agent linked the knowledge base article that solved the ticket (a later one replaces it)."""
+
+    event_type: ClassVar[str] = "ticket.solution_linked"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    article_id: str

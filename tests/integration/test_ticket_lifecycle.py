@@ -6,6 +6,7 @@ import itertools
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -219,3 +220,16 @@ def test_the_agent_finds_a_ticket_by_words_from_a_reply_and_by_its_fields(agent:
     assert commented["version"] == 2
     assert found == [printer["id"]]
     assert [t["id"] for t in listed] == [printer["id"]]
+
+
+def test_an_agent_links_the_article_that_solved_the_ticket_kept_through_closing(agent: Agent) -> None:
+    ticket = agent.open(title="Printer does not print")
+    article = str(uuid4())
+
+    agent.do(ticket, "resolve", resolution="followed the article", reason="done")
+    agent.do(ticket, "close", reason="confirmed")
+    solved = agent.do(ticket, "solution", article_id=article)
+
+    assert (solved["status"], solved["solution"]) == ("closed", article)
+    assert agent.get(ticket)["solution"] == article
+    assert agent.history(ticket)[-1]["event"] == "solution_linked"

@@ -104,6 +104,11 @@ class Link(Because):
     kind: LinkKind
 
 
+class Solution(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    article_id: UUID = Field(description="The knowledge base article that solved the ticket.")
+
+
 class Split(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=200)
@@ -186,6 +191,9 @@ def router(intake: Intake) -> APIRouter:
 
     csat = "The requester's satisfaction (CSAT) with a resolved or closed ticket; a new rating replaces it."
     post("/rating", "rate", intake.rate, Rate, lambda body: (body.score, body.comment), csat)
+
+    solved_by = "Link the knowledge base article that solved the ticket (agents only); a later one replaces it."
+    post("/solution", "link_solution", intake.link_solution, Solution, lambda body: (str(body.article_id),), solved_by)
 
     @api.post("/comments", status_code=201)
     async def add_comment(

@@ -252,6 +252,11 @@ class Intake(ProcessRecorderMixin, TicketOpening, ViewCommands):
 
         return self._ticket_of(self._run(cause, decide), ticket_id, cause)
 
+    def link_solution(
+        self, ticket_id: UUID, cause: Cause, article_id: str, expected_version: int | None = None
+    ) -> Ticket:
+        return self._change(ticket_id, cause, lambda t: t.link_solution(article_id), expected_version)
+
     # -- custom fields -----------------------------------------------------------
 
     def define_field(

@@ -55,6 +55,7 @@ class Ticket(Aggregate):
     Linked = relations.Linked
     Unlinked = relations.Unlinked
     CommentSplitOff = relations.CommentSplitOff
+    SolutionLinked = relations.SolutionLinked
 
     @staticmethod
     def id_for_request(tenant: str, idempotency_key: str) -> UUID:
@@ -130,6 +131,7 @@ class Ticket(Aggregate):
     rating: dict[str, Any] | None = None
     assignment_decision: str | None = None  # the routing decision behind the current assignment, if any
     assignment_touched: bool = False  # assigned or unassigned at least once
+    solution: str | None = None  # the id of the knowledge base article that solved it
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         cause = current_cause()
@@ -304,6 +306,14 @@ class Ticket(Aggregate):
             )
         self.trigger_event(self.CommentSplitOff, comment_id=comment_id, new_ticket_id=str(new_ticket_id), reason=reason)
         return self.comments[comment_id]
+
+    def link_solution(self, article_id: str) -> None:
+        """Name the article that solved the ticket. Allowed on a closed ticket too: it records what was
+        learnt from the ticket, not work on it. The same article again records nothing."""
+        if not article_id:
+            raise TicketRuleError("article_id", "a solution names an article")
+        if article_id != self.solution:
+            self.trigger_event(self.SolutionLinked, article_id=article_id)
 
     # -- guards ----------------------------------------------------------------
 

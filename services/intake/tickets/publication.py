@@ -35,6 +35,7 @@ from schemas.tickets import (
     TicketPriorityChangedV1,
     TicketRatedV1,
     TicketReclassifiedV1,
+    TicketSolutionLinkedV1,
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
 )
@@ -113,6 +114,7 @@ _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
     "Unlinked": lambda t, e: TicketLinkedV1(ticket_id=t, other_ticket_id=e.ticket_id, kind=None),
     "SurveyRequested": lambda t, e: TicketSurveyRequestedV1(ticket_id=t),
     "Rated": lambda t, e: TicketRatedV1(ticket_id=t, score=e.score),
+    "SolutionLinked": lambda t, e: TicketSolutionLinkedV1(ticket_id=t, article_id=e.article_id),
 }
 
 

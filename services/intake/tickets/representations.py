@@ -63,6 +63,7 @@ class TicketView(BaseModel):
     rating: dict[str, Any] | None = Field(None, description="The requester's CSAT score (1-5) and comment.")
     links: dict[str, str] = Field(description="Linked ticket id -> kind of link.")
     merged_into: str | None
+    solution: str | None = Field(None, description="The knowledge base article an agent linked as the solution.")
     merged_from: list[str]
     follow_up_of: str | None
     split_from: str | None

@@ -1,4 +1,5 @@
-"""A ticket's relations to other tickets: merged, linked, a comment split off into a ticket of its own."""
+"""A ticket's relations to other tickets (merged, linked, a comment split off into a ticket of its own) and to
+the knowledge base article that solved it."""
 
 from __future__ import annotations
 
@@ -54,3 +55,12 @@ class CommentSplitOff(TicketEvent):
 
     def apply(self, ticket: Ticket) -> None:
         ticket.links = ticket.links | {self.new_ticket_id: LinkKind.RELATED.value}
+
+
+class SolutionLinked(TicketEvent):
+    """An agent named the knowledge base article that solved the ticket; a later one replaces it."""
+
+    article_id: str
+
+    def apply(self, ticket: Ticket) -> None:
+        ticket.solution = self.article_id
