@@ -63,7 +63,7 @@ class DeskMetrics:
         )
         self.article_ratings = Counter(
             "servicedesk_article_ratings",
-            "Answers to an article's \"did this help?\" (`helpful`: yes or no).",
+            'Answers to an article\'s "did this help?" (`helpful`: yes or no).',
             ["tenant", "helpful"],
             registry=registry,
         )

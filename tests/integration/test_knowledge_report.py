@@ -55,13 +55,15 @@ def read_and_rated(client: httpx.Client) -> tuple[str, str]:
     Four self-service attempts: two solved and one not on the portal, one not in the chat."""
     reader = headers(TENANT, "customer-kim", roles=("customer",))
     vpn, printer = published_article(client, "Reset the VPN client"), published_article(client, "Printer offline")
-    for article_id, channel in [(vpn, "portal"), (vpn, "portal"), (vpn, "web"), (printer, "chat")]:
-        sent(client.post(f"/v1/kb/articles/{article_id}/views", json={"channel": channel}, headers=reader))
+    for read, channel in [(vpn, "portal"), (vpn, "portal"), (vpn, "web"), (printer, "chat")]:
+        sent(client.post(f"/v1/kb/articles/{read}/views", json={"channel": channel}, headers=reader))
     for helpful, channel in [(True, "portal"), (True, "web"), (False, "chat")]:
-        body = {"helpful": helpful, "channel": channel}
-        sent(client.post(f"/v1/kb/articles/{vpn}/feedback", json=body, headers=reader))
-    attempts = [("portal", vpn, "solved"), ("portal", printer, "solved"), ("portal", None, "ticket_opened"),
-                ("chat", None, "ticket_opened")]  # fmt: skip
+        rating = {"helpful": helpful, "channel": channel}
+        sent(client.post(f"/v1/kb/articles/{vpn}/feedback", json=rating, headers=reader))
+    attempts: list[tuple[str, str | None, str]] = [
+        ("portal", vpn, "solved"), ("portal", printer, "solved"), ("portal", None, "ticket_opened"),
+        ("chat", None, "ticket_opened"),
+    ]  # fmt: skip
     for channel, article_id, outcome in attempts:
         body = {"channel": channel, "article_id": article_id, "outcome": outcome}
         sent(client.post("/v1/kb/deflections", json=body, headers=reader))
