@@ -57,7 +57,7 @@ def test_an_agent_writes_publishes_and_links_an_article_as_a_tickets_solution(wo
     suggested = page.get_by_role("region", name="Knowledge base")
     expect(suggested.get_by_role("link", name="VPN drops every hour")).to_be_visible(timeout=30_000)
     assert serious_violations(page) == []
-    suggested.get_by_role("button", name="Link “VPN drops every hour” as the solution").click()
+    suggested.get_by_role("button", name="Link as solution: “VPN drops every hour”").click()
     expect(page.locator(".facts")).to_contain_text("Knowledge base article")
     with workspace.api("admin-1", ("admin",)) as admin:
         ticket = ok(admin.get(f"/v1/tickets/{ticket_id}"))
@@ -79,7 +79,7 @@ def test_an_article_put_into_the_reply_keeps_what_the_agent_typed(workspace: Wor
     page.goto(f"{workspace.url}/tickets/{ticket_id}")
     page.get_by_label("Message").fill("Hello Kim,\nthanks for the details.")
     suggested = page.get_by_role("region", name="Knowledge base")
-    suggested.get_by_role("button", name="Insert “VPN drops every hour” into the reply").click(timeout=30_000)
+    suggested.get_by_role("button", name="Insert into reply: “VPN drops every hour”").click(timeout=30_000)
     box = page.get_by_label("Message")
     expect(box).to_have_value(
         re.compile(r"^Hello Kim,\nthanks for the details\.\n\nVPN drops every hour\n\n" + re.escape(FIX))
