@@ -154,3 +154,31 @@ def test_the_list_asks_the_api_with_the_filters_chosen(tmp_path: Path) -> None:
     assert query["status"] == ["draft"]
     assert query["tag"] == ["vpn"]
     assert query["category"] == ["network"]
+
+
+def test_the_knowledge_report_shows_the_deflection_rate_and_asks_for_the_channel_only(tmp_path: Path) -> None:
+    asked: list[httpx.Request] = []
+    report = {
+        "tenant": "acme", "from": "2026-12-01", "to": "2026-12-05", "channel": "portal",
+        "articles": [{"article_id": "a-1", "title": "Reset the VPN client", "language": "en", "status": "published",
+                      "views": 3, "helpful": 2, "unhelpful": 1, "helpful_percent": 66.67}],
+        "deflection": [{"day": "2026-12-04", "channel": "portal", "solved": 2, "ticket_opened": 1,
+                        "deflection_rate_percent": 66.67}],
+        "by_channel": {"portal": {"solved": 2, "ticket_opened": 1, "deflection_rate_percent": 66.67}},
+        "views": 3, "solved": 2, "ticket_opened": 1, "deflection_rate_percent": 66.67,
+    }  # fmt: skip
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(200, json=report)
+
+    page, sign_in = desk(tmp_path, [], answer)
+    ann_now = ann(sign_in.sessions)
+    sign_in.person = type(ann_now)(**{**ann_now.__dict__, "roles": ["supervisor"]})
+    shown = page.get("/reports/knowledge?from=2026-12-01&to=2026-12-05&channel=portal")
+    assert shown.status_code == 200, shown.text[:500]
+    assert "66.67%" in shown.text
+    assert 'href="/kb/articles/a-1"' in shown.text
+    assert 'id="priority"' not in shown.text
+    query = parse_qs(next(r for r in asked if r.url.path == "/v1/reports/knowledge").url.query.decode())
+    assert query == {"from": ["2026-12-01"], "to": ["2026-12-05"], "channel": ["portal"]}
