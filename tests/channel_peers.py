@@ -45,10 +45,12 @@ class Sink:
 
 @dataclass
 class BotApi:
-    """The Bot API's `sendMessage`, checking the bot's token in the path and the request's fields."""
+    """The Bot API's `sendMessage` (and `answerCallbackQuery`, a button's press answered), checking the bot's
+    token in the path and the request's fields."""
 
     port: int = field(default_factory=free_port)
     sent: list[dict[str, Any]] = field(default_factory=list)
+    answered: list[dict[str, Any]] = field(default_factory=list)
     wrong: list[str] = field(default_factory=list)
 
     def start(self) -> ThreadingHTTPServer:
@@ -57,6 +59,10 @@ class BotApi:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 request = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                if self.path == f"/bot{BOT_TOKEN}/answerCallbackQuery" and "callback_query_id" in request:
+                    api.answered.append(request)
+                    self.answer(200, {"ok": True, "result": True})
+                    return
                 if self.path != f"/bot{BOT_TOKEN}/sendMessage" or "chat_id" not in request or "text" not in request:
                     api.wrong.append(f"{self.path} {request}")
                     self.answer(404, {"ok": False, "description": "Not Found"})

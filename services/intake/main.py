@@ -53,11 +53,15 @@ from services.intake.attachments.legacy_blobs import file_legacy_blobs
 from services.intake.channels import chat, imap_poller, smtp_listener, telegram
 from services.intake.channels.email_in import EmailIntake
 from services.intake.channels.landing import Landing
+from services.intake.channels.offers import Offers
 from services.intake.channels.participants import Participants, StaffDirectory
+from services.intake.channels.self_service import SelfService
+from services.intake.channels.telegram_offer import AnswerFirst
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.gateway.api_keys import ApiKeyStore
 from services.intake.http import kb_suggestions
 from services.intake.http.gateway import Services, mount_gateway
+from services.intake.http.solution_articles import SolutionArticles
 from services.intake.notifications import deliveries as notification_deliveries
 from services.intake.notifications.compose import Composer
 from services.intake.notifications.mail_sender import MailSender
@@ -81,6 +85,7 @@ from services.intake.tickets.viewers import Viewers
 from services.intake.webhooks.delivery import Deliverer, Deliveries
 
 log = logging.getLogger(__name__)
+SELF_SERVICE_WAIT = 2.0  # seconds the channels wait for the knowledge base's suggestions
 
 
 def main() -> int:
@@ -129,20 +134,26 @@ def main() -> int:
             intake, projection, batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds
         )
         runtime.workers.append(("tickets-projector", projector.run))
-        messenger = telegram.router(settings.telegram_bots, landing, people, conversations, counters)
+        knowledge = httpx.Client(timeout=SELF_SERVICE_WAIT)  # a slow knowledge base never holds a ticket back long
+        runtime.on_stop.append(lambda: asyncio.to_thread(knowledge.close))
+        portal = settings.portal_url or f"{settings.web_public_url or settings.url_of('web')}/t/{{tenant}}"
+        self_service = SelfService(settings.url_of("knowledge"), portal, knowledge)
+        offers = AnswerFirst(self_service, Offers(intake, personal), settings.telegram_api_url, knowledge)
+        messenger = telegram.router(settings.telegram_bots, landing, people, conversations, counters, offers)
         erasures = Erasures(intake, people, projection, blobs)
         access = SubjectAccess(intake, people, conversations, projection, erasures)
         runtime.workers.append(("erasures", finishing(erasures, blobs)))
         client = relay_client()  # keeps no cookie: one browser's session never goes with another's request
         mint = authenticator.verifier.mint_internal
         feeds = [RemoteSource(service, settings.url_of(service), client, mint) for service in ("routing", "sla")]
-        chat_socket = chat.router(intake, landing, conversations, counters, settings.chat_poll_seconds)
+        chat_socket = chat.router(intake, landing, conversations, counters, settings.chat_poll_seconds, self_service)
         viewers = Viewers(recorder())
         routes = Services(
             projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket, viewers
         )
         mount_gateway(app, intake, blobs, routes, max_upload=settings.attachment_max_bytes, sla=sla_status, feeds=feeds)
         app.include_router(kb_suggestions.router(projection, settings.url_of("knowledge"), client))  # before /v1/kb
+        app.state.solution_articles = SolutionArticles(settings.url_of("knowledge"), client)  # http/work.py asks it
         public = public_limiter(settings, recorder())
         mount_public_proxy(app, PUBLIC_PREFIX, settings.url_of("knowledge"), client, public)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics", "/v1/kb": "knowledge"}

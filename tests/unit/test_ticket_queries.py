@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -213,6 +214,64 @@ class TicketQueries:
         assert found("invoice -fraudulent", public_only=True) == [ticket]
         assert found("reissuing", public_only=True) == [ticket]
         assert found('"march is"', public_only=True) == [ticket]
+
+    def test_any_form_of_a_russian_word_finds_the_ticket(self, tickets: Tickets) -> None:
+        printer = tickets.open(title="Принтер не печатает", description="Горит красная лампочка.")
+        scanner = tickets.open(title="Сканеры зависают", description="Оба сканера в бухгалтерии.")
+        assert tickets.found("принтеры") == [printer]
+        assert tickets.found("печать") == [printer], "the noun finds the verb"
+        assert tickets.found("принтера печать") == [printer]
+        assert tickets.found("лампочки") == [printer]
+        assert tickets.found("сканер") == [scanner]
+        assert tickets.found('"принтеры не печатают"') == [printer], "a phrase in other forms"
+        assert tickets.found("принтеры -лампочкой") == []
+
+    def test_any_form_of_an_english_word_finds_the_ticket(self, tickets: Tickets) -> None:
+        printer = tickets.open(title="Printer stopped printing", description="The queue is stuck.")
+        mailbox = tickets.open(title="Mailboxes over quota", description="Quota exceeded for sales.")
+        assert tickets.found("printers") == [printer]
+        assert tickets.found("print") == [printer], "a shorter word finds the longer of one root"
+        assert tickets.found('"stops printed"') == [printer]
+        assert tickets.found("mailbox exceeding") == [mailbox]
+        assert set(tickets.found("printers or quotas")) == {printer, mailbox}
+
+    def test_customers_and_agents_alike_find_a_comment_by_any_form_of_its_words(self, tickets: Tickets) -> None:
+        ticket = tickets.open(title="Принтер не печатает")
+        tickets.change(ticket, "comment", "c1", "Заменили картридж", True, "email", staff=True)
+        tickets.change(ticket, "comment", "c2", "Проверить драйвер", False, "email", staff=True)
+        tickets.projector.catch_up()
+
+        def found(q: str, public_only: bool) -> list[UUID]:
+            return [UUID(row["ticket_id"]) for row in tickets.projection.search("acme", q, 20, public_only=public_only)]
+
+        assert found("картриджа", public_only=True) == found("картриджи", public_only=False) == [ticket]
+        assert found("драйвера", public_only=False) == [ticket]
+        assert found("драйвера", public_only=True) == [], "an internal note's words, in any form, stay the staff's"
+        rows, _ = tickets.projection.list_tickets("acme", words="картриджей")
+        assert [UUID(row["ticket_id"]) for row in rows] == [ticket]
+
+    def test_tickets_listed_before_stemming_are_found_by_any_form_once_the_list_is_made_again(
+        self, tickets: Tickets, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        tokens = tickets.projection.tokens
+
+        def whole_words(tenant: str, text: str) -> str:  # the documents version 4 of the list made
+            return " ".join(tokens.token(tenant, word) for word in re.findall(r"\w+", text))
+
+        monkeypatch.setattr(tokens, "document", whole_words)
+        ticket = tickets.open(title="Принтеры не печатают")
+        assert tickets.found("принтер") == [], "whole words only"
+        monkeypatch.undo()
+        with tickets.projection.view.transaction() as sql:
+            sql.execute("UPDATE view_versions SET version = 4 WHERE name = :name", {"name": VIEW})
+
+        again = TicketsProjection(tickets.projection.view.recorder, tickets.intake.personal, tokens)
+        try:
+            assert again.position() == 0, "its rows and tracking are gone"
+            StoreProjector(tickets.intake, again, batch_size=7).catch_up()
+            assert [UUID(row["ticket_id"]) for row in again.search("acme", "принтер печать", 20)] == [ticket]
+        finally:
+            again.view.datastore.close()
 
     def test_query_syntax_in_a_search_is_taken_as_plain_words(self, tickets: Tickets) -> None:
         ticket = tickets.open(title="VPN NEAR office (AND) printer")

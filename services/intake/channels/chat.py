@@ -10,6 +10,14 @@ later one is a comment, and each is confirmed with `{"type": "stored", ...}` onc
 message sent again with the same id changes nothing). Public comments by anyone but the
 customer arrive as `{"type": "reply", ...}`; a client that reconnects with the conversation and
 the last comment it saw (`after`) gets every reply it missed, then the new ones.
+
+Answer first (self_service.py): the message that would open the ticket is first answered with
+`{"type": "articles", "id": ..., "articles": [{"id", "title", "url"}]}`, the knowledge base's best
+articles for the customer, and held. `{"type": "helped", "article_id": ...}` ends the conversation
+without a ticket (`{"type": "solved"}`, then the socket closes); `{"type": "not_helped"}` or a
+second message opens the ticket from the held message (each confirmed `stored` as before). No
+articles, or no answer from the knowledge base: the ticket opens at once. A held message of a
+socket that closes is dropped: the customer left before asking for a ticket.
 """
 
 from __future__ import annotations
@@ -17,16 +25,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from services.chassis.http.auth import Principal, Role
 from services.chassis.http.problems import DomainProblem
 from services.intake.channels.landing import Incoming, Landing
 from services.intake.channels.participants import Sender
+from services.intake.channels.self_service import Outcome, SelfService
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.people.conversations import Conversations, ReplyRoute
 from services.intake.tickets.application import Intake
@@ -34,6 +43,7 @@ from services.intake.tickets.work import TicketNotFoundError
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 POLICY_VIOLATION = 1008
+CHANNEL = "chat"
 
 
 class ChatMessage(BaseModel):
@@ -44,18 +54,43 @@ class ChatMessage(BaseModel):
     body: str = Field(min_length=1, max_length=20_000)
 
 
+class OfferAnswer(BaseModel):
+    """The customer's answer to the articles offered: one helped (`article_id`), or none did."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["helped", "not_helped"]
+    article_id: UUID | None = None
+
+
+_FRAME = TypeAdapter[ChatMessage | OfferAnswer](Annotated[ChatMessage | OfferAnswer, Field(discriminator="type")])
+
+
+def _field(location: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """A field's location in a frame, without the frame's type pydantic puts first."""
+    return location[1:] if location and location[0] in ("message", "helped", "not_helped") else location
+
+
+def _error(fields: list[str], detail: str) -> dict[str, Any]:
+    return {"type": "error", "fields": fields, "detail": detail}
+
+
 class Conversation:
     """One customer's conversation on one socket."""
 
-    def __init__(self, principal: Principal, conversation_id: str, ticket_id: UUID | None) -> None:
+    def __init__(self, principal: Principal, conversation_id: str, ticket_id: UUID | None, token: str) -> None:
         self.principal = principal
         self.conversation_id = conversation_id
         self.key = f"{principal.subject}:{conversation_id}"  # a customer can only ever find their own
         self.ticket_id = ticket_id
+        self.token = token  # the customer's, for the knowledge service behind the gateway
+        self.held: ChatMessage | None = None  # the first message, while articles are offered
+        self.offered: list[str] = []
 
 
 def router(
     intake: Intake, landing: Landing, conversations: Conversations, counters: ChannelCounters, poll_seconds: float,
+    self_service: SelfService,
 ) -> APIRouter:  # fmt: skip
     api = APIRouter()
 
@@ -97,16 +132,52 @@ def router(
                 await socket.send_json(reply)
             await asyncio.sleep(poll_seconds)
 
+    def offer(chat: Conversation, message: ChatMessage) -> dict[str, Any] | None:
+        """Hold the message that would open the ticket and offer articles instead; None: none to offer."""
+        articles = self_service.suggest(chat.principal.tenant, message.body, chat.token)
+        if not articles:
+            return None
+        chat.held, chat.offered = message, [article.id for article in articles]
+        return {"type": "articles", "id": message.id, "articles": [article.shown() for article in articles]}
+
+    def end(chat: Conversation, answer: OfferAnswer | None) -> list[dict[str, Any]]:
+        """End the offer: "this helped" answers `solved`; otherwise the held message opens the ticket."""
+        held, chat.held = chat.held, None
+        if held is None:
+            return []
+        helped = str(answer.article_id) if answer is not None and answer.type == "helped" else None
+        outcome: Outcome = "solved" if helped else "ticket_opened"
+        self_service.ended(chat.principal.tenant, CHANNEL, outcome, helped, chat.token)
+        return [{"type": "solved", "article_id": helped}] if helped else [store(chat, held)]
+
+    def answer(chat: Conversation, raw: str) -> list[dict[str, Any]]:
+        """What one frame of the customer's answers: a message is offered articles, stored, or first opens the
+        held one; an answer to the offer ends it."""
+        frame = _FRAME.validate_json(raw)
+        if isinstance(frame, OfferAnswer):
+            if frame.type == "helped" and str(frame.article_id) not in chat.offered:
+                return [_error(["article_id"], "article_id: not one of the articles offered")]
+            return end(chat, frame)
+        if chat.held is not None:  # a second message: the held one opens the ticket, this one comments
+            return [*end(chat, None), store(chat, frame)]
+        if chat.ticket_id is None and (offered := offer(chat, frame)) is not None:
+            return [offered]
+        return [store(chat, frame)]
+
     async def receive(socket: WebSocket, chat: Conversation) -> None:
         while True:
             raw = await socket.receive_text()
             try:
-                message = ChatMessage.model_validate_json(raw)
+                answers = await asyncio.to_thread(answer, chat, raw)
             except ValidationError as error:
-                fields = [".".join(str(p) for p in e["loc"]) or "message" for e in error.errors()]
-                await socket.send_json({"type": "error", "fields": fields, "detail": f"invalid: {', '.join(fields)}"})
+                fields = [".".join(str(p) for p in _field(e["loc"])) or "message" for e in error.errors()]
+                await socket.send_json(_error(fields, f"invalid: {', '.join(fields)}"))
                 continue
-            await socket.send_json(await asyncio.to_thread(store, chat, message))
+            for said in answers:
+                await socket.send_json(said)
+            if any(said["type"] == "solved" for said in answers):
+                await socket.close()  # the conversation ended without a ticket
+                return
 
     @api.websocket("/v1/chat")
     async def chat_socket(
@@ -126,7 +197,7 @@ def router(
         conversation_id = conversation or uuid4().hex
         key = f"{principal.subject}:{conversation_id}"
         ticket_id = await asyncio.to_thread(conversations.ticket_of, principal.tenant, "chat", key)
-        chat = Conversation(principal, conversation_id, ticket_id)
+        chat = Conversation(principal, conversation_id, ticket_id, authenticator.verifier.mint_internal(principal))
         await socket.accept()
         await socket.send_json(
             {

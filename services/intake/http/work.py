@@ -24,6 +24,7 @@ from services.chassis.http.identity import CurrentIdentity, Identity
 from services.chassis.http.request_keys import IdempotencyKey
 from services.chassis.storage.idempotency import KeyedRequest
 from services.intake.http.common import IfMatch, cause_of, ticket_response
+from services.intake.http.solution_articles import SolutionArticles
 from services.intake.http.tickets import Tag
 from services.intake.tickets.access import Scope, visible_ticket
 from services.intake.tickets.application import Intake
@@ -192,8 +193,20 @@ def router(intake: Intake) -> APIRouter:
     csat = "The requester's satisfaction (CSAT) with a resolved or closed ticket; a new rating replaces it."
     post("/rating", "rate", intake.rate, Rate, lambda body: (body.score, body.comment), csat)
 
-    solved_by = "Link the knowledge base article that solved the ticket (agents only); a later one replaces it."
-    post("/solution", "link_solution", intake.link_solution, Solution, lambda body: (str(body.article_id),), solved_by)
+    @api.post("/solution")
+    async def link_solution(
+        ticket_id: TicketId, body: Solution, who: CurrentIdentity, request: Request, keyed: IdempotencyKey,
+        if_match: IfMatch = None,
+    ) -> JSONResponse:  # fmt: skip
+        """Link the knowledge base article that solved the ticket (agents only); a later one replaces it. An
+        article the knowledge base does not have for the agent is refused (422 naming `article_id`)."""
+        articles: SolutionArticles | None = getattr(request.app.state, "solution_articles", None)
+        if articles is not None:
+            token = request.app.state.authenticator.verifier.mint_internal(who.principal)
+            if await articles.missing(str(body.article_id), who, token):
+                message = "Value error, no such article in the knowledge base"
+                raise RequestValidationError([{"loc": ("body", "article_id"), "msg": message, "type": "value_error"}])
+        return await run(intake.link_solution, ticket_id, who, if_match, str(body.article_id), keyed=keyed)
 
     @api.post("/comments", status_code=201)
     async def add_comment(

@@ -1,11 +1,16 @@
-"""Search by whole words without keeping the words: each word of a ticket becomes a keyed token.
+"""Search by any form of a word without keeping the words: each word of a ticket becomes keyed tokens.
 
 The ticket list's full-text index holds, instead of the words of titles, descriptions and
-comments, a keyed hash of each word (`tenant NUL word`, HMAC-SHA256 under a key derived from the
-desk's personal-data secret, first 8 bytes written as 16 letters `a`-`p`, so PostgreSQL's and
-SQLite's tokenizers keep each token whole). A query's words are hashed the same way, so a
-whole word (or a "quoted phrase" of them) is still found, ranked as before; a byte search of
-the database finds no word, and a word cannot be read back without the secret.
+comments, a keyed hash of each word's stem (`tenant NUL stem`, HMAC-SHA256 under a key derived
+from the desk's personal-data secret, first 8 bytes written as 16 letters `a`-`p`, so
+PostgreSQL's and SQLite's tokenizers keep each token whole). Stemming comes first
+(services/chassis/text/stems.py), so "принтеры" finds "принтер" and "printing" finds "printed".
+
+A document is the tokens of its words' stems in order (a "quoted phrase" of stems is still found
+by position), then the tokens of the stems' shorter beginnings (`prefixes`), each once: Snowball
+cuts a noun and its verb differently (`печать` → `печа`, `печатает` → `печата`), and a query's stem
+then meets a word whose stem begins with it. A query's words are stemmed and hashed the same way;
+a byte search of the database finds no word, and a word cannot be read back without the secret.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from services.chassis.text.stems import prefixes, stem
 from services.intake.privacy.personal_data import ERASED
 
 _WORD = re.compile(r"\w+")
@@ -46,14 +52,18 @@ class SearchTokens:
         return "".join(_LETTERS[b >> 4] + _LETTERS[b & 15] for b in mac.finalize()[:8])
 
     def document(self, tenant: str, text: str) -> str:
-        """The tokens of `text`'s words in order, space-separated (nothing for an erased text)."""
+        """The tokens of `text`'s stems in order, then those of their shorter beginnings (of words of
+        letters only: a number's beginnings are no word's), space-separated (nothing for an erased text)."""
         if text == ERASED:
             return ""
-        return " ".join(self.token(tenant, word) for word in _WORD.findall(text))
+        stemmed = [stem(word) for word in _WORD.findall(text)]
+        shorter = {p for s in stemmed if s.isalpha() for p in prefixes(s)[1:]} - set(stemmed)
+        beginnings = sorted(shorter, key=lambda p: (-len(p), p))  # stable: the same text, the same document
+        return " ".join(self.token(tenant, word) for word in [*stemmed, *beginnings])
 
     def query(self, tenant: str, text: str) -> Query:
-        """A user's query in web-search syntax, as tokens: words and "quoted phrases" must all be there,
-        `a or b` either, `-word` not. Nothing else in the input is syntax."""
+        """A user's query in web-search syntax, as tokens of stems: words (in any form) and "quoted phrases"
+        must all be there, `a or b` either, `-word` not. Nothing else in the input is syntax."""
         groups: Query = []
         either = False
         for match in _TERM.finditer(text):
@@ -64,7 +74,7 @@ class SearchTokens:
             found = _WORD.findall(match.group("phrase") if word is None else word)
             if not found:
                 continue
-            term = Term(tuple(self.token(tenant, w) for w in found), negated)
+            term = Term(tuple(self.token(tenant, stem(w)) for w in found), negated)
             if either:
                 groups[-1].append(term)
             else:

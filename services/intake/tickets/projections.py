@@ -41,8 +41,9 @@ from services.intake.tickets.ticket_tables import (
 )
 
 VIEW = "tickets-view"
-VERSION = 4  # 2: the requester's organisation, so a customer lists their organisation's tickets;
-# 3: sealed titles, search documents of keyed tokens; 4: internal notes apart from the public text
+VERSION = 5  # 2: the requester's organisation, so a customer lists their organisation's tickets;
+# 3: sealed titles, search documents of keyed tokens; 4: internal notes apart from the public text;
+# 5: tokens of stems and their beginnings (any form of a word finds the others)
 
 # The status each lifecycle event leaves the ticket in (a merged ticket is closed).
 _STATUS_AFTER = {
