@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Response
 
+from schemas.knowledge import Channel as KbChannel
 from schemas.tickets import Channel, Priority
 from services.analytics import reports
 from services.analytics.projections import AnalyticsProjection
@@ -145,6 +146,24 @@ def router(projection: AnalyticsProjection) -> APIRouter:
         if format == "csv":
             return _csv([{k: v for k, v in report.items() if k != "scores"} | report["scores"]], "csat")
         return {"tenant": who.tenant, "from": first, "to": last, "filters": filters.as_dict()} | report
+
+    @api.get("/knowledge", response_model=None)
+    async def get_knowledge(
+        who: CurrentIdentity,
+        start: From = None,
+        end: To = None,
+        channel: Annotated[KbChannel | None, Query(description="Only reads and attempts of this channel.")] = None,
+        format: Format = "json",
+    ) -> dict[str, Any] | Response:
+        """The knowledge base: views and the helpful share per article (of those who answered "did this
+        help?"), and the deflection rate per channel and day: self-service attempts solved by an article
+        without a ticket, of all attempts that ended (solved or a ticket opened anyway)."""
+        first, last = _period(start, end)
+        picked = channel.value if channel else None
+        report = await asyncio.to_thread(reports.knowledge, view, who.tenant, first, last, picked)
+        if format == "csv":
+            return _csv(report["deflection"], "knowledge-deflection")
+        return {"tenant": who.tenant, "from": first, "to": last, "channel": picked} | report
 
     return api
 

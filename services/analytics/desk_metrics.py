@@ -15,6 +15,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from schemas.envelope import Envelope, EventData
+from schemas.knowledge import ArticleRatedV1, ArticleViewedV1, SelfServiceEndedV1
 from schemas.sla import SlaBreachedV1, SlaMetV1, SlaWarningV1
 from schemas.tickets import TicketOpenedV3, TicketStatusChangedV1
 from services.analytics.projections import AnalyticsProjection
@@ -57,6 +58,21 @@ class DeskMetrics:
             ["tenant", "metric", "breached"],
             registry=registry,
         )
+        self.article_views = Counter(
+            "servicedesk_article_views", "Knowledge base articles read.", ["tenant", "channel"], registry=registry
+        )
+        self.article_ratings = Counter(
+            "servicedesk_article_ratings",
+            'Answers to an article\'s "did this help?" (`helpful`: yes or no).',
+            ["tenant", "helpful"],
+            registry=registry,
+        )
+        self.self_service = Counter(
+            "servicedesk_self_service_ended",
+            "Self-service attempts ended: `solved` by an article, or `ticket_opened` anyway (the deflection rate).",
+            ["tenant", "channel", "outcome"],
+            registry=registry,
+        )
         registry.register(_OpenBacklog(backlog))
 
     def observing(self, apply: Apply) -> Apply:
@@ -85,6 +101,12 @@ class DeskMetrics:
                 self.warnings.labels(tenant, data.metric.value).inc()
             case SlaBreachedV1():
                 self.breaches.labels(tenant, data.metric.value).inc()
+            case ArticleViewedV1():
+                self.article_views.labels(tenant, data.channel.value).inc()
+            case ArticleRatedV1():
+                self.article_ratings.labels(tenant, str(data.helpful).lower()).inc()
+            case SelfServiceEndedV1():
+                self.self_service.labels(tenant, data.channel.value, data.outcome.value).inc()
             case _:
                 pass
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from schemas.topics import SLA_CLOCKS, TICKETS
+from schemas.topics import KNOWLEDGE_ARTICLES, SLA_CLOCKS, TICKETS
 from services.analytics.api import create_app
 from services.analytics.desk_metrics import DeskMetrics
 from services.analytics.projections import AnalyticsProjection
@@ -28,14 +28,16 @@ def main() -> int:
     args = parse_args(NAME, ["api", "consumer", "all"], extra=["rebuild"])
     settings = service_settings(NAME)
     backlog = AnalyticsProjection(tracking_recorder(settings, NAME))
-    feeds = dict(feed.split("=", 1) for feed in args.feed) or {s: settings.url_of(s) for s in ("intake", "sla")}
+    feeds = dict(feed.split("=", 1) for feed in args.feed) or {
+        s: settings.url_of(s) for s in ("intake", "sla", "knowledge")
+    }
     verifier = verifier_of(settings)
 
     def token() -> str:
         return verifier.mint_service(NAME)
 
     if args.role == "rebuild":
-        topics = [settings.kafka_name(topic) for topic in (TICKETS, SLA_CLOCKS)]
+        topics = [settings.kafka_name(topic) for topic in (TICKETS, SLA_CLOCKS, KNOWLEDGE_ARTICLES)]
         sources = from_kafka(settings.kafka_bootstrap_servers, topics) if args.kafka else from_feeds(feeds, token)
         equal = rebuild(backlog, sources).equals_live
         backlog.view.mark_current()
@@ -46,12 +48,14 @@ def main() -> int:
     runtime = Runtime(NAME, metrics)
     app = runtime.app(title="Service desk analytics", version="1.0.0")
     authenticate(app, settings)
-    asyncapi.serve(app, NAME, [], {TICKETS: NAME, SLA_CLOCKS: NAME})
+    asyncapi.serve(app, NAME, [], {TICKETS: NAME, SLA_CLOCKS: NAME, KNOWLEDGE_ARTICLES: NAME})
     if args.role in ("api", "all"):
         create_app(app, backlog)
     if args.role in ("consumer", "all"):
         desk = DeskMetrics(metrics.registry, backlog)
-        consume(runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS], desk.observing(backlog.apply))
+        consume(
+            runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS, KNOWLEDGE_ARTICLES], desk.observing(backlog.apply)
+        )
     port = args.port if args.port is not None else settings.analytics_port
     return runtime.serve(app, settings.http_host, port)
 

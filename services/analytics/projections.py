@@ -18,6 +18,16 @@ from typing import Any
 from eventsourcing.persistence import Tracking, TrackingRecorder
 
 from schemas.envelope import EnvelopeContext, EventData
+from schemas.knowledge import (
+    ArticleArchivedV1,
+    ArticleDraftedV1,
+    ArticlePublishedV1,
+    ArticleRatedV1,
+    ArticleRevisedV1,
+    ArticleState,
+    ArticleViewedV1,
+    SelfServiceEndedV1,
+)
 from schemas.sla import SlaBreachedV1, SlaClockData, SlaMetV1, SlaResumedV1, SlaStartedV1
 from schemas.tickets import (
     TicketAssignedV1,
@@ -29,12 +39,23 @@ from schemas.tickets import (
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
 )
-from services.analytics.report_tables import OUTCOMES, SCHEMA, TABLES, TARGETS, TICKETS
+from services.analytics.report_tables import (
+    KB_ARTICLES,
+    KB_READS,
+    KB_SELF_SERVICE,
+    OUTCOMES,
+    SCHEMA,
+    TABLES,
+    TARGETS,
+    TICKETS,
+)
 from services.chassis.storage.rows import Row, RowBatch, Table
 from services.chassis.storage.views import SqlView
 
 VERSION = 4  # 2: a row per ticket and per outcome, replacing daily counters; 3: when a target started, breached,
-# met; 4: a row per cycle of a target, so a target met or breached stays so when it counts again
+# met; 4: a row per cycle of a target, so a target met or breached stays so when it counts again. The knowledge
+# base's tables (articles, reads and ratings, self-service attempts) are new tables of one new topic, which the
+# consumer reads from its beginning: they need no rebuild of the rest.
 
 Applied = tuple[EnvelopeContext, EventData, Tracking]
 
@@ -171,6 +192,50 @@ class AnalyticsProjection:
                 breached=1 if late else 0,
                 breached_on=latest["breached_on"] or (_day(envelope) if late else None),
             )
+
+    def _article(self, data: ArticleState, envelope: EnvelopeContext, rows: RowBatch) -> None:
+        """Every article event carries the article as it is after it: its row is replaced."""
+        rows.put(KB_ARTICLES, {
+            "tenant": envelope.tenant, "article_id": data.article_id, "title": data.title,
+            "language": data.language, "status": data.status,
+        })  # fmt: skip
+
+    @_apply.register
+    def _(self, data: ArticleDraftedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
+        self._article(data, envelope, rows)
+
+    @_apply.register
+    def _(self, data: ArticleRevisedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
+        self._article(data, envelope, rows)
+
+    @_apply.register
+    def _(self, data: ArticlePublishedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
+        self._article(data, envelope, rows)
+
+    @_apply.register
+    def _(self, data: ArticleArchivedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
+        self._article(data, envelope, rows)
+
+    @_apply.register
+    def _(self, data: ArticleViewedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
+        rows.put(KB_READS, {
+            "tenant": envelope.tenant, "article_id": data.article_id, "position": envelope.position,
+            "kind": "viewed", "channel": data.channel.value, "day": _day(envelope),
+        })  # fmt: skip
+
+    @_apply.register
+    def _(self, data: ArticleRatedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
+        rows.put(KB_READS, {
+            "tenant": envelope.tenant, "article_id": data.article_id, "position": envelope.position,
+            "kind": "helpful" if data.helpful else "unhelpful", "channel": data.channel.value, "day": _day(envelope),
+        })  # fmt: skip
+
+    @_apply.register
+    def _(self, data: SelfServiceEndedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
+        rows.put(KB_SELF_SERVICE, {
+            "tenant": envelope.tenant, "position": envelope.position, "channel": data.channel.value,
+            "article_id": data.article_id, "outcome": data.outcome.value, "day": _day(envelope),
+        })  # fmt: skip
 
     @staticmethod
     def _change(rows: RowBatch, envelope: EnvelopeContext, ticket_id: str, **columns: Any) -> None:

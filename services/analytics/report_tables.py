@@ -22,7 +22,22 @@ OUTCOMES = Table(  # a resolution or a reopening, credited to the group and agen
     ("tenant", "ticket_id", "position", "kind", "group_id", "agent_id", "at"),
     key=("tenant", "ticket_id", "position"),
 )
-TABLES = (TICKETS, TARGETS, OUTCOMES)
+KB_ARTICLES = Table(  # an article as its latest event says: what the knowledge report names it by
+    "analytics_kb_articles",
+    ("tenant", "article_id", "title", "language", "status"),
+    key=("tenant", "article_id"),
+)
+KB_READS = Table(  # a row per read or rating of an article (kind: viewed, helpful, unhelpful)
+    "analytics_kb_reads",
+    ("tenant", "article_id", "position", "kind", "channel", "day"),
+    key=("tenant", "article_id", "position"),
+)
+KB_SELF_SERVICE = Table(  # a row per self-service attempt that ended: solved by an article, or a ticket opened
+    "analytics_kb_self_service",
+    ("tenant", "position", "channel", "article_id", "outcome", "day"),
+    key=("tenant", "position"),
+)
+TABLES = (TICKETS, TARGETS, OUTCOMES, KB_ARTICLES, KB_READS, KB_SELF_SERVICE)
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS analytics_tickets (
@@ -69,4 +84,29 @@ SCHEMA = [
         at TEXT NOT NULL,
         PRIMARY KEY (tenant, ticket_id, position))""",
     "CREATE INDEX IF NOT EXISTS analytics_outcomes_at ON analytics_outcomes (tenant, at)",
+    """CREATE TABLE IF NOT EXISTS analytics_kb_articles (
+        tenant TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        language TEXT NOT NULL,
+        status TEXT NOT NULL,
+        PRIMARY KEY (tenant, article_id))""",
+    """CREATE TABLE IF NOT EXISTS analytics_kb_reads (
+        tenant TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        channel TEXT,
+        day TEXT NOT NULL,
+        PRIMARY KEY (tenant, article_id, position))""",
+    "CREATE INDEX IF NOT EXISTS analytics_kb_reads_day ON analytics_kb_reads (tenant, day)",
+    """CREATE TABLE IF NOT EXISTS analytics_kb_self_service (
+        tenant TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        channel TEXT NOT NULL,
+        article_id TEXT,
+        outcome TEXT NOT NULL,
+        day TEXT NOT NULL,
+        PRIMARY KEY (tenant, position))""",
+    "CREATE INDEX IF NOT EXISTS analytics_kb_self_service_day ON analytics_kb_self_service (tenant, day)",
 ]

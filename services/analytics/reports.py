@@ -211,3 +211,69 @@ def _percentile(ordered: list[int] | list[float], q: float) -> float:
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
     return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 3)
+
+
+def knowledge(view: SqlView, tenant: str, start: date, end: date, channel: str | None = None) -> dict[str, Any]:
+    """The knowledge base in the period: per article, its reads and how many found it helpful (the helpful
+    share of those who answered); per channel and day, self-service attempts solved by an article and those
+    that opened a ticket anyway, and the deflection rate, solved / (solved + ticket opened)."""
+    params = _period(tenant, start, end) | ({"channel": channel} if channel else {})
+    only = " AND channel = :channel" if channel else ""
+    read_on = " AND r.channel = :channel" if channel else ""
+    articles = view.query(
+        "SELECT r.article_id, a.title, a.language, a.status,"
+        " SUM(CASE WHEN r.kind = 'viewed' THEN 1 ELSE 0 END) AS views,"
+        " SUM(CASE WHEN r.kind = 'helpful' THEN 1 ELSE 0 END) AS helpful,"
+        " SUM(CASE WHEN r.kind = 'unhelpful' THEN 1 ELSE 0 END) AS unhelpful"
+        " FROM analytics_kb_reads r LEFT JOIN analytics_kb_articles a"
+        " ON a.tenant = r.tenant AND a.article_id = r.article_id"
+        f" WHERE r.tenant = :tenant AND r.day BETWEEN :start AND :end{read_on}"
+        " GROUP BY r.article_id, a.title, a.language, a.status",
+        params,
+    )
+    per_article = [
+        {
+            "article_id": row["article_id"], "title": row["title"], "language": row["language"],
+            "status": row["status"], "views": int(row["views"]), "helpful": int(row["helpful"]),
+            "unhelpful": int(row["unhelpful"]), "helpful_percent": _percent(row["helpful"], row["unhelpful"]),
+        }
+        for row in articles
+    ]  # fmt: skip
+    per_article.sort(key=lambda a: (-a["views"], -a["helpful"], a["article_id"]))
+    days = view.query(
+        "SELECT day, channel, SUM(CASE WHEN outcome = 'solved' THEN 1 ELSE 0 END) AS solved,"
+        " SUM(CASE WHEN outcome = 'ticket_opened' THEN 1 ELSE 0 END) AS ticket_opened"
+        f" FROM analytics_kb_self_service WHERE tenant = :tenant AND day BETWEEN :start AND :end{only}"
+        " GROUP BY day, channel ORDER BY day, channel",
+        params,
+    )
+    deflection = [
+        {"day": row["day"], "channel": row["channel"], "solved": int(row["solved"]),
+         "ticket_opened": int(row["ticket_opened"]),
+         "deflection_rate_percent": _percent(row["solved"], row["ticket_opened"])}
+        for row in days
+    ]  # fmt: skip
+    solved = sum(d["solved"] for d in deflection)
+    opened = sum(d["ticket_opened"] for d in deflection)
+    by_channel: dict[str, dict[str, Any]] = {}
+    for d in deflection:
+        figures = by_channel.setdefault(d["channel"], {"solved": 0, "ticket_opened": 0})
+        figures["solved"] += d["solved"]
+        figures["ticket_opened"] += d["ticket_opened"]
+    for figures in by_channel.values():
+        figures["deflection_rate_percent"] = _percent(figures["solved"], figures["ticket_opened"])
+    return {
+        "articles": per_article,
+        "deflection": deflection,
+        "by_channel": dict(sorted(by_channel.items())),
+        "views": sum(a["views"] for a in per_article),
+        "solved": solved,
+        "ticket_opened": opened,
+        "deflection_rate_percent": _percent(solved, opened),
+    }
+
+
+def _percent(part: int, other: int) -> float | None:
+    """`part`'s share of `part + other`, in percent to two places; None when both are nought."""
+    total = int(part) + int(other)
+    return round(100 * int(part) / total, 2) if total else None

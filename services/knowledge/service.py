@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 from uuid import UUID
 
 from services.chassis.http.identity import Identity
+from services.chassis.http.problems import DomainProblem
 from services.knowledge import search
 from services.knowledge.application import Knowledge
 from services.knowledge.domain import Article
@@ -14,6 +16,15 @@ from services.knowledge.errors import NotFoundError
 from services.knowledge.files import Files
 from services.knowledge.projections import ArticlesProjection
 from services.knowledge.views import visible
+
+
+class ViewBehindError(DomainProblem):
+    status = 503
+    title = "View behind"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
 
 PUBLIC = search.Audience(staff=False, organisation=None)  # anyone, signed in or not
 
@@ -25,6 +36,16 @@ def audience(who: Identity) -> search.Audience:
 class Service:
     def __init__(self, knowledge: Knowledge, view: ArticlesProjection, files: Files, max_file: int) -> None:
         self.knowledge, self.view, self.files, self.max_file = knowledge, view, files, max_file
+
+    async def caught_up(self, patience: float = 5.0) -> None:
+        """Wait (a moment, at most `patience` seconds) until the view holds everything stored now, so
+        a check on it sees the writes acknowledged before; 503 if it does not get there."""
+        stored = await asyncio.to_thread(self.knowledge.recorder.max_notification_id) or 0
+        deadline = time.monotonic() + patience
+        while await asyncio.to_thread(self.view.position) < stored:
+            if time.monotonic() > deadline:
+                raise ViewBehindError(f"the articles view has not reached position {stored} yet; retry shortly")
+            await asyncio.sleep(0.02)
 
     async def seen(
         self, tenant: str, article_id: UUID, reader: search.Audience, as_of: datetime | None = None

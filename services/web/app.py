@@ -14,6 +14,7 @@ from services.web import (
     admin,
     bulk,
     i18n,
+    kb,
     live,
     preferences,
     presence,
@@ -48,6 +49,7 @@ def mount_pages(app: FastAPI, sign_in: SignIn, gateway: Gateway, session_secret:
     app.include_router(saved_views.router(gateway, person))
     app.include_router(live.router(gateway, person))
     app.include_router(reports.router(gateway, person))
+    app.include_router(kb.router(gateway, person))
     app.include_router(preferences.router(sign_in.sessions, sign_in.preferences, person))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/vendor", StaticFiles(directory=VENDOR, check_dir=False), name="vendor")

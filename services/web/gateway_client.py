@@ -280,6 +280,82 @@ class Gateway:
         none while nothing is set up."""
         found = await self._optional(token, path)
         return [] if found is None else list(found["changes"])
+    # knowledge base: articles, their versions, categories, attachments, suggestions; a ticket's solution
+    async def kb_articles(self, token: str, **filters: str | int | None) -> dict[str, Any]:
+        """A page of the articles (GET /v1/kb/articles): without body, filtered, `next_after` the next page."""
+        return await self._get(token, "/v1/kb/articles", {k: v for k, v in filters.items() if v not in (None, "")})
+
+    async def kb_search(self, token: str, words: str, **filters: str | int | None) -> list[dict[str, Any]]:
+        """Published articles whose words match, best first, with highlighted snippets."""
+        params = {"q": words} | {k: v for k, v in filters.items() if v not in (None, "")}
+        return list((await self._get(token, "/v1/kb/search", params))["hits"])
+
+    async def kb_article(self, token: str, article_id: str, as_of: str | None = None) -> dict[str, Any]:
+        """The article now, or as it was at `as_of` (an ISO 8601 instant)."""
+        return await self._get(
+            token, f"/v1/kb/articles/{quote(article_id, safe='')}", {"as_of": as_of} if as_of else {}
+        )
+
+    async def kb_history(self, token: str, article_id: str) -> list[dict[str, Any]]:
+        """The article's versions: who, when, which fields changed, and its status then."""
+        return list((await self._get(token, f"/v1/kb/articles/{quote(article_id, safe='')}/history", {}))["versions"])
+
+    async def kb_draft(self, token: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        """A new draft article (POST /v1/kb/articles)."""
+        return await self._post(token, "/v1/kb/articles", body, key)
+
+    async def kb_revise(self, token: str, article_id: str, body: dict[str, Any], version: int | None) -> dict[str, Any]:
+        """A new version of the article; `version` the one the editor showed (a newer one is refused)."""
+        headers = {"Authorization": f"Bearer {token}"} | ({"If-Match": f'"{version}"'} if version else {})
+        return _checked(
+            await self.client.patch(f"/v1/kb/articles/{quote(article_id, safe='')}", json=body, headers=headers)
+        )
+
+    async def kb_move(self, token: str, article_id: str, action: str, key: str) -> dict[str, Any]:
+        """`publish` or `archive` the article."""
+        return await self._post(token, f"/v1/kb/articles/{quote(article_id, safe='')}/{action}", {}, key)
+
+    async def kb_categories(self, token: str) -> list[dict[str, Any]]:
+        """Every category (slug, names, parent, position); none while the knowledge base has none."""
+        found = await self._optional(token, "/v1/kb/categories")
+        return [] if found is None else list(found["categories"])
+
+    async def kb_attach(
+        self, token: str, article_id: str, filename: str, content_type: str, content: bytes
+    ) -> dict[str, Any]:
+        answer = await self.client.post(
+            f"/v1/kb/articles/{quote(article_id, safe='')}/attachments",
+            files={"file": (filename, content, content_type)},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        return _checked(answer)
+
+    async def kb_download(self, token: str, article_id: str, attachment_id: str) -> httpx.Response:
+        """An article's attachment's bytes, with the API's headers."""
+        path = f"/v1/kb/articles/{quote(article_id, safe='')}/attachments/{quote(attachment_id, safe='')}"
+        answer = await self.client.get(path, headers={"Authorization": f"Bearer {token}"})
+        if answer.status_code >= 400:
+            _checked(answer)
+        return answer
+
+    async def kb_suggestions(
+        self, token: str, text: str, language: str | None = None, limit: int = 5
+    ) -> dict[str, Any]:
+        """The best articles and the most similar resolved tickets for a text (a ticket's title and description)."""
+        body = {"text": text, "language": language, "limit": limit}
+        answer = await self.client.post("/v1/kb/suggestions", json=body, headers={"Authorization": f"Bearer {token}"})
+        return _checked(answer)
+
+    async def kb_viewed(self, token: str, article_id: str, channel: str) -> None:
+        """Someone read the article (POST views): counted in analytics."""
+        path = f"/v1/kb/articles/{quote(article_id, safe='')}/views"
+        _sent(await self.client.post(path, json={"channel": channel}, headers={"Authorization": f"Bearer {token}"}))
+
+    async def solve(self, token: str, ticket_id: str, article_id: str, key: str) -> None:
+        """Link the article to the ticket as its solution (POST /v1/tickets/{id}/solution)."""
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+        path = f"/v1/tickets/{ticket_id}/solution"
+        _sent(await self.client.post(path, json={"article_id": article_id}, headers=headers))
 
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}

@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from services.web import forms
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
+from services.web.kb import ticket as kb_ticket
 from services.web.pages import render
 from services.web.queues import queues_of
 from services.web.sessions import Session
@@ -97,6 +98,7 @@ class TicketPage:
     pending_until: str | None = None
     waiting_for: str | None = None
     version: int = 0
+    solution: str | None = None  # the knowledge base article linked as its solution
     form_key: str = field(default_factory=forms.form_key)
 
     @classmethod
@@ -125,6 +127,7 @@ class TicketPage:
             ticket.get("pending_until"),
             ticket.get("waiting_for"),
             int(ticket.get("version", 0)),
+            ticket.get("solution"),
         )
 
 
@@ -301,6 +304,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
 
     pages.include_router(actions.router(gateway, person, show))
+    pages.include_router(kb_ticket.router(gateway, person, show))
     return pages
 
 

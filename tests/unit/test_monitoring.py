@@ -57,6 +57,9 @@ _EXPORTED: list[tuple[str, Kind, str]] = [
     ("servicedesk_sla_breaches", "counter", "tenant metric"),
     ("servicedesk_sla_warnings", "counter", "tenant metric"),
     ("servicedesk_sla_met", "counter", "tenant metric breached"),
+    ("servicedesk_article_views", "counter", "tenant channel"),
+    ("servicedesk_article_ratings", "counter", "tenant helpful"),
+    ("servicedesk_self_service_ended", "counter", "tenant channel outcome"),
     # routing
     ("servicedesk_routing_decisions", "counter", "tenant kind"),
     ("servicedesk_routing_queue_waiting", "gauge", "tenant group"),

@@ -10,6 +10,7 @@ from fastapi import Request
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 CHANNELS = ("api", "email", "chat", "messenger", "phone", "portal")
+KB_CHANNELS = ("portal", "web", "chat", "telegram")  # where the knowledge base is read (its report's filter)
 OPEN = "new,open,pending"  # the statuses a backlog counts
 
 

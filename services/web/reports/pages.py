@@ -20,7 +20,7 @@ from services.web.i18n import gettext_ as _
 from services.web.pages import render
 from services.web.queues import queues_of
 from services.web.reports.charts import Bars, Lines
-from services.web.reports.filters import CHANNELS, OPEN, PRIORITIES, ReportFilters
+from services.web.reports.filters import CHANNELS, KB_CHANNELS, OPEN, PRIORITIES, ReportFilters
 from services.web.sessions import Session
 
 FIELDS = ("from", "to", "group", "agent", "priority", "channel")
@@ -34,6 +34,7 @@ def _titles() -> dict[str, str]:
         "service-levels": _("Service levels"),
         "agents": _("Agents"),
         "csat": _("Customer satisfaction"),
+        "knowledge": _("Knowledge base"),
     }
 
 
@@ -134,12 +135,36 @@ def csat(report: dict[str, Any], filters: ReportFilters) -> dict[str, Any]:
     return {"report": report, "scores": scores, "chart": Bars.of(_("Answers by score"), scores)}
 
 
+def knowledge(report: dict[str, Any], filters: ReportFilters) -> dict[str, Any]:
+    """Reads and the helpful share per article; self-service attempts solved and not, per day (all channels
+    together) and per channel, with the deflection rate (solved of all that ended)."""
+    start, end = date.fromisoformat(str(report["from"])), date.fromisoformat(str(report["to"]))
+    days = [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+    solved = dict.fromkeys(days, 0)
+    opened = dict.fromkeys(days, 0)
+    for row in report.get("deflection", []):
+        solved[row["day"]] = solved.get(row["day"], 0) + int(row["solved"])
+        opened[row["day"]] = opened.get(row["day"], 0) + int(row["ticket_opened"])
+    series = {
+        "solved": (_("Solved by an article"), [solved[d] for d in days]),
+        "ticket_opened": (_("A ticket opened anyway"), [opened[d] for d in days]),
+    }
+    by_channel = report.get("by_channel", {})
+    rates = [(channel, figures.get("deflection_rate_percent")) for channel, figures in by_channel.items()]
+    return {
+        "report": report,
+        "chart": Lines.of(_("Self-service attempts a day"), days, series),
+        "rates": Bars.of(_("Deflection rate by channel, %"), rates, scale=100, unit="%"),
+    }
+
+
 REPORTS: dict[str, tuple[Report, bool]] = {  # the page's view of the API's answer; whether it takes a period
     "backlog": (backlog, False),
     "flow": (flow, True),
     "service-levels": (service_levels, True),
     "agents": (agents, True),
     "csat": (csat, True),
+    "knowledge": (knowledge, True),
 }
 
 
@@ -187,7 +212,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             shown_to=report.get("to"),
             groups=await group_choices(session),
             priorities=PRIORITIES,
-            channels=CHANNELS,
+            channels=KB_CHANNELS if name == "knowledge" else CHANNELS,
             errors=errors,
             **shown,
         )
