@@ -60,7 +60,8 @@ def test_an_anonymous_reader_browses_the_knowledge_base_through_the_public_api(t
     client, _ = desk(tmp_path, asked, kb)
     home = client.get("/t/acme/")
     assert home.status_code == 200
-    assert "Printing" in home.text and "Printer does not print" in home.text
+    assert "Printing" in home.text
+    assert "Printer does not print" in home.text
     assert {r.url.path for r in asked} == {"/v1/kb/public/acme/categories", "/v1/kb/public/acme/articles"}
     assert all("authorization" not in r.headers for r in asked)
     found = client.get("/t/acme/search", params={"q": "printer"})
@@ -98,7 +99,8 @@ def test_the_portal_speaks_the_language_chosen_on_it(tmp_path: Path) -> None:
 def test_a_request_form_needs_a_signed_in_customer(tmp_path: Path) -> None:
     client, _ = desk(tmp_path, [], kb)
     answer = client.get("/t/acme/tickets/new")
-    assert answer.status_code == 303 and answer.headers["location"].startswith("/signin")
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/signin")
 
 
 def test_a_customer_lands_on_the_portal_and_their_request_opens_on_the_portal_channel(tmp_path: Path) -> None:
