@@ -301,6 +301,16 @@ class Gateway:
             return {}
         return _checked(answer)
 
+    async def kb_download(self, tenant: str, token: str | None, article_id: str, attachment_id: str) -> httpx.Response:
+        """A file of an article (an image it shows, a download), with the API's headers."""
+        path = self._kb(
+            tenant, token, f"articles/{quote(article_id, safe='')}/attachments/{quote(attachment_id, safe='')}"
+        )
+        answer = await self.client.get(path, headers=self._bearer(token))
+        if answer.status_code >= 400:
+            _checked(answer)
+        return answer
+
     async def open_ticket(self, token: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         """A new ticket (POST /v1/tickets); a customer's is theirs and their organisation's whatever is sent."""
         return await self._post(token, "/v1/tickets", body, key)

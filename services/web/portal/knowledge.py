@@ -17,6 +17,7 @@ from services.web.pages import render
 from services.web.portal.visitor import Visitor
 
 CHANNEL = "portal"
+FILE_HEADERS = ("content-type", "content-disposition", "etag", "x-content-type-options", "content-security-policy")
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,12 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
         """One read; a view that cannot be recorded now does not keep the article from its reader."""
         with contextlib.suppress(GatewayError):
             await gateway.kb_post(who.tenant, who.token, f"articles/{article_id}/views", {"channel": CHANNEL})
+
+    @pages.get("/t/{tenant}/articles/{article_id}/attachments/{attachment_id}")
+    async def attachment(request: Request, article_id: str, attachment_id: str, who: Visitor = reader) -> Response:
+        answer = await gateway.kb_download(who.tenant, who.token, article_id, attachment_id)
+        kept = {k: v for k, v in answer.headers.items() if k.lower() in FILE_HEADERS}
+        return Response(answer.content, headers=kept | {"Cache-Control": "private, no-store"})
 
     @pages.post("/t/{tenant}/articles/{article_id}/feedback")
     async def feedback(

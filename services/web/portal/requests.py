@@ -73,7 +73,8 @@ def router(gateway: Gateway, customer: Any) -> APIRouter:
         if len(text) >= 3:
             body = {"text": text, "language": who.language, "limit": SUGGESTED}
             found = await gateway.kb_post(who.tenant, who.token, "suggestions", body)
-        return render(request, "portal/suggestions.html", who.session, who=who, articles=found.get("articles", []))
+        articles, tickets = found.get("articles", []), found.get("tickets", [])
+        return render(request, "portal/suggestions.html", who.session, who=who, articles=articles, tickets=tickets)
 
     @pages.post("/t/{tenant}/tickets/solved")
     async def solved(request: Request, who: Visitor = customer) -> Response:
