@@ -78,7 +78,7 @@ class EnvelopeContext(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     id: UUID
-    type: str = Field(pattern=r"^[a-z]+(\.[a-z_]+)+$", examples=["ticket.opened"])
+    type: str = Field(pattern=r"^[a-z][a-z_]*(\.[a-z_]+)+$", examples=["ticket.opened"])
     version: int = Field(ge=1, description="Schema version of `data` for this type.")
     source: str = Field(min_length=1, description="The publishing service, e.g. `intake`.")
     subject: str = Field(min_length=1, description="The aggregate (ticket) id; the Kafka key.")

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, TypeAdapter, ValidationError, create_model
 
-from schemas import audit, routing, sla, tickets, topics
+from schemas import audit, knowledge, routing, sla, tickets, topics
 from schemas.envelope import Envelope, EnvelopeContext, EventData, MalformedEventError
 
 # What each public topic carries, newest versions (older ones are upcast on reading).
@@ -28,6 +28,10 @@ TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
         sla.SlaCustomerRemindedV1, sla.SlaCustomerUnresponsiveV1,
     ),
     topics.CHECKPOINTS: (audit.AuditCheckpointedV1,),
+    topics.KNOWLEDGE_ARTICLES: (
+        knowledge.ArticleDraftedV1, knowledge.ArticleRevisedV1, knowledge.ArticlePublishedV1,
+        knowledge.ArticleArchivedV1, knowledge.ArticleViewedV1, knowledge.ArticleRatedV1, knowledge.SelfServiceEndedV1,
+    ),
 }  # fmt: skip
 
 # Versions no longer published but still on the topics and in the feeds: read, then upcast.

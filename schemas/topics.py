@@ -3,8 +3,9 @@
 TICKETS = "intake.tickets"
 ROUTING_DECISIONS = "routing.decisions"
 SLA_CLOCKS = "sla.clocks"
+KNOWLEDGE_ARTICLES = "knowledge.articles"
 
-PUBLIC_TOPICS = (TICKETS, ROUTING_DECISIONS, SLA_CLOCKS)
+PUBLIC_TOPICS = (TICKETS, ROUTING_DECISIONS, SLA_CLOCKS, KNOWLEDGE_ARTICLES)
 # Intake's signed checkpoints of its store: for auditors, not a ticket stream (no tenant of its own).
 CHECKPOINTS = "intake.checkpoints"
 

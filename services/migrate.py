@@ -15,17 +15,18 @@ from services.analytics import tables as analytics
 from services.chassis.runtime.cli import service_settings
 from services.chassis.runtime.settings import Settings
 from services.intake import tables as intake
+from services.knowledge import tables as knowledge
 from services.routing import tables as routing
 from services.sla import tables as sla
 from services.web import tables as web
 
 log = logging.getLogger(__name__)
 
-SERVICES = (intake, routing, sla, analytics, web)  # each names and creates its own tables
+SERVICES = (intake, routing, sla, analytics, knowledge, web)  # each names and creates its own tables
 
 
 def migrate(settings: Settings) -> None:
-    """The event stores of intake, routing and SLA (events, snapshots, tracking, the append-only
+    """The event stores of intake, routing, SLA and the knowledge base (events, snapshots, tracking, the append-only
     trigger, the published log), every read model's tables, analytics' included, and the web's sessions."""
     for service in SERVICES:
         service.create_tables(settings)

@@ -139,10 +139,16 @@ class Desk:
     env: dict[str, str]
     log_dir: Path
     services: list[Service] = field(default_factory=list)
+    reserved: dict[str, int] = field(default_factory=dict)  # the port a service's first API process takes
 
     def service(self, name: str, role: str = "all") -> Service:
         """A service process; the first one that serves the API is where the gateway finds it."""
-        service = Service(name, role, self.env, self.log_dir)
+        port = self.reserved.pop(name, None) if role in ("api", "all") else None
+        service = (
+            Service(name, role, self.env, self.log_dir)
+            if port is None
+            else Service(name, role, self.env, self.log_dir, port=port)
+        )
         if role in ("api", "all"):
             self.env.setdefault(f"SERVICEDESK_{name.upper()}_URL", service.url)
         self.services.append(service)
@@ -192,10 +198,14 @@ def desk_settings(tmp: Path, persistence: str, kafka: Kafka, pg: Postgres | None
         }  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SERVICEDESK_", "POSTGRES_", "KAFKA_"))}
     env |= values | {"PYTHONUNBUFFERED": "1"}
+    # The knowledge base's address is this desk's from the start: a gateway of a test that starts no
+    # knowledge service answers 503 under /v1/kb, never another desk's (or `make run`'s) articles.
+    reserved = {"knowledge": free_port()}
+    env |= {f"SERVICEDESK_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in reserved.items()}
     settings = Settings.model_validate(_settings_fields(values))
     log_dir = tmp / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    return Desk(settings, env, log_dir)
+    return Desk(settings, env, log_dir, reserved=reserved)
 
 
 def desk_secrets() -> dict[str, str]:

@@ -38,7 +38,13 @@ def faults(document: dict[str, Any]) -> list[str]:
         responses = operation["responses"]
         where = f"{method} {path}"
         names = {p["name"].lower() for p in operation.get("parameters", [])}
-        if path.startswith("/v1/"):
+        if path.startswith("/v1/kb/public/"):  # anyone's: no credentials, each address rate-limited
+            expected = {"429", "503", "404"} | ({"422"} if names or "requestBody" in operation else set())
+            if operation.get("security"):
+                found.append(f"{where}: the public knowledge base asks for no credentials")
+            if missing := expected - set(responses):
+                found.append(f"{where}: undocumented {sorted(missing)}")
+        elif path.startswith("/v1/"):
             expected = {"401", "503"}
             if not path.startswith("/v1/channels/"):  # a channel's webhook proves itself with the channel's secret
                 expected.add("429")

@@ -27,9 +27,16 @@ from schemas.keywords import KeywordDigests
 from schemas.topics import CHECKPOINTS, PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis.http import asyncapi, rate_limit
 from services.chassis.http.feed_sources import RemoteSource
-from services.chassis.http.gateway import MergedOpenAPI, mount_pages, mount_proxy, relay_client
+from services.chassis.http.gateway import (
+    PUBLIC_PREFIX,
+    MergedOpenAPI,
+    mount_pages,
+    mount_proxy,
+    mount_public_proxy,
+    relay_client,
+)
 from services.chassis.http.identity import authenticate
-from services.chassis.http.rate_limit import RateLimiter, gateway_limiter
+from services.chassis.http.rate_limit import RateLimiter, gateway_limiter, public_limiter
 from services.chassis.messaging.wiring import check_store, consume, relay
 from services.chassis.runtime.cli import parse_args, service_settings
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
@@ -134,7 +141,9 @@ def main() -> int:
             projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket, viewers
         )
         mount_gateway(app, intake, blobs, routes, max_upload=settings.attachment_max_bytes, sla=sla_status, feeds=feeds)
-        upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics"}
+        public = public_limiter(settings, recorder())
+        mount_public_proxy(app, PUBLIC_PREFIX, settings.url_of("knowledge"), client, public)
+        upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics", "/v1/kb": "knowledge"}
         for prefix, service in upstreams.items():
             mount_proxy(app, prefix, settings.url_of(service), client)
         merged = MergedOpenAPI(app, {p: settings.url_of(s) for p, s in upstreams.items()}, client)

@@ -1,5 +1,6 @@
 """The workspace in a real browser: Debian's Chromium driven by Playwright, against a desk of real
-processes (PostgreSQL, Kafka, intake, routing, make run's identity provider, the web service).
+processes (PostgreSQL, Kafka, intake, routing, SLA, analytics, the knowledge base, make run's identity provider,
+the web service).
 
 Chromium comes from deploy/local/browser.sh (`make test` runs it); a test without it fails, never skips.
 """
@@ -104,6 +105,7 @@ def workspace(desk: Desk, chromium: Browser) -> Iterator[Workspace]:
     desk.service("routing").start()
     desk.service("analytics").start()
     desk.service("sla").start()
+    desk.service("knowledge").start()
     intake.start()
     web.start()
     workspace = Workspace(intake.url, provider, web, chromium)

@@ -28,6 +28,7 @@ from services.sla import api as sla_api
 from tests import openapi_contract
 from tests.privacy import memory_intake
 from tests.tokens import authenticated
+from tests.unit.test_knowledge_api import knowledge_desk
 from tests.unit.test_routing_desk import Desk as RoutingDesk
 from tests.unit.test_sla_clocks import Desk as SlaDesk
 
@@ -41,9 +42,11 @@ def merged_document(tmp_path: Path) -> dict[str, Any]:
     routing = routing_api.create_app(service_app("routing"), RoutingDesk().routing, LoadProjection(recorder))
     sla = sla_api.create_app(service_app("sla"), SlaDesk().sla)
     analytics = analytics_api.create_app(service_app("analytics"), AnalyticsProjection(recorder))
+    knowledge = knowledge_desk(tmp_path / "knowledge").api.app
     gateway = create_app(service_app("intake"), memory_intake(), FileBlobStore(tmp_path / "blobs"), max_upload=1024)
     merged = MergedOpenAPI(gateway, {}, httpx.AsyncClient())
-    merged.fetched = {"/v1/routing": routing.openapi(), "/v1/sla": sla.openapi(), "/v1/reports": analytics.openapi()}
+    merged.fetched = {"/v1/routing": routing.openapi(), "/v1/sla": sla.openapi(), "/v1/reports": analytics.openapi(),
+                      "/v1/kb": knowledge.openapi()}  # type: ignore[attr-defined]  # fmt: skip
     return gateway.openapi()
 
 

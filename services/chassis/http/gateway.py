@@ -22,6 +22,7 @@ from starlette.background import BackgroundTask
 from services.chassis.http import openapi
 from services.chassis.http.identity import CurrentIdentity
 from services.chassis.http.problems import problem
+from services.chassis.http.rate_limit import Limiter
 from services.chassis.runtime import tracing
 
 _HOP_BY_HOP = {
@@ -64,6 +65,24 @@ def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncCli
         if _CONTROL.search(path) or {".", ".."} & set(path.split("/")):  # nor may it climb out of the prefix
             return problem(400, "Bad request", "a path value holds control characters or dot segments", field="path")
         # The path as the caller encoded it: a decoded `#`, `?` or `%2F` would change what it names.
+        url = f"{upstream}{request.scope.get('raw_path', b'').decode('latin-1') or f'{prefix}/{path}'}"
+        return await _relay(request, url, headers, client, upstream, prefix)
+
+    app.add_api_route(f"{prefix}/{{path:path}}", forward, methods=_METHODS, include_in_schema=False)
+
+
+def mount_public_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncClient, limiter: Limiter) -> None:
+    """Forward `prefix/...` to `upstream` with no credentials at all (what is there is for anyone:
+    the public knowledge base), each address held to `limiter`'s rate. Mount it before a proxy of a
+    shorter prefix that would answer the same paths."""
+
+    async def forward(request: Request, path: str) -> Response:
+        caller = f"public:{request.client.host if request.client else 'unknown'}"
+        allowance = await asyncio.to_thread(limiter.take, caller)  # RateLimited: a 429 with its headers
+        request.state.answer_headers = allowance.headers()
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _CREDENTIALS}
+        if _CONTROL.search(path) or {".", ".."} & set(path.split("/")):
+            return problem(400, "Bad request", "a path value holds control characters or dot segments", field="path")
         url = f"{upstream}{request.scope.get('raw_path', b'').decode('latin-1') or f'{prefix}/{path}'}"
         return await _relay(request, url, headers, client, upstream, prefix)
 
@@ -184,3 +203,6 @@ class MergedOpenAPI:
                 known = merged.setdefault("components", {}).setdefault(kind, {})
                 known.update({k: v for k, v in upstream.get("components", {}).get(kind, {}).items() if k not in known})
         return openapi.problem_answers(merged, lambda operation: {429} if operation.get("security") else set())
+
+
+PUBLIC_PREFIX = "/v1/kb/public"  # anonymous: the public knowledge base (services/knowledge/public_api.py)

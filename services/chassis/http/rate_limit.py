@@ -176,3 +176,10 @@ def gateway_limiter(settings: Settings, recorder: TrackingRecorder) -> Limiter:
     if settings.persistence == "postgres":
         return SharedRateLimiter(recorder, settings.rate_limit_per_minute)
     return RateLimiter(settings.rate_limit_per_minute)
+
+
+def public_limiter(settings: Settings, recorder: TrackingRecorder) -> Limiter:
+    """The gateway's limit of anonymous requests (the public knowledge base), per address."""
+    if settings.persistence == "postgres":
+        return SharedRateLimiter(recorder, settings.public_rate_limit_per_minute)
+    return RateLimiter(settings.public_rate_limit_per_minute)

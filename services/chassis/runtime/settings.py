@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     sla_port: int = 8003
     analytics_port: int = 8004
     web_port: int = 8005
+    knowledge_port: int = 8006
     dev_identity_port: int = Field(
         8009, description="`make run`'s identity provider (services/dev_identity), its issuer http://127.0.0.1:<port>."
     )
@@ -91,6 +92,7 @@ class Settings(BaseSettings):
     sla_url: str | None = None
     analytics_url: str | None = None
     web_url: str | None = None
+    knowledge_url: str | None = None
 
     attachment_max_bytes: int = 25 * 1024 * 1024
     relay_batch_size: int = 500
@@ -150,6 +152,10 @@ class Settings(BaseSettings):
         10.0, description="How often intake records a signed checkpoint of every stream's head (when any changed)."
     )
     rate_limit_per_minute: int = Field(600, description="Requests a minute per user and per API key, at the gateway.")
+    public_rate_limit_per_minute: int = Field(
+        120, description="Anonymous requests a minute per address to the public knowledge base, at the gateway."
+    )
+    kb_attachment_max_bytes: int = Field(10 * 1024 * 1024, description="The largest file attached to an article.")
     webhook_retry_base_seconds: float = Field(1.0, description="First retry delay; doubles each attempt.")
     webhook_max_attempts: int = 8
     webhook_disable_after: int = Field(3, description="Failed deliveries in a row that disable a subscription.")

@@ -1,0 +1,36 @@
+"""What the knowledge API's routes share: the application, its read model and its files."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from uuid import UUID
+
+from services.chassis.http.identity import Identity
+from services.knowledge import plain_search as search
+from services.knowledge.application import Knowledge
+from services.knowledge.domain import Article
+from services.knowledge.errors import NotFoundError
+from services.knowledge.files import Files
+from services.knowledge.projections import ArticlesProjection
+from services.knowledge.views import visible
+
+PUBLIC = search.Audience(staff=False, organisation=None)  # anyone, signed in or not
+
+
+def audience(who: Identity) -> search.Audience:
+    return search.Audience(staff=who.principal.is_staff, organisation=who.principal.organisation)
+
+
+class Service:
+    def __init__(self, knowledge: Knowledge, view: ArticlesProjection, files: Files, max_file: int) -> None:
+        self.knowledge, self.view, self.files, self.max_file = knowledge, view, files, max_file
+
+    async def seen(
+        self, tenant: str, article_id: UUID, reader: search.Audience, as_of: datetime | None = None
+    ) -> Article:
+        """The article, if `reader` may see it (404 otherwise, as if it were not there)."""
+        article = await asyncio.to_thread(self.knowledge.article, tenant, article_id, as_of)
+        if not visible(article, reader):
+            raise NotFoundError(f"no article {article_id}", "article_id")
+        return article
