@@ -8,28 +8,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from playwright.sync_api import FilePayload, Page, expect
 
 from tests.browser.conftest import TENANT, Workspace, screenshot, serious_violations
 from tests.browser.test_workspace import a_routed_ticket, ok
 from tests.client import eventually
-from tests.harness import Desk, Service
 
 KIM = "Sign in as Kim (customer, northwind)"
 PHONE_WIDTH = 375
-
-
-@pytest.fixture
-def knowledge(desk: Desk) -> Service:
-    """The knowledge service, known to the gateway before it starts (it proxies `/v1/kb` there)."""
-    return desk.service("knowledge")
-
-
-@pytest.fixture
-def portal(knowledge: Service, workspace: Workspace) -> Workspace:
-    knowledge.start()
-    return workspace
 
 
 def article(workspace: Workspace, title: str, body: str, **extra: Any) -> str:
@@ -71,10 +57,10 @@ def fits_the_phone(page: Page) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
-def test_a_visitor_finds_the_answer_on_a_phone_without_signing_in_and_says_it_helped(portal: Workspace) -> None:
-    articles = a_knowledge_base(portal)
-    page = portal.page(width=PHONE_WIDTH)
-    page.goto(f"{portal.url}/t/{TENANT}/")
+def test_a_visitor_finds_the_answer_on_a_phone_without_signing_in_and_says_it_helped(workspace: Workspace) -> None:
+    articles = a_knowledge_base(workspace)
+    page = workspace.page(width=PHONE_WIDTH)
+    page.goto(f"{workspace.url}/t/{TENANT}/")
     expect(page.get_by_role("heading", name="How can we help?")).to_be_visible()
     assert fits_the_phone(page)
     assert serious_violations(page) == []
@@ -107,23 +93,23 @@ def test_a_visitor_finds_the_answer_on_a_phone_without_signing_in_and_says_it_he
     assert serious_violations(page) == []
 
 
-def test_an_internal_article_is_not_found_at_the_portal_even_by_its_address(portal: Workspace) -> None:
-    articles = a_knowledge_base(portal)
-    page = portal.page()
-    page.goto(f"{portal.url}/t/{TENANT}/articles/{articles['internal']}")
+def test_an_internal_article_is_not_found_at_the_portal_even_by_its_address(workspace: Workspace) -> None:
+    articles = a_knowledge_base(workspace)
+    page = workspace.page()
+    page.goto(f"{workspace.url}/t/{TENANT}/articles/{articles['internal']}")
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     assert "Toner supplier" not in page.content()
-    portal.sign_in(page, KIM)
-    page.goto(f"{portal.url}/t/{TENANT}/articles/{articles['internal']}")
+    workspace.sign_in(page, KIM)
+    page.goto(f"{workspace.url}/t/{TENANT}/articles/{articles['internal']}")
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
-    page.goto(f"{portal.url}/t/{TENANT}/articles/{articles['northwind']}")
+    page.goto(f"{workspace.url}/t/{TENANT}/articles/{articles['northwind']}")
     expect(page.get_by_role("heading", name="Printer rooms of Northwind")).to_be_visible()
 
 
-def test_a_customer_whose_question_an_article_answers_opens_no_ticket(portal: Workspace) -> None:
-    a_knowledge_base(portal)
-    page = portal.page()
-    portal.sign_in(page, KIM)
+def test_a_customer_whose_question_an_article_answers_opens_no_ticket(workspace: Workspace) -> None:
+    a_knowledge_base(workspace)
+    page = workspace.page()
+    workspace.sign_in(page, KIM)
     expect(page.get_by_role("heading", name="My requests")).to_be_visible()
     page.get_by_role("link", name="New request").first.click()
     page.get_by_label("Subject").press_sequentially("my printer does not print", delay=20)
@@ -134,17 +120,17 @@ def test_a_customer_whose_question_an_article_answers_opens_no_ticket(portal: Wo
         "button", name="This solved it"
     ).click()
     expect(page.get_by_role("heading", name="Glad it helped")).to_be_visible()
-    with portal.api("customer-kim", ("customer",), organisation="northwind") as kim:
+    with workspace.api("customer-kim", ("customer",), organisation="northwind") as kim:
         assert ok(kim.get("/v1/tickets", params={"requester_id": "customer-kim"}))["tickets"] == []
 
 
-def test_a_customer_sends_a_request_from_the_portal_with_a_custom_field_and_a_file(portal: Workspace) -> None:
-    a_knowledge_base(portal)
-    with portal.api("admin-1", ("admin",)) as admin:
+def test_a_customer_sends_a_request_from_the_portal_with_a_custom_field_and_a_file(workspace: Workspace) -> None:
+    a_knowledge_base(workspace)
+    with workspace.api("admin-1", ("admin",)) as admin:
         ok(admin.put("/v1/fields/seats", json={"label": "Seats", "kind": "number"}))
-    page = portal.page(width=PHONE_WIDTH)
-    portal.sign_in(page, KIM)
-    page.goto(f"{portal.url}/t/{TENANT}/tickets/new")
+    page = workspace.page(width=PHONE_WIDTH)
+    workspace.sign_in(page, KIM)
+    page.goto(f"{workspace.url}/t/{TENANT}/tickets/new")
     page.get_by_label("Subject").press_sequentially("The printer on floor 2 does not print", delay=20)
     expect(page.locator("#suggested").get_by_role("button", name="This solved it").first).to_be_visible()
     page.get_by_label("Describe what happened").fill("It blinks orange.")
@@ -158,29 +144,29 @@ def test_a_customer_sends_a_request_from_the_portal_with_a_custom_field_and_a_fi
     expect(page.get_by_role("link", name="blink.txt")).to_be_visible()
     assert serious_violations(page) == []
     ticket_id = page.url.rstrip("/").split("/")[-1]
-    with portal.api("admin-1", ("admin",)) as admin:
+    with workspace.api("admin-1", ("admin",)) as admin:
         ticket = ok(admin.get(f"/v1/tickets/{ticket_id}"))
     assert (ticket["channel"], ticket["requester_id"], ticket["custom_fields"]) == ("portal", "customer-kim",
                                                                                      {"seats": 3})  # fmt: skip
 
 
 def test_a_customer_follows_their_request_rates_it_in_one_click_and_reopens_it_never_seeing_an_internal_note(
-    portal: Workspace,
+    workspace: Workspace,
 ) -> None:
-    ticket_id = a_routed_ticket(portal, "Scanner saves blank pages")
-    with portal.api("agent-ann", ("agent",), ("first-line",)) as ann:
+    ticket_id = a_routed_ticket(workspace, "Scanner saves blank pages")
+    with workspace.api("agent-ann", ("agent",), ("first-line",)) as ann:
         ok(ann.post(f"/v1/tickets/{ticket_id}/comments", json={"body": "Clean the glass, please.", "public": True}))
         ok(ann.post(f"/v1/tickets/{ticket_id}/comments", json={"body": "Scanner lamp is dying", "public": False}))
         ok(ann.post(f"/v1/tickets/{ticket_id}/resolve", json={"resolution": "glass cleaned", "reason": "fixed"}))
-    page = portal.page()
-    portal.sign_in(page, KIM)
-    page.goto(f"{portal.url}/t/{TENANT}/tickets/{ticket_id}/rating")  # the survey e-mail's link
+    page = workspace.page()
+    workspace.sign_in(page, KIM)
+    page.goto(f"{workspace.url}/t/{TENANT}/tickets/{ticket_id}/rating")  # the survey e-mail's link
     expect(page.get_by_text("Clean the glass, please.")).to_be_visible()
     assert "Scanner lamp" not in page.content()
     assert serious_violations(page) == []
     page.get_by_role("button", name="4 of 5").click()
     expect(page.get_by_role("status")).to_have_text("You rated it 4 of 5. Thank you!")
-    with portal.api("admin-1", ("admin",)) as admin:
+    with workspace.api("admin-1", ("admin",)) as admin:
         assert ok(admin.get(f"/v1/tickets/{ticket_id}"))["rating"]["score"] == 4
     page.get_by_label("Message").fill("It saves blank pages again today.")
     page.get_by_role("button", name="Send", exact=True).click()
@@ -191,28 +177,28 @@ def test_a_customer_follows_their_request_rates_it_in_one_click_and_reopens_it_n
     assert "Scanner lamp" not in page.content()
 
 
-def test_a_customer_sees_their_organisations_requests_but_never_another_organisations(portal: Workspace) -> None:
-    with portal.api("customer-lev", ("customer",), organisation="northwind") as lev:
+def test_a_customer_sees_their_organisations_requests_but_never_another_organisations(workspace: Workspace) -> None:
+    with workspace.api("customer-lev", ("customer",), organisation="northwind") as lev:
         levs = ok(lev.post("/v1/tickets", json={"title": "Lev's badge does not open", "requester_id": "x"}))
-    with portal.api("customer-zoe", ("customer",), organisation="contoso") as zoe:
+    with workspace.api("customer-zoe", ("customer",), organisation="contoso") as zoe:
         zoes = ok(zoe.post("/v1/tickets", json={"title": "Contoso VPN certificate", "requester_id": "x"}))
-    page = portal.page()
-    portal.sign_in(page, KIM)
+    page = workspace.page()
+    workspace.sign_in(page, KIM)
     page.get_by_role("link", name="My organisation's").click()
     expect(page.get_by_role("link", name="Lev's badge does not open")).to_be_visible()
     assert "Contoso VPN" not in page.content()
     assert serious_violations(page) == []
-    page.goto(f"{portal.url}/t/{TENANT}/tickets/{zoes['id']}")
+    page.goto(f"{workspace.url}/t/{TENANT}/tickets/{zoes['id']}")
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     assert "Contoso VPN" not in page.content()
-    page.goto(f"{portal.url}/t/{TENANT}/tickets/{levs['id']}")
+    page.goto(f"{workspace.url}/t/{TENANT}/tickets/{levs['id']}")
     expect(page.get_by_role("heading", name="Lev's badge does not open")).to_be_visible()
 
 
-def test_the_portal_speaks_russian_to_a_russian_browser(portal: Workspace) -> None:
-    a_knowledge_base(portal)
-    page = portal.page(locale="ru-RU", width=PHONE_WIDTH)
-    page.goto(f"{portal.url}/t/{TENANT}/")
+def test_the_portal_speaks_russian_to_a_russian_browser(workspace: Workspace) -> None:
+    a_knowledge_base(workspace)
+    page = workspace.page(locale="ru-RU", width=PHONE_WIDTH)
+    page.goto(f"{workspace.url}/t/{TENANT}/")
     expect(page.get_by_role("heading", name="Чем мы можем помочь?")).to_be_visible()
     expect(page.get_by_role("link", name="Печать")).to_be_visible()
     expect(page.get_by_role("link", name="Принтер не печатает")).to_be_visible()

@@ -43,6 +43,8 @@ def kb(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=ARTICLE)
     if path == "/v1/fields":
         return httpx.Response(200, json={"fields": {"seats": {"label": "Seats", "kind": "number", "required": False}}})
+    if path == "/v1/tickets/t-1/attachments":
+        return httpx.Response(201, json={"id": "f-1"})
     if path == "/v1/tickets" and request.method == "POST":
         return httpx.Response(201, json={"id": "t-1", "number": "ACME-1"})
     return httpx.Response(404, json={"title": "Not Found"})
@@ -116,6 +118,7 @@ def test_a_customer_lands_on_the_portal_and_their_request_opens_on_the_portal_ch
     sent = client.post(
         "/t/acme/tickets",
         data={"title": "Printer", "description": "jams", "cf-seats": "3", "suggested": "1", "csrf_token": token},
+        files={"files": ("blink.txt", b"orange", "text/plain")},
     )
     assert sent.headers["location"] == "/t/acme/tickets/t-1"
     opened = next(r for r in asked if r.url.path == "/v1/tickets" and r.method == "POST")
@@ -123,3 +126,5 @@ def test_a_customer_lands_on_the_portal_and_their_request_opens_on_the_portal_ch
     assert json.loads(opened.content)["custom_fields"] == {"seats": 3}
     ended = [json.loads(r.content) for r in asked if r.url.path == "/v1/kb/deflections"]
     assert ended == [{"channel": "portal", "article_id": None, "outcome": "ticket_opened"}]
+    [attached] = [r for r in asked if r.url.path == "/v1/tickets/t-1/attachments"]
+    assert (attached.url.params["filename"], attached.content) == ("blink.txt", b"orange")

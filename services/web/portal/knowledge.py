@@ -17,6 +17,7 @@ from services.web.pages import render
 from services.web.portal.visitor import Visitor
 
 CHANNEL = "portal"
+PUBLISHED = {"status": "published"}  # a member of staff at the portal reads what customers read, no drafts
 FILE_HEADERS = ("content-type", "content-disposition", "etag", "x-content-type-options", "content-security-policy")
 
 
@@ -58,7 +59,7 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
     @pages.get("/t/{tenant}")
     async def home(request: Request, who: Visitor = reader) -> Response:
         found = await categories(who)
-        listed = await gateway.kb_get(who.tenant, who.token, "articles", {"language": who.language})
+        listed = await gateway.kb_get(who.tenant, who.token, "articles", {"language": who.language, **PUBLISHED})
         return await page(
             request, who, "portal/home.html", categories=found, articles=listed.get("articles", []), title=_("Help")
         )
@@ -69,7 +70,9 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
         chosen = next((c for c in every if c.slug == slug), None)
         if chosen is None:
             return await missing(request, who)
-        listed = await gateway.kb_get(who.tenant, who.token, "articles", {"category": slug, "language": who.language})
+        listed = await gateway.kb_get(
+            who.tenant, who.token, "articles", {"category": slug, "language": who.language, **PUBLISHED}
+        )
         return await page(
             request,
             who,
