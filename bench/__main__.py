@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from bench import as_of, rebuild, routing_latency, sla_timers, store_append, ticket_flow, workspace_pages
+from bench import (
+    as_of,
+    kb_suggestions,
+    rebuild,
+    routing_latency,
+    sla_timers,
+    store_append,
+    ticket_flow,
+    workspace_pages,
+)
 
 
 def main() -> None:
-    for benchmark in (store_append, ticket_flow, as_of, routing_latency, sla_timers, rebuild, workspace_pages):
+    for benchmark in (
+        store_append,
+        ticket_flow,
+        as_of,
+        routing_latency,
+        sla_timers,
+        rebuild,
+        workspace_pages,
+        kb_suggestions,
+    ):
         print(f"== {benchmark.__name__}")
         benchmark.run()
 

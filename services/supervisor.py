@@ -31,7 +31,7 @@ KAFKA = ROOT / "deploy" / "local" / "kafka.sh"
 DEV_MAILBOX = "support@acme.localhost"
 
 # (service, role): each process serves its API, health and metrics on the service's port.
-SERVICES = [("analytics", "all"), ("routing", "all"), ("sla", "all"), ("intake", "all")]
+SERVICES = [("analytics", "all"), ("routing", "all"), ("sla", "all"), ("knowledge", "all"), ("intake", "all")]
 PROVIDER = "dev_identity"
 
 
@@ -168,6 +168,8 @@ The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {s
   routing         {settings.url_of("routing")}/v1/routing/groups (also through the gateway)
   sla             {settings.url_of("sla")}/v1/sla/policies (also through the gateway)
   analytics       {settings.url_of("analytics")}/v1/reports/backlog
+  knowledge base  {settings.url_of("knowledge")}/v1/kb/articles (also through the gateway)
+  public articles {gateway}/v1/kb/public/acme/articles   (no sign-in)
   metrics         {gateway}/metrics   {settings.url_of("routing")}/metrics   {settings.url_of("analytics")}/metrics
   mail in (SMTP)  {listening}   for {", ".join(json.loads(env["SERVICEDESK_MAILBOXES"]))}
   web chat        {gateway.replace("http", "ws", 1)}/v1/chat?access_token=<a customer's token>

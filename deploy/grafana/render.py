@@ -1,6 +1,6 @@
 """Render each Grafana dashboard in deploy/grafana/dashboards/ to a PNG, with real data.
 
-There is no Grafana here, so this is a small faithful renderer: it runs the four services on
+There is no Grafana here, so this is a small faithful renderer: it runs the five services on
 real Kafka and PostgreSQL (a fresh database and Kafka namespace, as the tests do), points a
 real Prometheus at their /metrics, drives a few minutes of desk traffic through the gateway,
 then evaluates every panel's PromQL through Prometheus' HTTP API (query_range for time series,
@@ -57,12 +57,14 @@ from tests.infra import kafka, postgres  # noqa: E402
 
 DASHBOARDS = ROOT / "deploy" / "grafana" / "dashboards"
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
-JOBS = ("intake", "routing", "sla", "analytics")
+JOBS = ("intake", "routing", "sla", "analytics", "knowledge")
 SCRAPE_SECONDS = 2
 RATE_INTERVAL = "30s"  # $__rate_interval: a window several scrapes wide, as Grafana's would be
 STEP_SECONDS = 5  # query_range step, also $__interval
 
 # -- the load run ---------------------------------------------------------------------------
+
+ARTICLES = ("VPN drops", "Printer does not print", "Password reset", "Mail is slow")
 
 # Tenant -> share of the traffic. Two tenants so the "by tenant" panels have something to compare.
 TENANTS = {"acme": 0.75, "globex": 0.25}
@@ -126,6 +128,13 @@ def set_up_desk(gateway: str) -> None:
                 put(f"/v1/routing/agents/{agent}/presence", {"presence": "online"})
             for policy, spec in setup["policies"].items():
                 put(f"/v1/sla/policies/{policy}", spec)
+            for title in ARTICLES:  # the knowledge base the customers look in before they write
+                article = {"language": "en", "title": title, "body": f"{title}: what to do.", "visibility": "public"}
+                written = client.post("/v1/kb/articles", json=article, headers=headers(tenant))
+                written.raise_for_status()
+                client.post(
+                    f"/v1/kb/articles/{written.json()['id']}/publish", headers=headers(tenant)
+                ).raise_for_status()
 
 
 async def work_ticket(client: httpx.AsyncClient, tenant: str, ticket_id: str, requester: str, tally: Tally) -> None:
@@ -167,6 +176,17 @@ async def work_ticket(client: httpx.AsyncClient, tenant: str, ticket_id: str, re
                     tally.rated += 1
 
 
+async def look_first(client: httpx.AsyncClient, tenant: str, text: str, tally: Tally) -> None:
+    """A customer looks in the knowledge base before writing: suggestions, then an article read."""
+    try:
+        found = await client.post(f"/v1/kb/public/{tenant}/suggestions", json={"text": text})
+        hits = found.json()["articles"] if found.status_code == 200 else []
+        if hits:
+            await client.post(f"/v1/kb/public/{tenant}/articles/{hits[0]['id']}/views", json={"channel": "portal"})
+    except httpx.TransportError:
+        tally.refuse("knowledge: transport error")
+
+
 async def drive(gateway: str, seconds: float, rate: float) -> Tally:
     """Open tickets at `rate` a second (Poisson arrivals) for `seconds` and work them; an agent
     goes offline for a minute half way through, so tickets go back to the queue."""
@@ -188,6 +208,7 @@ async def drive(gateway: str, seconds: float, rate: float) -> Tally:
             await asyncio.sleep(random.expovariate(rate))
             tenant, n = pick(TENANTS), n + 1
             requester = f"customer-{n % 40}"
+            tasks.add(asyncio.create_task(look_first(client, tenant, random.choice(ARTICLES), tally)))
             form = ticket_form(priority=pick(PRIORITIES), channel=pick(CHANNELS), requester_id=requester,
                                category=random.choice(CATEGORIES), title=f"Ticket {n}")  # fmt: skip
             try:
@@ -282,7 +303,9 @@ def load_run(data_dir: Path, seconds: float, rate: float) -> dict[str, Any]:
     with pg.fresh_database() as dbname, tempfile.TemporaryDirectory() as tmp:
         desk: Desk = desk_settings(Path(tmp), "postgres", broker, pg, dbname)
         try:
-            services = {name: desk.service(name).start() for name in ("analytics", "routing", "sla", "intake")}
+            services = {
+                name: desk.service(name).start() for name in ("analytics", "routing", "sla", "knowledge", "intake")
+            }
             with prometheus(data_dir, {job: services[job].port for job in JOBS}) as prom:
                 start = time.time()
                 set_up_desk(services["intake"].url)

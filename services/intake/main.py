@@ -56,6 +56,7 @@ from services.intake.channels.landing import Landing
 from services.intake.channels.participants import Participants, StaffDirectory
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.gateway.api_keys import ApiKeyStore
+from services.intake.http import kb_suggestions
 from services.intake.http.gateway import Services, mount_gateway
 from services.intake.notifications import deliveries as notification_deliveries
 from services.intake.notifications.compose import Composer
@@ -141,6 +142,7 @@ def main() -> int:
             projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket, viewers
         )
         mount_gateway(app, intake, blobs, routes, max_upload=settings.attachment_max_bytes, sla=sla_status, feeds=feeds)
+        app.include_router(kb_suggestions.router(projection, settings.url_of("knowledge"), client))  # before /v1/kb
         public = public_limiter(settings, recorder())
         mount_public_proxy(app, PUBLIC_PREFIX, settings.url_of("knowledge"), client, public)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics", "/v1/kb": "knowledge"}

@@ -19,7 +19,7 @@ from services.chassis.http.auth import STAFF, Role
 from services.chassis.http.etag import etag, expected_version
 from services.chassis.http.identity import CurrentIdentity, Identity, requires
 from services.chassis.http.problems import problem
-from services.knowledge import plain_search as search
+from services.knowledge import search
 from services.knowledge.errors import KnowledgeError, VersionMismatchError
 from services.knowledge.public_api import download, public_router
 from services.knowledge.requests import (

@@ -38,7 +38,8 @@ def main() -> int:
     settings = service_settings(NAME)
     knowledge = Knowledge(env=store_env(settings, Knowledge.name))
     protect(knowledge)
-    articles = ArticlesProjection(tracking_recorder(settings, Knowledge.name))
+    views = tracking_recorder(settings, Knowledge.name)  # one pool for the view and the files
+    articles = ArticlesProjection(views)
     projector = StoreProjector(
         knowledge, articles, batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds
     )
@@ -54,7 +55,7 @@ def main() -> int:
     authenticate(app, settings)
     asyncapi.serve(app, NAME, [KNOWLEDGE_ARTICLES], {})
     if args.role in ("api", "all"):
-        files = Files(tracking_recorder(settings, Knowledge.name))
+        files = Files(views)
         create_app(app, Service(knowledge, articles, files, settings.kb_attachment_max_bytes))
         app.include_router(feed_router(knowledge, public_fields(knowledge)))
         runtime.workers.append(("articles-projector", projector.run))

@@ -16,7 +16,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 
 from services.chassis.storage.projector import SqlProjection
 from services.chassis.storage.views import Sql
-from services.knowledge import plain_search as search
+from services.knowledge import search
 from services.knowledge.markdown import plain_text
 
 VIEW = "knowledge-articles-view"
@@ -25,6 +25,9 @@ LISTED = ("id", "tenant", "language", "title", "category", "tags", "visibility",
 JSON = ("tags", "organisations", "translations", "attachments")
 DRAFTED = ("tenant", "language", "title", "body", "category", "visibility")
 COLUMNS = {*LISTED, "body"}
+INDEX_TABLES = ("kb_search", "kb_search_categories", "kb_search_organisations", "kb_search_terms")
+# The index's rows as a reader sees them (not the store's own numbering or tsvector)
+INDEXED = "tenant, article_id, language, title, text, category, tags, visibility, stems"
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS kb_articles (
@@ -174,15 +177,22 @@ class ArticlesProjection(SqlProjection):
 
     def everything(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every table (a rebuild must give the same)."""
-        return {
-            table: self.view.query(f"SELECT * FROM {table} ORDER BY {order}")
-            for table, order in (("kb_articles", "id"), ("kb_categories", "tenant, slug"), ("kb_tenants", "stream"),
-                                 ("kb_plain_index", "tenant, id"))
+        tables = {
+            "kb_articles": ("*", "id"), "kb_categories": ("*", "tenant, slug"), "kb_tenants": ("*", "stream"),
+            "kb_search": (INDEXED, "tenant, article_id"), "kb_search_terms": ("*", "tenant, stem"),
+            "kb_search_categories": ("*", "tenant, category, article_id"),
+            "kb_search_organisations": ("*", "tenant, article_id, organisation"),
         }  # fmt: skip
+        return {
+            table: self.view.query(f"SELECT {columns} FROM {table} ORDER BY {order}")
+            for table, (columns, order) in tables.items()
+        }
 
     def drop(self) -> None:
         """Forget everything: the next catch-up rebuilds from the first event."""
         with self.view.transaction() as sql:
-            for table in ("kb_articles", "kb_categories", "kb_tenants", "kb_plain_index"):
+            for table in ("kb_articles", "kb_categories", "kb_tenants", *INDEX_TABLES):
                 sql.execute(f"DELETE FROM {table}")
+            if not self.view.postgres:
+                sql.execute("DELETE FROM kb_search_fts")
             sql.execute(f"DELETE FROM {self.view.tracking_table} WHERE application_name = :name", {"name": VIEW})

@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Response
 
 from services.chassis.http import openapi
-from services.knowledge import plain_search as search
+from services.knowledge import search
 from services.knowledge.domain import Article
 from services.knowledge.errors import NotFoundError
 from services.knowledge.files import Files

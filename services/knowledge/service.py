@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from services.chassis.http.identity import Identity
-from services.knowledge import plain_search as search
+from services.knowledge import search
 from services.knowledge.application import Knowledge
 from services.knowledge.domain import Article
 from services.knowledge.errors import NotFoundError

@@ -7,7 +7,7 @@ from typing import Any
 
 from services.knowledge.domain import Article, changed_fields
 from services.knowledge.markdown import rendered
-from services.knowledge.plain_search import Audience, Hit
+from services.knowledge.search import Audience, Hit
 
 
 def article_view(article: Article) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pytest
 
 from services.chassis.storage.store import tracking_recorder
 from services.knowledge.projections import ArticlesProjection
-from tests.client import eventually
+from tests.client import eventually, headers, open_ticket
 from tests.harness import Desk
 from tests.infra import ROOT
 from tests.integration.knowledge_steps import TENANT, person, publish, published, write
@@ -158,3 +158,32 @@ def test_a_rebuild_of_the_knowledge_projections_equals_the_live_one(desk: Desk, 
                              capture_output=True, text=True, timeout=120)  # fmt: skip
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert view.everything() == live
+
+
+def resolved_ticket(gateway: httpx.Client, requester: str, title: str) -> str:
+    ticket_id = open_ticket(gateway, TENANT, title=title, requester_id=requester)
+    reply = gateway.post(f"/v1/tickets/{ticket_id}/resolve", json={"resolution": "Reset the VPN profile.",
+                         "reason": "fixed"}, headers=headers(TENANT))  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    return ticket_id
+
+
+def test_suggestions_bring_articles_and_the_similar_solved_tickets_the_caller_may_see(gateway: httpx.Client) -> None:
+    article = publish(gateway, write(gateway, title="VPN drops every few minutes", body="Reset the VPN profile.",
+                                     visibility="public")["id"])  # fmt: skip
+    mine = resolved_ticket(gateway, "customer-42", "VPN drops every hour")
+    theirs = resolved_ticket(gateway, "customer-9", "The VPN drops at night")
+    still_open = open_ticket(gateway, TENANT, title="VPN drops again", requester_id="customer-42")
+    text = {"text": "My VPN drops all the time since Monday", "limit": 5}
+    staff = eventually(lambda: gateway.post("/v1/kb/suggestions", json=text, headers=person()).json(),
+                       lambda found: len(found["tickets"]) >= 2, timeout=30)  # fmt: skip
+    assert [a["id"] for a in staff["articles"]] == [article["id"]]
+    assert {t["id"] for t in staff["tickets"]} == {mine, theirs}
+    assert still_open not in {t["id"] for t in staff["tickets"]}
+    customer = person(("customer",), subject="customer-42")
+    own = gateway.post("/v1/kb/suggestions", json=text, headers=customer).json()
+    assert ([a["id"] for a in own["articles"]], [t["id"] for t in own["tickets"]]) == ([article["id"]], [mine])
+    assert own["tickets"][0]["status"] == "resolved"
+    assert own["tickets"][0]["number"]
+    anonymous = gateway.post(f"/v1/kb/public/{TENANT}/suggestions", json=text).json()
+    assert ([a["id"] for a in anonymous["articles"]], anonymous["tickets"]) == ([article["id"]], [])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
+from schemas.topics import KNOWLEDGE_ARTICLES, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis.http.asyncapi import document
 
 
@@ -15,3 +15,11 @@ def test_routings_document_shows_its_decisions_and_the_ticket_and_sla_events_it_
                        "sla.clocks:routing": "receive"}  # fmt: skip
     schemas = set(doc["components"]["schemas"])
     assert {"RoutingDecidedV1", "TicketOpenedV3", "TicketStatusChangedV1", "SlaWarningV1", "SlaBreachedV1"} <= schemas
+
+
+def test_the_knowledge_services_document_shows_every_article_and_reader_event_it_publishes() -> None:
+    doc = document("knowledge", "1.0.0", [KNOWLEDGE_ARTICLES], {})
+    assert set(doc["channels"]) == {"knowledge.articles:publish"}
+    schemas = set(doc["components"]["schemas"])
+    assert {"ArticleDraftedV1", "ArticleRevisedV1", "ArticlePublishedV1", "ArticleArchivedV1", "ArticleViewedV1",
+            "ArticleRatedV1", "SelfServiceEndedV1"} <= schemas  # fmt: skip

@@ -5,9 +5,11 @@ which articles can be found at all."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from services.chassis.storage.views import SqlView
+from services.chassis.storage.views import Sql, SqlView
 from services.knowledge.search.model import Audience, Hit
 from services.knowledge.search.snippets import snippet
 from services.knowledge.search.terms import (
@@ -15,7 +17,6 @@ from services.knowledge.search.terms import (
     distinct_stems,
     fts5_query,
     is_prefix,
-    matches,
     tsquery,
 )
 
@@ -23,22 +24,27 @@ SUGGESTION_STEMS = 8  # the rarest of a text's stems that a suggestion looks for
 # ...if they weigh (idf) at least this share of the rarest's: PostgreSQL's ts_rank_cd knows no idf, and
 # a word found in many articles ("problem", "please") would rank them above the one the text is about.
 LEAST_WEIGHT = 0.4
-_LAST = "\U0010ffff"  # after every character: `stem < s + _LAST` bounds the stems beginning with s
+MAX_TEXT_STEMS = 200  # of a long text, the first
 # Weights of D, C (tags), B (text), A (title); normalised by the document's length (its log).
 _RANK = "ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', a.document, q, 1)"
 _BM25 = "bm25(kb_search_fts, 5.0, 2.0, 1.0)"  # title, text, tags: as the PostgreSQL weights
+# Ranked among the first CANDIDATES articles found: ranking costs a few microseconds an article, and
+# a word in many articles would find thousands (the telling words of a suggestion seldom do).
+CANDIDATES = 1000
 _POSTGRES = (
-    "WITH top AS (SELECT a.tenant, a.article_id, " + _RANK + " AS score"
-    " FROM kb_search a, to_tsquery('simple', :q) q WHERE a.tenant = :tenant AND a.document @@ q{filters}"
-    " ORDER BY score DESC LIMIT :limit)"
+    "WITH found AS MATERIALIZED (SELECT a.tenant, a.article_id, a.document FROM kb_search a"
+    " WHERE a.tenant = :tenant AND a.document @@ to_tsquery('simple', :q){filters} LIMIT :candidates),"
+    " top AS (SELECT a.tenant, a.article_id, " + _RANK + " AS score"
+    " FROM found a, to_tsquery('simple', :q) q ORDER BY score DESC LIMIT :limit)"
     " SELECT a.article_id, a.title, a.text, a.language, a.category, top.score"
     " FROM top JOIN kb_search a ON a.tenant = top.tenant AND a.article_id = top.article_id"
     " ORDER BY top.score DESC, a.article_id"
 )
 _SQLITE = (
-    "WITH top AS (SELECT a.doc, -" + _BM25 + " AS score"
+    "WITH found AS MATERIALIZED (SELECT a.doc, -" + _BM25 + " AS score"
     " FROM kb_search_fts JOIN kb_search a ON a.doc = kb_search_fts.rowid"
-    " WHERE kb_search_fts MATCH :q AND a.tenant = :tenant{filters} ORDER BY score DESC LIMIT :limit)"
+    " WHERE kb_search_fts MATCH :q AND a.tenant = :tenant{filters} LIMIT :candidates),"
+    " top AS (SELECT doc, score FROM found ORDER BY score DESC LIMIT :limit)"
     " SELECT a.article_id, a.title, a.text, a.language, a.category, top.score"
     " FROM top JOIN kb_search a ON a.doc = top.doc ORDER BY top.score DESC, a.article_id"
 )
@@ -64,8 +70,9 @@ def search(
     limit: int = 10,
 ) -> list[Hit]:
     """The articles with every word of `query` (any form of it), best first."""
-    stems = distinct_stems([query])[:MAX_QUERY_STEMS]
-    return _found(view, tenant, stems, "AND", audience, language, category, limit)
+    stems = _narrowest(distinct_stems([query])[:MAX_QUERY_STEMS])
+    with _reading(view) as sql:
+        return _found(sql, tenant, stems, "AND", audience, language, category, limit)
 
 
 def suggest(
@@ -73,38 +80,58 @@ def suggest(
 ) -> list[Hit]:
     """The articles that best answer a long text (a ticket's title and description, a chat message):
     those with any of its most telling words, best first."""
-    stems = telling(view, tenant, distinct_stems([text]))
-    return _found(view, tenant, stems, "OR", audience, language, None, limit)
+    with _reading(view) as sql:
+        stems = telling(sql, tenant, distinct_stems([text]))
+        return _found(sql, tenant, stems, "OR", audience, language, None, limit)
 
 
-def telling(view: SqlView, tenant: str, stems: list[str]) -> list[str]:
+@contextmanager
+def _reading(view: SqlView) -> Iterator[Sql]:
+    """A read-only transaction on the index. On PostgreSQL the planner would rather scan the table
+    than read the GIN index for a prefix query it expects to match many rows (its estimate), and
+    evaluate the query on every article's document: several times slower. It is told not to, in a
+    pipeline (the setting goes out with the first query: one round trip fewer)."""
+    with view.datastore.transaction(commit=False) as cursor:
+        sql = Sql(cursor, view.postgres)
+        if not sql.postgres:
+            yield sql
+            return
+        with cursor.connection.pipeline():
+            sql.execute("SET LOCAL enable_seqscan = off")
+            yield sql
+
+
+def telling(sql: Sql, tenant: str, stems: list[str]) -> list[str]:
     """The SUGGESTION_STEMS of `stems` found in the fewest of the tenant's articles (and in some):
     the words that tell what the text is about, not the ones many articles have."""
+    stems = stems[:MAX_TEXT_STEMS]
     if not stems:
         return []
-    stems = stems[:200]
-    ranges = " OR ".join(f"(stem >= :from{n} AND stem < :to{n})" for n in range(len(stems)))
-    params: dict[str, Any] = {"tenant": tenant}
-    for n, s in enumerate(stems):
-        params[f"from{n}"], params[f"to{n}"] = s, (s + _LAST if is_prefix(s) else s + "\x01")
-    rows = view.query(
-        "SELECT '' AS stem, count(*) AS articles FROM kb_search WHERE tenant = :tenant UNION ALL"
-        f" SELECT stem, articles FROM kb_search_terms WHERE tenant = :tenant AND articles > 0 AND ({ranges})",
-        params,
+    names = {f"s{n}": s for n, s in enumerate(["", *stems])}
+    rows = sql.query(
+        "SELECT stem, articles FROM kb_search_terms WHERE tenant = :tenant AND stem IN"
+        f" ({', '.join(':' + name for name in names)}) AND articles > 0",
+        names | {"tenant": tenant},
     )
-    total = max(1, rows[0]["articles"])
-    frequency = dict.fromkeys(stems, 0)
-    for row in rows[1:]:
-        for s in stems:
-            if matches(row["stem"], s):
-                frequency[s] += row["articles"]
-    weight = {s: math.log(1 + (total - n + 0.5) / (n + 0.5)) for s, n in frequency.items() if n}
-    ranked = sorted(weight, key=lambda s: -weight[s])[:SUGGESTION_STEMS]
-    return [s for s in ranked if weight[s] >= LEAST_WEIGHT * weight[ranked[0]]]
+    frequency = {row["stem"]: row["articles"] for row in rows}
+    total = frequency.pop("", 0)
+    weight = {s: math.log(1 + (total - n + 0.5) / (n + 0.5)) for s, n in frequency.items()}
+    ranked = sorted(weight, key=lambda s: (-weight[s], s))[:SUGGESTION_STEMS]
+    return _broadest([s for s in ranked if weight[s] >= LEAST_WEIGHT * weight[ranked[0]]])
+
+
+def _narrowest(stems: list[str]) -> list[str]:
+    """Of stems that must all be found, those no other one begins with (`печата` makes `печа` moot)."""
+    return [s for s in stems if not any(o != s and is_prefix(s) and o.startswith(s) for o in stems)]
+
+
+def _broadest(stems: list[str]) -> list[str]:
+    """Of stems any of which may be found, those that begin with no other one (`печа` finds `печата`'s)."""
+    return [s for s in stems if not any(o != s and is_prefix(o) and s.startswith(o) for o in stems)]
 
 
 def _found(
-    view: SqlView,
+    sql: Sql,
     tenant: str,
     stems: list[str],
     operator: str,
@@ -116,11 +143,13 @@ def _found(
     if not stems or limit < 1:
         return []
     filters, params = _filters(audience, language, category)
-    if view.postgres:
+    if sql.postgres:
         statement, params["q"] = _POSTGRES, tsquery(stems, "&" if operator == "AND" else "|")
     else:
         statement, params["q"] = _SQLITE, fts5_query(stems, operator)
-    rows = view.query(statement.replace("{filters}", filters), params | {"tenant": tenant, "limit": limit})
+    rows = sql.query(
+        statement.replace("{filters}", filters), params | {"tenant": tenant, "limit": limit, "candidates": CANDIDATES}
+    )
     return [
         Hit(row["article_id"], row["title"], snippet(row["text"], stems), row["language"], row["category"],
             round(float(row["score"]), 6))

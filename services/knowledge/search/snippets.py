@@ -30,13 +30,14 @@ def _matched(text: str, query_stems: list[str]) -> list[tuple[int, int, str]]:
     """(start, end, query stem) of every word of `text` that answers the query."""
     if not query_stems:
         return []
-    found = []
+    found, answers = [], dict[str, str | None]()  # a word's query stem, once per word
     for candidate in _candidates(query_stems).finditer(text):
-        word_stem = stem(normal(candidate.group()))
-        for query_stem in query_stems:
-            if matches(word_stem, query_stem):
-                found.append((candidate.start(), candidate.end(), query_stem))
-                break
+        word = candidate.group()
+        if word not in answers:
+            word_stem = stem(normal(word))
+            answers[word] = next((s for s in query_stems if matches(word_stem, s)), None)
+        if answered := answers[word]:
+            found.append((candidate.start(), candidate.end(), answered))
     return found
 
 

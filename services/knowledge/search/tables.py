@@ -5,7 +5,9 @@ also `document`, a tsvector made by the article language's configuration (title 
 under a GIN index; on SQLite the FTS5 table `kb_search_fts` holds the stems of the same three parts
 (the row's `doc` is its rowid). Categories (the article's and their ancestors) and organisations
 have tables of their own, so the filters are exact and indexed. `kb_search_terms` counts, per
-tenant, the articles each stem occurs in: suggestions pick a text's rarest words by it.
+tenant, the articles that hold each stem or a longer one beginning with it (every stem counts for
+its beginnings down to MIN_PREFIX letters: what a query's stem finds), and under the empty stem
+the articles: suggestions pick a text's rarest words by it, in one indexed look-up.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 
 from services.chassis.storage.views import Sql
+from services.chassis.text.stems import prefixes
 from services.knowledge.search.model import IndexedArticle
 from services.knowledge.search.terms import distinct_stems, normal, stemmed
 
@@ -77,8 +80,9 @@ def put(sql: Sql, article: IndexedArticle) -> None:
     key = {"tenant": article.tenant, "article_id": str(article.id)}
     before = _stems_of(sql, key)
     after = distinct_stems([article.title, article.text, *article.tags])
-    _count(sql, article.tenant, [s for s in after if s not in before], +1)
-    _count(sql, article.tenant, [s for s in before if s not in set(after)], -1)
+    counted_before, counted_after = _counted(before), _counted(after)
+    _count(sql, article.tenant, [s for s in counted_after if s not in counted_before], +1)
+    _count(sql, article.tenant, [s for s in counted_before if s not in counted_after], -1)
     row = key | {
         "language": article.language, "title": article.title, "text": article.text, "category": article.category,
         "tags": json.dumps(list(article.tags), ensure_ascii=False), "visibility": article.visibility,
@@ -106,7 +110,7 @@ def put(sql: Sql, article: IndexedArticle) -> None:
 def remove(sql: Sql, tenant: str, id: str) -> None:
     """Take the article out of the index (archived, or no longer published); nothing if it is not in."""
     key = {"tenant": tenant, "article_id": str(id)}
-    _count(sql, tenant, list(_stems_of(sql, key)), -1)
+    _count(sql, tenant, list(_counted(_stems_of(sql, key))), -1)
     if not sql.postgres:
         sql.execute(
             "DELETE FROM kb_search_fts WHERE rowid IN"
@@ -117,9 +121,18 @@ def remove(sql: Sql, tenant: str, id: str) -> None:
         sql.execute(f"DELETE FROM {table} WHERE tenant = :tenant AND article_id = :article_id", key)
 
 
-def _stems_of(sql: Sql, key: dict[str, str]) -> dict[str, None]:
+def _stems_of(sql: Sql, key: dict[str, str]) -> list[str] | None:
+    """The stems of the article as indexed; None when it is not."""
     rows = sql.query("SELECT stems FROM kb_search WHERE tenant = :tenant AND article_id = :article_id", key)
-    return dict.fromkeys(rows[0]["stems"].split()) if rows else {}
+    return rows[0]["stems"].split() if rows else None
+
+
+def _counted(stems: list[str] | None) -> dict[str, None]:
+    """What an indexed article counts for in `kb_search_terms`: the empty stem (the article itself),
+    each of its stems and their beginnings."""
+    if stems is None:
+        return {}
+    return {"": None} | dict.fromkeys(beginning for s in stems for beginning in prefixes(s))
 
 
 def _count(sql: Sql, tenant: str, stems: list[str], change: int) -> None:
