@@ -16,6 +16,7 @@ from services.web import (
     i18n,
     kb,
     live,
+    portal,
     preferences,
     presence,
     queues,
@@ -51,6 +52,7 @@ def mount_pages(app: FastAPI, sign_in: SignIn, gateway: Gateway, session_secret:
     app.include_router(reports.router(gateway, person))
     app.include_router(kb.router(gateway, person))
     app.include_router(preferences.router(sign_in.sessions, sign_in.preferences, person))
+    app.include_router(portal.router(gateway, sign_in))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.mount("/vendor", StaticFiles(directory=VENDOR, check_dir=False), name="vendor")
     app.add_middleware(
@@ -64,8 +66,11 @@ def mount_pages(app: FastAPI, sign_in: SignIn, gateway: Gateway, session_secret:
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> Response:
-        if sign_in.session_of(request) is None:
+        session = sign_in.session_of(request)
+        if session is None:
             return RedirectResponse("/signin", status_code=303)
+        if not session.is_staff:  # a customer lands on their desk's portal, not the agents' workspace
+            return RedirectResponse(f"/t/{session.tenant}/tickets", status_code=303)
         return RedirectResponse("/queues/mine", status_code=303)
 
     @app.exception_handler(SignInRequiredError)

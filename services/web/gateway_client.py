@@ -334,6 +334,35 @@ class Gateway:
         """An article's attachment's bytes, with the API's headers."""
         path = f"/v1/kb/articles/{quote(article_id, safe='')}/attachments/{quote(attachment_id, safe='')}"
         answer = await self.client.get(path, headers={"Authorization": f"Bearer {token}"})
+    # portal: the knowledge base as the public (no token) or a signed-in person sees it, requests, ratings
+    def _kb(self, tenant: str, token: str | None, path: str) -> str:
+        """`/v1/kb/<path>` for a signed-in person (their organisation's articles too), else the anonymous
+        `/v1/kb/public/<tenant>/<path>` (public articles of that tenant only)."""
+        return f"/v1/kb/{path}" if token else f"/v1/kb/public/{quote(tenant, safe='')}/{path}"
+
+    def _bearer(self, token: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    async def kb_get(self, tenant: str, token: str | None, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A knowledge base read (`categories`, `articles`, `articles/<id>`, `search`)."""
+        query = {name: value for name, value in params.items() if value not in (None, "")}
+        answer = await self.client.get(self._kb(tenant, token, path), params=query, headers=self._bearer(token))
+        return _checked(answer)
+
+    async def kb_post(self, tenant: str, token: str | None, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A knowledge base write a reader may make (`suggestions`, feedback, `views`, `deflections`)."""
+        answer = await self.client.post(self._kb(tenant, token, path), json=body, headers=self._bearer(token))
+        if answer.status_code in (202, 204) or not answer.content:
+            _sent(answer)
+            return {}
+        return _checked(answer)
+
+    async def kb_download(self, tenant: str, token: str | None, article_id: str, attachment_id: str) -> httpx.Response:
+        """A file of an article (an image it shows, a download), with the API's headers."""
+        path = self._kb(
+            tenant, token, f"articles/{quote(article_id, safe='')}/attachments/{quote(attachment_id, safe='')}"
+        )
+        answer = await self.client.get(path, headers=self._bearer(token))
         if answer.status_code >= 400:
             _checked(answer)
         return answer
@@ -356,6 +385,9 @@ class Gateway:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         path = f"/v1/tickets/{ticket_id}/solution"
         _sent(await self.client.post(path, json={"article_id": article_id}, headers=headers))
+    async def open_ticket(self, token: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        """A new ticket (POST /v1/tickets); a customer's is theirs and their organisation's whatever is sent."""
+        return await self._post(token, "/v1/tickets", body, key)
 
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}

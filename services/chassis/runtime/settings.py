@@ -234,7 +234,9 @@ class Settings(BaseSettings):
         None, description="Tenants' own templates, `<folder>/<tenant>/<language>/<kind>.txt`, over the defaults."
     )
     portal_url: str | None = Field(
-        None, description="The customer portal: survey mails link to `<portal_url>/tickets/<id>/rating`."
+        None,
+        description="The customer portal: survey mails link to `<portal_url>/tickets/<id>/rating`; `{tenant}` in it is"
+        " replaced by the ticket's tenant (the web service's portal: `https://desk.example/t/{tenant}`).",
     )
 
     @field_validator("kafka_bootstrap_servers")

@@ -85,7 +85,7 @@ class Composer:
         title = self.personal.unseal(tenant, ticket.title)
         if ERASED in (title, details.get("body")):
             raise Undeliverable("the text was erased with its author")
-        portal = self.settings.portal_url
+        portal = (self.settings.portal_url or "").replace("{tenant}", tenant)  # the web portal is per tenant
         context = details | {
             "number": ticket.number, "title": title, "ticket_id": str(ticket_id), "tenant": tenant,
             "name": profile.name if profile else None, "status": ticket.status,
