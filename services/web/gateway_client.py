@@ -280,6 +280,7 @@ class Gateway:
         none while nothing is set up."""
         found = await self._optional(token, path)
         return [] if found is None else list(found["changes"])
+
     # knowledge base: articles, their versions, categories, attachments, suggestions; a ticket's solution
     async def kb_articles(self, token: str, **filters: str | int | None) -> dict[str, Any]:
         """A page of the articles (GET /v1/kb/articles): without body, filtered, `next_after` the next page."""
@@ -330,10 +331,6 @@ class Gateway:
         )
         return _checked(answer)
 
-    async def kb_download(self, token: str, article_id: str, attachment_id: str) -> httpx.Response:
-        """An article's attachment's bytes, with the API's headers."""
-        path = f"/v1/kb/articles/{quote(article_id, safe='')}/attachments/{quote(attachment_id, safe='')}"
-        answer = await self.client.get(path, headers={"Authorization": f"Bearer {token}"})
     # portal: the knowledge base as the public (no token) or a signed-in person sees it, requests, ratings
     def _kb(self, tenant: str, token: str | None, path: str) -> str:
         """`/v1/kb/<path>` for a signed-in person (their organisation's articles too), else the anonymous
@@ -385,6 +382,7 @@ class Gateway:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         path = f"/v1/tickets/{ticket_id}/solution"
         _sent(await self.client.post(path, json={"article_id": article_id}, headers=headers))
+
     async def open_ticket(self, token: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         """A new ticket (POST /v1/tickets); a customer's is theirs and their organisation's whatever is sent."""
         return await self._post(token, "/v1/tickets", body, key)

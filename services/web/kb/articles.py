@@ -274,7 +274,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
 
     @pages.get("/kb/articles/{article_id}/attachments/{attachment_id}")
     async def download(request: Request, article_id: str, attachment_id: str, session: Session = staff) -> Response:
-        answer = await gateway.kb_download(session.access_token, article_id, attachment_id)
+        answer = await gateway.kb_download(session.tenant, session.access_token, article_id, attachment_id)
         kept = {
             k: v
             for k, v in answer.headers.items()
