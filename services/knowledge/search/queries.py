@@ -36,17 +36,19 @@ _POSTGRES = (
     " WHERE a.tenant = :tenant AND a.document @@ to_tsquery('simple', :q){filters} LIMIT :candidates),"
     " top AS (SELECT a.tenant, a.article_id, " + _RANK + " AS score"
     " FROM found a, to_tsquery('simple', :q) q ORDER BY score DESC LIMIT :limit)"
-    " SELECT a.article_id, a.title, a.text, a.language, a.category, top.score"
-    " FROM top JOIN kb_search a ON a.tenant = top.tenant AND a.article_id = top.article_id"
+    " SELECT a.article_id, t.title, t.text, a.language, a.category, top.score FROM top"
+    " JOIN kb_search a ON a.tenant = top.tenant AND a.article_id = top.article_id"
+    " JOIN kb_search_texts t ON t.tenant = a.tenant AND t.article_id = a.article_id"
     " ORDER BY top.score DESC, a.article_id"
 )
 _SQLITE = (
     "WITH found AS MATERIALIZED (SELECT a.doc, -" + _BM25 + " AS score"
-    " FROM kb_search_fts JOIN kb_search a ON a.doc = kb_search_fts.rowid"
+    " FROM kb_search_fts CROSS JOIN kb_search a ON a.doc = kb_search_fts.rowid"  # the matches drive the join
     " WHERE kb_search_fts MATCH :q AND a.tenant = :tenant{filters} LIMIT :candidates),"
     " top AS (SELECT doc, score FROM found ORDER BY score DESC LIMIT :limit)"
-    " SELECT a.article_id, a.title, a.text, a.language, a.category, top.score"
-    " FROM top JOIN kb_search a ON a.doc = top.doc ORDER BY top.score DESC, a.article_id"
+    " SELECT a.article_id, t.title, t.text, a.language, a.category, top.score FROM top"
+    " JOIN kb_search a ON a.doc = top.doc JOIN kb_search_texts t ON t.tenant = a.tenant AND t.article_id = a.article_id"
+    " ORDER BY top.score DESC, a.article_id"
 )
 _IN_CATEGORY = (
     " AND EXISTS (SELECT 1 FROM kb_search_categories c"
@@ -103,7 +105,8 @@ def _reading(view: SqlView) -> Iterator[Sql]:
 
 def telling(sql: Sql, tenant: str, stems: list[str]) -> list[str]:
     """The SUGGESTION_STEMS of `stems` found in the fewest of the tenant's articles (and in some):
-    the words that tell what the text is about, not the ones many articles have."""
+    the words that tell what the text is about, not the ones many articles have; no more of them
+    than find CANDIDATES articles between them."""
     stems = stems[:MAX_TEXT_STEMS]
     if not stems:
         return []
@@ -117,7 +120,13 @@ def telling(sql: Sql, tenant: str, stems: list[str]) -> list[str]:
     total = frequency.pop("", 0)
     weight = {s: math.log(1 + (total - n + 0.5) / (n + 0.5)) for s, n in frequency.items()}
     ranked = sorted(weight, key=lambda s: (-weight[s], s))[:SUGGESTION_STEMS]
-    return _broadest([s for s in ranked if weight[s] >= LEAST_WEIGHT * weight[ranked[0]]])
+    chosen, found = list[str](), 0  # at most CANDIDATES articles found (the rarest stem's, however many)
+    for s in ranked:
+        if weight[s] < LEAST_WEIGHT * weight[ranked[0]] or (chosen and found + frequency[s] > CANDIDATES):
+            break
+        chosen.append(s)
+        found += frequency[s]
+    return _broadest(chosen)
 
 
 def _narrowest(stems: list[str]) -> list[str]:

@@ -12,8 +12,6 @@ the articles: suggestions pick a text's rarest words by it, in one indexed look-
 
 from __future__ import annotations
 
-import json
-
 from services.chassis.storage.views import Sql
 from services.chassis.text.stems import prefixes
 from services.knowledge.search.model import IndexedArticle
@@ -21,43 +19,46 @@ from services.knowledge.search.terms import distinct_stems, normal, stemmed
 
 CONFIGURATIONS = {"ru": "russian", "en": "english"}
 
+# What is searched and filtered, in rows small enough to stay uncompressed in the table (on PostgreSQL
+# a row over 2 kB has its largest values compressed, to be expanded again for every match ranked: a
+# few times slower); what is shown, and the stems, in a table of their own, read for the hits only.
 _ARTICLES = """CREATE TABLE IF NOT EXISTS kb_search (
     {key}
     tenant TEXT NOT NULL,
     article_id TEXT NOT NULL,
     language TEXT NOT NULL,
-    title TEXT NOT NULL,
-    text TEXT NOT NULL,
     category TEXT,
-    tags TEXT NOT NULL,
-    visibility TEXT NOT NULL,
-    stems TEXT NOT NULL{document},
+    visibility TEXT NOT NULL{document},
     UNIQUE (tenant, article_id))"""
 _SIDE_TABLES = [
+    "CREATE TABLE IF NOT EXISTS kb_search_texts (tenant TEXT NOT NULL, article_id TEXT NOT NULL,"
+    " title TEXT NOT NULL, text TEXT NOT NULL, stems TEXT NOT NULL, PRIMARY KEY (tenant, article_id))",
     "CREATE TABLE IF NOT EXISTS kb_search_categories (tenant TEXT NOT NULL, category TEXT NOT NULL,"
     " article_id TEXT NOT NULL, PRIMARY KEY (tenant, category, article_id))",
     "CREATE INDEX IF NOT EXISTS kb_search_categories_article ON kb_search_categories (tenant, article_id)",
     "CREATE TABLE IF NOT EXISTS kb_search_organisations (tenant TEXT NOT NULL, organisation TEXT NOT NULL,"
     " article_id TEXT NOT NULL, PRIMARY KEY (tenant, article_id, organisation))",
-    "CREATE TABLE IF NOT EXISTS kb_search_terms (tenant TEXT NOT NULL, stem TEXT {collate} NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS kb_search_terms (tenant TEXT NOT NULL, stem TEXT NOT NULL,"
     " articles INTEGER NOT NULL, PRIMARY KEY (tenant, stem))",
 ]
 POSTGRES_SCHEMA = [
     _ARTICLES.format(key="", document=",\n    document TSVECTOR NOT NULL"),
-    "CREATE INDEX IF NOT EXISTS kb_search_document ON kb_search USING GIN (document)",
-    *(statement.format(collate='COLLATE "C"') for statement in _SIDE_TABLES),  # byte order: prefix ranges
+    # Without GIN's pending list: every search would read through the entries not yet merged into
+    # the index (up to 4 MB of them): ten times slower after a burst of writes, until a vacuum. Articles
+    # are written seldom and read all the time.
+    "CREATE INDEX IF NOT EXISTS kb_search_document ON kb_search USING GIN (document) WITH (fastupdate = off)",
+    *_SIDE_TABLES,
 ]
 SQLITE_SCHEMA = [
     _ARTICLES.format(key="doc INTEGER PRIMARY KEY,", document=""),
     "CREATE VIRTUAL TABLE IF NOT EXISTS kb_search_fts USING fts5(title, text, tags, tokenize = 'unicode61')",
-    *(statement.format(collate="") for statement in _SIDE_TABLES),
+    *_SIDE_TABLES,
 ]
 _UPSERT = (
-    "INSERT INTO kb_search (tenant, article_id, language, title, text, category, tags, visibility, stems{document})"
-    " VALUES (:tenant, :article_id, :language, :title, :text, :category, :tags, :visibility, :stems{value})"
-    " ON CONFLICT (tenant, article_id) DO UPDATE SET language = excluded.language, title = excluded.title,"
-    " text = excluded.text, category = excluded.category, tags = excluded.tags, visibility = excluded.visibility,"
-    " stems = excluded.stems{updated}"
+    "INSERT INTO kb_search (tenant, article_id, language, category, visibility{document})"
+    " VALUES (:tenant, :article_id, :language, :category, :visibility{value})"
+    " ON CONFLICT (tenant, article_id) DO UPDATE SET language = excluded.language, category = excluded.category,"
+    " visibility = excluded.visibility{updated}"
 )
 POSTGRES_UPSERT = _UPSERT.format(
     document=", document",
@@ -67,6 +68,11 @@ POSTGRES_UPSERT = _UPSERT.format(
     updated=", document = excluded.document",
 )
 SQLITE_UPSERT = _UPSERT.format(document="", value="", updated="") + " RETURNING doc"
+_TEXT = (
+    "INSERT INTO kb_search_texts (tenant, article_id, title, text, stems) VALUES (:tenant, :article_id, :title,"
+    " :text, :stems) ON CONFLICT (tenant, article_id) DO UPDATE SET title = excluded.title, text = excluded.text,"
+    " stems = excluded.stems"
+)
 _COUNT = " ON CONFLICT (tenant, stem) DO UPDATE SET articles = kb_search_terms.articles + excluded.articles"
 
 
@@ -83,11 +89,8 @@ def put(sql: Sql, article: IndexedArticle) -> None:
     counted_before, counted_after = _counted(before), _counted(after)
     _count(sql, article.tenant, [s for s in counted_after if s not in counted_before], +1)
     _count(sql, article.tenant, [s for s in counted_before if s not in counted_after], -1)
-    row = key | {
-        "language": article.language, "title": article.title, "text": article.text, "category": article.category,
-        "tags": json.dumps(list(article.tags), ensure_ascii=False), "visibility": article.visibility,
-        "stems": " ".join(after),
-    }  # fmt: skip
+    row = key | {"language": article.language, "category": article.category, "visibility": article.visibility}
+    sql.execute(_TEXT, key | {"title": article.title, "text": article.text, "stems": " ".join(after)})
     if sql.postgres:
         sql.execute(
             POSTGRES_UPSERT,
@@ -117,13 +120,13 @@ def remove(sql: Sql, tenant: str, id: str) -> None:
             " (SELECT doc FROM kb_search WHERE tenant = :tenant AND article_id = :article_id)",
             key,
         )
-    for table in ("kb_search", "kb_search_categories", "kb_search_organisations"):
+    for table in ("kb_search", "kb_search_texts", "kb_search_categories", "kb_search_organisations"):
         sql.execute(f"DELETE FROM {table} WHERE tenant = :tenant AND article_id = :article_id", key)
 
 
 def _stems_of(sql: Sql, key: dict[str, str]) -> list[str] | None:
     """The stems of the article as indexed; None when it is not."""
-    rows = sql.query("SELECT stems FROM kb_search WHERE tenant = :tenant AND article_id = :article_id", key)
+    rows = sql.query("SELECT stems FROM kb_search_texts WHERE tenant = :tenant AND article_id = :article_id", key)
     return rows[0]["stems"].split() if rows else None
 
 
