@@ -33,7 +33,7 @@ from services.knowledge.requests import (
     Reading,
     SuggestionRequest,
 )
-from services.knowledge.service import Service, audience
+from services.knowledge.service import RECORDED, Service, audience
 from services.knowledge.views import article_view, history_view, hit_view
 
 WRITERS = (Role.ADMIN, Role.SUPERVISOR)
@@ -207,21 +207,21 @@ def router(service: Service) -> APIRouter:
 
     # -- readers -------------------------------------------------------------------------------------
 
-    @api.post("/articles/{article_id}/feedback", status_code=202)
+    @api.post("/articles/{article_id}/feedback", status_code=202, response_class=Response, responses=RECORDED)
     async def post_feedback(article_id: UUID, body: Feedback, who: CurrentIdentity) -> Response:
         """Did this help? (recorded as `article.rated`)"""
         await service.seen(who.tenant, article_id, audience(who))
         await asyncio.to_thread(knowledge.rated, who.tenant, article_id, body.helpful, body.channel, who.actor)
         return Response(status_code=202)
 
-    @api.post("/articles/{article_id}/views", status_code=202)
+    @api.post("/articles/{article_id}/views", status_code=202, response_class=Response, responses=RECORDED)
     async def post_view(article_id: UUID, body: Reading, who: CurrentIdentity) -> Response:
         """Someone read the article (recorded as `article.viewed`)."""
         await service.seen(who.tenant, article_id, audience(who))
         await asyncio.to_thread(knowledge.viewed, who.tenant, article_id, body.channel, who.actor)
         return Response(status_code=202)
 
-    @api.post("/deflections", status_code=202)
+    @api.post("/deflections", status_code=202, response_class=Response, responses=RECORDED)
     async def post_deflection(body: Deflection, who: CurrentIdentity) -> Response:
         """A self-service attempt ended: solved by an article, or a ticket opened anyway (`self_service.ended`)."""
         if body.article_id is not None:

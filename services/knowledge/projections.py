@@ -25,9 +25,9 @@ LISTED = ("id", "tenant", "language", "title", "category", "tags", "visibility",
 JSON = ("tags", "organisations", "translations", "attachments")
 DRAFTED = ("tenant", "language", "title", "body", "category", "visibility")
 COLUMNS = {*LISTED, "body"}
-INDEX_TABLES = ("kb_search", "kb_search_categories", "kb_search_organisations", "kb_search_terms")
+INDEX_TABLES = ("kb_search", "kb_search_texts", "kb_search_categories", "kb_search_organisations", "kb_search_terms")
 # The index's rows as a reader sees them (not the store's own numbering or tsvector)
-INDEXED = "tenant, article_id, language, title, text, category, tags, visibility, stems"
+INDEXED = "tenant, article_id, language, category, visibility"
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS kb_articles (
@@ -179,7 +179,8 @@ class ArticlesProjection(SqlProjection):
         """Every row of every table (a rebuild must give the same)."""
         tables = {
             "kb_articles": ("*", "id"), "kb_categories": ("*", "tenant, slug"), "kb_tenants": ("*", "stream"),
-            "kb_search": (INDEXED, "tenant, article_id"), "kb_search_terms": ("*", "tenant, stem"),
+            "kb_search": (INDEXED, "tenant, article_id"), "kb_search_texts": ("*", "tenant, article_id"),
+            "kb_search_terms": ("*", "tenant, stem"),
             "kb_search_categories": ("*", "tenant, category, article_id"),
             "kb_search_organisations": ("*", "tenant, article_id, organisation"),
         }  # fmt: skip

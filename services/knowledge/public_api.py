@@ -17,7 +17,7 @@ from services.knowledge.domain import Article
 from services.knowledge.errors import NotFoundError
 from services.knowledge.files import Files
 from services.knowledge.requests import SLUG, Deflection, Feedback, Language, Reading, SuggestionRequest
-from services.knowledge.service import PUBLIC, Service
+from services.knowledge.service import PUBLIC, RECORDED, Service
 from services.knowledge.views import article_view, hit_view
 
 ANONYMOUS = "anonymous"
@@ -97,14 +97,14 @@ def public_router(service: Service) -> APIRouter:
                                        body.limit)  # fmt: skip
         return {"articles": [hit_view(h) for h in hits], "tickets": []}
 
-    @api.post("/articles/{article_id}/feedback", status_code=202)
+    @api.post("/articles/{article_id}/feedback", status_code=202, response_class=Response, responses=RECORDED)
     async def public_feedback(tenant: Tenant, article_id: UUID, body: Feedback) -> Response:
         """Did this help? (from a reader who is not signed in)"""
         await service.seen(tenant, article_id, PUBLIC)
         await asyncio.to_thread(knowledge.rated, tenant, article_id, body.helpful, body.channel, ANONYMOUS)
         return Response(status_code=202)
 
-    @api.post("/articles/{article_id}/views", status_code=202)
+    @api.post("/articles/{article_id}/views", status_code=202, response_class=Response, responses=RECORDED)
     async def public_view(tenant: Tenant, article_id: UUID, body: Reading | None = None) -> Response:
         """Someone read a public article."""
         await service.seen(tenant, article_id, PUBLIC)
@@ -112,7 +112,7 @@ def public_router(service: Service) -> APIRouter:
         await asyncio.to_thread(knowledge.viewed, tenant, article_id, channel, ANONYMOUS)
         return Response(status_code=202)
 
-    @api.post("/deflections", status_code=202)
+    @api.post("/deflections", status_code=202, response_class=Response, responses=RECORDED)
     async def public_deflection(tenant: Tenant, body: Deflection) -> Response:
         """A self-service attempt ended (no sign-in): solved by an article, or a ticket opened anyway."""
         if body.article_id is not None:

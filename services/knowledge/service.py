@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from services.chassis.http.identity import Identity
@@ -26,6 +27,7 @@ class ViewBehindError(DomainProblem):
         return {"Retry-After": "1"}
 
 
+RECORDED: dict[int | str, dict[str, Any]] = {202: {"description": "Recorded, as an event on knowledge.articles."}}
 PUBLIC = search.Audience(staff=False, organisation=None)  # anyone, signed in or not
 
 

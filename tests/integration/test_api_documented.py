@@ -1,7 +1,7 @@
 """The gateway's OpenAPI document says what the API answers: every operation documents its errors
 as problem+json (and its CSV, event-stream and file answers), bearer token and API key are
 alternatives, and a fuzzer driven by the document finds no server error and no answer the
-document leaves out. On a real desk: PostgreSQL, Kafka, the four services behind the gateway.
+document leaves out. On a real desk: PostgreSQL, Kafka, the five services behind the gateway.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tests import openapi_contract
 from tests.client import eventually, headers, open_ticket
 from tests.harness import Desk
 
-PREFIXES = ("/v1/routing", "/v1/sla", "/v1/reports")
+PREFIXES = ("/v1/routing", "/v1/sla", "/v1/reports", "/v1/kb/articles")
 CHECKS: list[CheckFunction] = [
     not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
 ]  # fmt: skip
@@ -41,7 +41,7 @@ NOT_FUZZED = {
 
 @pytest.fixture
 def gateway(desk: Desk) -> Iterator[httpx.Client]:
-    for name in ("routing", "sla", "analytics"):
+    for name in ("routing", "sla", "analytics", "knowledge"):
         desk.env[f"SERVICEDESK_{name.upper()}_URL"] = desk.service(name).start().url
     intake = desk.service("intake", "api").start()  # the gateway (no mail listener to share a port with)
     with httpx.Client(base_url=intake.url, timeout=10.0) as client:
