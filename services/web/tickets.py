@@ -18,6 +18,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from services.web import forms
+from services.web.files import relayed_file
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
 from services.web.kb import ticket as kb_ticket
@@ -200,12 +201,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
     @pages.get("/tickets/{ticket_id}/attachments/{attachment_id}")
     async def download(request: Request, ticket_id: str, attachment_id: str, session: Session = person) -> Response:
         answer = await gateway.download(session.access_token, ticket_id, attachment_id)
-        kept = {
-            k: v
-            for k, v in answer.headers.items()
-            if k.lower() in ("content-type", "content-disposition", "etag", "x-content-type-options")
-        }
-        return Response(answer.content, headers=kept | {"Cache-Control": "private, no-store"})
+        return relayed_file(answer)
 
     @pages.post("/tickets/{ticket_id}/attachments")
     async def upload(

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from services.web import forms, i18n
 from services.web import tickets as ticket_pages  # its reading of a typed instant
+from services.web.files import relayed_file
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
 from services.web.kb.common import (
@@ -275,12 +276,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
     @pages.get("/kb/articles/{article_id}/attachments/{attachment_id}")
     async def download(request: Request, article_id: str, attachment_id: str, session: Session = staff) -> Response:
         answer = await gateway.kb_download(session.tenant, session.access_token, article_id, attachment_id)
-        kept = {
-            k: v
-            for k, v in answer.headers.items()
-            if k.lower() in ("content-type", "content-disposition", "etag", "x-content-type-options")
-        }
-        return Response(answer.content, headers=kept | {"Cache-Control": "private, no-store"})
+        return relayed_file(answer)
 
     # after the attachments' route, which this one's pattern would take too
     @pages.post("/kb/articles/{article_id}/{action}")

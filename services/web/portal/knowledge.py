@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from services.web.files import relayed_file
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
 from services.web.pages import render
@@ -18,7 +19,6 @@ from services.web.portal.visitor import Visitor
 
 CHANNEL = "portal"
 PUBLISHED = {"status": "published"}  # a member of staff at the portal reads what customers read, no drafts
-FILE_HEADERS = ("content-type", "content-disposition", "etag", "x-content-type-options", "content-security-policy")
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,7 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
     @pages.get("/t/{tenant}/articles/{article_id}/attachments/{attachment_id}")
     async def attachment(request: Request, article_id: str, attachment_id: str, who: Visitor = reader) -> Response:
         answer = await gateway.kb_download(who.tenant, who.token, article_id, attachment_id)
-        kept = {k: v for k, v in answer.headers.items() if k.lower() in FILE_HEADERS}
-        return Response(answer.content, headers=kept | {"Cache-Control": "private, no-store"})
+        return relayed_file(answer)
 
     @pages.post("/t/{tenant}/articles/{article_id}/feedback")
     async def feedback(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from services.web import forms
+from services.web.files import relayed_file
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
 from services.web.pages import render
@@ -114,12 +115,7 @@ def router(gateway: Gateway, customer: Any) -> APIRouter:
     @pages.get("/t/{tenant}/tickets/{ticket_id}/attachments/{attachment_id}")
     async def download(request: Request, ticket_id: str, attachment_id: str, who: Visitor = customer) -> Response:
         answer = await gateway.download(str(who.token), ticket_id, attachment_id)
-        kept = {
-            k: v
-            for k, v in answer.headers.items()
-            if k.lower() in ("content-type", "content-disposition", "etag", "x-content-type-options")
-        }
-        return Response(answer.content, headers=kept | {"Cache-Control": "private, no-store"})
+        return relayed_file(answer)
 
     @pages.post("/t/{tenant}/tickets/{ticket_id}/reopen")
     async def reopen(
