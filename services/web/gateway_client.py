@@ -337,29 +337,40 @@ class Gateway:
         `/v1/kb/public/<tenant>/<path>` (public articles of that tenant only)."""
         return f"/v1/kb/{path}" if token else f"/v1/kb/public/{quote(tenant, safe='')}/{path}"
 
-    def _bearer(self, token: str | None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}"} if token else {}
+    def _bearer(self, token: str | None, address: str | None = None) -> dict[str, str]:
+        """A signed-in reader's token; an anonymous reader's address, which the public API limits."""
+        if token:
+            return {"Authorization": f"Bearer {token}"}
+        return {"X-Forwarded-For": address} if address else {}
 
-    async def kb_get(self, tenant: str, token: str | None, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def kb_get(
+        self, tenant: str, token: str | None, path: str, params: dict[str, Any], address: str | None = None
+    ) -> dict[str, Any]:
         """A knowledge base read (`categories`, `articles`, `articles/<id>`, `search`)."""
         query = {name: value for name, value in params.items() if value not in (None, "")}
-        answer = await self.client.get(self._kb(tenant, token, path), params=query, headers=self._bearer(token))
+        answer = await self.client.get(
+            self._kb(tenant, token, path), params=query, headers=self._bearer(token, address)
+        )
         return _checked(answer)
 
-    async def kb_post(self, tenant: str, token: str | None, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def kb_post(
+        self, tenant: str, token: str | None, path: str, body: dict[str, Any], address: str | None = None
+    ) -> dict[str, Any]:
         """A knowledge base write a reader may make (`suggestions`, feedback, `views`, `deflections`)."""
-        answer = await self.client.post(self._kb(tenant, token, path), json=body, headers=self._bearer(token))
+        answer = await self.client.post(self._kb(tenant, token, path), json=body, headers=self._bearer(token, address))
         if answer.status_code in (202, 204) or not answer.content:
             _sent(answer)
             return {}
         return _checked(answer)
 
-    async def kb_download(self, tenant: str, token: str | None, article_id: str, attachment_id: str) -> httpx.Response:
+    async def kb_download(
+        self, tenant: str, token: str | None, article_id: str, attachment_id: str, address: str | None = None
+    ) -> httpx.Response:
         """A file of an article (an image it shows, a download), with the API's headers."""
         path = self._kb(
             tenant, token, f"articles/{quote(article_id, safe='')}/attachments/{quote(attachment_id, safe='')}"
         )
-        answer = await self.client.get(path, headers=self._bearer(token))
+        answer = await self.client.get(path, headers=self._bearer(token, address))
         if answer.status_code >= 400:
             _checked(answer)
         return answer

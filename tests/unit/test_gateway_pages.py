@@ -82,3 +82,11 @@ def test_a_browser_without_a_cookie_is_never_sent_with_another_browsers() -> Non
     client.cookies.clear()  # another browser, with none
     client.get("/queues/mine")
     assert "cookie" not in seen[1].headers
+
+
+def test_the_pages_learn_the_readers_address_from_the_gateway_never_from_the_reader() -> None:
+    """The public knowledge base limits each anonymous reader by address; a browser that claims
+    another address in X-Forwarded-For must not get a fresh allowance by it."""
+    seen: list[httpx.Request] = []
+    gateway(seen).get("/t/acme", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert seen[0].headers["x-forwarded-for"] == "testclient"

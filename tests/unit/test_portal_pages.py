@@ -66,6 +66,7 @@ def test_an_anonymous_reader_browses_the_knowledge_base_through_the_public_api(t
     assert "Printer does not print" in home.text
     assert {r.url.path for r in asked} == {"/v1/kb/public/acme/categories", "/v1/kb/public/acme/articles"}
     assert all("authorization" not in r.headers for r in asked)
+    assert {r.headers["x-forwarded-for"] for r in asked} == {"testclient"}, "limited as one reader, not as the desk"
     found = client.get("/t/acme/search", params={"q": "printer"})
     assert "the <mark>printer</mark> is" in found.text
 

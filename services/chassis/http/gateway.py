@@ -107,6 +107,9 @@ def mount_pages(
             return problem(400, "Bad request", "a path value holds control characters or dot segments", field="path")
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _CREDENTIALS}
         headers |= {"x-forwarded-host": request.headers.get("host", ""), "x-forwarded-proto": request.url.scheme}
+        # The browser's address as this gateway saw it, never one the browser claims: the pages pass it
+        # on to the public knowledge base, whose rate limit is per reader, not per web service.
+        headers["x-forwarded-for"] = request.client.host if request.client else ""
         url = f"{upstream}{request.scope.get('raw_path', b'').decode('latin-1') or f'/{path}'}"
         live = streams is not None and "text/event-stream" in request.headers.get("accept", "")
         answer = await _relay(request, url, headers, streams if live and streams else client, upstream, "/")

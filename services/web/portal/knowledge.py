@@ -47,7 +47,9 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
     async def categories(who: Visitor) -> list[Category]:
-        return categories_of(await gateway.kb_get(who.tenant, who.token, "categories", {}), who.language)
+        return categories_of(
+            await gateway.kb_get(who.tenant, who.token, "categories", {}, address=who.address), who.language
+        )
 
     async def page(request: Request, who: Visitor, template: str, status_code: int = 200, **view: Any) -> Response:
         return render(request, template, who.session, status_code, who=who, **view)
@@ -59,7 +61,9 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
     @pages.get("/t/{tenant}")
     async def home(request: Request, who: Visitor = reader) -> Response:
         found = await categories(who)
-        listed = await gateway.kb_get(who.tenant, who.token, "articles", {"language": who.language, **PUBLISHED})
+        listed = await gateway.kb_get(
+            who.tenant, who.token, "articles", {"language": who.language, **PUBLISHED}, address=who.address
+        )
         return await page(
             request, who, "portal/home.html", categories=found, articles=listed.get("articles", []), title=_("Help")
         )
@@ -71,7 +75,11 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
         if chosen is None:
             return await missing(request, who)
         listed = await gateway.kb_get(
-            who.tenant, who.token, "articles", {"category": slug, "language": who.language, **PUBLISHED}
+            who.tenant,
+            who.token,
+            "articles",
+            {"category": slug, "language": who.language, **PUBLISHED},
+            address=who.address,
         )
         return await page(
             request,
@@ -88,7 +96,9 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
     async def search(request: Request, q: str = "", who: Visitor = reader) -> Response:
         words = q.strip()
         found = (
-            await gateway.kb_get(who.tenant, who.token, "search", {"q": words, "language": who.language})
+            await gateway.kb_get(
+                who.tenant, who.token, "search", {"q": words, "language": who.language}, address=who.address
+            )
             if words
             else {}
         )
@@ -99,7 +109,7 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
     @pages.get("/t/{tenant}/articles/{article_id}")
     async def article(request: Request, article_id: str, who: Visitor = reader) -> Response:
         try:
-            shown = await gateway.kb_get(who.tenant, who.token, f"articles/{article_id}", {})
+            shown = await gateway.kb_get(who.tenant, who.token, f"articles/{article_id}", {}, address=who.address)
         except GatewayError as error:
             if error.status in (403, 404, 422):
                 return await missing(request, who)
@@ -120,11 +130,13 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
     async def record_view(who: Visitor, article_id: str) -> None:
         """One read; a view that cannot be recorded now does not keep the article from its reader."""
         with contextlib.suppress(GatewayError):
-            await gateway.kb_post(who.tenant, who.token, f"articles/{article_id}/views", {"channel": CHANNEL})
+            await gateway.kb_post(
+                who.tenant, who.token, f"articles/{article_id}/views", {"channel": CHANNEL}, address=who.address
+            )
 
     @pages.get("/t/{tenant}/articles/{article_id}/attachments/{attachment_id}")
     async def attachment(request: Request, article_id: str, attachment_id: str, who: Visitor = reader) -> Response:
-        answer = await gateway.kb_download(who.tenant, who.token, article_id, attachment_id)
+        answer = await gateway.kb_download(who.tenant, who.token, article_id, attachment_id, address=who.address)
         return relayed_file(answer)
 
     @pages.post("/t/{tenant}/articles/{article_id}/feedback")
@@ -138,7 +150,7 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
         who.check(csrf_token)
         said = helpful == "yes"
         path = f"articles/{article_id}/feedback"
-        await gateway.kb_post(who.tenant, who.token, path, {"helpful": said, "channel": CHANNEL})
+        await gateway.kb_post(who.tenant, who.token, path, {"helpful": said, "channel": CHANNEL}, address=who.address)
         rated = "yes" if said else "no"
         if request.headers.get("HX-Request"):
             return render(request, "portal/feedback.html", who.session, who=who, rated=rated)

@@ -27,6 +27,7 @@ class Visitor:
     language: str
     session: Session | None
     csrf_token: str
+    address: str = ""  # the reader's, as the gateway saw it: the public API's rate limit is per reader
 
     @property
     def token(self) -> str | None:
@@ -49,6 +50,7 @@ def visitor(sign_in: SignIn) -> Any:
 
     async def dependency(request: Request, tenant: str) -> Visitor:
         session = sign_in.session_of(request)
+        address = request.client.host if request.client else ""
         if session is not None and session.tenant != tenant:
             session = None  # another tenant's portal: read as anyone would
         asked = request.query_params.get("lang")
@@ -58,11 +60,11 @@ def visitor(sign_in: SignIn) -> Any:
         language = i18n.choose(chosen, request.headers.get("accept-language"))
         i18n.use(language)
         if session is not None:
-            return Visitor(tenant, language, session, session.csrf_token)
+            return Visitor(tenant, language, session, session.csrf_token, address)
         token = request.session.get(TOKEN_KEY)
         if not isinstance(token, str):
             token = request.session[TOKEN_KEY] = secrets.token_urlsafe(32)
-        return Visitor(tenant, language, None, token)
+        return Visitor(tenant, language, None, token, address)
 
     return Depends(dependency)
 
