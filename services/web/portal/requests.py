@@ -17,7 +17,7 @@ from services.web.i18n import gettext_ as _
 from services.web.pages import render
 from services.web.portal.knowledge import CHANNEL
 from services.web.portal.visitor import Visitor
-from services.web.ticket.classification import _value
+from services.web.ticket.classification import field_values
 from services.web.ticket.common import placed
 from services.web.ticket.view import FieldInput
 
@@ -101,9 +101,7 @@ def router(gateway: Gateway, customer: Any) -> APIRouter:
             "description": typed["description"],
             "requester_id": who.session.subject if who.session else "",
             "channel": CHANNEL,
-            "custom_fields": {
-                key: _value(definitions[key], typed[f"cf-{key}"]) for key in definitions if typed[f"cf-{key}"]
-            },
+            "custom_fields": field_values(definitions, typed),
         }
         key = typed["form_key"] or forms.form_key()
         try:

@@ -42,13 +42,18 @@ def router(gateway: Gateway, person: Any, show: Show) -> APIRouter:
         forms.check_form_token(session, str(form.get("csrf_token") or ""))
         definitions = await gateway.fields(session.access_token)
         typed = {f"cf-{key}": str(form.get(f"cf-{key}") or "").strip() for key in definitions}
-        values = {key: _value(definitions[key], typed[f"cf-{key}"]) for key in definitions if typed[f"cf-{key}"]}
+        values = field_values(definitions, typed)
         unset = [key for key in definitions if not typed[f"cf-{key}"]]
         body = {"custom_fields": values, "custom_fields_unset": unset, "reason": _("fields changed in the workspace")}
         changed = gateway.change(session.access_token, ticket_id, body)
         return await then_back(show, request, session, ticket_id, changed, "fields", typed)
 
     return pages
+
+
+def field_values(definitions: dict[str, Any], typed: dict[str, str]) -> dict[str, Any]:
+    """The custom fields a form filled in (`cf-<key>`), each as its kind reads it; the empty ones left out."""
+    return {key: _value(definitions[key], typed[f"cf-{key}"]) for key in definitions if typed.get(f"cf-{key}")}
 
 
 def _value(definition: dict[str, Any], typed: str) -> Any:
