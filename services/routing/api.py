@@ -55,6 +55,7 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
             body.escalates_to,
             list(body.escalate_on),
             body.default,
+            who.actor,
         )
         return await get_groups(who)
 

@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import Tracking
 
 from schemas.routing import DecisionKind
-from services.chassis.domain.admin_changes import AdminChange, admin_changes
+from services.chassis.domain.admin_changes import admin_changes
 from services.chassis.storage.idempotency import KeyedRequest
 from services.chassis.storage.keyed_commands import commit_once
 from services.chassis.storage.processing import ProcessRecorderMixin
@@ -29,6 +29,9 @@ from services.routing.decisions import drain, escalate, place, requeue
 from services.routing.domain import Agent, DeskSetup, Queue, TicketRouting
 from services.routing.errors import NotFoundError, RoutingError
 from services.routing.work import Cause, Work
+
+# What the rules screen's history lists (the setup's group and membership changes have admins too)
+RULE_CHANGES = (DeskSetup.RuleAdded, DeskSetup.RuleChanged, DeskSetup.RuleRetired, DeskSetup.RulesReordered)
 
 
 class Routing(ProcessRecorderMixin, Application[UUID]):
@@ -71,18 +74,20 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
         escalates_to: str | None = None,
         escalate_on: list[str] | None = None,
         default: bool = False,
+        by: str = "",
     ) -> None:
-        """Define or redefine a group; the tenant's first group is its default until another is made so."""
+        """Define or redefine a group; the tenant's first group is its default until another is made so.
+        `by`: the admin who does it."""
 
         def decide(work: Work) -> None:
             with suppress(NotFoundError):
                 setup = work.setup()
-                setup.define_group(group_id, tier, strategy, escalates_to, escalate_on or [])
+                setup.define_group(group_id, tier, strategy, escalates_to, escalate_on or [], by)
                 if default:
-                    setup.make_default(group_id)
+                    setup.make_default(group_id, by)
                 return
             setup = work.add(DeskSetup(tenant, group_id))
-            setup.define_group(group_id, tier, strategy, escalates_to, escalate_on or [])
+            setup.define_group(group_id, tier, strategy, escalates_to, escalate_on or [], by)
 
         self.run(tenant, decide)
 
@@ -104,7 +109,7 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
     def rule_changes(self, tenant: str, limit: int) -> list[dict[str, Any]]:
         """The newest `limit` changes of the tenant's rules, newest first, each with the admin who made it."""
         events = self.events.get(self.setup(tenant).id, desc=True)
-        return admin_changes(events, (AdminChange,), limit)
+        return admin_changes(events, RULE_CHANGES, limit)
 
     def register_agent(
         self,
@@ -116,17 +121,19 @@ class Routing(ProcessRecorderMixin, Application[UUID]):
         capacity: int,
         cause: Cause | None = None,
     ) -> None:
-        """Register an agent, or change one; a raised capacity takes waiting tickets at once."""
+        """Register an agent, or change one; a raised capacity takes waiting tickets at once. The cause's
+        actor (the admin) is recorded as who made the change."""
         if capacity < 0:
             raise RoutingError("capacity is zero or more", "capacity")
+        by = str((cause or {}).get("actor") or "")
 
         def decide(work: Work) -> None:
-            work.setup().set_membership(agent_id, groups)
+            work.setup().set_membership(agent_id, groups, by)
             try:
                 agent = work.agent(agent_id)
             except NotFoundError:
                 agent = work.add(Agent(tenant, agent_id, groups, skills, tier, capacity))
-            agent.update(groups, skills, tier, capacity)
+            agent.update(groups, skills, tier, capacity, by)
             drain(work, agent.groups)
 
         self.run(tenant, decide, cause=cause)

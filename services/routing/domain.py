@@ -49,17 +49,25 @@ class DeskSetup(Aggregate):
 
     # -- groups ------------------------------------------------------------------
 
+    # `by`: the admin who makes the change (their token's subject).
+
     def define_group(
-        self, group_id: str, tier: int, strategy: Strategy, escalates_to: str | None, escalate_on: list[str]
+        self,
+        group_id: str,
+        tier: int,
+        strategy: Strategy,
+        escalates_to: str | None,
+        escalate_on: list[str],
+        by: str = "",
     ) -> None:
         spec = group_spec(self.groups, group_id, tier, strategy, escalates_to, escalate_on)
         if self.groups.get(group_id) != spec:
-            self.trigger_event(self.GroupDefined, group_id=group_id, spec=spec)
+            self.trigger_event(self.GroupDefined, group_id=group_id, spec=spec, by=by)
 
-    def make_default(self, group_id: str) -> None:
+    def make_default(self, group_id: str, by: str = "") -> None:
         self.group(group_id)
         if group_id != self.default_group:
-            self.trigger_event(self.DefaultGroupChanged, group_id=group_id)
+            self.trigger_event(self.DefaultGroupChanged, group_id=group_id, by=by)
 
     def group(self, group_id: str) -> dict[str, Any]:
         try:
@@ -74,12 +82,12 @@ class DeskSetup(Aggregate):
         tier: int = self.group(group_id)["tier"]
         return tier
 
-    def set_membership(self, agent_id: str, groups: list[str]) -> None:
+    def set_membership(self, agent_id: str, groups: list[str], by: str = "") -> None:
         for group_id in groups:
             self.group(group_id)
         current = sorted(g for g, agents in self.members.items() if agent_id in agents)
         if current != sorted(set(groups)):
-            self.trigger_event(self.MembershipSet, agent_id=agent_id, groups=sorted(set(groups)))
+            self.trigger_event(self.MembershipSet, agent_id=agent_id, groups=sorted(set(groups)), by=by)
 
     # -- rules -------------------------------------------------------------------
 
@@ -176,9 +184,10 @@ class Agent(Aggregate):
         self.tickets: list[str] = []
         self.assignments = 0
 
-    def update(self, groups: list[str], skills: list[str], tier: int, capacity: int) -> None:
+    def update(self, groups: list[str], skills: list[str], tier: int, capacity: int, by: str = "") -> None:
         if (sorted(groups), sorted(skills), tier, capacity) != (self.groups, self.skills, self.tier, self.capacity):
-            self.trigger_event(self.Updated, groups=sorted(groups), skills=sorted(skills), tier=tier, capacity=capacity)
+            changed = {"groups": sorted(groups), "skills": sorted(skills), "tier": tier, "capacity": capacity}
+            self.trigger_event(self.Updated, **changed, by=by)
 
     def set_presence(self, presence: Presence) -> None:
         if presence.value != self.presence:

@@ -13,7 +13,7 @@ from eventsourcing.persistence import StoredEvent
 
 from services.routing.application import Routing
 from services.routing.choosing import Strategy
-from services.routing.domain import DeskSetup
+from services.routing.domain import Agent, DeskSetup
 from services.sla.application import Sla
 from services.sla.policies import SlaSetup
 
@@ -99,3 +99,38 @@ def test_calendars_and_policies_stored_before_their_admin_was_recorded_still_loa
     assert list(setup.calendars) == ["berlin"]
     assert [p["policy_id"] for p in setup.policies] == ["p"]
     assert [e.by for e in events[1:]] == ["", ""]
+
+
+def test_groups_the_default_group_memberships_and_agents_name_the_admin_who_changed_them() -> None:
+    routing = Routing()
+    routing.define_group("acme", "first-line", 1, Strategy.LEAST_LOADED, by="ada")
+    routing.define_group("acme", "billing", 1, Strategy.SKILLS_MATCH, default=True, by="boris")
+    routing.register_agent("acme", "kim", ["billing"], ["invoices"], 1, 3, cause={"actor": "ada"})
+    routing.register_agent("acme", "kim", ["billing"], ["invoices"], 1, 5, cause={"actor": "boris"})
+    setup = routing.events.get(DeskSetup.create_id("acme"))
+    assert [(type(e).__name__, getattr(e, "by", None)) for e in list(setup)[1:]] == [
+        ("GroupDefined", "ada"),
+        ("GroupDefined", "boris"),
+        ("DefaultGroupChanged", "boris"),
+        ("MembershipSet", "ada"),
+    ]
+    agent = routing.events.get(Agent.create_id("acme", "kim"))
+    assert [(type(e).__name__, getattr(e, "by", None)) for e in list(agent)[1:]] == [("Updated", "boris")]
+    assert [c["change"] for c in routing.rule_changes("acme", 10)] == [], "the rules' history lists rule changes only"
+
+
+def test_groups_and_agents_stored_before_their_admin_was_recorded_still_load_as_by_nobody() -> None:
+    routing = Routing()
+    routing.define_group("acme", "first-line", 1, Strategy.LEAST_LOADED, by="ada")
+    routing.register_agent("acme", "kim", ["first-line"], [], 1, 3, cause={"actor": "ada"})
+    routing.register_agent("acme", "kim", ["first-line"], [], 1, 4, cause={"actor": "ada"})
+    setup = None
+    for event in stored_before_actors(routing, DeskSetup.create_id("acme")):
+        setup = event.mutate(setup)
+    assert isinstance(setup, DeskSetup)
+    assert setup.members == {"first-line": ["kim"]}
+    agent = None
+    for event in stored_before_actors(routing, Agent.create_id("acme", "kim")):
+        agent = event.mutate(agent)
+    assert isinstance(agent, Agent)
+    assert agent.capacity == 4

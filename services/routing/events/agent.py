@@ -11,11 +11,15 @@ from typing import TYPE_CHECKING
 
 from eventsourcing.domain import Aggregate
 
+from services.chassis.domain.admin_changes import AdminChange
+
 if TYPE_CHECKING:
     from services.routing.domain import Agent
 
 
-class Updated(Aggregate.Event):
+class Updated(AdminChange):
+    """The admin changed the agent's groups, skills, tier or capacity."""
+
     groups: list[str]
     skills: list[str]
     tier: int

@@ -3,14 +3,13 @@
 `DeskSetup` (domain.py) decides and names each class here (`GroupDefined = desk_setup.GroupDefined`...),
 where eventsourcing makes it the class it stores, so each keeps its topic
 `services.routing.domain:DeskSetup.<Event>`. Each applies itself to the setup. A rule's change names the
-admin who made it (`by`, chassis/domain/admin_changes.py).
+admin who made it, and so does every change of the groups and memberships (`by`,
+chassis/domain/admin_changes.py).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-
-from eventsourcing.domain import Aggregate
 
 from services.chassis.domain.admin_changes import AdminChange
 from services.routing.desk_specs import RULES
@@ -19,24 +18,33 @@ if TYPE_CHECKING:
     from services.routing.domain import DeskSetup
 
 
-class GroupDefined(Aggregate.Event):
+class GroupDefined(AdminChange):
     group_id: str
     spec: dict[str, Any]
+
+    def names(self) -> str | None:
+        return self.group_id
 
     def apply(self, setup: DeskSetup) -> None:
         setup.groups = setup.groups | {self.group_id: self.spec}
 
 
-class DefaultGroupChanged(Aggregate.Event):
+class DefaultGroupChanged(AdminChange):
     group_id: str
+
+    def names(self) -> str | None:
+        return self.group_id
 
     def apply(self, setup: DeskSetup) -> None:
         setup.default_group = self.group_id
 
 
-class MembershipSet(Aggregate.Event):
+class MembershipSet(AdminChange):
     agent_id: str
     groups: list[str]
+
+    def names(self) -> str | None:
+        return self.agent_id
 
     def apply(self, setup: DeskSetup) -> None:
         members = {g: [a for a in agents if a != self.agent_id] for g, agents in setup.members.items()}
