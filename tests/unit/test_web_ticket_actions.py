@@ -52,7 +52,8 @@ class Api:
         if path == "/v1/fields":
             return httpx.Response(200, json={"fields": FIELDS})
         if path == "/v1/routing/groups":
-            return httpx.Response(200, json={"groups": [{"group_id": "first-line", "escalates_to": "second-line"}]})
+            first = {"group_id": "first-line", "escalates_to": "second-line", "members": ["agent-ann", "agent-bob"]}
+            return httpx.Response(200, json={"groups": [first, {"group_id": "second-line", "members": ["agent-vic"]}]})
         if path == "/v1/tickets":
             found = [t for t in self.tickets.values() if t["number"] == request.url.params.get("number")]
             return httpx.Response(200, json={"tickets": found, "next_cursor": None})
@@ -109,6 +110,9 @@ def test_an_agent_sees_the_forms_made_from_the_field_definitions_and_the_next_ti
     assert "Parent of" in page
     assert f'href="/tickets/{OTHER}"' in page
     assert f"/tickets/{TICKET}/comments/c-1/split" in page
+    assert 'list="assignable-agents"' in page, "assignment offers the groups and their members"
+    assert '<option value="agent-vic">' in page
+    assert '<option value="second-line">' in page
 
 
 def test_a_merge_is_confirmed_naming_both_tickets_before_it_is_sent(tmp_path: Path) -> None:

@@ -107,6 +107,16 @@ async def extras(
         "custom_fields": fields,
         "link_kinds": link_kinds(),
         "escalates_to": _next_tier(groups or {}, ticket.get("group_id")),
+        "assignable": _assignable(groups or {}),
+    }
+
+
+def _assignable(groups: dict[str, Any]) -> dict[str, list[str]]:
+    """The groups and their members, offered as the assignment form's choices (typing stays possible)."""
+    found = groups.get("groups", [])
+    return {
+        "groups": sorted(str(g["group_id"]) for g in found),
+        "agents": sorted({str(agent) for g in found for agent in g.get("members") or []}),
     }
 
 
