@@ -164,6 +164,7 @@ def print_urls(settings: Settings, env: dict[str, str], provider: str | None) ->
 The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {settings.data_dir}/).
 
   workspace       {workspace}/        (agents, supervisors, admins; in English and Russian)
+  customer portal {workspace}/t/acme/  (the help centre without signing in; customers' requests signed in)
   gateway API     {gateway}/v1        docs: {gateway}/docs
   routing         {settings.url_of("routing")}/v1/routing/groups (also through the gateway)
   sla             {settings.url_of("sla")}/v1/sla/policies (also through the gateway)
