@@ -53,12 +53,14 @@ def test_a_queue_page_answers_without_counting_and_its_counts_come_after(tmp_pat
     assert "<html" not in counts.text
 
 
-def test_a_live_change_is_one_request_answered_with_the_three_blocks_out_of_band(tmp_path: Path) -> None:
+def test_a_live_change_is_one_request_for_three_blocks_and_an_sla_move_asks_for_the_facts_alone(tmp_path: Path) -> None:
     client, sign_in = desk(tmp_path, [], gateway_answer)
     sign_in.person = ann(sign_in.sessions)
     page = client.get(f"/tickets/{TICKET['id']}")
     assert page.status_code == 200
-    assert page.text.count('hx-trigger="sse:') == 1, "one element asks, for all three blocks"
+    assert page.text.count('hx-trigger="sse:changed') == 1, "one element asks, for all three blocks"
+    assert page.text.count('hx-trigger="sse:sla') == 1, "an SLA move asks for the facts alone"
+    assert 'hx-trigger="sse:sla' in page.text.split('<div id="facts"', 1)[1].split(">", 1)[0]
     assert "hx-swap-oob" not in page.text, "the page itself swaps nothing out of band"
 
     live = client.get(f"/tickets/{TICKET['id']}", headers={"HX-Request": "true", "HX-Target": "live"})
