@@ -64,6 +64,23 @@ def test_an_agent_sees_the_customer_answer_arrive_live(workspace: Workspace) -> 
     assert serious_violations(page) == []
 
 
+def test_a_message_arriving_live_leaves_the_agents_half_typed_split_open_as_it_was(workspace: Workspace) -> None:
+    ticket_id = a_routed_ticket(workspace, "Printer and scanner both down")
+    with workspace.api("customer-kim", ("customer",), organisation="northwind") as kim:
+        ok(kim.post(f"/v1/tickets/{ticket_id}/comments", json={"body": "The scanner jams too.", "public": True}))
+    page = a_live_page(workspace, ANN, ticket_id)
+    message = page.locator(".message").filter(has_text="The scanner jams too.")
+    message.get_by_text("Split into a new ticket").click()
+    message.get_by_label("Title of the new ticket").fill("Scanner jams")
+
+    with workspace.api("customer-kim", ("customer",), organisation="northwind") as kim:
+        ok(kim.post(f"/v1/tickets/{ticket_id}/comments", json={"body": "And the printer smokes.", "public": True}))
+    expect(page.locator("#thread")).to_contain_text("And the printer smokes.")
+    expect(message.get_by_label("Title of the new ticket")).to_be_visible()
+    expect(message.get_by_label("Title of the new ticket")).to_have_value("Scanner jams")
+    assert page.evaluate("window.__loaded") is True
+
+
 def test_a_second_agent_sees_the_first_one_replying(workspace: Workspace) -> None:
     ticket_id = a_routed_ticket(workspace, "Laptop will not charge")
     boris = a_live_page(workspace, BORIS, ticket_id)

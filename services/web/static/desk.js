@@ -147,3 +147,40 @@ document.querySelectorAll("[data-browser-zone]").forEach((offer) => {
   offer.hidden = false;
   offer.querySelector("button").addEventListener("click", () => { select.value = zone; });
 });
+
+// Live swaps keep what the person was doing (area: live): a block replaced by a live change (the
+// thread, the facts) reopens the forms that were open in it, with what was typed and the focus.
+(() => {
+  const kept = new Map();
+  const keyOf = (details) => {
+    const form = details.querySelector("form");
+    return form ? form.getAttribute("action") : null;
+  };
+  function save(event) {
+    const target = event.detail && event.detail.target;
+    if (!target || !target.id) return;
+    const open = Array.from(target.querySelectorAll("details[open]")).map(keyOf).filter(Boolean);
+    const typed = Array.from(target.querySelectorAll("input[id], textarea[id]"))
+      .filter((input) => input.type !== "hidden" && input.value !== input.defaultValue)
+      .map((input) => [input.id, input.value]);
+    const focused = target.contains(document.activeElement) ? document.activeElement.id : "";
+    if (open.length || typed.length || focused) kept.set(target.id, { open, typed, focused });
+  }
+  function restore(event) {
+    const target = event.detail && event.detail.target;
+    const state = target && kept.get(target.id);
+    if (!state) return;
+    kept.delete(target.id);
+    target.querySelectorAll("details").forEach((details) => {
+      if (state.open.includes(keyOf(details))) details.open = true;
+    });
+    state.typed.forEach(([id, value]) => {
+      const input = document.getElementById(id);
+      if (input && target.contains(input)) input.value = value;
+    });
+    const focus = state.focused && document.getElementById(state.focused);
+    if (focus) focus.focus();
+  }
+  ["htmx:beforeSwap", "htmx:oobBeforeSwap"].forEach((name) => document.addEventListener(name, save));
+  ["htmx:afterSwap", "htmx:oobAfterSwap"].forEach((name) => document.addEventListener(name, restore));
+})();
