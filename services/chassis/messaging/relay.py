@@ -32,6 +32,7 @@ from services.chassis.runtime.retries import Backoff
 from services.chassis.runtime.tracing import Publishing
 
 log = logging.getLogger(__name__)
+DELIVERY_SECONDS = 20.0  # a batch Kafka has not acknowledged by then is sent again, by a fresh producer
 
 # Maps one stored notification to (topic, envelope), or None for a private event.
 Publication = Callable[[Notification], tuple[str, Envelope] | None]
@@ -178,7 +179,10 @@ class Relay:
                 deliveries.append(await producer.send(topic, value=value, key=key, headers=headers))
                 topics.append(topic)
                 envelopes.append(envelope)
-            await asyncio.gather(*deliveries)
+            # A producer stuck after a broker restart never settles its deliveries and says nothing;
+            # waiting for them no longer than this makes it a Kafka error like any other (TimeoutError
+            # is an OSError): the producer is started afresh and the batch is sent again.
+            await asyncio.wait_for(asyncio.gather(*deliveries), DELIVERY_SECONDS)
         last = notifications[-1].id
         await asyncio.to_thread(self.log.record, Tracking(RELAY_NAME, last), envelopes)
         self.position = last
