@@ -145,7 +145,8 @@ def main() -> int:
         runtime.workers.append(("erasures", finishing(erasures, blobs)))
         client = relay_client()  # keeps no cookie: one browser's session never goes with another's request
         mint = authenticator.verifier.mint_internal
-        feeds = [RemoteSource(service, settings.url_of(service), client, mint) for service in ("routing", "sla")]
+        publishers = ("routing", "sla", "knowledge")
+        feeds = [RemoteSource(service, settings.url_of(service), client, mint) for service in publishers]
         chat_socket = chat.router(intake, landing, conversations, counters, settings.chat_poll_seconds, self_service)
         viewers = Viewers(recorder())
         routes = Services(

@@ -138,6 +138,24 @@ def test_every_change_and_every_reader_is_published_once_on_the_topic(desk: Desk
     )  # fmt: skip
 
 
+def test_a_subscriber_reads_the_articles_events_from_the_gateways_one_feed(gateway: httpx.Client) -> None:
+    article = write(gateway, visibility="internal")
+    publish(gateway, article["id"])
+    admin = person(("admin",), subject="admin-1")
+
+    def of_article() -> list[dict[str, object]]:
+        page = gateway.get("/v1/events", params={"limit": 100}, headers=admin)
+        assert page.status_code == 200, page.text
+        return [e for e in page.json()["events"] if e["subject"] == article["id"]]
+
+    events = eventually(of_article, lambda found: len(found) >= 2)
+    assert [(e["source"], e["type"]) for e in events] == [
+        ("knowledge", "article.drafted"), ("knowledge", "article.published")
+    ]  # fmt: skip
+    other = person(("admin",), subject="admin-2", tenant="globex")
+    assert not [e for e in gateway.get("/v1/events", headers=other).json()["events"] if e["source"] == "knowledge"]
+
+
 def test_a_rebuild_of_the_knowledge_projections_equals_the_live_one(desk: Desk, gateway: httpx.Client) -> None:
     admin = person(("admin",))
     gateway.put("/v1/kb/categories/hardware", json={"names": {"en": "Hardware", "ru": "Железо"}}, headers=admin)

@@ -1,5 +1,6 @@
 """The gateway's event feed: every public event of the caller's tenant, from every service that
-publishes (intake's tickets, routing's decisions, sla's clocks), as one feed and one stream.
+publishes (intake's tickets, routing's decisions, sla's clocks, knowledge's articles), as one feed
+and one stream.
 
 Each service serves its own feed in its store's order (services/chassis/http/feed.py); the gateway
 reads them, each from where the caller left it, and merges a page:
@@ -8,7 +9,7 @@ reads them, each from where the caller left it, and merges a page:
   order (ARCHITECTURE.md); a page interleaves them by `occurred_at`, which reads naturally
   but promises nothing: a decision may come before the ticket event it answers.
 - **Cursor.** `next_after` is opaque to callers: it holds every source's position
-  (`intake.120-routing.45-sla.7` today), so a page resumes exactly where the last one ended in
+  (`intake.120-routing.45-sla.7-knowledge.3` today), so a page resumes exactly where the last one ended in
   each source. A bare number (a cursor of the feed before it was merged) resumes intake there
   and the other sources from their beginning. An SSE event's `id` is the cursor right after it.
 - **Tenant.** Each source filters by the caller's tenant itself: the gateway asks it with its
