@@ -6,10 +6,29 @@ exactly what the person may see through the API (a customer never gets an intern
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+
+
+@dataclass(frozen=True)
+class KbReader:
+    """Who reads the knowledge base: a signed-in person (their token: their organisation's articles
+    too), else anyone, through the tenant's anonymous public API, limited per reader's `address`."""
+
+    tenant: str
+    token: str | None
+    address: str = ""
+
+    def url(self, path: str) -> str:
+        return f"/v1/kb/{path}" if self.token else f"/v1/kb/public/{quote(self.tenant, safe='')}/{path}"
+
+    def headers(self) -> dict[str, str]:
+        if self.token:
+            return {"Authorization": f"Bearer {self.token}"}
+        return {"X-Forwarded-For": self.address} if self.address else {}
 
 
 class GatewayError(Exception):
@@ -332,45 +351,24 @@ class Gateway:
         return _checked(answer)
 
     # portal: the knowledge base as the public (no token) or a signed-in person sees it, requests, ratings
-    def _kb(self, tenant: str, token: str | None, path: str) -> str:
-        """`/v1/kb/<path>` for a signed-in person (their organisation's articles too), else the anonymous
-        `/v1/kb/public/<tenant>/<path>` (public articles of that tenant only)."""
-        return f"/v1/kb/{path}" if token else f"/v1/kb/public/{quote(tenant, safe='')}/{path}"
-
-    def _bearer(self, token: str | None, address: str | None = None) -> dict[str, str]:
-        """A signed-in reader's token; an anonymous reader's address, which the public API limits."""
-        if token:
-            return {"Authorization": f"Bearer {token}"}
-        return {"X-Forwarded-For": address} if address else {}
-
-    async def kb_get(
-        self, tenant: str, token: str | None, path: str, params: dict[str, Any], address: str | None = None
-    ) -> dict[str, Any]:
+    async def kb_get(self, reader: KbReader, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """A knowledge base read (`categories`, `articles`, `articles/<id>`, `search`)."""
-        query = {name: value for name, value in params.items() if value not in (None, "")}
-        answer = await self.client.get(
-            self._kb(tenant, token, path), params=query, headers=self._bearer(token, address)
-        )
+        query = {name: value for name, value in (params or {}).items() if value not in (None, "")}
+        answer = await self.client.get(reader.url(path), params=query, headers=reader.headers())
         return _checked(answer)
 
-    async def kb_post(
-        self, tenant: str, token: str | None, path: str, body: dict[str, Any], address: str | None = None
-    ) -> dict[str, Any]:
+    async def kb_post(self, reader: KbReader, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """A knowledge base write a reader may make (`suggestions`, feedback, `views`, `deflections`)."""
-        answer = await self.client.post(self._kb(tenant, token, path), json=body, headers=self._bearer(token, address))
+        answer = await self.client.post(reader.url(path), json=body, headers=reader.headers())
         if answer.status_code in (202, 204) or not answer.content:
             _sent(answer)
             return {}
         return _checked(answer)
 
-    async def kb_download(
-        self, tenant: str, token: str | None, article_id: str, attachment_id: str, address: str | None = None
-    ) -> httpx.Response:
+    async def kb_download(self, reader: KbReader, article_id: str, attachment_id: str) -> httpx.Response:
         """A file of an article (an image it shows, a download), with the API's headers."""
-        path = self._kb(
-            tenant, token, f"articles/{quote(article_id, safe='')}/attachments/{quote(attachment_id, safe='')}"
-        )
-        answer = await self.client.get(path, headers=self._bearer(token, address))
+        path = reader.url(f"articles/{quote(article_id, safe='')}/attachments/{quote(attachment_id, safe='')}")
+        answer = await self.client.get(path, headers=reader.headers())
         if answer.status_code >= 400:
             _checked(answer)
         return answer

@@ -16,11 +16,12 @@ from starlette.responses import RedirectResponse, Response
 from services.web import forms, i18n
 from services.web import tickets as ticket_pages  # its reading of a typed instant
 from services.web.files import relayed_file
-from services.web.gateway_client import Gateway, GatewayError
+from services.web.gateway_client import Gateway, GatewayError, KbReader
 from services.web.i18n import gettext_ as _
 from services.web.kb.common import (
     LANGUAGES,
     STATUSES,
+    ArticleForm,
     Draft,
     placed,
     preview,
@@ -124,36 +125,21 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         )
 
     @pages.post("/kb/articles")
-    async def create(
-        request: Request,
-        title: Annotated[str, Form()] = "",
-        body: Annotated[str, Form()] = "",
-        category: Annotated[str, Form()] = "",
-        tags: Annotated[str, Form()] = "",
-        visibility: Annotated[str, Form()] = "public",
-        organisations: Annotated[str, Form()] = "",
-        language: Annotated[str, Form()] = "en",
-        translation_of: Annotated[str, Form()] = "",
-        source_ticket: Annotated[str, Form()] = "",
-        show_preview: Annotated[str, Form()] = "",
-        form_key: Annotated[str, Form()] = "",
-        csrf_token: Annotated[str, Form()] = "",
-        session: Session = staff,
-    ) -> Response:
-        forms.check_form_token(session, csrf_token)
-        draft = Draft(title, body, category, tags, visibility, organisations, language, translation_of, source_ticket)
-        requester = await _requester_of(gateway, session, source_ticket)
-        if show_preview:
+    async def create(request: Request, form: Annotated[ArticleForm, Form()], session: Session = staff) -> Response:
+        forms.check_form_token(session, form.csrf_token)
+        draft = form.draft()
+        requester = await _requester_of(gateway, session, draft.source_ticket)
+        if form.show_preview:
             return await editor(request, session, draft, shown_preview=True, requester=requester)
-        if not title.strip():
+        if not draft.title.strip():
             return await editor(request, session, draft, None, {"title": _("Give the article a title.")}, 422,
                                 requester=requester)  # fmt: skip
         fields = draft.fields() | {
-            "translation_of": translation_of.strip() or None,
-            "source_ticket": source_ticket.strip() or None,
+            "translation_of": draft.translation_of.strip() or None,
+            "source_ticket": draft.source_ticket.strip() or None,
         }
         try:
-            made = await gateway.kb_draft(session.access_token, fields, form_key or forms.form_key())
+            made = await gateway.kb_draft(session.access_token, fields, form.form_key or forms.form_key())
         except GatewayError as error:
             return await editor(request, session, draft, None, placed(error, "title"), 422, requester=requester)
         return RedirectResponse(f"/kb/articles/{made['id']}", status_code=303)
@@ -189,33 +175,20 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
 
     @pages.post("/kb/articles/{article_id}")
     async def revise(
-        request: Request,
-        article_id: str,
-        title: Annotated[str, Form()] = "",
-        body: Annotated[str, Form()] = "",
-        category: Annotated[str, Form()] = "",
-        tags: Annotated[str, Form()] = "",
-        visibility: Annotated[str, Form()] = "public",
-        organisations: Annotated[str, Form()] = "",
-        language: Annotated[str, Form()] = "en",
-        translation_of: Annotated[str, Form()] = "",
-        version: Annotated[int, Form()] = 0,
-        show_preview: Annotated[str, Form()] = "",
-        csrf_token: Annotated[str, Form()] = "",
-        session: Session = staff,
+        request: Request, article_id: str, form: Annotated[ArticleForm, Form()], session: Session = staff
     ) -> Response:
-        forms.check_form_token(session, csrf_token)
+        forms.check_form_token(session, form.csrf_token)
         current = await gateway.kb_article(session.access_token, article_id)
-        draft = Draft(title, body, category, tags, visibility, organisations, language, translation_of)
-        shown = current | {"version": version or current["version"]}
-        if show_preview:
+        draft = form.draft().model_copy(update={"source_ticket": ""})  # a revision keeps the article's source
+        shown = current | {"version": form.version or current["version"]}
+        if form.show_preview:
             return await editor(request, session, draft, shown, shown_preview=True)
-        if not title.strip():
+        if not draft.title.strip():
             return await editor(request, session, draft, shown, {"title": _("Give the article a title.")}, 422)
         changes = draft.changed_from(current)
         if changes:
             try:
-                await gateway.kb_revise(session.access_token, article_id, changes, version or None)
+                await gateway.kb_revise(session.access_token, article_id, changes, form.version or None)
             except GatewayError as error:
                 return await editor(request, session, draft, shown, placed(error, "title"), 422)
         return RedirectResponse(f"/kb/articles/{article_id}", status_code=303)
@@ -275,7 +248,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
 
     @pages.get("/kb/articles/{article_id}/attachments/{attachment_id}")
     async def download(request: Request, article_id: str, attachment_id: str, session: Session = staff) -> Response:
-        answer = await gateway.kb_download(session.tenant, session.access_token, article_id, attachment_id)
+        answer = await gateway.kb_download(KbReader(session.tenant, session.access_token), article_id, attachment_id)
         return relayed_file(answer)
 
     # after the attachments' route, which this one's pattern would take too

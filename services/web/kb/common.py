@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Depends
 from markdown_it import MarkdownIt
+from pydantic import BaseModel, ConfigDict
 
 from services.web import forms
 from services.web.gateway_client import GatewayError
@@ -52,9 +53,10 @@ def statuses() -> dict[str, str]:
     return {"draft": _("Draft"), "published": _("Published"), "archived": _("Archived")}
 
 
-@dataclass(frozen=True)
-class Draft:
+class Draft(BaseModel):
     """An article's fields as the editor's form holds them (text), and as the API takes them."""
+
+    model_config = ConfigDict(frozen=True)
 
     title: str = ""
     body: str = ""
@@ -69,15 +71,15 @@ class Draft:
     @classmethod
     def of(cls, article: dict[str, Any]) -> Draft:
         return cls(
-            article.get("title") or "",
-            article.get("body") or "",
-            article.get("category") or "",
-            ", ".join(article.get("tags") or []),
-            article.get("visibility") or "public",
-            ", ".join(article.get("organisations") or []),
-            article.get("language") or "en",
-            article.get("translation_of") or "",
-            article.get("source_ticket") or "",
+            title=article.get("title") or "",
+            body=article.get("body") or "",
+            category=article.get("category") or "",
+            tags=", ".join(article.get("tags") or []),
+            visibility=article.get("visibility") or "public",
+            organisations=", ".join(article.get("organisations") or []),
+            language=article.get("language") or "en",
+            translation_of=article.get("translation_of") or "",
+            source_ticket=article.get("source_ticket") or "",
         )
 
     def fields(self) -> dict[str, Any]:
@@ -98,6 +100,18 @@ class Draft:
         now = self.fields()
         before = Draft.of(article).fields()
         return {name: value for name, value in now.items() if value != before[name]}
+
+
+class ArticleForm(Draft):
+    """The editor's form as posted, a new article's or a revision's: the draft and the form's own fields."""
+
+    version: int = 0  # a revision's: the version the agent edited
+    show_preview: str = ""  # set by the preview button: show, do not save
+    form_key: str = ""  # a new article's: makes a double submit one article
+    csrf_token: str = ""
+
+    def draft(self) -> Draft:
+        return Draft.model_validate(self.model_dump(include=set(Draft.model_fields)))
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,7 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
     async def categories(who: Visitor) -> list[Category]:
-        return categories_of(
-            await gateway.kb_get(who.tenant, who.token, "categories", {}, address=who.address), who.language
-        )
+        return categories_of(await gateway.kb_get(who.reader, "categories"), who.language)
 
     async def page(request: Request, who: Visitor, template: str, status_code: int = 200, **view: Any) -> Response:
         return render(request, template, who.session, status_code, who=who, **view)
@@ -61,9 +59,7 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
     @pages.get("/t/{tenant}")
     async def home(request: Request, who: Visitor = reader) -> Response:
         found = await categories(who)
-        listed = await gateway.kb_get(
-            who.tenant, who.token, "articles", {"language": who.language, **PUBLISHED}, address=who.address
-        )
+        listed = await gateway.kb_get(who.reader, "articles", {"language": who.language, **PUBLISHED})
         return await page(
             request, who, "portal/home.html", categories=found, articles=listed.get("articles", []), title=_("Help")
         )
@@ -74,13 +70,8 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
         chosen = next((c for c in every if c.slug == slug), None)
         if chosen is None:
             return await missing(request, who)
-        listed = await gateway.kb_get(
-            who.tenant,
-            who.token,
-            "articles",
-            {"category": slug, "language": who.language, **PUBLISHED},
-            address=who.address,
-        )
+        wanted = {"category": slug, "language": who.language, **PUBLISHED}
+        listed = await gateway.kb_get(who.reader, "articles", wanted)
         return await page(
             request,
             who,
@@ -95,13 +86,7 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
     @pages.get("/t/{tenant}/search")
     async def search(request: Request, q: str = "", who: Visitor = reader) -> Response:
         words = q.strip()
-        found = (
-            await gateway.kb_get(
-                who.tenant, who.token, "search", {"q": words, "language": who.language}, address=who.address
-            )
-            if words
-            else {}
-        )
+        found = await gateway.kb_get(who.reader, "search", {"q": words, "language": who.language}) if words else {}
         return await page(
             request, who, "portal/search.html", searched=words, hits=found.get("hits", []), title=_("Search")
         )
@@ -109,7 +94,7 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
     @pages.get("/t/{tenant}/articles/{article_id}")
     async def article(request: Request, article_id: str, who: Visitor = reader) -> Response:
         try:
-            shown = await gateway.kb_get(who.tenant, who.token, f"articles/{article_id}", {}, address=who.address)
+            shown = await gateway.kb_get(who.reader, f"articles/{article_id}")
         except GatewayError as error:
             if error.status in (403, 404, 422):
                 return await missing(request, who)
@@ -130,13 +115,11 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
     async def record_view(who: Visitor, article_id: str) -> None:
         """One read; a view that cannot be recorded now does not keep the article from its reader."""
         with contextlib.suppress(GatewayError):
-            await gateway.kb_post(
-                who.tenant, who.token, f"articles/{article_id}/views", {"channel": CHANNEL}, address=who.address
-            )
+            await gateway.kb_post(who.reader, f"articles/{article_id}/views", {"channel": CHANNEL})
 
     @pages.get("/t/{tenant}/articles/{article_id}/attachments/{attachment_id}")
     async def attachment(request: Request, article_id: str, attachment_id: str, who: Visitor = reader) -> Response:
-        answer = await gateway.kb_download(who.tenant, who.token, article_id, attachment_id, address=who.address)
+        answer = await gateway.kb_download(who.reader, article_id, attachment_id)
         return relayed_file(answer)
 
     @pages.post("/t/{tenant}/articles/{article_id}/feedback")
@@ -150,7 +133,7 @@ def router(gateway: Gateway, reader: Any) -> APIRouter:
         who.check(csrf_token)
         said = helpful == "yes"
         path = f"articles/{article_id}/feedback"
-        await gateway.kb_post(who.tenant, who.token, path, {"helpful": said, "channel": CHANNEL}, address=who.address)
+        await gateway.kb_post(who.reader, path, {"helpful": said, "channel": CHANNEL})
         rated = "yes" if said else "no"
         if request.headers.get("HX-Request"):
             return render(request, "portal/feedback.html", who.session, who=who, rated=rated)

@@ -73,7 +73,7 @@ def router(gateway: Gateway, customer: Any) -> APIRouter:
         if len(text) >= 3:
             body = {"text": text, "language": who.language, "limit": SUGGESTED}
             with contextlib.suppress(GatewayError):  # the knowledge base down: the form still sends
-                found = await gateway.kb_post(who.tenant, who.token, "suggestions", body, address=who.address)
+                found = await gateway.kb_post(who.reader, "suggestions", body)
         articles, tickets = found.get("articles", []), found.get("tickets", [])
         return render(request, "portal/suggestions.html", who.session, who=who, articles=articles, tickets=tickets)
 
@@ -84,7 +84,7 @@ def router(gateway: Gateway, customer: Any) -> APIRouter:
         who.check(str(form.get("csrf_token") or ""))
         article_id = str(form.get("article_id") or "") or None
         body = {"channel": CHANNEL, "article_id": article_id, "outcome": "solved"}
-        await gateway.kb_post(who.tenant, who.token, "deflections", body, address=who.address)
+        await gateway.kb_post(who.reader, "deflections", body)
         return render(request, "portal/solved.html", who.session, who=who, title=_("Glad it helped"))
 
     @pages.post("/t/{tenant}/tickets")
@@ -124,7 +124,7 @@ def router(gateway: Gateway, customer: Any) -> APIRouter:
         """Articles were suggested and the request was sent all the same; not counted if it cannot be now."""
         body = {"channel": CHANNEL, "article_id": None, "outcome": "ticket_opened"}
         with contextlib.suppress(GatewayError):
-            await gateway.kb_post(who.tenant, who.token, "deflections", body, address=who.address)
+            await gateway.kb_post(who.reader, "deflections", body)
 
     return pages
 

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Depends, Request
 
 from services.web import forms, i18n
+from services.web.gateway_client import KbReader
 from services.web.sessions import Session
 from services.web.signin import SignIn, SignInRequiredError
 
@@ -33,6 +34,11 @@ class Visitor:
     def token(self) -> str | None:
         """The API token to read with: the person's, or none (the anonymous, public API)."""
         return self.session.access_token if self.session else None
+
+    @property
+    def reader(self) -> KbReader:
+        """How this visitor reads the knowledge base."""
+        return KbReader(self.tenant, self.token, self.address)
 
     @property
     def base(self) -> str:
