@@ -176,15 +176,24 @@ async def work_ticket(client: httpx.AsyncClient, tenant: str, ticket_id: str, re
                     tally.rated += 1
 
 
-async def look_first(client: httpx.AsyncClient, tenant: str, text: str, tally: Tally) -> None:
-    """A customer looks in the knowledge base before writing: suggestions, then an article read."""
+async def look_first(client: httpx.AsyncClient, tenant: str, text: str, tally: Tally) -> bool:
+    """A customer looks in the knowledge base before writing: suggestions, then an article read; about
+    a third of the time it answers them (a deflection: they write no ticket). Whether it did."""
+    public = f"/v1/kb/public/{tenant}"
     try:
-        found = await client.post(f"/v1/kb/public/{tenant}/suggestions", json={"text": text})
+        found = await client.post(f"{public}/suggestions", json={"text": text})
         hits = found.json()["articles"] if found.status_code == 200 else []
-        if hits:
-            await client.post(f"/v1/kb/public/{tenant}/articles/{hits[0]['id']}/views", json={"channel": "portal"})
+        if not hits:
+            return False
+        channel = random.choice(("portal", "chat"))
+        await client.post(f"{public}/articles/{hits[0]['id']}/views", json={"channel": channel})
+        solved = random.random() < 0.3
+        ended = {"channel": channel, "article_id": hits[0]["id"], "outcome": "solved" if solved else "ticket_opened"}
+        await client.post(f"{public}/deflections", json=ended)
+        return solved
     except httpx.TransportError:
         tally.refuse("knowledge: transport error")
+        return False
 
 
 async def drive(gateway: str, seconds: float, rate: float) -> Tally:
@@ -208,7 +217,8 @@ async def drive(gateway: str, seconds: float, rate: float) -> Tally:
             await asyncio.sleep(random.expovariate(rate))
             tenant, n = pick(TENANTS), n + 1
             requester = f"customer-{n % 40}"
-            tasks.add(asyncio.create_task(look_first(client, tenant, random.choice(ARTICLES), tally)))
+            if await look_first(client, tenant, random.choice(ARTICLES), tally):
+                continue
             form = ticket_form(priority=pick(PRIORITIES), channel=pick(CHANNELS), requester_id=requester,
                                category=random.choice(CATEGORIES), title=f"Ticket {n}")  # fmt: skip
             try:
