@@ -15,6 +15,7 @@ agents of their own, so that a rate starts as the first did: no agent holds earl
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 import uuid
@@ -138,6 +139,19 @@ async def measure(
     return figures(flow, rate, offered, created, reader, result, spent, rss, ended - began)
 
 
+async def idle(flow: Flow, seconds: float) -> dict[str, float]:
+    """CPU ms each process spends per second with no load at all: what polling costs."""
+    meter = flow.meter()
+    meter.start()
+    began, own = time.perf_counter(), time.process_time()
+    await asyncio.sleep(seconds)
+    spent = meter.stop() | {READER: time.process_time() - own}
+    elapsed = time.perf_counter() - began
+    return {name: round(cpu * 1000 / elapsed, 2) for name, cpu in spent.items()} | {
+        "total": round(sum(spent.values()) * 1000 / elapsed, 2)
+    }
+
+
 def figures(
     flow: Flow, rate: int, offered: int, created: dict[str, float], reader: Assignments, result: dict[str, Any],
     spent: dict[str, float], rss: dict[str, float | None], window: float,
@@ -169,11 +183,13 @@ def figures(
         "cpu_cores": {name: round(s / window, 3) for name, s in spent.items()} | {"total": round(total / window, 3)},
         "shared_processes": list(flow.shared),
         "rss_mib": {name: round(mib, 1) for name, mib in rss.items() if mib is not None},
+        "machine_load_1min": round(os.getloadavg()[0], 2),  # over 2, the figures shared the cores with others
     }  # fmt: skip
 
 
-def table(run: dict[str, Any]) -> str:
-    """One rate's figures as the bench prints them."""
+def table(run: dict[str, Any], at_rest: dict[str, float] | None = None) -> str:
+    """One rate's figures as the bench prints them; with the CPU each process spends per second with no
+    load (`idle`), also what is left of its CPU per ticket once that is taken away."""
     recorded, e2e = run["opened_to_assigned_recorded_ms"], run["post_to_assignment_ms"]
 
     def ms(figures: dict[str, float]) -> str:
@@ -182,13 +198,24 @@ def table(run: dict[str, Any]) -> str:
     lines = [
         f"{run['shape']} {run['rate_per_s']}/s: {run['offered']} offered, {run['accepted']} accepted, "
         f"{run['errors']} errors {run['error_kinds'] or ''}, {run['assigned']} assigned, "
-        f"{run['achieved_per_s']}/s achieved{', SATURATED' if run['saturated'] else ''}",
+        f"{run['achieved_per_s']}/s achieved{', SATURATED' if run['saturated'] else ''}"
+        f" (machine load {run.get('machine_load_1min', '?')})",
         f"  opened->assigned (recorded) ms: {ms(recorded)};  post->assignment ms: {ms(e2e)}",
-        f"  {'process':<30} {'CPU ms/ticket':>13} {'cores':>6} {'RSS MiB':>8}",
+        f"  {'process':<30} {'CPU ms/ticket':>13} {'beyond idle':>11} {'cores':>6} {'RSS MiB':>8}",
     ]
     for name, cost in run["cpu_ms_per_ticket"].items():
         mark = " (shared)" if name in run["shared_processes"] else ""
         rss = run["rss_mib"].get(name)
-        lines.append(f"  {name + mark:<30} {cost:>13.2f} {run['cpu_cores'][name]:>6.2f} "
-                     f"{'' if rss is None else f'{rss:.0f}':>8}")  # fmt: skip
+        beyond = beyond_idle(run, name, at_rest)
+        lines.append(f"  {name + mark:<30} {cost:>13.2f} {'' if beyond is None else f'{beyond:.2f}':>11} "
+                     f"{run['cpu_cores'][name]:>6.2f} {'' if rss is None else f'{rss:.0f}':>8}")  # fmt: skip
     return "\n".join(lines)
+
+
+def beyond_idle(run: dict[str, Any], name: str, at_rest: dict[str, float] | None) -> float | None:
+    """CPU ms per ticket less what the process would have spent in the window with no load (approximate:
+    a poller that finds work may skip an empty poll; meaningless once the processes starve for CPU)."""
+    if at_rest is None or name not in at_rest or not run["assigned"] or run["saturated"]:
+        return None
+    spent: float = run["cpu_ms_per_ticket"][name] - at_rest[name] * run["window_s"] / run["assigned"]
+    return round(spent, 2)

@@ -8,7 +8,7 @@ tickets/s, the embedded one (`make run`'s) to 300/s; each stops at the first rat
 the flow (the backlog does not drain, or p50 is over a second). The load generator and the bench's
 Kafka reader run on the same 2 cores, and are measured too.
 
-    python -m bench.routing_latency [--rates 20,50 --embedded-rates 20 --seconds 5 --drain 10]
+    python -m bench.routing_latency [--rates 20,50 --embedded-rates 20 --seconds 5 --drain 10 --through]
 
 Each run is added to bench/results/routing_latency.json beside the earlier ones, and
 bench/results/routing_latency.png plots the latest run of each shape.
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bench.assignments import Assignments
-from bench.flow import AGENTS, SATURATED_P50_MS, Flow, embedded, measure, production, table
+from bench.flow import AGENTS, SATURATED_P50_MS, Flow, embedded, idle, measure, production, table
 from bench.results import RESULTS, history, record
 from tests.infra import kafka, postgres
 
@@ -32,6 +32,7 @@ PRODUCTION_RATES = (20, 50, 100, 200, 300, 500, 750, 1000)
 EMBEDDED_RATES = (20, 50, 100, 200, 300)
 SECONDS = 10.0
 DRAIN = 15.0
+IDLE = 5.0  # seconds without load, before the first rate: the CPU each process spends per second on its own
 # issue 22's goals: (shape, rate, percentile, ms)
 GOALS = (("production", 200, "p50", 10), ("production", 200, "p99", 50), ("production", 500, "p99", 100),
          ("embedded", 100, "p99", 100))  # fmt: skip
@@ -47,19 +48,23 @@ def arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--embedded-rates", type=rates, default=list(EMBEDDED_RATES), help="'' skips the shape")
     parser.add_argument("--seconds", type=float, default=SECONDS, help="of load at each rate")
     parser.add_argument("--drain", type=float, default=DRAIN, help="most seconds to wait for the last assignment")
+    parser.add_argument("--through", action="store_true", help="every rate listed, even after one saturates")
     return parser.parse_args(list(argv))
 
 
-async def climb(flow: Flow, bootstrap: str, rates: Sequence[int], seconds: float, drain: float) -> list[dict[str, Any]]:
+async def climb(flow: Flow, bootstrap: str, rates: Sequence[int], args: argparse.Namespace) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     async with Assignments(bootstrap, flow.topic) as reader:
+        await asyncio.sleep(2.0)  # the services' start behind them
+        at_rest = await idle(flow, IDLE)
+        print(f"{flow.shape} with no load, CPU ms per second: {at_rest}", flush=True)
         for rate in rates:
-            runs.append(await measure(flow, reader, rate, seconds, drain))
-            print(table(runs[-1]), flush=True)
-            if runs[-1]["saturated"]:
+            runs.append(await measure(flow, reader, rate, args.seconds, args.drain))
+            print(table(runs[-1], at_rest), flush=True)
+            if runs[-1]["saturated"] and not args.through:
                 print(f"{flow.shape}: {rate}/s saturates the flow; no higher rate", flush=True)
                 break
-    return runs
+    return {"idle_cpu_ms_per_s": at_rest, "rates": runs}
 
 
 def run(argv: Sequence[str] = ()) -> None:
@@ -70,15 +75,14 @@ def run(argv: Sequence[str] = ()) -> None:
         "saturated_when": f"not every accepted ticket assigned within the drain, errors over 1%, or p50 over "
                           f"{SATURATED_P50_MS:.0f} ms",
         "cpu_ms_per_ticket_is": "CPU of each process from the load's start to the last assignment, per ticket assigned",
+        "through": args.through,
     }  # fmt: skip
     if args.rates:
         with production(broker, postgres()) as flow:
-            figures["production"] = asyncio.run(climb(flow, broker.bootstrap, args.rates, args.seconds, args.drain))
+            figures["production"] = asyncio.run(climb(flow, broker.bootstrap, args.rates, args))
     if args.embedded_rates:
         with embedded(broker) as flow:
-            figures["embedded"] = asyncio.run(
-                climb(flow, broker.bootstrap, args.embedded_rates, args.seconds, args.drain)
-            )
+            figures["embedded"] = asyncio.run(climb(flow, broker.bootstrap, args.embedded_rates, args))
     record(NAME, figures)
     plot()
 
@@ -95,7 +99,7 @@ def plot() -> None:
         latest = next((run for run in reversed(history(NAME)) if run["figures"].get(shape)), None)
         if latest is None:
             continue
-        runs = latest["figures"][shape]
+        runs = latest["figures"][shape]["rates"]
         when = f"{latest['at'][:10]}, {latest['commit']}"
         for percentile, style in (("p50", "-"), ("p99", "--")):
             points = [(r["rate_per_s"], r["post_to_assignment_ms"][percentile]) for r in runs
