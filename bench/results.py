@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import platform
 import statistics
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,45 @@ def write(name: str, figures: dict[str, Any]) -> Path:
     print(json.dumps(document["figures"], indent=2))
     print(f"-> {path}")
     return path
+
+
+def record(name: str, figures: dict[str, Any]) -> Path:
+    """Add a run's figures to bench/results/<name>.json beside every earlier run's, each with its date and
+    the commit it measured (a figure is only worth something next to the ones it is compared with)."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    runs = history(name)
+    runs.append({"at": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(),
+                 "machine": {"cpus": _cpus(), "python": platform.python_version()}, "figures": figures})  # fmt: skip
+    path.write_text(json.dumps({"benchmark": name, "history": runs}, indent=2) + "\n")
+    print(f"-> {path} (run {len(runs)} of its history)")
+    return path
+
+
+def history(name: str) -> list[dict[str, Any]]:
+    """Every run recorded for `name`, oldest first (a file `write` left is one run, its commit unknown)."""
+    path = RESULTS / f"{name}.json"
+    if not path.exists():
+        return []
+    document: dict[str, Any] = json.loads(path.read_text())
+    if "history" in document:
+        runs: list[dict[str, Any]] = document["history"]
+        return runs
+    return [{"at": document.get("at"), "commit": None, "machine": document.get("machine"),
+             "figures": document.get("figures")}]  # fmt: skip
+
+
+def commit() -> str | None:
+    """The commit measured, marked when files it tracks (results aside) were changed since."""
+    root = RESULTS.parent.parent
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False, timeout=30)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short=12", "HEAD")
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results")
+    return (head + ("+changes" if changed else "")) or None
 
 
 def _cpus() -> int:
