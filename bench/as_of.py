@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from bench.results import percentiles, write
+from bench.results import percentiles, record
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.store import store_env
 from services.intake.tickets.application import Intake
@@ -124,7 +124,7 @@ def run() -> None:
             for intake in intakes.values():
                 intake.close()
     figures["target_p99_ms"] = {"with_snapshots": 5, "without_snapshots": 20}
-    write("as_of", figures)
+    record("as_of", figures)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.kb_articles import articles, queries, ticket_texts
 from bench.rebuild import calibration
-from bench.results import percentiles, write
+from bench.results import percentiles, record
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.store import tracking_recorder
 from services.chassis.storage.views import SqlView
@@ -96,7 +96,7 @@ def run(count: int = 10_000, requests: int = 500) -> None:
             seconds = seed(view, count)
             print(f"  {name}: {count} articles indexed in {seconds} s", flush=True)
             figures[name] = {"seed_seconds": seconds, **measure(view, requests)}
-    write("kb_suggestions", {
+    record("kb_suggestions", {
         "articles": count, "languages": ["ru", "en"], "requests": requests, "stores": figures,
         "target_p95_ms": TARGET_P95_MS,
         "within_target": all(store["suggest_ms"]["p95"] <= TARGET_P95_MS for store in figures.values()),

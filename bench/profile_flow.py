@@ -138,7 +138,11 @@ def run(argv: Sequence[str] = ()) -> None:
             cost = figures["cpu_ms_per_ticket"][name]
             summaries[name] = summarise(path, args.top, cost)
             print(report(name, cost, summaries[name]))
-    record("profile_flow", {"rate_per_s": args.rate, "seconds": args.seconds, "flow": figures, "profiles": summaries})
+    record(
+        "profile_flow",
+        {"rate_per_s": args.rate, "seconds": args.seconds, "flow": figures, "profiles": summaries},
+        show=False,
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from uuid import uuid4
 
-from bench.results import write
+from bench.results import record
 from schemas import topics
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, from_kafka, rebuild
@@ -125,7 +125,7 @@ def run() -> None:
                 from_topic = rebuild(projection, from_kafka(desk.settings.kafka_bootstrap_servers, [topic]))
         finally:
             desk.stop_all()
-    write("rebuild", {
+    record("rebuild", {
         "events": again.events, "stored_events": stored, "seed_seconds": round(seeded_in, 1),
         "first_build_events_per_s": round(first.per_second),
         "feed_rebuild_seconds": round(again.seconds, 1), "feed_rebuild_events_per_s": round(again.per_second),

@@ -28,30 +28,18 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
     }  # fmt: skip
 
 
-def write(name: str, figures: dict[str, Any]) -> Path:
-    RESULTS.mkdir(exist_ok=True)
-    document = {
-        "benchmark": name,
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": _cpus(), "python": platform.python_version()},
-        "figures": figures,
-    }
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(document, indent=2) + "\n")
-    print(json.dumps(document["figures"], indent=2))
-    print(f"-> {path}")
-    return path
-
-
-def record(name: str, figures: dict[str, Any]) -> Path:
+def record(name: str, figures: dict[str, Any], show: bool = True) -> Path:
     """Add a run's figures to bench/results/<name>.json beside every earlier run's, each with its date and
-    the commit it measured (a figure is only worth something next to the ones it is compared with)."""
+    the commit it measured (a figure is only worth something next to the ones it is compared with).
+    `show`: print the figures (a bench that prints its own table says False)."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     runs = history(name)
     runs.append({"at": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(),
                  "machine": {"cpus": _cpus(), "python": platform.python_version()}, "figures": figures})  # fmt: skip
     path.write_text(json.dumps({"benchmark": name, "history": runs}, indent=2) + "\n")
+    if show:
+        print(json.dumps(figures, indent=2))
     print(f"-> {path} (run {len(runs)} of its history)")
     return path
 

@@ -83,7 +83,7 @@ def run(argv: Sequence[str] = ()) -> None:
     if args.embedded_rates:
         with embedded(broker) as flow:
             figures["embedded"] = asyncio.run(climb(flow, broker.bootstrap, args.embedded_rates, args))
-    record(NAME, figures)
+    record(NAME, figures, show=False)
     plot()
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.results import percentiles, write
+from bench.results import percentiles, record
 from schemas.topics import TICKETS
 from services.chassis.storage.store import store_env
 from services.sla.application import Sla
@@ -68,7 +68,7 @@ def run() -> None:
         "prometheus_histogram": [line for line in metrics.splitlines()
                                  if line.startswith("servicedesk_sla_timer_lateness_seconds_count")],
     }  # fmt: skip
-    write("sla_timers", figures)
+    record("sla_timers", figures)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from bench.results import percentiles, write
+from bench.results import percentiles, record
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.store import store_env
 from tests.infra import postgres
@@ -80,7 +80,7 @@ def run() -> None:
         app = Notes(env=store_env(settings, Notes.name))
         runs = [run_writers(app, writers, batch) for writers, batch in ((1, 1), (4, 1), (16, 1), (1, 10))]
         app.close()
-    write("store_append", {"saves": SAVES, "runs": runs})
+    record("store_append", {"saves": SAVES, "runs": runs})
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 
 from bench.load import post_tickets
-from bench.results import percentiles, write
+from bench.results import percentiles, record
 from schemas.topics import TICKETS
 from tests.harness import desk_settings
 from tests.infra import kafka, postgres
@@ -36,8 +36,8 @@ async def load(base_url: str, bootstrap: str, topic: str, rate: int) -> dict[str
     await asyncio.sleep(1.0)  # let the consumer take its partitions
 
     async def consume() -> None:
-        async for record in consumer:
-            subject = record.key.decode() if record.key else ""
+        async for message in consumer:
+            subject = message.key.decode() if message.key else ""
             if subject in scheduled:
                 published.append((time.perf_counter() - scheduled[subject]) * 1000)
 
@@ -69,7 +69,7 @@ def run() -> None:
             runs = [asyncio.run(load(intake.url, broker.bootstrap, topic, rate)) for rate in RATES]
         finally:
             desk.stop_all()
-    write("ticket_flow", {"seconds_per_rate": SECONDS, "runs": runs})
+    record("ticket_flow", {"seconds_per_rate": SECONDS, "runs": runs})
 
 
 if __name__ == "__main__":

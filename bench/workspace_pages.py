@@ -44,7 +44,7 @@ from urllib.parse import urljoin
 import httpx
 
 from bench.rebuild import calibration
-from bench.results import percentiles, write
+from bench.results import percentiles, record
 from bench.workspace_data import TEAMS, seed
 from services.chassis.runtime.settings import DevIdentityClient
 from services.chassis.storage.store import tracking_recorder
@@ -240,7 +240,7 @@ def run(tickets: int = 100_000, hold: float = 0.0) -> None:
                 time.sleep(hold)
         finally:
             desk.stop_all()
-    write("workspace_pages", {
+    record("workspace_pages", {
         "tickets": tickets + LIVE_TICKETS, "seeded_events": seeded.events, "seed_seconds": seeded.seconds,
         "ticket_list_caught_up_seconds": projected_in, "signed_in_as": f"{AGENT} ({', '.join(AGENT_GROUPS)})",
         "requests_per_page": REQUESTS, "ticket_pages_over": len(threads), "pages": pages,
