@@ -30,6 +30,7 @@ from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.pacing import sleep_unless
 from services.chassis.runtime.retries import Backoff
 from services.chassis.runtime.tracing import Publishing
+from services.chassis.storage.wake import Wake, store_commits
 
 log = logging.getLogger(__name__)
 DELIVERY_SECONDS = 20.0  # a batch Kafka has not acknowledged by then is sent again, by a fresh producer
@@ -80,13 +81,15 @@ class Relay:
         metrics: Metrics,
         *,
         batch_size: int = 500,
-        idle_seconds: float = 0.01,
+        idle_seconds: float = 1.0,
         namespace: str = "",
         on_published: Callable[[Envelope], None] = lambda _: None,
         lease: Lease,
     ) -> None:
         """`on_published` sees each envelope once Kafka acknowledged it (e.g. to count decisions);
-        `lease` makes one replica of several the publisher (services/chassis/runtime/leadership.py)."""
+        `lease` makes one replica of several the publisher (services/chassis/runtime/leadership.py).
+        A commit to the store wakes the relay (services/chassis/storage/wake.py); with nothing new it
+        reads again after `idle_seconds` all the same."""
         self.app = app
         self.tracker = app.factory.tracking_recorder()
         self.log = PublishedLog(self.tracker, app.name)
@@ -125,6 +128,10 @@ class Relay:
         self.position = await asyncio.to_thread(self._recorded_position)
         await asyncio.to_thread(self.log.begin, self.position)
         log.info("relay of %s leads, after position %d", self.app.name, self.position)
+        async with store_commits(self.app).follower(stopping) as wake:
+            await self._publish(stopping, wake)
+
+    async def _publish(self, stopping: asyncio.Event, wake: Wake) -> None:
         producer: AIOKafkaProducer | None = None
         backoff = Backoff(initial=0.2, maximum=5.0)
         while not stopping.is_set():
@@ -139,7 +146,7 @@ class Relay:
                 published = await self._relay_batch(producer)
                 backoff.succeeded()
                 if not published:
-                    await sleep_unless(stopping, self.idle_seconds)
+                    await wake.wait(self.idle_seconds)
             except (KafkaError, OSError) as error:
                 # A broker blip can leave the idempotent producer stuck (aiokafka #1017):
                 # start a fresh session and republish from the recorded position.
