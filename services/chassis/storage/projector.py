@@ -86,7 +86,7 @@ class StoreProjector:
             try:
                 applied = await asyncio.to_thread(self.step)
                 backoff.succeeded()
-                if not applied:
+                if applied < self.batch_size:  # caught up: a full batch is followed at once
                     await wake.wait(self.idle_seconds)
             except TRANSIENT_STORE_ERRORS as error:
                 log.warning("%s: store unavailable, retrying: %r", self.projection.name, error)
