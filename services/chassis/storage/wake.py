@@ -69,14 +69,13 @@ class StoreCommits:
         # Only what waking needs, not `app` itself: the registry below keeps this while `app` lives.
         datastore: Any = getattr(app.recorder, "datastore", None)
         self.channel: str | None = None
-        self.connect: dict[str, Any] = {}
+        self.connecting: dict[str, Any] = {}  # the pool's own: a password it renews is ours too
         if isinstance(datastore, PostgresDatastore):
             self.channel = app.recorder.channel_name  # type: ignore[attr-defined]
-            kwargs: Any = datastore.pool.kwargs
-            self.connect = {k: kwargs[k] for k in ("dbname", "host", "port", "user", "password")}
+            self.connecting = datastore.pool.kwargs  # type: ignore[assignment]
         else:
             eventsourcing_adapter.after_recording(app, self._recorded)
-        self.followers: set[Wake] = set()
+        self.followers: tuple[Wake, ...] = ()  # replaced, never changed: writers' threads read it
         self.listener: asyncio.Task[None] | None = None
         self.listening = False  # the LISTEN connection is up (PostgreSQL only)
 
@@ -85,14 +84,14 @@ class StoreCommits:
         """A wake-up call for one follower while it runs (in the running event loop), until `stopping`."""
         wake = Wake(asyncio.get_running_loop(), stopping)
         stop = asyncio.create_task(_wake_on(stopping, wake))
-        self.followers.add(wake)
+        self.followers += (wake,)
         if self.channel is not None and self.listener is None:
             self.listener = asyncio.create_task(self._listen(self.channel), name=f"listen {self.channel}")
         try:
             yield wake
         finally:
             stop.cancel()
-            self.followers.discard(wake)
+            self.followers = tuple(f for f in self.followers if f is not wake)
             if not self.followers and self.listener is not None:
                 listener, self.listener = self.listener, None
                 listener.cancel()
@@ -103,7 +102,7 @@ class StoreCommits:
         self._wake_all()
 
     def _wake_all(self) -> None:
-        for wake in list(self.followers):
+        for wake in self.followers:
             wake.wake()
 
     async def _listen(self, channel: str) -> None:
@@ -111,14 +110,15 @@ class StoreCommits:
         while True:
             try:
                 await self._listen_once(channel, backoff)
-            except psycopg.Error as error:
+            except (psycopg.Error, OSError) as error:
                 log.warning("LISTEN %s: connection lost, the followers poll meanwhile: %r", channel, error)
             self.listening = False
             await asyncio.sleep(backoff.failed())
 
     async def _listen_once(self, channel: str, backoff: Backoff) -> None:
+        address = {key: self.connecting[key] for key in ("dbname", "host", "port", "user", "password")}
         async with await psycopg.AsyncConnection.connect(
-            **self.connect, autocommit=True, connect_timeout=5, application_name=LISTENER_NAME
+            **address, autocommit=True, connect_timeout=5, application_name=LISTENER_NAME
         ) as connection:
             await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
             self.listening = True
