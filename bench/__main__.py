@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench import (
     as_of,
+    idle_cpu,
     kb_suggestions,
     rebuild,
     routing_latency,
@@ -20,6 +21,7 @@ def main() -> None:
         ticket_flow,
         as_of,
         routing_latency,
+        idle_cpu,
         sla_timers,
         rebuild,
         workspace_pages,

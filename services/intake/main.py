@@ -220,7 +220,9 @@ def main() -> int:
             lambda ticket_id: requester_of(intake, ticket_id),
             store_position=intake.recorder.max_notification_id() or 0,
         )
-        filler = StoreProjector(intake, outbox, batch_size=settings.relay_batch_size, idle_seconds=0.1)
+        filler = StoreProjector(
+            intake, outbox, batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds
+        )
         runtime.workers.append(("notifications-outbox", filler.run))
         consume(
             runtime,

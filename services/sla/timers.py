@@ -3,8 +3,9 @@
 The timers table is a projection of the clocks' `Scheduled` events (one row per clock
 with somewhere to be), so it is as durable as the events and rebuilt with them. The
 scheduler brings the table up to date, fires every clock whose instant has come (a
-batch per transaction), then sleeps until the earliest next instant, waking at least
-every `poll_seconds` to see timers set meanwhile by the consumer. A timer that fell
+batch per transaction), then sleeps until the earliest next instant, or until the store
+commits (a timer set meanwhile by the consumer: services/chassis/storage/wake.py), and
+at least every `poll_seconds`. A timer that fell
 due while the service was down fires at once on restart: late, never lost. Firing is
 idempotent (a clock records each warning, breach and reminder once), so two
 schedulers, or a crash between firing and the table's update, never fire twice.
@@ -26,6 +27,7 @@ from services.chassis.runtime.pacing import sleep_unless
 from services.chassis.runtime.retries import Backoff
 from services.chassis.storage.projector import SqlProjection, StoreProjector
 from services.chassis.storage.views import Sql
+from services.chassis.storage.wake import Wake, store_commits
 from services.sla.application import Sla
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,7 @@ class TimersView(SqlProjection):
 
 class Scheduler:
     def __init__(
-        self, sla: Sla, timers: TimersView, registry: CollectorRegistry, batch: int = 200, poll_seconds: float = 0.1
+        self, sla: Sla, timers: TimersView, registry: CollectorRegistry, batch: int = 200, poll_seconds: float = 1.0
     ) -> None:
         self.sla = sla
         self.timers = timers
@@ -95,6 +97,10 @@ class Scheduler:
         ).set_function(timers.pending)
 
     async def run(self, stopping: asyncio.Event) -> None:
+        async with store_commits(self.sla).follower(stopping) as wake:
+            await self._schedule(stopping, wake)
+
+    async def _schedule(self, stopping: asyncio.Event, wake: Wake) -> None:
         backoff = Backoff(initial=0.2, maximum=5.0)
         while not stopping.is_set():
             try:
@@ -102,9 +108,10 @@ class Scheduler:
                 backoff.succeeded()
             except TRANSIENT_STORE_ERRORS as error:
                 log.warning("sla scheduler: store unavailable, retrying: %r", error)
-                wait = backoff.failed()
+                await sleep_unless(stopping, backoff.failed())
+                continue
             if wait > 0:
-                await sleep_unless(stopping, wait)
+                await wake.wait(wait)
 
     def step(self) -> float:
         """Fire what is due now; how long to sleep before the next step."""

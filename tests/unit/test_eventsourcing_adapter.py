@@ -14,7 +14,7 @@ from typing import Any
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteTrackingRecorder
 
 from services.chassis.storage import eventsourcing_adapter
@@ -41,6 +41,13 @@ def test_the_private_methods_the_desk_calls_keep_their_signatures() -> None:
     assert "_sqlite_conn" in inspect.getsource(SQLiteConnection.__init__)
 
 
+def test_every_postgres_transaction_that_records_events_notifies_the_events_tables_channel() -> None:
+    # services/chassis/storage/wake.py LISTENs on `channel_name` for this NOTIFY
+    assert "_notify_channel(curs)" in inspect.getsource(PostgresApplicationRecorder._insert_stored_events)
+    assert "channel_name" in inspect.getsource(PostgresApplicationRecorder._notify_channel)
+    assert "self.channel_name =" in inspect.getsource(PostgresApplicationRecorder.__init__)
+
+
 class Desk(ProcessRecorderMixin, Application[Any]):
     pass
 
@@ -63,3 +70,16 @@ def test_events_recorded_with_a_tracking_row_are_stored_and_tracked() -> None:
 def test_the_raw_sqlite_connection_is_the_one_inside_the_wrapper() -> None:
     raw = sqlite3.connect(":memory:")
     assert eventsourcing_adapter.raw_sqlite_connection(SQLiteConnection(raw, max_age=None)) is raw
+
+
+def test_a_hook_after_recording_sees_what_save_and_commit_recorded() -> None:
+    app = Desk(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    seen: list[int] = []
+    eventsourcing_adapter.after_recording(app, lambda recordings: seen.extend(r.notification.id for r in recordings))
+
+    app.save(Aggregate())
+    processing: ProcessingEvent[Any] = ProcessingEvent(Tracking("upstream", 1))
+    processing.collect_events(Aggregate())
+    eventsourcing_adapter.notify(app, eventsourcing_adapter.record(app, processing))
+
+    assert seen == [1, 2]

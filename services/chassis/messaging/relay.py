@@ -1,7 +1,7 @@
 """The relay: the store's notification log, published to Kafka, exactly in store order.
 
 The notification log is the outbox. The relay reads a batch after its position,
-publishes every record with the idempotent acks=all producer, waits for every ack,
+publishes its records with the idempotent acks=all producer (a batch per partition), waits for every ack,
 and only then records the batch's last position (a tracking row in the same store),
 in one transaction with the envelopes it published (services/chassis/messaging/published.py).
 A crash anywhere republishes the unrecorded suffix and never skips: consumers drop
@@ -22,7 +22,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification, Tracking
 
 from schemas.envelope import Envelope, EnvelopeFields
-from services.chassis.messaging.kafka import idempotent_producer
+from services.chassis.messaging.kafka import Record, idempotent_producer, send_in_batches
 from services.chassis.messaging.published import RELAY_NAME, PublishedLog
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.leadership import Lease
@@ -30,6 +30,7 @@ from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.pacing import sleep_unless
 from services.chassis.runtime.retries import Backoff
 from services.chassis.runtime.tracing import Publishing
+from services.chassis.storage.wake import Wake, store_commits
 
 log = logging.getLogger(__name__)
 DELIVERY_SECONDS = 20.0  # a batch Kafka has not acknowledged by then is sent again, by a fresh producer
@@ -80,13 +81,15 @@ class Relay:
         metrics: Metrics,
         *,
         batch_size: int = 500,
-        idle_seconds: float = 0.01,
+        idle_seconds: float = 1.0,
         namespace: str = "",
         on_published: Callable[[Envelope], None] = lambda _: None,
         lease: Lease,
     ) -> None:
         """`on_published` sees each envelope once Kafka acknowledged it (e.g. to count decisions);
-        `lease` makes one replica of several the publisher (services/chassis/runtime/leadership.py)."""
+        `lease` makes one replica of several the publisher (services/chassis/runtime/leadership.py).
+        A commit to the store wakes the relay (services/chassis/storage/wake.py); with nothing new it
+        reads again after `idle_seconds` all the same."""
         self.app = app
         self.tracker = app.factory.tracking_recorder()
         self.log = PublishedLog(self.tracker, app.name)
@@ -125,6 +128,10 @@ class Relay:
         self.position = await asyncio.to_thread(self._recorded_position)
         await asyncio.to_thread(self.log.begin, self.position)
         log.info("relay of %s leads, after position %d", self.app.name, self.position)
+        async with store_commits(self.app).follower(stopping) as wake:
+            await self._publish(stopping, wake)
+
+    async def _publish(self, stopping: asyncio.Event, wake: Wake) -> None:
         producer: AIOKafkaProducer | None = None
         backoff = Backoff(initial=0.2, maximum=5.0)
         while not stopping.is_set():
@@ -138,8 +145,8 @@ class Relay:
                     self.connected = True
                 published = await self._relay_batch(producer)
                 backoff.succeeded()
-                if not published:
-                    await sleep_unless(stopping, self.idle_seconds)
+                if published < self.batch_size:  # caught up: a full batch is followed at once
+                    await wake.wait(self.idle_seconds)
             except (KafkaError, OSError) as error:
                 # A broker blip can leave the idempotent producer stuck (aiokafka #1017):
                 # start a fresh session and republish from the recorded position.
@@ -165,7 +172,7 @@ class Relay:
         if not notifications:
             self.metrics.relay_lag.labels(self.app.name).set(0)
             return 0
-        deliveries = []
+        records: list[Record] = []
         topics = []
         envelopes = []
         with Publishing() as publishing:  # a producer span per event, child of the span that stored it
@@ -175,10 +182,10 @@ class Relay:
                     continue
                 topic = self.namespace + record[0]
                 envelope = publishing.start(topic, record[1])
-                key, value, headers = envelope.to_kafka()
-                deliveries.append(await producer.send(topic, value=value, key=key, headers=headers))
+                records.append((topic, *envelope.to_kafka()))
                 topics.append(topic)
                 envelopes.append(envelope)
+            deliveries = await send_in_batches(producer, records)
             # A producer stuck after a broker restart never settles its deliveries and says nothing;
             # waiting for them no longer than this makes it a Kafka error like any other (TimeoutError
             # is an OSError): the producer is started afresh and the batch is sent again.

@@ -96,7 +96,11 @@ class Settings(BaseSettings):
 
     attachment_max_bytes: int = 25 * 1024 * 1024
     relay_batch_size: int = 500
-    relay_idle_seconds: float = 0.01
+    relay_idle_seconds: float = Field(
+        1.0,
+        description="A commit wakes the relays and projectors at once; with nothing new they read again after this"
+        " all the same (a wake-up lost with a dropped connection, a write by another process on SQLite).",
+    )
     consumer_dlq_max_ratio: float = Field(
         0.5,
         description="Halt the consumer when more than this share of recent messages is dead-lettered.",

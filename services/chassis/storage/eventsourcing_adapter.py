@@ -15,6 +15,7 @@ them changes its name or signature.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.application import Application, ProcessingEvent
@@ -49,3 +50,14 @@ def raw_sqlite_connection(connection: SQLiteConnection) -> sqlite3.Connection:
     """The sqlite3 connection inside eventsourcing's wrapper of it."""
     raw: sqlite3.Connection = connection._sqlite_conn
     return raw
+
+
+def after_recording(app: Application[Any], callback: Callable[[list[Recording[Any]]], None]) -> None:
+    """Call `callback` with what `app` recorded, after every recording (`save` and `commit` alike)."""
+    recorded = app._notify
+
+    def notify(recordings: list[Recording[Any]]) -> None:
+        recorded(recordings)
+        callback(recordings)
+
+    app._notify = notify  # type: ignore[method-assign]

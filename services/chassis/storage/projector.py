@@ -20,6 +20,7 @@ from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.pacing import sleep_unless
 from services.chassis.runtime.retries import Backoff
 from services.chassis.storage.views import Sql, SqlView
+from services.chassis.storage.wake import Wake, store_commits
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,10 @@ class StoreProjector:
         app: Application[Any],
         projection: BatchProjection,
         batch_size: int = 500,
-        idle_seconds: float = 0.01,
+        idle_seconds: float = 1.0,
     ) -> None:
+        """A commit to the store wakes `run` (services/chassis/storage/wake.py); with nothing new it
+        reads again after `idle_seconds` all the same."""
         self.app = app
         self.projection = projection
         self.batch_size = batch_size
@@ -74,13 +77,17 @@ class StoreProjector:
 
     async def run(self, stopping: asyncio.Event) -> None:
         log.info("%s starts after position %d", self.projection.name, await asyncio.to_thread(self.projection.position))
+        async with store_commits(self.app).follower(stopping) as wake:
+            await self._follow(stopping, wake)
+
+    async def _follow(self, stopping: asyncio.Event, wake: Wake) -> None:
         backoff = Backoff(initial=0.2, maximum=5.0)
         while not stopping.is_set():
             try:
                 applied = await asyncio.to_thread(self.step)
                 backoff.succeeded()
-                if not applied:
-                    await sleep_unless(stopping, self.idle_seconds)
+                if applied < self.batch_size:  # caught up: a full batch is followed at once
+                    await wake.wait(self.idle_seconds)
             except TRANSIENT_STORE_ERRORS as error:
                 log.warning("%s: store unavailable, retrying: %r", self.projection.name, error)
                 await sleep_unless(stopping, backoff.failed())
