@@ -247,7 +247,15 @@ def main() -> int:
         )
         runtime.workers.append(("mailer", mailer.run))
     if args.role in ("consumer", "all"):
-        consume(runtime, settings, metrics, "intake", [ROUTING_DECISIONS, SLA_CLOCKS], reactions(intake, sla_status))
+        consume(
+            runtime,
+            settings,
+            metrics,
+            "intake",
+            [ROUTING_DECISIONS, SLA_CLOCKS],
+            reactions(intake, sla_status),
+            store=intake,
+        )
     port = args.port if args.port is not None else settings.intake_port
     return runtime.serve(app, settings.http_host, port)
 

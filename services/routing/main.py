@@ -60,7 +60,7 @@ def main() -> int:
         runtime.workers.append(("load-projector", projector.run))
     if args.role in ("consumer", "all"):
         digests = KeywordDigests(settings.keyword_secret.encode())
-        consume(runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS], reactions(routing, digests))
+        consume(runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS], reactions(routing, digests), store=routing)
     if args.role in ("relay", "all"):
         relay(runtime, settings, metrics, routing, publication(routing), count_decisions(metrics.registry))
     port = args.port if args.port is not None else settings.routing_port

@@ -45,7 +45,7 @@ def main() -> int:
         create_app(app, sla)
         app.include_router(feed_router(sla, public_fields(sla)))
     if args.role in ("consumer", "all"):
-        consume(runtime, settings, metrics, NAME, [TICKETS], reactions(sla))
+        consume(runtime, settings, metrics, NAME, [TICKETS], reactions(sla), store=sla)
     if args.role in ("scheduler", "all"):
         scheduler = Scheduler(sla, TimersView(tracking_recorder(settings, Sla.name)), metrics.registry)
         runtime.workers.append(("scheduler", scheduler.run))

@@ -56,9 +56,11 @@ def consume(
     topics: Iterable[str],
     apply: Apply,
     tracking_prefix: str = "",
+    store: Application[Any] | None = None,
 ) -> IdempotentConsumer:
     """Consume `topics` in consumer group `group` (both in the desk's namespace), each event once.
-    A second consumer of the same events in the same store needs its own `tracking_prefix`."""
+    A second consumer of the same events in the same store needs its own `tracking_prefix`.
+    `store`: the application `apply` commits to; given, each fetched batch is one transaction."""
     broker = KafkaBroker(settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
     consumer = IdempotentConsumer(
         broker,
@@ -69,6 +71,7 @@ def consume(
         on_halt=runtime.fail,
         dlq_max_ratio=settings.consumer_dlq_max_ratio,
         tracking_prefix=tracking_prefix,
+        store=store,
     )
 
     async def start() -> None:
