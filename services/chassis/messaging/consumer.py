@@ -11,10 +11,9 @@ Outcomes are named by what happens next (after Sentry's Arroyo):
 - retried: the store is away: back off and try the same message again, uncommitted;
 - a bug: the consumer halts with the offset uncommitted, so nothing is lost.
 
-The consumer takes what Kafka has ready (up to `max_records`, each partition in order). When
-it knows the `store` its reactions record in, the batch's events are applied in order on one
-unit of work and recorded with all their tracking rows in one transaction (processing.py
-`commit_batch`): a later event sees what an earlier one changed, events tracked before are
+The consumer takes what Kafka has ready (up to `max_records`, each partition in order). With an
+`apply_batch` (batching.py) the batch's events are applied in order in one transaction with all
+their tracking rows: a later event sees what an earlier one changed, events tracked before are
 skipped as duplicates without failing the others, a lost race decides the batch again. A
 malformed message goes to the dead-letter topic alone and the rest of the batch applies. A batch
 that fails otherwise is applied again one event at a time, so a poison event is found and
@@ -44,7 +43,6 @@ from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
-from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Tracking
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -54,17 +52,13 @@ from opentelemetry.trace import Span
 from schemas.envelope import Envelope, EventData, MalformedEventError
 from schemas.registry import parse_data
 from schemas.topics import dead_letter
+from services.chassis.messaging.batching import Apply, ApplyBatch
 from services.chassis.runtime import logs, tracing
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.retries import retry_async
-from services.chassis.storage.processing import commit_batch
 
 log = logging.getLogger(__name__)
-
-# Stores the effects of one event together with `tracking`, in one transaction;
-# raises eventsourcing's IntegrityError when `tracking` was recorded before.
-Apply = Callable[[Envelope, EventData, Tracking], None]
 
 
 @dataclass(frozen=True)
@@ -97,14 +91,14 @@ class IdempotentConsumer:
         commit_every: int = 200,
         commit_seconds: float = 0.2,
         tracking_prefix: str = "",
-        store: Application[Any] | None = None,
+        apply_batch: ApplyBatch | None = None,
         max_records: int = 100,
         batch_wait_ms: int = 20,
     ) -> None:
         """`tracking_prefix` keeps this consumer's tracking rows apart from another consumer's of the
         same events in the same store (e.g. intake's webhooks beside its decision consumer).
-        `store`: the application whose `commit`s `apply` records; given, the events fetched together
-        (at most `max_records`; an empty fetch waits `batch_wait_ms`) are applied in one transaction."""
+        `apply_batch` (batching.py), given, applies the events fetched together (at most `max_records`; an
+        empty fetch waits `batch_wait_ms`) in one transaction; `apply` still applies one alone."""
         self.broker = broker
         self.group = group
         self.apply = apply
@@ -114,7 +108,7 @@ class IdempotentConsumer:
         self.recent_dead_letters: deque[bool] = deque(maxlen=dlq_window)
         self.halted: BaseException | None = None
         self.tracking_prefix = tracking_prefix
-        self.store = store
+        self.apply_batch = apply_batch
         self.commit_every = commit_every
         self.commit_seconds = commit_seconds
         self._handled: dict[TopicPartition, int] = {}  # per partition, the offset after the last message handled
@@ -172,16 +166,12 @@ class IdempotentConsumer:
     async def _apply_all(self, ready: list[_Ready]) -> None:
         """Apply the batch's events in one transaction when the store can (`store`); one at a time when
         it cannot, when there is one, or when the batch failed (a poison event is found and halts)."""
-        if self.store is None or len(ready) < 2:
+        if self.apply_batch is None or len(ready) < 2:
             for item in ready:
                 await self._apply(item)
             return
-        store = self.store
-
-        def run(k: int) -> None:
-            item = ready[k]
-            with logs.about(item.envelope.tenant, item.envelope.subject, item.envelope.traceparent):
-                self.apply(item.envelope, item.data, item.tracking)
+        apply_batch = self.apply_batch
+        deliveries = [(item.envelope, item.data, item.tracking) for item in ready]
 
         def retried(error: BaseException, seconds: float) -> None:
             self.metrics.consumer_outcomes.labels(self.group, ready[0].topic, "retried").inc(len(ready))
@@ -189,10 +179,9 @@ class IdempotentConsumer:
                 "%s: store unavailable, retrying a batch of %d in %.1fs: %r", self.group, len(ready), seconds, error
             )
 
-        trackings = [item.tracking for item in ready]
         try:
             skipped = await retry_async(
-                lambda: asyncio.to_thread(commit_batch, store, trackings, run), TRANSIENT_STORE_ERRORS, retried,
+                lambda: asyncio.to_thread(apply_batch, deliveries), TRANSIENT_STORE_ERRORS, retried,
                 initial=0.1, maximum=5.0,
             )  # fmt: skip
         except Exception as error:  # noqa: BLE001 (each event alone: a bug halts there, with its own error)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent, Tracking, TrackingRecorder
-from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.postgres import PostgresProcessRecorder, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -44,6 +44,43 @@ class SQLiteBatchProcessRecorder(SQLiteProcessRecorder, BatchTrackingRecorder):
     ) -> Sequence[int] | None:
         _insert_more(self, c, kwargs)
         return super()._insert_events(c, stored_events, **kwargs)
+
+
+def tracked(recorder: TrackingRecorder, trackings: Sequence[Tracking]) -> set[int]:
+    """The indices of `trackings` whose row `recorder`'s table holds, in one query per upstream."""
+    datastore: Any = recorder.datastore  # type: ignore[attr-defined]
+    postgres = isinstance(recorder, PostgresTrackingRecorder)
+    table = f"{datastore.schema}.{getattr(recorder, 'tracking_table_name', '')}" if postgres else "tracking"
+    positions: dict[str, list[int]] = {}
+    for tracking in trackings:
+        positions.setdefault(tracking.application_name, []).append(tracking.notification_id)
+    found: set[tuple[str, int]] = set()
+    with datastore.transaction(commit=False) as cursor:
+        for name, ids in positions.items():
+            params: tuple[Any, ...]
+            if postgres:
+                where, params = "= ANY(%s)", (name, ids)
+            else:
+                where, params = f"IN ({', '.join('?' * len(ids))})", (name, *ids)
+            cursor.execute(
+                f"SELECT notification_id FROM {table} WHERE application_name = {'%s' if postgres else '?'}"
+                f" AND notification_id {where}",
+                params,
+            )
+            found |= {(name, int(row["notification_id"])) for row in cursor.fetchall()}
+    return {k for k, t in enumerate(trackings) if (t.application_name, t.notification_id) in found}
+
+
+def skipped(recorder: TrackingRecorder, trackings: Sequence[Tracking]) -> set[int]:
+    """The indices of a batch's events not to apply: tracked before, or earlier in the same batch."""
+    skip = tracked(recorder, trackings)
+    seen: set[tuple[str, int]] = set()
+    for k, tracking in enumerate(trackings):
+        key = (tracking.application_name, tracking.notification_id)
+        if key in seen:
+            skip.add(k)
+        seen.add(key)
+    return skip
 
 
 TOPICS = {

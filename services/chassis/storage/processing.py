@@ -31,7 +31,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import EventStore, IntegrityError, ProcessRecorder, Recording, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 
-from services.chassis.storage import eventsourcing_adapter
+from services.chassis.storage import batch_tracking, eventsourcing_adapter
 from services.chassis.storage.batch_tracking import MORE_TRACKING, BatchTrackingRecorder
 
 ATTEMPTS = 50
@@ -201,13 +201,7 @@ def commit_batch(
     if not batchable(app):
         raise BatchFailedError(f"{app.name}: its recorder records one tracking row per transaction")
     for _ in range(attempts):
-        skipped = _tracked_in(app, trackings)
-        seen: set[tuple[str, int]] = set()
-        for k, tracking in enumerate(trackings):
-            key = (tracking.application_name, tracking.notification_id)
-            if key in seen:
-                skipped.add(k)
-            seen.add(key)
+        skipped = batch_tracking.skipped(app.recorder, trackings)  # type: ignore[arg-type]
         batch = _Batch(app)
         token = _BATCH.set(batch)
         try:
@@ -326,33 +320,6 @@ def stream_positions(app: Application[Any], aggregate_id: UUID) -> dict[int, int
 
 def _uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
-
-
-def _tracked_in(app: Application[Any], trackings: Sequence[Tracking]) -> set[int]:
-    """The indices of `trackings` whose row exists, in one query per application name."""
-    recorder: Any = app.recorder
-    datastore: Any = recorder.datastore
-    table = recorder.tracking_table_name if isinstance(recorder, PostgresTrackingRecorder) else "tracking"
-    names: dict[str, list[int]] = {}
-    for tracking in trackings:
-        names.setdefault(tracking.application_name, []).append(tracking.notification_id)
-    found: set[tuple[str, int]] = set()
-    with datastore.transaction(commit=False) as cursor:
-        for name, positions in names.items():
-            if isinstance(recorder, PostgresTrackingRecorder):
-                statement = (
-                    f"SELECT notification_id FROM {datastore.schema}.{table}"
-                    " WHERE application_name = %s AND notification_id = ANY(%s)"
-                )
-                cursor.execute(statement, (name, positions))
-            else:
-                marks = ", ".join("?" * len(positions))
-                statement = (
-                    f"SELECT notification_id FROM {table} WHERE application_name = ? AND notification_id IN ({marks})"
-                )
-                cursor.execute(statement, (name, *positions))
-            found |= {(name, int(row["notification_id"])) for row in cursor.fetchall()}
-    return {k for k, t in enumerate(trackings) if (t.application_name, t.notification_id) in found}
 
 
 def _recorded_before(app: Application[Any], tracking: Tracking) -> bool:
