@@ -164,8 +164,8 @@ class IdempotentConsumer:
             self._flush = asyncio.create_task(self._commit_soon())
 
     async def _apply_all(self, ready: list[_Ready]) -> None:
-        """Apply the batch's events in one transaction when the store can (`store`); one at a time when
-        it cannot, when there is one, or when the batch failed (a poison event is found and halts)."""
+        """Apply the batch's events in one transaction (`apply_batch`); one at a time without one, when
+        there is one event, or when the batch failed (so a poison event is found, and halts)."""
         if self.apply_batch is None or len(ready) < 2:
             for item in ready:
                 await self._apply(item)
