@@ -7,7 +7,7 @@ at scrape time, so it is right after a restart too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from eventsourcing.persistence import Tracking
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -19,7 +19,7 @@ from schemas.knowledge import ArticleRatedV1, ArticleViewedV1, SelfServiceEndedV
 from schemas.sla import SlaBreachedV1, SlaMetV1, SlaWarningV1
 from schemas.tickets import TicketOpenedV3, TicketStatusChangedV1
 from services.analytics.projections import AnalyticsProjection
-from services.chassis.messaging.consumer import Apply
+from services.chassis.messaging.batching import Apply, Delivery
 
 # Business time, from minutes to weeks.
 DURATION_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800)
@@ -81,6 +81,16 @@ class DeskMetrics:
         def observed(envelope: Envelope, data: EventData, tracking: Tracking) -> None:
             apply(envelope, data, tracking)  # raises IntegrityError on a duplicate: nothing to count
             self.observe(envelope, data)
+
+        return observed
+
+    def observing_many(self, apply_many: Callable[[Sequence[Delivery]], None]) -> Callable[[Sequence[Delivery]], None]:
+        """`apply_many`, then the series of each event it applied."""
+
+        def observed(deliveries: Sequence[Delivery]) -> None:
+            apply_many(deliveries)
+            for envelope, data, _ in deliveries:
+                self.observe(envelope, data)
 
         return observed
 

@@ -15,6 +15,7 @@ from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, from_kafka, rebuild, upgrade
 from services.chassis.http import asyncapi
 from services.chassis.http.identity import authenticate, verifier_of
+from services.chassis.messaging.batching import in_view
 from services.chassis.messaging.wiring import consume
 from services.chassis.runtime.cli import parse_args, service_settings
 from services.chassis.runtime.metrics import Metrics
@@ -53,9 +54,9 @@ def main() -> int:
         create_app(app, backlog)
     if args.role in ("consumer", "all"):
         desk = DeskMetrics(metrics.registry, backlog)
-        consume(
-            runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS, KNOWLEDGE_ARTICLES], desk.observing(backlog.apply)
-        )
+        batches = in_view(backlog.view, desk.observing_many(backlog.apply_many))
+        topics = [TICKETS, SLA_CLOCKS, KNOWLEDGE_ARTICLES]
+        consume(runtime, settings, metrics, NAME, topics, desk.observing(backlog.apply), apply_batch=batches)
     port = args.port if args.port is not None else settings.analytics_port
     return runtime.serve(app, settings.http_host, port)
 

@@ -36,6 +36,7 @@ from services.chassis.http.gateway import (
 )
 from services.chassis.http.identity import authenticate
 from services.chassis.http.rate_limit import RateLimiter, gateway_limiter, public_limiter
+from services.chassis.messaging.batching import in_store
 from services.chassis.messaging.wiring import check_store, consume, relay
 from services.chassis.runtime.cli import parse_args, service_settings
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
@@ -248,7 +249,9 @@ def main() -> int:
         )
         runtime.workers.append(("mailer", mailer.run))
     if args.role in ("consumer", "all"):
-        consume(runtime, settings, metrics, "intake", [ROUTING_DECISIONS, SLA_CLOCKS], reactions(intake, sla_status))
+        react = reactions(intake, sla_status)
+        topics = [ROUTING_DECISIONS, SLA_CLOCKS]
+        consume(runtime, settings, metrics, "intake", topics, react, apply_batch=in_store(intake, react))
     port = args.port if args.port is not None else settings.intake_port
     return runtime.serve(app, settings.http_host, port)
 

@@ -16,6 +16,7 @@ from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis.http import asyncapi
 from services.chassis.http.feed import feed_router
 from services.chassis.http.identity import authenticate
+from services.chassis.messaging.batching import in_store
 from services.chassis.messaging.wiring import check_store, consume, relay
 from services.chassis.runtime.cli import parse_args, service_settings
 from services.chassis.runtime.metrics import Metrics
@@ -60,7 +61,8 @@ def main() -> int:
         runtime.workers.append(("load-projector", projector.run))
     if args.role in ("consumer", "all"):
         digests = KeywordDigests(settings.keyword_secret.encode())
-        consume(runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS], reactions(routing, digests))
+        react = reactions(routing, digests)
+        consume(runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS], react, apply_batch=in_store(routing, react))
     if args.role in ("relay", "all"):
         relay(runtime, settings, metrics, routing, publication(routing), count_decisions(metrics.registry))
     port = args.port if args.port is not None else settings.routing_port

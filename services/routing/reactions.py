@@ -22,7 +22,7 @@ from schemas.tickets import (
     TicketPriorityChangedV1,
     TicketStatusChangedV1,
 )
-from services.chassis.messaging.consumer import Apply
+from services.chassis.messaging.batching import Apply
 from services.routing import decisions
 from services.routing.application import Routing
 from services.routing.choosing import TicketFacts

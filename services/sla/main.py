@@ -14,6 +14,7 @@ from schemas.topics import SLA_CLOCKS, TICKETS
 from services.chassis.http import asyncapi
 from services.chassis.http.feed import feed_router
 from services.chassis.http.identity import authenticate
+from services.chassis.messaging.batching import in_store
 from services.chassis.messaging.wiring import check_store, consume, relay
 from services.chassis.runtime.cli import parse_args, service_settings
 from services.chassis.runtime.metrics import Metrics
@@ -45,7 +46,8 @@ def main() -> int:
         create_app(app, sla)
         app.include_router(feed_router(sla, public_fields(sla)))
     if args.role in ("consumer", "all"):
-        consume(runtime, settings, metrics, NAME, [TICKETS], reactions(sla))
+        react = reactions(sla)
+        consume(runtime, settings, metrics, NAME, [TICKETS], react, apply_batch=in_store(sla, react))
     if args.role in ("scheduler", "all"):
         scheduler = Scheduler(sla, TimersView(tracking_recorder(settings, Sla.name)), metrics.registry)
         runtime.workers.append(("scheduler", scheduler.run))

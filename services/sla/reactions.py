@@ -21,7 +21,7 @@ from schemas.tickets import (
     TicketPriorityChangedV1,
     TicketStatusChangedV1,
 )
-from services.chassis.messaging.consumer import Apply
+from services.chassis.messaging.batching import Apply
 from services.chassis.storage.processing import UnitOfWork
 from services.sla.application import Sla
 from services.sla.clock import Clock

@@ -14,8 +14,8 @@ from typing import Any
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteTrackingRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresProcessRecorder, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteProcessRecorder, SQLiteTrackingRecorder
 
 from services.chassis.storage import eventsourcing_adapter
 from services.chassis.storage.processing import ProcessRecorderMixin
@@ -38,6 +38,10 @@ def test_the_private_methods_the_desk_calls_keep_their_signatures() -> None:
     assert parameters(PostgresTrackingRecorder._insert_tracking) == ["self", "curs", "tracking"]
     assert parameters(SQLiteTrackingRecorder._insert_tracking) == ["self", "c", "tracking"]
     assert parameters(SQLiteConnectionPool._create_connection) == ["self"]
+    # batch_tracking.py overrides the process recorders' `_insert_events`, which read `tracking` from kwargs
+    assert parameters(PostgresProcessRecorder._insert_events) == ["self", "curs", "stored_events", "kwargs"]
+    assert parameters(SQLiteProcessRecorder._insert_events) == ["self", "c", "stored_events", "kwargs"]
+    assert "saved_kwargs" in inspect.getsource(Application._record)  # collect_events' keywords reach the recorder
     assert "_sqlite_conn" in inspect.getsource(SQLiteConnection.__init__)
 
 

@@ -12,6 +12,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from schemas.registry import parse_data
 from services.analytics import reports
 from services.analytics.projections import AnalyticsProjection
+from services.chassis.messaging.batching import in_view
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.store import tracking_recorder
 from tests.unit.test_envelope import an_envelope
@@ -106,3 +107,16 @@ def test_a_rebuild_knows_its_tables_equal_the_live_ones_without_holding_them(tmp
     with backlog.view.transaction() as sql:
         sql.execute("UPDATE analytics_tickets SET priority = 'P1' WHERE number = 'SD-2026-000004'")
     assert backlog.fingerprint() != live, "one changed column of one row is told apart"
+
+
+def test_a_batch_with_a_redelivered_event_applies_the_rest_once(tmp_path: Path) -> None:
+    """The analytics consumer's batch: one transaction, the events tracked before set aside."""
+    backlog = projection(tmp_path)
+    apply_batch = in_view(backlog.view, backlog.apply_many)
+    first, second, third = opened(1), opened(2), opened(3)
+    backlog.apply(*first)  # type: ignore[arg-type]
+    assert apply_batch([first, second, third, second]) == {0, 3}  # type: ignore[list-item]
+    assert reports.backlog(backlog.view, "acme")["open"] == 3
+    before = backlog.rows()
+    assert apply_batch([first, second, third]) == {0, 1, 2}  # type: ignore[list-item]
+    assert backlog.rows() == before

@@ -11,6 +11,14 @@ Outcomes are named by what happens next (after Sentry's Arroyo):
 - retried: the store is away: back off and try the same message again, uncommitted;
 - a bug: the consumer halts with the offset uncommitted, so nothing is lost.
 
+The consumer takes what Kafka has ready (up to `max_records`, each partition in order). With an
+`apply_batch` (batching.py) the batch's events are applied in order in one transaction with all
+their tracking rows: a later event sees what an earlier one changed, events tracked before are
+skipped as duplicates without failing the others, a lost race decides the batch again. A
+malformed message goes to the dead-letter topic alone and the rest of the batch applies. A batch
+that fails otherwise is applied again one event at a time, so a poison event is found and
+halts the consumer as it would alone.
+
 Each message is handled in a CONSUMER span, child of the record's `traceparent` header,
 and the reaction sees that span's context as the envelope's `traceparent`, so the
 events it records continue the trace.
@@ -30,6 +38,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import TopicPartition
@@ -38,10 +47,12 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.trace import Span
 
 from schemas.envelope import Envelope, EventData, MalformedEventError
 from schemas.registry import parse_data
 from schemas.topics import dead_letter
+from services.chassis.messaging.batching import Apply, ApplyBatch
 from services.chassis.runtime import logs, tracing
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.metrics import Metrics
@@ -49,9 +60,16 @@ from services.chassis.runtime.retries import retry_async
 
 log = logging.getLogger(__name__)
 
-# Stores the effects of one event together with `tracking`, in one transaction;
-# raises eventsourcing's IntegrityError when `tracking` was recorded before.
-Apply = Callable[[Envelope, EventData, Tracking], None]
+
+@dataclass(frozen=True)
+class _Ready:
+    """A parsed message of a batch, ready to apply."""
+
+    topic: str
+    envelope: Envelope
+    data: EventData
+    tracking: Tracking
+    span: Span
 
 
 class ConsumerHaltedError(RuntimeError):
@@ -73,9 +91,14 @@ class IdempotentConsumer:
         commit_every: int = 200,
         commit_seconds: float = 0.2,
         tracking_prefix: str = "",
+        apply_batch: ApplyBatch | None = None,
+        max_records: int = 100,
+        batch_wait_ms: int = 20,
     ) -> None:
         """`tracking_prefix` keeps this consumer's tracking rows apart from another consumer's of the
-        same events in the same store (e.g. intake's webhooks beside its decision consumer)."""
+        same events in the same store (e.g. intake's webhooks beside its decision consumer).
+        `apply_batch` (batching.py), given, applies the events fetched together (at most `max_records`; an
+        empty fetch waits `batch_wait_ms`) in one transaction; `apply` still applies one alone."""
         self.broker = broker
         self.group = group
         self.apply = apply
@@ -85,6 +108,7 @@ class IdempotentConsumer:
         self.recent_dead_letters: deque[bool] = deque(maxlen=dlq_window)
         self.halted: BaseException | None = None
         self.tracking_prefix = tracking_prefix
+        self.apply_batch = apply_batch
         self.commit_every = commit_every
         self.commit_seconds = commit_seconds
         self._handled: dict[TopicPartition, int] = {}  # per partition, the offset after the last message handled
@@ -97,6 +121,9 @@ class IdempotentConsumer:
             group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
+            batch=True,
+            max_records=max_records,
+            batch_timeout_ms=batch_wait_ms,
             max_poll_interval_ms=600_000,
             # A crashed member's partitions move to the others after this long (the broker's minimum).
             session_timeout_ms=6_000,
@@ -107,26 +134,90 @@ class IdempotentConsumer:
     async def handle(self, msg: KafkaMessage) -> None:
         if self.halted is not None:
             raise ConsumerHaltedError("halted; not taking more messages") from self.halted
-        record = msg.raw_message
-        assert not isinstance(record, tuple)  # one record per call: no batch subscriber
-        with tracing.consuming(record.topic, record.headers, self.group, record.partition, record.offset) as span:
-            try:
-                envelope = Envelope.from_kafka(record.value, record.headers)
-                data = parse_data(envelope)
-            except MalformedEventError as error:
-                await self._dead_letter(record.topic, record.key, record.value, record.headers, error.reason)
-            else:
-                handled = tracing.handled(record.topic, envelope, span)  # its effects: children of this span
-                with logs.about(envelope.tenant, envelope.subject, handled.traceparent):
-                    await self._apply(record.topic, handled, data)
-        self._observe_lag(msg, record.topic, record.partition, record.offset)
-        self._handled[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        raw = msg.raw_message
+        records = raw if isinstance(raw, tuple) else (raw,)
         self._consumer = msg.consumer
-        self._since_commit += 1
+        with tracing.Consuming(self.group) as spans:
+            ready: list[_Ready] = []
+            for record in records:
+                span = spans.start(record.topic, record.headers, record.partition, record.offset)
+                try:
+                    envelope = Envelope.from_kafka(record.value, record.headers)
+                    data = parse_data(envelope)
+                except MalformedEventError as error:
+                    with tracing.current(span):
+                        await self._dead_letter(record.topic, record.key, record.value, record.headers, error.reason)
+                    if self.halted is not None:
+                        raise ConsumerHaltedError("halted; not taking more messages") from self.halted
+                else:
+                    handled = tracing.handled(record.topic, envelope, span)  # its effects: children of this span
+                    tracking = Tracking(self.tracking_prefix + envelope.source, envelope.position)
+                    ready.append(_Ready(record.topic, handled, data, tracking, span))
+            await self._apply_all(ready)
+        for record in records:
+            self._observe_lag(msg, record.topic, record.partition, record.offset)
+            self._handled[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        self._since_commit += len(records)
         if self._since_commit >= self.commit_every:
             await self._commit()
         elif self._flush is None or self._flush.done():
             self._flush = asyncio.create_task(self._commit_soon())
+
+    async def _apply_all(self, ready: list[_Ready]) -> None:
+        """Apply the batch's events in one transaction (`apply_batch`); one at a time without one, when
+        there is one event, or when the batch failed (so a poison event is found, and halts)."""
+        if self.apply_batch is None or len(ready) < 2:
+            for item in ready:
+                await self._apply(item)
+            return
+        apply_batch = self.apply_batch
+        deliveries = [(item.envelope, item.data, item.tracking) for item in ready]
+
+        def retried(error: BaseException, seconds: float) -> None:
+            self.metrics.consumer_outcomes.labels(self.group, ready[0].topic, "retried").inc(len(ready))
+            log.warning(
+                "%s: store unavailable, retrying a batch of %d in %.1fs: %r", self.group, len(ready), seconds, error
+            )
+
+        try:
+            skipped = await retry_async(
+                lambda: asyncio.to_thread(apply_batch, deliveries), TRANSIENT_STORE_ERRORS, retried,
+                initial=0.1, maximum=5.0,
+            )  # fmt: skip
+        except Exception as error:  # noqa: BLE001 (each event alone: a bug halts there, with its own error)
+            log.info("%s: a batch of %d failed, applying it one event at a time: %r", self.group, len(ready), error)
+            for item in ready:
+                await self._apply(item)
+            return
+        for k, item in enumerate(ready):
+            self._count(item, "duplicate" if k in skipped else "applied")
+
+    async def _apply(self, item: _Ready) -> None:
+        envelope = item.envelope
+
+        def retried(error: BaseException, seconds: float) -> None:
+            self.metrics.consumer_outcomes.labels(self.group, item.topic, "retried").inc()
+            log.warning("%s: store unavailable, retrying %s in %.1fs: %r", self.group, envelope.id, seconds, error)
+
+        with tracing.current(item.span), logs.about(envelope.tenant, envelope.subject, envelope.traceparent):
+            try:
+                await retry_async(
+                    lambda: asyncio.to_thread(self.apply, envelope, item.data, item.tracking), TRANSIENT_STORE_ERRORS,
+                    retried, initial=0.1, maximum=5.0,
+                )  # fmt: skip
+                outcome = "applied"
+            except IntegrityError:
+                outcome = "duplicate"
+            except Exception as error:
+                self._halt(error)
+                raise
+        self._count(item, outcome)
+
+    def _count(self, item: _Ready, outcome: str) -> None:
+        self.recent_dead_letters.append(False)
+        self.metrics.consumer_outcomes.labels(self.group, item.topic, outcome).inc()
+        with tracing.current(item.span):
+            tracing.annotate(outcome=outcome)
 
     async def _commit_soon(self) -> None:
         await asyncio.sleep(self.commit_seconds)
@@ -143,28 +234,6 @@ class IdempotentConsumer:
                 await self._consumer.commit(offsets)
             except KafkaError as error:  # e.g. a rebalance: what was not committed comes back, as a duplicate
                 log.info("%s: offset commit failed, carrying on: %r", self.group, error)
-
-    async def _apply(self, topic: str, envelope: Envelope, data: EventData) -> None:
-        tracking = Tracking(self.tracking_prefix + envelope.source, envelope.position)
-
-        def retried(error: BaseException, seconds: float) -> None:
-            self.metrics.consumer_outcomes.labels(self.group, topic, "retried").inc()
-            log.warning("%s: store unavailable, retrying %s in %.1fs: %r", self.group, envelope.id, seconds, error)
-
-        try:
-            await retry_async(
-                lambda: asyncio.to_thread(self.apply, envelope, data, tracking), TRANSIENT_STORE_ERRORS, retried,
-                initial=0.1, maximum=5.0,
-            )  # fmt: skip
-            outcome = "applied"
-        except IntegrityError:
-            outcome = "duplicate"
-        except Exception as error:
-            self._halt(error)
-            raise
-        self.recent_dead_letters.append(False)
-        self.metrics.consumer_outcomes.labels(self.group, topic, outcome).inc()
-        tracing.annotate(outcome=outcome)
 
     async def _dead_letter(
         self,

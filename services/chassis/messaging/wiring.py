@@ -16,7 +16,8 @@ from faststream.kafka import KafkaBroker
 
 from schemas.envelope import Envelope
 from schemas.topics import PUBLIC_TOPICS
-from services.chassis.messaging.consumer import Apply, IdempotentConsumer
+from services.chassis.messaging.batching import Apply, ApplyBatch
+from services.chassis.messaging.consumer import IdempotentConsumer
 from services.chassis.messaging.kafka import ensure_topics
 from services.chassis.messaging.relay import Publication, Relay
 from services.chassis.runtime.leadership import lease
@@ -56,9 +57,11 @@ def consume(
     topics: Iterable[str],
     apply: Apply,
     tracking_prefix: str = "",
+    apply_batch: ApplyBatch | None = None,
 ) -> IdempotentConsumer:
     """Consume `topics` in consumer group `group` (both in the desk's namespace), each event once.
-    A second consumer of the same events in the same store needs its own `tracking_prefix`."""
+    A second consumer of the same events in the same store needs its own `tracking_prefix`.
+    With `apply_batch` (batching.py `in_store`, `in_view`) each fetched batch is one transaction."""
     broker = KafkaBroker(settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
     consumer = IdempotentConsumer(
         broker,
@@ -69,6 +72,7 @@ def consume(
         on_halt=runtime.fail,
         dlq_max_ratio=settings.consumer_dlq_max_ratio,
         tracking_prefix=tracking_prefix,
+        apply_batch=apply_batch,
     )
 
     async def start() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 
 from fastapi import FastAPI
@@ -179,6 +179,45 @@ def consuming(
         f"process {topic}", context=context_of(sent), kind=SpanKind.CONSUMER, attributes=attributes
     ) as span:
         yield span
+
+
+class Consuming:
+    """The CONSUMER spans of one fetched batch of records, each the child of its record's `traceparent`
+    header (not current: the batch is handled at once); all end when the batch is handled."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self.spans: list[Span] = []
+
+    def start(self, topic: str, headers: Iterable[tuple[str, bytes]], partition: int, offset: int) -> Span:
+        if not enabled():
+            return trace.INVALID_SPAN
+        sent = next((raw.decode(errors="replace") for name, raw in headers if name == "traceparent"), None)
+        attributes = _about(topic, "process") | {
+            "messaging.consumer.group.name": self.group,
+            "messaging.destination.partition.id": str(partition),
+            "messaging.kafka.offset": offset,
+        }
+        span = tracer.start_span(
+            f"process {topic}", context=context_of(sent), kind=SpanKind.CONSUMER, attributes=attributes
+        )
+        self.spans.append(span)
+        return span
+
+    def __enter__(self) -> Consuming:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        for span in self.spans:
+            if error is not None:
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, repr(error)))
+            span.end()
+
+
+def current(span: Span) -> AbstractContextManager[Span]:
+    """`span` made the current span for a while (not ended after it)."""
+    return trace.use_span(span, end_on_exit=False)
 
 
 def handled(topic: str, envelope: Envelope, span: Span) -> Envelope:

@@ -5,7 +5,9 @@ the application's own bookkeeping (its cache, snapshots and followers): `Applica
 takes no tracking, and `EventStore.put` skips the bookkeeping. So `commit` records a
 `ProcessingEvent` as `Application.save` does inside, through the private steps below; the
 SQL views insert their first tracking row through the recorder's private `_insert_tracking`
-(it checks the tracking table's shape); the SQLite pool hands over its raw connection.
+(it checks the tracking table's shape); the SQLite pool hands over its raw connection. (The process
+recorders of batch_tracking.py override the recorders' private `_insert_events` to insert a batch's
+further tracking rows: the same test checks it.)
 
 These are written against eventsourcing 9.5.6 (pinned in pyproject.toml). Upgrading it means
 reading these methods again: tests/unit/test_eventsourcing_adapter.py fails loudly when one of

@@ -9,11 +9,18 @@ must be a process recorder (see `ProcessRecorderMixin`).
 Two writers deciding on the same aggregate conflict on its version; the loser decides
 again on fresh state. Only a tracking row recorded before is reported to the caller,
 as eventsourcing's IntegrityError: the consumer counts that as a duplicate.
+
+A consumer records many upstream events at once with `commit_batch`: while it runs, every
+`commit` on the same application decides on the batch's one unit of work (each aggregate
+loaded once, so a later event sees what an earlier one changed) and records nothing; then
+the batch's changed aggregates and all its tracking rows are recorded in one transaction
+(batch_tracking.py). The reactions stay one application method per command.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from copy import deepcopy
 from datetime import datetime
 from typing import Any, TypeVar
@@ -24,7 +31,8 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import EventStore, IntegrityError, ProcessRecorder, Recording, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 
-from services.chassis.storage import eventsourcing_adapter
+from services.chassis.storage import batch_tracking, eventsourcing_adapter
+from services.chassis.storage.batch_tracking import MORE_TRACKING, BatchTrackingRecorder
 
 ATTEMPTS = 50
 AS_OF_PAGE = 100  # events read per round trip when replaying to an instant
@@ -41,6 +49,8 @@ class UnitOfWork:
         self.app = app
         self.loaded: dict[UUID, Aggregate] = {}
         self.shared: dict[UUID, int] = {}  # read from the cache, not copied: never to be changed
+        if (batch := _batch_of(app)) is not None:  # one batch, one unit: every decision sees the others' changes
+            self.loaded, self.shared = batch.unit.loaded, batch.unit.shared
 
     def get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """The aggregate, this unit's own copy to change."""
@@ -51,7 +61,7 @@ class UnitOfWork:
             if copied.version == version:  # whole: a concurrent fast-forward sets the version last
                 self.loaded[aggregate_id] = copied
         if aggregate_id not in self.loaded:
-            if (aggregate := find(self.app, aggregate_id, kind)) is None:
+            if (aggregate := _load(self.app, aggregate_id, kind)) is None:
                 return None
             self.loaded[aggregate_id] = aggregate
         found = self.loaded[aggregate_id]
@@ -103,7 +113,12 @@ class ProcessRecorderMixin:
 def commit(
     app: Application[Any], decide: Decide, tracking: Tracking | None = None, attempts: int = ATTEMPTS
 ) -> list[Recording[Any]]:
-    """Run `decide` and record what it changed (with `tracking`), retrying lost races on fresh state."""
+    """Run `decide` and record what it changed (with `tracking`), retrying lost races on fresh state.
+    Inside `commit_batch` on `app` it decides on the batch's unit and leaves the recording to the batch
+    (no recordings to answer then)."""
+    if (batch := _batch_of(app)) is not None:
+        batch.decide(decide, tracking)
+        return []
     for _ in range(attempts):
         processing: ProcessingEvent[Any] = ProcessingEvent(tracking)
         processing.collect_events(*decide())
@@ -121,8 +136,105 @@ def commit(
     raise ContentionError(f"{app.name}: gave up after {attempts} conflicting attempts")
 
 
+class BatchFailedError(RuntimeError):
+    """A decision of the batch raised: nothing of the batch is recorded; apply its events one by one."""
+
+
+class _Batch:
+    """The upstream events of one batch being decided on one unit of work, to be recorded at once."""
+
+    def __init__(self, app: Application[Any]) -> None:
+        self.app = app
+        self.unit = UnitOfWork.__new__(UnitOfWork)  # not through __init__: that would join this batch
+        self.unit.app, self.unit.loaded, self.unit.shared = app, {}, {}
+        self.trackings: list[Tracking] = []
+        self.failed: BaseException | None = None
+
+    def decide(self, decide: Decide, tracking: Tracking | None) -> None:
+        try:
+            changed = list(decide())
+        except BaseException as error:  # its changes may be half made on the shared unit: the batch is void
+            self.failed = error
+            raise
+        for aggregate in changed:
+            known = self.unit.loaded.setdefault(aggregate.id, aggregate)
+            if known is not aggregate:  # decided on another copy than the batch's: the batch cannot hold both
+                self.failed = BatchFailedError(f"two copies of {aggregate.id} in one batch")
+                raise self.failed
+        if tracking is not None:
+            self.trackings.append(tracking)
+
+    def record(self) -> list[Recording[Any]]:
+        if not self.trackings and not self.unit.changed():
+            return []
+        first = self.trackings[0] if self.trackings else None
+        processing: ProcessingEvent[Any] = ProcessingEvent(first)
+        processing.collect_events(*self.unit.changed(), **{MORE_TRACKING: self.trackings[1:]})
+        recordings = eventsourcing_adapter.record(self.app, processing)
+        eventsourcing_adapter.take_snapshots(self.app, processing)
+        eventsourcing_adapter.notify(self.app, recordings)
+        return recordings
+
+
+_BATCH: ContextVar[_Batch | None] = ContextVar("processing_batch", default=None)
+
+
+def _batch_of(app: Application[Any]) -> _Batch | None:
+    batch = _BATCH.get()
+    return batch if batch is not None and batch.app is app else None
+
+
+def batchable(app: Application[Any]) -> bool:
+    """Whether `app`'s recorder records a batch's many tracking rows in one transaction."""
+    return isinstance(app.recorder, BatchTrackingRecorder)
+
+
+def commit_batch(
+    app: Application[Any], trackings: Sequence[Tracking], run: Callable[[int], None], attempts: int = ATTEMPTS
+) -> set[int]:
+    """Run `run(k)` for each upstream event k of a batch in order (its `trackings[k]`) on one unit of
+    work, and record every decision `commit`ted on `app` meanwhile, with their tracking rows, in one
+    transaction. Events tracked before (one query) or twice in the batch are skipped: their indices
+    are answered. A lost race decides the batch again on fresh state. Whatever `run` raises voids the
+    batch and is raised as it is (a swallowed failure as BatchFailedError): nothing is recorded, for
+    the caller to retry (the store away) or to go one event at a time (to find a poison event)."""
+    if not batchable(app):
+        raise BatchFailedError(f"{app.name}: its recorder records one tracking row per transaction")
+    for _ in range(attempts):
+        skipped = batch_tracking.skipped(app.recorder, trackings)  # type: ignore[arg-type]
+        batch = _Batch(app)
+        token = _BATCH.set(batch)
+        try:
+            for k in range(len(trackings)):
+                if k in skipped:
+                    continue
+                try:
+                    run(k)
+                except IntegrityError:  # an effect with its own transaction (a view) recorded before
+                    if batch.failed is not None:
+                        raise
+                    skipped.add(k)
+                if batch.failed is not None:  # swallowed by the reaction: the unit is not to be trusted
+                    raise BatchFailedError(f"{app.name}: event {k} of the batch failed") from batch.failed
+        finally:
+            _BATCH.reset(token)
+        try:
+            batch.record()
+        except IntegrityError:
+            continue  # another writer first: its tracking rows (skipped next time) or versions (decide again)
+        return skipped
+    raise ContentionError(f"{app.name}: gave up on a batch after {attempts} conflicting attempts")
+
+
 def find(app: Application[Any], aggregate_id: UUID, kind: type[A]) -> A | None:
-    """The aggregate as stored now, if there is one of that kind (to read, or change and save)."""
+    """The aggregate as stored now, if there is one of that kind (to read, or change and save); inside a
+    batch on `app`, the batch's own copy, changed by its earlier decisions."""
+    if (batch := _batch_of(app)) is not None:
+        return batch.unit.get(aggregate_id, kind)
+    return _load(app, aggregate_id, kind)
+
+
+def _load(app: Application[Any], aggregate_id: UUID, kind: type[A]) -> A | None:
     try:
         found: object = app.repository.get(aggregate_id)
     except AggregateNotFoundError:

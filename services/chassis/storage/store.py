@@ -6,6 +6,7 @@ from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
 from services.chassis.runtime.settings import Settings
+from services.chassis.storage.batch_tracking import TOPICS
 
 
 def store_env(settings: Settings, name: str) -> dict[str, str]:
@@ -22,10 +23,17 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
     takes the file's write lock first, waiting up to SQLITE_LOCK_TIMEOUT seconds (then retrying),
     so the many writers of one service's file wait for each other instead of failing.
 
+    Process recorders record a consumer's batch (many tracking rows) in one transaction
+    (batch_tracking.py).
+
     The event and tracking tables are created when missing unless `settings.create_tables` is
     false: in a cluster `python -m services.migrate` creates them once per release.
     """
-    env = {"SINGLE_ROW_TRACKING": "f", "CREATE_TABLE": "y" if settings.create_tables else "n"}
+    env = {
+        "SINGLE_ROW_TRACKING": "f",
+        "CREATE_TABLE": "y" if settings.create_tables else "n",
+        "PROCESS_RECORDER_TOPIC": TOPICS["sqlite" if settings.persistence == "sqlite" else "postgres"],
+    }
     if settings.persistence == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env |= {

@@ -21,7 +21,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.types.json import Jsonb
 from pydantic_core import to_json
 
-from services.chassis.storage import eventsourcing_adapter
+from services.chassis.storage import batch_tracking, eventsourcing_adapter
 
 _SQLITE_MAX_PARAMETERS = 30_000  # of 32,766 bound parameters a statement
 _VERSIONS = "CREATE TABLE IF NOT EXISTS view_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
@@ -142,6 +142,10 @@ class SqlView:
         with self.datastore.transaction(commit=True) as cursor, self._pipeline(cursor):
             self._insert_tracking(cursor, tracking)
             yield Sql(cursor, self.postgres)
+
+    def skipped(self, trackings: Sequence[Tracking]) -> set[int]:
+        """The indices of a batch's events not to apply: tracked before (one query), or twice in it."""
+        return batch_tracking.skipped(self.recorder, trackings)
 
     def _insert_tracking(self, cursor: Any, tracking: Sequence[Tracking]) -> None:
         """The first row through the recorder (it checks the table's shape), the rest in one statement."""

@@ -9,7 +9,7 @@ from eventsourcing.persistence import Tracking
 from schemas.envelope import Envelope, EventData
 from schemas.routing import RoutingDecidedV1
 from schemas.sla import SlaCustomerUnresponsiveV1
-from services.chassis.messaging.consumer import Apply
+from services.chassis.messaging.batching import Apply
 from services.intake.tickets.application import Intake
 from services.intake.tickets.routing_decisions import apply_decision
 from services.intake.tickets.sla_status import SlaStatus, resolve_unresponsive
