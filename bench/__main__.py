@@ -10,6 +10,7 @@ from bench import (
     sla_timers,
     store_append,
     ticket_flow,
+    ticket_open,
     workspace_pages,
 )
 
@@ -17,6 +18,7 @@ from bench import (
 def main() -> None:
     for benchmark in (
         store_append,
+        ticket_open,
         ticket_flow,
         as_of,
         routing_latency,
