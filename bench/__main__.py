@@ -11,6 +11,7 @@ from bench import (
     sla_timers,
     store_append,
     ticket_flow,
+    ticket_open,
     workspace_pages,
 )
 
@@ -18,6 +19,7 @@ from bench import (
 def main() -> None:
     for benchmark in (
         store_append,
+        ticket_open,
         ticket_flow,
         as_of,
         routing_latency,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 import jwt
 import pytest
 
-from services.chassis.http.auth import Principal, Role, TokenVerifier, Unauthenticated
+from services.chassis.http.auth import LEEWAY_SECONDS, Principal, Role, TokenVerifier, Unauthenticated
 from services.chassis.http.identity import Authenticator
 from services.chassis.http.rate_limit import RateLimited, RateLimiter
 from services.chassis.runtime.settings import Settings
@@ -62,6 +64,34 @@ def test_a_token_signed_with_another_key_or_none_is_refused(verifier: TokenVerif
     for bad in (unsigned, forged_internal, "not-a-token"):
         with pytest.raises(Unauthenticated):
             verifier.verify(bad)
+
+
+def test_a_token_verified_once_is_taken_again_until_it_expires_then_refused(
+    verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent = token("acme", "ann", expires_in=60)
+    first = verifier.verify(sent)
+    with monkeypatch.context() as patched:
+        patched.setattr(jwt, "decode", lambda *_, **__: pytest.fail("verified again"))
+        assert verifier.verify(sent) is first
+    later = time.time() + 60 + LEEWAY_SECONDS + 1  # the token's clock and the verifier's both
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Later:
+            return cls.fromtimestamp(later, tz)
+
+    monkeypatch.setattr(time, "time", lambda: later)
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Later)
+    with pytest.raises(Unauthenticated) as refused:
+        verifier.verify(sent)
+    assert refused.value.extra["rule"] == "exp"
+
+
+def test_a_refused_token_is_refused_every_time(verifier: TokenVerifier) -> None:
+    for _ in range(2):
+        with pytest.raises(Unauthenticated):
+            verifier.verify(token("acme", audience="another-app"))
 
 
 def test_the_gateways_internal_token_carries_the_principal_to_the_service_behind(verifier: TokenVerifier) -> None:

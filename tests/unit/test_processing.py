@@ -17,8 +17,9 @@ from services.chassis.storage import processing
 from services.chassis.storage.processing import as_of, commit
 from services.chassis.storage.store import store_env
 from services.routing.application import Routing
-from services.routing.choosing import Strategy
-from services.routing.domain import DeskSetup
+from services.routing.choosing import Presence, Strategy
+from services.routing.domain import Agent, DeskSetup
+from services.routing.work import Work
 
 
 def test_an_event_arriving_after_a_later_position_is_retried_not_taken_for_a_duplicate(tmp_path: Path) -> None:
@@ -72,3 +73,34 @@ def test_an_aggregate_as_of_an_instant_reads_the_same_from_its_snapshots_as_from
         from_snapshot, from_events = (as_of(app, counter.id, instant, s) for s in (app.snapshots, None))
         assert from_snapshot.n == from_events.n == n
     assert as_of(app, counter.id, counter.created_on - timedelta(seconds=1), app.snapshots) is None
+
+
+def test_a_group_read_after_a_decision_shares_the_recorded_agents_and_knows_every_newest_version(
+    tmp_path: Path,
+) -> None:
+    """The decision's agents go into the cache as recorded: the next read of the group takes them from there
+    (no copy, no read of their events), and each newest version is the store's, found one index probe each."""
+    settings = Settings(data_dir=tmp_path)
+    app = Routing(env=store_env(settings, Routing.name))
+    app.define_group("acme", "first-line", 1, Strategy.LEAST_LOADED)
+    for agent in ("ann", "bob"):
+        app.register_agent("acme", agent, ["first-line"], [], 1, 5)
+    app.set_presence("acme", "ann", Presence.ONLINE)
+    ids = [Agent.create_id("acme", agent) for agent in ("ann", "bob")]
+    stranger = Agent.create_id("acme", "nobody")
+
+    def decide() -> list[Agent]:
+        ann = Work(app, "acme").agent("ann")
+        ann.take("ticket-1")
+        return [ann]
+
+    commit(app, decide)
+    newest = processing.newest_versions(app, [*ids, stranger])
+    assert app.repository.cache is not None
+    recorded = app.repository.cache.get(ids[0])
+    assert recorded.version == newest[ids[0]]
+    read = Work(app, "acme").agents(["ann", "bob"])
+    assert read[0] is recorded
+    assert "ticket-1" in read[0].tickets
+    stored = {agent.id: agent.version for agent in (app.agent("acme", "ann"), app.agent("acme", "bob"))}
+    assert newest == stored

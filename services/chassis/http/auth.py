@@ -31,6 +31,11 @@ INTERNAL_AUDIENCE = "servicedesk-internal"
 INTERNAL_TTL_SECONDS = 120
 TENANT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 _ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
+LEEWAY_SECONDS = 30  # a person's token is accepted this long past its `exp` (clocks differ)
+# A token verified once is taken again, by its exact text, until it expires, but never for longer than
+# this: a key the provider withdraws is dropped as soon as a remote key set is fetched again (its lifespan).
+VERIFIED_SECONDS = 300
+MOST_VERIFIED = 10_000  # tokens kept verified; a flood of one-off tokens starts the memory afresh
 
 
 class Role(StrEnum):
@@ -88,18 +93,35 @@ class TokenVerifier:
         self.internal_secret = internal_secret
         self._remote: jwt.PyJWKClient | None = None
         self._local: jwt.PyJWKSet | None = None
+        # token -> (its principal, until when it is taken without verifying it again)
+        self._verified: dict[str, tuple[Principal, float]] = {}
         if jwks and re.match(r"^https?://", jwks):
-            self._remote = jwt.PyJWKClient(jwks, cache_keys=True, lifespan=300, timeout=5)
+            self._remote = jwt.PyJWKClient(jwks, cache_keys=True, lifespan=VERIFIED_SECONDS, timeout=5)
         elif jwks:
             text = jwks if jwks.lstrip().startswith("{") else Path(jwks).read_text()
             self._local = jwt.PyJWKSet.from_dict(json.loads(text))
 
     def verify(self, token: str) -> Principal:
-        """The principal `token` proves; Unauthenticated with the reason otherwise."""
+        """The principal `token` proves; Unauthenticated with the reason otherwise. A client sends the
+        same token with every request until it expires: the signature and claims of those exact bytes
+        are checked once (the decoding and the signature cost more than the rest of a small request)."""
+        now = time.time()
+        known = self._verified.get(token)
+        if known is not None and now < known[1]:
+            return known[0]
+        principal, leeway = self._verify(token)
+        if len(self._verified) >= MOST_VERIFIED:
+            self._verified.clear()
+        expires = float(principal.claims["exp"]) + leeway
+        self._verified[token] = (principal, min(expires, now + VERIFIED_SECONDS))
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, int]:
+        """The principal `token` proves, and the seconds past its `exp` it is accepted."""
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") == "HS256":
-                return self._internal(token)
+                return self._internal(token), 0
             claims = jwt.decode(
                 token,
                 self._key(header),
@@ -107,7 +129,7 @@ class TokenVerifier:
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "iss", "aud", "sub"]},
-                leeway=30,
+                leeway=LEEWAY_SECONDS,
             )
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the token has expired", rule="exp") from None
@@ -117,7 +139,7 @@ class TokenVerifier:
             raise Unauthenticated("the token is from an issuer this desk does not trust", rule="iss") from None
         except (jwt.PyJWTError, ValueError, KeyError) as error:
             raise Unauthenticated(f"the token is not valid: {error}", rule="token") from None
-        return principal_of(claims)
+        return principal_of(claims), LEEWAY_SECONDS
 
     def mint_internal(self, principal: Principal) -> str:
         """A short-lived token for the service behind the gateway, carrying `principal`."""

@@ -13,14 +13,14 @@ requests against the rate limit (services/chassis/http/rate_limit.py).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 from uuid import uuid4
 
-from fastapi import Depends, FastAPI, Header, Request, Response, Security
+from fastapi import Depends, FastAPI, Header, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from services.chassis.http.answer_headers import RequestHeaders
 from services.chassis.http.auth import (
     INTERNAL_ISSUER,
     Forbidden,
@@ -105,13 +105,7 @@ def authenticate(
     `problems.answer_headers`)."""
     app.state.authenticator = Authenticator(verifier_of(settings), api_keys, limiter)
     if limiter is not None:
-
-        @app.middleware("http")
-        async def rate_limit_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-            response = await call_next(request)
-            response.headers.update(answer_headers(request))
-            return response
-
+        app.add_middleware(RequestHeaders, of=answer_headers)
     return app.state.authenticator  # type: ignore[no-any-return]
 
 

@@ -12,17 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 
 from services.chassis.http import draining, openapi
+from services.chassis.http.answer_headers import ServerTiming
 from services.chassis.http.problems import install_problem_handlers
 from services.chassis.http.text import refuse_nul
 from services.chassis.runtime import tracing
@@ -72,18 +72,7 @@ class Runtime:
         openapi.install(app)
         tracing.instrument(app)
 
-        @app.middleware("http")
-        async def timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-            started = time.perf_counter()
-            response = await call_next(request)
-            elapsed = time.perf_counter() - started
-            # What the request took here (a browser's developer tools and bench/workspace_pages.py read it).
-            response.headers["Server-Timing"] = f"app;dur={elapsed * 1000:.1f}"
-            route = request.scope.get("route")
-            template = getattr(route, "path", "unmatched")  # the template, never the raw path: bounded labels
-            if template not in ("/metrics", "/health/live", "/health/ready"):
-                self.metrics.http_duration.labels(request.method, template, str(response.status_code)).observe(elapsed)
-            return response
+        app.add_middleware(ServerTiming, observe=self._observe)
 
         @app.get("/health/live", include_in_schema=False)
         async def live() -> dict[str, str]:
@@ -105,6 +94,10 @@ class Runtime:
             return Response(self.metrics.render(), media_type="text/plain; version=0.0.4")
 
         return app
+
+    def _observe(self, method: str, template: str, status: int, seconds: float) -> None:
+        if template not in ("/metrics", "/health/live", "/health/ready"):
+            self.metrics.http_duration.labels(method, template, str(status)).observe(seconds)
 
     @asynccontextmanager
     async def _lifespan(self, app: FastAPI) -> AsyncIterator[None]:

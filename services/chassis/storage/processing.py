@@ -130,6 +130,7 @@ def commit(
             if tracking is not None and _recorded_before(app, tracking):
                 raise
             continue
+        _cache_recorded(app, processing)
         eventsourcing_adapter.take_snapshots(app, processing)
         eventsourcing_adapter.notify(app, recordings)
         return recordings
@@ -172,6 +173,7 @@ class _Batch:
         processing.collect_events(*self.unit.changed(), **{MORE_TRACKING: self.trackings[1:]})
         recordings = eventsourcing_adapter.record(self.app, processing)
         eventsourcing_adapter.take_snapshots(self.app, processing)
+        _cache_recorded(self.app, processing)
         eventsourcing_adapter.notify(self.app, recordings)
         return recordings
 
@@ -226,6 +228,19 @@ def commit_batch(
     raise ContentionError(f"{app.name}: gave up on a batch after {attempts} conflicting attempts")
 
 
+def _cache_recorded(app: Application[Any], processing: ProcessingEvent[Any]) -> None:
+    """Put the aggregates just recorded, at their new versions, in the application's cache (eventsourcing
+    does so itself only without fast-forwarding): the next decision that reads one (`get_many`: the agents
+    of a group, one of which took the last ticket) finds it current instead of reading its new events
+    from the store and copying it. Each is exactly a stored state, and its unit of work is done with it;
+    a newer version written elsewhere is still found by the version check, and fetched."""
+    cache = app.repository.cache
+    if cache is None or not app.repository.fastforward:
+        return
+    for aggregate_id, aggregate in processing.aggregates.items():
+        cache.put(aggregate_id, aggregate)
+
+
 def find(app: Application[Any], aggregate_id: UUID, kind: type[A]) -> A | None:
     """The aggregate as stored now, if there is one of that kind (to read, or change and save); inside a
     batch on `app`, the batch's own copy, changed by its earlier decisions."""
@@ -266,7 +281,9 @@ def as_of(
 
 
 def newest_versions(app: Application[Any], aggregate_ids: list[UUID]) -> dict[UUID, int]:
-    """The newest stored version of each aggregate, in one query (empty on the in-memory store)."""
+    """The newest stored version of each aggregate, in one query (empty on the in-memory store): one index
+    probe per aggregate (its newest version, read backwards), not a scan of its whole history as `GROUP BY`
+    does (an agent's stream grows by an event with every ticket it takes: 28 ms for 10 agents of 3,000)."""
     recorder: Any = app.recorder
     datastore: Any = getattr(recorder, "datastore", None)
     if datastore is None or not aggregate_ids:
@@ -275,21 +292,21 @@ def newest_versions(app: Application[Any], aggregate_ids: list[UUID]) -> dict[UU
     postgres = isinstance(recorder, PostgresTrackingRecorder)
     if postgres:
         statement = (
-            f"SELECT originator_id AS id, MAX(originator_version) AS version FROM {datastore.schema}.{table}"
-            " WHERE originator_id = ANY(%s) GROUP BY originator_id"
+            f"SELECT i.id, (SELECT MAX(originator_version) FROM {datastore.schema}.{table}"
+            " WHERE originator_id = i.id) AS version FROM unnest(%s::uuid[]) AS i(id)"
         )
         params: tuple[Any, ...] = (aggregate_ids,)
     else:
-        marks = ", ".join("?" * len(aggregate_ids))
+        marks = ", ".join(["(?)"] * len(aggregate_ids))
         statement = (
-            f"SELECT originator_id AS id, MAX(originator_version) AS version FROM {table}"
-            f" WHERE originator_id IN ({marks}) GROUP BY originator_id"
+            f"WITH i(id) AS (VALUES {marks}) SELECT i.id AS id,"
+            f" (SELECT MAX(originator_version) FROM {table} WHERE originator_id = i.id) AS version FROM i"
         )
         params = tuple(i.hex for i in aggregate_ids)
     with datastore.transaction(commit=False) as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
-    return {_uuid(row["id"]): int(row["version"]) for row in rows}
+    return {_uuid(row["id"]): int(row["version"]) for row in rows if row["version"] is not None}
 
 
 def stream_positions(app: Application[Any], aggregate_id: UUID) -> dict[int, int]:
