@@ -15,6 +15,7 @@ from tests.integration.test_poison_and_rebuild import POISON, publish_poison, re
 from tests.integration.test_routing_faults import TENANT, Stores, form, set_up
 
 TICKETS_OPENED = 240
+STRIKES = 3  # kills at least; tickets keep coming until then (batches make short work of a fixed number)
 
 
 def test_consumers_killed_in_the_middle_of_batches_assign_each_ticket_once_within_capacity(desk: Desk) -> None:
@@ -28,12 +29,13 @@ def test_consumers_killed_in_the_middle_of_batches_assign_each_ticket_once_withi
     backlog = asyncio.run(open_tickets(api.url, TENANT, TICKETS_OPENED // 2, concurrency=4, form=form))
     victims = [desk.service("routing", "consumer").start(), desk.service("intake", "consumer").start()]
     with Chaos(kill_and_restart(*victims), pause=(0.5, 2.0), seed=22) as chaos:
-        more = asyncio.run(open_tickets(api.url, TENANT, TICKETS_OPENED // 2, concurrency=4, form=form))
-        opened = backlog + more
+        opened, deadline = list(backlog), time.monotonic() + 180
+        while len(opened) < TICKETS_OPENED or (chaos.strikes < STRIKES and time.monotonic() < deadline):
+            opened += asyncio.run(open_tickets(api.url, TENANT, 20, concurrency=4, form=form))
         eventually(lambda: stores.undecided(opened), lambda undecided: not undecided, timeout=240, every=1.0)
     for victim in victims:
         victim.wait_ready()
-    assert chaos.strikes >= 3, f"only {chaos.strikes} kills: the test proved little"
+    assert chaos.strikes >= STRIKES, f"only {chaos.strikes} kills: the test proved little"
     time.sleep(2.0)  # what a last restart redelivers is applied (as duplicates) before the stores are read
 
     for ticket_id in opened:
