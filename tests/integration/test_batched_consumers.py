@@ -12,7 +12,7 @@ from tests.client import eventually, open_tickets
 from tests.harness import Desk
 from tests.integration.test_faults import Chaos, kill_and_restart
 from tests.integration.test_poison_and_rebuild import POISON, publish_poison, read_dead_letters
-from tests.integration.test_routing_faults import TENANT, Stores, form, set_up
+from tests.integration.test_routing_faults import TENANT, Stores, form, never_over_capacity, set_up
 
 TICKETS_OPENED = 240
 STRIKES = 3  # kills at least; tickets keep coming until then (batches make short work of a fixed number)
@@ -44,15 +44,7 @@ def test_consumers_killed_in_the_middle_of_batches_assign_each_ticket_once_withi
         assigned = [e for e in stores.events(stores.intake, ticket_id) if type(e).__name__ == "Assigned"]
         assert len(assigned) == 1, f"{ticket_id} assigned {len(assigned)} times"
         assert assigned[0].decision_id == f"{ticket_id}/2"
-    for agent in stores.agents():
-        holding: set[str] = set()
-        for event in stores.events(stores.routing, agent.id):
-            name = type(event).__name__
-            if name == "TicketTaken":
-                holding.add(event.ticket_id)
-                assert len(holding) <= agent.capacity, f"{agent.agent_id} held {len(holding)} > {agent.capacity}"
-            elif name == "TicketReleased":
-                holding.discard(event.ticket_id)
+    never_over_capacity(stores)
 
 
 def test_a_malformed_message_in_a_batch_goes_to_the_dead_letter_topic_and_the_others_apply(desk: Desk) -> None:

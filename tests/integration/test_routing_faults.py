@@ -105,6 +105,19 @@ class Stores:
         return self.routing.agents(TENANT)
 
 
+def never_over_capacity(stores: Stores) -> None:
+    """No agent above capacity at any moment: replay each agent's own stream."""
+    for agent in stores.agents():
+        holding: set[str] = set()
+        for event in stores.events(stores.routing, agent.id):
+            name = type(event).__name__
+            if name == "TicketTaken":
+                holding.add(event.ticket_id)
+                assert len(holding) <= agent.capacity, f"{agent.agent_id} held {len(holding)} > {agent.capacity}"
+            elif name == "TicketReleased":
+                holding.discard(event.ticket_id)
+
+
 @pytest.fixture
 def stores(desk: Desk) -> Stores:
     return Stores(desk)
@@ -178,17 +191,8 @@ def test_a_thousand_tickets_are_each_assigned_once_within_capacity_while_routing
         decided = [e for e in stores.events(stores.routing, ticket_id) if type(e).__name__ == "Decided"]
         assert len([e for e in decided if e.agent_id is not None]) == 1, f"{ticket_id} decided twice"
 
-    # No agent above capacity at any moment: replay each agent's own stream.
+    never_over_capacity(stores)
     agents = {a.agent_id: a for a in stores.agents()}
-    for agent in agents.values():
-        holding: set[str] = set()
-        for event in stores.events(stores.routing, agent.id):
-            name = type(event).__name__
-            if name == "TicketTaken":
-                holding.add(event.ticket_id)
-                assert len(holding) <= agent.capacity, f"{agent.agent_id} held {len(holding)} > {agent.capacity}"
-            elif name == "TicketReleased":
-                holding.discard(event.ticket_id)
 
     # Every skill asked for matched.
     for ticket_id in opened:

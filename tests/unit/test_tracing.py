@@ -39,7 +39,8 @@ def relayed(envelope: Envelope) -> Envelope:
 def consumed(envelope: Envelope) -> Envelope:
     """The envelope a reaction is handed once `envelope` went through Kafka."""
     _, value, headers = envelope.to_kafka()
-    with tracing.consuming(TOPIC, headers, "routing", 2, 17) as span:
+    with tracing.Consuming("routing") as consuming:
+        span = consuming.start(TOPIC, headers, 2, 17)
         return tracing.handled(TOPIC, Envelope.from_kafka(value, headers), span)
 
 

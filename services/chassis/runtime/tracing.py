@@ -14,8 +14,8 @@ relay and the consumers start no span, and a `traceparent` passes through as it 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from types import TracebackType
 
 from fastapi import FastAPI
@@ -154,31 +154,7 @@ class Publishing:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        for span in self.spans:
-            if error is not None:
-                span.record_exception(error)
-                span.set_status(Status(StatusCode.ERROR, repr(error)))
-            span.end()
-
-
-@contextmanager
-def consuming(
-    topic: str, headers: Iterable[tuple[str, bytes]], group: str, partition: int, offset: int
-) -> Iterator[Span]:
-    """The current CONSUMER span of handling one record, child of its `traceparent` header."""
-    if not enabled():
-        yield trace.INVALID_SPAN
-        return
-    sent = next((raw.decode(errors="replace") for name, raw in headers if name == "traceparent"), None)
-    attributes = _about(topic, "process") | {
-        "messaging.consumer.group.name": group,
-        "messaging.destination.partition.id": str(partition),
-        "messaging.kafka.offset": offset,
-    }
-    with tracer.start_as_current_span(
-        f"process {topic}", context=context_of(sent), kind=SpanKind.CONSUMER, attributes=attributes
-    ) as span:
-        yield span
+        _end(self.spans, error)
 
 
 class Consuming:
@@ -208,11 +184,16 @@ class Consuming:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        for span in self.spans:
-            if error is not None:
-                span.record_exception(error)
-                span.set_status(Status(StatusCode.ERROR, repr(error)))
-            span.end()
+        _end(self.spans, error)
+
+
+def _end(spans: list[Span], error: BaseException | None) -> None:
+    """End every span of a batch, each marked failed with `error` when the batch failed."""
+    for span in spans:
+        if error is not None:
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR, repr(error)))
+        span.end()
 
 
 def current(span: Span) -> AbstractContextManager[Span]:
