@@ -53,7 +53,7 @@ init_cluster() {
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$SOCKETS'
-max_connections = 300
+max_connections = 1000
 shared_buffers = 512MB
 synchronous_commit = on
 fsync = on

@@ -154,9 +154,11 @@ def postgres_files(desk: Desk) -> Path:
 def files_holding(folder: Path, needles: list[bytes]) -> list[str]:
     """Every file under `folder` that holds any of `needles` (grep: fixed strings, binary files too)."""
     patterns = [arg for needle in needles for arg in ("-e", needle.decode())]
-    found = subprocess.run(["grep", "-rlaF", "--no-messages", *patterns, str(folder)],
-                           capture_output=True, text=True, check=False)  # fmt: skip
-    assert found.returncode in (0, 1), found.stderr
+    found = subprocess.run(["grep", "-rlaF", *patterns, str(folder)], capture_output=True, text=True, check=False)
+    # A file the server removed while grep walked the folder (Kafka rolls and deletes index files,
+    # PostgreSQL its temporary ones) is no file to search; any other trouble fails the test.
+    troubles = [line for line in found.stderr.splitlines() if not line.endswith("No such file or directory")]
+    assert found.returncode in (0, 1) or (found.returncode == 2 and not troubles), found.stderr
     return found.stdout.split()
 
 
