@@ -227,6 +227,7 @@ def main() -> int:
             tables(),
             lambda ticket_id: requester_of(intake, ticket_id),
             store_position=intake.recorder.max_notification_id() or 0,
+            doorbell=notifications.doorbell,
         )
         filler = StoreProjector(
             intake, outbox, batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds

@@ -19,7 +19,7 @@ from typing import Any
 
 from eventsourcing.persistence import TrackingRecorder
 
-from services.chassis.messaging.outbox import OutboxTable
+from services.chassis.messaging.outbox import Doorbell, OutboxTable
 from services.chassis.storage.ids import stable_id
 from services.chassis.storage.views import Sql, SqlView
 from services.intake.notifications.outbox import SCHEMA as OUTBOX_SCHEMA
@@ -56,8 +56,9 @@ _COLUMNS = "id, kind, channel, message_key, status, attempts, last_reply, last_e
 class Deliveries:
     def __init__(self, recorder: TrackingRecorder, claim_seconds: float = 60.0) -> None:
         self.view = SqlView(recorder, SCHEMA)
-        self.table = OutboxTable(self.view, "intake_notification_deliveries")
-        self.notifications = OutboxTable(self.view, "intake_notifications")
+        self.doorbell = Doorbell()  # rung by the outbox's fillers too (main.py)
+        self.table = OutboxTable(self.view, "intake_notification_deliveries", self.doorbell, "next_attempt_at")
+        self.notifications = OutboxTable(self.view, "intake_notifications", self.doorbell, "next_check_at")
         self.claim_seconds = claim_seconds
 
     # -- routing ---------------------------------------------------------------

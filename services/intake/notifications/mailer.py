@@ -52,7 +52,7 @@ class Mailer:
         self.batch = batch
 
     async def run(self, stopping: asyncio.Event) -> None:
-        await drain(stopping, "notifications", self.step)
+        await drain(stopping, "notifications", self.step, self.deliveries.doorbell)
 
     async def step(self) -> int:
         routed = await asyncio.to_thread(self.route_waiting)

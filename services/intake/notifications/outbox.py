@@ -25,6 +25,7 @@ from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 
 from schemas.envelope import Envelope, EventData
 from schemas.sla import SlaCustomerRemindedV1
+from services.chassis.messaging.outbox import Doorbell
 from services.chassis.storage.ids import stable_id
 from services.chassis.storage.views import Sql, SqlView
 from services.intake.tickets.domain import Ticket
@@ -76,9 +77,16 @@ class NotificationOutbox:
 
     name = NAME
 
-    def __init__(self, recorder: TrackingRecorder, requester_of: RequesterOf, store_position: int = 0) -> None:
+    def __init__(
+        self,
+        recorder: TrackingRecorder,
+        requester_of: RequesterOf,
+        store_position: int = 0,
+        doorbell: Doorbell | None = None,
+    ) -> None:
         self.view = SqlView(recorder, SCHEMA)
         self.requester_of = requester_of
+        self.doorbell = doorbell or Doorbell()  # the mailer's: rung when rows were written
         self._start_at(store_position)
 
     def _start_at(self, store_position: int) -> None:
@@ -112,6 +120,8 @@ class NotificationOutbox:
         with self.view.transaction(*tracking) as sql:
             for row in rows:
                 self._insert(sql, *row)
+        if rows:
+            self.doorbell.ring()
 
     # -- filling from SLA's reminders (a consumer's Apply) ------------------------------------
 
@@ -127,6 +137,8 @@ class NotificationOutbox:
                     "next_at": data.next_at,
                 }
                 self._insert(sql, envelope.tenant, data.ticket_id, "reminder", details, f"r{envelope.position}")
+        if isinstance(data, SlaCustomerRemindedV1) and fresh:
+            self.doorbell.ring()
 
     def _insert(self, sql: Sql, tenant: str, ticket_id: str, kind: str, details: dict[str, Any], key: str) -> None:
         now = time.time()

@@ -16,6 +16,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -23,7 +24,7 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from standardwebhooks.webhooks import Webhook
 
 from schemas.envelope import Envelope, EventData
-from services.chassis.messaging.outbox import OutboxTable, drain, retry_delay
+from services.chassis.messaging.outbox import Doorbell, OutboxTable, drain, retry_delay
 from services.chassis.storage.ids import url_uuid5
 from services.chassis.storage.processing import commit, find
 from services.chassis.storage.views import SqlView
@@ -56,7 +57,8 @@ SCHEMA = [
 class Deliveries:
     def __init__(self, recorder: TrackingRecorder, intake: Intake) -> None:
         self.view = SqlView(recorder, SCHEMA)
-        self.table = OutboxTable(self.view, "intake_webhook_deliveries")
+        self.doorbell = Doorbell()
+        self.table = OutboxTable(self.view, "intake_webhook_deliveries", self.doorbell, "next_attempt_at")
         self.intake = intake
 
     def webhooks(self, tenant: str) -> Webhooks | None:
@@ -78,6 +80,8 @@ class Deliveries:
                      "payload": envelope.model_dump_json(), "now": time.time(),
                      "created_at": datetime.now(UTC).isoformat()},
                 )  # fmt: skip
+        if matching:
+            self.doorbell.ring()
 
     def due(self, now: float, limit: int) -> list[dict[str, Any]]:
         """Pending deliveries whose time has come, none of them behind an earlier pending one of its ticket."""
@@ -104,6 +108,7 @@ class Deliveries:
                 " WHERE id = :id AND tenant = :tenant AND subscription_id = :subscription_id",
                 {"id": delivery_id, "tenant": tenant, "subscription_id": subscription_id, "now": time.time()},
             )
+        self.doorbell.ring()
         found = self.view.query(
             "SELECT id FROM intake_webhook_deliveries WHERE id = :id AND tenant = :tenant",
             {"id": delivery_id, "tenant": tenant},
@@ -145,7 +150,8 @@ class Deliverer:
             webhook_transport.client(allow_private=False) as outside,
             webhook_transport.client(allow_private=True) as anywhere,
         ):
-            await drain(stopping, "webhooks", lambda: self.step({False: outside, True: anywhere}))
+            step = partial(self.step, {False: outside, True: anywhere})
+            await drain(stopping, "webhooks", step, self.deliveries.doorbell)
 
     async def step(self, clients: dict[bool, httpx.AsyncClient]) -> int:
         """Send the deliveries due now and record their outcomes; how many there were. `clients`: the
