@@ -193,7 +193,7 @@ document.querySelectorAll("[data-browser-zone]").forEach((offer) => {
   }
   function say(radio) {
     const status = document.getElementById("macro-chosen");
-    const title = radio.closest("label").querySelector(".macro-title");
+    const title = radio.closest(".macro-option").querySelector(".macro-title");
     if (status && title) status.textContent = title.textContent;
   }
   document.addEventListener("keydown", (event) => {
@@ -216,7 +216,7 @@ document.querySelectorAll("[data-browser-zone]").forEach((offer) => {
     const step = event.key === "ArrowDown" ? 1 : -1;
     const next = radios[(at + step + radios.length) % radios.length];
     next.checked = true;
-    next.closest("label").scrollIntoView({ block: "nearest" });
+    next.closest(".macro-option").scrollIntoView({ block: "nearest" });
     say(next);
   });
 })();
