@@ -21,7 +21,7 @@ TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
         tickets.TicketOpenedV3, tickets.TicketStatusChangedV1, tickets.TicketPriorityChangedV1,
         tickets.TicketReclassifiedV1, tickets.TicketAssignedV1, tickets.TicketCommentedV2, tickets.TicketMergedV1,
         tickets.TicketLinkedV1, tickets.TicketSurveyRequestedV1, tickets.TicketRatedV1,
-        tickets.TicketSolutionLinkedV1,
+        tickets.TicketSolutionLinkedV1, tickets.TicketMacroAppliedV1,
     ),
     topics.ROUTING_DECISIONS: (routing.RoutingDecidedV1,),
     topics.SLA_CLOCKS: (

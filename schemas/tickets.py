@@ -242,3 +242,23 @@ class TicketSolutionLinkedV1(EventData):
 
     ticket_id: str
     article_id: str
+
+
+class TicketMacroAppliedV1(EventData):
+    """A macro was applied to the ticket: published first of the events its one save recorded (its reply,
+    `ticket.commented`, and its actions' own events), which carry the same correlation id."""
+
+    event_type: ClassVar[str] = "ticket.macro_applied"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    macro_id: str
+    macro_version: int = Field(ge=1, description="The macro's version that was applied.")
+    language: str = Field(description="The language of the body it replied with.")
+    comment_id: str = Field(description="The reply (or internal note) it added.")
+    public: bool
+    actions: list[str] = Field(
+        default_factory=list,
+        description="What else it set: status, priority, tags_add, tags_remove, custom_fields, group_id "
+        "(the values are in the events that follow it, or the ticket).",
+    )

@@ -165,6 +165,19 @@ def router(projection: AnalyticsProjection) -> APIRouter:
             return _csv(report["deflection"], "knowledge-deflection")
         return {"tenant": who.tenant, "from": first, "to": last, "channel": picked} | report
 
+    @api.get("/macros", response_model=None)
+    async def get_macros(
+        who: CurrentIdentity, start: From = None, end: To = None, format: Format = "json"
+    ) -> dict[str, Any] | Response:
+        """Macros applied in the period: uses per macro and, within it, per agent who applied it; and uses
+        per agent (`format=csv`: a row per macro and agent)."""
+        first, last = _period(start, end)
+        report = await asyncio.to_thread(reports.macros, view, who.tenant, first, last)
+        if format == "csv":
+            rows = [{"macro_id": m["macro_id"]} | agent for m in report["macros"] for agent in m["agents"]]
+            return _csv(rows, "macros")
+        return {"tenant": who.tenant, "from": first, "to": last} | report
+
     return api
 
 

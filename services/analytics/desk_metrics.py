@@ -17,7 +17,7 @@ from prometheus_client.registry import Collector
 from schemas.envelope import Envelope, EventData
 from schemas.knowledge import ArticleRatedV1, ArticleViewedV1, SelfServiceEndedV1
 from schemas.sla import SlaBreachedV1, SlaMetV1, SlaWarningV1
-from schemas.tickets import TicketOpenedV3, TicketStatusChangedV1
+from schemas.tickets import TicketMacroAppliedV1, TicketOpenedV3, TicketStatusChangedV1
 from services.analytics.projections import AnalyticsProjection
 from services.chassis.messaging.batching import Apply, Delivery
 
@@ -73,6 +73,12 @@ class DeskMetrics:
             ["tenant", "channel", "outcome"],
             registry=registry,
         )
+        self.macros = Counter(
+            "servicedesk_macros_applied",
+            "Macros applied to tickets, per macro (`GET /v1/reports/macros` has them per agent too).",
+            ["tenant", "macro_id"],
+            registry=registry,
+        )
         registry.register(_OpenBacklog(backlog))
 
     def observing(self, apply: Apply) -> Apply:
@@ -117,6 +123,8 @@ class DeskMetrics:
                 self.article_ratings.labels(tenant, str(data.helpful).lower()).inc()
             case SelfServiceEndedV1():
                 self.self_service.labels(tenant, data.channel.value, data.outcome.value).inc()
+            case TicketMacroAppliedV1():
+                self.macros.labels(tenant, data.macro_id).inc()
             case _:
                 pass
 

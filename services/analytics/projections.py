@@ -31,6 +31,7 @@ from schemas.knowledge import (
 from schemas.sla import SlaBreachedV1, SlaClockData, SlaMetV1, SlaResumedV1, SlaStartedV1
 from schemas.tickets import (
     TicketAssignedV1,
+    TicketMacroAppliedV1,
     TicketMergedV1,
     TicketOpenedV1,
     TicketPriorityChangedV1,
@@ -43,6 +44,7 @@ from services.analytics.report_tables import (
     KB_ARTICLES,
     KB_READS,
     KB_SELF_SERVICE,
+    MACRO_USES,
     OUTCOMES,
     SCHEMA,
     TABLES,
@@ -55,7 +57,8 @@ from services.chassis.storage.views import SqlView
 VERSION = 4  # 2: a row per ticket and per outcome, replacing daily counters; 3: when a target started, breached,
 # met; 4: a row per cycle of a target, so a target met or breached stays so when it counts again. The knowledge
 # base's tables (articles, reads and ratings, self-service attempts) are new tables of one new topic, which the
-# consumer reads from its beginning: they need no rebuild of the rest.
+# consumer reads from its beginning: they need no rebuild of the rest. Likewise the macros' uses: a new table of an
+# event that did not exist before it (`ticket.macro_applied`).
 
 Applied = tuple[EnvelopeContext, EventData, Tracking]
 
@@ -192,6 +195,15 @@ class AnalyticsProjection:
                 breached=1 if late else 0,
                 breached_on=latest["breached_on"] or (_day(envelope) if late else None),
             )
+
+    @_apply.register
+    def _(self, data: TicketMacroAppliedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
+        """A use of a macro, credited to whoever applied it (the envelope's actor), of a ticket seen or not."""
+        rows.put(MACRO_USES, {
+            "tenant": envelope.tenant, "position": envelope.position, "macro_id": data.macro_id,
+            "macro_version": data.macro_version, "ticket_id": data.ticket_id, "agent_id": envelope.actor,
+            "day": _day(envelope),
+        })  # fmt: skip
 
     def _article(self, data: ArticleState, envelope: EnvelopeContext, rows: RowBatch) -> None:
         """Every article event carries the article as it is after it: its row is replaced."""

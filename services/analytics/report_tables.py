@@ -37,7 +37,12 @@ KB_SELF_SERVICE = Table(  # a row per self-service attempt that ended: solved by
     ("tenant", "position", "channel", "article_id", "outcome", "day"),
     key=("tenant", "position"),
 )
-TABLES = (TICKETS, TARGETS, OUTCOMES, KB_ARTICLES, KB_READS, KB_SELF_SERVICE)
+MACRO_USES = Table(  # a row per macro applied to a ticket, credited to the agent who applied it
+    "analytics_macro_uses",
+    ("tenant", "position", "macro_id", "macro_version", "ticket_id", "agent_id", "day"),
+    key=("tenant", "position"),
+)
+TABLES = (TICKETS, TARGETS, OUTCOMES, KB_ARTICLES, KB_READS, KB_SELF_SERVICE, MACRO_USES)
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS analytics_tickets (
@@ -109,4 +114,14 @@ SCHEMA = [
         day TEXT NOT NULL,
         PRIMARY KEY (tenant, position))""",
     "CREATE INDEX IF NOT EXISTS analytics_kb_self_service_day ON analytics_kb_self_service (tenant, day)",
+    """CREATE TABLE IF NOT EXISTS analytics_macro_uses (
+        tenant TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        macro_id TEXT NOT NULL,
+        macro_version INTEGER NOT NULL,
+        ticket_id TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        PRIMARY KEY (tenant, position))""",
+    "CREATE INDEX IF NOT EXISTS analytics_macro_uses_day ON analytics_macro_uses (tenant, day)",
 ]

@@ -273,6 +273,29 @@ def knowledge(view: SqlView, tenant: str, start: date, end: date, channel: str |
     }
 
 
+def macros(view: SqlView, tenant: str, start: date, end: date) -> dict[str, Any]:
+    """Macros applied in the period: per macro its uses and who applied it how often, most used first; and
+    per agent their uses of macros."""
+    rows = view.query(
+        "SELECT macro_id, agent_id, COUNT(*) AS uses FROM analytics_macro_uses"
+        " WHERE tenant = :tenant AND day BETWEEN :start AND :end GROUP BY macro_id, agent_id",
+        _period(tenant, start, end),
+    )
+    per_macro: dict[str, dict[str, int]] = {}
+    per_agent: dict[str, int] = {}
+    for row in rows:
+        per_macro.setdefault(row["macro_id"], {})[row["agent_id"]] = int(row["uses"])
+        per_agent[row["agent_id"]] = per_agent.get(row["agent_id"], 0) + int(row["uses"])
+    used: list[dict[str, Any]] = [
+        {"macro_id": macro_id, "uses": sum(agents.values()),
+         "agents": [{"agent_id": a, "uses": n} for a, n in sorted(agents.items(), key=lambda i: (-i[1], i[0]))]}
+        for macro_id, agents in per_macro.items()
+    ]  # fmt: skip
+    used.sort(key=lambda m: (-m["uses"], m["macro_id"]))
+    agents = [{"agent_id": a, "uses": n} for a, n in sorted(per_agent.items(), key=lambda i: (-i[1], i[0]))]
+    return {"macros": used, "agents": agents, "uses": sum(per_agent.values())}
+
+
 def _percent(part: int, other: int) -> float | None:
     """`part`'s share of `part + other`, in percent to two places; None when both are nought."""
     total = int(part) + int(other)

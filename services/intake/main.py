@@ -63,6 +63,7 @@ from services.intake.gateway.api_keys import ApiKeyStore
 from services.intake.http import kb_suggestions
 from services.intake.http.gateway import Services, mount_gateway
 from services.intake.http.solution_articles import SolutionArticles
+from services.intake.macros.applying import MacroDesk
 from services.intake.notifications import deliveries as notification_deliveries
 from services.intake.notifications.compose import Composer
 from services.intake.notifications.mail_sender import MailSender
@@ -159,7 +160,17 @@ def main() -> int:
         routes = Services(
             projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket, viewers
         )
-        mount_gateway(app, intake, blobs, routes, max_upload=settings.attachment_max_bytes, sla=sla_status, feeds=feeds)
+        macros = MacroDesk(intake, sla_status, settings, portal)
+        mount_gateway(
+            app,
+            intake,
+            blobs,
+            routes,
+            max_upload=settings.attachment_max_bytes,
+            sla=sla_status,
+            feeds=feeds,
+            macros=macros,
+        )
         app.include_router(kb_suggestions.router(projection, settings.url_of("knowledge"), client))  # before /v1/kb
         app.state.solution_articles = SolutionArticles(settings.url_of("knowledge"), client)  # http/work.py asks it
         public = public_limiter(settings, tables())

@@ -16,6 +16,7 @@ from services.web import (
     i18n,
     kb,
     live,
+    macro_library,
     portal,
     preferences,
     presence,
@@ -48,6 +49,7 @@ def mount_pages(app: FastAPI, sign_in: SignIn, gateway: Gateway, session_secret:
     admin.mount(app, sign_in, gateway, person)
     app.include_router(bulk.router(gateway, person))
     app.include_router(saved_views.router(gateway, person))
+    app.include_router(macro_library.router(gateway, person))
     app.include_router(live.router(gateway, person))
     app.include_router(reports.router(gateway, person))
     app.include_router(kb.router(gateway, person))

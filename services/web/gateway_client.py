@@ -396,6 +396,34 @@ class Gateway:
         """A new ticket (POST /v1/tickets); a customer's is theirs and their organisation's whatever is sent."""
         return await self._post(token, "/v1/tickets", body, key)
 
+    # macros
+    async def macros(self, token: str, **filters: str | None) -> list[dict[str, Any]]:
+        """The macros the person may use (GET /v1/macros: `q`, `group`, `language`)."""
+        params = {k: v for k, v in filters.items() if v}
+        return list((await self._get(token, "/v1/macros", params))["macros"])
+
+    async def macro(self, token: str, macro_id: str) -> dict[str, Any]:
+        return await self._get(token, f"/v1/macros/{quote(macro_id, safe='')}", {})
+
+    async def make_macro(self, token: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        return await self._post(token, "/v1/macros", body, key)
+
+    async def revise_macro(self, token: str, macro_id: str, body: dict[str, Any], version: int | None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} | ({"If-Match": f'"{version}"'} if version else {})
+        path = f"/v1/macros/{quote(macro_id, safe='')}"
+        _sent(await self.client.patch(path, json=body, headers=headers))
+
+    async def retire_macro(self, token: str, macro_id: str) -> None:
+        await self.delete(token, f"/v1/macros/{quote(macro_id, safe='')}")
+
+    async def preview_macro(self, token: str, ticket_id: str, macro_id: str) -> dict[str, Any]:
+        path = f"/v1/tickets/{ticket_id}/macros/{quote(macro_id, safe='')}/preview"
+        return _checked(await self.client.post(path, headers={"Authorization": f"Bearer {token}"}))
+
+    async def apply_macro(self, token: str, ticket_id: str, macro_id: str, key: str) -> dict[str, Any]:
+        """Apply the macro to the ticket: its reply and its actions, once for `key`."""
+        return await self._post(token, f"/v1/tickets/{ticket_id}/macros/{quote(macro_id, safe='')}", {}, key)
+
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         return _checked(await self.client.post(path, json=body, headers=headers))

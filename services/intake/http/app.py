@@ -12,9 +12,11 @@ from services.intake.http import attachments as api_attachments
 from services.intake.http import events as api_events
 from services.intake.http import fields as api_fields
 from services.intake.http import history as api_history
+from services.intake.http import macros as api_macros
 from services.intake.http import problems
 from services.intake.http import tickets as api_tickets
 from services.intake.http import work as api_work
+from services.intake.macros.applying import MacroDesk
 from services.intake.tickets.application import Intake
 from services.intake.tickets.sla_status import SlaStatus
 
@@ -28,16 +30,19 @@ def create_app(
     sla: SlaStatus | None = None,
     feeds: Sequence[Source] = (),
     last: Sequence[APIRouter] = (),
+    macros: MacroDesk | None = None,
 ) -> FastAPI:
     """Mount intake's routes on `app`; `first` routers go before `/tickets/{id}` (e.g. search), `last`
-    after all; `feeds` are the other services' event feeds, merged into the gateway's. The one place
-    that mounts intake's routers (gateway.py chooses them for the service)."""
+        after all; `macros` renders macros for tickets (one without the requesters' languages, the mailboxes and
+    the portal by default); `feeds` are the other services' event feeds, merged into the gateway's. The one place
+        that mounts intake's routers (gateway.py chooses them for the service)."""
     problems.install(app)
     for router in first:
         app.include_router(router)
     app.include_router(api_tickets.router(intake, sla))
     for module in (api_work, api_history, api_fields):
         app.include_router(module.router(intake))
+    app.include_router(api_macros.router(intake, macros or MacroDesk(intake, sla)))
     app.include_router(api_events.router(intake, feeds))
     app.include_router(api_attachments.router(intake, blobs, max_bytes=max_upload))
     for router in last:

@@ -16,6 +16,7 @@ from services.intake.attachments.blob_store import BlobStore
 from services.intake.gateway.api_keys import ApiKeyStore
 from services.intake.http import api_keys, live, notifications, people, queries, views, webhooks
 from services.intake.http.app import create_app
+from services.intake.macros.applying import MacroDesk
 from services.intake.notifications.deliveries import Deliveries as NotificationDeliveries
 from services.intake.people.erasure import Erasures
 from services.intake.people.subject_access import SubjectAccess
@@ -53,6 +54,7 @@ def mount_gateway(
     max_upload: int,
     sla: SlaStatus | None,
     feeds: Sequence[Source],
+    macros: MacroDesk | None = None,
 ) -> FastAPI:
     """Mount every route the gateway serves for intake on `app`."""
     first = (
@@ -65,4 +67,6 @@ def mount_gateway(
         views.router(intake),
         live.router(intake, sla, services.viewers),
     )
-    return create_app(app, intake, blobs, *first, max_upload=max_upload, sla=sla, feeds=feeds, last=[services.chat])
+    return create_app(
+        app, intake, blobs, *first, max_upload=max_upload, sla=sla, feeds=feeds, last=[services.chat], macros=macros
+    )

@@ -4,7 +4,8 @@ A template is `<language>/<kind>.txt`: its first line `Subject: ...`, a blank li
 The defaults ship in `templates/` beside this module (English and Russian); a tenant's own are
 `<folder>/<tenant>/<language>/<kind>.txt` in the configured folder, and win. A language with no
 template of a kind falls back to English. Tenants write their own templates, so they run in
-Jinja's sandbox, and a name the template uses but the message lacks is an error, not a blank.
+Jinja's sandbox, and a name the template uses but the message lacks is an error, not a blank: the
+environment is the one every tenant's text renders in (services/intake/rendering/sandbox.py).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
-from jinja2 import TemplateError as JinjaError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import FileSystemLoader, TemplateNotFound
+
+from services.intake.rendering.sandbox import RENDER_ERRORS, sandboxed
 
 DEFAULTS = Path(__file__).parent / "templates"
 FALLBACK = "en"
@@ -34,12 +35,7 @@ class Rendered:
 class Templates:
     def __init__(self, tenant_folder: Path | None = None) -> None:
         folders = [str(tenant_folder)] if tenant_folder is not None else []
-        self.env = SandboxedEnvironment(
-            loader=FileSystemLoader([*folders, str(DEFAULTS)]),
-            undefined=StrictUndefined,
-            autoescape=False,
-            keep_trailing_newline=False,
-        )
+        self.env = sandboxed(FileSystemLoader([*folders, str(DEFAULTS)]))
         self.tenant_folder = tenant_folder
 
     def render(self, tenant: str, language: str, kind: str, context: dict[str, Any]) -> Rendered:
@@ -52,7 +48,7 @@ class Templates:
             text = self.env.select_template([n for n in names if _safe(n)]).render(context)
         except TemplateNotFound:
             raise TemplateError(f"no template {kind!r} for {tenant}/{language}") from None
-        except (JinjaError, TypeError, ValueError, ArithmeticError) as error:  # a tenant's template
+        except RENDER_ERRORS as error:  # a tenant's template
             raise TemplateError(f"template {kind!r} of {tenant}/{language} does not render: {error}") from None
         head, _, body = text.partition("\n\n")
         if not head.startswith("Subject:"):

@@ -27,6 +27,7 @@ from services.chassis.storage.processing import ProcessRecorderMixin
 from services.intake.audit.auditor import Audit
 from services.intake.audit.checkpoints import Checkpoints
 from services.intake.audit.sealing import CheckedSnapshots, SealingMapper
+from services.intake.macros.application import MacroCommands
 from services.intake.privacy.personal_data import PersonalData
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.commands import ChannelMessage, Reclassification, reclassified
@@ -40,8 +41,9 @@ from services.intake.tickets.work import TicketWork
 from services.intake.views.application import ViewCommands
 
 
-class Intake(ProcessRecorderMixin, TicketOpening, ViewCommands):
-    """(The saved views' commands are ViewCommands', services/intake/views/application.py.)"""
+class Intake(ProcessRecorderMixin, TicketOpening, MacroCommands, ViewCommands):
+    """(The saved views' commands are ViewCommands', services/intake/views/application.py; the macros'
+    MacroCommands', services/intake/macros/application.py.)"""
 
     name = "intake"
     # Cached aggregates are fast-forwarded from the store on every get, so the

@@ -20,7 +20,7 @@ from services.chassis.storage.ids import stable_uuid
 from services.intake.audit import chain
 from services.intake.tickets.cause import current_cause, event_metadata
 from services.intake.tickets.errors import IllegalTransitionError, TicketClosedError, TicketRuleError
-from services.intake.tickets.events import base, classification, conversation, lifecycle, relations
+from services.intake.tickets.events import automation, base, classification, conversation, lifecycle, relations
 from services.intake.tickets.events.base import TicketEvent
 from services.intake.tickets.form import TicketForm
 from services.intake.tickets.vocabulary import TRANSITIONS, AuthorKind, LinkKind, Status, WaitingFor
@@ -56,6 +56,7 @@ class Ticket(Aggregate):
     Unlinked = relations.Unlinked
     CommentSplitOff = relations.CommentSplitOff
     SolutionLinked = relations.SolutionLinked
+    MacroApplied = automation.MacroApplied
 
     @staticmethod
     def id_for_request(tenant: str, idempotency_key: str) -> UUID:
@@ -262,6 +263,23 @@ class Ticket(Aggregate):
         self._check_not_closed("unassign")
         if self.group_id is not None or self.agent_id is not None:
             self.trigger_event(self.Unassigned, reason=reason)
+
+    # -- automation --------------------------------------------------------------
+
+    def record_macro(
+        self, macro_id: str, macro_version: int, language: str, comment_id: str, public: bool, actions: dict[str, Any]
+    ) -> None:
+        """Say which macro the changes after this, in the same save, come from (its reply and its actions)."""
+        self._check_not_closed("apply a macro")
+        self.trigger_event(
+            self.MacroApplied,
+            macro_id=macro_id,
+            macro_version=macro_version,
+            language=language,
+            comment_id=comment_id,
+            public=public,
+            actions=actions,
+        )
 
     # -- relations between tickets ---------------------------------------------
 

@@ -29,6 +29,7 @@ from schemas.tickets import (
     TicketCommentedV1,
     TicketCommentedV2,
     TicketLinkedV1,
+    TicketMacroAppliedV1,
     TicketMergedV1,
     TicketOpenedV2,
     TicketOpenedV3,
@@ -101,6 +102,19 @@ def _commented(ticket_id: str, event: Any) -> TicketCommentedV1:
     return TicketCommentedV2(**fields, author_kind=event.author_kind)
 
 
+def _macro_applied(ticket_id: str, event: Any) -> TicketMacroAppliedV1:
+    """What the macro did, by name only: the values are in the events after it (custom fields, private)."""
+    return TicketMacroAppliedV1(
+        ticket_id=ticket_id,
+        macro_id=event.macro_id,
+        macro_version=event.macro_version,
+        language=event.language,
+        comment_id=event.comment_id,
+        public=event.public,
+        actions=sorted(event.actions),
+    )
+
+
 _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
     "PriorityChanged": lambda t, e: TicketPriorityChangedV1(ticket_id=t, priority=e.priority, previous=e.previous),
     "CategoryChanged": lambda t, e: TicketReclassifiedV1(ticket_id=t, category=e.category),
@@ -115,6 +129,7 @@ _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
     "SurveyRequested": lambda t, e: TicketSurveyRequestedV1(ticket_id=t),
     "Rated": lambda t, e: TicketRatedV1(ticket_id=t, score=e.score),
     "SolutionLinked": lambda t, e: TicketSolutionLinkedV1(ticket_id=t, article_id=e.article_id),
+    "MacroApplied": _macro_applied,
 }
 
 

@@ -184,3 +184,39 @@ document.querySelectorAll("[data-browser-zone]").forEach((offer) => {
   ["htmx:beforeSwap", "htmx:oobBeforeSwap"].forEach((name) => document.addEventListener(name, save));
   ["htmx:afterSwap", "htmx:oobAfterSwap"].forEach((name) => document.addEventListener(name, restore));
 })();
+
+// macros: the reply box's macro list. Typing filters it (htmx); the arrow keys in the filter move the chosen
+// macro (focus stays in the filter, so typing goes on); Enter there, or on a chosen macro, applies it.
+(function () {
+  function options() {
+    return Array.from(document.querySelectorAll("#macro-options input[type=radio]"));
+  }
+  function say(radio) {
+    const status = document.getElementById("macro-chosen");
+    const title = radio.closest(".macro-option").querySelector(".macro-title");
+    if (status && title) status.textContent = title.textContent;
+  }
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (!(target instanceof HTMLElement)) return;
+    const inFilter = target.id === "macro-filter";
+    const onOption = target.matches("#macro-options input[type=radio]");
+    if ((inFilter || onOption) && event.key === "Enter") {
+      const form = document.getElementById("macro-form");
+      if (!form || !options().some((radio) => radio.checked)) return;
+      event.preventDefault();
+      form.requestSubmit(form.querySelector("button[type=submit]:not([formaction])"));
+      return;
+    }
+    if (!inFilter || (event.key !== "ArrowDown" && event.key !== "ArrowUp")) return;
+    const radios = options();
+    if (!radios.length) return;
+    event.preventDefault();
+    const at = radios.findIndex((radio) => radio.checked);
+    const step = event.key === "ArrowDown" ? 1 : -1;
+    const next = radios[(at + step + radios.length) % radios.length];
+    next.checked = true;
+    next.closest(".macro-option").scrollIntoView({ block: "nearest" });
+    say(next);
+  });
+})();

@@ -77,10 +77,11 @@ async def extras(
     """What the page's relation, field and escalation parts show (the page's context, by name)."""
     token = session.access_token
     relations = _relations(ticket)
-    found, definitions, groups = await asyncio.gather(
+    found, definitions, groups, macros = await asyncio.gather(
         asyncio.gather(*(gateway.visible_ticket(token, ticket_id) for _kind, ticket_id in relations)),
         _quietly(gateway.fields(token), {}),
         _quietly(gateway.groups(token), {}) if session.is_staff and live else _nothing(),
+        _quietly(gateway.macros(token), []) if session.is_staff and live else _nothing(),
     )
     related = [
         Related(relation, ticket_id, other and other["number"], other and other["title"])
@@ -108,6 +109,7 @@ async def extras(
         "link_kinds": link_kinds(),
         "escalates_to": _next_tier(groups or {}, ticket.get("group_id")),
         "assignable": _assignable(groups or {}),
+        "macros": macros or [],
     }
 
 
