@@ -61,12 +61,29 @@ def children(of: int) -> list[int]:
     return found
 
 
-def kafka_broker() -> list[int]:
-    """The pid of the Kafka broker's JVM on this machine (none when the broker runs elsewhere)."""
-    for entry in PROC.iterdir():
-        if entry.name.isdigit() and " kafka.Kafka " in f" {command_line(int(entry.name))} ":
-            return [int(entry.name)]
-    return []
+def kafka_broker(bootstrap: str) -> Pids:
+    """The pid of the Kafka broker's JVM on this machine that listens on `bootstrap`'s port (none when
+    the broker runs elsewhere): the shared broker's, not a second one started beside it to try settings."""
+    port = bootstrap.rsplit(":", 1)[-1]
+
+    def pids() -> list[int]:
+        for entry in PROC.iterdir():
+            words = command_line(int(entry.name)).split() if entry.name.isdigit() else []
+            if "kafka.Kafka" in words and _listens_on(Path(words[-1]), port):
+                return [int(entry.name)]
+        return []
+
+    return pids
+
+
+def _listens_on(config: Path, port: str) -> bool:
+    """Whether the broker configured by `config` (its server.properties) has a listener on `port`."""
+    try:
+        lines = config.read_text().splitlines()
+    except OSError:
+        return False
+    listeners = next((line.split("=", 1)[1] for line in lines if line.startswith("listeners=")), "")
+    return any(address.rsplit(":", 1)[-1] == port for address in listeners.split(","))
 
 
 def postgres_backends(postmaster: int, dbname: str) -> tuple[Pids, Pids]:

@@ -125,6 +125,9 @@ class IdempotentConsumer:
             max_records=max_records,
             batch_timeout_ms=batch_wait_ms,
             max_poll_interval_ms=600_000,
+            # An empty fetch waits this long at the broker, which answers at once when a record arrives:
+            # an idle member asks 0.5 times a second instead of twice.
+            fetch_max_wait_ms=2_000,
             # A crashed member's partitions move to the others after this long (the broker's minimum).
             session_timeout_ms=6_000,
             heartbeat_interval_ms=1_500,
