@@ -1,34 +1,42 @@
-"""The gateway's own CPU for one ticket: POST /v1/tickets handled in process, on SQLite.
+"""The gateway's own CPU for one ticket: POST /v1/tickets handled in process, on SQLite (`--store
+postgres`: on a fresh database of the shared PostgreSQL, with the limiter production uses there).
 
 The request goes through the whole app as uvicorn would hand it over (middleware, authentication of
 a bearer token, the rate limit, validation, the idempotency key, sealing, numbering, the save, the
 answer), called directly as ASGI: no network, no server, no client library. The figure is the
 process's CPU time per ticket (and the wall time, one request at a time), so a regression in the
 Python of the hot path shows here before it drowns in the noise of the production-shape benchmarks.
+On PostgreSQL it also counts the round trips to the server one ticket costs (libpq's Sync and simple
+Query messages, whatever the connection): each is a system call or two on both sides and a wait.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import tempfile
 import time
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI
 
 from bench.results import record
 from services.chassis.http.identity import authenticate
-from services.chassis.http.rate_limit import RateLimiter
+from services.chassis.http.rate_limit import Limiter, RateLimiter, SharedRateLimiter
 from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.runtime import Runtime
 from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import tracking_recorder
 from services.intake.attachments.blobs import FileBlobStore
 from services.intake.http.app import create_app
 from tests.client import ticket_form
+from tests.infra import postgres
 from tests.privacy import desk_intake
 from tests.tokens import auth_env, token
 
@@ -36,11 +44,18 @@ WARM_UP = 200
 TICKETS = 2000
 
 
-def gateway(folder: Path) -> FastAPI:
+UNLIMITED = 10_000_000  # requests a minute: the limiter counts every request, and refuses none
+
+
+def gateway(folder: Path, store: dict[str, Any] | None = None) -> FastAPI:
+    """The gateway's app on SQLite in `folder`, or on the store `store` names (settings)."""
     trust = {name.removeprefix("SERVICEDESK_").lower(): value for name, value in auth_env(folder / "auth").items()}
-    settings = Settings.model_validate({"data_dir": str(folder / "data")} | trust)
+    settings = Settings.model_validate({"data_dir": str(folder / "data")} | (store or {}) | trust)
     app = Runtime("intake", Metrics("intake")).app()
-    authenticate(app, settings, limiter=RateLimiter(per_minute=10_000_000))
+    limiter: Limiter = RateLimiter(per_minute=UNLIMITED)
+    if settings.persistence == "postgres":
+        limiter = SharedRateLimiter(tracking_recorder(settings, "intake"), per_minute=UNLIMITED)
+    authenticate(app, settings, limiter=limiter)
     return create_app(app, desk_intake(settings), FileBlobStore(folder / "blobs"), max_upload=1024)
 
 
@@ -74,27 +89,84 @@ async def post(app: FastAPI, body: bytes, bearer: str) -> int:
     return status
 
 
-async def measure(app: FastAPI) -> dict[str, Any]:
+async def measure(app: FastAPI, tickets: int = TICKETS) -> dict[str, Any]:
     body = json.dumps(ticket_form()).encode()
     bearer = token("bench")  # a client sends one token with every request until it expires
     for _ in range(WARM_UP):
         assert await post(app, body, bearer) == 201
     cpu, wall = time.process_time(), time.perf_counter()
-    for _ in range(TICKETS):
+    for _ in range(tickets):
         assert await post(app, body, bearer) == 201
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     return {
-        "tickets": TICKETS,
-        "cpu_us_per_ticket": round(cpu / TICKETS * 1e6, 1),
-        "wall_us_per_ticket": round(wall / TICKETS * 1e6, 1),
+        "tickets": tickets,
+        "cpu_us_per_ticket": round(cpu / tickets * 1e6, 1),
+        "wall_us_per_ticket": round(wall / tickets * 1e6, 1),
     }
 
 
-def run() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        figures = asyncio.run(measure(gateway(Path(tmp))))
-    record("ticket_open", {"store": "sqlite", "in_process": True} | figures)
+@contextmanager
+def traced(trace: Path) -> Iterator[None]:
+    """Every connection opened in the block writes libpq's trace of its messages to `trace`."""
+    connect = psycopg.Connection.connect
+
+    def connect_traced(*args: Any, **kwargs: Any) -> Any:
+        conn = connect(*args, **kwargs)
+        conn.pgconn.trace(out.fileno())
+        conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        return conn
+
+    with trace.open("w") as out:
+        psycopg.Connection.connect = connect_traced  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            psycopg.Connection.connect = connect  # type: ignore[method-assign]
+
+
+def sent(trace: Path) -> int:
+    """Round trips in `trace` so far: the Sync (extended protocol, pipelined or not) and Query messages sent."""
+    return sum(1 for line in trace.read_text().splitlines() if line.startswith("F\t") and
+               line.split("\t")[2].split(" ")[0] in ("Sync", "Query"))  # fmt: skip
+
+
+async def count_round_trips(app: FastAPI, trace: Path, tickets: int = 200) -> float:
+    body = json.dumps(ticket_form()).encode()
+    bearer = token("bench")
+    for _ in range(WARM_UP):
+        assert await post(app, body, bearer) == 201
+    before = sent(trace)
+    for _ in range(tickets):
+        assert await post(app, body, bearer) == 201
+    return round((sent(trace) - before) / tickets, 2)
+
+
+def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.ticket_open", description=__doc__)
+    parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--tickets", type=int, default=TICKETS)
+    return parser.parse_args(argv)
+
+
+def run(argv: Sequence[str] | None = ()) -> None:
+    args = arguments(argv)
+    if args.store == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = asyncio.run(measure(gateway(Path(tmp)), args.tickets))
+        record("ticket_open", {"store": "sqlite", "in_process": True} | figures)
+        return
+    server = postgres()  # two fresh databases, dropped only once both gateways are done with them
+    with tempfile.TemporaryDirectory() as tmp, server.fresh_settings() as first, server.fresh_settings() as second:
+        figures = asyncio.run(measure(gateway(Path(tmp) / "cpu", _store(first)), args.tickets))
+        with traced(Path(tmp) / "trace"):
+            trips = asyncio.run(count_round_trips(gateway(Path(tmp) / "trips", _store(second)), Path(tmp) / "trace"))
+    record("ticket_open", {"store": "postgres", "in_process": True} | figures | {"round_trips_per_ticket": trips})
+
+
+def _store(settings: Settings) -> dict[str, Any]:
+    fields = ("persistence", "postgres_host", "postgres_port", "postgres_user", "postgres_password", "postgres_dbname")
+    return settings.model_dump(include=set(fields))
 
 
 if __name__ == "__main__":
-    run()
+    run(None)

@@ -31,7 +31,7 @@ from services.chassis.http.auth import (
 )
 from services.chassis.http.openapi import answers
 from services.chassis.http.problems import answer_headers
-from services.chassis.http.rate_limit import Allowance, Limiter
+from services.chassis.http.rate_limit import Allowance, Limiter, spend
 from services.chassis.runtime import logs, tracing
 from services.chassis.runtime.settings import Settings
 
@@ -83,7 +83,7 @@ class Authenticator:
         if self.limiter is None or principal.claims.get("iss") == INTERNAL_ISSUER:
             return principal, None
         caller = principal.api_key or f"{principal.tenant}/{principal.subject}"
-        return principal, await asyncio.to_thread(self.limiter.take, caller)
+        return principal, await spend(self.limiter, caller)
 
     async def _key(self, key: str) -> Principal:
         if self.api_keys is None:

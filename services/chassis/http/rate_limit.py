@@ -12,6 +12,7 @@ idle for `IDLE_SECONDS` (full again by then, so a caller that comes back loses n
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
 import threading
@@ -69,8 +70,19 @@ class RateLimited(DomainProblem):
 
 
 class Limiter(Protocol):
+    # Whether `take` waits on I/O (then it runs off the event loop); in memory it is a few microseconds.
+    blocking: bool
+
     def take(self, caller: str) -> Allowance:
         """Spend one request of `caller`'s allowance, or raise RateLimited with the wait in seconds."""
+
+
+async def spend(limiter: Limiter, caller: str) -> Allowance:
+    """`limiter.take(caller)` from the event loop: off it only when it waits on I/O (a thread hop costs
+    more than the in-memory bucket's arithmetic)."""
+    if limiter.blocking:
+        return await asyncio.to_thread(limiter.take, caller)
+    return limiter.take(caller)
 
 
 class _Bucket:
@@ -99,6 +111,8 @@ class _Tokens:
 
 class RateLimiter(_Bucket):
     """Buckets in this process's memory: for one process (the embedded default, the mail intake)."""
+
+    blocking = False
 
     def __init__(self, per_minute: int, burst: int | None = None, most_callers: int = 100_000) -> None:
         super().__init__(per_minute, burst)
@@ -130,20 +144,23 @@ _TABLE = """CREATE TABLE IF NOT EXISTS gateway_rate_limits (
     updated TIMESTAMPTZ NOT NULL)"""
 
 # Refill by the time since the last request (the database's clock: one for every replica), then
-# take a token if there is one; a new caller starts with a full bucket less this request.
-_TAKE = """INSERT INTO gateway_rate_limits AS b (caller, tokens, allowed, updated)
-    VALUES (:caller, :capacity - 1, TRUE, now())
+# take a token if there is one; a new caller starts with a full bucket less this request. One
+# statement, a transaction of its own: a bucket is no record worth a disk flush (on a crash a caller
+# at most gets back the last instants' tokens), so it turns synchronous commit off for its own commit.
+_TAKE = """WITH unflushed AS (SELECT set_config('synchronous_commit', 'off', true))
+    INSERT INTO gateway_rate_limits AS b (caller, tokens, allowed, updated)
+    SELECT :caller, :capacity - 1, TRUE, now() FROM unflushed
     ON CONFLICT (caller) DO UPDATE SET (tokens, allowed, updated) = (
         SELECT CASE WHEN r.tokens >= 1 THEN r.tokens - 1 ELSE r.tokens END, r.tokens >= 1, now()
         FROM (SELECT LEAST(:capacity, b.tokens + EXTRACT(EPOCH FROM now() - b.updated) * :rate) AS tokens) AS r)
     RETURNING tokens, allowed"""
-
-
 _FORGET = "DELETE FROM gateway_rate_limits WHERE updated < now() - make_interval(secs => :idle)"
 
 
 class SharedRateLimiter(_Bucket):
     """Buckets in a PostgreSQL table that every gateway replica reads and writes."""
+
+    blocking = True
 
     def __init__(
         self, recorder: TrackingRecorder, per_minute: int, burst: int | None = None, forget_every: int = FORGET_EVERY
@@ -155,12 +172,8 @@ class SharedRateLimiter(_Bucket):
         self._requests = itertools.count(1)
 
     def take(self, caller: str) -> Allowance:
-        params = {"caller": caller, "capacity": self.capacity, "rate": self.rate}
-        with self.view.transaction() as sql:
-            # A bucket is no record worth a disk flush: on a crash a caller at most gets back the last
-            # instants' tokens. Every request through the gateway waits for this commit.
-            sql.execute("SET LOCAL synchronous_commit = off")
-            row = sql.query(_TAKE, params)[0]
+        # Every request through the gateway waits for this: one round trip, no transaction around it.
+        row = self.view.statement(_TAKE, {"caller": caller, "capacity": self.capacity, "rate": self.rate})[0]
         if next(self._requests) % self.forget_every == 0:
             self.forget_idle()
         return self.outcome(float(row["tokens"]), bool(row["allowed"]))

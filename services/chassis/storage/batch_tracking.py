@@ -19,6 +19,8 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
+from services.chassis.storage.postgres import RenderedSelects
+
 MORE_TRACKING = "more_tracking"
 
 
@@ -32,7 +34,7 @@ def _insert_more(recorder: Any, cursor: Any, kwargs: dict[str, Any]) -> None:
         recorder._insert_tracking(cursor, tracking)
 
 
-class PostgresBatchProcessRecorder(PostgresProcessRecorder, BatchTrackingRecorder):
+class PostgresBatchProcessRecorder(RenderedSelects, PostgresProcessRecorder, BatchTrackingRecorder):
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         _insert_more(self, curs, kwargs)
         super()._insert_events(curs, stored_events, **kwargs)

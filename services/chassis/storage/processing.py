@@ -250,11 +250,30 @@ def find(app: Application[Any], aggregate_id: UUID, kind: type[A]) -> A | None:
 
 
 def _load(app: Application[Any], aggregate_id: UUID, kind: type[A]) -> A | None:
+    if _absent(app, aggregate_id, kind):
+        return None
     try:
         found: object = app.repository.get(aggregate_id)
     except AggregateNotFoundError:
         return None
     return found if isinstance(found, kind) else None
+
+
+def _absent(app: Application[Any], aggregate_id: UUID, kind: type[A]) -> bool:
+    """Whether the store surely has no aggregate `aggregate_id`, known from one query where the repository
+    spends two: it looks for a snapshot first, which an aggregate of a kind the application never
+    snapshots (a request's idempotency record, a tenant's custom fields) cannot have. Most such
+    lookups find nothing (a new request's key), and a cached aggregate exists: both cost one query."""
+    if app.snapshots is None or any(issubclass(snapshotted, kind) for snapshotted in app.snapshotting_intervals or ()):
+        return False
+    if (cache := app.repository.cache) is not None:
+        try:
+            cache.get(aggregate_id)
+        except KeyError:
+            pass
+        else:
+            return False
+    return not app.recorder.select_events(aggregate_id, limit=1)
 
 
 def as_of(

@@ -15,9 +15,10 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
     Tracking is multi-row (one row per upstream position): duplicates are recognised
     exactly, in any order, whatever the partition they arrive on.
 
-    Pooled connections are pinged before use: it costs a round trip per checkout, but
-    without it a read model's transaction kept getting the pool's dead connections after
-    a PostgreSQL restart (tests/integration/test_faults.py crashes PostgreSQL).
+    Pooled connections are checked before use: without it a read model's transaction kept
+    getting the pool's dead connections after a PostgreSQL restart (tests/integration/test_faults.py
+    crashes PostgreSQL). The check pings only a connection whose socket has something to read
+    (services/chassis/storage/postgres.py): a dead one does, a live idle one costs no round trip.
 
     On SQLite the datastore is the chassis's (services/chassis/storage/sqlite.py): a writing transaction
     takes the file's write lock first, waiting up to SQLITE_LOCK_TIMEOUT seconds (then retrying),
@@ -43,7 +44,7 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
         }
     else:
         env |= {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "services.chassis.storage.postgres:DeskPostgresFactory",  # pings only when in doubt
             "POSTGRES_HOST": settings.postgres_host,
             "POSTGRES_PORT": str(settings.postgres_port),
             "POSTGRES_USER": settings.postgres_user,

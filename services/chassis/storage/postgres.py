@@ -1,0 +1,99 @@
+"""eventsourcing's PostgreSQL persistence, with a pool that pings a connection only when it may be dead.
+
+The pool checks every connection it lends (`POSTGRES_PRE_PING`): without it, after a PostgreSQL
+restart, a read model's transaction kept getting the pool's dead connections
+(tests/integration/test_faults.py crashes PostgreSQL). psycopg_pool's check sends an empty query:
+a round trip for every checkout, five of the fourteen a ticket opened at the gateway cost.
+
+An idle connection of the pool (autocommit, listening to nothing) is sent nothing unasked but its
+end: the server's FATAL when it shuts down or terminates the backend, or the end of the stream when
+the backend died (SIGKILL, a crash: the kernel closes its socket). Either makes the socket readable.
+So the check here looks at the socket first, without waiting, and pings only a connection with
+something to read (a closed or broken one fails at once): a dead connection is still found and
+dropped, a live one costs no round trip. (A connection that dies between the check and its query
+fails that query, as it could after a ping; eventsourcing's recorders retry it.)
+
+Reading an aggregate's events, eventsourcing composes its statement anew on every call (the table's
+statement plus a clause per bound) and psycopg renders the composition to text again each time: more
+CPU than the query's own round trip. `RenderedSelects` renders each shape of it once.
+"""
+
+from __future__ import annotations
+
+import select
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import InterfaceError, StoredEvent
+from eventsourcing.persistence import OperationalError as StoreOperationalError
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresFactory
+from eventsourcing.utils import Environment, EnvType, retry
+from psycopg import Connection, OperationalError
+from psycopg.sql import SQL
+from psycopg_pool import ConnectionPool
+
+
+def check_unless_quiet(conn: Connection[Any]) -> None:
+    """The pool's check before it lends `conn`: raise if it is dead (the pool then drops it)."""
+    if conn.closed or conn.broken:
+        raise OperationalError("the connection is closed")
+    poll = select.poll()
+    poll.register(conn.fileno(), select.POLLIN | select.POLLPRI)
+    if poll.poll(0):  # the server said something (goodbye?), or the stream ended: ask it
+        ConnectionPool.check_connection(conn)
+
+
+class DeskPostgresFactory(PostgresFactory):
+    """eventsourcing's PostgreSQL factory (the same environment variables); with `POSTGRES_PRE_PING`
+    its pool checks connections with `check_unless_quiet` instead of a ping each."""
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        if self.datastore.pre_ping:
+            # psycopg_pool takes its check only when built (eventsourcing builds it, unopened, above);
+            # tests/integration/test_postgres_pool.py fails should this attribute change.
+            self.datastore.pool._check = check_unless_quiet
+
+
+_Shape = tuple[bool, bool, bool, bool]  # bounded below, bounded above, descending, limited
+
+
+class RenderedSelects(PostgresAggregateRecorder):
+    """eventsourcing's `select_events`, the same statement and rows, each shape of it rendered once."""
+
+    @retry((InterfaceError, StoreOperationalError), max_attempts=10, wait=0.2)
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        rendered: dict[_Shape, bytes] = self.__dict__.setdefault("_rendered_selects", {})
+        shape = (gt is not None, lte is not None, desc, limit is not None)
+        if (statement := rendered.get(shape)) is None:
+            statement = rendered[shape] = self._select_statement(shape)
+        params = [originator_id, *(bound for bound in (gt, lte, limit) if bound is not None)]
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            return [
+                StoredEvent(row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"]))
+                for row in curs.fetchall()
+            ]
+
+    def _select_statement(self, shape: _Shape) -> bytes:
+        """The statement eventsourcing composes for `shape`, as text."""
+        bounded_below, bounded_above, desc, limited = shape
+        statement = self.select_events_statement
+        if bounded_below:
+            statement += SQL(" AND originator_version > %s")
+        if bounded_above:
+            statement += SQL(" AND originator_version <= %s")
+        statement += SQL(" ORDER BY originator_version") + SQL(" DESC" if desc else " ASC")
+        if limited:
+            statement += SQL(" LIMIT %s")
+        with self.datastore.get_connection() as conn:
+            return statement.as_bytes(conn)
