@@ -31,7 +31,9 @@ KAFKA = ROOT / "deploy" / "local" / "kafka.sh"
 DEV_MAILBOX = "support@acme.localhost"
 
 # (service, role): each process serves its API, health and metrics on the service's port.
-SERVICES = [("analytics", "all"), ("routing", "all"), ("sla", "all"), ("knowledge", "all"), ("intake", "all")]
+SERVICES = [
+    ("analytics", "all"), ("routing", "all"), ("rules", "all"), ("sla", "all"), ("knowledge", "all"), ("intake", "all"),
+]  # fmt: skip
 PROVIDER = "dev_identity"
 
 

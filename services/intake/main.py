@@ -153,7 +153,7 @@ def main() -> int:
         runtime.workers.append(("erasures", finishing(erasures, blobs)))
         client = relay_client()  # keeps no cookie: one browser's session never goes with another's request
         mint = authenticator.verifier.mint_internal
-        publishers = ("routing", "sla", "knowledge")
+        publishers = ("routing", "sla", "knowledge", "rules")
         feeds = [RemoteSource(service, settings.url_of(service), client, mint) for service in publishers]
         chat_socket = chat.router(intake, landing, conversations, counters, settings.chat_poll_seconds, self_service)
         viewers = Viewers(tables())
@@ -175,7 +175,8 @@ def main() -> int:
         app.state.solution_articles = SolutionArticles(settings.url_of("knowledge"), client)  # http/work.py asks it
         public = public_limiter(settings, tables())
         mount_public_proxy(app, PUBLIC_PREFIX, settings.url_of("knowledge"), client, public)
-        upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics", "/v1/kb": "knowledge"}
+        upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics", "/v1/kb": "knowledge",
+                     "/v1/triggers": "rules"}  # fmt: skip
         for prefix, service in upstreams.items():
             mount_proxy(app, prefix, settings.url_of(service), client)
         merged = MergedOpenAPI(app, {p: settings.url_of(s) for p, s in upstreams.items()}, client)
