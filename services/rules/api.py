@@ -109,10 +109,11 @@ def router(rules: Rules) -> APIRouter:
         """Every version of the trigger, oldest first: what changed (`trigger.created`, `trigger.revised`,
         `trigger.disabled`, `trigger.enabled`, `trigger.retired`), when, by whom, and the spec then."""
         events = await asyncio.to_thread(rules.versions, who.tenant, trigger_id)
-        found, spec = [], {}
+        found: list[dict[str, Any]] = []
+        spec: dict[str, Any] = {}
         for event in events:
             spec = getattr(event, "spec", spec)
-            change = "trigger." + change_name(event).removeprefix("_")  # type: ignore[arg-type]
+            change = "trigger." + change_name(event).removeprefix("_")
             found.append({"version": event.originator_version, "change": change, "at": event.timestamp.isoformat(),
                           "by": getattr(event, "by", ""), "spec": spec})  # fmt: skip
         return {"versions": found}

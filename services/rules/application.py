@@ -131,7 +131,7 @@ class Rules(ProcessRecorderMixin, Application[UUID]):
         """The trigger's last `limit` firings, newest first."""
         self.trigger(tenant, trigger_id)
         log_id = TriggerFirings.create_id(str(trigger_id))
-        events = self.events.get(log_id, desc=True, limit=limit + 1)
+        events: list[Any] = list(self.events.get(log_id, desc=True, limit=limit + 1))
         return [e.firing | {"at": e.timestamp.isoformat()} for e in events if hasattr(e, "firing")][:limit]
 
     # -- reactions (the consumer) --------------------------------------------------------

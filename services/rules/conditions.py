@@ -109,9 +109,9 @@ def _check_one(item: Mapping[str, Any], at: str) -> Condition:
         raise ConditionError(f"{at}.op", f"{field} has no order: {kind.value} compares priorities only")
     if kind is Op.CONTAINS and not several and allowed is not None:
         raise ConditionError(f"{at}.op", f"{field} is one value: use is, is_not or in")
-    values = value if kind is Op.IN else [value]
     if kind is Op.IN and (not isinstance(value, list) or not value):
         raise ConditionError(f"{at}.value", "in takes a list of one value or more")
+    values: list[Any] = list(value) if isinstance(value, list) and kind is Op.IN else [value]
     for one in values:
         if one is not None and not isinstance(one, str):
             raise ConditionError(f"{at}.value", f"{one!r} is not text")
@@ -121,7 +121,7 @@ def _check_one(item: Mapping[str, Any], at: str) -> Condition:
             raise ConditionError(f"{at}.value", "a value is 1 to 200 characters")
         if allowed is not None and one is not None and one not in allowed:
             raise ConditionError(f"{at}.value", f"{one!r} is no {field}: one of {', '.join(allowed)}")
-    return Condition(str(field), kind, list(value) if kind is Op.IN else value)
+    return Condition(str(field), kind, values if kind is Op.IN else value)
 
 
 def holds(condition: Condition, now: Facts, before: Facts) -> bool:
@@ -143,7 +143,7 @@ def holds(condition: Condition, now: Facts, before: Facts) -> bool:
             earlier = before.get(condition.field)
             if several:
                 return wanted in (actual or []) and wanted not in (earlier or [])
-            return actual == wanted and earlier != wanted
+            return bool(actual == wanted and earlier != wanted)
         case Op.GREATER | Op.LESS:
             if actual not in PRIORITIES:
                 return False

@@ -65,7 +65,7 @@ def folded(facts: dict[str, Any], data: EventData) -> dict[str, Any]:
             return facts | {"group": data.group_id, "assignee": data.agent_id}
         case TicketReclassifiedV1():
             tags = (set(facts.get("tags", [])) | set(data.tags_added)) - set(data.tags_removed)
-            changed = {"tags": sorted(tags)}
+            changed: dict[str, Any] = {"tags": sorted(tags)}
             changed |= {"category": data.category} if data.category is not None else {}
             changed |= {"type": data.type.value} if data.type is not None else {}
             return facts | changed

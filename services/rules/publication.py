@@ -50,7 +50,7 @@ def firing(event: Any, position: int) -> EnvelopeFields:
 
 
 def public_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
-    return published_on(topics.RULES_ACTIONS, TicketAutomation.Fired, firing, app)
+    return published_on(topics.RULES_ACTIONS, TicketAutomation.Fired, firing, app)  # type: ignore[attr-defined]
 
 
 def publication(app: Application) -> Publication:  # type: ignore[type-arg]
