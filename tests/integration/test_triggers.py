@@ -65,7 +65,8 @@ def test_an_urgent_email_ticket_gets_a_tag_and_an_internal_note_naming_the_trigg
     assert names[start : start + 3] == ["trigger_applied", "comment_added", "tags_changed"]
     assert len({e["correlation_id"] for e in events[start : start + 3]}) == 1
     note = [c for c in seen["comments"] if "call the customer" in c["body"]]
-    assert note and note[0]["public"] is False
+    assert len(note) == 1
+    assert note[0]["public"] is False
     assert note[0]["author_id"] == "system:rules"
     assert seen["number"] in note[0]["body"]
     firings = gateway.get(f"/v1/triggers/{trigger['id']}/firings", headers=SUPERVISOR).json()["firings"]
@@ -121,8 +122,8 @@ def test_a_disabled_trigger_does_nothing_and_a_wrong_condition_is_refused(gatewa
     versions = gateway.get(f"/v1/triggers/{quiet['id']}/versions", headers=SUPERVISOR).json()["versions"]
     assert [v["change"] for v in versions] == ["trigger.created", "trigger.disabled"]
 
-    wrong = {"name": "Wrong", "when": ["ticket.opened"], "then": {"tags_add": ["x"]},
-             "if": [{"field": "priority", "op": "is", "value": "P1"}, {"field": "colour", "op": "is", "value": "red"}]}  # fmt: skip
+    conditions = [{"field": "priority", "op": "is", "value": "P1"}, {"field": "colour", "op": "is", "value": "red"}]
+    wrong = {"name": "Wrong", "when": ["ticket.opened"], "then": {"tags_add": ["x"]}, "if": conditions}
     refused = gateway.post("/v1/triggers", json=wrong, headers=ADMIN)
     assert refused.status_code == 422
     assert refused.headers["content-type"].startswith("application/problem+json")
