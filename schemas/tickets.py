@@ -281,3 +281,19 @@ class TicketTriggerAppliedV1(EventData):
         description="What it set: status, priority, tags_add, tags_remove, custom_fields, group_id, agent_id, note "
         "(the values are in the events that follow it, or the ticket).",
     )
+
+
+class TicketTriggerRefusedV1(EventData):
+    """A trigger's firing was refused on the ticket and changed nothing. `for_good`: the trigger itself is at
+    fault (a custom field the tenant lacks, a macro that is gone, a note that does not render), so the rules
+    service disables it; otherwise only this ticket's state refused it (a status it cannot move to)."""
+
+    event_type: ClassVar[str] = "ticket.trigger_refused"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    trigger_id: str
+    trigger_version: int = Field(ge=1)
+    firing_id: str
+    refusal: str = Field(description="Why, in words, naming the action (`then.custom_fields: ...`).")
+    for_good: bool

@@ -16,10 +16,12 @@ trigger fires at most once per chain on a ticket: A (set high on priority change
 priority change) each fire once and the chain stops, however the loop is built. A customer's next comment,
 an agent's next change or an SLA clock starts a new chain, where each may fire again.
 
-Refused actions. The actions are checked when the trigger is saved (requests.py: known statuses,
-priorities, names). What only intake can know (a custom field, a group or agent it refuses) is refused by
-intake when it applies the firing: intake skips that firing (recorded as seen, nothing changed), the other
-firings are applied. Disabling such a trigger automatically needs intake to publish the refusal: not built.
+Refused actions. The actions are checked when the trigger is saved as far as the rules service knows them
+(requests.py: statuses, priorities, names). What only intake knows (custom fields, macros, its rendering
+sandbox) intake checks when it applies the firing: a refused firing changes nothing and intake records
+`ticket.trigger_refused`; when the trigger itself is at fault (`for_good`) the rules service disables it with
+the refusal as the reason (an admin sees it on the trigger, fixes it and enables it). The other triggers
+fire on.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import Tracking
 
 from schemas.envelope import Envelope, EventData
+from schemas.rules import RULES_ACTOR
+from schemas.tickets import TicketTriggerRefusedV1
 from services.chassis.http.problems import DomainProblem
 from services.chassis.runtime.errors import UnknownThingError
 from services.chassis.storage.ids import stable_id
@@ -146,6 +150,8 @@ class Rules(ProcessRecorderMixin, Application[UUID]):
         cause |= {"traceparent": envelope.traceparent} if envelope.traceparent else {}
 
         def decide(work: UnitOfWork) -> list[Aggregate]:
+            if isinstance(data, TicketTriggerRefusedV1):
+                self._refused(work, tenant, data)
             automation = work.get(TicketAutomation.create_id(tenant, ticket_id), TicketAutomation)
             if automation is None:
                 if data.event_type != "ticket.opened":
@@ -210,6 +216,17 @@ class Rules(ProcessRecorderMixin, Application[UUID]):
             )
             fired_before.add(str(trigger.id))
             before, now = now, after_actions(now, spec["then"])
+
+    @staticmethod
+    def _refused(work: UnitOfWork, tenant: str, data: TicketTriggerRefusedV1) -> None:
+        """A firing intake refused for good disables its trigger, naming why; unless an admin revised the trigger
+        since that version (the revision may be the fix), or it is off already."""
+        trigger = work.get(UUID(data.trigger_id), Trigger)
+        if trigger is None or trigger.tenant != tenant or not trigger.live:
+            return
+        if trigger.version != data.trigger_version:
+            return
+        trigger.disable(f"refused on ticket {data.ticket_id}: {data.refusal}", RULES_ACTOR)
 
     def _own(self, work: UnitOfWork, tenant: str, trigger_id: UUID) -> Trigger:
         trigger = work.get(trigger_id, Trigger)

@@ -4,6 +4,7 @@ place (`if[2].field`), a refused action its own (`then.status`)."""
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,6 +46,11 @@ class ThenSpec(BaseModel):
     agent_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     note: str | None = Field(
         None, min_length=1, max_length=10_000, description="An internal note, rendered like a macro's body."
+    )
+    macro_id: UUID | None = Field(
+        None,
+        description="Reply with this shared macro (its body in the requester's language, and its actions). One"
+        " that is gone, retired or personal is refused when the trigger fires, and the trigger is disabled.",
     )
 
     def stored(self) -> dict[str, Any]:

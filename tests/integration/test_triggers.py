@@ -5,6 +5,7 @@ events and fires the tenant's triggers in order; intake applies each firing as o
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -133,3 +134,28 @@ def test_a_disabled_trigger_does_nothing_and_a_wrong_condition_is_refused(gatewa
     assert [e["field"] for e in bad_status.json()["errors"]] == ["then.status"]
     assert gateway.get("/v1/triggers", headers=AGENT).status_code == 403
     assert gateway.post("/v1/triggers", json=wrong, headers=SUPERVISOR).status_code == 403
+
+
+def test_a_trigger_replies_with_a_macro_and_one_whose_macro_is_gone_is_disabled_without_blocking_others(
+    gateway: httpx.Client,
+) -> None:
+    macro = gateway.post("/v1/macros", headers=SUPERVISOR, json={
+        "title": "We got it", "scope": "shared", "body": {"en": "Hello, {{ ticket.number }} is with us."},
+        "actions": {"tags_add": ["acknowledged"]},
+    })  # fmt: skip
+    assert macro.status_code == 201, macro.text
+    gone = make(gateway, name="Gone macro", when=["ticket.opened"], then={"macro_id": str(uuid.uuid4())})
+    make(gateway, name="Acknowledge", when=["ticket.opened"], then={"macro_id": macro.json()["id"]})
+    ticket_id = open_ticket(gateway, TENANT)
+    seen = tagged(gateway, ticket_id, "acknowledged")
+    replies = [c for c in seen["comments"] if "is with us" in c["body"]]
+    assert len(replies) == 1
+    assert replies[0]["public"] is True
+    assert seen["number"] in replies[0]["body"]
+    off = eventually(lambda: gateway.get(f"/v1/triggers/{gone['id']}", headers=SUPERVISOR).json(),
+                     lambda t: not t["enabled"], timeout=60)  # fmt: skip
+    assert "then.macro_id" in off["disabled_reason"]
+    assert "trigger_refused" in [e["event"] for e in history(gateway, ticket_id)]
+    later = open_ticket(gateway, TENANT)
+    tagged(gateway, later, "acknowledged")
+    assert "trigger_refused" not in [e["event"] for e in history(gateway, later)]

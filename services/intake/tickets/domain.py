@@ -58,6 +58,7 @@ class Ticket(Aggregate):
     SolutionLinked = relations.SolutionLinked
     MacroApplied = automation.MacroApplied
     TriggerApplied = automation.TriggerApplied
+    TriggerRefused = automation.TriggerRefused
 
     @staticmethod
     def id_for_request(tenant: str, idempotency_key: str) -> UUID:
@@ -294,6 +295,19 @@ class Ticket(Aggregate):
             firing_id=firing_id,
             reason=reason,
             actions=actions,
+        )
+
+    def refuse_trigger(
+        self, trigger_id: str, trigger_version: int, firing_id: str, refusal: str, for_good: bool
+    ) -> None:
+        """Record that a trigger's firing changed nothing, and why (the rules service reads it)."""
+        self.trigger_event(
+            self.TriggerRefused,
+            trigger_id=trigger_id,
+            trigger_version=trigger_version,
+            firing_id=firing_id,
+            refusal=refusal,
+            for_good=for_good,
         )
 
     def applied_firing(self, firing_id: str) -> bool:

@@ -40,6 +40,7 @@ from schemas.tickets import (
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
     TicketTriggerAppliedV1,
+    TicketTriggerRefusedV1,
 )
 from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
 from services.chassis.storage.ids import stable_id
@@ -144,6 +145,14 @@ _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
     "SolutionLinked": lambda t, e: TicketSolutionLinkedV1(ticket_id=t, article_id=e.article_id),
     "MacroApplied": _macro_applied,
     "TriggerApplied": _trigger_applied,
+    "TriggerRefused": lambda t, e: TicketTriggerRefusedV1(
+        ticket_id=t,
+        trigger_id=e.trigger_id,
+        trigger_version=e.trigger_version,
+        firing_id=e.firing_id,
+        refusal=e.refusal,
+        for_good=e.for_good,
+    ),
 }
 
 

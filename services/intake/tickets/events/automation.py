@@ -34,4 +34,18 @@ class TriggerApplied(TicketEvent):
         ticket.firings_applied = [*getattr(ticket, "firings_applied", []), self.firing_id][-FIRINGS_KEPT:]
 
 
+class TriggerRefused(TicketEvent):
+    """A trigger's firing was refused and changed nothing else (`refusal` says why; `for_good`: the trigger is at
+    fault, not this ticket's state). Remembered as applied: a redelivery is refused no second time."""
+
+    trigger_id: str
+    trigger_version: int
+    firing_id: str
+    refusal: str
+    for_good: bool
+
+    def apply(self, ticket: Any) -> None:
+        ticket.firings_applied = [*getattr(ticket, "firings_applied", []), self.firing_id][-FIRINGS_KEPT:]
+
+
 FIRINGS_KEPT = 200
