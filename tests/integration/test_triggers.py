@@ -159,3 +159,27 @@ def test_a_trigger_replies_with_a_macro_and_one_whose_macro_is_gone_is_disabled_
     later = open_ticket(gateway, TENANT)
     tagged(gateway, later, "acknowledged")
     assert "trigger_refused" not in [e["event"] for e in history(gateway, later)]
+
+
+def test_sigkilled_rules_consumer_and_relay_lose_no_firing_and_apply_none_twice(desk: Desk) -> None:
+    """The rules service's consumer and relay die by SIGKILL while tickets arrive (only its own processes:
+    Kafka and PostgreSQL stay up); once restarted, every ticket carries its trigger exactly once."""
+    desk.service("rules", "api").start()
+    consumer = desk.service("rules", "consumer").start()
+    relay = desk.service("rules", "relay").start()
+    intake = desk.service("intake").start()
+    with httpx.Client(base_url=intake.url, timeout=10.0) as client:
+        make(client, name="Tag them all", when=["ticket.opened"], then={"tags_add": ["triaged"]})
+        tickets = []
+        for round_ in range(3):
+            tickets += [open_ticket(client, TENANT, title=f"Round {round_} ticket {i}") for i in range(8)]
+            consumer.kill()
+            relay.kill()
+            time.sleep(0.5)
+            consumer.start()
+            relay.start()
+        for ticket_id in tickets:
+            tagged(client, ticket_id, "triaged")
+        time.sleep(3)  # a firing published twice would be applied by now
+        for ticket_id in tickets:
+            assert [e["event"] for e in history(client, ticket_id)].count("trigger_applied") == 1, ticket_id
