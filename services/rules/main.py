@@ -23,6 +23,7 @@ from services.chassis.storage.append_only import protect
 from services.chassis.storage.store import store_env
 from services.rules.api import create_app
 from services.rules.application import Rules
+from services.rules.desk_metrics import count_firings
 from services.rules.publication import public_fields, publication
 
 NAME = "rules"
@@ -54,7 +55,7 @@ def main() -> int:
             apply_batch=in_store(rules, rules.react),
         )
     if args.role in ("relay", "all"):
-        relay(runtime, settings, metrics, rules, publication(rules))
+        relay(runtime, settings, metrics, rules, publication(rules), count_firings(metrics.registry))
     port = args.port if args.port is not None else settings.rules_port
     return runtime.serve(app, settings.http_host, port)
 
