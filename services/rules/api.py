@@ -38,8 +38,11 @@ def view(trigger: Trigger, position: int | None = None) -> dict[str, Any]:
     } | trigger.spec
 
 
-def _answer(trigger: Trigger, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(view(trigger), status_code=status_code, headers={"ETag": etag(trigger.version)})
+def _answer(rules: Rules, trigger: Trigger, status_code: int = 200) -> JSONResponse:
+    """The trigger with its place in the order (null once retired) and its version as ETag."""
+    ids = [str(t.id) for t in rules.triggers(trigger.tenant)]
+    position = ids.index(str(trigger.id)) if str(trigger.id) in ids else None
+    return JSONResponse(view(trigger, position), status_code=status_code, headers={"ETag": etag(trigger.version)})
 
 
 def router(rules: Rules) -> APIRouter:
@@ -50,7 +53,7 @@ def router(rules: Rules) -> APIRouter:
         """Make a trigger, enabled, last in the order. `if` conditions are `{field, op, value}`; a wrong one is
         refused naming its place (`if[2].field`)."""
         trigger = await asyncio.to_thread(rules.create_trigger, who.tenant, body.stored(), who.actor)
-        return _answer(trigger, 201)
+        return await asyncio.to_thread(_answer, rules, trigger, 201)
 
     @api.get("")
     async def list_triggers(who: CurrentIdentity) -> dict[str, Any]:
@@ -67,7 +70,8 @@ def router(rules: Rules) -> APIRouter:
     @api.get("/{trigger_id}", responses=openapi.problems(404))
     async def read(trigger_id: TriggerId, who: CurrentIdentity) -> JSONResponse:
         """A trigger (a retired one too) with its version as ETag."""
-        return _answer(await asyncio.to_thread(rules.trigger, who.tenant, trigger_id))
+        trigger = await asyncio.to_thread(rules.trigger, who.tenant, trigger_id)
+        return await asyncio.to_thread(_answer, rules, trigger)
 
     @api.patch("/{trigger_id}", dependencies=ADMIN, responses=openapi.problems(404, 412, 422))
     async def revise(trigger_id: TriggerId, body: TriggerChange, who: CurrentIdentity, if_match: IfMatch = None) -> Any:
@@ -76,7 +80,8 @@ def router(rules: Rules) -> APIRouter:
         current = await asyncio.to_thread(rules.trigger, who.tenant, trigger_id)
         spec = body.applied_to(current.spec).stored()
         change = lambda t: t.revise(spec, who.actor)  # noqa: E731
-        return _answer(await asyncio.to_thread(rules.change_trigger, who.tenant, trigger_id, change, version))
+        changed = await asyncio.to_thread(rules.change_trigger, who.tenant, trigger_id, change, version)
+        return await asyncio.to_thread(_answer, rules, changed)
 
     @api.delete("/{trigger_id}", status_code=204, dependencies=ADMIN, responses=openapi.problems(404, 412, 422))
     async def retire(trigger_id: TriggerId, who: CurrentIdentity, if_match: IfMatch = None) -> Response:
@@ -92,17 +97,19 @@ def router(rules: Rules) -> APIRouter:
         """Stop a trigger firing, keeping its place in the order."""
         reason = (body or DisableRequest()).reason
         change = lambda t: t.disable(reason, who.actor)  # noqa: E731
-        return _answer(
-            await asyncio.to_thread(rules.change_trigger, who.tenant, trigger_id, change, expected_version(if_match))
+        changed = await asyncio.to_thread(
+            rules.change_trigger, who.tenant, trigger_id, change, expected_version(if_match)
         )
+        return await asyncio.to_thread(_answer, rules, changed)
 
     @api.post("/{trigger_id}/enable", dependencies=ADMIN, responses=openapi.problems(404, 412, 422))
     async def enable(trigger_id: TriggerId, who: CurrentIdentity, if_match: IfMatch = None) -> Any:
         """Let a disabled trigger fire again."""
         change = lambda t: t.enable(who.actor)  # noqa: E731
-        return _answer(
-            await asyncio.to_thread(rules.change_trigger, who.tenant, trigger_id, change, expected_version(if_match))
+        changed = await asyncio.to_thread(
+            rules.change_trigger, who.tenant, trigger_id, change, expected_version(if_match)
         )
+        return await asyncio.to_thread(_answer, rules, changed)
 
     @api.get("/{trigger_id}/versions", responses=openapi.problems(404))
     async def versions(trigger_id: TriggerId, who: CurrentIdentity) -> dict[str, Any]:

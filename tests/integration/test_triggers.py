@@ -83,11 +83,16 @@ def test_triggers_run_in_order_and_a_new_order_changes_what_fires(gateway: httpx
                 **{"if": [{"field": "priority", "op": "is", "value": "P1"}]}, then={"tags_add": ["hot"]})  # fmt: skip
     listed = gateway.get("/v1/triggers", headers=SUPERVISOR).json()["triggers"]
     assert [t["id"] for t in listed] == [raise_it["id"], mark["id"]]
+    assert (raise_it["position"], mark["position"]) == (0, 1)
     first = open_ticket(gateway, TENANT, priority="P2")
     assert tagged(gateway, first, "hot")["priority"] == "P1"
 
     reordered = gateway.post("/v1/triggers/order", json={"ids": [mark["id"], raise_it["id"]]}, headers=ADMIN)
     assert reordered.status_code == 200, reordered.text
+    assert gateway.get(f"/v1/triggers/{mark['id']}", headers=SUPERVISOR).json()["position"] == 0
+    partial = gateway.post("/v1/triggers/order", json={"ids": [mark["id"]]}, headers=ADMIN)
+    assert partial.status_code == 422
+    assert partial.json()["field"] == "ids"
     second = open_ticket(gateway, TENANT, priority="P2")
     seen = eventually(lambda: read_ticket(gateway, TENANT, second), lambda t: t["priority"] == "P1", timeout=60)
     assert "hot" not in seen["tags"]
