@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, TypeAdapter, ValidationError, create_model
 
-from schemas import audit, knowledge, routing, sla, tickets, topics
+from schemas import audit, knowledge, routing, rules, sla, tickets, topics
 from schemas.envelope import Envelope, EnvelopeContext, EventData, MalformedEventError
 
 # What each public topic carries, newest versions (older ones are upcast on reading).
@@ -21,9 +21,11 @@ TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
         tickets.TicketOpenedV3, tickets.TicketStatusChangedV1, tickets.TicketPriorityChangedV1,
         tickets.TicketReclassifiedV1, tickets.TicketAssignedV1, tickets.TicketCommentedV2, tickets.TicketMergedV1,
         tickets.TicketLinkedV1, tickets.TicketSurveyRequestedV1, tickets.TicketRatedV1,
-        tickets.TicketSolutionLinkedV1, tickets.TicketMacroAppliedV1,
+        tickets.TicketSolutionLinkedV1, tickets.TicketMacroAppliedV1, tickets.TicketTriggerAppliedV1,
+        tickets.TicketTriggerRefusedV1,
     ),
     topics.ROUTING_DECISIONS: (routing.RoutingDecidedV1,),
+    topics.RULES_ACTIONS: (rules.TriggerFiredV1,),
     topics.SLA_CLOCKS: (
         sla.SlaStartedV1, sla.SlaPausedV1, sla.SlaResumedV1, sla.SlaMetV1, sla.SlaWarningV1, sla.SlaBreachedV1,
         sla.SlaCustomerRemindedV1, sla.SlaCustomerUnresponsiveV1,

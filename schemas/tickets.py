@@ -262,3 +262,38 @@ class TicketMacroAppliedV1(EventData):
         description="What else it set: status, priority, tags_add, tags_remove, custom_fields, group_id "
         "(the values are in the events that follow it, or the ticket).",
     )
+
+
+class TicketTriggerAppliedV1(EventData):
+    """A trigger's firing was applied to the ticket: published first of the events its one save recorded (its
+    internal note, `ticket.commented`, and its actions' own events), which carry the firing's correlation id."""
+
+    event_type: ClassVar[str] = "ticket.trigger_applied"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    trigger_id: str
+    trigger_version: int = Field(ge=1, description="The trigger's version that fired.")
+    firing_id: str = Field(description="The rules service's firing (rules.trigger_fired) it carries out.")
+    reason: str = Field(description="Why the trigger fired, in words.")
+    actions: list[str] = Field(
+        default_factory=list,
+        description="What it set: status, priority, tags_add, tags_remove, custom_fields, group_id, agent_id, note "
+        "(the values are in the events that follow it, or the ticket).",
+    )
+
+
+class TicketTriggerRefusedV1(EventData):
+    """A trigger's firing was refused on the ticket and changed nothing. `for_good`: the trigger itself is at
+    fault (a custom field the tenant lacks, a macro that is gone, a note that does not render), so the rules
+    service disables it; otherwise only this ticket's state refused it (a status it cannot move to)."""
+
+    event_type: ClassVar[str] = "ticket.trigger_refused"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    trigger_id: str
+    trigger_version: int = Field(ge=1)
+    firing_id: str
+    refusal: str = Field(description="Why, in words, naming the action (`then.custom_fields: ...`).")
+    for_good: bool

@@ -17,12 +17,13 @@ from services.chassis.runtime.settings import Settings
 from services.intake import tables as intake
 from services.knowledge import tables as knowledge
 from services.routing import tables as routing
+from services.rules import tables as rules
 from services.sla import tables as sla
 from services.web import tables as web
 
 log = logging.getLogger(__name__)
 
-SERVICES = (intake, routing, sla, analytics, knowledge, web)  # each names and creates its own tables
+SERVICES = (intake, routing, rules, sla, analytics, knowledge, web)  # each names and creates its own tables
 
 
 def migrate(settings: Settings) -> None:

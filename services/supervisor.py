@@ -31,7 +31,9 @@ KAFKA = ROOT / "deploy" / "local" / "kafka.sh"
 DEV_MAILBOX = "support@acme.localhost"
 
 # (service, role): each process serves its API, health and metrics on the service's port.
-SERVICES = [("analytics", "all"), ("routing", "all"), ("sla", "all"), ("knowledge", "all"), ("intake", "all")]
+SERVICES = [
+    ("analytics", "all"), ("routing", "all"), ("rules", "all"), ("sla", "all"), ("knowledge", "all"), ("intake", "all"),
+]  # fmt: skip
 PROVIDER = "dev_identity"
 
 
@@ -167,6 +169,7 @@ The service desk is running ({env["SERVICEDESK_PERSISTENCE"]} event stores in {s
   customer portal {workspace}/t/acme/  (the help centre without signing in; customers' requests signed in)
   gateway API     {gateway}/v1        docs: {gateway}/docs
   routing         {settings.url_of("routing")}/v1/routing/groups (also through the gateway)
+  rules           {settings.url_of("rules")}/v1/triggers (also through the gateway)
   sla             {settings.url_of("sla")}/v1/sla/policies (also through the gateway)
   analytics       {settings.url_of("analytics")}/v1/reports/backlog
   knowledge base  {settings.url_of("knowledge")}/v1/kb/articles (also through the gateway)

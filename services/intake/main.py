@@ -24,7 +24,7 @@ import httpx
 from eventsourcing.persistence import TrackingRecorder
 
 from schemas.keywords import KeywordDigests
-from schemas.topics import CHECKPOINTS, PUBLIC_TOPICS, ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
+from schemas.topics import CHECKPOINTS, PUBLIC_TOPICS, ROUTING_DECISIONS, RULES_ACTIONS, SLA_CLOCKS, TICKETS
 from services.chassis.http import asyncapi, rate_limit
 from services.chassis.http.feed_sources import RemoteSource
 from services.chassis.http.gateway import (
@@ -135,7 +135,12 @@ def main() -> int:
     counters = ChannelCounters(metrics.registry)
     notifications = notification_deliveries.Deliveries(tables(), settings.notification_claim_seconds)
     authenticator = authenticate(app, settings, api_keys, limiter=gateway_limiter(settings, tables()))
-    asyncapi.serve(app, "intake", [TICKETS, CHECKPOINTS], {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake"})
+    asyncapi.serve(
+        app,
+        "intake",
+        [TICKETS, CHECKPOINTS],
+        {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake", RULES_ACTIONS: "intake"},
+    )
     if args.role in ("api", "all"):
         projection = TicketsProjection(tables(), personal, tokens)
         projector = StoreProjector(
@@ -153,7 +158,7 @@ def main() -> int:
         runtime.workers.append(("erasures", finishing(erasures, blobs)))
         client = relay_client()  # keeps no cookie: one browser's session never goes with another's request
         mint = authenticator.verifier.mint_internal
-        publishers = ("routing", "sla", "knowledge")
+        publishers = ("routing", "sla", "knowledge", "rules")
         feeds = [RemoteSource(service, settings.url_of(service), client, mint) for service in publishers]
         chat_socket = chat.router(intake, landing, conversations, counters, settings.chat_poll_seconds, self_service)
         viewers = Viewers(tables())
@@ -175,9 +180,10 @@ def main() -> int:
         app.state.solution_articles = SolutionArticles(settings.url_of("knowledge"), client)  # http/work.py asks it
         public = public_limiter(settings, tables())
         mount_public_proxy(app, PUBLIC_PREFIX, settings.url_of("knowledge"), client, public)
-        upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics", "/v1/kb": "knowledge"}
+        upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics", "/v1/kb": "knowledge",
+                     "/v1/triggers": "rules"}  # fmt: skip
         for prefix, service in upstreams.items():
-            mount_proxy(app, prefix, settings.url_of(service), client)
+            mount_proxy(app, prefix, settings.url_of(service), client, root=prefix == "/v1/triggers")
         merged = MergedOpenAPI(app, {p: settings.url_of(s) for p, s in upstreams.items()}, client)
         runtime.workers.append(("openapi", merged.run))
         streams = relay_client(timeout=httpx.Timeout(30.0, read=60.0), limits=httpx.Limits(max_connections=None))
@@ -269,7 +275,7 @@ def main() -> int:
         runtime.workers.append(("mailer", mailer.run))
     if args.role in ("consumer", "all"):
         react = reactions(intake, sla_status)
-        topics = [ROUTING_DECISIONS, SLA_CLOCKS]
+        topics = [ROUTING_DECISIONS, SLA_CLOCKS, RULES_ACTIONS]
         consume(runtime, settings, metrics, "intake", topics, react, apply_batch=in_store(intake, react))
     port = args.port if args.port is not None else settings.intake_port
     return runtime.serve(app, settings.http_host, port)

@@ -28,7 +28,7 @@ from tests import openapi_contract
 from tests.client import eventually, headers, open_ticket
 from tests.harness import Desk
 
-PREFIXES = ("/v1/routing", "/v1/sla", "/v1/reports", "/v1/kb/articles")
+PREFIXES = ("/v1/routing", "/v1/sla", "/v1/reports", "/v1/kb/articles", "/v1/triggers")
 CHECKS: list[CheckFunction] = [
     not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
 ]  # fmt: skip
@@ -41,7 +41,7 @@ NOT_FUZZED = {
 
 @pytest.fixture
 def gateway(desk: Desk) -> Iterator[httpx.Client]:
-    for name in ("routing", "sla", "analytics", "knowledge"):
+    for name in ("routing", "sla", "analytics", "knowledge", "rules"):
         desk.env[f"SERVICEDESK_{name.upper()}_URL"] = desk.service(name).start().url
     intake = desk.service("intake", "api").start()  # the gateway (no mail listener to share a port with)
     with httpx.Client(base_url=intake.url, timeout=10.0) as client:

@@ -39,7 +39,7 @@ def test_make_run_on_another_kafka_port_dials_it_and_says_plainly_that_nothing_a
         "SERVICEDESK_KAFKA_NAMESPACE": f"t{uuid.uuid4().hex[:10]}.", "SERVICEDESK_DATA_DIR": str(tmp_path / "data"),
         "SERVICEDESK_SMTP_LISTEN_PORT": str(free_port()), "PYTHONUNBUFFERED": "1",
     }  # fmt: skip
-    processes = ("intake", "routing", "sla", "analytics", "knowledge", "dev_identity", "web")
+    processes = ("intake", "routing", "rules", "sla", "analytics", "knowledge", "dev_identity", "web")
     env |= {f"SERVICEDESK_{process.upper()}_PORT": str(free_port()) for process in processes}
     supervisor = subprocess.Popen([sys.executable, "-c", SUPERVISOR], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True)  # fmt: skip

@@ -34,7 +34,7 @@ def exported_names(services: list[Service]) -> set[str]:
 
 @pytest.fixture
 def desk_running(desk: Desk) -> list[Service]:
-    return [desk.service(name).start() for name in ("analytics", "routing", "sla", "intake")]
+    return [desk.service(name).start() for name in ("analytics", "routing", "rules", "sla", "intake")]
 
 
 def test_every_dashboard_and_alert_series_is_exported(desk_running: list[Service]) -> None:
@@ -43,6 +43,8 @@ def test_every_dashboard_and_alert_series_is_exported(desk_running: list[Service
     put_ok(gateway, TENANT, "/v1/routing/agents/sam", {"groups": ["first-line"], "capacity": 5})
     put_ok(gateway, TENANT, "/v1/routing/agents/sam/presence", {"presence": "online"})
     put_ok(gateway, TENANT, "/v1/sla/policies/fast", {"targets": {"first_response": "PT1S", "resolution": "PT2S"}})
+    trigger = {"name": "Seen", "when": ["ticket.opened"], "then": {"tags_add": ["seen"]}}
+    assert gateway.post("/v1/triggers", json=trigger, headers=headers(TENANT)).status_code == 201
     ticket_id = open_ticket(gateway, TENANT)
     breached = eventually(lambda: read_ticket(gateway, TENANT, ticket_id), lambda t: "resolution" in t["sla"])
     assert breached["sla"]["resolution"]["target_seconds"] == 2

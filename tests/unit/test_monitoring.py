@@ -65,6 +65,8 @@ _EXPORTED: list[tuple[str, Kind, str]] = [
     ("servicedesk_routing_queue_waiting", "gauge", "tenant group"),
     ("servicedesk_agent_load", "gauge", "tenant agent"),
     ("servicedesk_agent_capacity", "gauge", "tenant agent"),
+    # rules
+    ("servicedesk_triggers_fired", "counter", "tenant event"),
     # sla
     ("servicedesk_sla_timer_lateness_seconds", "histogram", "kind"),
     ("servicedesk_sla_timers_scheduled", "gauge", ""),

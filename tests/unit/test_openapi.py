@@ -24,6 +24,8 @@ from services.intake.attachments.blobs import FileBlobStore
 from services.intake.http.app import create_app
 from services.routing import api as routing_api
 from services.routing.projections import LoadProjection
+from services.rules import api as rules_api
+from services.rules.application import Rules
 from services.sla import api as sla_api
 from tests import openapi_contract
 from tests.privacy import memory_intake
@@ -41,12 +43,13 @@ def merged_document(tmp_path: Path) -> dict[str, Any]:
     recorder = tracking_recorder(Settings(data_dir=tmp_path), "tests")
     routing = routing_api.create_app(service_app("routing"), RoutingDesk().routing, LoadProjection(recorder))
     sla = sla_api.create_app(service_app("sla"), SlaDesk().sla)
+    rules = rules_api.create_app(service_app("rules"), Rules(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}))
     analytics = analytics_api.create_app(service_app("analytics"), AnalyticsProjection(recorder))
     knowledge = knowledge_desk(tmp_path / "knowledge").api.app
     gateway = create_app(service_app("intake"), memory_intake(), FileBlobStore(tmp_path / "blobs"), max_upload=1024)
     merged = MergedOpenAPI(gateway, {}, httpx.AsyncClient())
     merged.fetched = {"/v1/routing": routing.openapi(), "/v1/sla": sla.openapi(), "/v1/reports": analytics.openapi(),
-                      "/v1/kb": knowledge.openapi()}  # type: ignore[attr-defined]  # fmt: skip
+                      "/v1/kb": knowledge.openapi(), "/v1/triggers": rules.openapi()}  # type: ignore[attr-defined]  # fmt: skip
     return gateway.openapi()
 
 

@@ -54,8 +54,9 @@ def relay_client(**options: Any) -> httpx.AsyncClient:
     )
 
 
-def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncClient) -> None:
-    """Forward `prefix/...` to the same path on `upstream`."""
+def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncClient, root: bool = False) -> None:
+    """Forward `prefix/...` to the same path on `upstream`; with `root`, the prefix itself too (an API whose
+    collection is the prefix, as `/v1/triggers`)."""
 
     async def forward(request: Request, path: str, who: CurrentIdentity) -> Response:
         # The caller's credentials stop here: the service behind gets the gateway's short internal
@@ -70,6 +71,12 @@ def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncCli
         return await _relay(request, url, headers, client, upstream, prefix)
 
     app.add_api_route(f"{prefix}/{{path:path}}", forward, methods=_METHODS, include_in_schema=False)
+    if root:
+
+        async def forward_root(request: Request, who: CurrentIdentity) -> Response:
+            return await forward(request, "", who)
+
+        app.add_api_route(prefix, forward_root, methods=_METHODS, include_in_schema=False)
 
 
 def mount_public_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncClient, limiter: Limiter) -> None:

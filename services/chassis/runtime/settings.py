@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     analytics_port: int = 8004
     web_port: int = 8005
     knowledge_port: int = 8006
+    rules_port: int = 8007
     dev_identity_port: int = Field(
         8009, description="`make run`'s identity provider (services/dev_identity), its issuer http://127.0.0.1:<port>."
     )
@@ -93,6 +94,7 @@ class Settings(BaseSettings):
     analytics_url: str | None = None
     web_url: str | None = None
     knowledge_url: str | None = None
+    rules_url: str | None = None
 
     attachment_max_bytes: int = 25 * 1024 * 1024
     relay_batch_size: int = 500

@@ -57,6 +57,8 @@ class Ticket(Aggregate):
     CommentSplitOff = relations.CommentSplitOff
     SolutionLinked = relations.SolutionLinked
     MacroApplied = automation.MacroApplied
+    TriggerApplied = automation.TriggerApplied
+    TriggerRefused = automation.TriggerRefused
 
     @staticmethod
     def id_for_request(tenant: str, idempotency_key: str) -> UUID:
@@ -280,6 +282,36 @@ class Ticket(Aggregate):
             public=public,
             actions=actions,
         )
+
+    def record_trigger(
+        self, trigger_id: str, trigger_version: int, firing_id: str, reason: str, actions: dict[str, Any]
+    ) -> None:
+        """Say which trigger's firing the changes after this, in the same save, come from."""
+        self._check_not_closed("apply a trigger")
+        self.trigger_event(
+            self.TriggerApplied,
+            trigger_id=trigger_id,
+            trigger_version=trigger_version,
+            firing_id=firing_id,
+            reason=reason,
+            actions=actions,
+        )
+
+    def refuse_trigger(
+        self, trigger_id: str, trigger_version: int, firing_id: str, refusal: str, for_good: bool
+    ) -> None:
+        """Record that a trigger's firing changed nothing, and why (the rules service reads it)."""
+        self.trigger_event(
+            self.TriggerRefused,
+            trigger_id=trigger_id,
+            trigger_version=trigger_version,
+            firing_id=firing_id,
+            refusal=refusal,
+            for_good=for_good,
+        )
+
+    def applied_firing(self, firing_id: str) -> bool:
+        return firing_id in getattr(self, "firings_applied", [])
 
     # -- relations between tickets ---------------------------------------------
 

@@ -39,6 +39,8 @@ from schemas.tickets import (
     TicketSolutionLinkedV1,
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
+    TicketTriggerAppliedV1,
+    TicketTriggerRefusedV1,
 )
 from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
 from services.chassis.storage.ids import stable_id
@@ -115,6 +117,18 @@ def _macro_applied(ticket_id: str, event: Any) -> TicketMacroAppliedV1:
     )
 
 
+def _trigger_applied(ticket_id: str, event: Any) -> TicketTriggerAppliedV1:
+    """What the trigger did, by name only, as `ticket.macro_applied` says it."""
+    return TicketTriggerAppliedV1(
+        ticket_id=ticket_id,
+        trigger_id=event.trigger_id,
+        trigger_version=event.trigger_version,
+        firing_id=event.firing_id,
+        reason=event.reason,
+        actions=sorted(event.actions),
+    )
+
+
 _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
     "PriorityChanged": lambda t, e: TicketPriorityChangedV1(ticket_id=t, priority=e.priority, previous=e.previous),
     "CategoryChanged": lambda t, e: TicketReclassifiedV1(ticket_id=t, category=e.category),
@@ -130,6 +144,15 @@ _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
     "Rated": lambda t, e: TicketRatedV1(ticket_id=t, score=e.score),
     "SolutionLinked": lambda t, e: TicketSolutionLinkedV1(ticket_id=t, article_id=e.article_id),
     "MacroApplied": _macro_applied,
+    "TriggerApplied": _trigger_applied,
+    "TriggerRefused": lambda t, e: TicketTriggerRefusedV1(
+        ticket_id=t,
+        trigger_id=e.trigger_id,
+        trigger_version=e.trigger_version,
+        firing_id=e.firing_id,
+        refusal=e.refusal,
+        for_good=e.for_good,
+    ),
 }
 
 

@@ -1,0 +1,163 @@
+"""A trigger's conditions and their evaluator: pure, so it is unit-tested without Kafka or a store.
+
+A condition is `{field, op, value}` on the ticket's facts as the rules service projects them from the
+desk's public events (facts.py). `changed_to` holds only on the event that made the change (the facts
+before the event are given too), so a trigger on "status changed to pending" fires once, not on every
+later event of a pending ticket. `greater`/`less` compare priorities by urgency (P1 is the greatest):
+no other field the rules know has an order worth comparing.
+
+Custom fields and the requester's language are not in any public event (custom fields are private to
+intake, the language is in the requester's profile): a condition on them is refused rather than one
+that could never hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+Facts = Mapping[str, Any]
+
+PRIORITIES = ("P4", "P3", "P2", "P1")  # least to most urgent
+STATUSES = ("new", "open", "pending", "on_hold", "resolved", "closed")
+TYPES = ("incident", "request", "question", "problem")
+CHANNELS = ("api", "email", "chat", "messenger", "phone", "portal")
+
+
+class Op(StrEnum):
+    IS = "is"
+    IS_NOT = "is_not"
+    IN = "in"
+    CONTAINS = "contains"
+    CHANGED_TO = "changed_to"
+    GREATER = "greater"
+    LESS = "less"
+
+
+WORDS = {
+    Op.IS: "is",
+    Op.IS_NOT: "is not",
+    Op.IN: "is one of",
+    Op.CONTAINS: "contains",
+    Op.CHANGED_TO: "changed to",
+    Op.GREATER: "is more urgent than",
+    Op.LESS: "is less urgent than",
+}
+
+
+class Match(StrEnum):
+    ALL = "all"
+    ANY = "any"
+
+
+# Each field the rules know: its allowed values (None: any text) and whether it holds several (tags).
+FIELDS: dict[str, tuple[tuple[str, ...] | None, bool]] = {
+    "status": (STATUSES, False),
+    "priority": (PRIORITIES, False),
+    "type": (TYPES, False),
+    "channel": (CHANNELS, False),
+    "category": (None, False),
+    "group": (None, False),
+    "assignee": (None, False),
+    "organisation": (None, False),
+    "tags": (None, True),
+}
+UNKNOWABLE = {
+    "custom_fields": "custom fields are not in the desk's public events: the rules service cannot know them",
+    "language": "the requester's language is not in the desk's public events: the rules service cannot know it",
+}
+
+
+class ConditionError(ValueError):
+    """A condition refused: `field` names where, e.g. `if[2].op`."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: Op
+    value: Any
+
+    def describe(self) -> str:
+        shown = ", ".join(map(str, self.value)) if isinstance(self.value, list) else str(self.value)
+        return f"{self.field} {WORDS[self.op]} {shown}"
+
+
+def check(raw: Sequence[Mapping[str, Any]], where: str = "if") -> list[Condition]:
+    """The conditions, checked: a ConditionError names the first wrong one's part."""
+    return [_check_one(item, f"{where}[{i}]") for i, item in enumerate(raw)]
+
+
+def _check_one(item: Mapping[str, Any], at: str) -> Condition:
+    field, op, value = item.get("field"), item.get("op"), item.get("value")
+    if field in UNKNOWABLE:
+        raise ConditionError(f"{at}.field", UNKNOWABLE[str(field)])
+    if field not in FIELDS:
+        raise ConditionError(f"{at}.field", f"no field {field!r}: one of {', '.join(sorted(FIELDS))}")
+    try:
+        kind = Op(str(op))
+    except ValueError:
+        raise ConditionError(f"{at}.op", f"no operator {op!r}: one of {', '.join(o.value for o in Op)}") from None
+    allowed, several = FIELDS[str(field)]
+    if kind in (Op.GREATER, Op.LESS) and field != "priority":
+        raise ConditionError(f"{at}.op", f"{field} has no order: {kind.value} compares priorities only")
+    if kind is Op.CONTAINS and not several and allowed is not None:
+        raise ConditionError(f"{at}.op", f"{field} is one value: use is, is_not or in")
+    if kind is Op.IN and (not isinstance(value, list) or not value):
+        raise ConditionError(f"{at}.value", "in takes a list of one value or more")
+    values: list[Any] = list(value) if isinstance(value, list) and kind is Op.IN else [value]
+    for one in values:
+        if one is not None and not isinstance(one, str):
+            raise ConditionError(f"{at}.value", f"{one!r} is not text")
+        if one is None and (kind not in (Op.IS, Op.IS_NOT) or several):
+            raise ConditionError(f"{at}.value", "only is and is_not take null (no value)")
+        if one is not None and (not one or len(one) > 200):
+            raise ConditionError(f"{at}.value", "a value is 1 to 200 characters")
+        if allowed is not None and one is not None and one not in allowed:
+            raise ConditionError(f"{at}.value", f"{one!r} is no {field}: one of {', '.join(allowed)}")
+    return Condition(str(field), kind, values if kind is Op.IN else value)
+
+
+def holds(condition: Condition, now: Facts, before: Facts) -> bool:
+    """Does `condition` hold of the ticket's facts `now` (after the event), `before` being the facts before it?"""
+    actual, wanted = now.get(condition.field), condition.value
+    several = FIELDS[condition.field][1]
+    match condition.op:
+        case Op.IS:
+            return (wanted in (actual or [])) if several else actual == wanted
+        case Op.IS_NOT:
+            return (wanted not in (actual or [])) if several else actual != wanted
+        case Op.IN:
+            return bool(set(actual or []) & set(wanted)) if several else actual in wanted
+        case Op.CONTAINS:
+            if several:
+                return wanted in (actual or [])
+            return isinstance(actual, str) and wanted.casefold() in actual.casefold()
+        case Op.CHANGED_TO:
+            earlier = before.get(condition.field)
+            if several:
+                return wanted in (actual or []) and wanted not in (earlier or [])
+            return bool(actual == wanted and earlier != wanted)
+        case Op.GREATER | Op.LESS:
+            if actual not in PRIORITIES:
+                return False
+            rank = PRIORITIES.index(actual) - PRIORITIES.index(wanted)
+            return rank > 0 if condition.op is Op.GREATER else rank < 0
+    return False  # pragma: no cover - every Op is matched above
+
+
+def evaluate(match: Match, conditions: Sequence[Condition], now: Facts, before: Facts) -> str | None:
+    """The reason in words when the conditions hold ("priority is P1 and channel is email"), else None.
+    No conditions: always (the trigger's events alone choose)."""
+    if not conditions:
+        return "always"
+    held = [c for c in conditions if holds(c, now, before)]
+    if match is Match.ALL:
+        return " and ".join(c.describe() for c in conditions) if len(held) == len(conditions) else None
+    return " or ".join(c.describe() for c in held) if held else None

@@ -1,0 +1,64 @@
+"""Wiring of the rules service (triggers); the only module that chooses dependencies.
+
+    python -m services.rules.main [api|consumer|relay|all] [--port N]
+
+`api` serves `/v1/triggers`, `consumer` learns each ticket's facts from ticket and SLA events and fires the
+triggers, `relay` publishes the firings on `rules.actions`, `all` does everything.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from schemas.topics import RULES_ACTIONS, SLA_CLOCKS, TICKETS
+from services.chassis.http import asyncapi
+from services.chassis.http.feed import feed_router
+from services.chassis.http.identity import authenticate
+from services.chassis.messaging.batching import in_store
+from services.chassis.messaging.wiring import check_store, consume, relay
+from services.chassis.runtime.cli import parse_args, service_settings
+from services.chassis.runtime.metrics import Metrics
+from services.chassis.runtime.runtime import Runtime
+from services.chassis.storage.append_only import protect
+from services.chassis.storage.store import store_env
+from services.rules.api import create_app
+from services.rules.application import Rules
+from services.rules.desk_metrics import count_firings
+from services.rules.publication import public_fields, publication
+
+NAME = "rules"
+
+
+def main() -> int:
+    args = parse_args(NAME, ["api", "consumer", "relay", "all"])
+    settings = service_settings(NAME)
+    rules = Rules(env=store_env(settings, Rules.name))
+    protect(rules)
+    metrics = Metrics(NAME)
+    runtime = Runtime(NAME, metrics)
+
+    check_store(runtime, rules, metrics)
+    app = runtime.app(title="Service desk rules (triggers)", version="1.0.0")
+    authenticate(app, settings)
+    asyncapi.serve(app, NAME, [RULES_ACTIONS], {TICKETS: NAME, SLA_CLOCKS: NAME})
+    if args.role in ("api", "all"):
+        create_app(app, rules)
+        app.include_router(feed_router(rules, public_fields(rules)))
+    if args.role in ("consumer", "all"):
+        consume(
+            runtime,
+            settings,
+            metrics,
+            NAME,
+            [TICKETS, SLA_CLOCKS],
+            rules.react,
+            apply_batch=in_store(rules, rules.react),
+        )
+    if args.role in ("relay", "all"):
+        relay(runtime, settings, metrics, rules, publication(rules), count_firings(metrics.registry))
+    port = args.port if args.port is not None else settings.rules_port
+    return runtime.serve(app, settings.http_host, port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

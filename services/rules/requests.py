@@ -1,0 +1,118 @@
+"""The bodies the triggers API accepts (`/v1/triggers`), checked at the edge; a refused condition names its
+place (`if[2].field`), a refused action its own (`then.status`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.rules import conditions
+from services.rules.conditions import ConditionError, Match
+from services.rules.facts import WHEN_EVENTS
+
+Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,62}$")]
+Tag = Annotated[str, Field(min_length=1, max_length=64)]
+WhenEvent = Literal[
+    "ticket.opened", "ticket.commented", "ticket.status_changed", "ticket.priority_changed", "ticket.assigned",
+    "ticket.rated", "sla.warning", "sla.breached", "sla.customer_reminded",
+]  # fmt: skip
+assert set(WhenEvent.__args__) == set(WHEN_EVENTS)  # type: ignore[attr-defined]
+
+
+class ConditionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description=f"One of {', '.join(sorted(conditions.FIELDS))}.")
+    op: str = Field(description="is, is_not, in, contains, changed_to, greater, less (the last two: priority).")
+    value: Any = Field(None, description="Text; a list for `in`; null for is/is_not 'no value'.")
+
+
+class ThenSpec(BaseModel):
+    """What the trigger does: intake's macro actions, an agent to assign and an internal note."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["open", "pending", "resolved", "closed"] | None = None
+    status_reason: str | None = Field(None, max_length=500)
+    pending_hours: int | None = Field(None, ge=1, le=24 * 90)
+    priority: Literal["P1", "P2", "P3", "P4"] | None = None
+    tags_add: list[Tag] = Field(default_factory=list, max_length=20)
+    tags_remove: list[Tag] = Field(default_factory=list, max_length=20)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    group_id: Name | None = None
+    agent_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    note: str | None = Field(
+        None, min_length=1, max_length=10_000, description="An internal note, rendered like a macro's body."
+    )
+    macro_id: UUID | None = Field(
+        None,
+        description="Reply with this shared macro (its body in the requester's language, and its actions). One"
+        " that is gone, retired or personal is refused when the trigger fires, and the trigger is disabled.",
+    )
+
+    def stored(self) -> dict[str, Any]:
+        return {k: v for k, v in self.model_dump(mode="json").items() if v not in (None, [], {})}
+
+
+class TriggerSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    when: list[WhenEvent] = Field(min_length=1, description="The events it answers (ticket.commented: the customer's).")
+    match: Match = Field(Match.ALL, description="all: every condition holds; any: one does.")
+    if_: list[ConditionSpec] = Field(default_factory=list, alias="if", max_length=50)
+    then: ThenSpec
+
+    def stored(self) -> dict[str, Any]:
+        """The spec as the trigger keeps it; a wrong condition is refused naming it (`if[2].value`)."""
+        raw = [c.model_dump() for c in self.if_]
+        try:
+            checked = conditions.check(raw)
+        except ConditionError as error:
+            loc = ("body", error.field)  # answered as `if[2].field`, the place in the list the admin wrote
+            raise RequestValidationError(
+                [{"loc": loc, "msg": f"Value error, {error.message}", "type": "value_error"}]
+            ) from None
+        then = self.then.stored()
+        if not then:
+            raise RequestValidationError(
+                [{"loc": ("body", "then"), "msg": "Value error, a trigger does something", "type": "value_error"}]
+            )
+        return {
+            "name": self.name,
+            "when": sorted(set(self.when), key=WHEN_EVENTS.index),
+            "match": self.match.value,
+            "if": [{"field": c.field, "op": c.op.value, "value": c.value} for c in checked],
+            "then": then,
+        }
+
+
+class TriggerChange(BaseModel):
+    """A revision: the parts given replace the trigger's."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    when: list[WhenEvent] | None = Field(None, min_length=1)
+    match: Match | None = None
+    if_: list[ConditionSpec] | None = Field(None, alias="if", max_length=50)
+    then: ThenSpec | None = None
+
+    def applied_to(self, spec: dict[str, Any]) -> TriggerSpec:
+        given = self.model_dump(mode="json", exclude_unset=True, by_alias=True)
+        return TriggerSpec.model_validate(spec | given)
+
+
+class TriggerOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] = Field(description="Every live trigger's id once, first run first.")
+
+
+class DisableRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field("disabled by an admin", min_length=1, max_length=500)
