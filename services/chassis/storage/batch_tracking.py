@@ -19,6 +19,8 @@ from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
+from services.chassis.storage.reads import read_cursor
+
 MORE_TRACKING = "more_tracking"
 
 
@@ -55,7 +57,7 @@ def tracked(recorder: TrackingRecorder, trackings: Sequence[Tracking]) -> set[in
     for tracking in trackings:
         positions.setdefault(tracking.application_name, []).append(tracking.notification_id)
     found: set[tuple[str, int]] = set()
-    with datastore.transaction(commit=False) as cursor:
+    with read_cursor(datastore) as cursor:
         for name, ids in positions.items():
             params: tuple[Any, ...]
             if postgres:

@@ -5,14 +5,12 @@ is about; routing: the ticket's routing), most of them written by another proces
 all yet, so the application's cache cannot answer them: read one at a time, each costs a query (and
 one more for its snapshot). `stored_aggregates` reads them all at once, each from its newest snapshot
 and the events after it, exactly as `Repository.get` would rebuild it; an id it does not answer has no
-stored event. Reads of one statement need no transaction of their own (`read_cursor`): on an autocommit
-connection the statement is atomic, and a BEGIN and ROLLBACK would be two more round trips.
+stored event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from itertools import groupby
 from typing import Any
 from uuid import UUID
@@ -22,18 +20,6 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.rows import TupleRow, tuple_row
-
-
-@contextmanager
-def read_cursor(datastore: Any) -> Iterator[Any]:
-    """A cursor for reads on `datastore`: on PostgreSQL without a transaction of its own (rows as tuples
-    keyed by name too: dict rows), elsewhere in a transaction that is rolled back."""
-    if isinstance(datastore, PostgresDatastore):
-        with datastore.get_connection() as connection, connection.cursor() as cursor:
-            yield cursor
-    else:
-        with datastore.transaction(commit=False) as cursor:
-            yield cursor
 
 
 def stored_aggregates(app: Application[Any], aggregate_ids: Sequence[UUID]) -> dict[UUID, Aggregate] | None:

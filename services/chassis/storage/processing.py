@@ -34,6 +34,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from services.chassis.storage import batch_tracking, eventsourcing_adapter
 from services.chassis.storage.batch_tracking import MORE_TRACKING, BatchTrackingRecorder
 from services.chassis.storage.preloading import stored_aggregates
+from services.chassis.storage.reads import read_cursor
 
 ATTEMPTS = 50
 AS_OF_PAGE = 100  # events read per round trip when replaying to an instant
@@ -332,7 +333,7 @@ def newest_versions(app: Application[Any], aggregate_ids: list[UUID]) -> dict[UU
             f" (SELECT MAX(originator_version) FROM {table} WHERE originator_id = i.id) AS version FROM i"
         )
         params = tuple(i.hex for i in aggregate_ids)
-    with datastore.transaction(commit=False) as cursor:
+    with read_cursor(datastore) as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     return {_uuid(row["id"]): int(row["version"]) for row in rows if row["version"] is not None}
@@ -358,7 +359,7 @@ def stream_positions(app: Application[Any], aggregate_id: UUID) -> dict[int, int
     else:
         statement = f"SELECT originator_version, rowid AS notification_id FROM {table} WHERE originator_id = ?"
         params = (aggregate_id.hex,)
-    with datastore.transaction(commit=False) as cursor:
+    with read_cursor(datastore) as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     return {int(row["originator_version"]): int(row["notification_id"]) for row in rows}
@@ -379,7 +380,7 @@ def _recorded_before(app: Application[Any], tracking: Tracking) -> bool:
         return recorder.has_tracking_id(tracking.application_name, tracking.notification_id)
     table = getattr(recorder, "tracking_table_name", "tracking")
     marker = "%s" if isinstance(recorder, PostgresTrackingRecorder) else "?"
-    with datastore.transaction(commit=False) as cursor:
+    with read_cursor(datastore) as cursor:
         cursor.execute(
             f"SELECT 1 FROM {table} WHERE application_name = {marker} AND notification_id = {marker}",
             (tracking.application_name, tracking.notification_id),
