@@ -15,7 +15,7 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
     Tracking is multi-row (one row per upstream position): duplicates are recognised
     exactly, in any order, whatever the partition they arrive on.
 
-    Pooled connections are pinged before use: it costs a round trip per checkout, but
+    Pooled connections idle a while are pinged before use (services/chassis/storage/postgres.py):
     without it a read model's transaction kept getting the pool's dead connections after
     a PostgreSQL restart (tests/integration/test_faults.py crashes PostgreSQL).
 
@@ -43,7 +43,7 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
         }
     else:
         env |= {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "PERSISTENCE_MODULE": "services.chassis.storage.postgres:DeskPostgresFactory",  # pings idle connections
             "POSTGRES_HOST": settings.postgres_host,
             "POSTGRES_PORT": str(settings.postgres_port),
             "POSTGRES_USER": settings.postgres_user,
