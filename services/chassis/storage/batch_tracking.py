@@ -18,10 +18,12 @@ from eventsourcing.postgres import PostgresProcessRecorder, PostgresTrackingReco
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
+from psycopg.sql import SQL
 
 from services.chassis.storage.reads import read_cursor
 
 MORE_TRACKING = "more_tracking"
+_TEXT_ROWS, _BINARY_ROWS = "FROM unnest(%s::", "FROM unnest(%b::"
 
 
 class BatchTrackingRecorder(TrackingRecorder):
@@ -35,6 +37,14 @@ def _insert_more(recorder: Any, cursor: Any, kwargs: dict[str, Any]) -> None:
 
 
 class PostgresBatchProcessRecorder(PostgresProcessRecorder, BatchTrackingRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """The new events go to the server as one array of the stored-event row type in binary: as text
+        (the library's `%s`) every event's state is escaped byte by byte, and each row quoted by a regex."""
+        super().__init__(*args, **kwargs)
+        text = self.insert_events_statement.as_string(None)
+        if text.count(_TEXT_ROWS) == 1:
+            self.insert_events_statement = SQL(text.replace(_TEXT_ROWS, _BINARY_ROWS))  # type: ignore[assignment]
+
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         _insert_more(self, curs, kwargs)
         super()._insert_events(curs, stored_events, **kwargs)
