@@ -86,7 +86,8 @@ def test_a_batch_decides_on_tallies_another_process_wrote_reading_them_all_in_on
     assert skipped == set()
     reader = Tallies(env=store_env(settings, Tallies.name))
     assert [reader.repository.get(i).n for i in ids] == [8, 2, 1]
-    assert commit_batch(app, trackings, lambda k: None, preload=lambda k: ids[k]) == {0, 1, 2}  # tracked: skipped
+    assert commit_batch(app, trackings, run, preload=lambda k: ids[k]) == {0, 1, 2}  # redelivered: skipped
+    assert [reader.repository.get(i).n for i in ids] == [8, 2, 1]
 
 
 def test_a_batch_that_lost_a_race_to_another_writer_decides_again_on_what_it_wrote(settings: Settings) -> None:

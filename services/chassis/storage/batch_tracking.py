@@ -85,7 +85,12 @@ def tracked(recorder: TrackingRecorder, trackings: Sequence[Tracking]) -> set[in
 
 def skipped(recorder: TrackingRecorder, trackings: Sequence[Tracking]) -> set[int]:
     """The indices of a batch's events not to apply: tracked before, or earlier in the same batch."""
-    skip = tracked(recorder, trackings)
+    return tracked(recorder, trackings) | repeated(trackings)
+
+
+def repeated(trackings: Sequence[Tracking]) -> set[int]:
+    """The indices of a batch's events that came earlier in the same batch."""
+    skip: set[int] = set()
     seen: set[tuple[str, int]] = set()
     for k, tracking in enumerate(trackings):
         key = (tracking.application_name, tracking.notification_id)

@@ -223,15 +223,21 @@ def commit_batch(
 ) -> set[int]:
     """Run `run(k)` for each upstream event k of a batch in order (its `trackings[k]`) on one unit of
     work, and record every decision `commit`ted on `app` meanwhile, with their tracking rows, in one
-    transaction. Events tracked before (one query) or twice in the batch are skipped: their indices
-    are answered. A lost race decides the batch again on fresh state. Whatever `run` raises voids the
+    transaction. Events tracked before (their rows fail the record; then one query finds them) or twice
+    in the batch are skipped: their indices are answered. A lost race decides the batch again on fresh state. Whatever `run` raises voids the
     batch and is raised as it is (a swallowed failure as BatchFailedError): nothing is recorded, for
     the caller to retry (the store away) or to go one event at a time (to find a poison event).
     `preload(k)` names the aggregate event k will decide on, if it knows: the batch reads those at once."""
     if not batchable(app):
         raise BatchFailedError(f"{app.name}: its recorder records one tracking row per transaction")
+    # A redelivered event is rare (a crash before the commit of its offset): the first attempt sets aside only
+    # the batch's own repeats, and one tracked before fails the record (its tracking row is there), as it does
+    # one event alone; the attempts after that look the tracked ones up first (a query a batch saved).
+    look_up = False
     for _ in range(attempts):
-        skipped = batch_tracking.skipped(app.recorder, trackings)  # type: ignore[arg-type]
+        skipped = (
+            batch_tracking.skipped(app.recorder, trackings) if look_up else batch_tracking.repeated(trackings)  # type: ignore[arg-type]
+        )
         batch = _Batch(app)
         if preload is not None:
             batch.unit.preload(i for k in range(len(trackings)) if k not in skipped and (i := preload(k)) is not None)
@@ -253,7 +259,8 @@ def commit_batch(
         try:
             batch.record()
         except IntegrityError:
-            continue  # another writer first: its tracking rows (skipped next time) or versions (decide again)
+            look_up = True
+            continue  # tracked before, or another writer first: its tracking rows (skipped next time) or versions
         return skipped
     raise ContentionError(f"{app.name}: gave up on a batch after {attempts} conflicting attempts")
 
