@@ -223,11 +223,12 @@ def commit_batch(
 ) -> set[int]:
     """Run `run(k)` for each upstream event k of a batch in order (its `trackings[k]`) on one unit of
     work, and record every decision `commit`ted on `app` meanwhile, with their tracking rows, in one
-    transaction. Events tracked before (their rows fail the record; then one query finds them) or twice
-    in the batch are skipped: their indices are answered. A lost race decides the batch again on fresh state. Whatever `run` raises voids the
-    batch and is raised as it is (a swallowed failure as BatchFailedError): nothing is recorded, for
-    the caller to retry (the store away) or to go one event at a time (to find a poison event).
-    `preload(k)` names the aggregate event k will decide on, if it knows: the batch reads those at once."""
+    transaction. Events tracked before (their rows fail the record; then one query finds them) or
+    twice in the batch are skipped: their indices are answered. A lost race decides the batch again
+    on fresh state. Whatever `run` raises voids the batch and is raised as it is (a swallowed failure
+    as BatchFailedError): nothing is recorded, for the caller to retry (the store away) or to go one
+    event at a time (to find a poison event). `preload(k)` names the aggregate event k will decide
+    on, if it knows: the batch reads those at once."""
     if not batchable(app):
         raise BatchFailedError(f"{app.name}: its recorder records one tracking row per transaction")
     # A redelivered event is rare (a crash before the commit of its offset): the first attempt sets aside only
