@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate, event
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import EventStore, Tracking
 
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage import processing
@@ -109,3 +109,35 @@ def test_a_batch_that_lost_a_race_to_another_writer_decides_again_on_what_it_wro
 
     reader = Tallies(env=store_env(settings, Tallies.name))
     assert (reader.repository.get(first).n, reader.repository.get(second).n) == (3, 3)
+
+
+class CheckedTallies(Tallies):
+    """Its snapshot store checks each snapshot before it hands it out (as intake's does against the seals)."""
+
+    name = "tallies"  # the same store
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        class Checked(EventStore[UUID]):
+            def get(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+                return iter(())  # none passes its check
+
+        return Checked(self.mapper, self.factory.aggregate_recorder(purpose="snapshots"))
+
+
+def test_a_batch_does_not_take_a_snapshot_its_application_would_check_first(
+    settings: Settings, postgres: infra.Postgres
+) -> None:
+    (tally_id,) = _written(settings, [7])  # a snapshot at 5
+    with postgres.connect(settings.postgres_dbname) as conn:  # a snapshot no check would pass
+        conn.execute("UPDATE tallies_snapshots SET state = %s", (b"not a snapshot",))
+    app = CheckedTallies(env=store_env(settings, Tallies.name))
+    trackings = [Tracking("upstream", 1), Tracking("upstream", 2)]
+
+    def run(k: int) -> None:
+        commit(app, lambda: _counted(app, [tally_id, uuid4()][k]), trackings[k])
+
+    commit_batch(app, trackings, run, preload=lambda k: [tally_id, uuid4()][k])
+
+    reader = Tallies(env=store_env(settings, Tallies.name))
+    assert [e.originator_version for e in reader.events.get(tally_id)][-1] == 9
+    assert app.repository.get(tally_id).n == 8  # from its events

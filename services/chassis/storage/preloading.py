@@ -5,7 +5,8 @@ is about; routing: the ticket's routing), most of them written by another proces
 all yet, so the application's cache cannot answer them: read one at a time, each costs a query (and
 one more for its snapshot). `stored_aggregates` reads them all at once, each from its newest snapshot
 and the events after it, exactly as `Repository.get` would rebuild it; an id it does not answer has no
-stored event.
+stored event. An application whose snapshot store checks what it hands out (intake's: only snapshots
+that agree with the sealed events) has its aggregates rebuilt from every event instead.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application, project_aggregate
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import EventStore, StoredEvent
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.rows import TupleRow, tuple_row
 
@@ -45,7 +46,8 @@ def stored_aggregates(app: Application[Any], aggregate_ids: Sequence[UUID]) -> d
 def _statement(app: Application[Any], datastore: PostgresDatastore) -> str:
     """Each aggregate's newest snapshot (when the application takes them) and its events after that, in order."""
     events = f"{datastore.schema}.{app.recorder.events_table_name}"  # type: ignore[attr-defined]
-    if app.snapshots is None:
+    if app.snapshots is None or type(app.snapshots) is not EventStore:  # a store that checks its snapshots
+        # (intake's hands out only those that agree with the sealed events): every event, not the raw snapshot
         return (
             "SELECT originator_id, originator_version, topic, state FROM "
             f"{events} WHERE originator_id = ANY(%(ids)s) ORDER BY originator_id, originator_version"
