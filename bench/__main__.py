@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench import (
     as_of,
+    consumer_batches,
     idle_cpu,
     kb_suggestions,
     rebuild,
@@ -22,6 +23,7 @@ def main() -> None:
         ticket_open,
         ticket_flow,
         as_of,
+        consumer_batches,
         routing_latency,
         idle_cpu,
         sla_timers,

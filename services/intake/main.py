@@ -81,7 +81,7 @@ from services.intake.tickets.application import Intake
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.projections import TicketsProjection
 from services.intake.tickets.publication import publication
-from services.intake.tickets.reactions import reactions
+from services.intake.tickets.reactions import decides_on, reactions
 from services.intake.tickets.sla_status import SlaStatus
 from services.intake.tickets.viewers import Viewers
 from services.intake.webhooks.delivery import Deliverer, Deliveries
@@ -276,7 +276,7 @@ def main() -> int:
     if args.role in ("consumer", "all"):
         react = reactions(intake, sla_status)
         topics = [ROUTING_DECISIONS, SLA_CLOCKS, RULES_ACTIONS]
-        consume(runtime, settings, metrics, "intake", topics, react, apply_batch=in_store(intake, react))
+        consume(runtime, settings, metrics, "intake", topics, react, apply_batch=in_store(intake, react, decides_on))
     port = args.port if args.port is not None else settings.intake_port
     return runtime.serve(app, settings.http_host, port)
 

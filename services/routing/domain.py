@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,8 @@ from services.routing.choosing import AgentState, Presence, Rule, Strategy, wait
 from services.routing.desk_specs import RULES, group_spec, rule_of
 from services.routing.errors import NotFoundError, RoutingError
 from services.routing.events import agent, decision, desk_setup, queue
+
+IDS_CACHED = 4096  # a decision derives its setup's, queue's and every agent's of the group: a hash each
 
 
 class DeskSetup(Aggregate):
@@ -36,6 +39,7 @@ class DeskSetup(Aggregate):
     RulesReordered = desk_setup.RulesReordered
 
     @staticmethod
+    @lru_cache(maxsize=IDS_CACHED)
     def create_id(tenant: str) -> UUID:
         return stable_uuid("routing", "setup", tenant)
 
@@ -133,6 +137,7 @@ class Queue(Aggregate):
     TicketReprioritised = queue.TicketReprioritised
 
     @staticmethod
+    @lru_cache(maxsize=IDS_CACHED)
     def create_id(tenant: str, group_id: str) -> UUID:
         return stable_uuid("routing", "queue", tenant, group_id)
 
@@ -167,6 +172,7 @@ class Agent(Aggregate):
     TicketReleased = agent.TicketReleased
 
     @staticmethod
+    @lru_cache(maxsize=IDS_CACHED)
     def create_id(tenant: str, agent_id: str) -> UUID:
         return stable_uuid("routing", "agent", tenant, agent_id)
 

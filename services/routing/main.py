@@ -29,7 +29,7 @@ from services.routing.application import Routing
 from services.routing.desk_metrics import LoadGauges, count_decisions
 from services.routing.projections import LoadProjection
 from services.routing.publication import public_fields, publication
-from services.routing.reactions import reactions
+from services.routing.reactions import decides_on, reactions
 
 NAME = "routing"
 
@@ -62,7 +62,8 @@ def main() -> int:
     if args.role in ("consumer", "all"):
         digests = KeywordDigests(settings.keyword_secret.encode())
         react = reactions(routing, digests)
-        consume(runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS], react, apply_batch=in_store(routing, react))
+        batch = in_store(routing, react, decides_on)
+        consume(runtime, settings, metrics, NAME, [TICKETS, SLA_CLOCKS], react, apply_batch=batch)
     if args.role in ("relay", "all"):
         relay(runtime, settings, metrics, routing, publication(routing), count_decisions(metrics.registry))
     port = args.port if args.port is not None else settings.routing_port

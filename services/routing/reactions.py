@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from functools import partial
+from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
@@ -93,3 +94,25 @@ def _on_sla(work: Work, routing: TicketRouting, trigger: str, data: SlaWarningV1
     burned = f"at {data.threshold_percent} %" if isinstance(data, SlaWarningV1) else "breached"
     what = f"SLA {data.metric.value} {burned}"
     decisions.escalate(work, routing, f"{what} (policy {data.policy_id}, due {data.due_at})", by_person=False)
+
+
+_ON_A_TICKET = (
+    TicketOpenedV3,
+    TicketStatusChangedV1,
+    TicketMergedV1,
+    TicketPriorityChangedV1,
+    TicketAssignedV1,
+    SlaWarningV1,
+    SlaBreachedV1,
+)
+
+
+def decides_on(envelope: Envelope, data: EventData) -> UUID | None:
+    """The ticket's routing an event's reaction reads (a new ticket's: to find it has none yet), for the
+    consumer's batch to read with the others at once; none for routing's own assignments, which change nothing."""
+    if not isinstance(data, _ON_A_TICKET) or (isinstance(data, TicketAssignedV1) and envelope.actor == ROUTING_ACTOR):
+        return None
+    try:
+        return UUID(data.ticket_id)
+    except ValueError:
+        return None

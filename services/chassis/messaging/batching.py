@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -33,8 +34,11 @@ Apply = Callable[[Envelope, EventData, Tracking], None]
 ApplyBatch = Callable[[Sequence[Delivery]], set[int]]
 
 
-def in_store(app: Application[Any], apply: Apply) -> ApplyBatch:
-    """A batch of `apply`, whose `commit`s on `app` are recorded at once."""
+def in_store(
+    app: Application[Any], apply: Apply, decides_on: Callable[[Envelope, EventData], UUID | None] | None = None
+) -> ApplyBatch:
+    """A batch of `apply`, whose `commit`s on `app` are recorded at once. `decides_on` names the aggregate
+    an event's decision reads, when it knows: the batch reads them all in one round trip first."""
 
     def apply_batch(deliveries: Sequence[Delivery]) -> set[int]:
         def run(k: int) -> None:
@@ -42,7 +46,12 @@ def in_store(app: Application[Any], apply: Apply) -> ApplyBatch:
             with logs.about(envelope.tenant, envelope.subject, envelope.traceparent):
                 apply(envelope, data, tracking)
 
-        return commit_batch(app, [tracking for _, _, tracking in deliveries], run)
+        def preload(k: int) -> UUID | None:
+            envelope, data, _ = deliveries[k]
+            return decides_on(envelope, data) if decides_on is not None else None
+
+        trackings = [tracking for _, _, tracking in deliveries]
+        return commit_batch(app, trackings, run, preload=preload if decides_on is not None else None)
 
     return apply_batch
 

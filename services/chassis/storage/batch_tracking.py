@@ -18,10 +18,13 @@ from eventsourcing.postgres import PostgresProcessRecorder, PostgresTrackingReco
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
+from psycopg.sql import SQL
 
 from services.chassis.storage.postgres import RenderedSelects
+from services.chassis.storage.reads import read_cursor
 
 MORE_TRACKING = "more_tracking"
+_TEXT_ROWS, _BINARY_ROWS = "FROM unnest(%s::", "FROM unnest(%b::"
 
 
 class BatchTrackingRecorder(TrackingRecorder):
@@ -35,6 +38,14 @@ def _insert_more(recorder: Any, cursor: Any, kwargs: dict[str, Any]) -> None:
 
 
 class PostgresBatchProcessRecorder(RenderedSelects, PostgresProcessRecorder, BatchTrackingRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """The new events go to the server as one array of the stored-event row type in binary: as text
+        (the library's `%s`) every event's state is escaped byte by byte, and each row quoted by a regex."""
+        super().__init__(*args, **kwargs)
+        text = self.insert_events_statement.as_string(None)
+        if text.count(_TEXT_ROWS) == 1:
+            self.insert_events_statement = SQL(text.replace(_TEXT_ROWS, _BINARY_ROWS))  # type: ignore[assignment]
+
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         _insert_more(self, curs, kwargs)
         super()._insert_events(curs, stored_events, **kwargs)
@@ -57,7 +68,7 @@ def tracked(recorder: TrackingRecorder, trackings: Sequence[Tracking]) -> set[in
     for tracking in trackings:
         positions.setdefault(tracking.application_name, []).append(tracking.notification_id)
     found: set[tuple[str, int]] = set()
-    with datastore.transaction(commit=False) as cursor:
+    with read_cursor(datastore) as cursor:
         for name, ids in positions.items():
             params: tuple[Any, ...]
             if postgres:
@@ -75,7 +86,12 @@ def tracked(recorder: TrackingRecorder, trackings: Sequence[Tracking]) -> set[in
 
 def skipped(recorder: TrackingRecorder, trackings: Sequence[Tracking]) -> set[int]:
     """The indices of a batch's events not to apply: tracked before, or earlier in the same batch."""
-    skip = tracked(recorder, trackings)
+    return tracked(recorder, trackings) | repeated(trackings)
+
+
+def repeated(trackings: Sequence[Tracking]) -> set[int]:
+    """The indices of a batch's events that came earlier in the same batch."""
+    skip: set[int] = set()
     seen: set[tuple[str, int]] = set()
     for k, tracking in enumerate(trackings):
         key = (tracking.application_name, tracking.notification_id)

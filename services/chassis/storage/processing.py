@@ -33,6 +33,8 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 
 from services.chassis.storage import batch_tracking, eventsourcing_adapter
 from services.chassis.storage.batch_tracking import MORE_TRACKING, BatchTrackingRecorder
+from services.chassis.storage.preloading import stored_aggregates
+from services.chassis.storage.reads import read_cursor
 
 ATTEMPTS = 50
 AS_OF_PAGE = 100  # events read per round trip when replaying to an instant
@@ -49,8 +51,9 @@ class UnitOfWork:
         self.app = app
         self.loaded: dict[UUID, Aggregate] = {}
         self.shared: dict[UUID, int] = {}  # read from the cache, not copied: never to be changed
+        self.absent: set[UUID] = set()  # read and found without a stored event (preloaded)
         if (batch := _batch_of(app)) is not None:  # one batch, one unit: every decision sees the others' changes
-            self.loaded, self.shared = batch.unit.loaded, batch.unit.shared
+            self.loaded, self.shared, self.absent = batch.unit.loaded, batch.unit.shared, batch.unit.absent
 
     def get(self, aggregate_id: UUID, kind: type[A]) -> A | None:
         """The aggregate, this unit's own copy to change."""
@@ -61,7 +64,7 @@ class UnitOfWork:
             if copied.version == version:  # whole: a concurrent fast-forward sets the version last
                 self.loaded[aggregate_id] = copied
         if aggregate_id not in self.loaded:
-            if (aggregate := _load(self.app, aggregate_id, kind)) is None:
+            if aggregate_id in self.absent or (aggregate := _load(self.app, aggregate_id, kind)) is None:
                 return None
             self.loaded[aggregate_id] = aggregate
         found = self.loaded[aggregate_id]
@@ -91,6 +94,26 @@ class UnitOfWork:
     def add(self, aggregate: A) -> A:
         self.loaded[aggregate.id] = aggregate
         return aggregate
+
+    def preload(self, aggregate_ids: Iterable[UUID]) -> None:
+        """Read the aggregates this unit will want that the application's cache does not hold, all in one
+        round trip (preloading.py; on a store that cannot, `get` reads each when it is wanted)."""
+        cache = self.app.repository.cache
+        wanted = []
+        for aggregate_id in dict.fromkeys(aggregate_ids):
+            if aggregate_id in self.loaded or aggregate_id in self.absent:
+                continue
+            if cache is not None:
+                try:
+                    cache.get(aggregate_id)
+                    continue  # the cache's copy, fast-forwarded by `get`, costs less than a rebuild
+                except KeyError:
+                    pass
+            wanted.append(aggregate_id)
+        if len(wanted) < 2 or (found := stored_aggregates(self.app, wanted)) is None:
+            return
+        self.loaded |= found
+        self.absent |= set(wanted) - found.keys()
 
     def changed(self) -> list[Aggregate]:
         return [a for i, a in self.loaded.items() if i not in self.shared and a.pending_events]
@@ -147,7 +170,7 @@ class _Batch:
     def __init__(self, app: Application[Any]) -> None:
         self.app = app
         self.unit = UnitOfWork.__new__(UnitOfWork)  # not through __init__: that would join this batch
-        self.unit.app, self.unit.loaded, self.unit.shared = app, {}, {}
+        self.unit.app, self.unit.loaded, self.unit.shared, self.unit.absent = app, {}, {}, set()
         self.trackings: list[Tracking] = []
         self.failed: BaseException | None = None
 
@@ -192,19 +215,33 @@ def batchable(app: Application[Any]) -> bool:
 
 
 def commit_batch(
-    app: Application[Any], trackings: Sequence[Tracking], run: Callable[[int], None], attempts: int = ATTEMPTS
+    app: Application[Any],
+    trackings: Sequence[Tracking],
+    run: Callable[[int], None],
+    attempts: int = ATTEMPTS,
+    preload: Callable[[int], UUID | None] | None = None,
 ) -> set[int]:
     """Run `run(k)` for each upstream event k of a batch in order (its `trackings[k]`) on one unit of
     work, and record every decision `commit`ted on `app` meanwhile, with their tracking rows, in one
-    transaction. Events tracked before (one query) or twice in the batch are skipped: their indices
-    are answered. A lost race decides the batch again on fresh state. Whatever `run` raises voids the
-    batch and is raised as it is (a swallowed failure as BatchFailedError): nothing is recorded, for
-    the caller to retry (the store away) or to go one event at a time (to find a poison event)."""
+    transaction. Events tracked before (their rows fail the record; then one query finds them) or
+    twice in the batch are skipped: their indices are answered. A lost race decides the batch again
+    on fresh state. Whatever `run` raises voids the batch and is raised as it is (a swallowed failure
+    as BatchFailedError): nothing is recorded, for the caller to retry (the store away) or to go one
+    event at a time (to find a poison event). `preload(k)` names the aggregate event k will decide
+    on, if it knows: the batch reads those at once."""
     if not batchable(app):
         raise BatchFailedError(f"{app.name}: its recorder records one tracking row per transaction")
+    # A redelivered event is rare (a crash before the commit of its offset): the first attempt sets aside only
+    # the batch's own repeats, and one tracked before fails the record (its tracking row is there), as it does
+    # one event alone; the attempts after that look the tracked ones up first (a query a batch saved).
+    look_up = False
     for _ in range(attempts):
-        skipped = batch_tracking.skipped(app.recorder, trackings)  # type: ignore[arg-type]
+        skipped = (
+            batch_tracking.skipped(app.recorder, trackings) if look_up else batch_tracking.repeated(trackings)  # type: ignore[arg-type]
+        )
         batch = _Batch(app)
+        if preload is not None:
+            batch.unit.preload(i for k in range(len(trackings)) if k not in skipped and (i := preload(k)) is not None)
         token = _BATCH.set(batch)
         try:
             for k in range(len(trackings)):
@@ -223,7 +260,8 @@ def commit_batch(
         try:
             batch.record()
         except IntegrityError:
-            continue  # another writer first: its tracking rows (skipped next time) or versions (decide again)
+            look_up = True
+            continue  # tracked before, or another writer first: its tracking rows (skipped next time) or versions
         return skipped
     raise ContentionError(f"{app.name}: gave up on a batch after {attempts} conflicting attempts")
 
@@ -322,7 +360,7 @@ def newest_versions(app: Application[Any], aggregate_ids: list[UUID]) -> dict[UU
             f" (SELECT MAX(originator_version) FROM {table} WHERE originator_id = i.id) AS version FROM i"
         )
         params = tuple(i.hex for i in aggregate_ids)
-    with datastore.transaction(commit=False) as cursor:
+    with read_cursor(datastore) as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     return {_uuid(row["id"]): int(row["version"]) for row in rows if row["version"] is not None}
@@ -348,7 +386,7 @@ def stream_positions(app: Application[Any], aggregate_id: UUID) -> dict[int, int
     else:
         statement = f"SELECT originator_version, rowid AS notification_id FROM {table} WHERE originator_id = ?"
         params = (aggregate_id.hex,)
-    with datastore.transaction(commit=False) as cursor:
+    with read_cursor(datastore) as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     return {int(row["originator_version"]): int(row["notification_id"]) for row in rows}
@@ -369,7 +407,7 @@ def _recorded_before(app: Application[Any], tracking: Tracking) -> bool:
         return recorder.has_tracking_id(tracking.application_name, tracking.notification_id)
     table = getattr(recorder, "tracking_table_name", "tracking")
     marker = "%s" if isinstance(recorder, PostgresTrackingRecorder) else "?"
-    with datastore.transaction(commit=False) as cursor:
+    with read_cursor(datastore) as cursor:
         cursor.execute(
             f"SELECT 1 FROM {table} WHERE application_name = {marker} AND notification_id = {marker}",
             (tracking.application_name, tracking.notification_id),

@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from pydantic_core import to_json
 
 from services.chassis.storage import batch_tracking, eventsourcing_adapter
+from services.chassis.storage.reads import read_cursor
 
 _SQLITE_MAX_PARAMETERS = 30_000  # of 32,766 bound parameters a statement
 _VERSIONS = "CREATE TABLE IF NOT EXISTS view_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
@@ -196,7 +197,7 @@ class SqlView:
             return [dict(row) for row in cursor.fetchall()]
 
     def query(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        with self.datastore.transaction(commit=False) as cursor:
+        with read_cursor(self.datastore) as cursor:
             sql = Sql(cursor, self.postgres)
             sql.execute(statement, params)
             return sql.rows()

@@ -83,7 +83,8 @@ class Audit:
     def _take(self) -> bool:
         log = self._log()
         notifications = self.app.recorder.select_notifications(log.position + 1, self.page)
-        heads = {str(n.originator_id): self._head(n) for n in notifications if n.originator_id != self.stream_id}
+        newest = {n.originator_id: n for n in notifications if n.originator_id != self.stream_id}  # the last wins
+        heads = {str(stream): self._head(n) for stream, n in newest.items()}  # one digest a stream, not an event
         if not heads:
             return False
         position = notifications[-1].id

@@ -4,6 +4,8 @@ state, and an unresponsive customer's ticket is resolved."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from eventsourcing.persistence import Tracking
 
 from schemas.envelope import Envelope, EventData
@@ -29,3 +31,13 @@ def reactions(intake: Intake, sla_status: SlaStatus) -> Apply:
             sla_status.apply(envelope, data, tracking)
 
     return apply
+
+
+def decides_on(envelope: Envelope, data: EventData) -> UUID | None:
+    """The ticket an event's reaction changes, for the consumer's batch to read with the others at once."""
+    if not isinstance(data, RoutingDecidedV1 | SlaCustomerUnresponsiveV1 | TriggerFiredV1):
+        return None
+    try:
+        return UUID(data.ticket_id)
+    except ValueError:
+        return None
