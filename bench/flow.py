@@ -74,7 +74,8 @@ def production(broker: Kafka, pg: Postgres) -> Iterator[Flow]:
             for name in ("routing api", "routing consumer", "routing relay", "intake api", "intake consumer",
                          "intake relay"):  # fmt: skip
                 services[name].start()
-            flow = Flow("production", desk, services["intake api"], services, {"kafka broker": kafka_broker})
+            jvm = kafka_broker(broker.bootstrap)
+            flow = Flow("production", desk, services["intake api"], services, {"kafka broker": jvm})
             with pg.connect(dbname) as conn:
                 row = conn.execute("SELECT pg_backend_pid()").fetchone()
                 postmaster = parent(row[0]) if row is not None else None
@@ -96,7 +97,8 @@ def embedded(broker: Kafka) -> Iterator[Flow]:
             services["routing (every role)"].start()
             services["intake (every role)"].start()
             gateway = services["intake (every role)"]
-            yield Flow("embedded", desk, gateway, services, {"kafka broker": kafka_broker}, ("kafka broker",))
+            jvm = kafka_broker(broker.bootstrap)
+            yield Flow("embedded", desk, gateway, services, {"kafka broker": jvm}, ("kafka broker",))
         finally:
             desk.stop_all()
 

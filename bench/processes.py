@@ -9,6 +9,7 @@ process that starts inside a window counts from zero, and one that ends inside i
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,12 +62,27 @@ def children(of: int) -> list[int]:
     return found
 
 
-def kafka_broker() -> list[int]:
-    """The pid of the Kafka broker's JVM on this machine (none when the broker runs elsewhere)."""
-    for entry in PROC.iterdir():
-        if entry.name.isdigit() and " kafka.Kafka " in f" {command_line(int(entry.name))} ":
-            return [int(entry.name)]
-    return []
+def kafka_broker(bootstrap: str) -> Pids:
+    """The pid of the JVM of the Kafka broker at `bootstrap` on this machine (none when the broker runs
+    elsewhere): the one whose properties file listens on its port, as another broker may run beside it."""
+    port = re.compile(rf":{re.escape(bootstrap.rsplit(':', 1)[-1])}\b")
+
+    def pids() -> list[int]:
+        for entry in PROC.iterdir():
+            words = command_line(int(entry.name)).split() if entry.name.isdigit() else []
+            if "kafka.Kafka" in words and port.search(_listeners(words[-1])):
+                return [int(entry.name)]
+        return []
+
+    return pids
+
+
+def _listeners(properties: str) -> str:
+    try:
+        lines = Path(properties).read_text().splitlines()
+    except OSError:
+        return ""
+    return " ".join(line for line in lines if line.strip().startswith("listeners="))
 
 
 def postgres_backends(postmaster: int, dbname: str) -> tuple[Pids, Pids]:
