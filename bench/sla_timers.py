@@ -143,7 +143,7 @@ def expected(args: argparse.Namespace, start: datetime, resolution: timedelta, d
     for target in (FIRST_RESPONSE.total_seconds(), resolution.total_seconds()):
         for fraction in THRESHOLDS:
             if (room := last - target * fraction) >= 0:
-                count += min(args.clocks, int(room * args.rate) + 1)
+                count += min(args.clocks, int(room * args.rate + 1e-6) + 1)
     return count
 
 
