@@ -12,7 +12,7 @@ import asyncio
 import random
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -66,6 +66,9 @@ class Outcomes:
     clocks: int
     lateness: dict[str, list[float]]  # kind -> seconds late, per firing
     duplicates: int  # firings recorded more than once for the same (clock, metric, kind, threshold)
+    # seconds late, per firing whose clock was started before it fell due: the scheduler's own lateness,
+    # apart from that of a clock started late (its ticket still queued for the consumer)
+    started_in_time: list[float] = field(default_factory=list)
 
     @property
     def firings(self) -> int:
@@ -99,6 +102,8 @@ def outcomes(sla: Sla, due_by: datetime | None = None) -> Outcomes:
     due by that instant."""
     seen: Counter[tuple[Any, ...]] = Counter()
     lateness: dict[str, list[float]] = {"warning": [], "breach": []}
+    started: dict[Any, datetime] = {}  # clock -> when it was first started (recorded)
+    in_time: list[float] = []
     clocks = 0
     position = 1
     while notifications := sla.recorder.select_notifications(position, 5000):
@@ -107,9 +112,12 @@ def outcomes(sla: Sla, due_by: datetime | None = None) -> Outcomes:
             name = type(event).__name__
             if type(event).__qualname__ == "Clock.Started":
                 clocks += 1
+                started.setdefault(event.originator_id, event.timestamp)
             if name in FIRINGS and (due_by is None or event.at <= due_by):
                 seen[(event.originator_id, event.metric, name, getattr(event, "threshold", None))] += 1
                 kind = "warning" if name == "Warned" else "breach"
-                lateness[kind].append((event.timestamp - event.at).total_seconds())
+                lateness[kind].append(late := (event.timestamp - event.at).total_seconds())
+                if (began := started.get(event.originator_id)) is not None and began <= event.at:
+                    in_time.append(late)
         position = notifications[-1].id + 1
-    return Outcomes(clocks, lateness, sum(n - 1 for n in seen.values()))
+    return Outcomes(clocks, lateness, sum(n - 1 for n in seen.values()), in_time)
