@@ -1,6 +1,9 @@
-"""`make bench`: every benchmark in turn."""
+"""`make bench`: every benchmark in turn (or those named), each with its defaults; `python -m bench.<name>
+--help` tells a benchmark's own options."""
 
 from __future__ import annotations
+
+import argparse
 
 from bench import (
     as_of,
@@ -10,14 +13,15 @@ from bench import (
     rebuild,
     routing_latency,
     sla_timers,
+    soak,
     store_append,
     ticket_flow,
     ticket_open,
     workspace_pages,
 )
 
-
-def main() -> None:
+BENCHMARKS = {
+    benchmark.__name__.removeprefix("bench."): benchmark
     for benchmark in (
         store_append,
         ticket_open,
@@ -30,9 +34,20 @@ def main() -> None:
         rebuild,
         workspace_pages,
         kb_suggestions,
-    ):
-        print(f"== {benchmark.__name__}")
-        benchmark.run()
+        soak,
+    )
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", metavar="name", help=f"run only these, of: {', '.join(BENCHMARKS)}")
+    names = parser.parse_args().names or list(BENCHMARKS)
+    if unknown := [name for name in names if name not in BENCHMARKS]:
+        parser.error(f"no benchmark {', '.join(unknown)}")
+    for name in names:
+        print(f"== bench.{name}")
+        BENCHMARKS[name].run()
 
 
 if __name__ == "__main__":

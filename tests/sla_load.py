@@ -12,8 +12,8 @@ import asyncio
 import random
 import uuid
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -29,18 +29,27 @@ def policy(first_response: timedelta, resolution: timedelta) -> dict[str, Any]:
                                      "resolution": resolution.total_seconds()}, "warn_at": [50, 90]}  # fmt: skip
 
 
-async def open_tickets(bootstrap: str, topic: str, tenant: str, count: int, start: datetime, spread: float) -> None:
-    """`count` ticket.opened envelopes, opened at instants spread uniformly over `spread` seconds from `start`."""
+async def open_tickets(
+    bootstrap: str, topic: str, tenant: str, count: int, start: datetime, spread: float, rate: float | None = None
+) -> None:
+    """`count` ticket.opened envelopes, opened at instants spread uniformly over `spread` seconds from `start`;
+    with `rate`, instead one every 1/`rate` s from `start` (a future instant), each sent when its instant comes,
+    as a steady flow of tickets opening would arrive (`spread` is then unused)."""
     rng = random.Random(7)
+    loop = asyncio.get_running_loop()
+    began = loop.time() + (start - datetime.now(UTC)).total_seconds()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20)
     await producer.start()
     try:
         sends = []
         for position in range(1, count + 1):
             ticket_id = str(uuid.uuid4())
+            offset = rng.uniform(0, spread) if rate is None else (position - 1) / rate
+            if rate is not None and (wait := began + offset - loop.time()) > 0:
+                await asyncio.sleep(wait)
             envelope = Envelope(
                 id=uuid.uuid4(), type="ticket.opened", version=2, source="intake", subject=ticket_id, tenant=tenant,
-                actor="load", occurred_at=start + timedelta(seconds=rng.uniform(0, spread)), sequence=1,
+                actor="load", occurred_at=start + timedelta(seconds=offset), sequence=1,
                 position=position, correlation_id="load", causation_id="load",
                 data={"ticket_id": ticket_id, "number": f"SD-{position}", "requester_id": "customer", "channel": "api",
                       "category": "general", "type": "request", "priority": "P3", "tags": [], "keywords": []},
@@ -57,6 +66,9 @@ class Outcomes:
     clocks: int
     lateness: dict[str, list[float]]  # kind -> seconds late, per firing
     duplicates: int  # firings recorded more than once for the same (clock, metric, kind, threshold)
+    # seconds late, per firing whose clock was started before it fell due: the scheduler's own lateness,
+    # apart from that of a clock started late (its ticket still queued for the consumer)
+    started_in_time: list[float] = field(default_factory=list)
 
     @property
     def firings(self) -> int:
@@ -85,10 +97,13 @@ def firings_recorded(sla: Sla) -> int:
     return _count(sla, *FIRINGS)
 
 
-def outcomes(sla: Sla) -> Outcomes:
-    """Every firing the SLA store holds, with its lateness (recorded minus due)."""
+def outcomes(sla: Sla, due_by: datetime | None = None) -> Outcomes:
+    """Every firing the SLA store holds, with its lateness (recorded minus due); with `due_by`, only those
+    due by that instant."""
     seen: Counter[tuple[Any, ...]] = Counter()
     lateness: dict[str, list[float]] = {"warning": [], "breach": []}
+    started: dict[Any, datetime] = {}  # clock -> when it was first started (recorded)
+    in_time: list[float] = []
     clocks = 0
     position = 1
     while notifications := sla.recorder.select_notifications(position, 5000):
@@ -97,9 +112,12 @@ def outcomes(sla: Sla) -> Outcomes:
             name = type(event).__name__
             if type(event).__qualname__ == "Clock.Started":
                 clocks += 1
-            if name in FIRINGS:
+                started.setdefault(event.originator_id, event.timestamp)
+            if name in FIRINGS and (due_by is None or event.at <= due_by):
                 seen[(event.originator_id, event.metric, name, getattr(event, "threshold", None))] += 1
                 kind = "warning" if name == "Warned" else "breach"
-                lateness[kind].append((event.timestamp - event.at).total_seconds())
+                lateness[kind].append(late := (event.timestamp - event.at).total_seconds())
+                if (began := started.get(event.originator_id)) is not None and began <= event.at:
+                    in_time.append(late)
         position = notifications[-1].id + 1
-    return Outcomes(clocks, lateness, sum(n - 1 for n in seen.values()))
+    return Outcomes(clocks, lateness, sum(n - 1 for n in seen.values()), in_time)
