@@ -44,6 +44,21 @@ def record(name: str, figures: dict[str, Any], show: bool = True) -> Path:
     return path
 
 
+def save_plot(figure: Any, axes: Any, name: str) -> Path:
+    """Finish a matplotlib figure the benches' way (grid, legend, layout) and write it beside the
+    results as `<name>.png`."""
+    import matplotlib.pyplot as plt
+
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    path = RESULTS / f"{name}.png"
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    print(f"-> {path}")
+    return path
+
+
 def history(name: str) -> list[dict[str, Any]]:
     """Every run recorded for `name`, oldest first (a file `write` left is one run, its commit unknown)."""
     path = RESULTS / f"{name}.json"

@@ -24,7 +24,7 @@ from typing import Any
 
 from bench.assignments import Assignments
 from bench.flow import AGENTS, SATURATED_P50_MS, Flow, embedded, idle, measure, production, table
-from bench.results import RESULTS, history, record
+from bench.results import history, record, save_plot
 from tests.infra import kafka, postgres
 
 NAME = "routing_latency"
@@ -120,13 +120,7 @@ def plot() -> None:
     axes.set_xlabel("offered rate, tickets/s")
     axes.set_ylabel("POST to assignment on Kafka, ms")
     axes.set_title("Ticket opened to assigned (x: the rate saturates the flow)")
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    path = RESULTS / f"{NAME}.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    print(f"-> {path}")
+    save_plot(figure, axes, NAME)
 
 
 if __name__ == "__main__":

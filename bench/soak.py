@@ -29,7 +29,7 @@ from typing import Any
 from bench.assignments import Assignments
 from bench.flow import Flow, measure, production, table
 from bench.processes import rss_mib
-from bench.results import RESULTS, history, record
+from bench.results import history, record, save_plot
 from tests.infra import kafka, postgres
 
 NAME = "soak"
@@ -139,13 +139,7 @@ def plot() -> None:
         f"Python services of the production shape at {figures['rate_per_s']} tickets/s\n"
         f"({latest['at'][:10]}, {latest['commit']}; the shared Kafka broker in soak.json)"
     )
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    path = RESULTS / f"{NAME}.png"
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    print(f"-> {path}")
+    save_plot(figure, axes, NAME)
 
 
 if __name__ == "__main__":
