@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -9,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import IO, Self
 
 import httpx
+from aiokafka.admin import AIOKafkaAdminClient
 
 from services import dev_identity
 from services.chassis.runtime.health import NotReadyError, wait_ready
@@ -172,8 +176,32 @@ class Desk:
             yield client
 
     def stop_all(self) -> None:
+        """Stop every service, then delete the desk's topics: a broker holding every topic of every
+        test so far (thousands of partitions) takes minutes to start again after a fault test's kill."""
         for service in reversed(self.services):
             service.stop()
+        forget_topics(self.env["KAFKA_BOOTSTRAP_SERVERS"], self.env["SERVICEDESK_KAFKA_NAMESPACE"])
+
+
+def forget_topics(bootstrap: str, namespace: str, seconds: float = 10.0) -> None:
+    """Delete the topics named `namespace`*, best effort: a broker that is down, or slow, keeps them."""
+
+    async def delete() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(seconds * 1000))
+        await admin.start()
+        try:
+            if names := [topic for topic in await admin.list_topics() if topic.startswith(namespace)]:
+                await admin.delete_topics(names, timeout_ms=int(seconds * 1000))
+        finally:
+            await admin.close()
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            asyncio.run(asyncio.wait_for(delete(), seconds))
+
+    worker = threading.Thread(target=run, name="forget-topics", daemon=True)  # a test's own loop may be running
+    worker.start()
+    worker.join(seconds + 2)
 
 
 def desk_settings(tmp: Path, persistence: str, kafka: Kafka, pg: Postgres | None, dbname: str | None) -> Desk:
