@@ -28,6 +28,7 @@ def pending_for(hours: float, match: str = "all", **extra: Any) -> dict[str, Any
     }
 
 
+NOT_ANSWERED = {"field": "replied_last", "op": "is_not", "value": "customer"}
 FACTS = {"status": "pending", "status_changed_at": 1000.0, "opened_at": 500.0}
 
 
@@ -91,8 +92,7 @@ def comment(desk: Desk, ticket_id: str, author_kind: str) -> None:
 
 def test_a_timed_trigger_fires_once_on_its_instant_and_not_before() -> None:
     desk = Desk()
-    trigger_id = desk.trigger(name="Chase", then={"tags_add": ["chase"]},
-                              **pending_for(0.5, more=[{"field": "replied_last", "op": "is_not", "value": "customer"}]))  # fmt: skip
+    trigger_id = desk.trigger(name="Chase", then={"tags_add": ["chase"]}, **pending_for(0.5, more=[NOT_ANSWERED]))
     ticket_id = desk.open()
     assert automation(desk, ticket_id).timers == {}  # new, not pending
     pend(desk, ticket_id)
@@ -111,8 +111,7 @@ def test_a_timed_trigger_fires_once_on_its_instant_and_not_before() -> None:
 
 def test_the_customer_answering_drops_the_timer_and_an_agent_reply_does_not() -> None:
     desk = Desk()
-    trigger_id = desk.trigger(name="Chase", then={"tags_add": ["chase"]},
-                              **pending_for(1, more=[{"field": "replied_last", "op": "is_not", "value": "customer"}]))  # fmt: skip
+    trigger_id = desk.trigger(name="Chase", then={"tags_add": ["chase"]}, **pending_for(1, more=[NOT_ANSWERED]))
     ticket_id = desk.open()
     pend(desk, ticket_id)
     comment(desk, ticket_id, "staff")
