@@ -99,7 +99,8 @@ def test_a_silent_pending_ticket_is_chased_within_a_second_of_its_instant(gatewa
     assert abs(due - (pended_at + SECONDS)) < 0.01, (due, pended_at)
     assert 0 <= lateness(firing) <= 1.0, firing
     note = [c for c in seen["comments"] if "call the customer" in c["body"]]
-    assert len(note) == 1 and note[0]["public"] is False
+    assert len(note) == 1
+    assert note[0]["public"] is False
 
     time.sleep(SECONDS)  # the answered ticket's instant has passed too
     assert [f["ticket_id"] for f in firings(gateway, trigger["id"])] == [ticket_id]
