@@ -125,7 +125,6 @@ class TriggerBook(Aggregate):
 class TicketAutomation(Aggregate):
     """One ticket as the rules service knows it: facts, the triggers fired in each correlation chain, its timers."""
 
-
     @event("Started")
     def __init__(self, tenant: str, ticket_id: str) -> None:
         self.tenant = tenant

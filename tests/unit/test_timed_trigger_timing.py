@@ -75,7 +75,7 @@ def test_a_wrong_time_condition_is_refused_naming_its_part(change: dict[str, Any
 
 
 def automation(desk: Desk, ticket_id: str) -> TicketAutomation:
-    found = desk.rules.repository.get(TicketAutomation.create_id(TENANT, ticket_id))
+    found: object = desk.rules.repository.get(TicketAutomation.create_id(TENANT, ticket_id))
     assert isinstance(found, TicketAutomation)
     return found
 
