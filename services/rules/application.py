@@ -22,11 +22,23 @@ sandbox) intake checks when it applies the firing: a refused firing changes noth
 `ticket.trigger_refused`; when the trigger itself is at fault (`for_good`) the rules service disables it with
 the refusal as the reason (an admin sees it on the trigger, fixes it and enables it). The other triggers
 fire on.
+
+Timed triggers (`when: ["time"]`, timing.py). Whenever an event changes a ticket's facts, the service computes
+for each live timed trigger of the tenant the instant it falls due for the ticket and keeps it on the ticket
+(`TicketAutomation.schedule`): recorded in the transaction that learns the facts and tracks the event, so
+exactly once; a change that makes it moot (the customer was answered, the status moved) moves or drops it.
+The scheduler (timed.py) calls `fire_timers` on the instant: the timer must still be the ticket's, its due
+instant is computed again on the current facts and trigger (a revised trigger or a fact not yet seen moves it
+rather than firing early), and the conditions are checked at that instant. Each firing's id derives from
+(ticket, trigger, due instant), and the timer is spent in the same transaction: once, whoever fires it. A timed
+firing starts a chain of its own (its id is its correlation id), where loop protection works as for events.
+A trigger made, revised or enabled schedules nothing for tickets until their facts next change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -42,9 +54,10 @@ from services.chassis.runtime.errors import UnknownThingError
 from services.chassis.storage.ids import stable_id
 from services.chassis.storage.processing import ProcessRecorderMixin, UnitOfWork, commit
 from services.rules import conditions
-from services.rules.conditions import Match
+from services.rules.conditions import Condition, Match
 from services.rules.domain import TicketAutomation, Trigger, TriggerBook, TriggerFirings
-from services.rules.facts import after_actions, folded, ticket_of, when_of
+from services.rules.facts import after_actions, folded, moments_of, ticket_of, when_of
+from services.rules.timing import TIME_WHEN, due_epoch, is_timed, stamped
 
 Cause = dict[str, str]
 
@@ -158,10 +171,12 @@ class Rules(ProcessRecorderMixin, Application[UUID]):
                     return []  # a ticket opened before the rules service ran: it knows too little to judge
                 automation = work.add(TicketAutomation(tenant, ticket_id))
             before = dict(automation.facts)
-            automation.learn(folded(before, data))
+            automation.learn(stamped(folded(before, data), moments_of(data, before), envelope.occurred_at))
             when = when_of(data, automation.facts)
             if when is not None:
                 self._fire(work, automation, before, when, envelope, cause)
+            if automation.facts != before:
+                self._schedule(work, automation)
             return work.changed()
 
         self._run(decide, tracking)
@@ -185,37 +200,115 @@ class Rules(ProcessRecorderMixin, Application[UUID]):
             if not trigger.live or when not in spec["when"] or str(trigger.id) in fired_before:
                 continue
             checked = conditions.check(spec["if"])
-            reason = conditions.evaluate(Match(spec["match"]), checked, now, before)
+            at = envelope.occurred_at.timestamp()
+            reason = conditions.evaluate(Match(spec["match"]), checked, now, before, at)
             if reason is None:
                 continue
             firing_id = stable_id("trigger-firing", automation.ticket_id, str(trigger.id), str(envelope.id))
-            firing = {
-                "firing_id": firing_id,
-                "ticket_id": automation.ticket_id,
-                "trigger_version": trigger.version,
-                "event": when,
-                "event_id": str(envelope.id),
-                "reason": reason,
-                "actions": spec["then"],
-            }
-            log = work.get(TriggerFirings.create_id(str(trigger.id)), TriggerFirings)
-            log = log or work.add(TriggerFirings(automation.tenant, str(trigger.id)))
-            log.log(firing)
-            automation.fire(
-                tenant=automation.tenant,
-                ticket_id=automation.ticket_id,
-                firing_id=firing_id,
-                trigger_id=str(trigger.id),
-                trigger_version=trigger.version,
-                trigger_name=spec["name"],
-                event_type_seen=when,
-                event_id=str(envelope.id),
-                reason=reason,
-                actions=spec["then"],
-                cause=cause,
-            )
+            self._log_firing(work, automation, trigger, firing_id, when, str(envelope.id), reason, cause)
             fired_before.add(str(trigger.id))
             before, now = now, after_actions(now, spec["then"])
+
+    @staticmethod
+    def _log_firing(
+        work: UnitOfWork,
+        automation: TicketAutomation,
+        trigger: Trigger,
+        firing_id: str,
+        when: str,
+        event_id: str,
+        reason: str,
+        cause: Cause,
+    ) -> None:
+        """Record one firing: on the ticket (published) and in the trigger's log."""
+        spec = trigger.spec
+        firing = {
+            "firing_id": firing_id,
+            "ticket_id": automation.ticket_id,
+            "trigger_version": trigger.version,
+            "event": when,
+            "event_id": event_id,
+            "reason": reason,
+            "actions": spec["then"],
+        }
+        log = work.get(TriggerFirings.create_id(str(trigger.id)), TriggerFirings)
+        log = log or work.add(TriggerFirings(automation.tenant, str(trigger.id)))
+        log.log(firing)
+        automation.fire(
+            tenant=automation.tenant,
+            ticket_id=automation.ticket_id,
+            firing_id=firing_id,
+            trigger_id=str(trigger.id),
+            trigger_version=trigger.version,
+            trigger_name=spec["name"],
+            event_type_seen=when,
+            event_id=event_id,
+            reason=reason,
+            actions=spec["then"],
+            cause=cause,
+        )
+
+    # -- timed triggers ----------------------------------------------------------------
+
+    @staticmethod
+    def _due(trigger: Trigger, automation: TicketAutomation) -> float | None:
+        """When the live timed `trigger` falls due for the ticket on its facts now, not counting an instant it
+        fired at already (None: not timed, not live, moot)."""
+        spec = trigger.spec
+        if not trigger.live or not is_timed(spec):
+            return None
+        others: list[Condition] = [c for c in conditions.check(spec["if"]) if c.of is None]
+        facts = automation.facts
+        others_hold = conditions.evaluate(Match.ALL, others, facts, facts) is not None
+        due = due_epoch(spec, facts, others_hold)
+        return None if due is not None and automation.spent.get(str(trigger.id)) == due else due
+
+    def _schedule(self, work: UnitOfWork, automation: TicketAutomation) -> None:
+        """Move, set or drop the ticket's timer of every timed trigger of the tenant, on its facts now."""
+        book = work.get(TriggerBook.create_id(automation.tenant), TriggerBook)
+        trigger_ids = book.trigger_ids if book is not None else []
+        due: dict[str, float | None] = dict.fromkeys(automation.timers)
+        for trigger in work.get_many([UUID(t) for t in trigger_ids], Trigger):
+            due[str(trigger.id)] = self._due(trigger, automation)
+        for trigger_id, instant in due.items():
+            automation.schedule(trigger_id, instant)
+
+    def fire_timers(self, keys: list[str], now: datetime) -> bool:
+        """Fire the timers `keys` (timed.timer_key) due by `now`, in one transaction; whether anything was
+        recorded (nothing: the timers table is behind the tickets, it catches up)."""
+        recorded: list[bool] = []
+
+        def decide(work: UnitOfWork) -> list[Aggregate]:
+            recorded.clear()
+            for key in keys:
+                automation_id, trigger_id = key.split("/")
+                automation = work.get(UUID(automation_id), TicketAutomation)
+                if automation is not None:
+                    self._ring(work, automation, trigger_id, now.timestamp())
+            changed = work.changed()
+            recorded.append(bool(changed))
+            return changed
+
+        self._run(decide)
+        return bool(recorded and recorded[0])
+
+    def _ring(self, work: UnitOfWork, automation: TicketAutomation, trigger_id: str, now: float) -> None:
+        due = automation.timers.get(trigger_id)
+        if due is None or due > now:
+            return  # spent, moved or dropped since the table read it
+        trigger = work.get(UUID(trigger_id), Trigger)
+        current = self._due(trigger, automation) if trigger is not None else None
+        if trigger is None or current != due:
+            automation.schedule(trigger_id, current)  # revised, disabled or moot: later, or never
+            return
+        spec = trigger.spec
+        reason = conditions.evaluate(Match(spec["match"]), conditions.check(spec["if"]), automation.facts, {}, now)
+        automation.spend(trigger_id, due)
+        if reason is None:
+            return
+        firing_id = stable_id("trigger-firing", automation.ticket_id, trigger_id, TIME_WHEN, repr(due))
+        cause = {"correlation_id": firing_id, "causation_id": firing_id}
+        self._log_firing(work, automation, trigger, firing_id, TIME_WHEN, f"{TIME_WHEN}:{due!r}", reason, cause)
 
     @staticmethod
     def _refused(work: UnitOfWork, tenant: str, data: TicketTriggerRefusedV1) -> None:

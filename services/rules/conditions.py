@@ -9,6 +9,9 @@ no other field the rules know has an order worth comparing.
 Custom fields and the requester's language are not in any public event (custom fields are private to
 intake, the language is in the requester's profile): a condition on them is refused rather than one
 that could never hold.
+
+`hours_since` measures time since a moment of the ticket (timing.py: timed triggers); it holds when the
+evaluation instant `at` given to `evaluate` is at least `value` hours after the moment.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from services.rules.timing import ANCHORS, MAX_HOURS, TIME_FIELD, anchor_key
 
 Facts = Mapping[str, Any]
 
@@ -63,6 +68,7 @@ FIELDS: dict[str, tuple[tuple[str, ...] | None, bool]] = {
     "assignee": (None, False),
     "organisation": (None, False),
     "tags": (None, True),
+    "replied_last": (("customer", "agent"), False),  # who wrote the last public word (timing.py)
 }
 UNKNOWABLE = {
     "custom_fields": "custom fields are not in the desk's public events: the rules service cannot know them",
@@ -83,8 +89,15 @@ class Condition:
     field: str
     op: Op
     value: Any
+    of: str | None = None  # hours_since: the moment measured from
+
+    def stored(self) -> dict[str, Any]:
+        kept = {"field": self.field, "op": self.op.value, "value": self.value}
+        return kept | ({"of": self.of, "business_hours": False} if self.of is not None else {})
 
     def describe(self) -> str:
+        if self.of is not None:
+            return f"{self.of.replace('_', ' ')} more than {self.value:g} hours ago"
         shown = ", ".join(map(str, self.value)) if isinstance(self.value, list) else str(self.value)
         return f"{self.field} {WORDS[self.op]} {shown}"
 
@@ -96,10 +109,15 @@ def check(raw: Sequence[Mapping[str, Any]], where: str = "if") -> list[Condition
 
 def _check_one(item: Mapping[str, Any], at: str) -> Condition:
     field, op, value = item.get("field"), item.get("op"), item.get("value")
+    if field == TIME_FIELD:
+        return _check_time(item, at)
+    if item.get("of") is not None or item.get("business_hours") is not None:
+        raise ConditionError(f"{at}.of", f"of and business_hours belong to {TIME_FIELD} conditions only")
     if field in UNKNOWABLE:
         raise ConditionError(f"{at}.field", UNKNOWABLE[str(field)])
     if field not in FIELDS:
-        raise ConditionError(f"{at}.field", f"no field {field!r}: one of {', '.join(sorted(FIELDS))}")
+        known = ", ".join(sorted([*FIELDS, TIME_FIELD]))
+        raise ConditionError(f"{at}.field", f"no field {field!r}: one of {known}")
     try:
         kind = Op(str(op))
     except ValueError:
@@ -124,8 +142,28 @@ def _check_one(item: Mapping[str, Any], at: str) -> Condition:
     return Condition(str(field), kind, values if kind is Op.IN else value)
 
 
-def holds(condition: Condition, now: Facts, before: Facts) -> bool:
-    """Does `condition` hold of the ticket's facts `now` (after the event), `before` being the facts before it?"""
+def _check_time(item: Mapping[str, Any], at: str) -> Condition:
+    of, op, value = item.get("of"), item.get("op"), item.get("value")
+    if of not in ANCHORS:
+        raise ConditionError(f"{at}.of", f"no moment {of!r}: one of {', '.join(ANCHORS)}")
+    if op != Op.GREATER.value:
+        raise ConditionError(f"{at}.op", f"{TIME_FIELD} takes greater (more than so many hours)")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_HOURS:
+        raise ConditionError(f"{at}.value", f"hours: a number above 0 and at most {MAX_HOURS}")
+    if item.get("business_hours"):
+        raise ConditionError(
+            f"{at}.business_hours",
+            "business hours are not supported yet: the rules service does not know the tenant's SLA calendar",
+        )
+    return Condition(TIME_FIELD, Op.GREATER, float(value), str(of))
+
+
+def holds(condition: Condition, now: Facts, before: Facts, at: float | None = None) -> bool:
+    """Does `condition` hold of the ticket's facts `now` (after the event), `before` being the facts before it,
+    at the instant `at` (epoch seconds: what hours_since measures to)?"""
+    if condition.of is not None:
+        moment = now.get(anchor_key(condition.of))
+        return at is not None and moment is not None and at - moment >= condition.value * 3600.0
     actual, wanted = now.get(condition.field), condition.value
     several = FIELDS[condition.field][1]
     match condition.op:
@@ -152,12 +190,14 @@ def holds(condition: Condition, now: Facts, before: Facts) -> bool:
     return False  # pragma: no cover - every Op is matched above
 
 
-def evaluate(match: Match, conditions: Sequence[Condition], now: Facts, before: Facts) -> str | None:
+def evaluate(
+    match: Match, conditions: Sequence[Condition], now: Facts, before: Facts, at: float | None = None
+) -> str | None:
     """The reason in words when the conditions hold ("priority is P1 and channel is email"), else None.
     No conditions: always (the trigger's events alone choose)."""
     if not conditions:
         return "always"
-    held = [c for c in conditions if holds(c, now, before)]
+    held = [c for c in conditions if holds(c, now, before, at)]
     if match is Match.ALL:
         return " and ".join(c.describe() for c in conditions) if len(held) == len(conditions) else None
     return " or ".join(c.describe() for c in held) if held else None

@@ -10,11 +10,15 @@ book's, not each trigger's position field, so a new order is one event that cann
 the same place.
 
 `TicketAutomation`: what the rules service knows of one ticket (its facts, folded from public events) and
-the triggers that fired on it, each firing a `Fired` fact that the relay publishes as `rules.trigger_fired`.
+the triggers that fired on it, each firing a `Fired` fact that the relay publishes as `rules.trigger_fired`;
+and its timers: when each timed trigger falls due for it (`Scheduled`, None: no longer), and the due instant
+each last fired at (`TimerSpent`), so a trigger fires once per (ticket, trigger, due instant) however many
+schedulers try. The timers table (timed.py) is a projection of these two events.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -119,7 +123,7 @@ class TriggerBook(Aggregate):
 
 
 class TicketAutomation(Aggregate):
-    """One ticket as the rules service knows it: facts, and the triggers fired in each correlation chain."""
+    """One ticket as the rules service knows it: facts, the triggers fired in each correlation chain, its timers."""
 
     @event("Started")
     def __init__(self, tenant: str, ticket_id: str) -> None:
@@ -162,6 +166,38 @@ class TicketAutomation(Aggregate):
         chains = {k: v for k, v in self.chains.items() if k != chain}
         chains[chain] = [*self.chains.get(chain, []), trigger_id]
         self.chains = dict(list(chains.items())[-CHAINS_KEPT:])
+
+    # Read with a default: a ticket started (or snapshotted) before timed triggers existed has no timers.
+    @property
+    def timers(self) -> Mapping[str, float]:
+        """Trigger id -> due instant (epoch seconds)."""
+        timers: Mapping[str, float] = self.__dict__.get("_timers", {})
+        return timers
+
+    @property
+    def spent(self) -> Mapping[str, float]:
+        """Trigger id -> the due instant it last went off at."""
+        spent: Mapping[str, float] = self.__dict__.get("_spent_at", {})
+        return spent
+
+    def schedule(self, trigger_id: str, due_epoch: float | None) -> None:
+        """Keep the timer of `trigger_id` at `due_epoch` (None: drop it); nothing when it is there already."""
+        if self.timers.get(trigger_id) != due_epoch:
+            self._scheduled(self.tenant, trigger_id, due_epoch)
+
+    @event("Scheduled")
+    def _scheduled(self, tenant: str, trigger_id: str, due_epoch: float | None) -> None:
+        timers = {k: v for k, v in self.timers.items() if k != trigger_id}
+        self._timers = timers | ({trigger_id: due_epoch} if due_epoch is not None else {})
+
+    def spend(self, trigger_id: str, due_epoch: float) -> None:
+        """The timer of `trigger_id` due at `due_epoch` went off (fired, or found moot at its instant)."""
+        self._spent(self.tenant, trigger_id, due_epoch)
+
+    @event("TimerSpent")
+    def _spent(self, tenant: str, trigger_id: str, due_epoch: float) -> None:
+        self._timers = {k: v for k, v in self.timers.items() if k != trigger_id}
+        self._spent_at = {k: v for k, v in self.spent.items() if k != trigger_id} | {trigger_id: due_epoch}
 
 
 class TriggerFirings(Aggregate):

@@ -33,6 +33,7 @@ WHEN_EVENTS = (
     "sla.warning",
     "sla.breached",
     "sla.customer_reminded",
+    "time",  # the passage of time: timed triggers (timing.py), fired by the scheduler, never by an event
 )
 
 
@@ -70,6 +71,27 @@ def folded(facts: dict[str, Any], data: EventData) -> dict[str, Any]:
             changed |= {"type": data.type.value} if data.type is not None else {}
             return facts | changed
     return facts
+
+
+def moments_of(data: EventData, facts: dict[str, Any]) -> dict[str, str | None]:
+    """The moments of the ticket's life `data` is (timing.ANCHORS), each with who now wrote last (a public
+    reply: "customer" or "agent") or None. Opening is the first status change too (time in status counts from
+    it). Internal notes are the desk talking to itself, and a comment of someone other than the requester
+    (a colleague in copy) is not the customer's answer: neither is a moment."""
+    match data:
+        case TicketOpenedV3():
+            return {"opened": None, "status_changed": None}
+        case TicketStatusChangedV1():
+            return {"status_changed": None}
+        case TicketAssignedV1():
+            return {"assigned": None}
+        case TicketCommentedV2() if data.public:
+            kind = data.kind_for(str(facts.get("requester", "")))
+            if kind == AuthorKind.REQUESTER:
+                return {"customer_replied": "customer"}
+            if kind == AuthorKind.STAFF:
+                return {"agent_replied": "agent"}
+    return {}
 
 
 def when_of(data: EventData, facts: dict[str, Any]) -> str | None:

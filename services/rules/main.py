@@ -1,9 +1,10 @@
 """Wiring of the rules service (triggers); the only module that chooses dependencies.
 
-    python -m services.rules.main [api|consumer|relay|all] [--port N]
+    python -m services.rules.main [api|consumer|scheduler|relay|all] [--port N]
 
 `api` serves `/v1/triggers`, `consumer` learns each ticket's facts from ticket and SLA events and fires the
-triggers, `relay` publishes the firings on `rules.actions`, `all` does everything.
+triggers, `scheduler` fires the timed triggers on their instant (timed.py), `relay` publishes the firings on
+`rules.actions`, `all` does everything.
 """
 
 from __future__ import annotations
@@ -20,17 +21,18 @@ from services.chassis.runtime.cli import parse_args, service_settings
 from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.runtime import Runtime
 from services.chassis.storage.append_only import protect
-from services.chassis.storage.store import store_env
+from services.chassis.storage.store import store_env, tracking_recorder
 from services.rules.api import create_app
 from services.rules.application import Rules
 from services.rules.desk_metrics import count_firings
 from services.rules.publication import public_fields, publication
+from services.rules.timed import TriggerTimers, scheduler
 
 NAME = "rules"
 
 
 def main() -> int:
-    args = parse_args(NAME, ["api", "consumer", "relay", "all"])
+    args = parse_args(NAME, ["api", "consumer", "scheduler", "relay", "all"])
     settings = service_settings(NAME)
     rules = Rules(env=store_env(settings, Rules.name))
     protect(rules)
@@ -54,6 +56,9 @@ def main() -> int:
             rules.react,
             apply_batch=in_store(rules, rules.react),
         )
+    if args.role in ("scheduler", "all"):
+        timers = TriggerTimers(tracking_recorder(settings, Rules.name))
+        runtime.workers.append(("scheduler", scheduler(rules, timers, metrics.registry).run))
     if args.role in ("relay", "all"):
         relay(runtime, settings, metrics, rules, publication(rules), count_firings(metrics.registry))
     port = args.port if args.port is not None else settings.rules_port

@@ -12,12 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.rules import conditions
 from services.rules.conditions import ConditionError, Match
 from services.rules.facts import WHEN_EVENTS
+from services.rules.timing import TIME_FIELD, TIME_WHEN
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,62}$")]
 Tag = Annotated[str, Field(min_length=1, max_length=64)]
 WhenEvent = Literal[
     "ticket.opened", "ticket.commented", "ticket.status_changed", "ticket.priority_changed", "ticket.assigned",
-    "ticket.rated", "sla.warning", "sla.breached", "sla.customer_reminded",
+    "ticket.rated", "sla.warning", "sla.breached", "sla.customer_reminded", "time",
 ]  # fmt: skip
 assert set(WhenEvent.__args__) == set(WHEN_EVENTS)  # type: ignore[attr-defined]
 
@@ -27,7 +28,17 @@ class ConditionSpec(BaseModel):
 
     field: str = Field(description=f"One of {', '.join(sorted(conditions.FIELDS))}.")
     op: str = Field(description="is, is_not, in, contains, changed_to, greater, less (the last two: priority).")
-    value: Any = Field(None, description="Text; a list for `in`; null for is/is_not 'no value'.")
+    value: Any = Field(
+        None, description="Text; a list for `in`; null for is/is_not 'no value'; hours (a number) for hours_since."
+    )
+    of: str | None = Field(
+        None,
+        description="hours_since only: the moment measured from (opened, status_changed, customer_replied,"
+        " agent_replied, assigned).",
+    )
+    business_hours: bool | None = Field(
+        None, description="hours_since only: count business hours (not supported yet: refused when true)."
+    )
 
 
 class ThenSpec(BaseModel):
@@ -61,7 +72,11 @@ class TriggerSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     name: str = Field(min_length=1, max_length=200)
-    when: list[WhenEvent] = Field(min_length=1, description="The events it answers (ticket.commented: the customer's).")
+    when: list[WhenEvent] = Field(
+        min_length=1,
+        description="The events it answers (ticket.commented: the customer's); `time`: the passage of time, when"
+        " its hours_since conditions fall due (on their instant).",
+    )
     match: Match = Field(Match.ALL, description="all: every condition holds; any: one does.")
     if_: list[ConditionSpec] = Field(default_factory=list, alias="if", max_length=50)
     then: ThenSpec
@@ -76,6 +91,16 @@ class TriggerSpec(BaseModel):
             raise RequestValidationError(
                 [{"loc": loc, "msg": f"Value error, {error.message}", "type": "value_error"}]
             ) from None
+        if TIME_WHEN in self.when and not any(c.of is not None for c in checked):
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("body", "if"),
+                        "msg": f"Value error, a trigger on time has a {TIME_FIELD} condition (when it falls due)",
+                        "type": "value_error",
+                    }
+                ]
+            )
         then = self.then.stored()
         if not then:
             raise RequestValidationError(
@@ -85,7 +110,7 @@ class TriggerSpec(BaseModel):
             "name": self.name,
             "when": sorted(set(self.when), key=WHEN_EVENTS.index),
             "match": self.match.value,
-            "if": [{"field": c.field, "op": c.op.value, "value": c.value} for c in checked],
+            "if": [c.stored() for c in checked],
             "then": then,
         }
 

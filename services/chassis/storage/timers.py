@@ -1,0 +1,138 @@
+"""Durable timers: a table of (key, tenant, due instant) projected from a store's events, and the worker that
+fires each key on its instant instead of scanning periodically (SLA's clocks, the rules service's timed
+triggers).
+
+The table is a projection of the events that set or clear a timer (`TimerTable.timer_of`), so it is as durable
+as the events (recorded with the facts they follow from, in one transaction) and rebuilt with them. The
+scheduler brings the table up to date, fires every key whose instant has come (a batch per transaction), then
+sleeps until the earliest next instant, or until the store commits (a timer set meanwhile by a consumer:
+wake.py), and at least every `poll_seconds`. A timer that fell due while the service was down fires at once on
+restart: late, never lost. Firing must be idempotent (the aggregate records each firing once), so two
+schedulers, or a crash between firing and the table's update, never fire twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from eventsourcing.application import Application
+
+from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
+from services.chassis.runtime.pacing import sleep_unless
+from services.chassis.runtime.retries import Backoff
+from services.chassis.storage.projector import SqlProjection, StoreProjector
+from services.chassis.storage.views import Sql
+from services.chassis.storage.wake import Wake, store_commits
+
+log = logging.getLogger(__name__)
+
+# Fire these keys, due by this instant; true when something was recorded.
+Fire = Callable[[list[str], datetime], bool]
+
+
+class TimerTable(SqlProjection):
+    """One row per key with somewhere to be: `table` (`key_column`, tenant, due_epoch)."""
+
+    table: ClassVar[str]
+    key_column: ClassVar[str]
+
+    @classmethod
+    def table_schema(cls, table: str, key_column: str) -> list[str]:
+        return [
+            f"""CREATE TABLE IF NOT EXISTS {table} (
+        {key_column} TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        due_epoch DOUBLE PRECISION NOT NULL)""",
+            f"CREATE INDEX IF NOT EXISTS {table}_due ON {table} (due_epoch)",
+        ]
+
+    def timer_of(self, event: Any) -> tuple[str, str, float | None] | None:
+        """(key, tenant, due instant in epoch seconds or None to clear) when `event` sets or clears a timer,
+        else None."""
+        raise NotImplementedError
+
+    def write(self, sql: Sql, event: Any) -> None:
+        timer = self.timer_of(event)
+        if timer is None:
+            return
+        key, tenant, due = timer
+        if due is None:
+            sql.execute(f"DELETE FROM {self.table} WHERE {self.key_column} = :key", {"key": key})
+        else:
+            sql.execute(
+                f"INSERT INTO {self.table} VALUES (:key, :tenant, :due) ON CONFLICT ({self.key_column})"
+                " DO UPDATE SET due_epoch = excluded.due_epoch",
+                {"key": key, "tenant": tenant, "due": due},
+            )
+
+    def due(self, now: float, limit: int) -> list[str]:
+        rows = self.view.query(
+            f"SELECT {self.key_column} AS key FROM {self.table} WHERE due_epoch <= :now ORDER BY due_epoch"
+            " LIMIT :limit",
+            {"now": now, "limit": limit},
+        )
+        return [str(row["key"]) for row in rows]
+
+    def earliest(self) -> float | None:
+        rows = self.view.query(f"SELECT MIN(due_epoch) AS due FROM {self.table}")
+        due: float | None = rows[0]["due"] if rows else None
+        return due
+
+    def pending(self) -> int:
+        return int(self.view.query(f"SELECT COUNT(*) AS n FROM {self.table}")[0]["n"])
+
+
+class TimerScheduler:
+    """Fires `timers`' due keys with `fire`, on their instant (see the module's docstring)."""
+
+    def __init__(
+        self,
+        app: Application[Any],
+        timers: TimerTable,
+        fire: Fire,
+        name: str,
+        batch: int = 200,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.app = app
+        self.timers = timers
+        self.fire = fire
+        self.name = name
+        self.projector = StoreProjector(app, timers, batch_size=1000)
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        async with store_commits(self.app).follower(stopping) as wake:
+            await self._schedule(stopping, wake)
+
+    async def _schedule(self, stopping: asyncio.Event, wake: Wake) -> None:
+        backoff = Backoff(initial=0.2, maximum=5.0)
+        while not stopping.is_set():
+            try:
+                wait = await asyncio.to_thread(self.step)
+                backoff.succeeded()
+            except TRANSIENT_STORE_ERRORS as error:
+                log.warning("%s scheduler: store unavailable, retrying: %r", self.name, error)
+                await sleep_unless(stopping, backoff.failed())
+                continue
+            if wait > 0:
+                await wake.wait(wait)
+
+    def step(self) -> float:
+        """Fire what is due now; how long to sleep before the next step."""
+        self.projector.catch_up()
+        now = time.time()
+        due = self.timers.due(now, self.batch)
+        if due:
+            fired = self.fire(due, datetime.fromtimestamp(now, UTC))
+            return 0.0 if fired else self.poll_seconds  # nothing to record: the table catches up next step
+        earliest = self.timers.earliest()
+        if earliest is None:
+            return self.poll_seconds
+        return max(0.0, min(self.poll_seconds, earliest - time.time()))
