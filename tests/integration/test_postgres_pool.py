@@ -21,6 +21,7 @@ def datastore(postgres: Postgres) -> Iterator[PostgresDatastore]:
     """A one-connection pool on a fresh database, as the services build it."""
     with postgres.fresh_settings() as settings:
         env = store_env(settings.model_copy(update={"postgres_pool_size": 1}), "pooled")
+        env["POSTGRES_MAX_OVERFLOW"] = "0"  # one connection, not one more opened meanwhile and lent in turn
         factory = DeskPostgresFactory(Environment("pooled", env))
         try:
             yield factory.datastore
