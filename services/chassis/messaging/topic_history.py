@@ -17,6 +17,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -33,6 +34,7 @@ class TopicHistory:
     bootstrap: str
     topics: list[str]
     page_size: int = 5000
+    since: datetime | None = None  # read from the first record published at or after this instant
     skipped: int = 0
     _error: list[BaseException] = field(default_factory=list)
 
@@ -62,10 +64,14 @@ class TopicHistory:
             partitions = [
                 TopicPartition(topic, p) for topic in self.topics for p in sorted(await _partitions(consumer, topic))
             ]
+            if not partitions:
+                return
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             ends = await consumer.end_offsets(partitions)
             remaining = {tp for tp in partitions if ends[tp] > 0}
+            if self.since is not None:
+                remaining = await _seek_to(consumer, remaining, self.since)
             page: list[TypedEnvelope] = []
             while remaining:
                 batches = await consumer.getmany(*remaining, timeout_ms=1000, max_records=self.page_size)
@@ -89,6 +95,18 @@ class TopicHistory:
             handoff.put(_DONE)
             with contextlib.suppress(asyncio.CancelledError):  # aiokafka cancels its own task on stop
                 await consumer.stop()
+
+
+async def _seek_to(consumer: AIOKafkaConsumer, partitions: set[TopicPartition], since: datetime) -> set[TopicPartition]:
+    """Each partition positioned at its first record published at or after `since`; those with none
+    such are left out."""
+    if not partitions:
+        return partitions
+    found = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in partitions})
+    for tp, at in found.items():
+        if at is not None:
+            consumer.seek(tp, at.offset)
+    return {tp for tp, at in found.items() if at is not None}
 
 
 async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
