@@ -1,0 +1,26 @@
+"""What every service's what-if offers the job runner, the gateway and the CLI: one replay call.
+
+A replay is synchronous and CPU-bound (the runner gives it a thread of its own); it reads what it
+needs (the tenant's history of the window, its own store as of the window's start), runs the
+candidate rules and the current ones over it in a sandbox, and answers a JSON-ready report. It calls
+`progress(done, total)` as it goes (events replayed of the window's events; total 0 while unknown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class WhatIfRequest:
+    tenant: str
+    days: int  # the window: the last `days` days up to now
+    candidate: dict[str, Any] = field(default_factory=dict)  # the kind's own shape, checked by its service
+
+
+class Replay(Protocol):
+    def __call__(self, request: WhatIfRequest, progress: Progress) -> dict[str, Any]: ...
