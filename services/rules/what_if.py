@@ -21,13 +21,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, ValidationError
 
 from schemas.registry import TypedEnvelope
 from schemas.rules import TriggerFiredV1
+from schemas.topics import RULES_ACTIONS, SLA_CLOCKS, TICKETS
+from services.chassis.runtime.settings import Settings
 from services.chassis.storage.processing import UnitOfWork
+from services.chassis.storage.store import tracking_recorder
 from services.chassis.whatif.history import tenant_history
+from services.chassis.whatif.http import job_router
+from services.chassis.whatif.jobs import WhatIfJobs
 from services.chassis.whatif.replay import Progress, WhatIfRequest
 from services.rules.application import Rules
 from services.rules.domain import TriggerBook
@@ -67,21 +73,21 @@ class TriggerWhatIf:
     topics: list[str]  # the tickets, SLA clocks and rules actions topics, by their names on this desk
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
-    def __call__(self, request: WhatIfRequest, progress: Progress) -> dict[str, Any]:
+    def check(self, request: WhatIfRequest) -> tuple[str | None, dict[str, Any]]:
+        """The candidate checked (RequestValidationError naming its field): the trigger it revises, its spec."""
         revised, spec = candidate_of(request.candidate)
+        if revised is not None and revised not in {str(t.id) for t in self.rules.triggers(request.tenant)}:
+            raise RequestValidationError(
+                [{"loc": ("body", "candidate", "trigger_id"), "msg": "no such trigger of this tenant",
+                  "type": "value_error"}]
+            )  # fmt: skip
+        return revised, spec
+
+    def __call__(self, request: WhatIfRequest, progress: Progress) -> dict[str, Any]:
+        revised, spec = self.check(request)
         until = self.clock()
         since = until - timedelta(days=request.days)
         current = self._book(request.tenant)
-        if revised is not None and revised not in {e.trigger_id for e in current}:
-            raise RequestValidationError(
-                [
-                    {
-                        "loc": ("body", "candidate", "trigger_id"),
-                        "msg": "no such trigger of this tenant",
-                        "type": "value_error",
-                    }
-                ]
-            )
         history = tenant_history(self.bootstrap, self.topics, request.tenant, since, until, lambda _: progress(0, 0))
         replay = Replay(request.tenant, current, candidate_book(current, revised, spec), revised or CANDIDATE_ID)
         replay.run(history, until, progress)
@@ -231,3 +237,17 @@ class Replay:
         if event_id.startswith("time:"):
             return datetime.fromtimestamp(float(event_id.removeprefix("time:")), UTC)
         return self.instants.get(event_id)
+
+
+def mount_what_if(app: FastAPI, rules: Rules, settings: Settings, owner: str) -> WhatIfJobs:
+    """`/v1/triggers/what-if` on `app`: the draft triggers' replays as jobs of the rules service's store."""
+    jobs = WhatIfJobs(tracking_recorder(settings, Rules.name), kind="trigger", owner=owner)
+    jobs.start()
+    replay = TriggerWhatIf(rules, settings.kafka_bootstrap_servers, topics_of(settings))
+    app.include_router(job_router("/v1/triggers/what-if", jobs, replay, replay.check, "triggers"))
+    return jobs
+
+
+def topics_of(settings: Settings) -> list[str]:
+    """What a trigger's replay reads: the events the rules service consumes, and its own recorded firings."""
+    return [settings.kafka_name(topic) for topic in (TICKETS, SLA_CLOCKS, RULES_ACTIONS)]
