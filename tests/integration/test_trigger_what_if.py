@@ -42,8 +42,12 @@ def history(gateway: httpx.Client) -> dict[str, Any]:
     hot = [open_ticket(gateway, TENANT, priority="P1", channel="phone") for _ in range(2)]
     calm = open_ticket(gateway, TENANT, priority="P3", channel="email")
     for ticket_id in hot:
-        eventually(lambda: read_ticket(gateway, TENANT, ticket_id), lambda t: "hot" in t["tags"], timeout=90)
+        tagged(gateway, ticket_id)
     return {"trigger": made.json(), "hot": hot, "calm": calm}
+
+
+def tagged(client: httpx.Client, ticket_id: str) -> None:
+    eventually(lambda: read_ticket(client, TENANT, ticket_id), lambda t: "hot" in t["tags"], timeout=90)
 
 
 def firings(client: httpx.Client, trigger_id: str) -> list[dict[str, Any]]:
@@ -53,8 +57,9 @@ def firings(client: httpx.Client, trigger_id: str) -> list[dict[str, Any]]:
 
 
 def finished(client: httpx.Client, location: str) -> dict[str, Any]:
+    ended = ("done", "failed", "interrupted")
     job: dict[str, Any] = eventually(lambda: client.get(location, headers=ADMIN).json(),
-                                     lambda j: j.get("status") in ("done", "failed", "interrupted"), timeout=120)  # fmt: skip
+                                     lambda j: j.get("status") in ended, timeout=120)  # fmt: skip
     assert job["status"] == "done", job
     return job
 
@@ -97,8 +102,8 @@ def test_a_revised_trigger_under_its_current_definition_changes_nothing(
     report = finished(gateway, started.headers["location"])["report"]
     assert (report["differed"]["added"], report["differed"]["removed"]) == (0, 0)
     assert report["touched"]["tickets"] == 2
-    assert report["reproduces_history"] | {"examples": []} == {"checked": 2, "differed": 0, "examples": [],
-                                                                "since": report["reproduces_history"]["since"]}  # fmt: skip
+    reproduced = report["reproduces_history"]
+    assert (reproduced["checked"], reproduced["differed"], reproduced["examples"]) == (2, 0, [])
 
 
 def test_a_wrong_draft_is_refused_naming_the_field_and_only_admins_may_ask(gateway: httpx.Client) -> None:
