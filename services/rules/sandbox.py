@@ -23,7 +23,7 @@ from services.rules.application import Rules
 from services.rules.domain import TicketAutomation, Trigger, TriggerBook
 from services.rules.facts import after_actions, ticket_of
 from services.rules.timed import timer_key
-from services.rules.timing import as_instant
+from services.rules.timing import as_instant, is_timed
 
 SANDBOX_ACTOR = "system:what-if"
 
@@ -63,6 +63,7 @@ class Sandbox:
         self.read_up_to = 0
         self.timers: list[tuple[float, str]] = []  # (due epoch, timer key): a heap
         self.queued: set[tuple[float, str]] = set()
+        self.timed = any(entry.live and is_timed(entry.spec) for entry in book)  # else no ticket has a timer
         self._seed(book)
 
     def _seed(self, book: list[BookEntry]) -> None:
@@ -107,13 +108,18 @@ class Sandbox:
             work = UnitOfWork(self.rules)
             automation = work.get(automation_id, TicketAutomation)
             if automation is not None:
-                automation.learn(after_actions(dict(automation.facts), firing.actions))
+                before = dict(automation.facts)
+                automation.learn(after_actions(before, firing.actions))
+                if automation.facts != before:
+                    self.rules._schedule(work, automation)  # as `react` does when an event changes the facts
             return work.changed()
 
         commit(self.rules, decide)
         self._queue_timers(firing.ticket_id)
 
     def _queue_timers(self, ticket_id: str) -> None:
+        if not self.timed:
+            return
         automation_id = TicketAutomation.create_id(self.tenant, ticket_id)
         automation = UnitOfWork(self.rules).get(automation_id, TicketAutomation)
         for trigger_id, due in (automation.timers if automation is not None else {}).items():

@@ -66,6 +66,18 @@ def test_a_timed_draft_fires_at_its_instant_in_replay_time() -> None:
     assert example["at"] == (START + timedelta(hours=49)).isoformat()
 
 
+def test_what_a_draft_would_have_done_changes_what_the_later_triggers_see() -> None:
+    vip = BookEntry("vip", spec(name="VIP", when=["ticket.status_changed"],
+                                **{"if": [{"field": "priority", "op": "is", "value": "P1"}]},
+                                then={"tags_add": ["vip"]}))  # fmt: skip
+    ticket = opened("SD-4", "P3", START)
+    moved = event("ticket.status_changed", {"ticket_id": ticket.subject, "status": "open", "change": "open"},
+                  START + timedelta(hours=1))  # fmt: skip
+    report = replay([vip], [ticket, moved], name="Raise", when=["ticket.opened"], then={"priority": "P1"})
+    changes = sorted((e["trigger_name"], e["change"]) for e in report["differed"]["examples"])
+    assert changes == [("Raise", "added"), ("VIP", "added")]
+
+
 def test_a_wrong_candidate_is_refused_naming_the_field() -> None:
     with pytest.raises(RequestValidationError) as refused:
         candidate_of({"name": "x", "when": ["ticket.opened"], "if": [{"field": "nope", "op": "is", "value": "a"}],
