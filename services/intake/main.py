@@ -60,7 +60,7 @@ from services.intake.channels.self_service import SelfService
 from services.intake.channels.telegram_offer import AnswerFirst
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.gateway.api_keys import ApiKeyStore
-from services.intake.http import kb_suggestions
+from services.intake.http import kb_suggestions, what_if
 from services.intake.http.gateway import Services, mount_gateway
 from services.intake.http.solution_articles import SolutionArticles
 from services.intake.macros.applying import MacroDesk
@@ -182,6 +182,7 @@ def main() -> int:
         mount_public_proxy(app, PUBLIC_PREFIX, settings.url_of("knowledge"), client, public)
         upstreams = {"/v1/routing": "routing", "/v1/sla": "sla", "/v1/reports": "analytics", "/v1/kb": "knowledge",
                      "/v1/triggers": "rules"}  # fmt: skip
+        app.include_router(what_if.router({s: settings.url_of(s) for s in ("rules", "routing", "sla")}, client))
         for prefix, service in upstreams.items():
             mount_proxy(app, prefix, settings.url_of(service), client, root=prefix == "/v1/triggers")
         merged = MergedOpenAPI(app, {p: settings.url_of(s) for p, s in upstreams.items()}, client)

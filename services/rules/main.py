@@ -9,6 +9,7 @@ triggers, `scheduler` fires the timed triggers on their instant (timed.py), `rel
 
 from __future__ import annotations
 
+import socket
 import sys
 
 from schemas.topics import RULES_ACTIONS, SLA_CLOCKS, TICKETS
@@ -27,6 +28,7 @@ from services.rules.application import Rules
 from services.rules.desk_metrics import count_firings
 from services.rules.publication import public_fields, publication
 from services.rules.timed import TriggerTimers, scheduler
+from services.rules.what_if import mount_what_if
 
 NAME = "rules"
 
@@ -46,6 +48,7 @@ def main() -> int:
     if args.role in ("api", "all"):
         create_app(app, rules)
         app.include_router(feed_router(rules, public_fields(rules)))
+        mount_what_if(app, rules, settings, owner=f"{socket.gethostname()}:{args.port or settings.rules_port}")
     if args.role in ("consumer", "all"):
         consume(
             runtime,

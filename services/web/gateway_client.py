@@ -424,6 +424,19 @@ class Gateway:
         """Apply the macro to the ticket: its reply and its actions, once for `key`."""
         return await self._post(token, f"/v1/tickets/{ticket_id}/macros/{quote(macro_id, safe='')}", {}, key)
 
+    # what-if
+    async def what_if_triggers(self, token: str) -> list[dict[str, Any]]:
+        """The tenant's triggers, in the order they run: the ones a draft may revise."""
+        return list((await self._get(token, "/v1/triggers", {}))["triggers"])
+
+    async def start_what_if(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Start a what-if job (POST /v1/what-if: kind, days, candidate); the job, queued."""
+        return _checked(await self.client.post("/v1/what-if", json=body, headers={"Authorization": f"Bearer {token}"}))
+
+    async def what_if_job(self, token: str, job_id: str) -> dict[str, Any]:
+        """A what-if job: status, progress and, once done, its report."""
+        return await self._get(token, f"/v1/what-if/{quote(job_id, safe='')}", {})
+
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
         return _checked(await self.client.post(path, json=body, headers=headers))

@@ -59,11 +59,7 @@ def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncCli
     collection is the prefix, as `/v1/triggers`)."""
 
     async def forward(request: Request, path: str, who: CurrentIdentity) -> Response:
-        # The caller's credentials stop here: the service behind gets the gateway's short internal
-        # token for the same principal (so an API key never travels further than the gateway).
-        internal = request.app.state.authenticator.verifier.mint_internal(who.principal)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _CREDENTIALS}
-        headers |= {"authorization": f"Bearer {internal}", "x-correlation-id": who.correlation_id}
+        headers = internal_headers(request, who)
         if _CONTROL.search(path) or {".", ".."} & set(path.split("/")):  # nor may it climb out of the prefix
             return problem(400, "Bad request", "a path value holds control characters or dot segments", field="path")
         # The path as the caller encoded it: a decoded `#`, `?` or `%2F` would change what it names.
@@ -77,6 +73,21 @@ def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncCli
             return await forward(request, "", who)
 
         app.add_api_route(prefix, forward_root, methods=_METHODS, include_in_schema=False)
+
+
+def internal_headers(request: Request, who: CurrentIdentity) -> dict[str, str]:
+    """The request's headers as the service behind gets them. The caller's credentials stop here: the service
+    gets the gateway's short internal token for the same principal (an API key never travels further)."""
+    internal = request.app.state.authenticator.verifier.mint_internal(who.principal)
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _CREDENTIALS}
+    return headers | {"authorization": f"Bearer {internal}", "x-correlation-id": who.correlation_id}
+
+
+async def forward_to(
+    request: Request, who: CurrentIdentity, url: str, client: httpx.AsyncClient, upstream: str, prefix: str
+) -> Response:
+    """Send the request on to `url` (a service behind the gateway) as `who`, and its answer back as it came."""
+    return await _relay(request, url, internal_headers(request, who), client, upstream, prefix)
 
 
 def mount_public_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncClient, limiter: Limiter) -> None:

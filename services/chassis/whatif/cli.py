@@ -1,0 +1,61 @@
+"""The what-if command line every service shares: `python -m services.<service> what-if --tenant T --days N
+--candidate FILE.json` replays the tenant's last N days through the candidate in FILE (the kind's own shape)
+with a progress bar on stderr, and prints the report as JSON on stdout. A wrong candidate prints the fields at
+fault on stderr and exits 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from fastapi.exceptions import RequestValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from services.chassis.whatif.replay import Replay, WhatIfRequest
+
+
+def what_if_main(service: str, replay_of: Callable[[], Replay], argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m services.{service} what-if",
+        description="Replay a tenant's last days through draft rules; print what would have differed.",
+    )
+    parser.add_argument("--tenant", required=True)
+    parser.add_argument("--days", type=int, required=True, help="the window: the last N days up to now")
+    parser.add_argument("--candidate", type=Path, required=True, help="the draft rules, a JSON file")
+    args = parser.parse_args(argv)
+    try:
+        candidate = json.loads(args.candidate.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        parser.error(f"--candidate: {error}")
+    if not isinstance(candidate, dict):
+        parser.error("--candidate: a JSON object")
+    request = WhatIfRequest(args.tenant, args.days, candidate)
+    console = Console(stderr=True)
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("reading the history", total=None)
+
+        def progress(done: int, total: int) -> None:
+            if total:
+                bar.update(task, description="replaying", completed=done, total=total)
+
+        try:
+            report = replay_of()(request, progress)
+        except RequestValidationError as error:
+            for each in error.errors():
+                where = ".".join(str(part) for part in each["loc"] if part != "body")
+                console.print(f"{where}: {each['msg']}")
+            return 2
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+def command(argv: Sequence[str] | None = None) -> tuple[str, list[str]]:
+    """The subcommand and its arguments (`what-if ...`)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    return (arguments[0] if arguments else ""), arguments[1:]

@@ -1,0 +1,59 @@
+"""A service's what-if job endpoints, the same for every kind: `POST <path>` starts a replay of the caller's
+tenant as a job (202, `Location` naming it), `GET <path>/{job_id}` reads its state, progress and report.
+Admins only. The candidate is checked before the job starts (`check`: a wrong one answers 422 naming the
+field, e.g. `candidate.if[0].op`), so a job fails only for what the replay itself meets."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.chassis.http import openapi
+from services.chassis.http.auth import Role
+from services.chassis.http.identity import CurrentIdentity, requires
+from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
+from services.chassis.whatif.jobs import WhatIfJob, WhatIfJobs
+from services.chassis.whatif.replay import Replay, WhatIfRequest
+
+Check = Callable[[WhatIfRequest], object]  # raises RequestValidationError naming the candidate's field at fault
+MAX_DAYS = 366
+JobId = Annotated[str, Path(max_length=100, description="The job's id, as `POST` answered it.")]
+
+
+class WhatIfBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str | None = Field(None, description="trigger, routing or sla: what the candidate is.")
+    days: int = Field(ge=1, le=MAX_DAYS, description="The window: the last `days` days up to now.")
+    candidate: dict[str, Any] = Field(description="The draft rules, in the shape of the kind's own API.")
+
+
+def job_router(path: str, jobs: WhatIfJobs, replay: Replay, check: Check, tag: str) -> APIRouter:
+    api = APIRouter(prefix=path, tags=[tag], dependencies=[requires(Role.ADMIN)])
+
+    @api.post("", status_code=202, response_model=WhatIfJob, responses=openapi.problems(422))
+    async def start(body: WhatIfBody, who: CurrentIdentity, response: Response) -> WhatIfJob:
+        """Replay the last `days` days of the tenant's events through the candidate and the current rules, as
+        a job: answered at once (202, `Location`); read the job for its progress and report."""
+        if body.kind is not None and body.kind != jobs.kind:
+            raise CommandRefusedError(f"this service replays {jobs.kind}, not {body.kind}", field="kind")
+        request = WhatIfRequest(who.tenant, body.days, body.candidate)
+        await asyncio.to_thread(check, request)
+        job = await asyncio.to_thread(jobs.submit, request, replay)
+        response.headers["Location"] = f"{path}/{job.job_id}"
+        return job
+
+    @api.get("/{job_id}", response_model=WhatIfJob)
+    async def read(job_id: JobId, who: CurrentIdentity) -> WhatIfJob:
+        """A job: `queued`, `running` (progress: events replayed of the window's), `done` (with its report),
+        `failed` or `interrupted` (with why)."""
+        job = await asyncio.to_thread(jobs.job, who.tenant, job_id)
+        if job is None:
+            raise UnknownThingError(f"no what-if job {job_id} for this tenant", field="job_id")
+        return job
+
+    return api

@@ -1,0 +1,31 @@
+"""`python -m services.rules what-if --tenant T --days N --candidate FILE.json`: what a draft trigger (FILE: as
+`POST /v1/triggers` takes it, or with `trigger_id` a revision of one) would have done to the tenant's last N
+days, replayed in a sandbox beside the live desk (read only: nothing recorded, nothing published)."""
+
+from __future__ import annotations
+
+import sys
+
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import store_env
+from services.chassis.whatif.cli import command, what_if_main
+from services.rules.application import Rules
+from services.rules.what_if import TriggerWhatIf, topics_of
+
+
+def replay() -> TriggerWhatIf:
+    settings = Settings()
+    rules = Rules(env=store_env(settings, Rules.name))
+    return TriggerWhatIf(rules, settings.kafka_bootstrap_servers, topics_of(settings))
+
+
+def main() -> int:
+    name, arguments = command()
+    if name != "what-if":
+        print(__doc__, file=sys.stderr)
+        return 2
+    return what_if_main("rules", replay, arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
