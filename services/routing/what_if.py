@@ -44,6 +44,10 @@ from schemas.tickets import (
     TicketPriorityChangedV1,
     TicketStatusChangedV1,
 )
+from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
+from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import store_env
+from services.chassis.whatif.history import tenant_history
 from services.chassis.whatif.replay import Progress, WhatIfRequest
 from services.routing.application import Routing
 from services.routing.choosing import Presence, Strategy
@@ -459,19 +463,31 @@ def _reproduces(current: list[Decision], recorded: list[TypedEnvelope], numbers:
 
 def replay_from(
     live: Application[UUID],
-    read_history: Callable[[datetime, Callable[[int], None]], list[TypedEnvelope]],
+    read_history: Callable[[str, datetime, Callable[[int], None]], list[TypedEnvelope]],
     digests: KeywordDigests,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Callable[[WhatIfRequest, Progress], dict[str, Any]]:
-    """A `Replay` over routing's store `live` (only read) and the public topics (`read_history(since, read)`)."""
+    """A `Replay` over routing's store `live` (only read) and the tenant's public events (`read_history`)."""
 
     def replay(request: WhatIfRequest, progress: Progress) -> dict[str, Any]:
         candidate = RoutingCandidate.model_validate(request.candidate)
         since = now() - timedelta(days=request.days)
         progress(0, 0)
-        history = read_history(since, lambda read: progress(0, 0))
+        history = read_history(request.tenant, since, lambda read: progress(0, 0))
         store = store_window(live, request.tenant, since)
         report = replay_window(request.tenant, history, store, candidate, digests, progress)
         return {"days": request.days, "since": since.isoformat()} | report
 
     return replay
+
+
+def desk_replay(settings: Settings) -> Callable[[WhatIfRequest, Progress], dict[str, Any]]:
+    """The `Replay` of routing's what-if on the desk `settings` describe: routing's store (only read) and
+    the tickets', SLA clocks' and routing decisions' topics."""
+    live = Routing(env=store_env(settings, Routing.name))
+    topics = [settings.kafka_name(topic) for topic in (TICKETS, SLA_CLOCKS, ROUTING_DECISIONS)]
+
+    def read_history(tenant: str, since: datetime, read: Callable[[int], None]) -> list[TypedEnvelope]:
+        return tenant_history(settings.kafka_bootstrap_servers, topics, tenant, since, progress=read)
+
+    return replay_from(live, read_history, KeywordDigests(settings.keyword_secret.encode()))

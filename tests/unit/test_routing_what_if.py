@@ -61,7 +61,7 @@ def live_month(count: int = 90) -> tuple[Routing, list[TypedEnvelope]]:
 
 
 def replay(live: Routing, history: list[TypedEnvelope], candidate: dict[str, Any]) -> dict[str, Any]:
-    run = replay_from(live, lambda since, read: [e for e in history if e.occurred_at >= since], DIGESTS)
+    run = replay_from(live, lambda tenant, since, read: [e for e in history if e.occurred_at >= since], DIGESTS)
     seen: list[tuple[int, int]] = []
     report = run(WhatIfRequest(TENANT, 30, candidate), lambda done, total: seen.append((done, total)))
     assert seen[-1][0] == seen[-1][1] > 0
@@ -110,7 +110,7 @@ def test_a_candidate_naming_an_unknown_strategy_is_refused_naming_the_field() ->
 def test_a_window_of_no_days_back_replays_nothing() -> None:
     live, _ = live_month(12)
     later = datetime.now(UTC) + timedelta(days=1)
-    run = replay_from(live, lambda since, read: [], DIGESTS, now=lambda: later)
+    run = replay_from(live, lambda tenant, since, read: [], DIGESTS, now=lambda: later)
     report = run(WhatIfRequest(TENANT, 0, {"rules": RULES}), lambda done, total: None)
     assert report["events"] == 0
     assert report["reproduces_history"]["differed"] == 0
