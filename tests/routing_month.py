@@ -25,9 +25,11 @@ class MonthTicket:
     resolved_at: datetime
 
 
-def month_of_tickets(count: int, days: int = 30, seed: int = 23, now: datetime | None = None) -> list[MonthTicket]:
-    """`count` tickets opened evenly over the past `days` (the last hour left out), each resolved within
-    a few hours: in time order of their opening."""
+def month_of_tickets(
+    count: int, days: int = 30, seed: int = 23, now: datetime | None = None, held: float = 6.0
+) -> list[MonthTicket]:
+    """`count` tickets opened evenly over the past `days` (the last hour left out), each resolved after
+    half to `held` times the time between two openings: in time order of their opening."""
     pick = random.Random(seed)
     end = (now or datetime.now(UTC)) - timedelta(hours=1)
     start = end - timedelta(days=days) + timedelta(hours=2)
@@ -41,7 +43,7 @@ def month_of_tickets(count: int, days: int = 30, seed: int = 23, now: datetime |
                 number=f"SD-{n + 1:06d}",
                 category=pick.choice(CATEGORIES),
                 opened_at=opened,
-                resolved_at=opened + step * pick.uniform(0.5, 6.0),
+                resolved_at=opened + step * pick.uniform(0.5, held),
             )
         )
     return tickets
