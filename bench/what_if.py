@@ -29,6 +29,7 @@ from schemas.envelope import Envelope
 from schemas.keywords import KeywordDigests
 from schemas.registry import typed
 from schemas.topics import TICKETS
+from services.chassis.messaging.kafka import ensure_topics
 from services.chassis.whatif.history import tenant_history
 from services.routing.application import Routing
 from services.routing.choosing import Presence, Strategy
@@ -42,6 +43,7 @@ TENANT = "acme"
 TICKETS_IN_WINDOW = 100_000
 HELD = 400.0  # a ticket stays open up to 400 openings' time (about 3 hours at 100,000 a month)
 KAFKA_TICKETS = 20_000
+PARTITIONS = 6  # the tickets topic's, as the desk creates it (settings.topic_partitions)
 GROUPS = {"first-line": Strategy.LEAST_LOADED, "billing": Strategy.ROUND_ROBIN, "network": Strategy.SKILLS_MATCH}
 RULES = [
     {"rule_id": "billing", "group_id": "billing", "categories": ["billing"]},
@@ -120,6 +122,7 @@ def measure_kafka(tickets: int, window_events: int) -> dict[str, Any]:
 
 
 async def publish(bootstrap: str, topic: str, events: list[Envelope]) -> None:
+    await ensure_topics(bootstrap, [topic], PARTITIONS)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=1 << 20)
     await producer.start()
     try:
@@ -137,8 +140,12 @@ def run(argv: Sequence[str] = ()) -> None:
     figures = measure_replay(args.tickets, args.held)
     print(f"replayed {figures['events']} events twice in {figures['replay_s']} s", flush=True)
     if args.kafka_tickets:
-        figures |= measure_kafka(args.kafka_tickets, figures["events"])
-    record(NAME, figures)
+        try:
+            figures |= measure_kafka(args.kafka_tickets, figures["events"])
+        finally:
+            record(NAME, figures)
+    else:
+        record(NAME, figures)
 
 
 if __name__ == "__main__":
