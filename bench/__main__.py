@@ -17,6 +17,7 @@ from bench import (
     store_append,
     ticket_flow,
     ticket_open,
+    trigger_evaluation,
     workspace_pages,
 )
 
@@ -35,6 +36,7 @@ BENCHMARKS = {
         workspace_pages,
         kb_suggestions,
         soak,
+        trigger_evaluation,
     )
 }
 
