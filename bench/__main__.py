@@ -18,6 +18,7 @@ from bench import (
     ticket_flow,
     ticket_open,
     what_if,
+    trigger_evaluation,
     workspace_pages,
 )
 
@@ -37,6 +38,7 @@ BENCHMARKS = {
         kb_suggestions,
         soak,
         what_if,
+        trigger_evaluation,
     )
 }
 

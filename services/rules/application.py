@@ -32,7 +32,11 @@ instant is computed again on the current facts and trigger (a revised trigger or
 rather than firing early), and the conditions are checked at that instant. Each firing's id derives from
 (ticket, trigger, due instant), and the timer is spent in the same transaction: once, whoever fires it. A timed
 firing starts a chain of its own (its id is its correlation id), where loop protection works as for events.
-A trigger made, revised or enabled schedules nothing for tickets until their facts next change.
+A timed trigger made, revised or enabled is scheduled at once for every ticket the service knows that is not
+closed (`schedule_existing`, a sweep after the trigger's own transaction, a hundred tickets a transaction): each
+ticket's timer is set from its facts as any fact change would set it, so the sweep is idempotent (a timer already
+at its instant records nothing, one spent at it is not set again) and races with the consumer are retried on fresh
+state. A sweep cut short (the process stopped) is finished by the next save or enabling of the trigger.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 
 from schemas.envelope import Envelope, EventData
 from schemas.rules import RULES_ACTOR
@@ -60,6 +65,8 @@ from services.rules.facts import after_actions, folded, moments_of, ticket_of, w
 from services.rules.timing import TIME_WHEN, due_epoch, is_timed, stamped
 
 Cause = dict[str, str]
+STARTED = get_topic(TicketAutomation.Started)  # type: ignore[attr-defined]
+SWEEP_CHUNK = 100  # tickets a transaction when a timed trigger is scheduled for the tickets the service knows
 
 
 class StaleTriggerError(DomainProblem):
@@ -91,6 +98,7 @@ class Rules(ProcessRecorderMixin, Application[UUID]):
             return [book, trigger]
 
         self._run(decide)
+        self.schedule_existing(made[0])
         return made[0]
 
     def change_trigger(
@@ -117,6 +125,7 @@ class Rules(ProcessRecorderMixin, Application[UUID]):
             return touched
 
         self._run(decide)
+        self.schedule_existing(changed[0])
         return changed[0]
 
     def reorder(self, tenant: str, trigger_ids: list[str], by: str) -> None:
@@ -272,6 +281,44 @@ class Rules(ProcessRecorderMixin, Application[UUID]):
             due[str(trigger.id)] = self._due(trigger, automation)
         for trigger_id, instant in due.items():
             automation.schedule(trigger_id, instant)
+
+    def schedule_existing(self, trigger: Trigger, chunk: int = SWEEP_CHUNK) -> int:
+        """Set the live timed `trigger`'s timer on each of its tenant's tickets that is not closed, as a change of
+        their facts would (nothing for another trigger); how many tickets were looked at."""
+        if not trigger.live or not is_timed(trigger.spec):
+            return 0
+        automation_ids = self._automations_of(trigger.tenant)
+
+        def decide(ids: list[UUID]) -> Callable[[UnitOfWork], list[Aggregate]]:
+            def scheduled(work: UnitOfWork) -> list[Aggregate]:
+                current = work.get(trigger.id, Trigger)
+                if current is None or not current.live:
+                    return []
+                for automation_id in ids:
+                    automation = work.get(automation_id, TicketAutomation)
+                    if automation is not None and automation.facts.get("status") not in (None, "closed"):
+                        automation.schedule(str(trigger.id), self._due(current, automation))
+                return work.changed()
+
+            return scheduled
+
+        for start in range(0, len(automation_ids), chunk):
+            self._run(decide(automation_ids[start : start + chunk]))
+        return len(automation_ids)
+
+    def _automations_of(self, tenant: str) -> list[UUID]:
+        """The tenant's tickets the service knows (each ticket's `Started`, read from the notification log)."""
+        found: list[UUID] = []
+        start: int | None = None
+        while True:
+            page = self.recorder.select_notifications(start, 1000, topics=[STARTED], inclusive_of_start=False)
+            for notification in page:
+                started = self.mapper.to_domain_event(notification)
+                if getattr(started, "tenant", None) == tenant:
+                    found.append(UUID(str(notification.originator_id)))
+            if len(page) < 1000:
+                return found
+            start = page[-1].id
 
     def fire_timers(self, keys: list[str], now: datetime) -> bool:
         """Fire the timers `keys` (timed.timer_key) due by `now`, in one transaction; whether anything was

@@ -425,10 +425,6 @@ class Gateway:
         return await self._post(token, f"/v1/tickets/{ticket_id}/macros/{quote(macro_id, safe='')}", {}, key)
 
     # what-if
-    async def what_if_triggers(self, token: str) -> list[dict[str, Any]]:
-        """The tenant's triggers, in the order they run: the ones a draft may revise."""
-        return list((await self._get(token, "/v1/triggers", {}))["triggers"])
-
     async def start_what_if(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
         """Start a what-if job (POST /v1/what-if: kind, days, candidate); the job, queued."""
         return _checked(await self.client.post("/v1/what-if", json=body, headers={"Authorization": f"Bearer {token}"}))
@@ -436,6 +432,39 @@ class Gateway:
     async def what_if_job(self, token: str, job_id: str) -> dict[str, Any]:
         """A what-if job: status, progress and, once done, its report."""
         return await self._get(token, f"/v1/what-if/{quote(job_id, safe='')}", {})
+    # triggers: the rules service's automation (/v1/triggers)
+    async def triggers(self, token: str) -> list[dict[str, Any]]:
+        """The tenant's live triggers in the order they run."""
+        return list((await self._get(token, "/v1/triggers", {}))["triggers"])
+
+    async def trigger(self, token: str, trigger_id: str) -> dict[str, Any]:
+        return await self._get(token, f"/v1/triggers/{quote(trigger_id, safe='')}", {})
+
+    async def trigger_firings(self, token: str, trigger_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The trigger's last firings, newest first."""
+        path = f"/v1/triggers/{quote(trigger_id, safe='')}/firings"
+        return list((await self._get(token, path, {"limit": limit}))["firings"])
+
+    async def make_trigger(self, token: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+        return await self._post(token, "/v1/triggers", body, key)
+
+    async def revise_trigger(self, token: str, trigger_id: str, body: dict[str, Any], version: int | None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} | ({"If-Match": f'"{version}"'} if version else {})
+        _sent(await self.client.patch(f"/v1/triggers/{quote(trigger_id, safe='')}", json=body, headers=headers))
+
+    async def trigger_state(self, token: str, trigger_id: str, change: str, body: dict[str, Any]) -> None:
+        """Enable or disable (`change`) the trigger."""
+        path = f"/v1/triggers/{quote(trigger_id, safe='')}/{change}"
+        _sent(await self.client.post(path, json=body, headers={"Authorization": f"Bearer {token}"}))
+
+    async def retire_trigger(self, token: str, trigger_id: str) -> None:
+        await self.delete(token, f"/v1/triggers/{quote(trigger_id, safe='')}")
+
+    async def order_triggers(self, token: str, trigger_ids: list[str]) -> None:
+        answer = await self.client.post(
+            "/v1/triggers/order", json={"ids": trigger_ids}, headers={"Authorization": f"Bearer {token}"}
+        )
+        _sent(answer)
 
     async def _post(self, token: str, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}

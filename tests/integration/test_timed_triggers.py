@@ -124,3 +124,21 @@ def test_a_timer_fires_once_after_the_scheduler_is_killed_just_before_its_instan
     assert firing["ticket_id"] == ticket_id
     comments = read_ticket(gateway, TENANT, ticket_id)["comments"]
     assert len([c for c in comments if "call the customer" in c["body"]]) == 1
+
+
+def test_a_timed_trigger_made_after_a_ticket_went_pending_still_chases_it_once(gateway: httpx.Client) -> None:
+    seen = {"name": "Seen pending", "when": ["ticket.status_changed"], "then": {"tags_add": ["seen-pending"]},
+            "if": [{"field": "status", "op": "changed_to", "value": "pending"}]}  # fmt: skip
+    assert gateway.post("/v1/triggers", json=seen, headers=ADMIN).status_code == 201
+    ticket_id = open_ticket(gateway, TENANT)
+    pended_at = pend(gateway, ticket_id)
+    eventually(lambda: read_ticket(gateway, TENANT, ticket_id), lambda t: "seen-pending" in t["tags"], timeout=60)
+    trigger = chase(gateway)  # the rules service knows the ticket is pending; its facts change no more
+
+    eventually(lambda: read_ticket(gateway, TENANT, ticket_id), lambda t: "chased" in t["tags"], timeout=60)
+    [firing] = firings(gateway, trigger["id"])
+    assert abs(float(firing["event_id"].removeprefix("time:")) - (pended_at + SECONDS)) < 0.01
+    enabled = gateway.post(f"/v1/triggers/{trigger['id']}/enable", headers=ADMIN)  # a sweep again: nothing new
+    assert enabled.status_code == 200, enabled.text
+    time.sleep(3.0)
+    assert len(firings(gateway, trigger["id"])) == 1

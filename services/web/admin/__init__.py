@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.web.admin import area, calendars, policies, routing, rules, settings, what_if
+from services.web.admin import area, calendars, policies, routing, rules, settings, triggers, what_if
 from services.web.gateway_client import Gateway
 from services.web.signin import SignIn
 
@@ -23,3 +23,4 @@ def mount(app: FastAPI, sign_in: SignIn, gateway: Gateway, person: Any) -> None:
     app.include_router(policies.router(gateway, admin))
     app.include_router(settings.router(gateway, admin))
     app.include_router(what_if.router(gateway, admin))
+    app.include_router(triggers.router(gateway, admin))

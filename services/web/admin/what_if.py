@@ -57,7 +57,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         errors: dict[str, str] | None = None,
         status_code: int = 200,
     ) -> Response:
-        triggers = await gateway.what_if_triggers(session.access_token)
+        triggers = await gateway.triggers(session.access_token)
         return screen(request, "admin_what_if.html", session, status_code, triggers=triggers, typed=typed,
                       errors=errors or {})  # fmt: skip
 
@@ -65,7 +65,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
     async def what_if(request: Request, trigger: str = "", session: Session = person) -> Response:
         typed = {"kind": "trigger", "days": "30", "candidate": json.dumps(EXAMPLE, indent=2), "trigger": trigger}
         if trigger:
-            found = [t for t in await gateway.what_if_triggers(session.access_token) if t["id"] == trigger]
+            found = [t for t in await gateway.triggers(session.access_token) if t["id"] == trigger]
             typed["candidate"] = draft_of(found[0]) if found else typed["candidate"]
         return await show(request, session, typed)
 
