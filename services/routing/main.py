@@ -9,6 +9,7 @@ and SLA events, `relay` publishes decisions to Kafka, `all` does everything.
 
 from __future__ import annotations
 
+import socket
 import sys
 
 from schemas.keywords import KeywordDigests
@@ -30,6 +31,7 @@ from services.routing.desk_metrics import LoadGauges, count_decisions
 from services.routing.projections import LoadProjection
 from services.routing.publication import public_fields, publication
 from services.routing.reactions import decides_on, reactions
+from services.routing.what_if import mount_what_if
 
 NAME = "routing"
 
@@ -56,6 +58,7 @@ def main() -> int:
     asyncapi.serve(app, NAME, [ROUTING_DECISIONS], {TICKETS: NAME, SLA_CLOCKS: NAME})
     if args.role in ("api", "all"):
         create_app(app, routing, load)
+        mount_what_if(app, routing, settings, owner=f"{socket.gethostname()}:{args.port or settings.routing_port}")
         app.include_router(feed_router(routing, public_fields(routing)))
         metrics.registry.register(LoadGauges(load))
         runtime.workers.append(("load-projector", projector.run))

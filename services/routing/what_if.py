@@ -30,6 +30,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application, LRUCache
 from eventsourcing.persistence import Tracking
+from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.envelope import Envelope
@@ -46,8 +47,10 @@ from schemas.tickets import (
 )
 from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.chassis.runtime.settings import Settings
-from services.chassis.storage.store import store_env
+from services.chassis.storage.store import store_env, tracking_recorder
 from services.chassis.whatif.history import tenant_history
+from services.chassis.whatif.http import candidate_check, mount_jobs
+from services.chassis.whatif.jobs import WhatIfJobs
 from services.chassis.whatif.replay import Progress, WhatIfRequest
 from services.routing.application import Routing
 from services.routing.choosing import Presence, Strategy
@@ -495,13 +498,20 @@ def replay_from(
     return replay
 
 
-def desk_replay(settings: Settings) -> Callable[[WhatIfRequest, Progress], dict[str, Any]]:
-    """The `Replay` of routing's what-if on the desk `settings` describe: routing's store (only read) and
-    the tickets', SLA clocks' and routing decisions' topics."""
-    live = Routing(env=store_env(settings, Routing.name))
+def desk_replay(settings: Settings, live: Routing | None = None) -> Callable[[WhatIfRequest, Progress], dict[str, Any]]:
+    """The `Replay` of routing's what-if on the desk `settings` describe: routing's store (`live`, only read)
+    and the tickets', SLA clocks' and routing decisions' topics."""
+    live = live or Routing(env=store_env(settings, Routing.name))
     topics = [settings.kafka_name(topic) for topic in (TICKETS, SLA_CLOCKS, ROUTING_DECISIONS)]
 
     def read_history(tenant: str, since: datetime, read: Callable[[int], None]) -> list[TypedEnvelope]:
         return tenant_history(settings.kafka_bootstrap_servers, topics, tenant, since, progress=read)
 
     return replay_from(live, read_history, KeywordDigests(settings.keyword_secret.encode()))
+
+
+def mount_what_if(app: FastAPI, routing: Routing, settings: Settings, owner: str) -> WhatIfJobs:
+    """`/v1/routing/what-if` on `app`: candidate rule sets replayed as jobs of routing's store."""
+    recorder = tracking_recorder(settings, Routing.name)
+    replay, check = desk_replay(settings, routing), candidate_check(RoutingCandidate)
+    return mount_jobs(app, recorder, "routing", owner, "/v1/routing/what-if", replay, check, "routing")

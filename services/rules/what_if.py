@@ -32,7 +32,7 @@ from services.chassis.runtime.settings import Settings
 from services.chassis.storage.processing import UnitOfWork
 from services.chassis.storage.store import tracking_recorder
 from services.chassis.whatif.history import tenant_history
-from services.chassis.whatif.http import job_router
+from services.chassis.whatif.http import mount_jobs
 from services.chassis.whatif.jobs import WhatIfJobs
 from services.chassis.whatif.replay import Progress, WhatIfRequest
 from services.rules.application import Rules
@@ -241,11 +241,9 @@ class Replay:
 
 def mount_what_if(app: FastAPI, rules: Rules, settings: Settings, owner: str) -> WhatIfJobs:
     """`/v1/triggers/what-if` on `app`: the draft triggers' replays as jobs of the rules service's store."""
-    jobs = WhatIfJobs(tracking_recorder(settings, Rules.name), kind="trigger", owner=owner)
-    jobs.start()
     replay = TriggerWhatIf(rules, settings.kafka_bootstrap_servers, topics_of(settings))
-    app.include_router(job_router("/v1/triggers/what-if", jobs, replay, replay.check, "triggers"))
-    return jobs
+    recorder = tracking_recorder(settings, Rules.name)
+    return mount_jobs(app, recorder, "trigger", owner, "/v1/triggers/what-if", replay, replay.check, "triggers")
 
 
 def topics_of(settings: Settings) -> list[str]:

@@ -182,3 +182,31 @@ def test_a_candidate_sending_billing_to_the_network_group_moves_exactly_the_bill
     assert report["assignments"]["per_group"]["billing"]["after"] == 0
     assert report["reproduces_history"]["differed"] == 0
     assert store.recorder.max_notification_id() == before, "the live desk recorded nothing during the what-if"
+
+
+def test_an_admin_asks_the_gateway_what_a_rule_set_would_have_done_and_reads_the_job(
+    month: tuple[Desk, Routing, list[Envelope]],
+) -> None:
+    desk, store, events = month
+    decisions_published(desk, store)
+    before = store.recorder.max_notification_id()
+    admin = headers(TENANT, "admin-1", ("admin",))
+    gateway = desk.service("intake", "api").start()  # behind it, the routing service the month ran on
+    with httpx.Client(base_url=gateway.url, timeout=10.0) as client:
+        started = client.post("/v1/what-if", json={"kind": "routing", "days": 30, "candidate": MOVED}, headers=admin)
+        assert started.status_code == 202, started.text
+        location = started.headers["location"]
+        assert location.startswith("/v1/what-if/routing-")
+        ended = ("done", "failed", "interrupted")
+        job = eventually(lambda: client.get(location, headers=admin).json(), lambda j: j.get("status") in ended,
+                         timeout=180)  # fmt: skip
+        wrong = client.post("/v1/what-if", json={"kind": "routing", "days": 30, "candidate": {"rules": [{}]}},
+                            headers=admin)  # fmt: skip
+
+    assert job["status"] == "done", job
+    billing = {e.subject for e in events if e.type == "ticket.opened" and e.data["category"] == "billing"}
+    assert job["report"]["differed"]["tickets"] == len(billing)
+    assert job["report"]["reproduces_history"]["differed"] == 0
+    assert wrong.status_code == 422, wrong.text
+    assert "candidate.rules.0.group_id" in wrong.json()["detail"], wrong.json()
+    assert store.recorder.max_notification_id() == before, "the live desk recorded nothing during the what-if"

@@ -133,4 +133,4 @@ def test_the_command_line_prints_the_report(desk: Desk, history: dict[str, Any],
     report = json.loads(done.stdout)
     assert report["touched"]["tickets"] == 2
     assert report["reproduces_history"]["differed"] == 0
-    assert "replaying" in done.stderr
+    assert "rules what-if" in done.stderr, "a progress bar on stderr"

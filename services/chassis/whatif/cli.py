@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fastapi.exceptions import RequestValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from pydantic import ValidationError
 
+from services.chassis.whatif.progress_bar import progress_bar
 from services.chassis.whatif.replay import Replay, WhatIfRequest
 
 
@@ -33,24 +33,17 @@ def what_if_main(service: str, replay_of: Callable[[], Replay], argv: Sequence[s
         parser.error(f"--candidate: {error}")
     if not isinstance(candidate, dict):
         parser.error("--candidate: a JSON object")
+    if args.days < 1:
+        parser.error("--days: one or more")
     request = WhatIfRequest(args.tenant, args.days, candidate)
-    console = Console(stderr=True)
-    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("reading the history", total=None)
-
-        def progress(done: int, total: int) -> None:
-            if total:
-                bar.update(task, description="replaying", completed=done, total=total)
-
-        try:
+    try:
+        with progress_bar(f"{service} what-if, {args.tenant}, {args.days} days") as progress:
             report = replay_of()(request, progress)
-        except RequestValidationError as error:
-            for each in error.errors():
-                where = ".".join(str(part) for part in each["loc"] if part != "body")
-                console.print(f"{where}: {each['msg']}")
-            return 2
+    except (RequestValidationError, ValidationError) as error:
+        for each in error.errors():
+            where = ".".join(str(part) for part in each["loc"] if part != "body")
+            print(f"{where}: {each['msg']}", file=sys.stderr)
+        return 2
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 

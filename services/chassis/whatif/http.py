@@ -9,8 +9,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from eventsourcing.persistence import TrackingRecorder
+from fastapi import APIRouter, FastAPI, Path, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.chassis.http import openapi
 from services.chassis.http.auth import Role
@@ -57,3 +59,28 @@ def job_router(path: str, jobs: WhatIfJobs, replay: Replay, check: Check, tag: s
         return job
 
     return api
+
+
+def mount_jobs(
+    app: FastAPI, recorder: TrackingRecorder, kind: str, owner: str, path: str, replay: Replay, check: Check, tag: str
+) -> WhatIfJobs:
+    """A service's what-if jobs (their rows in `recorder`'s store) served at `path` on `app`; the unfinished
+    jobs of an earlier process of the same `owner` (host:port) marked interrupted."""
+    jobs = WhatIfJobs(recorder, kind=kind, owner=owner)
+    jobs.start()
+    app.include_router(job_router(path, jobs, replay, check, tag))
+    return jobs
+
+
+def candidate_check(model: type[BaseModel]) -> Check:
+    """A `Check` that reads the candidate as `model`: a wrong one answers 422 naming `candidate.<field>`."""
+
+    def check(request: WhatIfRequest) -> BaseModel:
+        try:
+            return model.model_validate(request.candidate)
+        except ValidationError as error:
+            raise RequestValidationError(
+                [{**each, "loc": ("body", "candidate", *each["loc"])} for each in error.errors()]
+            ) from None
+
+    return check

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 Progress = Callable[[int, int], None]
 
@@ -22,5 +22,4 @@ class WhatIfRequest:
     candidate: dict[str, Any] = field(default_factory=dict)  # the kind's own shape, checked by its service
 
 
-class Replay(Protocol):
-    def __call__(self, request: WhatIfRequest, progress: Progress) -> dict[str, Any]: ...
+Replay = Callable[[WhatIfRequest, Progress], dict[str, Any]]
