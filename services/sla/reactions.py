@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from schemas.envelope import Envelope, EnvelopeContext, EventData
+from schemas.envelope import Envelope, EventData
 from schemas.tickets import (
     AuthorKind,
     TicketAssignedV1,
@@ -38,8 +38,7 @@ def reactions(sla: Sla) -> Apply:
     return apply
 
 
-def react(work: UnitOfWork, envelope: EnvelopeContext, data: EventData) -> None:
-    """Also what a what-if replays (what_if/sandbox.py): it reads only the envelope's instant and tenant."""
+def react(work: UnitOfWork, envelope: Envelope, data: EventData) -> None:
     at, tenant = envelope.occurred_at, envelope.tenant
     if isinstance(data, TicketOpenedV3):
         open_clock(work, tenant, data, at)

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from schemas.envelope import EnvelopeContext, EventData
+from schemas.envelope import Envelope, EnvelopeContext, EventData
 from services.chassis.storage.processing import UnitOfWork
 from services.sla.clock import Clock
 from services.sla.policies import SlaSetup
@@ -56,7 +56,7 @@ class Sandbox(UnitOfWork):
         """A ticket event, at its instant: what fell due before it first, then the live reaction."""
         self.fire_until(envelope.occurred_at)
         self.setup = self.setups.at(envelope.occurred_at)
-        react(self, envelope, data)
+        react(self, _as_published(envelope), data)
         ticket_id = getattr(data, "ticket_id", None)
         if ticket_id is not None and isinstance(clock := self.loaded.get(_uuid(ticket_id)), Clock):
             self._collect(clock)
@@ -97,6 +97,15 @@ class Sandbox(UnitOfWork):
                 run.warned[event.threshold] = event.at
         if scheduled and clock.due_at is not None:
             heapq.heappush(self.due, (clock.due_at, clock.id))
+
+
+def _as_published(envelope: EnvelopeContext) -> Envelope:
+    """The envelope `react` takes (it reads the instant and the tenant, never the raw data), unvalidated:
+    history has validated it."""
+    return Envelope.model_construct(**{name: getattr(envelope, name) for name in CONTEXT}, data={})
+
+
+CONTEXT = tuple(EnvelopeContext.model_fields)
 
 
 def _uuid(text: str) -> UUID:
