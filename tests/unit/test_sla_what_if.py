@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import random
 import uuid
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import Tracking
 from pydantic import ValidationError
+from rich.console import Console
 
 from schemas.envelope import Envelope
 from schemas.registry import TypedEnvelope, parse_data, typed
@@ -23,6 +25,7 @@ from services.sla.publication import publication
 from services.sla.reactions import reactions
 from services.sla.what_if import replayed
 from services.sla.what_if.candidate import Candidate
+from services.sla.what_if.cli import table
 from services.sla.what_if.setups import SetupHistory
 
 TENANT = "acme"
@@ -148,3 +151,12 @@ def test_a_candidate_names_the_field_it_gets_wrong() -> None:
         Candidate.model_validate({"policies": [{"policy_id": "x", "calendar": "mars", "targets": {
             "resolution": "PT1H"}}]}).applied(None, TENANT)  # fmt: skip
     assert refused.value.field == "policies.0.calendar"
+
+
+def test_the_command_line_shows_the_report_as_a_short_table(month: Month) -> None:
+    report = month.replay(TIGHTER, START + timedelta(days=40)) | {"tenant": TENANT}
+    console = Console(file=io.StringIO(), width=100)
+    console.print(table(report))
+    shown = " ".join(console.file.getvalue().split())  # type: ignore[attr-defined]
+    assert "first_response" in shown
+    assert f"differed from the record on 0 of {report['reproduces_history']['checked']}" in shown
