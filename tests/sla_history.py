@@ -2,8 +2,7 @@
 
 Each ticket opens at an instant spread over the month; the desk answers it after a delay drawn from a spread
 that lands some answers in time and some late; some customers write again and are answered, some tickets
-are raised to P1, half are resolved, and a few are never answered at all. No ticket waits on its customer
-(see services/sla/what_if: the live clock pauses without first recording what fell due)."""
+are raised to P1, some wait on their customer, half are resolved, and a few are never answered at all."""
 
 from __future__ import annotations
 
@@ -75,6 +74,10 @@ class Month:
         comment(answered, "agent-7", "staff")
         self.tickets.append(Answered(number, priority, opened, answered))
         last = answered
+        if n % 5 == 1:  # waits on the customer two days (their answer, or the end of it, resumes the clock)
+            event("ticket.status_changed", last := last + timedelta(minutes=20), status="pending",
+                  change="marked_pending", waiting_for="customer",
+                  pending_until=(last + timedelta(days=2)).isoformat())  # fmt: skip
         if n % 3 == 0:
             comment(last := last + timedelta(minutes=rng.choice([30, 300])), "customer-1", "requester")
             comment(last := last + timedelta(minutes=rng.choice([20, 600, 1500])), "agent-7", "staff")

@@ -97,6 +97,7 @@ class Clock(ClockReadings, Aggregate):
         }
 
     def pause(self, at: datetime) -> None:
+        self._fire(at)  # a warning or breach that fell due before is recorded first, however late the scheduler
         for metric, m in self.metrics.items():
             if m["state"] == RUNNING:
                 self._metric_paused(

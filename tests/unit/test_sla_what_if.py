@@ -1,5 +1,6 @@
 """SLA's what-if in memory: a month of tickets through the live SLA code (reactions, the scheduler's
-`fire`), then the same history replayed under the setup as it was and under a candidate."""
+`fire`), then the same history replayed under the setup as it was and under a candidate; and a clock
+paused after a warning fell due records it at its instant, however late the scheduler."""
 
 from __future__ import annotations
 
@@ -72,6 +73,10 @@ class Month:
             self.answered[f"SD-{n + 1}"] = (priority, opened, answered)
             self.event(ticket, "ticket.commented", answered, version=2, comment_id=str(uuid.uuid4()), public=True,
                        author_id="agent-7", channel="email", author_kind="staff")  # fmt: skip
+            if n % 5 == 1:  # waits on the customer a day (their answer, or the end of it, resumes the clock)
+                self.event(ticket, "ticket.status_changed", answered + timedelta(minutes=30), status="pending",
+                           change="marked_pending", waiting_for="customer",
+                           pending_until=(answered + timedelta(days=1)).isoformat())  # fmt: skip
             if n % 3 == 0:
                 self.event(ticket, "ticket.commented", answered + timedelta(hours=1), version=2,
                            comment_id=str(uuid.uuid4()), public=True, author_id="customer-1", channel="email",
@@ -85,7 +90,8 @@ class Month:
 
     def scheduler_catches_up(self, now: datetime) -> None:
         clocks = {uuid.UUID(e.subject) for e in self.published}
-        self.sla.fire(sorted(clocks), now)
+        while self.sla.fire(sorted(clocks), now):  # as the scheduler fires again what a firing left due by now
+            pass
         publish = publication(self.sla)
         for notification in self.sla.recorder.select_notifications(1, 100_000):
             if (record := publish(notification)) is not None:
@@ -160,3 +166,16 @@ def test_the_command_line_shows_the_report_as_a_short_table(month: Month) -> Non
     shown = " ".join(console.file.getvalue().split())  # type: ignore[attr-defined]
     assert "first_response" in shown
     assert f"differed from the record on 0 of {report['reproduces_history']['checked']}" in shown
+
+
+def test_a_ticket_put_pending_after_its_warning_fell_due_records_the_warning_at_its_instant() -> None:
+    month = Month()
+    month.seed(0)
+    ticket, opened = str(uuid.uuid4()), START + timedelta(hours=2)  # Monday 09:00 UTC: Berlin business hours
+    month.event(ticket, "ticket.opened", opened, version=2, number="SD-1", requester_id="customer-1",
+                channel="email", category="network", type="incident", priority="P3")  # fmt: skip
+    pending_from = opened + timedelta(hours=3, minutes=30)  # the 75 % warning fell due at 3 h; nobody fired it
+    month.event(ticket, "ticket.status_changed", pending_from, status="pending", change="marked_pending",
+                waiting_for="customer", pending_until=(pending_from + timedelta(days=1)).isoformat())  # fmt: skip
+    warned = [e for e in month.sla.events.get(uuid.UUID(ticket)) if type(e).__name__ == "Warned"]
+    assert [(w.metric, w.at) for w in warned] == [("first_response", opened + timedelta(hours=3))]  # type: ignore[attr-defined]

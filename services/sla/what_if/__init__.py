@@ -5,10 +5,9 @@ through a candidate, with SLA's live code (reactions, clock, calendar, policies)
 Reads: the window's events of `intake.tickets` and `sla.clocks` (outside any consumer group) and the setup's
 history from SLA's store. Writes nothing.
 
-Limits: a ticket opened before the window is left out (its clock's start is not in the window); a ticket
-pending on its customer is paused by the live service without first recording what fell due before, so
-when the scheduler had not fired by then (a burst of back-dated events) the live record can differ from
-the replay, which fires everything on its due instant as a desk in real time does.
+Limits: a ticket opened before the window is left out (its clock's start is not in the window). The
+replay fires each clock on its due instants, as the scheduler does; the live record matches it because
+every clock command records what fell due before it first, however late the scheduler.
 """
 
 from __future__ import annotations
