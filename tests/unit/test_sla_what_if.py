@@ -179,3 +179,17 @@ def test_a_ticket_put_pending_after_its_warning_fell_due_records_the_warning_at_
                 waiting_for="customer", pending_until=(pending_from + timedelta(days=1)).isoformat())  # fmt: skip
     warned = [e for e in month.sla.events.get(uuid.UUID(ticket)) if type(e).__name__ == "Warned"]
     assert [(w.metric, w.at) for w in warned] == [("first_response", opened + timedelta(hours=3))]  # type: ignore[attr-defined]
+
+
+def test_a_customer_answering_after_the_pending_time_ran_out_finds_the_clock_ran_from_its_end() -> None:
+    month = Month()
+    ticket, opened = str(uuid.uuid4()), START + timedelta(hours=2)
+    month.event(ticket, "ticket.opened", opened, version=2, number="SD-1", requester_id="customer-1",
+                channel="email", category="network", type="incident", priority="P3")  # fmt: skip
+    until = opened + timedelta(hours=2)
+    month.event(ticket, "ticket.status_changed", opened + timedelta(hours=1), status="pending",
+                change="marked_pending", waiting_for="customer", pending_until=until.isoformat())  # fmt: skip
+    month.event(ticket, "ticket.commented", opened + timedelta(hours=5), version=2, comment_id="c1", public=True,
+                author_id="customer-1", channel="email", author_kind="requester")  # fmt: skip
+    resumed: list[Any] = [e for e in month.sla.events.get(uuid.UUID(ticket)) if type(e).__name__ == "MetricResumed"]
+    assert {(e.metric, e.at) for e in resumed} == {("first_response", until), ("resolution", until)}
