@@ -64,6 +64,9 @@ class BusinessCalendar:
     _public_holidays_by_year: dict[int, frozenset[date]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
+    _intervals_by_day: dict[date, list[tuple[datetime, datetime]]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )  # each local day's business intervals in UTC, once worked out: a clock asks about the same days often
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_zone", _zone_named(self.time_zone))
@@ -173,13 +176,19 @@ class BusinessCalendar:
             day += timedelta(days=1)
 
     def _day_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
-        if self._is_holiday(day):
-            return []
+        if (known := self._intervals_by_day.get(day)) is not None:
+            return known
         next_day = day + timedelta(days=1)
-        return [
-            (self._to_utc(day, start), self._to_utc(next_day if end == MIDNIGHT else day, end))
-            for start, end in self._hours[day.weekday()]
-        ]
+        intervals = (
+            []
+            if self._is_holiday(day)
+            else [
+                (self._to_utc(day, start), self._to_utc(next_day if end == MIDNIGHT else day, end))
+                for start, end in self._hours[day.weekday()]
+            ]
+        )
+        self._intervals_by_day[day] = intervals
+        return intervals
 
     def _to_utc(self, day: date, wall: time) -> datetime:
         return datetime.combine(day, wall.replace(fold=0), tzinfo=self._zone).astimezone(UTC)

@@ -13,6 +13,10 @@ After the policy's number of reminders the clock declares the customer unrespons
 and intake resolves the ticket. A priority change re-targets the clock: the new
 target counts from the ticket's start, so the business time already used stays.
 
+Every command first records what fell due before its instant (warnings, breaches, the end of a
+pending time), as the scheduler would have in time: the clocks a consumer computes catching up after
+an outage are the clocks of one that kept up, however late the scheduler.
+
 Commands compute (business time, due instants) and record the results as facts;
 mutators only assign, so replays never depend on the calendar code. Every command
 ends by recording the clock's next due instant (`Scheduled`) when it moved: the
@@ -79,6 +83,7 @@ class Clock(ClockReadings, Aggregate):
     # -- commands (each at the instant its cause happened) ---------------------------------
 
     def start_metric(self, metric: str, at: datetime) -> None:
+        self._fire(at)
         target = self.policy["targets"].get(metric)
         current = self.metrics.get(metric)
         if not target or (current is not None and current["state"] in (RUNNING, PAUSED)):
@@ -97,6 +102,7 @@ class Clock(ClockReadings, Aggregate):
         }
 
     def pause(self, at: datetime) -> None:
+        self._fire(at)
         for metric, m in self.metrics.items():
             if m["state"] == RUNNING:
                 self._metric_paused(
@@ -148,6 +154,7 @@ class Clock(ClockReadings, Aggregate):
 
     def resolve(self, at: datetime) -> None:
         """Resolution is met; response targets still open stop (nobody owes an answer now)."""
+        self._fire(at)
         self.end_pending()
         self.meet("resolution", at)
         for metric, m in self.metrics.items():
@@ -163,6 +170,7 @@ class Clock(ClockReadings, Aggregate):
 
     def reopen(self, at: datetime) -> None:
         """Resolution counts on from the business time it had used."""
+        self._fire(at)
         m = self.metrics.get("resolution")
         if m is not None and m["state"] in (MET, STOPPED):
             due_at = self.calendar.add_business_time(at, max(0.0, m["target"] - m["used"]))
@@ -212,6 +220,7 @@ class Clock(ClockReadings, Aggregate):
         self._reschedule()
 
     def customer_answered(self, at: datetime) -> None:
+        self._fire(at)
         self.end_pending()
         self.resume(at)
 
@@ -232,6 +241,13 @@ class Clock(ClockReadings, Aggregate):
         self._reschedule()
 
     def _fire(self, now: datetime) -> None:
+        """Each reminder in turn, and what its resuming the clock then lets fall due by `now`."""
+        self._fire_targets(now)
+        while (reminder := self._next_reminder()) is not None and reminder[0] <= now:
+            self._remind(*reminder)
+            self._fire_targets(now)
+
+    def _fire_targets(self, now: datetime) -> None:
         for metric in list(self.metrics):
             for threshold in sorted(self.policy.get("warn_at", [])):
                 m = self.metrics[metric]
@@ -254,8 +270,6 @@ class Clock(ClockReadings, Aggregate):
                     self._breached(
                         metric=metric, at=instant, target=m["target"], used=float(m["target"]), due_at=instant
                     )
-        while (reminder := self._next_reminder()) is not None and reminder[0] <= now:
-            self._remind(*reminder)
 
     def _remind(self, at: datetime, sent: int) -> None:
         reminders = self.policy.get("reminders", {})
