@@ -8,6 +8,7 @@ clocks when they fall due, `relay` publishes clock events to Kafka, `all` does e
 
 from __future__ import annotations
 
+import socket
 import sys
 
 from schemas.topics import SLA_CLOCKS, TICKETS
@@ -26,6 +27,7 @@ from services.sla.application import Sla
 from services.sla.publication import public_fields, publication
 from services.sla.reactions import reactions
 from services.sla.timers import Scheduler, TimersView
+from services.sla.what_if import mount_what_if
 
 NAME = "sla"
 
@@ -44,6 +46,7 @@ def main() -> int:
     asyncapi.serve(app, NAME, [SLA_CLOCKS], {TICKETS: NAME})
     if args.role in ("api", "all"):
         create_app(app, sla)
+        mount_what_if(app, sla, settings, owner=f"{socket.gethostname()}:{args.port or settings.sla_port}")
         app.include_router(feed_router(sla, public_fields(sla)))
     if args.role in ("consumer", "all"):
         react = reactions(sla)

@@ -140,3 +140,29 @@ def test_replaying_a_month_under_the_live_policy_reproduces_every_warning_and_br
     assert example["due_after"] <= example["answered_at"] < example["due_before"]
     assert report["warnings"]["added"] > 0
     assert (store.recorder.max_notification_id(), end_offsets(bootstrap, topics)) == live_before, "the desk moved"
+
+    by_job = through_the_gateway(desk, {"policies": [{"policy_id": "standard"} | standard("PT1H")]})
+    assert (by_job["breaches"]["added"], by_job["reproduces_history"]["differed"]) == (breaches["added"], 0)
+    assert (store.recorder.max_notification_id(), end_offsets(bootstrap, topics)) == live_before, "the desk moved"
+
+
+def through_the_gateway(desk: Desk, candidate: dict[str, Any]) -> dict[str, Any]:
+    """The same what-if as an admin's job at the gateway (`kind: sla`); a policy naming a calendar the tenant
+    lacks is refused before any job starts, naming the field. The job's report."""
+    admin = headers(TENANT, "admin-1", ("admin",))
+    gateway = desk.service("intake", "api").start()  # behind it, the SLA service the month ran on
+    with httpx.Client(base_url=gateway.url, timeout=10.0) as client:
+        mars = {"policies": [{"policy_id": "standard"} | standard() | {"calendar": "mars"}]}
+        refused = client.post("/v1/what-if", json={"kind": "sla", "days": 31, "candidate": mars}, headers=admin)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["field"] == "candidate.policies.0.calendar", refused.json()
+        started = client.post("/v1/what-if", json={"kind": "sla", "days": 31, "candidate": candidate}, headers=admin)
+        assert started.status_code == 202, started.text
+        location = started.headers["location"]
+        assert location.startswith("/v1/what-if/sla-")
+        ended = ("done", "failed", "interrupted")
+        job = eventually(lambda: client.get(location, headers=admin).json(), lambda j: j.get("status") in ended,
+                         timeout=300, every=1.0)  # fmt: skip
+    assert job["status"] == "done", job
+    report: dict[str, Any] = job["report"]
+    return report

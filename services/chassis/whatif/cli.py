@@ -10,15 +10,25 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
 
+from services.chassis.runtime.errors import CommandRefusedError
 from services.chassis.whatif.progress_bar import progress_bar
 from services.chassis.whatif.replay import Replay, WhatIfRequest
 
 
-def what_if_main(service: str, replay_of: Callable[[], Replay], argv: Sequence[str] | None = None) -> int:
+def what_if_main(
+    service: str,
+    replay_of: Callable[[], Replay],
+    argv: Sequence[str] | None = None,
+    table: Callable[[dict[str, Any]], Table] | None = None,
+) -> int:
+    """`table`, given, offers `--table`: the report as a short table instead of JSON."""
     parser = argparse.ArgumentParser(
         prog=f"python -m services.{service} what-if",
         description="Replay a tenant's last days through draft rules; print what would have differed.",
@@ -26,6 +36,8 @@ def what_if_main(service: str, replay_of: Callable[[], Replay], argv: Sequence[s
     parser.add_argument("--tenant", required=True)
     parser.add_argument("--days", type=int, required=True, help="the window: the last N days up to now")
     parser.add_argument("--candidate", type=Path, required=True, help="the draft rules, a JSON file")
+    if table is not None:
+        parser.add_argument("--table", action="store_true", help="a short table instead of the JSON report")
     args = parser.parse_args(argv)
     try:
         candidate = json.loads(args.candidate.read_text(encoding="utf-8"))
@@ -42,9 +54,15 @@ def what_if_main(service: str, replay_of: Callable[[], Replay], argv: Sequence[s
     except (RequestValidationError, ValidationError) as error:
         for each in error.errors():
             where = ".".join(str(part) for part in each["loc"] if part != "body")
-            print(f"{where}: {each['msg']}", file=sys.stderr)
+            print(f"candidate: {where}: {each['msg']}", file=sys.stderr)
         return 2
-    print(json.dumps(report, indent=2, ensure_ascii=False))
+    except CommandRefusedError as error:
+        print(f"candidate: {error.field}: {error}", file=sys.stderr)
+        return 2
+    if table is not None and args.table:
+        Console().print(table(report))
+    else:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from eventsourcing.persistence import TrackingRecorder
 from fastapi import APIRouter, FastAPI, Path, Response
@@ -21,6 +21,7 @@ from services.chassis.runtime.errors import CommandRefusedError, UnknownThingErr
 from services.chassis.whatif.jobs import WhatIfJob, WhatIfJobs
 from services.chassis.whatif.replay import Replay, WhatIfRequest
 
+Candidate = TypeVar("Candidate", bound=BaseModel)
 Check = Callable[[WhatIfRequest], object]  # raises RequestValidationError naming the candidate's field at fault
 MAX_DAYS = 366
 JobId = Annotated[str, Path(max_length=100, description="The job's id, as `POST` answered it.")]
@@ -72,10 +73,10 @@ def mount_jobs(
     return jobs
 
 
-def candidate_check(model: type[BaseModel]) -> Check:
+def candidate_check(model: type[Candidate]) -> Callable[[WhatIfRequest], Candidate]:
     """A `Check` that reads the candidate as `model`: a wrong one answers 422 naming `candidate.<field>`."""
 
-    def check(request: WhatIfRequest) -> BaseModel:
+    def check(request: WhatIfRequest) -> Candidate:
         try:
             return model.model_validate(request.candidate)
         except ValidationError as error:

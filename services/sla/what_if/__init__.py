@@ -16,14 +16,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fastapi import FastAPI
+
 from schemas.registry import TypedEnvelope, upcast
 from schemas.sla import SlaBreachedV1, SlaWarningV1
 from schemas.tickets import TicketOpenedV3, TicketPriorityChangedV1
 from schemas.topics import SLA_CLOCKS, TICKETS
 from services.chassis.runtime.settings import Settings
+from services.chassis.storage.store import tracking_recorder
 from services.chassis.whatif.history import tenant_history
+from services.chassis.whatif.http import Check, candidate_check, mount_jobs
+from services.chassis.whatif.jobs import WhatIfJobs
 from services.chassis.whatif.replay import Progress, Replay, WhatIfRequest
 from services.sla.application import Sla
+from services.sla.policies import SlaSetup, SlaSetupError
 from services.sla.what_if.candidate import Candidate
 from services.sla.what_if.report import Firing, Ticket, compared, firings, reproduction
 from services.sla.what_if.sandbox import Sandbox
@@ -84,3 +90,24 @@ def replayed(
         "events": total,
         "reproduces_history": reproduction(recorded, replayed_firings, tickets),
     }
+
+
+def checked(sla: Sla) -> Check:
+    """The candidate read (pydantic names the field) and applied to the tenant's setup as it stands by the
+    setup's own commands, so a policy naming an unknown calendar is refused before a job starts."""
+    read = candidate_check(Candidate)
+
+    def check(request: WhatIfRequest) -> SlaSetup:
+        newest = SetupHistory.of(sla, request.tenant).newest()
+        try:
+            return read(request).applied(newest, request.tenant, newest)
+        except SlaSetupError as error:
+            raise SlaSetupError(str(error), f"candidate.{error.field}") from None
+
+    return check
+
+
+def mount_what_if(app: FastAPI, sla: Sla, settings: Settings, owner: str) -> WhatIfJobs:
+    """`/v1/sla/what-if` on `app`: candidate SLA setups replayed as jobs of SLA's store."""
+    recorder = tracking_recorder(settings, Sla.name)
+    return mount_jobs(app, recorder, KIND, owner, "/v1/sla/what-if", what_if(sla, settings), checked(sla), "sla")

@@ -1,69 +1,35 @@
-"""The what-if's command line: reads the candidate from a JSON file, replays with a progress bar on
-stderr, prints the report (JSON, or a short table) on stdout. Exit 2 on a bad candidate, naming the field."""
+"""SLA's what-if on the command line (the chassis' one, services/chassis/whatif/cli.py), with `--table`: the
+report as a short table of breaches and warnings instead of JSON."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from services.chassis.runtime.cli import service_settings
 from services.chassis.storage.store import store_env
-from services.chassis.whatif.replay import WhatIfRequest
+from services.chassis.whatif.cli import command, what_if_main
+from services.chassis.whatif.replay import Replay
 from services.sla.application import Sla
-from services.sla.policies import SlaSetupError
 from services.sla.what_if import what_if
 
 NAME = "sla"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m services.{NAME}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    command = commands.add_parser("what-if", help="replay the last N days under a candidate SLA setup")
-    command.add_argument("--tenant", required=True)
-    command.add_argument("--days", type=int, required=True, help="the window: the last N days up to now")
-    command.add_argument("--candidate", type=Path, required=True, help='a JSON file: {"policies": [...], ...}')
-    command.add_argument("--table", action="store_true", help="print a short table instead of the JSON report")
-    args = parser.parse_args(argv)
-    if args.days < 1:
-        parser.error("--days: at least 1")
-    try:
-        candidate = json.loads(args.candidate.read_text())
-    except (OSError, ValueError) as error:
-        parser.error(f"--candidate: {error}")
+def replay() -> Replay:
     settings = service_settings(NAME)
-    replay = what_if(Sla(env=store_env(settings, Sla.name)), settings)
-    stderr = Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr, transient=True) as bar:
-        task = bar.add_task("reading and replaying the window's events", total=None)
+    return what_if(Sla(env=store_env(settings, Sla.name)), settings)
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total or None)
 
-        try:
-            report = replay(WhatIfRequest(args.tenant, args.days, candidate), progress)
-        except ValidationError as error:
-            for problem in error.errors():
-                stderr.print(f"candidate: {'.'.join(map(str, problem['loc']))}: {problem['msg']}")
-            return 2
-        except SlaSetupError as error:
-            stderr.print(f"candidate: {error.field}: {error}")
-            return 2
-    if args.table:
-        Console().print(table(report))
-    else:
-        sys.stdout.write(json.dumps(report, indent=2) + "\n")
-    return 0
+def main(argv: Sequence[str] | None = None) -> int:
+    name, arguments = command(argv)
+    if name != "what-if":
+        print(__doc__, file=sys.stderr)
+        return 2
+    return what_if_main(NAME, replay, arguments, table=table)
 
 
 def table(report: dict[str, Any]) -> Table:
