@@ -13,12 +13,13 @@ from bench import (
     rebuild,
     routing_latency,
     sla_timers,
+    sla_what_if,
     soak,
     store_append,
     ticket_flow,
     ticket_open,
-    what_if,
     trigger_evaluation,
+    what_if,
     workspace_pages,
 )
 
@@ -38,6 +39,7 @@ BENCHMARKS = {
         kb_suggestions,
         soak,
         what_if,
+        sla_what_if,
         trigger_evaluation,
     )
 }
