@@ -99,8 +99,11 @@ def test_a_batch_decides_on_tallies_its_own_cache_holds_checking_them_all_in_one
 
     def batch(first: int) -> None:
         trackings = [Tracking("upstream", first + k) for k in range(len(ids))]
-        commit_batch(app, trackings, lambda k: commit(app, lambda: _counted(app, ids[k]), trackings[k]),
-                     preload=lambda k: ids[k])  # fmt: skip
+
+        def run(k: int) -> None:
+            commit(app, lambda: _counted(app, ids[k]), trackings[k])
+
+        commit_batch(app, trackings, run, preload=lambda k: ids[k])
 
     batch(1)  # read from the store, then cached at the versions it recorded
 
