@@ -96,11 +96,14 @@ class StoreProjector:
                 await sleep_unless(stopping, backoff.failed())
 
     def catch_up(self) -> int:
-        """Apply everything the store holds now; how many notifications were read."""
+        """Apply everything the store holds now; how many notifications were read. A batch short of
+        `batch_size` was the last (no second read to find nothing more)."""
         total = 0
-        while applied := self.step():
+        while True:
+            applied = self.step()
             total += applied
-        return total
+            if applied < self.batch_size:
+                return total
 
     def step(self) -> int:
         """Apply the next batch after the view's position; how many notifications it held."""
