@@ -18,7 +18,12 @@ service's `servicedesk_sla_timers_scheduled` gauge) is sampled every 10 s. A ser
 clocks slower than tickets open fires the late-started clocks late too: the lateness of the
 firings whose clock had started before they fell due is the scheduler's own, given apart.
 
+With `--roles`, the service runs as production does, one process per role (api, consumer, scheduler,
+relay), and the CPU each spends per clock is given apart, with that of the PostgreSQL backends of the
+run's database (read from /proc, utime + stime, over the run).
+
     python -m bench.sla_timers --clocks 100000 --rate 200
+    python -m bench.sla_timers --clocks 20000 --rate 100 --roles   # a shared machine's size
 """
 
 from __future__ import annotations
@@ -35,14 +40,14 @@ from typing import Any
 
 import httpx
 
-from bench.processes import cpu_seconds, rss_mib
+from bench.processes import Meter, Pids, cpu_seconds, parent, postgres_backends, rss_mib
 from bench.results import percentiles, record
 from schemas.topics import TICKETS
 from services.chassis.storage.store import store_env
 from services.sla.application import Sla
 from tests.client import headers
 from tests.harness import Service, desk_settings
-from tests.infra import kafka, postgres
+from tests.infra import Postgres, kafka, postgres
 from tests.sla_load import Outcomes, clocks_started, open_tickets, outcomes, policy
 
 CLOCKS = 10_000
@@ -55,6 +60,7 @@ LIVE_AFTER_LAST = timedelta(seconds=40)  # the first clock's resolution is due t
 SETTLE = 5.0  # seconds after the last firing measured fell due
 SAMPLE_EVERY = 10.0
 GAUGE = "servicedesk_sla_timers_scheduled"
+ROLES = ("api", "consumer", "scheduler", "relay")
 TENANT = "bench"
 
 
@@ -63,6 +69,7 @@ def arguments(argv: Sequence[str]) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--clocks", type=int, default=CLOCKS, help="tickets opened, one clock each")
     parser.add_argument("--rate", type=float, default=None, help="tickets opened per second, as they arrive")
+    parser.add_argument("--roles", action="store_true", help="one process per role, each one's CPU per clock")
     return parser.parse_args(list(argv))
 
 
@@ -71,7 +78,10 @@ def run(argv: Sequence[str] = ()) -> None:
     broker, pg = kafka(), postgres()
     with pg.fresh_database() as dbname, tempfile.TemporaryDirectory() as tmp:
         desk = desk_settings(Path(tmp), "postgres", broker, pg, dbname)
-        service = desk.service("sla").start()
+        roles = ROLES if args.roles else ("all",)
+        processes = {role: desk.service("sla", role).start() for role in roles}
+        service = processes["api" if args.roles else "all"]
+        timers = processes["scheduler" if args.roles else "all"]  # where the gauge of live clocks is
         try:
             resolution = RESOLUTION if args.rate is None else max(RESOLUTION, opening(args) + LIVE_AFTER_LAST)
             body = policy(FIRST_RESPONSE, resolution)
@@ -81,14 +91,18 @@ def run(argv: Sequence[str] = ()) -> None:
             if args.rate is None:
                 figures = spread(args, broker.bootstrap, topic, store)
             else:
-                figures = asyncio.run(steady(args, broker.bootstrap, topic, store, service, resolution))
-            metrics = httpx.get(f"{service.url}/metrics").text
+                meter = Meter({f"sla {role}": pid_of(process) for role, process in processes.items()}
+                              | database_backends(pg, dbname))  # fmt: skip
+                figures = asyncio.run(steady(args, broker.bootstrap, topic, store, timers, resolution, meter))
+            metrics = httpx.get(f"{timers.url}/metrics").text
         finally:
             desk.stop_all()
     figures["prometheus_histogram"] = [line for line in metrics.splitlines()
                                        if line.startswith("servicedesk_sla_timer_lateness_seconds_count")]  # fmt: skip
     record("sla_timers", figures)
     late, in_time = figures["lateness_ms"], figures["lateness_of_clocks_started_before_due_ms"]
+    for name, ms in figures.get("cpu_ms_per_clock", {}).items():
+        print(f"  {name:<28} {ms:8.3f} ms CPU per clock")
     print(f"{figures['firings']} firings, lateness ms p50 {late.get('p50')} p99 {late.get('p99')} max {late.get('max')}"
           f" (goal p99 <= 250); of clocks started before due: {in_time}; duplicates {figures['duplicates']}"
           f" (must be 0); peak live clocks {figures.get('peak_live_clocks')}")  # fmt: skip
@@ -108,19 +122,40 @@ def spread(args: argparse.Namespace, bootstrap: str, topic: str, store: Sla) -> 
     return figures | lateness(outcomes(store))
 
 
+def pid_of(service: Service) -> Pids:
+    return lambda: [service.process.pid] if service.process is not None else []
+
+
+def database_backends(pg: Postgres, dbname: str) -> dict[str, Pids]:
+    """The PostgreSQL backends serving `dbname`, when PostgreSQL runs on this machine."""
+    with pg.connect(dbname) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        postmaster = parent(row[0]) if row is not None else None
+    return {} if postmaster is None else {"postgres backends": postgres_backends(postmaster, dbname)[0]}
+
+
 async def steady(
-    args: argparse.Namespace, bootstrap: str, topic: str, store: Sla, service: Service, resolution: timedelta
+    args: argparse.Namespace,
+    bootstrap: str,
+    topic: str,
+    store: Sla,
+    service: Service,
+    resolution: timedelta,
+    meter: Meter,
 ) -> dict[str, Any]:
-    """Tickets opened at `args.rate` while the clocks fire; the firings due by the last first-response breach."""
+    """Tickets opened at `args.rate` while the clocks fire; the firings due by the last first-response breach.
+    `service`: the process that schedules (its gauge, its RSS); `meter`: every process whose CPU counts."""
     start = datetime.now(UTC) + RATE_LEAD
     due_by = start + opening(args) + FIRST_RESPONSE
     pid = service.process.pid if service.process is not None else 0
     cpu = cpu_seconds(pid) or 0.0
+    meter.start()
     last_sent, samples = await asyncio.gather(
         finished(open_tickets(bootstrap, topic, TENANT, args.clocks, start, 0.0, rate=args.rate)),
         live(service.url, pid, start, due_by + timedelta(seconds=SETTLE)),
     )
     spent = (cpu_seconds(pid) or cpu) - cpu
+    per_process = {name: round(seconds * 1000 / max(args.clocks, 1), 3) for name, seconds in meter.stop().items()}
     started = await asyncio.to_thread(clocks_started, store)
     result = await asyncio.to_thread(outcomes, store, due_by)
     peak = max(samples, key=lambda sample: sample["live_clocks"] or 0)
@@ -131,7 +166,7 @@ async def steady(
         "measured_firings_due_within_s": round((due_by - start).total_seconds(), 1),
         "clocks_started_at_the_end": started, "expected_firings": (due := expected(args, start, resolution, due_by)),
         "firings_due_not_recorded": due - result.firings,
-        "peak_live_clocks": peak["live_clocks"], "peak_live_at_s": peak["s"],
+        "peak_live_clocks": peak["live_clocks"], "peak_live_at_s": peak["s"], "cpu_ms_per_clock": per_process,
         "sla_process": {"cpu_ms_per_clock": round(spent * 1000 / max(args.clocks, 1), 3),
                         "rss_mib_start": samples[0]["rss_mib"], "rss_mib_end": samples[-1]["rss_mib"]},
         "live_clocks_every_10s": samples,

@@ -85,6 +85,7 @@ class Sla(ProcessRecorderMixin, Application[UUID]):
 
         def decide(work: UnitOfWork) -> None:
             fired.clear()
+            work.preload(clock_ids)  # every clock in one or two round trips, not one or three each
             for clock_id in clock_ids:
                 clock = work.get(clock_id, Clock)
                 if clock is not None:

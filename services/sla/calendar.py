@@ -36,6 +36,7 @@ from services.sla.calendar_spec import MIDNIGHT, WEEKDAY_NAMES, Interval, calend
 # How far to look for business time before deciding a calendar has none (or, for `next_change`,
 # that nothing changes any more, as in a 24x7 calendar).
 SEARCH_LIMIT = timedelta(days=3 * 366)
+DAYS_KEPT = 4096  # local days whose intervals a calendar keeps (then it starts afresh)
 
 
 def _format_interval(interval: Interval) -> str:
@@ -64,9 +65,11 @@ class BusinessCalendar:
     _public_holidays_by_year: dict[int, frozenset[date]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
-    _intervals_by_day: dict[date, list[tuple[datetime, datetime]]] = field(
+    # Each local day's intervals in UTC once computed: a clock asks about the same few days again and again.
+    _days: dict[date, tuple[tuple[datetime, datetime], ...]] = field(
         init=False, repr=False, compare=False, default_factory=dict
-    )  # each local day's business intervals in UTC, once worked out: a clock asks about the same days often
+    )
+    _always: bool = field(init=False, repr=False, compare=False, default=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_zone", _zone_named(self.time_zone))
@@ -79,6 +82,9 @@ class BusinessCalendar:
         if self.country is not None:
             # Loading no year at all is cheap and tells whether the country and subdivision exist.
             self._load_public_holidays(years=[])
+        # Open around the clock every day of the year: business time is the time that elapses.
+        always = not self.holidays and self.country is None and all(h == ((MIDNIGHT, MIDNIGHT),) for h in hours)
+        object.__setattr__(self, "_always", always)
 
     # -- construction ---------------------------------------------------------------
 
@@ -104,6 +110,8 @@ class BusinessCalendar:
         start_utc, end_utc = _as_utc(start, "start"), _as_utc(end, "end")
         if end_utc < start_utc:
             raise ValueError(f"end {end_utc.isoformat()} is before start {start_utc.isoformat()}")
+        if self._always:
+            return (end_utc - start_utc).total_seconds()
         total = timedelta()
         for opens, closes in self._intervals_from(start_utc, until=end_utc):
             total += min(closes, end_utc) - opens
@@ -121,6 +129,8 @@ class BusinessCalendar:
         remaining = timedelta(seconds=seconds)
         if not remaining:
             return start_utc
+        if self._always:
+            return start_utc + remaining
         for opens, closes in self._intervals_from(start_utc):
             if closes - opens >= remaining:
                 return opens + remaining
@@ -175,19 +185,20 @@ class BusinessCalendar:
                 return
             day += timedelta(days=1)
 
-    def _day_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
-        if (known := self._intervals_by_day.get(day)) is not None:
+    def _day_intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        if (known := self._days.get(day)) is not None:
             return known
-        next_day = day + timedelta(days=1)
-        intervals = (
-            []
-            if self._is_holiday(day)
-            else [
+        if self._is_holiday(day):
+            intervals: tuple[tuple[datetime, datetime], ...] = ()
+        else:
+            next_day = day + timedelta(days=1)
+            intervals = tuple(
                 (self._to_utc(day, start), self._to_utc(next_day if end == MIDNIGHT else day, end))
                 for start, end in self._hours[day.weekday()]
-            ]
-        )
-        self._intervals_by_day[day] = intervals
+            )
+        if len(self._days) >= DAYS_KEPT:
+            self._days.clear()
+        self._days[day] = intervals
         return intervals
 
     def _to_utc(self, day: date, wall: time) -> datetime:

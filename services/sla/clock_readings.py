@@ -22,6 +22,9 @@ def _calendar(spec_json: str) -> BusinessCalendar:
     return calendar_of(spec)
 
 
+_ALWAYS = calendar_of(None)  # a policy without a calendar counts every instant
+
+
 class ClockReadings:
     """The reading half of `Clock`, over the state its events assign."""
 
@@ -31,7 +34,8 @@ class ClockReadings:
 
     @property
     def calendar(self) -> BusinessCalendar:
-        return _calendar(json.dumps(self.policy.get("calendar_spec"), sort_keys=True))
+        spec = self.policy.get("calendar_spec")
+        return _ALWAYS if spec is None else _calendar(json.dumps(spec, sort_keys=True))
 
     @property
     def policy_id(self) -> str:

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
 
 from schemas import topics
 from schemas.envelope import EnvelopeFields, EventData
@@ -25,6 +27,9 @@ from services.sla.clock import Clock
 
 SOURCE = "sla"
 ACTOR = "system:sla"
+# Stored events never published, most of a clock's (each start and firing records its next due instant): the
+# relay and the feed pass them by without decoding them.
+_PRIVATE = frozenset(f"{get_topic(Clock)}.{name}" for name in ("Started", "Scheduled"))
 
 _METRIC_EVENTS: dict[str, type[EventData]] = {
     "MetricStarted": SlaStartedV1,
@@ -85,7 +90,12 @@ def clock_envelope(event: Clock.Event, position: int) -> EnvelopeFields | None:
 
 
 def public_fields(app: Application) -> PublicFields:  # type: ignore[type-arg]
-    return published_on(topics.SLA_CLOCKS, Clock.Event, clock_envelope, app)
+    public = published_on(topics.SLA_CLOCKS, Clock.Event, clock_envelope, app)
+
+    def fields(notification: Notification) -> tuple[str, EnvelopeFields] | None:
+        return None if notification.topic in _PRIVATE else public(notification)
+
+    return fields
 
 
 def publication(app: Application) -> Publication:  # type: ignore[type-arg]

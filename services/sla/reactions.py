@@ -38,6 +38,18 @@ def reactions(sla: Sla) -> Apply:
     return apply
 
 
+def decides_on(envelope: Envelope, data: EventData) -> UUID | None:
+    """The clock (the ticket's id) an event's reaction reads, a new ticket's too (to find it has none yet),
+    for the consumer's batch to read with the others at once."""
+    ticket_id = getattr(data, "ticket_id", None)
+    if not isinstance(ticket_id, str):
+        return None
+    try:
+        return UUID(ticket_id)
+    except ValueError:
+        return None
+
+
 def react(work: UnitOfWork, envelope: Envelope, data: EventData) -> None:
     at, tenant = envelope.occurred_at, envelope.tenant
     if isinstance(data, TicketOpenedV3):

@@ -12,10 +12,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 
 from services.chassis.storage.timers import TimerScheduler, TimerTable
 from services.sla.application import Sla
+from services.sla.clock import Clock
 
 VIEW = "sla-timers-view"
 FIRED = {"Warned", "Breached", "Reminded", "Unresponsive"}
@@ -26,6 +28,7 @@ class TimersView(TimerTable):
     table = "sla_timers"
     key_column = "clock_id"
     schema = TimerTable.table_schema(table, key_column)
+    topics = (get_topic(Clock.Scheduled),)
 
     def timer_of(self, event: Any) -> tuple[str, str, float | None] | None:
         if type(event).__qualname__ != "Clock.Scheduled":
@@ -36,7 +39,7 @@ class TimersView(TimerTable):
 
 class Scheduler(TimerScheduler):
     def __init__(
-        self, sla: Sla, timers: TimersView, registry: CollectorRegistry, batch: int = 200, poll_seconds: float = 1.0
+        self, sla: Sla, timers: TimersView, registry: CollectorRegistry, batch: int = 500, poll_seconds: float = 1.0
     ) -> None:
         super().__init__(sla, timers, self._fire, "sla", batch, poll_seconds)
         self.sla = sla

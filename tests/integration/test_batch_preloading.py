@@ -90,6 +90,39 @@ def test_a_batch_decides_on_tallies_another_process_wrote_reading_them_all_in_on
     assert [reader.repository.get(i).n for i in ids] == [8, 2, 1]
 
 
+def test_a_batch_decides_on_tallies_its_own_cache_holds_checking_them_all_in_one_query(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _written(settings, [7, 1, 2])
+    app = Tallies(env=store_env(settings, Tallies.name) | {"AGGREGATE_CACHE_MAXSIZE": "100"})  # fast-forwarded
+    assert app.repository.cache is not None
+
+    def batch(first: int) -> None:
+        trackings = [Tracking("upstream", first + k) for k in range(len(ids))]
+
+        def run(k: int) -> None:
+            commit(app, lambda: _counted(app, ids[k]), trackings[k])
+
+        commit_batch(app, trackings, run, preload=lambda k: ids[k])
+
+    batch(1)  # read from the store, then cached at the versions it recorded
+
+    def one_at_a_time(*args: Any) -> None:
+        raise AssertionError("read one at a time")
+
+    monkeypatch.setattr(processing, "_load", one_at_a_time)
+    batch(4)  # every cached copy is current: one query says so, none is fast-forwarded alone
+    monkeypatch.undo()
+    writer = Tallies(env=store_env(settings, Tallies.name))
+    other: Tally = writer.repository.get(ids[1])
+    other.count()  # another process moves one on: this cache's copy of it is stale
+    writer.save(other)
+    batch(7)
+
+    reader = Tallies(env=store_env(settings, Tallies.name))
+    assert [reader.repository.get(i).n for i in ids] == [10, 5, 5]
+
+
 def test_a_batch_that_lost_a_race_to_another_writer_decides_again_on_what_it_wrote(settings: Settings) -> None:
     first, second = _written(settings, [1, 2])
     app = Tallies(env=store_env(settings, Tallies.name))

@@ -424,3 +424,20 @@ def test_add_business_time_agrees_with_counting_minutes(
     else:  # a sparse calendar: the reference gave up, but the answer must still be consistent
         assert due > start + REFERENCE_REACH
         assert calendar.business_seconds(start, due) == target * 60
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)),
+    seconds=st.floats(min_value=0, max_value=40 * 86400),
+    zone=st.sampled_from(["UTC", "Europe/Berlin", "America/New_York"]),
+)
+def test_a_calendar_open_around_the_clock_counts_as_the_walk_over_its_days_does(
+    start: datetime, seconds: float, zone: str
+) -> None:
+    days = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    always = BusinessCalendar.from_spec({"time_zone": zone, "weekly": days})
+    walked = BusinessCalendar.from_spec({"time_zone": zone, "weekly": days, "holidays": ["1999-01-01"]})
+    due = always.add_business_time(start, seconds)
+    assert due == walked.add_business_time(start, seconds)
+    assert always.business_seconds(start, due) == walked.business_seconds(start, due)

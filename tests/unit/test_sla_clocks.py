@@ -215,3 +215,20 @@ def test_a_ticket_no_policy_covers_has_no_clock() -> None:
     desk = Desk()
     desk.open()
     assert desk.published() == []
+
+
+def test_a_clocks_events_never_published_are_passed_by_undecoded(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    desk.open()
+    desk.fire(MONDAY_9 + hours(3))  # the first response's warning, at 75 %
+    decoded: list[str] = []
+    decode = desk.sla.mapper.to_domain_event
+
+    def counted(notification: Any) -> Any:
+        decoded.append(notification.topic)
+        return decode(notification)
+
+    monkeypatch.setattr(desk.sla.mapper, "to_domain_event", counted)
+    assert [kind for kind, _ in desk.published()] == ["sla.started", "sla.started", "sla.warning"]
+    assert "services.sla.clock:Clock.Started" not in decoded
+    assert "services.sla.clock:Clock.Scheduled" not in decoded  # its next due instant, after each start and firing
+    assert "services.sla.clock:Clock.Warned" in decoded

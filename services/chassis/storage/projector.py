@@ -67,13 +67,16 @@ class StoreProjector:
         projection: BatchProjection,
         batch_size: int = 500,
         idle_seconds: float = 1.0,
+        topics: Sequence[str] = (),
     ) -> None:
         """A commit to the store wakes `run` (services/chassis/storage/wake.py); with nothing new it
-        reads again after `idle_seconds` all the same."""
+        reads again after `idle_seconds` all the same. `topics`: the only stored events the projection
+        applies, when it names them (the others are not read)."""
         self.app = app
         self.projection = projection
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
+        self.topics = topics
 
     async def run(self, stopping: asyncio.Event) -> None:
         log.info("%s starts after position %d", self.projection.name, await asyncio.to_thread(self.projection.position))
@@ -93,15 +96,20 @@ class StoreProjector:
                 await sleep_unless(stopping, backoff.failed())
 
     def catch_up(self) -> int:
-        """Apply everything the store holds now; how many notifications were read."""
+        """Apply everything the store holds now; how many notifications were read. A batch short of
+        `batch_size` was the last (no second read to find nothing more)."""
         total = 0
-        while applied := self.step():
+        while True:
+            applied = self.step()
             total += applied
-        return total
+            if applied < self.batch_size:
+                return total
 
     def step(self) -> int:
         """Apply the next batch after the view's position; how many notifications it held."""
-        notifications = self.app.recorder.select_notifications(self.projection.position() + 1, self.batch_size)
+        notifications = self.app.recorder.select_notifications(
+            self.projection.position() + 1, self.batch_size, topics=self.topics
+        )
         if not notifications:
             return 0
         events = [(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
