@@ -432,6 +432,7 @@ class Gateway:
     async def what_if_job(self, token: str, job_id: str) -> dict[str, Any]:
         """A what-if job: status, progress and, once done, its report."""
         return await self._get(token, f"/v1/what-if/{quote(job_id, safe='')}", {})
+
     # triggers: the rules service's automation (/v1/triggers)
     async def triggers(self, token: str) -> list[dict[str, Any]]:
         """The tenant's live triggers in the order they run."""
