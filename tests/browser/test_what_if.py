@@ -171,6 +171,7 @@ def test_an_admin_sees_which_tickets_a_changed_rule_set_would_move_and_what_a_ti
     waiting = page.get_by_role("table", name="Tickets the draft would leave waiting")
     expect(waiting.get_by_role("link", name=numbers[0])).to_be_visible()
     assert serious_violations(page) == []
+    screenshots(page, "admin-what-if-routing")
     page.set_viewport_size({"width": 375, "height": 740})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -190,5 +191,6 @@ def test_an_admin_sees_which_tickets_a_changed_rule_set_would_move_and_what_a_ti
     for number in numbers:
         expect(added.get_by_role("link", name=number)).to_be_visible()
     assert serious_violations(page) == []
+    screenshots(page, "admin-what-if-sla")
     page.set_viewport_size({"width": 375, "height": 740})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
