@@ -24,15 +24,20 @@ def form_key() -> str:
     return secrets.token_urlsafe(16)
 
 
+def named(error: GatewayError) -> list[tuple[str, str]]:
+    """The fields the API's problem names, each with its message (`candidate.rules.0.group_id`, `Field required`)."""
+    problem = error.problem
+    found = [(str(problem["field"]), str(error))] if problem.get("field") else []
+    found += [(str(e["field"]), str(e.get("message") or error)) for e in problem.get("errors", []) if e.get("field")]
+    return found
+
+
 def beside(error: GatewayError, fields: Iterable[str], default: str) -> dict[str, str]:
     """The API's messages beside the fields its problem names (`tier`, `body.tier`, `words.0` → `tier`, `words`;
     `targets.resolution` → `resolution` where that is a field of the form), the rest beside `default`."""
-    problem = error.problem
     known = set(fields)
-    named = [(str(problem["field"]), str(error))] if problem.get("field") else []
-    named += [(str(e["field"]), str(e.get("message") or error)) for e in problem.get("errors", []) if e.get("field")]
     placed: dict[str, str] = {}
-    for path, message in named:
+    for path, message in named(error):
         where = next((part for part in reversed(path.split(".")) if part in known), default)
         placed.setdefault(where, message)
     return placed or {default: str(error)}
