@@ -22,10 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
 from bench.results import record
-from schemas.envelope import Envelope
 from schemas.keywords import KeywordDigests
 from schemas.registry import typed
 from schemas.topics import TICKETS
@@ -37,6 +34,7 @@ from services.routing.what_if import SANDBOX, RoutingCandidate, StoreWindow, rep
 from tests.harness import forget_topics
 from tests.infra import kafka
 from tests.routing_month import month_events, month_of_tickets
+from tests.sla_history import publish
 
 NAME = "what_if"
 TENANT = "acme"
@@ -108,6 +106,7 @@ def measure_kafka(tickets: int, window_events: int) -> dict[str, Any]:
     topic = f"{namespace}{TICKETS}"
     events = list(month_events(TENANT, month_of_tickets(tickets)))
     try:
+        asyncio.run(ensure_topics(bootstrap, [topic], PARTITIONS))
         asyncio.run(publish(bootstrap, topic, events))
         since = datetime.now(UTC) - timedelta(days=31)
         started = time.perf_counter()
@@ -119,20 +118,6 @@ def measure_kafka(tickets: int, window_events: int) -> dict[str, Any]:
     rate = len(read) / seconds
     return {"kafka_events": len(read), "kafka_read_s": round(seconds, 2), "kafka_events_per_s": round(rate),
             "kafka_read_window_s_estimated": round(window_events / rate, 1)}  # fmt: skip
-
-
-async def publish(bootstrap: str, topic: str, events: list[Envelope]) -> None:
-    await ensure_topics(bootstrap, [topic], PARTITIONS)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=1 << 20)
-    await producer.start()
-    try:
-        sent = []
-        for envelope in events:
-            key, value, headers = envelope.to_kafka()
-            sent.append(await producer.send(topic, value=value, key=key, headers=headers))
-        await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
 
 
 def run(argv: Sequence[str] = ()) -> None:

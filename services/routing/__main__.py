@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from services.chassis.runtime.cli import service_settings
-from services.chassis.whatif.cli import command, what_if_main
+from services.chassis.whatif.cli import main
 from services.chassis.whatif.replay import Replay
 from services.routing.what_if import desk_replay
 
@@ -18,13 +18,5 @@ def replay() -> Replay:
     return desk_replay(service_settings("routing"))
 
 
-def main() -> int:
-    name, arguments = command()
-    if name != "what-if":
-        print(__doc__, file=sys.stderr)
-        return 2
-    return what_if_main("routing", replay, arguments)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main("routing", replay, __doc__ or ""))

@@ -8,7 +8,7 @@ import sys
 
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.store import store_env
-from services.chassis.whatif.cli import command, what_if_main
+from services.chassis.whatif.cli import main
 from services.rules.application import Rules
 from services.rules.what_if import TriggerWhatIf, topics_of
 
@@ -19,13 +19,5 @@ def replay() -> TriggerWhatIf:
     return TriggerWhatIf(rules, settings.kafka_bootstrap_servers, topics_of(settings))
 
 
-def main() -> int:
-    name, arguments = command()
-    if name != "what-if":
-        print(__doc__, file=sys.stderr)
-        return 2
-    return what_if_main("rules", replay, arguments)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main("rules", replay, __doc__ or ""))

@@ -66,7 +66,17 @@ def what_if_main(
     return 0
 
 
-def command(argv: Sequence[str] | None = None) -> tuple[str, list[str]]:
-    """The subcommand and its arguments (`what-if ...`)."""
+def main(
+    service: str,
+    replay_of: Callable[[], Replay],
+    usage: str,
+    argv: Sequence[str] | None = None,
+    table: Callable[[dict[str, Any]], Table] | None = None,
+) -> int:
+    """A service's `python -m services.<service>`: its one subcommand, `what-if ...`; anything else prints
+    `usage` (the module's docstring) and exits 2."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    return (arguments[0] if arguments else ""), arguments[1:]
+    if not arguments or arguments[0] != "what-if":
+        print(usage, file=sys.stderr)
+        return 2
+    return what_if_main(service, replay_of, arguments[1:], table)

@@ -3,7 +3,6 @@ report as a short table of breaches and warnings instead of JSON."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +10,7 @@ from rich.table import Table
 
 from services.chassis.runtime.cli import service_settings
 from services.chassis.storage.store import store_env
-from services.chassis.whatif.cli import command, what_if_main
+from services.chassis.whatif.cli import main as what_if_cli
 from services.chassis.whatif.replay import Replay
 from services.sla.application import Sla
 from services.sla.what_if import what_if
@@ -25,11 +24,7 @@ def replay() -> Replay:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    name, arguments = command(argv)
-    if name != "what-if":
-        print(__doc__, file=sys.stderr)
-        return 2
-    return what_if_main(NAME, replay, arguments, table=table)
+    return what_if_cli(NAME, replay, __doc__ or "", argv, table=table)
 
 
 def table(report: dict[str, Any]) -> Table:
