@@ -19,7 +19,7 @@ from typing import TypeVar
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
 from schemas.envelope import Envelope, EnvelopeFields
 from services.chassis.messaging.kafka import Record, idempotent_producer, send_in_batches
@@ -160,10 +160,28 @@ class Relay:
                 self.metrics.relay_errors.labels(self.app.name).inc()
                 log.warning("relay: store unavailable, retrying: %r", error)
                 await sleep_unless(stopping, backoff.failed())
+            except IntegrityError as error:
+                # Not recorded after all, though the tracking row is there: whoever wrote it (this relay,
+                # a commit whose answer was lost, or a replica that led meanwhile) published up to there.
+                self.metrics.relay_errors.labels(self.app.name).inc()
+                log.warning("relay: progress recorded elsewhere, reading on from the store's: %r", error)
+                self.position = await asyncio.to_thread(self._recorded_position)
+                await sleep_unless(stopping, backoff.failed())
         await _stop(producer)
 
     def _recorded_position(self) -> int:
         return self.tracker.max_tracking_id(RELAY_NAME) or 0
+
+    def _record(self, tracking: Tracking, envelopes: Sequence[Envelope]) -> None:
+        """Record that the batch up to `tracking` is published. A retry of a record whose first commit
+        went through though its answer was lost (the store went away right after COMMIT) finds the row
+        there: that is done, not an error; any other conflict is raised."""
+        try:
+            self.log.record(tracking, envelopes)
+        except IntegrityError:
+            if self._recorded_position() < tracking.notification_id:
+                raise
+            log.info("relay of %s: position %d was recorded already", self.app.name, tracking.notification_id)
 
     async def _relay_batch(self, producer: AIOKafkaProducer) -> int:
         notifications: Sequence[Notification] = await asyncio.to_thread(
@@ -191,7 +209,7 @@ class Relay:
             # is an OSError): the producer is started afresh and the batch is sent again.
             await asyncio.wait_for(asyncio.gather(*deliveries), DELIVERY_SECONDS)
         last = notifications[-1].id
-        await asyncio.to_thread(self.log.record, Tracking(RELAY_NAME, last), envelopes)
+        await asyncio.to_thread(self._record, Tracking(RELAY_NAME, last), envelopes)
         self.position = last
         for topic, envelope in zip(topics, envelopes, strict=True):
             self.metrics.relay_published.labels(self.app.name, topic).inc()
