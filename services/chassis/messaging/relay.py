@@ -33,6 +33,7 @@ from services.chassis.runtime.tracing import Publishing
 from services.chassis.storage.wake import Wake, store_commits
 
 log = logging.getLogger(__name__)
+KAFKA_RETRY_SECONDS = 1.0  # the longest wait between attempts to reach a broker that is away
 DELIVERY_SECONDS = 20.0  # a batch Kafka has not acknowledged by then is sent again, by a fresh producer
 
 # Maps one stored notification to (topic, envelope), or None for a private event.
@@ -134,6 +135,10 @@ class Relay:
     async def _publish(self, stopping: asyncio.Event, wake: Wake) -> None:
         producer: AIOKafkaProducer | None = None
         backoff = Backoff(initial=0.2, maximum=5.0)
+        # A broker that is away refuses the connection at once: trying again each second costs nothing,
+        # and after it is back the relay waits no more than that (with 5 s, assignments stayed slow
+        # for seconds after a Kafka restart: tests/integration/test_kafka_recovery.py).
+        kafka_backoff = Backoff(initial=0.2, maximum=KAFKA_RETRY_SECONDS)
         while not stopping.is_set():
             if not await self.lease.held():
                 log.warning("relay of %s lost its lease: standing by", self.app.name)
@@ -145,6 +150,7 @@ class Relay:
                     self.connected = True
                 published = await self._relay_batch(producer)
                 backoff.succeeded()
+                kafka_backoff.succeeded()
                 if published < self.batch_size:  # caught up: a full batch is followed at once
                     await wake.wait(self.idle_seconds)
             except (KafkaError, OSError) as error:
@@ -155,7 +161,7 @@ class Relay:
                 log.warning("relay: Kafka error, restarting the producer: %r", error)
                 await _stop(producer)
                 producer = None
-                await sleep_unless(stopping, backoff.failed())
+                await sleep_unless(stopping, kafka_backoff.failed())
             except TRANSIENT_STORE_ERRORS as error:
                 self.metrics.relay_errors.labels(self.app.name).inc()
                 log.warning("relay: store unavailable, retrying: %r", error)
