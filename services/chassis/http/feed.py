@@ -238,7 +238,7 @@ def event_stream_route(api: APIRouter, id_is: str = "") -> Callable[[DecoratedCa
         "/v1/events/stream",
         dependencies=[requires(Role.ADMIN)],
         response_class=StreamingResponse,
-        responses=openapi.media(200, "text/event-stream", description),
+        responses=openapi.media(200, "text/event-stream", description, openapi.SERVER_SENT_EVENT),
     )
 
 

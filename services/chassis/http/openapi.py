@@ -80,6 +80,17 @@ def answers(*statuses: int) -> Callable[[Call], Call]:
     return mark
 
 
+# One event of a `text/event-stream` answer, its fields as the stream spells them (the schema each
+# event is read against: a fuzzer found events documented as one string).
+SERVER_SENT_EVENT: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"}, "event": {"type": "string"}, "data": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}  # fmt: skip
+
+
 def media(status: int, media_type: str, description: str, schema: dict[str, Any] | None = None) -> Responses:
     """`responses=` entry for an answer of another media type than JSON (CSV, an event stream, a file)."""
     return {status: {"description": description, "content": {media_type: {"schema": schema or {"type": "string"}}}}}

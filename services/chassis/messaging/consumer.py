@@ -131,7 +131,9 @@ class IdempotentConsumer:
             fetch_max_wait_ms=2_000,
             # A crashed member's partitions move to the others after this long (the broker's minimum).
             session_timeout_ms=6_000,
-            heartbeat_interval_ms=1_500,
+            # A member learns from its heartbeat that the group rebalances (after a broker restart, every
+            # member rejoins): each 0.5 s, not 1.5 s, the group is whole again sooner.
+            heartbeat_interval_ms=500,
         )
         self.subscriber(self.handle)
         self.max_records = max_records

@@ -19,7 +19,7 @@ from typing import TypeVar
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from eventsourcing.application import Application
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
 from schemas.envelope import Envelope, EnvelopeFields
 from services.chassis.messaging.kafka import Record, idempotent_producer, send_in_batches
@@ -33,6 +33,7 @@ from services.chassis.runtime.tracing import Publishing
 from services.chassis.storage.wake import Wake, store_commits
 
 log = logging.getLogger(__name__)
+KAFKA_RETRY_SECONDS = 1.0  # the longest wait between attempts to reach a broker that is away
 DELIVERY_SECONDS = 20.0  # a batch Kafka has not acknowledged by then is sent again, by a fresh producer
 
 # Maps one stored notification to (topic, envelope), or None for a private event.
@@ -134,6 +135,10 @@ class Relay:
     async def _publish(self, stopping: asyncio.Event, wake: Wake) -> None:
         producer: AIOKafkaProducer | None = None
         backoff = Backoff(initial=0.2, maximum=5.0)
+        # A broker that is away refuses the connection at once: trying again each second costs nothing,
+        # and after it is back the relay waits no more than that (with 5 s, assignments stayed slow
+        # for seconds after a Kafka restart: tests/integration/test_kafka_recovery.py).
+        kafka_backoff = Backoff(initial=0.2, maximum=KAFKA_RETRY_SECONDS)
         while not stopping.is_set():
             if not await self.lease.held():
                 log.warning("relay of %s lost its lease: standing by", self.app.name)
@@ -145,6 +150,7 @@ class Relay:
                     self.connected = True
                 published = await self._relay_batch(producer)
                 backoff.succeeded()
+                kafka_backoff.succeeded()
                 if published < self.batch_size:  # caught up: a full batch is followed at once
                     await wake.wait(self.idle_seconds)
             except (KafkaError, OSError) as error:
@@ -155,15 +161,33 @@ class Relay:
                 log.warning("relay: Kafka error, restarting the producer: %r", error)
                 await _stop(producer)
                 producer = None
-                await sleep_unless(stopping, backoff.failed())
+                await sleep_unless(stopping, kafka_backoff.failed())
             except TRANSIENT_STORE_ERRORS as error:
                 self.metrics.relay_errors.labels(self.app.name).inc()
                 log.warning("relay: store unavailable, retrying: %r", error)
+                await sleep_unless(stopping, backoff.failed())
+            except IntegrityError as error:
+                # Not recorded after all, though the tracking row is there: whoever wrote it (this relay,
+                # a commit whose answer was lost, or a replica that led meanwhile) published up to there.
+                self.metrics.relay_errors.labels(self.app.name).inc()
+                log.warning("relay: progress recorded elsewhere, reading on from the store's: %r", error)
+                self.position = await asyncio.to_thread(self._recorded_position)
                 await sleep_unless(stopping, backoff.failed())
         await _stop(producer)
 
     def _recorded_position(self) -> int:
         return self.tracker.max_tracking_id(RELAY_NAME) or 0
+
+    def _record(self, tracking: Tracking, envelopes: Sequence[Envelope]) -> None:
+        """Record that the batch up to `tracking` is published. A retry of a record whose first commit
+        went through though its answer was lost (the store went away right after COMMIT) finds the row
+        there: that is done, not an error; any other conflict is raised."""
+        try:
+            self.log.record(tracking, envelopes)
+        except IntegrityError:
+            if self._recorded_position() < tracking.notification_id:
+                raise
+            log.info("relay of %s: position %d was recorded already", self.app.name, tracking.notification_id)
 
     async def _relay_batch(self, producer: AIOKafkaProducer) -> int:
         notifications: Sequence[Notification] = await asyncio.to_thread(
@@ -191,7 +215,7 @@ class Relay:
             # is an OSError): the producer is started afresh and the batch is sent again.
             await asyncio.wait_for(asyncio.gather(*deliveries), DELIVERY_SECONDS)
         last = notifications[-1].id
-        await asyncio.to_thread(self.log.record, Tracking(RELAY_NAME, last), envelopes)
+        await asyncio.to_thread(self._record, Tracking(RELAY_NAME, last), envelopes)
         self.position = last
         for topic, envelope in zip(topics, envelopes, strict=True):
             self.metrics.relay_published.labels(self.app.name, topic).inc()

@@ -33,6 +33,8 @@ from psycopg import Connection, OperationalError
 from psycopg.sql import SQL
 from psycopg_pool import ConnectionPool
 
+from services.chassis.storage import breaker
+
 
 def check_unless_quiet(conn: Connection[Any]) -> None:
     """The pool's check before it lends `conn`: raise if it is dead (the pool then drops it)."""
@@ -46,7 +48,8 @@ def check_unless_quiet(conn: Connection[Any]) -> None:
 
 class DeskPostgresFactory(PostgresFactory):
     """eventsourcing's PostgreSQL factory (the same environment variables); with `POSTGRES_PRE_PING`
-    its pool checks connections with `check_unless_quiet` instead of a ping each."""
+    its pool checks connections with `check_unless_quiet` instead of a ping each; a breaker stands
+    before its connections (breaker.py)."""
 
     def __init__(self, env: Environment | EnvType | None) -> None:
         super().__init__(env)
@@ -54,6 +57,7 @@ class DeskPostgresFactory(PostgresFactory):
             # psycopg_pool takes its check only when built (eventsourcing builds it, unopened, above);
             # tests/integration/test_postgres_pool.py fails should this attribute change.
             self.datastore.pool._check = check_unless_quiet
+        breaker.guard(self.datastore)  # a store that is away is told at once (breaker.py)
 
 
 _Shape = tuple[bool, bool, bool, bool]  # bounded below, bounded above, descending, limited

@@ -47,7 +47,7 @@ def router(intake: Intake, sla: SlaStatus | None, viewers: Viewers) -> APIRouter
     @api.get(
         "/tickets/{ticket_id}/stream",
         response_class=StreamingResponse,
-        responses=openapi.media(200, "text/event-stream", STREAM),
+        responses=openapi.media(200, "text/event-stream", STREAM, openapi.SERVER_SENT_EVENT),
     )
     async def stream(
         ticket_id: UUID,
