@@ -13,7 +13,6 @@ from bench import (
     rebuild,
     routing_latency,
     sla_timers,
-    sla_what_if,
     soak,
     store_append,
     ticket_flow,
@@ -39,8 +38,7 @@ BENCHMARKS = {
         kb_suggestions,
         soak,
         what_if,
-        sla_what_if,
-        trigger_evaluation,
+            trigger_evaluation,
     )
 }
 

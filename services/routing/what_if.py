@@ -51,7 +51,7 @@ from services.chassis.storage.store import store_env, tracking_recorder
 from services.chassis.whatif.history import tenant_history
 from services.chassis.whatif.http import candidate_check, mount_jobs
 from services.chassis.whatif.jobs import WhatIfJobs
-from services.chassis.whatif.replay import Progress, WhatIfRequest
+from services.chassis.whatif.replay import SANDBOX, Progress, WhatIfRequest
 from services.routing.application import Routing
 from services.routing.choosing import Presence, Strategy
 from services.routing.domain import DeskSetup, TicketRouting
@@ -63,11 +63,6 @@ CACHED = 20_000  # aggregates the sandbox keeps (as the live service does): othe
 EXAMPLES = 10  # example tickets a report shows of each kind
 # In memory, one thread, no rival writer: aggregates are changed where the cache holds them (no copy for
 # each command, no reading back what was just saved), and a command refused is undone by forgetting them.
-SANDBOX = {
-    "PERSISTENCE_MODULE": "eventsourcing.popo",
-    "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
-    "AGGREGATE_CACHE_FASTFORWARD": "n",
-}
 Name = Annotated[str, Field(pattern=NAME)]
 
 

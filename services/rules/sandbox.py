@@ -19,6 +19,7 @@ from eventsourcing.persistence import Tracking
 from schemas.envelope import Envelope
 from schemas.registry import TypedEnvelope, upcast
 from services.chassis.storage.processing import UnitOfWork, commit
+from services.chassis.whatif.replay import SANDBOX
 from services.rules.application import Rules
 from services.rules.domain import TicketAutomation, Trigger, TriggerBook
 from services.rules.facts import after_actions, ticket_of
@@ -57,7 +58,7 @@ class Firing:
 class Sandbox:
     def __init__(self, tenant: str, book: list[BookEntry]) -> None:
         self.tenant = tenant
-        self.rules = Rules(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        self.rules = Rules(env=SANDBOX)
         self.live_id: dict[str, str] = {}  # sandbox trigger id -> live trigger id
         self.positions = itertools.count(1)
         self.read_up_to = 0
