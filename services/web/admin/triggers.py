@@ -2,8 +2,9 @@
 (enabled, or disabled and why: an admin's reason or the refusal that disabled it), a form to make one and an
 editor to revise it (when: events; if: condition rows of field, operator and value; then: action rows), enable,
 disable and retire, and the trigger's recent firings. A group to notify is typed `tier2: ann@acme.test, ...` (the
-desk knows no agent's address), webhooks to call as their subscription ids. Everything through the rules API behind the gateway; a
-refused form comes back with the API's message beside the row and part it names (`if[2].value`)."""
+desk knows no agent's address), webhooks to call as their subscription ids. Everything through the rules API
+behind the gateway; a refused form comes back with the API's message beside the row and part it names
+(`if[2].value`)."""
 
 from __future__ import annotations
 
