@@ -21,7 +21,7 @@ TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
         tickets.TicketOpenedV3, tickets.TicketStatusChangedV1, tickets.TicketPriorityChangedV1,
         tickets.TicketReclassifiedV1, tickets.TicketAssignedV1, tickets.TicketCommentedV2, tickets.TicketMergedV1,
         tickets.TicketLinkedV1, tickets.TicketSurveyRequestedV1, tickets.TicketRatedV1,
-        tickets.TicketSolutionLinkedV1, tickets.TicketMacroAppliedV1, tickets.TicketTriggerAppliedV1,
+        tickets.TicketSolutionLinkedV1, tickets.TicketMacroAppliedV1, tickets.TicketTriggerAppliedV2,
         tickets.TicketTriggerRefusedV1,
     ),
     topics.ROUTING_DECISIONS: (routing.RoutingDecidedV1,),
@@ -39,7 +39,7 @@ TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
 
 # Versions no longer published but still on the topics and in the feeds: read, then upcast.
 OLDER_VERSIONS: tuple[type[EventData], ...] = (
-    tickets.TicketOpenedV1, tickets.TicketOpenedV2, tickets.TicketCommentedV1,
+    tickets.TicketOpenedV1, tickets.TicketOpenedV2, tickets.TicketCommentedV1, tickets.TicketTriggerAppliedV1,
 )  # fmt: skip
 
 # Every published type and version.
@@ -55,6 +55,8 @@ UPCASTERS: dict[tuple[str, int], Callable[[EventData], EventData]] = {
     ("ticket.opened", 2): lambda v2: _v2_as_v3(v2),
     # v1 did not say who wrote: null, which `TicketCommentedV2.kind_for` reads (requester by id, else other)
     ("ticket.commented", 1): lambda v1: tickets.TicketCommentedV2(**v1.model_dump(), author_kind=None),
+    # v1 firings called no webhook and notified no group
+    ("ticket.trigger_applied", 1): lambda v1: tickets.TicketTriggerAppliedV2(**v1.model_dump()),
 }
 
 

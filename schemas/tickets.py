@@ -283,6 +283,19 @@ class TicketTriggerAppliedV1(EventData):
     )
 
 
+class TicketTriggerAppliedV2(TicketTriggerAppliedV1):
+    """v2 adds who the firing calls and tells beyond the ticket: the tenant's webhook subscriptions it calls (each
+    gets one delivery of this event, whatever its event filter) and the routing group it notifies by e-mail.
+    v1 events read as v2 calling and notifying no one (see `schemas.registry.upcast`)."""
+
+    event_version: ClassVar[int] = 2
+
+    webhook_ids: list[str] = Field(
+        default_factory=list, description="The webhook subscriptions this firing calls with this event."
+    )
+    notify_group_id: str | None = Field(None, description="The routing group this firing notifies by e-mail.")
+
+
 class TicketTriggerRefusedV1(EventData):
     """A trigger's firing was refused on the ticket and changed nothing. `for_good`: the trigger itself is at
     fault (a custom field the tenant lacks, a macro that is gone, a note that does not render), so the rules

@@ -16,6 +16,7 @@ from services.rules.timing import TIME_FIELD, TIME_WHEN
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,62}$")]
 Tag = Annotated[str, Field(min_length=1, max_length=64)]
+Address = Annotated[str, Field(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$", max_length=254)]
 WhenEvent = Literal[
     "ticket.opened", "ticket.commented", "ticket.status_changed", "ticket.priority_changed", "ticket.assigned",
     "ticket.rated", "sla.warning", "sla.breached", "sla.customer_reminded", "time",
@@ -41,8 +42,20 @@ class ConditionSpec(BaseModel):
     )
 
 
+class NotifyGroupSpec(BaseModel):
+    """Tell a routing group by e-mail. The desk knows no agent's e-mail address (agents are people of the
+    identity provider, groups are routing's), so the trigger names the group and the addresses to mail for it
+    (its members', or the group's mailbox): one message per address per firing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group_id: Name
+    addresses: list[Address] = Field(min_length=1, max_length=50)
+
+
 class ThenSpec(BaseModel):
-    """What the trigger does: intake's macro actions, an agent to assign and an internal note."""
+    """What the trigger does: intake's macro actions, an agent to assign, an internal note, a group to notify by
+    e-mail and webhooks to call."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -62,6 +75,14 @@ class ThenSpec(BaseModel):
         None,
         description="Reply with this shared macro (its body in the requester's language, and its actions). One"
         " that is gone, retired or personal is refused when the trigger fires, and the trigger is disabled.",
+    )
+    notify_group: NotifyGroupSpec | None = Field(None, description="E-mail a routing group about the ticket.")
+    webhook_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Call these webhook subscriptions of the tenant (`/v1/webhooks`) with the firing's"
+        " `ticket.trigger_applied`, whatever their event filter. One the tenant does not have is refused when the"
+        " trigger fires, and the trigger is disabled.",
     )
 
     def stored(self) -> dict[str, Any]:

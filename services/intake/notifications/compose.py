@@ -11,6 +11,7 @@ from uuid import UUID
 
 from services.chassis.runtime.settings import Settings
 from services.intake.channels.mail_threads import message_id, tagged
+from services.intake.notifications.outbox import GROUP
 from services.intake.notifications.templates import Templates
 from services.intake.people.conversations import Conversations, ReplyRoute
 from services.intake.people.people import People
@@ -66,9 +67,11 @@ class Composer:
 
     def compose(self, delivery: dict[str, Any], previous: list[str]) -> Message:
         tenant, ticket_id = delivery["tenant"], UUID(delivery["ticket_id"])
+        group = delivery["kind"] == GROUP  # to an agent the trigger names: in the desk's language, no thread
         try:
             ticket = self.intake.get_ticket(ticket_id, tenant)
-            route = next(r for r in self.routes(tenant, ticket_id) if r.channel == delivery["channel"])
+            routes = [] if group else self.routes(tenant, ticket_id)
+            route = next(r for r in routes if r.channel == delivery["channel"]) if not group else _group_route(delivery)
         except TicketNotFoundError:
             raise Undeliverable("the ticket is not there") from None
         except StopIteration:
@@ -77,7 +80,9 @@ class Composer:
         if profile is not None and profile.erased:
             raise Undeliverable("the requester was erased")
         mailbox = self.settings.mailbox_of(tenant)
-        language = (profile.language if profile else None) or (mailbox[1].language if mailbox else None) or "en"
+        mine = None if group else (profile.language if profile else None)
+        language = mine or (mailbox[1].language if mailbox else None) or "en"
+        previous = [] if group else previous
         details = {
             k: self.personal.unseal(tenant, v) if isinstance(v, str) else v
             for k, v in json.loads(delivery["details"]).items()
@@ -105,3 +110,8 @@ class Composer:
             message_id=message_id(ticket_id, delivery["message_key"], domain),
             thread=[message_id(ticket_id, key, domain) for key in previous],
         )
+
+
+def _group_route(delivery: dict[str, Any]) -> ReplyRoute:
+    """Where a group notice goes: the address the trigger named for the group."""
+    return ReplyRoute("email", json.loads(delivery["details"])["address"])

@@ -22,6 +22,7 @@ from eventsourcing.persistence import TrackingRecorder
 from services.chassis.messaging.outbox import Doorbell, OutboxTable
 from services.chassis.storage.ids import stable_id
 from services.chassis.storage.views import Sql, SqlView
+from services.intake.notifications.outbox import GROUP
 from services.intake.notifications.outbox import SCHEMA as OUTBOX_SCHEMA
 
 SCHEMA = [
@@ -65,11 +66,13 @@ class Deliveries:
 
     def waiting(self, now: float, limit: int) -> list[dict[str, Any]]:
         """The oldest unrouted notification of each ticket, when its next look at the routes is due
-        (the later ones of a ticket follow it, so the thread keeps its order)."""
+        (the later ones of a ticket follow it, so the thread keeps its order); a trigger's notice to a group
+        is in no thread of the requester's: it waits for none and none waits for it."""
         return self.view.query(
             "SELECT * FROM intake_notifications n WHERE n.status = 'waiting' AND n.next_check_at <= :now"
-            " AND NOT EXISTS (SELECT 1 FROM intake_notifications e WHERE e.tenant = n.tenant"
-            " AND e.ticket_id = n.ticket_id AND e.status = 'waiting' AND e.created_at < n.created_at)"
+            " AND (n.kind = 'group' OR NOT EXISTS (SELECT 1 FROM intake_notifications e WHERE e.tenant = n.tenant"
+            " AND e.ticket_id = n.ticket_id AND e.status = 'waiting' AND e.kind <> 'group'"
+            " AND e.created_at < n.created_at))"
             " ORDER BY n.created_at LIMIT :limit",
             {"now": now, "limit": limit},
         )
@@ -78,10 +81,14 @@ class Deliveries:
         """Write a message per channel of the ticket's unrouted notifications (`first` and those after
         it) and mark them routed, at once; how many notifications that was."""
         with self.view.transaction() as sql:
-            waiting = sql.query(
-                "SELECT * FROM intake_notifications WHERE tenant = :tenant AND ticket_id = :ticket_id"
-                " AND status = 'waiting' ORDER BY created_at",
-                {"tenant": first["tenant"], "ticket_id": first["ticket_id"]},
+            waiting = (
+                [first]
+                if first["kind"] == GROUP
+                else sql.query(
+                    "SELECT * FROM intake_notifications WHERE tenant = :tenant AND ticket_id = :ticket_id"
+                    " AND status = 'waiting' AND kind <> 'group' ORDER BY created_at",
+                    {"tenant": first["tenant"], "ticket_id": first["ticket_id"]},
+                )
             )
             for notification in waiting:
                 self._route(sql, notification, channels)
@@ -118,9 +125,10 @@ class Deliveries:
         return self.view.query(
             "SELECT * FROM intake_notification_deliveries d WHERE ((d.status IN ('pending', 'held')"
             " AND d.next_attempt_at <= :now)"
-            " OR (d.status = 'sending' AND d.claimed_at <= :stale)) AND NOT EXISTS (SELECT 1 FROM"
-            " intake_notification_deliveries e WHERE e.tenant = d.tenant AND e.ticket_id = d.ticket_id"
-            " AND e.channel = d.channel AND e.status IN ('pending', 'sending') AND e.created_at < d.created_at)"
+            " OR (d.status = 'sending' AND d.claimed_at <= :stale)) AND (d.kind = 'group' OR NOT EXISTS (SELECT 1"
+            " FROM intake_notification_deliveries e WHERE e.tenant = d.tenant AND e.ticket_id = d.ticket_id"
+            " AND e.channel = d.channel AND e.kind <> 'group' AND e.status IN ('pending', 'sending')"
+            " AND e.created_at < d.created_at))"
             " ORDER BY d.created_at LIMIT :limit",
             {"now": now, "stale": now - self.claim_seconds, "limit": limit},
         )
@@ -163,7 +171,8 @@ class Deliveries:
         """The message keys sent before this one on its ticket and channel, oldest first (the thread)."""
         rows = self.view.query(
             "SELECT message_key FROM intake_notification_deliveries WHERE tenant = :tenant AND ticket_id = :ticket_id"
-            " AND channel = :channel AND created_at < :created_at ORDER BY created_at DESC LIMIT :limit",
+            " AND channel = :channel AND kind <> 'group' AND created_at < :created_at ORDER BY created_at DESC"
+            " LIMIT :limit",
             {"tenant": delivery["tenant"], "ticket_id": delivery["ticket_id"], "channel": delivery["channel"],
              "created_at": delivery["created_at"], "limit": limit},
         )  # fmt: skip

@@ -10,6 +10,7 @@ clients that dedupe by it show one). Everything else, rendering and the claim, h
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -19,8 +20,10 @@ from uuid import UUID
 from services.chassis.messaging.outbox import drain, retry_delay
 from services.intake.notifications.compose import Composer, Message, Undeliverable
 from services.intake.notifications.deliveries import Deliveries
+from services.intake.notifications.outbox import GROUP
 from services.intake.notifications.sender import Sender
 from services.intake.notifications.templates import TemplateError
+from services.intake.people.conversations import ReplyRoute
 from services.intake.tickets.work import TicketNotFoundError
 
 log = logging.getLogger(__name__)
@@ -70,7 +73,10 @@ class Mailer:
             try:
                 ticket_id = UUID(notification["ticket_id"])
                 fallback = waited >= CONTACT_FALLBACK_SECONDS
-                routes = self.composer.routes(notification["tenant"], ticket_id, fallback)
+                if notification["kind"] == GROUP:  # to an agent's address the trigger names, not the requester
+                    routes = [ReplyRoute("email", json.loads(notification["details"])["address"])]
+                else:
+                    routes = self.composer.routes(notification["tenant"], ticket_id, fallback)
             except (TicketNotFoundError, ValueError):  # not a ticket of this tenant (an SLA reminder's id)
                 routes = []
             if channels := sorted({r.channel for r in routes if r.channel in self.senders}):
@@ -100,7 +106,7 @@ class Mailer:
         outcome = await sender.send(message)
         if outcome.sent:  # the window: accepted by the server, not yet recorded
             await asyncio.to_thread(self.deliveries.sent, delivery["id"], outcome.reply or "")
-            if outcome.thread_key is not None:  # the customer may answer our message: thread it
+            if outcome.thread_key is not None and message.kind != GROUP:  # the customer may answer: thread it
                 await asyncio.to_thread(
                     self.composer.conversations.bind,
                     message.tenant,

@@ -2,7 +2,8 @@
 that event's tracking row in one transaction, so a replay after a crash fills nothing twice.
 
 It is filled from two places: intake's own store (followed by a `StoreProjector`: opened, an
-agent's public reply, waiting for the customer, resolved, closed, the satisfaction survey) and
+agent's public reply, waiting for the customer, resolved, closed, the satisfaction survey, and a
+trigger's firing that notifies a group: one `group` row per address it names) and
 SLA's `sla.customer_reminded` on Kafka (the pending reminders). A row names no channel: where
 the requester is answered is looked up when the row is *routed* (see `deliveries.py`), so a
 reply route the channels record just after the ticket opened still gets the acknowledgement.
@@ -32,6 +33,7 @@ from services.intake.tickets.domain import Ticket
 from services.intake.tickets.vocabulary import WaitingFor
 
 NAME = "notifications"
+GROUP = "group"  # the kind of a trigger's notice to a group: sent to an address the trigger names
 STALE_REMINDER = timedelta(days=1)  # the tracking rows' application name (intake's own store)
 
 SCHEMA = [
@@ -70,6 +72,19 @@ def notable(event: Ticket.Event, requester: str | None) -> tuple[str, dict[str, 
     if kind == "SurveyRequested":
         return "survey", {}
     return None
+
+
+def group_notices(event: Ticket.Event, position: int) -> list[tuple[str, dict[str, Any], str]]:
+    """A trigger's firing that notifies a group: one `group` notification per address (kind, details, message
+    key), the key derived from the event and the address, so each recipient is told once per firing."""
+    if type(event).__name__ != "TriggerApplied":
+        return []
+    group = vars(event)["actions"].get("notify_group") or {}
+    return [
+        (GROUP, {"address": address, "group_id": group["group_id"], "reason": vars(event)["reason"]},
+         f"{position}-{stable_id('recipient', address.lower())}")
+        for address in dict.fromkeys(group.get("addresses", []))
+    ]  # fmt: skip
 
 
 class NotificationOutbox:
@@ -117,6 +132,7 @@ class NotificationOutbox:
                 requester = self.requester_of(event.originator_id)
             if (found := notable(event, requester)) is not None:
                 rows.append((event.tenant, str(event.originator_id), *found, str(position)))
+            rows += [(event.tenant, str(event.originator_id), *told) for told in group_notices(event, position)]
         with self.view.transaction(*tracking) as sql:
             for row in rows:
                 self._insert(sql, *row)

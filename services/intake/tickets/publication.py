@@ -39,7 +39,7 @@ from schemas.tickets import (
     TicketSolutionLinkedV1,
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
-    TicketTriggerAppliedV1,
+    TicketTriggerAppliedV2,
     TicketTriggerRefusedV1,
 )
 from services.chassis.messaging.relay import Publication, PublicFields, published_on, validated
@@ -117,15 +117,19 @@ def _macro_applied(ticket_id: str, event: Any) -> TicketMacroAppliedV1:
     )
 
 
-def _trigger_applied(ticket_id: str, event: Any) -> TicketTriggerAppliedV1:
-    """What the trigger did, by name only, as `ticket.macro_applied` says it."""
-    return TicketTriggerAppliedV1(
+def _trigger_applied(ticket_id: str, event: Any) -> TicketTriggerAppliedV2:
+    """What the trigger did, by name only, as `ticket.macro_applied` says it, and whom it calls and tells (the
+    group's addresses stay in intake: the notifications outbox reads them from the store)."""
+    group = event.actions.get("notify_group") or {}
+    return TicketTriggerAppliedV2(
         ticket_id=ticket_id,
         trigger_id=event.trigger_id,
         trigger_version=event.trigger_version,
         firing_id=event.firing_id,
         reason=event.reason,
         actions=sorted(event.actions),
+        webhook_ids=list(event.actions.get("webhook_ids", [])),
+        notify_group_id=group.get("group_id"),
     )
 
 

@@ -8,7 +8,8 @@ when the relay published it again.
 A refused firing changes nothing but the record of its refusal (`Ticket.TriggerRefused`, published as
 `ticket.trigger_refused`): it is tried on a copy of the ticket first, so a refused action never leaves half a
 firing in the save, and the next firings go on. The refusal is `for_good` when the trigger itself is at fault
-(a custom field the tenant does not have, a macro gone, retired or personal, a note that does not render):
+(a custom field the tenant does not have, a macro gone, retired or personal, a note that does not render, a
+webhook subscription the tenant does not have):
 the rules service then disables the trigger, naming the refusal. A refusal by this ticket's state (a status
 it cannot move to, an agent without a group) is not: the trigger stays on for the tickets it fits.
 
@@ -34,7 +35,7 @@ from schemas.envelope import Envelope, EventData
 from schemas.rules import RULES_ACTOR, TriggerFiredV1
 from services.chassis.runtime.errors import CommandRefusedError
 from services.chassis.storage.ids import stable_id
-from services.chassis.storage.processing import commit
+from services.chassis.storage.processing import commit, find
 from services.intake.macros.actions import Actions, run_actions
 from services.intake.macros.application import MacroUse
 from services.intake.macros.applying import MacroDesk
@@ -49,6 +50,7 @@ from services.intake.tickets.errors import TicketError, TicketRuleError
 from services.intake.tickets.fields import CustomFieldError
 from services.intake.tickets.vocabulary import Status
 from services.intake.tickets.work import TicketNotFoundError
+from services.intake.webhooks.subscriptions import Webhooks
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +110,7 @@ def _command(intake: Intake, ticket: Ticket, data: TriggerFiredV1) -> Callable[[
     except RenderError as error:
         raise FiringRefusedError("then.note", f"does not render: {error}", for_good=True) from None
     macro = _macro(intake, ticket, data.actions.get("macro_id"))
+    _check_webhooks(intake, ticket.tenant, data.actions.get("webhook_ids", []))
     agent_id = data.actions.get("agent_id")
     reason = f"trigger: {data.trigger_name} ({data.reason})"
     now = datetime.now(UTC)
@@ -148,6 +151,19 @@ def _macro(intake: Intake, ticket: Ticket, macro_id: str | None) -> MacroUse | N
         return MacroDesk(intake).prepare(ticket.tenant, ticket.id, UUID(macro_id), MACRO_CALLER, "", None)
     except (CommandRefusedError, MacroRefusedError, ValueError) as error:
         raise FiringRefusedError("then.macro_id", str(error), for_good=True) from None
+
+
+def _check_webhooks(intake: Intake, tenant: str, webhook_ids: list[str]) -> None:
+    """Each webhook subscription the firing calls is the tenant's (a disabled one is, and gets its delivery
+    cancelled, as any); one the tenant does not have refuses the firing for good. The calls themselves are made by
+    the webhook deliverer from the published `ticket.trigger_applied` (webhooks/delivery.py)."""
+    hooks = find(intake, Webhooks.create_id(tenant), Webhooks) if webhook_ids else None
+    known = hooks.subscriptions if hooks is not None else {}
+    for n, subscription_id in enumerate(webhook_ids):
+        if subscription_id not in known:
+            raise FiringRefusedError(
+                f"then.webhook_ids.{n}", f"the tenant has no webhook subscription {subscription_id}", for_good=True
+            )
 
 
 def _render(intake: Intake, ticket: Ticket, note: str) -> str:

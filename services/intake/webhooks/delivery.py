@@ -24,6 +24,7 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from standardwebhooks.webhooks import Webhook
 
 from schemas.envelope import Envelope, EventData
+from schemas.tickets import TicketTriggerAppliedV2
 from services.chassis.messaging.outbox import Doorbell, OutboxTable, drain, retry_delay
 from services.chassis.storage.ids import url_uuid5
 from services.chassis.storage.processing import commit, find
@@ -65,9 +66,14 @@ class Deliveries:
         return find(self.intake, Webhooks.create_id(tenant), Webhooks)
 
     def enqueue(self, envelope: Envelope, data: EventData, tracking: Tracking) -> None:
-        """The consumer's `apply`: a pending delivery per subscription that wants this event."""
+        """The consumer's `apply`: a pending delivery per subscription that wants this event, and per subscription a
+        trigger's firing calls (`ticket.trigger_applied`'s `webhook_ids`, whatever their filter). One delivery per
+        (event, subscription): its id is derived from the two, so a subscription both wanting and called gets one."""
         hooks = self.webhooks(envelope.tenant)
-        matching = hooks.matching(envelope.type) if hooks is not None else {}
+        matching = list(hooks.matching(envelope.type)) if hooks is not None else []
+        if hooks is not None and isinstance(data, TicketTriggerAppliedV2):
+            called = [s for s in data.webhook_ids if s in hooks.subscriptions and s not in matching]
+            matching += list(dict.fromkeys(called))
         with self.view.transaction(tracking) as sql:
             for subscription_id in matching:
                 sql.execute(

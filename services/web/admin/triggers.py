@@ -1,8 +1,10 @@
 """Triggers: the tenant's automation rules in the order they run (moved up or down), each with its state
 (enabled, or disabled and why: an admin's reason or the refusal that disabled it), a form to make one and an
 editor to revise it (when: events; if: condition rows of field, operator and value; then: action rows), enable,
-disable and retire, and the trigger's recent firings. Everything through the rules API behind the gateway; a
-refused form comes back with the API's message beside the row and part it names (`if[2].value`)."""
+disable and retire, and the trigger's recent firings. A group to notify is typed `tier2: ann@acme.test, ...` (the
+desk knows no agent's address), webhooks to call as their subscription ids. Everything through the rules API
+behind the gateway; a refused form comes back with the API's message beside the row and part it names
+(`if[2].value`)."""
 
 from __future__ import annotations
 
@@ -35,9 +37,9 @@ OPERATORS = ("is", "is_not", "in", "contains", "changed_to", "greater", "less")
 MOMENTS = ("opened", "status_changed", "customer_replied", "agent_replied", "assigned")
 ACTIONS = (
     "status", "status_reason", "pending_hours", "priority", "tags_add", "tags_remove", "group_id", "agent_id",
-    "note", "macro_id", "custom_field",
+    "note", "macro_id", "custom_field", "notify_group", "webhook_ids",
 )  # fmt: skip
-LISTED_ACTIONS = ("tags_add", "tags_remove")  # typed as comma-separated words
+LISTED_ACTIONS = ("tags_add", "tags_remove", "webhook_ids")  # typed as comma-separated words
 SPARE_ROWS = 2  # empty rows under a form's conditions and actions, to add one without a script
 
 
@@ -58,6 +60,8 @@ def action_names() -> dict[str, str]:
         "tags_remove": _("Remove tags"), "group_id": _("Assign to group"), "agent_id": _("Assign to agent"),
         "note": _("Add an internal note"), "macro_id": _("Reply with macro (id)"),
         "custom_field": _("Set custom field (key=value)"),
+        "notify_group": _("Notify a group by e-mail (group: addresses)"),
+        "webhook_ids": _("Call webhooks (subscription ids)"),
     }  # fmt: skip
 
 
@@ -81,6 +85,8 @@ class TriggerForm:
         for action, value in trigger.get("then", {}).items():
             if action == "custom_fields":
                 actions += [{"action": "custom_field", "value": f"{k}={_text(v)}"} for k, v in value.items()]
+            elif action == "notify_group":
+                actions.append({"action": action, "value": f"{value['group_id']}: {_text(value['addresses'])}"})
             else:
                 actions.append({"action": action, "value": _text(value)})
         return cls(str(trigger["name"]), list(trigger["when"]), str(trigger.get("match", "all")), conditions, actions)
@@ -146,6 +152,9 @@ def _then(rows: list[dict[str, str]]) -> dict[str, Any]:
         if action == "custom_field":
             key, _sep, field_value = value.partition("=")
             then.setdefault("custom_fields", {})[key.strip()] = field_value.strip()
+        elif action == "notify_group":  # `tier2: ann@acme.test, bob@acme.test`
+            group, _sep, addresses = value.partition(":")
+            then[action] = {"group_id": group.strip(), "addresses": forms.words(addresses)}
         elif action in LISTED_ACTIONS:
             then[action] = [*then.get(action, []), *forms.words(value)]
         elif action == "pending_hours":
