@@ -38,7 +38,7 @@ BENCHMARKS = {
         kb_suggestions,
         soak,
         what_if,
-            trigger_evaluation,
+        trigger_evaluation,
     )
 }
 
