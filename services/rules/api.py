@@ -17,6 +17,7 @@ from services.chassis.http.auth import Role
 from services.chassis.http.etag import etag, expected_version
 from services.chassis.http.identity import CurrentIdentity, requires
 from services.rules.application import Rules
+from services.rules.calendars import SlaCalendars
 from services.rules.domain import Trigger
 from services.rules.requests import DisableRequest, TriggerChange, TriggerOrder, TriggerSpec
 
@@ -45,14 +46,21 @@ def _answer(rules: Rules, trigger: Trigger, status_code: int = 200) -> JSONRespo
     return JSONResponse(view(trigger, position), status_code=status_code, headers={"ETag": etag(trigger.version)})
 
 
-def router(rules: Rules) -> APIRouter:
+def router(rules: Rules, calendars: SlaCalendars | None = None) -> APIRouter:
+    async def stored(body: TriggerSpec, who: CurrentIdentity) -> dict[str, Any]:
+        """The spec to keep, with the SLA calendars its business-hours conditions name read now (calendars.py)."""
+        names = body.calendars()
+        found = await calendars.named(who, names) if calendars is not None and names else None
+        return body.stored(found)
+
     api = APIRouter(prefix="/v1/triggers", tags=["triggers"], dependencies=[requires(Role.SUPERVISOR, Role.ADMIN)])
 
-    @api.post("", status_code=201, dependencies=ADMIN, responses=openapi.problems(422))
+    @api.post("", status_code=201, dependencies=ADMIN, responses=openapi.problems(422, 503))
     async def create(body: TriggerSpec, who: CurrentIdentity) -> JSONResponse:
         """Make a trigger, enabled, last in the order. `if` conditions are `{field, op, value}`; a wrong one is
-        refused naming its place (`if[2].field`)."""
-        trigger = await asyncio.to_thread(rules.create_trigger, who.tenant, body.stored(), who.actor)
+        refused naming its place (`if[2].field`). A business-hours condition's calendar is read from the SLA
+        service now (503 when it does not answer) and kept with this version."""
+        trigger = await asyncio.to_thread(rules.create_trigger, who.tenant, await stored(body, who), who.actor)
         return await asyncio.to_thread(_answer, rules, trigger, 201)
 
     @api.get("")
@@ -73,12 +81,12 @@ def router(rules: Rules) -> APIRouter:
         trigger = await asyncio.to_thread(rules.trigger, who.tenant, trigger_id)
         return await asyncio.to_thread(_answer, rules, trigger)
 
-    @api.patch("/{trigger_id}", dependencies=ADMIN, responses=openapi.problems(404, 412, 422))
+    @api.patch("/{trigger_id}", dependencies=ADMIN, responses=openapi.problems(404, 412, 422, 503))
     async def revise(trigger_id: TriggerId, body: TriggerChange, who: CurrentIdentity, if_match: IfMatch = None) -> Any:
-        """Revise a trigger: the parts given replace its own, a new version."""
+        """Revise a trigger: the parts given replace its own, a new version (its calendars read again)."""
         version = expected_version(if_match)
         current = await asyncio.to_thread(rules.trigger, who.tenant, trigger_id)
-        spec = body.applied_to(current.spec).stored()
+        spec = await stored(body.applied_to(current.spec), who)
         change = lambda t: t.revise(spec, who.actor)  # noqa: E731
         changed = await asyncio.to_thread(rules.change_trigger, who.tenant, trigger_id, change, version)
         return await asyncio.to_thread(_answer, rules, changed)
@@ -138,6 +146,6 @@ def router(rules: Rules) -> APIRouter:
     return api
 
 
-def create_app(app: FastAPI, rules: Rules) -> FastAPI:
-    app.include_router(router(rules))
+def create_app(app: FastAPI, rules: Rules, calendars: SlaCalendars | None = None) -> FastAPI:
+    app.include_router(router(rules, calendars))
     return app

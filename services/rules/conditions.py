@@ -11,7 +11,10 @@ intake, the language is in the requester's profile): a condition on them is refu
 that could never hold.
 
 `hours_since` measures time since a moment of the ticket (timing.py: timed triggers); it holds when the
-evaluation instant `at` given to `evaluate` is at least `value` hours after the moment.
+evaluation instant `at` given to `evaluate` is at least `value` hours after the moment, or with
+`business_hours: true` when at least `value` business hours of the calendar it names (`"calendar": "berlin"`,
+one of the SLA service's) have passed since. The calendar's spec is read from the SLA service when the trigger
+is saved (api.py) and kept in the trigger's version (`calendar_spec`): evaluation never asks another service.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from services.rules.timing import ANCHORS, MAX_HOURS, TIME_FIELD, anchor_key
+from services.rules.timing import ANCHORS, MAX_HOURS, TIME_FIELD, anchor_key, business_calendar, business_seconds
 
 Facts = Mapping[str, Any]
 
@@ -90,29 +93,48 @@ class Condition:
     op: Op
     value: Any
     of: str | None = None  # hours_since: the moment measured from
+    calendar: str | None = None  # hours_since in business hours: the SLA calendar's name
+    calendar_spec: Mapping[str, Any] | None = None  # ... and its spec when the trigger was saved
 
     def stored(self) -> dict[str, Any]:
         kept = {"field": self.field, "op": self.op.value, "value": self.value}
-        return kept | ({"of": self.of, "business_hours": False} if self.of is not None else {})
+        if self.of is None:
+            return kept
+        if self.calendar is None:
+            return kept | {"of": self.of, "business_hours": False}
+        business = {"business_hours": True, "calendar": self.calendar, "calendar_spec": dict(self.calendar_spec or {})}
+        return kept | {"of": self.of} | business
 
     def describe(self) -> str:
         if self.of is not None:
-            return f"{self.of.replace('_', ' ')} more than {self.value:g} hours ago"
+            hours = f"{self.value:g} business hours ({self.calendar})" if self.calendar else f"{self.value:g} hours"
+            return f"{self.of.replace('_', ' ')} more than {hours} ago"
         shown = ", ".join(map(str, self.value)) if isinstance(self.value, list) else str(self.value)
         return f"{self.field} {WORDS[self.op]} {shown}"
 
 
-def check(raw: Sequence[Mapping[str, Any]], where: str = "if") -> list[Condition]:
-    """The conditions, checked: a ConditionError names the first wrong one's part."""
-    return [_check_one(item, f"{where}[{i}]") for i, item in enumerate(raw)]
+Calendars = Mapping[str, Mapping[str, Any]]
+ROUNDING = 1e-3  # seconds: the calendar counts in microseconds, so its due instant may read a hair short
 
 
-def _check_one(item: Mapping[str, Any], at: str) -> Condition:
+def check(raw: Sequence[Mapping[str, Any]], where: str = "if", calendars: Calendars | None = None) -> list[Condition]:
+    """The conditions, checked: a ConditionError names the first wrong one's part. `calendars` (name -> spec, as
+    the SLA service holds them) are given when a trigger is saved; without, a business-hours condition keeps the
+    `calendar_spec` stored with it."""
+    return [_check_one(item, f"{where}[{i}]", calendars) for i, item in enumerate(raw)]
+
+
+def calendars_named(raw: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The calendars the business-hours conditions of `raw` name (to be read from the SLA service)."""
+    return {str(c["calendar"]) for c in raw if c.get("business_hours") and isinstance(c.get("calendar"), str)}
+
+
+def _check_one(item: Mapping[str, Any], at: str, calendars: Calendars | None = None) -> Condition:
     field, op, value = item.get("field"), item.get("op"), item.get("value")
     if field == TIME_FIELD:
-        return _check_time(item, at)
-    if item.get("of") is not None or item.get("business_hours") is not None:
-        raise ConditionError(f"{at}.of", f"of and business_hours belong to {TIME_FIELD} conditions only")
+        return _check_time(item, at, calendars)
+    if item.get("of") is not None or item.get("business_hours") is not None or item.get("calendar") is not None:
+        raise ConditionError(f"{at}.of", f"of, business_hours and calendar belong to {TIME_FIELD} conditions only")
     if field in UNKNOWABLE:
         raise ConditionError(f"{at}.field", UNKNOWABLE[str(field)])
     if field not in FIELDS:
@@ -142,7 +164,7 @@ def _check_one(item: Mapping[str, Any], at: str) -> Condition:
     return Condition(str(field), kind, values if kind is Op.IN else value)
 
 
-def _check_time(item: Mapping[str, Any], at: str) -> Condition:
+def _check_time(item: Mapping[str, Any], at: str, calendars: Calendars | None = None) -> Condition:
     of, op, value = item.get("of"), item.get("op"), item.get("value")
     if of not in ANCHORS:
         raise ConditionError(f"{at}.of", f"no moment {of!r}: one of {', '.join(ANCHORS)}")
@@ -150,12 +172,25 @@ def _check_time(item: Mapping[str, Any], at: str) -> Condition:
         raise ConditionError(f"{at}.op", f"{TIME_FIELD} takes greater (more than so many hours)")
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_HOURS:
         raise ConditionError(f"{at}.value", f"hours: a number above 0 and at most {MAX_HOURS}")
-    if item.get("business_hours"):
-        raise ConditionError(
-            f"{at}.business_hours",
-            "business hours are not supported yet: the rules service does not know the tenant's SLA calendar",
-        )
-    return Condition(TIME_FIELD, Op.GREATER, float(value), str(of))
+    if not item.get("business_hours"):
+        if item.get("calendar") is not None:
+            raise ConditionError(f"{at}.calendar", "a calendar counts business hours: set business_hours true")
+        return Condition(TIME_FIELD, Op.GREATER, float(value), str(of))
+    name = item.get("calendar")
+    if not isinstance(name, str) or not name:
+        raise ConditionError(f"{at}.calendar", "business hours are counted in a calendar: name one of the SLA's")
+    spec = item.get("calendar_spec") if calendars is None else calendars.get(name)
+    if not isinstance(spec, Mapping) and calendars is None:
+        message = "a calendar's hours are read from the SLA service when a trigger is saved"
+        raise ConditionError(f"{at}.calendar", message)
+    if not isinstance(spec, Mapping):
+        known = ", ".join(sorted(calendars or ())) or "none yet"
+        raise ConditionError(f"{at}.calendar", f"no calendar {name!r} in the SLA service: one of {known}")
+    try:
+        business_calendar(spec)
+    except ValueError as error:
+        raise ConditionError(f"{at}.calendar", f"calendar {name!r} cannot be read: {error}") from None
+    return Condition(TIME_FIELD, Op.GREATER, float(value), str(of), name, dict(spec))
 
 
 def holds(condition: Condition, now: Facts, before: Facts, at: float | None = None) -> bool:
@@ -163,7 +198,11 @@ def holds(condition: Condition, now: Facts, before: Facts, at: float | None = No
     at the instant `at` (epoch seconds: what hours_since measures to)?"""
     if condition.of is not None:
         moment = now.get(anchor_key(condition.of))
-        return at is not None and moment is not None and at - moment >= condition.value * 3600.0
+        if at is None or moment is None:
+            return False
+        if condition.calendar_spec is not None:
+            return bool(business_seconds(condition.calendar_spec, moment, at) >= condition.value * 3600.0 - ROUNDING)
+        return bool(at - moment >= condition.value * 3600.0)
     actual, wanted = now.get(condition.field), condition.value
     several = FIELDS[condition.field][1]
     match condition.op:

@@ -25,6 +25,7 @@ from services.chassis.storage.append_only import protect
 from services.chassis.storage.store import store_env, tracking_recorder
 from services.rules.api import create_app
 from services.rules.application import Rules
+from services.rules.calendars import SlaCalendars
 from services.rules.desk_metrics import count_firings
 from services.rules.publication import public_fields, publication
 from services.rules.timed import TriggerTimers, scheduler
@@ -43,10 +44,10 @@ def main() -> int:
 
     check_store(runtime, rules, metrics)
     app = runtime.app(title="Service desk rules (triggers)", version="1.0.0")
-    authenticate(app, settings)
+    authenticator = authenticate(app, settings)
     asyncapi.serve(app, NAME, [RULES_ACTIONS], {TICKETS: NAME, SLA_CLOCKS: NAME})
     if args.role in ("api", "all"):
-        create_app(app, rules)
+        create_app(app, rules, SlaCalendars(settings.url_of("sla"), authenticator.verifier))
         app.include_router(feed_router(rules, public_fields(rules)))
         mount_what_if(app, rules, settings, owner=f"{socket.gethostname()}:{args.port or settings.rules_port}")
     if args.role in ("consumer", "all"):

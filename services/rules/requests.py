@@ -38,7 +38,13 @@ class ConditionSpec(BaseModel):
         " agent_replied, assigned).",
     )
     business_hours: bool | None = Field(
-        None, description="hours_since only: count business hours (not supported yet: refused when true)."
+        None, description="hours_since only: count only the business hours of `calendar`."
+    )
+    calendar: str | None = Field(
+        None,
+        description="hours_since with business_hours: one of the SLA service's calendars (`GET /v1/sla/calendars`),"
+        " read when the trigger is saved and kept with its version (a calendar changed later applies when the"
+        " trigger is next saved).",
     )
 
 
@@ -102,11 +108,16 @@ class TriggerSpec(BaseModel):
     if_: list[ConditionSpec] = Field(default_factory=list, alias="if", max_length=50)
     then: ThenSpec
 
-    def stored(self) -> dict[str, Any]:
-        """The spec as the trigger keeps it; a wrong condition is refused naming it (`if[2].value`)."""
+    def calendars(self) -> set[str]:
+        """The SLA calendars its business-hours conditions name."""
+        return conditions.calendars_named([c.model_dump() for c in self.if_])
+
+    def stored(self, calendars: conditions.Calendars | None = None) -> dict[str, Any]:
+        """The spec as the trigger keeps it; a wrong condition is refused naming it (`if[2].value`). `calendars`:
+        the specs of the calendars it names, as the SLA service gave them."""
         raw = [c.model_dump() for c in self.if_]
         try:
-            checked = conditions.check(raw)
+            checked = conditions.check(raw, calendars=calendars)
         except ConditionError as error:
             loc = ("body", error.field)  # answered as `if[2].field`, the place in the list the admin wrote
             raise RequestValidationError(
@@ -149,7 +160,8 @@ class TriggerChange(BaseModel):
 
     def applied_to(self, spec: dict[str, Any]) -> TriggerSpec:
         given = self.model_dump(mode="json", exclude_unset=True, by_alias=True)
-        return TriggerSpec.model_validate(spec | given)
+        kept = [{k: v for k, v in c.items() if k != "calendar_spec"} for c in spec.get("if", [])]  # read again
+        return TriggerSpec.model_validate(spec | {"if": kept} | given)
 
 
 class TriggerOrder(BaseModel):

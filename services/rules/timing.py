@@ -19,16 +19,22 @@ conditions must hold on the facts now too, else no timer is kept: a change that 
 event) schedules it again. A condition on a moment holds from its due instant on (`>=`: at the instant
 itself the ticket has been pending for N hours, which is what the support team means by "more than").
 
-Business hours (`business_hours: true`) are refused for now: the calendars are the SLA service's, and no
-public event nor API of the gateway carries a tenant's calendar to the rules service yet. Counting wall-clock
-hours instead would fire a "4 business hours" rule on a Saturday night, which is worse than refusing it.
+Business hours (`business_hours: true`, `"calendar": "berlin"`): the condition's instant is the moment plus
+so many hours of the calendar's business time (`BusinessCalendar.add_business_time`, the SLA service's own
+code in services/chassis/domain/calendar.py), so "open for more than 4 business hours" set on Friday at 16:00
+in a 9-to-17 calendar falls due on Monday at 12:00. The calendar's spec is the one stored with the trigger's
+version (read from the SLA service when it was saved). A calendar with no hours at all never falls due.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
+
+from services.chassis.domain.calendar import BusinessCalendar
 
 # The moments a time condition measures from: facts keys `<moment>_at` (epoch seconds).
 ANCHORS = ("opened", "status_changed", "customer_replied", "agent_replied", "assigned")
@@ -61,16 +67,39 @@ def due_epoch(spec: Mapping[str, Any], facts: Mapping[str, Any], others_hold: bo
     if not is_timed(spec):
         return None
     timed = [c for c in spec.get("if", ()) if c.get("field") == TIME_FIELD]
-    instants = [
-        facts[anchor_key(c["of"])] + float(c["value"]) * 3600.0
-        for c in timed
-        if facts.get(anchor_key(c["of"])) is not None
-    ]
+    found = [_instant(c, facts[anchor_key(c["of"])]) for c in timed if facts.get(anchor_key(c["of"])) is not None]
+    instants = [i for i in found if i is not None]
     if spec.get("match", "all") == "all":
         if not others_hold or len(instants) != len(timed) or not instants:
             return None
         return float(max(instants))
     return float(min(instants)) if instants else None
+
+
+def _instant(condition: Mapping[str, Any], moment: float) -> float | None:
+    """When the time `condition` passes for a ticket whose moment was at `moment` (None: never)."""
+    seconds = float(condition["value"]) * 3600.0
+    if not condition.get("business_hours"):
+        return moment + seconds
+    try:
+        return business_calendar(condition["calendar_spec"]).add_business_time(as_instant(moment), seconds).timestamp()
+    except ValueError:  # no business time within years: the calendar has no hours
+        return None
+
+
+def business_calendar(spec: Mapping[str, Any]) -> BusinessCalendar:
+    """The calendar `spec` describes (ValueError naming a wrong field); read once per spec."""
+    return _calendar(json.dumps(spec, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _calendar(spec: str) -> BusinessCalendar:
+    return BusinessCalendar.from_spec(json.loads(spec))
+
+
+def business_seconds(spec: Mapping[str, Any], start: float, end: float) -> float:
+    """Business time between two instants (epoch seconds) in the calendar `spec` describes; 0 if end is first."""
+    return business_calendar(spec).business_seconds(as_instant(start), as_instant(max(start, end)))
 
 
 def as_instant(epoch: float) -> datetime:

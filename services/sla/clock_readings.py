@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from services.sla.calendar import BusinessCalendar
+from services.chassis.domain.calendar import BusinessCalendar
 from services.sla.policies import calendar_of
 
 RUNNING, PAUSED, MET, STOPPED = "running", "paused", "met", "stopped"

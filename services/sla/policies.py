@@ -14,10 +14,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from services.chassis.domain.admin_changes import AdminChange
+from services.chassis.domain.calendar import BusinessCalendar
 from services.chassis.domain.ordered_rules import OrderedRules
 from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
 from services.chassis.storage.ids import stable_uuid
-from services.sla.calendar import BusinessCalendar
 
 ALWAYS = "24x7"  # the built-in calendar: every instant counts
 METRICS = ("first_response", "next_response", "resolution")

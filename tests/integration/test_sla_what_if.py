@@ -25,9 +25,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.topics import SLA_CLOCKS, TICKETS
+from services.chassis.domain.calendar import BusinessCalendar
 from services.chassis.storage.store import store_env
 from services.sla.application import Sla
-from services.sla.calendar import BusinessCalendar
 from tests.client import eventually, headers
 from tests.harness import Desk
 from tests.infra import ROOT

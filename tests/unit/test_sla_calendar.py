@@ -15,8 +15,8 @@ from holidays import country_holidays
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import services.sla.calendar as calendar_module
-from services.sla.calendar import BusinessCalendar
+import services.chassis.domain.calendar as calendar_module
+from services.chassis.domain.calendar import BusinessCalendar
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -18,9 +18,9 @@ from rich.console import Console
 
 from schemas.envelope import Envelope
 from schemas.registry import TypedEnvelope, parse_data, typed
+from services.chassis.domain.calendar import BusinessCalendar
 from services.chassis.whatif.history import in_order
 from services.sla.application import Sla
-from services.sla.calendar import BusinessCalendar
 from services.sla.policies import SlaSetupError
 from services.sla.publication import publication
 from services.sla.reactions import reactions

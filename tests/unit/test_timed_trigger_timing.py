@@ -64,7 +64,9 @@ def test_hours_since_holds_from_its_due_instant_on() -> None:
         ({"op": "less"}, "if[0].op"),
         ({"value": "soon"}, "if[0].value"),
         ({"value": 0}, "if[0].value"),
-        ({"business_hours": True}, "if[0].business_hours"),
+        ({"business_hours": True}, "if[0].calendar"),
+        ({"business_hours": True, "calendar": "berlin"}, "if[0].calendar"),
+        ({"calendar": "berlin"}, "if[0].calendar"),
     ],
 )
 def test_a_wrong_time_condition_is_refused_naming_its_part(change: dict[str, Any], field: str) -> None:

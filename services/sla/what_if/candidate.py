@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.chassis.domain.calendar import BusinessCalendar
 from services.sla.api import NAME, PolicySpec
-from services.sla.calendar import BusinessCalendar
 from services.sla.policies import SlaSetup, SlaSetupError
 
 

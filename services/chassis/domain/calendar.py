@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from holidays import country_holidays, list_supported_countries
 
-from services.sla.calendar_spec import MIDNIGHT, WEEKDAY_NAMES, Interval, calendar_fields
+from services.chassis.domain.calendar_spec import MIDNIGHT, WEEKDAY_NAMES, Interval, calendar_fields
 
 # How far to look for business time before deciding a calendar has none (or, for `next_change`,
 # that nothing changes any more, as in a 24x7 calendar).
