@@ -109,3 +109,17 @@ def open_ticket(client: httpx.Client, tenant: str, **form: Any) -> str:
 def read_ticket(client: httpx.Client, tenant: str, ticket_id: str) -> dict[str, Any]:
     result: dict[str, Any] = client.get(f"/v1/tickets/{ticket_id}", headers=headers(tenant)).json()
     return result
+
+
+def what_if_job(client: httpx.Client, who: dict[str, str], body: dict[str, Any], timeout: float = 180) -> Any:
+    """Start a what-if job at the gateway (`POST /v1/what-if`) and wait for it to end: the job, done."""
+    started = client.post("/v1/what-if", json=body, headers=who)
+    assert started.status_code == 202, started.text
+    location = started.headers["location"]
+    assert location == f"/v1/what-if/{started.json()['job_id']}"
+    assert location.startswith(f"/v1/what-if/{body['kind']}-")
+    ended = ("done", "failed", "interrupted")
+    job = eventually(lambda: client.get(location, headers=who).json(), lambda j: j.get("status") in ended,
+                     timeout=timeout, every=0.5)  # fmt: skip
+    assert job["status"] == "done", job
+    return job

@@ -26,7 +26,7 @@ from services.chassis.whatif.history import tenant_history
 from services.chassis.whatif.replay import WhatIfRequest
 from services.routing.application import Routing
 from services.routing.what_if import desk_replay
-from tests.client import eventually, headers, put_ok
+from tests.client import eventually, headers, put_ok, what_if_job
 from tests.harness import Desk
 from tests.routing_month import month_events, month_of_tickets
 
@@ -193,17 +193,10 @@ def test_an_admin_asks_the_gateway_what_a_rule_set_would_have_done_and_reads_the
     admin = headers(TENANT, "admin-1", ("admin",))
     gateway = desk.service("intake", "api").start()  # behind it, the routing service the month ran on
     with httpx.Client(base_url=gateway.url, timeout=10.0) as client:
-        started = client.post("/v1/what-if", json={"kind": "routing", "days": 30, "candidate": MOVED}, headers=admin)
-        assert started.status_code == 202, started.text
-        location = started.headers["location"]
-        assert location.startswith("/v1/what-if/routing-")
-        ended = ("done", "failed", "interrupted")
-        job = eventually(lambda: client.get(location, headers=admin).json(), lambda j: j.get("status") in ended,
-                         timeout=180)  # fmt: skip
+        job = what_if_job(client, admin, {"kind": "routing", "days": 30, "candidate": MOVED})
         wrong = client.post("/v1/what-if", json={"kind": "routing", "days": 30, "candidate": {"rules": [{}]}},
                             headers=admin)  # fmt: skip
 
-    assert job["status"] == "done", job
     billing = {e.subject for e in events if e.type == "ticket.opened" and e.data["category"] == "billing"}
     assert job["report"]["differed"]["tickets"] == len(billing)
     assert job["report"]["reproduces_history"]["differed"] == 0

@@ -28,7 +28,7 @@ from schemas.topics import SLA_CLOCKS, TICKETS
 from services.chassis.domain.calendar import BusinessCalendar
 from services.chassis.storage.store import store_env
 from services.sla.application import Sla
-from tests.client import eventually, headers
+from tests.client import eventually, headers, what_if_job
 from tests.harness import Desk
 from tests.infra import ROOT
 from tests.sla_history import BERLIN_HOURS, URGENT, Month, publish, standard
@@ -156,13 +156,6 @@ def through_the_gateway(desk: Desk, candidate: dict[str, Any]) -> dict[str, Any]
         refused = client.post("/v1/what-if", json={"kind": "sla", "days": 31, "candidate": mars}, headers=admin)
         assert refused.status_code == 422, refused.text
         assert refused.json()["field"] == "candidate.policies.0.calendar", refused.json()
-        started = client.post("/v1/what-if", json={"kind": "sla", "days": 31, "candidate": candidate}, headers=admin)
-        assert started.status_code == 202, started.text
-        location = started.headers["location"]
-        assert location.startswith("/v1/what-if/sla-")
-        ended = ("done", "failed", "interrupted")
-        job = eventually(lambda: client.get(location, headers=admin).json(), lambda j: j.get("status") in ended,
-                         timeout=300, every=1.0)  # fmt: skip
-    assert job["status"] == "done", job
+        job = what_if_job(client, admin, {"kind": "sla", "days": 31, "candidate": candidate}, timeout=300)
     report: dict[str, Any] = job["report"]
     return report

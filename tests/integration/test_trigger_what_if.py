@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.client import eventually, headers, open_ticket, read_ticket
+from tests.client import eventually, headers, open_ticket, read_ticket, what_if_job
 from tests.harness import Desk
 
 TENANT = "acme"
@@ -56,24 +56,13 @@ def firings(client: httpx.Client, trigger_id: str) -> list[dict[str, Any]]:
     return reply.json()["firings"]  # type: ignore[no-any-return]
 
 
-def finished(client: httpx.Client, location: str) -> dict[str, Any]:
-    ended = ("done", "failed", "interrupted")
-    job: dict[str, Any] = eventually(lambda: client.get(location, headers=ADMIN).json(),
-                                     lambda j: j.get("status") in ended, timeout=120)  # fmt: skip
-    assert job["status"] == "done", job
-    return job
-
-
 def test_a_draft_triggers_what_if_reports_the_tickets_it_would_touch_and_the_live_desk_records_nothing(
     gateway: httpx.Client, history: dict[str, Any]
 ) -> None:
     before = {t: read_ticket(gateway, TENANT, t) for t in [*history["hot"], history["calm"]]}
     fired_before = firings(gateway, history["trigger"]["id"])
 
-    started = gateway.post("/v1/what-if", json={"kind": "trigger", "days": 1, "candidate": DRAFT}, headers=ADMIN)
-    assert started.status_code == 202, started.text
-    assert started.headers["location"] == f"/v1/what-if/{started.json()['job_id']}"
-    report = finished(gateway, started.headers["location"])["report"]
+    report = what_if_job(gateway, ADMIN, {"kind": "trigger", "days": 1, "candidate": DRAFT}, timeout=120)["report"]
 
     touched = report["touched"]
     assert touched["tickets"] == 2
@@ -97,9 +86,7 @@ def test_a_revised_trigger_under_its_current_definition_changes_nothing(
 ) -> None:
     trigger = history["trigger"]
     same = {k: trigger[k] for k in ("name", "when", "match", "if", "then")} | {"trigger_id": trigger["id"]}
-    started = gateway.post("/v1/what-if", json={"kind": "trigger", "days": 1, "candidate": same}, headers=ADMIN)
-    assert started.status_code == 202, started.text
-    report = finished(gateway, started.headers["location"])["report"]
+    report = what_if_job(gateway, ADMIN, {"kind": "trigger", "days": 1, "candidate": same}, timeout=120)["report"]
     assert (report["differed"]["added"], report["differed"]["removed"]) == (0, 0)
     assert report["touched"]["tickets"] == 2
     reproduced = report["reproduces_history"]
