@@ -28,12 +28,20 @@ from services.chassis.runtime.settings import DevIdentityClient, Settings
 from tests.infra import ROOT, Kafka, Postgres
 from tests.tokens import auth_env
 
+_HANDED_OUT: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A port free now and never handed out before in this run. The kernel may give a port it gave
+    before and that was closed since, and a port is only taken when its service starts: two services of
+    one desk given the same port would have the gateway forward one's requests to the other."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 @dataclass
