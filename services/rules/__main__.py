@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import sys
 
-from services.chassis.runtime.settings import Settings
+from services.chassis.runtime.cli import service_settings
 from services.chassis.storage.store import store_env
 from services.chassis.whatif.cli import main
 from services.rules.application import Rules
-from services.rules.what_if import TriggerWhatIf, topics_of
+from services.rules.what_if import TriggerWhatIf, on_desk
 
 
 def replay() -> TriggerWhatIf:
-    settings = Settings()
-    rules = Rules(env=store_env(settings, Rules.name))
-    return TriggerWhatIf(rules, settings.kafka_bootstrap_servers, topics_of(settings))
+    settings = service_settings("rules")
+    return on_desk(Rules(env=store_env(settings, Rules.name)), settings)
 
 
 if __name__ == "__main__":

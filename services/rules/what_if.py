@@ -241,9 +241,14 @@ class Replay:
 
 def mount_what_if(app: FastAPI, rules: Rules, settings: Settings, owner: str) -> WhatIfJobs:
     """`/v1/triggers/what-if` on `app`: the draft triggers' replays as jobs of the rules service's store."""
-    replay = TriggerWhatIf(rules, settings.kafka_bootstrap_servers, topics_of(settings))
+    replay = on_desk(rules, settings)
     recorder = tracking_recorder(settings, Rules.name)
     return mount_jobs(app, recorder, "trigger", owner, "/v1/triggers/what-if", replay, replay.check, "triggers")
+
+
+def on_desk(rules: Rules, settings: Settings) -> TriggerWhatIf:
+    """The what-if of the desk `settings` describe: `rules`' store (only read) and the desk's topics."""
+    return TriggerWhatIf(rules, settings.kafka_bootstrap_servers, topics_of(settings))
 
 
 def topics_of(settings: Settings) -> list[str]:
