@@ -25,6 +25,7 @@ test: $(STAMP)
 	$(LOCAL)/kafka.sh install
 	$(LOCAL)/kcat.sh install
 	$(LOCAL)/dovecot.sh install
+	$(LOCAL)/rt.sh install
 	$(LOCAL)/tools.sh install
 	$(LOCAL)/browser.sh install
 	$(LOCAL)/with-infra.sh $(MAKE) --no-print-directory lint typecheck pytest

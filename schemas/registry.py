@@ -15,10 +15,11 @@ from pydantic import Field, TypeAdapter, ValidationError, create_model
 from schemas import audit, knowledge, routing, rules, sla, tickets, topics
 from schemas.envelope import Envelope, EnvelopeContext, EventData, MalformedEventError
 
-# What each public topic carries, newest versions (older ones are upcast on reading).
+# What each public topic carries, newest versions (older ones are upcast on reading). `ticket.opened` is
+# published in two: v3 for a ticket opened in this desk, v4 for one imported from another (read as v4).
 TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
     topics.TICKETS: (
-        tickets.TicketOpenedV3, tickets.TicketStatusChangedV1, tickets.TicketPriorityChangedV1,
+        tickets.TicketOpenedV3, tickets.TicketOpenedV4, tickets.TicketStatusChangedV1, tickets.TicketPriorityChangedV1,
         tickets.TicketReclassifiedV1, tickets.TicketAssignedV1, tickets.TicketCommentedV2, tickets.TicketMergedV1,
         tickets.TicketLinkedV1, tickets.TicketSurveyRequestedV1, tickets.TicketRatedV1,
         tickets.TicketSolutionLinkedV1, tickets.TicketMacroAppliedV1, tickets.TicketTriggerAppliedV2,
@@ -53,6 +54,7 @@ _BY_KEY: dict[tuple[str, int], type[EventData]] = {(t.event_type, t.event_versio
 UPCASTERS: dict[tuple[str, int], Callable[[EventData], EventData]] = {
     ("ticket.opened", 1): lambda v1: tickets.TicketOpenedV2(**v1.model_dump(), organisation=None, keywords=[]),
     ("ticket.opened", 2): lambda v2: _v2_as_v3(v2),
+    ("ticket.opened", 3): lambda v3: _v3_as_v4(v3),
     # v1 did not say who wrote: null, which `TicketCommentedV2.kind_for` reads (requester by id, else other)
     ("ticket.commented", 1): lambda v1: tickets.TicketCommentedV2(**v1.model_dump(), author_kind=None),
     # v1 firings called no webhook and notified no group
@@ -67,6 +69,17 @@ def _v2_as_v3(v2: EventData) -> tickets.TicketOpenedV3:
     v3 = tickets.TicketOpenedV3FromV2(**v2.model_dump(exclude={"keywords"}))
     v3._legacy_keywords = list(v2.keywords)
     return v3
+
+
+def _v3_as_v4(v3: EventData) -> tickets.TicketOpenedV4:
+    """A v3 was opened in this desk, never imported; a v2's plain words stay kept aside."""
+    if not isinstance(v3, tickets.TicketOpenedV3):
+        raise TypeError(f"not a ticket.opened v3: {v3!r}")
+    if isinstance(v3, tickets.TicketOpenedV3FromV2):
+        v4 = tickets.TicketOpenedV4FromV2(**v3.model_dump())
+        v4._legacy_keywords = list(v3.legacy_keywords)
+        return v4
+    return tickets.TicketOpenedV4(**v3.model_dump())
 
 
 class UnknownEventError(MalformedEventError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from schemas.envelope import EventData
 
@@ -105,6 +105,39 @@ class TicketOpenedV3(TicketOpenedV1):
 class TicketOpenedV3FromV2(TicketOpenedV3):
     """A v2 read as v3, its plain words kept aside (a private attribute costs every model that has
     one a call after validation: v3s, the many, do without)."""
+
+    _legacy_keywords: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def legacy_keywords(self) -> list[str]:
+        return self._legacy_keywords
+
+
+class ImportedFrom(BaseModel):
+    """Where an imported ticket was read: the other desk's kind (`rt`, `csv`), its address, and the ticket's id
+    there (its external reference is `<system>:<id>`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    system: str
+    url: str
+    id: str
+
+
+class TicketOpenedV4(TicketOpenedV3):
+    """v4 says whether the ticket was imported from another desk with its history (`imported_from`): its
+    events carry the instants and actors of that desk, so routing does not route it and SLA starts no clock
+    for it. v3 events read as v4 opened here (`imported_from` null)."""
+
+    event_version: ClassVar[int] = 4
+
+    imported_from: ImportedFrom | None = Field(
+        default=None, description="The desk it was imported from; null for a ticket opened in this desk."
+    )
+
+
+class TicketOpenedV4FromV2(TicketOpenedV4):
+    """A v2 read as v4, its plain words kept aside (as `TicketOpenedV3FromV2`)."""
 
     _legacy_keywords: list[str] = PrivateAttr(default_factory=list)
 

@@ -10,7 +10,8 @@ import pytest
 from tests import infra
 from tests.harness import Desk, desk_settings
 
-pytest_plugins = ["tests.channel_peers"]  # the SMTP sink and the Bot API stand-in, as fixtures
+# The SMTP sink and the Bot API stand-in; a real Request Tracker (the importer's): as fixtures.
+pytest_plugins = ["tests.channel_peers", "tests.request_tracker"]
 
 
 @pytest.fixture(scope="session")

@@ -17,9 +17,11 @@ from schemas.keywords import KeywordDigests
 from schemas.routing import ROUTING_ACTOR
 from schemas.sla import SlaBreachedV1, SlaWarningV1
 from schemas.tickets import (
+    ImportedFrom,
     TicketAssignedV1,
     TicketMergedV1,
     TicketOpenedV3,
+    TicketOpenedV4,
     TicketPriorityChangedV1,
     TicketStatusChangedV1,
 )
@@ -42,6 +44,8 @@ def reactions(routing: Routing, digests: KeywordDigests) -> Apply:
         cause |= {"traceparent": envelope.traceparent} if envelope.traceparent else {}
         changed = partial(routing.ticket_changed, tenant, tracking=tracking, cause=cause)
         match data:
+            case TicketOpenedV4(imported_from=ImportedFrom()):
+                routing.nothing(tenant, tracking)  # imported history: routed long ago, in another desk
             case TicketOpenedV3():
                 words = frozenset(data.keyword_digests) | frozenset(digests.of_words(tenant, data.legacy_keywords))
                 facts = TicketFacts(
@@ -98,6 +102,7 @@ def _on_sla(work: Work, routing: TicketRouting, trigger: str, data: SlaWarningV1
 
 _ON_A_TICKET = (
     TicketOpenedV3,
+    TicketOpenedV4,
     TicketStatusChangedV1,
     TicketMergedV1,
     TicketPriorityChangedV1,

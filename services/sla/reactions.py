@@ -53,7 +53,8 @@ def decides_on(envelope: Envelope, data: EventData) -> UUID | None:
 def react(work: UnitOfWork, envelope: Envelope, data: EventData) -> None:
     at, tenant = envelope.occurred_at, envelope.tenant
     if isinstance(data, TicketOpenedV3):
-        open_clock(work, tenant, data, at)
+        if getattr(data, "imported_from", None) is None:  # imported history opens no clock: nothing breaches it
+            open_clock(work, tenant, data, at)
         return
     ticket_id = getattr(data, "ticket_id", None)
     if ticket_id is None:

@@ -23,7 +23,7 @@ from services.chassis.runtime.settings import Settings
 from services.chassis.storage.store import store_env
 from services.routing.application import Routing
 from services.routing.choosing import Presence, Strategy
-from services.routing.errors import RoutingError
+from services.routing.errors import NotFoundError, RoutingError
 from services.routing.publication import publication
 from services.routing.reactions import reactions
 
@@ -134,6 +134,18 @@ def test_a_ticket_no_rule_matches_goes_to_the_default_group_round_robin(desk: De
     first, second = desk.open(), desk.open()
     assert {desk.agent_of(first), desk.agent_of(second)} == {"sam", "tess"}
     assert desk.decisions(first)[-1].rule_id is None
+
+
+def test_a_ticket_imported_with_its_history_is_not_routed_again(desk: Desk) -> None:
+    ticket_id = str(uuid.uuid4())
+    origin = {"system": "rt", "url": "https://rt.example", "id": "123"}
+    data = {"ticket_id": ticket_id, "number": "SD-2019-1", "requester_id": "c1", "channel": "email", "tags": [],
+            "category": "general", "type": "request", "priority": "P1", "imported_from": origin}  # fmt: skip
+    desk.event("ticket.opened", data, version=4)
+    desk.status(ticket_id, "open", "reopened")
+    assert desk.decisions(ticket_id) == []
+    with pytest.raises(NotFoundError):
+        desk.agent_of(ticket_id)  # routing never took it on
 
 
 def test_no_agent_goes_above_capacity_and_the_queue_drains_when_a_ticket_is_resolved(desk: Desk) -> None:

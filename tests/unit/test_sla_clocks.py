@@ -211,6 +211,16 @@ def test_raising_the_priority_retargets_from_the_tickets_start(desk: Desk) -> No
     assert breach[0]["at"] == MONDAY_9 + hours(1)  # over target already: breached at once
 
 
+def test_a_ticket_imported_with_its_history_opens_no_clock_and_nothing_breaches(desk: Desk) -> None:
+    origin = {"system": "rt", "url": "https://rt.example", "id": "123"}
+    desk.event("ticket.opened", MONDAY_9, version=4, number="SD-2019-1", requester_id="customer-1", channel="email",
+               category="network", type="incident", priority="P1", imported_from=origin)  # fmt: skip
+    desk.reply(MONDAY_9 + hours(30))
+    desk.status(MONDAY_9 + hours(40), "resolved", "resolved")
+    desk.fire(MONDAY_9 + hours(50))
+    assert desk.published() == []
+
+
 def test_a_ticket_no_policy_covers_has_no_clock() -> None:
     desk = Desk()
     desk.open()

@@ -123,8 +123,8 @@ class NotificationOutbox:
         requesters: dict[UUID, str] = {}  # of tickets opened in this batch (not yet readable elsewhere)
         rows = []
         for event, position in events:
-            if not isinstance(event, Ticket.Event):
-                continue
+            if not isinstance(event, Ticket.Event) or "imported_from" in event.metadata:
+                continue  # imported history was told to its people long ago, by the desk it came from
             if isinstance(event, Ticket.Opened):
                 requesters[event.originator_id] = event.requester_id
             requester = requesters.get(event.originator_id)

@@ -34,6 +34,7 @@ from services.intake.tickets.commands import ChannelMessage, Reclassification, r
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.errors import TicketRuleError
 from services.intake.tickets.fields import TenantFields
+from services.intake.tickets.importing import TicketImporting
 from services.intake.tickets.numbering import TicketNumbers
 from services.intake.tickets.opening import TicketOpening
 from services.intake.tickets.vocabulary import LinkKind, Status, WaitingFor
@@ -41,8 +42,9 @@ from services.intake.tickets.work import TicketWork
 from services.intake.views.application import ViewCommands
 
 
-class Intake(ProcessRecorderMixin, TicketOpening, MacroCommands, ViewCommands):
-    """(The saved views' commands are ViewCommands', services/intake/views/application.py; the macros'
+class Intake(ProcessRecorderMixin, TicketOpening, TicketImporting, MacroCommands, ViewCommands):
+    """(Importing another desk's tickets is TicketImporting's, services/intake/tickets/importing.py; the saved
+    views' commands are ViewCommands', services/intake/views/application.py; the macros'
     MacroCommands', services/intake/macros/application.py.)"""
 
     name = "intake"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 
 from services.chassis.storage.idempotency import KeyedRequest
 from services.intake.audit import chain
@@ -22,9 +23,12 @@ class Cause:
     causation_id: str
     traceparent: str | None = None
     request: KeyedRequest | None = None  # a request with an Idempotency-Key: carried out once (application.py)
+    at: datetime | None = None  # imported history: the instant it happened in the other desk (else: now)
+    imported_from: str | None = None  # imported history: where it was read (`rt:<url>#<transaction>`)
 
     def metadata(self) -> dict[str, str]:
         meta = {"correlation_id": self.correlation_id, "causation_id": self.causation_id}
+        meta |= {"imported_from": self.imported_from} if self.imported_from else {}
         return meta | ({"traceparent": self.traceparent} if self.traceparent else {})
 
 

@@ -73,7 +73,7 @@ class Ticket(Aggregate):
         cause = current_cause()
         metadata = event_metadata(cause, chain.GENESIS)
         opened = {"tenant": cause.tenant, "actor": cause.actor, "metadata": metadata, "number": number}
-        return cls._create(cls.Opened, id=id, **opened, **asdict(form))
+        return cls._create(cls.Opened, id=id, timestamp=cause.at, **opened, **asdict(form))
 
     @classmethod
     def open(cls, id: UUID, number: str, *fields: Any, **named: Any) -> Ticket:
@@ -98,6 +98,7 @@ class Ticket(Aggregate):
         split_from: str | None,
         organisation: str | None,
         group_id: str | None,
+        imported_from: dict[str, str] | None = None,
     ) -> None:
         """The ticket as `Opened` leaves it: the fields it was opened with (all but the digests of its
         words, which the published event carries) and a new ticket's state."""
@@ -127,6 +128,7 @@ class Ticket(Aggregate):
         self.links: dict[str, str] = {}
         self.merged_into: str | None = None
         self.merged_from: list[str] = []
+        self.imported_from = imported_from
 
     chain_head: str = chain.GENESIS  # hash of the last event; every event's mutate moves it
     organisation: str | None = None  # (snapshots taken before v3 of Opened lack it)
@@ -135,12 +137,14 @@ class Ticket(Aggregate):
     assignment_decision: str | None = None  # the routing decision behind the current assignment, if any
     assignment_touched: bool = False  # assigned or unassigned at least once
     solution: str | None = None  # the id of the knowledge base article that solved it
+    imported_from: dict[str, str] | None = None  # imported from another desk: system, url, id (snapshots before v5)
 
     def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None:
         cause = current_cause()
         if cause.tenant != self.tenant:
             raise TicketRuleError("tenant", "a ticket is changed only on behalf of its own tenant")
         kwargs |= {"tenant": cause.tenant, "actor": cause.actor, "metadata": event_metadata(cause, self.chain_head)}
+        kwargs |= {"timestamp": cause.at} if cause.at is not None else {}  # imported history: when it happened
         super().trigger_event(event_class, **kwargs)
 
     # -- lifecycle -------------------------------------------------------------
@@ -157,11 +161,13 @@ class Ticket(Aggregate):
         self._check_transition(Status.OPEN, {Status.PENDING}, "resume")
         self.trigger_event(self.Resumed, reason=reason)
 
-    def resolve(self, resolution: str, reason: str) -> None:
-        """Resolve, and ask the requester how satisfied they are (the channels send the survey)."""
+    def resolve(self, resolution: str, reason: str, *, survey: bool = True) -> None:
+        """Resolve, and ask the requester how satisfied they are (the channels send the survey); imported
+        history (`survey` False) asks nobody: it was resolved long ago, in another desk."""
         self._check_transition(Status.RESOLVED, TRANSITIONS[Status.RESOLVED], "resolve")
         self.trigger_event(self.Resolved, resolution=resolution, reason=reason)
-        self.trigger_event(self.SurveyRequested, reason="resolved")
+        if survey:
+            self.trigger_event(self.SurveyRequested, reason="resolved")
 
     def rate(self, score: int, comment: str, reason: str) -> None:
         """The requester's satisfaction with a resolved or closed ticket; a later rating replaces it."""

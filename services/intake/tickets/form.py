@@ -32,3 +32,4 @@ class TicketForm:
     follow_up_of: str | None = None
     split_from: str | None = None
     keyword_digests: list[str] | None = None
+    imported_from: dict[str, str] | None = None  # the desk it was imported from: system, url, id (importing.py)

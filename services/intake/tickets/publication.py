@@ -7,7 +7,8 @@ sealed is published as `ticket.opened` v3 with the keyed digests of its words, w
 application made when it opened the ticket; one stored before is published as it always
 was, v2 with its plain words (a published event is never edited). Likewise a comment:
 `ticket.commented` v2 says who wrote it (staff, requester, other); one stored before it was
-recorded is published as v1.
+recorded is published as v1. A ticket imported from another desk is published as `ticket.opened` v4,
+which says from where; one opened here stays v3, as it was always published.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from schemas.tickets import (
     TicketMergedV1,
     TicketOpenedV2,
     TicketOpenedV3,
+    TicketOpenedV4,
     TicketPriorityChangedV1,
     TicketRatedV1,
     TicketReclassifiedV1,
@@ -81,7 +83,9 @@ def public_data(event: Any, ticket_id: str | None = None) -> EventData | None:
         }  # fmt: skip
         if event.keyword_digests is None:  # stored before the words were sealed: as it was published then
             return TicketOpenedV2(**opened, keywords=words(f"{event.title}\n{event.description}"))
-        return TicketOpenedV3(**opened, keyword_digests=event.keyword_digests)
+        if event.imported_from is None:  # opened here: as every ticket opened here was published since v3
+            return TicketOpenedV3(**opened, keyword_digests=event.keyword_digests)
+        return TicketOpenedV4(**opened, keyword_digests=event.keyword_digests, imported_from=event.imported_from)
     if name in _STATUS_CHANGES:
         pending_until = getattr(event, "pending_until", None)
         return TicketStatusChangedV1(

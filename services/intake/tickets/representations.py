@@ -67,6 +67,11 @@ class TicketView(BaseModel):
     merged_from: list[str]
     follow_up_of: str | None
     split_from: str | None
+    imported_from: dict[str, str] | None = Field(
+        None,
+        description="The desk it was imported from with its history (system, url, and its id there; its external"
+        " reference `<system>:<id>` is also one of its tags), or null.",
+    )
     comments: list[CommentView]
     attachments: list[AttachmentView]
     sla: dict[str, Any] | None = Field(

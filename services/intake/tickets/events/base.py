@@ -58,8 +58,9 @@ class Opened(TicketEvent, Aggregate.Created):
     organisation: str | None
     group_id: str | None  # v4: the group the channel it came in on sends it to (a desk mailbox's)
     keyword_digests: list[str] | None
+    imported_from: dict[str, str] | None  # v5: opened by an import, from this desk (system, url, id)
 
-    class_version = 4
+    class_version = 5
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -78,6 +79,11 @@ class Opened(TicketEvent, Aggregate.Created):
         and was published with them (`ticket.opened` v2)."""
         state.setdefault("group_id", None)
         state.setdefault("keyword_digests", None)
+
+    @staticmethod
+    def upcast_v4_v5(state: dict[str, Any]) -> None:
+        """v5 says when the ticket was imported from another desk (`imported_from`); none before was."""
+        state.setdefault("imported_from", None)
 
 
 class StatusChanged(TicketEvent):

@@ -1,0 +1,179 @@
+"""Importing a ticket from another desk with its history: one ticket and all its transactions become the
+events our Ticket would have recorded, each at its original instant and by its original actor, marked as
+imported (the `Opened` event says from where, every event's metadata from which transaction), in one save.
+
+The ticket's id is derived from where it came from (system, url, id), so importing it again finds it and
+records nothing: an import killed halfway goes on from the first ticket it had not saved. Its number is
+issued by the counter of the year it was opened in, as every number is, so it never collides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from services.chassis.storage.ids import stable_uuid
+from services.chassis.storage.processing import find
+from services.intake.tickets.cause import Cause, acting
+from services.intake.tickets.changing import TicketChanges
+from services.intake.tickets.domain import Ticket
+from services.intake.tickets.errors import TicketError, TicketRuleError
+from services.intake.tickets.fields import CustomFieldError
+from services.intake.tickets.form import TicketForm
+from services.intake.tickets.vocabulary import Status, WaitingFor
+from services.intake.tickets.work import Opening, TicketWork
+
+IMPORT_ACTOR = "system:import"
+PENDING_FOR = timedelta(days=7)  # how long an imported "waiting" status waits: the other desk did not say
+
+
+@dataclass(frozen=True)
+class ImportedStep:
+    """One transaction of the other desk's ticket, as one of our commands: `kind` is reply, note, status,
+    owner, group, priority or fields, `value` what it sets (a status of ours, an agent id, a group id, a
+    priority, custom field values; the words of a reply or note)."""
+
+    source_id: str
+    at: datetime
+    actor: str  # a requester id (a person, sealed like every person)
+    kind: str
+    value: Any
+    staff: bool = False
+
+
+@dataclass(frozen=True)
+class ImportedTicket:
+    """A ticket of another desk: where it came from, how it was opened (its words in the clear: they are
+    sealed here), when and by whom, and what happened to it since, oldest first."""
+
+    system: str
+    url: str
+    external_id: str
+    at: datetime
+    actor: str
+    form: TicketForm
+    steps: list[ImportedStep] = field(default_factory=list)
+
+    @property
+    def external_ref(self) -> str:
+        return f"{self.system}:{self.external_id}"
+
+    def origin(self, source_id: str | None = None) -> str:
+        where = f"{self.system}:{self.url}#{self.external_id}"
+        return f"{where}/{source_id}" if source_id else where
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    ticket_id: UUID
+    number: str
+    imported: bool  # False: it was imported before, nothing recorded
+    refused: list[str] = field(default_factory=list)  # steps that could not be recorded, with the reason
+
+
+def imported_ticket_id(tenant: str, system: str, url: str, external_id: str) -> UUID:
+    return stable_uuid("imported-ticket", tenant, system, url.rstrip("/"), external_id)
+
+
+class TicketImporting(TicketChanges):
+    """Importing tickets, for the application (application.py)."""
+
+    def import_ticket(self, tenant: str, imported: ImportedTicket) -> ImportOutcome:
+        """Open the ticket as it was opened there and replay its history on it, in one save; an imported
+        ticket is found, not imported twice."""
+        ticket_id = imported_ticket_id(tenant, imported.system, imported.url, imported.external_id)
+        cause = self._import_cause(tenant, imported, None, imported.actor, imported.at)
+        refused: list[str] = []
+        decided = self._run(cause, lambda work: self._replay(work, ticket_id, imported, refused))
+        ticket = decided.work.ticket(ticket_id) if decided.work else self.get_ticket(ticket_id, tenant)
+        return ImportOutcome(ticket_id, ticket.number, imported=bool(decided.recordings), refused=refused)
+
+    def was_imported(self, tenant: str, system: str, url: str, external_id: str) -> bool:
+        """Whether the ticket `external_id` of that desk was imported already."""
+        ticket = find(self, imported_ticket_id(tenant, system, url, external_id), Ticket)
+        return ticket is not None and ticket.tenant == tenant
+
+    def _replay(self, work: TicketWork, ticket_id: UUID, imported: ImportedTicket, refused: list[str]) -> UUID:
+        refused.clear()  # a lost race decides again
+        if work.find(ticket_id) is not None:
+            return ticket_id
+        tenant = work.tenant
+        seal = self._sealer(tenant, imported.form.requester_id)
+        form = imported.form
+        words = self.digests.of_text(tenant, f"{form.title}\n{form.description}")
+        origin = {"system": imported.system, "url": imported.url, "id": imported.external_id}
+        checked = self._fields(tenant).check(form.custom_fields, complete=False)
+        sealed = replace(
+            form,
+            title=seal(form.title),
+            description=seal(form.description),
+            custom_fields=checked,
+            keyword_digests=words,
+            imported_from=origin,
+        )
+        opening = Opening(ticket_id, sealed, self._import_cause(tenant, imported, None, imported.actor, imported.at))
+        ticket = work.add(opening.ticket(work.numbers(imported.at.year)))
+        for step in imported.steps:
+            with acting(self._import_cause(tenant, imported, step.source_id, step.actor, step.at)):
+                try:
+                    self._apply(ticket, step)
+                except (TicketError, CustomFieldError) as error:
+                    refused.append(f"{step.source_id} ({step.kind}): {error}")
+        return ticket_id
+
+    def _apply(self, ticket: Ticket, step: ImportedStep) -> None:
+        reason = f"imported ({step.source_id})"
+        match step.kind:
+            case "reply" | "note":
+                body = self._seal(ticket, str(step.value))
+                public = step.kind == "reply"
+                ticket.add_comment(step.source_id, body, public, step.actor, "import", staff=step.staff or not public)
+            case "status":
+                moved_to(ticket, Status(step.value), step.at, reason, self._seal(ticket, reason))
+            case "owner":
+                if ticket.group_id is None:
+                    raise TicketRuleError("owner", "an agent is assigned within a group, and the ticket has none")
+                ticket.assign(ticket.group_id, step.value, reason)
+            case "group":
+                ticket.assign(str(step.value), ticket.agent_id, reason)
+            case "priority":
+                ticket.change_priority(str(step.value), reason)
+            case "fields":
+                checked = self._fields(ticket.tenant).check(dict(step.value), complete=False)
+                ticket.change_custom_fields(checked, [], reason)
+            case _:
+                raise TicketRuleError("kind", f"no imported step {step.kind!r}")
+
+    def _import_cause(
+        self, tenant: str, imported: ImportedTicket, source_id: str | None, actor: str, at: datetime
+    ) -> Cause:
+        origin = imported.origin(source_id)
+        return Cause(tenant, actor, origin, origin, at=at, imported_from=origin)
+
+
+def moved_to(ticket: Ticket, status: Status, at: datetime, reason: str, resolution: str) -> None:
+    """Move an imported ticket to `status` along our lifecycle's steps (another desk moves more freely);
+    `resolution`: sealed words of a resolution, should it resolve."""
+    current = Status(ticket.status)
+    if status == current:
+        return
+    if current == Status.RESOLVED and status in (Status.OPEN, Status.PENDING):
+        ticket.reopen(reason)
+        current = Status.OPEN
+    match status:
+        case Status.NEW:
+            raise TicketRuleError("status", f"a ticket never goes back to new (it is {current.value})")
+        case Status.OPEN if current == Status.NEW:
+            ticket.start_work(reason)
+        case Status.OPEN if current == Status.PENDING:
+            ticket.resume(reason)
+        case Status.PENDING:
+            ticket.mark_pending(WaitingFor.THIRD_PARTY, at + PENDING_FOR, reason)
+        case Status.RESOLVED:
+            ticket.resolve("", reason, survey=False)
+        case Status.CLOSED:
+            if current != Status.RESOLVED:
+                ticket.resolve("", reason, survey=False)
+            ticket.close(reason)
