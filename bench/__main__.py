@@ -9,6 +9,7 @@ from bench import (
     as_of,
     consumer_batches,
     idle_cpu,
+    importing,
     kb_suggestions,
     rebuild,
     routing_latency,
@@ -38,6 +39,7 @@ BENCHMARKS = {
         kb_suggestions,
         soak,
         what_if,
+        importing,
         trigger_evaluation,
     )
 }

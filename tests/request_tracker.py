@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,9 +62,9 @@ def _rt(command: str, check: bool = True) -> str:
     return done.stdout.strip()
 
 
-@pytest.fixture(scope="session")
-def request_tracker() -> Iterator[RequestTracker]:
-    """RT on 127.0.0.1, started for the session (and stopped after it, unless it was running before)."""
+@contextmanager
+def started() -> Iterator[RequestTracker]:
+    """RT on 127.0.0.1, started for the block (and stopped after it, unless it was running before)."""
     running = subprocess.run([str(LOCAL / "rt.sh"), "status"], env=os.environ.copy()).returncode == 0
     _rt("start")
     url = f"http://127.0.0.1:{os.environ.get('SERVICEDESK_RT_PORT', '18480')}"
@@ -75,3 +76,10 @@ def request_tracker() -> Iterator[RequestTracker]:
     finally:
         if not running:
             _rt("stop", check=False)
+
+
+@pytest.fixture(scope="session")
+def request_tracker() -> Iterator[RequestTracker]:
+    """RT for the session's tests that import from it."""
+    with started() as rt:
+        yield rt

@@ -72,7 +72,7 @@ class CsvSource:
             category=row.get("category") or group or "general",
             type=kind,
             priority=priority,
-            tags=[tag for tag in (row.get("tags") or "").split(";") if tag] + [f"{SYSTEM}:{key}"],
+            tags=[tag for tag in (row.get("tags") or "").split(";") if tag],
             custom_fields=custom,
             group_id=group,
         )

@@ -69,7 +69,6 @@ class RtMapping:
             category=group,
             type="request",
             priority=priority_of(priority_at_creation(rt)),
-            tags=[f"{SYSTEM}:{rt.id}"],
             group_id=group,
         )
         steps: list[ImportedStep] = []

@@ -9,6 +9,7 @@ issued by the counter of the year it was opened in, as every number is, so it ne
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,7 +59,8 @@ class ImportedTicket:
 
     @property
     def external_ref(self) -> str:
-        return f"{self.system}:{self.external_id}"
+        """`<system>:<id>` as a tag (lower case, other characters `-`), so the ticket list finds it by its tag."""
+        return re.sub(r"[^a-z0-9_.:-]", "-", f"{self.system}:{self.external_id}".lower())[:50]
 
     def origin(self, source_id: str | None = None) -> str:
         where = f"{self.system}:{self.url}#{self.external_id}"
@@ -112,6 +114,7 @@ class TicketImporting(TicketChanges):
             custom_fields=checked,
             keyword_digests=words,
             imported_from=origin,
+            tags=sorted({*form.tags, imported.external_ref}),
         )
         opening = Opening(ticket_id, sealed, self._import_cause(tenant, imported, None, imported.actor, imported.at))
         ticket = work.add(opening.ticket(work.numbers(imported.at.year)))
