@@ -4,6 +4,7 @@ imported through `python -m services.importer csv` into a desk on real Kafka and
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -116,3 +117,37 @@ def test_a_csv_export_arrives_with_its_comments_status_and_owner_and_a_second_ru
     assert "imported 0 tickets" in said, said
     assert "2 imported before" in said, said
     assert gateway.get(f"/v1/tickets/{invoice['id']}").json()["version"] == invoice["version"]
+
+
+def test_an_import_killed_halfway_goes_on_where_it_stopped_and_imports_each_ticket_once(
+    desk: Desk, tmp_path: Path, gateway: httpx.Client
+) -> None:
+    run = uuid4().hex[:6]
+    rows = [{"id": f"K-{n}", "subject": f"Ticket {n}", "created": f"2018-01-01T{n % 24:02d}:00:00Z",
+             "requester_email": f"p{n}-{run}@example.com", "tags": f"batch-{run}"} for n in range(120)]  # fmt: skip
+    tickets, comments = tmp_path / "many.csv", tmp_path / "none.csv"
+    for path, fields, content in ((tickets, list(rows[0]), rows), (comments, ["ticket_id"], [])):
+        with path.open("w", newline="", encoding="utf-8") as file:
+            writer = csv.DictWriter(file, fields)
+            writer.writeheader()
+            writer.writerows(content)
+    command = [sys.executable, "-m", "services.importer", "csv", str(tickets), "--tenant", TENANT]
+    first = subprocess.Popen(command, env=desk.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def listed() -> list[Json]:
+        found: list[Json] = gateway.get("/v1/tickets", params={"tag": f"batch-{run}", "limit": 200}).json()["tickets"]
+        return found
+
+    eventually(listed, lambda found: len(found) >= 5, every=0.05)
+    first.kill()
+    first.wait()
+
+    code, said = import_csv(desk, tickets, comments)
+
+    assert code == 0, said
+    counts = re.search(r"imported (\d+) tickets .* (\d+) imported before", said)
+    assert counts is not None, said
+    now, before = int(counts[1]), int(counts[2])
+    assert (now + before, before >= 5, now > 0) == (len(rows), True, True), said  # it went on where it stopped
+    found = eventually(listed, lambda found: len(found) == len(rows))
+    assert len({ticket["number"] for ticket in found}) == len(rows)  # each once, no number twice
