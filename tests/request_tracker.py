@@ -4,6 +4,7 @@ never a skip."""
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 from collections.abc import Iterator
@@ -26,8 +27,22 @@ class RequestTracker:
     def create_queue(self, name: str) -> str:
         return str(self._send("POST", "/queue", {"Name": name})["id"])
 
-    def create_ticket(self, queue: str, subject: str, requestor: str, content: str, priority: int) -> str:
+    def create_ticket(
+        self,
+        queue: str,
+        subject: str,
+        requestor: str,
+        content: str,
+        priority: int,
+        files: dict[str, bytes] | None = None,
+    ) -> str:
+        """A ticket as a requestor's mail would open it, with `files` (name -> bytes) attached."""
         body = {"Queue": queue, "Subject": subject, "Requestor": requestor, "Content": content, "Priority": priority}
+        if files:
+            body["Attachments"] = [
+                {"FileName": name, "FileType": "text/plain", "FileContent": base64.b64encode(data).decode()}
+                for name, data in files.items()
+            ]
         return str(self._send("POST", "/ticket", body)["id"])
 
     def correspond(self, ticket: str, content: str) -> None:

@@ -22,10 +22,12 @@ from services.chassis.runtime.cli import service_settings
 from services.chassis.storage.append_only import protect
 from services.chassis.storage.store import store_env, tracking_recorder
 from services.importer import csv_source
+from services.importer.files import storing
 from services.importer.rt_client import RtClient, RtUser
 from services.importer.rt_mapping import SYSTEM, RtMapping
 from services.importer.run import Summary, run_import
 from services.intake import stored_topics
+from services.intake.attachments.blobs import FileBlobStore
 from services.intake.people.people import People
 from services.intake.privacy.personal_data import PersonalData, SqlKeyTable
 from services.intake.tickets.application import Intake
@@ -66,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     protect(intake)
     people = People(intake, personal)
+    stored = storing(FileBlobStore(settings.data_dir / "blobs"), args.tenant)  # where intake keeps its files
     fields = set(intake.fields_of(args.tenant).active())
     if args.source == "rt":
         client = RtClient(args.url, args.token)
@@ -82,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         keys = client.ticket_ids(args.query)
         summary = run_import(
             intake, args.tenant, SYSTEM, client.url, keys, lambda key: mapping.ticket(client.ticket(key)),
-            dry_run=args.dry_run, console=console,
+            dry_run=args.dry_run, console=console, stored=stored,
         )  # fmt: skip
     else:
         source = csv_source.CsvSource(args.file, args.comments, fields, _csv_person(people, args.tenant, args.dry_run))

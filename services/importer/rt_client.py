@@ -26,6 +26,16 @@ class RtUser:
 
 
 @dataclass(frozen=True)
+class RtFile:
+    """A file attached to a transaction's message."""
+
+    id: str
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class RtTransaction:
     id: str
     type: str
@@ -35,6 +45,7 @@ class RtTransaction:
     at: datetime
     creator: str  # the user's name
     content: str | None = None  # the words of a create, correspond or comment
+    files: tuple[RtFile, ...] = ()  # the files its message carried
 
 
 @dataclass(frozen=True)
@@ -88,7 +99,7 @@ class RtClient:
 
     def _transaction(self, item: dict[str, Any]) -> RtTransaction:
         kind = str(item["Type"])
-        content = self._content(str(item["id"])) if kind in ("Create", "Correspond", "Comment") else None
+        content, files = self._message(str(item["id"])) if kind in ("Create", "Correspond", "Comment") else (None, [])
         field_ = str(item.get("Field") or "")
         return RtTransaction(
             id=str(item["id"]),
@@ -99,15 +110,23 @@ class RtClient:
             at=_instant(item["Created"]),
             creator=str(item["Creator"]["id"]),
             content=content,
+            files=tuple(files),
         )
 
-    def _content(self, transaction_id: str) -> str:
-        """The words of a transaction's message: its first text part."""
+    def _message(self, transaction_id: str) -> tuple[str, list[RtFile]]:
+        """The words of a transaction's message (its first text part that is no file), and its files."""
+        text: str | None = None
+        files: list[RtFile] = []
         for item in self._pages(f"/transaction/{transaction_id}/attachments", {}):
-            attachment = self._get(f"/attachment/{item['id']}")
-            if str(attachment.get("ContentType", "")).startswith("text/plain") and attachment.get("Content"):
-                return base64.b64decode(attachment["Content"]).decode("utf-8", "replace").strip()
-        return ""
+            part = self._get(f"/attachment/{item['id']}")
+            kind, content = str(part.get("ContentType") or "application/octet-stream"), part.get("Content")
+            if content is None:
+                continue  # a multipart's envelope
+            if part.get("Filename"):
+                files.append(RtFile(str(part["id"]), str(part["Filename"]), kind, base64.b64decode(content)))
+            elif text is None and kind.startswith("text/plain"):
+                text = base64.b64decode(content).decode("utf-8", "replace").strip()
+        return text or "", files
 
     def _user(self, name: str) -> RtUser:
         data = self._get(f"/user/{name}")

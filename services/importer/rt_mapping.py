@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from services.importer.rt_client import RtTicket, RtTransaction, RtUser
+from services.importer.rt_client import RtFile, RtTicket, RtTransaction, RtUser
 from services.importer.run import Mapped
 from services.intake.tickets.form import TicketForm
 from services.intake.tickets.importing import ImportedStep, ImportedTicket
@@ -73,15 +73,23 @@ class RtMapping:
         )
         steps: list[ImportedStep] = []
         for transaction in rt.transactions:
-            if transaction.type == "Create" or transaction.type in IGNORED:
-                continue
-            step, reason = self._step(transaction)
-            if step is not None:
-                steps.append(step)
-            elif reason:
-                unmapped.append(f"transaction {transaction.id} {transaction.type}: {reason}")
+            if transaction.type != "Create" and transaction.type not in IGNORED:
+                step, reason = self._step(transaction)
+                if step is not None:
+                    steps.append(step)
+                elif reason:
+                    unmapped.append(f"transaction {transaction.id} {transaction.type}: {reason}")
+            comment = None if transaction.type == "Create" else transaction.id
+            steps += [self._file(transaction, file, comment) for file in transaction.files]
         imported = ImportedTicket(SYSTEM, self.url, rt.id, create.at if create else rt.created, creator, form, steps)
         return Mapped(imported, unmapped)
+
+    def _file(self, t: RtTransaction, file: RtFile, comment_id: str | None) -> ImportedStep:
+        """A file of a message: after the comment it came with (its bytes go to the blob store first)."""
+        actor, staff = self.actor(t.creator)
+        value = {"attachment_id": f"rt-{file.id}", "filename": file.filename, "content_type": file.content_type,
+                 "content": file.content, "comment_id": comment_id}  # fmt: skip
+        return ImportedStep(f"{t.id}/{file.id}", t.at, actor, "attachment", value, staff)
 
     def _step(self, t: RtTransaction) -> tuple[ImportedStep | None, str | None]:
         actor, staff = self.actor(t.creator)

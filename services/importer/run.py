@@ -64,8 +64,10 @@ def run_import(
     *,
     dry_run: bool,
     console: Console,
+    stored: Callable[[ImportedTicket], ImportedTicket] = lambda ticket: ticket,
 ) -> Summary:
-    """Import the tickets `keys` names (their ids in the source), each read and mapped by `load`."""
+    """Import the tickets `keys` names (their ids in the source), each read and mapped by `load`; `stored`
+    puts a ticket's files in the blob store first (their steps then name them by sha256)."""
     summary = Summary()
     started = time.monotonic()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _Rate(), TimeRemainingColumn())
@@ -76,7 +78,7 @@ def run_import(
             if desk.was_imported(tenant, system, url, key):
                 summary.already += 1
             else:
-                _one(desk, tenant, ref, key, load, dry_run, summary, progress.console)
+                _one(desk, tenant, ref, key, load, dry_run, summary, progress.console, stored)
             progress.advance(task)
     summary.seconds = time.monotonic() - started
     return summary
@@ -91,6 +93,7 @@ def _one(
     dry_run: bool,
     summary: Summary,
     console: Console,
+    stored: Callable[[ImportedTicket], ImportedTicket],
 ) -> None:
     try:
         mapped = load(key)
@@ -107,7 +110,7 @@ def _one(
         summary.tickets += 1
         summary.transactions += steps
         return
-    outcome = desk.import_ticket(tenant, mapped.ticket)
+    outcome = desk.import_ticket(tenant, stored(mapped.ticket))
     for reason in outcome.refused:
         summary.unmapped.append(f"{ref}: {reason}")
         console.print(f"[yellow]{ref}: refused: {reason}")

@@ -4,6 +4,7 @@ field by field, event by event."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from datetime import datetime
@@ -19,6 +20,7 @@ from tests.request_tracker import RequestTracker
 
 Json = dict[str, Any]
 TENANT = "acme"
+LOG = b"12:00:01 ERROR out of memory\n"
 
 
 def import_rt(desk: Desk, rt: RequestTracker, queue: str, *extra: str) -> str:
@@ -46,7 +48,9 @@ def filled(request_tracker: RequestTracker) -> tuple[str, dict[str, str]]:
     rt.update(printer, Status="resolved")
     vpn = rt.create_ticket(queue, "VPN drops", f"omar-{uuid4().hex[:6]}@example.com", "Every ten minutes", 20)
     rt.update(vpn, Status="stalled")
-    return queue, {"printer": printer, "vpn": vpn}
+    logs = rt.create_ticket(queue, "App crashes", f"kim-{uuid4().hex[:6]}@example.com", "Log attached", 50,
+                            files={"app.log": LOG})  # fmt: skip
+    return queue, {"printer": printer, "vpn": vpn, "logs": logs}
 
 
 @pytest.fixture
@@ -68,7 +72,7 @@ def test_a_request_tracker_ticket_arrives_with_its_history_as_it_happened(
     queue, ids = filled
     rt = request_tracker
     said = import_rt(desk, rt, queue)
-    assert "imported 2 tickets" in said, said
+    assert "imported 3 tickets" in said, said
 
     original = rt.ticket(ids["printer"])
     ticket = by_ref(gateway, f"rt:{ids['printer']}")
@@ -101,6 +105,11 @@ def test_a_request_tracker_ticket_arrives_with_its_history_as_it_happened(
     stalled = by_ref(gateway, f"rt:{ids['vpn']}")
     assert (stalled["status"], stalled["waiting_for"], stalled["priority"]) == ("pending", "third_party", "P4")
 
+    crashed = by_ref(gateway, f"rt:{ids['logs']}")
+    [file] = crashed["attachments"]
+    assert (file["filename"], file["size"], file["sha256"]) == ("app.log", len(LOG), hashlib.sha256(LOG).hexdigest())
+    assert gateway.get(f"/v1/tickets/{crashed['id']}/attachments/{file['id']}").content == LOG
+
 
 def test_importing_the_same_request_tracker_again_imports_nothing_twice(
     desk: Desk, request_tracker: RequestTracker, filled: tuple[str, dict[str, str]], gateway: httpx.Client
@@ -112,7 +121,7 @@ def test_importing_the_same_request_tracker_again_imports_nothing_twice(
     said = import_rt(desk, request_tracker, queue)
 
     assert "imported 0 tickets" in said, said
-    assert "2 imported before" in said, said
+    assert "3 imported before" in said, said
     again = gateway.get(f"/v1/tickets/{first['id']}").json()
     assert (again["version"], again["number"]) == (first["version"], first["number"])
 
@@ -123,5 +132,5 @@ def test_a_dry_run_says_what_it_would_import_and_records_nothing(
     queue, ids = filled
     said = import_rt(desk, request_tracker, queue, "--dry-run")
     assert f"rt:{ids['printer']}: would import 'Printer on fire'" in said, said
-    assert "would import 2 tickets" in said, said
+    assert "would import 3 tickets" in said, said
     assert gateway.get("/v1/tickets", params={"tag": f"rt:{ids['printer']}"}).json()["tickets"] == []

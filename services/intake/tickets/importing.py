@@ -33,8 +33,9 @@ PENDING_FOR = timedelta(days=7)  # how long an imported "waiting" status waits: 
 @dataclass(frozen=True)
 class ImportedStep:
     """One transaction of the other desk's ticket, as one of our commands: `kind` is reply, note, status,
-    owner, group, priority or fields, `value` what it sets (a status of ours, an agent id, a group id, a
-    priority, custom field values; the words of a reply or note)."""
+    owner, group, priority, fields or attachment, `value` what it sets (a status of ours, an agent id, a group
+    id, a priority, custom field values; the words of a reply or note; a file: attachment_id, sha256,
+    filename, content_type, size, comment_id)."""
 
     source_id: str
     at: datetime
@@ -143,6 +144,9 @@ class TicketImporting(TicketChanges):
                 ticket.assign(str(step.value), ticket.agent_id, reason)
             case "priority":
                 ticket.change_priority(str(step.value), reason)
+            case "attachment":  # its bytes in the blob store already (the adapter's), named by their sha256
+                file = dict(step.value)
+                ticket.attach(**file | {"filename": self._seal(ticket, file["filename"])})
             case "fields":
                 checked = self._fields(ticket.tenant).check(dict(step.value), complete=False)
                 ticket.change_custom_fields(checked, [], reason)
