@@ -178,6 +178,8 @@ class Rules(ProcessRecorderMixin, Application[UUID]):
             if automation is None:
                 if data.event_type != "ticket.opened":
                     return []  # a ticket opened before the rules service ran: it knows too little to judge
+                if getattr(data, "imported_from", None) is not None:
+                    return []  # imported from another desk with its history: no trigger acts on that history
                 automation = work.add(TicketAutomation(tenant, ticket_id))
             before = dict(automation.facts)
             automation.learn(stamped(folded(before, data), moments_of(data, before), envelope.occurred_at))

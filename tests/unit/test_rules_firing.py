@@ -81,6 +81,18 @@ def test_an_urgent_email_ticket_fires_with_the_reason_in_words() -> None:
     assert firing.event_type_seen == "ticket.opened"
 
 
+def test_no_trigger_acts_on_a_ticket_imported_with_its_history() -> None:
+    desk = Desk()
+    desk.trigger(name="Any status", when=["ticket.opened", "ticket.status_changed"], then={"tags_add": ["seen"]})
+    ticket_id = str(uuid.uuid4())
+    origin = {"system": "rt", "url": "https://rt.example", "id": "123"}
+    data = {"ticket_id": ticket_id, "number": "SD-2019-1", "requester_id": "c1", "channel": "email", "tags": [],
+            "category": "general", "type": "incident", "priority": "P1", "imported_from": origin}  # fmt: skip
+    desk.event("ticket.opened", data, version=4)
+    desk.event("ticket.status_changed", {"ticket_id": ticket_id, "status": "resolved", "change": "resolved"})
+    assert desk.firings() == []
+
+
 def test_a_later_trigger_sees_what_an_earlier_one_does() -> None:
     desk = Desk()
     desk.trigger(name="Raise", when=["ticket.opened"], then={"priority": "P1"},
