@@ -65,7 +65,7 @@ def _write(path: Path, rows: list[dict[str, str]]) -> Path:
 def figures_of(summary: Summary) -> dict[str, Any]:
     tickets, transactions = summary.per_second
     return {"tickets": summary.tickets, "transactions": summary.transactions, "seconds": round(summary.seconds, 2),
-            "tickets_per_second": round(tickets, 1), "transactions_per_second": round(transactions, 1)}  # fmt: skip
+            "tickets_per_second": round(tickets, 3), "transactions_per_second": round(transactions, 3)}  # fmt: skip
 
 
 def measure_csv(settings: Settings, tickets: int, comments: int) -> dict[str, Any]:
