@@ -8,6 +8,7 @@ The data directory is a small tmpfs of its own (mounting one needs root, as the 
 from __future__ import annotations
 
 import errno
+import functools
 import sqlite3
 import subprocess
 import uuid
@@ -87,7 +88,8 @@ def test_a_full_disk_refuses_writes_with_503_and_the_desk_goes_on_when_space_ret
 
         filler.unlink()
         for key in refused:  # the client retries, as Retry-After asks, with the same key
-            reply = eventually(lambda key=key: open_ticket(client, key), lambda r: r.status_code == 201, timeout=30)
+            retried = functools.partial(open_ticket, client, key)
+            reply = eventually(retried, lambda r: r.status_code == 201, timeout=30)
             acknowledged[key] = reply.json()["id"]
         for _ in range(5):
             key = str(uuid.uuid4())
