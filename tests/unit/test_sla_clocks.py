@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -232,3 +233,14 @@ def test_a_clocks_events_never_published_are_passed_by_undecoded(desk: Desk, mon
     assert "services.sla.clock:Clock.Started" not in decoded
     assert "services.sla.clock:Clock.Scheduled" not in decoded  # its next due instant, after each start and firing
     assert "services.sla.clock:Clock.Warned" in decoded
+
+
+def test_the_clocks_of_one_policy_hold_one_copy_of_it_however_often_they_are_read(desk: Desk) -> None:
+    desk.open()
+    first = desk.sla.repository.get(uuid.UUID(desk.ticket))
+    desk.ticket = str(uuid.uuid4())
+    desk.open()
+    second = desk.sla.repository.get(uuid.UUID(desk.ticket))
+    assert first.policy == second.policy
+    assert first.policy is second.policy, "each clock rebuilt from its events holds the same policy object"
+    assert copy.deepcopy(second).policy is second.policy, "a copy out of the aggregate cache keeps it shared"
