@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import cache, singledispatchmethod
 from typing import Any
 
@@ -277,6 +277,15 @@ class AnalyticsProjection:
         return self.view.query(
             "SELECT tenant, status, priority, COUNT(*) AS n FROM analytics_tickets"
             " WHERE status IN ('new', 'open', 'pending') GROUP BY tenant, status, priority"
+        )
+
+    def time_this_month(self) -> list[dict[str, Any]]:
+        """Minutes worked on days of the current month (UTC) by tenant, activity and billable, as corrected
+        (for the `servicedesk_time_worked_minutes` gauge)."""
+        return self.view.query(
+            "SELECT tenant, activity, billable, SUM(minutes) AS minutes FROM analytics_time_entries"
+            " WHERE corrected_by IS NULL AND worked_on >= :first GROUP BY tenant, activity, billable",
+            {"first": datetime.now(UTC).date().replace(day=1).isoformat()},
         )
 
     def priority_of(self, tenant: str, ticket_id: str) -> str:
