@@ -10,6 +10,27 @@ from playwright.sync_api import expect
 from tests.browser.conftest import Workspace, serious_violations
 from tests.browser.test_workspace import ANN, KIM, a_routed_ticket, ok
 
+ADA = "Sign in as Ada (admin)"
+
+
+def test_an_admin_defines_the_activity_types_on_their_screen(workspace: Workspace) -> None:
+    page = workspace.page()
+    workspace.sign_in(page, ADA)
+    page.goto(f"{workspace.url}/admin/activity-types")
+    expect(page.get_by_role("heading", name="Activity types", exact=True)).to_be_visible()
+    page.get_by_label("Label agents see").fill("Travel")
+    page.get_by_role("button", name="Save activity type").click()
+    expect(page.locator("#key-error")).to_be_visible()
+    page.get_by_label("Key (small letters, digits, - and _)").fill("travel")
+    page.get_by_label("Label agents see").fill("Travel")
+    page.get_by_label("Billable unless the entry says otherwise").uncheck()
+    page.get_by_role("button", name="Save activity type").click()
+    expect(page.get_by_role("row").filter(has_text="Travel")).to_contain_text("no")
+    assert serious_violations(page) == []
+    with workspace.api("admin-1", ("admin",)) as admin:
+        types = ok(admin.get("/v1/time-activity-types"))["activity_types"]
+    assert types == {"travel": {"label": "Travel", "billable": False, "retired": False}}
+
 
 def test_an_agent_logs_time_on_the_ticket_page(workspace: Workspace) -> None:
     with workspace.api("admin-1", ("admin",)) as admin:
