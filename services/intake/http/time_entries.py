@@ -69,7 +69,7 @@ def naming(where: str, error: TimeEntryError) -> TimeEntryError:
 
 def router(intake: Intake) -> APIRouter:
     async def guard(ticket_id: Annotated[UUID, Path()], who: CurrentIdentity) -> None:
-        await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal, "log time")
+        await asyncio.to_thread(visible_ticket, intake, ticket_id, who.principal, "read or log time on")
 
     api = APIRouter(
         prefix="/v1/tickets/{ticket_id}/time-entries",
