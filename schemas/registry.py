@@ -22,7 +22,7 @@ TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
         tickets.TicketReclassifiedV1, tickets.TicketAssignedV1, tickets.TicketCommentedV2, tickets.TicketMergedV1,
         tickets.TicketLinkedV1, tickets.TicketSurveyRequestedV1, tickets.TicketRatedV1,
         tickets.TicketSolutionLinkedV1, tickets.TicketMacroAppliedV1, tickets.TicketTriggerAppliedV2,
-        tickets.TicketTriggerRefusedV1,
+        tickets.TicketTriggerRefusedV1, tickets.TicketTimeLoggedV1,
     ),
     topics.ROUTING_DECISIONS: (routing.RoutingDecidedV1,),
     topics.RULES_ACTIONS: (rules.TriggerFiredV1,),

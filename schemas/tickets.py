@@ -6,6 +6,7 @@ description and the requester's name stay in intake's store.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
@@ -310,3 +311,25 @@ class TicketTriggerRefusedV1(EventData):
     firing_id: str
     refusal: str = Field(description="Why, in words, naming the action (`then.custom_fields: ...`).")
     for_good: bool
+
+
+class TicketTimeLoggedV1(EventData):
+    """An agent logged time worked on the ticket. A wrong entry is never edited: a later entry that
+    `corrects` it replaces it (its minutes, activity, billable and date count instead; 0 minutes withdraws
+    it). The note stays in intake (it may hold personal data); the requester, organisation and group are the
+    ticket's when the time was logged, so a report credits the time as it was spent."""
+
+    event_type: ClassVar[str] = "ticket.time_logged"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    entry_id: str
+    agent_id: str = Field(description="Who worked the time (the agent who logged it).")
+    minutes: int = Field(ge=0, le=1440, description="Minutes worked; 0 only on a correction that withdraws an entry.")
+    activity: str = Field(description="The tenant's activity type (`/v1/time-activity-types`).")
+    billable: bool
+    worked_on: date = Field(description="The day the work was done.")
+    corrects: str | None = Field(default=None, description="The entry this one replaces, if it is a correction.")
+    requester_id: str
+    organisation: str | None = None
+    group_id: str | None = None

@@ -30,20 +30,22 @@ from services.intake.audit.sealing import CheckedSnapshots, SealingMapper
 from services.intake.macros.application import MacroCommands
 from services.intake.privacy.personal_data import PersonalData
 from services.intake.tickets.cause import Cause
-from services.intake.tickets.commands import ChannelMessage, Reclassification, reclassified
+from services.intake.tickets.commands import ChannelMessage, Reclassification, TimeEntry, reclassified
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.errors import TicketRuleError
 from services.intake.tickets.fields import TenantFields
 from services.intake.tickets.numbering import TicketNumbers
 from services.intake.tickets.opening import TicketOpening
+from services.intake.tickets.time_accounting import TimeAccounting
 from services.intake.tickets.vocabulary import LinkKind, Status, WaitingFor
 from services.intake.tickets.work import TicketWork
 from services.intake.views.application import ViewCommands
 
 
-class Intake(ProcessRecorderMixin, TicketOpening, MacroCommands, ViewCommands):
+class Intake(ProcessRecorderMixin, TicketOpening, TimeAccounting, MacroCommands, ViewCommands):
     """(The saved views' commands are ViewCommands', services/intake/views/application.py; the macros'
-    MacroCommands', services/intake/macros/application.py.)"""
+    MacroCommands', services/intake/macros/application.py; time accounting's TimeAccounting',
+    services/intake/tickets/time_accounting.py.)"""
 
     name = "intake"
     # Cached aggregates are fast-forwarded from the store on every get, so the
@@ -117,11 +119,16 @@ class Intake(ProcessRecorderMixin, TicketOpening, MacroCommands, ViewCommands):
         expected_version: int | None = None,
         *,
         staff: bool,
+        time_entry: TimeEntry | None = None,
     ) -> Ticket:
-        """`staff`: the actor is authenticated as an agent, supervisor or admin."""
+        """`staff`: the actor is authenticated as an agent, supervisor or admin; `time_entry`: time worked,
+        logged with the reply in the same save."""
+        billable = self.billable_of(cause.tenant, time_entry) if time_entry is not None else False
 
         def command(t: Ticket) -> None:
             t.add_comment(comment_id, self._seal(t, body), public, cause.actor, channel, staff=staff)
+            if time_entry is not None:
+                self._log(t, cause, time_entry, billable)
 
         return self._change(ticket_id, cause, command, expected_version)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from services.intake.tickets.domain import Ticket
@@ -34,6 +35,20 @@ class ChannelMessage:
     staff: bool  # written by an address the tenant lists as its staff's: it answers the requester
     from_requester: bool  # the requester wrote: a resolved ticket reopens
     files: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TimeEntry:
+    """Time an agent worked on a ticket, logged alone or with a reply. `billable` None: the activity type's
+    default; `corrects`: the entry this one replaces (never edited in place)."""
+
+    entry_id: str
+    minutes: int
+    activity: str
+    worked_on: date
+    note: str = ""
+    billable: bool | None = None
+    corrects: str | None = None
 
 
 def reclassified(ticket: Ticket, change: Reclassification, custom_fields: dict[str, Any]) -> None:

@@ -19,11 +19,13 @@ from eventsourcing.domain import Aggregate, event
 from services.chassis.storage.ids import stable_uuid
 from services.intake.audit import chain
 from services.intake.tickets.cause import current_cause, event_metadata
-from services.intake.tickets.errors import IllegalTransitionError, TicketClosedError, TicketRuleError
-from services.intake.tickets.events import automation, base, classification, conversation, lifecycle, relations
+from services.intake.tickets.errors import IllegalTransitionError, TicketClosedError, TicketRuleError, TimeEntryError
+from services.intake.tickets.events import automation, base, classification, conversation, lifecycle, relations, time
 from services.intake.tickets.events.base import TicketEvent
 from services.intake.tickets.form import TicketForm
 from services.intake.tickets.vocabulary import TRANSITIONS, AuthorKind, LinkKind, Status, WaitingFor
+
+MINUTES_A_DAY = 24 * 60
 
 
 class Ticket(Aggregate):
@@ -59,6 +61,7 @@ class Ticket(Aggregate):
     MacroApplied = automation.MacroApplied
     TriggerApplied = automation.TriggerApplied
     TriggerRefused = automation.TriggerRefused
+    TimeLogged = time.TimeLogged
 
     @staticmethod
     def id_for_request(tenant: str, idempotency_key: str) -> UUID:
@@ -215,6 +218,57 @@ class Ticket(Aggregate):
             content_type=content_type,
             size=size,
             comment_id=comment_id,
+        )
+
+    # -- time accounting -------------------------------------------------------
+
+    @property
+    def time_entries(self) -> dict[str, dict[str, Any]]:
+        """The time logged, by entry id (events/time.py); none on a ticket (or snapshot) from before it."""
+        entries: dict[str, dict[str, Any]] = getattr(self, "logged_time", {})
+        return entries
+
+    def log_time(
+        self,
+        entry_id: str,
+        minutes: int,
+        activity: str,
+        billable: bool,
+        note: str,
+        agent_id: str,
+        worked_on: str,
+        corrects: str | None = None,
+    ) -> None:
+        """Log time worked (`worked_on`: an ISO date), or, with `corrects`, replace an entry as it should have
+        been (0 minutes withdraws it): entries are never edited. Allowed on a closed ticket too: it accounts
+        for work done, it does not change the ticket."""
+        if entry_id in self.time_entries:
+            raise TicketRuleError("entry_id", f"time entry {entry_id} exists already")
+        if minutes < 0 or (minutes == 0 and corrects is None):
+            refusal = "must be more than 0" if corrects is None else "cannot be below 0"
+            raise TimeEntryError("minutes", f"{refusal} (a correction gives the entry as it should have been)")
+        if minutes > MINUTES_A_DAY:
+            raise TimeEntryError("minutes", f"at most {MINUTES_A_DAY} in one entry")
+        if corrects is not None:
+            corrected = self.time_entries.get(corrects)
+            if corrected is None:
+                raise TimeEntryError("corrects", f"no time entry {corrects} on this ticket")
+            if corrected["corrected_by"] is not None:
+                by = corrected["corrected_by"]
+                raise TimeEntryError("corrects", f"{corrects} was corrected by {by} already: correct {by}")
+        self.trigger_event(
+            self.TimeLogged,
+            entry_id=entry_id,
+            minutes=minutes,
+            activity=activity,
+            billable=billable,
+            note=note,
+            agent_id=agent_id,
+            worked_on=worked_on,
+            corrects=corrects,
+            requester_id=self.requester_id,
+            organisation=self.organisation,
+            group_id=self.group_id,
         )
 
     # -- classification and assignment -----------------------------------------

@@ -39,6 +39,7 @@ from schemas.tickets import (
     TicketSolutionLinkedV1,
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
+    TicketTimeLoggedV1,
     TicketTriggerAppliedV2,
     TicketTriggerRefusedV1,
 )
@@ -133,6 +134,24 @@ def _trigger_applied(ticket_id: str, event: Any) -> TicketTriggerAppliedV2:
     )
 
 
+def _time_logged(ticket_id: str, event: Any) -> TicketTimeLoggedV1:
+    """Time logged, without its note (sealed, in intake), credited to the requester, organisation and group
+    the ticket had when it was logged."""
+    return TicketTimeLoggedV1(
+        ticket_id=ticket_id,
+        entry_id=event.entry_id,
+        agent_id=event.agent_id,
+        minutes=event.minutes,
+        activity=event.activity,
+        billable=event.billable,
+        worked_on=event.worked_on,
+        corrects=event.corrects,
+        requester_id=event.requester_id,
+        organisation=event.organisation,
+        group_id=event.group_id,
+    )
+
+
 _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
     "PriorityChanged": lambda t, e: TicketPriorityChangedV1(ticket_id=t, priority=e.priority, previous=e.previous),
     "CategoryChanged": lambda t, e: TicketReclassifiedV1(ticket_id=t, category=e.category),
@@ -149,6 +168,7 @@ _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
     "SolutionLinked": lambda t, e: TicketSolutionLinkedV1(ticket_id=t, article_id=e.article_id),
     "MacroApplied": _macro_applied,
     "TriggerApplied": _trigger_applied,
+    "TimeLogged": _time_logged,
     "TriggerRefused": lambda t, e: TicketTriggerRefusedV1(
         ticket_id=t,
         trigger_id=e.trigger_id,
