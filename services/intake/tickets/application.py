@@ -202,9 +202,11 @@ class Intake(ProcessRecorderMixin, TicketOpening, MacroCommands, ViewCommands):
         reason: str,
         expected_version: int | None = None,
     ) -> Ticket:
-        checked = self.check_custom_fields(cause.tenant, values)
+        fields = self._fields(cause.tenant)
+        checked = fields.check(values, complete=False)
+        kinds = fields.kinds_of(checked)
         return self._change(
-            ticket_id, cause, lambda t: t.change_custom_fields(checked, unset, reason), expected_version
+            ticket_id, cause, lambda t: t.change_custom_fields(checked, unset, reason, kinds), expected_version
         )
 
     def reclassify(
@@ -212,8 +214,10 @@ class Intake(ProcessRecorderMixin, TicketOpening, MacroCommands, ViewCommands):
     ) -> Ticket:
         """Several of priority, category, type, tags and custom fields at once: one transaction, an event each
         for what differs."""
-        checked = self.check_custom_fields(cause.tenant, change.custom_fields)
-        return self._change(ticket_id, cause, lambda t: reclassified(t, change, checked), expected_version)
+        fields = self._fields(cause.tenant)
+        checked = fields.check(change.custom_fields, complete=False)
+        kinds = fields.kinds_of(checked)
+        return self._change(ticket_id, cause, lambda t: reclassified(t, change, checked, kinds), expected_version)
 
     def assign(
         self,
