@@ -175,9 +175,20 @@ class TriggerChange(BaseModel):
 
     def applied_to(self, spec: dict[str, Any]) -> TriggerSpec:
         given = self.model_dump(mode="json", exclude_unset=True, by_alias=True)
-        read = ("calendar_spec", "kind", "choices")  # read again
-        kept = [{k: v for k, v in c.items() if k not in read} for c in spec.get("if", [])]
-        return TriggerSpec.model_validate(spec | {"if": kept} | given)
+        return TriggerSpec.model_validate(as_written(spec) | given)
+
+
+READ_AGAIN = ("calendar_spec", "kind", "choices")  # what a stored condition keeps of other services' answers
+
+
+def as_written(spec: dict[str, Any]) -> dict[str, Any]:
+    """A trigger's spec as an admin writes it: its conditions without what was read for them from the SLA service
+    and intake when it was saved (read again when it is saved, or tried, anew)."""
+    conditions = spec.get("if")
+    if not isinstance(conditions, list):
+        return spec
+    kept = [{k: v for k, v in c.items() if k not in READ_AGAIN} if isinstance(c, dict) else c for c in conditions]
+    return spec | {"if": kept}
 
 
 class TriggerOrder(BaseModel):

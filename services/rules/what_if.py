@@ -40,7 +40,7 @@ from services.rules.application import Rules
 from services.rules.calendars import SlaCalendars
 from services.rules.domain import TriggerBook
 from services.rules.field_kinds import IntakeFields
-from services.rules.requests import TriggerSpec
+from services.rules.requests import TriggerSpec, as_written
 from services.rules.sandbox import BookEntry, Firing, Sandbox
 
 EXAMPLES = 20
@@ -60,7 +60,7 @@ def candidate_of(
     `context`: the SLA calendars and custom fields it names, read as a saved trigger's are (`Lookups`)."""
     known = context or {}
     try:
-        draft = CandidateTrigger.model_validate(raw)
+        draft = CandidateTrigger.model_validate(as_written(raw))
         stored = draft.stored(known.get("calendars"), known.get("fields"))
         return (str(draft.trigger_id) if draft.trigger_id else None), stored
     except ValidationError as error:
@@ -257,7 +257,9 @@ class Lookups:
 
     async def __call__(self, request: WhatIfRequest, who: Identity) -> WhatIfRequest:
         try:
-            draft = TriggerSpec.model_validate({k: v for k, v in request.candidate.items() if k != "trigger_id"})
+            draft = TriggerSpec.model_validate(
+                as_written({k: v for k, v in request.candidate.items() if k != "trigger_id"})
+            )
         except ValidationError:
             return request  # the check names what is wrong
         names, keys = draft.calendars(), draft.custom_fields()
