@@ -114,6 +114,50 @@ class TicketOpenedV3FromV2(TicketOpenedV3):
         return self._legacy_keywords
 
 
+PublicFieldValue = str | float | bool  # a choice field's choice, a number, a yes or no
+
+
+class TicketOpenedV4(TicketOpenedV3):
+    """v4 adds what triggers may match besides the classification: the ticket's language and the values of its
+    custom fields of the kinds that cannot hold personal data (choice, number, boolean; never text or date).
+    v3 events read as v4 with neither (see `schemas.registry.upcast`)."""
+
+    event_version: ClassVar[int] = 4
+
+    language: str | None = Field(
+        default=None, description="The ticket's language (ISO 639-1, e.g. `ru`), as its channel or caller said it."
+    )
+    custom_fields: dict[str, PublicFieldValue] = Field(
+        default_factory=dict,
+        description="Key -> value of its choice, number and boolean custom fields (text and date fields, which may"
+        " hold personal data, are never published).",
+    )
+
+
+class TicketOpenedV4FromV2(TicketOpenedV4):
+    """A v2 read as v4, its plain words kept aside (as `TicketOpenedV3FromV2`)."""
+
+    _legacy_keywords: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def legacy_keywords(self) -> list[str]:
+        return self._legacy_keywords
+
+
+class TicketCustomFieldsChangedV1(EventData):
+    """Custom fields of the kinds that cannot hold personal data (choice, number, boolean) were set or unset on
+    the ticket; a change of its text or date fields only is not published."""
+
+    event_type: ClassVar[str] = "ticket.custom_fields_changed"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    values: dict[str, PublicFieldValue] = Field(
+        default_factory=dict, description="Key -> its new value (choice, number and boolean fields only)."
+    )
+    unset: list[str] = Field(default_factory=list, description="The keys of the fields that now hold no value.")
+
+
 class TicketStatusChangedV1(EventData):
     """The ticket moved in its lifecycle; `change` names how (work_started, resolved, ...)."""
 

@@ -250,7 +250,8 @@ def desk_settings(tmp: Path, persistence: str, kafka: Kafka, pg: Postgres | None
     env |= values | {"PYTHONUNBUFFERED": "1"}
     # The knowledge base's and the rules service's addresses are this desk's from the start: a gateway of a
     # test that starts neither answers 503 under /v1/kb and /v1/triggers, never another desk's (or `make run`'s).
-    reserved = {"knowledge": free_port(), "rules": free_port()}
+    # So is the gateway's: the rules service, started before it, reads the tenant's custom fields there.
+    reserved = {"knowledge": free_port(), "rules": free_port(), "intake": free_port()}
     env |= {f"SERVICEDESK_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in reserved.items()}
     settings = Settings.model_validate(_settings_fields(values))
     log_dir = tmp / "logs"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from schemas.envelope import Envelope, MalformedEventError, kafka_fields
 from schemas.export import export
 from schemas.registry import EVENT_TYPES, UnknownEventError, parse_data, typed
-from schemas.tickets import AuthorKind, TicketCommentedV2, TicketOpenedV3, TicketRatedV1
+from schemas.tickets import AuthorKind, TicketCommentedV2, TicketOpenedV3, TicketOpenedV4, TicketRatedV1
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
@@ -84,16 +84,24 @@ def test_data_is_read_by_its_type_and_version() -> None:
         parse_data(an_envelope(version=9))
 
 
-def test_a_ticket_opened_before_v2_reads_as_v3_without_organisation_or_words() -> None:
+def test_a_ticket_opened_before_v2_reads_as_v4_without_organisation_words_language_or_fields() -> None:
     data = parse_data(an_envelope(version=1))
-    assert isinstance(data, TicketOpenedV3)
-    assert (data.event_version, data.organisation, data.keyword_digests, data.legacy_keywords) == (3, None, [], [])
+    assert isinstance(data, TicketOpenedV4)
+    assert (data.event_version, data.organisation, data.keyword_digests, data.legacy_keywords) == (4, None, [], [])
+    assert (data.language, data.custom_fields) == (None, {})
+
+
+def test_a_v3_ticket_opened_reads_as_v4_with_no_language_and_no_custom_field() -> None:
+    v3 = an_envelope(version=3)
+    data = parse_data(v3.model_copy(update={"data": v3.data | {"organisation": "o", "keyword_digests": ["ab"]}}))
+    assert isinstance(data, TicketOpenedV4)
+    assert (data.organisation, data.keyword_digests, data.language, data.custom_fields) == ("o", ["ab"], None, {})
 
 
 def test_a_v2_ticket_opened_reads_as_v3_with_its_plain_words_kept_aside_not_in_the_data() -> None:
     v2 = an_envelope(version=2)
     data = parse_data(v2.model_copy(update={"data": v2.data | {"organisation": "o", "keywords": ["vpn", "drops"]}}))
-    assert isinstance(data, TicketOpenedV3)
+    assert isinstance(data, TicketOpenedV4)
     assert (data.organisation, data.keyword_digests, data.legacy_keywords) == ("o", [], ["vpn", "drops"])
     assert "vpn" not in data.model_dump_json(), "the plain words are not part of v3"
 

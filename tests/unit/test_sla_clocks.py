@@ -14,6 +14,7 @@ from eventsourcing.persistence import Tracking
 from schemas.envelope import Envelope
 from schemas.registry import parse_data
 from services.sla.application import Sla
+from services.sla.clock import Clock
 from services.sla.publication import publication
 from services.sla.reactions import reactions
 
@@ -237,10 +238,10 @@ def test_a_clocks_events_never_published_are_passed_by_undecoded(desk: Desk, mon
 
 def test_the_clocks_of_one_policy_hold_one_copy_of_it_however_often_they_are_read(desk: Desk) -> None:
     desk.open()
-    first = desk.sla.repository.get(uuid.UUID(desk.ticket))
+    first: Clock = desk.sla.repository.get(uuid.UUID(desk.ticket))
     desk.ticket = str(uuid.uuid4())
     desk.open()
-    second = desk.sla.repository.get(uuid.UUID(desk.ticket))
+    second: Clock = desk.sla.repository.get(uuid.UUID(desk.ticket))
     assert first.policy == second.policy
     assert first.policy is second.policy, "each clock rebuilt from its events holds the same policy object"
     assert copy.deepcopy(second).policy is second.policy, "a copy out of the aggregate cache keeps it shared"

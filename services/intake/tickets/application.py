@@ -209,9 +209,11 @@ class Intake(ProcessRecorderMixin, TicketOpening, TimeAccounting, MacroCommands,
         reason: str,
         expected_version: int | None = None,
     ) -> Ticket:
-        checked = self.check_custom_fields(cause.tenant, values)
+        fields = self._fields(cause.tenant)
+        checked = fields.check(values, complete=False)
+        kinds = fields.kinds_of(checked)
         return self._change(
-            ticket_id, cause, lambda t: t.change_custom_fields(checked, unset, reason), expected_version
+            ticket_id, cause, lambda t: t.change_custom_fields(checked, unset, reason, kinds), expected_version
         )
 
     def reclassify(
@@ -219,8 +221,10 @@ class Intake(ProcessRecorderMixin, TicketOpening, TimeAccounting, MacroCommands,
     ) -> Ticket:
         """Several of priority, category, type, tags and custom fields at once: one transaction, an event each
         for what differs."""
-        checked = self.check_custom_fields(cause.tenant, change.custom_fields)
-        return self._change(ticket_id, cause, lambda t: reclassified(t, change, checked), expected_version)
+        fields = self._fields(cause.tenant)
+        checked = fields.check(change.custom_fields, complete=False)
+        kinds = fields.kinds_of(checked)
+        return self._change(ticket_id, cause, lambda t: reclassified(t, change, checked, kinds), expected_version)
 
     def assign(
         self,

@@ -51,8 +51,10 @@ class TimeEntry:
     corrects: str | None = None
 
 
-def reclassified(ticket: Ticket, change: Reclassification, custom_fields: dict[str, Any]) -> None:
-    """Run each change the reclassification carries on the ticket (`custom_fields` already checked)."""
+def reclassified(
+    ticket: Ticket, change: Reclassification, custom_fields: dict[str, Any], kinds: dict[str, str]
+) -> None:
+    """Run each change the reclassification carries on the ticket (`custom_fields` already checked, of `kinds`)."""
     if change.priority is not None:
         ticket.change_priority(change.priority, change.reason)
     if change.category is not None:
@@ -62,4 +64,4 @@ def reclassified(ticket: Ticket, change: Reclassification, custom_fields: dict[s
     if change.tags_add or change.tags_remove:
         ticket.retag(change.tags_add, change.tags_remove, change.reason)
     if custom_fields or change.custom_fields_unset:
-        ticket.change_custom_fields(custom_fields, change.custom_fields_unset, change.reason)
+        ticket.change_custom_fields(custom_fields, change.custom_fields_unset, change.reason, kinds)

@@ -101,11 +101,13 @@ class Ticket(Aggregate):
         split_from: str | None,
         organisation: str | None,
         group_id: str | None,
+        language: str | None,
     ) -> None:
         """The ticket as `Opened` leaves it: the fields it was opened with (all but the digests of its
         words, which the published event carries) and a new ticket's state."""
         self.tenant = tenant
         self.organisation = organisation
+        self.language = language
         self.number = number
         self.title = title
         self.description = description
@@ -133,6 +135,7 @@ class Ticket(Aggregate):
 
     chain_head: str = chain.GENESIS  # hash of the last event; every event's mutate moves it
     organisation: str | None = None  # (snapshots taken before v3 of Opened lack it)
+    language: str | None = None  # (snapshots taken before v5 of Opened lack it)
     survey_requested: bool = False
     rating: dict[str, Any] | None = None
     assignment_decision: str | None = None  # the routing decision behind the current assignment, if any
@@ -295,12 +298,16 @@ class Ticket(Aggregate):
         if added or removed:
             self.trigger_event(self.TagsChanged, added=added, removed=removed, reason=reason)
 
-    def change_custom_fields(self, values: dict[str, Any], unset: list[str], reason: str) -> None:
+    def change_custom_fields(
+        self, values: dict[str, Any], unset: list[str], reason: str, kinds: dict[str, str]
+    ) -> None:
+        """`kinds`: each field's kind as the tenant defines it now (recorded with the values it is given for)."""
         self._check_not_closed("change custom fields")
         changed = {key: value for key, value in values.items() if self.custom_fields.get(key) != value}
         cleared = sorted(key for key in unset if key in self.custom_fields)
         if changed or cleared:
-            self.trigger_event(self.CustomFieldsChanged, values=changed, unset=cleared, reason=reason)
+            kept = {key: kinds[key] for key in changed if key in kinds}
+            self.trigger_event(self.CustomFieldsChanged, values=changed, unset=cleared, reason=reason, kinds=kept)
 
     def assign(self, group_id: str, agent_id: str | None, reason: str, decision_id: str | None = None) -> None:
         """Assign to a group and maybe an agent: by a person, or by routing's `decision_id`."""

@@ -32,3 +32,11 @@ class TicketForm:
     follow_up_of: str | None = None
     split_from: str | None = None
     keyword_digests: list[str] | None = None
+    language: str | None = None  # ISO 639-1 (`spoken` reads a channel's tag)
+    custom_field_kinds: dict[str, str] | None = None  # each custom field's kind, when checked
+
+
+def spoken(tag: str | None) -> str | None:
+    """The language of a channel's language tag (`ru-RU`, `en_GB`, `RU`) as two lower-case letters, or None."""
+    code = (tag or "").strip().replace("_", "-").split("-")[0].lower()
+    return code if len(code) == 2 and code.isascii() and code.isalpha() else None

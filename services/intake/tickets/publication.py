@@ -5,7 +5,9 @@ envelope, with the same id, for the same stored event. Public events carry ids
 and classifications, never bodies, titles or names: a ticket opened since its words are
 sealed is published as `ticket.opened` v3 with the keyed digests of its words, which the
 application made when it opened the ticket; one stored before is published as it always
-was, v2 with its plain words (a published event is never edited). Likewise a comment:
+was, v2 with its plain words (a published event is never edited). One opened since its custom
+fields' kinds are recorded is v4, with its language and the values of the kinds that hold no
+personal data (choice, number, boolean; `ticket.custom_fields_changed` carries their changes). Likewise a comment:
 `ticket.commented` v2 says who wrote it (staff, requester, other); one stored before it was
 recorded is published as v1.
 """
@@ -28,11 +30,13 @@ from schemas.tickets import (
     TicketAssignedV1,
     TicketCommentedV1,
     TicketCommentedV2,
+    TicketCustomFieldsChangedV1,
     TicketLinkedV1,
     TicketMacroAppliedV1,
     TicketMergedV1,
     TicketOpenedV2,
     TicketOpenedV3,
+    TicketOpenedV4,
     TicketPriorityChangedV1,
     TicketRatedV1,
     TicketReclassifiedV1,
@@ -48,6 +52,7 @@ from services.chassis.storage.ids import stable_id
 from services.intake.audit.checkpoints import Checkpoints
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.events.base import event_name
+from services.intake.tickets.fields import public_values
 from services.intake.tickets.vocabulary import Status
 
 SOURCE = "intake"
@@ -82,7 +87,11 @@ def public_data(event: Any, ticket_id: str | None = None) -> EventData | None:
         }  # fmt: skip
         if event.keyword_digests is None:  # stored before the words were sealed: as it was published then
             return TicketOpenedV2(**opened, keywords=words(f"{event.title}\n{event.description}"))
-        return TicketOpenedV3(**opened, keyword_digests=event.keyword_digests)
+        if event.custom_field_kinds is None:  # stored before its fields' kinds were: as it was published then
+            return TicketOpenedV3(**opened, keyword_digests=event.keyword_digests)
+        shown = public_values(event.custom_fields, event.custom_field_kinds)
+        return TicketOpenedV4(**opened, keyword_digests=event.keyword_digests, language=event.language,
+                              custom_fields=shown)  # fmt: skip
     if name in _STATUS_CHANGES:
         pending_until = getattr(event, "pending_until", None)
         return TicketStatusChangedV1(
@@ -103,6 +112,17 @@ def _commented(ticket_id: str, event: Any) -> TicketCommentedV1:
     if event.author_kind is None:
         return TicketCommentedV1(**fields)
     return TicketCommentedV2(**fields, author_kind=event.author_kind)
+
+
+def _custom_fields_changed(ticket_id: str, event: Any) -> TicketCustomFieldsChangedV1 | None:
+    """Only the values of kinds that hold no personal data (choice, number, boolean), and the keys unset; a change
+    of text or date fields only, or one stored before the kinds were recorded (never published), is private."""
+    if event.kinds is None:
+        return None
+    shown = public_values(event.values, event.kinds)
+    if not shown and not event.unset:
+        return None
+    return TicketCustomFieldsChangedV1(ticket_id=ticket_id, values=shown, unset=list(event.unset))
 
 
 def _macro_applied(ticket_id: str, event: Any) -> TicketMacroAppliedV1:
@@ -152,7 +172,7 @@ def _time_logged(ticket_id: str, event: Any) -> TicketTimeLoggedV1:
     )
 
 
-_BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
+_BUILDERS: dict[str, Callable[[str, Any], EventData | None]] = {
     "PriorityChanged": lambda t, e: TicketPriorityChangedV1(ticket_id=t, priority=e.priority, previous=e.previous),
     "CategoryChanged": lambda t, e: TicketReclassifiedV1(ticket_id=t, category=e.category),
     "TypeChanged": lambda t, e: TicketReclassifiedV1(ticket_id=t, type=e.type),
@@ -166,6 +186,7 @@ _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
     "SurveyRequested": lambda t, e: TicketSurveyRequestedV1(ticket_id=t),
     "Rated": lambda t, e: TicketRatedV1(ticket_id=t, score=e.score),
     "SolutionLinked": lambda t, e: TicketSolutionLinkedV1(ticket_id=t, article_id=e.article_id),
+    "CustomFieldsChanged": _custom_fields_changed,
     "MacroApplied": _macro_applied,
     "TriggerApplied": _trigger_applied,
     "TimeLogged": _time_logged,

@@ -58,8 +58,10 @@ class Opened(TicketEvent, Aggregate.Created):
     organisation: str | None
     group_id: str | None  # v4: the group the channel it came in on sends it to (a desk mailbox's)
     keyword_digests: list[str] | None
+    language: str | None  # v5: the ticket's language (ISO 639-1), as its channel or caller said it
+    custom_field_kinds: dict[str, str] | None  # v5: each custom field's kind when it was set (a field may change)
 
-    class_version = 4
+    class_version = 5
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -78,6 +80,14 @@ class Opened(TicketEvent, Aggregate.Created):
         and was published with them (`ticket.opened` v2)."""
         state.setdefault("group_id", None)
         state.setdefault("keyword_digests", None)
+
+    @staticmethod
+    def upcast_v4_v5(state: dict[str, Any]) -> None:
+        """v5 records the ticket's language and the kinds of its custom fields, which `ticket.opened` v4 carries
+        (a field's value is public only for a kind that cannot hold personal data); an event before v5 knew
+        neither, and was published without them (`ticket.opened` v3)."""
+        state.setdefault("language", None)
+        state.setdefault("custom_field_kinds", None)
 
 
 class StatusChanged(TicketEvent):
