@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCAL := deploy/local
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint typecheck pytest bench infra-up infra-down up down rebuild schemas translations screenshots clean
 
@@ -39,8 +40,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+## pytest: the tests in two workers, then those that stop the shared Kafka or PostgreSQL, alone
 pytest: $(STAMP)
-	$(VENV)/bin/pytest -p no:cacheprovider --durations=10
+	$(VENV)/bin/pytest -p no:cacheprovider --durations=15 -n $(TEST_WORKERS) --dist worksteal -m "not serial"; \
+	parallel=$$?; \
+	$(VENV)/bin/pytest -p no:cacheprovider --durations=5 -m serial; \
+	serial=$$?; \
+	exit $$(( parallel != 0 ? parallel : serial ))
 
 ## bench: the benchmarks under bench/, figures into bench/results/
 bench: $(STAMP)

@@ -16,14 +16,14 @@ from schemas import audit, knowledge, routing, rules, sla, tickets, topics
 from schemas.envelope import Envelope, EnvelopeContext, EventData, MalformedEventError
 
 # What each public topic carries, newest versions (older ones are upcast on reading). `ticket.opened` is
-# published in two: v3 for a ticket opened in this desk, v4 for one imported from another (read as v4).
+# published in two: v4 for a ticket opened in this desk, v5 for one imported from another (read as v5).
 TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
     topics.TICKETS: (
-        tickets.TicketOpenedV3, tickets.TicketOpenedV4, tickets.TicketStatusChangedV1, tickets.TicketPriorityChangedV1,
+        tickets.TicketOpenedV4, tickets.TicketOpenedV5, tickets.TicketStatusChangedV1, tickets.TicketPriorityChangedV1,
         tickets.TicketReclassifiedV1, tickets.TicketAssignedV1, tickets.TicketCommentedV2, tickets.TicketMergedV1,
         tickets.TicketLinkedV1, tickets.TicketSurveyRequestedV1, tickets.TicketRatedV1,
         tickets.TicketSolutionLinkedV1, tickets.TicketMacroAppliedV1, tickets.TicketTriggerAppliedV2,
-        tickets.TicketTriggerRefusedV1,
+        tickets.TicketTriggerRefusedV1, tickets.TicketTimeLoggedV1, tickets.TicketCustomFieldsChangedV1,
     ),
     topics.ROUTING_DECISIONS: (routing.RoutingDecidedV1,),
     topics.RULES_ACTIONS: (rules.TriggerFiredV1,),
@@ -40,7 +40,8 @@ TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
 
 # Versions no longer published but still on the topics and in the feeds: read, then upcast.
 OLDER_VERSIONS: tuple[type[EventData], ...] = (
-    tickets.TicketOpenedV1, tickets.TicketOpenedV2, tickets.TicketCommentedV1, tickets.TicketTriggerAppliedV1,
+    tickets.TicketOpenedV1, tickets.TicketOpenedV2, tickets.TicketOpenedV3, tickets.TicketCommentedV1,
+    tickets.TicketTriggerAppliedV1,
 )  # fmt: skip
 
 # Every published type and version.
@@ -54,7 +55,10 @@ _BY_KEY: dict[tuple[str, int], type[EventData]] = {(t.event_type, t.event_versio
 UPCASTERS: dict[tuple[str, int], Callable[[EventData], EventData]] = {
     ("ticket.opened", 1): lambda v1: tickets.TicketOpenedV2(**v1.model_dump(), organisation=None, keywords=[]),
     ("ticket.opened", 2): lambda v2: _v2_as_v3(v2),
+    # v3 carried neither the language nor any custom field
     ("ticket.opened", 3): lambda v3: _v3_as_v4(v3),
+    # v4 was opened in this desk, never imported
+    ("ticket.opened", 4): lambda v4: _v4_as_v5(v4),
     # v1 did not say who wrote: null, which `TicketCommentedV2.kind_for` reads (requester by id, else other)
     ("ticket.commented", 1): lambda v1: tickets.TicketCommentedV2(**v1.model_dump(), author_kind=None),
     # v1 firings called no webhook and notified no group
@@ -72,7 +76,7 @@ def _v2_as_v3(v2: EventData) -> tickets.TicketOpenedV3:
 
 
 def _v3_as_v4(v3: EventData) -> tickets.TicketOpenedV4:
-    """A v3 was opened in this desk, never imported; a v2's plain words stay kept aside."""
+    """A v3 with no language and no custom field; one read from a v2 keeps its plain words aside."""
     if not isinstance(v3, tickets.TicketOpenedV3):
         raise TypeError(f"not a ticket.opened v3: {v3!r}")
     if isinstance(v3, tickets.TicketOpenedV3FromV2):
@@ -80,6 +84,17 @@ def _v3_as_v4(v3: EventData) -> tickets.TicketOpenedV4:
         v4._legacy_keywords = list(v3.legacy_keywords)
         return v4
     return tickets.TicketOpenedV4(**v3.model_dump())
+
+
+def _v4_as_v5(v4: EventData) -> tickets.TicketOpenedV5:
+    """A v4 was opened in this desk, never imported; one read from a v2 keeps its plain words aside."""
+    if not isinstance(v4, tickets.TicketOpenedV4):
+        raise TypeError(f"not a ticket.opened v4: {v4!r}")
+    if isinstance(v4, tickets.TicketOpenedV4FromV2):
+        v5 = tickets.TicketOpenedV5FromV2(**v4.model_dump())
+        v5._legacy_keywords = list(v4.legacy_keywords)
+        return v5
+    return tickets.TicketOpenedV5(**v4.model_dump())
 
 
 class UnknownEventError(MalformedEventError):

@@ -6,6 +6,7 @@ description and the requester's name stay in intake's store.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
@@ -113,26 +114,23 @@ class TicketOpenedV3FromV2(TicketOpenedV3):
         return self._legacy_keywords
 
 
-class ImportedFrom(BaseModel):
-    """Where an imported ticket was read: the other desk's kind (`rt`, `csv`), its address, and the ticket's id
-    there (its external reference is `<system>:<id>`)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    system: str
-    url: str
-    id: str
+PublicFieldValue = str | float | bool  # a choice field's choice, a number, a yes or no
 
 
 class TicketOpenedV4(TicketOpenedV3):
-    """v4 says whether the ticket was imported from another desk with its history (`imported_from`): its
-    events carry the instants and actors of that desk, so routing does not route it and SLA starts no clock
-    for it. v3 events read as v4 opened here (`imported_from` null)."""
+    """v4 adds what triggers may match besides the classification: the ticket's language and the values of its
+    custom fields of the kinds that cannot hold personal data (choice, number, boolean; never text or date).
+    v3 events read as v4 with neither (see `schemas.registry.upcast`)."""
 
     event_version: ClassVar[int] = 4
 
-    imported_from: ImportedFrom | None = Field(
-        default=None, description="The desk it was imported from; null for a ticket opened in this desk."
+    language: str | None = Field(
+        default=None, description="The ticket's language (ISO 639-1, e.g. `ru`), as its channel or caller said it."
+    )
+    custom_fields: dict[str, PublicFieldValue] = Field(
+        default_factory=dict,
+        description="Key -> value of its choice, number and boolean custom fields (text and date fields, which may"
+        " hold personal data, are never published).",
     )
 
 
@@ -144,6 +142,53 @@ class TicketOpenedV4FromV2(TicketOpenedV4):
     @property
     def legacy_keywords(self) -> list[str]:
         return self._legacy_keywords
+
+
+class ImportedFrom(BaseModel):
+    """Where an imported ticket was read: the other desk's kind (`rt`, `csv`), its address, and the ticket's id
+    there (its external reference is `<system>:<id>`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    system: str
+    url: str
+    id: str
+
+
+class TicketOpenedV5(TicketOpenedV4):
+    """v5 says whether the ticket was imported from another desk with its history (`imported_from`): its
+    events carry the instants and actors of that desk, so routing does not route it, SLA starts no clock
+    and no trigger acts on it. v4 events read as v5 opened here (`imported_from` null)."""
+
+    event_version: ClassVar[int] = 5
+
+    imported_from: ImportedFrom | None = Field(
+        default=None, description="The desk it was imported from; null for a ticket opened in this desk."
+    )
+
+
+class TicketOpenedV5FromV2(TicketOpenedV5):
+    """A v2 read as v5, its plain words kept aside (as `TicketOpenedV3FromV2`)."""
+
+    _legacy_keywords: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def legacy_keywords(self) -> list[str]:
+        return self._legacy_keywords
+
+
+class TicketCustomFieldsChangedV1(EventData):
+    """Custom fields of the kinds that cannot hold personal data (choice, number, boolean) were set or unset on
+    the ticket; a change of its text or date fields only is not published."""
+
+    event_type: ClassVar[str] = "ticket.custom_fields_changed"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    values: dict[str, PublicFieldValue] = Field(
+        default_factory=dict, description="Key -> its new value (choice, number and boolean fields only)."
+    )
+    unset: list[str] = Field(default_factory=list, description="The keys of the fields that now hold no value.")
 
 
 class TicketStatusChangedV1(EventData):
@@ -343,3 +388,25 @@ class TicketTriggerRefusedV1(EventData):
     firing_id: str
     refusal: str = Field(description="Why, in words, naming the action (`then.custom_fields: ...`).")
     for_good: bool
+
+
+class TicketTimeLoggedV1(EventData):
+    """An agent logged time worked on the ticket. A wrong entry is never edited: a later entry that
+    `corrects` it replaces it (its minutes, activity, billable and date count instead; 0 minutes withdraws
+    it). The note stays in intake (it may hold personal data); the requester, organisation and group are the
+    ticket's when the time was logged, so a report credits the time as it was spent."""
+
+    event_type: ClassVar[str] = "ticket.time_logged"
+    event_version: ClassVar[int] = 1
+
+    ticket_id: str
+    entry_id: str
+    agent_id: str = Field(description="Who worked the time (the agent who logged it).")
+    minutes: int = Field(ge=0, le=1440, description="Minutes worked; 0 only on a correction that withdraws an entry.")
+    activity: str = Field(description="The tenant's activity type (`/v1/time-activity-types`).")
+    billable: bool
+    worked_on: date = Field(description="The day the work was done.")
+    corrects: str | None = Field(default=None, description="The entry this one replaces, if it is a correction.")
+    requester_id: str
+    organisation: str | None = None
+    group_id: str | None = None

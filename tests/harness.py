@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -31,17 +32,30 @@ from tests.tokens import auth_env
 _HANDED_OUT: set[int] = set()
 
 
+# Ports handed to tests' servers: below the kernel's ephemeral range (32768 and up), which it draws from
+# for bind(0) and for every outgoing connection, so a port handed out is never given to anyone else meanwhile.
+TEST_PORTS = range(20000, 32768)
+
+
 def free_port() -> int:
-    """A port free now and never handed out before in this run. The kernel may give a port it gave
-    before and that was closed since, and a port is only taken when its service starts: two services of
-    one desk given the same port would have the gateway forward one's requests to the other."""
+    """A port free now and never handed out before in this run, drawn from this worker's share of
+    TEST_PORTS. A port is only taken when its service starts: two services of one desk given the same
+    port would have the gateway forward one's requests to the other, and under parallel workers two
+    workers would share it."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    share = TEST_PORTS[worker::workers]
     while True:
+        port = random.choice(share)
+        if port in _HANDED_OUT:
+            continue
         with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port: int = sock.getsockname()[1]
-        if port not in _HANDED_OUT:
-            _HANDED_OUT.add(port)
-            return port
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # another program holds it
+        _HANDED_OUT.add(port)
+        return port
 
 
 @dataclass
@@ -236,7 +250,8 @@ def desk_settings(tmp: Path, persistence: str, kafka: Kafka, pg: Postgres | None
     env |= values | {"PYTHONUNBUFFERED": "1"}
     # The knowledge base's and the rules service's addresses are this desk's from the start: a gateway of a
     # test that starts neither answers 503 under /v1/kb and /v1/triggers, never another desk's (or `make run`'s).
-    reserved = {"knowledge": free_port(), "rules": free_port()}
+    # So is the gateway's: the rules service, started before it, reads the tenant's custom fields there.
+    reserved = {"knowledge": free_port(), "rules": free_port(), "intake": free_port()}
     env |= {f"SERVICEDESK_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in reserved.items()}
     settings = Settings.model_validate(_settings_fields(values))
     log_dir = tmp / "logs"

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Response
 
 from schemas.knowledge import Channel as KbChannel
 from schemas.tickets import Channel, Priority
-from services.analytics import reports
+from services.analytics import reports, time_report
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.reports import Bucket, Filters
 from services.chassis.http import openapi
@@ -23,6 +23,15 @@ from services.chassis.runtime.errors import CommandRefusedError
 Format = Annotated[Literal["json", "csv"], Query(description="`csv` for a spreadsheet.")]
 From = Annotated[date | None, Query(alias="from", description="First day (UTC), default 30 days ago.")]
 To = Annotated[date | None, Query(description="Last day (UTC), inclusive; default today.")]
+_DIMENSIONS = "|".join(time_report.COLUMNS)
+GroupBy = Annotated[
+    str,
+    Query(
+        pattern=rf"^({_DIMENSIONS})(,({_DIMENSIONS}))*$",
+        description="What to sum per, one or more of customer, organisation, agent, group, activity, month (the"
+        " month worked), comma-separated: `agent,month`.",
+    ),
+]
 
 
 def _filters(
@@ -177,6 +186,32 @@ def router(projection: AnalyticsProjection) -> APIRouter:
             rows = [{"macro_id": m["macro_id"]} | agent for m in report["macros"] for agent in m["agents"]]
             return _csv(rows, "macros")
         return {"tenant": who.tenant, "from": first, "to": last} | report
+
+    @api.get("/time", response_model=None)
+    async def get_time(
+        who: CurrentIdentity,
+        group_by: GroupBy = "agent",
+        start: From = None,
+        end: To = None,
+        group: Annotated[str | None, Query(max_length=100, description="Only time credited to this group.")] = None,
+        agent: Annotated[str | None, Query(max_length=100, description="Only this agent's time.")] = None,
+        format: Format = "json",
+    ) -> dict[str, Any] | Response:
+        """Time worked on tickets on the days in the period (the day worked, UTC): entries, minutes and billable
+        minutes per `group_by`, and the totals. A corrected entry counts as its correction says. Each entry
+        counts for the requester (customer), organisation and group its ticket had when the time was logged; the
+        organisation is the ticket's (null when it was opened without one). A supervisor sees their groups'."""
+        within = None if who.principal.has(Role.ADMIN) else who.principal.groups
+        if within is not None and group is not None and group not in within:
+            raise Forbidden(f"{group!r} is not one of your groups", rule="group")
+        first, last = _period(start, end)
+        chosen: list[Any] = group_by.split(",")
+        report = await asyncio.to_thread(
+            time_report.time_worked, view, who.tenant, first, last, chosen, group, agent, within
+        )
+        if format == "csv":
+            return _csv(report["rows"], "time")
+        return {"tenant": who.tenant, "from": first, "to": last, "group": group, "agent": agent} | report
 
     return api
 

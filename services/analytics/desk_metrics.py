@@ -80,6 +80,7 @@ class DeskMetrics:
             registry=registry,
         )
         registry.register(_OpenBacklog(backlog))
+        registry.register(_TimeThisMonth(backlog))
 
     def observing(self, apply: Apply) -> Apply:
         """`apply`, then the series of what it applied (nothing for a duplicate)."""
@@ -141,4 +142,22 @@ class _OpenBacklog(Collector):
         )
         for row in self.backlog.open_counts():
             family.add_metric([row["tenant"], row["status"], row["priority"]], row["n"])
+        yield family
+
+
+class _TimeThisMonth(Collector):
+    """Minutes worked on days of the current month (UTC), read from the projection at scrape time: an entry
+    corrected by a later one counts as corrected, which a counter could not say."""
+
+    def __init__(self, backlog: AnalyticsProjection) -> None:
+        self.backlog = backlog
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "servicedesk_time_worked_minutes",
+            "Minutes logged on tickets for days of the current month (UTC), as corrected.",
+            labels=["tenant", "activity", "billable"],
+        )
+        for row in self.backlog.time_this_month():
+            family.add_metric([row["tenant"], row["activity"], "true" if row["billable"] else "false"], row["minutes"])
         yield family

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import cache, singledispatchmethod
 from typing import Any
 
@@ -39,6 +39,7 @@ from schemas.tickets import (
     TicketReclassifiedV1,
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
+    TicketTimeLoggedV1,
 )
 from services.analytics.report_tables import (
     KB_ARTICLES,
@@ -50,6 +51,7 @@ from services.analytics.report_tables import (
     TABLES,
     TARGETS,
     TICKETS,
+    TIME_ENTRIES,
 )
 from services.chassis.storage.rows import Row, RowBatch, Table
 from services.chassis.storage.views import SqlView
@@ -58,7 +60,7 @@ VERSION = 4  # 2: a row per ticket and per outcome, replacing daily counters; 3:
 # met; 4: a row per cycle of a target, so a target met or breached stays so when it counts again. The knowledge
 # base's tables (articles, reads and ratings, self-service attempts) are new tables of one new topic, which the
 # consumer reads from its beginning: they need no rebuild of the rest. Likewise the macros' uses: a new table of an
-# event that did not exist before it (`ticket.macro_applied`).
+# event that did not exist before it (`ticket.macro_applied`), and the time entries (`ticket.time_logged`).
 
 Applied = tuple[EnvelopeContext, EventData, Tracking]
 
@@ -205,6 +207,22 @@ class AnalyticsProjection:
             "day": _day(envelope),
         })  # fmt: skip
 
+    @_apply.register
+    def _(self, data: TicketTimeLoggedV1, envelope: EnvelopeContext, rows: RowBatch) -> None:
+        """An entry, credited to the requester, organisation and group of the ticket when it was logged (of a
+        ticket seen or not); the entry it corrects no longer counts."""
+        key = {"tenant": envelope.tenant, "ticket_id": data.ticket_id, "entry_id": data.corrects}
+        corrected = rows.get(TIME_ENTRIES, **key) if data.corrects is not None else None
+        rows.put(TIME_ENTRIES, {
+            "tenant": envelope.tenant, "ticket_id": data.ticket_id, "entry_id": data.entry_id,
+            "requester_id": data.requester_id, "organisation": data.organisation, "group_id": data.group_id,
+            "agent_id": data.agent_id, "activity": data.activity, "billable": 1 if data.billable else 0,
+            "minutes": data.minutes, "worked_on": data.worked_on.isoformat(), "corrects": data.corrects,
+            "corrected_by": None,
+        })  # fmt: skip
+        if corrected is not None:
+            rows.update(TIME_ENTRIES, corrected, corrected_by=data.entry_id)
+
     def _article(self, data: ArticleState, envelope: EnvelopeContext, rows: RowBatch) -> None:
         """Every article event carries the article as it is after it: its row is replaced."""
         rows.put(KB_ARTICLES, {
@@ -259,6 +277,15 @@ class AnalyticsProjection:
         return self.view.query(
             "SELECT tenant, status, priority, COUNT(*) AS n FROM analytics_tickets"
             " WHERE status IN ('new', 'open', 'pending') GROUP BY tenant, status, priority"
+        )
+
+    def time_this_month(self) -> list[dict[str, Any]]:
+        """Minutes worked on days of the current month (UTC) by tenant, activity and billable, as corrected
+        (for the `servicedesk_time_worked_minutes` gauge)."""
+        return self.view.query(
+            "SELECT tenant, activity, billable, SUM(minutes) AS minutes FROM analytics_time_entries"
+            " WHERE corrected_by IS NULL AND worked_on >= :first GROUP BY tenant, activity, billable",
+            {"first": datetime.now(UTC).date().replace(day=1).isoformat()},
         )
 
     def priority_of(self, tenant: str, ticket_id: str) -> str:

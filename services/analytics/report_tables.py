@@ -42,7 +42,13 @@ MACRO_USES = Table(  # a row per macro applied to a ticket, credited to the agen
     ("tenant", "position", "macro_id", "macro_version", "ticket_id", "agent_id", "day"),
     key=("tenant", "position"),
 )
-TABLES = (TICKETS, TARGETS, OUTCOMES, KB_ARTICLES, KB_READS, KB_SELF_SERVICE, MACRO_USES)
+TIME_ENTRIES = Table(  # a row per time entry; one a later entry corrects no longer counts (`corrected_by`)
+    "analytics_time_entries",
+    ("tenant", "ticket_id", "entry_id", "requester_id", "organisation", "group_id", "agent_id", "activity",
+     "billable", "minutes", "worked_on", "corrects", "corrected_by"),
+    key=("tenant", "ticket_id", "entry_id"),
+)  # fmt: skip
+TABLES = (TICKETS, TARGETS, OUTCOMES, KB_ARTICLES, KB_READS, KB_SELF_SERVICE, MACRO_USES, TIME_ENTRIES)
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS analytics_tickets (
@@ -124,4 +130,20 @@ SCHEMA = [
         day TEXT NOT NULL,
         PRIMARY KEY (tenant, position))""",
     "CREATE INDEX IF NOT EXISTS analytics_macro_uses_day ON analytics_macro_uses (tenant, day)",
+    """CREATE TABLE IF NOT EXISTS analytics_time_entries (
+        tenant TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        entry_id TEXT NOT NULL,
+        requester_id TEXT NOT NULL,
+        organisation TEXT,
+        group_id TEXT,
+        agent_id TEXT NOT NULL,
+        activity TEXT NOT NULL,
+        billable INTEGER NOT NULL,
+        minutes INTEGER NOT NULL,
+        worked_on TEXT NOT NULL,
+        corrects TEXT,
+        corrected_by TEXT,
+        PRIMARY KEY (tenant, ticket_id, entry_id))""",
+    "CREATE INDEX IF NOT EXISTS analytics_time_entries_worked ON analytics_time_entries (tenant, worked_on)",
 ]

@@ -22,6 +22,7 @@ from schemas.tickets import (
     TicketMergedV1,
     TicketOpenedV3,
     TicketOpenedV4,
+    TicketOpenedV5,
     TicketPriorityChangedV1,
     TicketStatusChangedV1,
 )
@@ -44,7 +45,7 @@ def reactions(routing: Routing, digests: KeywordDigests) -> Apply:
         cause |= {"traceparent": envelope.traceparent} if envelope.traceparent else {}
         changed = partial(routing.ticket_changed, tenant, tracking=tracking, cause=cause)
         match data:
-            case TicketOpenedV4(imported_from=ImportedFrom()):
+            case TicketOpenedV5(imported_from=ImportedFrom()):
                 routing.nothing(tenant, tracking)  # imported history: routed long ago, in another desk
             case TicketOpenedV3():
                 words = frozenset(data.keyword_digests) | frozenset(digests.of_words(tenant, data.legacy_keywords))

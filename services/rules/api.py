@@ -19,6 +19,7 @@ from services.chassis.http.identity import CurrentIdentity, requires
 from services.rules.application import Rules
 from services.rules.calendars import SlaCalendars
 from services.rules.domain import Trigger
+from services.rules.field_kinds import IntakeFields
 from services.rules.requests import DisableRequest, TriggerChange, TriggerOrder, TriggerSpec
 
 TriggerId = Annotated[UUID, Path()]
@@ -46,12 +47,14 @@ def _answer(rules: Rules, trigger: Trigger, status_code: int = 200) -> JSONRespo
     return JSONResponse(view(trigger, position), status_code=status_code, headers={"ETag": etag(trigger.version)})
 
 
-def router(rules: Rules, calendars: SlaCalendars | None = None) -> APIRouter:
+def router(rules: Rules, calendars: SlaCalendars | None = None, fields: IntakeFields | None = None) -> APIRouter:
     async def stored(body: TriggerSpec, who: CurrentIdentity) -> dict[str, Any]:
-        """The spec to keep, with the SLA calendars its business-hours conditions name read now (calendars.py)."""
-        names = body.calendars()
+        """The spec to keep, with the SLA calendars its business-hours conditions name read now (calendars.py), and
+        the custom fields its conditions name read from intake (field_kinds.py)."""
+        names, keys = body.calendars(), body.custom_fields()
         found = await calendars.named(who, names) if calendars is not None and names else None
-        return body.stored(found)
+        defined = await fields.named(who, keys) if fields is not None and keys else ({} if keys else None)
+        return body.stored(found, defined)
 
     api = APIRouter(prefix="/v1/triggers", tags=["triggers"], dependencies=[requires(Role.SUPERVISOR, Role.ADMIN)])
 
@@ -59,7 +62,9 @@ def router(rules: Rules, calendars: SlaCalendars | None = None) -> APIRouter:
     async def create(body: TriggerSpec, who: CurrentIdentity) -> JSONResponse:
         """Make a trigger, enabled, last in the order. `if` conditions are `{field, op, value}`; a wrong one is
         refused naming its place (`if[2].field`). A business-hours condition's calendar is read from the SLA
-        service now (503 when it does not answer) and kept with this version."""
+        service now (503 when it does not answer) and kept with this version; so is the kind of a custom field a
+        condition names (`custom_fields.<key>`), read from intake: a field the tenant lacks, or a text or date
+        field (never on the public events), is refused naming `if.custom_fields.<key>`."""
         trigger = await asyncio.to_thread(rules.create_trigger, who.tenant, await stored(body, who), who.actor)
         return await asyncio.to_thread(_answer, rules, trigger, 201)
 
@@ -146,6 +151,8 @@ def router(rules: Rules, calendars: SlaCalendars | None = None) -> APIRouter:
     return api
 
 
-def create_app(app: FastAPI, rules: Rules, calendars: SlaCalendars | None = None) -> FastAPI:
-    app.include_router(router(rules, calendars))
+def create_app(
+    app: FastAPI, rules: Rules, calendars: SlaCalendars | None = None, fields: IntakeFields | None = None
+) -> FastAPI:
+    app.include_router(router(rules, calendars, fields))
     return app

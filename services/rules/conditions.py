@@ -6,9 +6,12 @@ before the event are given too), so a trigger on "status changed to pending" fir
 later event of a pending ticket. `greater`/`less` compare priorities by urgency (P1 is the greatest):
 no other field the rules know has an order worth comparing.
 
-Custom fields and the requester's language are not in any public event (custom fields are private to
-intake, the language is in the requester's profile): a condition on them is refused rather than one
-that could never hold.
+`language` is the ticket's (ISO 639-1, `ru`), as `ticket.opened` v4 carries it. `custom_fields.<key>` reads a
+custom field of the ticket: only choice, number and boolean fields are on the desk's public events (a text or
+date field may hold personal data), so a condition on any other, or on a field the tenant lacks, is refused
+naming `if.custom_fields.<key>`. The field's kind (and its choices) is read from intake when the trigger is
+saved (field_kinds.py) and kept with the condition, as a calendar is: choice fields take is, is_not, in and
+changed_to; number fields those and greater/less (compared as numbers); boolean fields is, is_not, changed_to.
 
 `hours_since` measures time since a moment of the ticket (timing.py: timed triggers); it holds when the
 evaluation instant `at` given to `evaluate` is at least `value` hours after the moment, or with
@@ -19,6 +22,7 @@ is saved (api.py) and kept in the trigger's version (`calendar_spec`): evaluatio
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -72,11 +76,16 @@ FIELDS: dict[str, tuple[tuple[str, ...] | None, bool]] = {
     "organisation": (None, False),
     "tags": (None, True),
     "replied_last": (("customer", "agent"), False),  # who wrote the last public word (timing.py)
+    "language": (None, False),  # the ticket's, two letters
 }
-UNKNOWABLE = {
-    "custom_fields": "custom fields are not in the desk's public events: the rules service cannot know them",
-    "language": "the requester's language is not in the desk's public events: the rules service cannot know it",
+CUSTOM = "custom_fields."  # a condition's field `custom_fields.<key>`
+CUSTOM_KINDS: dict[str, tuple[Op, ...]] = {  # the kinds on public events, and the operators each takes
+    "choice": (Op.IS, Op.IS_NOT, Op.IN, Op.CHANGED_TO),
+    "number": (Op.IS, Op.IS_NOT, Op.IN, Op.CHANGED_TO, Op.GREATER, Op.LESS),
+    "boolean": (Op.IS, Op.IS_NOT, Op.CHANGED_TO),
 }
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
 
 
 class ConditionError(ValueError):
@@ -95,9 +104,17 @@ class Condition:
     of: str | None = None  # hours_since: the moment measured from
     calendar: str | None = None  # hours_since in business hours: the SLA calendar's name
     calendar_spec: Mapping[str, Any] | None = None  # ... and its spec when the trigger was saved
+    kind: str | None = None  # a custom field's kind when the trigger was saved (CUSTOM_KINDS)
+    choices: tuple[str, ...] = ()  # ... and a choice field's choices
+
+    @property
+    def custom_key(self) -> str | None:
+        return self.field.removeprefix(CUSTOM) if self.field.startswith(CUSTOM) else None
 
     def stored(self) -> dict[str, Any]:
         kept = {"field": self.field, "op": self.op.value, "value": self.value}
+        if self.kind is not None:
+            return kept | {"kind": self.kind} | ({"choices": list(self.choices)} if self.kind == "choice" else {})
         if self.of is None:
             return kept
         if self.calendar is None:
@@ -109,19 +126,44 @@ class Condition:
         if self.of is not None:
             hours = f"{self.value:g} business hours ({self.calendar})" if self.calendar else f"{self.value:g} hours"
             return f"{self.of.replace('_', ' ')} more than {hours} ago"
-        shown = ", ".join(map(str, self.value)) if isinstance(self.value, list) else str(self.value)
+        values = self.value if isinstance(self.value, list) else [self.value]
+        shown = ", ".join(_shown(v) for v in values)
+        if self.custom_key is not None:
+            words = NUMBER_WORDS.get(self.op, WORDS[self.op])
+            return f"custom field {self.custom_key} {words} {shown}"
         return f"{self.field} {WORDS[self.op]} {shown}"
 
 
+NUMBER_WORDS = {Op.GREATER: "is more than", Op.LESS: "is less than"}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 Calendars = Mapping[str, Mapping[str, Any]]
+Fields = Mapping[str, Mapping[str, Any]]  # a tenant's custom fields, key -> {"kind", "choices", ...} (intake's)
 ROUNDING = 1e-3  # seconds: the calendar counts in microseconds, so its due instant may read a hair short
 
 
-def check(raw: Sequence[Mapping[str, Any]], where: str = "if", calendars: Calendars | None = None) -> list[Condition]:
+def check(
+    raw: Sequence[Mapping[str, Any]],
+    where: str = "if",
+    calendars: Calendars | None = None,
+    fields: Fields | None = None,
+) -> list[Condition]:
     """The conditions, checked: a ConditionError names the first wrong one's part. `calendars` (name -> spec, as
-    the SLA service holds them) are given when a trigger is saved; without, a business-hours condition keeps the
-    `calendar_spec` stored with it."""
-    return [_check_one(item, f"{where}[{i}]", calendars) for i, item in enumerate(raw)]
+    the SLA service holds them) and `fields` (the tenant's custom fields, as intake holds them) are given when a
+    trigger is saved; without, a business-hours condition keeps the `calendar_spec` stored with it and a custom
+    field's condition its `kind` and `choices`."""
+    return [_check_one(item, f"{where}[{i}]", calendars, fields) for i, item in enumerate(raw)]
+
+
+def custom_fields_named(raw: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The custom fields the conditions of `raw` name (their kinds to be read from intake)."""
+    return {str(c["field"]).removeprefix(CUSTOM) for c in raw if str(c.get("field", "")).startswith(CUSTOM)}
 
 
 def calendars_named(raw: Sequence[Mapping[str, Any]]) -> set[str]:
@@ -129,14 +171,16 @@ def calendars_named(raw: Sequence[Mapping[str, Any]]) -> set[str]:
     return {str(c["calendar"]) for c in raw if c.get("business_hours") and isinstance(c.get("calendar"), str)}
 
 
-def _check_one(item: Mapping[str, Any], at: str, calendars: Calendars | None = None) -> Condition:
+def _check_one(
+    item: Mapping[str, Any], at: str, calendars: Calendars | None = None, fields: Fields | None = None
+) -> Condition:
     field, op, value = item.get("field"), item.get("op"), item.get("value")
     if field == TIME_FIELD:
         return _check_time(item, at, calendars)
     if item.get("of") is not None or item.get("business_hours") is not None or item.get("calendar") is not None:
         raise ConditionError(f"{at}.of", f"of, business_hours and calendar belong to {TIME_FIELD} conditions only")
-    if field in UNKNOWABLE:
-        raise ConditionError(f"{at}.field", UNKNOWABLE[str(field)])
+    if isinstance(field, str) and field.startswith(CUSTOM):
+        return _check_custom(item, at, fields)
     if field not in FIELDS:
         known = ", ".join(sorted([*FIELDS, TIME_FIELD]))
         raise ConditionError(f"{at}.field", f"no field {field!r}: one of {known}")
@@ -161,7 +205,49 @@ def _check_one(item: Mapping[str, Any], at: str, calendars: Calendars | None = N
             raise ConditionError(f"{at}.value", "a value is 1 to 200 characters")
         if allowed is not None and one is not None and one not in allowed:
             raise ConditionError(f"{at}.value", f"{one!r} is no {field}: one of {', '.join(allowed)}")
+        if field == "language" and one is not None and not _LANGUAGE.match(one):
+            raise ConditionError(f"{at}.value", f"{one!r} is no language: two lower-case letters (ISO 639-1, ru)")
     return Condition(str(field), kind, values if kind is Op.IN else value)
+
+
+def _check_custom(item: Mapping[str, Any], at: str, fields: Fields | None) -> Condition:
+    """A condition on a custom field: of a kind on the public events, its operator and values fit for the kind."""
+    key = str(item["field"]).removeprefix(CUSTOM)
+    named = f"if.custom_fields.{key}"
+    if fields is not None:
+        spec = fields.get(key) if _KEY.match(key) else None
+        if spec is None:
+            raise ConditionError(named, f"the tenant has no custom field {key!r}")
+        kind, choices = str(spec.get("kind")), tuple(spec.get("choices") or ())
+    elif isinstance(item.get("kind"), str):
+        kind, choices = str(item["kind"]), tuple(item.get("choices") or ())
+    else:
+        raise ConditionError(named, "a custom field's kind is read from intake when a trigger is saved")
+    if kind not in CUSTOM_KINDS:
+        raise ConditionError(
+            named, f"{key} is a {kind} field, which may hold personal data: only choice, number and boolean fields"
+            " are on the desk's public events",
+        )  # fmt: skip
+    try:
+        op = Op(str(item.get("op")))
+    except ValueError:
+        op = None
+    if op not in CUSTOM_KINDS[kind]:
+        takes = ", ".join(o.value for o in CUSTOM_KINDS[kind])
+        raise ConditionError(f"{at}.op", f"a {kind} field takes {takes}")
+    value = item.get("value")
+    if op is Op.IN and (not isinstance(value, list) or not value):
+        raise ConditionError(f"{at}.value", "in takes a list of one value or more")
+    for one in value if isinstance(value, list) and op is Op.IN else [value]:
+        if one is None and op in (Op.IS, Op.IS_NOT):
+            continue
+        if kind == "choice" and one not in choices:
+            raise ConditionError(f"{at}.value", f"{one!r} is no choice of {key}: one of {', '.join(choices)}")
+        if kind == "number" and (isinstance(one, bool) or not isinstance(one, int | float)):
+            raise ConditionError(f"{at}.value", f"{one!r} is not a number")
+        if kind == "boolean" and not isinstance(one, bool):
+            raise ConditionError(f"{at}.value", f"{one!r} is not true or false")
+    return Condition(f"{CUSTOM}{key}", op, value, kind=kind, choices=choices)
 
 
 def _check_time(item: Mapping[str, Any], at: str, calendars: Calendars | None = None) -> Condition:
@@ -203,6 +289,9 @@ def holds(condition: Condition, now: Facts, before: Facts, at: float | None = No
         if condition.calendar_spec is not None:
             return bool(business_seconds(condition.calendar_spec, moment, at) >= condition.value * 3600.0 - ROUNDING)
         return bool(at - moment >= condition.value * 3600.0)
+    if (key := condition.custom_key) is not None:
+        return _holds_custom(condition, (now.get("custom_fields") or {}).get(key),
+                             (before.get("custom_fields") or {}).get(key))  # fmt: skip
     actual, wanted = now.get(condition.field), condition.value
     several = FIELDS[condition.field][1]
     match condition.op:
@@ -227,6 +316,29 @@ def holds(condition: Condition, now: Facts, before: Facts, at: float | None = No
             rank = PRIORITIES.index(actual) - PRIORITIES.index(wanted)
             return rank > 0 if condition.op is Op.GREATER else rank < 0
     return False  # pragma: no cover - every Op is matched above
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of one kind: a yes is not the number 1."""
+    return a is b if isinstance(a, bool) or isinstance(b, bool) else bool(a == b)
+
+
+def _holds_custom(condition: Condition, actual: Any, earlier: Any) -> bool:
+    wanted = condition.value
+    match condition.op:
+        case Op.IS:
+            return _same(actual, wanted)
+        case Op.IS_NOT:
+            return not _same(actual, wanted)
+        case Op.IN:
+            return any(_same(actual, one) for one in wanted)
+        case Op.CHANGED_TO:
+            return _same(actual, wanted) and not _same(earlier, wanted)
+        case Op.GREATER | Op.LESS:
+            if isinstance(actual, bool) or not isinstance(actual, int | float):
+                return False
+            return bool(actual > wanted) if condition.op is Op.GREATER else bool(actual < wanted)
+    return False
 
 
 def evaluate(

@@ -1,7 +1,8 @@
 """A ticket's facts as the rules service learns them from the desk's public events, and which of those
 events a trigger may answer (`when`). Pure.
 
-The facts are what the conditions read (conditions.FIELDS). `ticket.commented` answers a trigger only when
+The facts are what the conditions read (conditions.FIELDS, and `custom_fields`: key -> value of the ticket's
+choice, number and boolean fields, the only ones the desk publishes). `ticket.commented` answers a trigger only when
 the customer wrote: staff notes and replies (a trigger's own note among them) are the desk talking to itself.
 """
 
@@ -15,7 +16,9 @@ from schemas.tickets import (
     AuthorKind,
     TicketAssignedV1,
     TicketCommentedV2,
+    TicketCustomFieldsChangedV1,
     TicketOpenedV3,
+    TicketOpenedV4,
     TicketPriorityChangedV1,
     TicketRatedV1,
     TicketReclassifiedV1,
@@ -29,6 +32,7 @@ WHEN_EVENTS = (
     "ticket.status_changed",
     "ticket.priority_changed",
     "ticket.assigned",
+    "ticket.custom_fields_changed",
     "ticket.rated",
     "sla.warning",
     "sla.breached",
@@ -57,7 +61,12 @@ def folded(facts: dict[str, Any], data: EventData) -> dict[str, Any]:
                 "group": data.group_id,
                 "assignee": None,
                 "requester": data.requester_id,
+                "language": data.language if isinstance(data, TicketOpenedV4) else None,
+                "custom_fields": dict(data.custom_fields) if isinstance(data, TicketOpenedV4) else {},
             }
+        case TicketCustomFieldsChangedV1():
+            values = dict(facts.get("custom_fields") or {}) | data.values
+            return facts | {"custom_fields": {k: v for k, v in values.items() if k not in data.unset}}
         case TicketStatusChangedV1():
             return facts | {"status": data.status}
         case TicketPriorityChangedV1():
@@ -105,6 +114,7 @@ def when_of(data: EventData, facts: dict[str, Any]) -> str | None:
             | TicketStatusChangedV1()
             | TicketPriorityChangedV1()
             | TicketAssignedV1()
+            | TicketCustomFieldsChangedV1()
             | TicketRatedV1()
             | SlaWarningV1()
             | SlaBreachedV1()
@@ -123,6 +133,8 @@ def after_actions(facts: dict[str, Any], actions: dict[str, Any]) -> dict[str, A
             changed[field] = actions[action]
     if actions.get("agent_id") is not None:
         changed["assignee"] = actions["agent_id"]
+    if actions.get("custom_fields"):
+        changed["custom_fields"] = dict(changed.get("custom_fields") or {}) | dict(actions["custom_fields"])
     if actions.get("tags_add") or actions.get("tags_remove"):
         tags = (set(changed.get("tags", [])) | set(actions.get("tags_add", []))) - set(actions.get("tags_remove", []))
         changed["tags"] = sorted(tags)

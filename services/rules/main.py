@@ -27,9 +27,10 @@ from services.rules.api import create_app
 from services.rules.application import Rules
 from services.rules.calendars import SlaCalendars
 from services.rules.desk_metrics import count_firings
+from services.rules.field_kinds import IntakeFields
 from services.rules.publication import public_fields, publication
 from services.rules.timed import TriggerTimers, scheduler
-from services.rules.what_if import mount_what_if
+from services.rules.what_if import Lookups, mount_what_if
 
 NAME = "rules"
 
@@ -47,9 +48,13 @@ def main() -> int:
     authenticator = authenticate(app, settings)
     asyncapi.serve(app, NAME, [RULES_ACTIONS], {TICKETS: NAME, SLA_CLOCKS: NAME})
     if args.role in ("api", "all"):
-        create_app(app, rules, SlaCalendars(settings.url_of("sla"), authenticator.verifier))
+        verifier = authenticator.verifier
+        calendars = SlaCalendars(settings.url_of("sla"), verifier)
+        fields = IntakeFields(settings.url_of("intake"), verifier)
+        create_app(app, rules, calendars, fields)
         app.include_router(feed_router(rules, public_fields(rules)))
-        mount_what_if(app, rules, settings, owner=f"{socket.gethostname()}:{args.port or settings.rules_port}")
+        owner = f"{socket.gethostname()}:{args.port or settings.rules_port}"
+        mount_what_if(app, rules, settings, owner, Lookups(calendars, fields))
     if args.role in ("consumer", "all"):
         consume(
             runtime,

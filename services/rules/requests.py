@@ -19,7 +19,7 @@ Tag = Annotated[str, Field(min_length=1, max_length=64)]
 Address = Annotated[str, Field(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$", max_length=254)]
 WhenEvent = Literal[
     "ticket.opened", "ticket.commented", "ticket.status_changed", "ticket.priority_changed", "ticket.assigned",
-    "ticket.rated", "sla.warning", "sla.breached", "sla.customer_reminded", "time",
+    "ticket.custom_fields_changed", "ticket.rated", "sla.warning", "sla.breached", "sla.customer_reminded", "time",
 ]  # fmt: skip
 assert set(WhenEvent.__args__) == set(WHEN_EVENTS)  # type: ignore[attr-defined]
 
@@ -27,10 +27,18 @@ assert set(WhenEvent.__args__) == set(WHEN_EVENTS)  # type: ignore[attr-defined]
 class ConditionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    field: str = Field(description=f"One of {', '.join(sorted(conditions.FIELDS))}.")
-    op: str = Field(description="is, is_not, in, contains, changed_to, greater, less (the last two: priority).")
+    field: str = Field(
+        description=f"One of {', '.join(sorted(conditions.FIELDS))}, or `custom_fields.<key>`: a choice, number or"
+        " boolean custom field of the tenant (`language`: the ticket's, two letters: `ru`)."
+    )
+    op: str = Field(
+        description="is, is_not, in, contains, changed_to, greater, less (the last two: priority, by urgency, or a"
+        " number custom field)."
+    )
     value: Any = Field(
-        None, description="Text; a list for `in`; null for is/is_not 'no value'; hours (a number) for hours_since."
+        None,
+        description="Text; a list for `in`; null for is/is_not 'no value'; hours (a number) for hours_since; for a"
+        " custom field one of its choices, a number, or true/false.",
     )
     of: str | None = Field(
         None,
@@ -112,12 +120,19 @@ class TriggerSpec(BaseModel):
         """The SLA calendars its business-hours conditions name."""
         return conditions.calendars_named([c.model_dump() for c in self.if_])
 
-    def stored(self, calendars: conditions.Calendars | None = None) -> dict[str, Any]:
+    def custom_fields(self) -> set[str]:
+        """The custom fields its conditions name."""
+        return conditions.custom_fields_named([c.model_dump() for c in self.if_])
+
+    def stored(
+        self, calendars: conditions.Calendars | None = None, fields: conditions.Fields | None = None
+    ) -> dict[str, Any]:
         """The spec as the trigger keeps it; a wrong condition is refused naming it (`if[2].value`). `calendars`:
-        the specs of the calendars it names, as the SLA service gave them."""
+        the specs of the calendars it names, as the SLA service gave them; `fields`: the custom fields it names,
+        as intake defines them."""
         raw = [c.model_dump() for c in self.if_]
         try:
-            checked = conditions.check(raw, calendars=calendars)
+            checked = conditions.check(raw, calendars=calendars, fields=fields)
         except ConditionError as error:
             loc = ("body", error.field)  # answered as `if[2].field`, the place in the list the admin wrote
             raise RequestValidationError(
@@ -160,8 +175,20 @@ class TriggerChange(BaseModel):
 
     def applied_to(self, spec: dict[str, Any]) -> TriggerSpec:
         given = self.model_dump(mode="json", exclude_unset=True, by_alias=True)
-        kept = [{k: v for k, v in c.items() if k != "calendar_spec"} for c in spec.get("if", [])]  # read again
-        return TriggerSpec.model_validate(spec | {"if": kept} | given)
+        return TriggerSpec.model_validate(as_written(spec) | given)
+
+
+READ_AGAIN = ("calendar_spec", "kind", "choices")  # what a stored condition keeps of other services' answers
+
+
+def as_written(spec: dict[str, Any]) -> dict[str, Any]:
+    """A trigger's spec as an admin writes it: its conditions without what was read for them from the SLA service
+    and intake when it was saved (read again when it is saved, or tried, anew)."""
+    conditions = spec.get("if")
+    if not isinstance(conditions, list):
+        return spec
+    kept = [{k: v for k, v in c.items() if k not in READ_AGAIN} if isinstance(c, dict) else c for c in conditions]
+    return spec | {"if": kept}
 
 
 class TriggerOrder(BaseModel):

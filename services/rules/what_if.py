@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -28,6 +28,7 @@ from pydantic import Field, ValidationError
 from schemas.registry import TypedEnvelope
 from schemas.rules import TriggerFiredV1
 from schemas.topics import RULES_ACTIONS, SLA_CLOCKS, TICKETS
+from services.chassis.http.identity import Identity
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.processing import UnitOfWork
 from services.chassis.storage.store import tracking_recorder
@@ -36,8 +37,10 @@ from services.chassis.whatif.http import mount_jobs
 from services.chassis.whatif.jobs import WhatIfJobs
 from services.chassis.whatif.replay import Progress, WhatIfRequest
 from services.rules.application import Rules
+from services.rules.calendars import SlaCalendars
 from services.rules.domain import TriggerBook
-from services.rules.requests import TriggerSpec
+from services.rules.field_kinds import IntakeFields
+from services.rules.requests import TriggerSpec, as_written
 from services.rules.sandbox import BookEntry, Firing, Sandbox
 
 EXAMPLES = 20
@@ -50,11 +53,16 @@ class CandidateTrigger(TriggerSpec):
     trigger_id: UUID | None = Field(None, description="Revise this trigger (run in its place); none: a new one, last.")
 
 
-def candidate_of(raw: dict[str, Any], where: str = "candidate") -> tuple[str | None, dict[str, Any]]:
-    """(the trigger it revises or None, its stored spec); a wrong part is refused naming it (`candidate.if[0].op`)."""
+def candidate_of(
+    raw: dict[str, Any], where: str = "candidate", context: dict[str, Any] | None = None
+) -> tuple[str | None, dict[str, Any]]:
+    """(the trigger it revises or None, its stored spec); a wrong part is refused naming it (`candidate.if[0].op`).
+    `context`: the SLA calendars and custom fields it names, read as a saved trigger's are (`Lookups`)."""
+    known = context or {}
     try:
-        draft = CandidateTrigger.model_validate(raw)
-        return (str(draft.trigger_id) if draft.trigger_id else None), draft.stored()
+        draft = CandidateTrigger.model_validate(as_written(raw))
+        stored = draft.stored(known.get("calendars"), known.get("fields"))
+        return (str(draft.trigger_id) if draft.trigger_id else None), stored
     except ValidationError as error:
         errors: list[Any] = error.errors()
     except RequestValidationError as error:
@@ -75,7 +83,7 @@ class TriggerWhatIf:
 
     def check(self, request: WhatIfRequest) -> tuple[str | None, dict[str, Any]]:
         """The candidate checked (RequestValidationError naming its field): the trigger it revises, its spec."""
-        revised, spec = candidate_of(request.candidate)
+        revised, spec = candidate_of(request.candidate, context=request.context)
         if revised is not None and revised not in {str(t.id) for t in self.rules.triggers(request.tenant)}:
             raise RequestValidationError(
                 [{"loc": ("body", "candidate", "trigger_id"), "msg": "no such trigger of this tenant",
@@ -239,11 +247,36 @@ class Replay:
         return self.instants.get(event_id)
 
 
-def mount_what_if(app: FastAPI, rules: Rules, settings: Settings, owner: str) -> WhatIfJobs:
+@dataclass(frozen=True)
+class Lookups:
+    """What a draft needs of other services, read as the admin who asks, as when a trigger is saved (api.py): the
+    SLA calendars its business-hours conditions name and the custom fields its conditions name."""
+
+    calendars: SlaCalendars | None = None
+    fields: IntakeFields | None = None
+
+    async def __call__(self, request: WhatIfRequest, who: Identity) -> WhatIfRequest:
+        try:
+            draft = TriggerSpec.model_validate(
+                as_written({k: v for k, v in request.candidate.items() if k != "trigger_id"})
+            )
+        except ValidationError:
+            return request  # the check names what is wrong
+        names, keys = draft.calendars(), draft.custom_fields()
+        context: dict[str, Any] = {}
+        if names:
+            context["calendars"] = await self.calendars.named(who, names) if self.calendars is not None else {}
+        if keys:
+            context["fields"] = await self.fields.named(who, keys) if self.fields is not None else {}
+        return replace(request, context=context)
+
+
+def mount_what_if(app: FastAPI, rules: Rules, settings: Settings, owner: str, lookups: Lookups) -> WhatIfJobs:
     """`/v1/triggers/what-if` on `app`: the draft triggers' replays as jobs of the rules service's store."""
     replay = on_desk(rules, settings)
     recorder = tracking_recorder(settings, Rules.name)
-    return mount_jobs(app, recorder, "trigger", owner, "/v1/triggers/what-if", replay, replay.check, "triggers")
+    path = "/v1/triggers/what-if"
+    return mount_jobs(app, recorder, "trigger", owner, path, replay, replay.check, "triggers", lookups)
 
 
 def on_desk(rules: Rules, settings: Settings) -> TriggerWhatIf:

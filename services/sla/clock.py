@@ -33,6 +33,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.sla import clock_events
 from services.sla.clock_readings import MET, PAUSED, RUNNING, STOPPED, ClockReadings
+from services.sla.shared_policies import shared
 
 
 class Clock(ClockReadings, Aggregate):
@@ -73,7 +74,7 @@ class Clock(ClockReadings, Aggregate):
         """`facts`: the ticket's priority, category and organisation, by which `policy` was chosen."""
         self.tenant = tenant
         self.facts = facts
-        self.policy = policy
+        self.policy = shared(policy)
         self.requester_id = requester_id
         self.opened_at = opened_at
         self.metrics: dict[str, dict[str, Any]] = {}

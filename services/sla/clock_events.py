@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
+from services.sla.shared_policies import shared
+
 if TYPE_CHECKING:
     from services.sla.clock import Clock
 
@@ -84,7 +86,7 @@ class Retargeted(ClockEvent):
     facts: dict[str, str | None]
 
     def apply(self, clock: Clock) -> None:
-        clock.policy = self.policy
+        clock.policy = shared(self.policy)
         clock.facts = self.facts
 
 

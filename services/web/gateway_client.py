@@ -118,9 +118,25 @@ class Gateway:
         )
         return _checked(answer)
 
-    async def comment(self, token: str, ticket_id: str, body: str, public: bool, key: str) -> dict[str, Any]:
-        """A reply (public) or an internal note; `key` makes a form sent twice one comment."""
-        return await self._post(token, f"/v1/tickets/{ticket_id}/comments", {"body": body, "public": public}, key)
+    async def comment(
+        self, token: str, ticket_id: str, body: str, public: bool, key: str, time_entry: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A reply (public) or an internal note, with the time worked on it (`time_entry`, the staff's); `key`
+        makes a form sent twice one comment."""
+        sent: dict[str, Any] = {"body": body, "public": public} | ({"time_entry": time_entry} if time_entry else {})
+        return await self._post(token, f"/v1/tickets/{ticket_id}/comments", sent, key)
+
+    async def time_sheet(self, token: str, ticket_id: str) -> dict[str, Any]:
+        """The ticket's time entries and the minutes that count (GET /v1/tickets/{id}/time-entries; staff)."""
+        return await self._get(token, f"/v1/tickets/{ticket_id}/time-entries", {})
+
+    async def log_time(self, token: str, ticket_id: str, entry: dict[str, Any], key: str) -> dict[str, Any]:
+        """Time worked logged alone, or a correction of an entry (`corrects`)."""
+        return await self._post(token, f"/v1/tickets/{ticket_id}/time-entries", entry, key)
+
+    async def activity_types(self, token: str) -> dict[str, dict[str, Any]]:
+        """The tenant's activity types for time entries, by key (GET /v1/time-activity-types)."""
+        return dict((await self._get(token, "/v1/time-activity-types", {}))["activity_types"])
 
     async def act(self, token: str, ticket_id: str, action: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         """A lifecycle move (`start-work`, `pending`, `resume`, `resolve`, `reopen`, `close`)."""

@@ -25,7 +25,7 @@ from services.web.kb import ticket as kb_ticket
 from services.web.pages import render
 from services.web.queues import queues_of
 from services.web.sessions import Session
-from services.web.ticket import actions
+from services.web.ticket import actions, time
 from services.web.ticket.view import extras
 
 ACTIONS = ("start-work", "pending", "resume", "resolve", "reopen", "close")
@@ -249,16 +249,26 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         ticket_id: str,
         body: Annotated[str, Form()] = "",
         kind: Annotated[str, Form()] = "reply",
+        time_minutes: Annotated[str, Form()] = "",
+        time_activity: Annotated[str, Form()] = "",
         form_key: Annotated[str, Form()] = "",
         csrf_token: Annotated[str, Form()] = "",
         session: Session = person,
     ) -> Response:
+        """A reply or note, with the minutes worked on it when given (one save)."""
         forms.check_form_token(session, csrf_token)
+        typed = {"body": body, "kind": kind, "time_minutes": time_minutes, "time_activity": time_activity}
         if not body.strip():
             errors = {"body": _("Write something first.")}
-            return await show(request, session, ticket_id, errors, 422, {"body": body})
-        comment = gateway.comment(session.access_token, ticket_id, body, kind != "note", form_key or forms.form_key())
-        return await done(request, session, ticket_id, comment, "body", {"body": body})
+            return await show(request, session, ticket_id, errors, 422, typed)
+        entry = time.entry_of(time_minutes, time_activity) if time_minutes.strip() else None
+        key = form_key or forms.form_key()
+        comment = gateway.comment(session.access_token, ticket_id, body, kind != "note", key, entry)
+        try:
+            await comment
+        except GatewayError as error:
+            return await show(request, session, ticket_id, time.beside_reply(error), 422, typed)
+        return RedirectResponse(f"/tickets/{ticket_id}", status_code=303)
 
     @pages.post("/tickets/{ticket_id}/status")
     async def move(

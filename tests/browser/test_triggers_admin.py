@@ -100,3 +100,110 @@ def test_an_admin_reads_the_triggers_screen_in_russian(workspace: Workspace, des
     expect(page.get_by_role("heading", name="Триггеры", level=1)).to_be_visible()
     expect(page.get_by_role("button", name="Создать триггер")).to_be_visible()
     assert serious_violations(page) == []
+
+
+OFFICE = {
+    "time_zone": "Europe/Berlin",
+    "weekly": {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
+}
+
+
+def condition_row(page: Page, n: int, field: str, op: str, value: str, calendar: str = "", of: str = "") -> None:
+    row = page.get_by_role("group", name=f"Condition {n}")
+    row.get_by_label("Field").select_option(field)
+    row.get_by_label("Operator").select_option(op)
+    row.get_by_label("Value (hours; several: comma-separated)").fill(value)
+    if of:
+        row.get_by_label("Measured from (hours since)").select_option(of)
+    if calendar:
+        row.get_by_label("Business hours of calendar (hours since; empty: every hour)").fill(calendar)
+
+
+def action_row(page: Page, n: int, action: str, value: str) -> None:
+    row = page.get_by_role("group", name=f"Action {n}")
+    row.get_by_label("Action").select_option(action)
+    row.get_by_label("To (several tags: comma-separated)").fill(value)
+
+
+def test_an_admin_makes_triggers_on_custom_fields_language_and_business_hours_that_call_a_webhook_and_mail_a_group(
+    workspace: Workspace, desk: Desk
+) -> None:
+    desk.service("rules").start()
+    with workspace.api("admin-1", ("admin",)) as admin:
+        product = {"label": "Product", "kind": "choice", "choices": ["vpn", "mail"]}
+        assert admin.put("/v1/fields/product", json=product).status_code == 200
+        assert admin.put("/v1/fields/notes", json={"label": "Notes", "kind": "text"}).status_code == 200
+        assert admin.put("/v1/sla/calendars/office", json=OFFICE).status_code == 200
+        allowed = admin.put("/v1/webhooks/settings/private-network", json={"allow_private_network": True})
+        assert allowed.status_code == 200, allowed.text
+        hook = admin.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/crm", "types": ["ticket.rated"]})
+        assert hook.status_code == 201, hook.text
+        subscription = hook.json()["id"]
+    page = workspace.page()
+    admin_screen(workspace, page, "Triggers")
+    fields = page.get_by_role("group", name="Condition 1").get_by_label("Field")
+    expect(fields.locator("option[value='custom_fields.product']")).to_have_count(1)
+    expect(fields.locator("option[value='custom_fields.notes']")).to_have_count(0)  # text: never on the topic
+
+    page.get_by_label("Trigger name").fill("Russian VPN")
+    condition_row(page, 1, "custom_fields.product", "is", "vpn")
+    condition_row(page, 2, "language", "is", "ru")
+    action_row(page, 1, "webhook_ids", subscription)
+    action_row(page, 2, "notify_group", "tier2: ann@acme.test, bob@acme.test")
+    page.get_by_role("button", name="Create trigger").click()
+    expect(page.get_by_role("row").filter(has_text="Russian VPN")).to_contain_text("Enabled")
+
+    page.get_by_label("Trigger name").fill("Pending in office hours")
+    page.get_by_label("Ticket opened").uncheck()
+    page.get_by_label("Time passes (hours since a moment)").check()
+    condition_row(page, 1, "hours_since", "greater", "4", calendar="office", of="status_changed")
+    action_row(page, 1, "tags_add", "late-in-hours")
+    page.get_by_role("button", name="Create trigger").click()
+    expect(page.get_by_role("row").filter(has_text="Pending in office hours")).to_contain_text("Enabled")
+    assert serious_violations(page) == []
+
+    with workspace.api("admin-1", ("admin",)) as admin:
+        vpn, office = ok(admin.get("/v1/triggers"))["triggers"]
+        assert vpn["if"] == [
+            {
+                "field": "custom_fields.product",
+                "op": "is",
+                "value": "vpn",
+                "kind": "choice",
+                "choices": ["vpn", "mail"],
+            },
+            {"field": "language", "op": "is", "value": "ru"},
+        ]
+        group = {"group_id": "tier2", "addresses": ["ann@acme.test", "bob@acme.test"]}
+        assert vpn["then"] == {"webhook_ids": [subscription], "notify_group": group}
+        assert office["when"] == ["time"]
+        assert office["if"][0] | {"calendar_spec": None} == {"field": "hours_since", "op": "greater", "value": 4.0,
+            "of": "status_changed", "business_hours": True, "calendar": "office", "calendar_spec": None}  # fmt: skip
+        opened = admin.post("/v1/tickets", json={"title": "VPN не работает", "requester_id": "c-1", "language": "ru",
+                                                 "custom_fields": {"product": "vpn"}})  # fmt: skip
+        assert opened.status_code == 201, opened.text
+        ticket_id = opened.json()["id"]
+        applied = eventually(lambda: ok(admin.get(f"/v1/triggers/{vpn['id']}/firings"))["firings"], bool, 60)
+        assert [f["ticket_id"] for f in applied] == [ticket_id]
+
+    page.get_by_role("link", name="Pending in office hours").click()
+    calendar = page.get_by_role("group", name="Condition 1").get_by_label(
+        "Business hours of calendar (hours since; empty: every hour)"
+    )
+    expect(calendar).to_have_value("office")
+    page.goto(f"{workspace.url}/admin/triggers/{vpn['id']}")
+    firings = page.get_by_role("table", name="Recent firings, newest first")
+    expect(firings.get_by_role("row").nth(1)).to_contain_text("custom field product is vpn and language is ru")
+    shown = [page.get_by_role("group", name=f"Action {n}").get_by_label("To (several tags: comma-separated)")
+             for n in (1, 2)]  # fmt: skip
+    expect(shown[0]).to_have_value("tier2: ann@acme.test, bob@acme.test")
+    expect(shown[1]).to_have_value(subscription)
+
+    with workspace.api("admin-1", ("admin",)) as admin:  # the field retired meanwhile: the save names its row
+        assert admin.delete("/v1/fields/product").status_code == 200
+    page.get_by_role("button", name="Save trigger").click()
+    refused = page.get_by_role("group", name="Condition 1").get_by_role("alert")
+    expect(refused).to_contain_text("the tenant has no custom field 'product'")
+    page.set_viewport_size({"width": 375, "height": 740})
+    assert no_sideways_scroll(page)
+    assert serious_violations(page) == []

@@ -19,6 +19,8 @@ from tests.harness import Desk, Service
 from tests.infra import Control
 from tests.tokens import service_token
 
+pytestmark = pytest.mark.serial  # kills the shared Kafka and PostgreSQL
+
 TICKETS = 1000
 
 

@@ -23,6 +23,8 @@ from tests.harness import Desk
 from tests.infra import Kafka
 from tests.integration.test_routing_faults import Stores, form, set_up
 
+pytestmark = pytest.mark.serial  # kills the shared Kafka
+
 PROMPT_SECONDS = 1.0  # an assignment this soon after the opening is prompt
 RATE = 10  # tickets a second
 BEFORE, AFTER = 8.0, 60.0  # seconds of load before the kill, and after the broker answers again

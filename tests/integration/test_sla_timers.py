@@ -30,7 +30,9 @@ def test_timers_fire_once_each_across_a_sigkill_of_the_sla_service(desk: Desk) -
         json=policy(first_response=timedelta(seconds=20), resolution=timedelta(seconds=40)),
     )  # fmt: skip
     assert reply.status_code == 200, reply.text
-    start = datetime.now(UTC) + timedelta(seconds=150)  # every clock started before the first opening instant
+    # Firings fall due from start + 10 s to start + 100 s; the kill comes at start + 45 s (later, if starting
+    # every clock takes longer).
+    start = datetime.now(UTC) + timedelta(seconds=30)
     topic = desk.settings.kafka_name(TICKETS)
     asyncio.run(open_tickets(desk.settings.kafka_bootstrap_servers, topic, TENANT, CLOCKS, start, spread=60))
     store = Sla(env=store_env(desk.settings, Sla.name))

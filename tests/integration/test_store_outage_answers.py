@@ -21,7 +21,7 @@ from tests.client import eventually, headers, open_ticket, ticket_form
 from tests.harness import Desk
 from tests.infra import Control, Postgres
 
-pytestmark = pytest.mark.infra
+pytestmark = [pytest.mark.infra, pytest.mark.serial]  # stops the shared PostgreSQL
 
 TENANT = "acme"
 PROMPT = 10.0  # an answer within this, or a client gives up as the operator's did

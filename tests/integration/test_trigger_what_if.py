@@ -9,7 +9,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +123,36 @@ def test_the_command_line_prints_the_report(desk: Desk, history: dict[str, Any],
     assert report["touched"]["tickets"] == 2
     assert report["reproduces_history"]["differed"] == 0
     assert "rules what-if" in done.stderr, "a progress bar on stderr"
+
+
+def test_a_draft_counting_business_hours_replays_in_the_hours_of_the_sla_calendar_it_names(desk: Desk) -> None:
+    desk.service("sla").start()  # first: the rules service reads its calendars
+    with desk.gateway("rules") as gateway:
+        days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        always = {"time_zone": "UTC", "weekly": {day: [["00:00", "24:00"]] for day in days}}
+        elsewhen_day = days[(datetime.now(UTC).weekday() + 3) % 7]  # open neither today nor yesterday
+        elsewhen = {"time_zone": "UTC", "weekly": {elsewhen_day: [["09:00", "17:00"]]}}
+        for name, spec in (("always", always), ("elsewhen", elsewhen)):
+            assert gateway.put(f"/v1/sla/calendars/{name}", json=spec, headers=ADMIN).status_code == 200
+        assert gateway.post("/v1/triggers", json=HOT, headers=ADMIN).status_code == 201
+        opened = [open_ticket(gateway, TENANT, priority="P1") for _ in range(2)]
+        for ticket_id in opened:
+            tagged(gateway, ticket_id)
+        time.sleep(2)  # the draft falls due a second after each opening, in business time that is always open
+
+        def waiting(calendar: str) -> dict[str, Any]:
+            since = {"field": "hours_since", "of": "opened", "op": "greater", "value": 0.0003,
+                     "business_hours": True, "calendar": calendar}  # fmt: skip
+            return {"name": "Open a while", "when": ["time"], "if": [since], "then": {"tags_add": ["a-while"]}}
+
+        body = {"kind": "trigger", "days": 1, "candidate": waiting("always")}
+        report = what_if_job(gateway, ADMIN, body, timeout=120)["report"]
+        assert report["touched"]["tickets"] == 2
+        assert {e["ticket_id"] for e in report["touched"]["examples"]} == set(opened)
+        body = {"kind": "trigger", "days": 1, "candidate": waiting("elsewhen")}
+        assert what_if_job(gateway, ADMIN, body, timeout=120)["report"]["touched"]["tickets"] == 0
+        unknown = {"kind": "trigger", "days": 1, "candidate": waiting("nowhere")}
+        refused = gateway.post("/v1/what-if", json=unknown, headers=ADMIN)
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["candidate.if[0].calendar"]
+        assert not any("a-while" in read_ticket(gateway, TENANT, t)["tags"] for t in opened)

@@ -14,7 +14,7 @@ def test_routings_document_shows_its_decisions_and_the_ticket_and_sla_events_it_
     assert actions == {"routing.decisions:publish": "send", "intake.tickets:routing": "receive",
                        "sla.clocks:routing": "receive"}  # fmt: skip
     schemas = set(doc["components"]["schemas"])
-    assert {"RoutingDecidedV1", "TicketOpenedV3", "TicketStatusChangedV1", "SlaWarningV1", "SlaBreachedV1"} <= schemas
+    assert {"RoutingDecidedV1", "TicketOpenedV4", "TicketStatusChangedV1", "SlaWarningV1", "SlaBreachedV1"} <= schemas
 
 
 def test_the_knowledge_services_document_shows_every_article_and_reader_event_it_publishes() -> None:

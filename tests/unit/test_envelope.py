@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from schemas.envelope import Envelope, MalformedEventError, kafka_fields
 from schemas.export import export
 from schemas.registry import EVENT_TYPES, UnknownEventError, parse_data, typed
-from schemas.tickets import AuthorKind, TicketCommentedV2, TicketOpenedV3, TicketOpenedV4, TicketRatedV1
+from schemas.tickets import AuthorKind, TicketCommentedV2, TicketOpenedV3, TicketOpenedV4, TicketOpenedV5, TicketRatedV1
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
@@ -84,19 +84,26 @@ def test_data_is_read_by_its_type_and_version() -> None:
         parse_data(an_envelope(version=9))
 
 
-def test_a_ticket_opened_before_v2_reads_as_v4_opened_here_without_organisation_or_words() -> None:
+def test_a_ticket_opened_before_v2_reads_as_v4_without_organisation_words_language_or_fields() -> None:
     data = parse_data(an_envelope(version=1))
+    assert isinstance(data, TicketOpenedV5)
+    assert (data.event_version, data.organisation, data.keyword_digests, data.legacy_keywords) == (5, None, [], [])
+    assert (data.language, data.custom_fields, data.imported_from) == (None, {}, None)
+
+
+def test_a_v3_ticket_opened_reads_as_v4_with_no_language_and_no_custom_field() -> None:
+    v3 = an_envelope(version=3)
+    data = parse_data(v3.model_copy(update={"data": v3.data | {"organisation": "o", "keyword_digests": ["ab"]}}))
     assert isinstance(data, TicketOpenedV4)
-    assert (data.event_version, data.organisation, data.keyword_digests, data.legacy_keywords) == (4, None, [], [])
-    assert data.imported_from is None
+    assert (data.organisation, data.keyword_digests, data.language, data.custom_fields) == ("o", ["ab"], None, {})
 
 
-def test_a_v3_ticket_opened_reads_as_v4_opened_here_and_a_v4_says_where_it_was_imported_from() -> None:
-    assert parse_data(an_envelope(version=3)).imported_from is None  # type: ignore[attr-defined]
-    v4 = an_envelope(version=4)
+def test_a_v4_ticket_opened_reads_as_v5_opened_here_and_a_v5_says_where_it_was_imported_from() -> None:
+    assert parse_data(an_envelope(version=4)).imported_from is None  # type: ignore[attr-defined]
+    v5 = an_envelope(version=5)
     origin = {"system": "rt", "url": "https://rt.example", "id": "123"}
-    data = parse_data(v4.model_copy(update={"data": v4.data | {"imported_from": origin}}))
-    assert isinstance(data, TicketOpenedV4)
+    data = parse_data(v5.model_copy(update={"data": v5.data | {"imported_from": origin}}))
+    assert isinstance(data, TicketOpenedV5)
     assert data.imported_from is not None
     assert data.imported_from.model_dump() == origin
 

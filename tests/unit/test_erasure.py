@@ -143,7 +143,7 @@ def test_a_ticket_opened_event_carries_digests_of_its_words_that_routing_rules_m
     fields = envelope(stored, 1)  # type: ignore[arg-type]
     assert fields is not None
     published = Envelope.model_validate(fields)
-    assert (published.type, published.version) == ("ticket.opened", 3)
+    assert (published.type, published.version) == ("ticket.opened", 4)
     assert "оплата" not in json.dumps(published.data, ensure_ascii=False)
     digests = KeywordDigests(KEYWORD_SECRET)
     assert digests.digest("acme", "оплата") in parse_data(published).keyword_digests  # type: ignore[attr-defined]

@@ -60,6 +60,7 @@ _EXPORTED: list[tuple[str, Kind, str]] = [
     ("servicedesk_article_views", "counter", "tenant channel"),
     ("servicedesk_article_ratings", "counter", "tenant helpful"),
     ("servicedesk_self_service_ended", "counter", "tenant channel outcome"),
+    ("servicedesk_time_worked_minutes", "gauge", "tenant activity billable"),
     # routing
     ("servicedesk_routing_decisions", "counter", "tenant kind"),
     ("servicedesk_routing_queue_waiting", "gauge", "tenant group"),

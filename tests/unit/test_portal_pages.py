@@ -125,6 +125,7 @@ def test_a_customer_lands_on_the_portal_and_their_request_opens_on_the_portal_ch
     opened = next(r for r in asked if r.url.path == "/v1/tickets" and r.method == "POST")
     assert json.loads(opened.content)["channel"] == "portal"
     assert json.loads(opened.content)["custom_fields"] == {"seats": 3}
+    assert json.loads(opened.content)["language"] == "en", "the portal's language is the ticket's"
     ended = [json.loads(r.content) for r in asked if r.url.path == "/v1/kb/deflections"]
     assert ended == [{"channel": "portal", "article_id": None, "outcome": "ticket_opened"}]
     [attached] = [r for r in asked if r.url.path == "/v1/tickets/t-1/attachments"]

@@ -141,7 +141,7 @@ def test_a_ticket_imported_with_its_history_is_not_routed_again(desk: Desk) -> N
     origin = {"system": "rt", "url": "https://rt.example", "id": "123"}
     data = {"ticket_id": ticket_id, "number": "SD-2019-1", "requester_id": "c1", "channel": "email", "tags": [],
             "category": "general", "type": "request", "priority": "P1", "imported_from": origin}  # fmt: skip
-    desk.event("ticket.opened", data, version=4)
+    desk.event("ticket.opened", data, version=5)
     desk.status(ticket_id, "open", "reopened")
     assert desk.decisions(ticket_id) == []
     with pytest.raises(NotFoundError):

@@ -88,7 +88,7 @@ def test_no_trigger_acts_on_a_ticket_imported_with_its_history() -> None:
     origin = {"system": "rt", "url": "https://rt.example", "id": "123"}
     data = {"ticket_id": ticket_id, "number": "SD-2019-1", "requester_id": "c1", "channel": "email", "tags": [],
             "category": "general", "type": "incident", "priority": "P1", "imported_from": origin}  # fmt: skip
-    desk.event("ticket.opened", data, version=4)
+    desk.event("ticket.opened", data, version=5)
     desk.event("ticket.status_changed", {"ticket_id": ticket_id, "status": "resolved", "change": "resolved"})
     assert desk.firings() == []
 

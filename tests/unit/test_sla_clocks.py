@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from eventsourcing.persistence import Tracking
 from schemas.envelope import Envelope
 from schemas.registry import parse_data
 from services.sla.application import Sla
+from services.sla.clock import Clock
 from services.sla.publication import publication
 from services.sla.reactions import reactions
 
@@ -213,7 +215,7 @@ def test_raising_the_priority_retargets_from_the_tickets_start(desk: Desk) -> No
 
 def test_a_ticket_imported_with_its_history_opens_no_clock_and_nothing_breaches(desk: Desk) -> None:
     origin = {"system": "rt", "url": "https://rt.example", "id": "123"}
-    desk.event("ticket.opened", MONDAY_9, version=4, number="SD-2019-1", requester_id="customer-1", channel="email",
+    desk.event("ticket.opened", MONDAY_9, version=5, number="SD-2019-1", requester_id="customer-1", channel="email",
                category="network", type="incident", priority="P1", imported_from=origin)  # fmt: skip
     desk.reply(MONDAY_9 + hours(30))
     desk.status(MONDAY_9 + hours(40), "resolved", "resolved")
@@ -242,3 +244,14 @@ def test_a_clocks_events_never_published_are_passed_by_undecoded(desk: Desk, mon
     assert "services.sla.clock:Clock.Started" not in decoded
     assert "services.sla.clock:Clock.Scheduled" not in decoded  # its next due instant, after each start and firing
     assert "services.sla.clock:Clock.Warned" in decoded
+
+
+def test_the_clocks_of_one_policy_hold_one_copy_of_it_however_often_they_are_read(desk: Desk) -> None:
+    desk.open()
+    first: Clock = desk.sla.repository.get(uuid.UUID(desk.ticket))
+    desk.ticket = str(uuid.uuid4())
+    desk.open()
+    second: Clock = desk.sla.repository.get(uuid.UUID(desk.ticket))
+    assert first.policy == second.policy
+    assert first.policy is second.policy, "each clock rebuilt from its events holds the same policy object"
+    assert copy.deepcopy(second).policy is second.policy, "a copy out of the aggregate cache keeps it shared"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from schemas.tickets import TicketCustomFieldsChangedV1, TicketOpenedV4
 from services.rules.conditions import ConditionError, Match, check, evaluate
-from services.rules.facts import after_actions
+from services.rules.facts import after_actions, folded
 
 URGENT_MAIL = {"status": "new", "priority": "P1", "channel": "email", "tags": ["vip"], "group": None}
 
@@ -74,3 +75,64 @@ def test_the_next_trigger_sees_the_facts_as_the_earlier_firing_leaves_them() -> 
     after = after_actions(URGENT_MAIL, {"priority": "P2", "tags_add": ["escalated"], "tags_remove": ["vip"]})
     assert after["priority"] == "P2"
     assert after["tags"] == ["escalated"]
+
+
+FIELDS = {"product": {"kind": "choice", "choices": ["vpn", "mail"]}, "seats": {"kind": "number", "choices": []},
+          "vip": {"kind": "boolean", "choices": []}, "notes": {"kind": "text", "choices": []}}  # fmt: skip
+VPN_TICKET = URGENT_MAIL | {"language": "ru", "custom_fields": {"product": "vpn", "seats": 40, "vip": True}}
+
+
+def test_custom_fields_are_matched_as_their_kind_says_and_kept_with_their_kind() -> None:
+    conditions = check([{"field": "custom_fields.product", "op": "in", "value": ["vpn"]},
+                        {"field": "custom_fields.seats", "op": "greater", "value": 25},
+                        {"field": "custom_fields.vip", "op": "is", "value": True}], fields=FIELDS)  # fmt: skip
+    reason = evaluate(Match.ALL, conditions, VPN_TICKET, {})
+    assert (
+        reason
+        == "custom field product is one of vpn and custom field seats is more than 25 and custom field vip is yes"
+    )
+    assert evaluate(Match.ALL, conditions, URGENT_MAIL, {}) is None  # a ticket without them
+    stored = [c.stored() for c in conditions]
+    assert stored[0] == {"field": "custom_fields.product", "op": "in", "value": ["vpn"], "kind": "choice",
+                         "choices": ["vpn", "mail"]}  # fmt: skip
+    assert [c.stored() for c in check(stored)] == stored  # read back without intake
+    few = check([{"field": "custom_fields.seats", "op": "less", "value": 25}], fields=FIELDS)
+    assert evaluate(Match.ALL, few, VPN_TICKET, {}) is None
+    one = check([{"field": "custom_fields.seats", "op": "is", "value": 1}], fields=FIELDS)
+    assert evaluate(Match.ALL, one, VPN_TICKET | {"custom_fields": {"seats": True}}, {}) is None  # yes is not 1
+
+
+def test_the_language_condition_matches_the_tickets_language() -> None:
+    russian = check([{"field": "language", "op": "is", "value": "ru"}])
+    assert evaluate(Match.ALL, russian, VPN_TICKET, {}) == "language is ru"
+    assert evaluate(Match.ALL, russian, VPN_TICKET | {"language": "en"}, {}) is None
+
+
+@pytest.mark.parametrize(
+    ("condition", "field"),
+    [
+        ({"field": "custom_fields.colour", "op": "is", "value": "red"}, "if.custom_fields.colour"),
+        ({"field": "custom_fields.notes", "op": "is", "value": "x"}, "if.custom_fields.notes"),
+        ({"field": "custom_fields.product", "op": "is", "value": "fax"}, "if[0].value"),
+        ({"field": "custom_fields.product", "op": "greater", "value": "vpn"}, "if[0].op"),
+        ({"field": "custom_fields.seats", "op": "is", "value": "many"}, "if[0].value"),
+        ({"field": "custom_fields.vip", "op": "is", "value": "yes"}, "if[0].value"),
+        ({"field": "language", "op": "is", "value": "russian"}, "if[0].value"),
+    ],
+)
+def test_a_condition_on_an_unknown_or_text_field_or_a_wrong_value_is_refused(
+    condition: dict[str, object], field: str
+) -> None:
+    with pytest.raises(ConditionError) as refused:
+        check([condition], fields=FIELDS)
+    assert refused.value.field == field
+
+
+def test_the_facts_learn_the_language_and_custom_fields_from_the_desks_events() -> None:
+    fields = {"product": "vpn", "vip": True}
+    opened = TicketOpenedV4(ticket_id="t", number="SD-1", requester_id="c", channel="api", category="general",
+                            type="request", priority="P3", language="ru", custom_fields=fields)  # fmt: skip
+    facts = folded({}, opened)
+    assert (facts["language"], facts["custom_fields"]) == ("ru", {"product": "vpn", "vip": True})
+    changed = folded(facts, TicketCustomFieldsChangedV1(ticket_id="t", values={"seats": 3}, unset=["vip"]))
+    assert changed["custom_fields"] == {"product": "vpn", "seats": 3}

@@ -86,3 +86,19 @@ def test_a_wrong_candidate_is_refused_naming_the_field() -> None:
     with pytest.raises(RequestValidationError) as missing:
         candidate_of({"when": ["ticket.opened"], "then": {"tags_add": ["a"]}})
     assert missing.value.errors()[0]["loc"] == ("body", "candidate", "name")
+
+
+def test_a_saved_trigger_tried_as_a_draft_has_its_calendar_and_fields_read_again() -> None:
+    office = {"time_zone": "UTC", "weekly": {"mon": [["09:00", "17:00"]]}}
+    saved = {"name": "x", "when": ["time"], "then": {"tags_add": ["a"]}, "if": [
+        {"field": "custom_fields.product", "op": "is", "value": "vpn", "kind": "choice", "choices": ["vpn"]},
+        {"field": "hours_since", "of": "opened", "op": "greater", "value": 4.0, "business_hours": True,
+         "calendar": "office", "calendar_spec": {"time_zone": "UTC", "weekly": {}}},
+    ]}  # fmt: skip
+    context = {"calendars": {"office": office}, "fields": {"product": {"kind": "choice", "choices": ["vpn", "mail"]}}}
+    _, spec = candidate_of(saved, context=context)
+    assert spec["if"][0]["choices"] == ["vpn", "mail"]
+    assert spec["if"][1]["calendar_spec"] == office
+    with pytest.raises(RequestValidationError) as refused:
+        candidate_of(saved)  # nothing read: its calendar is not taken on trust from the draft
+    assert refused.value.errors()[0]["loc"][:2] == ("body", "candidate")

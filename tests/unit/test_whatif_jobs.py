@@ -1,20 +1,23 @@
 """What-if jobs on SQLite: a job runs on its thread with its progress written, ends done with its report or
 failed with why, and one whose process died is interrupted when the service starts again. The gateway's
-`/v1/what-if` forwards by kind, and a kind whose service has no what-if yet answers 422."""
+`/v1/what-if` forwards by kind to the service that owns it, and passes its answer on."""
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.runtime import Runtime
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.store import tracking_recorder
+from services.chassis.whatif import jobs as jobs_module
 from services.chassis.whatif.jobs import WhatIfJob, WhatIfJobs
 from services.chassis.whatif.replay import Progress, WhatIfRequest
 from services.intake.http import what_if
@@ -90,7 +93,7 @@ def test_a_job_whose_process_died_is_interrupted_when_the_service_starts_again(t
     assert restarted.job("acme", job.job_id).status == "interrupted"  # type: ignore[union-attr]
 
 
-def test_the_gateway_forwards_by_kind_and_a_kind_without_a_what_if_is_not_available_yet() -> None:
+def test_the_gateway_forwards_each_kind_to_its_service_and_their_refusals_as_they_are() -> None:
     seen: list[str] = []
 
     def services(request: httpx.Request) -> httpx.Response:
@@ -99,7 +102,7 @@ def test_the_gateway_forwards_by_kind_and_a_kind_without_a_what_if_is_not_availa
             job = {"job_id": "trigger-1", "kind": "trigger", "status": "queued", "progress": {"done": 0, "total": 0},
                    "days": 7, "created_at": "2026-12-05T00:00:00+00:00"}  # fmt: skip
             return httpx.Response(202, json=job, headers={"Location": "/v1/triggers/what-if/trigger-1"})
-        return httpx.Response(404, json={"title": "Not found"})
+        return httpx.Response(404, json={"title": "Not found", "detail": "no trigger x-1", "field": "trigger_id"})
 
     app = authenticated(Runtime("intake", Metrics("intake")).app(title="gateway", version="1"))
     upstreams = {"rules": "http://rules", "routing": "http://routing", "sla": "http://sla"}
@@ -111,13 +114,30 @@ def test_the_gateway_forwards_by_kind_and_a_kind_without_a_what_if_is_not_availa
     assert started.headers["location"] == "/v1/what-if/trigger-1"
     assert seen == ["http://rules/v1/triggers/what-if"]
     routing = client.post("/v1/what-if", json={"kind": "routing", "days": 7, "candidate": {}}, headers=admin)
-    assert routing.status_code == 422
-    assert (routing.json()["field"], routing.json()["detail"]) == (
-        "kind",
-        "the what-if of routing is not available yet",
-    )
+    assert seen[-1] == "http://routing/v1/routing/what-if"
+    assert (routing.status_code, routing.json()["field"]) == (404, "trigger_id"), "the service's answer, as it is"
     agent = {"Authorization": f"Bearer {token('acme', 'agent-1', roles=('agent',))}"}
     assert (
         client.post("/v1/what-if", json={"kind": "sla", "days": 7, "candidate": {}}, headers=agent).status_code == 403
     )
     assert client.get("/v1/what-if/nothing-1", headers=admin).status_code == 404
+
+
+def test_a_job_silent_for_longer_than_the_stale_window_is_still_running_while_its_process_lives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs_module, "STALE_SECONDS", 1.0)
+    monkeypatch.setattr(jobs_module, "HEARTBEAT_SECONDS", 0.2)
+    jobs = jobs_of(tmp_path)
+    go_on = threading.Event()
+
+    def replay(request: WhatIfRequest, progress: Progress) -> dict[str, Any]:
+        go_on.wait(10)  # reading the window, building the sandbox: no progress reported
+        return {"events": 0}
+
+    job = jobs.submit(REQUEST, replay)
+    for _ in range(15):  # three stale windows
+        time.sleep(0.2)
+        assert jobs.job("acme", job.job_id).status == "running"  # type: ignore[union-attr]
+    go_on.set()
+    assert ended(jobs, job.job_id).status == "done"

@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
+# Told to stop, a process exits within seconds: an orchestrator kills it soon after (Kubernetes 30 s, the tests 15 s).
+WORKER_GRACE_SECONDS = 5.0
+STOP_HOOKS_SECONDS = 3.0
+
 
 class StartError(RuntimeError):
     """A start hook could not start the process; the message says why, to a person."""
@@ -117,9 +121,27 @@ class Runtime:
             yield
         finally:
             self.stopping.set()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-            for stop in reversed(self.on_stop):
-                await stop()
+            await self._stop_workers()
+            try:
+                await asyncio.wait_for(self._run_stop_hooks(), timeout=STOP_HOOKS_SECONDS)
+            except TimeoutError:
+                log.warning("%s: stop hooks still running after %.0f s: exiting", self.service, STOP_HOOKS_SECONDS)
+
+    async def _stop_workers(self) -> None:
+        """Let the workers finish what they hold; one still running after the grace is cancelled, as a crash
+        would end it (each keeps its effects exactly once across a crash), and named in the log."""
+        if not self._tasks:
+            return
+        _, running = await asyncio.wait(self._tasks, timeout=WORKER_GRACE_SECONDS)
+        for task in running:
+            log.warning("%s: worker %s still running %.0f s after the stop: cancelled",
+                        self.service, task.get_name(), WORKER_GRACE_SECONDS)  # fmt: skip
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _run_stop_hooks(self) -> None:
+        for stop in reversed(self.on_stop):
+            await stop()
 
     def _worker_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
@@ -136,6 +158,7 @@ class Runtime:
             log_config=None,  # uvicorn's lines go through the process's own handler (see logs.py)
             lifespan="on",
             access_log=False,
+            timeout_graceful_shutdown=int(WORKER_GRACE_SECONDS),  # then requests still open are cancelled
         )
         self._server = _Server(config)
         self._server.run()

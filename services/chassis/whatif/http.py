@@ -6,7 +6,7 @@ field, e.g. `candidate.if[0].op`), so a job fails only for what the replay itsel
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from eventsourcing.persistence import TrackingRecorder
@@ -16,13 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.chassis.http import openapi
 from services.chassis.http.auth import Role
-from services.chassis.http.identity import CurrentIdentity, requires
+from services.chassis.http.identity import CurrentIdentity, Identity, requires
 from services.chassis.runtime.errors import CommandRefusedError, UnknownThingError
 from services.chassis.whatif.jobs import WhatIfJob, WhatIfJobs
 from services.chassis.whatif.replay import Replay, WhatIfRequest
 
 Candidate = TypeVar("Candidate", bound=BaseModel)
 Check = Callable[[WhatIfRequest], object]  # raises RequestValidationError naming the candidate's field at fault
+# reads, as the caller, what the candidate needs of other services (the request with its `context`)
+Prepare = Callable[[WhatIfRequest, Identity], Awaitable[WhatIfRequest]]
 MAX_DAYS = 366
 JobId = Annotated[str, Path(max_length=100, description="The job's id, as `POST` answered it.")]
 
@@ -35,7 +37,9 @@ class WhatIfBody(BaseModel):
     candidate: dict[str, Any] = Field(description="The draft rules, in the shape of the kind's own API.")
 
 
-def job_router(path: str, jobs: WhatIfJobs, replay: Replay, check: Check, tag: str) -> APIRouter:
+def job_router(
+    path: str, jobs: WhatIfJobs, replay: Replay, check: Check, tag: str, prepare: Prepare | None = None
+) -> APIRouter:
     api = APIRouter(prefix=path, tags=[tag], dependencies=[requires(Role.ADMIN)])
 
     @api.post("", status_code=202, response_model=WhatIfJob, responses=openapi.problems(422))
@@ -45,6 +49,8 @@ def job_router(path: str, jobs: WhatIfJobs, replay: Replay, check: Check, tag: s
         if body.kind is not None and body.kind != jobs.kind:
             raise CommandRefusedError(f"this service replays {jobs.kind}, not {body.kind}", field="kind")
         request = WhatIfRequest(who.tenant, body.days, body.candidate)
+        if prepare is not None:
+            request = await prepare(request, who)
         await asyncio.to_thread(check, request)
         job = await asyncio.to_thread(jobs.submit, request, replay)
         response.headers["Location"] = f"{path}/{job.job_id}"
@@ -63,13 +69,22 @@ def job_router(path: str, jobs: WhatIfJobs, replay: Replay, check: Check, tag: s
 
 
 def mount_jobs(
-    app: FastAPI, recorder: TrackingRecorder, kind: str, owner: str, path: str, replay: Replay, check: Check, tag: str
+    app: FastAPI,
+    recorder: TrackingRecorder,
+    kind: str,
+    owner: str,
+    path: str,
+    replay: Replay,
+    check: Check,
+    tag: str,
+    prepare: Prepare | None = None,
 ) -> WhatIfJobs:
     """A service's what-if jobs (their rows in `recorder`'s store) served at `path` on `app`; the unfinished
-    jobs of an earlier process of the same `owner` (host:port) marked interrupted."""
+    jobs of an earlier process of the same `owner` (host:port) marked interrupted. `prepare` reads what a
+    candidate needs of other services, as the caller, before it is checked."""
     jobs = WhatIfJobs(recorder, kind=kind, owner=owner)
     jobs.start()
-    app.include_router(job_router(path, jobs, replay, check, tag))
+    app.include_router(job_router(path, jobs, replay, check, tag, prepare))
     return jobs
 
 

@@ -5,7 +5,8 @@ at the end), then `done` with the report or `failed` with the reason. Its row li
 (SQLite or PostgreSQL, beside its event tables), so any instance of the service reads it, and a job outlives
 the process that ran it as a record: a job whose process died is marked `interrupted` when a process of the
 same `owner` (the service's address) starts again, or by any reader once it has not been heard of for
-`STALE_SECONDS` (the process never came back).
+`STALE_SECONDS` (the process never came back). A live job is heard of every `HEARTBEAT_SECONDS` whatever its
+replay does, so one waiting for a slot or in a long phase that reports no progress is never taken for dead.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 WRITE_EVERY = 0.5
 STALE_SECONDS = 120.0
+HEARTBEAT_SECONDS = 30.0
 Status = Literal["queued", "running", "done", "failed", "interrupted"]
 UNFINISHED = ("queued", "running")
 
@@ -127,6 +129,22 @@ class WhatIfJobs:
         )
 
     def _run(self, job_id: str, request: WhatIfRequest, replay: Replay) -> None:
+        finished = threading.Event()
+        threading.Thread(target=self._beat, args=(job_id, finished), name=f"{job_id}-beat", daemon=True).start()
+        try:
+            self._replay(job_id, request, replay)
+        finally:
+            finished.set()
+
+    def _beat(self, job_id: str, finished: threading.Event) -> None:
+        """The job is alive: its row heard of now, until it has finished."""
+        while not finished.wait(HEARTBEAT_SECONDS):
+            try:
+                self._write(job_id)
+            except Exception:  # a store out for a moment: the next beat tries again
+                log.warning("what-if job %s: its heartbeat was not written", job_id, exc_info=True)
+
+    def _replay(self, job_id: str, request: WhatIfRequest, replay: Replay) -> None:
         last = [0.0]
 
         def progress(done: int, total: int) -> None:

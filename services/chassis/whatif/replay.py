@@ -29,6 +29,9 @@ class WhatIfRequest:
     tenant: str
     days: int  # the window: the last `days` days up to now
     candidate: dict[str, Any] = field(default_factory=dict)  # the kind's own shape, checked by its service
+    # what the owning service read for the candidate from other services before the job (`Prepare`: the SLA
+    # calendars a draft trigger's business hours name), as it reads them when the rules are saved
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 Replay = Callable[[WhatIfRequest, Progress], dict[str, Any]]

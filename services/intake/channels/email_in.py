@@ -103,6 +103,7 @@ class EmailIntake:
             text=mail.text,
             group_id=box.group,
             files=self._files(mail),
+            language=mail.language or box.language,
         )
         landed = self.landing.land(incoming, thread)
         if mail.attachments:

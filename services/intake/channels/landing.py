@@ -22,7 +22,7 @@ from services.intake.tickets.cause import Cause
 from services.intake.tickets.commands import ChannelMessage
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.errors import TicketClosedError
-from services.intake.tickets.form import TicketForm
+from services.intake.tickets.form import TicketForm, spoken
 from services.intake.tickets.vocabulary import LinkKind, Status
 from services.intake.tickets.work import TicketNotFoundError
 
@@ -52,6 +52,7 @@ class Incoming:
     organisation: str | None = None
     tags: list[str] = field(default_factory=list)
     files: Sequence[StoredFile] = ()
+    language: str | None = None  # as the channel tags the message (`ru-RU`): the ticket's language
 
     def __post_init__(self) -> None:
         """No NUL characters (mail in a broken encoding can carry them): no text column holds one."""
@@ -124,6 +125,7 @@ class Landing:
             tags=list(incoming.tags),
             group_id=incoming.group_id,
             organisation=incoming.organisation,
+            language=spoken(incoming.language),
         )
         opened = self.intake.open_ticket(ticket_id, form, _cause(incoming), follow_up_of)
         ticket = opened.ticket

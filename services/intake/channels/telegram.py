@@ -134,6 +134,7 @@ def router(
             text=held.text,
             group_id=bot.group,
             tags=[_TAG.sub("", tag.lstrip("#").lower())[:50] for tag in hashtags],
+            language=person.language if (person := people.person(tenant, held.requester_id)) else None,
         )
         landed = landing.land(incoming, thread)
         key = f"{chat_id}:{held.message_id}"

@@ -15,6 +15,7 @@ from services.intake.http import history as api_history
 from services.intake.http import macros as api_macros
 from services.intake.http import problems
 from services.intake.http import tickets as api_tickets
+from services.intake.http import time_entries as api_time
 from services.intake.http import work as api_work
 from services.intake.macros.applying import MacroDesk
 from services.intake.tickets.application import Intake
@@ -40,8 +41,9 @@ def create_app(
     for router in first:
         app.include_router(router)
     app.include_router(api_tickets.router(intake, sla))
-    for module in (api_work, api_history, api_fields):
+    for module in (api_work, api_history, api_fields, api_time):
         app.include_router(module.router(intake))
+    app.include_router(api_time.activity_types_router(intake))
     app.include_router(api_macros.router(intake, macros or MacroDesk(intake, sla)))
     app.include_router(api_events.router(intake, feeds))
     app.include_router(api_attachments.router(intake, blobs, max_bytes=max_upload))

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from services.chassis.http.problems import problem
 from services.intake.privacy.personal_data import PersonErasedError
-from services.intake.tickets.errors import IllegalTransitionError, TicketRuleError
+from services.intake.tickets.errors import IllegalTransitionError, TicketRuleError, TimeEntryError
 from services.intake.tickets.fields import CustomFieldError
 from services.intake.tickets.work import StaleVersionError, TicketNotFoundError
 
@@ -34,6 +34,11 @@ def install(app: FastAPI) -> None:
         errors = [{"field": field, "message": error.message}]
         return problem(422, "Invalid request", f"invalid field(s): {field}", errors=errors)
 
+    async def time_entry(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, TimeEntryError)
+        errors = [{"field": error.field, "message": error.message}]
+        return problem(422, "Invalid request", f"invalid field(s): {error.field}", errors=errors)
+
     async def stale(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StaleVersionError)
         return problem(412, "Stale version", str(error), expected_version=error.expected, current_version=error.current)
@@ -57,5 +62,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PersonErasedError, erased)
     app.add_exception_handler(TicketRuleError, rule)
     app.add_exception_handler(CustomFieldError, custom_field)
+    app.add_exception_handler(TimeEntryError, time_entry)
     app.add_exception_handler(StaleVersionError, stale)
     app.add_exception_handler(TicketNotFoundError, not_found)

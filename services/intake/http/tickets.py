@@ -41,6 +41,11 @@ class OpenTicket(BaseModel):
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     custom_fields: dict[str, Any] = Field(default_factory=dict, description="Checked against the tenant's fields.")
     follow_up_of: UUID | None = Field(default=None, description="The (closed) ticket this one follows up.")
+    language: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2}$",
+        description="The ticket's language (ISO 639-1: `en`, `ru`); triggers match it.",
+    )
 
 
 class OpenedTicketView(TicketView):

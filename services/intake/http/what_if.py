@@ -38,14 +38,14 @@ def router(upstreams: dict[str, str], client: httpx.AsyncClient) -> APIRouter:
 
     @api.post("", status_code=202, response_model=WhatIfJob, responses=openapi.problems(422))
     async def start(body: WhatIfStart, request: Request, who: CurrentIdentity) -> Response:
-        """Replay the tenant's last `days` days through the `candidate` (a draft trigger as `POST /v1/triggers`
-        takes it, or with `trigger_id` a revision of one) and the current rules, as a job: 202 with `Location`;
-        read the job for its progress and report. A kind whose service offers no what-if yet answers 422."""
+        """Replay the tenant's last `days` days through the `candidate` and through the current rules, as a job:
+        202 with `Location`; read the job for its progress and report. The candidate is, by `kind`: a draft
+        trigger as `POST /v1/triggers` takes it (with `trigger_id`, a revision of one); `{"rules": [...],
+        "strategies": {...}}`, a routing rule set in the order tried; `{"policies": [...], "calendars": {...}}`,
+        SLA policies as `PUT /v1/sla/policies/{policy_id}` takes them, each with its `policy_id`."""
         service, path = OWNERS[body.kind]
         upstream = upstreams[service]
         answer = await forward_to(request, who, f"{upstream}{path}", client, upstream, PREFIX)
-        if answer.status_code in (404, 405):
-            return problem(422, "Refused", f"the what-if of {body.kind} is not available yet", field="kind")
         if (location := answer.headers.get("location")) is not None:
             answer.headers["location"] = location.replace(path, PREFIX, 1)
         return answer

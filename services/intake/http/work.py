@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from schemas.tickets import Channel, Priority, TicketType
 from services.chassis.http import openapi
+from services.chassis.http.auth import Forbidden
 from services.chassis.http.etag import expected_version
 from services.chassis.http.identity import CurrentIdentity, Identity
 from services.chassis.http.request_keys import IdempotencyKey
@@ -26,10 +27,12 @@ from services.chassis.storage.idempotency import KeyedRequest
 from services.intake.http.common import IfMatch, cause_of, ticket_response
 from services.intake.http.solution_articles import SolutionArticles
 from services.intake.http.tickets import Tag
+from services.intake.http.time_entries import LogTime, naming
 from services.intake.tickets.access import Scope, visible_ticket
 from services.intake.tickets.application import Intake
 from services.intake.tickets.commands import Reclassification
 from services.intake.tickets.domain import Ticket
+from services.intake.tickets.errors import TimeEntryError
 from services.intake.tickets.representations import TicketView
 from services.intake.tickets.vocabulary import LinkKind, WaitingFor
 
@@ -65,6 +68,9 @@ class AddComment(BaseModel):
     body: str = Field(min_length=1, max_length=50_000)
     public: bool = Field(description="A reply the requester sees, or an internal note.")
     channel: Channel = Channel.API
+    time_entry: LogTime | None = Field(
+        default=None, description="Time worked, logged with the reply in one save (the staff's only)."
+    )
 
 
 class Change(Because):
@@ -212,20 +218,28 @@ def router(intake: Intake) -> APIRouter:
     async def add_comment(
         ticket_id: TicketId, body: AddComment, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
+        """A reply (or an internal note), with the time worked on it (`time_entry`, the staff's only)."""
         comment_id = f"c-{uuid4().hex[:12]}"
         staff = Scope.of(who.principal).staff
         public = body.public or not staff  # a customer's words are always public: there is no internal note of theirs
-        ticket = await asyncio.to_thread(
-            intake.comment,
-            ticket_id,
-            cause_of(who, keyed),
-            comment_id,
-            body.body,
-            public,
-            body.channel.value,
-            expected_version(if_match),
-            staff=staff,
-        )
+        if body.time_entry is not None and not staff:
+            raise Forbidden("a customer may not log time on a ticket", rule="role")
+        entry = body.time_entry.entry(("time_entry",)) if body.time_entry is not None else None
+        try:
+            ticket = await asyncio.to_thread(
+                intake.comment,
+                ticket_id,
+                cause_of(who, keyed),
+                comment_id,
+                body.body,
+                public,
+                body.channel.value,
+                expected_version(if_match),
+                staff=staff,
+                time_entry=entry,
+            )
+        except TimeEntryError as error:
+            raise naming("time_entry", error) from None
         return ticket_response(intake.view(ticket, public_only=not staff), 201)
 
     @api.patch("")

@@ -9,12 +9,13 @@ application checks custom fields against the tenant's and seals words before cal
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.errors import TicketRuleError
+from services.intake.tickets.fields import TenantFields
 from services.intake.tickets.vocabulary import Status, WaitingFor
 
 PENDING_HOURS = 72  # how long a macro's "pending" waits for the customer unless it says otherwise
@@ -32,6 +33,7 @@ class Actions:
     tags_remove: list[str] = field(default_factory=list)
     custom_fields: dict[str, Any] = field(default_factory=dict)
     group_id: str | None = None
+    custom_field_kinds: dict[str, str] = field(default_factory=dict)  # set when checked (`checked_by`), not stored
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> Actions:
@@ -42,7 +44,14 @@ class Actions:
 
     def summary(self) -> dict[str, Any]:
         """Only what the actions change: what an event or a preview says they did."""
-        return {key: value for key, value in self.as_dict().items() if value not in (None, [], {})}
+        kept = self.as_dict().items()
+        return {key: value for key, value in kept if value not in (None, [], {}) and key != "custom_field_kinds"}
+
+    def checked_by(self, fields: TenantFields) -> Actions:
+        """These actions with their custom fields checked against the tenant's (CustomFieldError naming one) and
+        each one's kind recorded."""
+        checked = fields.check(self.custom_fields, complete=False)
+        return replace(self, custom_fields=checked, custom_field_kinds=fields.kinds_of(checked))
 
 
 def run_actions(ticket: Ticket, actions: Actions, reason: str, now: datetime, seal: Callable[[str], str]) -> None:
@@ -53,7 +62,7 @@ def run_actions(ticket: Ticket, actions: Actions, reason: str, now: datetime, se
     if actions.tags_add or actions.tags_remove:
         ticket.retag(actions.tags_add, actions.tags_remove, reason)
     if actions.custom_fields:
-        ticket.change_custom_fields(actions.custom_fields, [], reason)
+        ticket.change_custom_fields(actions.custom_fields, [], reason, actions.custom_field_kinds)
     if actions.group_id is not None and actions.group_id != ticket.group_id:
         ticket.assign(actions.group_id, None, reason)
     if actions.status is not None:

@@ -11,7 +11,7 @@ usage per macro, later the triggers' loop protection) reads it, then joins the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -90,9 +90,7 @@ class MacroCommands(TicketChanges):
 
     def apply_macro(self, ticket_id: UUID, cause: Cause, use: MacroUse, comment_id: str, version: int | None) -> Ticket:
         """The macro's reply and actions on the ticket: one command, one save, led by `MacroApplied`."""
-        actions = replace(
-            use.actions, custom_fields=self._fields(cause.tenant).check(use.actions.custom_fields, complete=False)
-        )
+        actions = use.actions.checked_by(self._fields(cause.tenant))
         reason, now = f"macro: {use.title}", datetime.now(UTC)
 
         def command(t: Ticket) -> None:

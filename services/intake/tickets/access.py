@@ -5,7 +5,8 @@
   group has yet (the tenant's unrouted inbox);
 - customer: their own tickets and, when their token names an organisation, their
   organisation's; they see public comments only, and may
-  comment (publicly), reopen and rate, nothing else.
+  comment (publicly), reopen and rate, nothing else; the time the desk logged on a ticket is the
+  staff's alone.
 
 A ticket the caller may not see is answered 404, exactly as one that does not exist: its
 existence is not revealed. An action a customer may not take on a ticket they can see is 403.
@@ -104,10 +105,14 @@ def readable_attachments(ticket: Ticket, who: Principal) -> dict[str, dict[str, 
 
 def readable(entries: list[HistoryEntry], who: Principal, ticket: Ticket) -> list[HistoryEntry]:
     """What of the ticket's history `who` may read: the staff all of it; a customer neither an
-    internal note nor a file attached to one (the history and the ticket's live stream alike)."""
+    internal note, nor a file attached to one, nor time logged (the history and the ticket's live stream alike)."""
     if Scope.of(who).staff:
         return entries
     internal = internal_notes(ticket)
     return [
-        e for e in entries if e.changes.get("public", True) is not False and e.changes.get("comment_id") not in internal
+        e
+        for e in entries
+        if e.changes.get("public", True) is not False
+        and e.changes.get("comment_id") not in internal
+        and e.event != "time_logged"
     ]

@@ -30,22 +30,24 @@ from services.intake.audit.sealing import CheckedSnapshots, SealingMapper
 from services.intake.macros.application import MacroCommands
 from services.intake.privacy.personal_data import PersonalData
 from services.intake.tickets.cause import Cause
-from services.intake.tickets.commands import ChannelMessage, Reclassification, reclassified
+from services.intake.tickets.commands import ChannelMessage, Reclassification, TimeEntry, reclassified
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.errors import TicketRuleError
 from services.intake.tickets.fields import TenantFields
 from services.intake.tickets.importing import TicketImporting
 from services.intake.tickets.numbering import TicketNumbers
 from services.intake.tickets.opening import TicketOpening
+from services.intake.tickets.time_accounting import TimeAccounting
 from services.intake.tickets.vocabulary import LinkKind, Status, WaitingFor
 from services.intake.tickets.work import TicketWork
 from services.intake.views.application import ViewCommands
 
 
-class Intake(ProcessRecorderMixin, TicketOpening, TicketImporting, MacroCommands, ViewCommands):
-    """(Importing another desk's tickets is TicketImporting's, services/intake/tickets/importing.py; the saved
-    views' commands are ViewCommands', services/intake/views/application.py; the macros'
-    MacroCommands', services/intake/macros/application.py.)"""
+class Intake(ProcessRecorderMixin, TicketOpening, TicketImporting, TimeAccounting, MacroCommands, ViewCommands):
+    """(The saved views' commands are ViewCommands', services/intake/views/application.py; the macros'
+    MacroCommands', services/intake/macros/application.py; time accounting's TimeAccounting',
+    services/intake/tickets/time_accounting.py; importing another desk's tickets TicketImporting's,
+    services/intake/tickets/importing.py.)"""
 
     name = "intake"
     # Cached aggregates are fast-forwarded from the store on every get, so the
@@ -119,11 +121,16 @@ class Intake(ProcessRecorderMixin, TicketOpening, TicketImporting, MacroCommands
         expected_version: int | None = None,
         *,
         staff: bool,
+        time_entry: TimeEntry | None = None,
     ) -> Ticket:
-        """`staff`: the actor is authenticated as an agent, supervisor or admin."""
+        """`staff`: the actor is authenticated as an agent, supervisor or admin; `time_entry`: time worked,
+        logged with the reply in the same save."""
+        billable = self.billable_of(cause.tenant, time_entry) if time_entry is not None else False
 
         def command(t: Ticket) -> None:
             t.add_comment(comment_id, self._seal(t, body), public, cause.actor, channel, staff=staff)
+            if time_entry is not None:
+                self._log(t, cause, time_entry, billable)
 
         return self._change(ticket_id, cause, command, expected_version)
 
@@ -204,9 +211,11 @@ class Intake(ProcessRecorderMixin, TicketOpening, TicketImporting, MacroCommands
         reason: str,
         expected_version: int | None = None,
     ) -> Ticket:
-        checked = self.check_custom_fields(cause.tenant, values)
+        fields = self._fields(cause.tenant)
+        checked = fields.check(values, complete=False)
+        kinds = fields.kinds_of(checked)
         return self._change(
-            ticket_id, cause, lambda t: t.change_custom_fields(checked, unset, reason), expected_version
+            ticket_id, cause, lambda t: t.change_custom_fields(checked, unset, reason, kinds), expected_version
         )
 
     def reclassify(
@@ -214,8 +223,10 @@ class Intake(ProcessRecorderMixin, TicketOpening, TicketImporting, MacroCommands
     ) -> Ticket:
         """Several of priority, category, type, tags and custom fields at once: one transaction, an event each
         for what differs."""
-        checked = self.check_custom_fields(cause.tenant, change.custom_fields)
-        return self._change(ticket_id, cause, lambda t: reclassified(t, change, checked), expected_version)
+        fields = self._fields(cause.tenant)
+        checked = fields.check(change.custom_fields, complete=False)
+        kinds = fields.kinds_of(checked)
+        return self._change(ticket_id, cause, lambda t: reclassified(t, change, checked, kinds), expected_version)
 
     def assign(
         self,

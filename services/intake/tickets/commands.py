@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from services.intake.tickets.domain import Ticket
@@ -36,8 +37,24 @@ class ChannelMessage:
     files: list[dict[str, Any]] = field(default_factory=list)
 
 
-def reclassified(ticket: Ticket, change: Reclassification, custom_fields: dict[str, Any]) -> None:
-    """Run each change the reclassification carries on the ticket (`custom_fields` already checked)."""
+@dataclass(frozen=True)
+class TimeEntry:
+    """Time an agent worked on a ticket, logged alone or with a reply. `billable` None: the activity type's
+    default; `corrects`: the entry this one replaces (never edited in place)."""
+
+    entry_id: str
+    minutes: int
+    activity: str
+    worked_on: date
+    note: str = ""
+    billable: bool | None = None
+    corrects: str | None = None
+
+
+def reclassified(
+    ticket: Ticket, change: Reclassification, custom_fields: dict[str, Any], kinds: dict[str, str]
+) -> None:
+    """Run each change the reclassification carries on the ticket (`custom_fields` already checked, of `kinds`)."""
     if change.priority is not None:
         ticket.change_priority(change.priority, change.reason)
     if change.category is not None:
@@ -47,4 +64,4 @@ def reclassified(ticket: Ticket, change: Reclassification, custom_fields: dict[s
     if change.tags_add or change.tags_remove:
         ticket.retag(change.tags_add, change.tags_remove, change.reason)
     if custom_fields or change.custom_fields_unset:
-        ticket.change_custom_fields(custom_fields, change.custom_fields_unset, change.reason)
+        ticket.change_custom_fields(custom_fields, change.custom_fields_unset, change.reason, kinds)

@@ -19,11 +19,13 @@ from eventsourcing.domain import Aggregate, event
 from services.chassis.storage.ids import stable_uuid
 from services.intake.audit import chain
 from services.intake.tickets.cause import current_cause, event_metadata
-from services.intake.tickets.errors import IllegalTransitionError, TicketClosedError, TicketRuleError
-from services.intake.tickets.events import automation, base, classification, conversation, lifecycle, relations
+from services.intake.tickets.errors import IllegalTransitionError, TicketClosedError, TicketRuleError, TimeEntryError
+from services.intake.tickets.events import automation, base, classification, conversation, lifecycle, relations, time
 from services.intake.tickets.events.base import TicketEvent
 from services.intake.tickets.form import TicketForm
 from services.intake.tickets.vocabulary import TRANSITIONS, AuthorKind, LinkKind, Status, WaitingFor
+
+MINUTES_A_DAY = 24 * 60
 
 
 class Ticket(Aggregate):
@@ -59,6 +61,7 @@ class Ticket(Aggregate):
     MacroApplied = automation.MacroApplied
     TriggerApplied = automation.TriggerApplied
     TriggerRefused = automation.TriggerRefused
+    TimeLogged = time.TimeLogged
 
     @staticmethod
     def id_for_request(tenant: str, idempotency_key: str) -> UUID:
@@ -98,12 +101,14 @@ class Ticket(Aggregate):
         split_from: str | None,
         organisation: str | None,
         group_id: str | None,
+        language: str | None,
         imported_from: dict[str, str] | None = None,
     ) -> None:
         """The ticket as `Opened` leaves it: the fields it was opened with (all but the digests of its
         words, which the published event carries) and a new ticket's state."""
         self.tenant = tenant
         self.organisation = organisation
+        self.language = language
         self.number = number
         self.title = title
         self.description = description
@@ -132,6 +137,7 @@ class Ticket(Aggregate):
 
     chain_head: str = chain.GENESIS  # hash of the last event; every event's mutate moves it
     organisation: str | None = None  # (snapshots taken before v3 of Opened lack it)
+    language: str | None = None  # (snapshots taken before v5 of Opened lack it)
     survey_requested: bool = False
     rating: dict[str, Any] | None = None
     assignment_decision: str | None = None  # the routing decision behind the current assignment, if any
@@ -223,6 +229,57 @@ class Ticket(Aggregate):
             comment_id=comment_id,
         )
 
+    # -- time accounting -------------------------------------------------------
+
+    @property
+    def time_entries(self) -> dict[str, dict[str, Any]]:
+        """The time logged, by entry id (events/time.py); none on a ticket (or snapshot) from before it."""
+        entries: dict[str, dict[str, Any]] = getattr(self, "logged_time", {})
+        return entries
+
+    def log_time(
+        self,
+        entry_id: str,
+        minutes: int,
+        activity: str,
+        billable: bool,
+        note: str,
+        agent_id: str,
+        worked_on: str,
+        corrects: str | None = None,
+    ) -> None:
+        """Log time worked (`worked_on`: an ISO date), or, with `corrects`, replace an entry as it should have
+        been (0 minutes withdraws it): entries are never edited. Allowed on a closed ticket too: it accounts
+        for work done, it does not change the ticket."""
+        if entry_id in self.time_entries:
+            raise TicketRuleError("entry_id", f"time entry {entry_id} exists already")
+        if minutes < 0 or (minutes == 0 and corrects is None):
+            refusal = "must be more than 0" if corrects is None else "cannot be below 0"
+            raise TimeEntryError("minutes", f"{refusal} (a correction gives the entry as it should have been)")
+        if minutes > MINUTES_A_DAY:
+            raise TimeEntryError("minutes", f"at most {MINUTES_A_DAY} in one entry")
+        if corrects is not None:
+            corrected = self.time_entries.get(corrects)
+            if corrected is None:
+                raise TimeEntryError("corrects", f"no time entry {corrects} on this ticket")
+            if corrected["corrected_by"] is not None:
+                by = corrected["corrected_by"]
+                raise TimeEntryError("corrects", f"{corrects} was corrected by {by} already: correct {by}")
+        self.trigger_event(
+            self.TimeLogged,
+            entry_id=entry_id,
+            minutes=minutes,
+            activity=activity,
+            billable=billable,
+            note=note,
+            agent_id=agent_id,
+            worked_on=worked_on,
+            corrects=corrects,
+            requester_id=self.requester_id,
+            organisation=self.organisation,
+            group_id=self.group_id,
+        )
+
     # -- classification and assignment -----------------------------------------
 
     def change_priority(self, priority: str, reason: str) -> None:
@@ -247,12 +304,16 @@ class Ticket(Aggregate):
         if added or removed:
             self.trigger_event(self.TagsChanged, added=added, removed=removed, reason=reason)
 
-    def change_custom_fields(self, values: dict[str, Any], unset: list[str], reason: str) -> None:
+    def change_custom_fields(
+        self, values: dict[str, Any], unset: list[str], reason: str, kinds: dict[str, str]
+    ) -> None:
+        """`kinds`: each field's kind as the tenant defines it now (recorded with the values it is given for)."""
         self._check_not_closed("change custom fields")
         changed = {key: value for key, value in values.items() if self.custom_fields.get(key) != value}
         cleared = sorted(key for key in unset if key in self.custom_fields)
         if changed or cleared:
-            self.trigger_event(self.CustomFieldsChanged, values=changed, unset=cleared, reason=reason)
+            kept = {key: kinds[key] for key in changed if key in kinds}
+            self.trigger_event(self.CustomFieldsChanged, values=changed, unset=cleared, reason=reason, kinds=kept)
 
     def assign(self, group_id: str, agent_id: str | None, reason: str, decision_id: str | None = None) -> None:
         """Assign to a group and maybe an agent: by a person, or by routing's `decision_id`."""

@@ -35,3 +35,12 @@ class TicketRuleError(TicketError):
     def __init__(self, rule: str, message: str) -> None:
         super().__init__(message)
         self.rule = rule
+
+
+class TimeEntryError(TicketError):
+    """A time entry the ticket refuses; `field` names the entry's field at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

@@ -68,6 +68,20 @@ class TenantFields(Aggregate):
                     raise CustomFieldError(key, "is required")
         return checked
 
+    def kinds_of(self, values: dict[str, Any]) -> dict[str, str]:
+        """The kind of each field of `values` as defined now (recorded with them: a field may be redefined)."""
+        return {key: str(self.fields[key]["kind"]) for key in values if key in self.fields}
+
+
+PUBLIC_KINDS = frozenset({FieldKind.CHOICE, FieldKind.NUMBER, FieldKind.BOOLEAN})  # hold no personal data
+
+
+def public_values(values: dict[str, Any], kinds: dict[str, str] | None) -> dict[str, Any]:
+    """The values of `values` that may go on a public event: of a kind recorded (`kinds`) as one that cannot hold
+    personal data. A value whose kind was not recorded is never public."""
+    known = kinds or {}
+    return {key: value for key, value in values.items() if known.get(key) in PUBLIC_KINDS}
+
 
 def _checked(key: str, spec: dict[str, Any], value: Any) -> Any:
     kind = FieldKind(spec["kind"])

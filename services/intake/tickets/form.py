@@ -32,4 +32,12 @@ class TicketForm:
     follow_up_of: str | None = None
     split_from: str | None = None
     keyword_digests: list[str] | None = None
+    language: str | None = None  # ISO 639-1 (`spoken` reads a channel's tag)
+    custom_field_kinds: dict[str, str] | None = None  # each custom field's kind, when checked
     imported_from: dict[str, str] | None = None  # the desk it was imported from: system, url, id (importing.py)
+
+
+def spoken(tag: str | None) -> str | None:
+    """The language of a channel's language tag (`ru-RU`, `en_GB`, `RU`) as two lower-case letters, or None."""
+    code = (tag or "").strip().replace("_", "-").split("-")[0].lower()
+    return code if len(code) == 2 and code.isascii() and code.isalpha() else None

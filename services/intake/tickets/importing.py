@@ -107,12 +107,14 @@ class TicketImporting(TicketChanges):
         form = imported.form
         words = self.digests.of_text(tenant, f"{form.title}\n{form.description}")
         origin = {"system": imported.system, "url": imported.url, "id": imported.external_id}
-        checked = self._fields(tenant).check(form.custom_fields, complete=False)
+        fields = self._fields(tenant)
+        checked = fields.check(form.custom_fields, complete=False)
         sealed = replace(
             form,
             title=seal(form.title),
             description=seal(form.description),
             custom_fields=checked,
+            custom_field_kinds=fields.kinds_of(checked),
             keyword_digests=words,
             imported_from=origin,
             tags=sorted({*form.tags, imported.external_ref}),
@@ -148,8 +150,9 @@ class TicketImporting(TicketChanges):
                 file = dict(step.value)
                 ticket.attach(**file | {"filename": self._seal(ticket, file["filename"])})
             case "fields":
-                checked = self._fields(ticket.tenant).check(dict(step.value), complete=False)
-                ticket.change_custom_fields(checked, [], reason)
+                fields = self._fields(ticket.tenant)
+                checked = fields.check(dict(step.value), complete=False)
+                ticket.change_custom_fields(checked, [], reason, fields.kinds_of(checked))
             case _:
                 raise TicketRuleError("kind", f"no imported step {step.kind!r}")
 

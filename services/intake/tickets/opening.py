@@ -33,14 +33,18 @@ class TicketOpening(TicketChanges):
         if (done := self._replayed(cause)) is not None:
             return OpenedTicket(self.get_ticket(UUID(done.subject), cause.tenant), position=None, created=False)
         ticket_id = ticket_id or new_ticket_id(cause)
-        custom_fields = self._fields(cause.tenant).check(form.custom_fields, complete=True)
+        fields = self._fields(cause.tenant)
+        custom_fields = fields.check(form.custom_fields, complete=True)
         seal = self._sealer(cause.tenant, form.requester_id)
         words = self.digests.of_text(cause.tenant, f"{form.title}\n{form.description}")
         if follow_up_of is not None:
             self.get_ticket(follow_up_of, cause.tenant)
         follows = str(follow_up_of) if follow_up_of else None
         sealed = replace(form, title=seal(form.title), description=seal(form.description))
-        checked = replace(sealed, custom_fields=custom_fields, follow_up_of=follows, keyword_digests=words)
+        kinds = fields.kinds_of(custom_fields)
+        checked = replace(
+            sealed, custom_fields=custom_fields, custom_field_kinds=kinds, follow_up_of=follows, keyword_digests=words
+        )
         opening = Opening(ticket_id, checked, cause)
         opened = self._opening.submit((cause.tenant, datetime.now(UTC).year), opening)
         if not opened.created:
@@ -67,6 +71,7 @@ class TicketOpening(TicketChanges):
                 list(source.tags),
                 organisation=source.organisation,
                 split_from=str(source.id),
+                language=source.language,
                 keyword_digests=words,
             )
             opening = Opening(new_id, form, cause)

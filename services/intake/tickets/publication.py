@@ -5,10 +5,12 @@ envelope, with the same id, for the same stored event. Public events carry ids
 and classifications, never bodies, titles or names: a ticket opened since its words are
 sealed is published as `ticket.opened` v3 with the keyed digests of its words, which the
 application made when it opened the ticket; one stored before is published as it always
-was, v2 with its plain words (a published event is never edited). Likewise a comment:
+was, v2 with its plain words (a published event is never edited). One opened since its custom
+fields' kinds are recorded is v4, with its language and the values of the kinds that hold no
+personal data (choice, number, boolean; `ticket.custom_fields_changed` carries their changes). Likewise a comment:
 `ticket.commented` v2 says who wrote it (staff, requester, other); one stored before it was
-recorded is published as v1. A ticket imported from another desk is published as `ticket.opened` v4,
-which says from where; one opened here stays v3, as it was always published.
+recorded is published as v1. A ticket imported from another desk is published as `ticket.opened` v5,
+which says from where; one opened here stays v4.
 """
 
 from __future__ import annotations
@@ -29,18 +31,21 @@ from schemas.tickets import (
     TicketAssignedV1,
     TicketCommentedV1,
     TicketCommentedV2,
+    TicketCustomFieldsChangedV1,
     TicketLinkedV1,
     TicketMacroAppliedV1,
     TicketMergedV1,
     TicketOpenedV2,
     TicketOpenedV3,
     TicketOpenedV4,
+    TicketOpenedV5,
     TicketPriorityChangedV1,
     TicketRatedV1,
     TicketReclassifiedV1,
     TicketSolutionLinkedV1,
     TicketStatusChangedV1,
     TicketSurveyRequestedV1,
+    TicketTimeLoggedV1,
     TicketTriggerAppliedV2,
     TicketTriggerRefusedV1,
 )
@@ -49,6 +54,7 @@ from services.chassis.storage.ids import stable_id
 from services.intake.audit.checkpoints import Checkpoints
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.events.base import event_name
+from services.intake.tickets.fields import public_values
 from services.intake.tickets.vocabulary import Status
 
 SOURCE = "intake"
@@ -83,9 +89,13 @@ def public_data(event: Any, ticket_id: str | None = None) -> EventData | None:
         }  # fmt: skip
         if event.keyword_digests is None:  # stored before the words were sealed: as it was published then
             return TicketOpenedV2(**opened, keywords=words(f"{event.title}\n{event.description}"))
-        if event.imported_from is None:  # opened here: as every ticket opened here was published since v3
+        if event.custom_field_kinds is None:  # stored before its fields' kinds were: as it was published then
             return TicketOpenedV3(**opened, keyword_digests=event.keyword_digests)
-        return TicketOpenedV4(**opened, keyword_digests=event.keyword_digests, imported_from=event.imported_from)
+        shown = public_values(event.custom_fields, event.custom_field_kinds)
+        fields = {"keyword_digests": event.keyword_digests, "language": event.language, "custom_fields": shown}
+        if event.imported_from is None:  # opened here: as every ticket opened here is published since v4
+            return TicketOpenedV4(**opened, **fields)
+        return TicketOpenedV5(**opened, **fields, imported_from=event.imported_from)
     if name in _STATUS_CHANGES:
         pending_until = getattr(event, "pending_until", None)
         return TicketStatusChangedV1(
@@ -106,6 +116,17 @@ def _commented(ticket_id: str, event: Any) -> TicketCommentedV1:
     if event.author_kind is None:
         return TicketCommentedV1(**fields)
     return TicketCommentedV2(**fields, author_kind=event.author_kind)
+
+
+def _custom_fields_changed(ticket_id: str, event: Any) -> TicketCustomFieldsChangedV1 | None:
+    """Only the values of kinds that hold no personal data (choice, number, boolean), and the keys unset; a change
+    of text or date fields only, or one stored before the kinds were recorded (never published), is private."""
+    if event.kinds is None:
+        return None
+    shown = public_values(event.values, event.kinds)
+    if not shown and not event.unset:
+        return None
+    return TicketCustomFieldsChangedV1(ticket_id=ticket_id, values=shown, unset=list(event.unset))
 
 
 def _macro_applied(ticket_id: str, event: Any) -> TicketMacroAppliedV1:
@@ -137,7 +158,25 @@ def _trigger_applied(ticket_id: str, event: Any) -> TicketTriggerAppliedV2:
     )
 
 
-_BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
+def _time_logged(ticket_id: str, event: Any) -> TicketTimeLoggedV1:
+    """Time logged, without its note (sealed, in intake), credited to the requester, organisation and group
+    the ticket had when it was logged."""
+    return TicketTimeLoggedV1(
+        ticket_id=ticket_id,
+        entry_id=event.entry_id,
+        agent_id=event.agent_id,
+        minutes=event.minutes,
+        activity=event.activity,
+        billable=event.billable,
+        worked_on=event.worked_on,
+        corrects=event.corrects,
+        requester_id=event.requester_id,
+        organisation=event.organisation,
+        group_id=event.group_id,
+    )
+
+
+_BUILDERS: dict[str, Callable[[str, Any], EventData | None]] = {
     "PriorityChanged": lambda t, e: TicketPriorityChangedV1(ticket_id=t, priority=e.priority, previous=e.previous),
     "CategoryChanged": lambda t, e: TicketReclassifiedV1(ticket_id=t, category=e.category),
     "TypeChanged": lambda t, e: TicketReclassifiedV1(ticket_id=t, type=e.type),
@@ -151,8 +190,10 @@ _BUILDERS: dict[str, Callable[[str, Any], EventData]] = {
     "SurveyRequested": lambda t, e: TicketSurveyRequestedV1(ticket_id=t),
     "Rated": lambda t, e: TicketRatedV1(ticket_id=t, score=e.score),
     "SolutionLinked": lambda t, e: TicketSolutionLinkedV1(ticket_id=t, article_id=e.article_id),
+    "CustomFieldsChanged": _custom_fields_changed,
     "MacroApplied": _macro_applied,
     "TriggerApplied": _trigger_applied,
+    "TimeLogged": _time_logged,
     "TriggerRefused": lambda t, e: TicketTriggerRefusedV1(
         ticket_id=t,
         trigger_id=e.trigger_id,

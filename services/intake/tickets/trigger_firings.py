@@ -100,10 +100,9 @@ def _command(intake: Intake, ticket: Ticket, data: TriggerFiredV1) -> Callable[[
     """The firing's command on a ticket; FiringRefusedError when preparing it or running it (on a copy) fails."""
     actions = Actions.of(data.actions)
     try:
-        fields = intake._fields(ticket.tenant).check(actions.custom_fields, complete=False)
+        actions = actions.checked_by(intake._fields(ticket.tenant))
     except CustomFieldError as error:
         raise FiringRefusedError(f"then.custom_fields.{error.key}", error.message, for_good=True) from None
-    actions = replace(actions, custom_fields=fields)
     note = data.actions.get("note")
     try:
         text = _render(intake, ticket, note) if note else None
@@ -148,8 +147,9 @@ def _macro(intake: Intake, ticket: Ticket, macro_id: str | None) -> MacroUse | N
     if macro_id is None:
         return None
     try:
-        return MacroDesk(intake).prepare(ticket.tenant, ticket.id, UUID(macro_id), MACRO_CALLER, "", None)
-    except (CommandRefusedError, MacroRefusedError, ValueError) as error:
+        use = MacroDesk(intake).prepare(ticket.tenant, ticket.id, UUID(macro_id), MACRO_CALLER, "", None)
+        return replace(use, actions=use.actions.checked_by(intake._fields(ticket.tenant)))
+    except (CommandRefusedError, MacroRefusedError, ValueError) as error:  # a CustomFieldError is a ValueError
         raise FiringRefusedError("then.macro_id", str(error), for_good=True) from None
 
 

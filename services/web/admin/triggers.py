@@ -4,7 +4,9 @@ editor to revise it (when: events; if: condition rows of field, operator and val
 disable and retire, and the trigger's recent firings. A group to notify is typed `tier2: ann@acme.test, ...` (the
 desk knows no agent's address), webhooks to call as their subscription ids. Everything through the rules API
 behind the gateway; a refused form comes back with the API's message beside the row and part it names
-(`if[2].value`)."""
+(`if[2].value`, `if.custom_fields.<key>`). A condition may name the ticket's language, or a custom field of the
+tenant of a kind the desk publishes (choice, number, boolean: `custom_fields.<key>`); an hours-since condition
+counts business hours when it names one of the SLA service's calendars."""
 
 from __future__ import annotations
 
@@ -27,12 +29,15 @@ from services.web.sessions import Session
 PAGE = "/admin/triggers"
 EVENTS = (
     "ticket.opened", "ticket.commented", "ticket.status_changed", "ticket.priority_changed", "ticket.assigned",
-    "ticket.rated", "sla.warning", "sla.breached", "sla.customer_reminded", "time",
+    "ticket.custom_fields_changed", "ticket.rated", "sla.warning", "sla.breached", "sla.customer_reminded", "time",
 )  # fmt: skip
 CONDITION_FIELDS = (
     "status", "priority", "type", "channel", "category", "group", "assignee", "organisation", "tags",
-    "replied_last", "hours_since",
+    "replied_last", "language", "hours_since",
 )  # fmt: skip
+CUSTOM = "custom_fields."
+PUBLIC_KINDS = ("choice", "number", "boolean")  # the custom fields the desk publishes, so triggers can read
+YES, NO = ("yes", "true"), ("no", "false")
 OPERATORS = ("is", "is_not", "in", "contains", "changed_to", "greater", "less")
 MOMENTS = ("opened", "status_changed", "customer_replied", "agent_replied", "assigned")
 ACTIONS = (
@@ -47,7 +52,8 @@ def event_names() -> dict[str, str]:
     return {
         "ticket.opened": _("Ticket opened"), "ticket.commented": _("Customer commented"),
         "ticket.status_changed": _("Status changed"), "ticket.priority_changed": _("Priority changed"),
-        "ticket.assigned": _("Ticket assigned"), "ticket.rated": _("Rating received"),
+        "ticket.assigned": _("Ticket assigned"), "ticket.custom_fields_changed": _("Custom fields changed"),
+        "ticket.rated": _("Rating received"),
         "sla.warning": _("SLA warning"), "sla.breached": _("SLA breached"),
         "sla.customer_reminded": _("Pending reminder sent"), "time": _("Time passes (hours since a moment)"),
     }  # fmt: skip
@@ -72,13 +78,19 @@ class TriggerForm:
     name: str
     when: list[str]
     match: str
-    conditions: list[dict[str, str]]  # field, op, value, of
+    conditions: list[dict[str, str]]  # field, op, value, of, calendar
     actions: list[dict[str, str]]  # action, value
 
     @classmethod
     def of(cls, trigger: Mapping[str, Any]) -> TriggerForm:
         conditions = [
-            {"field": str(c["field"]), "op": str(c["op"]), "value": _text(c.get("value")), "of": str(c.get("of") or "")}
+            {
+                "field": str(c["field"]),
+                "op": str(c["op"]),
+                "value": _text(c.get("value")),
+                "of": str(c.get("of") or ""),
+                "calendar": str(c.get("calendar") or "") if c.get("business_hours") else "",
+            }
             for c in trigger.get("if", [])
         ]
         actions: list[dict[str, str]] = []
@@ -101,17 +113,18 @@ class TriggerForm:
         when = [str(w) for w in form.getlist("when")]
         return cls(
             str(form.get("name", "")).strip(), when, str(form.get("match") or "all"),
-            rows("if", ("field", "op", "value", "of")), rows("then", ("action", "value")),
+            rows("if", ("field", "op", "value", "of", "calendar")), rows("then", ("action", "value")),
         )  # fmt: skip
 
-    def body(self) -> dict[str, Any]:
-        """The trigger as the API takes it (its own checks name what is wrong)."""
+    def body(self, kinds: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The trigger as the API takes it (its own checks name what is wrong); `kinds`: the tenant's custom fields'
+        kinds, which say how a custom field's value is typed (a number, yes or no, a choice)."""
         return {"name": self.name, "when": self.when, "match": self.match,
-                "if": [_condition(c) for c in self.conditions], "then": _then(self.actions)}  # fmt: skip
+                "if": [_condition(c, kinds or {}) for c in self.conditions], "then": _then(self.actions)}  # fmt: skip
 
     def shown(self) -> dict[str, Any]:
         """The rows the form shows: the trigger's own and a few empty ones."""
-        blank_condition = {"field": "", "op": "is", "value": "", "of": ""}
+        blank_condition = {"field": "", "op": "is", "value": "", "of": "", "calendar": ""}
         return {
             "name": self.name, "when": self.when, "match": self.match,
             "conditions": [*self.conditions, *[blank_condition] * SPARE_ROWS],
@@ -129,13 +142,27 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _condition(row: Mapping[str, str]) -> dict[str, Any]:
+def _condition(row: Mapping[str, str], kinds: Mapping[str, str]) -> dict[str, Any]:
     value: Any = row["value"] or None
     if row["field"] == "hours_since":
-        return {"field": "hours_since", "op": "greater", "value": _number(row["value"]), "of": row["of"] or None}
+        since = {"field": "hours_since", "op": "greater", "value": _number(row["value"]), "of": row["of"] or None}
+        calendar = row.get("calendar") or ""
+        return since | ({"business_hours": True, "calendar": calendar} if calendar else {})
+    kind = kinds.get(row["field"].removeprefix(CUSTOM)) if row["field"].startswith(CUSTOM) else None
     if row["op"] == "in":
-        value = forms.words(row["value"])
+        value = [_typed(word, kind) for word in forms.words(row["value"])]
+    elif value is not None:
+        value = _typed(value, kind)
     return {"field": row["field"], "op": row["op"], "value": value}
+
+
+def _typed(text: str, kind: str | None) -> Any:
+    """A custom field's value as its kind takes it (the API says what is wrong with one that is not)."""
+    if kind == "number":
+        return _number(text)
+    if kind == "boolean" and text.lower() in (*YES, *NO):
+        return text.lower() in YES
+    return text
 
 
 def _number(text: str) -> float | str:
@@ -174,8 +201,12 @@ def placed(error: GatewayError, form: TriggerForm) -> dict[str, str]:
     for path, message in named:
         parts = re.sub(r"\[(\d+)\]", r".\1", path).split(".")
         where = "name"
-        if parts[0] == "if" and len(parts) > 1 and parts[1].isdigit():
-            part = parts[2] if len(parts) > 2 and parts[2] in ("field", "op", "value", "of") else "field"
+        if parts[:2] == ["if", "custom_fields"] and len(parts) > 2:  # `if.custom_fields.<key>`: its row's field
+            field = CUSTOM + ".".join(parts[2:])
+            row = next((i for i, c in enumerate(form.conditions) if c["field"] == field), None)
+            where = f"if-{row}-field" if row is not None else "if"
+        elif parts[0] == "if" and len(parts) > 1 and parts[1].isdigit():
+            part = parts[2] if len(parts) > 2 and parts[2] in ("field", "op", "value", "of", "calendar") else "field"
             where = f"if-{parts[1]}-{part}"
         elif parts[0] == "if":
             where = "if"
@@ -205,8 +236,14 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
     """`admin`: the admin's session (area.admin_only)."""
     pages = APIRouter(include_in_schema=False)
 
-    def choices() -> dict[str, Any]:
-        return {"events": event_names(), "condition_fields": CONDITION_FIELDS, "operators": OPERATORS,
+    async def custom_kinds(session: Session) -> dict[str, str]:
+        """The tenant's custom fields a trigger may read (choice, number, boolean), key -> kind."""
+        fields = await gateway.fields(session.access_token)
+        return {key: str(spec["kind"]) for key, spec in fields.items() if spec.get("kind") in PUBLIC_KINDS}
+
+    async def choices(session: Session) -> dict[str, Any]:
+        custom = tuple(CUSTOM + key for key in sorted(await custom_kinds(session)))
+        return {"events": event_names(), "condition_fields": (*CONDITION_FIELDS, *custom), "operators": OPERATORS,
                 "moments": MOMENTS, "actions": action_names()}  # fmt: skip
 
     async def listing(
@@ -217,7 +254,7 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
         typed = typed or TriggerForm("", ["ticket.opened"], "all", [], [])
         return screen(
             request, "admin_triggers.html", session, status_code, triggers=triggers, errors=errors or {},
-            typed=typed.shown(), key=forms.form_key(), **choices(),
+            typed=typed.shown(), key=forms.form_key(), **await choices(session),
         )  # fmt: skip
 
     async def editor(
@@ -229,7 +266,7 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
         typed = typed or TriggerForm.of(trigger)
         return screen(
             request, "admin_trigger.html", session, status_code, trigger=trigger, firings=firings,
-            errors=errors or {}, typed=typed.shown(), **choices(),
+            errors=errors or {}, typed=typed.shown(), **await choices(session),
         )  # fmt: skip
 
     @pages.get(PAGE)
@@ -244,7 +281,8 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
         if errors := _checked(form):
             return await listing(request, session, errors, form, 422)
         try:
-            made = await gateway.make_trigger(session.access_token, form.body(), str(sent.get("form_key") or ""))
+            body = form.body(await custom_kinds(session))
+            made = await gateway.make_trigger(session.access_token, body, str(sent.get("form_key") or ""))
         except GatewayError as error:
             return await listing(request, session, placed(error, form), form, 422)
         return RedirectResponse(f"{PAGE}#trigger-{made['id']}", status_code=303)
@@ -262,7 +300,8 @@ def router(gateway: Gateway, admin: Any) -> APIRouter:
             return await editor(request, session, trigger_id, errors, form, 422)
         version = int(str(sent.get("version") or 0)) or None
         try:
-            await gateway.revise_trigger(session.access_token, trigger_id, form.body(), version)
+            body = form.body(await custom_kinds(session))
+            await gateway.revise_trigger(session.access_token, trigger_id, body, version)
         except GatewayError as error:
             message = _("Someone changed this trigger meanwhile: reload it to see their version.")
             errors = {"name": message} if error.status == 412 else placed(error, form)

@@ -102,6 +102,7 @@ def router(gateway: Gateway, customer: Any) -> APIRouter:
             "requester_id": who.session.subject if who.session else "",
             "channel": CHANNEL,
             "custom_fields": field_values(definitions, typed),
+            "language": who.language,  # the one the portal speaks to them in: the ticket's (triggers match it)
         }
         key = typed["form_key"] or forms.form_key()
         try:

@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from services.web.gateway_client import Gateway
-from services.web.ticket import classification, escalation, macros, relations
+from services.web.ticket import classification, escalation, macros, relations, time
 from services.web.ticket.common import Show
 
 
 def router(gateway: Gateway, person: Any, show: Show) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
-    for concern in (relations, classification, escalation, macros):
+    for concern in (relations, classification, escalation, macros, time):
         pages.include_router(concern.router(gateway, person, show))
     return pages

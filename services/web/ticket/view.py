@@ -10,6 +10,7 @@ from typing import Any
 from services.web.gateway_client import Gateway, GatewayError
 from services.web.i18n import gettext_ as _
 from services.web.sessions import Session
+from services.web.ticket.time import TimeSheet
 
 LINK_KINDS = ("related", "duplicate_of", "duplicated_by", "parent_of", "child_of", "follow_up_of")
 MOST_RELATED = 20  # a ticket shows this many related tickets
@@ -77,11 +78,14 @@ async def extras(
     """What the page's relation, field and escalation parts show (the page's context, by name)."""
     token = session.access_token
     relations = _relations(ticket)
-    found, definitions, groups, macros = await asyncio.gather(
+    staff_live = session.is_staff and live
+    found, definitions, groups, macros, sheet, activities = await asyncio.gather(
         asyncio.gather(*(gateway.visible_ticket(token, ticket_id) for _kind, ticket_id in relations)),
         _quietly(gateway.fields(token), {}),
         _quietly(gateway.groups(token), {}) if session.is_staff and live else _nothing(),
         _quietly(gateway.macros(token), []) if session.is_staff and live else _nothing(),
+        _quietly(gateway.time_sheet(token, ticket["id"]), None) if staff_live else _nothing(),
+        _quietly(gateway.activity_types(token), {}) if staff_live else _nothing(),
     )
     related = [
         Related(relation, ticket_id, other and other["number"], other and other["title"])
@@ -110,6 +114,7 @@ async def extras(
         "escalates_to": _next_tier(groups or {}, ticket.get("group_id")),
         "assignable": _assignable(groups or {}),
         "macros": macros or [],
+        "time_sheet": TimeSheet.of(sheet, activities) if staff_live else None,
     }
 
 

@@ -58,9 +58,11 @@ class Opened(TicketEvent, Aggregate.Created):
     organisation: str | None
     group_id: str | None  # v4: the group the channel it came in on sends it to (a desk mailbox's)
     keyword_digests: list[str] | None
-    imported_from: dict[str, str] | None  # v5: opened by an import, from this desk (system, url, id)
+    language: str | None  # v5: the ticket's language (ISO 639-1), as its channel or caller said it
+    custom_field_kinds: dict[str, str] | None  # v5: each custom field's kind when it was set (a field may change)
+    imported_from: dict[str, str] | None  # v6: opened by an import, from this desk (system, url, id)
 
-    class_version = 5
+    class_version = 6
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -82,7 +84,15 @@ class Opened(TicketEvent, Aggregate.Created):
 
     @staticmethod
     def upcast_v4_v5(state: dict[str, Any]) -> None:
-        """v5 says when the ticket was imported from another desk (`imported_from`); none before was."""
+        """v5 records the ticket's language and the kinds of its custom fields, which `ticket.opened` v4 carries
+        (a field's value is public only for a kind that cannot hold personal data); an event before v5 knew
+        neither, and was published without them (`ticket.opened` v3)."""
+        state.setdefault("language", None)
+        state.setdefault("custom_field_kinds", None)
+
+    @staticmethod
+    def upcast_v5_v6(state: dict[str, Any]) -> None:
+        """v6 says when the ticket was imported from another desk (`imported_from`); none before was."""
         state.setdefault("imported_from", None)
 
 

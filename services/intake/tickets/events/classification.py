@@ -47,9 +47,19 @@ class TagsChanged(TicketEvent):
 
 
 class CustomFieldsChanged(TicketEvent):
+    """v2 records each value's field kind as the tenant defined it when it was set (`kinds`): only the values of
+    kinds that cannot hold personal data are published. None on an event before v2 (none of it is published)."""
+
     values: dict[str, Any]
     unset: list[str]
     reason: str
+    kinds: dict[str, str] | None
+
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.setdefault("kinds", None)
 
     def apply(self, ticket: Ticket) -> None:
         values = ticket.custom_fields | self.values
