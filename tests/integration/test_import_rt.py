@@ -18,6 +18,9 @@ from tests.client import eventually, headers
 from tests.harness import Desk
 from tests.request_tracker import RequestTracker
 
+# One Request Tracker for the run, which its session fixture starts and stops: its tests run in one process.
+pytestmark = pytest.mark.serial
+
 Json = dict[str, Any]
 TENANT = "acme"
 LOG = b"12:00:01 ERROR out of memory\n"
