@@ -8,6 +8,7 @@ import argparse
 from bench import (
     as_of,
     consumer_batches,
+    faults,
     idle_cpu,
     kb_suggestions,
     rebuild,
@@ -39,6 +40,7 @@ BENCHMARKS = {
         soak,
         what_if,
         trigger_evaluation,
+        faults,
     )
 }
 
