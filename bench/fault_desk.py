@@ -97,7 +97,8 @@ class FaultDesk:
                 answers = await asyncio.gather(*(caught_up(client, p, lag_ok) for p in self.processes.values()))
                 if all(answers):
                     return time.monotonic() - since
-                behind = [f"{p.name} {p.role}" for p, ok in zip(self.processes.values(), answers, strict=True) if not ok]
+                processes = zip(self.processes.values(), answers, strict=True)
+                behind = [f"{process.name} {process.role}" for process, ok in processes if not ok]
                 await asyncio.sleep(0.25)
         print(f"  not ready or behind after {timeout:.0f} s: {', '.join(behind)}", flush=True)
         return None

@@ -140,8 +140,14 @@ def analytics_of(settings: Settings) -> AnalyticsProjection:
 
 def analytics_rebuilt_differs(settings: Settings, feeds: Mapping[str, str]) -> list[str]:
     """Analytics' projection, rebuilt from the services' feeds, equals the live one (its consumer stopped)."""
-    rebuilt = rebuild(analytics_of(settings), from_feeds(feeds, service_token), progress=None)
-    return [] if rebuilt.equals_live else [f"analytics rebuilt from {rebuilt.events} events differs from the live one"]
+    projection = analytics_of(settings)
+    live = projection.fingerprint()
+    rebuilt = rebuild(projection, from_feeds(feeds, service_token), progress=None)
+    if rebuilt.equals_live:
+        return []
+    now = projection.fingerprint()
+    differ = {table: (live[table][0], now[table][0]) for table in live if live[table] != now.get(table)}
+    return [f"analytics rebuilt from {rebuilt.events} events differs in (live rows, rebuilt rows): {differ}"]
 
 
 SOURCE_TOPICS = {"intake": TICKETS, "routing": ROUTING_DECISIONS, "sla": SLA_CLOCKS}
