@@ -138,4 +138,4 @@ def analytics_differs(faults: FaultDesk) -> list[str]:
         feeds = {name: url for name, url in faults.feeds.items() if name in ("intake", "sla")}
         return analytics_rebuilt_differs(faults.desk.settings, feeds)
     finally:
-        consumer.start()
+        consumer.start(wait=False)  # the next run finds it ready, or started again (FaultDesk.supervise)

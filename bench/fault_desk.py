@@ -58,6 +58,7 @@ class FaultDesk:
     receiver: Receiver
     infrastructure: dict[str, Control | None]
     requesters: list[str] = field(default_factory=list)
+    exits: list[str] = field(default_factory=list)  # processes that exited by themselves, and why
 
     @property
     def gateway(self) -> str:
@@ -94,6 +95,7 @@ class FaultDesk:
         behind: list[str] = []
         async with httpx.AsyncClient(timeout=2.0) as client:
             while time.monotonic() - since < timeout:
+                self.supervise()
                 answers = await asyncio.gather(*(caught_up(client, p, lag_ok) for p in self.processes.values()))
                 if all(answers):
                     return time.monotonic() - since
@@ -102,6 +104,14 @@ class FaultDesk:
                 await asyncio.sleep(0.25)
         print(f"  not ready or behind after {timeout:.0f} s: {', '.join(behind)}", flush=True)
         return None
+
+    def supervise(self) -> None:
+        """Start again a process that exited by itself, as Kubernetes would, and note it (with its last words)."""
+        for process in self.processes.values():
+            if process.process is not None and process.process.poll() is not None:
+                last = next((line for line in reversed(process.log_tail(5).splitlines()) if "ERROR" in line), "")
+                self.exits.append(f"{process.name} {process.role} exited {process.process.returncode}: {last[:300]}")
+                process.start(wait=False)
 
     def logs_of(self, target: str) -> str:
         return "\n".join(self.processes[key].log_tail(15) for key in TARGETS.get(target, ()))

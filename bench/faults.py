@@ -127,6 +127,8 @@ async def one_run(faults: FaultDesk, target: str, how: str, rate: float, rng: ra
     await loading
     drained = await faults.recovered(time.monotonic(), lag_ok=0, timeout=GIVE_UP)
     failures = await asyncio.to_thread(mark.check, faults, load)
+    faults.supervise()
+    failures["no process exits by itself"], faults.exits = faults.exits, []
     if recovery is None or recovery > RECOVERY_GOAL:
         failures["recovered within 10 s"] = [f"recovered in {recovery if recovery is None else round(recovery, 1)} s"]
     if drained is None:
