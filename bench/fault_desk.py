@@ -124,10 +124,12 @@ async def caught_up(client: httpx.AsyncClient, process: Service, lag_ok: float) 
             return False
         if process.role not in ("relay", "consumer", "webhooks"):
             return True
-        text = (await client.get(f"{process.url}/metrics")).text
+        metrics = await client.get(f"{process.url}/metrics")
     except httpx.HTTPError:
         return False
-    lag = sum(sample.value for family in text_string_to_metric_families(text)
+    if metrics.status_code != 200:  # a 503 problem while its store does not answer
+        return False
+    lag = sum(sample.value for family in text_string_to_metric_families(metrics.text)
               if family.name in ("servicedesk_relay_lag_events", "servicedesk_consumer_lag_messages")
               for sample in family.samples)  # fmt: skip
     return lag <= lag_ok

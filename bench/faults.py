@@ -96,20 +96,24 @@ def run(argv: Sequence[str] = ()) -> None:
     results: dict[str, dict[str, Any]] = {}
     started = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the desk's processes on the way out
-    with tempfile.TemporaryDirectory() as tmp, fault_desk(Path(tmp), broker, pg) as faults:
-        print(f"desk started; logs in {faults.desk.log_dir}", flush=True)
-        for how, target in kinds:
-            runs = [asyncio.run(one_run(faults, target, how, args.rate, rng)) for _ in range(args.runs)]
-            results[f"{how} {target}"] = summary(runs)
-    figures = {
-        "rate_per_s": args.rate, "runs_per_kind": args.runs, "recovery_goal_s": RECOVERY_GOAL,
-        "seconds": round(time.monotonic() - started, 1), "machine_load_1min": round(os.getloadavg()[0], 2),
-        "recovery_is": "from the target started again (PostgreSQL or the broker answering) until every process "
-                       "is ready and every relay's and consumer's lag is within two seconds of load",
-        "faults": results,
-    }  # fmt: skip
-    print(table(results))
-    record(NAME, figures, show=False)
+    try:
+        with tempfile.TemporaryDirectory() as tmp, fault_desk(Path(tmp), broker, pg) as faults:
+            print(f"desk started; logs in {faults.desk.log_dir}", flush=True)
+            for how, target in kinds:
+                runs = [asyncio.run(one_run(faults, target, how, args.rate, rng)) for _ in range(args.runs)]
+                results[f"{how} {target}"] = summary(runs)
+    finally:  # what was measured is kept, also when a run broke off
+        figures = {
+            "rate_per_s": args.rate, "runs_per_kind": args.runs, "recovery_goal_s": RECOVERY_GOAL,
+            "complete": len(results) == len(kinds), "seconds": round(time.monotonic() - started, 1),
+            "machine_load_1min": round(os.getloadavg()[0], 2),
+            "recovery_is": "from the target started again (PostgreSQL or the broker answering) until every "
+                           "process is ready and every relay's and consumer's lag is within two seconds of load",
+            "faults": results,
+        }  # fmt: skip
+        print(table(results))
+        if results:
+            record(NAME, figures, show=False)
 
 
 async def one_run(faults: FaultDesk, target: str, how: str, rate: float, rng: random.Random) -> dict[str, Any]:
