@@ -8,6 +8,7 @@ import argparse
 from bench import (
     as_of,
     consumer_batches,
+    faults,
     idle_cpu,
     importing,
     kb_suggestions,
@@ -41,6 +42,7 @@ BENCHMARKS = {
         what_if,
         importing,
         trigger_evaluation,
+        faults,
     )
 }
 

@@ -27,6 +27,7 @@ class Control(Protocol):
     """Crash and restart a piece of infrastructure (fault tests)."""
 
     def kill(self) -> None: ...
+    def stop(self) -> None: ...
     def start(self) -> None: ...
 
 
@@ -36,6 +37,10 @@ class LocalScript:
 
     def kill(self) -> None:
         _run(self.script, "kill")
+
+    def stop(self) -> None:
+        """A clean shutdown (SIGTERM for Kafka, `pg_ctl -m fast` for PostgreSQL)."""
+        _run(self.script, "stop")
 
     def start(self) -> None:
         _run(self.script, "start")

@@ -11,8 +11,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Workspace, screenshots, serious_violations
 from tests.browser.test_workspace import ANN, a_routed_ticket, ok
+from tests.channel_peers import Receiver
 from tests.client import eventually
-from tests.integration.test_webhooks import Receiver
 
 ADA = "Sign in as Ada (admin)"
 SCREENS = ("/admin/fields", "/admin/webhooks", "/admin/api-keys", "/admin/erasures")

@@ -9,10 +9,11 @@ import time
 
 from schemas.topics import TICKETS, dead_letter
 from tests.client import eventually, open_tickets
+from tests.desk_invariants import Stores, never_over_capacity
 from tests.harness import Desk
 from tests.integration.test_faults import Chaos, kill_and_restart
 from tests.integration.test_poison_and_rebuild import POISON, publish_poison, read_dead_letters
-from tests.integration.test_routing_faults import TENANT, Stores, form, never_over_capacity, set_up
+from tests.integration.test_routing_faults import TENANT, form, set_up
 
 TICKETS_OPENED = 240
 STRIKES = 3  # kills at least; tickets keep coming until then (batches make short work of a fixed number)
@@ -24,7 +25,7 @@ def test_consumers_killed_in_the_middle_of_batches_assign_each_ticket_once_withi
     desk.service("intake", "relay").start()
     api = desk.service("intake", "api").start()
     set_up(api.url)
-    stores = Stores(desk)
+    stores = Stores(desk.settings)
     # Opened while nobody routes: the consumers start on a backlog, so their first batches are full.
     backlog = asyncio.run(open_tickets(api.url, TENANT, TICKETS_OPENED // 2, concurrency=4, form=form))
     victims = [desk.service("routing", "consumer").start(), desk.service("intake", "consumer").start()]
@@ -54,7 +55,7 @@ def test_a_malformed_message_in_a_batch_goes_to_the_dead_letter_topic_and_the_ot
     desk.service("intake", "consumer").start()
     api = desk.service("intake", "api").start()
     set_up(api.url)
-    stores = Stores(desk)
+    stores = Stores(desk.settings)
     tickets = desk.settings.kafka_name(TICKETS)
     before = asyncio.run(open_tickets(api.url, TENANT, 10, concurrency=2, form=form))
     eventually(lambda: stores.undecided(before), lambda undecided: len(undecided) == 10, timeout=10)

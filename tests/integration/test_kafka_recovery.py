@@ -19,9 +19,10 @@ from datetime import datetime
 import pytest
 
 from tests.client import eventually, open_tickets
+from tests.desk_invariants import Stores
 from tests.harness import Desk
 from tests.infra import Kafka
-from tests.integration.test_routing_faults import Stores, form, set_up
+from tests.integration.test_routing_faults import form, set_up
 
 pytestmark = pytest.mark.serial  # kills the shared Kafka
 
@@ -41,7 +42,7 @@ def test_assignments_are_prompt_again_soon_after_kafka_is_killed_and_restarted(d
             desk.service(name, role).start()
     api = desk.service("intake", "api").start()
     set_up(api.url)
-    stores = Stores(desk)
+    stores = Stores(desk.settings)
 
     opened: list[str] = []
     stop = threading.Event()

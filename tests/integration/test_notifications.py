@@ -19,11 +19,11 @@ from uuid import UUID
 import httpx
 import pytest
 
-from services.intake.channels import mail_threads
 from services.intake.people.conversations import Conversations, ReplyRoute
 from services.intake.people.people import People
 from tests.channel_peers import BOT_TOKEN, DOMAIN, BotApi, Sink, answering_through
 from tests.client import eventually, headers, open_tickets, ticket_form
+from tests.desk_invariants import mails_by_ticket
 from tests.harness import Desk
 from tests.privacy import desk_intake
 
@@ -198,12 +198,7 @@ def test_exactly_one_acknowledgement_per_ticket_while_the_mailer_and_the_gateway
         killer.join()
 
     def acknowledgements() -> dict[str, int]:
-        counts = dict.fromkeys(tickets, 0)
-        for mail in list(sink.messages):
-            for ticket_id in mail_threads.tickets_in(mail["Message-ID"], DOMAIN):
-                if str(ticket_id) in counts:
-                    counts[str(ticket_id)] += 1
-        return counts
+        return {ticket_id: len(mails) for ticket_id, mails in mails_by_ticket(sink, tickets).items()}
 
     eventually(acknowledgements, lambda counts: all(counts.values()), timeout=120)
     time.sleep(7.0)  # past the claim timeout: an attempt left unconfirmed by a kill would be sent again by now

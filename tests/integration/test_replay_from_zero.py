@@ -13,8 +13,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata
 
 from tests.client import eventually, open_tickets
+from tests.desk_invariants import Stores
 from tests.harness import Desk
-from tests.integration.test_routing_faults import Stores, form, set_up
+from tests.integration.test_routing_faults import form, set_up
 
 GROUPS = ("routing", "intake")
 TICKETS = 30
@@ -67,7 +68,7 @@ def test_consuming_every_topic_again_from_offset_zero_changes_nothing(desk: Desk
     consumers = [desk.service("routing", "consumer").start(), desk.service("intake", "consumer").start()]
     api = desk.service("intake", "api").start()
     set_up(api.url)
-    stores = Stores(desk)
+    stores = Stores(desk.settings)
     opened = asyncio.run(open_tickets(api.url, "acme", TICKETS, concurrency=4, form=form))
     eventually(lambda: stores.undecided(opened), lambda undecided: not undecided, timeout=120, every=1.0)
     groups = {group: desk.settings.kafka_name(group) for group in GROUPS}

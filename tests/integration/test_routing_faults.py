@@ -12,21 +12,15 @@ import asyncio
 import time
 from collections import defaultdict
 from typing import Any
-from uuid import UUID
 
 import httpx
 import pytest
-from eventsourcing.application import Application
 
 from services.chassis.storage.projector import StoreProjector
-from services.chassis.storage.store import store_env, tracking_recorder
-from services.routing.application import Routing
-from services.routing.domain import Agent
-from services.routing.projections import LoadProjection
 from tests.client import eventually, headers, open_tickets, ticket_form
+from tests.desk_invariants import Stores, assignments_by_routing, load_view_and_aggregates, never_over_capacity
 from tests.harness import Desk
 from tests.integration.test_faults import Chaos, kill_and_restart
-from tests.privacy import desk_intake
 
 TENANT = "acme"
 TICKETS = 1000
@@ -81,46 +75,9 @@ def set_up(base_url: str) -> None:
                     assert reply.is_success
 
 
-class Stores:
-    """Intake's and routing's stores, read in-process to check what the services did."""
-
-    def __init__(self, desk: Desk) -> None:
-        self.intake = desk_intake(desk.settings)
-        self.routing = Routing(env=store_env(desk.settings, Routing.name))
-        self.load = LoadProjection(tracking_recorder(desk.settings, Routing.name))
-
-    def tickets(self, ids: list[str]) -> dict[str, Any]:
-        return {t: self.intake.get_ticket(UUID(t), TENANT) for t in ids}
-
-    @staticmethod
-    def events(app: Application[UUID], stream: str | UUID) -> list[Any]:
-        """One stream's events, untyped: the test reads their fields by name."""
-        return list(app.events.get(UUID(str(stream))))
-
-    def undecided(self, ids: list[str]) -> list[str]:
-        """Tickets intake has not yet put in a group by routing's decision."""
-        return [t for t, ticket in self.tickets(ids).items() if ticket.group_id is None]
-
-    def agents(self) -> list[Agent]:
-        return self.routing.agents(TENANT)
-
-
-def never_over_capacity(stores: Stores) -> None:
-    """No agent above capacity at any moment: replay each agent's own stream."""
-    for agent in stores.agents():
-        holding: set[str] = set()
-        for event in stores.events(stores.routing, agent.id):
-            name = type(event).__name__
-            if name == "TicketTaken":
-                holding.add(event.ticket_id)
-                assert len(holding) <= agent.capacity, f"{agent.agent_id} held {len(holding)} > {agent.capacity}"
-            elif name == "TicketReleased":
-                holding.discard(event.ticket_id)
-
-
 @pytest.fixture
 def stores(desk: Desk) -> Stores:
-    return Stores(desk)
+    return Stores(desk.settings, TENANT)
 
 
 def resolve(base_url: str, ticket_ids: list[str]) -> None:
@@ -184,12 +141,10 @@ def test_a_thousand_tickets_are_each_assigned_once_within_capacity_while_routing
 
     # Every ticket assigned to an agent exactly once, by routing, on its own stream.
     for ticket_id in opened:
-        assigned = [e for e in stores.events(stores.intake, ticket_id) if type(e).__name__ == "Assigned"]
-        by_routing = [e for e in assigned if e.agent_id is not None]
-        assert len(by_routing) == 1, f"{ticket_id}: {[(e.group_id, e.agent_id) for e in assigned]}"
-        assert all(e.actor == "system:routing" and e.decision_id for e in assigned)
-        decided = [e for e in stores.events(stores.routing, ticket_id) if type(e).__name__ == "Decided"]
-        assert len([e for e in decided if e.agent_id is not None]) == 1, f"{ticket_id} decided twice"
+        by_routing, decided = assignments_by_routing(stores, ticket_id)
+        assert len(by_routing) == 1, f"{ticket_id}: {[(e.group_id, e.agent_id) for e in by_routing]}"
+        assert all(e.actor == "system:routing" and e.decision_id for e in by_routing)
+        assert len(decided) == 1, f"{ticket_id} decided twice"
 
     never_over_capacity(stores)
     agents = {a.agent_id: a for a in stores.agents()}
@@ -209,14 +164,10 @@ def test_a_thousand_tickets_are_each_assigned_once_within_capacity_while_routing
         assert max(loads) - min(loads) <= 1, f"{key}: {loads}"
 
     # The agent-load view, live and rebuilt from the events, equals the aggregates once routing is idle.
-    def live_and_aggregates() -> tuple[dict[str, tuple[str, int, int]], dict[str, tuple[str, int, int]]]:
-        view = {r["agent_id"]: (r["presence"], r["load"], r["assigned_total"]) for r in stores.load.agents(TENANT)}
-        return view, {a.agent_id: (a.presence, len(a.tickets), a.assignments) for a in stores.agents()}
-
     unresolved = set(opened) - resolved
     try:
         _, expected = eventually(
-            live_and_aggregates,
+            lambda: load_view_and_aggregates(stores),
             lambda pair: pair[0] == pair[1] and sum(v[1] for v in pair[1].values()) == len(unresolved),
             timeout=120,
         )
@@ -229,7 +180,7 @@ def test_a_thousand_tickets_are_each_assigned_once_within_capacity_while_routing
     stores.load.drop()
     assert stores.load.agents(TENANT) == []
     StoreProjector(stores.routing, stores.load).catch_up()
-    assert live_and_aggregates()[0] == expected
+    assert load_view_and_aggregates(stores)[0] == expected
     queues = stores.load.queues(TENANT)
     assert set(queues) >= {"network", "billing", "second-line"}, "the test never queued a ticket"
     assert set(queues.values()) == {0}

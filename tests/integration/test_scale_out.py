@@ -31,8 +31,9 @@ from services.intake.tickets.application import Intake
 from services.intake.tickets.publication import publication
 from services.sla.application import Sla
 from tests.client import eventually, headers, open_tickets
+from tests.desk_invariants import Stores
 from tests.harness import Desk, Service
-from tests.integration.test_routing_faults import TENANT, Stores, form, set_up
+from tests.integration.test_routing_faults import TENANT, form, set_up
 from tests.privacy import desk_intake
 from tests.sla_load import firings_recorded, outcomes, policy
 from tests.tokens import service_token
@@ -121,7 +122,7 @@ def test_two_instances_of_each_consuming_service_share_the_partitions_and_surviv
         victim.start()
     opened = first + second
 
-    stores = Stores(desk)
+    stores = Stores(desk.settings)
     eventually(lambda: stores.undecided(opened), lambda undecided: not undecided, timeout=120, every=2.0)
     intake = desk_intake(desk.settings)  # one reader of intake's store for the test's own checks
     counts = assignments(intake, opened)

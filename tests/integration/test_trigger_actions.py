@@ -11,11 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.channel_peers import BotApi, Sink
+from tests.channel_peers import BotApi, Receiver, Sink
 from tests.client import eventually, headers, open_ticket, read_ticket
 from tests.harness import Desk
 from tests.integration.test_notifications import with_channels
-from tests.integration.test_webhooks import Receiver
 
 TENANT = "acme"
 ADMIN = headers(TENANT, "admin-1", ("admin",))

@@ -8,67 +8,16 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
-from standardwebhooks.webhooks import Webhook
 
+from tests.channel_peers import Receiver
 from tests.client import eventually, headers, open_ticket
-from tests.harness import Desk, free_port
+from tests.harness import Desk
 
 TENANT = "acme"
-
-
-@dataclass
-class Receiver:
-    """An HTTP endpoint that fails its first `fail_first` requests, then verifies and records."""
-
-    port: int = field(default_factory=free_port)
-    secret: str = ""
-    fail_first: int = 0
-    always_fail: bool = False
-    requests: int = 0
-    received: list[dict[str, Any]] = field(default_factory=list)  # verified payloads, in arrival order
-    server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks"
-
-    def start(self) -> Receiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"])).decode()
-                receiver.requests += 1
-                if receiver.always_fail or receiver.requests <= receiver.fail_first:
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                payload = Webhook(receiver.secret).verify(body, dict(self.headers.items()))
-                receiver.received.append(payload | {"_webhook_id": self.headers["webhook-id"]})
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
-
-    def unique_ids(self) -> list[str]:
-        return list(dict.fromkeys(p["_webhook_id"] for p in self.received))
 
 
 @pytest.fixture

@@ -1,0 +1,187 @@
+"""The desk bench/faults.py strikes: the production shape (one process per role, as deploy/k8s runs
+them) of intake, routing, SLA and analytics on PostgreSQL and Kafka, with the peers it talks to (an
+SMTP sink for its mail, a webhook receiver), set up for one tenant; the faults it can take; and when it
+has recovered from one.
+
+A fault's target is a set of processes of the desk, or the PostgreSQL or Kafka it runs on. The desk has
+recovered when every process answers ready and every relay and consumer is caught up: its lag (the
+`servicedesk_relay_lag_events` and `servicedesk_consumer_lag_messages` it exports) is within what two
+seconds of the load bring."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+from aiosmtpd.controller import Controller
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.intake.people.people import People
+from tests.channel_peers import DOMAIN, Receiver, Sink
+from tests.client import headers
+from tests.harness import Desk, Service, desk_settings
+from tests.infra import Control, Kafka, Postgres
+from tests.privacy import desk_intake
+from tests.sla_load import policy
+
+TENANT = "faults"
+MAILBOX = "support@faults.test"
+AGENTS, CAPACITY = 10, 20
+REQUESTERS = 20
+FIRST_RESPONSE, RESOLUTION = timedelta(seconds=3), timedelta(seconds=10)  # warnings at 50 % and 90 % of each
+ROLES = (("routing", "api"), ("routing", "consumer"), ("routing", "relay"), ("sla", "api"), ("sla", "consumer"),
+         ("sla", "scheduler"), ("sla", "relay"), ("analytics", "consumer"), ("intake", "relay"),
+         ("intake", "consumer"), ("intake", "mailer"), ("intake", "webhooks"), ("intake", "api"))  # fmt: skip
+# fault target -> the processes it strikes (service, role); PostgreSQL and Kafka are the infrastructure's
+TARGETS: dict[str, tuple[tuple[str, str], ...]] = {
+    "intake api": (("intake", "api"),), "intake relay": (("intake", "relay"),),
+    "intake consumer": (("intake", "consumer"),), "mailer": (("intake", "mailer"),),
+    "webhooks": (("intake", "webhooks"),), "routing consumer+relay": (("routing", "consumer"), ("routing", "relay")),
+    "sla consumer+scheduler": (("sla", "consumer"), ("sla", "scheduler")),
+    "analytics consumer": (("analytics", "consumer"),), "postgresql": (), "kafka": (),
+}  # fmt: skip
+HOW = ("sigkill", "sigterm")  # SIGKILL then start; SIGTERM (a clean stop) then start
+
+
+@dataclass
+class FaultDesk:
+    desk: Desk
+    processes: dict[tuple[str, str], Service]
+    sink: Sink
+    receiver: Receiver
+    infrastructure: dict[str, Control | None]
+    requesters: list[str] = field(default_factory=list)
+    exits: list[str] = field(default_factory=list)  # processes that exited by themselves, and why
+
+    @property
+    def gateway(self) -> str:
+        return self.processes[("intake", "api")].url
+
+    @property
+    def feeds(self) -> dict[str, str]:
+        """Each service's event feed (its API process)."""
+        return {name: self.processes[(name, "api")].url for name in ("intake", "routing", "sla")}
+
+    def strike(self, target: str, how: str, down: float) -> tuple[float, float]:
+        """Fault `target` `how`, `down` seconds, then start it again; when the start began and how long it took
+        (the broker's start is most of a Kafka fault)."""
+        if target in ("postgresql", "kafka"):
+            control = self.infrastructure[target]
+            assert control is not None
+            control.kill() if how == "sigkill" else control.stop()
+            time.sleep(down)
+            began = time.monotonic()
+            control.start()
+            return began, time.monotonic() - began
+        victims = [self.processes[key] for key in TARGETS[target]]
+        for victim in victims:
+            victim.kill() if how == "sigkill" else victim.stop()
+        time.sleep(down)
+        began = time.monotonic()
+        for victim in victims:
+            victim.start(wait=False)
+        return began, time.monotonic() - began
+
+    async def recovered(self, since: float, lag_ok: float, timeout: float) -> float | None:
+        """Seconds from `since` (time.monotonic) until every process answers ready and is caught up; None
+        when it had not after `timeout`."""
+        behind: list[str] = []
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            while time.monotonic() - since < timeout:
+                self.supervise()
+                answers = await asyncio.gather(*(caught_up(client, p, lag_ok) for p in self.processes.values()))
+                if all(answers):
+                    return time.monotonic() - since
+                processes = zip(self.processes.values(), answers, strict=True)
+                behind = [f"{process.name} {process.role}" for process, ok in processes if not ok]
+                await asyncio.sleep(0.25)
+        print(f"  not ready or behind after {timeout:.0f} s: {', '.join(behind)}", flush=True)
+        return None
+
+    def supervise(self) -> None:
+        """Start again a process that exited by itself, as Kubernetes would, and note it (with its last words)."""
+        for process in self.processes.values():
+            if process.process is not None and process.process.poll() is not None:
+                last = next((line for line in reversed(process.log_tail(5).splitlines()) if "ERROR" in line), "")
+                self.exits.append(f"{process.name} {process.role} exited {process.process.returncode}: {last[:300]}")
+                process.start(wait=False)
+
+    def logs_of(self, target: str) -> str:
+        return "\n".join(self.processes[key].log_tail(15) for key in TARGETS.get(target, ()))
+
+
+async def caught_up(client: httpx.AsyncClient, process: Service, lag_ok: float) -> bool:
+    """The process answers ready, and its relay's and consumers' lags are within `lag_ok`."""
+    try:
+        if (await client.get(f"{process.url}/health/ready")).status_code != 200:
+            return False
+        if process.role not in ("relay", "consumer", "webhooks"):
+            return True
+        metrics = await client.get(f"{process.url}/metrics")
+    except httpx.HTTPError:
+        return False
+    if metrics.status_code != 200:  # a 503 problem while its store does not answer
+        return False
+    lag = sum(sample.value for family in text_string_to_metric_families(metrics.text)
+              if family.name in ("servicedesk_relay_lag_events", "servicedesk_consumer_lag_messages")
+              for sample in family.samples)  # fmt: skip
+    return lag <= lag_ok
+
+
+@contextmanager
+def fault_desk(tmp: Path, broker: Kafka, pg: Postgres) -> Iterator[FaultDesk]:
+    """The desk started, set up, and stopped at the end; its database dropped."""
+    sink, receiver = Sink(), Receiver()
+    smtp = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    smtp.start()
+    receiver.start()
+    try:
+        with pg.fresh_database() as dbname:
+            desk = desk_settings(tmp, "postgres", broker, pg, dbname)
+            desk.env |= {
+                "SERVICEDESK_SMTP_HOST": "127.0.0.1", "SERVICEDESK_SMTP_PORT": str(sink.port),
+                "SERVICEDESK_SMTP_TLS": "none", "SERVICEDESK_MAIL_DOMAIN": DOMAIN,
+                "SERVICEDESK_MAILBOXES": json.dumps({MAILBOX: {"tenant": TENANT}}),
+                "SERVICEDESK_NOTIFICATION_RETRY_BASE_SECONDS": "0.2", "SERVICEDESK_NOTIFICATION_CLAIM_SECONDS": "5",
+                "SERVICEDESK_WEBHOOK_RETRY_BASE_SECONDS": "0.05",
+                "SERVICEDESK_AUDIT_CHECKPOINT_SECONDS": "3600",  # no checkpoint among the events counted
+            }  # fmt: skip
+            processes = {key: desk.service(*key) for key in ROLES}
+            try:
+                for process in processes.values():
+                    process.start()
+                faults = FaultDesk(desk, processes, sink, receiver, {"postgresql": pg.control, "kafka": broker.control})
+                set_up(faults)
+                yield faults
+            finally:
+                desk.stop_all()
+    finally:
+        receiver.stop()
+        smtp.stop()
+
+
+def set_up(faults: FaultDesk) -> None:
+    """Agents online in one group, an SLA policy whose clocks fall due within seconds, a webhook
+    subscription to the receiver, and requesters who are mailed."""
+    with httpx.Client(base_url=faults.gateway, timeout=30.0, headers=headers(TENANT)) as client:
+        client.put("/v1/routing/groups/first-line", json={"tier": 1, "default": True}).raise_for_status()
+        for n in range(AGENTS):
+            agent = f"/v1/routing/agents/agent-{n}"
+            client.put(agent, json={"groups": ["first-line"], "capacity": CAPACITY}).raise_for_status()
+            client.put(f"{agent}/presence", json={"presence": "online"}).raise_for_status()
+        client.put("/v1/sla/policies/fast", json=policy(FIRST_RESPONSE, RESOLUTION)).raise_for_status()
+        client.put("/v1/webhooks/settings/private-network", json={"allow_private_network": True}).raise_for_status()
+        reply = client.post("/v1/webhooks", json={"url": faults.receiver.url})
+        reply.raise_for_status()
+        faults.receiver.secret = reply.json()["secret"]
+    intake = desk_intake(faults.desk.settings)
+    people = People(intake, intake.personal)
+    faults.requesters = [people.requester_for(TENANT, "email", f"c{n}@customer.test") for n in range(REQUESTERS)]
+    intake.close()

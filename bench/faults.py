@@ -1,0 +1,184 @@
+"""Faults under load (issue 26): the production shape on PostgreSQL and Kafka (bench/fault_desk.py) under
+a steady load of ticket opens, public replies, status changes and SLA timers falling due
+(bench/fault_load.py); in each run, at a random instant, one fault of the matrix {SIGKILL, SIGTERM} x
+{intake api, intake relay, intake consumer, mailer, webhooks, routing consumer+relay, SLA
+consumer+scheduler, analytics consumer, PostgreSQL, Kafka}, then the target started again.
+
+After each run, with the load stopped and the desk drained, the invariants (tests/desk_invariants.py,
+shared with the fault tests): every acknowledged command's events in intake's store; no ticket assigned
+twice and no agent ever over capacity; no SLA warning or breach recorded twice; every ticket's
+acknowledgement mailed and no mail sent twice; every event of the tenant's feed delivered to the webhook
+receiver, and a delivery repeated only under its webhook-id; analytics' projection equal to its rebuild
+from the feeds and routing's load view equal to the agents; no store position skipped by a relay (the
+feeds against the topics) or by analytics' consumer; the desk recovered within 10 s of the restart.
+
+Recovery is the time from the target's start again (the process spawned; PostgreSQL or the broker
+answering, whose own start is reported apart) until every process answers ready and every relay's and
+consumer's lag is within two seconds of load. PostgreSQL and Kafka are struck only on infrastructure of
+the bench's own, never on the shared default ports:
+
+    SERVICEDESK_KAFKA_PORT=39092 SERVICEDESK_PG_PORT=35432 deploy/local/with-infra.sh \\
+        python -m bench.faults [--runs 20 --rate 20 --targets kafka,mailer --how sigkill]
+
+Each run of the bench is added to bench/results/faults.json beside the earlier ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.fault_checks import Mark
+from bench.fault_desk import HOW, TARGETS, TENANT, FaultDesk, fault_desk
+from bench.fault_load import Load
+from bench.results import record
+from tests.infra import kafka, postgres
+
+NAME = "faults"
+RUNS = 20
+RATE = 20.0  # commands a second: about half what the flow sustained on a quiet machine was ~150/s
+BEFORE = (2.0, 6.0)  # seconds of load before the fault, drawn at random
+AFTER = 3.0  # seconds of load once the desk has recovered
+DOWN = (0.0, 0.5)  # seconds a struck process stays down
+INFRA_DOWN = 1.0
+RECOVERY_GOAL = 10.0
+GIVE_UP = 60.0  # seconds after the restart after which the run counts as not recovered
+SHARED_PORTS = {"SERVICEDESK_KAFKA_PORT": "19092", "SERVICEDESK_PG_PORT": "15432"}
+
+
+def arguments(argv: Sequence[str]) -> argparse.Namespace:
+    def names(allowed: Sequence[str]) -> Any:
+        def parse(text: str) -> list[str]:
+            chosen = [name.strip() for name in text.split(",") if name.strip()]
+            if unknown := [name for name in chosen if name not in allowed]:
+                raise argparse.ArgumentTypeError(f"not one of {', '.join(allowed)}: {', '.join(unknown)}")
+            return chosen
+
+        return parse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--runs", type=int, default=RUNS, help="runs of each fault kind")
+    parser.add_argument("--rate", type=float, default=RATE, help="commands per second of the steady load")
+    parser.add_argument("--targets", type=names(list(TARGETS)), default=list(TARGETS), help="comma-separated")
+    parser.add_argument("--how", type=names(HOW), default=list(HOW), help="sigkill, sigterm or both")
+    parser.add_argument("--seed", type=int, default=26)
+    return parser.parse_args(list(argv))
+
+
+def own_infrastructure() -> bool:
+    """Whether Kafka and PostgreSQL are this bench's own (deploy/local on ports of its own), to kill."""
+    return all(os.environ.get(name, shared) != shared for name, shared in SHARED_PORTS.items()) and not any(
+        os.environ.get(name) for name in ("KAFKA_BOOTSTRAP_SERVERS", "POSTGRES_HOST")
+    )
+
+
+def run(argv: Sequence[str] = ()) -> None:
+    args = arguments(argv)
+    kinds = [(how, target) for target in args.targets for how in args.how]
+    if not own_infrastructure():
+        if skipped := [kind for kind in kinds if kind[1] in ("postgresql", "kafka")]:
+            print(f"not striking {', '.join(sorted({t for _, t in skipped}))}: the infrastructure is shared "
+                  f"(run on ports of the bench's own: see python -m bench.faults --help)")  # fmt: skip
+        kinds = [kind for kind in kinds if kind[1] not in ("postgresql", "kafka")]
+    rng = random.Random(args.seed)
+    broker, pg = kafka(), postgres()
+    results: dict[str, dict[str, Any]] = {}
+    started = time.monotonic()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the desk's processes on the way out
+    try:
+        with tempfile.TemporaryDirectory() as tmp, fault_desk(Path(tmp), broker, pg) as faults:
+            print(f"desk started; logs in {faults.desk.log_dir}", flush=True)
+            for how, target in kinds:
+                runs = [asyncio.run(one_run(faults, target, how, args.rate, rng)) for _ in range(args.runs)]
+                results[f"{how} {target}"] = summary(runs)
+    finally:  # what was measured is kept, also when a run broke off
+        figures = {
+            "rate_per_s": args.rate, "runs_per_kind": args.runs, "recovery_goal_s": RECOVERY_GOAL,
+            "complete": len(results) == len(kinds), "seconds": round(time.monotonic() - started, 1),
+            "machine_load_1min": round(os.getloadavg()[0], 2),
+            "recovery_is": "from the target started again (PostgreSQL or the broker answering) until every "
+                           "process is ready and every relay's and consumer's lag is within two seconds of load",
+            "faults": results,
+        }  # fmt: skip
+        print(table(results))
+        if results:
+            record(NAME, figures, show=False)
+
+
+async def one_run(faults: FaultDesk, target: str, how: str, rate: float, rng: random.Random) -> dict[str, Any]:
+    began = time.monotonic()
+    mark = Mark.taken(faults)
+    load = Load(faults.gateway, TENANT, faults.requesters, rate, rng)
+    stop = asyncio.Event()
+    loading = asyncio.create_task(load.run(stop))
+    await asyncio.sleep(rng.uniform(*BEFORE))
+    down = INFRA_DOWN if target in ("postgresql", "kafka") else rng.uniform(*DOWN)
+    back, start_took = await asyncio.to_thread(faults.strike, target, how, down)
+    recovery = await faults.recovered(back, lag_ok=2 * rate, timeout=GIVE_UP)
+    await asyncio.sleep(AFTER)
+    stop.set()
+    await loading
+    drained = await faults.recovered(time.monotonic(), lag_ok=0, timeout=GIVE_UP)
+    failures = await asyncio.to_thread(mark.check, faults, load)
+    faults.supervise()
+    failures["no process exits by itself"], faults.exits = faults.exits, []
+    if recovery is None or recovery > RECOVERY_GOAL:
+        failures["recovered within 10 s"] = [f"recovered in {recovery if recovery is None else round(recovery, 1)} s"]
+    if drained is None:
+        failures["drained"] = ["not caught up after the load stopped"]
+    failed = {name: found for name, found in failures.items() if found}
+    figures = {
+        "recovery_s": None if recovery is None else round(recovery, 2), "start_s": round(start_took, 2),
+        "commands": load.sent, "acknowledged": len(load.acknowledged), "errors": dict(load.errors),
+        "late_commands": load.late, "tickets": len(load.opened), "failures": {k: v[:5] for k, v in failed.items()},
+        "seconds": round(time.monotonic() - began, 1),
+    }  # fmt: skip
+    recovered = "never" if recovery is None else f"{recovery:.1f}s"
+    print(f"{how} {target}: recovered {recovered} (start {start_took:.1f}s); {load.sent} commands, "
+          f"{sum(load.errors.values())} not acknowledged; {len(failed)} invariants failed {list(failed) or ''}; "
+          f"{figures['seconds']}s", flush=True)  # fmt: skip
+    if failed:
+        print(f"  {figures['failures']}\n{faults.logs_of(target)}", flush=True)
+    return figures
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    recoveries = [run["recovery_s"] for run in runs if run["recovery_s"] is not None]
+    failed: dict[str, int] = {}
+    for run in runs:
+        for name in run["failures"]:
+            failed[name] = failed.get(name, 0) + 1
+    return {
+        "runs": len(runs), "invariant_failures": sum(failed.values()), "failed_invariants": failed,
+        "recovery_s": {"p50": round(statistics.median(recoveries), 2) if recoveries else None,
+                       "max": max(recoveries, default=None), "not_recovered": len(runs) - len(recoveries)},
+        "seconds_per_run": round(statistics.fmean(run["seconds"] for run in runs), 1),
+        "start_s_max": max(run["start_s"] for run in runs),
+        "runs_detail": runs,
+    }  # fmt: skip
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    lines = [f"{'fault':<32} {'runs':>4} {'invariant failures':>18} {'recovery p50 / max s':>21} {'s/run':>6}"]
+    for kind, result in results.items():
+        recovery = result["recovery_s"]
+        p50, most = recovery["p50"], recovery["max"]
+        shown = f"{'-' if p50 is None else f'{p50:.1f}'} / {'-' if most is None else f'{most:.1f}'}"
+        lines.append(f"{kind:<32} {result['runs']:>4} {result['invariant_failures']:>18} {shown:>21} "
+                     f"{result['seconds_per_run']:>6.0f}")  # fmt: skip
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    run(sys.argv[1:])
