@@ -79,6 +79,15 @@ def test_a_macro_is_revised_and_retired_as_new_versions_with_its_history(gateway
     assert listed(gateway, AGENT) == []
 
 
+def test_a_revision_that_gives_a_part_as_null_leaves_it_as_it_is(gateway: httpx.Client) -> None:
+    macro = make(gateway, AGENT, title="VPN restarted")
+    change = {"title": None, "groups": None, "visibility": None, "actions": {"tags_add": ["vpn"]}}
+    revised = gateway.patch(f"/v1/macros/{macro['id']}", json=change, headers=AGENT)
+    assert revised.status_code == 200, revised.text
+    assert (revised.json()["title"], revised.json()["groups"]) == ("VPN restarted", [])
+    assert revised.json()["actions"]["tags_add"] == ["vpn"]
+
+
 def test_personal_macros_are_their_owners_and_shared_ones_their_groups(gateway: httpx.Client) -> None:
     mine = make(gateway, AGENT, title="My VPN answer")
     make(gateway, SUPERVISOR, title="Network greeting", scope="shared", groups=["network"])

@@ -110,14 +110,19 @@ def test_a_wrong_draft_is_refused_naming_the_field_and_only_admins_may_ask(gatew
     assert gateway.get("/v1/what-if/trigger-nope", headers=ADMIN).status_code == 404
 
 
-def test_the_command_line_prints_the_report(desk: Desk, history: dict[str, Any], tmp_path: Path) -> None:
-    candidate = tmp_path / "draft.json"
-    candidate.write_text(json.dumps(DRAFT))
-    done = subprocess.run(
+def what_if_command(desk: Desk, draft: dict[str, Any], folder: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m services.rules what-if` on the last day of `desk`, with `draft` in a file of `folder`."""
+    candidate = folder / "draft.json"
+    candidate.write_text(json.dumps(draft))
+    return subprocess.run(
         [sys.executable, "-m", "services.rules", "what-if", "--tenant", TENANT, "--days", "1", "--candidate",
          str(candidate)],
         env=os.environ | desk.env, capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
+
+
+def test_the_command_line_prints_the_report(desk: Desk, history: dict[str, Any], tmp_path: Path) -> None:
+    done = what_if_command(desk, DRAFT, tmp_path)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["touched"]["tickets"] == 2
@@ -125,7 +130,9 @@ def test_the_command_line_prints_the_report(desk: Desk, history: dict[str, Any],
     assert "rules what-if" in done.stderr, "a progress bar on stderr"
 
 
-def test_a_draft_counting_business_hours_replays_in_the_hours_of_the_sla_calendar_it_names(desk: Desk) -> None:
+def test_a_draft_counting_business_hours_replays_in_the_hours_of_the_sla_calendar_it_names(
+    desk: Desk, tmp_path: Path
+) -> None:
     desk.service("sla").start()  # first: the rules service reads its calendars
     with desk.gateway("rules") as gateway:
         days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -156,3 +163,6 @@ def test_a_draft_counting_business_hours_replays_in_the_hours_of_the_sla_calenda
         assert refused.status_code == 422, refused.text
         assert [e["field"] for e in refused.json()["errors"]] == ["candidate.if[0].calendar"]
         assert not any("a-while" in read_ticket(gateway, TENANT, t)["tags"] for t in opened)
+        done = what_if_command(desk, waiting("always"), tmp_path)  # the command line reads the calendar too
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["touched"]["tickets"] == 2

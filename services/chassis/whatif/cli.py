@@ -1,7 +1,7 @@
 """The what-if command line every service shares: `python -m services.<service> what-if --tenant T --days N
 --candidate FILE.json` replays the tenant's last N days through the candidate in FILE (the kind's own shape)
 with a progress bar on stderr, and prints the report as JSON on stdout. A wrong candidate prints the fields at
-fault on stderr and exits 2."""
+fault on stderr and exits 2; what it needs of another service that does not answer, exits 1."""
 
 from __future__ import annotations
 
@@ -17,9 +17,12 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from services.chassis.http.problems import DomainProblem
 from services.chassis.runtime.errors import CommandRefusedError
 from services.chassis.whatif.progress_bar import progress_bar
 from services.chassis.whatif.replay import Replay, WhatIfRequest
+
+Prepare = Callable[[WhatIfRequest], WhatIfRequest]
 
 
 def what_if_main(
@@ -27,8 +30,10 @@ def what_if_main(
     replay_of: Callable[[], Replay],
     argv: Sequence[str] | None = None,
     table: Callable[[dict[str, Any]], Table] | None = None,
+    prepare: Prepare | None = None,
 ) -> int:
-    """`table`, given, offers `--table`: the report as a short table instead of JSON."""
+    """`table`, given, offers `--table`: the report as a short table instead of JSON. `prepare`, given, reads
+    what the candidate needs of other services before the replay (as the service's API does)."""
     parser = argparse.ArgumentParser(
         prog=f"python -m services.{service} what-if",
         description="Replay a tenant's last days through draft rules; print what would have differed.",
@@ -48,6 +53,12 @@ def what_if_main(
     if args.days < 1:
         parser.error("--days: one or more")
     request = WhatIfRequest(args.tenant, args.days, candidate)
+    try:
+        if prepare is not None:
+            request = prepare(request)
+    except DomainProblem as error:
+        print(f"candidate: {error.extra.get('field', '')}: {error}", file=sys.stderr)
+        return 1
     try:
         with progress_bar(f"{service} what-if, {args.tenant}, {args.days} days") as progress:
             report = replay_of()(request, progress)
@@ -72,6 +83,7 @@ def main(
     usage: str,
     argv: Sequence[str] | None = None,
     table: Callable[[dict[str, Any]], Table] | None = None,
+    prepare: Prepare | None = None,
 ) -> int:
     """A service's `python -m services.<service>`: its one subcommand, `what-if ...`; anything else prints
     `usage` (the module's docstring) and exits 2."""
@@ -79,4 +91,4 @@ def main(
     if not arguments or arguments[0] != "what-if":
         print(usage, file=sys.stderr)
         return 2
-    return what_if_main(service, replay_of, arguments[1:], table)
+    return what_if_main(service, replay_of, arguments[1:], table, prepare)

@@ -58,7 +58,8 @@ class MacroActions(BaseModel):
 
 
 class MacroChange(BaseModel):
-    """A revision: only the parts given change (`body` replaces all the bodies, `actions` all the actions)."""
+    """A revision: only the parts given change (`body` replaces all the bodies, `actions` all the actions); a part
+    given as null stays as it is (`groups: []` makes a shared macro every group's)."""
 
     model_config = ConfigDict(extra="forbid")
     title: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)] | None = None
@@ -109,7 +110,7 @@ class MacroView(BaseModel):
         spec = macro.spec
         return cls(
             id=str(macro.id), scope=Scope(macro.scope), owner=macro.owner, title=spec["title"], body=spec["body"],
-            visibility=spec["visibility"], groups=spec["groups"], actions=MacroActions(**spec["actions"]),
+            visibility=spec["visibility"], groups=spec["groups"] or [], actions=MacroActions(**spec["actions"]),
             version=macro.version, retired=macro.retired, created_at=macro.created_on, updated_at=macro.modified_on,
         )  # fmt: skip
 

@@ -117,7 +117,7 @@ def router(intake: Intake, desk: MacroDesk) -> APIRouter:
         """Revise a macro: a new version (412 when `If-Match` names another); a retired one is refused (422)."""
         caller, version = caller_of(who), expected_version(if_match)
         current = await asyncio.to_thread(intake.macro, who.tenant, macro_id, caller)
-        spec = current.spec | body.model_dump(mode="json", exclude_unset=True)
+        spec = current.spec | body.model_dump(mode="json", exclude_unset=True, exclude_none=True)  # null: as it is
         if spec["groups"] and current.scope == Scope.PERSONAL:
             message = "Value error, only a shared macro is limited to groups"
             raise RequestValidationError([{"loc": ("body", "groups"), "msg": message, "type": "value_error"}])
