@@ -22,7 +22,7 @@ from services.chassis.runtime.errors import CommandRefusedError
 
 Format = Annotated[Literal["json", "csv"], Query(description="`csv` for a spreadsheet.")]
 From = Annotated[date | None, Query(alias="from", description="First day (UTC), default 30 days ago.")]
-To = Annotated[date | None, Query(description="Last day (UTC), inclusive; default today.")]
+To = Annotated[date | None, Query(alias="to", description="Last day (UTC), inclusive; default today.")]
 _DIMENSIONS = "|".join(time_report.COLUMNS)
 GroupBy = Annotated[
     str,

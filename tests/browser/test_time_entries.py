@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import Workspace, serious_violations
 from tests.browser.test_workspace import ANN, KIM, a_routed_ticket, ok
+from tests.client import eventually
 
 ADA = "Sign in as Ada (admin)"
 
@@ -84,3 +85,52 @@ def test_an_agent_logs_time_on_the_ticket_page(workspace: Workspace) -> None:
     expect(kim.get_by_role("heading", name="Printer in room 4 jams")).to_be_visible()
     expect(kim.get_by_role("region", name="Time worked")).to_have_count(0)
     expect(kim.get_by_label("Minutes", exact=True)).to_have_count(0)
+
+
+def test_an_admin_reads_the_time_worked_per_agent_and_activity_and_downloads_it(workspace: Workspace) -> None:
+    with workspace.api("admin-1", ("admin",)) as admin:
+        ok(admin.put("/v1/time-activity-types/support", json={"label": "Support", "billable": True}))
+        ok(admin.put("/v1/time-activity-types/travel", json={"label": "Travel", "billable": False}))
+    ticket_id = a_routed_ticket(workspace, "Scanner drops pages")
+    with workspace.api("agent-ann", ("agent",), ("first-line",)) as ann:
+        for minutes, activity in ((30, "support"), (45, "travel"), (15, "support")):
+            ok(ann.post(f"/v1/tickets/{ticket_id}/time-entries", json={"minutes": minutes, "activity": activity}))
+    with workspace.api("admin-1", ("admin",)) as admin:
+        eventually(lambda: ok(admin.get("/v1/reports/time")), lambda r: r["minutes"] == 90, timeout=30)
+
+    page = workspace.page()
+    workspace.sign_in(page, ADA)
+    page.goto(f"{workspace.url}/reports")
+    page.get_by_role("navigation", name="Reports").get_by_role("link", name="Time worked").click()
+    expect(page.get_by_role("heading", name="Reports: Time worked")).to_be_visible()
+    expect(page.locator(".report-totals")).to_contain_text("1:30")  # per agent by default: one row, Ann's
+    expect(page.get_by_role("row").filter(has_text="agent-ann")).to_contain_text("0:45")  # billable: support only
+    expect(page.get_by_label("Priority", exact=True)).to_have_count(0)  # time has no priority or channel
+
+    page.get_by_role("checkbox", name="Activity").check()
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("row").filter(has_text="travel")).to_contain_text("0:45")
+    expect(page.get_by_role("row").filter(has_text="support")).to_contain_text("0:45")
+    expect(page.get_by_role("img", name="Hours worked")).to_be_visible()
+    assert "group_by=agent" in page.url
+    assert "group_by=activity" in page.url
+    assert serious_violations(page) == []
+
+    with page.expect_download() as downloaded:
+        page.get_by_role("link", name="Download as CSV").click()
+    with open(downloaded.value.path(), encoding="utf-8") as sheet:
+        lines = sheet.read().splitlines()
+    assert lines[0].split(",")[:2] == ["agent", "activity"]
+    assert sorted(lines[1:]) == ["agent-ann,support,2,45,45", "agent-ann,travel,1,45,0"]
+
+    page.get_by_role("checkbox", name="Agent").uncheck()
+    page.get_by_role("checkbox", name="Activity").uncheck()
+    page.get_by_label("From", exact=True).fill("2026-02-01")
+    page.get_by_label("To", exact=True).fill("2026-01-01")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#from-error")).to_be_visible()  # the API's refusal, beside the field it names
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(f"{workspace.url}/reports/time?group_by=month&group_by=activity")
+    expect(page.get_by_role("row").filter(has_text="travel")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert serious_violations(page) == []

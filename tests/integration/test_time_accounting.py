@@ -195,6 +195,8 @@ def test_the_time_report_sums_billable_minutes_per_agent_and_month(gateway: http
     assert [(r["customer"], r["organisation"], r["minutes"]) for r in by_customer["rows"]] == [
         ("customer-42", "initech", 90), ("customer-7", None, 35)
     ]  # fmt: skip
+    october = time_report(gateway, group_by="month", **{"from": "2026-10-01", "to": "2026-10-31"}).json()
+    assert [(r["month"], r["minutes"]) for r in october["rows"]] == [("2026-10", 90)]  # the period ends on `to`
     assert gateway.get("/v1/reports/time", params={"group_by": "weather"}, headers=SUPERVISOR).status_code == 422
     assert gateway.get("/v1/reports/time", headers=AGENT).status_code == 403
 

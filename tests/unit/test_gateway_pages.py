@@ -90,3 +90,9 @@ def test_the_pages_learn_the_readers_address_from_the_gateway_never_from_the_rea
     seen: list[httpx.Request] = []
     gateway(seen).get("/t/acme", headers={"X-Forwarded-For": "203.0.113.9"})
     assert seen[0].headers["x-forwarded-for"] == "testclient"
+
+
+def test_a_field_given_twice_reaches_the_page_twice_in_its_order() -> None:
+    seen: list[httpx.Request] = []
+    gateway(seen).get("/reports/time?group_by=agent&group_by=activity&agent=")
+    assert seen[0].url.params.multi_items() == [("group_by", "agent"), ("group_by", "activity"), ("agent", "")]

@@ -147,7 +147,7 @@ async def _relay(
                                               attributes=attributes) as span:  # fmt: skip
         try:
             sent = client.build_request(
-                request.method, url, params=request.query_params,
+                request.method, url, params=request.url.query,
                 headers=tracing.inject(headers), content=await request.body(),
             )  # fmt: skip
             reply = await client.send(sent, stream=True)

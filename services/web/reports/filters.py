@@ -22,13 +22,16 @@ class ReportFilters:
     agent: str = ""
     priority: str = ""
     channel: str = ""
+    group_by: str = ""  # the time report's dimensions, comma-separated (the form's checkboxes, one a dimension)
 
     @classmethod
     def of(cls, request: Request) -> ReportFilters:
         asked = request.query_params
-        return cls(
-            *(asked.get(name, "").strip()[:100] for name in ("from", "to", "group", "agent", "priority", "channel"))
+        chosen = ",".join(dict.fromkeys(value.strip()[:40] for value in asked.getlist("group_by") if value.strip()))
+        start, end, group, agent, priority, channel = (
+            asked.get(name, "").strip()[:100] for name in ("from", "to", "group", "agent", "priority", "channel")
         )
+        return cls(start, end, group, agent, priority, channel, chosen[:200])
 
     def api(self, period: bool) -> dict[str, str | None]:
         """The report's query parameters (the period only for the reports that take one)."""

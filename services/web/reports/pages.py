@@ -23,7 +23,8 @@ from services.web.reports.charts import Bars, Lines
 from services.web.reports.filters import CHANNELS, KB_CHANNELS, OPEN, PRIORITIES, ReportFilters
 from services.web.sessions import Session
 
-FIELDS = ("from", "to", "group", "agent", "priority", "channel")
+FIELDS = ("from", "to", "group", "agent", "priority", "channel", "group_by")
+TIME_DIMENSIONS = ("customer", "organisation", "agent", "group", "activity", "month")  # analytics' time report
 Report = Callable[[dict[str, Any], ReportFilters], dict[str, Any]]
 
 
@@ -35,7 +36,24 @@ def _titles() -> dict[str, str]:
         "agents": _("Agents"),
         "csat": _("Customer satisfaction"),
         "knowledge": _("Knowledge base"),
+        "time": _("Time worked"),
     }
+
+
+def _dimension_names() -> dict[str, str]:
+    return {
+        "customer": _("Customer"),
+        "organisation": _("Organisation"),
+        "agent": _("Agent"),
+        "group": _("Group"),
+        "activity": _("Activity"),
+        "month": _("Month"),
+    }
+
+
+def hours(minutes: int) -> str:
+    """Minutes as hours and minutes, `1:05`: how time sheets show them."""
+    return f"{minutes // 60}:{minutes % 60:02d}"
 
 
 def _count(label: str, count: int, link: str = "") -> dict[str, Any]:
@@ -158,6 +176,35 @@ def knowledge(report: dict[str, Any], filters: ReportFilters) -> dict[str, Any]:
     }
 
 
+def time_worked(report: dict[str, Any], filters: ReportFilters) -> dict[str, Any]:
+    """Minutes and billable minutes per the chosen dimensions (a row a combination, none: `—`), the totals,
+    and the hours of the largest rows as bars. Entries are not tickets, so no number links to a search."""
+    names = _dimension_names()
+    chosen = [str(d) for d in report.get("group_by", [])]
+    rows: list[dict[str, Any]] = [
+        {
+            "values": [str(row.get(d)) if row.get(d) is not None else "—" for d in chosen],
+            "entries": int(row["entries"]),
+            "minutes": hours(int(row["minutes"])),
+            "billable": hours(int(row["billable_minutes"])),
+            "spent": int(row["minutes"]),
+        }
+        for row in report.get("rows", [])
+    ]
+    largest = sorted(rows, key=lambda row: -int(row["spent"]))[:12]
+    chart = Bars.of(
+        _("Hours worked"), [(" · ".join(row["values"]) or _("all"), round(row["spent"] / 60, 1)) for row in largest]
+    )
+    return {
+        "columns": [names.get(d, d) for d in chosen],
+        "rows": rows,
+        "chart": chart,
+        "entries": int(report.get("entries", 0)),
+        "minutes": hours(int(report.get("minutes", 0))),
+        "billable": hours(int(report.get("billable_minutes", 0))),
+    }
+
+
 REPORTS: dict[str, tuple[Report, bool]] = {  # the page's view of the API's answer; whether it takes a period
     "backlog": (backlog, False),
     "flow": (flow, True),
@@ -165,7 +212,27 @@ REPORTS: dict[str, tuple[Report, bool]] = {  # the page's view of the API's answ
     "agents": (agents, True),
     "csat": (csat, True),
     "knowledge": (knowledge, True),
+    "time": (time_worked, True),
 }
+
+
+def _asked(name: str, filters: ReportFilters, period: bool) -> dict[str, str | None]:
+    """The report's query parameters: the time report sums time, which has no priority or channel, and is
+    summed per agent unless the form chose otherwise."""
+    asked = filters.api(period)
+    if name == "time":
+        asked |= {"priority": None, "channel": None, "group_by": filters.group_by or "agent"}
+    else:
+        asked.pop("group_by", None)
+    return asked
+
+
+def _not_for(request: Request, session: Session) -> Response | None:
+    """The refusal a person who is neither a supervisor nor an admin gets; None for one who is."""
+    if {"supervisor", "admin"} & set(session.roles):
+        return None
+    reason, title = _("The reports are for supervisors and admins."), _("Not for you")
+    return render(request, "refused.html", session, 403, reason=reason, title=title, queues=queues_of(session))
 
 
 def router(gateway: Gateway, person: Any) -> APIRouter:
@@ -181,16 +248,14 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         titles = _titles()
         if name not in REPORTS:
             return render(request, "not_found.html", session, 404, queues=queues_of(session))
-        if not {"supervisor", "admin"} & set(session.roles):
-            reason = _("The reports are for supervisors and admins.")
-            title = _("Not for you")
-            return render(request, "refused.html", session, 403, reason=reason, title=title, queues=queues_of(session))
+        if (refusal := _not_for(request, session)) is not None:
+            return refusal
         view, period = REPORTS[name]
         filters = ReportFilters.of(request)
         errors: dict[str, str] = {}
         shown: dict[str, Any] = {}
         try:
-            report = await gateway.report(session.access_token, name, **filters.api(period))
+            report = await gateway.report(session.access_token, name, **_asked(name, filters, period))
             shown = view(report, filters)
         except GatewayError as refused:
             if refused.status >= 500:
@@ -213,9 +278,26 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             groups=await group_choices(session),
             priorities=PRIORITIES,
             channels=KB_CHANNELS if name == "knowledge" else CHANNELS,
+            dimensions=_dimension_names(),
+            chosen=(filters.group_by or "agent").split(","),
             errors=errors,
             **shown,
         )
+
+    @pages.get("/reports/time.csv")
+    async def time_sheet(request: Request, session: Session = person) -> Response:
+        """The time report as the API's CSV (a row per combination), to open in a spreadsheet."""
+        if (refusal := _not_for(request, session)) is not None:
+            return refusal
+        asked = _asked("time", ReportFilters.of(request), True) | {"format": "csv"}
+        try:
+            sheet = await gateway.report_csv(session.access_token, "time", **asked)
+        except GatewayError as refused:
+            if refused.status >= 500:
+                raise
+            return Response(str(refused), status_code=refused.status, media_type="text/plain; charset=utf-8")
+        disposition = {"Content-Disposition": 'attachment; filename="time.csv"'}
+        return Response(sheet, media_type="text/csv; charset=utf-8", headers=disposition)
 
     @pages.get("/reports")
     async def first(request: Request, session: Session = person) -> Response:
