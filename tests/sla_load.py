@@ -30,11 +30,19 @@ def policy(first_response: timedelta, resolution: timedelta) -> dict[str, Any]:
 
 
 async def open_tickets(
-    bootstrap: str, topic: str, tenant: str, count: int, start: datetime, spread: float, rate: float | None = None
+    bootstrap: str,
+    topic: str,
+    tenant: str,
+    count: int,
+    start: datetime,
+    spread: float,
+    rate: float | None = None,
+    first_position: int = 1,
 ) -> None:
     """`count` ticket.opened envelopes, opened at instants spread uniformly over `spread` seconds from `start`;
     with `rate`, instead one every 1/`rate` s from `start` (a future instant), each sent when its instant comes,
-    as a steady flow of tickets opening would arrive (`spread` is then unused)."""
+    as a steady flow of tickets opening would arrive (`spread` is then unused). Their store positions count from
+    `first_position` (a consumer takes a position it has seen for a message delivered again)."""
     rng = random.Random(7)
     loop = asyncio.get_running_loop()
     began = loop.time() + (start - datetime.now(UTC)).total_seconds()
@@ -50,7 +58,7 @@ async def open_tickets(
             envelope = Envelope(
                 id=uuid.uuid4(), type="ticket.opened", version=2, source="intake", subject=ticket_id, tenant=tenant,
                 actor="load", occurred_at=start + timedelta(seconds=offset), sequence=1,
-                position=position, correlation_id="load", causation_id="load",
+                position=first_position + position - 1, correlation_id="load", causation_id="load",
                 data={"ticket_id": ticket_id, "number": f"SD-{position}", "requester_id": "customer", "channel": "api",
                       "category": "general", "type": "request", "priority": "P3", "tags": [], "keywords": []},
             )  # fmt: skip

@@ -8,6 +8,7 @@ between firing and the table's update, never fire twice.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,7 +16,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 
-from services.chassis.storage.timers import TimerScheduler, TimerTable
+from services.chassis.storage.timers import TimerScheduler, TimerTable, WallClock
 from services.sla.application import Sla
 from services.sla.clock import Clock
 
@@ -39,9 +40,15 @@ class TimersView(TimerTable):
 
 class Scheduler(TimerScheduler):
     def __init__(
-        self, sla: Sla, timers: TimersView, registry: CollectorRegistry, batch: int = 500, poll_seconds: float = 1.0
+        self,
+        sla: Sla,
+        timers: TimersView,
+        registry: CollectorRegistry,
+        batch: int = 500,
+        poll_seconds: float = 1.0,
+        wall: WallClock = time.time,
     ) -> None:
-        super().__init__(sla, timers, self._fire, "sla", batch, poll_seconds)
+        super().__init__(sla, timers, self._fire, "sla", batch, poll_seconds, wall=wall)
         self.sla = sla
         self.lateness = Histogram(
             "servicedesk_sla_timer_lateness_seconds",

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # Fire these keys, due by this instant; true when something was recorded.
 Fire = Callable[[list[str], datetime], bool]
+# The wall clock due instants are compared with: UTC seconds since the epoch (`time.time`).
+WallClock = Callable[[], float]
 
 
 class TimerTable(SqlProjection):
@@ -105,6 +107,7 @@ class TimerScheduler:
         batch: int = 500,
         poll_seconds: float = 1.0,
         tick_seconds: float = 0.05,
+        wall: WallClock = time.time,
     ) -> None:
         self.app = app
         self.timers = timers
@@ -114,6 +117,10 @@ class TimerScheduler:
         self.batch = batch
         self.poll_seconds = poll_seconds
         self.tick_seconds = tick_seconds
+        # Due instants are UTC, so "due" is read on the wall clock; every wait is on the loop's monotonic clock
+        # and at most `poll_seconds`, so a wall clock set forward fires what it passed within a poll, and one
+        # set back neither fires anything again (firing is idempotent) nor leaves the scheduler asleep.
+        self.wall = wall
 
     async def run(self, stopping: asyncio.Event) -> None:
         async with store_commits(self.app).follower(stopping) as wake:
@@ -140,7 +147,7 @@ class TimerScheduler:
     def step(self) -> float:
         """Fire what is due now; how long to sleep before the next step."""
         self.projector.catch_up()
-        now = time.time()
+        now = self.wall()
         due = self.timers.due(now, self.batch)
         if due:
             if not self.fire(due, datetime.fromtimestamp(now, UTC)):
@@ -149,4 +156,4 @@ class TimerScheduler:
         earliest = self.timers.earliest()
         if earliest is None:
             return self.poll_seconds
-        return max(0.0, min(self.poll_seconds, earliest - time.time()))
+        return max(0.0, min(self.poll_seconds, earliest - self.wall()))
