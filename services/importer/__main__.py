@@ -28,7 +28,7 @@ from services.importer.rt_mapping import SYSTEM, RtMapping
 from services.importer.run import Summary, run_import
 from services.intake import stored_topics
 from services.intake.attachments.blobs import FileBlobStore
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from services.intake.privacy.personal_data import PersonalData, SqlKeyTable
 from services.intake.tickets.application import Intake
 

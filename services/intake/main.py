@@ -72,8 +72,9 @@ from services.intake.notifications.outbox import NotificationOutbox
 from services.intake.notifications.telegram_sender import TelegramSender
 from services.intake.notifications.templates import Templates
 from services.intake.people.conversations import Conversations
+from services.intake.people.directory import Directory
 from services.intake.people.erasure import Erasures
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from services.intake.people.subject_access import SubjectAccess
 from services.intake.privacy.personal_data import PersonalData, SqlKeyTable
 from services.intake.privacy.search_tokens import SearchTokens
@@ -163,8 +164,9 @@ def main() -> int:
         chat_socket = chat.router(intake, landing, conversations, counters, settings.chat_poll_seconds, self_service)
         viewers = Viewers(tables())
         routes = Services(
-            projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket, viewers
-        )
+            projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket, viewers,
+            Directory(intake, people, personal),
+        )  # fmt: skip
         macros = MacroDesk(intake, sla_status, settings, portal)
         mount_gateway(
             app,

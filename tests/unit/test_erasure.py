@@ -29,7 +29,7 @@ from services.intake.http import people as api_people
 from services.intake.http import queries as api_queries
 from services.intake.people.conversations import Conversations, ReplyRoute
 from services.intake.people.erasure import Erasures, UnknownPersonError
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from services.intake.people.subject_access import SubjectAccess
 from services.intake.privacy.personal_data import ERASED, PersonErasedError
 from services.intake.tickets.application import Intake
@@ -235,7 +235,10 @@ def test_an_export_holds_the_profile_every_ticket_and_where_the_person_is_answer
     export = desk.access.export("acme", jane)
     assert export is not None
     assert export["profile"] == {"requester_id": jane, "channel": "email", "address": ADDRESS, "name": NAME,
-                                 "language": "pl", "erased": False}  # fmt: skip
+                                 "language": "pl", "erased": False,
+                                 "addresses": [{"channel": "email", "address": ADDRESS}], "time_zone": None,
+                                 "organisation_id": None, "notes": None, "merged_into": None,
+                                 "merged_from": []}  # fmt: skip
     (ticket,) = export["tickets"]
     assert (ticket["title"], ticket["comments"][0]["body"], ticket["rating"]["comment"]) == (
         f"Printer of {NAME}", f"Dear {NAME}, try again", f"thanks, {NAME}",
