@@ -119,3 +119,62 @@ def test_erasing_a_person_erases_every_address_and_note(gateway: tuple[httpx.Cli
     again = a_person(client, addresses=addresses[:1])  # the address is free again: someone new
     assert again["id"] != vera["id"]
     assert client.patch(f"/v1/people/{vera['id']}", json={"notes": "x"}, headers=ADMIN).status_code == 410
+
+
+def test_merging_two_people_lists_both_channels_tickets_under_one(gateway: tuple[httpx.Client, int]) -> None:
+    client, port = gateway
+    code, text = send(port, a_message(sender="Kim <kim@work.example>"), envelope_sender="kim@work.example")
+    assert code == 250, text
+    by_mail = eventually(lambda: ok(client.get("/v1/people", params={"q": "kim@work.example"}, headers=AGENT)),
+                         lambda found: len(found["people"]) == 1)["people"][0]  # fmt: skip
+    at_home = {"channel": "telegram", "address": "4711"}
+    by_telegram = a_person(
+        client, name="Kim N", addresses=[at_home, {"channel": "email", "address": "kim@home.example"}]
+    )
+    form = {"title": "Router", "description": "blinks", "channel": "messenger", "requester_id": by_telegram["id"]}
+    ok(client.post("/v1/tickets", json=form, headers=AGENT), 201)
+
+    merged = ok(client.post(f"/v1/people/{by_mail['id']}/merge", json={"merged_id": by_telegram["id"]}, headers=ADMIN))
+    assert merged["addresses"] == [
+        by_mail["addresses"][0],
+        at_home,
+        {"channel": "email", "address": "kim@home.example"},
+    ]
+    assert merged["merged_from"] == [by_telegram["id"]]
+    assert ok(client.get(f"/v1/people/{by_telegram['id']}", headers=AGENT))["merged_into"] == by_mail["id"]
+
+    code, text = send(port, a_message("From home", sender="Kim <kim@home.example>"), envelope_sender="kim@home.example")
+    assert code == 250, text
+    listed = eventually(lambda: ok(client.get(f"/v1/people/{by_mail['id']}/tickets", headers=AGENT))["tickets"],
+                        lambda found: len(found) == 3)  # fmt: skip
+    assert sorted((t["channel"], t["requester_id"]) for t in listed) == sorted(
+        [("email", by_mail["id"]), ("email", by_mail["id"]), ("messenger", by_telegram["id"])]
+    )  # a mail from the merged address lands on the survivor; the merged person's ticket keeps its requester
+    assert ok(client.get(f"/v1/people/{by_telegram['id']}/tickets", headers=AGENT))["tickets"] == listed
+    assert refused(client.post(f"/v1/people/{by_mail['id']}/merge", json={"merged_id": by_telegram["id"]},
+                               headers=ADMIN), 409) == ["merged_id"]  # fmt: skip
+    people = eventually(lambda: ok(client.get("/v1/people", params={"q": "kim"}, headers=AGENT))["people"],
+                        lambda found: [p["id"] for p in found] == [by_mail["id"]])  # fmt: skip
+    assert people[0]["merged_from"] == [by_telegram["id"]]
+
+
+def test_people_are_found_by_name_and_address(gateway: tuple[httpx.Client, int]) -> None:
+    client, _ = gateway
+    northwind = ok(client.post("/v1/organisations", json={"name": "Northwind"}, headers=ADMIN), 201)
+    lev = a_person(client, name="Лев Лебедев", organisation_id=northwind["id"],
+                   addresses=[{"channel": "email", "address": "lev@northwind.example"}])  # fmt: skip
+    kim = a_person(client, name="Kim Nakamura", addresses=[{"channel": "telegram", "address": "4711"}])
+
+    def found(q: str) -> list[str]:
+        return [p["id"] for p in ok(client.get("/v1/people", params={"q": q}, headers=AGENT))["people"]]
+
+    eventually(lambda: found("ЛЕБЕДЕВ"), lambda ids: ids == [lev["id"]])  # in any case
+    eventually(lambda: found("nakamura"), lambda ids: ids == [kim["id"]])
+    assert found("northwind") == [lev["id"]]
+    assert found("4711") == [kim["id"]]
+    assert found("лев or kim") == [lev["id"], kim["id"]]
+    assert found("-kim") == [lev["id"]]
+    in_northwind = ok(client.get("/v1/people", params={"organisation_id": northwind["id"]}, headers=AGENT))
+    assert [p["id"] for p in in_northwind["people"]] == [lev["id"]]
+    organisations = ok(client.get("/v1/organisations", headers=AGENT))["organisations"]
+    assert [o["name"] for o in organisations] == ["Northwind"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Path, Query
@@ -17,9 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from services.chassis.http.auth import Role
 from services.chassis.http.identity import CurrentIdentity, requires
 from services.chassis.http.openapi import problems
+from services.intake.http.queries import TicketSummary, summary_of
 from services.intake.people.directory import Address, Directory, DirectoryError, UnknownPersonError
 from services.intake.people.finder import Profile
+from services.intake.people.index import PeopleIndex
 from services.intake.people.organisations import Organisation, domain_of
+from services.intake.tickets.projections import TicketsProjection
 
 STAFF = requires(Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 ADMIN = requires(Role.ADMIN)
@@ -151,8 +154,54 @@ class OrganisationView(OrganisationFields):
         )  # fmt: skip
 
 
-def people_router(directory: Directory) -> APIRouter:
+class PeopleList(BaseModel):
+    people: list[PersonView]
+
+
+class OrganisationList(BaseModel):
+    organisations: list[OrganisationView]
+
+
+class PersonTickets(BaseModel):
+    tickets: list[TicketSummary] = Field(
+        description="Newest first: the person's tickets and those of everyone merged with them (each keeps its"
+        " `requester_id`), on every channel."
+    )
+
+
+def people_router(directory: Directory, index: PeopleIndex, tickets: TicketsProjection) -> APIRouter:
     api = APIRouter(prefix="/v1/people", tags=["people"], responses=problems(409, 410))
+
+    @api.get("", dependencies=[STAFF])
+    async def listing(
+        who: CurrentIdentity,
+        q: Annotated[str | None, Query(max_length=200, description="Words of a name or an address.")] = None,
+        organisation_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> PeopleList:
+        """The tenant's people, oldest first (those merged into another left out); `q` finds them by any word
+        of their name or addresses, in any form (`a or b`, `-word` as for tickets), through keyed tokens."""
+        found = await asyncio.to_thread(index.people, who.tenant, q, organisation_id, limit)
+        profiles = await asyncio.to_thread(lambda: [directory.people.profile(who.tenant, p) for p in found])
+        return PeopleList(people=[PersonView.of(profile) for profile in profiles if profile is not None])
+
+    @api.get("/{person_id}/tickets", dependencies=[STAFF])
+    async def person_tickets(
+        person_id: PersonId, who: CurrentIdentity, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    ) -> PersonTickets:
+        """The person's tickets on every channel, with those of whoever was merged with them (one customer)."""
+        await view(who.tenant, person_id)
+
+        def read() -> list[dict[str, Any]]:
+            rows = [
+                row
+                for requester in directory.people.family(who.tenant, person_id)
+                for row in tickets.list_tickets(who.tenant, requester_id=requester, limit=limit)[0]
+            ]
+            return sorted(rows, key=lambda row: (row["created_at"], row["ticket_id"]), reverse=True)[:limit]
+
+        rows = await asyncio.to_thread(read)
+        return PersonTickets(tickets=[TicketSummary(**summary_of(row)) for row in rows])
 
     async def view(tenant: str, person_id: str) -> PersonView:
         profile = await asyncio.to_thread(directory.people.profile, tenant, person_id)
@@ -211,8 +260,17 @@ def people_router(directory: Directory) -> APIRouter:
     return api
 
 
-def organisations_router(directory: Directory) -> APIRouter:
+def organisations_router(directory: Directory, index: PeopleIndex) -> APIRouter:
     api = APIRouter(prefix="/v1/organisations", tags=["organisations"], responses=problems(409))
+
+    @api.get("", dependencies=[STAFF])
+    async def listing(who: CurrentIdentity) -> OrganisationList:
+        """The tenant's organisations, by name."""
+
+        def read() -> list[Organisation]:
+            return [directory.organisation(who.tenant, o) for o in index.organisations(who.tenant)]
+
+        return OrganisationList(organisations=[OrganisationView.of(o) for o in await asyncio.to_thread(read)])
 
     async def view(tenant: str, organisation_id: str) -> OrganisationView:
         found = await asyncio.to_thread(directory.organisation, tenant, organisation_id, "id")

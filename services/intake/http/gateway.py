@@ -20,6 +20,7 @@ from services.intake.macros.applying import MacroDesk
 from services.intake.notifications.deliveries import Deliveries as NotificationDeliveries
 from services.intake.people.directory import Directory
 from services.intake.people.erasure import Erasures
+from services.intake.people.index import PeopleIndex
 from services.intake.people.subject_access import SubjectAccess
 from services.intake.tickets.application import Intake
 from services.intake.tickets.projections import TicketsProjection
@@ -45,7 +46,9 @@ class Services:
     viewers: Viewers
     """Who has each ticket open (collision)."""
     directory: Directory | None = None
-    """The customers and their organisations (`/v1/people`, `/v1/organisations`)."""
+    """The customers and their organisations (`/v1/people`, `/v1/organisations`)..."""
+    people_index: PeopleIndex | None = None
+    """... and their list."""
 
 
 def mount_gateway(
@@ -70,8 +73,11 @@ def mount_gateway(
         views.router(intake),
         live.router(intake, sla, services.viewers),
     )
-    if services.directory is not None:
-        first += (directory.people_router(services.directory), directory.organisations_router(services.directory))
+    if services.directory is not None and services.people_index is not None:
+        first += (
+            directory.people_router(services.directory, services.people_index, services.projection),
+            directory.organisations_router(services.directory, services.people_index),
+        )
     return create_app(
         app, intake, blobs, *first, max_upload=max_upload, sla=sla, feeds=feeds, last=[services.chat], macros=macros
     )

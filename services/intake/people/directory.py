@@ -137,7 +137,7 @@ class Directory:
                 held | {"address": self.personal.seal(tenant, survivor_id, opened(tenant, held["address"]))}
                 for held in other.addresses
             ]
-            _refused(other.merge_into, survivor_id, by)
+            _refused(other.merge_into, survivor_id, by, field="merged_id")
             _refused(survivor.absorb, other_id, moved, by)
             claims: list[Aggregate] = []
             for held in other.addresses:
@@ -236,14 +236,14 @@ class Directory:
         return changed
 
 
-def _refused(command: Any, *args: Any) -> None:
-    """Run an aggregate's command, its refusal as a DirectoryError naming the field."""
+def _refused(command: Any, *args: Any, field: str | None = None) -> None:
+    """Run an aggregate's command, its refusal as a DirectoryError naming the field (`field`, or the error's)."""
     try:
         command(*args)
     except PersonGoneError as error:
-        raise PersonGoneRefusal(error.field, str(error), error.erased) from None
+        raise PersonGoneRefusal(field or error.field, str(error), error.erased) from None
     except PersonError as error:
-        raise DirectoryError(error.field, str(error)) from None
+        raise DirectoryError(field or error.field, str(error)) from None
 
 
 def _now() -> str:
