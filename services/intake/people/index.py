@@ -10,10 +10,12 @@ left out of the list: they are the survivor now.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
 
 from services.chassis.storage.processing import find
 from services.chassis.storage.projector import SqlProjection
@@ -49,18 +51,24 @@ class PeopleIndex(SqlProjection):
         super().__init__(recorder)
         self.app, self.personal, self.tokens = app, personal, tokens
 
-    def write(self, sql: Sql, event: Any) -> None:
-        if isinstance(event, Person.Event) and (person := find(self.app, event.originator_id, Person)) is not None:
-            self._person(sql, person)
-        elif isinstance(event, Organisation.Event) and (found := find(self.app, event.originator_id, Organisation)):
-            sql.execute(
-                "DELETE FROM intake_organisations_index WHERE tenant = :tenant AND organisation_id = :id",
-                {"tenant": found.tenant, "id": str(found.id)},
-            )
-            sql.execute(
-                "INSERT INTO intake_organisations_index VALUES (:tenant, :id, :name)",
-                {"tenant": found.tenant, "id": str(found.id), "name": found.name},
-            )
+    def apply(self, events: Sequence[tuple[Any, int]], tracking: Sequence[Tracking]) -> None:
+        """The people and organisations the batch's events are about, read as stored now (before the
+        view's transaction: on SQLite a read of the store inside it waits on a writer that waits on it),
+        then their rows written again, with the batch's tracking rows."""
+        people = {e.originator_id for e, _ in events if isinstance(e, Person.Event)}
+        organisations = {e.originator_id for e, _ in events if isinstance(e, Organisation.Event)}
+        found_people = [p for i in people if (p := find(self.app, i, Person)) is not None]
+        found_organisations = [o for i in organisations if (o := find(self.app, i, Organisation)) is not None]
+        with self.view.transaction(*tracking) as sql:
+            for person in found_people:
+                self._person(sql, person)
+            for organisation in found_organisations:
+                self._organisation(sql, organisation)
+
+    def _organisation(self, sql: Sql, organisation: Organisation) -> None:
+        row = {"tenant": organisation.tenant, "id": str(organisation.id), "name": organisation.name}
+        sql.execute("DELETE FROM intake_organisations_index WHERE tenant = :tenant AND organisation_id = :id", row)
+        sql.execute("INSERT INTO intake_organisations_index VALUES (:tenant, :id, :name)", row)
 
     def _person(self, sql: Sql, person: Person) -> None:
         tenant = person.tenant
