@@ -80,19 +80,25 @@ class Directory:
     # -- people --------------------------------------------------------------
 
     def register_person(
-        self, tenant: str, details: Mapping[str, str | None], addresses: Sequence[Address], by: str
+        self,
+        tenant: str,
+        details: Mapping[str, str | None],
+        addresses: Sequence[Address],
+        by: str,
+        person_id: UUID | None = None,
     ) -> str:
-        """A new person with `details` (see people.CHANGEABLE) and `addresses`; their id."""
-        person_id = uuid4()
+        """A new person with `details` (see people.CHANGEABLE) and `addresses`; their id (`person_id`: one the
+        caller derived, as an import does from the source's key, so a second run finds them)."""
+        chosen = person_id or uuid4()
 
         def decide() -> list[Aggregate]:
             self._check_organisation(tenant, details.get("organisation_id"))
-            person = Person.enter(person_id, tenant, self._sealed(tenant, str(person_id), details), _now())
+            person = Person.enter(chosen, tenant, self._sealed(tenant, str(chosen), details), _now())
             claims = [self._claim(tenant, person, a, f"addresses.{n}") for n, a in enumerate(addresses)]
             return [person, *claims]
 
         commit(self.app, decide)
-        return str(person_id)
+        return str(chosen)
 
     def change_person(self, tenant: str, person_id: str, changes: Mapping[str, str | None], by: str) -> None:
         def decide() -> list[Aggregate]:
@@ -153,17 +159,20 @@ class Directory:
 
     # -- organisations -------------------------------------------------------
 
-    def register_organisation(self, tenant: str, details: Mapping[str, Any], by: str) -> str:
-        organisation_id = str(uuid4())
+    def register_organisation(
+        self, tenant: str, details: Mapping[str, Any], by: str, organisation_id: UUID | None = None
+    ) -> str:
+        """A new organisation; its id (`organisation_id`: one the caller derived, as for a person)."""
+        chosen = str(organisation_id or uuid4())
 
         def decide() -> list[Aggregate]:
             organisation = Organisation._create(
-                Organisation.Registered, id=UUID(organisation_id), tenant=tenant, by=by, **details
+                Organisation.Registered, id=UUID(chosen), tenant=tenant, by=by, **details
             )
-            return [organisation, *self._claim_domains(tenant, organisation_id, [], details["domains"])]
+            return [organisation, *self._claim_domains(tenant, chosen, [], details["domains"])]
 
         commit(self.app, decide)
-        return organisation_id
+        return chosen
 
     def change_organisation(self, tenant: str, organisation_id: str, changes: Mapping[str, Any], by: str) -> None:
         def decide() -> list[Aggregate]:
