@@ -33,8 +33,6 @@ from services.intake.people.organisations import Organisation, domain_of
 
 SYSTEM = "csv"
 IMPORTER = "importer"  # who registered them, in their history
-ORGANISATION_COLUMNS = ("id", "name", "domains", "sla_calendar_id", "sla_policy_id")  # and `cf.<key>` columns
-PEOPLE_COLUMNS = ("id", "name", "email", "telegram", "chat", "language", "time_zone", "organisation", "notes")
 CHANNELS = ("email", "telegram", "chat")
 
 
