@@ -23,7 +23,7 @@ import httpx
 from aiosmtpd.controller import Controller
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from tests.channel_peers import DOMAIN, Receiver, Sink
 from tests.client import headers
 from tests.harness import Desk, Service, desk_settings

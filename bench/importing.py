@@ -31,7 +31,7 @@ from services.importer.rt_client import RtClient, RtUser
 from services.importer.rt_mapping import SYSTEM as RT
 from services.importer.rt_mapping import RtMapping
 from services.importer.run import Summary, run_import
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from tests.infra import postgres
 from tests.privacy import desk_intake
 

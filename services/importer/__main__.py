@@ -2,6 +2,7 @@
 
     python -m services.importer rt --url http://rt.example --token TOKEN --tenant acme [--dry-run]
     python -m services.importer csv tickets.csv [--comments comments.csv] --tenant acme [--dry-run]
+    python -m services.importer people people.csv [--organisations organisations.csv] --tenant acme [--dry-run]
 
 It writes to intake's store, with intake's settings (the same environment as intake's processes); the
 relay publishes what it recorded. Only this module chooses dependencies.
@@ -21,14 +22,15 @@ from schemas.keywords import KeywordDigests
 from services.chassis.runtime.cli import service_settings
 from services.chassis.storage.append_only import protect
 from services.chassis.storage.store import store_env, tracking_recorder
-from services.importer import csv_source
+from services.importer import csv_source, people_csv
 from services.importer.files import storing
 from services.importer.rt_client import RtClient, RtUser
 from services.importer.rt_mapping import SYSTEM, RtMapping
 from services.importer.run import Summary, run_import
 from services.intake import stored_topics
 from services.intake.attachments.blobs import FileBlobStore
-from services.intake.people.people import People
+from services.intake.people.directory import Directory
+from services.intake.people.finder import People
 from services.intake.privacy.personal_data import PersonalData, SqlKeyTable
 from services.intake.tickets.application import Intake
 
@@ -43,8 +45,11 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     csv = sources.add_parser("csv", help="a plain export: one row per ticket (docs/import.md)")
     csv.add_argument("file", type=Path)
     csv.add_argument("--comments", type=Path, default=None, help="one row per comment (docs/import.md)")
-    for source in (rt, csv):
-        source.add_argument("--tenant", required=True, help="the tenant the tickets are imported into")
+    people = sources.add_parser("people", help="people and organisations, one row each (docs/import.md)")
+    people.add_argument("file", type=Path)
+    people.add_argument("--organisations", type=Path, default=None, help="one row per organisation (docs/import.md)")
+    for source in (rt, csv, people):
+        source.add_argument("--tenant", required=True, help="the tenant imported into")
         source.add_argument("--dry-run", action="store_true", help="print what it would import; record nothing")
     args = parser.parse_args(argv)
     if args.source == "rt" and not args.token:
@@ -68,6 +73,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     protect(intake)
     people = People(intake, personal)
+    if args.source == "people":
+        directory = Directory(intake, people, personal)
+        registered = people_csv.import_people(
+            directory, people_csv.DeskLookups(intake, people), args.tenant, args.file, args.organisations,
+            dry_run=args.dry_run, console=console,
+        )  # fmt: skip
+        done = "would register" if args.dry_run else "registered"
+        console.print(
+            f"{done} {registered.organisations} organisations and {registered.people} people in"
+            f" {registered.seconds:.1f} s; {registered.already} registered before; {len(registered.unmapped)} rows"
+            " not mapped"
+        )
+        intake.close()
+        return 1 if registered.unmapped else 0
     stored = storing(FileBlobStore(settings.data_dir / "blobs"), args.tenant)  # where intake keeps its files
     fields = set(intake.fields_of(args.tenant).active())
     if args.source == "rt":

@@ -72,8 +72,10 @@ from services.intake.notifications.outbox import NotificationOutbox
 from services.intake.notifications.telegram_sender import TelegramSender
 from services.intake.notifications.templates import Templates
 from services.intake.people.conversations import Conversations
+from services.intake.people.directory import Directory
 from services.intake.people.erasure import Erasures
-from services.intake.people.people import People
+from services.intake.people.finder import People
+from services.intake.people.index import TOPICS, PeopleIndex
 from services.intake.people.subject_access import SubjectAccess
 from services.intake.privacy.personal_data import PersonalData, SqlKeyTable
 from services.intake.privacy.search_tokens import SearchTokens
@@ -147,6 +149,9 @@ def main() -> int:
             intake, projection, batch_size=settings.relay_batch_size, idle_seconds=settings.relay_idle_seconds
         )
         runtime.workers.append(("tickets-projector", projector.run))
+        people_index = PeopleIndex(tables(), intake, personal, tokens)
+        indexer = StoreProjector(intake, people_index, settings.relay_batch_size, settings.relay_idle_seconds, TOPICS)
+        runtime.workers.append(("people-index", indexer.run))
         knowledge = httpx.Client(timeout=SELF_SERVICE_WAIT)  # a slow knowledge base never holds a ticket back long
         runtime.on_stop.append(lambda: asyncio.to_thread(knowledge.close))
         portal = settings.portal_url or f"{settings.web_public_url or settings.url_of('web')}/t/{{tenant}}"
@@ -163,8 +168,9 @@ def main() -> int:
         chat_socket = chat.router(intake, landing, conversations, counters, settings.chat_poll_seconds, self_service)
         viewers = Viewers(tables())
         routes = Services(
-            projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket, viewers
-        )
+            projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket, viewers,
+            Directory(intake, people, personal), people_index,
+        )  # fmt: skip
         macros = MacroDesk(intake, sla_status, settings, portal)
         mount_gateway(
             app,

@@ -17,6 +17,7 @@ from services.web import (
     kb,
     live,
     macro_library,
+    people,
     portal,
     preferences,
     presence,
@@ -46,6 +47,7 @@ def mount_pages(app: FastAPI, sign_in: SignIn, gateway: Gateway, session_secret:
     app.include_router(presence.router(gateway, person))
     app.include_router(search.router(gateway, person))
     app.include_router(supervision.router(gateway, person))
+    app.include_router(people.router(gateway, person))
     admin.mount(app, sign_in, gateway, person)
     app.include_router(bulk.router(gateway, person))
     app.include_router(saved_views.router(gateway, person))

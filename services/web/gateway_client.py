@@ -67,6 +67,17 @@ class Gateway:
         """The ticket now, or exactly as it was at `as_of` (an ISO 8601 instant)."""
         return await self._get(token, f"/v1/tickets/{ticket_id}", {"as_of": as_of} if as_of else {})
 
+    async def profile(self, token: str, person_id: str) -> dict[str, Any]:
+        """A customer's profile (GET /v1/people/{id}): addresses, organisation, notes."""
+        return await self._get(token, f"/v1/people/{quote(person_id, safe='')}", {})
+
+    async def person_tickets(self, token: str, person_id: str) -> list[dict[str, Any]]:
+        """The customer's tickets on every channel, with those of everyone merged with them, newest first."""
+        return list((await self._get(token, f"/v1/people/{quote(person_id, safe='')}/tickets", {}))["tickets"])
+
+    async def organisation(self, token: str, organisation_id: str) -> dict[str, Any]:
+        return await self._get(token, f"/v1/organisations/{quote(organisation_id, safe='')}", {})
+
     async def history(self, token: str, ticket_id: str) -> list[dict[str, Any]]:
         return list((await self._get(token, f"/v1/tickets/{ticket_id}/history", {}))["events"])
 

@@ -27,7 +27,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from schemas.topics import PUBLIC_TOPICS
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from services.intake.privacy.personal_data import ERASED
 from tests import infra
 from tests.client import eventually, headers

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from services.intake.people.conversations import Conversations, ReplyRoute
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from tests.channel_peers import BOT_TOKEN, DOMAIN, BotApi, Sink, answering_through
 from tests.client import eventually, headers, open_tickets, ticket_form
 from tests.desk_invariants import mails_by_ticket

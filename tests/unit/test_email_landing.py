@@ -21,7 +21,7 @@ from services.intake.channels.loops import Refusal
 from services.intake.channels.participants import Participants, Sender, StaffDirectory, Standing
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.people.conversations import Conversations, ReplyRoute
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.work import TicketNotFoundError

@@ -28,8 +28,9 @@ from services.intake.http import app as api
 from services.intake.http import people as api_people
 from services.intake.http import queries as api_queries
 from services.intake.people.conversations import Conversations, ReplyRoute
+from services.intake.people.directory import Directory
 from services.intake.people.erasure import Erasures, UnknownPersonError
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from services.intake.people.subject_access import SubjectAccess
 from services.intake.privacy.personal_data import ERASED, PersonErasedError
 from services.intake.tickets.application import Intake
@@ -235,7 +236,10 @@ def test_an_export_holds_the_profile_every_ticket_and_where_the_person_is_answer
     export = desk.access.export("acme", jane)
     assert export is not None
     assert export["profile"] == {"requester_id": jane, "channel": "email", "address": ADDRESS, "name": NAME,
-                                 "language": "pl", "erased": False}  # fmt: skip
+                                 "language": "pl", "erased": False,
+                                 "addresses": [{"channel": "email", "address": ADDRESS}], "time_zone": None,
+                                 "organisation_id": None, "notes": None, "merged_into": None,
+                                 "merged_from": []}  # fmt: skip
     (ticket,) = export["tickets"]
     assert (ticket["title"], ticket["comments"][0]["body"], ticket["rating"]["comment"]) == (
         f"Printer of {NAME}", f"Dear {NAME}, try again", f"thanks, {NAME}",
@@ -301,3 +305,18 @@ def test_words_that_merely_look_sealed_are_sealed_too(desk: Privacy) -> None:
     assert b"not-really-sealed" not in desk.stored_bytes()
     view = ticket_view(desk.intake.get_ticket(ticket_id, "acme"), desk.intake.personal)
     assert (view.title, view.description) == ("pd1:Zm9v:not-really-sealed Jolanta", "pd1:broken")
+
+
+def test_erasing_a_person_erases_whoever_was_merged_with_them(desk: Privacy) -> None:
+    directory = Directory(desk.intake, desk.people, desk.intake.personal)
+    by_mail = desk.people.requester_for("acme", "email", ADDRESS, NAME)
+    by_telegram = desk.people.requester_for("acme", "telegram", "4711", NAME)
+    ticket_id = desk.open(by_telegram, title=f"Router of {NAME}")
+    directory.merge("acme", by_mail, by_telegram, "admin-1")
+    desk.erasures.erase("acme", by_telegram, "admin-1", "asked")  # the merged one: the survivor goes too
+    assert {e["requester_id"] for e in desk.erasures.all("acme")} == {by_mail, by_telegram}
+    survivor = desk.people.profile("acme", by_mail)
+    assert survivor is not None
+    assert [a["address"] for a in survivor.addresses] == [ERASED, ERASED]
+    assert desk.intake.personal.unseal("acme", desk.intake.get_ticket(ticket_id, "acme").title) == ERASED
+    assert desk.people.requester_for("acme", "telegram", "4711") not in (by_mail, by_telegram)

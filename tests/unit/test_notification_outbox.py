@@ -27,7 +27,7 @@ from services.intake.notifications.outbox import NotificationOutbox
 from services.intake.notifications.sender import Outcome, Sender
 from services.intake.notifications.templates import Templates
 from services.intake.people.conversations import Conversations, ReplyRoute
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.form import TicketForm

@@ -13,7 +13,7 @@ from services.chassis.runtime.settings import Settings
 from services.chassis.storage.store import store_env, tracking_recorder
 from services.intake.channels import mail_threads
 from services.intake.people.conversations import Conversations, ReplyRoute
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from services.intake.privacy.personal_data import (
     ERASED,
     MemoryKeyTable,

@@ -9,7 +9,7 @@ from services.chassis.runtime.settings import Settings
 from services.intake.notifications.compose import Composer
 from services.intake.notifications.templates import Templates
 from services.intake.people.conversations import Conversations, ReplyRoute
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.form import TicketForm
 from tests.privacy import desk_intake

@@ -27,7 +27,7 @@ from services.intake.channels.loops import Refusal
 from services.intake.channels.participants import Sender
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.people.conversations import Conversations, ReplyRoute
-from services.intake.people.people import People
+from services.intake.people.finder import People
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ from services.intake.channels.participants import Sender
 from services.intake.channels.telegram_offer import BUTTON, AnswerFirst
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.people.conversations import Conversations, ReplyRoute
-from services.intake.people.people import People
+from services.intake.people.finder import People
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 log = logging.getLogger(__name__)

@@ -14,11 +14,13 @@ from fastapi import APIRouter, FastAPI
 from services.chassis.http.feed_sources import Source
 from services.intake.attachments.blob_store import BlobStore
 from services.intake.gateway.api_keys import ApiKeyStore
-from services.intake.http import api_keys, live, notifications, people, queries, views, webhooks
+from services.intake.http import api_keys, directory, live, notifications, people, queries, views, webhooks
 from services.intake.http.app import create_app
 from services.intake.macros.applying import MacroDesk
 from services.intake.notifications.deliveries import Deliveries as NotificationDeliveries
+from services.intake.people.directory import Directory
 from services.intake.people.erasure import Erasures
+from services.intake.people.index import PeopleIndex
 from services.intake.people.subject_access import SubjectAccess
 from services.intake.tickets.application import Intake
 from services.intake.tickets.projections import TicketsProjection
@@ -43,6 +45,10 @@ class Services:
     """The web chat socket (channels/chat.py)."""
     viewers: Viewers
     """Who has each ticket open (collision)."""
+    directory: Directory | None = None
+    """The customers and their organisations (`/v1/people`, `/v1/organisations`)..."""
+    people_index: PeopleIndex | None = None
+    """... and their list."""
 
 
 def mount_gateway(
@@ -57,7 +63,7 @@ def mount_gateway(
     macros: MacroDesk | None = None,
 ) -> FastAPI:
     """Mount every route the gateway serves for intake on `app`."""
-    first = (
+    first: tuple[APIRouter, ...] = (
         queries.router(intake, services.projection),
         webhooks.router(intake, services.deliveries),
         api_keys.router(services.api_keys),
@@ -67,6 +73,11 @@ def mount_gateway(
         views.router(intake),
         live.router(intake, sla, services.viewers),
     )
+    if services.directory is not None and services.people_index is not None:
+        first += (
+            directory.people_router(services.directory, services.people_index, services.projection),
+            directory.organisations_router(services.directory, services.people_index),
+        )
     return create_app(
         app, intake, blobs, *first, max_upload=max_upload, sla=sla, feeds=feeds, last=[services.chat], macros=macros
     )

@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.chassis.http.problems import problem
+from services.intake.people.directory import DirectoryError
 from services.intake.privacy.personal_data import PersonErasedError
 from services.intake.tickets.errors import IllegalTransitionError, TicketRuleError, TimeEntryError
 from services.intake.tickets.fields import CustomFieldError
@@ -58,6 +59,13 @@ def install(app: FastAPI) -> None:
             requester_id=error.person,
         )
 
+    async def directory(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, DirectoryError)
+        errors = [{"field": error.field, "message": error.message}]
+        title = {404: "Not found", 409: "Conflict"}.get(error.status, "Invalid request")
+        return problem(error.status, title, f"{error.field}: {error.message}", field=error.field, errors=errors)
+
+    app.add_exception_handler(DirectoryError, directory)
     app.add_exception_handler(IllegalTransitionError, illegal_transition)
     app.add_exception_handler(PersonErasedError, erased)
     app.add_exception_handler(TicketRuleError, rule)

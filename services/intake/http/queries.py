@@ -129,7 +129,7 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
         wanted = limit if scope.everything else min(limit * 5, 500)
         found = await asyncio.to_thread(projection.search, who.tenant, q, wanted, public_only=not scope.staff)
         rows = [row for row in found if scope.admits(row)]
-        return SearchResults(tickets=[TicketHit(**_summary(row)) for row in rows[:limit]])
+        return SearchResults(tickets=[TicketHit(**summary_of(row)) for row in rows[:limit]])
 
     def saved_filter(view_id: UUID, who: Principal) -> TicketFilter:
         """A saved view's filter for `who`; a view they may not see (or none) is named as the field at fault."""
@@ -219,12 +219,12 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
             )
         except InvalidCursorError:
             raise InvalidQuery("cursor", "not a cursor this list handed out") from None
-        return TicketPage(tickets=[TicketSummary(**_summary(row)) for row in rows], next_cursor=next_cursor)
+        return TicketPage(tickets=[TicketSummary(**summary_of(row)) for row in rows], next_cursor=next_cursor)
 
     return api
 
 
-def _summary(row: dict[str, Any]) -> dict[str, Any]:
+def summary_of(row: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in row.items() if key not in ("ticket_id", "position")} | {"id": row["ticket_id"]}
 
 

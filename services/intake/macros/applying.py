@@ -16,7 +16,7 @@ from services.intake.macros.actions import Actions
 from services.intake.macros.application import MacroUse
 from services.intake.macros.domain import Caller, Visibility
 from services.intake.macros.texts import pick_language, render_body
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from services.intake.rendering.context import TicketFacts, ticket_context
 from services.intake.tickets.application import Intake
 from services.intake.tickets.sla_status import SlaStatus

@@ -14,7 +14,7 @@ from services.intake.channels.mail_threads import message_id, tagged
 from services.intake.notifications.outbox import GROUP
 from services.intake.notifications.templates import Templates
 from services.intake.people.conversations import Conversations, ReplyRoute
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from services.intake.privacy.personal_data import ERASED, PersonalData
 from services.intake.tickets.application import Intake
 from services.intake.tickets.work import TicketNotFoundError

@@ -23,7 +23,8 @@ from eventsourcing.domain import Aggregate, event
 from services.chassis.storage.ids import stable_uuid
 from services.chassis.storage.processing import commit, find
 from services.intake.attachments.blob_store import BlobStore, Owner
-from services.intake.people.people import People, Person
+from services.intake.people.finder import People
+from services.intake.people.people import Person
 from services.intake.stored_topics import topics_of
 from services.intake.tickets.application import Intake
 from services.intake.tickets.projections import TicketsProjection
@@ -79,6 +80,13 @@ class Erasures:
     blobs: BlobStore | None = None
 
     def erase(self, tenant: str, requester_id: str, by: str, reason: str) -> dict[str, Any]:
+        """Erase the requester, and with them whoever was merged with them (one customer: directory.py)."""
+        erased = self._erase(tenant, requester_id, by, reason)
+        for other in self.people.family(tenant, requester_id)[1:]:
+            self._erase(tenant, other, by, reason)
+        return erased
+
+    def _erase(self, tenant: str, requester_id: str, by: str, reason: str) -> dict[str, Any]:
         state = self.state(tenant, requester_id)
         if state is None and not self.known(tenant, requester_id):
             raise UnknownPersonError(requester_id)

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from services.intake.people.conversations import Conversations
 from services.intake.people.erasure import Erasures
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from services.intake.tickets.application import Intake
 from services.intake.tickets.projections import TicketsProjection
 from services.intake.tickets.representations import ticket_view

@@ -12,6 +12,7 @@ from eventsourcing.persistence import IntegrityError
 
 from services.chassis.storage.group_commit import GroupCommit
 from services.chassis.storage.processing import commit, find
+from services.intake.people.finder import People
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.changing import TicketChanges
 from services.intake.tickets.form import TicketForm
@@ -33,6 +34,9 @@ class TicketOpening(TicketChanges):
         if (done := self._replayed(cause)) is not None:
             return OpenedTicket(self.get_ticket(UUID(done.subject), cause.tenant), position=None, created=False)
         ticket_id = ticket_id or new_ticket_id(cause)
+        if form.organisation is None:  # none named: the requester's own, when the desk knows them in one
+            requester = People(self, self.personal).following(cause.tenant, form.requester_id)
+            form = replace(form, organisation=requester.organisation_id if requester is not None else None)
         fields = self._fields(cause.tenant)
         custom_fields = fields.check(form.custom_fields, complete=True)
         seal = self._sealer(cause.tenant, form.requester_id)

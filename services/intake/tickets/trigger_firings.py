@@ -40,7 +40,7 @@ from services.intake.macros.actions import Actions, run_actions
 from services.intake.macros.application import MacroUse
 from services.intake.macros.applying import MacroDesk
 from services.intake.macros.domain import Caller, MacroRefusedError
-from services.intake.people.people import People
+from services.intake.people.finder import People
 from services.intake.rendering.context import TicketFacts, ticket_context
 from services.intake.rendering.sandbox import RenderError, render_text
 from services.intake.tickets.application import Intake
