@@ -239,7 +239,7 @@ def test_an_export_holds_the_profile_every_ticket_and_where_the_person_is_answer
                                  "language": "pl", "erased": False,
                                  "addresses": [{"channel": "email", "address": ADDRESS}], "time_zone": None,
                                  "organisation_id": None, "notes": None, "merged_into": None,
-                                 "merged_from": []}  # fmt: skip
+                                 "merged_from": [], "active": True}  # fmt: skip
     (ticket,) = export["tickets"]
     assert (ticket["title"], ticket["comments"][0]["body"], ticket["rating"]["comment"]) == (
         f"Printer of {NAME}", f"Dear {NAME}, try again", f"thanks, {NAME}",

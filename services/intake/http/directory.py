@@ -99,6 +99,7 @@ class PersonView(BaseModel):
     erased: bool
     merged_into: str | None = Field(description="Whom this person was merged into: they are that person now.")
     merged_from: list[str] = Field(description="Who was merged into this person.")
+    active: bool = Field(description="False once their identity provider deactivated them (SCIM).")
 
     @classmethod
     def of(cls, profile: Profile) -> PersonView:
@@ -106,7 +107,7 @@ class PersonView(BaseModel):
             id=profile.requester_id, name=profile.name, addresses=[AddressView(**a) for a in profile.addresses],
             language=profile.language, time_zone=profile.time_zone, organisation_id=profile.organisation_id,
             notes=profile.notes, erased=profile.erased, merged_into=profile.merged_into,
-            merged_from=profile.merged_from,
+            merged_from=profile.merged_from, active=profile.active,
         )  # fmt: skip
 
 

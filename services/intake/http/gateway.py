@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI
 from services.chassis.http.feed_sources import Source
 from services.intake.attachments.blob_store import BlobStore
 from services.intake.gateway.api_keys import ApiKeyStore
-from services.intake.http import api_keys, directory, live, notifications, people, queries, views, webhooks
+from services.intake.http import api_keys, directory, live, notifications, people, queries, scim, views, webhooks
 from services.intake.http.app import create_app
 from services.intake.macros.applying import MacroDesk
 from services.intake.notifications.deliveries import Deliveries as NotificationDeliveries
@@ -77,6 +77,7 @@ def mount_gateway(
         first += (
             directory.people_router(services.directory, services.people_index, services.projection),
             directory.organisations_router(services.directory, services.people_index),
+            scim.router(services.directory, services.people_index),
         )
     return create_app(
         app, intake, blobs, *first, max_upload=max_upload, sla=sla, feeds=feeds, last=[services.chat], macros=macros

@@ -131,6 +131,41 @@ class Directory:
 
         commit(self.app, decide)
 
+    def provision(
+        self,
+        tenant: str,
+        person_id: str,
+        changes: Mapping[str, str | None],
+        addresses: Sequence[Address],
+        channel: str,
+        active: bool,
+        by: str,
+    ) -> None:
+        """Bring a person in line with an identity provider's record of them, in one save: `changes` to their
+        fields, their addresses on `channel` exactly `addresses` (others added, the rest let go), and whether
+        they are active."""
+
+        def decide() -> list[Aggregate]:
+            person = self._person(tenant, person_id)
+            self._check_organisation(tenant, changes.get("organisation_id"))
+            if changes:
+                _refused(person.change, dict(self._sealed(tenant, person_id, changes)))
+            wanted = {self.people.blind(tenant, a.channel, a.address): a for a in addresses}
+            changed: list[Aggregate] = [person]
+            for held in [h for h in person.addresses if h["channel"] == channel and h["blind"] not in wanted]:
+                _refused(person.remove_address, held["blind"])
+                claim = find(self.app, AddressClaim.create_id(tenant, held["blind"]), AddressClaim)
+                if claim is not None and claim.holder == person_id:
+                    claim.release()
+                    changed.append(claim)
+            for n, (blind, address) in enumerate(wanted.items()):
+                if not person.holds(blind):
+                    changed.append(self._claim(tenant, person, address, f"addresses.{n}"))
+            _refused(person.set_active, active, by)
+            return changed
+
+        commit(self.app, decide)
+
     def merge(self, tenant: str, survivor_id: str, other_id: str, by: str) -> None:
         """`other_id` is the same customer as `survivor_id`: merged into them (see the module's docstring)."""
 

@@ -35,6 +35,7 @@ class Profile:
     notes: str | None = None
     merged_into: str | None = None
     merged_from: list[str] = field(default_factory=list)
+    active: bool = True
 
 
 class People:
@@ -146,6 +147,7 @@ class People:
             notes=opened(tenant, person.notes) if person.notes else None,
             merged_into=person.merged_into,
             merged_from=list(person.merged_from),
+            active=person.active,
         )
 
     def contact(self, tenant: str, requester_id: str, channel: str) -> str | None:

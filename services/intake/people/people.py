@@ -60,6 +60,9 @@ class AddressNotHeldError(PersonError):
 class Person(Aggregate):
     """Someone the desk knows. Every personal field is sealed; only the blind indexes find them."""
 
+    active = True  # until deactivated (by their organisation's identity provider); a class default, so a
+    # person loaded from a snapshot taken before the flag existed reads active
+
     class Registered(Aggregate.Created):
         """v2 adds the time zone, organisation and notes (none before); since v2 a person registered by an
         admin may have no address yet (`channel`, `blind` and `address` None)."""
@@ -176,6 +179,16 @@ class Person(Aggregate):
         known = {held["blind"] for held in self.addresses}
         self.addresses = [*self.addresses, *(a for a in addresses if a["blind"] not in known)]
         self.merged_from = [*self.merged_from, other]
+
+    def set_active(self, active: bool, by: str) -> None:
+        """Deactivate (their account was closed where it is managed) or activate again; nothing when unchanged."""
+        self._check_live()
+        if active != self.active:
+            self._activity_changed(active=active, by=by)
+
+    @event("ActivityChanged")
+    def _activity_changed(self, active: bool, by: str) -> None:
+        self.active = active
 
     def mark_erased(self, by: str, reason: str) -> None:
         if self.erased_at is None:
