@@ -17,6 +17,7 @@ from eventsourcing.application import Application
 from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, rebuild
+from services.analytics.report_tables import TABLES
 from services.chassis.http.feed import read_pages
 from services.chassis.messaging.topic_history import TopicHistory
 from services.chassis.runtime.settings import Settings
@@ -141,15 +142,40 @@ def analytics_of(settings: Settings) -> AnalyticsProjection:
 def analytics_rebuilt_differs(settings: Settings, feeds: Mapping[str, str]) -> list[str]:
     """Analytics' projection, rebuilt from the services' feeds, equals the live one (its consumer stopped)."""
     projection = analytics_of(settings)
-    live = projection.fingerprint()
+    live = projection.rows()
     rebuilt = rebuild(projection, from_feeds(feeds, service_token), progress=None)
     if rebuilt.equals_live:
         return []
-    now = projection.fingerprint()
-    differ = {table: (live[table][0], now[table][0]) for table in live if live[table] != now.get(table)}
-    return [f"analytics rebuilt from {rebuilt.events} events differs in (live rows, rebuilt rows): {differ}"]
+    return [f"analytics rebuilt from {rebuilt.events} events differs: {difference}"
+            for difference in rows_differ(live, projection.rows())]  # fmt: skip
 
 
+def rows_differ(live: Mapping[str, list[dict[str, Any]]], rebuilt: Mapping[str, list[dict[str, Any]]]) -> list[str]:
+    """Each table's rows only one side has, and the columns of a row (by its whole key) the two sides
+    hold differently, as (live, rebuilt): what a rebuild that differs differs in, at most ten a table."""
+    found = []
+    for table, rows in live.items():
+        mine, theirs = rows, rebuilt.get(table, [])
+        key_columns = KEYS[table]
+        by_key = {tuple(row[c] for c in key_columns): row for row in theirs}
+        seen: set[tuple[Any, ...]] = set()
+        differing = []
+        for row in mine:
+            key = tuple(row[c] for c in key_columns)
+            seen.add(key)
+            other = by_key.get(key)
+            if other is None:
+                differing.append(f"{key} only live")
+            elif other != row:
+                columns = {c: (row[c], other[c]) for c in row if row[c] != other[c]}
+                differing.append(f"{key} {columns}")
+        differing += [f"{key} only rebuilt" for key in by_key if key not in seen]
+        if differing:
+            found.append(f"{table} ({len(differing)} rows): {'; '.join(differing[:10])}")
+    return found
+
+
+KEYS = {table.name.removeprefix("analytics_"): table.key for table in TABLES}  # as `rows()` names them
 SOURCE_TOPICS = {"intake": TICKETS, "routing": ROUTING_DECISIONS, "sla": SLA_CLOCKS}
 
 
