@@ -7,13 +7,14 @@ the failures they found, as sentences, so that the bench counts them and a test 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
 
+from schemas.registry import TypedEnvelope
 from schemas.topics import ROUTING_DECISIONS, SLA_CLOCKS, TICKETS
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, rebuild
@@ -140,14 +141,38 @@ def analytics_of(settings: Settings) -> AnalyticsProjection:
 
 
 def analytics_rebuilt_differs(settings: Settings, feeds: Mapping[str, str]) -> list[str]:
-    """Analytics' projection, rebuilt from the services' feeds, equals the live one (its consumer stopped)."""
+    """Analytics' projection, rebuilt from the services' feeds, equals the live one (its consumer stopped).
+
+    The rebuild replays the events the live projection applied, each feed's in its order: the SLA
+    scheduler goes on recording warnings and breaches after the load stops, and those the consumer did
+    not reach before it stopped changed a rebuild from the whole feeds (a target cycle breached there,
+    counting live). `positions_skipped` checks that the consumer skipped none."""
     projection = analytics_of(settings)
     live = projection.rows()
-    rebuilt = rebuild(projection, from_feeds(feeds, service_token), progress=None)
+    applied = applied_positions(projection)
+    sources = {
+        source: only_applied(pages, applied.get(source, set()))
+        for source, pages in from_feeds(feeds, service_token).items()
+    }
+    rebuilt = rebuild(projection, sources, progress=None)
     if rebuilt.equals_live:
         return []
     return [f"analytics rebuilt from {rebuilt.events} events differs: {difference}"
             for difference in rows_differ(live, projection.rows())]  # fmt: skip
+
+
+def applied_positions(projection: AnalyticsProjection) -> dict[str, set[int]]:
+    """The store positions of every source the projection tracks as applied."""
+    table = projection.view.tracking_table
+    found: defaultdict[str, set[int]] = defaultdict(set)
+    for row in projection.view.query(f"SELECT application_name, notification_id FROM {table}"):
+        found[row["application_name"]].add(int(row["notification_id"]))
+    return found
+
+
+def only_applied(pages: Iterable[list[TypedEnvelope]], positions: set[int]) -> Iterator[list[TypedEnvelope]]:
+    for page in pages:
+        yield [envelope for envelope in page if envelope.position in positions]
 
 
 def rows_differ(live: Mapping[str, list[dict[str, Any]]], rebuilt: Mapping[str, list[dict[str, Any]]]) -> list[str]:
