@@ -126,6 +126,7 @@ async def one_run(faults: FaultDesk, target: str, how: str, rate: float, rng: ra
     down = INFRA_DOWN if target in ("postgresql", "kafka") else rng.uniform(*DOWN)
     back, start_took = await asyncio.to_thread(faults.strike, target, how, down)
     recovery = await faults.recovered(back, lag_ok=2 * rate, timeout=GIVE_UP)
+    slowest = dict(sorted(faults.behind_until.items(), key=lambda item: -item[1])[:4])
     await asyncio.sleep(AFTER)
     stop.set()
     await loading
@@ -142,12 +143,12 @@ async def one_run(faults: FaultDesk, target: str, how: str, rate: float, rng: ra
         "recovery_s": None if recovery is None else round(recovery, 2), "start_s": round(start_took, 2),
         "commands": load.sent, "acknowledged": len(load.acknowledged), "errors": dict(load.errors),
         "late_commands": load.late, "tickets": len(load.opened), "failures": {k: v[:5] for k, v in failed.items()},
-        "seconds": round(time.monotonic() - began, 1),
+        "seconds": round(time.monotonic() - began, 1), "last_behind_s": slowest,
     }  # fmt: skip
     recovered = "never" if recovery is None else f"{recovery:.1f}s"
     print(f"{how} {target}: recovered {recovered} (start {start_took:.1f}s); {load.sent} commands, "
           f"{sum(load.errors.values())} not acknowledged; {len(failed)} invariants failed {list(failed) or ''}; "
-          f"{figures['seconds']}s", flush=True)  # fmt: skip
+          f"{figures['seconds']}s; last behind (s after the restart): {slowest}", flush=True)  # fmt: skip
     if failed:
         print(f"  {figures['failures']}\n{faults.logs_of(target)}", flush=True)
     return figures
