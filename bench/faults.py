@@ -14,8 +14,8 @@ feeds against the topics) or by analytics' consumer; the desk recovered within 1
 
 Recovery is the time from the target's start again (the process spawned; PostgreSQL or the broker
 answering, whose own start is reported apart) until every process answers ready and every relay's and
-consumer's lag is within two seconds of load. PostgreSQL and Kafka are struck only on infrastructure of
-the bench's own, never on the shared default ports:
+consumer's lag is within two seconds of load, and so is every consumer group's as Kafka sees it.
+PostgreSQL and Kafka are struck only on infrastructure of the bench's own, never on the shared default ports:
 
     SERVICEDESK_KAFKA_PORT=39092 SERVICEDESK_PG_PORT=35432 deploy/local/with-infra.sh \\
         python -m bench.faults [--runs 20 --rate 20 --targets kafka,mailer --how sigkill]
@@ -108,7 +108,8 @@ def run(argv: Sequence[str] = ()) -> None:
             "complete": len(results) == len(kinds), "seconds": round(time.monotonic() - started, 1),
             "machine_load_1min": round(os.getloadavg()[0], 2),
             "recovery_is": "from the target started again (PostgreSQL or the broker answering) until every "
-                           "process is ready and every relay's and consumer's lag is within two seconds of load",
+                           "process is ready and every relay's, consumer's and consumer group's lag is within two "
+                           "seconds of load",
             "faults": results,
         }  # fmt: skip
         print(table(results))
