@@ -20,6 +20,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from aiosmtpd.controller import Controller
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -59,6 +62,8 @@ class FaultDesk:
     infrastructure: dict[str, Control | None]
     requesters: list[str] = field(default_factory=list)
     exits: list[str] = field(default_factory=list)  # processes that exited by themselves, and why
+    # after `recovered`: each process's seconds from its `since` until it was last seen not ready or behind
+    behind_until: dict[str, float] = field(default_factory=dict)
 
     @property
     def gateway(self) -> str:
@@ -70,16 +75,18 @@ class FaultDesk:
         return {name: self.processes[(name, "api")].url for name in ("intake", "routing", "sla")}
 
     def strike(self, target: str, how: str, down: float) -> tuple[float, float]:
-        """Fault `target` `how`, `down` seconds, then start it again; when the start began and how long it took
-        (the broker's start is most of a Kafka fault)."""
+        """Fault `target` `how`, `down` seconds, then start it again; when it is back (a process spawned,
+        PostgreSQL or the broker answering) and how long its start took (the broker's start is most of a
+        Kafka fault: recovery counts from its end, not from its beginning)."""
         if target in ("postgresql", "kafka"):
             control = self.infrastructure[target]
             assert control is not None
             control.kill() if how == "sigkill" else control.stop()
             time.sleep(down)
             began = time.monotonic()
-            control.start()
-            return began, time.monotonic() - began
+            control.start()  # returns once it answers
+            answering = time.monotonic()
+            return answering, answering - began
         victims = [self.processes[key] for key in TARGETS[target]]
         for victim in victims:
             victim.kill() if how == "sigkill" else victim.stop()
@@ -93,14 +100,19 @@ class FaultDesk:
         """Seconds from `since` (time.monotonic) until every process answers ready and is caught up; None
         when it had not after `timeout`."""
         behind: list[str] = []
+        self.behind_until = {f"{process.name} {process.role}": 0.0 for process in self.processes.values()}
+        groups = Groups(self.desk.settings.kafka_bootstrap_servers, self.desk.settings.kafka_namespace)
         async with httpx.AsyncClient(timeout=2.0) as client:
             while time.monotonic() - since < timeout:
                 self.supervise()
                 answers = await asyncio.gather(*(caught_up(client, p, lag_ok) for p in self.processes.values()))
-                if all(answers):
+                lags = await groups.behind(lag_ok)
+                if all(answers) and not lags:
                     return time.monotonic() - since
                 processes = zip(self.processes.values(), answers, strict=True)
                 behind = [f"{process.name} {process.role}" for process, ok in processes if not ok]
+                behind += [f"group {group}" for group in lags]
+                self.behind_until |= dict.fromkeys(behind, round(time.monotonic() - since, 2))
                 await asyncio.sleep(0.25)
         print(f"  not ready or behind after {timeout:.0f} s: {', '.join(behind)}", flush=True)
         return None
@@ -115,6 +127,34 @@ class FaultDesk:
 
     def logs_of(self, target: str) -> str:
         return "\n".join(self.processes[key].log_tail(15) for key in TARGETS.get(target, ()))
+
+
+class Groups:
+    """The desk's consumer groups as Kafka sees them: a group is behind while its committed offsets trail
+    its topics' ends (a consumer that has not joined its group again after a broker restart exports the
+    lag it last saw, and answers ready as soon as the broker does)."""
+
+    def __init__(self, bootstrap: str, namespace: str) -> None:
+        self.bootstrap, self.namespace = bootstrap, namespace
+
+    async def behind(self, lag_ok: float) -> list[str]:
+        """The groups more than `lag_ok` messages behind, or every one while Kafka does not answer."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=2_000)
+        ends = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, request_timeout_ms=2_000)
+        try:
+            await asyncio.wait_for(asyncio.gather(admin.start(), ends.start()), 3.0)
+            names = [group for group, _ in await admin.list_consumer_groups() if group.startswith(self.namespace)]
+            behind = []
+            for group in names:
+                committed = await admin.list_consumer_group_offsets(group)
+                tops = await ends.end_offsets(list(committed))
+                if sum(tops[tp] - max(meta.offset, 0) for tp, meta in committed.items()) > lag_ok:
+                    behind.append(group.removeprefix(self.namespace))
+            return behind
+        except (KafkaError, OSError):
+            return ["(Kafka does not answer)"]
+        finally:
+            await asyncio.gather(admin.close(), ends.stop(), return_exceptions=True)
 
 
 async def caught_up(client: httpx.AsyncClient, process: Service, lag_ok: float) -> bool:

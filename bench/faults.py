@@ -14,8 +14,8 @@ feeds against the topics) or by analytics' consumer; the desk recovered within 1
 
 Recovery is the time from the target's start again (the process spawned; PostgreSQL or the broker
 answering, whose own start is reported apart) until every process answers ready and every relay's and
-consumer's lag is within two seconds of load. PostgreSQL and Kafka are struck only on infrastructure of
-the bench's own, never on the shared default ports:
+consumer's lag is within two seconds of load, and so is every consumer group's as Kafka sees it.
+PostgreSQL and Kafka are struck only on infrastructure of the bench's own, never on the shared default ports:
 
     SERVICEDESK_KAFKA_PORT=39092 SERVICEDESK_PG_PORT=35432 deploy/local/with-infra.sh \\
         python -m bench.faults [--runs 20 --rate 20 --targets kafka,mailer --how sigkill]
@@ -108,7 +108,8 @@ def run(argv: Sequence[str] = ()) -> None:
             "complete": len(results) == len(kinds), "seconds": round(time.monotonic() - started, 1),
             "machine_load_1min": round(os.getloadavg()[0], 2),
             "recovery_is": "from the target started again (PostgreSQL or the broker answering) until every "
-                           "process is ready and every relay's and consumer's lag is within two seconds of load",
+                           "process is ready and every relay's, consumer's and consumer group's lag is within two "
+                           "seconds of load",
             "faults": results,
         }  # fmt: skip
         print(table(results))
@@ -126,6 +127,7 @@ async def one_run(faults: FaultDesk, target: str, how: str, rate: float, rng: ra
     down = INFRA_DOWN if target in ("postgresql", "kafka") else rng.uniform(*DOWN)
     back, start_took = await asyncio.to_thread(faults.strike, target, how, down)
     recovery = await faults.recovered(back, lag_ok=2 * rate, timeout=GIVE_UP)
+    slowest = dict(sorted(faults.behind_until.items(), key=lambda item: -item[1])[:4])
     await asyncio.sleep(AFTER)
     stop.set()
     await loading
@@ -142,12 +144,12 @@ async def one_run(faults: FaultDesk, target: str, how: str, rate: float, rng: ra
         "recovery_s": None if recovery is None else round(recovery, 2), "start_s": round(start_took, 2),
         "commands": load.sent, "acknowledged": len(load.acknowledged), "errors": dict(load.errors),
         "late_commands": load.late, "tickets": len(load.opened), "failures": {k: v[:5] for k, v in failed.items()},
-        "seconds": round(time.monotonic() - began, 1),
+        "seconds": round(time.monotonic() - began, 1), "last_behind_s": slowest,
     }  # fmt: skip
     recovered = "never" if recovery is None else f"{recovery:.1f}s"
     print(f"{how} {target}: recovered {recovered} (start {start_took:.1f}s); {load.sent} commands, "
           f"{sum(load.errors.values())} not acknowledged; {len(failed)} invariants failed {list(failed) or ''}; "
-          f"{figures['seconds']}s", flush=True)  # fmt: skip
+          f"{figures['seconds']}s; last behind (s after the restart): {slowest}", flush=True)  # fmt: skip
     if failed:
         print(f"  {figures['failures']}\n{faults.logs_of(target)}", flush=True)
     return figures

@@ -16,12 +16,21 @@ fails that query, as it could after a ping; eventsourcing's recorders retry it.)
 Reading an aggregate's events, eventsourcing composes its statement anew on every call (the table's
 statement plus a clause per bound) and psycopg renders the composition to text again each time: more
 CPU than the query's own round trip. `RenderedSelects` renders each shape of it once.
+
+psycopg prepares a statement on the server by itself after its fifth run. In a pipeline psycopg 3.3 does not
+check that preparation: when an earlier statement of the pipeline failed (a tracking row recorded before, as a
+redelivered event's is), the server skips it, yet psycopg takes the statement as prepared on that connection,
+and every later run of it there fails with `prepared statement "_pg3_N" does not exist`. eventsourcing's
+recorder catches that failure inside its transaction, which then ends without the rollback that would have
+cleared psycopg's record. That halted consumers after a Kafka restart redelivered what they had handled
+(bench/faults.py). `CheckedPreparations` has psycopg check every preparation against its result, as it
+already checks one asked for (tests/integration/test_prepared_statements.py).
 """
 
 from __future__ import annotations
 
 import select
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -30,10 +39,33 @@ from eventsourcing.persistence import OperationalError as StoreOperationalError
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresFactory
 from eventsourcing.utils import Environment, EnvType, retry
 from psycopg import Connection, OperationalError
+from psycopg._preparing import Key, Prepare, PrepareManager
+from psycopg._queries import PostgresQuery
 from psycopg.sql import SQL
 from psycopg_pool import ConnectionPool
 
 from services.chassis.storage import breaker
+
+
+class CheckedPreparations(PrepareManager):
+    """psycopg's record of a connection's prepared statements, which checks a preparation psycopg made by itself
+    (after a statement's fifth run) against its result, as psycopg does one asked for: one the server skipped
+    is forgotten, and prepared again at the statement's next run."""
+
+    def maybe_add_to_cache(self, query: PostgresQuery, prep: Prepare, name: bytes) -> Key | None:
+        key = super().maybe_add_to_cache(query, prep, name)
+        return self.key(query) if key is None and prep is Prepare.SHOULD else key
+
+
+def checking_preparations(configure: Callable[[Connection[Any]], None] | None) -> Callable[[Connection[Any]], None]:
+    """The pool's set-up of a new connection (`configure`), which also has it check every preparation."""
+
+    def set_up(conn: Connection[Any]) -> None:
+        conn._prepared = CheckedPreparations()
+        if configure is not None:
+            configure(conn)
+
+    return set_up
 
 
 def check_unless_quiet(conn: Connection[Any]) -> None:
@@ -48,11 +80,13 @@ def check_unless_quiet(conn: Connection[Any]) -> None:
 
 class DeskPostgresFactory(PostgresFactory):
     """eventsourcing's PostgreSQL factory (the same environment variables); with `POSTGRES_PRE_PING`
-    its pool checks connections with `check_unless_quiet` instead of a ping each; a breaker stands
-    before its connections (breaker.py)."""
+    its pool checks connections with `check_unless_quiet` instead of a ping each; its connections check
+    every preparation of a statement; a breaker stands before its connections (breaker.py)."""
 
     def __init__(self, env: Environment | EnvType | None) -> None:
         super().__init__(env)
+        # Like the check, psycopg_pool takes its connections' set-up only when built (by eventsourcing, above).
+        self.datastore.pool._configure = checking_preparations(self.datastore.pool._configure)
         if self.datastore.pre_ping:
             # psycopg_pool takes its check only when built (eventsourcing builds it, unopened, above);
             # tests/integration/test_postgres_pool.py fails should this attribute change.
