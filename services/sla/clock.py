@@ -25,8 +25,9 @@ scheduler fires the clock then, and never polls.
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -72,14 +73,24 @@ class Clock(ClockReadings, Aggregate):
         facts: dict[str, str | None],
     ) -> None:
         """`facts`: the ticket's priority, category and organisation, by which `policy` was chosen."""
-        self.tenant = tenant
-        self.facts = facts
+        self.tenant = sys.intern(tenant)
+        self.facts = shared(facts)
         self.policy = shared(policy)
         self.requester_id = requester_id
         self.opened_at = opened_at
         self.metrics: dict[str, dict[str, Any]] = {}
         self.pending: dict[str, Any] | None = None  # {"until": datetime, "sent": reminders so far}
         self.due_at: datetime | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        """A copy for a command to change: the clock's state is never changed in place (each event assigns
+        new dicts and lists, `_set`), so the copy shares it with the original, as the cache's copies share
+        their policy, and only its list of pending events (immutable events) is its own."""
+        copied = object.__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        copied.__dict__["_pending_events"] = list(self._pending_events)
+        memo[id(self)] = copied
+        return copied
 
     # -- commands (each at the instant its cause happened) ---------------------------------
 
@@ -98,9 +109,8 @@ class Clock(ClockReadings, Aggregate):
 
     @event(MetricStarted)
     def _metric_started(self, metric: str, at: datetime, target: int, used: float, due_at: datetime | None) -> None:
-        self.metrics = self.metrics | {
-            metric: {"target": target, "used": used, "since": at, "state": RUNNING, "warned": [], "breached": False}
-        }
+        started = {"target": target, "used": used, "since": at, "state": RUNNING, "warned": [], "breached": False}
+        self.metrics = self.metrics | {sys.intern(metric): started}
 
     def pause(self, at: datetime) -> None:
         self._fire(at)
