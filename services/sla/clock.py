@@ -27,17 +27,20 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.chassis.domain.copy_on_write import CopyOnWrite
 from services.sla import clock_events
 from services.sla.clock_readings import MET, PAUSED, RUNNING, STOPPED, ClockReadings
 from services.sla.shared_policies import shared
 
 
-class Clock(ClockReadings, Aggregate):
+class Clock(CopyOnWrite, ClockReadings, Aggregate):
+    """(Its events assign new dicts and lists, never change one in place: `_set`; so copies share them.)"""
+
     class Event(clock_events.ClockEvent):
         """Every event of a clock (clock_events.py); each is named here, which gives it its stored topic."""
 
@@ -81,16 +84,6 @@ class Clock(ClockReadings, Aggregate):
         self.metrics: dict[str, dict[str, Any]] = {}
         self.pending: dict[str, Any] | None = None  # {"until": datetime, "sent": reminders so far}
         self.due_at: datetime | None = None
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
-        """A copy for a command to change: the clock's state is never changed in place (each event assigns
-        new dicts and lists, `_set`), so the copy shares it with the original, as the cache's copies share
-        their policy, and only its list of pending events (immutable events) is its own."""
-        copied = object.__new__(type(self))
-        copied.__dict__.update(self.__dict__)
-        copied.__dict__["_pending_events"] = list(self._pending_events)
-        memo[id(self)] = copied
-        return copied
 
     # -- commands (each at the instant its cause happened) ---------------------------------
 
