@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, MutableOrImmutableAggregate
 
 from services.chassis.storage.processing import ProcessRecorderMixin, UnitOfWork, commit
 from services.chassis.storage.processing import as_of as replayed
+from services.chassis.storage.store import CACHED
 from services.knowledge.categories import Categories
 from services.knowledge.domain import Article
 from services.knowledge.errors import KnowledgeError, NotFoundError, VersionMismatchError
@@ -25,7 +26,7 @@ from services.knowledge.signals import Rating, SelfService, View
 
 class Knowledge(ProcessRecorderMixin, Application[UUID]):
     name = "knowledge"
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
+    env: ClassVar[dict[str, str]] = CACHED  # the desk sets its size: Settings.aggregate_cache_size
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[UUID]], int]] = {
         Categories: 100, Article: 50
     }  # fmt: skip

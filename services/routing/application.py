@@ -24,6 +24,7 @@ from services.chassis.storage.idempotency import KeyedRequest
 from services.chassis.storage.keyed_commands import commit_once
 from services.chassis.storage.processing import ProcessRecorderMixin
 from services.chassis.storage.processing import as_of as replayed
+from services.chassis.storage.store import CACHED
 from services.routing.choosing import Presence, Strategy, TicketFacts, choose_group
 from services.routing.decisions import drain, escalate, place, requeue
 from services.routing.domain import Agent, DeskSetup, Queue, TicketRouting
@@ -37,7 +38,7 @@ RULE_CHANGES = (DeskSetup.RuleAdded, DeskSetup.RuleChanged, DeskSetup.RuleRetire
 class Routing(ProcessRecorderMixin, Application[UUID]):
     name = "routing"
     # Cached aggregates are fast-forwarded from the store on every get: no stale reads.
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
+    env: ClassVar[dict[str, str]] = CACHED  # the desk sets its size: Settings.aggregate_cache_size
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[UUID]], int]] = {
         DeskSetup: 100,
         Queue: 100,

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.chassis.domain.copy_on_write import CopyOnWrite
 from services.chassis.storage.ids import stable_uuid
 from services.routing.choosing import AgentState, Presence, Rule, Strategy, waiting_order
 from services.routing.desk_specs import RULES, group_spec, rule_of
@@ -165,7 +166,9 @@ class Queue(Aggregate):
         return waiting_order(self.waiting_tickets)
 
 
-class Agent(Aggregate):
+class Agent(CopyOnWrite, Aggregate):
+    """(Its events assign new lists, never change one in place (events/agent.py): copies share them.)"""
+
     Updated = agent.Updated
     PresenceChanged = agent.PresenceChanged
     TicketTaken = agent.TicketTaken

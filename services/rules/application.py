@@ -58,6 +58,7 @@ from services.chassis.http.problems import DomainProblem
 from services.chassis.runtime.errors import UnknownThingError
 from services.chassis.storage.ids import stable_id
 from services.chassis.storage.processing import ProcessRecorderMixin, UnitOfWork, commit
+from services.chassis.storage.store import CACHED
 from services.rules import conditions
 from services.rules.conditions import Condition, Match
 from services.rules.domain import TicketAutomation, Trigger, TriggerBook, TriggerFirings
@@ -76,7 +77,7 @@ class StaleTriggerError(DomainProblem):
 
 class Rules(ProcessRecorderMixin, Application[UUID]):
     name = "rules"
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
+    env: ClassVar[dict[str, str]] = CACHED  # the desk sets its size: Settings.aggregate_cache_size
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[UUID]], int]] = {
         TriggerBook: 100,
         TicketAutomation: 100,

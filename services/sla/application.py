@@ -18,6 +18,7 @@ from eventsourcing.persistence import Tracking
 from services.chassis.domain.admin_changes import AdminChange, admin_changes
 from services.chassis.storage.processing import ProcessRecorderMixin, UnitOfWork, commit
 from services.chassis.storage.processing import as_of as replayed
+from services.chassis.storage.store import CACHED
 from services.sla.clock import Clock
 from services.sla.policies import SlaSetup, UnknownError
 
@@ -25,7 +26,7 @@ from services.sla.policies import SlaSetup, UnknownError
 class Sla(ProcessRecorderMixin, Application[UUID]):
     name = "sla"
     # Cached aggregates are fast-forwarded from the store on every get: no stale reads.
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
+    env: ClassVar[dict[str, str]] = CACHED  # the desk sets its size: Settings.aggregate_cache_size
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[UUID]], int]] = {SlaSetup: 100}
 
     def run(self, decide: Callable[[UnitOfWork], None], tracking: Tracking | None = None) -> None:

@@ -25,18 +25,22 @@ scheduler fires the clock then, and never polls.
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from services.chassis.domain.copy_on_write import CopyOnWrite
 from services.sla import clock_events
 from services.sla.clock_readings import MET, PAUSED, RUNNING, STOPPED, ClockReadings
 from services.sla.shared_policies import shared
 
 
-class Clock(ClockReadings, Aggregate):
+class Clock(CopyOnWrite, ClockReadings, Aggregate):
+    """(Its events assign new dicts and lists, never change one in place: `_set`; so copies share them.)"""
+
     class Event(clock_events.ClockEvent):
         """Every event of a clock (clock_events.py); each is named here, which gives it its stored topic."""
 
@@ -72,8 +76,8 @@ class Clock(ClockReadings, Aggregate):
         facts: dict[str, str | None],
     ) -> None:
         """`facts`: the ticket's priority, category and organisation, by which `policy` was chosen."""
-        self.tenant = tenant
-        self.facts = facts
+        self.tenant = sys.intern(tenant)
+        self.facts = shared(facts)
         self.policy = shared(policy)
         self.requester_id = requester_id
         self.opened_at = opened_at
@@ -98,9 +102,8 @@ class Clock(ClockReadings, Aggregate):
 
     @event(MetricStarted)
     def _metric_started(self, metric: str, at: datetime, target: int, used: float, due_at: datetime | None) -> None:
-        self.metrics = self.metrics | {
-            metric: {"target": target, "used": used, "since": at, "state": RUNNING, "warned": [], "breached": False}
-        }
+        started = {"target": target, "used": used, "since": at, "state": RUNNING, "warned": [], "breached": False}
+        self.metrics = self.metrics | {sys.intern(metric): started}
 
     def pause(self, at: datetime) -> None:
         self._fire(at)

@@ -87,7 +87,7 @@ class Retargeted(ClockEvent):
 
     def apply(self, clock: Clock) -> None:
         clock.policy = shared(self.policy)
-        clock.facts = self.facts
+        clock.facts = shared(self.facts)
 
 
 class MetricRetargeted(ClockEvent):

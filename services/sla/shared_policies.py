@@ -4,6 +4,8 @@ Each clock records the policy it counts by (with its calendar's spec) on its `St
 rebuilt from its events each held a copy of its own: ~5 KB a clock, most of a cached clock's memory.
 Clocks now hold the one `SharedPolicy` of that content, which copying (the aggregate cache deep-copies
 what it hands out) keeps shared. A clock only ever reads its policy; a change of policy is a new one.
+A clock's facts (the priority, category and organisation its policy was chosen by) are shared the same way:
+few tickets differ in them.
 """
 
 from __future__ import annotations

@@ -5,8 +5,12 @@ from __future__ import annotations
 from eventsourcing.persistence import InfrastructureFactory, TrackingRecorder
 from eventsourcing.utils import Environment
 
-from services.chassis.runtime.settings import Settings
+from services.chassis.runtime.settings import AGGREGATE_CACHE_SIZE, Settings
 from services.chassis.storage.batch_tracking import TOPICS
+
+# An application's aggregate cache where no desk settings choose it (a what-if's sandbox, a test's store):
+# every application class names it as its `env`, and `store_env` sets the desk's `aggregate_cache_size`.
+CACHED = {"AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE_SIZE)}
 
 
 def store_env(settings: Settings, name: str) -> dict[str, str]:
@@ -29,8 +33,13 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
 
     The event and tracking tables are created when missing unless `settings.create_tables` is
     false: in a cluster `python -m services.migrate` creates them once per release.
+
+    The aggregate cache holds `settings.aggregate_cache_size` aggregates, least recently used dropped first:
+    cached ones are fast-forwarded from the store on every read, so it only saves replays. Unbounded by the
+    count of tickets, it grew each consumer by ~5 KB a ticket until it was full (issue 22's soak).
     """
     env = {
+        "AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size),
         "SINGLE_ROW_TRACKING": "f",
         "CREATE_TABLE": "y" if settings.create_tables else "n",
         "PROCESS_RECORDER_TOPIC": TOPICS["sqlite" if settings.persistence == "sqlite" else "postgres"],

@@ -21,6 +21,7 @@ SANDBOX = {
     "PERSISTENCE_MODULE": "eventsourcing.popo",
     "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
     "AGGREGATE_CACHE_FASTFORWARD": "n",
+    "AGGREGATE_CACHE_MAXSIZE": "20000",  # a window's aggregates, held as the store itself holds them
 }
 
 

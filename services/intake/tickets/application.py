@@ -24,6 +24,7 @@ from eventsourcing.persistence import EventStore, Mapper
 from schemas.keywords import KeywordDigests
 from services.chassis.storage.group_commit import GroupCommit
 from services.chassis.storage.processing import ProcessRecorderMixin
+from services.chassis.storage.store import CACHED
 from services.intake.audit.auditor import Audit
 from services.intake.audit.checkpoints import Checkpoints
 from services.intake.audit.sealing import CheckedSnapshots, SealingMapper
@@ -52,7 +53,7 @@ class Intake(ProcessRecorderMixin, TicketOpening, TicketImporting, TimeAccountin
     name = "intake"
     # Cached aggregates are fast-forwarded from the store on every get, so the
     # cache saves replays without ever serving a stale version.
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
+    env: ClassVar[dict[str, str]] = CACHED  # the desk sets its size: Settings.aggregate_cache_size
     snapshotting_intervals: ClassVar[dict[type[MutableOrImmutableAggregate[UUID]], int]] = {
         TicketNumbers: 100,
         Ticket: 100,
