@@ -35,9 +35,12 @@ class RequestTracker:
         content: str,
         priority: int,
         files: dict[str, bytes] | None = None,
+        **fields: Any,
     ) -> str:
-        """A ticket as a requestor's mail would open it, with `files` (name -> bytes) attached."""
+        """A ticket as a requestor's mail would open it, with `files` (name -> bytes) attached, and `fields` (its
+        links as it is created: `RefersTo=<id>`, ...)."""
         body = {"Queue": queue, "Subject": subject, "Requestor": requestor, "Content": content, "Priority": priority}
+        body |= fields
         if files:
             body["Attachments"] = [
                 {"FileName": name, "FileType": "text/plain", "FileContent": base64.b64encode(data).decode()}
@@ -54,12 +57,17 @@ class RequestTracker:
     def update(self, ticket: str, **fields: Any) -> None:
         self._send("PUT", f"/ticket/{ticket}", fields)
 
+    def merge(self, ticket: str, into: str) -> None:
+        """Merge `ticket` into `into`: through RT's REST 1.0 (its REST2 has no merge in RT 5.0)."""
+        answer = self.http.post(f"{self.url}/REST/1.0/ticket/{ticket}/merge/{into}")
+        assert "Merge completed" in answer.text, f"merge {ticket} into {into}: {answer.status_code} {answer.text}"
+
     def ticket(self, ticket: str) -> dict[str, Any]:
         found: dict[str, Any] = self._send("GET", f"/ticket/{ticket}", None)
         return found
 
     def history(self, ticket: str) -> list[dict[str, Any]]:
-        params = {"fields": "Type,Field,NewValue,Created,Creator", "per_page": "100"}
+        params = {"fields": "Type,Field,NewValue,Created,Creator,ObjectId", "per_page": "100"}
         answer = self.http.get(f"/ticket/{ticket}/history", params=params)
         answer.raise_for_status()
         return list(answer.json()["items"])

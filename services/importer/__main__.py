@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
@@ -25,6 +26,7 @@ from services.chassis.storage.store import store_env, tracking_recorder
 from services.importer import csv_source, people_csv
 from services.importer.files import storing
 from services.importer.rt_client import RtClient, RtUser
+from services.importer.rt_links import Links
 from services.importer.rt_mapping import SYSTEM, RtMapping
 from services.importer.run import Summary, run_import
 from services.intake import stored_topics
@@ -99,9 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return people.requester_for(args.tenant, "email", user.email, user.real_name)
             return people.requester_for(args.tenant, "rt", f"{client.url}/user/{user.name}", user.real_name)
 
-        mapping = RtMapping(client.url, client.user, person, fields)
         console.print(f"reading the tickets of {client.url}")
         keys = client.ticket_ids(args.query)
+        links = Links(client.effective_id, keys, partial(intake.was_imported, args.tenant, SYSTEM, client.url))
+        mapping = RtMapping(client.url, client.user, person, fields, client.queue_name, links)
         summary = run_import(
             intake, args.tenant, SYSTEM, client.url, keys, lambda key: mapping.ticket(client.ticket(key)),
             dry_run=args.dry_run, console=console, stored=stored,

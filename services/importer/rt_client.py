@@ -14,7 +14,10 @@ import httpx
 
 PAGE = 100
 # Transactions of a ticket that record nothing our ticket keeps (mail sent, watchers, links' other side).
-_HISTORY_FIELDS = "Type,Field,OldValue,NewValue,Created,Creator,Data"
+_HISTORY_FIELDS = "Type,Field,OldValue,NewValue,Created,Creator,Data,ObjectId"
+# A ticket's links as REST2 names them (`_hyperlinks`), as its transactions name them.
+LINK_FIELDS = {"refers-to": "RefersTo", "referred-to-by": "ReferredToBy", "depends-on": "DependsOn",
+               "depended-on-by": "DependedOnBy", "parent": "MemberOf", "child": "HasMember"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class RtTransaction:
     creator: str  # the user's name
     content: str | None = None  # the words of a create, correspond or comment
     files: tuple[RtFile, ...] = ()  # the files its message carried
+    ticket: str = ""  # the ticket it happened to: another than the one read when that one was merged into it
+    subject: str | None = None  # its message's subject
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class RtTicket:
     priority: int
     custom_fields: dict[str, list[str]]
     transactions: list[RtTransaction] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (RT's field, the other ticket's id), as it is now
 
 
 class RtClient:
@@ -72,6 +78,7 @@ class RtClient:
         self.user = cache(self._user)
         self.queue_name = cache(self._queue_name)
         self.custom_field_name = cache(self._custom_field_name)
+        self.effective_id = cache(self._effective_id)
 
     def ticket_ids(self, query: str = "id > 0") -> list[str]:
         """The ids of the tickets `query` (TicketSQL) finds, oldest first."""
@@ -95,11 +102,22 @@ class RtClient:
             priority=int(data.get("Priority") or 0),
             custom_fields=fields,
             transactions=transactions,
-        )
+            links=[(LINK_FIELDS[str(link["ref"])], str(link["id"])) for link in data.get("_hyperlinks", [])
+                   if link.get("type") == "ticket" and link.get("ref") in LINK_FIELDS],
+        )  # fmt: skip
+
+    def _effective_id(self, ticket_id: str) -> str | None:
+        """The ticket `ticket_id` is now: itself, or the one it was merged into; None when there is none."""
+        answer = self.http.get(f"/ticket/{ticket_id}")
+        if answer.status_code in (403, 404):
+            return None
+        answer.raise_for_status()
+        return str(answer.json()["id"])
 
     def _transaction(self, item: dict[str, Any]) -> RtTransaction:
         kind = str(item["Type"])
-        content, files = self._message(str(item["id"])) if kind in ("Create", "Correspond", "Comment") else (None, [])
+        message = self._message(str(item["id"])) if kind in ("Create", "Correspond", "Comment") else (None, [], None)
+        content, files, subject = message
         field_ = str(item.get("Field") or "")
         return RtTransaction(
             id=str(item["id"]),
@@ -111,22 +129,26 @@ class RtClient:
             creator=str(item["Creator"]["id"]),
             content=content,
             files=tuple(files),
+            ticket=str(item.get("ObjectId") or ""),
+            subject=subject,
         )
 
-    def _message(self, transaction_id: str) -> tuple[str, list[RtFile]]:
-        """The words of a transaction's message (its first text part that is no file), and its files."""
+    def _message(self, transaction_id: str) -> tuple[str, list[RtFile], str | None]:
+        """The words of a transaction's message (its first text part that is no file), its files, its subject."""
         text: str | None = None
+        subject: str | None = None
         files: list[RtFile] = []
         for item in self._pages(f"/transaction/{transaction_id}/attachments", {}):
             part = self._get(f"/attachment/{item['id']}")
             kind, content = str(part.get("ContentType") or "application/octet-stream"), part.get("Content")
+            subject = subject or part.get("Subject") or None
             if content is None:
                 continue  # a multipart's envelope
             if part.get("Filename"):
                 files.append(RtFile(str(part["id"]), str(part["Filename"]), kind, base64.b64decode(content)))
             elif text is None and kind.startswith("text/plain"):
                 text = base64.b64decode(content).decode("utf-8", "replace").strip()
-        return text or "", files
+        return text or "", files, subject
 
     def _user(self, name: str) -> RtUser:
         data = self._get(f"/user/{name}")

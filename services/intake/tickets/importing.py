@@ -10,6 +10,7 @@ issued by the counter of the year it was opened in, as every number is, so it ne
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from services.intake.tickets.domain import Ticket
 from services.intake.tickets.errors import TicketError, TicketRuleError
 from services.intake.tickets.fields import CustomFieldError
 from services.intake.tickets.form import TicketForm
-from services.intake.tickets.vocabulary import Status, WaitingFor
+from services.intake.tickets.vocabulary import LinkKind, Status, WaitingFor
 from services.intake.tickets.work import Opening, TicketWork
 
 IMPORT_ACTOR = "system:import"
@@ -33,9 +34,12 @@ PENDING_FOR = timedelta(days=7)  # how long an imported "waiting" status waits: 
 @dataclass(frozen=True)
 class ImportedStep:
     """One transaction of the other desk's ticket, as one of our commands: `kind` is reply, note, status,
-    owner, group, priority, fields or attachment, `value` what it sets (a status of ours, an agent id, a group
-    id, a priority, custom field values; the words of a reply or note; a file: attachment_id, sha256,
-    filename, content_type, size, comment_id)."""
+    owner, group, priority, fields, attachment, link, unlink or merge, `value` what it sets (a status of ours,
+    an agent id, a group id, a priority, custom field values; the words of a reply or note; a file:
+    attachment_id, sha256, filename, content_type, size, comment_id; a link: the other ticket's id there, the
+    kind of link and what the other desk called it; an unlink: the other ticket's id there; a merge: the id
+    there of the ticket it was merged into). `ticket`: the id there of the ticket merged into this one that it
+    happened to (None: this one)."""
 
     source_id: str
     at: datetime
@@ -43,6 +47,7 @@ class ImportedStep:
     kind: str
     value: Any
     staff: bool = False
+    ticket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class ImportedTicket:
     actor: str
     form: TicketForm
     steps: list[ImportedStep] = field(default_factory=list)
+    merged: list[ImportedTicket] = field(default_factory=list)  # merged into it there: opened, their steps in ours
 
     @property
     def external_ref(self) -> str:
@@ -103,8 +109,33 @@ class TicketImporting(TicketChanges):
         if work.find(ticket_id) is not None:
             return ticket_id
         tenant = work.tenant
-        seal = self._sealer(tenant, imported.form.requester_id)
-        form = imported.form
+        tickets = {imported.external_id: self._opened(work, ticket_id, imported)}
+        sources = {imported.external_id: imported} | {merged.external_id: merged for merged in imported.merged}
+        before: set[str] = set()  # merged there, imported here before they were: only their merge is new
+        for merged in imported.merged:  # merged into it there: each a ticket of its own, closed by the merge here
+            merged_id = imported_ticket_id(tenant, merged.system, merged.url, merged.external_id)
+            if (found := work.find(merged_id)) is not None:
+                before.add(merged.external_id)
+            tickets[merged.external_id] = found if found is not None else self._opened(work, merged_id, merged)
+
+        def other(key: str) -> Ticket:
+            return tickets.get(key) or _other(work, imported, key)
+
+        for step in imported.steps:
+            key = step.ticket or imported.external_id
+            if key in before and step.kind != "merge":
+                continue
+            with acting(self._import_cause(tenant, sources[key], step.source_id, step.actor, step.at)):
+                try:
+                    self._apply(tickets[key], step, other)
+                except (TicketError, CustomFieldError) as error:
+                    refused.append(f"{step.source_id} ({step.kind}): {error}")
+        return ticket_id
+
+    def _opened(self, work: TicketWork, ticket_id: UUID, imported: ImportedTicket) -> Ticket:
+        """The ticket opened as it was opened there: its words sealed, its external reference a tag."""
+        tenant, form = work.tenant, imported.form
+        seal = self._sealer(tenant, form.requester_id)
         words = self.digests.of_text(tenant, f"{form.title}\n{form.description}")
         origin = {"system": imported.system, "url": imported.url, "id": imported.external_id}
         fields = self._fields(tenant)
@@ -120,16 +151,10 @@ class TicketImporting(TicketChanges):
             tags=sorted({*form.tags, imported.external_ref}),
         )
         opening = Opening(ticket_id, sealed, self._import_cause(tenant, imported, None, imported.actor, imported.at))
-        ticket = work.add(opening.ticket(work.numbers(imported.at.year)))
-        for step in imported.steps:
-            with acting(self._import_cause(tenant, imported, step.source_id, step.actor, step.at)):
-                try:
-                    self._apply(ticket, step)
-                except (TicketError, CustomFieldError) as error:
-                    refused.append(f"{step.source_id} ({step.kind}): {error}")
-        return ticket_id
+        return work.add(opening.ticket(work.numbers(imported.at.year)))
 
-    def _apply(self, ticket: Ticket, step: ImportedStep) -> None:
+    def _apply(self, ticket: Ticket, step: ImportedStep, other: Callable[[str], Ticket]) -> None:
+        """Record `step` on `ticket`; `other` finds another imported ticket by its id there."""
         reason = f"imported ({step.source_id})"
         match step.kind:
             case "reply" | "note":
@@ -153,6 +178,13 @@ class TicketImporting(TicketChanges):
                 fields = self._fields(ticket.tenant)
                 checked = fields.check(dict(step.value), complete=False)
                 ticket.change_custom_fields(checked, [], reason, fields.kinds_of(checked))
+            case "link":
+                there = f"{reason}: {step.value['as']} {step.value['ticket']}"
+                ticket.link(other(step.value["ticket"]), LinkKind(step.value["kind"]), there)
+            case "unlink":
+                ticket.unlink(other(step.value["ticket"]), reason)
+            case "merge":
+                ticket.merge_into(other(str(step.value)), reason)
             case _:
                 raise TicketRuleError("kind", f"no imported step {step.kind!r}")
 
@@ -161,6 +193,14 @@ class TicketImporting(TicketChanges):
     ) -> Cause:
         origin = imported.origin(source_id)
         return Cause(tenant, actor, origin, origin, at=at, imported_from=origin)
+
+
+def _other(work: TicketWork, imported: ImportedTicket, external_id: str) -> Ticket:
+    """The ticket `external_id` of the same desk, imported before (in this save or an earlier one)."""
+    found = work.find(imported_ticket_id(work.tenant, imported.system, imported.url, external_id))
+    if found is None:
+        raise TicketRuleError("ticket", f"{imported.system}:{external_id} is not imported (not in this import)")
+    return found
 
 
 def moved_to(ticket: Ticket, status: Status, at: datetime, reason: str, resolution: str) -> None:
