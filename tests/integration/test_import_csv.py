@@ -9,17 +9,15 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
 
-from tests.client import eventually, headers
+from tests.client import eventually
 from tests.harness import Desk
+from tests.imports import TENANT, Json, admin_gateway, by_ref
 
-Json = dict[str, Any]
-TENANT = "acme"
 COLUMNS = ["id", "subject", "created", "updated", "requester_email", "requester_name", "description", "status",
            "priority", "type", "queue", "owner_email", "tags"]  # fmt: skip
 
@@ -65,14 +63,7 @@ def import_csv(desk: Desk, tickets: Path, comments: Path, *extra: str) -> tuple[
 
 @pytest.fixture
 def gateway(desk: Desk) -> httpx.Client:
-    url = desk.service("intake").start().url
-    return httpx.Client(base_url=url, headers=headers(TENANT), timeout=10.0)
-
-
-def by_ref(gateway: httpx.Client, ref: str) -> Json:
-    page = eventually(lambda: gateway.get("/v1/tickets", params={"tag": ref}).json(), lambda p: len(p["tickets"]) == 1)
-    ticket: Json = gateway.get(f"/v1/tickets/{page['tickets'][0]['id']}").json()
-    return ticket
+    return admin_gateway(desk)
 
 
 def test_a_dry_run_lists_every_row_it_cannot_map_with_the_reason(

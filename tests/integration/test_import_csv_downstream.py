@@ -8,24 +8,20 @@ import csv
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
 
-from tests.client import eventually, headers
+from tests.client import eventually
 from tests.harness import Desk
-
-Json = dict[str, Any]
-TENANT = "acme"
+from tests.imports import TENANT, Json, admin_gateway
 
 
 @pytest.fixture
 def gateway(desk: Desk) -> httpx.Client:
     desk.env["SERVICEDESK_ANALYTICS_URL"] = desk.service("analytics", "all").start().url
-    url = desk.service("intake").start().url
-    return httpx.Client(base_url=url, headers=headers(TENANT), timeout=10.0)
+    return admin_gateway(desk)
 
 
 @pytest.fixture

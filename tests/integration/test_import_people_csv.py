@@ -14,16 +14,13 @@ import httpx
 import pytest
 
 from services.importer.people_csv import organisation_id, person_id
-from tests.client import headers
 from tests.harness import Desk
-
-TENANT = "acme"
+from tests.imports import TENANT, admin_gateway
 
 
 @pytest.fixture
 def gateway(desk: Desk) -> httpx.Client:
-    url = desk.service("intake").start().url
-    return httpx.Client(base_url=url, headers=headers(TENANT), timeout=10.0)
+    return admin_gateway(desk)
 
 
 def written(path: Path, columns: list[str], rows: list[dict[str, str]]) -> Path:

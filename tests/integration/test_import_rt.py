@@ -8,21 +8,18 @@ import hashlib
 import subprocess
 import sys
 from datetime import datetime
-from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
 
-from tests.client import eventually, headers
 from tests.harness import Desk
+from tests.imports import TENANT, admin_gateway, by_ref
 from tests.request_tracker import RequestTracker
 
 # One Request Tracker for the run, which its session fixture starts and stops: its tests run in one process.
 pytestmark = pytest.mark.serial
 
-Json = dict[str, Any]
-TENANT = "acme"
 LOG = b"12:00:01 ERROR out of memory\n"
 
 
@@ -58,15 +55,7 @@ def filled(request_tracker: RequestTracker) -> tuple[str, dict[str, str]]:
 
 @pytest.fixture
 def gateway(desk: Desk) -> httpx.Client:
-    url = desk.service("intake").start().url
-    return httpx.Client(base_url=url, headers=headers(TENANT), timeout=10.0)
-
-
-def by_ref(gateway: httpx.Client, ref: str) -> Json:
-    """The one ticket whose external reference is `ref`, once the list shows it."""
-    page = eventually(lambda: gateway.get("/v1/tickets", params={"tag": ref}).json(), lambda p: len(p["tickets"]) == 1)
-    ticket: Json = gateway.get(f"/v1/tickets/{page['tickets'][0]['id']}").json()
-    return ticket
+    return admin_gateway(desk)
 
 
 def test_a_request_tracker_ticket_arrives_with_its_history_as_it_happened(

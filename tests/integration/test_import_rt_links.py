@@ -8,21 +8,17 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import datetime
-from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
 
-from tests.client import eventually, headers
 from tests.harness import Desk
+from tests.imports import TENANT, Json, admin_gateway, by_ref
 from tests.request_tracker import RequestTracker
 
 # One Request Tracker for the run, which its session fixture starts and stops: its tests run in one process.
 pytestmark = pytest.mark.serial
-
-Json = dict[str, Any]
-TENANT = "acme"
 
 
 def import_rt(desk: Desk, rt: RequestTracker, query: str, *extra: str) -> str:
@@ -76,15 +72,7 @@ def query_of(related: dict[str, str]) -> str:
 
 @pytest.fixture
 def gateway(desk: Desk) -> httpx.Client:
-    url = desk.service("intake").start().url
-    return httpx.Client(base_url=url, headers=headers(TENANT), timeout=10.0)
-
-
-def by_ref(gateway: httpx.Client, ref: str) -> Json:
-    """The one ticket whose external reference is `ref`, once the list shows it."""
-    page = eventually(lambda: gateway.get("/v1/tickets", params={"tag": ref}).json(), lambda p: len(p["tickets"]) == 1)
-    ticket: Json = gateway.get(f"/v1/tickets/{page['tickets'][0]['id']}").json()
-    return ticket
+    return admin_gateway(desk)
 
 
 def history(gateway: httpx.Client, ticket: Json) -> list[Json]:
