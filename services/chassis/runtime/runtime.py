@@ -144,8 +144,9 @@ class Runtime:
             await stop()
 
     def _worker_done(self, task: asyncio.Task[None]) -> None:
-        if not task.cancelled() and task.exception() is not None:
-            self.fail(task.exception())  # type: ignore[arg-type]
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("%s: worker %s failed", self.service, task.get_name(), exc_info=error)  # which, and where
+            self.fail(error)
         elif not self.stopping.is_set():
             self.fail(RuntimeError(f"worker {task.get_name()} ended"))
 
