@@ -14,11 +14,9 @@ import csv
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
-from zoneinfo import available_timezones
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
@@ -30,6 +28,8 @@ from services.chassis.storage.processing import find
 from services.intake.people.directory import Address, DirectoryError
 from services.intake.people.finder import People
 from services.intake.people.organisations import Organisation, domain_of
+from services.intake.people.people import is_time_zone
+from services.intake.tickets.form import spoken
 
 SYSTEM = "csv"
 IMPORTER = "importer"  # who registered them, in their history
@@ -93,11 +93,6 @@ class RowError(ValueError):
     """A row that cannot be registered, naming the column."""
 
 
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 def organisation_id(tenant: str, key: str) -> UUID:
     return stable_uuid("imported-organisation", tenant, SYSTEM, key)
 
@@ -151,10 +146,10 @@ def person_details(
     if not addresses and not row.get("name"):
         raise RowError("neither a name nor an address (columns 'name', 'email', 'telegram', 'chat')")
     language = row.get("language") or None
-    if language is not None and not (len(language) == 2 and language.isalpha() and language.islower()):
+    if language is not None and spoken(language) != language:
         raise RowError(f"column 'language': {language!r} is no ISO 639-1 code (`ru`)")
     zone = row.get("time_zone") or None
-    if zone is not None and zone not in _zones():
+    if zone is not None and not is_time_zone(zone):
         raise RowError(f"column 'time_zone': {zone!r} is not an IANA time zone")
     named = row.get("organisation") or None
     organisation = organisations(named) if named is not None else None

@@ -7,9 +7,7 @@ command of the directory (people/directory.py), which seals what is personal.
 from __future__ import annotations
 
 import asyncio
-from functools import cache
 from typing import Annotated, Any, Literal
-from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -22,6 +20,7 @@ from services.intake.people.directory import Address, Directory, DirectoryError,
 from services.intake.people.finder import Profile
 from services.intake.people.index import PeopleIndex
 from services.intake.people.organisations import Organisation, domain_of
+from services.intake.people.people import is_time_zone
 from services.intake.tickets.projections import TicketsProjection
 
 STAFF = requires(Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
@@ -31,11 +30,6 @@ OrganisationId = Annotated[str, Path(min_length=1, max_length=100)]
 Channel = Literal["email", "telegram", "chat"]
 DOMAIN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 Scalar = str | int | float | bool | None
-
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
 
 
 class AddressIn(BaseModel):
@@ -67,7 +61,7 @@ class PersonFields(BaseModel):
     @field_validator("time_zone")
     @classmethod
     def _zone(cls, value: str | None) -> str | None:
-        if value is not None and value not in _zones():
+        if value is not None and not is_time_zone(value):
             raise ValueError("not an IANA time zone")
         return value
 

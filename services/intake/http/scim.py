@@ -14,10 +14,11 @@ organisation stays with its history.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -38,7 +39,6 @@ from scim2_models import (
     ScimFilter,
     ServiceProviderConfig,
     Sort,
-    UniquenessException,
     User,
 )
 from starlette.responses import JSONResponse, Response
@@ -64,6 +64,7 @@ ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 MAX_RESULTS = 200
 EVERYONE = 10_000  # the most people a filter other than on an address is evaluated over
+Route = TypeVar("Route", bound=Callable[..., Awaitable[Response]])
 _BY_ADDRESS = re.compile(r'^\s*(userName|emails(?:\.value)?)\s+eq\s+"([^"\\]*)"\s*$', re.IGNORECASE)
 
 
@@ -79,21 +80,26 @@ def _error(status: int, detail: str, scim_type: str | None = None) -> JSONRespon
     return _answer(body, status)
 
 
-async def _scim(work: Callable[[], Awaitable[Response]]) -> Response:
-    """`work`'s answer, or its refusal as a SCIM error."""
-    try:
-        return await work()
-    except SCIMException as error:
-        return _error(int(error.status), error.detail or str(error), error.scim_type or None)
-    except ValidationError as error:
-        return _error(400, "; ".join(str(e["msg"]) for e in error.errors()), "invalidValue")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "the body is not JSON", "invalidSyntax")
-    except AddressHeldError as error:
-        return _error(409, error.message, "uniqueness")
-    except DirectoryError as error:
-        status = error.status if error.status in (404, 409, 410) else 400
-        return _error(status, error.message, None if status != 400 else "invalidValue")
+def scim_errors(route: Route) -> Route:
+    """`route`, its refusals answered as SCIM errors."""
+
+    @functools.wraps(route)
+    async def answered(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return await route(*args, **kwargs)
+        except SCIMException as error:
+            return _error(int(error.status), error.detail or str(error), error.scim_type or None)
+        except ValidationError as error:
+            return _error(400, "; ".join(str(e["msg"]) for e in error.errors()), "invalidValue")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(400, "the body is not JSON", "invalidSyntax")
+        except AddressHeldError as error:
+            return _error(409, error.message, "uniqueness")
+        except DirectoryError as error:
+            status = error.status if error.status in (404, 409, 410) else 400
+            return _error(status, error.message, None if status != 400 else "invalidValue")
+
+    return cast(Route, answered)
 
 
 def _paged(request: Request, resources: list[Any]) -> dict[str, Any]:
@@ -146,12 +152,8 @@ def router(directory: Directory, index: PeopleIndex) -> APIRouter:
         return user(tenant, person_id)
 
     def create_user(tenant: str, record: PersonRecord, by: str) -> User[Any]:
-        for address in record.emails:
-            if (holder := people.holder_of(tenant, people.blind(tenant, "email", address.address))) is not None:
-                raise UniquenessException(detail=f"the user {holder.id} has the address {address.address!r}")
-        person_id = directory.register_person(tenant, record.details, record.emails, by)
-        if not record.active:
-            directory.provision(tenant, person_id, {}, record.emails, "email", False, by)
+        """One save; an address another person holds is refused in it (409, `uniqueness`)."""
+        person_id = directory.register_person(tenant, record.details, record.emails, by, active=record.active)
         return user(tenant, person_id)
 
     def organisation(tenant: str, group_id: str) -> Organisation:
@@ -196,132 +198,94 @@ def router(directory: Directory, index: PeopleIndex) -> APIRouter:
     # -- Users ---------------------------------------------------------------
 
     @api.get("/Users")
+    @scim_errors
     async def list_users(request: Request, who: CurrentIdentity) -> Response:
-
-        async def work() -> Response:
-            return _answer(_paged(request, await run(users, who.tenant, request.query_params.get("filter"))))
-
-        return await _scim(work)
+        return _answer(_paged(request, await run(users, who.tenant, request.query_params.get("filter"))))
 
     @api.post("/Users")
+    @scim_errors
     async def create(request: Request, who: CurrentIdentity) -> Response:
-
-        async def work() -> Response:
-            sent: User[Any] = User.model_validate(await body_of(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
-            made: User[Any] = await run(create_user, who.tenant, record_of(sent), who.actor)
-            return _answer(dumped(made, Context.RESOURCE_CREATION_RESPONSE), 201, f"/scim/v2/Users/{made.id}")
-
-        return await _scim(work)
+        sent: User[Any] = User.model_validate(await body_of(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+        made: User[Any] = await run(create_user, who.tenant, record_of(sent), who.actor)
+        return _answer(dumped(made, Context.RESOURCE_CREATION_RESPONSE), 201, f"/scim/v2/Users/{made.id}")
 
     @api.get("/Users/{person_id}")
-    async def read_user(person_id: str, request: Request, who: CurrentIdentity) -> Response:
-
-        async def work() -> Response:
-            return _answer(dumped(await run(user, who.tenant, person_id), Context.RESOURCE_QUERY_RESPONSE))
-
-        return await _scim(work)
+    @scim_errors
+    async def read_user(person_id: str, who: CurrentIdentity) -> Response:
+        return _answer(dumped(await run(user, who.tenant, person_id), Context.RESOURCE_QUERY_RESPONSE))
 
     @api.put("/Users/{person_id}")
+    @scim_errors
     async def replace_user(person_id: str, request: Request, who: CurrentIdentity) -> Response:
-
-        async def work() -> Response:
-            sent: User[Any] = User.model_validate(await body_of(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
-            await run(profile, who.tenant, person_id)
-            done = await run(provision, who.tenant, person_id, record_of(sent), who.actor)
-            return _answer(dumped(done, Context.RESOURCE_REPLACEMENT_RESPONSE))
-
-        return await _scim(work)
+        sent: User[Any] = User.model_validate(await body_of(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+        await run(profile, who.tenant, person_id)
+        done = await run(provision, who.tenant, person_id, record_of(sent), who.actor)
+        return _answer(dumped(done, Context.RESOURCE_REPLACEMENT_RESPONSE))
 
     @api.patch("/Users/{person_id}")
+    @scim_errors
     async def patch_user(person_id: str, request: Request, who: CurrentIdentity) -> Response:
-
-        async def work() -> Response:
-            operations = PatchOp[User[Any]].model_validate(
-                await body_of(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST
-            )
-            current: User[Any] = await run(user, who.tenant, person_id)
-            before = current.model_copy(deep=True)
-            operations.patch(current)
-            stale_name_dropped(before, current)
-            done = await run(provision, who.tenant, person_id, record_of(current), who.actor)
-            return _answer(dumped(done, Context.RESOURCE_PATCH_RESPONSE))
-
-        return await _scim(work)
+        operations = PatchOp[User[Any]].model_validate(await body_of(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+        current: User[Any] = await run(user, who.tenant, person_id)
+        before = current.model_copy(deep=True)
+        operations.patch(current)
+        stale_name_dropped(before, current)
+        done = await run(provision, who.tenant, person_id, record_of(current), who.actor)
+        return _answer(dumped(done, Context.RESOURCE_PATCH_RESPONSE))
 
     @api.delete("/Users/{person_id}")
-    async def deactivate(person_id: str, request: Request, who: CurrentIdentity) -> Response:
-
-        async def work() -> Response:
-            current: User[Any] = await run(user, who.tenant, person_id)
-            current.active = False
-            await run(provision, who.tenant, person_id, record_of(current), who.actor)
-            return Response(status_code=204)
-
-        return await _scim(work)
+    @scim_errors
+    async def deactivate(person_id: str, who: CurrentIdentity) -> Response:
+        current: User[Any] = await run(user, who.tenant, person_id)
+        current.active = False
+        await run(provision, who.tenant, person_id, record_of(current), who.actor)
+        return Response(status_code=204)
 
     # -- Groups --------------------------------------------------------------
 
     @api.get("/Groups")
+    @scim_errors
     async def list_groups(request: Request, who: CurrentIdentity) -> Response:
-
-        async def work() -> Response:
-            return _answer(_paged(request, await run(groups, who.tenant, request.query_params.get("filter"))))
-
-        return await _scim(work)
+        return _answer(_paged(request, await run(groups, who.tenant, request.query_params.get("filter"))))
 
     @api.post("/Groups")
+    @scim_errors
     async def create_group(request: Request, who: CurrentIdentity) -> Response:
-
-        async def work() -> Response:
-            sent: Group = Group.model_validate(await body_of(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
-            details: dict[str, Any] = {"name": (sent.display_name or "")[:200], "domains": [], "sla_calendar_id": None,
-                       "sla_policy_id": None, "custom_fields": {}}  # fmt: skip
-            group_id = await run(directory.register_organisation, who.tenant, details, who.actor)
-            made: Group = await run(set_group, who.tenant, group_id, sent, who.actor)
-            return _answer(dumped(made, Context.RESOURCE_CREATION_RESPONSE), 201, f"/scim/v2/Groups/{group_id}")
-
-        return await _scim(work)
+        sent: Group = Group.model_validate(await body_of(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+        details: dict[str, Any] = {"name": (sent.display_name or "")[:200], "domains": [], "sla_calendar_id": None,
+                                   "sla_policy_id": None, "custom_fields": {}}  # fmt: skip
+        group_id = await run(directory.register_organisation, who.tenant, details, who.actor)
+        made: Group = await run(set_group, who.tenant, group_id, sent, who.actor)
+        return _answer(dumped(made, Context.RESOURCE_CREATION_RESPONSE), 201, f"/scim/v2/Groups/{group_id}")
 
     @api.get("/Groups/{group_id}")
-    async def read_group(group_id: str, request: Request, who: CurrentIdentity) -> Response:
-
-        async def work() -> Response:
-            return _answer(dumped(await run(group, who.tenant, group_id), Context.RESOURCE_QUERY_RESPONSE))
-
-        return await _scim(work)
+    @scim_errors
+    async def read_group(group_id: str, who: CurrentIdentity) -> Response:
+        return _answer(dumped(await run(group, who.tenant, group_id), Context.RESOURCE_QUERY_RESPONSE))
 
     @api.put("/Groups/{group_id}")
+    @scim_errors
     async def replace_group(group_id: str, request: Request, who: CurrentIdentity) -> Response:
-
-        async def work() -> Response:
-            sent: Group = Group.model_validate(await body_of(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
-            done = await run(set_group, who.tenant, group_id, sent, who.actor)
-            return _answer(dumped(done, Context.RESOURCE_REPLACEMENT_RESPONSE))
-
-        return await _scim(work)
+        sent: Group = Group.model_validate(await body_of(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+        done = await run(set_group, who.tenant, group_id, sent, who.actor)
+        return _answer(dumped(done, Context.RESOURCE_REPLACEMENT_RESPONSE))
 
     @api.patch("/Groups/{group_id}")
+    @scim_errors
     async def patch_group(group_id: str, request: Request, who: CurrentIdentity) -> Response:
-
-        async def work() -> Response:
-            operations = PatchOp[Group].model_validate(await body_of(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
-            current: Group = await run(group, who.tenant, group_id)
-            operations.patch(current)
-            done = await run(set_group, who.tenant, group_id, current, who.actor)
-            return _answer(dumped(done, Context.RESOURCE_PATCH_RESPONSE))
-
-        return await _scim(work)
+        operations = PatchOp[Group].model_validate(await body_of(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+        current: Group = await run(group, who.tenant, group_id)
+        operations.patch(current)
+        done = await run(set_group, who.tenant, group_id, current, who.actor)
+        return _answer(dumped(done, Context.RESOURCE_PATCH_RESPONSE))
 
     @api.delete("/Groups/{group_id}")
-    async def let_members_go(group_id: str, request: Request, who: CurrentIdentity) -> Response:
-
-        async def work() -> Response:
-            current: Group = await run(group, who.tenant, group_id)
-            current.members = []
-            await run(set_group, who.tenant, group_id, current, who.actor)
-            return Response(status_code=204)
-
-        return await _scim(work)
+    @scim_errors
+    async def let_members_go(group_id: str, who: CurrentIdentity) -> Response:
+        current: Group = await run(group, who.tenant, group_id)
+        current.members = []
+        await run(set_group, who.tenant, group_id, current, who.actor)
+        return Response(status_code=204)
 
     # -- what the service is -------------------------------------------------
 

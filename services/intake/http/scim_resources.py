@@ -10,9 +10,7 @@ whether their identity provider still has them. A SCIM Group is an organisation:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 from scim2_models import (
     Email,
@@ -28,13 +26,10 @@ from scim2_models import (
 from services.intake.people.directory import Address
 from services.intake.people.finder import Profile
 from services.intake.people.organisations import Organisation, domain_of
+from services.intake.people.people import is_time_zone
+from services.intake.tickets.form import spoken
 
 BASE = "/scim/v2"
-
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
 
 
 @dataclass(frozen=True)
@@ -95,11 +90,12 @@ def record_of(user: User[Any]) -> PersonRecord:
     if user.name is not None:
         parts = " ".join(p for p in (user.name.given_name, user.name.family_name) if p)
         name = user.name.formatted or parts or name
-    language = (user.preferred_language or user.locale or "").split("-")[0].split("_")[0].lower() or None
-    if language is not None and not (len(language) == 2 and language.isalpha()):
-        raise InvalidValueException(detail=f"preferredLanguage {user.preferred_language!r} names no language")
+    tag = user.preferred_language or user.locale
+    language = spoken(tag)
+    if tag and language is None:
+        raise InvalidValueException(detail=f"preferredLanguage {tag!r} names no language")
     zone = user.timezone or None
-    if zone is not None and zone not in _zones():
+    if zone is not None and not is_time_zone(zone):
         raise InvalidValueException(detail=f"timezone {zone!r} is not an IANA time zone")
     details: dict[str, str | None] = {"name": name[:200] if name else None, "language": language, "time_zone": zone}
     return PersonRecord(details, emails, user.active is not False)

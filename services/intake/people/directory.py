@@ -86,15 +86,18 @@ class Directory:
         addresses: Sequence[Address],
         by: str,
         person_id: UUID | None = None,
+        active: bool = True,
     ) -> str:
-        """A new person with `details` (see people.CHANGEABLE) and `addresses`; their id (`person_id`: one the
-        caller derived, as an import does from the source's key, so a second run finds them)."""
+        """A new person with `details` (see people.CHANGEABLE) and `addresses`, deactivated unless `active`; their
+        id (`person_id`: one the caller derived, as an import does from the source's key, so a second run finds
+        them)."""
         chosen = person_id or uuid4()
 
         def decide() -> list[Aggregate]:
             self._check_organisation(tenant, details.get("organisation_id"))
             person = Person.enter(chosen, tenant, self._sealed(tenant, str(chosen), details), _now())
             claims = [self._claim(tenant, person, a, f"addresses.{n}") for n, a in enumerate(addresses)]
+            person.set_active(active, by)
             return [person, *claims]
 
         commit(self.app, decide)

@@ -21,8 +21,10 @@ everything they wrote is filed under that same id.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
+from zoneinfo import available_timezones
 
 from eventsourcing.domain import Aggregate, event
 
@@ -31,6 +33,16 @@ from services.chassis.storage.ids import stable_uuid
 CHANNELS = ("email", "telegram", "chat")
 CHANGEABLE = ("name", "language", "time_zone", "organisation_id", "notes")
 """The fields of a person an admin changes (name and notes sealed)."""
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_time_zone(zone: str) -> bool:
+    """Whether `zone` names an IANA time zone (`Europe/Moscow`), as a person's `time_zone` must."""
+    return zone in _time_zones()
 
 
 def normalised(channel: str, address: str) -> str:
