@@ -59,12 +59,24 @@ def _for_psycopg(statement: str) -> str:
 
 
 class Sql:
+    """The statements of one transaction on `cursor`. On PostgreSQL each statement runs on a cursor of its own:
+    in a pipeline the server may send a statement's result while later statements are still going out (when
+    its send buffer fills, and as it shuts down), psycopg gives that result to the cursor that ran the
+    statement, and a cursor asked for its rows returns the result it holds without waiting for a later one.
+    On one shared cursor a statement read an earlier statement's result
+    (tests/integration/test_view_statement_rows.py)."""
+
     def __init__(self, cursor: Any, postgres: bool) -> None:
         self.cursor = cursor
         self.postgres = postgres
+        self._last = cursor  # the cursor of the latest statement, whose rows `rows` reads
 
     def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> None:
-        self.cursor.execute(_for_psycopg(statement) if self.postgres else statement, _params(params, self.postgres))
+        if self.postgres:
+            self._last = self.cursor.connection.cursor()
+            self._last.execute(_for_psycopg(statement), _params(params, postgres=True))
+        else:
+            self.cursor.execute(statement, _params(params, postgres=False))
 
     def insert(
         self, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]], on_conflict: str = ""
@@ -92,17 +104,13 @@ class Sql:
             )
 
     def query(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Rows read inside the transaction (on PostgreSQL on a cursor of their own: in a pipeline the
-        shared cursor's result may still be an earlier statement's)."""
-        if not self.postgres:
-            self.execute(statement, params)
-            return self.rows()
-        with self.cursor.connection.cursor() as cursor:
-            cursor.execute(_for_psycopg(statement), _params(params, postgres=True))
-            return [dict(row) for row in cursor.fetchall()]
+        """Rows read inside the transaction."""
+        self.execute(statement, params)
+        return self.rows()
 
     def rows(self) -> list[dict[str, Any]]:
-        return [dict(row) for row in self.cursor.fetchall()]
+        """The rows of the latest statement (`execute`)."""
+        return [dict(row) for row in self._last.fetchall()]
 
 
 class SqlView:
