@@ -44,30 +44,35 @@ OWN_SLA = ("sla_policy_id", "sla_calendar_id")  # the organisation's, among a cl
 log = logging.getLogger(__name__)
 
 PassedOver = Callable[[str, str], None]  # (`policy` or `calendar`, the id) of an organisation's SLA not defined here
+Noted = Callable[[str, str, str], None]  # the same, of a tenant: (tenant, `policy` or `calendar`, the id)
 
 
 def ignored(what: str, named: str) -> None:
     """Passed over in silence (a what-if replay reports no setup's gaps)."""
 
 
-def passed_over_counted(registry: CollectorRegistry) -> PassedOver:
+def unnoted(tenant: str, what: str, named: str) -> None:
+    """Passed over in silence (tests that count nothing)."""
+
+
+def passed_over_counted(registry: CollectorRegistry) -> Noted:
     """Log and count what of an organisation's SLA the setup did not know and the rules stood in for."""
     counter = Counter(
         "servicedesk_sla_organisation_sla_passed_over",
         "Tickets whose organisation named an SLA policy or calendar the tenant's setup lacks (the rules, or the "
         "policy's own calendar, counted instead), by which: policy, calendar.",
-        ["unknown"],
+        ["tenant", "unknown"],
         registry=registry,
     )
 
-    def passed_over(what: str, named: str) -> None:
+    def noted(tenant: str, what: str, named: str) -> None:
         log.warning("the organisation's SLA %s %r is not defined: passed over for the rules' choice", what, named)
-        counter.labels(what).inc()
+        counter.labels(tenant, what).inc()
 
-    return passed_over
+    return noted
 
 
-def reactions(sla: Sla, passed_over: PassedOver = ignored) -> Apply:
+def reactions(sla: Sla, noted: Noted = unnoted) -> Apply:
     def apply(envelope: Envelope, data: EventData, tracking: Tracking) -> None:
         passed: list[tuple[str, str]] = []
 
@@ -77,7 +82,7 @@ def reactions(sla: Sla, passed_over: PassedOver = ignored) -> Apply:
 
         sla.run(decide, tracking)
         for what, named in passed:
-            passed_over(what, named)
+            noted(envelope.tenant, what, named)
 
     return apply
 

@@ -21,7 +21,7 @@ class OrganisationDesk(Desk):
     def __init__(self) -> None:
         super().__init__()
         self.passed_over: list[tuple[str, str]] = []
-        self.apply = reactions(self.sla, lambda what, named: self.passed_over.append((what, named)))
+        self.apply = reactions(self.sla, lambda _, what, named: self.passed_over.append((what, named)))
 
     def open_for(self, priority: str = "P3", **own_sla: Any) -> None:
         """A ticket of an organisation whose own SLA is `own_sla` (sla_policy_id, sla_calendar_id)."""
