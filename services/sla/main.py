@@ -24,8 +24,9 @@ from services.chassis.storage.append_only import protect
 from services.chassis.storage.store import store_env, tracking_recorder
 from services.sla.api import create_app
 from services.sla.application import Sla
+from services.sla.passed_over import passed_over_counted
 from services.sla.publication import public_fields, publication
-from services.sla.reactions import decides_on, passed_over_counted, reactions
+from services.sla.reactions import decides_on, reactions
 from services.sla.timers import Scheduler, TimersView
 from services.sla.what_if import mount_what_if
 

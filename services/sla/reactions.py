@@ -10,14 +10,12 @@ first rule that matches (choice.py); what of the organisation's SLA was passed o
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
-from prometheus_client import CollectorRegistry, Counter
 
 from schemas.envelope import Envelope, EventData
 from schemas.tickets import (
@@ -36,40 +34,17 @@ from services.sla.application import Sla
 from services.sla.choice import choose, without_why
 from services.sla.clock import Clock
 from services.sla.clock_readings import MET
+from services.sla.passed_over import Noted, unnoted
 from services.sla.policies import SlaSetup
 
 CUSTOMER = "customer"  # `waiting_for` of a ticket pending on its requester
 OWN_SLA = ("sla_policy_id", "sla_calendar_id")  # the organisation's, among a clock's facts when it named them
 
-log = logging.getLogger(__name__)
-
 PassedOver = Callable[[str, str], None]  # (`policy` or `calendar`, the id) of an organisation's SLA not defined here
-Noted = Callable[[str, str, str], None]  # the same, of a tenant: (tenant, `policy` or `calendar`, the id)
 
 
 def ignored(what: str, named: str) -> None:
     """Passed over in silence (a what-if replay reports no setup's gaps)."""
-
-
-def unnoted(tenant: str, what: str, named: str) -> None:
-    """Passed over in silence (tests that count nothing)."""
-
-
-def passed_over_counted(registry: CollectorRegistry) -> Noted:
-    """Log and count what of an organisation's SLA the setup did not know and the rules stood in for."""
-    counter = Counter(
-        "servicedesk_sla_organisation_sla_passed_over",
-        "Tickets whose organisation named an SLA policy or calendar the tenant's setup lacks (the rules, or the "
-        "policy's own calendar, counted instead), by which: policy, calendar.",
-        ["tenant", "unknown"],
-        registry=registry,
-    )
-
-    def noted(tenant: str, what: str, named: str) -> None:
-        log.warning("the organisation's SLA %s %r is not defined: passed over for the rules' choice", what, named)
-        counter.labels(tenant, what).inc()
-
-    return noted
 
 
 def reactions(sla: Sla, noted: Noted = unnoted) -> Apply:
