@@ -120,7 +120,7 @@ def test_a_ticket_of_an_organisation_without_a_policy_follows_the_rules(gateway:
 
 
 def test_an_organisation_naming_a_policy_sla_does_not_know_is_accepted_and_its_tickets_follow_the_rules(
-    gateway: httpx.Client,
+    gateway: httpx.Client, desk: Desk
 ) -> None:
     ahead = an_organisation(gateway, "Ahead Inc", sla_policy_id="platinum", sla_calendar_id="mars-hours")
     assert ok(gateway.get(f"/v1/organisations/{ahead}", headers=AGENT))["sla_policy_id"] == "platinum"
@@ -131,3 +131,8 @@ def test_an_organisation_naming_a_policy_sla_does_not_know_is_accepted_and_its_t
     assert "the organisation's policy 'platinum' is not defined" in clock["reason"]
     assert "the organisation's calendar 'mars-hours' is not defined" in clock["reason"]
     assert datetime.fromisoformat(clock["metrics"]["first_response"]["due_at"]) > datetime.now(UTC)
+    sla = next(service for service in desk.services if service.name == "sla")
+    scraped = httpx.get(f"{sla.url}/metrics").text
+    for unknown in ("policy", "calendar"):
+        series = f'servicedesk_sla_organisation_sla_passed_over_total{{tenant="{TENANT}",unknown="{unknown}"}} 1.0'
+        assert series in scraped, "passed over, and counted once"
