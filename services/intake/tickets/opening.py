@@ -89,6 +89,7 @@ class TicketOpening(TicketChanges):
                 split_from=str(source.id),
                 language=source.language,
                 keyword_digests=words,
+                custom_field_kinds={},  # none of its own: published as v4 or later (its language, its SLA), not v3
             )
             form = with_organisation_sla(People(self, self.personal), cause.tenant, form)
             opening = Opening(new_id, form, cause)
