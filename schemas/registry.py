@@ -16,14 +16,16 @@ from schemas import audit, knowledge, routing, rules, sla, tickets, topics
 from schemas.envelope import Envelope, EnvelopeContext, EventData, MalformedEventError
 
 # What each public topic carries, newest versions (older ones are upcast on reading). `ticket.opened` is
-# published in two: v4 for a ticket opened in this desk, v5 for one imported from another (read as v5).
+# published in three: v4 for a ticket opened in this desk, v5 for one imported from another, v6 for one whose
+# organisation has an SLA policy or calendar of its own (each read as v6).
 TOPIC_EVENTS: dict[str, tuple[type[EventData], ...]] = {
     topics.TICKETS: (
-        tickets.TicketOpenedV4, tickets.TicketOpenedV5, tickets.TicketStatusChangedV1, tickets.TicketPriorityChangedV1,
-        tickets.TicketReclassifiedV1, tickets.TicketAssignedV1, tickets.TicketCommentedV2, tickets.TicketMergedV1,
-        tickets.TicketLinkedV1, tickets.TicketSurveyRequestedV1, tickets.TicketRatedV1,
-        tickets.TicketSolutionLinkedV1, tickets.TicketMacroAppliedV1, tickets.TicketTriggerAppliedV2,
-        tickets.TicketTriggerRefusedV1, tickets.TicketTimeLoggedV1, tickets.TicketCustomFieldsChangedV1,
+        tickets.TicketOpenedV4, tickets.TicketOpenedV5, tickets.TicketOpenedV6, tickets.TicketStatusChangedV1,
+        tickets.TicketPriorityChangedV1, tickets.TicketReclassifiedV1, tickets.TicketAssignedV1,
+        tickets.TicketCommentedV2, tickets.TicketMergedV1, tickets.TicketLinkedV1, tickets.TicketSurveyRequestedV1,
+        tickets.TicketRatedV1, tickets.TicketSolutionLinkedV1, tickets.TicketMacroAppliedV1,
+        tickets.TicketTriggerAppliedV2, tickets.TicketTriggerRefusedV1, tickets.TicketTimeLoggedV1,
+        tickets.TicketCustomFieldsChangedV1,
     ),
     topics.ROUTING_DECISIONS: (routing.RoutingDecidedV1,),
     topics.RULES_ACTIONS: (rules.TriggerFiredV1,),
@@ -59,6 +61,8 @@ UPCASTERS: dict[tuple[str, int], Callable[[EventData], EventData]] = {
     ("ticket.opened", 3): lambda v3: _v3_as_v4(v3),
     # v4 was opened in this desk, never imported
     ("ticket.opened", 4): lambda v4: _v4_as_v5(v4),
+    # v5 named no SLA of the ticket's organisation: the SLA service's rules choose its policy
+    ("ticket.opened", 5): lambda v5: _v5_as_v6(v5),
     # v1 did not say who wrote: null, which `TicketCommentedV2.kind_for` reads (requester by id, else other)
     ("ticket.commented", 1): lambda v1: tickets.TicketCommentedV2(**v1.model_dump(), author_kind=None),
     # v1 firings called no webhook and notified no group
@@ -95,6 +99,18 @@ def _v4_as_v5(v4: EventData) -> tickets.TicketOpenedV5:
         v5._legacy_keywords = list(v4.legacy_keywords)
         return v5
     return tickets.TicketOpenedV5(**v4.model_dump())
+
+
+def _v5_as_v6(v5: EventData) -> tickets.TicketOpenedV6:
+    """A v5 named no SLA policy or calendar of the ticket's organisation; one read from a v2 keeps its plain
+    words aside."""
+    if not isinstance(v5, tickets.TicketOpenedV5):
+        raise TypeError(f"not a ticket.opened v5: {v5!r}")
+    if isinstance(v5, tickets.TicketOpenedV5FromV2):
+        v6 = tickets.TicketOpenedV6FromV2(**v5.model_dump())
+        v6._legacy_keywords = list(v5.legacy_keywords)
+        return v6
+    return tickets.TicketOpenedV6(**v5.model_dump())
 
 
 class UnknownEventError(MalformedEventError):

@@ -177,6 +177,36 @@ class TicketOpenedV5FromV2(TicketOpenedV5):
         return self._legacy_keywords
 
 
+class TicketOpenedV6(TicketOpenedV5):
+    """v6 carries the SLA of the ticket's organisation as the desk's directory (`/v1/organisations`) held it when
+    the ticket opened: its own policy, which the SLA service prefers to its matching rules, and its business-hours
+    calendar, which counts the targets instead of the policy's own. Published only for a ticket whose organisation
+    names either; v5 events (and older) read as v6 with neither (see `schemas.registry.upcast`)."""
+
+    event_version: ClassVar[int] = 6
+
+    sla_policy_id: str | None = Field(
+        default=None,
+        description="The organisation's own SLA policy (an id of `/v1/sla/policies`), as the organisation named it;"
+        " intake does not check it: the SLA service falls back to its matching rules when it knows no such policy.",
+    )
+    sla_calendar_id: str | None = Field(
+        default=None,
+        description="The organisation's own business-hours calendar (an id of `/v1/sla/calendars`, or `24x7`), as the"
+        " organisation named it; the SLA service counts by the policy's own calendar when it knows no such calendar.",
+    )
+
+
+class TicketOpenedV6FromV2(TicketOpenedV6):
+    """A v2 read as v6, its plain words kept aside (as `TicketOpenedV3FromV2`)."""
+
+    _legacy_keywords: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def legacy_keywords(self) -> list[str]:
+        return self._legacy_keywords
+
+
 class TicketCustomFieldsChangedV1(EventData):
     """Custom fields of the kinds that cannot hold personal data (choice, number, boolean) were set or unset on
     the ticket; a change of its text or date fields only is not published."""

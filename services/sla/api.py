@@ -16,12 +16,20 @@ from services.chassis.http import openapi
 from services.chassis.http.auth import STAFF, Role
 from services.chassis.http.identity import CurrentIdentity, requires
 from services.sla.application import Sla
+from services.sla.choice import RULES
 from services.sla.policies import ALWAYS, SlaSetup, UnknownError
 
 NAME = r"^[a-z0-9][a-z0-9_.:-]{0,62}$"
 
 CLOCK_RULES = """How the clock counts (the rules users rely on):
-- Targets count business time in the policy's calendar (`24x7` counts every instant).
+- A ticket whose organisation (`/v1/organisations`) names an SLA policy of its own counts by that
+  policy, whatever the policies' conditions; any other by the first policy whose conditions hold.
+  An organisation's policy or calendar not defined here is passed over (logged and counted): the
+  conditions choose, the policy's own calendar counts. The clock says why: `chosen_by`
+  (`organisation` or `rules`) and `reason`. A change of the organisation's SLA reaches the tickets
+  opened after it; a running clock keeps the policy it was chosen with.
+- Targets count business time in the policy's calendar (`24x7` counts every instant), or in the
+  calendar of the ticket's organisation when it names one defined here.
 - first_response: from the ticket's opening to the first public reply by anyone but
   the requester. next_response: from each customer message after that to the next
   agent reply. resolution: from opening to resolve; a reopened ticket counts on from
@@ -111,6 +119,7 @@ def clock_view(sla: Sla, tenant: str, ticket_id: UUID, now: datetime) -> dict[st
     pending = clock.pending
     return {
         "ticket_id": str(ticket_id), "policy_id": clock.policy_id, "calendar": clock.policy["calendar"],
+        "chosen_by": clock.policy.get("chosen_by", RULES), "reason": clock.policy.get("reason"),
         "metrics": metrics, "next_due_at": clock.due_at,
         "pending": {"until": pending["until"], "reminders_sent": pending["sent"]} if pending else None,
     }  # fmt: skip

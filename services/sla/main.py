@@ -24,6 +24,7 @@ from services.chassis.storage.append_only import protect
 from services.chassis.storage.store import store_env, tracking_recorder
 from services.sla.api import create_app
 from services.sla.application import Sla
+from services.sla.passed_over import passed_over_counted
 from services.sla.publication import public_fields, publication
 from services.sla.reactions import decides_on, reactions
 from services.sla.timers import Scheduler, TimersView
@@ -49,7 +50,7 @@ def main() -> int:
         mount_what_if(app, sla, settings, owner=f"{socket.gethostname()}:{args.port or settings.sla_port}")
         app.include_router(feed_router(sla, public_fields(sla)))
     if args.role in ("consumer", "all"):
-        react = reactions(sla)
+        react = reactions(sla, passed_over_counted(metrics.registry))
         consume(runtime, settings, metrics, NAME, [TICKETS], react, apply_batch=in_store(sla, react, decides_on))
     if args.role in ("scheduler", "all"):
         scheduler = Scheduler(sla, TimersView(tracking_recorder(settings, Sla.name)), metrics.registry)

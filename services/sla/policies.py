@@ -1,9 +1,10 @@
 """A tenant's SLA setup: business-hours calendars and the ordered policies that choose targets.
 
 Policies are tried in order; the first whose conditions all hold (priority, category,
-organisation; an empty condition matches anything) gives the ticket its targets. A
-ticket no policy matches has no clock. Calendars and policies change by events, so
-the setup in force at any past instant is known, and each names the admin who made it (`by`).
+organisation; an empty condition matches anything) gives the ticket its targets, unless the
+ticket's organisation names a policy of its own (choice.py). A ticket no policy matches has no clock.
+Calendars and policies change by events, so the setup in force at any past instant is known, and each
+names the admin who made it (`by`).
 """
 
 from __future__ import annotations
@@ -122,7 +123,13 @@ class SlaSetup(Aggregate):
         return POLICIES.find(self.policies, policy_id)
 
     def choose(self, priority: str, category: str, organisation: str | None) -> dict[str, Any] | None:
-        """The first policy whose conditions hold, with its calendar's spec; None when none does."""
+        """The first policy whose conditions hold, with its calendar's spec; None when none does. (A clock's
+        policy is chosen by `choice.choose`, which prefers the organisation's own.)"""
+        policy = self.matching(priority, category, organisation)
+        return None if policy is None else policy | {"calendar_spec": self.calendars.get(policy["calendar"])}
+
+    def matching(self, priority: str, category: str, organisation: str | None) -> dict[str, Any] | None:
+        """The first policy whose conditions hold; None when none does."""
         for policy in self.policies:
             match = policy.get("match", {})
             if match.get("priorities") and priority not in match["priorities"]:
@@ -131,5 +138,5 @@ class SlaSetup(Aggregate):
                 continue
             if match.get("organisations") and organisation not in match["organisations"]:
                 continue
-            return policy | {"calendar_spec": self.calendars.get(policy["calendar"])}
+            return policy
         return None

@@ -2,11 +2,17 @@
 
 Each ticket event acts at the instant it happened (`occurred_at`), not when it is
 consumed, so a consumer that catches up after an outage computes the same clocks.
+
+A ticket's policy is its organisation's own when the organisation names one the setup knows, else the
+first rule that matches (choice.py); what of the organisation's SLA was passed over is logged and counted
+(`servicedesk_sla_organisation_sla_passed_over`), never refused: the ticket still gets the rules' clock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
@@ -18,22 +24,40 @@ from schemas.tickets import (
     TicketCommentedV2,
     TicketMergedV1,
     TicketOpenedV3,
+    TicketOpenedV6,
     TicketPriorityChangedV1,
     TicketStatusChangedV1,
 )
 from services.chassis.messaging.batching import Apply
 from services.chassis.storage.processing import UnitOfWork
 from services.sla.application import Sla
+from services.sla.choice import choose, without_why
 from services.sla.clock import Clock
 from services.sla.clock_readings import MET
+from services.sla.passed_over import Noted, unnoted
 from services.sla.policies import SlaSetup
 
 CUSTOMER = "customer"  # `waiting_for` of a ticket pending on its requester
+OWN_SLA = ("sla_policy_id", "sla_calendar_id")  # the organisation's, among a clock's facts when it named them
+
+PassedOver = Callable[[str, str], None]  # (`policy` or `calendar`, the id) of an organisation's SLA not defined here
 
 
-def reactions(sla: Sla) -> Apply:
+def ignored(what: str, named: str) -> None:
+    """Passed over in silence (a what-if replay reports no setup's gaps)."""
+
+
+def reactions(sla: Sla, noted: Noted = unnoted) -> Apply:
     def apply(envelope: Envelope, data: EventData, tracking: Tracking) -> None:
-        sla.run(lambda work: react(work, envelope, data), tracking)
+        passed: list[tuple[str, str]] = []
+
+        def decide(work: UnitOfWork) -> None:
+            passed.clear()  # a lost race decides again
+            react(work, envelope, data, lambda what, named: passed.append((what, named)))
+
+        sla.run(decide, tracking)
+        for what, named in passed:
+            noted(envelope.tenant, what, named)
 
     return apply
 
@@ -50,11 +74,11 @@ def decides_on(envelope: Envelope, data: EventData) -> UUID | None:
         return None
 
 
-def react(work: UnitOfWork, envelope: Envelope, data: EventData) -> None:
+def react(work: UnitOfWork, envelope: Envelope, data: EventData, passed_over: PassedOver = ignored) -> None:
     at, tenant = envelope.occurred_at, envelope.tenant
     if isinstance(data, TicketOpenedV3):
         if getattr(data, "imported_from", None) is None:  # imported history opens no clock: nothing breaches it
-            open_clock(work, tenant, data, at)
+            open_clock(work, tenant, data, at, passed_over)
         return
     ticket_id = getattr(data, "ticket_id", None)
     if ticket_id is None:
@@ -82,20 +106,29 @@ def react(work: UnitOfWork, envelope: Envelope, data: EventData) -> None:
         case TicketMergedV1():
             clock.resolve(at)
         case TicketPriorityChangedV1():
-            retarget(work, clock, data.priority.value, at)
+            retarget(work, clock, data.priority.value, at, passed_over)
         case TicketAssignedV1():
             clock.follow_assignment(data.group_id, data.agent_id)
         case _:
             pass
 
 
-def open_clock(work: UnitOfWork, tenant: str, data: TicketOpenedV3, at: datetime) -> None:
+def open_clock(
+    work: UnitOfWork, tenant: str, data: TicketOpenedV3, at: datetime, passed_over: PassedOver = ignored
+) -> None:
+    """The ticket's clock, by its organisation's own policy (and calendar) or the rules' (choice.py). Its facts
+    keep the organisation's SLA as the ticket opened with it: a later change of the organisation's reaches the
+    tickets opened after it, never this clock (a priority change re-chooses by the same facts)."""
     ticket_id = UUID(data.ticket_id)
     if work.get(ticket_id, Clock) is not None:
         return
     setup = work.get(SlaSetup.create_id(tenant), SlaSetup)
-    facts = {"priority": data.priority.value, "category": data.category, "organisation": data.organisation}
-    policy = setup.choose(data.priority.value, data.category, data.organisation) if setup else None
+    facts: dict[str, str | None] = {
+        "priority": data.priority.value, "category": data.category, "organisation": data.organisation
+    }  # fmt: skip
+    if isinstance(data, TicketOpenedV6):
+        facts |= {key: value for key in OWN_SLA if (value := getattr(data, key)) is not None}
+    policy = chosen(setup, facts, passed_over) if setup else None
     if policy is None:
         return
     clock = work.add(
@@ -132,11 +165,19 @@ def customer_wrote(clock: Clock, at: datetime) -> None:
         clock.start_metric("next_response", at)
 
 
-def retarget(work: UnitOfWork, clock: Clock, priority: str, at: datetime) -> None:
+def retarget(work: UnitOfWork, clock: Clock, priority: str, at: datetime, passed_over: PassedOver = ignored) -> None:
+    """The policy chosen again for the new priority (the organisation's own stays: it matches any priority)."""
     setup = work.get(SlaSetup.create_id(clock.tenant), SlaSetup)
     if setup is None:
         return
     facts = clock.facts | {"priority": priority}
-    policy = setup.choose(priority, facts["category"] or "", facts["organisation"])
-    if policy is not None and (policy != clock.policy or facts != clock.facts):
+    policy = chosen(setup, facts, passed_over)
+    if policy is not None and (without_why(policy) != without_why(clock.policy) or facts != clock.facts):
         clock.retarget(policy, facts, at)
+
+
+def chosen(setup: SlaSetup, facts: dict[str, str | None], passed_over: PassedOver) -> dict[str, Any] | None:
+    choice = choose(setup, facts)
+    for what in choice.unknown:
+        passed_over(what, facts.get(f"sla_{what}_id") or "")
+    return choice.policy

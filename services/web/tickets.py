@@ -77,6 +77,21 @@ class Target:
 
 
 @dataclass(frozen=True)
+class SlaPolicy:
+    """The policy the ticket's SLA clock counts by, and the calendar; `own`: the organisation's own, not the rules'."""
+
+    policy_id: str
+    calendar: str
+    own: bool
+
+    @classmethod
+    def of(cls, clock: dict[str, Any] | None) -> SlaPolicy | None:
+        if not clock or not clock.get("policy_id"):
+            return None
+        return cls(str(clock["policy_id"]), str(clock.get("calendar") or ""), clock.get("chosen_by") == "organisation")
+
+
+@dataclass(frozen=True)
 class TicketPage:
     """What the ticket page shows, prepared from the API's answer."""
 
@@ -187,6 +202,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
             verification=verification,
             attachments=files,
             targets=targets,
+            sla_policy=SlaPolicy.of(clock),
             routed_because=routed_because,
             as_of=instant,
             as_of_typed=as_of or "",

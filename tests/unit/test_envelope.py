@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 from schemas.envelope import Envelope, MalformedEventError, kafka_fields
 from schemas.export import export
 from schemas.registry import EVENT_TYPES, UnknownEventError, parse_data, typed
-from schemas.tickets import AuthorKind, TicketCommentedV2, TicketOpenedV3, TicketOpenedV4, TicketOpenedV5, TicketRatedV1
+from schemas.tickets import (
+    AuthorKind,
+    TicketCommentedV2,
+    TicketOpenedV3,
+    TicketOpenedV4,
+    TicketOpenedV5,
+    TicketOpenedV6,
+    TicketRatedV1,
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
@@ -87,7 +95,7 @@ def test_data_is_read_by_its_type_and_version() -> None:
 def test_a_ticket_opened_before_v2_reads_as_v4_without_organisation_words_language_or_fields() -> None:
     data = parse_data(an_envelope(version=1))
     assert isinstance(data, TicketOpenedV5)
-    assert (data.event_version, data.organisation, data.keyword_digests, data.legacy_keywords) == (5, None, [], [])
+    assert (data.event_version, data.organisation, data.keyword_digests, data.legacy_keywords) == (6, None, [], [])
     assert (data.language, data.custom_fields, data.imported_from) == (None, {}, None)
 
 
@@ -114,6 +122,31 @@ def test_a_v2_ticket_opened_reads_as_v3_with_its_plain_words_kept_aside_not_in_t
     assert isinstance(data, TicketOpenedV4)
     assert (data.organisation, data.keyword_digests, data.legacy_keywords) == ("o", [], ["vpn", "drops"])
     assert "vpn" not in data.model_dump_json(), "the plain words are not part of v3"
+
+
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
+def test_a_ticket_opened_before_v6_reads_as_v6_naming_no_sla_of_its_organisation(version: int) -> None:
+    data = parse_data(an_envelope(version=version))
+    assert isinstance(data, TicketOpenedV6)
+    assert (data.event_version, data.sla_policy_id, data.sla_calendar_id) == (6, None, None)
+    assert (data.number, data.priority, data.category) == ("SD-2026-000001", "P2", "network")
+
+
+def test_a_v2_ticket_opened_keeps_its_plain_words_aside_all_the_way_to_v6() -> None:
+    v2 = an_envelope(version=2)
+    data = parse_data(v2.model_copy(update={"data": v2.data | {"organisation": "o", "keywords": ["vpn"]}}))
+    assert isinstance(data, TicketOpenedV6)
+    assert (data.organisation, data.legacy_keywords, data.sla_policy_id) == ("o", ["vpn"], None)
+    assert "vpn" not in data.model_dump_json()
+
+
+def test_a_v6_ticket_opened_names_its_organisations_sla_policy_and_calendar() -> None:
+    v6 = an_envelope(version=6)
+    own = {"organisation": "org-1", "sla_policy_id": "gold", "sla_calendar_id": "tokyo-hours"}
+    data = parse_data(v6.model_copy(update={"data": v6.data | own}))
+    assert isinstance(data, TicketOpenedV6)
+    assert (data.organisation, data.sla_policy_id, data.sla_calendar_id) == ("org-1", "gold", "tokyo-hours")
+    assert data.imported_from is None
 
 
 def a_comment(version: int, **data: Any) -> Envelope:

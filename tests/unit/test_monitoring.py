@@ -71,6 +71,7 @@ _EXPORTED: list[tuple[str, Kind, str]] = [
     # sla
     ("servicedesk_sla_timer_lateness_seconds", "histogram", "kind"),
     ("servicedesk_sla_timers_scheduled", "gauge", ""),
+    ("servicedesk_sla_organisation_sla_passed_over", "counter", "tenant unknown"),
 ]
 CATALOGUE = {name: (kind, frozenset(labels.split())) for name, kind, labels in _EXPORTED}
 SCRAPE_LABELS = frozenset({"job", "instance"})

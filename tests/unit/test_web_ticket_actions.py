@@ -151,3 +151,24 @@ def test_an_escalation_out_of_the_agents_groups_says_where_it_went(tmp_path: Pat
     done = client.post(f"/tickets/{TICKET}/escalation", data=form(person, **{"escalate-reason": "db"}))
     assert done.headers["location"] == f"/tickets/{TICKET}/escalated?to=second-line"
     assert api.sent[-1] == ("POST", f"/v1/routing/tickets/{TICKET}/escalations", {"reason": "db"})
+
+
+class ApiWithClock(Api):
+    """The gateway with the ticket's SLA clock, chosen by its organisation's own policy."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == f"/v1/sla/tickets/{TICKET}":
+            clock: dict[str, Any] = {
+                "ticket_id": TICKET, "policy_id": "gold", "calendar": "tokyo-hours", "chosen_by": "organisation",
+                "reason": "the organisation's own policy 'gold'", "metrics": {}, "next_due_at": None,
+            }  # fmt: skip
+            return httpx.Response(200, json=clock)
+        return super().__call__(request)
+
+
+def test_an_agent_sees_the_sla_policy_of_the_tickets_organisation_and_that_it_is_its_own(tmp_path: Path) -> None:
+    client, _person = signed_in(tmp_path, ApiWithClock())
+    page = client.get(f"/tickets/{TICKET}").text
+    assert "<dt>SLA policy</dt><dd>gold · tokyo-hours" in page
+    assert "(the organisation's own)" in page
+    assert "SLA policy" not in client.get(f"/tickets/{OTHER}").text, "no clock, no policy shown"

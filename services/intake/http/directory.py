@@ -110,14 +110,28 @@ class Merge(BaseModel):
     merged_id: str = Field(min_length=1, max_length=100, description="The person who is the same customer.")
 
 
+# The SLA service owns its policies and calendars, and intake does not ask it: an id is taken as given (it may
+# name one defined later). A ticket's clock passes over one SLA does not know, logged and counted there.
+SLA_POLICY = (
+    "The organisation's own SLA policy (an id of `/v1/sla/policies`): its tickets count their targets by it, whatever"
+    " the policies' conditions. Not checked here: while the SLA service has no such policy, its conditions choose."
+    " A change reaches the tickets opened after it; an open ticket keeps its clock."
+)
+SLA_CALENDAR = (
+    "The organisation's own business hours (an id of `/v1/sla/calendars`, or `24x7`): its tickets' targets count"
+    " in it, whichever policy sets them. Not checked here: while the SLA service has no such calendar, the policy's"
+    " own counts. A change reaches the tickets opened after it."
+)
+
+
 class OrganisationFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     domains: list[Annotated[str, Field(pattern=DOMAIN, max_length=253)]] = Field(
         default_factory=list, max_length=50, description="E-mail domains, lower case: a new address of one joins."
     )
-    sla_calendar_id: str | None = Field(None, min_length=1, max_length=100, description="An SLA calendar's id.")
-    sla_policy_id: str | None = Field(None, min_length=1, max_length=100, description="A policy of the SLA service.")
+    sla_calendar_id: str | None = Field(None, min_length=1, max_length=100, description=SLA_CALENDAR)
+    sla_policy_id: str | None = Field(None, min_length=1, max_length=100, description=SLA_POLICY)
     custom_fields: dict[Annotated[str, Field(min_length=1, max_length=100)], Scalar] = Field(
         default_factory=dict, max_length=50
     )
@@ -132,8 +146,8 @@ class OrganisationChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=200)
     domains: list[Annotated[str, Field(pattern=DOMAIN, max_length=253)]] | None = Field(None, max_length=50)
-    sla_calendar_id: str | None = Field(None, min_length=1, max_length=100)
-    sla_policy_id: str | None = Field(None, min_length=1, max_length=100)
+    sla_calendar_id: str | None = Field(None, min_length=1, max_length=100, description=SLA_CALENDAR)
+    sla_policy_id: str | None = Field(None, min_length=1, max_length=100, description=SLA_POLICY)
     custom_fields: dict[Annotated[str, Field(min_length=1, max_length=100)], Scalar] | None = Field(None, max_length=50)
 
 
@@ -273,7 +287,8 @@ def organisations_router(directory: Directory, index: PeopleIndex) -> APIRouter:
 
     @api.post("", status_code=201, dependencies=[ADMIN])
     async def register(body: OrganisationFields, who: CurrentIdentity) -> OrganisationView:
-        """A new organisation (422 naming `domains.N` when another holds that domain)."""
+        """A new organisation (422 naming `domains.N` when another holds that domain). Its SLA policy and calendar
+        are taken as given: the SLA service owns them, and falls back to its rules for an id it does not know."""
         organisation_id = await asyncio.to_thread(
             directory.register_organisation, who.tenant, body.model_dump(), who.actor
         )

@@ -32,7 +32,11 @@ class OpenTicket(BaseModel):
     description: str = Field(default="", max_length=20_000)
     requester_id: str = Field(min_length=1, max_length=200)
     organisation: str | None = Field(
-        default=None, min_length=1, max_length=200, description="The requester's organisation; routing rules match it."
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The requester's organisation (by default, theirs in `/v1/people`); routing rules match it. An"
+        " organisation's id (`/v1/organisations`) brings its own SLA policy and calendar to the ticket's clock.",
     )
     channel: Channel = Channel.API
     category: str = Field(default="general", min_length=1, max_length=64)

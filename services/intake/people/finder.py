@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from services.chassis.storage.processing import commit, find
 from services.intake.people.addresses import AddressClaim
-from services.intake.people.organisations import DomainClaim, domain_of
+from services.intake.people.organisations import DomainClaim, Organisation, domain_of
 from services.intake.people.people import Person, normalised
 from services.intake.privacy.personal_data import PersonalData
 
@@ -119,6 +119,14 @@ class People:
         domain = domain_of(address)
         claim = find(self.app, DomainClaim.create_id(tenant, domain), DomainClaim) if domain else None
         return claim.holder if claim is not None else None
+
+    def organisation(self, tenant: str, organisation_id: str | None) -> Organisation | None:
+        """The tenant's organisation of that id; None for none, or for a name only routing rules know."""
+        try:
+            found = find(self.app, UUID(organisation_id), Organisation) if organisation_id else None
+        except ValueError:
+            return None
+        return found if found is not None and found.tenant == tenant else None
 
     def person(self, tenant: str, requester_id: str) -> Person | None:
         try:

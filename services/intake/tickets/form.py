@@ -35,6 +35,8 @@ class TicketForm:
     language: str | None = None  # ISO 639-1 (`spoken` reads a channel's tag)
     custom_field_kinds: dict[str, str] | None = None  # each custom field's kind, when checked
     imported_from: dict[str, str] | None = None  # the desk it was imported from: system, url, id (importing.py)
+    sla_policy_id: str | None = None  # its organisation's own SLA policy and calendar when it opened (opening.py)
+    sla_calendar_id: str | None = None
 
 
 def spoken(tag: str | None) -> str | None:

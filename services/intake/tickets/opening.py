@@ -20,6 +20,16 @@ from services.intake.tickets.numbering import TicketNumbers
 from services.intake.tickets.work import OpenedTicket, Opening, TicketWork, new_ticket_id, position_of
 
 
+def with_organisation_sla(people: People, tenant: str, form: TicketForm) -> TicketForm:
+    """`form` with the SLA policy and calendar its organisation (an id of `/v1/organisations`) names now, which
+    its `Opened` event records for the SLA service (`ticket.opened` v6). A later change of the organisation's
+    SLA reaches the tickets opened after it; a ticket opened before keeps the SLA it opened with."""
+    organisation = people.organisation(tenant, form.organisation)
+    if organisation is None:
+        return form
+    return replace(form, sla_policy_id=organisation.sla_policy_id, sla_calendar_id=organisation.sla_calendar_id)
+
+
 class TicketOpening(TicketChanges):
     """Opening tickets, for the application (application.py)."""
 
@@ -34,9 +44,11 @@ class TicketOpening(TicketChanges):
         if (done := self._replayed(cause)) is not None:
             return OpenedTicket(self.get_ticket(UUID(done.subject), cause.tenant), position=None, created=False)
         ticket_id = ticket_id or new_ticket_id(cause)
+        people = People(self, self.personal)
         if form.organisation is None:  # none named: the requester's own, when the desk knows them in one
-            requester = People(self, self.personal).following(cause.tenant, form.requester_id)
+            requester = people.following(cause.tenant, form.requester_id)
             form = replace(form, organisation=requester.organisation_id if requester is not None else None)
+        form = with_organisation_sla(people, cause.tenant, form)
         fields = self._fields(cause.tenant)
         custom_fields = fields.check(form.custom_fields, complete=True)
         seal = self._sealer(cause.tenant, form.requester_id)
@@ -77,7 +89,9 @@ class TicketOpening(TicketChanges):
                 split_from=str(source.id),
                 language=source.language,
                 keyword_digests=words,
+                custom_field_kinds={},  # none of its own: published as v4 or later (its language, its SLA), not v3
             )
+            form = with_organisation_sla(People(self, self.personal), cause.tenant, form)
             opening = Opening(new_id, form, cause)
             work.add(opening.ticket(work.numbers(datetime.now(UTC).year)))
             return new_id

@@ -10,7 +10,8 @@ fields' kinds are recorded is v4, with its language and the values of the kinds 
 personal data (choice, number, boolean; `ticket.custom_fields_changed` carries their changes). Likewise a comment:
 `ticket.commented` v2 says who wrote it (staff, requester, other); one stored before it was
 recorded is published as v1. A ticket imported from another desk is published as `ticket.opened` v5,
-which says from where; one opened here stays v4.
+which says from where; one opened here stays v4. A ticket whose organisation has an SLA policy or calendar of
+its own (recorded on its `Opened` since v7) is published as v6, which names them; any other stays v4 or v5.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from schemas.tickets import (
     TicketOpenedV3,
     TicketOpenedV4,
     TicketOpenedV5,
+    TicketOpenedV6,
     TicketPriorityChangedV1,
     TicketRatedV1,
     TicketReclassifiedV1,
@@ -93,6 +95,9 @@ def public_data(event: Any, ticket_id: str | None = None) -> EventData | None:
             return TicketOpenedV3(**opened, keyword_digests=event.keyword_digests)
         shown = public_values(event.custom_fields, event.custom_field_kinds)
         fields = {"keyword_digests": event.keyword_digests, "language": event.language, "custom_fields": shown}
+        if event.sla_policy_id is not None or event.sla_calendar_id is not None:  # its organisation's own SLA
+            own_sla = {"sla_policy_id": event.sla_policy_id, "sla_calendar_id": event.sla_calendar_id}
+            return TicketOpenedV6(**opened, **fields, imported_from=event.imported_from, **own_sla)
         if event.imported_from is None:  # opened here: as every ticket opened here is published since v4
             return TicketOpenedV4(**opened, **fields)
         return TicketOpenedV5(**opened, **fields, imported_from=event.imported_from)

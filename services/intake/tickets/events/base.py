@@ -61,8 +61,10 @@ class Opened(TicketEvent, Aggregate.Created):
     language: str | None  # v5: the ticket's language (ISO 639-1), as its channel or caller said it
     custom_field_kinds: dict[str, str] | None  # v5: each custom field's kind when it was set (a field may change)
     imported_from: dict[str, str] | None  # v6: opened by an import, from this desk (system, url, id)
+    sla_policy_id: str | None  # v7: its organisation's own SLA policy and calendar, when it opened
+    sla_calendar_id: str | None
 
-    class_version = 6
+    class_version = 7
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -94,6 +96,13 @@ class Opened(TicketEvent, Aggregate.Created):
     def upcast_v5_v6(state: dict[str, Any]) -> None:
         """v6 says when the ticket was imported from another desk (`imported_from`); none before was."""
         state.setdefault("imported_from", None)
+
+    @staticmethod
+    def upcast_v6_v7(state: dict[str, Any]) -> None:
+        """v7 records the SLA policy and calendar of the ticket's organisation when it opened, which
+        `ticket.opened` v6 carries; an event before v7 named neither, and was published without them (v4, v5)."""
+        state.setdefault("sla_policy_id", None)
+        state.setdefault("sla_calendar_id", None)
 
 
 class StatusChanged(TicketEvent):
