@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import statistics
 import sys
@@ -83,14 +84,16 @@ def run(argv: Sequence[str] = ()) -> None:
             env[CACHE_SIZE] = str(args.aggregate_cache)
         with production(broker, postgres(), env) as flow:
             flow_figures, series, progress, pids = asyncio.run(soak(flow, broker.bootstrap, args))
+        heaps: dict[str, list[dict[str, Any]]] = {}
         if args.trace is not None:
             for name, pid in pids.items():
                 print(f"{name} (pid {pid}), from the second half's start to the load's end:")
                 print(growth(Path(snapshots, f"{pid}-1.snapshot"), Path(snapshots, f"{pid}-2.snapshot")))
+                heaps[name] = [json.loads(Path(snapshots, f"{pid}-{n}.heap.json").read_text()) for n in (1, 2)]
     memory = {name: summary(points, progress) for name, points in series.items()}
     print(table(flow_figures))
     print(report(memory))
-    if args.trace is not None:
+    if args.trace:
         print("(traced: tracemalloc's own cost is in these RSS figures; not a run to record)")
         return
     figures = {
@@ -101,6 +104,7 @@ def run(argv: Sequence[str] = ()) -> None:
         "rss_mib": memory, "shared_processes": ["kafka broker"], "flow": flow_figures,
         "rss_series": {name: [[s, mib] for s, mib in points] for name, points in series.items()},
         "assigned_series": [[s, n] for s, n in progress], "machine_load_avg": os.getloadavg(),
+        "heap_at_half_and_end": heaps,
     }  # fmt: skip
     record(NAME, figures, show=False)
     plot()
