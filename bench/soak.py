@@ -104,7 +104,7 @@ def run(argv: Sequence[str] = ()) -> None:
         "rss_mib": memory, "shared_processes": ["kafka broker"], "flow": flow_figures,
         "rss_series": {name: [[s, mib] for s, mib in points] for name, points in series.items()},
         "assigned_series": [[s, n] for s, n in progress], "machine_load_avg": os.getloadavg(),
-        "heap_at_half_and_end": heaps,
+        "heap_at_half_and_end": heaps, "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX"),
     }  # fmt: skip
     record(NAME, figures, show=False)
     plot()
