@@ -19,10 +19,11 @@ at different rates: a run at 20/s finds at its pace what one at 100/s does.
 `--trace N` has routing's processes (`--traced`: those whose name starts so) trace their allocations
 with tracemalloc (N frames a traceback; services/chassis/runtime/memory_trace.py) from a quarter of the
 load, snapshots each at the second half's start and at the load's end, and prints for each what grew
-between them (bench/memory_growth.py), with the heap's figures: resident, Python's blocks, glibc's malloc in use and
-free (`--trace 0`: those only, at no cost).
-Tracing costs CPU and memory (and a snapshot stalls its process for seconds): a traced run's RSS is not
-one to report. `--aggregate-cache N` sizes every application's cache.
+between them (bench/memory_growth.py), with the heap's figures: resident, Python's blocks, glibc's malloc
+in use and free (`--trace 0`: those only, at no cost, and the run is recorded). Tracing costs CPU and
+memory (and a snapshot stalls its process for seconds): a traced run's RSS is not one to report.
+`--aggregate-cache N` sizes every application's cache: a small one is full soon, and what grows beyond
+it shows at a modest rate.
 """
 
 from __future__ import annotations
