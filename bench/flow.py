@@ -65,9 +65,11 @@ class Flow:
 
 
 @contextmanager
-def production(broker: Kafka, pg: Postgres) -> Iterator[Flow]:
+def production(broker: Kafka, pg: Postgres, env: dict[str, str] | None = None) -> Iterator[Flow]:
+    """`env`: more environment for every process (a bench that traces their memory)."""
     with pg.fresh_database() as dbname, tempfile.TemporaryDirectory() as tmp:
         desk = desk_settings(Path(tmp), "postgres", broker, pg, dbname)
+        desk.env |= env or {}
         services = {f"{name} {role}": desk.service(name, role) for name in ("intake", "routing")
                     for role in ("api", "consumer", "relay")}  # fmt: skip
         try:

@@ -138,8 +138,8 @@ def kafka_fields(value: bytes | None, headers: Headers) -> dict[str, Any]:
     for name in _INTEGERS:  # as numbers: a version also tells a typed envelope's model apart
         if fields[name].isdigit():
             fields[name] = int(fields[name])
-    try:
-        data = from_json(value or b"")
+    try:  # keys only: a value (a ticket's id, an instant) seldom comes again, and a cached one stays in memory
+        data = from_json(value or b"", cache_strings="keys")
     except ValueError as error:
         raise MalformedEventError(f"value is not JSON: {error}") from None
     if not isinstance(data, dict):

@@ -25,7 +25,7 @@ from services.chassis.http import draining, openapi
 from services.chassis.http.answer_headers import ServerTiming
 from services.chassis.http.problems import install_problem_handlers
 from services.chassis.http.text import refuse_nul
-from services.chassis.runtime import tracing
+from services.chassis.runtime import memory_trace, tracing
 from services.chassis.runtime.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class Runtime:
         self.exit_code = 0
         self._server: uvicorn.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        memory_trace.install()  # only where PYTHONTRACEMALLOC asks for it
 
     def fail(self, error: BaseException) -> None:
         """Stop the process with exit code 1 (a halted consumer, a crashed worker)."""
