@@ -61,13 +61,13 @@ class Roster:
         self.mint = mint
 
     async def ask(self, path: str, who: Identity) -> dict[str, Any] | None:
-        """Routing's answer to `GET /v1/routing{path}`; None when it says there is no such thing (404)."""
+        """Routing's answer to `GET /v1/routing{path}`; None when it has no such thing (404, or a path it refuses)."""
         headers = {"authorization": f"Bearer {self.mint(who.principal)}", "x-correlation-id": who.correlation_id}
         try:
             reply = await self.client.get(f"{self.routing}/v1/routing{path}", headers=headers, timeout=WAIT_SECONDS)
         except httpx.HTTPError as error:
             raise RoutingUnavailable(f"routing does not answer: {error!r}", upstream="routing") from None
-        if reply.status_code == 404:
+        if 400 <= reply.status_code < 500:
             return None
         if reply.status_code != 200:
             raise RoutingUnavailable(f"routing answered {reply.status_code}", upstream="routing")
