@@ -16,7 +16,7 @@ existence is not revealed. An action a customer may not take on a ticket they ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -93,6 +93,10 @@ class Scope:
         if organisations:
             condition = f"({condition} OR organisation IN ({', '.join(':' + n for n in organisations)}))"
         return condition, requesters | organisations
+
+    def own(self) -> Scope:
+        """A customer's own tickets only (not their organisation's): as their person's or their token's subject's."""
+        return replace(self, organisation=None, organisation_id=None)
 
     def opened_as(self) -> tuple[str | None, str | None]:
         """A customer's ticket's requester and organisation: their person's and their organisation's ids
