@@ -123,3 +123,10 @@ def what_if_job(client: httpx.Client, who: dict[str, str], body: dict[str, Any],
                      timeout=timeout, every=0.5)  # fmt: skip
     assert job["status"] == "done", job
     return job
+
+
+def addresses_of(client: httpx.Client, tenant: str, person_id: str) -> list[tuple[str, str]]:
+    """A person's (channel, address) pairs: a customer signed in without an e-mail address is the person holding
+    their chat address, the token's subject."""
+    person = client.get(f"/v1/people/{person_id}", headers=headers(tenant)).json()
+    return [(held["channel"], held["address"]) for held in person["addresses"]]

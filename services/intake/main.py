@@ -61,6 +61,7 @@ from services.intake.channels.telegram_offer import AnswerFirst
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.gateway.api_keys import ApiKeyStore
 from services.intake.http import kb_suggestions, what_if
+from services.intake.http.agents import Roster
 from services.intake.http.gateway import Services, mount_gateway
 from services.intake.http.solution_articles import SolutionArticles
 from services.intake.macros.applying import MacroDesk
@@ -72,6 +73,7 @@ from services.intake.notifications.outbox import NotificationOutbox
 from services.intake.notifications.telegram_sender import TelegramSender
 from services.intake.notifications.templates import Templates
 from services.intake.people.conversations import Conversations
+from services.intake.people.customers import Customers
 from services.intake.people.directory import Directory
 from services.intake.people.erasure import Erasures
 from services.intake.people.finder import People
@@ -150,6 +152,7 @@ def main() -> int:
         )
         runtime.workers.append(("tickets-projector", projector.run))
         people_index = PeopleIndex(tables(), intake, personal, tokens)
+        authenticator.resolve = Customers(people, people_index).principal  # a customer: a person of the directory
         indexer = StoreProjector(intake, people_index, settings.relay_batch_size, settings.relay_idle_seconds, TOPICS)
         runtime.workers.append(("people-index", indexer.run))
         knowledge = httpx.Client(timeout=SELF_SERVICE_WAIT)  # a slow knowledge base never holds a ticket back long
@@ -169,7 +172,7 @@ def main() -> int:
         viewers = Viewers(tables())
         routes = Services(
             projection, deliveries, api_keys, notifications, erasures, access, messenger, chat_socket, viewers,
-            Directory(intake, people, personal), people_index,
+            Directory(intake, people, personal), people_index, Roster(settings.url_of("routing"), client, mint),
         )  # fmt: skip
         macros = MacroDesk(intake, sla_status, settings, portal)
         mount_gateway(

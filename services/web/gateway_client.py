@@ -71,6 +71,10 @@ class Gateway:
         """A customer's profile (GET /v1/people/{id}): addresses, organisation, notes."""
         return await self._get(token, f"/v1/people/{quote(person_id, safe='')}", {})
 
+    async def agent(self, token: str, agent_id: str) -> dict[str, Any]:
+        """An agent as routing knows them (GET /v1/people/agents/{id}): groups, skills, capacity, presence."""
+        return await self._get(token, f"/v1/people/agents/{quote(agent_id, safe='')}", {})
+
     async def person_tickets(self, token: str, person_id: str) -> list[dict[str, Any]]:
         """The customer's tickets on every channel, with those of everyone merged with them, newest first."""
         return list((await self._get(token, f"/v1/people/{quote(person_id, safe='')}/tickets", {}))["tickets"])

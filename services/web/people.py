@@ -1,6 +1,7 @@
 """A customer's page for the staff: their profile (every address, organisation, notes) and their
 tickets on every channel, with those of whoever was merged with them. The ticket page's requester
-links here."""
+links here. An agent's id that names no customer shows the agent as routing knows them: their
+groups, skills, tier, capacity, presence and load."""
 
 from __future__ import annotations
 
@@ -46,6 +47,26 @@ class Profile:
         )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class AgentProfile:
+    id: str
+    groups: list[str]
+    skills: list[str]
+    tier: int
+    capacity: int
+    presence: str
+    load: int
+
+    @classmethod
+    def of(cls, agent: dict[str, Any]) -> AgentProfile:
+        fields = ("id", "groups", "skills", "tier", "capacity", "presence", "load")
+        return cls(**{name: agent[name] for name in fields})
+
+
+def presences() -> dict[str, str]:
+    return {"online": _("Online"), "away": _("Away"), "offline": _("Offline")}
+
+
 def router(gateway: Gateway, person: Any) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
@@ -61,7 +82,7 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         except GatewayError as error:
             if error.status != 404:
                 raise
-            return render(request, "not_found.html", session, 404, queues=queues_of(session))
+            return await agent(request, person_id, session)
         organisation = found["organisation_id"]
         if organisation is not None:
             with suppress(GatewayError):  # an organisation gone since: its id is what the page can show
@@ -69,6 +90,19 @@ def router(gateway: Gateway, person: Any) -> APIRouter:
         return render(
             request, "person.html", session, queues=queues_of(session),
             profile=Profile.of(found, organisation), tickets=tickets, channels=channel_names(),
+        )  # fmt: skip
+
+    async def agent(request: Request, agent_id: str, session: Session) -> Response:
+        """The agent `agent_id` names, or the page that is not there."""
+        try:
+            found = await gateway.agent(session.access_token, agent_id)
+        except GatewayError as error:
+            if error.status not in (404, 503):
+                raise
+            return render(request, "not_found.html", session, 404, queues=queues_of(session))
+        return render(
+            request, "agent.html", session, queues=queues_of(session), agent=AgentProfile.of(found),
+            presences=presences(),
         )  # fmt: skip
 
     return pages

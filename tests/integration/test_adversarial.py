@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.client import eventually, headers, ticket_form
+from tests.client import addresses_of, eventually, headers, ticket_form
 from tests.harness import Desk
 from tests.tokens import token
 
@@ -38,7 +38,8 @@ class Acme:
         carol = headers("acme", "carol", ("customer",))
         ticket = self.ok("POST", "/v1/tickets", carol, ticket_form(title=f"Printer {MARKER}", requester_id="x"))
         self.ticket_id = ticket["id"]
-        assert ticket["requester_id"] == "carol", "a customer opens tickets for themself only"
+        mine = addresses_of(self.http, "acme", ticket["requester_id"])
+        assert mine == [("chat", "carol")], "a customer opens tickets for themself (the person they are) only"
         comment = self.ok("POST", f"/v1/tickets/{self.ticket_id}/comments", carol,
                           {"body": f"details {MARKER}", "public": True, "channel": "email"})  # fmt: skip
         self.comment_id = comment["comments"][-1]["id"]

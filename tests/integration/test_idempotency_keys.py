@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from services.chassis.storage.idempotency import REUSED_RULE
-from tests.client import headers, ticket_form
+from tests.client import addresses_of, headers, ticket_form
 from tests.harness import Desk
 from tests.tokens import token
 
@@ -47,7 +47,7 @@ def test_a_second_customer_reusing_a_key_gets_no_one_elses_ticket(gateway: str) 
 
     assert theirs.status_code == 201, "dave's request is his own: a new ticket"
     assert theirs.json()["id"] != ticket_id
-    assert theirs.json()["requester_id"] == "dave"
+    assert addresses_of(agent, "acme", theirs.json()["requester_id"]) == [("chat", "dave")], "the person dave is"
     assert "Suspect fraud" not in theirs.text
     assert (again.status_code, again.json()["id"]) == (200, ticket_id), "carol's retry finds her ticket"
     assert again.json()["comments"] == [], "answered as her GET answers: without the internal note"

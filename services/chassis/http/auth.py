@@ -59,6 +59,10 @@ class Principal:
     organisation: str | None = None
     api_key: str | None = None  # the key's id, when a system authenticated with one
     service: bool = False  # one of the platform's own services (e.g. analytics reading the internal feed)
+    # A customer as the desk's directory knows them, once the gateway resolved them (intake: people/customers.py):
+    # the person they are, and the id of their organisation there (`organisation` is the token's own word).
+    person: str | None = None
+    organisation_id: str | None = None
     claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def has(self, *roles: Role) -> bool:

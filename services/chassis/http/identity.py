@@ -13,6 +13,7 @@ requests against the rate limit (services/chassis/http/rate_limit.py).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 from uuid import uuid4
@@ -55,6 +56,9 @@ class Identity:
         return self.principal.subject
 
 
+Resolve = Callable[[Principal], Awaitable[Principal]]
+
+
 class Authenticator:
     def __init__(
         self, verifier: TokenVerifier, api_keys: ApiKeyCheck | None = None, limiter: Limiter | None = None
@@ -62,6 +66,9 @@ class Authenticator:
         self.verifier = verifier
         self.api_keys = api_keys
         self.limiter = limiter
+        # What the service knows of a principal beyond its credentials (intake: the person a customer is);
+        # set by the service that knows it, once it has what it needs.
+        self.resolve: Resolve | None = None
 
     async def principal(self, authorization: str | None, api_key: str | None) -> Principal:
         return (await self.admit(authorization, api_key))[0]
@@ -80,6 +87,8 @@ class Authenticator:
             principal = await self._key(api_key)
         else:
             raise Unauthenticated("this endpoint needs a bearer token or an API key", rule="authorization")
+        if self.resolve is not None:
+            principal = await self.resolve(principal)
         if self.limiter is None or principal.claims.get("iss") == INTERNAL_ISSUER:
             return principal, None
         caller = principal.api_key or f"{principal.tenant}/{principal.subject}"

@@ -38,6 +38,7 @@ from services.intake.channels.participants import Sender
 from services.intake.channels.self_service import Outcome, SelfService
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.people.conversations import Conversations, ReplyRoute
+from services.intake.tickets.access import Scope
 from services.intake.tickets.application import Intake
 from services.intake.tickets.work import TicketNotFoundError
 
@@ -82,6 +83,7 @@ class Conversation:
         self.principal = principal
         self.conversation_id = conversation_id
         self.key = f"{principal.subject}:{conversation_id}"  # a customer can only ever find their own
+        self.requester = principal.person or principal.subject  # the person they are, who writes in
         self.ticket_id = ticket_id
         self.token = token  # the customer's, for the knowledge service behind the gateway
         self.held: ChatMessage | None = None  # the first message, while articles are offered
@@ -96,18 +98,19 @@ def router(
 
     def store(chat: Conversation, message: ChatMessage) -> dict[str, Any]:
         who = chat.principal
+        organisation = Scope.of(who).opened_as()[1]  # their organisation, as the directory knows it
         incoming = Incoming(
             tenant=who.tenant,
             channel="chat",
             key=f"chat:{chat.key}:{message.id}",
-            sender=Sender(who.subject, "chat", who.subject, authenticated=True),  # by the customer's token
+            sender=Sender(chat.requester, "chat", who.subject, authenticated=True),  # by the customer's token
             title=message.body.splitlines()[0],
             text=message.body,
-            organisation=who.organisation,
+            organisation=organisation,
         )
         landed = landing.land(incoming, chat.ticket_id)
         route = ReplyRoute("chat", chat.conversation_id, None) if landed.reroutes else None
-        chat.ticket_id = conversations.remember(who.tenant, landed.ticket_id, who.subject, "chat", [chat.key], route)
+        chat.ticket_id = conversations.remember(who.tenant, landed.ticket_id, chat.requester, "chat", [chat.key], route)
         counters.landed("chat", landed)
         return {"type": "stored", "id": message.id, "ticket_id": str(landed.ticket_id), "number": landed.number,
                 "comment_id": landed.comment_id, "outcome": landed.outcome}  # fmt: skip
@@ -118,7 +121,7 @@ def router(
             return [], after
         try:
             comments, newest = intake.public_comments_after(
-                chat.ticket_id, chat.principal.tenant, after, not_by=chat.principal.subject
+                chat.ticket_id, chat.principal.tenant, after, not_by=chat.requester
             )
         except TicketNotFoundError:
             return [], after

@@ -14,7 +14,19 @@ from fastapi import APIRouter, FastAPI
 from services.chassis.http.feed_sources import Source
 from services.intake.attachments.blob_store import BlobStore
 from services.intake.gateway.api_keys import ApiKeyStore
-from services.intake.http import api_keys, directory, live, notifications, people, queries, scim, views, webhooks
+from services.intake.http import (
+    agents,
+    api_keys,
+    directory,
+    live,
+    notifications,
+    people,
+    queries,
+    scim,
+    views,
+    webhooks,
+)
+from services.intake.http.agents import Roster
 from services.intake.http.app import create_app
 from services.intake.macros.applying import MacroDesk
 from services.intake.notifications.deliveries import Deliveries as NotificationDeliveries
@@ -49,6 +61,8 @@ class Services:
     """The customers and their organisations (`/v1/people`, `/v1/organisations`)..."""
     people_index: PeopleIndex | None = None
     """... and their list."""
+    agents: Roster | None = None
+    """The agents, as routing knows them (`/v1/people/agents`)."""
 
 
 def mount_gateway(
@@ -74,6 +88,7 @@ def mount_gateway(
         live.router(intake, sla, services.viewers),
     )
     if services.directory is not None and services.people_index is not None:
+        first += (agents.router(services.agents),) if services.agents is not None else ()
         first += (
             directory.people_router(services.directory, services.people_index, services.projection),
             directory.organisations_router(services.directory, services.people_index),

@@ -198,6 +198,9 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
         if any(not 1 <= len(group) <= 200 for group in group_id):
             raise InvalidQuery("group_id", "a group id is 1 to 200 characters")
         await caught_up(min_position)
+        scope = Scope.of(who.principal)
+        if not scope.staff and requester_id in scope.requesters:  # a customer's own: as a person and by their token
+            scope, requester_id = scope.own(), None
         where = queue_filter(queue, who.principal) if queue is not None else TicketFilter()
         if view is not None:
             where = where.narrowed(await asyncio.to_thread(saved_filter, view, who.principal))
@@ -215,7 +218,7 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
                 order=order,
                 cursor=cursor,
                 limit=limit,
-                scope=Scope.of(who.principal).sql(),
+                scope=scope.sql(),
             )
         except InvalidCursorError:
             raise InvalidQuery("cursor", "not a cursor this list handed out") from None

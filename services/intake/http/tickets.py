@@ -76,8 +76,9 @@ def router(intake: Intake, sla: SlaStatus | None = None) -> APIRouter:
         """Open a ticket. With an `Idempotency-Key`, a retried request returns the ticket it opened (200),
         as a GET would show it now."""
         fields = body.model_dump(mode="json", exclude={"follow_up_of"})
-        if not Scope.of(who.principal).staff:  # a customer opens tickets for themself, of their organisation
-            fields |= {"requester_id": who.actor, "organisation": who.principal.organisation}
+        if not (scope := Scope.of(who.principal)).staff:  # a customer opens tickets for themself, of their organisation
+            requester, organisation = scope.opened_as()
+            fields |= {"requester_id": requester, "organisation": organisation}
         form = TicketForm(**fields)
         opened = await asyncio.to_thread(intake.open_ticket, None, form, cause_of(who, keyed), body.follow_up_of)
         if not opened.created:  # a replay answers as a GET would: the caller may no longer see it

@@ -118,3 +118,12 @@ class PeopleIndex(SqlProjection):
             {"tenant": tenant},
         )
         return [row["organisation_id"] for row in rows]
+
+    def organisation_named(self, tenant: str, name: str) -> str | None:
+        """The id of the tenant's one organisation of that name (any case); None when none has it, or several."""
+        rows = self.view.query(
+            "SELECT organisation_id FROM intake_organisations_index WHERE tenant = :tenant"
+            " AND lower(name) = lower(:name) LIMIT 2",
+            {"tenant": tenant, "name": name},
+        )
+        return rows[0]["organisation_id"] if len(rows) == 1 else None

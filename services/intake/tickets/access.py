@@ -3,8 +3,10 @@
 - admin: every ticket of the tenant;
 - agent and supervisor: tickets of their groups, tickets assigned to them, and tickets no
   group has yet (the tenant's unrouted inbox);
-- customer: their own tickets and, when their token names an organisation, their
-  organisation's; they see public comments only, and may
+- customer: their own tickets and, when they belong to an organisation, their organisation's:
+  as the directory knows them (their person's id, their organisation's id: people/customers.py)
+  and as their token names them (its subject, its organisation claim), so that tickets stored
+  before customers were people stay theirs; they see public comments only, and may
   comment (publicly), reopen and rate, nothing else; the time the desk logged on a ticket is the
   staff's alone.
 
@@ -14,7 +16,7 @@ existence is not revealed. An action a customer may not take on a ticket they ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +37,8 @@ class Scope:
     organisation: str | None = None
     groups: frozenset[str] = frozenset()
     agent: str | None = None
+    person: str | None = None  # a customer's person in the directory, beside their token's subject
+    organisation_id: str | None = None  # their organisation's id there, beside their token's claim
 
     @classmethod
     def of(cls, who: Principal) -> Scope:
@@ -42,7 +46,10 @@ class Scope:
             return cls(everything=True)
         if who.has(Role.AGENT, Role.SUPERVISOR):
             return cls(groups=who.groups, agent=who.subject)
-        return cls(requester=who.subject, organisation=who.organisation)
+        return cls(
+            requester=who.subject, organisation=who.organisation, person=who.person,
+            organisation_id=who.organisation_id,
+        )  # fmt: skip
 
     @property
     def staff(self) -> bool:
@@ -58,9 +65,19 @@ class Scope:
             return True
         if self.agent is not None:
             return staff_sees(self.groups, self.agent, get("group_id"), get("agent_id"))
-        if get("requester_id") == self.requester:
+        if get("requester_id") in self.requesters:
             return True
-        return self.organisation is not None and get("organisation") == self.organisation
+        return get("organisation") in self.organisations
+
+    @property
+    def requesters(self) -> list[str]:
+        """A customer's requester ids: their token's subject, and their person's id."""
+        return [r for r in dict.fromkeys((self.requester, self.person)) if r is not None]
+
+    @property
+    def organisations(self) -> list[str]:
+        """A customer's organisations: their token's claim, and their organisation's id."""
+        return [o for o in dict.fromkeys((self.organisation, self.organisation_id)) if o is not None]
 
     def sql(self) -> tuple[str, dict[str, Any]]:
         """The same rule as a condition on `intake_tickets` (customers: their own tickets)."""
@@ -70,12 +87,21 @@ class Scope:
             names = {f"scope_group{n}": group for n, group in enumerate(sorted(self.groups))}
             in_groups = f" OR group_id IN ({', '.join(':' + n for n in names)})" if names else ""
             return f"(group_id IS NULL OR agent_id = :scope_agent{in_groups})", {"scope_agent": self.agent} | names
-        if self.organisation is None:
-            return "requester_id = :scope_requester", {"scope_requester": self.requester}
-        return "(requester_id = :scope_requester OR organisation = :scope_organisation)", {
-            "scope_requester": self.requester,
-            "scope_organisation": self.organisation,
-        }
+        requesters = {f"scope_requester{n}": r for n, r in enumerate(self.requesters)}
+        organisations = {f"scope_organisation{n}": o for n, o in enumerate(self.organisations)}
+        condition = f"requester_id IN ({', '.join(':' + n for n in requesters)})"
+        if organisations:
+            condition = f"({condition} OR organisation IN ({', '.join(':' + n for n in organisations)}))"
+        return condition, requesters | organisations
+
+    def own(self) -> Scope:
+        """A customer's own tickets only (not their organisation's): as their person's or their token's subject's."""
+        return replace(self, organisation=None, organisation_id=None)
+
+    def opened_as(self) -> tuple[str | None, str | None]:
+        """A customer's ticket's requester and organisation: their person's and their organisation's ids
+        (the token's subject and claim while they are not resolved, or the claim names no organisation)."""
+        return self.person or self.requester, self.organisation_id or self.organisation
 
 
 def visible_ticket(intake: Intake, ticket_id: UUID, who: Principal, action: str | None = None) -> Ticket:

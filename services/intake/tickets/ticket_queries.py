@@ -155,7 +155,7 @@ class TicketQueries:
             params[f"{prefix}created_to"] = self._instant(chosen.created_to)
         if chosen.words:
             # A customer's scope (their own or their organisation's tickets) searches the public text only.
-            public_only = "scope_requester" in params
+            public_only = "scope_requester0" in params
             where.append(self._matching(tenant, chosen.words, params, public_only=public_only, name=f"{prefix}q"))
         return where, params
 
