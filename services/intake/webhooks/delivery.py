@@ -5,7 +5,8 @@ worker that POSTs each, signed per the Standard Webhooks spec, until the receive
   subscription with the event's tracking row, in one transaction.
 - Deliver: at least once, with the event id as `webhook-id` for the receiver's dedupe;
   a ticket's events reach a subscription in store order (a delivery waits while an
-  earlier one of the same ticket is pending); failures retry with exponential backoff;
+  earlier one of the same ticket is pending; a ticket's run of them goes one after the other,
+  in one step of the worker); failures retry with exponential backoff;
   after `max_attempts` a delivery fails, and after `disable_after` failed deliveries in a
   row the subscription is disabled with the reason. Every attempt's outcome is kept.
 """
@@ -107,11 +108,13 @@ class Deliveries:
         ]  # fmt: skip
 
     def due(self, now: float, limit: int) -> list[dict[str, Any]]:
-        """Pending deliveries whose time has come, none of them behind an earlier pending one of its ticket."""
+        """Pending deliveries whose time has come and none of whose ticket's earlier pending ones waits for a
+        later instant (a retry put off), in store order: a ticket's run of them, sent one after the other."""
         return self.view.query(
             "SELECT * FROM intake_webhook_deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= :now"
             " AND NOT EXISTS (SELECT 1 FROM intake_webhook_deliveries e WHERE e.subscription_id = d.subscription_id"
-            " AND e.subject = d.subject AND e.status = 'pending' AND e.position < d.position)"
+            " AND e.subject = d.subject AND e.status = 'pending' AND e.position < d.position"
+            " AND e.next_attempt_at > :now)"
             " ORDER BY d.position LIMIT :limit",
             {"now": now, "limit": limit},
         )
@@ -162,7 +165,7 @@ class Deliverer:
         retry_base_seconds: float = 1.0,
         max_attempts: int = 8,
         disable_after: int = 3,
-        batch: int = 50,
+        batch: int = 200,
     ) -> None:
         self.intake = intake
         self.deliveries = deliveries
@@ -181,13 +184,31 @@ class Deliverer:
 
     async def step(self, clients: dict[bool, httpx.AsyncClient]) -> int:
         """Send the deliveries due now and record their outcomes; how many there were. `clients`: the
-        client for tenants that keep targets outside the network (False), and for those that do not."""
+        client for tenants that keep targets outside the network (False), and for those that do not.
+        A ticket's deliveries to a subscription go one after the other, in store order, stopping at the first
+        that fails (the rest wait for its retry); the tickets' runs go at once. After an outage a ticket has
+        a run of them: they go in one step, not one a step."""
         due = await asyncio.to_thread(self.deliveries.due, time.time(), self.batch)
         tenants = {d["tenant"] for d in due}  # each tenant's subscriptions read once per batch
         hooks = {t: await asyncio.to_thread(self.deliveries.webhooks, t) for t in tenants}
-        outcomes = await asyncio.gather(*(self._send(clients, d, hooks[d["tenant"]]) for d in due))
+        runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for delivery in due:
+            runs.setdefault((delivery["subscription_id"], delivery["subject"]), []).append(delivery)
+        sent = await asyncio.gather(*(self._send_run(clients, run, hooks[run[0]["tenant"]]) for run in runs.values()))
+        outcomes = [outcome for run in sent for outcome in run]
         await asyncio.to_thread(self._record, outcomes, hooks)
-        return len(due)
+        return len(outcomes)
+
+    async def _send_run(
+        self, clients: dict[bool, httpx.AsyncClient], run: list[dict[str, Any]], hooks: Webhooks | None
+    ) -> list[Outcome]:
+        """A ticket's deliveries to one subscription, in order, up to and with the first that fails."""
+        outcomes = []
+        for delivery in run:
+            outcomes.append(await self._send(clients, delivery, hooks))
+            if not (outcomes[-1].ok or outcomes[-1].gone):
+                break
+        return outcomes
 
     async def _send(
         self, clients: dict[bool, httpx.AsyncClient], delivery: dict[str, Any], hooks: Webhooks | None
