@@ -1,0 +1,74 @@
+"""A consumer's offset commit that fails (the group rebalancing after a broker restart) is made again
+until it goes through, with what was handled since: a partition that got no message afterwards kept
+its group behind as Kafka sees it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiokafka.errors import CommitFailedError
+from aiokafka.structs import TopicPartition
+from faststream.kafka import KafkaBroker
+
+from services.chassis.messaging import consumer as consumers
+from services.chassis.messaging.consumer import IdempotentConsumer
+from services.chassis.runtime.metrics import Metrics
+
+QUIET, BUSY = TopicPartition("tickets.public", 0), TopicPartition("sla.clocks", 1)
+
+
+class Rebalancing:
+    """An aiokafka consumer whose first `failing` commits fail as in a rebalance; what went through."""
+
+    def __init__(self, failing: int) -> None:
+        self.failing = failing
+        self.committed: dict[TopicPartition, int] = {}
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if self.failing:
+            self.failing -= 1
+            raise CommitFailedError("the group has already rebalanced")
+        self.committed |= offsets
+
+
+def consumer_of(kafka: Rebalancing) -> IdempotentConsumer:
+    consumer = IdempotentConsumer(KafkaBroker("127.0.0.1:9"), ["tickets.public"], "webhooks",
+                                  lambda *_: None, Metrics("test"), on_halt=lambda _: None)  # fmt: skip
+    consumer._consumer = kafka
+    return consumer
+
+
+def test_a_commit_that_fails_as_the_group_rebalances_is_made_again_with_what_was_handled_since(
+    monkeypatch: Any,
+) -> None:
+    monkeypatch.setattr(consumers, "RECOMMIT_SECONDS", 0.01)
+    kafka = Rebalancing(failing=2)
+
+    async def scenario() -> None:
+        consumer = consumer_of(kafka)
+        consumer._handled = {QUIET: 40, BUSY: 7}
+        assert not await consumer._commit()  # the broker is back; the group rebalances
+        consumer._handled[BUSY] = 9  # handled meanwhile
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if kafka.committed:
+                break
+
+    asyncio.run(scenario())
+    assert kafka.committed == {QUIET: 40, BUSY: 9}
+
+
+def test_a_halted_consumer_commits_nothing_more_even_after_a_failed_commit(monkeypatch: Any) -> None:
+    monkeypatch.setattr(consumers, "RECOMMIT_SECONDS", 0.01)
+    kafka = Rebalancing(failing=1)
+
+    async def scenario() -> None:
+        consumer = consumer_of(kafka)
+        consumer._handled = {QUIET: 40}
+        assert not await consumer._commit()
+        consumer.halted = RuntimeError("a bug")
+        await asyncio.sleep(0.1)
+
+    asyncio.run(scenario())
+    assert kafka.committed == {}
