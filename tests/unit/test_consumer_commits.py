@@ -1,13 +1,15 @@
-"""A consumer's offset commit that fails (the group rebalancing after a broker restart) is made again
-until it goes through, with what was handled since: a partition that got no message afterwards kept
-its group behind as Kafka sees it."""
+"""After a broker restart: a consumer's offset commit that fails (the group rebalancing) is made again
+until it goes through, with what was handled since (a partition that got no message afterwards kept
+its group behind as Kafka sees it); a consumer whose group coordination ended on an error stops its
+process (it never joined the group again, and stalled while answering ready)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from aiokafka.errors import CommitFailedError
+import pytest
+from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import TopicPartition
 from faststream.kafka import KafkaBroker
 
@@ -32,9 +34,10 @@ class Rebalancing:
         self.committed |= offsets
 
 
-def consumer_of(kafka: Rebalancing) -> IdempotentConsumer:
+def consumer_of(kafka: Any, halts: list[BaseException] | None = None) -> IdempotentConsumer:
+    stopped = halts if halts is not None else []
     consumer = IdempotentConsumer(KafkaBroker("127.0.0.1:9"), ["tickets.public"], "webhooks",
-                                  lambda *_: None, Metrics("test"), on_halt=lambda _: None)  # fmt: skip
+                                  lambda *_: None, Metrics("test"), on_halt=stopped.append)  # fmt: skip
     consumer._consumer = kafka
     return consumer
 
@@ -72,3 +75,19 @@ def test_a_halted_consumer_commits_nothing_more_even_after_a_failed_commit(monke
 
     asyncio.run(scenario())
     assert kafka.committed == {}
+
+
+class Uncoordinated:
+    """An aiokafka consumer whose group coordination routine died: each fetch raises what aiokafka raises."""
+
+    async def getmany(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[Any]]:
+        raise KafkaError("Unexpected error during coordination RuntimeError('the handler is closed')")
+
+
+def test_a_consumer_whose_group_coordination_ended_stops_its_process_to_be_started_again() -> None:
+    halts: list[BaseException] = []
+    consumer = consumer_of(Rebalancing(failing=0), halts)
+    with pytest.raises(KafkaError):
+        asyncio.run(consumer._fetch(Uncoordinated()))
+    assert consumer.halted is not None
+    assert len(halts) == 1

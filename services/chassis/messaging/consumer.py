@@ -147,7 +147,16 @@ class IdempotentConsumer:
         and returning the moment one arrives. It stands in for faststream's batch fetch, which sleeps as long
         again after every empty wait: an idle member woke ~25 times a second, and a record arriving during
         the sleep waited it out."""
-        batches = await consumer.getmany(timeout_ms=IDLE_WAIT_MS, max_records=self.max_records)
+        try:
+            batches = await consumer.getmany(timeout_ms=IDLE_WAIT_MS, max_records=self.max_records)
+        except KafkaError as error:
+            if type(error) is KafkaError and self.halted is None:
+                # aiokafka's group coordination ended on an error of its own (seen after a broker SIGKILL: a
+                # write to a connection the restart had closed), and it never joins the group again: every
+                # fetch fails the same, silently, while the process answers ready. Stopping lets the process
+                # be started again (as Kubernetes does), and the new member join the group.
+                self._halt(error)
+            raise
         return tuple(chain.from_iterable(batches.values()))
 
     async def handle(self, msg: KafkaMessage) -> None:
