@@ -1,7 +1,8 @@
 """After a broker restart: a consumer's offset commit that fails (the group rebalancing) is made again
 until it goes through, with what was handled since (a partition that got no message afterwards kept
-its group behind as Kafka sees it); a consumer whose group coordination ended on an error stops its
-process (it never joined the group again, and stalled while answering ready)."""
+its group behind as Kafka sees it), and so are the offsets of messages handled while a commit was on
+its way; a consumer whose group coordination ended on an error stops its process (it never joined the
+group again, and stalled while answering ready)."""
 
 from __future__ import annotations
 
@@ -91,3 +92,30 @@ def test_a_consumer_whose_group_coordination_ended_stops_its_process_to_be_start
         asyncio.run(consumer._fetch(Uncoordinated()))
     assert consumer.halted is not None
     assert len(halts) == 1
+
+
+class Slow:
+    """An aiokafka consumer whose commit takes a while; what went through."""
+
+    def __init__(self) -> None:
+        self.committed: dict[TopicPartition, int] = {}
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        await asyncio.sleep(0.05)
+        self.committed |= offsets
+
+
+def test_what_was_handled_while_a_commit_was_on_its_way_is_committed_without_another_message() -> None:
+    kafka = Slow()
+
+    async def scenario() -> None:
+        consumer = consumer_of(kafka)
+        consumer.commit_seconds = 0.01
+        consumer._handled = {BUSY: 7}
+        flush = asyncio.create_task(consumer._commit_soon())
+        await asyncio.sleep(0.03)  # the commit of 7 is on its way
+        consumer._handled[BUSY] = 8  # the partition's last message, handled meanwhile
+        await asyncio.wait_for(flush, 1.0)
+
+    asyncio.run(scenario())
+    assert kafka.committed == {BUSY: 8}

@@ -248,8 +248,13 @@ class IdempotentConsumer:
             tracing.annotate(outcome=outcome)
 
     async def _commit_soon(self) -> None:
-        await asyncio.sleep(self.commit_seconds)
-        await self._commit()
+        """Commit within `commit_seconds`, and again while messages were handled as a commit was on its way:
+        `handle` leaves their offsets to this flush, and they waited for the next message (a partition's last
+        ones left its group behind as Kafka sees it, however long no message came)."""
+        while True:
+            await asyncio.sleep(self.commit_seconds)
+            if not await self._commit() or not self._handled or self.halted is not None:
+                return
 
     async def _commit(self, again: bool = False) -> bool:
         """Commit the offsets of the messages handled so far (never after a halt); whether it went through.
