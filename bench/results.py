@@ -33,14 +33,15 @@ def record(name: str, figures: dict[str, Any], show: bool = True, again: bool = 
     the commit it measured (a figure is only worth something next to the ones it is compared with).
     `show`: print the figures (a bench that prints its own table says False). `again`: the figures of the
     run this process recorded last, further on (a long bench records as it goes, so that a run stopped
-    midway keeps what it measured): they replace that entry."""
+    midway keeps what it measured): they replace that entry, keeping its date and commit (the code the
+    process loaded, whatever was committed since)."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     runs = history(name)
     entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(),
              "machine": {"cpus": _cpus(), "python": platform.python_version()}, "figures": figures}  # fmt: skip
     if again and runs:
-        runs[-1] = entry | {"at": runs[-1]["at"], "last_at": entry["at"]}
+        runs[-1] = entry | {"at": runs[-1]["at"], "commit": runs[-1]["commit"], "last_at": entry["at"]}
     else:
         runs.append(entry)
     path.write_text(json.dumps({"benchmark": name, "history": runs}, indent=2) + "\n")
