@@ -96,17 +96,24 @@ class FaultDesk:
             victim.start(wait=False)
         return began, time.monotonic() - began
 
-    async def recovered(self, since: float, lag_ok: float, timeout: float) -> float | None:
+    @property
+    def groups(self) -> Groups:
+        return Groups(self.desk.settings.kafka_bootstrap_servers, self.desk.settings.kafka_namespace)
+
+    async def recovered(
+        self, since: float, lag_ok: float, timeout: float, group_ok: dict[str, float] | None = None
+    ) -> float | None:
         """Seconds from `since` (time.monotonic) until every process answers ready and is caught up; None
-        when it had not after `timeout`."""
+        when it had not after `timeout`. `lag_ok`: the messages a process's consumers or relay may be behind;
+        `group_ok`: those each consumer group may be behind as Kafka sees it (`lag_ok` at least)."""
         behind: list[str] = []
         self.behind_until = {f"{process.name} {process.role}": 0.0 for process in self.processes.values()}
-        groups = Groups(self.desk.settings.kafka_bootstrap_servers, self.desk.settings.kafka_namespace)
+        groups = self.groups
         async with httpx.AsyncClient(timeout=2.0) as client:
             while time.monotonic() - since < timeout:
                 self.supervise()
                 answers = await asyncio.gather(*(caught_up(client, p, lag_ok) for p in self.processes.values()))
-                lags = await groups.behind(lag_ok)
+                lags = await groups.behind(group_ok if group_ok is not None else {}, lag_ok)
                 if all(answers) and not lags:
                     return time.monotonic() - since
                 processes = zip(self.processes.values(), answers, strict=True)
@@ -137,24 +144,46 @@ class Groups:
     def __init__(self, bootstrap: str, namespace: str) -> None:
         self.bootstrap, self.namespace = bootstrap, namespace
 
-    async def behind(self, lag_ok: float) -> list[str]:
-        """The groups more than `lag_ok` messages behind, or every one while Kafka does not answer."""
+    async def behind(self, group_ok: dict[str, float], lag_ok: float) -> list[str]:
+        """The groups more than `group_ok[group]` (else `lag_ok`) messages behind, or every one while Kafka
+        does not answer."""
+        found = await self.positions()
+        if found is None:
+            return ["(Kafka does not answer)"]
+        return [group for group, (committed, ends) in found.items()
+                if ends - committed > max(group_ok.get(group, lag_ok), lag_ok)]  # fmt: skip
+
+    async def positions(self) -> dict[str, tuple[int, int]] | None:
+        """Each group's committed offsets and its topics' ends, summed over its partitions; None while Kafka
+        does not answer."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=2_000)
         ends = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, request_timeout_ms=2_000)
         try:
             await asyncio.wait_for(asyncio.gather(admin.start(), ends.start()), 3.0)
             names = [group for group, _ in await admin.list_consumer_groups() if group.startswith(self.namespace)]
-            behind = []
+            found = {}
             for group in names:
                 committed = await admin.list_consumer_group_offsets(group)
                 tops = await ends.end_offsets(list(committed))
-                if sum(tops[tp] - max(meta.offset, 0) for tp, meta in committed.items()) > lag_ok:
-                    behind.append(group.removeprefix(self.namespace))
-            return behind
-        except (KafkaError, OSError):
-            return ["(Kafka does not answer)"]
+                found[group.removeprefix(self.namespace)] = (
+                    sum(max(meta.offset, 0) for meta in committed.values()),
+                    sum(tops[tp] for tp in committed),
+                )
+            return found
+        except (KafkaError, OSError, TimeoutError):
+            return None
         finally:
             await asyncio.gather(admin.close(), ends.stop(), return_exceptions=True)
+
+    @staticmethod
+    def two_seconds(first: dict[str, tuple[int, int]] | None, then: dict[str, tuple[int, int]] | None,
+                    seconds: float) -> dict[str, float]:  # fmt: skip
+        """What two seconds of the load put on each group's topics, from their ends `seconds` apart: the
+        lag a group may have and be caught up (a group reading every public topic gets some three messages
+        a command; one reading SLA's clocks alone, far fewer)."""
+        if not first or not then or seconds <= 0:
+            return {}
+        return {group: 2 * (then[group][1] - first[group][1]) / seconds for group in then if group in first}
 
 
 async def caught_up(client: httpx.AsyncClient, process: Service, lag_ok: float) -> bool:

@@ -14,7 +14,9 @@ feeds against the topics) or by analytics' consumer; the desk recovered within 1
 
 Recovery is the time from the target's start again (the process spawned; PostgreSQL or the broker
 answering, whose own start is reported apart) until every process answers ready and every relay's and
-consumer's lag is within two seconds of load, and so is every consumer group's as Kafka sees it.
+consumer's lag is within two seconds of load, and so is every consumer group's as Kafka sees it (two
+seconds of the messages on its topics, measured while the load ran before the fault: a group reading every
+public topic gets some three messages a command).
 PostgreSQL and Kafka are struck only on infrastructure of the bench's own, never on the shared default ports:
 
     SERVICEDESK_KAFKA_PORT=39092 SERVICEDESK_PG_PORT=35432 deploy/local/with-infra.sh \\
@@ -35,20 +37,21 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.fault_checks import Mark
+from bench.fault_checks import CapacityLedger, Mark
 from bench.fault_desk import HOW, TARGETS, TENANT, FaultDesk, fault_desk
 from bench.fault_load import Load
-from bench.results import record
+from bench.results import history, record
 from tests.infra import kafka, postgres
 
 NAME = "faults"
 RUNS = 20
 RATE = 20.0  # commands a second: about half what the flow sustained on a quiet machine was ~150/s
-BEFORE = (2.0, 6.0)  # seconds of load before the fault, drawn at random
-AFTER = 3.0  # seconds of load once the desk has recovered
+BEFORE = (1.0, 3.0)  # seconds of load before the fault, drawn at random
+AFTER = 1.0  # seconds of load once the desk has recovered
 DOWN = (0.0, 0.5)  # seconds a struck process stays down
 INFRA_DOWN = 1.0
 RECOVERY_GOAL = 10.0
@@ -73,6 +76,9 @@ def arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--targets", type=names(list(TARGETS)), default=list(TARGETS), help="comma-separated")
     parser.add_argument("--how", type=names(HOW), default=list(HOW), help="sigkill, sigterm or both")
     parser.add_argument("--seed", type=int, default=26)
+    parser.add_argument("--stop-at", metavar="HH:MM", help="start no run after this time of day (UTC)")
+    latest_help = "print each kind's newest figures from bench/results/faults.json, and run nothing"
+    parser.add_argument("--latest", action="store_true", help=latest_help)
     return parser.parse_args(list(argv))
 
 
@@ -85,7 +91,10 @@ def own_infrastructure() -> bool:
 
 def run(argv: Sequence[str] = ()) -> None:
     args = arguments(argv)
-    kinds = [(how, target) for target in args.targets for how in args.how]
+    if args.latest:
+        print(table(latest()))
+        return
+    kinds = [(how, target) for how in args.how for target in args.targets]  # in the order given
     if not own_infrastructure():
         if skipped := [kind for kind in kinds if kind[1] in ("postgresql", "kafka")]:
             print(f"not striking {', '.join(sorted({t for _, t in skipped}))}: the infrastructure is shared "
@@ -94,46 +103,105 @@ def run(argv: Sequence[str] = ()) -> None:
     rng = random.Random(args.seed)
     broker, pg = kafka(), postgres()
     results: dict[str, dict[str, Any]] = {}
+    loads: list[float] = []  # the machine's 1-minute load average at the end of each run
     started = time.monotonic()
+    stop_at = stopping_at(args.stop_at)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the desk's processes on the way out
-    try:
-        with tempfile.TemporaryDirectory() as tmp, fault_desk(Path(tmp), broker, pg) as faults:
-            print(f"desk started; logs in {faults.desk.log_dir}", flush=True)
-            for how, target in kinds:
-                runs = [asyncio.run(one_run(faults, target, how, args.rate, rng)) for _ in range(args.runs)]
-                results[f"{how} {target}"] = summary(runs)
-    finally:  # what was measured is kept, also when a run broke off
+
+    def save(again: bool) -> None:
+        """Record what was measured so far (again: in the entry this invocation recorded first)."""
         figures = {
             "rate_per_s": args.rate, "runs_per_kind": args.runs, "recovery_goal_s": RECOVERY_GOAL,
-            "complete": len(results) == len(kinds), "seconds": round(time.monotonic() - started, 1),
-            "machine_load_1min": round(os.getloadavg()[0], 2),
+            "complete": len(results) == len(kinds) and all(r["runs"] == args.runs for r in results.values()),
+            "seconds": round(time.monotonic() - started, 1), "machine_load_1min": load_summary(loads),
             "recovery_is": "from the target started again (PostgreSQL or the broker answering) until every "
                            "process is ready and every relay's, consumer's and consumer group's lag is within two "
-                           "seconds of load",
+                           "seconds of load (a group's: of the messages on its topics, measured before the fault)",
             "faults": results,
         }  # fmt: skip
+        record(NAME, figures, show=False, again=again)
+
+    try:
+        with tempfile.TemporaryDirectory() as tmp, fault_desk(Path(tmp), broker, pg) as faults:
+            print(f"desk started in {time.monotonic() - started:.0f} s; logs in {faults.desk.log_dir}", flush=True)
+            ledger = CapacityLedger()
+            for how, target in kinds:
+                runs: list[dict[str, Any]] = []
+                for _ in range(args.runs):
+                    if stop_at is not None and time.time() >= stop_at:
+                        break
+                    runs.append(asyncio.run(one_run(faults, target, how, args.rate, rng, ledger)))
+                    loads.append(round(os.getloadavg()[0], 2))
+                    runs[-1]["machine_load_1min"] = loads[-1]
+                    results[f"{how} {target}"] = summary(runs)
+                    save(again=len(loads) > 1)  # each run recorded as soon as done: a stop loses none
+    finally:
         print(table(results))
-        if results:
-            record(NAME, figures, show=False)
+        print(f"machine load (1 min) at the runs' ends: {load_summary(loads)}", flush=True)
 
 
-async def one_run(faults: FaultDesk, target: str, how: str, rate: float, rng: random.Random) -> dict[str, Any]:
+def stopping_at(text: str | None) -> float | None:
+    """The instant (time.time) of `--stop-at HH:MM` (UTC, today or, when past, tomorrow)."""
+    if text is None:
+        return None
+    hours, minutes = (int(part) for part in text.split(":"))
+    now = datetime.now(UTC)
+    at = now.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+    return (at if at > now else at + timedelta(days=1)).timestamp()
+
+
+def load_summary(loads: list[float]) -> dict[str, float] | None:
+    if not loads:
+        return None
+    return {"min": min(loads), "p50": round(statistics.median(loads), 2), "max": max(loads)}
+
+
+def latest() -> dict[str, dict[str, Any]]:
+    """Each fault kind's figures from the newest entry of bench/results/faults.json that measured it
+    (kinds may be run in separate invocations: `--targets`, `--how`), with the entry's date."""
+    found: dict[str, dict[str, Any]] = {}
+    for entry in history(NAME):
+        for kind, result in (entry.get("figures") or {}).get("faults", {}).items():
+            found[kind] = result | {"at": entry["at"]}
+    return found
+
+
+async def one_run(
+    faults: FaultDesk, target: str, how: str, rate: float, rng: random.Random, ledger: CapacityLedger
+) -> dict[str, Any]:
     began = time.monotonic()
+    took: dict[str, float] = {}  # seconds each phase of the run took
+
+    def phase(name: str, since: float) -> float:
+        now = time.monotonic()
+        took[name] = round(now - since, 2)
+        return now
+
     mark = Mark.taken(faults)
+    at = phase("mark", began)
     load = Load(faults.gateway, TENANT, faults.requesters, rate, rng)
     stop = asyncio.Event()
     loading = asyncio.create_task(load.run(stop))
+    groups = faults.groups
+    first, since_first = await groups.positions(), time.monotonic()
     await asyncio.sleep(rng.uniform(*BEFORE))
+    group_ok = groups.two_seconds(first, await groups.positions(), time.monotonic() - since_first)
+    at = phase("load before the fault", at)
     down = INFRA_DOWN if target in ("postgresql", "kafka") else rng.uniform(*DOWN)
     back, start_took = await asyncio.to_thread(faults.strike, target, how, down)
-    recovery = await faults.recovered(back, lag_ok=2 * rate, timeout=GIVE_UP)
+    at = phase("fault and start", at)
+    recovery = await faults.recovered(back, lag_ok=2 * rate, timeout=GIVE_UP, group_ok=group_ok)
+    at = phase("recovery", at)
     slowest = dict(sorted(faults.behind_until.items(), key=lambda item: -item[1])[:4])
     await asyncio.sleep(AFTER)
     stop.set()
     await loading
+    at = phase("load after recovery", at)
     drained = await faults.recovered(time.monotonic(), lag_ok=0, timeout=GIVE_UP)
-    failures = await asyncio.to_thread(mark.check, faults, load)
+    at = phase("drain", at)
+    failures = await asyncio.to_thread(mark.check, faults, load, ledger, took)
     faults.supervise()
+    phase("checks", at)
     failures["no process exits by itself"], faults.exits = faults.exits, []
     if recovery is None or recovery > RECOVERY_GOAL:
         failures["recovered within 10 s"] = [f"recovered in {recovery if recovery is None else round(recovery, 1)} s"]
@@ -144,7 +212,8 @@ async def one_run(faults: FaultDesk, target: str, how: str, rate: float, rng: ra
         "recovery_s": None if recovery is None else round(recovery, 2), "start_s": round(start_took, 2),
         "commands": load.sent, "acknowledged": len(load.acknowledged), "errors": dict(load.errors),
         "late_commands": load.late, "tickets": len(load.opened), "failures": {k: v[:5] for k, v in failed.items()},
-        "seconds": round(time.monotonic() - began, 1), "last_behind_s": slowest,
+        "seconds": round(time.monotonic() - began, 1), "took_s": took, "last_behind_s": slowest,
+        "group_lag_ok": {group: round(ok, 1) for group, ok in group_ok.items()},
     }  # fmt: skip
     recovered = "never" if recovery is None else f"{recovery:.1f}s"
     print(f"{how} {target}: recovered {recovered} (start {start_took:.1f}s); {load.sent} commands, "

@@ -28,19 +28,27 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
     }  # fmt: skip
 
 
-def record(name: str, figures: dict[str, Any], show: bool = True) -> Path:
+def record(name: str, figures: dict[str, Any], show: bool = True, again: bool = False) -> Path:
     """Add a run's figures to bench/results/<name>.json beside every earlier run's, each with its date and
     the commit it measured (a figure is only worth something next to the ones it is compared with).
-    `show`: print the figures (a bench that prints its own table says False)."""
+    `show`: print the figures (a bench that prints its own table says False). `again`: the figures of the
+    run this process recorded last, further on (a long bench records as it goes, so that a run stopped
+    midway keeps what it measured): they replace that entry, keeping its date and commit (the code the
+    process loaded, whatever was committed since)."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     runs = history(name)
-    runs.append({"at": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(),
-                 "machine": {"cpus": _cpus(), "python": platform.python_version()}, "figures": figures})  # fmt: skip
+    entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(),
+             "machine": {"cpus": _cpus(), "python": platform.python_version()}, "figures": figures}  # fmt: skip
+    if again and runs:
+        runs[-1] = entry | {"at": runs[-1]["at"], "commit": runs[-1]["commit"], "last_at": entry["at"]}
+    else:
+        runs.append(entry)
     path.write_text(json.dumps({"benchmark": name, "history": runs}, indent=2) + "\n")
     if show:
         print(json.dumps(figures, indent=2))
-    print(f"-> {path} (run {len(runs)} of its history)")
+    if not again:
+        print(f"-> {path} (run {len(runs)} of its history)")
     return path
 
 

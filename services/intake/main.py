@@ -37,7 +37,7 @@ from services.chassis.http.gateway import (
 )
 from services.chassis.http.identity import authenticate
 from services.chassis.http.rate_limit import RateLimiter, gateway_limiter, public_limiter
-from services.chassis.messaging.batching import in_store
+from services.chassis.messaging.batching import in_store, in_view
 from services.chassis.messaging.wiring import check_store, consume, relay
 from services.chassis.runtime.cli import parse_args, service_settings
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
@@ -212,6 +212,7 @@ def main() -> int:
             list(PUBLIC_TOPICS),
             deliveries.enqueue,
             tracking_prefix="webhooks:",
+            apply_batch=in_view(deliveries.view, deliveries.enqueue_many),
         )
         deliverer = Deliverer(
             intake,

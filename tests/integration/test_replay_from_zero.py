@@ -2,14 +2,17 @@
 assigned tickets and started their SLA clocks, the consumers' groups (routing's, intake's, SLA's and
 analytics') are set back to the beginning of every partition they read; started again, they read it all
 once more and record nothing new (no event in any store, no record on any topic, no row of analytics
-changed), and every ticket is still assigned once. (The mailer's and webhooks' consumers, which need the
-peers they send to, are struck under load by bench/faults.py instead.)"""
+changed), and every ticket is still assigned once. The same of the mailer's consumer (SLA's clocks, which
+remind a customer) and the webhooks' (every public topic): no mail goes out again, no webhook is delivered
+again."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -17,15 +20,21 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata
 
 from services.chassis.storage.store import store_env
+from services.intake.people.conversations import ReplyRoute
 from services.sla.application import Sla
+from tests.channel_peers import BotApi, Receiver, Sink
 from tests.client import eventually, headers, open_tickets
 from tests.desk_invariants import Stores, analytics_of
-from tests.harness import Desk
+from tests.harness import Desk, Service
+from tests.integration.test_notifications import TENANT as MAIL_TENANT
+from tests.integration.test_notifications import Channels, open_ticket, post, with_channels
 from tests.integration.test_routing_faults import TENANT, form, set_up
+from tests.integration.test_webhooks import feed_ids, subscribe
 from tests.sla_load import policy
 
 GROUPS = ("routing", "intake", "sla", "analytics")
 TICKETS = 30
+MAILED = 3  # tickets whose customer is mailed six times each
 
 
 async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int]:
@@ -115,3 +124,83 @@ def test_consuming_every_topic_again_from_offset_zero_changes_nothing(desk: Desk
     assigned = {t: [type(e).__name__ for e in stores.events(stores.intake, t)].count("Assigned") for t in opened}
     assert assigned == assigned_before
     assert all(count <= 1 for count in assigned.values())
+
+
+def test_the_mailer_and_the_webhooks_consuming_again_from_offset_zero_send_nothing_twice(
+    desk: Desk, sink: Sink, bot_api: BotApi
+) -> None:
+    """Tickets acknowledged, put waiting for the customer, reminded twice, resolved and surveyed by mail, and
+    every event of the feed delivered to a webhook; the mailer's consumer (SLA's clocks: the reminders) and
+    the webhooks' (every public topic) set back to offset 0 and started again: no mail and no delivery more."""
+    with_channels(desk, sink, bot_api)
+    desk.env |= {"SERVICEDESK_WEBHOOK_RETRY_BASE_SECONDS": "0.05", "SERVICEDESK_AUDIT_CHECKPOINT_SECONDS": "3600"}
+    desk.env["SERVICEDESK_SLA_URL"] = desk.service("sla").start().url
+    for role in ("relay", "consumer"):
+        desk.service("intake", role).start()
+    mailer, webhooks = desk.service("intake", "mailer").start(), desk.service("intake", "webhooks").start()
+    api = desk.service("intake", "api").start()
+    channels = Channels(desk)
+    receiver = Receiver().start()
+    try:
+        replayed_once(desk, sink, api.url, mailer, webhooks, channels, receiver)
+    finally:
+        receiver.stop()
+
+
+def replayed_once(desk: Desk, sink: Sink, gateway_url: str, mailer: Service, webhooks: Service, channels: Channels,
+                  receiver: Receiver) -> None:  # fmt: skip
+    with httpx.Client(base_url=gateway_url, timeout=10.0, headers=headers(MAIL_TENANT)) as gateway:
+        reply = gateway.put("/v1/webhooks/settings/private-network", json={"allow_private_network": True})
+        assert reply.status_code == 200, reply.text
+        subscribe(gateway, receiver)
+        policy = {"targets": {"resolution": "P1D"}, "reminders": {"every": "PT1S", "count": 2}}
+        assert gateway.put("/v1/sla/policies/standard", json=policy).status_code in (200, 201)
+        tickets = []
+        for n in range(MAILED):
+            requester = channels.people.requester_for(MAIL_TENANT, "email", f"c{n}@example.com", f"C{n}", "en")
+            ticket_id = open_ticket(gateway, requester)["id"]
+            route = ReplyRoute("email", f"c{n}@example.com", f"<c{n}@x.test>")
+            channels.route(ticket_id, requester, route, f"<c{n}@x.test>")
+            tickets.append(ticket_id)
+        for ticket_id in tickets:
+            eventually(partial(clocks_of, gateway, ticket_id), lambda clocks: "resolution" in clocks)
+            until = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+            post(
+                gateway,
+                f"/v1/tickets/{ticket_id}/pending",
+                {"waiting_for": "customer", "until": until, "reason": "logs?"},
+            )
+        # acknowledgement, waiting for your answer, two reminders, resolved, survey
+        eventually(lambda: [len(sink.of(t)) for t in tickets], lambda counts: min(counts) >= 6, timeout=90)
+        eventually(lambda: (feed_ids(gateway), delivered(receiver)), lambda pair: set(pair[0]) == pair[1], timeout=60)
+    groups = {name: desk.settings.kafka_name(name) for name in ("intake-notifications", "intake-webhooks")}
+    bootstrap = desk.settings.kafka_bootstrap_servers
+    time.sleep(2.0)  # the last offsets committed
+    read = {group: asyncio.run(committed(bootstrap, name)) for group, name in groups.items()}
+    assert all(read.values()), f"each consumer committed what it read: {read}"
+    mailer.stop()
+    webhooks.stop()
+    mails, requests = len(sink.messages), receiver.requests
+
+    for group, name in groups.items():
+        asyncio.run(rewind(bootstrap, name, list(read[group])))
+        assert set(asyncio.run(committed(bootstrap, name)).values()) == {0}
+    mailer.start()
+    webhooks.start()
+    for group, name in groups.items():  # read everything again, up to where they were
+        caught_up(bootstrap, name, read[group])
+    time.sleep(7.0)  # past the mailer's claim (5 s) and the webhooks' retries: a second sending would be out
+
+    assert len(sink.messages) == mails, "no mail went out again"
+    assert receiver.requests == requests, "no webhook was delivered again"
+    assert [len(sink.of(t)) for t in tickets] == [6] * MAILED
+    assert len(receiver.received) == len({r["_webhook_id"] for r in receiver.received}), "one delivery per event"
+
+
+def clocks_of(gateway: httpx.Client, ticket_id: str) -> dict[str, Any]:
+    clocks: dict[str, Any] = gateway.get(f"/v1/tickets/{ticket_id}").json()["sla"]
+    return clocks
+
+
+def delivered(receiver: Receiver) -> set[str]:
+    return {payload["_webhook_id"] for payload in receiver.received}

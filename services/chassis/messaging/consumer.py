@@ -28,8 +28,9 @@ one (a commit per message cost a broker round trip per event), and only the offs
 messages fully handled, named explicitly per partition. (Committing the consumer's
 position instead, as a bare `commit()` does, would pass the message being handled at
 that moment: a crash before its transaction then loses it for good.) Whatever a crash
-makes Kafka deliver again is a duplicate by its tracking row. A halted consumer commits
-nothing more.
+makes Kafka deliver again is a duplicate by its tracking row. A commit that fails (the group
+rebalancing after a broker restart) is made again, with what was handled since, until it goes
+through. A halted consumer commits nothing more.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ from services.chassis.runtime.retries import retry_async
 
 log = logging.getLogger(__name__)
 
+RECOMMIT_SECONDS = 1.0  # a failed commit is tried again this often, until it goes through
 IDLE_WAIT_MS = 1_000  # an idle member's fetch returns empty this often, so a stopping consumer notices
 
 
@@ -118,6 +120,7 @@ class IdempotentConsumer:
         self._since_commit = 0
         self._committing = asyncio.Lock()
         self._flush: asyncio.Task[None] | None = None
+        self._retry: asyncio.Task[None] | None = None  # committing again what a failed commit left
         self.subscriber = broker.subscriber(
             *topics,
             group_id=group,
@@ -144,7 +147,16 @@ class IdempotentConsumer:
         and returning the moment one arrives. It stands in for faststream's batch fetch, which sleeps as long
         again after every empty wait: an idle member woke ~25 times a second, and a record arriving during
         the sleep waited it out."""
-        batches = await consumer.getmany(timeout_ms=IDLE_WAIT_MS, max_records=self.max_records)
+        try:
+            batches = await consumer.getmany(timeout_ms=IDLE_WAIT_MS, max_records=self.max_records)
+        except KafkaError as error:
+            if type(error) is KafkaError and self.halted is None:
+                # aiokafka's group coordination ended on an error of its own (seen after a broker SIGKILL: a
+                # write to a connection the restart had closed), and it never joins the group again: every
+                # fetch fails the same, silently, while the process answers ready. Stopping lets the process
+                # be started again (as Kubernetes does), and the new member join the group.
+                self._halt(error)
+            raise
         return tuple(chain.from_iterable(batches.values()))
 
     async def handle(self, msg: KafkaMessage) -> None:
@@ -236,20 +248,49 @@ class IdempotentConsumer:
             tracing.annotate(outcome=outcome)
 
     async def _commit_soon(self) -> None:
-        await asyncio.sleep(self.commit_seconds)
-        await self._commit()
+        """Commit within `commit_seconds`, and again while messages were handled as a commit was on its way:
+        `handle` leaves their offsets to this flush, and they waited for the next message (a partition's last
+        ones left its group behind as Kafka sees it, however long no message came)."""
+        while True:
+            await asyncio.sleep(self.commit_seconds)
+            if not await self._commit() or not self._handled or self.halted is not None:
+                return
 
-    async def _commit(self) -> None:
-        """Commit the offsets of the messages handled so far (never after a halt)."""
+    async def _commit(self, again: bool = False) -> bool:
+        """Commit the offsets of the messages handled so far (never after a halt); whether it went through.
+        Offsets whose commit failed are committed again within a second, with whatever was handled meanwhile
+        (`again`: this is that retry)."""
         async with self._committing:
             offsets, self._handled = self._handled, {}
             if not offsets or self.halted is not None:
-                return
+                return True
             self._since_commit = 0
             try:
                 await self._consumer.commit(offsets)
+                return True
             except KafkaError as error:  # e.g. a rebalance: what was not committed comes back, as a duplicate
-                log.info("%s: offset commit failed, carrying on: %r", self.group, error)
+                log.info("%s: offset commit failed, committing again: %r", self.group, error)
+                self._keep(offsets)
+        if not again and (self._retry is None or self._retry.done()):
+            self._retry = asyncio.create_task(self._commit_until_done())
+        return False
+
+    def _keep(self, offsets: dict[TopicPartition, int]) -> None:
+        """After a broker restart every member's commit fails once, as the group rebalances; a partition
+        that then got no message had its offset left uncommitted, and the group behind on it (a quiet topic
+        of many: its lag as Kafka sees it stayed until the next message there). So a failed commit's offsets
+        are committed again, the newer handled since winning. Each is an offset this member handled all
+        messages before: committed even after its partition moved, it loses nothing (at worst the new
+        holder's later commit is set back, and what it handled comes again as duplicates)."""
+        for partition, offset in offsets.items():
+            if offset > self._handled.get(partition, -1):
+                self._handled[partition] = offset
+
+    async def _commit_until_done(self) -> None:
+        while self.halted is None:
+            await asyncio.sleep(RECOMMIT_SECONDS)
+            if await self._commit(again=True):
+                return
 
     async def _dead_letter(
         self,

@@ -17,7 +17,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
@@ -96,11 +96,20 @@ class OutboxTable:
 
     def record(self, row_id: str, **columns: Any) -> None:
         """Set `columns` of one row (an attempt's outcome), in a transaction of its own."""
-        assignments = ", ".join(f"{column} = :{column}" for column in columns)
+        self.record_many([(row_id, columns)])
+
+    def record_many(self, changes: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Set the columns of each row (id, columns) in one transaction: a batch's outcomes, one round trip."""
+        if not changes:
+            return
         with self.view.transaction() as sql:
-            sql.execute(f"UPDATE {self.table} SET {assignments} WHERE id = :id", columns | {"id": row_id})
-        if self.doorbell is not None and self.due_column in columns:
-            self.doorbell.ring_at(float(columns[self.due_column]))
+            for row_id, columns in changes:
+                assignments = ", ".join(f"{column} = :{column}" for column in columns)
+                sql.execute(f"UPDATE {self.table} SET {assignments} WHERE id = :id", columns | {"id": row_id})
+        if self.doorbell is not None:
+            for _, columns in changes:
+                if self.due_column in columns:
+                    self.doorbell.ring_at(float(columns[self.due_column]))
 
 
 async def drain(
