@@ -25,6 +25,13 @@ recorder catches that failure inside its transaction, which then ends without th
 cleared psycopg's record. That halted consumers after a Kafka restart redelivered what they had handled
 (bench/faults.py). `CheckedPreparations` has psycopg check every preparation against its result, as it
 already checks one asked for (tests/integration/test_prepared_statements.py).
+
+After a DROP, an ALTER or a rollback psycopg forgets the connection's prepared statements and deallocates them
+all on the server, at its next statement's end. When it read that result in a pipeline's last fetch (a view's
+tables are set up in one; analytics' drop a table of an older version), that next statement could be one it
+prepared: the deallocation took it too while psycopg took it as prepared, and its next run failed with
+`prepared statement "_pg3_1" does not exist` (analytics' consumer, seconds after a restart, bench/faults.py).
+`CheckedPreparations` prepares nothing while such a deallocation waits to be sent.
 """
 
 from __future__ import annotations
@@ -50,7 +57,14 @@ from services.chassis.storage import breaker
 class CheckedPreparations(PrepareManager):
     """psycopg's record of a connection's prepared statements, which checks a preparation psycopg made by itself
     (after a statement's fifth run) against its result, as psycopg does one asked for: one the server skipped
-    is forgotten, and prepared again at the statement's next run."""
+    is forgotten, and prepared again at the statement's next run. And which prepares nothing while a
+    deallocation of every statement is yet to be sent: that deallocation would take the new one too."""
+
+    def get(self, query: PostgresQuery, prepare: bool | None = None) -> tuple[Prepare, bytes]:
+        prep, name = super().get(query, prepare)
+        if prep is Prepare.SHOULD and None in self._to_flush:  # None: every statement (DEALLOCATE ALL)
+            return Prepare.NO, b""  # run unprepared this once; prepared at a later run
+        return prep, name
 
     def maybe_add_to_cache(self, query: PostgresQuery, prep: Prepare, name: bytes) -> Key | None:
         key = super().maybe_add_to_cache(query, prep, name)
