@@ -8,7 +8,7 @@ publishes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, TypeVar, Union
 
 from pydantic import Field, TypeAdapter, ValidationError, create_model
 
@@ -58,11 +58,17 @@ UPCASTERS: dict[tuple[str, int], Callable[[EventData], EventData]] = {
     ("ticket.opened", 1): lambda v1: tickets.TicketOpenedV2(**v1.model_dump(), organisation=None, keywords=[]),
     ("ticket.opened", 2): lambda v2: _v2_as_v3(v2),
     # v3 carried neither the language nor any custom field
-    ("ticket.opened", 3): lambda v3: _v3_as_v4(v3),
+    ("ticket.opened", 3): lambda v3: _opened_as_next(
+        v3, tickets.TicketOpenedV3, tickets.TicketOpenedV4, tickets.TicketOpenedV4FromV2
+    ),
     # v4 was opened in this desk, never imported
-    ("ticket.opened", 4): lambda v4: _v4_as_v5(v4),
+    ("ticket.opened", 4): lambda v4: _opened_as_next(
+        v4, tickets.TicketOpenedV4, tickets.TicketOpenedV5, tickets.TicketOpenedV5FromV2
+    ),
     # v5 named no SLA of the ticket's organisation: the SLA service's rules choose its policy
-    ("ticket.opened", 5): lambda v5: _v5_as_v6(v5),
+    ("ticket.opened", 5): lambda v5: _opened_as_next(
+        v5, tickets.TicketOpenedV5, tickets.TicketOpenedV6, tickets.TicketOpenedV6FromV2
+    ),
     # v1 did not say who wrote: null, which `TicketCommentedV2.kind_for` reads (requester by id, else other)
     ("ticket.commented", 1): lambda v1: tickets.TicketCommentedV2(**v1.model_dump(), author_kind=None),
     # v1 firings called no webhook and notified no group
@@ -79,38 +85,21 @@ def _v2_as_v3(v2: EventData) -> tickets.TicketOpenedV3:
     return v3
 
 
-def _v3_as_v4(v3: EventData) -> tickets.TicketOpenedV4:
-    """A v3 with no language and no custom field; one read from a v2 keeps its plain words aside."""
-    if not isinstance(v3, tickets.TicketOpenedV3):
-        raise TypeError(f"not a ticket.opened v3: {v3!r}")
-    if isinstance(v3, tickets.TicketOpenedV3FromV2):
-        v4 = tickets.TicketOpenedV4FromV2(**v3.model_dump())
-        v4._legacy_keywords = list(v3.legacy_keywords)
-        return v4
-    return tickets.TicketOpenedV4(**v3.model_dump())
+_Next = TypeVar("_Next", bound=EventData)
 
 
-def _v4_as_v5(v4: EventData) -> tickets.TicketOpenedV5:
-    """A v4 was opened in this desk, never imported; one read from a v2 keeps its plain words aside."""
-    if not isinstance(v4, tickets.TicketOpenedV4):
-        raise TypeError(f"not a ticket.opened v4: {v4!r}")
-    if isinstance(v4, tickets.TicketOpenedV4FromV2):
-        v5 = tickets.TicketOpenedV5FromV2(**v4.model_dump())
-        v5._legacy_keywords = list(v4.legacy_keywords)
-        return v5
-    return tickets.TicketOpenedV5(**v4.model_dump())
-
-
-def _v5_as_v6(v5: EventData) -> tickets.TicketOpenedV6:
-    """A v5 named no SLA policy or calendar of the ticket's organisation; one read from a v2 keeps its plain
-    words aside."""
-    if not isinstance(v5, tickets.TicketOpenedV5):
-        raise TypeError(f"not a ticket.opened v5: {v5!r}")
-    if isinstance(v5, tickets.TicketOpenedV5FromV2):
-        v6 = tickets.TicketOpenedV6FromV2(**v5.model_dump())
-        v6._legacy_keywords = list(v5.legacy_keywords)
-        return v6
-    return tickets.TicketOpenedV6(**v5.model_dump())
+def _opened_as_next(
+    event: EventData, version: type[EventData], upcast: type[_Next], upcast_from_v2: type[_Next]
+) -> _Next:
+    """A ticket.opened of `version` as the next version (`upcast`), what that adds at its defaults; one read
+    from a v2 (`upcast_from_v2`) keeps its plain words aside."""
+    if not isinstance(event, version):
+        raise TypeError(f"not a {version.__name__}: {event!r}")
+    if "_legacy_keywords" not in type(event).__private_attributes__:  # not read from a v2
+        return upcast(**event.model_dump())
+    next_version = upcast_from_v2(**event.model_dump())
+    setattr(next_version, "_legacy_keywords", list(getattr(event, "legacy_keywords")))  # noqa: B009, B010
+    return next_version
 
 
 class UnknownEventError(MalformedEventError):

@@ -10,15 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.chassis.runtime.settings import Settings
-from services.chassis.storage.store import tracking_recorder
-from services.web.app import mount_pages
-from services.web.gateway_client import Gateway
-from services.web.sessions import Session, SessionStore
-from tests.unit.test_web_pages import SignedInAs
+from services.web.sessions import Session
+from tests.unit.test_web_pages import SignedInAs, pages_over
 
 KEY = "sdk_acme_0123456789abcdef_" + "s" * 43
 ISSUED: dict[str, Any] = {
@@ -52,13 +47,7 @@ def desk(tmp_path: Path, asked: list[httpx.Request]) -> tuple[TestClient, Signed
         status, body = ANSWERS.get((request.method, request.url.path), (404, {"title": "Not found"}))
         return httpx.Response(status, json=body)
 
-    sessions = SessionStore(tracking_recorder(Settings(persistence="sqlite", data_dir=tmp_path), "web"))
-    sign_in = SignedInAs(sessions, "http://127.0.0.1:1/idp", "web", "secret", "http://127.0.0.1:2", ["acme"])
-    transport = httpx.MockTransport(api)
-    gateway = Gateway("http://gateway", httpx.AsyncClient(base_url="http://gateway", transport=transport))
-    app = FastAPI()
-    mount_pages(app, sign_in, gateway, "a-session-secret-of-32-bytes-or-more", secure=False)
-    return TestClient(app, follow_redirects=False), sign_in
+    return pages_over(tmp_path, api)
 
 
 def signed_in(sign_in: SignedInAs, subject: str, role: str) -> Session:

@@ -8,16 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.chassis.runtime.settings import Settings
-from services.chassis.storage.store import tracking_recorder
-from services.web.app import mount_pages
-from services.web.gateway_client import Gateway
-from services.web.sessions import SessionStore
 from tests.unit.test_admin_settings_pages import signed_in
-from tests.unit.test_web_pages import SignedInAs
+from tests.unit.test_web_pages import SignedInAs, pages_over
 
 VERA = {"id": "vera", "groups": ["first-line", "second-line"], "skills": ["vpn"], "tier": 2, "capacity": 3,
         "presence": "away", "load": 1}  # fmt: skip
@@ -30,13 +24,7 @@ def desk(tmp_path: Path) -> tuple[TestClient, SignedInAs]:
         found = answers.get(request.url.path)
         return httpx.Response(200, json=found) if found else httpx.Response(404, json={"title": "Not found"})
 
-    sessions = SessionStore(tracking_recorder(Settings(persistence="sqlite", data_dir=tmp_path), "web"))
-    sign_in = SignedInAs(sessions, "http://127.0.0.1:1/idp", "web", "secret", "http://127.0.0.1:2", ["acme"])
-    transport = httpx.MockTransport(api)
-    gateway = Gateway("http://gateway", httpx.AsyncClient(base_url="http://gateway", transport=transport))
-    app = FastAPI()
-    mount_pages(app, sign_in, gateway, "a-session-secret-of-32-bytes-or-more", secure=False)
-    return TestClient(app, follow_redirects=False), sign_in
+    return pages_over(tmp_path, api)
 
 
 def test_an_agents_id_shows_their_groups_capacity_and_presence(desk: tuple[TestClient, SignedInAs]) -> None:

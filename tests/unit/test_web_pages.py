@@ -48,8 +48,12 @@ def desk(
         asked.append(request)
         return answer(request) if answer else httpx.Response(200, json={"tickets": TICKETS, "next_cursor": None})
 
-    settings = Settings(persistence="sqlite", data_dir=tmp_path)
-    sessions = SessionStore(tracking_recorder(settings, "web"))
+    return pages_over(tmp_path, api)
+
+
+def pages_over(tmp_path: Path, api: Callable[[httpx.Request], httpx.Response]) -> tuple[TestClient, SignedInAs]:
+    """The web pages before a gateway that `api` answers, and their sign-in (nobody signed in yet)."""
+    sessions = SessionStore(tracking_recorder(Settings(persistence="sqlite", data_dir=tmp_path), "web"))
     sign_in = SignedInAs(sessions, "http://127.0.0.1:1/idp", "web", "secret", "http://127.0.0.1:2", ["acme"])
     gateway = Gateway(
         "http://gateway", httpx.AsyncClient(base_url="http://gateway", transport=httpx.MockTransport(api))

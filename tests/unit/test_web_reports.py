@@ -8,16 +8,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from services.chassis.runtime.settings import Settings
-from services.chassis.storage.store import tracking_recorder
-from services.web.app import mount_pages
-from services.web.gateway_client import Gateway
 from services.web.search import Query
 from services.web.sessions import Session, SessionStore
-from services.web.signin import SignIn
+from tests.unit.test_web_pages import SignedInAs, pages_over
 
 REPORTS: dict[str, dict[str, Any]] = {
     "/v1/reports/backlog": {
@@ -46,13 +41,6 @@ REPORTS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-class SignedInAs(SignIn):
-    person: Session | None = None
-
-    def session_of(self, request: Request) -> Session | None:
-        return self.person
-
-
 def desk(tmp_path: Path, asked: list[httpx.Request]) -> tuple[TestClient, SignedInAs]:
     def api(request: httpx.Request) -> httpx.Response:
         asked.append(request)
@@ -62,13 +50,7 @@ def desk(tmp_path: Path, asked: list[httpx.Request]) -> tuple[TestClient, Signed
             return httpx.Response(200, json=REPORTS[request.url.path])
         return httpx.Response(200, json={"tickets": [], "next_cursor": None, "groups": []})
 
-    settings = Settings(persistence="sqlite", data_dir=tmp_path)
-    sessions = SessionStore(tracking_recorder(settings, "web"))
-    sign_in = SignedInAs(sessions, "http://127.0.0.1:1/idp", "web", "secret", "http://127.0.0.1:2", ["acme"])
-    gateway = Gateway("http://gw", httpx.AsyncClient(base_url="http://gw", transport=httpx.MockTransport(api)))
-    app = FastAPI()
-    mount_pages(app, sign_in, gateway, "a-session-secret-of-32-bytes-or-more", secure=False)
-    return TestClient(app, follow_redirects=False), sign_in
+    return pages_over(tmp_path, api)
 
 
 def person(sessions: SessionStore, roles: list[str], locale: str | None = "en") -> Session:

@@ -9,15 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.chassis.runtime.settings import Settings
-from services.chassis.storage.store import tracking_recorder
-from services.web.app import mount_pages
-from services.web.gateway_client import Gateway
-from services.web.sessions import Session, SessionStore
-from tests.unit.test_web_pages import SignedInAs
+from services.web.sessions import Session
+from tests.unit.test_web_pages import pages_over
 
 TICKET = "6f1c1a5e-0000-4000-8000-000000000001"
 OTHER = "6f1c1a5e-0000-4000-8000-000000000002"
@@ -70,20 +65,13 @@ class Api:
 
 
 def signed_in(tmp_path: Path, api: Api, staff: bool = True) -> tuple[TestClient, Session]:
-    settings = Settings(persistence="sqlite", data_dir=tmp_path)
-    sign_in = SignedInAs(SessionStore(tracking_recorder(settings, "web")), "http://127.0.0.1:1/idp", "web", "secret",
-                         "http://127.0.0.1:2", ["acme"])  # fmt: skip
-    gateway = Gateway(
-        "http://gateway", httpx.AsyncClient(base_url="http://gateway", transport=httpx.MockTransport(api))
-    )
-    app = FastAPI()
-    mount_pages(app, sign_in, gateway, "a-session-secret-of-32-bytes-or-more", secure=False)
+    client, sign_in = pages_over(tmp_path, api)
     sign_in.person = sign_in.sessions.begin(
         tenant="acme", subject="agent-ann" if staff else "customer-kim", name="Ann",
         roles=["agent"] if staff else ["customer"], groups=["first-line"] if staff else [], access_token="t",
         expires=datetime.now(UTC) + timedelta(hours=1), locale=None, organisation=None,
     )  # fmt: skip
-    return TestClient(app, follow_redirects=False), sign_in.person
+    return client, sign_in.person
 
 
 def form(person: Session, **fields: str) -> dict[str, str]:
