@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from services.chassis.http.identity import Identity
-from services.chassis.http.problems import DomainProblem
+from services.chassis.storage.catching_up import view_holds_the_store
 from services.knowledge import search
 from services.knowledge.application import Knowledge
 from services.knowledge.domain import Article
@@ -17,15 +16,6 @@ from services.knowledge.errors import NotFoundError
 from services.knowledge.files import Files
 from services.knowledge.projections import ArticlesProjection
 from services.knowledge.views import visible
-
-
-class ViewBehindError(DomainProblem):
-    status = 503
-    title = "View behind"
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": "1"}
-
 
 RECORDED: dict[int | str, dict[str, Any]] = {202: {"description": "Recorded, as an event on knowledge.articles."}}
 PUBLIC = search.Audience(staff=False, organisation=None)  # anyone, signed in or not
@@ -42,12 +32,9 @@ class Service:
     async def caught_up(self, patience: float = 5.0) -> None:
         """Wait (a moment, at most `patience` seconds) until the view holds everything stored now, so
         a check on it sees the writes acknowledged before; 503 if it does not get there."""
-        stored = await asyncio.to_thread(self.knowledge.recorder.max_notification_id) or 0
-        deadline = time.monotonic() + patience
-        while await asyncio.to_thread(self.view.position) < stored:
-            if time.monotonic() > deadline:
-                raise ViewBehindError(f"the articles view has not reached position {stored} yet; retry shortly")
-            await asyncio.sleep(0.02)
+        await view_holds_the_store(
+            self.view.position, self.knowledge.recorder.max_notification_id, patience, "the articles view"
+        )
 
     async def seen(
         self, tenant: str, article_id: UUID, reader: search.Audience, as_of: datetime | None = None

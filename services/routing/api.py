@@ -14,6 +14,7 @@ from services.chassis.http import openapi
 from services.chassis.http.auth import STAFF, Forbidden, Role
 from services.chassis.http.identity import CurrentIdentity, Identity, requires
 from services.chassis.http.request_keys import IdempotencyKey
+from services.chassis.storage.catching_up import view_holds_the_store
 from services.routing.application import Routing
 from services.routing.errors import NotFoundError
 from services.routing.projections import LoadProjection
@@ -29,6 +30,8 @@ from services.routing.requests import (
 )
 from services.routing.work import Cause
 
+LOAD_PATIENCE = 2.0  # seconds a read waits for the agent-load view to hold the writes made before it
+
 
 def _cause(who: Identity) -> Cause:
     cause = {"actor": who.actor, "correlation_id": who.correlation_id, "causation_id": who.correlation_id}
@@ -40,6 +43,11 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
     api = APIRouter(
         prefix="/v1/routing", tags=["routing"], dependencies=[requires(*STAFF)], responses=openapi.problems(404)
     )
+
+    async def load_holds_the_store() -> None:
+        """The agent-load view holds every change acknowledged before (an admin's page reads it right
+        after a save); 503 if it does not get there within a moment."""
+        await view_holds_the_store(load.position, routing.recorder.max_notification_id, LOAD_PATIENCE, "agent load")
 
     # -- groups ---------------------------------------------------------------------------
 
@@ -62,6 +70,7 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
     @api.get("/groups")
     async def get_groups(who: CurrentIdentity) -> dict[str, Any]:
         """The tenant's groups with members and how many tickets wait in each."""
+        await load_holds_the_store()
         setup = await asyncio.to_thread(routing.setup, who.tenant)
         waiting = await asyncio.to_thread(load.queues, who.tenant)
         groups = [
@@ -175,7 +184,8 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
 
     @api.get("/agents")
     async def get_agents(who: CurrentIdentity) -> dict[str, Any]:
-        """Every agent's presence and load (the agent-load read model)."""
+        """Every agent's presence and load (the agent-load read model, with every change made before)."""
+        await load_holds_the_store()
         return {"agents": await asyncio.to_thread(load.agents, who.tenant)}
 
     # -- tickets ----------------------------------------------------------------------------

@@ -150,3 +150,14 @@ def test_a_retried_rule_is_answered_and_a_key_is_its_callers_own(gateway: httpx.
     assert (reused.status_code, reused.json()["rule"]) == (422, "idempotency-key-reused")
     rules = gateway.get("/v1/routing/rules", headers=headers(TENANT)).json()["rules"]
     assert [r["rule_id"] for r in rules][-2:] == ["vip", "vip-2"]
+
+
+def test_an_agent_saved_by_an_admin_is_in_the_agents_list_read_right_after(gateway: httpx.Client) -> None:
+    for n in range(5):
+        agent = f"new-{n}"
+        put_ok(gateway, TENANT, f"/v1/routing/agents/{agent}", {"groups": ["billing"], "skills": ["ru"], "capacity": 3})
+        listed = gateway.get("/v1/routing/agents", headers=headers(TENANT))
+        assert listed.status_code == 200, listed.text
+        assert {"agent_id": agent, "skills": ["ru"]}.items() <= next(
+            a for a in listed.json()["agents"] if a["agent_id"] == agent
+        ).items()

@@ -7,7 +7,6 @@ wrote passes the `position` it got back as `min_position` to read its own write.
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -20,6 +19,7 @@ from services.chassis.http.auth import STAFF, Principal
 from services.chassis.http.identity import CurrentIdentity, requires
 from services.chassis.http.problems import DomainProblem
 from services.chassis.runtime.errors import UnknownThingError
+from services.chassis.storage.catching_up import ViewBehind, view_reaches
 from services.intake.http.tickets import TAG
 from services.intake.http.views import view_filter
 from services.intake.tickets.access import Scope
@@ -87,8 +87,7 @@ class InvalidQuery(DomainProblem):
         super().__init__(f"invalid field(s): {field}", errors=[{"field": field, "message": message, "type": "value"}])
 
 
-class ProjectionBehind(DomainProblem):
-    status = 503
+class ProjectionBehind(ViewBehind):
     title = "Projection behind"
 
 
@@ -103,16 +102,14 @@ def router(intake: Intake, projection: TicketsProjection) -> APIRouter:
             return
         if min_position > (await asyncio.to_thread(intake.recorder.max_notification_id) or 0):
             raise InvalidQuery("min_position", "no event was stored at this position")
-        deadline = time.monotonic() + WAIT_SECONDS
-        pause = 0.005
-        while await asyncio.to_thread(projection.position) < min_position:
-            if time.monotonic() >= deadline:
-                raise ProjectionBehind(
-                    f"the ticket list has not reached position {min_position} yet; retry shortly",
-                    min_position=min_position,
-                )
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.1)
+        await view_reaches(
+            projection.position,
+            min_position,
+            WAIT_SECONDS,
+            "the ticket list",
+            ProjectionBehind,
+            min_position=min_position,
+        )
 
     @api.get("/tickets/search", response_model=SearchResults)
     async def search_tickets(
