@@ -36,8 +36,7 @@ class PeerCollection:
         wanted = set(names)
         if not wanted:
             return {}
-        token = self.verifier.mint_internal(who.principal)
-        headers = {"authorization": f"Bearer {token}", "x-correlation-id": who.correlation_id}
+        headers = who.to_peer(self.verifier.mint_internal)
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 reply = await client.get(f"{self.base_url}{self.path}", headers=headers)

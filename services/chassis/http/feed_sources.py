@@ -54,13 +54,12 @@ class RemoteSource:
         params: dict[str, str | int | float] = {"after": after, "limit": limit, "wait": wait}
         if types:
             params["types"] = ",".join(sorted(types))
-        token = self.mint(who.principal)
         try:
             reply = await self.client.get(
                 f"{self.url}/v1/events",
                 params=params,
                 timeout=wait + REMOTE_GRACE_SECONDS,
-                headers={"authorization": f"Bearer {token}", "x-correlation-id": who.correlation_id},
+                headers=who.to_peer(self.mint),
             )
         except httpx.HTTPError as error:
             raise SourceDown(f"{self.name} does not answer: {error!r}", source=self.name) from None

@@ -78,9 +78,8 @@ def mount_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.AsyncCli
 def internal_headers(request: Request, who: CurrentIdentity) -> dict[str, str]:
     """The request's headers as the service behind gets them. The caller's credentials stop here: the service
     gets the gateway's short internal token for the same principal (an API key never travels further)."""
-    internal = request.app.state.authenticator.verifier.mint_internal(who.principal)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _CREDENTIALS}
-    return headers | {"authorization": f"Bearer {internal}", "x-correlation-id": who.correlation_id}
+    return headers | who.to_peer(request.app.state.authenticator.verifier.mint_internal)
 
 
 async def forward_to(

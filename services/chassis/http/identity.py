@@ -55,6 +55,11 @@ class Identity:
     def actor(self) -> str:
         return self.principal.subject
 
+    def to_peer(self, mint: Callable[[Principal], str]) -> dict[str, str]:
+        """The headers of a call made to another service for this caller: the gateway's short internal
+        token for the same principal (the caller's own credentials never travel on) and the correlation id."""
+        return {"authorization": f"Bearer {mint(self.principal)}", "x-correlation-id": self.correlation_id}
+
 
 Resolve = Callable[[Principal], Awaitable[Principal]]
 

@@ -62,7 +62,7 @@ class Roster:
 
     async def ask(self, path: str, who: Identity) -> dict[str, Any] | None:
         """Routing's answer to `GET /v1/routing{path}`; None when it has no such thing (404, or a path it refuses)."""
-        headers = {"authorization": f"Bearer {self.mint(who.principal)}", "x-correlation-id": who.correlation_id}
+        headers = who.to_peer(self.mint)
         try:
             reply = await self.client.get(f"{self.routing}/v1/routing{path}", headers=headers, timeout=WAIT_SECONDS)
         except httpx.HTTPError as error:

@@ -62,11 +62,10 @@ def router(projection: TicketsProjection, knowledge: str, client: httpx.AsyncCli
     api = APIRouter(prefix="/v1/kb", tags=["knowledge"])
 
     async def articles(request: Request, body: SuggestionRequest, who: CurrentIdentity) -> list[dict[str, Any]]:
-        token = request.app.state.authenticator.verifier.mint_internal(who.principal)
         try:
             reply = await client.post(
                 f"{knowledge}/v1/kb/suggestions", json=body.model_dump(), timeout=WAIT_SECONDS,
-                headers={"authorization": f"Bearer {token}", "x-correlation-id": who.correlation_id},
+                headers=who.to_peer(request.app.state.authenticator.verifier.mint_internal),
             )  # fmt: skip
         except httpx.HTTPError:
             return []

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import httpx
 
-from services.chassis.http.identity import Identity
-
 WAIT_SECONDS = 2.0
 
 
@@ -19,12 +17,13 @@ class SolutionArticles:
         self.knowledge = knowledge_url.rstrip("/")
         self.client = client
 
-    async def missing(self, article_id: str, who: Identity, token: str) -> bool:
-        """True when the knowledge service says there is no such article for `who`."""
+    async def missing(self, article_id: str, as_caller: dict[str, str]) -> bool:
+        """True when the knowledge service says there is no such article for the caller (`as_caller`: the
+        headers of a call for them, `Identity.to_peer`)."""
         try:
             reply = await self.client.get(
                 f"{self.knowledge}/v1/kb/articles/{article_id}", timeout=WAIT_SECONDS,
-                headers={"authorization": f"Bearer {token}", "x-correlation-id": who.correlation_id},
+                headers=as_caller,
             )  # fmt: skip
         except httpx.HTTPError:
             return False

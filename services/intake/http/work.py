@@ -207,11 +207,11 @@ def router(intake: Intake) -> APIRouter:
         """Link the knowledge base article that solved the ticket (agents only); a later one replaces it. An
         article the knowledge base does not have for the agent is refused (422 naming `article_id`)."""
         articles: SolutionArticles | None = getattr(request.app.state, "solution_articles", None)
-        if articles is not None:
-            token = request.app.state.authenticator.verifier.mint_internal(who.principal)
-            if await articles.missing(str(body.article_id), who, token):
-                message = "Value error, no such article in the knowledge base"
-                raise RequestValidationError([{"loc": ("body", "article_id"), "msg": message, "type": "value_error"}])
+        if articles is not None and await articles.missing(
+            str(body.article_id), who.to_peer(request.app.state.authenticator.verifier.mint_internal)
+        ):
+            message = "Value error, no such article in the knowledge base"
+            raise RequestValidationError([{"loc": ("body", "article_id"), "msg": message, "type": "value_error"}])
         return await run(intake.link_solution, ticket_id, who, if_match, str(body.article_id), keyed=keyed)
 
     @api.post("/comments", status_code=201)
