@@ -53,22 +53,31 @@ class Customers:
         """`principal` with the person and organisation id it is, when it is a customer's."""
         if principal.is_staff or principal.service or not principal.has(Role.CUSTOMER):
             return principal
-        customer = await asyncio.to_thread(self.customer, principal)
+        # A resolution kept is read on the event loop; only a new one (store reads, maybe a save) goes to a thread.
+        customer = self._kept_for(principal)
+        if customer is None:
+            customer = await asyncio.to_thread(self.customer, principal)
         return replace(principal, person=customer.person, organisation_id=customer.organisation_id)
 
     def customer(self, principal: Principal) -> Customer:
         """The person the customer is (registered if new) and their organisation's id."""
-        claims = principal.claims
-        email = _email(claims)
-        key = (principal.tenant, principal.subject, email or "", principal.organisation or "")
-        now = time.monotonic()
-        if (kept := self._kept.get(key)) is not None and now < kept[1]:
-            return kept[0]
-        customer = self._resolve(principal, email)
+        if (kept := self._kept_for(principal)) is not None:
+            return kept
+        customer = self._resolve(principal, _email(principal.claims))
+        key, now = self._key(principal), time.monotonic()
         if len(self._kept) >= MOST_KEPT:
             self._kept.clear()
         self._kept[key] = (customer, now + KEPT_SECONDS)
         return customer
+
+    def _kept_for(self, principal: Principal) -> Customer | None:
+        kept = self._kept.get(self._key(principal))
+        return kept[0] if kept is not None and time.monotonic() < kept[1] else None
+
+    @staticmethod
+    def _key(principal: Principal) -> tuple[str, ...]:
+        email = _email(principal.claims) or ""
+        return (principal.tenant, principal.subject, email, principal.organisation or "")
 
     def _resolve(self, principal: Principal, email: str | None) -> Customer:
         tenant, name = principal.tenant, principal.claims.get("name")
