@@ -43,6 +43,13 @@ def test_the_private_methods_the_desk_calls_keep_their_signatures() -> None:
     assert parameters(SQLiteProcessRecorder._insert_events) == ["self", "c", "stored_events", "kwargs"]
     assert "saved_kwargs" in inspect.getsource(Application._record)  # collect_events' keywords reach the recorder
     assert "_sqlite_conn" in inspect.getsource(SQLiteConnection.__init__)
+    # early_errors.py overrides `_insert_stored_events`, called where `insert_events` keeps an error for after its
+    # pipeline, and syncs the pipeline when that error was read before the sync `insert_events` makes
+    assert parameters(PostgresApplicationRecorder._insert_stored_events) == ["self", "curs", "stored_events", "kwargs"]
+    kept = inspect.getsource(PostgresApplicationRecorder.insert_events)
+    assert "self._insert_stored_events(" in kept
+    assert "pipeline.sync()" in kept
+    assert "exc = e" in kept
 
 
 def test_every_postgres_transaction_that_records_events_notifies_the_events_tables_channel() -> None:

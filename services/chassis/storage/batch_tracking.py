@@ -4,8 +4,8 @@ eventsourcing's process recorder inserts the one `tracking` row it is given in t
 the new events. A batch of upstream events (processing.py `commit_batch`) has one row per event:
 the first travels as `tracking`, the others as `more_tracking` (the keyword the application passes
 on from `ProcessingEvent.collect_events`), inserted by the recorder's own statement in the same
-transaction, so a row recorded before fails the whole batch as one would fail alone. store.py
-makes these the stores' process recorders (PROCESS_RECORDER_TOPIC).
+transaction, so a row recorded before fails the whole batch as one would fail alone, however early its
+error comes back (early_errors.py). store.py makes these the stores' process recorders (PROCESS_RECORDER_TOPIC).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL
 
+from services.chassis.storage.early_errors import SyncedOnError
 from services.chassis.storage.postgres import RenderedSelects
 from services.chassis.storage.reads import read_cursor
 
@@ -37,7 +38,7 @@ def _insert_more(recorder: Any, cursor: Any, kwargs: dict[str, Any]) -> None:
         recorder._insert_tracking(cursor, tracking)
 
 
-class PostgresBatchProcessRecorder(RenderedSelects, PostgresProcessRecorder, BatchTrackingRecorder):
+class PostgresBatchProcessRecorder(RenderedSelects, SyncedOnError, PostgresProcessRecorder, BatchTrackingRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """The new events go to the server as one array of the stored-event row type in binary: as text
         (the library's `%s`) every event's state is escaped byte by byte, and each row quoted by a regex."""

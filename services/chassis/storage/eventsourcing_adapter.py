@@ -7,7 +7,8 @@ takes no tracking, and `EventStore.put` skips the bookkeeping. So `commit` recor
 SQL views insert their first tracking row through the recorder's private `_insert_tracking`
 (it checks the tracking table's shape); the SQLite pool hands over its raw connection. (The process
 recorders of batch_tracking.py override the recorders' private `_insert_events` to insert a batch's
-further tracking rows: the same test checks it.)
+further tracking rows, and `_insert_stored_events` to sync a pipeline an early error aborted (early_errors.py):
+the same test checks them.)
 
 These are written against eventsourcing 9.5.6 (pinned in pyproject.toml). Upgrading it means
 reading these methods again: tests/unit/test_eventsourcing_adapter.py fails loudly when one of
