@@ -3,20 +3,19 @@ an unhandled error too, though Starlette makes it outside every middleware of th
 
 from __future__ import annotations
 
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.chassis.http.auth import TokenVerifier
 from services.chassis.http.identity import Authenticator, CurrentIdentity, authenticate
-from services.chassis.http.problems import install_problem_handlers
 from services.chassis.http.rate_limit import RateLimiter
+from services.chassis.runtime.metrics import Metrics
+from services.chassis.runtime.runtime import Runtime
 from services.chassis.runtime.settings import Settings
 from tests.tokens import AUDIENCE, INTERNAL_SECRET, ISSUER, jwks, token
 
 
 def gateway() -> TestClient:
-    app = FastAPI()
-    install_problem_handlers(app)
+    app = Runtime("intake", Metrics("intake")).app()  # as every service makes its app: headers, problems
     limiter = RateLimiter(per_minute=60)
     authenticate(app, Settings(), limiter=limiter)
     app.state.authenticator = Authenticator(TokenVerifier(ISSUER, AUDIENCE, jwks(), INTERNAL_SECRET), limiter=limiter)

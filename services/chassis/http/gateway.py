@@ -23,7 +23,7 @@ from services.chassis.http import openapi
 from services.chassis.http.draining import until_draining
 from services.chassis.http.identity import CurrentIdentity
 from services.chassis.http.problems import problem
-from services.chassis.http.rate_limit import Limiter, spend
+from services.chassis.http.rate_limit import Limiter
 from services.chassis.runtime import tracing
 
 _HOP_BY_HOP = {
@@ -96,7 +96,7 @@ def mount_public_proxy(app: FastAPI, prefix: str, upstream: str, client: httpx.A
 
     async def forward(request: Request, path: str) -> Response:
         caller = f"public:{request.client.host if request.client else 'unknown'}"
-        allowance = await spend(limiter, caller)  # RateLimited: a 429 with its headers
+        allowance = await limiter.spend(caller)  # RateLimited: a 429 with its headers
         request.state.answer_headers = allowance.headers()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _CREDENTIALS}
         if _CONTROL.search(path) or {".", ".."} & set(path.split("/")):

@@ -21,7 +21,6 @@ from uuid import uuid4
 from fastapi import Depends, FastAPI, Header, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from services.chassis.http.answer_headers import RequestHeaders
 from services.chassis.http.auth import (
     INTERNAL_ISSUER,
     Forbidden,
@@ -31,8 +30,7 @@ from services.chassis.http.auth import (
     Unauthenticated,
 )
 from services.chassis.http.openapi import answers
-from services.chassis.http.problems import answer_headers
-from services.chassis.http.rate_limit import Allowance, Limiter, spend
+from services.chassis.http.rate_limit import Allowance, Limiter
 from services.chassis.runtime import logs, tracing
 from services.chassis.runtime.settings import Settings
 
@@ -97,7 +95,7 @@ class Authenticator:
         if self.limiter is None or principal.claims.get("iss") == INTERNAL_ISSUER:
             return principal, None
         caller = principal.api_key or f"{principal.tenant}/{principal.subject}"
-        return principal, await spend(self.limiter, caller)
+        return principal, await self.limiter.spend(caller)
 
     async def _key(self, key: str) -> Principal:
         if self.api_keys is None:
@@ -115,11 +113,9 @@ def authenticate(
     app: FastAPI, settings: Settings, api_keys: ApiKeyCheck | None = None, limiter: Limiter | None = None
 ) -> Authenticator:
     """Make `app` authenticate its requests; the gateway also takes API keys and limits rates (and
-    then tells each caller where it stands, on every answer: a 500's handler adds them itself, see
-    `problems.answer_headers`)."""
+    then tells each caller where it stands, on every answer: the chassis' `AnswerHeaders` adds them, and
+    a 500's handler itself, see `problems.answer_headers`)."""
     app.state.authenticator = Authenticator(verifier_of(settings), api_keys, limiter)
-    if limiter is not None:
-        app.add_middleware(RequestHeaders, of=answer_headers)
     return app.state.authenticator  # type: ignore[no-any-return]
 
 

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.chassis.http.answer_headers import ANSWER_HEADERS
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS, CommandRefusedError, UnknownThingError
 from services.chassis.storage.idempotency import REUSED_RULE, IdempotencyKeyReusedError
 
@@ -20,10 +21,10 @@ log = logging.getLogger(__name__)
 
 def answer_headers(request: Request) -> dict[str, str]:
     """Headers every answer to this request carries, whatever it is (the gateway's rate-limit
-    headers: services/chassis/http/identity.py). A middleware adds them to every answer but one: the
-    500 of an unhandled error is made by Starlette's outermost middleware, outside every other
-    one, whose handler (`unexpected` below) therefore adds them itself."""
-    return dict(getattr(request.state, "answer_headers", {}))
+    headers: services/chassis/http/identity.py). A middleware (`AnswerHeaders`) adds them to every answer
+    but one: the 500 of an unhandled error is made by Starlette's outermost middleware, outside every
+    other one, whose handler (`unexpected` below) therefore adds them itself."""
+    return dict(getattr(request.state, ANSWER_HEADERS, {}))
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:

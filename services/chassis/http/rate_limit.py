@@ -12,18 +12,19 @@ idle for `IDLE_SECONDS` (full again by then, so a caller that comes back loses n
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import math
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from eventsourcing.persistence import TrackingRecorder
 
 from services.chassis.http.problems import DomainProblem
 from services.chassis.runtime.settings import Settings
+from services.chassis.runtime.thread_batches import ThreadBatches
 from services.chassis.storage.views import SqlView
 
 POLICY = "per-caller"
@@ -70,19 +71,12 @@ class RateLimited(DomainProblem):
 
 
 class Limiter(Protocol):
-    # Whether `take` waits on I/O (then it runs off the event loop); in memory it is a few microseconds.
-    blocking: bool
-
     def take(self, caller: str) -> Allowance:
         """Spend one request of `caller`'s allowance, or raise RateLimited with the wait in seconds."""
 
-
-async def spend(limiter: Limiter, caller: str) -> Allowance:
-    """`limiter.take(caller)` from the event loop: off it only when it waits on I/O (a thread hop costs
-    more than the in-memory bucket's arithmetic)."""
-    if limiter.blocking:
-        return await asyncio.to_thread(limiter.take, caller)
-    return limiter.take(caller)
+    async def spend(self, caller: str) -> Allowance:
+        """`take(caller)` from the event loop: on it in memory (a thread hop costs more than a bucket's
+        arithmetic), off it when it waits on I/O."""
 
 
 class _Bucket:
@@ -112,8 +106,6 @@ class _Tokens:
 class RateLimiter(_Bucket):
     """Buckets in this process's memory: for one process (the embedded default, the mail intake)."""
 
-    blocking = False
-
     def __init__(self, per_minute: int, burst: int | None = None, most_callers: int = 100_000) -> None:
         super().__init__(per_minute, burst)
         self.most_callers = most_callers
@@ -135,6 +127,9 @@ class RateLimiter(_Bucket):
                 bucket.tokens -= 1.0
             tokens = bucket.tokens
         return self.outcome(tokens, allowed)
+
+    async def spend(self, caller: str) -> Allowance:
+        return self.take(caller)
 
 
 _TABLE = """CREATE TABLE IF NOT EXISTS gateway_rate_limits (
@@ -160,8 +155,6 @@ _FORGET = "DELETE FROM gateway_rate_limits WHERE updated < now() - make_interval
 class SharedRateLimiter(_Bucket):
     """Buckets in a PostgreSQL table that every gateway replica reads and writes."""
 
-    blocking = True
-
     def __init__(
         self, recorder: TrackingRecorder, per_minute: int, burst: int | None = None, forget_every: int = FORGET_EVERY
     ) -> None:
@@ -170,13 +163,34 @@ class SharedRateLimiter(_Bucket):
         self.forget_every = forget_every
         self.idle_seconds = max(IDLE_SECONDS, self.capacity / self.rate if self.rate else 0.0)
         self._requests = itertools.count(1)
+        self._batches: ThreadBatches[str, Allowance] = ThreadBatches(self.take_all)
 
     def take(self, caller: str) -> Allowance:
-        # Every request through the gateway waits for this: one round trip, no transaction around it.
-        row = self.view.statement(_TAKE, {"caller": caller, "capacity": self.capacity, "rate": self.rate})[0]
-        if next(self._requests) % self.forget_every == 0:
-            self.forget_idle()
-        return self.outcome(float(row["tokens"]), bool(row["allowed"]))
+        outcome = self.take_all([caller])[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    async def spend(self, caller: str) -> Allowance:
+        """Takes asked for at once (a burst of requests) go to a thread together: one hop, one round trip."""
+        return await self._batches(caller)
+
+    def take_all(self, callers: Sequence[str]) -> list[Allowance | RateLimited]:
+        """One request of each of `callers`, in order (a caller may come more than once): one round trip
+        for all, no transaction around them. Every request through the gateway waits for this."""
+        rows = self.view.statements(
+            _TAKE, [{"caller": c, "capacity": self.capacity, "rate": self.rate} for c in callers]
+        )
+        for _ in callers:
+            if next(self._requests) % self.forget_every == 0:
+                self.forget_idle()
+        return [self._outcome_of(row[0]) for row in rows]
+
+    def _outcome_of(self, row: dict[str, Any]) -> Allowance | RateLimited:
+        try:
+            return self.outcome(float(row["tokens"]), bool(row["allowed"]))
+        except RateLimited as refused:
+            return refused
 
     def forget_idle(self) -> None:
         """Delete the buckets nobody used for `idle_seconds`: they are full, as a new one would be."""

@@ -22,10 +22,13 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-def fingerprint(request: Request, body: bytes) -> str:
-    """SHA-256 of method, path, query and body (JSON canonically: key order and spacing do not count)."""
+def fingerprint(request: Request, body: bytes, parsed: object = None) -> str:
+    """SHA-256 of method, path, query and body (JSON canonically: key order and spacing do not count;
+    `parsed`, when not None, is the body already parsed as JSON)."""
     try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode() if body else b""
+        if parsed is None and body:
+            parsed = json.loads(body)
+        canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode() if body else b""
     except ValueError:
         canonical = body
     query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
@@ -41,7 +44,18 @@ def keyed(who: Identity, key: str, request_fingerprint: str) -> KeyedRequest:
 
 
 async def _with_body(request: Request, who: CurrentIdentity, key: IdempotencyKeyHeader = None) -> KeyedRequest | None:
-    return None if key is None else keyed(who, key, fingerprint(request, await request.body()))
+    if key is None:
+        return None
+    body = await request.body()
+    return keyed(who, key, fingerprint(request, body, await _parsed(request) if body else None))
+
+
+async def _parsed(request: Request) -> object:
+    """The body as JSON, as the route parsed it already (Starlette keeps it), or None if it is no JSON."""
+    try:
+        return await request.json()
+    except ValueError:
+        return None
 
 
 async def _without_body(

@@ -19,10 +19,11 @@ from typing import Any
 import uvicorn
 from fastapi import Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from fastapi_offline import FastAPIOffline
 
 from services.chassis.http import draining, openapi
-from services.chassis.http.answer_headers import ServerTiming
+from services.chassis.http.answer_headers import AnswerHeaders
 from services.chassis.http.problems import install_problem_handlers
 from services.chassis.http.text import refuse_nul
 from services.chassis.runtime import memory_trace, tracing
@@ -35,6 +36,7 @@ Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 # Told to stop, a process exits within seconds: an orchestrator kills it soon after (Kubernetes 30 s, the tests 15 s).
 WORKER_GRACE_SECONDS = 5.0
 STOP_HOOKS_SECONDS = 3.0
+NO_NATIVE_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
 class StartError(RuntimeError):
@@ -72,12 +74,15 @@ class Runtime:
         fastapi_kwargs.setdefault("swagger_ui_parameters", {"validatorUrl": None})
         dependencies = [*fastapi_kwargs.pop("dependencies", []), Depends(refuse_nul)]  # type: ignore[misc]
         fastapi_kwargs["dependencies"] = dependencies  # no text with a NUL in: services/chassis/http/text.py
+        # Traces come from OpenTelemetry's FastAPI instrumentation (tracing.py): FastAPI's own telemetry, which
+        # then stands aside, would still ask for the providers at every request.
+        fastapi_kwargs.setdefault("telemetry", NO_NATIVE_TELEMETRY)
         app = FastAPIOffline(lifespan=self._lifespan, **fastapi_kwargs)  # type: ignore[arg-type]
         install_problem_handlers(app)
         openapi.install(app)
         tracing.instrument(app)
 
-        app.add_middleware(ServerTiming, observe=self._observe)
+        app.add_middleware(AnswerHeaders, observe=self._observe)
 
         @app.get("/health/live", include_in_schema=False)
         async def live() -> dict[str, str]:

@@ -204,6 +204,17 @@ class SqlView:
             cursor.execute(_for_psycopg(statement), _params(params, postgres=True))
             return [dict(row) for row in cursor.fetchall()]
 
+    def statements(self, statement: str, params: Sequence[Mapping[str, Any]]) -> list[list[dict[str, Any]]]:
+        """`statement` once for each of `params`, in order, and the rows each returns: on PostgreSQL one
+        round trip for all (a pipeline, committed as one transaction at its end)."""
+        if not self.postgres:
+            return [self.statement(statement, each) for each in params]
+        with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.executemany(
+                _for_psycopg(statement), [_params(each, postgres=True) for each in params], returning=True
+            )
+            return [[dict(row) for row in result.fetchall()] for result in cursor.results()]
+
     def query(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         with read_cursor(self.datastore) as cursor:
             sql = Sql(cursor, self.postgres)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from services.chassis.http.etag import etag
 from services.chassis.http.identity import Identity
+from services.chassis.http.model_json import ModelJSONResponse
 from services.chassis.storage.idempotency import KeyedRequest
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.representations import TicketView
@@ -27,7 +28,11 @@ def cause_of(who: Identity, keyed: KeyedRequest | None = None) -> Cause:
 def ticket_response(
     ticket: TicketView, status_code: int = 200, extra: dict[str, Any] | None = None, location: bool = False
 ) -> JSONResponse:
-    """The ticket as JSON, with its version as ETag (and its address as Location)."""
-    body = ticket.model_dump(mode="json") | (extra or {})
+    """The ticket as JSON, with its version as ETag (and its address as Location); `extra` replaces the
+    ticket's members it names (`sla`) and adds the others (`position`)."""
+    extra = extra or {}
+    if replaced := {name: value for name, value in extra.items() if name in TicketView.model_fields}:
+        ticket = ticket.model_copy(update=replaced)
+    more = {name: value for name, value in extra.items() if name not in replaced}
     headers = {"ETag": etag(ticket.version)} | ({"Location": f"/v1/tickets/{ticket.id}"} if location else {})
-    return JSONResponse(body, status_code=status_code, headers=headers)
+    return ModelJSONResponse(ticket, status_code=status_code, headers=headers, more=more)
