@@ -58,10 +58,12 @@ def consume(
     apply: Apply,
     tracking_prefix: str = "",
     apply_batch: ApplyBatch | None = None,
+    gather_seconds: float = 0.0,
 ) -> IdempotentConsumer:
     """Consume `topics` in consumer group `group` (both in the desk's namespace), each event once.
     A second consumer of the same events in the same store needs its own `tracking_prefix`.
-    With `apply_batch` (batching.py `in_store`, `in_view`) each fetched batch is one transaction."""
+    With `apply_batch` (batching.py `in_store`, `in_view`) each fetched batch is one transaction, gathered
+    for up to `gather_seconds` when fewer are ready (consumer.py)."""
     broker = KafkaBroker(settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
     consumer = IdempotentConsumer(
         broker,
@@ -73,6 +75,7 @@ def consume(
         dlq_max_ratio=settings.consumer_dlq_max_ratio,
         tracking_prefix=tracking_prefix,
         apply_batch=apply_batch,
+        gather_seconds=gather_seconds,
     )
 
     async def start() -> None:

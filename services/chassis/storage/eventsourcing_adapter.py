@@ -18,7 +18,7 @@ them changes its name or signature.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from eventsourcing.application import Application, ProcessingEvent
@@ -32,6 +32,21 @@ def record(app: Application[Any], processing: ProcessingEvent[Any]) -> list[Reco
     """Store the events and tracking row of `processing` in one transaction, and cache its aggregates."""
     recordings: list[Recording[Any]] = app._record(processing)
     return recordings
+
+
+def collect(processing: ProcessingEvent[Any], aggregates: Iterable[Any], **kwargs: Any) -> None:
+    """What `ProcessingEvent.collect_events` does (the aggregates' pending events, the aggregates, any event
+    given as it is, the recorder's keywords), without its checks of each against runtime protocols: on Python
+    3.11 such an isinstance walks the protocol's members every time (6 % of the SLA scheduler's CPU)."""
+    for obj in aggregates:
+        if obj is None:
+            continue
+        if (pending := getattr(obj, "collect_events", None)) is None:  # a domain event, given as it is
+            processing.events.append(obj)
+            continue
+        processing.events.extend(pending())
+        processing.aggregates[obj.id] = obj
+    processing.saved_kwargs.update(kwargs)
 
 
 def take_snapshots(app: Application[Any], processing: ProcessingEvent[Any]) -> None:

@@ -148,7 +148,7 @@ def commit(
         return []
     for _ in range(attempts):
         processing: ProcessingEvent[Any] = ProcessingEvent(tracking)
-        processing.collect_events(*decide())
+        eventsourcing_adapter.collect(processing, decide())
         if tracking is None and not processing.events:
             return []  # nothing decided (a keyed retry, a command that changed nothing): nothing to record
         try:
@@ -197,7 +197,7 @@ class _Batch:
             return []
         first = self.trackings[0] if self.trackings else None
         processing: ProcessingEvent[Any] = ProcessingEvent(first)
-        processing.collect_events(*self.unit.changed(), **{MORE_TRACKING: self.trackings[1:]})
+        eventsourcing_adapter.collect(processing, self.unit.changed(), **{MORE_TRACKING: self.trackings[1:]})
         recordings = eventsourcing_adapter.record(self.app, processing)
         eventsourcing_adapter.take_snapshots(self.app, processing)
         _cache_recorded(self.app, processing)

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
 
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.pacing import sleep_unless
@@ -64,19 +65,29 @@ class TimerTable(SqlProjection):
         else None."""
         raise NotImplementedError
 
-    def write(self, sql: Sql, event: Any) -> None:
-        timer = self.timer_of(event)
-        if timer is None:
+    def apply(self, events: Sequence[tuple[Any, int]], tracking: Sequence[Tracking]) -> None:
+        """A batch's timers in two statements, each key as the batch's last event left it: a statement per
+        event (a scheduler's step reads back every timer it just moved) was a fifth of the SLA scheduler's CPU."""
+        timers: dict[str, tuple[str, float | None]] = {}
+        for event, _ in events:
+            if (timer := self.timer_of(event)) is not None:
+                key, tenant, due = timer
+                timers[key] = (tenant, due)
+        with self.view.transaction(*tracking) as sql:
+            self._clear(sql, [key for key, (_, due) in timers.items() if due is None])
+            rows = [{self.key_column: key, "tenant": tenant, "due_epoch": due}
+                    for key, (tenant, due) in timers.items() if due is not None]  # fmt: skip
+            sql.insert(self.table, (self.key_column, "tenant", "due_epoch"), rows,
+                       f" ON CONFLICT ({self.key_column}) DO UPDATE SET due_epoch = excluded.due_epoch")  # fmt: skip
+
+    def _clear(self, sql: Sql, keys: list[str]) -> None:
+        if not keys:
             return
-        key, tenant, due = timer
-        if due is None:
+        if sql.postgres:
+            sql.execute(f"DELETE FROM {self.table} WHERE {self.key_column} = ANY(:keys)", {"keys": keys})
+            return
+        for key in keys:
             sql.execute(f"DELETE FROM {self.table} WHERE {self.key_column} = :key", {"key": key})
-        else:
-            sql.execute(
-                f"INSERT INTO {self.table} VALUES (:key, :tenant, :due) ON CONFLICT ({self.key_column})"
-                " DO UPDATE SET due_epoch = excluded.due_epoch",
-                {"key": key, "tenant": tenant, "due": due},
-            )
 
     def due(self, now: float, limit: int) -> list[str]:
         rows = self.view.query(
