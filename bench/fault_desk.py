@@ -47,7 +47,9 @@ TARGETS: dict[str, tuple[tuple[str, str], ...]] = {
     "intake api": (("intake", "api"),), "intake relay": (("intake", "relay"),),
     "intake consumer": (("intake", "consumer"),), "mailer": (("intake", "mailer"),),
     "webhooks": (("intake", "webhooks"),), "routing consumer+relay": (("routing", "consumer"), ("routing", "relay")),
+    "routing consumer": (("routing", "consumer"),), "routing relay": (("routing", "relay"),),
     "sla consumer+scheduler": (("sla", "consumer"), ("sla", "scheduler")),
+    "sla consumer": (("sla", "consumer"),), "sla scheduler": (("sla", "scheduler"),),
     "analytics consumer": (("analytics", "consumer"),), "postgresql": (), "kafka": (),
 }  # fmt: skip
 HOW = ("sigkill", "sigterm")  # SIGKILL then start; SIGTERM (a clean stop) then start

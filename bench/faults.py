@@ -36,7 +36,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,7 @@ def arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--how", type=names(HOW), default=list(HOW), help="sigkill, sigterm or both")
     parser.add_argument("--seed", type=int, default=26)
     parser.add_argument("--stop-at", metavar="HH:MM", help="start no run after this time of day (UTC)")
+    parser.add_argument("--logs", metavar="DIR", type=Path, help="keep the desk's data and logs here (else dropped)")
     latest_help = "print each kind's newest figures from bench/results/faults.json, and run nothing"
     parser.add_argument("--latest", action="store_true", help=latest_help)
     return parser.parse_args(list(argv))
@@ -122,7 +124,7 @@ def run(argv: Sequence[str] = ()) -> None:
         record(NAME, figures, show=False, again=again)
 
     try:
-        with tempfile.TemporaryDirectory() as tmp, fault_desk(Path(tmp), broker, pg) as faults:
+        with kept(args.logs) as tmp, fault_desk(tmp, broker, pg) as faults:
             print(f"desk started in {time.monotonic() - started:.0f} s; logs in {faults.desk.log_dir}", flush=True)
             ledger = CapacityLedger()
             for how, target in kinds:
@@ -138,6 +140,17 @@ def run(argv: Sequence[str] = ()) -> None:
     finally:
         print(table(results))
         print(f"machine load (1 min) at the runs' ends: {load_summary(loads)}", flush=True)
+
+
+@contextmanager
+def kept(directory: Path | None) -> Iterator[Path]:
+    """Where the desk keeps its data and logs: `directory` (kept after the bench), else a temporary one."""
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        yield directory
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        yield Path(tmp)
 
 
 def stopping_at(text: str | None) -> float | None:

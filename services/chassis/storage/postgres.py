@@ -32,6 +32,13 @@ tables are set up in one; analytics' drop a table of an older version), that nex
 prepared: the deallocation took it too while psycopg took it as prepared, and its next run failed with
 `prepared statement "_pg3_1" does not exist` (analytics' consumer, seconds after a restart, bench/faults.py).
 `CheckedPreparations` prepares nothing while such a deallocation waits to be sent.
+
+psycopg_pool makes a lost connection again in the background, waiting 1 s, then 2, 4, 8 s... between its
+attempts while PostgreSQL is down. After PostgreSQL came back from a crash of some seconds, a pool whose
+connections had all been found dead lent none until its next attempt, seconds later: a caller waited out the
+pool's whole wait (5 s) and then its own retry (intake's consumer was the last caught up after every
+PostgreSQL SIGKILL of bench/faults.py, 11-16 s after PostgreSQL answered). `PromptReconnection` keeps the
+attempts at most `RECONNECT_SECONDS` apart (tests/integration/test_store_reconnects.py).
 """
 
 from __future__ import annotations
@@ -50,8 +57,25 @@ from psycopg._preparing import Key, Prepare, PrepareManager
 from psycopg._queries import PostgresQuery
 from psycopg.sql import SQL
 from psycopg_pool import ConnectionPool
+from psycopg_pool import pool as psycopg_pools
+from psycopg_pool.base import AttemptWithBackoff
 
 from services.chassis.storage import breaker
+
+RECONNECT_SECONDS = 1.0  # the longest a pool waits between two attempts to make a lost connection again
+
+
+class PromptReconnection(AttemptWithBackoff):
+    """psycopg_pool's wait between its attempts to make a lost connection again, never over `RECONNECT_SECONDS`:
+    a store that comes back is used within a second, not at the end of a wait that doubled all the while it
+    was down (a refused connection costs the server nothing)."""
+
+    def update_delay(self, now: float) -> None:
+        super().update_delay(now)
+        self.delay = min(self.delay, RECONNECT_SECONDS)
+
+
+psycopg_pools.AttemptWithBackoff = PromptReconnection  # type: ignore[attr-defined]  # what the pool's attempts are made of
 
 
 class CheckedPreparations(PrepareManager):
