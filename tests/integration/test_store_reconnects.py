@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from eventsourcing.persistence import OperationalError
@@ -18,7 +20,9 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import Environment
 
 from services.chassis.storage.postgres import DeskPostgresFactory
+from services.chassis.storage.setting_up import PATIENCE_SECONDS
 from services.chassis.storage.store import store_env
+from services.chassis.storage.views import SqlView
 from tests.infra import Postgres
 
 pytestmark = [pytest.mark.infra, pytest.mark.serial]  # stops the shared PostgreSQL
@@ -53,3 +57,28 @@ def test_the_store_lends_a_connection_again_as_soon_as_postgres_is_back_from_a_c
             assert after != before
         finally:
             datastore.close()
+
+
+def test_a_service_starting_while_postgres_is_down_makes_its_tables_once_it_is_back(postgres: Postgres) -> None:
+    control = postgres.control
+    assert control is not None, "this test stops PostgreSQL: run it on infrastructure of its own"
+    with postgres.fresh_settings() as settings, ThreadPoolExecutor(1) as starting:
+        control.kill()
+        try:
+
+            def start() -> tuple[Any, SqlView]:
+                env = store_env(settings, "starting")
+                recorder = DeskPostgresFactory(Environment("starting", env)).process_recorder()
+                return recorder, SqlView(recorder, ["CREATE TABLE IF NOT EXISTS starting_view (n INTEGER)"], "started")
+
+            started = starting.submit(start)
+            time.sleep(3.0)  # its first attempts meet no PostgreSQL
+            assert not started.done()
+        finally:
+            control.start()
+        recorder, view = started.result(timeout=PATIENCE_SECONDS)
+
+        assert recorder.max_notification_id() is None  # its tables are there, empty
+        assert view.query("SELECT count(*) AS n FROM starting_view") == [{"n": 0}]
+        assert not view.outdated
+        recorder.datastore.close()

@@ -19,6 +19,8 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
+    stop_after_delay,
+    stop_never,
     wait_exponential,
     wait_random,
 )
@@ -83,11 +85,14 @@ async def retry_async(
 
 
 def retry_sync(
-    call: Callable[[], T], errors: Errors, on_retry: OnRetry | None = None, initial: float = 0.2, maximum: float = 5.0
-) -> T:
-    """`call()` until it returns, retrying `errors` (others propagate at once), for as long as it takes."""
+    call: Callable[[], T], errors: Errors, on_retry: OnRetry | None = None, initial: float = 0.2, maximum: float = 5.0,
+    patience: float | None = None,
+) -> T:  # fmt: skip
+    """`call()` until it returns, retrying `errors` (others propagate at once), for as long as it takes (or,
+    given `patience`, until that many seconds have passed: then the last error propagates)."""
     retrying = Retrying(
         retry=retry_if_exception_type(errors), wait=exponential_jitter(initial, maximum),
+        stop=stop_never if patience is None else stop_after_delay(patience),
         before_sleep=_before_sleep(on_retry), reraise=True,
     )  # fmt: skip
     return retrying(call)

@@ -45,10 +45,17 @@ from __future__ import annotations
 
 import select
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, StoredEvent
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    InterfaceError,
+    ProcessRecorder,
+    StoredEvent,
+)
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresFactory
 from eventsourcing.utils import Environment, EnvType, retry
@@ -61,6 +68,7 @@ from psycopg_pool import pool as psycopg_pools
 from psycopg_pool.base import AttemptWithBackoff
 
 from services.chassis.storage import breaker
+from services.chassis.storage.setting_up import once_the_store_answers
 
 RECONNECT_SECONDS = 1.0  # the longest a pool waits between two attempts to make a lost connection again
 
@@ -130,6 +138,24 @@ class DeskPostgresFactory(PostgresFactory):
             # tests/integration/test_postgres_pool.py fails should this attribute change.
             self.datastore.pool._check = check_unless_quiet
         breaker.guard(self.datastore)  # a store that is away is told at once (breaker.py)
+
+    # Each recorder is made (it reads the server's types, then makes its tables) waiting for a PostgreSQL that
+    # does not answer yet (setting_up.py): a process that started while it was down used to end there.
+    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        return once_the_store_answers(partial(super().aggregate_recorder, purpose), self._of)
+
+    def application_recorder(self) -> ApplicationRecorder:
+        return once_the_store_answers(super().application_recorder, self._of)
+
+    def tracking_recorder(self, tracking_recorder_class: type[Any] | None = None) -> Any:
+        return once_the_store_answers(partial(super().tracking_recorder, tracking_recorder_class), self._of)
+
+    def process_recorder(self) -> ProcessRecorder:
+        return once_the_store_answers(super().process_recorder, self._of)
+
+    @property
+    def _of(self) -> str:
+        return f"the store {self.env.name!r}"
 
 
 _Shape = tuple[bool, bool, bool, bool]  # bounded below, bounded above, descending, limited

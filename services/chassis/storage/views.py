@@ -23,6 +23,7 @@ from pydantic_core import to_json
 
 from services.chassis.storage import batch_tracking, eventsourcing_adapter
 from services.chassis.storage.reads import read_cursor
+from services.chassis.storage.setting_up import once_the_store_answers
 
 _SQLITE_MAX_PARAMETERS = 30_000  # of 32,766 bound parameters a statement
 _VERSIONS = "CREATE TABLE IF NOT EXISTS view_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)"
@@ -124,14 +125,18 @@ class SqlView:
         self.datastore: Any = recorder.datastore  # type: ignore[attr-defined]
         self.tracking_table: str = getattr(recorder, "tracking_table_name", "tracking")
         self.name, self.version = name, version
+        self.outdated = once_the_store_answers(lambda: self._set_up(schema), f"view {name or schema[0][:40]!r}")
+
+    def _set_up(self, schema: Sequence[str]) -> bool:
+        """Make the tables; whether they hold an older version's shape."""
         with self.transaction() as sql:
             for statement in (*schema, _VERSIONS):
                 sql.execute(statement)
-        found = self.query("SELECT version FROM view_versions WHERE name = :name", {"name": name})
+        found = self.query("SELECT version FROM view_versions WHERE name = :name", {"name": self.name})
         if not found and not self.query(f"SELECT 1 FROM {self.tracking_table} LIMIT 1"):
             self.mark_current()  # a new store: nothing to rebuild
-            found = [{"version": version}]
-        self.outdated = not found or found[0]["version"] != version
+            found = [{"version": self.version}]
+        return not found or found[0]["version"] != self.version
 
     def mark_current(self) -> None:
         """Record that the tables now hold this version's shape (after a rebuild)."""
