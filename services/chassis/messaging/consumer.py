@@ -58,7 +58,7 @@ from services.chassis.messaging.batching import Apply, ApplyBatch
 from services.chassis.runtime import logs, tracing
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.metrics import Metrics
-from services.chassis.runtime.retries import retry_async
+from services.chassis.runtime.retries import STORE_RETRY_SECONDS, retry_async
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ class IdempotentConsumer:
         try:
             skipped = await retry_async(
                 lambda: asyncio.to_thread(apply_batch, deliveries), TRANSIENT_STORE_ERRORS, retried,
-                initial=0.1, maximum=5.0,
+                initial=0.1, maximum=STORE_RETRY_SECONDS,
             )  # fmt: skip
         except Exception as error:  # noqa: BLE001 (each event alone: a bug halts there, with its own error)
             log.info("%s: a batch of %d failed, applying it one event at a time: %r", self.group, len(ready), error)
@@ -241,7 +241,7 @@ class IdempotentConsumer:
             try:
                 await retry_async(
                     lambda: asyncio.to_thread(self.apply, envelope, item.data, item.tracking), TRANSIENT_STORE_ERRORS,
-                    retried, initial=0.1, maximum=5.0,
+                    retried, initial=0.1, maximum=STORE_RETRY_SECONDS,
                 )  # fmt: skip
                 outcome = "applied"
             except IntegrityError:

@@ -121,7 +121,7 @@ async def drain(
 ) -> None:
     """Run `step` (send what is due; how many it handled) until `stopping`, waiting for the doorbell
     when nothing was due."""
-    backoff = Backoff(initial=1.0, maximum=5.0)
+    backoff = Backoff.for_store()
     while not stopping.is_set():
         try:
             handled = await step()

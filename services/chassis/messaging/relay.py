@@ -134,7 +134,7 @@ class Relay:
 
     async def _publish(self, stopping: asyncio.Event, wake: Wake) -> None:
         producer: AIOKafkaProducer | None = None
-        backoff = Backoff(initial=0.2, maximum=5.0)
+        backoff = Backoff.for_store()
         # A broker that is away refuses the connection at once: trying again each second costs nothing,
         # and after it is back the relay waits no more than that (with 5 s, assignments stayed slow
         # for seconds after a Kafka restart: tests/integration/test_kafka_recovery.py).

@@ -92,7 +92,7 @@ class StoreProjector:
             await self._follow(stopping, wake)
 
     async def _follow(self, stopping: asyncio.Event, wake: Wake) -> None:
-        backoff = Backoff(initial=0.2, maximum=5.0)
+        backoff = Backoff.for_store()
         while not stopping.is_set():
             try:
                 applied = await asyncio.to_thread(self.step)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
-from services.chassis.runtime.retries import retry_sync
+from services.chassis.runtime.retries import STORE_RETRY_SECONDS, retry_sync
 
 log = logging.getLogger(__name__)
 
@@ -29,4 +29,6 @@ def once_the_store_answers(set_up: Callable[[], T], what: str) -> T:
     def waiting(error: BaseException, seconds: float) -> None:
         log.warning("%s: the store does not answer, trying again in %.1fs: %r", what, seconds, error)
 
-    return retry_sync(set_up, TRANSIENT_STORE_ERRORS, waiting, initial=0.2, maximum=1.0, patience=PATIENCE_SECONDS)
+    return retry_sync(
+        set_up, TRANSIENT_STORE_ERRORS, waiting, initial=0.2, maximum=STORE_RETRY_SECONDS, patience=PATIENCE_SECONDS
+    )

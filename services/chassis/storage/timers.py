@@ -138,7 +138,7 @@ class TimerScheduler:
             await self._schedule(stopping, wake)
 
     async def _schedule(self, stopping: asyncio.Event, wake: Wake) -> None:
-        backoff = Backoff(initial=0.2, maximum=5.0)
+        backoff = Backoff.for_store()
         loop = asyncio.get_running_loop()
         while not stopping.is_set():
             began = loop.time()

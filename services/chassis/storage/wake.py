@@ -106,7 +106,7 @@ class StoreCommits:
             wake.wake()
 
     async def _listen(self, channel: str) -> None:
-        backoff = Backoff(initial=0.2, maximum=5.0)
+        backoff = Backoff.for_store()
         while True:
             try:
                 await self._listen_once(channel, backoff)
