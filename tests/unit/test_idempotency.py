@@ -66,6 +66,19 @@ def test_a_keyed_opening_is_found_again_and_another_request_under_its_key_refuse
     intake.close()
 
 
+def test_a_retried_opening_the_desk_would_now_refuse_is_answered_as_the_first_time(tmp_path: Path) -> None:
+    intake: Intake = desk_intake(Settings(persistence="sqlite", data_dir=tmp_path))
+    opened = intake.open_ticket(None, form(), keyed_cause("form-2", "print-a"))
+    intake.define_field("acme", "asset", "Asset tag", "text", True, [], "admin-1")  # a required field since
+
+    again = intake.open_ticket(None, form(), keyed_cause("form-2", "print-a"))
+
+    assert (opened.created, again.created, again.ticket.id) == (True, False, opened.ticket.id)
+    with pytest.raises(IdempotencyKeyReusedError):
+        intake.open_ticket(None, form(), keyed_cause("form-2", "print-b"))
+    intake.close()
+
+
 def test_every_post_on_a_ticket_documents_the_idempotency_key() -> None:
     app = FastAPI()
     for router in (api_tickets.router(MagicMock()), api_work.router(MagicMock()),

@@ -40,10 +40,19 @@ class TicketOpening(TicketChanges):
     ) -> OpenedTicket:
         """Number and open a ticket (`ticket_id` None: the id is derived from the request's key, or new).
         Opening an id that exists returns that ticket unchanged: a retried request (same idempotency key)
-        never opens a second one."""
-        if (done := self._replayed(cause)) is not None:
-            return OpenedTicket(self.get_ticket(UUID(done.subject), cause.tenant), position=None, created=False)
-        ticket_id = ticket_id or new_ticket_id(cause)
+        never opens a second one. A new key is not looked up first (a round trip each): the ticket and the
+        key's record are saved together, so a retry's save is refused, and it is answered from the record
+        (`_open_alone`); a retry that fails before its save is answered so too."""
+        try:
+            opening = self._opening_of(ticket_id or new_ticket_id(cause), form, cause, follow_up_of)
+        except Exception:
+            if (done := self._replayed(cause)) is not None:  # a retry, whatever has changed since
+                return OpenedTicket(self.get_ticket(UUID(done.subject), cause.tenant), position=None, created=False)
+            raise
+        return self._opening.submit((cause.tenant, datetime.now(UTC).year), opening)
+
+    def _opening_of(self, ticket_id: UUID, form: TicketForm, cause: Cause, follow_up_of: UUID | None) -> Opening:
+        """The request to open `ticket_id`, checked and sealed."""
         people = People(self, self.personal)
         if form.organisation is None:  # none named: the requester's own, when the desk knows them in one
             requester = people.following(cause.tenant, form.requester_id)
@@ -61,11 +70,7 @@ class TicketOpening(TicketChanges):
         checked = replace(
             sealed, custom_fields=custom_fields, custom_field_kinds=kinds, follow_up_of=follows, keyword_digests=words
         )
-        opening = Opening(ticket_id, checked, cause)
-        opened = self._opening.submit((cause.tenant, datetime.now(UTC).year), opening)
-        if not opened.created:
-            self._replayed(cause)  # a twin of this request came first: the same one, or refused
-        return opened
+        return Opening(ticket_id, checked, cause)
 
     def split(self, ticket_id: UUID, comment_id: str, title: str, cause: Cause) -> OpenedTicket:
         """Open a new ticket from one comment of `ticket_id`; both record the split."""
@@ -114,19 +119,25 @@ class TicketOpening(TicketChanges):
         return [OpenedTicket(ticket, position_of(recordings, ticket.id), created=True) for ticket in tickets]
 
     def _open_alone(self, key: tuple[str, int], opening: Opening) -> OpenedTicket:
-        """One opening of a batch that could not commit together: opened on its own, or found opened."""
+        """One opening of a batch that could not commit together: opened on its own, or found opened (by
+        the record of its key, which is the same request's or refused: `_replayed`)."""
         tenant, year = key
-        units: list[TicketWork] = []
+        units: list[tuple[TicketWork, UUID]] = []
 
         def decide() -> list[Aggregate]:
-            units[:] = [work := TicketWork(self, tenant)]
+            work = TicketWork(self, tenant)
+            if (done := self._replayed(opening.cause)) is not None:
+                units[:] = [(work, UUID(done.subject))]
+                return []
+            units[:] = [(work, opening.ticket_id)]
             if work.find(opening.ticket_id) is None:
                 work.add(opening.ticket(work.numbers(year)))
                 return [*work.changed(), *self._recorded(opening.cause, opening.ticket_id)]
             return []
 
         recordings = commit(self, decide)
-        ticket = units[0].ticket(opening.ticket_id)
+        work, ticket_id = units[0]
+        ticket = work.ticket(ticket_id)
         if not recordings:
             return OpenedTicket(ticket, position=None, created=False)
         return OpenedTicket(ticket, position_of(recordings, ticket.id), created=True)
