@@ -12,6 +12,7 @@ from bench import (
     idle_cpu,
     importing,
     kb_suggestions,
+    process_start,
     rebuild,
     routing_latency,
     sla_timers,
@@ -42,6 +43,7 @@ BENCHMARKS = {
         what_if,
         importing,
         trigger_evaluation,
+        process_start,
         faults,
     )
 }

@@ -2,6 +2,10 @@
 
 python -m services.analytics.main [api|consumer|all] [--port N]
 python -m services.analytics.main rebuild [--kafka | --feed intake=URL --feed sla=URL]   # progress, equality check
+
+Each role imports what it alone needs where it is wired: a process killed and started again is
+ready sooner without the modules of the roles it does not play (issue 26; `python -m
+bench.process_start`).
 """
 
 from __future__ import annotations
@@ -9,14 +13,10 @@ from __future__ import annotations
 import sys
 
 from schemas.topics import KNOWLEDGE_ARTICLES, SLA_CLOCKS, TICKETS
-from services.analytics.api import create_app
-from services.analytics.desk_metrics import DeskMetrics
 from services.analytics.projections import AnalyticsProjection
 from services.analytics.rebuild import from_feeds, from_kafka, rebuild, upgrade
 from services.chassis.http import asyncapi
 from services.chassis.http.identity import authenticate, verifier_of
-from services.chassis.messaging.batching import in_view
-from services.chassis.messaging.wiring import consume
 from services.chassis.runtime.cli import parse_args, service_settings
 from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.runtime import Runtime
@@ -51,8 +51,14 @@ def main() -> int:
     authenticate(app, settings)
     asyncapi.serve(app, NAME, [], {TICKETS: NAME, SLA_CLOCKS: NAME, KNOWLEDGE_ARTICLES: NAME})
     if args.role in ("api", "all"):
+        from services.analytics.api import create_app
+
         create_app(app, backlog)
     if args.role in ("consumer", "all"):
+        from services.analytics.desk_metrics import DeskMetrics
+        from services.chassis.messaging.batching import in_view
+        from services.chassis.messaging.wiring import consume
+
         desk = DeskMetrics(metrics.registry, backlog)
         batches = in_view(backlog.view, desk.observing_many(backlog.apply_many))
         topics = [TICKETS, SLA_CLOCKS, KNOWLEDGE_ARTICLES]

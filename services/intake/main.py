@@ -9,6 +9,10 @@ subscribed URLs, `smtp` listens for mail to the desk's addresses (SMTP port), `i
 existing mailbox (when one is configured), `mailer` tells requesters what happens to their
 tickets (e-mail, Telegram), `all` does everything. The gateway (`api`) also
 serves the web chat socket and the messenger webhooks.
+
+Each role imports what it alone needs where it is wired: a process killed and started again is
+ready sooner without the modules of the roles it does not play (issue 26; `python -m
+bench.process_start`): a mailer, say, loads none of the gateway's routes.
 """
 
 from __future__ import annotations
@@ -17,78 +21,43 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import httpx
 from eventsourcing.persistence import TrackingRecorder
 
 from schemas.keywords import KeywordDigests
-from schemas.topics import CHECKPOINTS, PUBLIC_TOPICS, ROUTING_DECISIONS, RULES_ACTIONS, SLA_CLOCKS, TICKETS
+from schemas.topics import CHECKPOINTS, ROUTING_DECISIONS, RULES_ACTIONS, SLA_CLOCKS, TICKETS
 from services.chassis.http import asyncapi, rate_limit
-from services.chassis.http.feed_sources import RemoteSource
-from services.chassis.http.gateway import (
-    PUBLIC_PREFIX,
-    MergedOpenAPI,
-    mount_pages,
-    mount_proxy,
-    mount_public_proxy,
-    relay_client,
-)
 from services.chassis.http.identity import authenticate
-from services.chassis.http.rate_limit import RateLimiter, gateway_limiter, public_limiter
-from services.chassis.messaging.batching import in_store, in_view
-from services.chassis.messaging.wiring import check_store, consume, relay
+from services.chassis.http.rate_limit import gateway_limiter
 from services.chassis.runtime.cli import parse_args, service_settings
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.pacing import sleep_unless
 from services.chassis.runtime.runtime import Runtime
 from services.chassis.storage.append_only import protect
-from services.chassis.storage.processing import find
 from services.chassis.storage.projector import StoreProjector
+from services.chassis.storage.readiness import check_store
 from services.chassis.storage.store import store_env, tracking_recorder
 from services.intake import stored_topics
 from services.intake.attachments.blobs import FileBlobStore
-from services.intake.attachments.legacy_blobs import file_legacy_blobs
-from services.intake.channels import chat, imap_poller, smtp_listener, telegram
-from services.intake.channels.email_in import EmailIntake
 from services.intake.channels.landing import Landing
-from services.intake.channels.offers import Offers
 from services.intake.channels.participants import Participants, StaffDirectory
-from services.intake.channels.self_service import SelfService
-from services.intake.channels.telegram_offer import AnswerFirst
 from services.intake.channels.telemetry import ChannelCounters
 from services.intake.gateway.api_keys import ApiKeyStore
-from services.intake.http import kb_suggestions, what_if
-from services.intake.http.agents import Roster
-from services.intake.http.gateway import Services, mount_gateway
-from services.intake.http.solution_articles import SolutionArticles
-from services.intake.macros.applying import MacroDesk
 from services.intake.notifications import deliveries as notification_deliveries
-from services.intake.notifications.compose import Composer
-from services.intake.notifications.mail_sender import MailSender
-from services.intake.notifications.mailer import Mailer
-from services.intake.notifications.outbox import NotificationOutbox
-from services.intake.notifications.telegram_sender import TelegramSender
-from services.intake.notifications.templates import Templates
 from services.intake.people.conversations import Conversations
-from services.intake.people.customers import Customers
-from services.intake.people.directory import Directory
-from services.intake.people.erasure import Erasures
 from services.intake.people.finder import People
-from services.intake.people.index import TOPICS, PeopleIndex
-from services.intake.people.subject_access import SubjectAccess
 from services.intake.privacy.personal_data import PersonalData, SqlKeyTable
 from services.intake.privacy.search_tokens import SearchTokens
 from services.intake.tickets.application import Intake
-from services.intake.tickets.domain import Ticket
-from services.intake.tickets.projections import TicketsProjection
-from services.intake.tickets.publication import publication
-from services.intake.tickets.reactions import decides_on, reactions
 from services.intake.tickets.sla_status import SlaStatus
-from services.intake.tickets.viewers import Viewers
-from services.intake.webhooks.delivery import Deliverer, Deliveries
+from services.intake.webhooks.delivery import Deliveries
+
+if TYPE_CHECKING:
+    from services.intake.people.erasure import Erasures
 
 log = logging.getLogger(__name__)
 SELF_SERVICE_WAIT = 2.0  # seconds the channels wait for the knowledge base's suggestions
@@ -146,6 +115,33 @@ def main() -> int:
         {ROUTING_DECISIONS: "intake", SLA_CLOCKS: "intake", RULES_ACTIONS: "intake"},
     )
     if args.role in ("api", "all"):
+        from services.chassis.http.feed_sources import RemoteSource
+        from services.chassis.http.gateway import (
+            PUBLIC_PREFIX,
+            MergedOpenAPI,
+            mount_pages,
+            mount_proxy,
+            mount_public_proxy,
+            relay_client,
+        )
+        from services.chassis.http.rate_limit import public_limiter
+        from services.intake.channels import chat, telegram
+        from services.intake.channels.offers import Offers
+        from services.intake.channels.self_service import SelfService
+        from services.intake.channels.telegram_offer import AnswerFirst
+        from services.intake.http import kb_suggestions, what_if
+        from services.intake.http.agents import Roster
+        from services.intake.http.gateway import Services, mount_gateway
+        from services.intake.http.solution_articles import SolutionArticles
+        from services.intake.macros.applying import MacroDesk
+        from services.intake.people.customers import Customers
+        from services.intake.people.directory import Directory
+        from services.intake.people.erasure import Erasures
+        from services.intake.people.index import TOPICS, PeopleIndex
+        from services.intake.people.subject_access import SubjectAccess
+        from services.intake.tickets.projections import TicketsProjection
+        from services.intake.tickets.viewers import Viewers
+
         projection = TicketsProjection(tables(), personal, tokens)
         projector = StoreProjector(
             intake,
@@ -212,9 +208,17 @@ def main() -> int:
         runtime.on_stop.append(streams.aclose)
         runtime.on_stop.append(client.aclose)
     if args.role in ("relay", "all"):
+        from services.chassis.messaging.wiring import relay
+        from services.intake.tickets.publication import publication
+
         relay(runtime, settings, metrics, intake, publication(intake), own_topics=[CHECKPOINTS])
         runtime.workers.append(("audit-checkpoints", checkpointing(intake, settings.audit_checkpoint_seconds)))
     if args.role in ("webhooks", "all"):
+        from schemas.topics import PUBLIC_TOPICS
+        from services.chassis.messaging.batching import in_view
+        from services.chassis.messaging.wiring import consume
+        from services.intake.webhooks.delivery import Deliverer
+
         consume(
             runtime,
             settings,
@@ -234,6 +238,11 @@ def main() -> int:
         )
         runtime.workers.append(("webhooks", deliverer.run))
     if args.role in ("smtp", "imap", "all"):
+        from services.chassis.http.rate_limit import RateLimiter
+        from services.intake.channels import imap_poller, smtp_listener
+        from services.intake.channels.email_in import EmailIntake
+        from services.intake.tickets.projections import TicketsProjection
+
         numbers = TicketsProjection(tables(), personal, tokens)
         email = EmailIntake(
             settings.mailboxes,
@@ -262,6 +271,14 @@ def main() -> int:
                 ("imap", imap_poller.poller(email, imap_poller.MailboxAccess.of(settings), settings.imap_poll_seconds))
             )
     if args.role in ("mailer", "all"):
+        from services.chassis.messaging.wiring import consume
+        from services.intake.notifications.compose import Composer
+        from services.intake.notifications.mail_sender import MailSender
+        from services.intake.notifications.mailer import Mailer
+        from services.intake.notifications.outbox import NotificationOutbox
+        from services.intake.notifications.telegram_sender import TelegramSender
+        from services.intake.notifications.templates import Templates
+
         outbox = NotificationOutbox(
             tables(),
             lambda ticket_id: requester_of(intake, ticket_id),
@@ -296,6 +313,10 @@ def main() -> int:
         )
         runtime.workers.append(("mailer", mailer.run))
     if args.role in ("consumer", "all"):
+        from services.chassis.messaging.batching import in_store
+        from services.chassis.messaging.wiring import consume
+        from services.intake.tickets.reactions import decides_on, reactions
+
         react = reactions(intake, sla_status)
         topics = [ROUTING_DECISIONS, SLA_CLOCKS, RULES_ACTIONS]
         consume(runtime, settings, metrics, "intake", topics, react, apply_batch=in_store(intake, react, decides_on))
@@ -304,6 +325,9 @@ def main() -> int:
 
 
 def requester_of(intake: Intake, ticket_id: UUID) -> str | None:
+    from services.chassis.storage.processing import find
+    from services.intake.tickets.domain import Ticket
+
     ticket = find(intake, ticket_id, Ticket)
     return ticket.requester_id if ticket is not None else None
 
@@ -312,6 +336,8 @@ def finishing(erasures: Erasures, blobs: FileBlobStore) -> Callable[[asyncio.Eve
     """A worker that, once at start, removes what an upload that crashed left of an erased person,
     files the blobs stored before they were kept per person, then completes the erasures a crash left
     between their steps."""
+
+    from services.intake.attachments.legacy_blobs import file_legacy_blobs
 
     async def run(stopping: asyncio.Event) -> None:
         await asyncio.to_thread(blobs.sweep_erased)

@@ -69,4 +69,7 @@ def render(request: Request, template: str, session: Session | None, status_code
     blocks = view.get("blocks", ())
     block = target if target and target in blocks else None
     page: Response = TEMPLATES.TemplateResponse(request, template, context, block_name=block, status_code=status_code)
+    # One address, two answers (the page, or a block of it for htmx): a browser keeps them apart, so a block
+    # never stands in for the page in its cache (going back to a ticket would show the block alone).
+    page.headers["Vary"] = "HX-Request, HX-Target"
     return page

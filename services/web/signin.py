@@ -5,6 +5,9 @@ Authlib keeps the flow's state, nonce and code verifier in the signed cookie bet
 and the callback, and checks the ID token (signature, issuer, audience, nonce) on the way back. A
 person of a tenant this workspace does not serve (`SERVICEDESK_WEB_TENANTS`) is refused with a page
 that says so, and no session is made.
+
+Authlib's client is made at the first sign-in, not at the process's start: its import is an eighth of
+the web service's start, and a restarted process serves the people already signed in without it.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from __future__ import annotations
 import logging
 import warnings
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any
 
-from authlib.integrations.base_client.errors import OAuthError
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
@@ -23,8 +26,7 @@ from services.web.pages import render
 from services.web.preferences import Preferences
 from services.web.sessions import Session, SessionStore
 
-with warnings.catch_warnings():  # Authlib's notice that its httpx integration will move to httpx2
-    warnings.filterwarnings("ignore", "The httpx module is deprecated")
+if TYPE_CHECKING:
     from authlib.integrations.starlette_client import OAuth
 
 log = logging.getLogger(__name__)
@@ -47,14 +49,22 @@ class SignIn:
         self.preferences = Preferences(sessions.view.recorder)
         self.public_url = public_url.rstrip("/")
         self.tenants = tenants
-        self.oauth = OAuth()
-        self.oauth.register(
-            "desk",
-            client_id=client_id,
-            client_secret=client_secret,
-            server_metadata_url=f"{issuer.rstrip('/')}/.well-known/openid-configuration",
-            client_kwargs={"scope": "openid profile", "code_challenge_method": "S256"},
-        )
+        self._client = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "server_metadata_url": f"{issuer.rstrip('/')}/.well-known/openid-configuration",
+            "client_kwargs": {"scope": "openid profile", "code_challenge_method": "S256"},
+        }
+
+    @cached_property
+    def oauth(self) -> OAuth:
+        with warnings.catch_warnings():  # Authlib's notice that its httpx integration will move to httpx2
+            warnings.filterwarnings("ignore", "The httpx module is deprecated")
+            from authlib.integrations.starlette_client import OAuth
+
+        oauth = OAuth()
+        oauth.register("desk", **self._client)
+        return oauth
 
     def session_of(self, request: Request) -> Session | None:
         session_id = request.session.get(COOKIE_KEY)
@@ -81,6 +91,8 @@ def router(signin: SignIn) -> APIRouter:
     @pages.get("/auth/callback")
     async def callback(request: Request) -> Response:
         client: Any = signin.oauth.desk
+        from authlib.integrations.base_client.errors import OAuthError  # loaded with the client
+
         try:
             token = await client.authorize_access_token(request)
         except OAuthError as error:

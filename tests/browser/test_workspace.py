@@ -284,6 +284,11 @@ def test_an_agent_stays_signed_in_and_loses_no_reply_when_the_web_service_is_kil
     page.goto(f"{workspace.url}/tickets/{ticket_id}")
     page.get_by_label("Message").fill("Written before the crash")
     workspace.web.kill()  # SIGKILL: no goodbye, no flush
+    # Meanwhile the page asks for its ticket again, as it does on a live event (one the crash came after): the
+    # browser must not keep the gateway's answer as the page to go back to.
+    with page.expect_response(lambda answer: answer.url.endswith(f"/tickets/{ticket_id}")) as refreshed:
+        page.evaluate("htmx.ajax('GET', location.pathname, {source: '#live', swap: 'none'})")
+    assert refreshed.value.status == 503
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_role("alert")).to_contain_text("does not answer right now")  # the gateway says so
     workspace.web.start()

@@ -73,6 +73,7 @@ def test_a_browser_is_told_on_a_page_when_the_workspace_does_not_answer() -> Non
     assert answer.status_code == 503
     assert answer.headers["content-type"].startswith("text/html")
     assert "does not answer right now" in answer.text
+    assert answer.headers["cache-control"] == "no-store"  # never kept as the page to go back to
 
 
 def test_a_browser_without_a_cookie_is_never_sent_with_another_browsers() -> None:

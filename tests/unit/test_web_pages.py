@@ -95,6 +95,7 @@ def test_htmx_asking_for_the_rows_gets_only_the_rows(tmp_path: Path) -> None:
     rows = client.get("/queues/all", headers={"HX-Request": "true", "HX-Target": "rows"})
     assert "VPN drops" in rows.text
     assert "<html" not in rows.text
+    assert rows.headers["vary"] == "HX-Request, HX-Target"  # a browser keeps the rows apart from the page
 
 
 def test_the_workspace_speaks_russian_to_a_browser_that_asks_for_it(tmp_path: Path) -> None:

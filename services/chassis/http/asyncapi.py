@@ -3,27 +3,33 @@
 in which consumer group, each message's JSON Schema from `schemas/`.
 
 The page's viewer (script and theme) is the one the `asyncapi-viewer` package ships, served
-from `/asyncapi-assets/`: the page loads nothing from outside, so it works offline."""
+from `/asyncapi-assets/`: the page loads nothing from outside, so it works offline.
+
+The document and the page are made at their first request, not at the process's start: FastStream's
+broker, the viewer's package (with Markdown) and the events' schemas cost a process a third of a
+second of CPU before it is ready, and every role of every service serves them (issue 26). A role that
+consumes or relays imports FastStream anyway; an API role never does."""
 
 from __future__ import annotations
 
 import html
 import json
-from typing import Any, Union
+from functools import cache
+from typing import TYPE_CHECKING, Any, Union
 
-from asyncapi_viewer import assets
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from faststream.kafka import KafkaBroker
-from faststream.specification import AsyncAPI
-from faststream.specification.base import Specification
 
-from schemas.registry import TOPIC_EVENTS
+if TYPE_CHECKING:
+    from faststream.specification.base import Specification
 
 
 def specification(service: str, version: str, publishes: list[str], subscribes: dict[str, str]) -> Specification:
     """`publishes`: topics; `subscribes`: topic -> consumer group. Names without the desk's namespace."""
+    from faststream.kafka import KafkaBroker
+    from faststream.specification import AsyncAPI
+
     broker = KafkaBroker(logger=None)  # never started: it only describes
     for topic in publishes:
         broker.publisher(
@@ -47,15 +53,20 @@ def document(service: str, version: str, publishes: list[str], subscribes: dict[
 
 
 def _payload(topic: str) -> Any:
+    from schemas.registry import TOPIC_EVENTS
+
     models = TOPIC_EVENTS[topic]
     return models[0] if len(models) == 1 else Union[models]  # noqa: UP007 - a runtime-built union
 
 
 ASSETS = "/asyncapi-assets"
+VIEWER_STATIC = ("asyncapi_viewer", "static")  # the package's folder, found without importing the package
 
 
 def _page(title: str) -> str:
     """The viewer rendering `/asyncapi.json`; URLs relative to `/asyncapi`, so a path prefix keeps working."""
+    from asyncapi_viewer import assets
+
     loader = assets.viewer_loader_html(
         f"{ASSETS[1:]}/{assets.VIEWER_MODULE}",
         f"{ASSETS[1:]}/{assets.VIEWER_THEME}",
@@ -73,15 +84,18 @@ def _page(title: str) -> str:
 
 def serve(app: FastAPI, service: str, publishes: list[str], subscribes: dict[str, str]) -> None:
     """Serve the service's AsyncAPI document at `/asyncapi.json` and as a page at `/asyncapi`."""
-    spec = specification(service, app.version, publishes, subscribes)
-    doc = json.loads(spec.to_json())
-    page = _page(spec.title)
-    app.mount(ASSETS, StaticFiles(directory=assets.static_path(assets.VIEWER_MODULE).parent), name="asyncapi-assets")
+    version = app.version
+    app.mount(ASSETS, StaticFiles(packages=[VIEWER_STATIC]), name="asyncapi-assets")
+
+    @cache
+    def made() -> tuple[dict[str, Any], str]:
+        spec = specification(service, version, publishes, subscribes)
+        return json.loads(spec.to_json()), _page(spec.title)
 
     @app.get("/asyncapi.json", include_in_schema=False)
-    async def asyncapi_json() -> dict[str, Any]:
-        return doc  # type: ignore[no-any-return]
+    def asyncapi_json() -> dict[str, Any]:  # sync: made in a worker thread the first time, not on the loop
+        return made()[0]
 
     @app.get("/asyncapi", include_in_schema=False)
-    async def asyncapi_page() -> HTMLResponse:
-        return HTMLResponse(page)
+    def asyncapi_page() -> HTMLResponse:
+        return HTMLResponse(made()[1])

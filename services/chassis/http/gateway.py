@@ -131,7 +131,10 @@ def mount_pages(
         live = streams is not None and "text/event-stream" in request.headers.get("accept", "")
         answer = await _relay(request, url, headers, streams if live and streams else client, upstream, "/")
         if answer.status_code == 503 and answer.headers.get("content-type") == "application/problem+json":
-            return HTMLResponse(_PAGES_DOWN, status_code=503, headers={"Retry-After": "5"})  # a browser reads a page
+            # A browser reads a page, and never keeps it: stored, it would stand in for the page at the same
+            # address (a ticket's, which asks for itself again on a live event), and going back to send again
+            # would show this instead of the form.
+            return HTMLResponse(_PAGES_DOWN, status_code=503, headers={"Retry-After": "5", "Cache-Control": "no-store"})
         return answer
 
     app.add_api_route("/{path:path}", forward, methods=_METHODS, include_in_schema=False)

@@ -6,7 +6,6 @@ created before use, readiness answered by Kafka itself, shutdown in order.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -24,17 +23,6 @@ from services.chassis.runtime.leadership import lease
 from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.runtime import Runtime, StartError
 from services.chassis.runtime.settings import Settings
-
-
-def check_store(runtime: Runtime, app: Application[Any], metrics: Metrics) -> None:
-    """Readiness answers whether `app`'s event store answers; `/metrics` tells its newest position."""
-    metrics.store_position.labels(app.name).set_function(lambda: app.recorder.max_notification_id() or 0)
-
-    async def store_ready() -> bool:
-        await asyncio.to_thread(app.recorder.max_notification_id)
-        return True
-
-    runtime.checks["store"] = store_ready
 
 
 async def _create_public_topics(settings: Settings, *more: str) -> None:
