@@ -192,9 +192,12 @@ class IdempotentConsumer:
                     tracking = Tracking(self.tracking_prefix + envelope.source, envelope.position)
                     ready.append(_Ready(record.topic, handled, data, tracking, span))
             await self._apply_all(ready)
+        last: dict[tuple[str, int], int] = {}  # each partition's last offset of the batch (its records are in order)
         for record in records:
-            self._observe_lag(msg, record.topic, record.partition, record.offset)
-            self._handled[TopicPartition(record.topic, record.partition)] = record.offset + 1
+            last[record.topic, record.partition] = record.offset
+        for (topic, partition), offset in last.items():  # a gauge and a position each, not one per record
+            self._observe_lag(msg, topic, partition, offset)
+            self._handled[TopicPartition(topic, partition)] = offset + 1
         self._since_commit += len(records)
         if self._since_commit >= self.commit_every:
             await self._commit()
