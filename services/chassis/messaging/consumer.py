@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -192,9 +192,12 @@ class IdempotentConsumer:
                     tracking = Tracking(self.tracking_prefix + envelope.source, envelope.position)
                     ready.append(_Ready(record.topic, handled, data, tracking, span))
             await self._apply_all(ready)
+        last: dict[tuple[str, int], int] = {}  # each partition's last offset of the batch (its records are in order)
         for record in records:
-            self._observe_lag(msg, record.topic, record.partition, record.offset)
-            self._handled[TopicPartition(record.topic, record.partition)] = record.offset + 1
+            last[record.topic, record.partition] = record.offset
+        for (topic, partition), offset in last.items():  # a gauge and a position each, not one per record
+            self._observe_lag(msg, topic, partition, offset)
+            self._handled[TopicPartition(topic, partition)] = offset + 1
         self._since_commit += len(records)
         if self._since_commit >= self.commit_every:
             await self._commit()
@@ -227,8 +230,7 @@ class IdempotentConsumer:
             for item in ready:
                 await self._apply(item)
             return
-        for k, item in enumerate(ready):
-            self._count(item, "duplicate" if k in skipped else "applied")
+        self._count_all([(item, "duplicate" if k in skipped else "applied") for k, item in enumerate(ready)])
 
     async def _apply(self, item: _Ready) -> None:
         envelope = item.envelope
@@ -252,10 +254,17 @@ class IdempotentConsumer:
         self._count(item, outcome)
 
     def _count(self, item: _Ready, outcome: str) -> None:
-        self.recent_dead_letters.append(False)
-        self.metrics.consumer_outcomes.labels(self.group, item.topic, outcome).inc()
-        with tracing.current(item.span):
-            tracing.annotate(outcome=outcome)
+        self._count_all([(item, outcome)])
+
+    def _count_all(self, outcomes: Sequence[tuple[_Ready, str]]) -> None:
+        """A batch's outcomes: the counter's labels looked up once a topic and outcome, not once an event."""
+        for (topic, outcome), count in Counter((item.topic, outcome) for item, outcome in outcomes).items():
+            self.metrics.consumer_outcomes.labels(self.group, topic, outcome).inc(count)
+        for item, outcome in outcomes:
+            self.recent_dead_letters.append(False)
+            if item.span.is_recording():  # a span not sampled (tracing off) takes no attribute
+                with tracing.current(item.span):
+                    tracing.annotate(outcome=outcome)
 
     async def _commit_soon(self) -> None:
         """Commit within `commit_seconds`, and again while messages were handled as a commit was on its way:

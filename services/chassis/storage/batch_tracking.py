@@ -18,7 +18,7 @@ from eventsourcing.postgres import PostgresProcessRecorder, PostgresTrackingReco
 from eventsourcing.sqlite import SQLiteCursor, SQLiteProcessRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Identifier
 
 from services.chassis.storage.early_errors import SyncedOnError
 from services.chassis.storage.postgres import RenderedSelects
@@ -46,9 +46,23 @@ class PostgresBatchProcessRecorder(RenderedSelects, SyncedOnError, PostgresProce
         text = self.insert_events_statement.as_string(None)
         if text.count(_TEXT_ROWS) == 1:
             self.insert_events_statement = SQL(text.replace(_TEXT_ROWS, _BINARY_ROWS))  # type: ignore[assignment]
+        self._insert_more_statement = SQL(
+            "INSERT INTO {}.{} (application_name, notification_id) SELECT %s, unnest(%s::bigint[])"
+        ).format(Identifier(self.datastore.schema), Identifier(self.tracking_table_name))
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        _insert_more(self, curs, kwargs)
+        """The batch's further tracking rows in one statement per upstream, not one each (a statement for
+        every ticket event SLA's consumer records); the first goes through the recorder, which checks the
+        table's shape."""
+        positions: dict[str, list[int]] = {}
+        for tracking in kwargs.get(MORE_TRACKING, ()):
+            positions.setdefault(tracking.application_name, []).append(tracking.notification_id)
+        for name, ids in positions.items():
+            curs.execute(
+                self._insert_more_statement,
+                [name, "{" + ",".join(map(str, ids)) + "}"],  # as text: psycopg would dump the items one by one
+                prepare=True,
+            )
         super()._insert_events(curs, stored_events, **kwargs)
 
 

@@ -110,11 +110,13 @@ class StoreProjector:
                 log.warning("%s: store unavailable, retrying: %r", self.projection.name, error)
                 await sleep_unless(stopping, backoff.failed())
 
-    def catch_up(self) -> int:
+    def catch_up(self, trusted: bool = False) -> int:
         """Apply everything the store holds now; how many notifications were read. A batch short of
         `batch_size` was the last (no second read to find nothing more). It starts from the view's position
-        as stored (a rebuild's drop just before included)."""
-        self._known = None
+        as stored (a rebuild's drop just before included), or, `trusted`, as this projector left it within
+        TRUSTED_SECONDS, as `run` does (a timer scheduler catches up at every step, many a second)."""
+        if not trusted:
+            self._known = None
         total = 0
         while True:
             applied = self.step()

@@ -7,6 +7,7 @@ from eventsourcing.utils import Environment
 
 from services.chassis.runtime.settings import AGGREGATE_CACHE_SIZE, Settings
 from services.chassis.storage.batch_tracking import TOPICS
+from services.chassis.storage.transcoding import QUICK_TRANSCODER
 
 # An application's aggregate cache where no desk settings choose it (a what-if's sandbox, a test's store):
 # every application class names it as its `env`, and `store_env` sets the desk's `aggregate_cache_size`.
@@ -43,6 +44,7 @@ def store_env(settings: Settings, name: str) -> dict[str, str]:
         "SINGLE_ROW_TRACKING": "f",
         "CREATE_TABLE": "y" if settings.create_tables else "n",
         "PROCESS_RECORDER_TOPIC": TOPICS["sqlite" if settings.persistence == "sqlite" else "postgres"],
+        "TRANSCODER_TOPIC": QUICK_TRANSCODER,  # eventsourcing's JSON, byte for byte, encoded at less cost
     }
     if settings.persistence == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
