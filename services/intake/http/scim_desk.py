@@ -1,16 +1,6 @@
-"""What SCIM's endpoints do (http/scim.py routes them): people and organisations read, provisioned and
-changed as SCIM 2.0 resources, refusals answered as SCIM errors.
-
-Users are the desk's people and Groups its organisations (http/scim_resources.py says how each attribute
-maps). The identity provider authenticates as the tenant's admin: an API key with the admin role, sent as
-`Authorization: Bearer sdk_…`. Its errors are SCIM's (`application/scim+json`, RFC 7644 §3.12), not
-problem+json, since that is what an identity provider reads. The endpoints describe themselves the SCIM way
-(`/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`), not in the gateway's OpenAPI document.
-
-Deleting a User deactivates the person: the desk keeps them as the requester of their tickets, and erasing
-them stays an admin's act (`/v1/people/{id}/erasure`). Deleting a Group lets its members go; the
-organisation stays with its history.
-"""
+"""What SCIM's endpoints do (http/scim.py routes them, and says what a User and a Group are to the desk):
+people and organisations read, provisioned and changed as SCIM 2.0 resources, refusals answered as SCIM
+errors (`application/scim+json`, RFC 7644 §3.12)."""
 
 from __future__ import annotations
 
