@@ -64,6 +64,12 @@ log = logging.getLogger(__name__)
 
 RECOMMIT_SECONDS = 1.0  # a failed commit is tried again this often, until it goes through
 IDLE_WAIT_MS = 1_000  # an idle member's fetch returns empty this often, so a stopping consumer notices
+# How long Kafka waits for a silent member before it hands its partitions to the others. A dynamic member: the
+# broker's minimum. A static one (named, KIP-345) leaves no group when it stops, cleanly or not, so this is also
+# how long its partitions wait when it does not come back: long enough for a process started again to be back
+# under its name (2-8 s on a loaded machine; a container restarted in its pod, seconds), no longer than the 10 s
+# within which the desk is to recover from a fault.
+DYNAMIC_SESSION_MS, STATIC_SESSION_MS = 6_000, 10_000
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,7 @@ class IdempotentConsumer:
         apply_batch: ApplyBatch | None = None,
         max_records: int = 100,
         gather_seconds: float = 0.0,
+        instance: str | None = None,
     ) -> None:
         """`tracking_prefix` keeps this consumer's tracking rows apart from another consumer's of the
         same events in the same store (e.g. intake's webhooks beside its decision consumer).
@@ -106,7 +113,9 @@ class IdempotentConsumer:
         transaction; `apply` still applies one alone. `gather_seconds`: how long a fetch that found fewer waits
         for more to join its batch (0: it returns at once), for a consumer whose effects may wait that long
         (SLA's clocks start at the ticket's own instant however late they are recorded) and which then records
-        a batch in one transaction instead of an event or two in each."""
+        a batch in one transaction instead of an event or two in each. `instance`: this process's name in the
+        group (`Settings.instance_id`), the same after a restart and no other live member's: a static member,
+        which Kafka gives its partitions back at once when it returns under that name; None, a dynamic one."""
         self.broker = broker
         self.group = group
         self.apply = apply
@@ -136,8 +145,9 @@ class IdempotentConsumer:
             # An empty fetch waits this long at the broker, which answers at once when a record arrives:
             # an idle member asks 0.5 times a second instead of twice.
             fetch_max_wait_ms=2_000,
-            # A crashed member's partitions move to the others after this long (the broker's minimum).
-            session_timeout_ms=6_000,
+            group_instance_id=instance,
+            # A crashed member's partitions move to the others after this long.
+            session_timeout_ms=DYNAMIC_SESSION_MS if instance is None else STATIC_SESSION_MS,
             # A member learns from its heartbeat that the group rebalances (after a broker restart, every
             # member rejoins): each 0.5 s, not 1.5 s, the group is whole again sooner.
             heartbeat_interval_ms=500,

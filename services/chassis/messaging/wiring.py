@@ -76,6 +76,7 @@ def consume(
         tracking_prefix=tracking_prefix,
         apply_batch=apply_batch,
         gather_seconds=gather_seconds,
+        instance=settings.instance_id or None,
     )
 
     async def start() -> None:

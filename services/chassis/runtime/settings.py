@@ -60,6 +60,15 @@ class Settings(BaseSettings):
         60.0, description="How long a starting service waits for Kafka before it gives up, saying so."
     )
     topic_partitions: int = 6
+    instance_id: str = Field(
+        "",
+        description="This process's name among the processes of its service and role, the same when it is started"
+        " again (Kubernetes: the pod's name; docker-compose and `make run`: the service's). Its Kafka consumers join"
+        " their groups under it as static members (KIP-345), so a process started again takes its partitions back at"
+        " once, not after its predecessor's session; a static member that stops, cleanly or not, keeps them until"
+        " its session ends (10 s) if it does not come back. Never the same for two live processes: the later"
+        " fences the earlier, which halts. Unset or empty: dynamic members.",
+    )
     kafka_namespace: str = Field(
         "",
         description="Prefix of every topic and consumer group: several desks (or test runs) on one cluster.",
