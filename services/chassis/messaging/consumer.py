@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from eventsourcing.persistence import IntegrityError, Tracking
 from faststream import AckPolicy
@@ -64,12 +64,7 @@ log = logging.getLogger(__name__)
 
 RECOMMIT_SECONDS = 1.0  # a failed commit is tried again this often, until it goes through
 IDLE_WAIT_MS = 1_000  # an idle member's fetch returns empty this often, so a stopping consumer notices
-# How long Kafka waits for a silent member before it hands its partitions to the others. A dynamic member: the
-# broker's minimum. A static one (named, KIP-345) leaves no group when it stops, cleanly or not, so this is also
-# how long its partitions wait when it does not come back: long enough for a process started again to be back
-# under its name (2-8 s on a loaded machine; a container restarted in its pod, seconds), no longer than the 10 s
-# within which the desk is to recover from a fault.
-DYNAMIC_SESSION_MS, STATIC_SESSION_MS = 6_000, 10_000
+DYNAMIC_SESSION_MS = 6_000  # a dynamic member's partitions move to the others after this long: the broker's minimum
 
 
 @dataclass(frozen=True)
@@ -81,6 +76,20 @@ class _Ready:
     data: EventData
     tracking: Tracking
     span: Span
+
+
+class _Counting(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Counts the assignments a member receives (`servicedesk_consumer_assignments`): one as it joins, one
+    more at each rebalance of its group; a member whose group mate came back under its name sees none."""
+
+    def __init__(self, assignments: Any) -> None:
+        self.assignments = assignments
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.assignments.inc()
 
 
 class ConsumerHaltedError(RuntimeError):
@@ -106,6 +115,7 @@ class IdempotentConsumer:
         max_records: int = 100,
         gather_seconds: float = 0.0,
         instance: str | None = None,
+        static_session_seconds: float = 10.0,
     ) -> None:
         """`tracking_prefix` keeps this consumer's tracking rows apart from another consumer's of the
         same events in the same store (e.g. intake's webhooks beside its decision consumer).
@@ -115,7 +125,9 @@ class IdempotentConsumer:
         (SLA's clocks start at the ticket's own instant however late they are recorded) and which then records
         a batch in one transaction instead of an event or two in each. `instance`: this process's name in the
         group (`Settings.instance_id`), the same after a restart and no other live member's: a static member,
-        which Kafka gives its partitions back at once when it returns under that name; None, a dynamic one."""
+        which Kafka gives its partitions back at once when it returns under that name; None, a dynamic one.
+        `static_session_seconds`: how long Kafka keeps a silent static member's partitions for it
+        (`Settings.static_session_seconds`)."""
         self.broker = broker
         self.group = group
         self.apply = apply
@@ -147,10 +159,11 @@ class IdempotentConsumer:
             fetch_max_wait_ms=2_000,
             group_instance_id=instance,
             # A crashed member's partitions move to the others after this long.
-            session_timeout_ms=DYNAMIC_SESSION_MS if instance is None else STATIC_SESSION_MS,
+            session_timeout_ms=DYNAMIC_SESSION_MS if instance is None else round(static_session_seconds * 1000),
             # A member learns from its heartbeat that the group rebalances (after a broker restart, every
             # member rejoins): each 0.5 s, not 1.5 s, the group is whole again sooner.
             heartbeat_interval_ms=500,
+            listener=_Counting(metrics.consumer_assignments.labels(self.group)),
         )
         self.subscriber(self.handle)
         self.max_records = max_records

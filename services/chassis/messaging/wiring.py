@@ -77,6 +77,7 @@ def consume(
         apply_batch=apply_batch,
         gather_seconds=gather_seconds,
         instance=settings.instance_id or None,
+        static_session_seconds=settings.static_session_seconds,
     )
 
     async def start() -> None:
