@@ -42,6 +42,7 @@ class Child:
     service: str
     url: str
     command: list[str]
+    env: dict[str, str]
     process: subprocess.Popen[bytes]
     restarts: int = 0
 
@@ -55,7 +56,7 @@ def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def child(service: str, url: str, command: list[str], env: dict[str, str]) -> Child:
-    return Child(service, url, command, start(command, env))
+    return Child(service, url, command, env, start(command, env))
 
 
 def dev_clients(settings: Settings) -> dict[str, DevIdentityClient]:
@@ -109,7 +110,8 @@ def main() -> int:
         pages = [("web", "all")] if env.get("SERVICEDESK_WEB_OIDC_ISSUER") else []  # nobody to sign in at: no pages
         for service, role in [*SERVICES, *pages]:
             command = [sys.executable, "-m", f"services.{service}.main", role]
-            children.append(child(service, settings.url_of(service), command, env))
+            named = env | {"SERVICEDESK_INSTANCE_ID": service}  # its consumers take their partitions back on a restart
+            children.append(child(service, settings.url_of(service), command, named))
         # longer than a service waits for Kafka, so that it is the service that says what failed
         if not all(ready(started, settings.kafka_patience_seconds + 30) for started in children):
             return 1
@@ -121,7 +123,7 @@ def main() -> int:
                     running.restarts += 1
                     print(f"{running.service} exited ({running.process.returncode}); restart #{running.restarts}")
                     time.sleep(delay_after(running.restarts, initial=2.0, maximum=30.0))
-                    running.process = start(running.command, env)
+                    running.process = start(running.command, running.env)
     finally:
         print("\nstopping…")
         for running in children:

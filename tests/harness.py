@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import count
 from pathlib import Path
 from typing import IO, Self
 
@@ -69,6 +70,7 @@ class Service:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    instance: str = ""  # SERVICEDESK_INSTANCE_ID: the same at each start, no other process's of the desk
     _log: IO[bytes] | None = None
 
     @property
@@ -85,7 +87,8 @@ class Service:
         self._log.write(f"--- start #{self.starts}\n".encode())
         self._log.flush()
         self.process = subprocess.Popen(
-            self.command(), cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            self.command(), cwd=ROOT, env=self.env | self.named(), stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )  # fmt: skip
         if wait:
             self.wait_ready()
@@ -93,6 +96,13 @@ class Service:
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", f"services.{self.name}.main", self.role, "--port", str(self.port)]
+
+    @property
+    def ended(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def named(self) -> dict[str, str]:
+        return {"SERVICEDESK_INSTANCE_ID": self.instance} if self.instance else {}
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         try:
@@ -168,12 +178,17 @@ class Desk:
     reserved: dict[str, int] = field(default_factory=dict)  # the port a service's first API process takes
 
     def service(self, name: str, role: str = "all") -> Service:
-        """A service process; the first one that serves the API is where the gateway finds it."""
+        """A service process; the first one that serves the API is where the gateway finds it. Each is named
+        (`SERVICEDESK_INSTANCE_ID`) for its service and role and the first rank no process of both holds but an
+        ended one, as a StatefulSet's pods are: its consumers are static members of their groups, under the same
+        name at each start (and a process started in place of an ended one takes its partitions at once)."""
         port = self.reserved.pop(name, None) if role in ("api", "all") else None
+        taken = {s.instance for s in self.services if (s.name, s.role) == (name, role) and not s.ended}
+        instance = next(f"{name}-{role}-{n}" for n in count() if f"{name}-{role}-{n}" not in taken)
         service = (
-            Service(name, role, self.env, self.log_dir)
+            Service(name, role, self.env, self.log_dir, instance=instance)
             if port is None
-            else Service(name, role, self.env, self.log_dir, port=port)
+            else Service(name, role, self.env, self.log_dir, port=port, instance=instance)
         )
         if role in ("api", "all"):
             self.env.setdefault(f"SERVICEDESK_{name.upper()}_URL", service.url)

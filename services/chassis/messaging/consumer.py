@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from eventsourcing.persistence import IntegrityError, Tracking
 from faststream import AckPolicy
@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 
 RECOMMIT_SECONDS = 1.0  # a failed commit is tried again this often, until it goes through
 IDLE_WAIT_MS = 1_000  # an idle member's fetch returns empty this often, so a stopping consumer notices
+DYNAMIC_SESSION_MS = 6_000  # a dynamic member's partitions move to the others after this long: the broker's minimum
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,20 @@ class _Ready:
     data: EventData
     tracking: Tracking
     span: Span
+
+
+class _Counting(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Counts the assignments a member receives (`servicedesk_consumer_assignments`): one as it joins, one
+    more at each rebalance of its group; a member whose group mate came back under its name sees none."""
+
+    def __init__(self, assignments: Any) -> None:
+        self.assignments = assignments
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.assignments.inc()
 
 
 class ConsumerHaltedError(RuntimeError):
@@ -99,6 +114,8 @@ class IdempotentConsumer:
         apply_batch: ApplyBatch | None = None,
         max_records: int = 100,
         gather_seconds: float = 0.0,
+        instance: str | None = None,
+        static_session_seconds: float = 10.0,
     ) -> None:
         """`tracking_prefix` keeps this consumer's tracking rows apart from another consumer's of the
         same events in the same store (e.g. intake's webhooks beside its decision consumer).
@@ -106,7 +123,11 @@ class IdempotentConsumer:
         transaction; `apply` still applies one alone. `gather_seconds`: how long a fetch that found fewer waits
         for more to join its batch (0: it returns at once), for a consumer whose effects may wait that long
         (SLA's clocks start at the ticket's own instant however late they are recorded) and which then records
-        a batch in one transaction instead of an event or two in each."""
+        a batch in one transaction instead of an event or two in each. `instance`: this process's name in the
+        group (`Settings.instance_id`), the same after a restart and no other live member's: a static member,
+        which Kafka gives its partitions back at once when it returns under that name; None, a dynamic one.
+        `static_session_seconds`: how long Kafka keeps a silent static member's partitions for it
+        (`Settings.static_session_seconds`)."""
         self.broker = broker
         self.group = group
         self.apply = apply
@@ -136,11 +157,13 @@ class IdempotentConsumer:
             # An empty fetch waits this long at the broker, which answers at once when a record arrives:
             # an idle member asks 0.5 times a second instead of twice.
             fetch_max_wait_ms=2_000,
-            # A crashed member's partitions move to the others after this long (the broker's minimum).
-            session_timeout_ms=6_000,
+            group_instance_id=instance,
+            # A crashed member's partitions move to the others after this long.
+            session_timeout_ms=DYNAMIC_SESSION_MS if instance is None else round(static_session_seconds * 1000),
             # A member learns from its heartbeat that the group rebalances (after a broker restart, every
             # member rejoins): each 0.5 s, not 1.5 s, the group is whole again sooner.
             heartbeat_interval_ms=500,
+            listener=_Counting(metrics.consumer_assignments.labels(self.group)),
         )
         self.subscriber(self.handle)
         self.max_records = max_records

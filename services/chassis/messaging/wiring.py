@@ -64,6 +64,8 @@ def consume(
         tracking_prefix=tracking_prefix,
         apply_batch=apply_batch,
         gather_seconds=gather_seconds,
+        instance=settings.instance_id or None,
+        static_session_seconds=settings.static_session_seconds,
     )
 
     async def start() -> None:

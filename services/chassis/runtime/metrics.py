@@ -21,6 +21,11 @@ class Metrics:
             "servicedesk_consumer_lag_messages", "Messages on a partition not yet consumed.",
             ["group", "topic", "partition"],
         )  # fmt: skip
+        self.consumer_assignments = counter(
+            "servicedesk_consumer_assignments",
+            "Partition assignments the member received: one as it joins its group, one more at each rebalance.",
+            ["group"],
+        )
         self.consumer_outcomes = counter(
             "servicedesk_consumer_messages",
             "Consumed messages by outcome: applied, duplicate, dead_lettered, retried.",

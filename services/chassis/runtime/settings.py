@@ -60,6 +60,22 @@ class Settings(BaseSettings):
         60.0, description="How long a starting service waits for Kafka before it gives up, saying so."
     )
     topic_partitions: int = 6
+    instance_id: str = Field(
+        "",
+        description="This process's name among the processes of its service and role, the same when it is started"
+        " again (Kubernetes: the pod's name; docker-compose and `make run`: the service's). Its Kafka consumers join"
+        " their groups under it as static members (KIP-345), so a process started again takes its partitions back at"
+        " once, not after its predecessor's session; a static member that stops, cleanly or not, keeps them until"
+        " its session ends (`SERVICEDESK_STATIC_SESSION_SECONDS`) if it does not come back. Never the same for two"
+        " live processes: the later fences the earlier, which halts. Unset or empty: dynamic members.",
+    )
+    static_session_seconds: float = Field(
+        10.0,
+        description="How long Kafka keeps a silent static member's partitions for it (a dynamic one's: 6 s, the"
+        " broker's minimum). A static member leaves no group when it stops, so this is how long its partitions wait"
+        " when it does not come back: long enough for a process started again to be back under its name, no longer"
+        " than the 10 s within which the desk is to recover from a fault.",
+    )
     kafka_namespace: str = Field(
         "",
         description="Prefix of every topic and consumer group: several desks (or test runs) on one cluster.",
