@@ -47,8 +47,23 @@ async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int]:
     return {tp: meta.offset for tp, meta in offsets.items()}
 
 
+async def members(bootstrap: str, group: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    return sum(len(group[5]) for response in described for group in response.groups)  # a group's members
+
+
 async def rewind(bootstrap: str, group: str, partitions: list[TopicPartition]) -> None:
-    """Commit offset 0 on every partition of `partitions` for the (stopped) group."""
+    """Commit offset 0 on every partition of `partitions` for the (stopped) group, as an operator resets it:
+    once the group is empty. The desk's consumers are static members (`SERVICEDESK_INSTANCE_ID`), which a
+    clean stop does not take out of their group: Kafka drops them when their session ends."""
+    deadline = time.monotonic() + 60
+    while await members(bootstrap, group) and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
