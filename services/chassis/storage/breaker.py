@@ -8,7 +8,10 @@ that broke under its user, and a fresh connection cannot be made either, the sto
 caller is refused at once (the error a broken connection raises, which the API answers 503 with
 Retry-After and the workers retry), and at most one caller every `PROBE_SECONDS` tries a fresh
 connection, whose success ends it. A pool that timed out only because it was busy is not down: its
-probe connects.
+probe connects. The pool checks a connection before it lends it and drops a dead one unseen, so its
+callers would only wait, and no broken connection would trip the breaker: a caller waits for a
+connection in slices of `WAIT_SLICE`, and after each empty one the breaker is asked (one probe every
+`PROBE_SECONDS` among them), so the wait ends within a slice of the store going away.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from psycopg_pool import PoolTimeout
 log = logging.getLogger(__name__)
 PROBE_SECONDS = 0.5  # how often a caller tries a fresh connection while the store is down
 PROBE_TIMEOUT = 2  # seconds a probe waits to connect (a refused connection fails at once)
+WAIT_SLICE = 0.5  # seconds a caller waits for a pooled connection before it looks at the breaker again
 
 
 class StoreDownError(OperationalError):
@@ -50,6 +54,18 @@ class StoreBreaker:
             now = time.monotonic()
             if now < self.next_probe:
                 raise StoreDownError("the store is down: it did not answer moments ago")
+            self.next_probe = now + PROBE_SECONDS
+        self._try()
+
+    def suspect(self) -> None:
+        """No connection was lent within a slice of the pool's wait: refused at once if the store is
+        down; else one caller every `PROBE_SECONDS` tries a fresh connection (a busy pool's connects)."""
+        if self.down:
+            raise StoreDownError("the store is down: it did not answer moments ago")
+        with self._lock:
+            now = time.monotonic()
+            if now < self.next_probe:
+                return
             self.next_probe = now + PROBE_SECONDS
         self._try()
 
@@ -82,6 +98,20 @@ def guard(datastore: PostgresDatastore) -> StoreBreaker:
         psycopg.connect(cast(str, pool.conninfo), **kwargs).close()
 
     breaker = StoreBreaker(probe)
+    lend: Callable[..., Any] = pool.getconn
+
+    def getconn(timeout: float | None = None) -> Any:
+        deadline = time.monotonic() + (pool.timeout if timeout is None else timeout)
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                return lend(timeout=max(min(WAIT_SLICE, remaining), 0.001))
+            except PoolTimeout:
+                if remaining <= WAIT_SLICE:
+                    raise
+                breaker.suspect()
+
+    pool.getconn = getconn  # type: ignore[method-assign]
 
     @contextmanager
     def get_connection() -> Iterator[Any]:

@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.storage.group_commit import GroupCommit
 from services.chassis.storage.processing import commit, find
 from services.intake.people.finder import People
@@ -42,9 +43,12 @@ class TicketOpening(TicketChanges):
         Opening an id that exists returns that ticket unchanged: a retried request (same idempotency key)
         never opens a second one. A new key is not looked up first (a round trip each): the ticket and the
         key's record are saved together, so a retry's save is refused, and it is answered from the record
-        (`_open_alone`); a retry that fails before its save is answered so too."""
+        (`_open_alone`); a retry that fails before its save is answered so too. A store that is away is
+        not asked again for the record: its second wait would keep the client from its 503."""
         try:
             opening = self._opening_of(ticket_id or new_ticket_id(cause), form, cause, follow_up_of)
+        except TRANSIENT_STORE_ERRORS:
+            raise
         except Exception:
             if (done := self._replayed(cause)) is not None:  # a retry, whatever has changed since
                 return OpenedTicket(self.get_ticket(UUID(done.subject), cause.tenant), position=None, created=False)
