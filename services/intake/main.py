@@ -148,19 +148,11 @@ def main() -> int:
             projection,
             batch_size=settings.relay_batch_size,
             idle_seconds=settings.relay_idle_seconds,
-            gather_seconds=settings.view_gather_seconds,
         )
         runtime.workers.append(("tickets-projector", projector.run))
         people_index = PeopleIndex(tables(), intake, personal, tokens)
         authenticator.resolve = Customers(people, people_index).principal  # a customer: a person of the directory
-        indexer = StoreProjector(
-            intake,
-            people_index,
-            settings.relay_batch_size,
-            settings.relay_idle_seconds,
-            TOPICS,
-            gather_seconds=settings.view_gather_seconds,
-        )
+        indexer = StoreProjector(intake, people_index, settings.relay_batch_size, settings.relay_idle_seconds, TOPICS)
         runtime.workers.append(("people-index", indexer.run))
         knowledge = httpx.Client(timeout=SELF_SERVICE_WAIT)  # a slow knowledge base never holds a ticket back long
         runtime.on_stop.append(lambda: asyncio.to_thread(knowledge.close))

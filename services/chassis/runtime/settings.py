@@ -129,13 +129,6 @@ class Settings(BaseSettings):
         description="A commit wakes the relays and projectors at once; with nothing new they read again after this"
         " all the same (a wake-up lost with a dropped connection, a write by another process on SQLite).",
     )
-    view_gather_seconds: float = Field(
-        0.0,
-        description="How long a read model's projector waits, once a commit woke it, for the commits that follow to"
-        " join its next batch: one read and one transaction for several tickets under load, a list at most this"
-        " much later (0: each commit applied on its own). Off by default: no gain was measured beyond the noise,"
-        " and a reader that does not wait for its own write (a SCIM group's members) saw the list behind.",
-    )
     consumer_dlq_max_ratio: float = Field(
         0.5,
         description="Halt the consumer when more than this share of recent messages is dead-lettered.",

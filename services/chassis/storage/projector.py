@@ -74,20 +74,15 @@ class StoreProjector:
         batch_size: int = 500,
         idle_seconds: float = 1.0,
         topics: Sequence[str] = (),
-        gather_seconds: float = 0.0,
     ) -> None:
         """A commit to the store wakes `run` (services/chassis/storage/wake.py); with nothing new it
         reads again after `idle_seconds` all the same. `topics`: the only stored events the projection
-        applies, when it names them (the others are not read). `gather_seconds`: how long it waits, once
-        woken, for the commits that follow to join the batch it reads (a read model's projector: a step
-        reads, applies and commits once for however many events it finds, so under load it does that once
-        for several commits, not for each)."""
+        applies, when it names them (the others are not read)."""
         self.app = app
         self.projection = projection
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
         self.topics = topics
-        self.gather_seconds = gather_seconds
         self._known: int | None = None  # the view's position as this projector left it
         self._read_at = 0.0  # when the view's position was last read (time.monotonic())
 
@@ -104,8 +99,6 @@ class StoreProjector:
                 backoff.succeeded()
                 if applied < self.batch_size:  # caught up: a full batch is followed at once
                     await wake.wait(self.idle_seconds)
-                    if self.gather_seconds:
-                        await sleep_unless(stopping, self.gather_seconds)
             except TRANSIENT_STORE_ERRORS as error:
                 log.warning("%s: store unavailable, retrying: %r", self.projection.name, error)
                 await sleep_unless(stopping, backoff.failed())
