@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -97,3 +99,20 @@ def test_a_field_given_twice_reaches_the_page_twice_in_its_order() -> None:
     seen: list[httpx.Request] = []
     gateway(seen).get("/reports/time?group_by=agent&group_by=activity&agent=")
     assert seen[0].url.params.multi_items() == [("group_by", "agent"), ("group_by", "activity"), ("agent", "")]
+
+
+def test_a_live_stream_ends_quietly_when_the_web_service_goes_away_under_it() -> None:
+    class Dying(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b"event: changed\ndata: {}\n\n"
+            raise httpx.ReadError("the web service went away")
+
+    def web(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Dying())
+
+    app = FastAPI()
+    install_problem_handlers(app)
+    mount_pages(app, "http://web", relay_client(transport=httpx.MockTransport(web)))
+    with TestClient(app).stream("GET", "/t/acme/tickets/1/live", headers={"Accept": "text/event-stream"}) as live:
+        assert live.status_code == 200
+        assert live.read() == b"event: changed\ndata: {}\n\n"  # then the end, as a browser's reconnect wants

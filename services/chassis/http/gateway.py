@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import logging
 import re
+from collections.abc import AsyncIterator
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
@@ -25,6 +27,8 @@ from services.chassis.http.identity import CurrentIdentity
 from services.chassis.http.problems import problem
 from services.chassis.http.rate_limit import Limiter
 from services.chassis.runtime import tracing
+
+log = logging.getLogger(__name__)
 
 _HOP_BY_HOP = {
     "connection",
@@ -165,7 +169,9 @@ async def _relay(
     if reply.headers.get("content-type", "").startswith("text/event-stream"):
         # A live tail (Server-Sent Events) is passed on as it comes, never read to its end first.
         answer = StreamingResponse(
-            until_draining(reply.aiter_raw()), status_code=reply.status_code, background=BackgroundTask(reply.aclose)
+            until_draining(_until_upstream_ends(reply.aiter_raw(), upstream)),
+            status_code=reply.status_code,
+            background=BackgroundTask(reply.aclose),
         )
     else:
         try:
@@ -177,6 +183,16 @@ async def _relay(
     for name, value in kept:  # every Set-Cookie of the answer, not only the last
         answer.headers.append(name, value)
     return answer
+
+
+async def _until_upstream_ends(chunks: AsyncIterator[bytes], upstream: str) -> AsyncIterator[bytes]:
+    """A live tail's chunks until its upstream goes away (stopped, killed): the stream then ends, as the
+    browser's EventSource expects (it connects again), with a line in the log, not an ASGI traceback."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except httpx.TransportError as error:
+        log.info("%s ended a live stream: %r", upstream, error)
 
 
 class MergedOpenAPI:
