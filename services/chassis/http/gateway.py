@@ -23,7 +23,7 @@ from starlette.background import BackgroundTask
 
 from services.chassis.http import openapi
 from services.chassis.http.draining import until_draining
-from services.chassis.http.identity import CurrentIdentity
+from services.chassis.http.identity import CurrentIdentity, peer_headers
 from services.chassis.http.problems import problem
 from services.chassis.http.rate_limit import Limiter
 from services.chassis.runtime import tracing
@@ -83,7 +83,7 @@ def internal_headers(request: Request, who: CurrentIdentity) -> dict[str, str]:
     """The request's headers as the service behind gets them. The caller's credentials stop here: the service
     gets the gateway's short internal token for the same principal (an API key never travels further)."""
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP | _CREDENTIALS}
-    return headers | who.to_peer(request.app.state.authenticator.verifier.mint_internal)
+    return headers | peer_headers(request, who)
 
 
 async def forward_to(

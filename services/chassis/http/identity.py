@@ -161,6 +161,12 @@ async def identity(
 CurrentIdentity = Annotated[Identity, Depends(identity)]
 
 
+def peer_headers(request: Request, who: Identity) -> dict[str, str]:
+    """The headers of a call this request makes to another service for `who` (Identity.to_peer), with
+    the internal token of the app's authenticator."""
+    return who.to_peer(request.app.state.authenticator.verifier.mint_internal)
+
+
 def requires(*roles: Role) -> Any:
     """A route dependency: the caller must hold one of `roles` (403 otherwise)."""
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas.keywords import words
-from services.chassis.http.identity import CurrentIdentity
+from services.chassis.http.identity import CurrentIdentity, peer_headers
 from services.intake.tickets.access import Scope
 from services.intake.tickets.projections import TicketsProjection
 
@@ -65,7 +65,7 @@ def router(projection: TicketsProjection, knowledge: str, client: httpx.AsyncCli
         try:
             reply = await client.post(
                 f"{knowledge}/v1/kb/suggestions", json=body.model_dump(), timeout=WAIT_SECONDS,
-                headers=who.to_peer(request.app.state.authenticator.verifier.mint_internal),
+                headers=peer_headers(request, who),
             )  # fmt: skip
         except httpx.HTTPError:
             return []

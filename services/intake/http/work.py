@@ -21,7 +21,7 @@ from schemas.tickets import Channel, Priority, TicketType
 from services.chassis.http import openapi
 from services.chassis.http.auth import Forbidden
 from services.chassis.http.etag import expected_version
-from services.chassis.http.identity import CurrentIdentity, Identity
+from services.chassis.http.identity import CurrentIdentity, Identity, peer_headers
 from services.chassis.http.request_keys import IdempotencyKey
 from services.chassis.storage.idempotency import KeyedRequest
 from services.intake.http.common import IfMatch, cause_of, ticket_response
@@ -207,9 +207,7 @@ def router(intake: Intake) -> APIRouter:
         """Link the knowledge base article that solved the ticket (agents only); a later one replaces it. An
         article the knowledge base does not have for the agent is refused (422 naming `article_id`)."""
         articles: SolutionArticles | None = getattr(request.app.state, "solution_articles", None)
-        if articles is not None and await articles.missing(
-            str(body.article_id), who.to_peer(request.app.state.authenticator.verifier.mint_internal)
-        ):
+        if articles is not None and await articles.missing(str(body.article_id), peer_headers(request, who)):
             message = "Value error, no such article in the knowledge base"
             raise RequestValidationError([{"loc": ("body", "article_id"), "msg": message, "type": "value_error"}])
         return await run(intake.link_solution, ticket_id, who, if_match, str(body.article_id), keyed=keyed)
