@@ -81,6 +81,9 @@ def arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--logs", metavar="DIR", type=Path, help="keep the desk's data and logs here (else dropped)")
     latest_help = "print each kind's newest figures from bench/results/faults.json, and run nothing"
     parser.add_argument("--latest", action="store_true", help=latest_help)
+    since_help = "with --latest: every run of each kind measured since this UTC instant (2026-12-06T15:00), pooled"
+    parser.add_argument("--since", type=instant, help=since_help)
+    parser.add_argument("--commit", help="with --latest: every run of each kind measured on this commit, pooled")
     return parser.parse_args(list(argv))
 
 
@@ -94,7 +97,8 @@ def own_infrastructure() -> bool:
 def run(argv: Sequence[str] = ()) -> None:
     args = arguments(argv)
     if args.latest:
-        print(table(latest()))
+        pooling = args.since is not None or args.commit is not None
+        print(table(pooled(args.since, args.commit) if pooling else latest()))
         return
     kinds = [(how, target) for how in args.how for target in args.targets]  # in the order given
     if not own_infrastructure():
@@ -177,6 +181,26 @@ def latest() -> dict[str, dict[str, Any]]:
         for kind, result in (entry.get("figures") or {}).get("faults", {}).items():
             found[kind] = result | {"at": entry["at"]}
     return found
+
+
+def instant(text: str) -> datetime:
+    """An ISO date-time, UTC unless it names its zone."""
+    at = datetime.fromisoformat(text)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def pooled(since: datetime | None, commit: str | None) -> dict[str, dict[str, Any]]:
+    """Each fault kind's runs from every entry of bench/results/faults.json measured at or after `since`
+    and on `commit` (its first digits; "+changes" marks an entry of uncommitted code), summarised together:
+    a kind run over several invocations, and no entry of the code before a change."""
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for entry in history(NAME):
+        measured_on = entry["commit"]  # "1def9da76ff2", or "1def9da76ff2+changes"
+        same_code = commit is None or (measured_on.startswith(commit) and ("+" in measured_on) == ("+" in commit))
+        if same_code and (since is None or datetime.fromisoformat(entry["at"]) >= since):
+            for kind, result in (entry.get("figures") or {}).get("faults", {}).items():
+                runs.setdefault(kind, []).extend(result.get("runs_detail", []))
+    return {kind: summary(found) for kind, found in runs.items() if found}
 
 
 async def one_run(
