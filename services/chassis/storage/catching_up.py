@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from eventsourcing.application import Application
 
 from services.chassis.http.problems import DomainProblem
 
@@ -53,3 +55,20 @@ async def view_holds_the_store(
     this read included); ViewBehind after `patience` seconds."""
     held: int | None = await asyncio.to_thread(stored)
     await view_reaches(position, held or 0, patience, what)
+
+
+async def view_holds_its_topics(
+    position: Callable[[], int], app: Application[Any], topics: Sequence[str], patience: float, what: str
+) -> None:
+    """Return once a view that applies only `topics` of `app`'s store (a projector's `topics`) holds every
+    such event the store held when called; ViewBehind after `patience` seconds. Its position is the last
+    event it applied, not the store's head: so the next of its events past that position (up to the head
+    as called) is waited for, until there is none. A view that is caught up costs one indexed read."""
+    head = await asyncio.to_thread(app.recorder.max_notification_id) or 0
+    deadline = time.monotonic() + patience
+    while True:
+        held = await asyncio.to_thread(position)
+        later = await asyncio.to_thread(app.recorder.select_notifications, held + 1, 1, head, topics)
+        if not later:
+            return
+        await view_reaches(position, later[0].id, max(deadline - time.monotonic(), 0.0), what)

@@ -190,6 +190,7 @@ def people_router(directory: Directory, index: PeopleIndex, tickets: TicketsProj
     ) -> PeopleList:
         """The tenant's people, oldest first (those merged into another left out); `q` finds them by any word
         of their name or addresses, in any form (`a or b`, `-word` as for tickets), through keyed tokens."""
+        await index.holding_the_store()
         found = await asyncio.to_thread(index.people, who.tenant, q, organisation_id, limit)
         profiles = await asyncio.to_thread(lambda: [directory.people.profile(who.tenant, p) for p in found])
         return PeopleList(people=[PersonView.of(profile) for profile in profiles if profile is not None])
@@ -275,6 +276,8 @@ def organisations_router(directory: Directory, index: PeopleIndex) -> APIRouter:
     @api.get("", dependencies=[STAFF])
     async def listing(who: CurrentIdentity) -> OrganisationList:
         """The tenant's organisations, by name."""
+
+        await index.holding_the_store()
 
         def read() -> list[Organisation]:
             return [directory.organisation(who.tenant, o) for o in index.organisations(who.tenant)]

@@ -193,6 +193,7 @@ class ScimDesk:
 
     @scim_errors
     async def list_users(self, request: Request, who: Identity) -> Response:
+        await self.index.holding_the_store()
         return _answer(_paged(request, await self.run(self.users, who.tenant, request.query_params.get("filter"))))
 
     @scim_errors
@@ -237,6 +238,7 @@ class ScimDesk:
 
     @scim_errors
     async def list_groups(self, request: Request, who: Identity) -> Response:
+        await self.index.holding_the_store()
         return _answer(_paged(request, await self.run(self.groups, who.tenant, request.query_params.get("filter"))))
 
     @scim_errors
@@ -250,17 +252,20 @@ class ScimDesk:
 
     @scim_errors
     async def read_group(self, group_id: str, who: Identity) -> Response:
+        await self.index.holding_the_store()
         return _answer(dumped(await self.run(self.group, who.tenant, group_id), Context.RESOURCE_QUERY_RESPONSE))
 
     @scim_errors
     async def replace_group(self, group_id: str, request: Request, who: Identity) -> Response:
         sent: Group = Group.model_validate(await self.body_of(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+        await self.index.holding_the_store()  # whoever left the group is every member it has, not the list's
         done = await self.run(self.set_group, who.tenant, group_id, sent, who.actor)
         return _answer(dumped(done, Context.RESOURCE_REPLACEMENT_RESPONSE))
 
     @scim_errors
     async def patch_group(self, group_id: str, request: Request, who: Identity) -> Response:
         operations = PatchOp[Group].model_validate(await self.body_of(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+        await self.index.holding_the_store()  # the members patched are all of them, not those the list shows yet
         current: Group = await self.run(self.group, who.tenant, group_id)
         operations.patch(current)
         done = await self.run(self.set_group, who.tenant, group_id, current, who.actor)
@@ -268,6 +273,7 @@ class ScimDesk:
 
     @scim_errors
     async def let_members_go(self, group_id: str, who: Identity) -> Response:
+        await self.index.holding_the_store()
         current: Group = await self.run(self.group, who.tenant, group_id)
         current.members = []
         await self.run(self.set_group, who.tenant, group_id, current, who.actor)

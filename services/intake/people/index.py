@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
 
+from services.chassis.storage.catching_up import view_holds_its_topics
 from services.chassis.storage.processing import find
 from services.chassis.storage.projector import SqlProjection
 from services.chassis.storage.views import Sql
@@ -27,6 +28,7 @@ from services.intake.privacy.search_tokens import SearchTokens
 from services.intake.stored_topics import topics_of
 
 VIEW = "people-index"
+PATIENCE = 5.0  # seconds a read waits for the list to hold the writes acknowledged before it (then 503)
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS intake_people_index (
         tenant TEXT NOT NULL, person_id TEXT NOT NULL, organisation_id TEXT, merged_into TEXT,
@@ -50,6 +52,11 @@ class PeopleIndex(SqlProjection):
     def __init__(self, recorder: Any, app: Application[UUID], personal: PersonalData, tokens: SearchTokens) -> None:
         super().__init__(recorder)
         self.app, self.personal, self.tokens = app, personal, tokens
+
+    async def holding_the_store(self) -> None:
+        """Return once the list holds every person and organisation written before (a SCIM client reads
+        the group it just changed, an admin the list after a save); 503 with Retry-After past PATIENCE."""
+        await view_holds_its_topics(self.position, self.app, TOPICS, PATIENCE, "the people list")
 
     def apply(self, events: Sequence[tuple[Any, int]], tracking: Sequence[Tracking]) -> None:
         """The people and organisations the batch's events are about, read as stored now (before the
