@@ -8,6 +8,9 @@ process's CPU time per ticket (and the wall time, one request at a time), so a r
 Python of the hot path shows here before it drowns in the noise of the production-shape benchmarks.
 On PostgreSQL it also counts the round trips to the server one ticket costs (libpq's Sync and simple
 Query messages, whatever the connection): each is a system call or two on both sides and a wait.
+`--app gateway`: the intake api process's own app instead (services/intake/main.py, role api, built as
+it would serve it, with the rate limit raised out of the way): every router and proxy it mounts, in
+its order, so what matching a route among them costs counts too (its workers are not started).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import sys
 import tempfile
 import time
 import uuid
@@ -57,6 +62,34 @@ def gateway(folder: Path, store: dict[str, Any] | None = None) -> FastAPI:
         limiter = SharedRateLimiter(tracking_recorder(settings, "intake"), per_minute=UNLIMITED)
     authenticate(app, settings, limiter=limiter)
     return create_app(app, desk_intake(settings), FileBlobStore(folder / "blobs"), max_upload=1024)
+
+
+def production_app(folder: Path, store: dict[str, Any] | None = None) -> FastAPI:
+    """The intake api process's app (main.py, role api) on SQLite in `folder`, or on the store `store` names."""
+    env = auth_env(folder / "auth") | {
+        "SERVICEDESK_DATA_DIR": str(folder / "data"),
+        "SERVICEDESK_ALLOW_DEVELOPMENT_SECRETS": "true",
+        "SERVICEDESK_RATE_LIMIT_PER_MINUTE": str(UNLIMITED),
+    }
+    env |= {f"SERVICEDESK_{name.upper()}": str(value) for name, value in (store or {}).items()}
+    apps: list[FastAPI] = []
+
+    def serve(self: Runtime, app: FastAPI, host: str, port: int) -> int:
+        apps.append(app)
+        return 0
+
+    from services.intake.main import main
+
+    saved, argv, serving = dict(os.environ), sys.argv, Runtime.serve
+    os.environ.update(env)
+    sys.argv, Runtime.serve = ["intake", "api"], serve  # type: ignore[method-assign]
+    try:
+        main()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        sys.argv, Runtime.serve = argv, serving  # type: ignore[method-assign]
+    return apps[0]
 
 
 async def post(app: FastAPI, body: bytes, bearer: str) -> int:
@@ -145,22 +178,25 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.ticket_open", description=__doc__)
     parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--tickets", type=int, default=TICKETS)
+    parser.add_argument("--app", choices=("intake", "gateway"), default="intake")
     return parser.parse_args(argv)
 
 
 def run(argv: Sequence[str] | None = ()) -> None:
     args = arguments(argv)
+    build = production_app if args.app == "gateway" else gateway
+    shape = {"in_process": True} | ({"app": "gateway"} if args.app == "gateway" else {})
     if args.store == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
-            figures = asyncio.run(measure(gateway(Path(tmp)), args.tickets))
-        record("ticket_open", {"store": "sqlite", "in_process": True} | figures)
+            figures = asyncio.run(measure(build(Path(tmp)), args.tickets))
+        record("ticket_open", {"store": "sqlite"} | shape | figures)
         return
     server = postgres()  # two fresh databases, dropped only once both gateways are done with them
     with tempfile.TemporaryDirectory() as tmp, server.fresh_settings() as first, server.fresh_settings() as second:
-        figures = asyncio.run(measure(gateway(Path(tmp) / "cpu", _store(first)), args.tickets))
+        figures = asyncio.run(measure(build(Path(tmp) / "cpu", _store(first)), args.tickets))
         with traced(Path(tmp) / "trace"):
-            trips = asyncio.run(count_round_trips(gateway(Path(tmp) / "trips", _store(second)), Path(tmp) / "trace"))
-    record("ticket_open", {"store": "postgres", "in_process": True} | figures | {"round_trips_per_ticket": trips})
+            trips = asyncio.run(count_round_trips(build(Path(tmp) / "trips", _store(second)), Path(tmp) / "trace"))
+    record("ticket_open", {"store": "postgres"} | shape | figures | {"round_trips_per_ticket": trips})
 
 
 def _store(settings: Settings) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from schemas.visibility import sees_ticket
 from services.chassis.http import openapi
 from services.chassis.http.auth import STAFF, Forbidden, Role
 from services.chassis.http.identity import CurrentIdentity, Identity, requires
-from services.chassis.http.request_keys import IdempotencyKey
+from services.chassis.http.request_keys import IdempotencyKey, scoped
 from services.chassis.storage.catching_up import view_holds_the_store
 from services.routing.application import Routing
 from services.routing.errors import NotFoundError
@@ -106,7 +106,7 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
     async def post_rule(body: NewRule, who: CurrentIdentity, keyed: IdempotencyKey, response: Response) -> Any:
         """Add a rule at the end of the order (a retry under the same `Idempotency-Key`: the rule it added, 200)."""
         rule = body.as_rule(body.rule_id)
-        added = await asyncio.to_thread(routing.add_rule, who.tenant, rule, keyed, who.actor)
+        added = await asyncio.to_thread(routing.add_rule, who.tenant, rule, scoped(who, keyed), who.actor)
         response.status_code = 201 if added else 200
         return rule
 
@@ -241,7 +241,8 @@ def router(routing: Routing, load: LoadProjection) -> APIRouter:
         where it went, also to an agent it leaves (it is then out of their groups). A retry under the same
         `Idempotency-Key` escalates no further: it answers where the ticket is now."""
         await visible(ticket_id, who)
-        await asyncio.to_thread(routing.escalate, who.tenant, str(ticket_id), body.reason, _cause(who), keyed)
+        key = scoped(who, keyed)
+        await asyncio.to_thread(routing.escalate, who.tenant, str(ticket_id), body.reason, _cause(who), key)
         return await where(ticket_id, who, await asyncio.to_thread(routing.ticket, who.tenant, str(ticket_id)))
 
     return api

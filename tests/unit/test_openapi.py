@@ -91,3 +91,19 @@ def test_an_operations_errors_come_from_what_it_takes_and_checks(tmp_path: Path)
     assert statuses("/v1/open", "get") == {"401", "422", "503"}  # 422: its headers (X-Correlation-Id)
     assert statuses("/v1/things/{thing_id}", "put") == {"400", "401", "403", "404", "410", "412", "422", "503"}
     assert "409" in statuses("/v1/conflicts", "post")
+
+
+def test_the_hot_routes_are_documented_once_where_their_routers_are_mounted(tmp_path: Path) -> None:
+    early = APIRouter(prefix="/v1/early", tags=["early"])
+
+    @early.get("")
+    async def listing(who: CurrentIdentity) -> dict[str, str]:
+        return {}
+
+    app = service_app("intake")
+    create_app(app, memory_intake(), FileBlobStore(tmp_path / "blobs"), early=[early], max_upload=1024)
+    document = app.openapi()
+    paths = list(document["paths"])
+    assert paths.index("/v1/early") < paths.index("/v1/tickets") < paths.index("/v1/tickets/{ticket_id}/comments")
+    operations = [operation["operationId"] for path in document["paths"].values() for operation in path.values()]
+    assert len(operations) == len(set(operations))

@@ -1,15 +1,23 @@
-"""The `Idempotency-Key` header of a POST, as a route dependency: the caller's key and the
-request's fingerprint (`idempotency.KeyedRequest`), or None when the request has no key."""
+"""The `Idempotency-Key` header of a POST, as a route dependency: the key and the request's
+fingerprint (`RequestKey`), or None when the request has no key; `scoped` makes it the caller's own
+(`idempotency.KeyedRequest`).
+
+The dependency does not ask who the caller is: the route does (`CurrentIdentity`), and scopes the key
+with it. FastAPI solves a dependency's own dependencies before it looks in its per-request cache, so
+a key that asked for the identity too would have the identity's headers and security schemes solved
+a second time on every keyed request (the identity itself runs once either way).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from services.chassis.http.identity import CurrentIdentity, Identity
+from services.chassis.http.identity import Identity
 from services.chassis.storage.idempotency import KeyedRequest
 
 DESCRIPTION = (
@@ -36,18 +44,30 @@ def fingerprint(request: Request, body: bytes, parsed: object = None) -> str:
     return hashlib.sha256(head + canonical).hexdigest()
 
 
-def keyed(who: Identity, key: str, request_fingerprint: str) -> KeyedRequest:
-    """The key as the caller's own: their tenant and principal (and API key) scope it."""
-    principal = who.principal
-    caller = principal.subject if principal.api_key is None else f"{principal.subject} key:{principal.api_key}"
-    return KeyedRequest.of(who.tenant, caller, key, request_fingerprint)
+@dataclass(frozen=True)
+class RequestKey:
+    """An `Idempotency-Key` as the request sent it, and the request's fingerprint."""
+
+    key: str
+    fingerprint: str
+
+    def of(self, who: Identity) -> KeyedRequest:
+        """The key as the caller's own: their tenant and principal (and API key) scope it."""
+        principal = who.principal
+        caller = principal.subject if principal.api_key is None else f"{principal.subject} key:{principal.api_key}"
+        return KeyedRequest.of(who.tenant, caller, self.key, self.fingerprint)
 
 
-async def _with_body(request: Request, who: CurrentIdentity, key: IdempotencyKeyHeader = None) -> KeyedRequest | None:
+def scoped(who: Identity, key: RequestKey | None) -> KeyedRequest | None:
+    """The request's key as `who`'s own, or None when the request has no key."""
+    return None if key is None else key.of(who)
+
+
+async def _with_body(request: Request, key: IdempotencyKeyHeader = None) -> RequestKey | None:
     if key is None:
         return None
     body = await request.body()
-    return keyed(who, key, fingerprint(request, body, await _parsed(request) if body else None))
+    return RequestKey(key, fingerprint(request, body, await _parsed(request) if body else None))
 
 
 async def _parsed(request: Request) -> object:
@@ -58,13 +78,11 @@ async def _parsed(request: Request) -> object:
         return None
 
 
-async def _without_body(
-    request: Request, who: CurrentIdentity, key: IdempotencyKeyHeader = None
-) -> KeyedRequest | None:
+async def _without_body(request: Request, key: IdempotencyKeyHeader = None) -> RequestKey | None:
     """For a route that streams its body: the fingerprint covers the rest, and the route adds the body's
     digest once it has read it (`KeyedRequest.covering`)."""
-    return None if key is None else keyed(who, key, fingerprint(request, b""))
+    return None if key is None else RequestKey(key, fingerprint(request, b""))
 
 
-IdempotencyKey = Annotated[KeyedRequest | None, Depends(_with_body)]
-StreamedIdempotencyKey = Annotated[KeyedRequest | None, Depends(_without_body)]
+IdempotencyKey = Annotated[RequestKey | None, Depends(_with_body)]
+StreamedIdempotencyKey = Annotated[RequestKey | None, Depends(_without_body)]

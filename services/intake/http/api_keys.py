@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.chassis.http.auth import Role
 from services.chassis.http.identity import CurrentIdentity, requires
-from services.chassis.http.request_keys import IdempotencyKey
+from services.chassis.http.request_keys import IdempotencyKey, scoped
 from services.intake.gateway.api_keys import ApiKeyStore
 
 
@@ -37,7 +37,7 @@ def router(keys: ApiKeyStore) -> APIRouter:
         the same `Idempotency-Key` answers the key it issued (200) without `key`: no second key is issued;
         if the first answer was lost, revoke that key and issue another."""
         key_id, key = await asyncio.to_thread(
-            keys.issue, who.tenant, body.name, body.role, body.groups, who.actor, keyed
+            keys.issue, who.tenant, body.name, body.role, body.groups, who.actor, scoped(who, keyed)
         )
         response.status_code = 201 if key is not None else 200
         shown = {"id": key_id, "name": body.name, "role": body.role, "groups": sorted(set(body.groups))}

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from services.chassis.http.etag import etag
 from services.chassis.http.identity import Identity
 from services.chassis.http.model_json import ModelJSONResponse
-from services.chassis.storage.idempotency import KeyedRequest
+from services.chassis.http.request_keys import RequestKey, scoped
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.representations import TicketView
 
@@ -20,9 +20,9 @@ IfMatch = Annotated[
 ]
 
 
-def cause_of(who: Identity, keyed: KeyedRequest | None = None) -> Cause:
+def cause_of(who: Identity, keyed: RequestKey | None = None) -> Cause:
     """What a request's events record of it; with `keyed` (its Idempotency-Key) it is carried out once."""
-    return Cause(who.tenant, who.actor, who.correlation_id, f"http:{uuid4()}", who.traceparent, keyed)
+    return Cause(who.tenant, who.actor, who.correlation_id, f"http:{uuid4()}", who.traceparent, scoped(who, keyed))
 
 
 def ticket_response(

@@ -77,8 +77,8 @@ def mount_gateway(
     macros: MacroDesk | None = None,
 ) -> FastAPI:
     """Mount every route the gateway serves for intake on `app`."""
-    first: tuple[APIRouter, ...] = (
-        queries.router(intake, services.projection),
+    first = (queries.router(intake, services.projection),)  # its /tickets/search before /tickets/{id}
+    early: tuple[APIRouter, ...] = (
         webhooks.router(intake, services.deliveries),
         api_keys.router(services.api_keys),
         services.messenger,
@@ -88,12 +88,21 @@ def mount_gateway(
         live.router(intake, sla, services.viewers),
     )
     if services.directory is not None and services.people_index is not None:
-        first += (agents.router(services.agents),) if services.agents is not None else ()
-        first += (
+        early += (agents.router(services.agents),) if services.agents is not None else ()
+        early += (
             directory.people_router(services.directory, services.people_index, services.projection),
             directory.organisations_router(services.directory, services.people_index),
             scim.router(services.directory, services.people_index),
         )
     return create_app(
-        app, intake, blobs, *first, max_upload=max_upload, sla=sla, feeds=feeds, last=[services.chat], macros=macros
+        app,
+        intake,
+        blobs,
+        *first,
+        early=early,
+        max_upload=max_upload,
+        sla=sla,
+        feeds=feeds,
+        last=[services.chat],
+        macros=macros,
     )

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.chassis.http.auth import Role
 from services.chassis.http.identity import CurrentIdentity, requires
-from services.chassis.http.request_keys import IdempotencyKey
+from services.chassis.http.request_keys import IdempotencyKey, scoped
 from services.chassis.storage.idempotency import KeyedRequest
 from services.chassis.storage.keyed_commands import commit_once
 from services.chassis.storage.processing import commit
@@ -77,7 +77,7 @@ def router(intake: Intake, deliveries: Deliveries) -> APIRouter:
     ) -> dict[str, Any]:
         """Subscribe a URL. The answer carries the signing secret, shown to its caller only (Standard Webhooks):
         a retry under the same `Idempotency-Key` is the subscription it made (200), secret and all."""
-        made, created = await asyncio.to_thread(subscribed, who.tenant, body, who.actor, keyed)
+        made, created = await asyncio.to_thread(subscribed, who.tenant, body, who.actor, scoped(who, keyed))
         response.status_code = 201 if created else 200
         hooks = await asyncio.to_thread(deliveries.webhooks, who.tenant)
         if hooks is None:

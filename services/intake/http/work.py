@@ -22,8 +22,7 @@ from services.chassis.http import openapi
 from services.chassis.http.auth import Forbidden
 from services.chassis.http.etag import expected_version
 from services.chassis.http.identity import CurrentIdentity, Identity, peer_headers
-from services.chassis.http.request_keys import IdempotencyKey
-from services.chassis.storage.idempotency import KeyedRequest
+from services.chassis.http.request_keys import IdempotencyKey, RequestKey, scoped
 from services.intake.http.common import IfMatch, cause_of, ticket_response
 from services.intake.http.solution_articles import SolutionArticles
 from services.intake.http.tickets import Tag
@@ -145,7 +144,7 @@ def router(intake: Intake) -> APIRouter:
         who: Identity,
         if_match: str | None,
         *args: Any,
-        keyed: KeyedRequest | None = None,
+        keyed: RequestKey | None = None,
     ) -> JSONResponse:
         """Run the application's `command` (ticket_id, cause, *args, expected_version) and answer with the ticket,
         for a customer without the internal notes."""
@@ -182,7 +181,7 @@ def router(intake: Intake) -> APIRouter:
         ticket_id: TicketId, body: MarkPending, who: CurrentIdentity, keyed: IdempotencyKey, if_match: IfMatch = None
     ) -> JSONResponse:
         """Wait for the customer or a third party until `until`."""
-        if not await asyncio.to_thread(intake.keyed_before, who.tenant, keyed):
+        if not await asyncio.to_thread(intake.keyed_before, who.tenant, scoped(who, keyed)):
             _in_the_future(body.until)
         return await run(
             intake.mark_pending, ticket_id, who, if_match, body.waiting_for, body.until, body.reason, keyed=keyed
