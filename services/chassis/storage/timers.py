@@ -1,18 +1,18 @@
-"""Durable timers: a table of (key, tenant, due instant) projected from a store's events, and the worker that
-fires each key on its instant instead of scanning periodically (SLA's clocks, the rules service's timed
-triggers).
+"""Durable timers: a table of (key, tenant, due instant) projected from a store's events, and the worker that fires
+each key on its instant instead of scanning periodically (SLA's clocks, the rules service's timed triggers).
 
-The table is a projection of the events that set or clear a timer (`TimerTable.timer_of`; it reads only the
-stored events of its `topics` when it names them), so it is as durable as the events (recorded with the facts
-they follow from, in one transaction) and rebuilt with them. The scheduler brings the table up to date, fires
-every key whose instant has come (one read of them, a batch per transaction), then sleeps until the earliest
-next instant, or until the store commits (a timer set meanwhile by a consumer: wake.py), and at least every
-`poll_seconds`. Steps are at least `tick_seconds` apart unless a full batch waits: with timers falling due
-all the time (100,000 live clocks), each step fires what fell due during the tick in one transaction instead
-of one step per timer and per commit, for at most a tick of lateness. A timer that fell due while the
-service was down fires at once on restart: late, never lost. Firing must be idempotent (the aggregate
-records each firing once), so two schedulers, or a crash between firing and the table's update, never fire
-twice.
+The table is a projection of the events that set or clear a timer (`TimerTable.timer_of`; it reads only the stored
+events of its `topics` when it names them), so it is as durable as the events (recorded with the facts they follow
+from, in one transaction) and rebuilt with them. The scheduler brings the table up to date, fires every key whose
+instant has come (one read of them, a batch per transaction), then sleeps until the earliest next instant, or until
+the store commits (a timer set meanwhile by a consumer: wake.py), and at least every `poll_seconds`. Steps are at
+least `tick_seconds` apart unless a full batch waits: with timers falling due all the time (100,000 live clocks),
+each step fires what fell due during the tick in one transaction instead of one step per timer and per commit, for
+at most a tick of lateness. Between steps, with time to spare, it reads ahead what the keys due within
+`lookahead_seconds` will decide on (`read_ahead`: an application's aggregates into its cache), so a firing step
+finds them there instead of rebuilding each from its events when it is due. A timer that fell due while the service
+was down fires at once on restart: late, never lost. Firing must be idempotent (the aggregate records each firing
+once), so two schedulers, or a crash between firing and the table's update, never fire twice.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 # Fire these keys, due by this instant; true when something was recorded.
 Fire = Callable[[list[str], datetime], bool]
+# Make ready what firing these keys, due soon, will read (nothing to record: it may be left undone).
+ReadAhead = Callable[[list[str]], None]
 # The wall clock due instants are compared with: UTC seconds since the epoch (`time.time`).
 WallClock = Callable[[], float]
 
@@ -97,6 +99,15 @@ class TimerTable(SqlProjection):
         )
         return [str(row["key"]) for row in rows]
 
+    def due_between(self, after: float, until: float, limit: int) -> list[tuple[str, float]]:
+        """(key, due instant) of the timers due after `after` and by `until`, the earliest `limit` of them."""
+        rows = self.view.query(
+            f"SELECT {self.key_column} AS key, due_epoch FROM {self.table}"
+            " WHERE due_epoch > :after AND due_epoch <= :until ORDER BY due_epoch LIMIT :limit",
+            {"after": after, "until": until, "limit": limit},
+        )
+        return [(str(row["key"]), float(row["due_epoch"])) for row in rows]
+
     def earliest(self) -> float | None:
         rows = self.view.query(f"SELECT MIN(due_epoch) AS due FROM {self.table}")
         due: float | None = rows[0]["due"] if rows else None
@@ -119,6 +130,8 @@ class TimerScheduler:
         poll_seconds: float = 1.0,
         tick_seconds: float = 0.05,
         wall: WallClock = time.time,
+        read_ahead: ReadAhead | None = None,
+        lookahead_seconds: float = 1.0,
     ) -> None:
         self.app = app
         self.timers = timers
@@ -132,6 +145,9 @@ class TimerScheduler:
         # and at most `poll_seconds`, so a wall clock set forward fires what it passed within a poll, and one
         # set back neither fires anything again (firing is idempotent) nor leaves the scheduler asleep.
         self.wall = wall
+        self.read_ahead = read_ahead
+        self.lookahead_seconds = lookahead_seconds
+        self._read_until = 0.0  # the due instants read ahead reach this far (wall clock)
 
     async def run(self, stopping: asyncio.Event) -> None:
         async with store_commits(self.app).follower(stopping) as wake:
@@ -163,8 +179,24 @@ class TimerScheduler:
         if due:
             if not self.fire(due, datetime.fromtimestamp(now, UTC)):
                 return self.poll_seconds  # nothing to record: the table catches up next step
-            return 0.0 if len(due) == self.batch else self.tick_seconds  # more waiting: at once
+            if len(due) == self.batch:
+                return 0.0  # more waiting: at once
+            return self._ahead(now + self.tick_seconds)
         earliest = self.timers.earliest()
         if earliest is None:
             return self.poll_seconds
-        return max(0.0, min(self.poll_seconds, earliest - self.wall()))
+        return self._ahead(now + min(self.poll_seconds, max(0.0, earliest - now)))
+
+    def _ahead(self, next_step: float) -> float:
+        """Read ahead for the keys due within `lookahead_seconds` not read yet, then how long until `next_step`
+        (wall clock). Each key is read once, when it comes within reach: the table is read from where the last
+        read stopped (a timer set meanwhile to fall due before that point is read when it fires)."""
+        now = self.wall()
+        if self.read_ahead is not None and now < next_step:
+            until = now + self.lookahead_seconds
+            after = self._read_until if now <= self._read_until <= until else now  # a wall clock set back: anew
+            ahead = self.timers.due_between(after, until, self.batch)
+            self._read_until = ahead[-1][1] if len(ahead) == self.batch else until
+            if ahead:
+                self.read_ahead([key for key, _ in ahead])
+        return max(0.0, next_step - self.wall())
