@@ -64,9 +64,14 @@ def read_ahead(app: Application[Any], aggregate_ids: Sequence[UUID]) -> int:
         except KeyError:
             wanted.append(aggregate_id)
     found = stored_aggregates(app, wanted) if wanted else None
+    read = 0
     for aggregate_id, aggregate in (found or {}).items():
-        cache.put(aggregate_id, aggregate)
-    return len(found or {})
+        try:
+            cache.get(aggregate_id)  # put meanwhile, by a decision that recorded a newer version: that one stays
+        except KeyError:
+            cache.put(aggregate_id, aggregate)
+            read += 1
+    return read
 
 
 def _statement(app: Application[Any], datastore: PostgresDatastore) -> str:

@@ -8,7 +8,7 @@ instant has come (one read of them, a batch per transaction), then sleeps until 
 the store commits (a timer set meanwhile by a consumer: wake.py), and at least every `poll_seconds`. Steps are at
 least `tick_seconds` apart unless a full batch waits: with timers falling due all the time (100,000 live clocks),
 each step fires what fell due during the tick in one transaction instead of one step per timer and per commit, for
-at most a tick of lateness. Between steps, with time to spare, it reads ahead what the keys due within
+at most a tick of lateness. While it waits between steps, and beside them, it reads ahead what the keys due within
 `lookahead_seconds` will decide on (`read_ahead`: an application's aggregates into its cache), so a firing step
 finds them there instead of rebuilding each from its events when it is due. A timer that fell due while the service
 was down fires at once on restart: late, never lost. Firing must be idempotent (the aggregate records each firing
@@ -156,6 +156,7 @@ class TimerScheduler:
     async def _schedule(self, stopping: asyncio.Event, wake: Wake) -> None:
         backoff = Backoff.for_store()
         loop = asyncio.get_running_loop()
+        reading: asyncio.Future[None] | None = None  # the read ahead under way, beside the steps
         while not stopping.is_set():
             began = loop.time()
             try:
@@ -166,10 +167,14 @@ class TimerScheduler:
                 await sleep_unless(stopping, backoff.failed())
                 continue
             if wait > 0:
+                if self.read_ahead is not None and (reading is None or reading.done()):
+                    reading = asyncio.ensure_future(asyncio.to_thread(self.ahead))  # never delays a step
                 await wake.wait(wait)
                 # Woken by a commit or a timer's instant: what else falls due within the tick waits for it, to
                 # fire with it in one step.
                 await sleep_unless(stopping, began + self.tick_seconds - loop.time())
+        if reading is not None:
+            await reading
 
     def step(self) -> float:
         """Fire what is due now; how long to sleep before the next step."""
@@ -179,24 +184,27 @@ class TimerScheduler:
         if due:
             if not self.fire(due, datetime.fromtimestamp(now, UTC)):
                 return self.poll_seconds  # nothing to record: the table catches up next step
-            if len(due) == self.batch:
-                return 0.0  # more waiting: at once
-            return self._ahead(now + self.tick_seconds)
+            return 0.0 if len(due) == self.batch else self.tick_seconds  # more waiting: at once
         earliest = self.timers.earliest()
         if earliest is None:
             return self.poll_seconds
-        return self._ahead(now + min(self.poll_seconds, max(0.0, earliest - now)))
+        return max(0.0, min(self.poll_seconds, earliest - self.wall()))
 
-    def _ahead(self, next_step: float) -> float:
-        """Read ahead for the keys due within `lookahead_seconds` not read yet, then how long until `next_step`
-        (wall clock). Each key is read once, when it comes within reach: the table is read from where the last
-        read stopped (a timer set meanwhile to fall due before that point is read when it fires)."""
+    def ahead(self) -> None:
+        """Read ahead for the keys due within `lookahead_seconds` not read yet (`run` does, beside its steps,
+        while it waits). Each key is read once, when it comes within reach: the table is read from where the last
+        read stopped (a timer set meanwhile to fall due before that point is read when it fires). A read that
+        fails is left undone: the firing step reads what it needs."""
+        if self.read_ahead is None:
+            return
         now = self.wall()
-        if self.read_ahead is not None and now < next_step:
-            until = now + self.lookahead_seconds
-            after = self._read_until if now <= self._read_until <= until else now  # a wall clock set back: anew
+        until = now + self.lookahead_seconds
+        after = self._read_until if now <= self._read_until <= until else now  # a wall clock set back: anew
+        try:
             ahead = self.timers.due_between(after, until, self.batch)
-            self._read_until = ahead[-1][1] if len(ahead) == self.batch else until
             if ahead:
                 self.read_ahead([key for key, _ in ahead])
-        return max(0.0, next_step - self.wall())
+        except TRANSIENT_STORE_ERRORS as error:
+            log.debug("%s scheduler: read ahead left undone: %r", self.name, error)
+            return
+        self._read_until = ahead[-1][1] if len(ahead) == self.batch else until
