@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 
+from services.chassis.storage.preloading import read_ahead
 from services.chassis.storage.timers import TimerScheduler, TimerTable, WallClock
 from services.sla.application import Sla
 from services.sla.clock import Clock
@@ -48,7 +49,7 @@ class Scheduler(TimerScheduler):
         poll_seconds: float = 1.0,
         wall: WallClock = time.time,
     ) -> None:
-        super().__init__(sla, timers, self._fire, "sla", batch, poll_seconds, wall=wall)
+        super().__init__(sla, timers, self._fire, "sla", batch, poll_seconds, wall=wall, read_ahead=self._read_ahead)
         self.sla = sla
         self.lateness = Histogram(
             "servicedesk_sla_timer_lateness_seconds",
@@ -60,6 +61,11 @@ class Scheduler(TimerScheduler):
         Gauge(
             "servicedesk_sla_timers_scheduled", "Clocks waiting for their next due instant.", registry=registry
         ).set_function(timers.pending)
+
+    def _read_ahead(self, keys: list[str]) -> None:
+        """The clocks due within the second into the cache: a clock fired last more than a few thousand firings
+        ago has left it, and rebuilding each from its events when due was a quarter of a firing step."""
+        read_ahead(self.sla, [UUID(key) for key in keys])
 
     def _fire(self, keys: list[str], now: datetime) -> bool:
         fired = self.sla.fire([UUID(key) for key in keys], now)

@@ -1,18 +1,18 @@
-"""Durable timers: a table of (key, tenant, due instant) projected from a store's events, and the worker that
-fires each key on its instant instead of scanning periodically (SLA's clocks, the rules service's timed
-triggers).
+"""Durable timers: a table of (key, tenant, due instant) projected from a store's events, and the worker that fires
+each key on its instant instead of scanning periodically (SLA's clocks, the rules service's timed triggers).
 
-The table is a projection of the events that set or clear a timer (`TimerTable.timer_of`; it reads only the
-stored events of its `topics` when it names them), so it is as durable as the events (recorded with the facts
-they follow from, in one transaction) and rebuilt with them. The scheduler brings the table up to date, fires
-every key whose instant has come (one read of them, a batch per transaction), then sleeps until the earliest
-next instant, or until the store commits (a timer set meanwhile by a consumer: wake.py), and at least every
-`poll_seconds`. Steps are at least `tick_seconds` apart unless a full batch waits: with timers falling due
-all the time (100,000 live clocks), each step fires what fell due during the tick in one transaction instead
-of one step per timer and per commit, for at most a tick of lateness. A timer that fell due while the
-service was down fires at once on restart: late, never lost. Firing must be idempotent (the aggregate
-records each firing once), so two schedulers, or a crash between firing and the table's update, never fire
-twice.
+The table is a projection of the events that set or clear a timer (`TimerTable.timer_of`; it reads only the stored
+events of its `topics` when it names them), so it is as durable as the events (recorded with the facts they follow
+from, in one transaction) and rebuilt with them. The scheduler brings the table up to date, fires every key whose
+instant has come (one read of them, a batch per transaction), then sleeps until the earliest next instant, or until
+the store commits (a timer set meanwhile by a consumer: wake.py), and at least every `poll_seconds`. Steps are at
+least `tick_seconds` apart unless a full batch waits: with timers falling due all the time (100,000 live clocks),
+each step fires what fell due during the tick in one transaction instead of one step per timer and per commit, for
+at most a tick of lateness. While it waits between steps, and beside them, it reads ahead what the keys due within
+`lookahead_seconds` will decide on (`read_ahead`: an application's aggregates into its cache), so a firing step
+finds them there instead of rebuilding each from its events when it is due. A timer that fell due while the service
+was down fires at once on restart: late, never lost. Firing must be idempotent (the aggregate records each firing
+once), so two schedulers, or a crash between firing and the table's update, never fire twice.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 # Fire these keys, due by this instant; true when something was recorded.
 Fire = Callable[[list[str], datetime], bool]
+# Make ready what firing these keys, due soon, will read (nothing to record: it may be left undone).
+ReadAhead = Callable[[list[str]], None]
 # The wall clock due instants are compared with: UTC seconds since the epoch (`time.time`).
 WallClock = Callable[[], float]
 
@@ -97,6 +99,15 @@ class TimerTable(SqlProjection):
         )
         return [str(row["key"]) for row in rows]
 
+    def due_between(self, after: float, until: float, limit: int) -> list[tuple[str, float]]:
+        """(key, due instant) of the timers due after `after` and by `until`, the earliest `limit` of them."""
+        rows = self.view.query(
+            f"SELECT {self.key_column} AS key, due_epoch FROM {self.table}"
+            " WHERE due_epoch > :after AND due_epoch <= :until ORDER BY due_epoch LIMIT :limit",
+            {"after": after, "until": until, "limit": limit},
+        )
+        return [(str(row["key"]), float(row["due_epoch"])) for row in rows]
+
     def earliest(self) -> float | None:
         rows = self.view.query(f"SELECT MIN(due_epoch) AS due FROM {self.table}")
         due: float | None = rows[0]["due"] if rows else None
@@ -119,6 +130,8 @@ class TimerScheduler:
         poll_seconds: float = 1.0,
         tick_seconds: float = 0.05,
         wall: WallClock = time.time,
+        read_ahead: ReadAhead | None = None,
+        lookahead_seconds: float = 1.0,
     ) -> None:
         self.app = app
         self.timers = timers
@@ -132,6 +145,9 @@ class TimerScheduler:
         # and at most `poll_seconds`, so a wall clock set forward fires what it passed within a poll, and one
         # set back neither fires anything again (firing is idempotent) nor leaves the scheduler asleep.
         self.wall = wall
+        self.read_ahead = read_ahead
+        self.lookahead_seconds = lookahead_seconds
+        self._read_until = 0.0  # the due instants read ahead reach this far (wall clock)
 
     async def run(self, stopping: asyncio.Event) -> None:
         async with store_commits(self.app).follower(stopping) as wake:
@@ -140,6 +156,7 @@ class TimerScheduler:
     async def _schedule(self, stopping: asyncio.Event, wake: Wake) -> None:
         backoff = Backoff.for_store()
         loop = asyncio.get_running_loop()
+        reading: asyncio.Future[None] | None = None  # the read ahead under way, beside the steps
         while not stopping.is_set():
             began = loop.time()
             try:
@@ -150,10 +167,14 @@ class TimerScheduler:
                 await sleep_unless(stopping, backoff.failed())
                 continue
             if wait > 0:
+                if self.read_ahead is not None and (reading is None or reading.done()):
+                    reading = asyncio.ensure_future(asyncio.to_thread(self.ahead))  # never delays a step
                 await wake.wait(wait)
                 # Woken by a commit or a timer's instant: what else falls due within the tick waits for it, to
                 # fire with it in one step.
                 await sleep_unless(stopping, began + self.tick_seconds - loop.time())
+        if reading is not None:
+            await reading
 
     def step(self) -> float:
         """Fire what is due now; how long to sleep before the next step."""
@@ -168,3 +189,22 @@ class TimerScheduler:
         if earliest is None:
             return self.poll_seconds
         return max(0.0, min(self.poll_seconds, earliest - self.wall()))
+
+    def ahead(self) -> None:
+        """Read ahead for the keys due within `lookahead_seconds` not read yet (`run` does, beside its steps,
+        while it waits). Each key is read once, when it comes within reach: the table is read from where the last
+        read stopped (a timer set meanwhile to fall due before that point is read when it fires). A read that
+        fails is left undone: the firing step reads what it needs."""
+        if self.read_ahead is None:
+            return
+        now = self.wall()
+        until = now + self.lookahead_seconds
+        after = self._read_until if now <= self._read_until <= until else now  # a wall clock set back: anew
+        try:
+            ahead = self.timers.due_between(after, until, self.batch)
+            if ahead:
+                self.read_ahead([key for key, _ in ahead])
+        except TRANSIENT_STORE_ERRORS as error:
+            log.debug("%s scheduler: read ahead left undone: %r", self.name, error)
+            return
+        self._read_until = ahead[-1][1] if len(ahead) == self.batch else until
