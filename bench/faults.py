@@ -17,9 +17,11 @@ answering, whose own start is reported apart) until every process answers ready 
 consumer's lag is within two seconds of load, and so is every consumer group's as Kafka sees it (two
 seconds of the messages on its topics, measured while the load ran before the fault: a group reading every
 public topic gets some three messages a command).
-PostgreSQL and Kafka are struck only on infrastructure of the bench's own, never on the shared default ports:
+PostgreSQL and Kafka are struck only on infrastructure of the bench's own, never on the shared default ports,
+on ports below the kernel's ephemeral range (a client connecting to a port of that range while the broker is
+down can be given that very port and connect to itself, and the broker cannot bind it again):
 
-    SERVICEDESK_KAFKA_PORT=39092 SERVICEDESK_PG_PORT=35432 deploy/local/with-infra.sh \\
+    SERVICEDESK_KAFKA_PORT=29092 SERVICEDESK_PG_PORT=25432 deploy/local/with-infra.sh \\
         python -m bench.faults [--runs 20 --rate 20 --targets kafka,mailer --how sigkill]
 
 Each run of the bench is added to bench/results/faults.json beside the earlier ones.
