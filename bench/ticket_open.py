@@ -122,19 +122,28 @@ async def post(app: FastAPI, body: bytes, bearer: str) -> int:
     return status
 
 
-async def measure(app: FastAPI, tickets: int = TICKETS) -> dict[str, Any]:
+async def measure(app: FastAPI, tickets: int = TICKETS, concurrency: int = 1) -> dict[str, Any]:
+    """CPU and wall time a ticket, `concurrency` requests under way at every moment (as many clients)."""
     body = json.dumps(ticket_form()).encode()
     bearer = token("bench")  # a client sends one token with every request until it expires
-    for _ in range(WARM_UP):
-        assert await post(app, body, bearer) == 201
+
+    async def client(count: int) -> None:
+        for _ in range(count):
+            assert await post(app, body, bearer) == 201
+
+    async def clients(count: int) -> None:
+        await asyncio.gather(*(client(count // concurrency) for _ in range(concurrency)))
+
+    await clients(WARM_UP)
     cpu, wall = time.process_time(), time.perf_counter()
-    for _ in range(tickets):
-        assert await post(app, body, bearer) == 201
+    await clients(tickets)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    done = tickets // concurrency * concurrency
     return {
-        "tickets": tickets,
-        "cpu_us_per_ticket": round(cpu / tickets * 1e6, 1),
-        "wall_us_per_ticket": round(wall / tickets * 1e6, 1),
+        "tickets": done,
+        "concurrency": concurrency,
+        "cpu_us_per_ticket": round(cpu / done * 1e6, 1),
+        "wall_us_per_ticket": round(wall / done * 1e6, 1),
     }
 
 
@@ -179,6 +188,9 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--tickets", type=int, default=TICKETS)
     parser.add_argument("--app", choices=("intake", "gateway"), default="intake")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="requests under way at every moment (default 1: one at a time)"
+    )
     return parser.parse_args(argv)
 
 
@@ -188,12 +200,12 @@ def run(argv: Sequence[str] | None = ()) -> None:
     shape = {"in_process": True} | ({"app": "gateway"} if args.app == "gateway" else {})
     if args.store == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
-            figures = asyncio.run(measure(build(Path(tmp)), args.tickets))
+            figures = asyncio.run(measure(build(Path(tmp)), args.tickets, args.concurrency))
         record("ticket_open", {"store": "sqlite"} | shape | figures)
         return
     server = postgres()  # two fresh databases, dropped only once both gateways are done with them
     with tempfile.TemporaryDirectory() as tmp, server.fresh_settings() as first, server.fresh_settings() as second:
-        figures = asyncio.run(measure(build(Path(tmp) / "cpu", _store(first)), args.tickets))
+        figures = asyncio.run(measure(build(Path(tmp) / "cpu", _store(first)), args.tickets, args.concurrency))
         with traced(Path(tmp) / "trace"):
             trips = asyncio.run(count_round_trips(build(Path(tmp) / "trips", _store(second)), Path(tmp) / "trace"))
     record("ticket_open", {"store": "postgres"} | shape | figures | {"round_trips_per_ticket": trips})
