@@ -6,6 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -21,7 +22,9 @@ from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.domain import Ticket
 from services.intake.tickets.form import TicketForm
+from services.intake.tickets.opening import TicketRequest
 from services.intake.tickets.publication import public_data
+from services.intake.tickets.work import OpenedTicket, TicketNotFoundError
 from tests.client import headers, ticket_form
 from tests.privacy import memory_intake
 from tests.tokens import authenticated, service_token
@@ -58,6 +61,30 @@ def test_opening_the_same_ticket_twice_returns_the_first_and_takes_no_number() -
     assert (first.created, again.created) == (True, False)
     assert again.ticket.number == first.ticket.number
     assert after.ticket.number == f"SD-{YEAR}-000002"
+
+
+def test_openings_asked_for_at_once_share_one_transaction_and_a_bad_one_is_refused_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    intake = in_memory_intake()
+    saves: list[int] = []
+    save = intake.save
+
+    def counted(*aggregates: Any) -> Any:
+        saves.append(len(aggregates))
+        return save(*aggregates)
+
+    monkeypatch.setattr(intake, "save", counted)
+    first, follow_up_of_nothing, second = intake.open_tickets([
+        TicketRequest(uuid4(), a_form(), cause()),
+        TicketRequest(uuid4(), a_form(), cause(), follow_up_of=uuid4()),
+        TicketRequest(uuid4(), a_form(), cause()),
+    ])  # fmt: skip
+    assert isinstance(follow_up_of_nothing, TicketNotFoundError)
+    assert isinstance(first, OpenedTicket)
+    assert isinstance(second, OpenedTicket)
+    assert (first.ticket.number, second.ticket.number) == (f"SD-{YEAR}-000001", f"SD-{YEAR}-000002")
+    assert saves == [3]  # the counter and both tickets, in one transaction
 
 
 def test_a_new_ticket_records_who_opened_it_and_why() -> None:

@@ -9,7 +9,7 @@ holds the key's lock takes everything queued so far and commits it as one batch.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -36,17 +36,23 @@ class GroupCommit(Generic[K, R, T]):
         self._locks: dict[K, threading.Lock] = {}
 
     def submit(self, key: K, request: R) -> T:
-        slot: _Slot[R, T] = _Slot(request)
+        (outcome,) = self.submit_each(key, [request])
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def submit_each(self, key: K, requests: Sequence[R]) -> list[T | BaseException]:
+        """Commit `requests` (queued together, so they share a batch unless it is full); one outcome each,
+        its result or the error of the batch that held it."""
+        slots: list[_Slot[R, T]] = [_Slot(request) for request in requests]
         with self._guard:
-            self._queues.setdefault(key, []).append(slot)
+            self._queues.setdefault(key, []).extend(slots)
             lock = self._locks.setdefault(key, threading.Lock())
-        while not slot.done:
+        while not all(slot.done for slot in slots):
             with lock:
-                if not slot.done:
+                if not all(slot.done for slot in slots):
                     self._commit_queued(key)
-        if slot.error is not None:
-            raise slot.error
-        return slot.result  # type: ignore[return-value]
+        return [slot.error if slot.error is not None else slot.result for slot in slots]  # type: ignore[misc]
 
     def _commit_queued(self, key: K) -> None:
         with self._guard:

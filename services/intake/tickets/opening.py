@@ -3,7 +3,8 @@ commit), and a ticket split off another's comment."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -31,6 +32,16 @@ def with_organisation_sla(people: People, tenant: str, form: TicketForm) -> Tick
     return replace(form, sla_policy_id=organisation.sla_policy_id, sla_calendar_id=organisation.sla_calendar_id)
 
 
+@dataclass(frozen=True)
+class TicketRequest:
+    """A request to open a ticket, as `TicketOpening.open_ticket` takes it."""
+
+    ticket_id: UUID | None
+    form: TicketForm
+    cause: Cause
+    follow_up_of: UUID | None = None
+
+
 class TicketOpening(TicketChanges):
     """Opening tickets, for the application (application.py)."""
 
@@ -45,15 +56,46 @@ class TicketOpening(TicketChanges):
         key's record are saved together, so a retry's save is refused, and it is answered from the record
         (`_open_alone`); a retry that fails before its save is answered so too. A store that is away is
         not asked again for the record: its second wait would keep the client from its 503."""
+        (outcome,) = self.open_tickets([TicketRequest(ticket_id, form, cause, follow_up_of)])
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def open_tickets(self, requests: Sequence[TicketRequest]) -> list[OpenedTicket | BaseException]:
+        """Open each of `requests` as `open_ticket` would, those of one tenant queued together (so that the
+        requests a gateway takes to one thread at once commit in one transaction); one outcome each, the
+        ticket or the error to answer it with."""
+        year = datetime.now(UTC).year
+        checked = [self._checked_or_refused(request) for request in requests]
+        queued: dict[tuple[str, int], list[int]] = {}
+        for index, (request, found) in enumerate(zip(requests, checked, strict=True)):
+            if isinstance(found, Opening):
+                queued.setdefault((request.cause.tenant, year), []).append(index)
+        committed: dict[int, OpenedTicket | BaseException] = {}
+        for key, indexes in queued.items():
+            openings = [found for index in indexes if isinstance(found := checked[index], Opening)]
+            committed |= zip(indexes, self._opening.submit_each(key, openings), strict=True)
+        return [committed[index] if isinstance(found, Opening) else found for index, found in enumerate(checked)]
+
+    def _checked_or_refused(self, request: TicketRequest) -> Opening | OpenedTicket | BaseException:
         try:
-            opening = self._opening_of(ticket_id or new_ticket_id(cause), form, cause, follow_up_of)
+            return self._checked(request)
+        except Exception as error:  # noqa: BLE001 - this request's answer alone, not its batch's
+            return error
+
+    def _checked(self, request: TicketRequest) -> Opening | OpenedTicket:
+        """The opening `request` asks for, checked and sealed; or the ticket a retry of it opened before."""
+        cause = request.cause
+        try:
+            return self._opening_of(
+                request.ticket_id or new_ticket_id(cause), request.form, cause, request.follow_up_of
+            )
         except TRANSIENT_STORE_ERRORS:
             raise
         except Exception:
             if (done := self._replayed(cause)) is not None:  # a retry, whatever has changed since
                 return OpenedTicket(self.get_ticket(UUID(done.subject), cause.tenant), position=None, created=False)
             raise
-        return self._opening.submit((cause.tenant, datetime.now(UTC).year), opening)
 
     def _opening_of(self, ticket_id: UUID, form: TicketForm, cause: Cause, follow_up_of: UUID | None) -> Opening:
         """The request to open `ticket_id`, checked and sealed."""
