@@ -8,6 +8,7 @@ import argparse
 from bench import (
     as_of,
     consumer_batches,
+    fault_rate,
     faults,
     idle_cpu,
     importing,
@@ -44,6 +45,7 @@ BENCHMARKS = {
         importing,
         trigger_evaluation,
         process_start,
+        fault_rate,
         faults,
     )
 }

@@ -14,7 +14,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -111,7 +111,7 @@ class FaultDesk:
         behind: list[str] = []
         self.behind_until = {f"{process.name} {process.role}": 0.0 for process in self.processes.values()}
         groups = self.groups
-        async with httpx.AsyncClient(timeout=2.0) as client:
+        async with httpx.AsyncClient(timeout=2.0) as client, aclosing(groups):
             while time.monotonic() - since < timeout:
                 self.supervise()
                 answers = await asyncio.gather(*(caught_up(client, p, lag_ok) for p in self.processes.values()))
@@ -145,6 +145,7 @@ class Groups:
 
     def __init__(self, bootstrap: str, namespace: str) -> None:
         self.bootstrap, self.namespace = bootstrap, namespace
+        self._started: tuple[AIOKafkaAdminClient, AIOKafkaConsumer] | None = None
 
     async def behind(self, group_ok: dict[str, float], lag_ok: float) -> list[str]:
         """The groups more than `group_ok[group]` (else `lag_ok`) messages behind, or every one while Kafka
@@ -157,25 +158,41 @@ class Groups:
 
     async def positions(self) -> dict[str, tuple[int, int]] | None:
         """Each group's committed offsets and its topics' ends, summed over its partitions; None while Kafka
-        does not answer."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=2_000)
-        ends = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, request_timeout_ms=2_000)
+        does not answer (the clients are then closed, and made again at the next call)."""
         try:
-            await asyncio.wait_for(asyncio.gather(admin.start(), ends.start()), 3.0)
-            names = [group for group, _ in await admin.list_consumer_groups() if group.startswith(self.namespace)]
-            found = {}
-            for group in names:
-                committed = await admin.list_consumer_group_offsets(group)
-                tops = await ends.end_offsets(list(committed))
-                found[group.removeprefix(self.namespace)] = (
-                    sum(max(meta.offset, 0) for meta in committed.values()),
-                    sum(tops[tp] for tp in committed),
-                )
-            return found
+            admin, ends = await self._clients()
+            return await asyncio.wait_for(self._read(admin, ends), 5.0)
         except (KafkaError, OSError, TimeoutError):
+            await self.aclose()
             return None
-        finally:
+
+    async def aclose(self) -> None:
+        if self._started is not None:
+            admin, ends = self._started
+            self._started = None
             await asyncio.gather(admin.close(), ends.stop(), return_exceptions=True)
+
+    async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
+        """The admin client and offsets reader, started once and kept: starting them costs more than a
+        poll of the recovery loop should (a third of a second to a second on this machine)."""
+        if self._started is None:
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=2_000)
+            ends = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, request_timeout_ms=2_000)
+            self._started = (admin, ends)
+            await asyncio.wait_for(asyncio.gather(admin.start(), ends.start()), 3.0)
+        return self._started
+
+    async def _read(self, admin: AIOKafkaAdminClient, ends: AIOKafkaConsumer) -> dict[str, tuple[int, int]]:
+        names = [group for group, _ in await admin.list_consumer_groups() if group.startswith(self.namespace)]
+        found = {}
+        for group in names:
+            committed = await admin.list_consumer_group_offsets(group)
+            tops = await ends.end_offsets(list(committed))
+            found[group.removeprefix(self.namespace)] = (
+                sum(max(meta.offset, 0) for meta in committed.values()),
+                sum(tops[tp] for tp in committed),
+            )
+        return found
 
     @staticmethod
     def two_seconds(first: dict[str, tuple[int, int]] | None, then: dict[str, tuple[int, int]] | None,

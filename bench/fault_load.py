@@ -42,6 +42,7 @@ class Load:
     acknowledged: list[tuple[str, str]] = field(default_factory=list)  # (ticket id, command)
     errors: Counter[str] = field(default_factory=Counter)
     late: int = 0  # commands sent over a second after their instant (the machine, not the desk, was behind)
+    answered_in: list[float] = field(default_factory=list)  # seconds each acknowledged command took to answer
     _due: list[tuple[float, str, int]] = field(default_factory=list)  # (instant, ticket id, step)
 
     @property
@@ -102,6 +103,7 @@ class Load:
     async def _send(
         self, client: httpx.AsyncClient, path: str, body: dict[str, Any], extra: dict[str, str], command: str
     ) -> dict[str, Any] | None:
+        began = time.monotonic()
         try:
             reply = await client.post(path, json=body, headers=extra)
         except httpx.HTTPError as error:
@@ -110,5 +112,6 @@ class Load:
         if not reply.is_success:
             self.errors[f"{command}: {reply.status_code}"] += 1
             return None
+        self.answered_in.append(time.monotonic() - began)
         answer: dict[str, Any] = reply.json()
         return answer

@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -221,10 +221,10 @@ async def one_run(
     load = Load(faults.gateway, TENANT, faults.requesters, rate, rng)
     stop = asyncio.Event()
     loading = asyncio.create_task(load.run(stop))
-    groups = faults.groups
-    first, since_first = await groups.positions(), time.monotonic()
-    await asyncio.sleep(rng.uniform(*BEFORE))
-    group_ok = groups.two_seconds(first, await groups.positions(), time.monotonic() - since_first)
+    async with aclosing(faults.groups) as groups:
+        first, since_first = await groups.positions(), time.monotonic()
+        await asyncio.sleep(rng.uniform(*BEFORE))
+        group_ok = groups.two_seconds(first, await groups.positions(), time.monotonic() - since_first)
     at = phase("load before the fault", at)
     down = INFRA_DOWN if target in ("postgresql", "kafka") else rng.uniform(*DOWN)
     back, start_took = await asyncio.to_thread(faults.strike, target, how, down)

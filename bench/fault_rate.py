@@ -1,0 +1,109 @@
+"""The rate the whole desk sustains under bench/faults.py's load (issue 26 runs its fault matrix at half of
+it): the same desk (every service's processes, its mail and its webhook receiver) under the same mix of
+ticket opens, public replies, status changes and SLA timers falling due, at rising rates, no fault struck.
+
+A rate is sustained when every command is answered 2xx, the load never fell a second behind its instants,
+the commands' p99 stays under a second, and the desk drains what the load left (every process ready, every
+relay, consumer and consumer group caught up) within 5 s of the load's end. The ticket flow alone
+(bench/routing_latency.py) sustains more: here every command also mails, calls the webhook receiver, feeds
+analytics and starts or stops SLA clocks. The climb stops at the first rate not sustained.
+
+    SERVICEDESK_KAFKA_PORT=29092 SERVICEDESK_PG_PORT=25432 deploy/local/with-infra.sh \\
+        python -m bench.fault_rate [--rates 10,20,40 --seconds 40]
+
+Each run is added to bench/results/fault_rate.json beside the earlier ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.fault_desk import TENANT, FaultDesk, fault_desk
+from bench.fault_load import Load
+from bench.results import percentiles, record
+from tests.infra import kafka, postgres
+
+NAME = "fault_rate"
+RATES = (10, 20, 30, 40, 50, 60, 80, 100)
+SECONDS = 40.0  # of load at each rate: the first ~10 s are mostly openings, a ticket's later steps come after
+DRAIN_OK = 5.0
+P99_OK = 1.0
+GIVE_UP = 120.0
+
+
+def arguments(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.fault_rate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--rates", type=lambda text: [float(r) for r in text.split(",")], default=list(RATES))
+    parser.add_argument("--seconds", type=float, default=SECONDS, help="of load at each rate")
+    parser.add_argument("--seed", type=int, default=26)
+    return parser.parse_args(list(argv))
+
+
+def run(argv: Sequence[str] = ()) -> None:
+    args = arguments(argv)
+    rng = random.Random(args.seed)
+    steps: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp, fault_desk(Path(tmp), kafka(), postgres()) as faults:
+        for rate in args.rates:
+            steps.append(asyncio.run(at_rate(faults, rate, args.seconds, rng)))
+            print(line(steps[-1]), flush=True)
+            if not steps[-1]["sustained"]:
+                break
+    sustained = [step["rate_per_s"] for step in steps if step["sustained"]]
+    figures = {"seconds_per_rate": args.seconds, "sustained_per_s": max(sustained, default=None),
+               "sustained_is": f"every command 2xx, none sent a second late, p99 under {P99_OK:.0f} s, "
+                               f"drained within {DRAIN_OK:.0f} s of the load's end", "rates": steps}  # fmt: skip
+    record(NAME, figures, show=False)
+    print(f"sustained: {figures['sustained_per_s']} commands/s; the fault matrix's load is half of it")
+
+
+async def at_rate(faults: FaultDesk, rate: float, seconds: float, rng: random.Random) -> dict[str, Any]:
+    load = Load(faults.gateway, TENANT, faults.requesters, rate, rng)
+    stop = asyncio.Event()
+    busy_before = machine_busy()
+    loading = asyncio.create_task(load.run(stop))
+    await asyncio.sleep(seconds)
+    stop.set()
+    await loading
+    cpu = machine_busy() - busy_before
+    drained = await faults.recovered(time.monotonic(), lag_ok=0, timeout=GIVE_UP)
+    answered = percentiles([s * 1000 for s in load.answered_in])
+    sustained = (not load.errors and not load.late and answered.get("p99", 0) <= P99_OK * 1000
+                 and drained is not None and drained <= DRAIN_OK)  # fmt: skip
+    return {
+        "rate_per_s": rate, "commands": load.sent, "acknowledged": len(load.acknowledged),
+        "errors": dict(load.errors), "late_commands": load.late, "answered_ms": answered,
+        "drained_s": None if drained is None else round(drained, 2),
+        "last_behind_s": dict(sorted(faults.behind_until.items(), key=lambda item: -item[1])[:4]),
+        "machine_cpu_busy": round(cpu / seconds, 2), "machine_load_1min": round(os.getloadavg()[0], 2),
+        "sustained": sustained,
+    }  # fmt: skip
+
+
+def machine_busy() -> float:
+    """Core-seconds the machine's CPUs have been busy (not idle or waiting) since boot, from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def line(step: dict[str, Any]) -> str:
+    answered = step["answered_ms"]
+    return (f"{step['rate_per_s']:>5.0f}/s: {step['commands']} commands, {sum(step['errors'].values())} errors, "
+            f"{step['late_commands']} late; answered p50 {answered.get('p50')} ms p99 {answered.get('p99')} ms; "
+            f"drained in {step['drained_s']} s {step['last_behind_s']}; CPU {step['machine_cpu_busy']:.2f} cores"
+            f" -> {'sustained' if step['sustained'] else 'NOT sustained'}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    run(sys.argv[1:])
