@@ -32,8 +32,10 @@ from typing import Any
 
 from bench.fault_desk import TENANT, FaultDesk, fault_desk
 from bench.fault_load import Load
+from bench.processes import Meter, kafka_broker
 from bench.results import percentiles, record
-from tests.infra import kafka, postgres
+from bench.sla_timers import database_backends, pid_of
+from tests.infra import Postgres, kafka, postgres
 
 NAME = "fault_rate"
 RATES = (10, 20, 30, 40, 50, 60, 80, 100)
@@ -57,11 +59,13 @@ def run(argv: Sequence[str] = ()) -> None:
     args = arguments(argv)
     rng = random.Random(args.seed)
     steps: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp, fault_desk(Path(tmp), kafka(), postgres()) as faults:
+    broker, pg = kafka(), postgres()
+    with tempfile.TemporaryDirectory() as tmp, fault_desk(Path(tmp), broker, pg) as faults:
+        meter = processes_of(faults, pg)
         idle = asyncio.run(idle_cpu(IDLE))
         print(f"idle: {idle:.2f} cores busy", flush=True)
         for rate in args.rates:
-            steps.append(asyncio.run(at_rate(faults, rate, args.seconds, rng)))
+            steps.append(asyncio.run(at_rate(faults, meter, rate, args.seconds, rng)))
             print(line(steps[-1]), flush=True)
             if not steps[-1]["sustained"]:
                 break
@@ -75,10 +79,11 @@ def run(argv: Sequence[str] = ()) -> None:
     print(f"sustained: {figures['sustained_per_s']} commands/s; the fault matrix's load is half of it")
 
 
-async def at_rate(faults: FaultDesk, rate: float, seconds: float, rng: random.Random) -> dict[str, Any]:
+async def at_rate(faults: FaultDesk, meter: Meter, rate: float, seconds: float, rng: random.Random) -> dict[str, Any]:
     load = Load(faults.gateway, TENANT, faults.requesters, rate, rng)
     stop = asyncio.Event()
     busy_before = machine_busy()
+    meter.start()
     loading = asyncio.create_task(load.run(stop))
     await asyncio.sleep(seconds / 2)  # the first half: tickets open, their later steps begin to fall due
     async with aclosing(faults.groups) as groups:
@@ -86,6 +91,9 @@ async def at_rate(faults: FaultDesk, rate: float, seconds: float, rng: random.Ra
         await asyncio.sleep(seconds / 2)
         group_ok = groups.two_seconds(first, await groups.positions(), time.monotonic() - since_first)
     cpu = (machine_busy() - busy_before) / seconds
+    spent = meter.stop()
+    per_command = {role: round(1000 * cpu_s / max(load.sent, 1), 1)
+                   for role, cpu_s in sorted(spent.items(), key=lambda item: -item[1])}  # fmt: skip
     # caught up as a recovery is: every lag within two seconds of load, here with the load still on
     caught_up = await faults.recovered(time.monotonic(), lag_ok=2 * rate, timeout=CAUGHT_UP_OK, group_ok=group_ok)
     behind = dict(sorted(faults.behind_until.items(), key=lambda item: -item[1])[:4])
@@ -100,6 +108,7 @@ async def at_rate(faults: FaultDesk, rate: float, seconds: float, rng: random.Ra
         "errors": dict(load.errors), "late_commands": load.late, "answered_ms": answered,
         "caught_up_s": None if caught_up is None else round(caught_up, 2), "behind_s": behind,
         "quiet_s": None if quiet is None else round(quiet, 2), "machine_cpu_busy": round(cpu, 2),
+        "cpu_ms_per_command": per_command | {"total": round(sum(per_command.values()), 1)},
         "machine_load_1min": round(os.getloadavg()[0], 2), "sustained": sustained,
     }  # fmt: skip
 
@@ -109,6 +118,16 @@ async def idle_cpu(seconds: float) -> float:
     busy_before = machine_busy()
     await asyncio.sleep(seconds)
     return round((machine_busy() - busy_before) / seconds, 2)
+
+
+def processes_of(faults: FaultDesk, pg: Postgres) -> Meter:
+    """Every process whose CPU a command costs: the desk's, its database's backends, the broker, and this
+    bench's own (the load, the mail sink and the webhook receiver)."""
+    roles = {f"{p.name} {p.role}": pid_of(p) for p in faults.processes.values()}
+    roles |= database_backends(pg, faults.desk.env["POSTGRES_DBNAME"])
+    roles |= {"kafka broker": kafka_broker(faults.desk.settings.kafka_bootstrap_servers),
+              "bench (load, mail sink, webhook receiver)": lambda: [os.getpid()]}  # fmt: skip
+    return Meter(roles)
 
 
 def machine_busy() -> float:
@@ -124,7 +143,8 @@ def line(step: dict[str, Any]) -> str:
         f"{step['rate_per_s']:>5.0f}/s: {step['commands']} commands, {sum(step['errors'].values())} errors, "
         f"{step['late_commands']} late; answered p50 {answered.get('p50')} ms p99 {answered.get('p99')} ms; "
         f"caught up in {step['caught_up_s']} s {step['behind_s']}; quiet {step['quiet_s']} s after the load; "
-        f"CPU {step['machine_cpu_busy']:.2f} cores -> {'sustained' if step['sustained'] else 'NOT sustained'}"
+        f"CPU {step['machine_cpu_busy']:.2f} cores, ms a command {step['cpu_ms_per_command']}"
+        f" -> {'sustained' if step['sustained'] else 'NOT sustained'}"
     )
 
 
