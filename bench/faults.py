@@ -78,6 +78,11 @@ def arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=RATE, help="commands per second of the steady load")
     parser.add_argument("--targets", type=names(list(TARGETS)), default=list(TARGETS), help="comma-separated")
     parser.add_argument("--how", type=names(HOW), default=list(HOW), help="sigkill, sigterm or both")
+    check_help = (
+        "runs of a kind under one load, the invariants checked after the last of them (default: all "
+        "the kind's runs; 1: after each run, the load stopped and the desk drained every time)"
+    )
+    parser.add_argument("--check-every", type=int, help=check_help)
     parser.add_argument("--seed", type=int, default=26)
     parser.add_argument("--stop-at", metavar="HH:MM", help="start no run after this time of day (UTC)")
     parser.add_argument("--logs", metavar="DIR", type=Path, help="keep the desk's data and logs here (else dropped)")
@@ -135,14 +140,16 @@ def run(argv: Sequence[str] = ()) -> None:
             ledger = CapacityLedger()
             for how, target in kinds:
                 runs: list[dict[str, Any]] = []
-                for _ in range(args.runs):
-                    if stop_at is not None and time.time() >= stop_at:
+                while len(runs) < args.runs and (stop_at is None or time.time() < stop_at):
+                    count = min(args.check_every or args.runs, args.runs - len(runs))
+                    if not (done := asyncio.run(runs_under_one_load(faults, target, how, args.rate, rng, ledger,
+                                                                    count, stop_at))):  # fmt: skip
                         break
-                    runs.append(asyncio.run(one_run(faults, target, how, args.rate, rng, ledger)))
+                    runs += done
                     loads.append(round(os.getloadavg()[0], 2))
                     runs[-1]["machine_load_1min"] = loads[-1]
                     results[f"{how} {target}"] = summary(runs)
-                    save(again=len(loads) > 1)  # each run recorded as soon as done: a stop loses none
+                    save(again=len(loads) > 1)  # recorded as soon as checked: a stop loses no checked run
     finally:
         print(table(results))
         print(f"machine load (1 min) at the runs' ends: {load_summary(loads)}", flush=True)
@@ -205,10 +212,56 @@ def pooled(since: datetime | None, commit: str | None) -> dict[str, dict[str, An
     return {kind: summary(found) for kind, found in runs.items() if found}
 
 
-async def one_run(
-    faults: FaultDesk, target: str, how: str, rate: float, rng: random.Random, ledger: CapacityLedger
-) -> dict[str, Any]:
+async def runs_under_one_load(
+    faults: FaultDesk, target: str, how: str, rate: float, rng: random.Random, ledger: CapacityLedger, runs: int,
+    stop_at: float | None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """`runs` faults of one kind under one steady load, each struck once the desk recovered from the last
+    (and `BEFORE` seconds of load more); then the load stopped, the desk drained and every invariant checked
+    over what all of them did. A failed invariant is told of the last of the runs: `--check-every 1` pins
+    it to its run."""
     began = time.monotonic()
+    mark = Mark.taken(faults)
+    load = Load(faults.gateway, TENANT, faults.requesters, rate, rng)
+    stop = asyncio.Event()
+    loading = asyncio.create_task(load.run(stop))
+    done: list[dict[str, Any]] = []
+    while len(done) < runs and (stop_at is None or time.time() < stop_at):
+        done.append(await strike_once(faults, load, target, how, rate, rng))
+    at = time.monotonic()
+    await asyncio.sleep(AFTER)
+    stop.set()
+    await loading
+    took = {"load after the last recovery": round(time.monotonic() - at, 2)}
+    at = time.monotonic()
+    drained = await faults.recovered(at, lag_ok=0, timeout=GIVE_UP)
+    took["drain"] = round(time.monotonic() - at, 2)
+    at = time.monotonic()
+    failures = await asyncio.to_thread(mark.check, faults, load, ledger, took)
+    faults.supervise()
+    took["checks"] = round(time.monotonic() - at, 2)
+    if drained is None:
+        failures["drained"] = ["not caught up after the load stopped"]
+    if failures := {name: found for name, found in failures.items() if found}:
+        print(f"  after {len(done)} runs: {failures}\n{faults.logs_of(target)}", flush=True)
+    if done:
+        last = done[-1]
+        last["failures"] |= {k: v[:5] for k, v in failures.items()}
+        last["took_s"] |= took
+        last["checked_runs"] = len(done)
+        last["seconds"] = round(last["seconds"] + sum(took.values()), 1)  # the load after, drain and checks
+        print(f"  checked {len(done)} runs ({round(time.monotonic() - began)} s): {len(load.acknowledged)} of "
+              f"{load.sent} commands acknowledged, {len(failures)} invariants failed {list(failures) or ''}",
+              flush=True)  # fmt: skip
+    return done
+
+
+async def strike_once(
+    faults: FaultDesk, load: Load, target: str, how: str, rate: float, rng: random.Random
+) -> dict[str, Any]:
+    """Some seconds of load, the fault, and the time until the desk recovered from it."""
+    began = time.monotonic()
+    sent, acknowledged, errors, late = load.sent, len(load.acknowledged), load.errors.copy(), load.late
     took: dict[str, float] = {}  # seconds each phase of the run took
 
     def phase(name: str, since: float) -> float:
@@ -216,50 +269,35 @@ async def one_run(
         took[name] = round(now - since, 2)
         return now
 
-    mark = Mark.taken(faults)
-    at = phase("mark", began)
-    load = Load(faults.gateway, TENANT, faults.requesters, rate, rng)
-    stop = asyncio.Event()
-    loading = asyncio.create_task(load.run(stop))
     async with aclosing(faults.groups) as groups:
         first, since_first = await groups.positions(), time.monotonic()
         await asyncio.sleep(rng.uniform(*BEFORE))
         group_ok = groups.two_seconds(first, await groups.positions(), time.monotonic() - since_first)
-    at = phase("load before the fault", at)
+    at = phase("load before the fault", began)
     down = INFRA_DOWN if target in ("postgresql", "kafka") else rng.uniform(*DOWN)
     back, start_took = await asyncio.to_thread(faults.strike, target, how, down)
     at = phase("fault and start", at)
     recovery = await faults.recovered(back, lag_ok=2 * rate, timeout=GIVE_UP, group_ok=group_ok)
-    at = phase("recovery", at)
+    phase("recovery", at)
     slowest = dict(sorted(faults.behind_until.items(), key=lambda item: -item[1])[:4])
-    await asyncio.sleep(AFTER)
-    stop.set()
-    await loading
-    at = phase("load after recovery", at)
-    drained = await faults.recovered(time.monotonic(), lag_ok=0, timeout=GIVE_UP)
-    at = phase("drain", at)
-    failures = await asyncio.to_thread(mark.check, faults, load, ledger, took)
-    faults.supervise()
-    phase("checks", at)
-    failures["no process exits by itself"], faults.exits = faults.exits, []
+    failures: dict[str, list[str]] = {}
+    if faults.exits:
+        failures["no process exits by itself"], faults.exits = faults.exits, []
     if recovery is None or recovery > RECOVERY_GOAL:
         failures["recovered within 10 s"] = [f"recovered in {recovery if recovery is None else round(recovery, 1)} s"]
-    if drained is None:
-        failures["drained"] = ["not caught up after the load stopped"]
-    failed = {name: found for name, found in failures.items() if found}
-    figures = {
+    figures: dict[str, Any] = {
         "recovery_s": None if recovery is None else round(recovery, 2), "start_s": round(start_took, 2),
-        "commands": load.sent, "acknowledged": len(load.acknowledged), "errors": dict(load.errors),
-        "late_commands": load.late, "tickets": len(load.opened), "failures": {k: v[:5] for k, v in failed.items()},
+        "commands": load.sent - sent, "acknowledged": len(load.acknowledged) - acknowledged,
+        "errors": dict(load.errors - errors), "late_commands": load.late - late, "failures": failures,
         "seconds": round(time.monotonic() - began, 1), "took_s": took, "last_behind_s": slowest,
         "group_lag_ok": {group: round(ok, 1) for group, ok in group_ok.items()},
     }  # fmt: skip
     recovered = "never" if recovery is None else f"{recovery:.1f}s"
-    print(f"{how} {target}: recovered {recovered} (start {start_took:.1f}s); {load.sent} commands, "
-          f"{sum(load.errors.values())} not acknowledged; {len(failed)} invariants failed {list(failed) or ''}; "
-          f"{figures['seconds']}s; last behind (s after the restart): {slowest}", flush=True)  # fmt: skip
-    if failed:
-        print(f"  {figures['failures']}\n{faults.logs_of(target)}", flush=True)
+    print(f"{how} {target}: recovered {recovered} (start {start_took:.1f}s); {figures['commands']} commands, "
+          f"{sum(figures['errors'].values())} not acknowledged; {figures['seconds']}s; "
+          f"last behind (s after the restart): {slowest}", flush=True)  # fmt: skip
+    if failures:
+        print(f"  {failures}\n{faults.logs_of(target)}", flush=True)
     return figures
 
 
