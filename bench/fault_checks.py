@@ -114,6 +114,18 @@ def delivery_log(gateway: str) -> dict[str, str]:
     return told
 
 
+def enable_webhooks_again(gateway: str) -> list[str]:
+    """Enable again each of the tenant's subscriptions the desk disabled (after failed deliveries in a row), so
+    that the next kind's runs are checked whole; the ids enabled."""
+    enabled = []
+    with httpx.Client(base_url=gateway, timeout=30.0, headers=headers(TENANT)) as client:
+        for hook in client.get("/v1/webhooks").json()["webhooks"]:
+            if not hook["active"]:
+                client.patch(f"/v1/webhooks/{hook['id']}", json={"active": True}).raise_for_status()
+                enabled.append(hook["id"])
+    return enabled
+
+
 def told_of(failure: str, told: dict[str, str]) -> str:
     """`failure` ("event E never delivered") with what the delivery log says of E."""
     event_id = failure.split()[1] if failure.startswith("event ") else ""

@@ -46,7 +46,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.fault_checks import CapacityLedger, Mark
+from bench.fault_checks import CapacityLedger, Mark, enable_webhooks_again
 from bench.fault_desk import HOW, TARGETS, TENANT, FaultDesk, fault_desk
 from bench.fault_load import Load
 from bench.results import history, record
@@ -240,6 +240,8 @@ async def runs_under_one_load(
     took["drain"] = round(time.monotonic() - at, 2)
     at = time.monotonic()
     failures = await asyncio.to_thread(mark.check, faults, load, ledger, took)
+    if enabled := await asyncio.to_thread(enable_webhooks_again, faults.gateway):
+        print(f"  webhook subscriptions the desk disabled, enabled again: {enabled}", flush=True)
     faults.supervise()
     took["checks"] = round(time.monotonic() - at, 2)
     if drained is None:
