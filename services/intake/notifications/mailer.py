@@ -4,7 +4,8 @@ its ticket's reply routes are known, then sends each message, retrying with back
 The window in which a message may go out twice is between the server's acceptance (SMTP `250`
 after the data, the Bot API's `ok`) and the commit of `sent` right after it: a sender killed in
 between leaves a stale claim, and the message is sent again (with the same Message-ID, so mail
-clients that dedupe by it show one). Everything else, rendering and the claim, happens before.
+clients that dedupe by it show one). Everything else, rendering and the claim, happens before; the
+commit waits for no other message's work, and outlasts a store that is away for moments.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID
 
 from services.chassis.messaging.outbox import drain, retry_delay
+from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
+from services.chassis.runtime.retries import Backoff
 from services.intake.notifications.compose import Composer, Message, Undeliverable
 from services.intake.notifications.deliveries import Deliveries
 from services.intake.notifications.outbox import GROUP
@@ -33,6 +37,7 @@ FIRST_ROUTE_LOOK_SECONDS = 0.5
 # A route the channels record is preferred to the requester's bare address (it names the message to
 # answer): the channels record it just after the ticket opens, so the address waits this long.
 CONTACT_FALLBACK_SECONDS = 5.0
+RECORD_PATIENCE = 30  # attempts to record a sent message while the store is away, a second apart at most
 
 
 class Mailer:
@@ -53,9 +58,16 @@ class Mailer:
         self.max_attempts = max_attempts
         self.route_wait_seconds = route_wait_seconds
         self.batch = batch
+        # A message the server accepted is recorded on threads of its own, not queued behind the composing and
+        # claiming of a step's other messages on the shared ones: that queue is the window in which a killed
+        # mailer sends a message again, and it grew to seconds while a step worked off a backlog.
+        self._recording = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mailer-sent")
 
     async def run(self, stopping: asyncio.Event) -> None:
-        await drain(stopping, "notifications", self.step, self.deliveries.doorbell)
+        try:
+            await drain(stopping, "notifications", self.step, self.deliveries.doorbell)
+        finally:
+            self._recording.shutdown(wait=True)
 
     async def step(self) -> int:
         routed = await asyncio.to_thread(self.route_waiting)
@@ -105,7 +117,7 @@ class Mailer:
             return  # another mailer took it
         outcome = await sender.send(message)
         if outcome.sent:  # the window: accepted by the server, not yet recorded
-            await asyncio.to_thread(self.deliveries.sent, delivery["id"], outcome.reply or "")
+            await self._record_sent(delivery["id"], outcome.reply or "")
             if outcome.thread_key is not None and message.kind != GROUP:  # the customer may answer: thread it
                 await asyncio.to_thread(
                     self.composer.conversations.bind,
@@ -121,6 +133,22 @@ class Mailer:
         said, reply = _redacted(outcome.error, message) or "failed", _redacted(outcome.reply, message)
         log.info("notification %s: attempt %d failed: %s", delivery["id"], attempts, said)
         await asyncio.to_thread(self.deliveries.attempt_failed, delivery["id"], said, reply, retry_in)
+
+    async def _record_sent(self, delivery_id: str, reply: str) -> None:
+        """Record a message the server accepted, trying again while the store is away (PostgreSQL restarting):
+        given up, the claim would go stale and the message out again. A mailer killed meanwhile, or a store
+        away for longer than `RECORD_PATIENCE` attempts, still sends it twice, under the same Message-ID."""
+        loop = asyncio.get_running_loop()
+        backoff = Backoff(initial=0.1, maximum=1.0)
+        while True:
+            try:
+                await loop.run_in_executor(self._recording, self.deliveries.sent, delivery_id, reply)
+                return
+            except TRANSIENT_STORE_ERRORS as error:
+                if backoff.failures >= RECORD_PATIENCE:
+                    raise
+                log.info("notification %s: sent, recording it when the store answers: %r", delivery_id, error)
+                await asyncio.sleep(backoff.failed())
 
 
 def _redacted(text: str | None, message: Message) -> str | None:
