@@ -5,7 +5,7 @@ The window in which a message may go out twice is between the server's acceptanc
 after the data, the Bot API's `ok`) and the commit of `sent` right after it: a sender killed in
 between leaves a stale claim, and the message is sent again (with the same Message-ID, so mail
 clients that dedupe by it show one). Everything else, rendering and the claim, happens before; the
-commit waits for no other message's work, and outlasts a store that is away for moments.
+commit outlasts a store that is away for moments.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID
 
@@ -58,16 +57,9 @@ class Mailer:
         self.max_attempts = max_attempts
         self.route_wait_seconds = route_wait_seconds
         self.batch = batch
-        # A message the server accepted is recorded on threads of its own, not queued behind the composing and
-        # claiming of a step's other messages on the shared ones: that queue is the window in which a killed
-        # mailer sends a message again, and it grew to seconds while a step worked off a backlog.
-        self._recording = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mailer-sent")
 
     async def run(self, stopping: asyncio.Event) -> None:
-        try:
-            await drain(stopping, "notifications", self.step, self.deliveries.doorbell)
-        finally:
-            self._recording.shutdown(wait=True)
+        await drain(stopping, "notifications", self.step, self.deliveries.doorbell)
 
     async def step(self) -> int:
         routed = await asyncio.to_thread(self.route_waiting)
@@ -138,11 +130,10 @@ class Mailer:
         """Record a message the server accepted, trying again while the store is away (PostgreSQL restarting):
         given up, the claim would go stale and the message out again. A mailer killed meanwhile, or a store
         away for longer than `RECORD_PATIENCE` attempts, still sends it twice, under the same Message-ID."""
-        loop = asyncio.get_running_loop()
         backoff = Backoff(initial=0.1, maximum=1.0)
         while True:
             try:
-                await loop.run_in_executor(self._recording, self.deliveries.sent, delivery_id, reply)
+                await asyncio.to_thread(self.deliveries.sent, delivery_id, reply)
                 return
             except TRANSIENT_STORE_ERRORS as error:
                 if backoff.failures >= RECORD_PATIENCE:
