@@ -32,9 +32,9 @@ from typing import Any
 
 from bench.fault_desk import TENANT, FaultDesk, fault_desk
 from bench.fault_load import Load
-from bench.processes import Meter, kafka_broker
+from bench.processes import Meter, kafka_broker, pid_of
 from bench.results import percentiles, record
-from bench.sla_timers import database_backends, pid_of
+from bench.sla_timers import database_backends
 from tests.infra import Postgres, kafka, postgres
 
 NAME = "fault_rate"

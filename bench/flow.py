@@ -30,7 +30,7 @@ import httpx
 
 from bench.assignments import Assignments
 from bench.load import LoadProcess
-from bench.processes import Meter, Pids, kafka_broker, parent, postgres_backends, rss_mib
+from bench.processes import Meter, Pids, kafka_broker, parent, pid_of, postgres_backends, rss_mib
 from bench.results import percentiles
 from schemas.topics import TICKETS
 from tests.client import headers
@@ -58,9 +58,6 @@ class Flow:
         return self.desk.settings.kafka_name(TICKETS)
 
     def meter(self) -> Meter:
-        def pid_of(service: Service) -> Pids:
-            return lambda: [service.process.pid] if service.process is not None else []
-
         return Meter({name: pid_of(service) for name, service in self.services.items()} | self.others)
 
 

@@ -9,13 +9,27 @@ process that starts inside a window counts from zero, and one that ends inside i
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PROC = Path("/proc")
 Pids = Callable[[], list[int]]
+
+
+class Started(Protocol):
+    """A process a bench started, and may have restarted: `process` is its current one (None while down)."""
+
+    @property
+    def process(self) -> subprocess.Popen[Any] | None: ...
+
+
+def pid_of(started: Started) -> Pids:
+    """The pid of whatever process `started` runs at each snapshot (a restarted service's new one)."""
+    return lambda: [started.process.pid] if started.process is not None else []
 
 
 def cpu_seconds(pid: int) -> float | None:

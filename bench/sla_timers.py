@@ -40,7 +40,7 @@ from typing import Any
 
 import httpx
 
-from bench.processes import Meter, Pids, cpu_seconds, parent, postgres_backends, rss_mib
+from bench.processes import Meter, Pids, cpu_seconds, parent, pid_of, postgres_backends, rss_mib
 from bench.results import percentiles, record
 from schemas.topics import TICKETS
 from services.chassis.storage.store import store_env
@@ -120,10 +120,6 @@ def spread(args: argparse.Namespace, bootstrap: str, topic: str, store: Sla) -> 
     time.sleep(max(0.0, (last_due - datetime.now(UTC)).total_seconds()) + SETTLE)
     figures = {"clocks": args.clocks, "clocks_started_in_s": round(started_in, 1), "expected_firings": args.clocks * 6}
     return figures | lateness(outcomes(store))
-
-
-def pid_of(service: Service) -> Pids:
-    return lambda: [service.process.pid] if service.process is not None else []
 
 
 def database_backends(pg: Postgres, dbname: str) -> dict[str, Pids]:

@@ -94,6 +94,7 @@ class _Server(ThreadingHTTPServer):
     likely by its overflow, until the desk rightly disabled the subscription."""
 
     request_queue_size = 128
+    block_on_close = False  # closing does not wait for the desk's kept-alive connections to end
 
 
 @dataclass
@@ -116,11 +117,15 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keeps the desk's connection open between deliveries, as a web server does
+            timeout = 30.0  # seconds an idle connection is kept
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"])).decode()
                 receiver.requests += 1
                 if receiver.always_fail or receiver.requests <= receiver.fail_first:
                     self.send_response(500)
+                    self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
                 payload = Webhook(receiver.secret).verify(body, dict(self.headers.items()))

@@ -18,34 +18,21 @@ from schemas.envelope import Envelope
 from schemas.registry import parse_data
 from services.chassis.runtime.settings import Settings
 from services.chassis.storage.projector import StoreProjector
-from services.chassis.storage.store import tracking_recorder
-from services.intake.notifications.compose import Composer, Message
 from services.intake.notifications.deliveries import Deliveries
 from services.intake.notifications.mail_sender import MailSender
 from services.intake.notifications.mailer import Mailer
 from services.intake.notifications.outbox import NotificationOutbox
-from services.intake.notifications.sender import Outcome, Sender
-from services.intake.notifications.templates import Templates
-from services.intake.people.conversations import Conversations, ReplyRoute
-from services.intake.people.finder import People
+from services.intake.notifications.sender import Sender
 from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.form import TicketForm
+from tests.notification_desk import AGENT, Recording, mailer_with, outbox_of
 from tests.privacy import desk_intake
-
-AGENT = Cause("acme", "agent-7", "c", "c")
 
 
 def desk(tmp_path: Path) -> tuple[Intake, Settings]:
     settings = Settings(persistence="sqlite", data_dir=tmp_path)
     return desk_intake(settings), settings
-
-
-def outbox_of(intake: Intake, settings: Settings, start: int = 0) -> NotificationOutbox:
-    def requester_of(ticket_id: uuid.UUID) -> str | None:
-        return intake.get_ticket(ticket_id, "acme").requester_id
-
-    return NotificationOutbox(tracking_recorder(settings, Intake.name), requester_of, store_position=start)
 
 
 def open_ticket(intake: Intake) -> uuid.UUID:
@@ -100,39 +87,9 @@ def test_a_mailer_turned_on_late_tells_only_what_happens_from_then_on(tmp_path: 
     assert kinds(outbox) == ["acknowledgement"]
 
 
-class Recording:
-    """A sender that keeps what it is given (an in-memory fake: the real ones meet real servers)."""
-
-    channel = "email"
-
-    def __init__(self) -> None:
-        self.sent: list[Message] = []
-
-    def unconfigured(self, tenant: str) -> str | None:
-        return None
-
-    async def send(self, message: Message) -> Outcome:
-        self.sent.append(message)
-        return Outcome(sent=True, reply="250 ok")
-
-
 def mailer_on(tmp_path: Path, sender: Sender, claim_seconds: float = 60.0) -> tuple[Mailer, Deliveries, uuid.UUID]:
-    """A desk with one ticket of a requester known by e-mail, its acknowledgement filled and routed."""
-    intake, _ = desk(tmp_path)
     settings = Settings(persistence="sqlite", data_dir=tmp_path, mailboxes={"s@acme.test": {"tenant": "acme"}})
-    personal = intake.personal  # the keys the ticket's words were sealed with
-    people, conversations = People(intake, personal), Conversations(intake, personal)
-    jane = people.requester_for("acme", "email", "jane@example.com", "Jane", "en")
-    ticket_id = uuid.uuid4()
-    intake.open_ticket(ticket_id, TicketForm("VPN", "drops", jane, "email", "network", "incident", "P2"), AGENT)
-    route = ReplyRoute("email", "jane@example.com", "<c1@x>")
-    conversations.remember("acme", ticket_id, jane, "email", ["<c1@x>"], route)
-    StoreProjector(intake, outbox_of(intake, settings)).catch_up()
-    deliveries = Deliveries(tracking_recorder(settings, Intake.name), claim_seconds=claim_seconds)
-    composer = Composer(intake, people, conversations, personal, Templates(), settings)
-    mailer = Mailer(deliveries, composer, [sender])
-    assert mailer.route_waiting() == 1
-    return mailer, deliveries, ticket_id
+    return mailer_with(settings, sender, claim_seconds)
 
 
 def test_a_message_whose_sender_died_mid_send_goes_again_once_with_the_same_message_id(tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ def once_the_store_answers(set_up: Callable[[], T], what: str) -> T:
 
 
 def _told_apart(set_up: Callable[[], T]) -> T:
+    """`set_up`, its refusal for racing another process's set-up raised as `SetUpRaced` (worth a retry)."""
     try:
         return set_up()
     except Exception as error:

@@ -11,6 +11,7 @@ An SMTP 4xx, a refused connection or a timeout is worth another attempt; a 5xx i
 
 from __future__ import annotations
 
+import asyncio
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -48,6 +49,7 @@ class MailSender:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._quitting: set[asyncio.Task[None]] = set()
 
     def unconfigured(self, tenant: str) -> str | None:
         if not self.settings.smtp_host:
@@ -60,18 +62,8 @@ class MailSender:
         found = self.settings.mailbox_of(message.tenant)
         assert found is not None  # checked by `unconfigured` before every attempt
         mail = build_mail(message, found[0])
-        s = self.settings
         try:
-            _, reply = await aiosmtplib.send(
-                mail,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_user,
-                password=s.smtp_password,
-                use_tls=s.smtp_tls == "tls",
-                start_tls={"auto": None, "starttls": True}.get(s.smtp_tls, False),
-                timeout=s.smtp_timeout_seconds,
-            )
+            reply = await self._transaction(mail)
         except aiosmtplib.SMTPRecipientsRefused as error:
             refused = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
             return Outcome(sent=False, error=f"recipient refused: {refused}", permanent=_permanent(error.recipients))
@@ -81,6 +73,40 @@ class MailSender:
         except (aiosmtplib.SMTPException, OSError) as error:
             return Outcome(sent=False, error=f"{type(error).__name__}: {error}")
         return Outcome(sent=True, reply=f"250 {reply}")  # the DATA reply (aiosmtplib gives its text)
+
+    async def _transaction(self, mail: EmailMessage) -> str:
+        """Hand `mail` to the relay; the text of its `250` after the data. The session's QUIT goes on in the
+        background: the mail is the relay's from the `250` on, and the mailer records it sent without waiting
+        for another round trip (the window in which a killed mailer sends it twice)."""
+        s = self.settings
+        client = aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_user,
+            password=s.smtp_password,
+            use_tls=s.smtp_tls == "tls",
+            start_tls={"auto": None, "starttls": True}.get(s.smtp_tls, False),
+            timeout=s.smtp_timeout_seconds,
+        )
+        try:
+            await client.connect()
+            _, reply = await client.send_message(mail)
+        except BaseException:
+            client.close()
+            raise
+        quitting = asyncio.create_task(_quit(client))
+        self._quitting.add(quitting)  # held until done: the loop keeps only a weak reference to a task
+        quitting.add_done_callback(self._quitting.discard)
+        return reply
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        pass  # the mail was accepted before: a session the relay ends its own way loses nothing
+    finally:
+        client.close()
 
 
 def _permanent(refusals: list[aiosmtplib.SMTPRecipientRefused]) -> bool:
