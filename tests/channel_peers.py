@@ -5,6 +5,7 @@ receiver that verifies every delivery with the `standardwebhooks` library."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -96,6 +97,10 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     block_on_close = False  # closing does not wait for the desk's kept-alive connections to end
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a sender killed mid-connection is no error here
+            super().handle_error(request, client_address)
+
 
 @dataclass
 class Receiver:
@@ -121,7 +126,12 @@ class Receiver:
             timeout = 30.0  # seconds an idle connection is kept
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"])).decode()
+                length = int(self.headers["content-length"])
+                raw = self.rfile.read(length)
+                if len(raw) < length:  # the sender died mid-request (a SIGKILL): nothing to answer
+                    self.close_connection = True
+                    return
+                body = raw.decode()
                 receiver.requests += 1
                 if receiver.always_fail or receiver.requests <= receiver.fail_first:
                     self.send_response(500)

@@ -37,7 +37,7 @@ class Rebalancing:
 
 def consumer_of(kafka: Any, halts: list[BaseException] | None = None) -> IdempotentConsumer:
     stopped = halts if halts is not None else []
-    consumer = IdempotentConsumer(KafkaBroker("127.0.0.1:9"), ["tickets.public"], "webhooks",
+    consumer = IdempotentConsumer(KafkaBroker("127.0.0.1:9", apply_types=False), ["tickets.public"], "webhooks",
                                   lambda *_: None, Metrics("test"), on_halt=stopped.append)  # fmt: skip
     consumer._consumer = kafka
     return consumer

@@ -52,7 +52,10 @@ def consume(
     A second consumer of the same events in the same store needs its own `tracking_prefix`.
     With `apply_batch` (batching.py `in_store`, `in_view`) each fetched batch is one transaction, gathered
     for up to `gather_seconds` when fewer are ready (consumer.py)."""
-    broker = KafkaBroker(settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None)
+    # No dependency injection (`apply_types`): the handler takes the message itself (consumer.py `_the_message`);
+    # FastDepends resolved it in a worker thread for every batch, a sixth of a consumer's CPU.
+    broker = KafkaBroker(settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all", logger=None,
+                         apply_types=False)  # fmt: skip
     consumer = IdempotentConsumer(
         broker,
         [settings.kafka_name(t) for t in topics],
