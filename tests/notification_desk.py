@@ -52,17 +52,26 @@ def mailer_with(
 ) -> tuple[Mailer, Deliveries, uuid.UUID]:
     """A desk with one ticket of a requester known by e-mail, its acknowledgement filled and routed (`settings`
     names the tenant acme's mailbox)."""
+    mailer, deliveries, ticket_id = mailer_before_routing(settings, sender, claim_seconds)
+    assert mailer.route_waiting() == 1
+    return mailer, deliveries, ticket_id
+
+
+def mailer_before_routing(
+    settings: Settings, sender: Sender, claim_seconds: float = 60.0, channel: str = "email", routed: bool = True
+) -> tuple[Mailer, Deliveries, uuid.UUID]:
+    """A desk with one ticket opened on `channel` by a requester known by e-mail, its acknowledgement filled; with
+    `routed`, the route the mail channel records for it (the customer's message to answer)."""
     intake = desk_intake(settings)
     personal = intake.personal  # the keys the ticket's words were sealed with
     people, conversations = People(intake, personal), Conversations(intake, personal)
     jane = people.requester_for("acme", "email", "jane@example.com", "Jane", "en")
     ticket_id = uuid.uuid4()
-    intake.open_ticket(ticket_id, TicketForm("VPN", "drops", jane, "email", "network", "incident", "P2"), AGENT)
-    route = ReplyRoute("email", "jane@example.com", "<c1@x>")
-    conversations.remember("acme", ticket_id, jane, "email", ["<c1@x>"], route)
+    intake.open_ticket(ticket_id, TicketForm("VPN", "drops", jane, channel, "network", "incident", "P2"), AGENT)
+    if routed:
+        route = ReplyRoute("email", "jane@example.com", "<c1@x>")
+        conversations.remember("acme", ticket_id, jane, "email", ["<c1@x>"], route)
     StoreProjector(intake, outbox_of(intake, settings)).catch_up()
     deliveries = Deliveries(tracking_recorder(settings, Intake.name), claim_seconds=claim_seconds)
     composer = Composer(intake, people, conversations, personal, Templates(), settings)
-    mailer = Mailer(deliveries, composer, [sender])
-    assert mailer.route_waiting() == 1
-    return mailer, deliveries, ticket_id
+    return Mailer(deliveries, composer, [sender]), deliveries, ticket_id

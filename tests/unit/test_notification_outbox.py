@@ -26,7 +26,7 @@ from services.intake.notifications.sender import Sender
 from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.form import TicketForm
-from tests.notification_desk import AGENT, Recording, mailer_with, outbox_of
+from tests.notification_desk import AGENT, Recording, mailer_before_routing, mailer_with, outbox_of
 from tests.privacy import desk_intake
 
 
@@ -116,3 +116,20 @@ def test_with_no_smtp_relay_a_message_is_held_with_the_reason_and_nothing_crashe
     [record] = deliveries.log("acme", str(ticket_id))
     assert (record["status"], record["attempts"]) == ("held", 0)
     assert "no SMTP relay configured" in record["last_error"]
+
+
+def test_a_ticket_the_api_opened_is_acknowledged_at_once_to_the_requesters_address(tmp_path: Path) -> None:
+    settings = Settings(persistence="sqlite", data_dir=tmp_path, mailboxes={"s@acme.test": {"tenant": "acme"}})
+    sender = Recording()
+    mailer, _, _ = mailer_before_routing(settings, sender, channel="api", routed=False)
+    assert mailer.route_waiting() == 1, "no channel records a route for it: nothing to wait for"
+    asyncio.run(mailer.step())
+    [ack] = sender.sent
+    assert (ack.kind, ack.route.address, ack.route.reply_to) == ("acknowledgement", "jane@example.com", None)
+
+
+def test_a_ticket_the_mail_channel_opened_waits_a_moment_for_the_message_to_answer(tmp_path: Path) -> None:
+    settings = Settings(persistence="sqlite", data_dir=tmp_path, mailboxes={"s@acme.test": {"tenant": "acme"}})
+    mailer, deliveries, ticket_id = mailer_before_routing(settings, Recording(), channel="email", routed=False)
+    assert mailer.route_waiting() == 0, "the channel records its route just after the ticket opens"
+    assert [n["checks"] for n in deliveries.waiting_log("acme", str(ticket_id))] == [1]

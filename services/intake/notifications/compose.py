@@ -19,6 +19,10 @@ from services.intake.privacy.personal_data import ERASED, PersonalData
 from services.intake.tickets.application import Intake
 from services.intake.tickets.work import TicketNotFoundError
 
+# The channels that open a ticket and then record where its requester is answered (channels/email_in.py, chat.py,
+# telegram.py): a notification of such a ticket waits a moment for that route before the requester's address.
+ROUTING_CHANNELS = frozenset({"email", "chat", "messenger"})
+
 
 @dataclass(frozen=True)
 class Message:
@@ -55,14 +59,16 @@ class Composer:
         self.settings = settings
 
     def routes(self, tenant: str, ticket_id: UUID, fallback: bool = True) -> list[ReplyRoute]:
-        """Where the ticket's requester is answered: the routes the channels recorded, and with
-        `fallback` (when they recorded no e-mail route) the address the requester is known by.
-        The ticket is read for the fallback only: most looks are one read of the routes."""
+        """Where the ticket's requester is answered: the routes the channels recorded, and when they recorded
+        no e-mail route, the address the requester is known by: with `fallback`, or at once for a ticket no
+        channel opened (the API's, the portal's, a phone call's), as no channel will record a route for it.
+        The ticket is read only when no e-mail route was recorded: most looks are one read of the routes."""
         routes = self.conversations.routes(tenant, ticket_id)
-        if fallback and not any(route.channel == "email" for route in routes):
-            requester = self.intake.get_ticket(ticket_id, tenant).requester_id
-            address = self.people.contact(tenant, requester, "email")
-            routes += [ReplyRoute("email", address)] if address is not None else []
+        if not any(route.channel == "email" for route in routes):
+            ticket = self.intake.get_ticket(ticket_id, tenant)
+            if fallback or ticket.channel not in ROUTING_CHANNELS:
+                address = self.people.contact(tenant, ticket.requester_id, "email")
+                routes += [ReplyRoute("email", address)] if address is not None else []
         return routes
 
     def compose(self, delivery: dict[str, Any], previous: list[str]) -> Message:

@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 HELD_LOOK_AGAIN_SECONDS = 60.0
 FIRST_ROUTE_LOOK_SECONDS = 0.5
 # A route the channels record is preferred to the requester's bare address (it names the message to
-# answer): the channels record it just after the ticket opens, so the address waits this long.
+# answer): the channels record it just after the ticket opens, so for a ticket a channel opened the address
+# waits this long (compose.py `ROUTING_CHANNELS`).
 CONTACT_FALLBACK_SECONDS = 5.0
 RECORD_PATIENCE = 30  # attempts to record a sent message while the store is away, a second apart at most
 
