@@ -30,6 +30,7 @@ from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
+from bench.database_work import DatabaseWork
 from bench.fault_desk import TENANT, FaultDesk, fault_desk
 from bench.fault_load import Load
 from bench.processes import Meter, kafka_broker, pid_of
@@ -65,7 +66,7 @@ def run(argv: Sequence[str] = ()) -> None:
         idle = asyncio.run(idle_cpu(IDLE))
         print(f"idle: {idle:.2f} cores busy", flush=True)
         for rate in args.rates:
-            steps.append(asyncio.run(at_rate(faults, meter, rate, args.seconds, rng)))
+            steps.append(asyncio.run(at_rate(faults, meter, pg, rate, args.seconds, rng)))
             print(line(steps[-1]), flush=True)
             if not steps[-1]["sustained"]:
                 break
@@ -79,11 +80,15 @@ def run(argv: Sequence[str] = ()) -> None:
     print(f"sustained: {figures['sustained_per_s']} commands/s; the fault matrix's load is half of it")
 
 
-async def at_rate(faults: FaultDesk, meter: Meter, rate: float, seconds: float, rng: random.Random) -> dict[str, Any]:
+async def at_rate(
+    faults: FaultDesk, meter: Meter, pg: Postgres, rate: float, seconds: float, rng: random.Random
+) -> dict[str, Any]:
     load = Load(faults.gateway, TENANT, faults.requesters, rate, rng)
     stop = asyncio.Event()
     busy_before = machine_busy()
     meter.start()
+    database = faults.desk.env["POSTGRES_DBNAME"]
+    work_before = await asyncio.to_thread(DatabaseWork.taken, pg, database)
     loading = asyncio.create_task(load.run(stop))
     await asyncio.sleep(seconds / 2)  # the first half: tickets open, their later steps begin to fall due
     async with aclosing(faults.groups) as groups:
@@ -92,6 +97,7 @@ async def at_rate(faults: FaultDesk, meter: Meter, rate: float, seconds: float, 
         group_ok = groups.two_seconds(first, await groups.positions(), time.monotonic() - since_first)
     cpu = (machine_busy() - busy_before) / seconds
     spent = meter.stop()
+    work = work_before.per_command(await asyncio.to_thread(DatabaseWork.taken, pg, database), load.sent)
     per_command = {role: round(1000 * cpu_s / max(load.sent, 1), 1)
                    for role, cpu_s in sorted(spent.items(), key=lambda item: -item[1])}  # fmt: skip
     # caught up as a recovery is: every lag within two seconds of load, here with the load still on
@@ -110,6 +116,7 @@ async def at_rate(faults: FaultDesk, meter: Meter, rate: float, seconds: float, 
         "quiet_s": None if quiet is None else round(quiet, 2), "machine_cpu_busy": round(cpu, 2),
         "cpu_ms_per_command": per_command | {"total": round(sum(per_command.values()), 1)},
         "machine_load_1min": round(os.getloadavg()[0], 2), "sustained": sustained,
+        "postgres_per_command": work,
     }  # fmt: skip
 
 
@@ -143,7 +150,8 @@ def line(step: dict[str, Any]) -> str:
         f"{step['rate_per_s']:>5.0f}/s: {step['commands']} commands, {sum(step['errors'].values())} errors, "
         f"{step['late_commands']} late; answered p50 {answered.get('p50')} ms p99 {answered.get('p99')} ms; "
         f"caught up in {step['caught_up_s']} s {step['behind_s']}; quiet {step['quiet_s']} s after the load; "
-        f"CPU {step['machine_cpu_busy']:.2f} cores, ms a command {step['cpu_ms_per_command']}"
+        f"CPU {step['machine_cpu_busy']:.2f} cores, ms a command {step['cpu_ms_per_command']}; PostgreSQL a "
+        f"command {step['postgres_per_command']['database']}"
         f" -> {'sustained' if step['sustained'] else 'NOT sustained'}"
     )
 
