@@ -13,6 +13,7 @@ from psycopg_pool import ConnectionPool
 
 from services.chassis.storage.postgres import DeskPostgresFactory, check_unless_quiet
 from services.chassis.storage.store import store_env
+from tests.harness import Desk
 from tests.infra import Postgres
 
 
@@ -72,3 +73,16 @@ def test_a_connection_whose_backend_was_terminated_is_dropped_and_a_live_one_len
         assert conn.execute("SELECT 1 AS one").fetchone() == {"one": 1}
         assert conn.info.backend_pid != dead
     assert len(pings) == 1, "the dead connection had something to read (its end): pinged, failed, dropped"
+
+
+def test_each_process_names_its_connections_by_service_and_role(desk: Desk, postgres: Postgres) -> None:
+    desk.service("routing", "consumer").start()
+    desk.service("intake", "relay").start()
+    with postgres.connect() as admin:
+        rows = admin.execute(
+            "SELECT DISTINCT application_name AS name FROM pg_stat_activity WHERE datname = %s",
+            [desk.env["POSTGRES_DBNAME"]],
+        ).fetchall()
+    names = {row["name"] for row in rows}
+    assert {"routing consumer", "intake relay"} <= names, names
+    assert "" not in names, "no connection of the desk's is unnamed"

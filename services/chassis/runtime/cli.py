@@ -1,12 +1,14 @@
 """The command line every service's main.py shares: which role to run, on which port, and the
 settings it runs with.
 
-Parsing it is also where a process sets itself up, once: its log lines and its traces.
+Parsing it is also where a process sets itself up, once: its log lines, its traces, and the name its
+PostgreSQL connections go by.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 
 from services.chassis.runtime import logs, tracing
 from services.chassis.runtime.desk_secrets import DevelopmentSecretError
@@ -22,6 +24,9 @@ def parse_args(service: str, roles: list[str], extra: list[str] | None = None) -
     )
     parser.add_argument("--kafka", action="store_true", help="rebuild from Kafka's topics, from their beginning")
     args = parser.parse_args()
+    # libpq's default application_name: each connection of the process (its stores' pools included) shows in
+    # pg_stat_activity as `intake mailer`, not as one of a hundred unnamed ones. A name set here stays.
+    os.environ.setdefault("PGAPPNAME", f"{service} {args.role}")
     logs.configure(service)
     tracing.configure(service)
     return args
