@@ -263,6 +263,7 @@ def main() -> int:
                 ("imap", imap_poller.poller(email, imap_poller.MailboxAccess.of(settings), settings.imap_poll_seconds))
             )
     if args.role in ("mailer", "all"):
+        from services.chassis.messaging.batching import in_view
         from services.chassis.messaging.wiring import consume
         from services.intake.notifications.compose import Composer
         from services.intake.notifications.mail_sender import MailSender
@@ -289,6 +290,7 @@ def main() -> int:
             [SLA_CLOCKS],
             outbox.remind,
             tracking_prefix="notifications:",
+            apply_batch=in_view(outbox.view, outbox.remind_many),  # a restart's backlog in a few transactions
         )
         bot_api = httpx.AsyncClient(timeout=30.0)
         runtime.on_stop.append(bot_api.aclose)

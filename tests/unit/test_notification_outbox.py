@@ -133,3 +133,32 @@ def test_a_ticket_the_mail_channel_opened_waits_a_moment_for_the_message_to_answ
     mailer, deliveries, ticket_id = mailer_before_routing(settings, Recording(), channel="email", routed=False)
     assert mailer.route_waiting() == 0, "the channel records its route just after the ticket opens"
     assert [n["checks"] for n in deliveries.waiting_log("acme", str(ticket_id))] == [1]
+
+
+def sla_event(position: int, kind: str, data: dict[str, Any]) -> Envelope:
+    return Envelope(
+        id=uuid.uuid4(), type=kind, version=1, source="sla", subject="t", tenant="acme", actor="sla",
+        occurred_at=datetime.now(UTC), sequence=position, position=position, correlation_id="c", causation_id="c",
+        data=data,
+    )  # fmt: skip
+
+
+def test_a_batch_of_clock_events_is_tracked_whole_and_its_one_reminder_becomes_a_notification(
+    tmp_path: Path,
+) -> None:
+    intake, settings = desk(tmp_path)
+    outbox = outbox_of(intake, settings)
+    ticket_id = str(uuid.uuid4())
+    clock = {"ticket_id": ticket_id, "policy_id": "std", "metric": "first_response", "target_seconds": 60,
+             "due_at": "2026-12-07T10:00:00+00:00", "business_seconds_used": 0}  # fmt: skip
+    reminder = {"ticket_id": ticket_id, "policy_id": "std", "reminder": 1, "reminders_before_resolving": 3,
+                "next_at": None}  # fmt: skip
+    batch = [sla_event(50, "sla.started", clock), sla_event(51, "sla.customer_reminded", reminder),
+             sla_event(52, "sla.paused", clock)]  # fmt: skip
+    deliveries = [(e, parse_data(e), Tracking("notifications:sla", e.position)) for e in batch]
+
+    outbox.remind_many(deliveries)
+
+    [row] = outbox.view.query("SELECT kind, message_key FROM intake_notifications")
+    assert (row["kind"], row["message_key"]) == ("reminder", "r51")
+    assert outbox.view.skipped([tracking for _, _, tracking in deliveries]) == {0, 1, 2}, "every event tracked"

@@ -142,18 +142,28 @@ class NotificationOutbox:
     # -- filling from SLA's reminders (a consumer's Apply) ------------------------------------
 
     def remind(self, envelope: Envelope, data: EventData, tracking: Tracking) -> None:
-        """A reminder older than `STALE_REMINDER` is no use (a newer one, or the resolution, is due):
-        it is tracked and dropped, so a mailer reading `sla.clocks` from its start sends no history."""
-        fresh = datetime.now(UTC) - envelope.occurred_at < STALE_REMINDER
-        with self.view.transaction(tracking) as sql:
-            if isinstance(data, SlaCustomerRemindedV1) and fresh:
+        """One event of `sla.clocks` (a consumer's Apply): see `remind_many`."""
+        self.remind_many([(envelope, data, tracking)])
+
+    def remind_many(self, deliveries: Sequence[tuple[Envelope, EventData, Tracking]]) -> None:
+        """Events of `sla.clocks` with their tracking rows, in one transaction (a consumer's batch,
+        batching.in_view): each customer reminder becomes a notification; the clocks' other events are only
+        tracked. A reminder older than `STALE_REMINDER` is no use (a newer one, or the resolution, is due): it
+        is tracked and dropped, so a mailer reading `sla.clocks` from its start sends no history."""
+        now = datetime.now(UTC)
+        reminders: list[tuple[Envelope, SlaCustomerRemindedV1]] = []
+        for envelope, data, _ in deliveries:
+            if isinstance(data, SlaCustomerRemindedV1) and now - envelope.occurred_at < STALE_REMINDER:
+                reminders.append((envelope, data))
+        with self.view.transaction(*(tracking for _, _, tracking in deliveries)) as sql:
+            for envelope, reminder in reminders:
                 details = {
-                    "reminder": data.reminder,
-                    "reminders_before_resolving": data.reminders_before_resolving,
-                    "next_at": data.next_at,
+                    "reminder": reminder.reminder,
+                    "reminders_before_resolving": reminder.reminders_before_resolving,
+                    "next_at": reminder.next_at,
                 }
-                self._insert(sql, envelope.tenant, data.ticket_id, "reminder", details, f"r{envelope.position}")
-        if isinstance(data, SlaCustomerRemindedV1) and fresh:
+                self._insert(sql, envelope.tenant, reminder.ticket_id, "reminder", details, f"r{envelope.position}")
+        if reminders:
             self.doorbell.ring()
 
     def _insert(self, sql: Sql, tenant: str, ticket_id: str, kind: str, details: dict[str, Any], key: str) -> None:
