@@ -80,9 +80,9 @@ def test_each_process_names_its_connections_by_service_and_role(desk: Desk, post
     desk.service("intake", "relay").start()
     with postgres.connect() as admin:
         rows = admin.execute(
-            "SELECT DISTINCT application_name AS name FROM pg_stat_activity WHERE datname = %s",
+            "SELECT DISTINCT application_name FROM pg_stat_activity WHERE datname = %s",
             [desk.env["POSTGRES_DBNAME"]],
         ).fetchall()
-    names = {row["name"] for row in rows}
+    names = {row[0] for row in rows}
     assert {"routing consumer", "intake relay"} <= names, names
     assert "" not in names, "no connection of the desk's is unnamed"
