@@ -189,7 +189,7 @@ class IdempotentConsumer:
                 # write to a connection the restart had closed), and it never joins the group again: every
                 # fetch fails the same, silently, while the process answers ready. Stopping lets the process
                 # be started again (as Kubernetes does), and the new member join the group.
-                self._halt(error)
+                self.halt(error)
             raise
         return records
 
@@ -273,7 +273,7 @@ class IdempotentConsumer:
             except IntegrityError:
                 outcome = "duplicate"
             except Exception as error:
-                self._halt(error)
+                self.halt(error)
                 raise
         self._count(item, outcome)
 
@@ -356,11 +356,18 @@ class IdempotentConsumer:
         self.recent_dead_letters.append(True)
         window = self.recent_dead_letters
         if len(window) == window.maxlen and sum(window) / len(window) > self.dlq_max_ratio:
-            self._halt(
+            self.halt(
                 ConsumerHaltedError(f"more than {self.dlq_max_ratio:.0%} of the last {len(window)} dead-lettered")
             )
 
-    def _halt(self, error: BaseException) -> None:
+    def member(self) -> AIOKafkaConsumer | None:
+        """The aiokafka consumer of this consumer's group member, once started (`group_watch.py`)."""
+        consumer: AIOKafkaConsumer | None = self.subscriber.consumer
+        return consumer
+
+    def halt(self, error: BaseException) -> None:
+        """Stop taking messages and committing, and stop the process (`on_halt`): what was not committed comes
+        again to the next member."""
         log.error("%s: halting, offset left uncommitted: %r", self.group, error)
         self.halted = error
         self.on_halt(error)

@@ -17,6 +17,7 @@ from schemas.envelope import Envelope
 from schemas.topics import PUBLIC_TOPICS
 from services.chassis.messaging.batching import Apply, ApplyBatch
 from services.chassis.messaging.consumer import IdempotentConsumer
+from services.chassis.messaging.group_watch import GroupWatch
 from services.chassis.messaging.kafka import ensure_topics
 from services.chassis.messaging.relay import Publication, Relay
 from services.chassis.runtime.leadership import lease
@@ -78,9 +79,11 @@ def consume(
     async def kafka_ready() -> bool:
         return await broker.ping(timeout=1.0)
 
+    watch = GroupWatch(consumer.group, consumer.member, kafka_ready, consumer.halt)
     runtime.on_start.append(start)
     runtime.on_stop.append(broker.stop)
     runtime.checks[f"kafka-{group}"] = kafka_ready
+    runtime.workers.append((f"group-watch-{group}", watch.run))
     return consumer
 
 
