@@ -16,11 +16,14 @@ real broker (`tests/integration/test_group_watch.py`) fails if an upgrade moves 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.chassis.runtime.pacing import sleep_unless
+
+log = logging.getLogger(__name__)
 
 GROUP_PATIENCE_SECONDS = 20.0  # a restarted broker names its groups' coordinator within a few seconds
 LOOK_EVERY_SECONDS = 1.0
@@ -71,6 +74,8 @@ class GroupWatch:
             now = time.monotonic()
             alone_since = alone_since if alone_since is not None else now
             if now - alone_since >= self.patience:
+                log.error("%s: its member has had no coordinator for %.0f s; aiokafka's tasks:\n%s", self.group,
+                          now - alone_since, _kafka_tasks())  # fmt: skip
                 self.on_stall(
                     GroupStalledError(
                         f"{self.group}: no coordinator of its group for {now - alone_since:.0f} s while Kafka"
@@ -85,3 +90,20 @@ class GroupWatch:
             return await self.broker_answers()
         except Exception:  # noqa: BLE001 - an error is a "no"
             return False
+
+
+def _kafka_tasks() -> str:
+    """Where each of aiokafka's tasks waits, down its chain of awaits (a task's own stack shows only its top
+    frame): what the log of a stall needs to tell where the member stopped."""
+    lines = []
+    for task in asyncio.all_tasks():
+        chain: list[str] = []
+        awaited: Any = task.get_coro()
+        while awaited is not None and (
+            frame := getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        ):
+            chain.append(f"{frame.f_code.co_qualname} ({frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno})")
+            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+        if chain and "aiokafka" in repr(getattr(task.get_coro(), "cr_code", "")):
+            lines.append(" -> ".join(chain))
+    return "\n".join(sorted(lines))
