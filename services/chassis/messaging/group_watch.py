@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -75,7 +76,7 @@ class GroupWatch:
             alone_since = alone_since if alone_since is not None else now
             if now - alone_since >= self.patience:
                 log.error("%s: its member has had no coordinator for %.0f s; aiokafka's tasks:\n%s", self.group,
-                          now - alone_since, _kafka_tasks())  # fmt: skip
+                          now - alone_since, _kafka_tasks(member))  # fmt: skip
                 self.on_stall(
                     GroupStalledError(
                         f"{self.group}: no coordinator of its group for {now - alone_since:.0f} s while Kafka"
@@ -92,10 +93,17 @@ class GroupWatch:
             return False
 
 
-def _kafka_tasks() -> str:
+def _kafka_tasks(member: Any) -> str:
     """Where each of aiokafka's tasks waits, down its chain of awaits (a task's own stack shows only its top
-    frame): what the log of a stall needs to tell where the member stopped."""
+    frame), and how the member's metadata task ended if it did: what the log of a stall needs to tell where the
+    member stopped."""
     lines = []
+    synchronizer = getattr(getattr(member, "_client", None), "_sync_task", None)
+    if isinstance(synchronizer, asyncio.Task) and synchronizer.done():
+        ended = "cancelled" if synchronizer.cancelled() else repr(synchronizer.exception())
+        lines.append(f"the member's metadata task ended: {ended}")
+        if not synchronizer.cancelled() and (error := synchronizer.exception()) is not None:
+            lines.append("".join(traceback.format_exception(error)))
     for task in asyncio.all_tasks():
         chain: list[str] = []
         awaited: Any = task.get_coro()
