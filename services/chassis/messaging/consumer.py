@@ -186,9 +186,10 @@ class IdempotentConsumer:
         except KafkaError as error:
             if type(error) is KafkaError and self.halted is None:
                 # aiokafka's group coordination ended on an error of its own (seen after a broker SIGKILL: a
-                # write to a connection the restart had closed), and it never joins the group again: every
-                # fetch fails the same, silently, while the process answers ready. Stopping lets the process
-                # be started again (as Kubernetes does), and the new member join the group.
+                # write to a connection the restart had closed, which `kafka_connections.py` now turns into an
+                # error aiokafka handles), and it never joins the group again: every fetch fails the same,
+                # silently, while the process answers ready. Stopping lets the process be started again (as
+                # Kubernetes does), and the new member join the group.
                 self.halt(error)
             raise
         return records

@@ -9,6 +9,10 @@ load its groups, never for long. `GroupWatch` halts the consumer past that (`GRO
 broker answering), so the process stops and is started again (make run's supervisor, Kubernetes), and its
 new member joins the group.
 
+The stall seen had one cause, now handled (`kafka_connections.py`: uvloop's error on a write to a closed
+connection ended the member's metadata task); the watch stays for any other way a member stops for good, and
+its log says where each of aiokafka's tasks waits, and how the member's metadata task ended, if it did.
+
 The coordinator is read from aiokafka's private `_coordinator` (pinned in pyproject.toml); a test against a
 real broker (`tests/integration/test_group_watch.py`) fails if an upgrade moves it.
 """
