@@ -7,8 +7,8 @@ only `OSError` around its write (aio-libs/aiokafka#1038, open), so after a broke
 
 - from a metadata request, it ended the client's metadata task for good, and every later metadata refresh
   waited forever: the group member never found its coordinator again, and the consumer took nothing while its
-  process answered ready (the webhooks' consumer, the 12th of 20 Kafka kills at 12.5 commands/s on 2026-12-07,
-  then 3 of the first 9 of the next run; `group_watch.py` logged the task's end);
+  process answered ready (the webhooks' consumer, from the 12th of 20 Kafka kills at 12.5 commands/s on
+  2026-12-07, then 3 of the first 12 kills of the next run; `group_watch.py` logged the task's end);
 - from a heartbeat or a commit, it ended the group's coordination (`consumer.py` `_fetch` halts on that).
 
 `install()` makes such a write fail as a write to a broken connection fails in aiokafka: the connection is
