@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from pydantic_core import to_json
 
 from services.chassis.storage import batch_tracking, eventsourcing_adapter
+from services.chassis.storage.pipelined import one_round_trip
 from services.chassis.storage.reads import read_cursor
 from services.chassis.storage.setting_up import once_the_store_answers
 
@@ -151,11 +152,16 @@ class SqlView:
     def transaction(self, *tracking: Tracking) -> Iterator[Sql]:
         """One committed transaction; the `tracking` rows go first, so a duplicate fails before any
         effect. (Several when a batch of events is applied at once, as a rebuild does.)"""
-        # On PostgreSQL the statements go out as one pipeline: a round trip per transaction, not
-        # per statement (a rebuild's batch is thousands of statements).
-        with self.datastore.transaction(commit=True) as cursor, self._pipeline(cursor):
+        # On PostgreSQL the transaction goes out as one pipeline, BEGIN and COMMIT included: a round trip
+        # per transaction (and per statement whose rows are read), not per statement (pipelined.py).
+        if not self.postgres:
+            with self.datastore.transaction(commit=True) as cursor:
+                self._insert_tracking(cursor, tracking)
+                yield Sql(cursor, postgres=False)
+            return
+        with self.datastore.get_connection() as conn, one_round_trip(conn) as cursor:
             self._insert_tracking(cursor, tracking)
-            yield Sql(cursor, self.postgres)
+            yield Sql(cursor, postgres=True)
 
     def skipped(self, trackings: Sequence[Tracking]) -> set[int]:
         """The indices of a batch's events not to apply: tracked before (one query), or twice in it."""
@@ -179,9 +185,6 @@ class SqlView:
             return
         rows = [{"application_name": t.application_name, "notification_id": t.notification_id} for t in rest]
         Sql(cursor, self.postgres).insert(self.tracking_table, ("application_name", "notification_id"), rows)
-
-    def _pipeline(self, cursor: Any) -> AbstractContextManager[Any]:
-        return cursor.connection.pipeline() if self.postgres else nullcontext()
 
     def stream(
         self, statement: str, params: Mapping[str, Any] | None = None, size: int = 10_000
