@@ -203,7 +203,7 @@ class SqlView:
 
     def statement(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """One statement, committed as a transaction of its own, and the rows it returns: on PostgreSQL
-        one round trip (the pool's connections are in autocommit), where `transaction` costs four."""
+        one round trip (the pool's connections are in autocommit), without BEGIN and COMMIT."""
         if not self.postgres:
             with self.transaction() as sql:
                 sql.execute(statement, params)
