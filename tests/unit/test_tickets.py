@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from services.intake.http.app import create_app
 from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.domain import Ticket
+from services.intake.tickets.fields import CustomFieldError
 from services.intake.tickets.form import TicketForm
 from services.intake.tickets.opening import TicketRequest
 from services.intake.tickets.publication import public_data
@@ -85,6 +87,24 @@ def test_openings_asked_for_at_once_share_one_transaction_and_a_bad_one_is_refus
     assert isinstance(second, OpenedTicket)
     assert (first.ticket.number, second.ticket.number) == (f"SD-{YEAR}-000001", f"SD-{YEAR}-000002")
     assert saves == [3]  # the counter and both tickets, in one transaction
+
+
+def test_openings_asked_for_at_once_are_each_checked_against_their_own_tenants_fields() -> None:
+    intake = in_memory_intake()
+    intake.define_field("acme", "asset", "Asset tag", "text", True, [], "admin-1")  # globex asks for nothing
+    with_tag, without_tag, globex, globex_again = intake.open_tickets([
+        TicketRequest(uuid4(), replace(a_form(), custom_fields={"asset": "PC-7"}), cause("acme")),
+        TicketRequest(uuid4(), a_form(), cause("acme")),
+        TicketRequest(uuid4(), a_form(), cause("globex")),
+        TicketRequest(uuid4(), replace(a_form(), custom_fields={"asset": "PC-7"}), cause("globex")),
+    ])  # fmt: skip
+    assert isinstance(with_tag, OpenedTicket)
+    assert with_tag.ticket.custom_fields == {"asset": "PC-7"}
+    assert isinstance(without_tag, CustomFieldError)
+    assert without_tag.key == "asset"
+    assert isinstance(globex, OpenedTicket)
+    assert isinstance(globex_again, CustomFieldError)  # a field globex never defined
+    assert globex_again.key == "asset"
 
 
 def test_a_new_ticket_records_who_opened_it_and_why() -> None:

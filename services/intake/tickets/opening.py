@@ -17,6 +17,7 @@ from services.chassis.storage.processing import commit, find
 from services.intake.people.finder import People
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.changing import TicketChanges
+from services.intake.tickets.fields import TenantFields
 from services.intake.tickets.form import TicketForm
 from services.intake.tickets.numbering import TicketNumbers
 from services.intake.tickets.work import OpenedTicket, Opening, TicketWork, new_ticket_id, position_of
@@ -66,7 +67,8 @@ class TicketOpening(TicketChanges):
         requests a gateway takes to one thread at once commit in one transaction); one outcome each, the
         ticket or the error to answer it with."""
         year = datetime.now(UTC).year
-        checked = [self._checked_or_refused(request) for request in requests]
+        fields: dict[str, TenantFields] = {}  # each tenant's custom fields, read once for the batch
+        checked = [self._checked_or_refused(request, fields) for request in requests]
         queued: dict[tuple[str, int], list[int]] = {}
         for index, (request, found) in enumerate(zip(requests, checked, strict=True)):
             if isinstance(found, Opening):
@@ -77,18 +79,24 @@ class TicketOpening(TicketChanges):
             committed |= zip(indexes, self._opening.submit_each(key, openings), strict=True)
         return [committed[index] if isinstance(found, Opening) else found for index, found in enumerate(checked)]
 
-    def _checked_or_refused(self, request: TicketRequest) -> Opening | OpenedTicket | BaseException:
+    def _checked_or_refused(
+        self, request: TicketRequest, fields: dict[str, TenantFields]
+    ) -> Opening | OpenedTicket | BaseException:
         try:
-            return self._checked(request)
+            return self._checked(request, fields)
         except Exception as error:  # noqa: BLE001 - this request's answer alone, not its batch's
             return error
 
-    def _checked(self, request: TicketRequest) -> Opening | OpenedTicket:
-        """The opening `request` asks for, checked and sealed; or the ticket a retry of it opened before."""
+    def _checked(self, request: TicketRequest, fields: dict[str, TenantFields]) -> Opening | OpenedTicket:
+        """The opening `request` asks for, checked and sealed; or the ticket a retry of it opened before.
+        `fields`: the custom fields of each tenant read so far in the batch (a store query each, the largest
+        share of checking a request), the request's tenant's added when it is read here."""
         cause = request.cause
         try:
+            if (tenant_fields := fields.get(cause.tenant)) is None:
+                tenant_fields = fields[cause.tenant] = self._fields(cause.tenant)
             return self._opening_of(
-                request.ticket_id or new_ticket_id(cause), request.form, cause, request.follow_up_of
+                request.ticket_id or new_ticket_id(cause), request.form, cause, request.follow_up_of, tenant_fields
             )
         except TRANSIENT_STORE_ERRORS:
             raise
@@ -97,14 +105,15 @@ class TicketOpening(TicketChanges):
                 return OpenedTicket(self.get_ticket(UUID(done.subject), cause.tenant), position=None, created=False)
             raise
 
-    def _opening_of(self, ticket_id: UUID, form: TicketForm, cause: Cause, follow_up_of: UUID | None) -> Opening:
-        """The request to open `ticket_id`, checked and sealed."""
+    def _opening_of(
+        self, ticket_id: UUID, form: TicketForm, cause: Cause, follow_up_of: UUID | None, fields: TenantFields
+    ) -> Opening:
+        """The request to open `ticket_id`, checked and sealed against the tenant's custom `fields`."""
         people = People(self, self.personal)
         if form.organisation is None:  # none named: the requester's own, when the desk knows them in one
             requester = people.following(cause.tenant, form.requester_id)
             form = replace(form, organisation=requester.organisation_id if requester is not None else None)
         form = with_organisation_sla(people, cause.tenant, form)
-        fields = self._fields(cause.tenant)
         custom_fields = fields.check(form.custom_fields, complete=True)
         seal = self._sealer(cause.tenant, form.requester_id)
         words = self.digests.of_text(cause.tenant, f"{form.title}\n{form.description}")

@@ -191,15 +191,17 @@ class TicketsProjection(TicketQueries):
         moved past it since, or stays at it: tagged then)."""
         if not tags:
             return
-        if self.view.postgres:
-            each = "jsonb_array_elements_text(CAST(:tag_list AS jsonb)) AS tag"
+        each = sorted(set(tags))
+        if self.view.postgres:  # an array (a NUL in a tag is dropped, as from every value: views.py)
+            tag_list: object = each
+            rows = "unnest(CAST(:tag_list AS text[])) AS tag"
         else:
-            each = "(SELECT value AS tag FROM json_each(:tag_list))"
+            tag_list, rows = json.dumps(each), "(SELECT value AS tag FROM json_each(:tag_list))"
         sql.execute(
-            f"INSERT INTO intake_ticket_tags (tenant, tag, ticket_id) SELECT :tenant, tag, :ticket_id FROM {each}"
+            f"INSERT INTO intake_ticket_tags (tenant, tag, ticket_id) SELECT :tenant, tag, :ticket_id FROM {rows}"
             f" WHERE EXISTS (SELECT 1 FROM intake_tickets WHERE {TICKET} AND position = :position)"
             " ON CONFLICT DO NOTHING",
-            params | {"tag_list": json.dumps(sorted(set(tags)))},
+            params | {"tag_list": tag_list},
         )
 
     def erase(self, tenant: str, requester_id: str) -> int:
