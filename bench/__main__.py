@@ -13,6 +13,7 @@ from bench import (
     idle_cpu,
     importing,
     kb_suggestions,
+    open_batches,
     process_start,
     rebuild,
     routing_latency,
@@ -32,6 +33,7 @@ BENCHMARKS = {
     for benchmark in (
         store_append,
         ticket_open,
+        open_batches,
         ticket_flow,
         as_of,
         consumer_batches,

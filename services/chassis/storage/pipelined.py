@@ -29,10 +29,11 @@ def one_round_trip(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Cursor[Any
         raise ValueError("a pipelined transaction takes a connection in autocommit")
     try:
         with conn.pipeline():
-            cursor = conn.cursor()
-            cursor.execute("BEGIN")
-            yield cursor
-            cursor.execute("COMMIT")
+            conn.execute("BEGIN")
+            # A cursor of the block's own: on BEGIN's cursor, a read could be handed BEGIN's result, had it come
+            # back meanwhile (tests/integration/test_view_statement_rows.py says how).
+            yield conn.cursor()
+            conn.execute("COMMIT")
     except BaseException:
         if not conn.closed and conn.info.transaction_status != TransactionStatus.IDLE:
             with contextlib.suppress(psycopg.Error):  # a broken connection: the pool drops it
