@@ -1,4 +1,10 @@
-"""A statement's error that psycopg reads early in eventsourcing's pipeline still reaches the caller as itself.
+"""A store's events are recorded in one round trip, and a statement's error that psycopg reads early in the
+pipeline still reaches the caller as itself.
+
+eventsourcing's recorder syncs its pipeline three times a transaction: after BEGIN (psycopg's transaction block
+inside a pipeline), after the events, and after COMMIT. `SyncedOnError.insert_events` sends the same statements
+with BEGIN and COMMIT as one pipeline (pipelined.py): at a ticket opened alone, the save was half of intake's CPU
+for it, and most of that the waits (`python -m bench.open_batches`; tests/integration/test_events_in_one_round_trip.py).
 
 eventsourcing's PostgreSQL recorder sends a transaction's statements (the tracking rows, LOCK, NOTIFY, the
 events) in one pipeline and syncs it after the last, so that a failure is read there; an error raised before
@@ -24,15 +30,36 @@ from contextlib import suppress
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from psycopg import Connection, Cursor, Pipeline, pq
 from psycopg.rows import DictRow
+
+from services.chassis.storage.pipelined import one_round_trip
 
 
 class SyncedOnError(PostgresApplicationRecorder):
     """eventsourcing's recorder, whose pipeline is synced as soon as a statement's error is read before its
-    events are sent (an earlier statement's, read as LOCK, NOTIFY or the events went out)."""
+    events are sent (an earlier statement's, read as LOCK, NOTIFY or the events went out); and whose transaction
+    goes to the server in one round trip (`insert_events`)."""
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """eventsourcing's statements (the tracking rows, SET LOCAL lock_timeout, LOCK, NOTIFY, the events), with
+        BEGIN and COMMIT, in one pipeline (pipelined.py): one round trip where eventsourcing's takes three (it
+        syncs after BEGIN, after the events, and after COMMIT). The table's lock is held from LOCK to COMMIT
+        without a wait for the client between them. A statement's error (a tracking row or an event's version
+        recorded before) rolls the whole back and reaches the caller as eventsourcing's would."""
+        with self.datastore.get_connection() as conn:
+            with one_round_trip(conn) as curs:
+                self._insert_events(curs, stored_events, **kwargs)
+                if not stored_events:
+                    return None
+                inserting = conn.cursor()  # its result alone: the events' notification ids
+                self._insert_stored_events(inserting, stored_events, **kwargs)
+            with inserting:
+                return self._fetch_ids_after_insert_events(inserting, stored_events, **kwargs)
 
     def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         try:
