@@ -107,6 +107,16 @@ def test_two_organisations_never_hold_one_domain(directory: Directory) -> None:
     assert directory.organisation(TENANT, second).domains == ["northwind.example"]
 
 
+def test_a_domain_named_twice_is_held_once(directory: Directory) -> None:
+    twice = ["northwind.example", "nw.example", "northwind.example"]
+    northwind = directory.register_organisation(TENANT, NORTHWIND | {"domains": twice}, "admin-1")
+    assert directory.organisation(TENANT, northwind).domains == ["northwind.example", "nw.example"]
+    directory.change_organisation(TENANT, northwind, {"domains": ["nw.example", "new.example", "new.example"]}, "a")
+    assert directory.organisation(TENANT, northwind).domains == ["nw.example", "new.example"]
+    lev = directory.people.requester_for(TENANT, "email", "lev@new.example", "Lev")
+    assert directory.people.following(TENANT, lev).organisation_id == northwind  # type: ignore[union-attr]
+
+
 def test_merging_moves_the_addresses_to_the_survivor(directory: Directory) -> None:
     people = directory.people
     by_mail = people.requester_for(TENANT, "email", "kim@x.example", "Kim")

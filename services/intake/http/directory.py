@@ -136,11 +136,6 @@ class OrganisationFields(BaseModel):
         default_factory=dict, max_length=50
     )
 
-    @field_validator("domains")
-    @classmethod
-    def _once(cls, value: list[str]) -> list[str]:
-        return list(dict.fromkeys(value))
-
 
 class OrganisationChange(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -202,6 +202,7 @@ class Directory:
     ) -> str:
         """A new organisation; its id (`organisation_id`: one the caller derived, as for a person)."""
         chosen = str(organisation_id or uuid4())
+        details = _domains_once(details)
 
         def decide() -> list[Aggregate]:
             organisation = Organisation._create(
@@ -213,6 +214,8 @@ class Directory:
         return chosen
 
     def change_organisation(self, tenant: str, organisation_id: str, changes: Mapping[str, Any], by: str) -> None:
+        changes = _domains_once(changes)
+
         def decide() -> list[Aggregate]:
             organisation = self.organisation(tenant, organisation_id, field="id")
             claims = []
@@ -264,6 +267,7 @@ class Directory:
         return claim
 
     def _claim_domains(self, tenant: str, holder: str, before: list[str], after: list[str]) -> list[Aggregate]:
+        """The claims of the domains `after` names (each once: `_domains_once`) and the release of those it left."""
         changed: list[Aggregate] = []
         for n, domain in enumerate(after):
             if domain in before:
@@ -281,6 +285,15 @@ class Directory:
                 claim.release()
                 changed.append(claim)
         return changed
+
+
+def _domains_once(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """`fields` with its domains each once, in their order. A domain named twice was claimed twice in one save,
+    which then met itself as a conflict, was tried again until given up, and was answered 500."""
+    once = dict(fields)
+    if once.get("domains") is not None:
+        once["domains"] = list(dict.fromkeys(once["domains"]))
+    return once
 
 
 def _refused(command: Any, *args: Any, field: str | None = None) -> None:
