@@ -17,7 +17,6 @@ from typing import Any
 from uuid import uuid4
 
 from bench.results import record
-from services.chassis.runtime.settings import Settings
 from services.intake.tickets.application import Intake
 from services.intake.tickets.cause import Cause
 from services.intake.tickets.form import TicketForm
@@ -53,12 +52,7 @@ def cpu_us_a_ticket(intake: Intake, size: int) -> float:
 
 
 def run() -> None:
-    pg = postgres()
-    with pg.fresh_database() as dbname:
-        settings = Settings.model_validate(
-            {"persistence": "postgres", "postgres_host": pg.host, "postgres_port": pg.port,
-             "postgres_user": pg.user, "postgres_password": pg.password, "postgres_dbname": dbname}
-        )  # fmt: skip
+    with postgres().fresh_settings() as settings:
         intake = desk_intake(settings)
         try:
             figures: dict[str, Any] = {"batches": BATCHES, "rounds": ROUNDS}

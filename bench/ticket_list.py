@@ -18,7 +18,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from bench.results import record
-from services.chassis.runtime.settings import Settings
 from services.chassis.storage.projector import StoreProjector
 from services.chassis.storage.store import tracking_recorder
 from services.intake.tickets.application import Intake
@@ -58,12 +57,7 @@ def rebuilt(projector: StoreProjector) -> tuple[float, float]:
 
 
 def run() -> None:
-    pg = postgres()
-    with pg.fresh_database() as dbname:
-        settings = Settings.model_validate(
-            {"persistence": "postgres", "postgres_host": pg.host, "postgres_port": pg.port,
-             "postgres_user": pg.user, "postgres_password": pg.password, "postgres_dbname": dbname}
-        )  # fmt: skip
+    with postgres().fresh_settings() as settings:
         intake = desk_intake(settings)
         secret = settings.personal_data_secret.encode()
         projection = projection_of(intake, tracking_recorder(settings, Intake.name), secret)
