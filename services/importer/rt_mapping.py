@@ -124,7 +124,9 @@ class RtMapping:
             priority=priority_of(int(reprioritised.old or 0) if reprioritised is not None else priority),
             group_id=group,
         )
-        at, by = (create.at, create.creator) if create is not None else (created, creator)
+        # RT stamps the ticket's Created before its Create transaction, and the two can fall in different seconds:
+        # the ticket opens at the earlier, as RT lists it, and before every step of its history.
+        at, by = (min(create.at, created), create.creator) if create is not None else (created, creator)
         return ImportedTicket(SYSTEM, self.url, key, at, self.actor(by)[0], form)
 
     def _file(self, t: RtTransaction, file: RtFile, comment_id: str | None) -> ImportedStep:

@@ -67,7 +67,9 @@ def pend(client: httpx.Client, ticket_id: str) -> float:
     reply = client.post(f"/v1/tickets/{ticket_id}/pending", json=body, headers=ADMIN)
     assert reply.status_code == 200, reply.text
     events = client.get(f"/v1/tickets/{ticket_id}/history", headers=ADMIN).json()["events"]
-    return datetime.fromisoformat(events[-1]["at"]).timestamp()
+    # Its own event, not the last: a trigger reacting to it may have tagged the ticket by now.
+    pended = next(e for e in reversed(events) if e["event"] == "marked_pending")
+    return datetime.fromisoformat(pended["at"]).timestamp()
 
 
 def firings(client: httpx.Client, trigger_id: str) -> list[dict[str, Any]]:

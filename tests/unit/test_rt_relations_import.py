@@ -132,3 +132,9 @@ def test_a_merged_ticket_is_its_own_ticket_merged_into_the_survivor_at_the_merge
     assert [type(e).__name__ for e in intake.history(eight.id, TENANT)] == [
         "Opened", "CommentAdded", "Assigned", "MergedInto"
     ]  # fmt: skip
+
+
+def test_a_ticket_opens_when_request_tracker_created_it_though_its_create_transaction_came_a_second_later() -> None:
+    late_create = RtTransaction("900", "Create", "", "", "", at(9) + timedelta(seconds=1), "eva", "words", ticket="9")
+    ticket = RtTicket("9", "Ticket 9", "open", QUEUES["1"], ["eva"], "eva", at(9), 0, {}, [late_create], [])
+    assert mapping(["9"]).ticket(ticket).ticket.at == at(9)
