@@ -2,13 +2,13 @@
 
 psycopg's `transaction()` inside a pipeline syncs at its start and at its end (so that an error belongs to
 the block it happened in), and outside one its BEGIN and COMMIT are round trips of their own: a read
-model's batch cost three round trips besides its statements, and at a few events a batch (the live
-projectors' and consumers' size under load) those waits were most of its cost (`python -m
-bench.ticket_list`). Here the pool's connection, in autocommit, is sent BEGIN and COMMIT as statements of
-the pipeline. A statement that fails makes the server skip the rest, COMMIT included, until the pipeline's
-sync, which raises its error; the transaction, left failed (or open, when the block itself raised), is
-then rolled back by psycopg's own `rollback`, which also forgets the connection's prepared statements as
-its transactions do (services/chassis/storage/postgres.py says why that matters).
+model's batch cost three round trips besides its statements, a fixed cost that weighs most at the few events
+a batch of the live projectors and consumers under load (`python -m bench.ticket_list`: with the ticket list's
+own reads gone too, a quarter less CPU an event at eight a batch). Here the pool's connection, in autocommit, is
+sent BEGIN and COMMIT as statements of the pipeline. A statement that fails makes the server skip the rest,
+COMMIT included, until the pipeline's sync, which raises its error; the transaction, left failed (or open, when
+the block itself raised), is then rolled back by psycopg's own `rollback`, which also forgets the connection's
+prepared statements as its transactions do (services/chassis/storage/postgres.py says why that matters).
 """
 
 from __future__ import annotations
