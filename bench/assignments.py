@@ -1,5 +1,6 @@
-"""The bench's reader of intake's tickets topic: when each ticket's opening and routing's assignment
-were recorded (the events' `ce_time`), and when the assignment reached this reader.
+"""The bench's reader of the flow's topics: when each ticket's opening, routing's decision and the
+assignment were recorded (the events' `ce_time`) and sent by their relays (the Kafka records' own
+timestamps), and when the assignment reached this reader: each hop of the flow, timed.
 
 It reads the CloudEvents headers only, and only of the tenant it follows: at 1,000 tickets a second
 it must stay cheap beside what it measures.
@@ -10,27 +11,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 
 from aiokafka import AIOKafkaConsumer
 
 from schemas.routing import ROUTING_ACTOR
 
-OPENED, ASSIGNED, BY_ROUTING = b"ticket.opened", b"ticket.assigned", ROUTING_ACTOR.encode()
+OPENED, DECIDED, ASSIGNED = b"ticket.opened", b"routing.decided", b"ticket.assigned"
+BY_ROUTING = ROUTING_ACTOR.encode()
+
+
+@dataclass
+class Trail:
+    """One ticket's way through the flow as the reader saw it, in wall-clock seconds: each event's recorded
+    instant (`ce_time`) and the instant its relay handed it to Kafka (the record's timestamp, to the ms)."""
+
+    opened: float | None = None
+    opened_sent: float | None = None
+    decided: float | None = None
+    decided_sent: float | None = None
+    assigned: float | None = None
+    assigned_sent: float | None = None
 
 
 class Assignments:
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None)
+    def __init__(self, bootstrap: str, tickets_topic: str, decisions_topic: str) -> None:
+        self.consumer = AIOKafkaConsumer(tickets_topic, decisions_topic, bootstrap_servers=bootstrap,
+                                         auto_offset_reset="latest", group_id=None)  # fmt: skip
         self.tenant = b""
         self.opened: dict[str, str] = {}  # ticket id -> recorded instant (ISO 8601)
         self.assigned: dict[str, tuple[str, float]] = {}  # ticket id -> (recorded instant, perf_counter on arrival)
+        self.trails: dict[str, Trail] = {}
         self._task: asyncio.Task[None] | None = None
 
     def follow(self, tenant: str) -> None:
         """Keep the events of `tenant` from now on, forgetting those of the one followed before."""
         self.tenant = tenant.encode()
-        self.opened, self.assigned = {}, {}
+        self.opened, self.assigned, self.trails = {}, {}, {}
 
     async def __aenter__(self) -> Assignments:
         await self.consumer.start()
@@ -56,7 +75,19 @@ class Assignments:
                     if found.get("ce_tenant") != self.tenant:
                         continue
                     kind, subject = found.get("ce_type"), found.get("ce_subject", b"").decode()
+                    recorded, sent = found.get("ce_time", b"").decode(), record.timestamp / 1000
                     if kind == OPENED:
-                        self.opened[subject] = found["ce_time"].decode()
+                        self.opened[subject] = recorded
+                        trail = self.trails.setdefault(subject, Trail())
+                        trail.opened, trail.opened_sent = _instant(recorded), sent
+                    elif kind == DECIDED:
+                        trail = self.trails.setdefault(subject, Trail())
+                        trail.decided, trail.decided_sent = _instant(recorded), sent
                     elif kind == ASSIGNED and found.get("ce_actor") == BY_ROUTING and subject not in self.assigned:
-                        self.assigned[subject] = (found["ce_time"].decode(), now)
+                        self.assigned[subject] = (recorded, now)
+                        trail = self.trails.setdefault(subject, Trail())
+                        trail.assigned, trail.assigned_sent = _instant(recorded), sent
+
+
+def _instant(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()

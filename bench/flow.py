@@ -32,7 +32,7 @@ from bench.assignments import Assignments
 from bench.load import LoadProcess
 from bench.processes import Meter, Pids, kafka_broker, parent, pid_of, postgres_backends, rss_mib
 from bench.results import percentiles
-from schemas.topics import TICKETS
+from schemas.topics import ROUTING_DECISIONS, TICKETS
 from tests.client import headers
 from tests.harness import Desk, Service, desk_settings
 from tests.infra import Kafka, Postgres
@@ -54,8 +54,9 @@ class Flow:
     shared: tuple[str, ...] = ()  # roles of `others` that serve other desks too
 
     @property
-    def topic(self) -> str:
-        return self.desk.settings.kafka_name(TICKETS)
+    def topics(self) -> tuple[str, str]:
+        """The topics the bench's reader follows (bench/assignments.py): intake's tickets, routing's decisions."""
+        return self.desk.settings.kafka_name(TICKETS), self.desk.settings.kafka_name(ROUTING_DECISIONS)
 
     def meter(self) -> Meter:
         return Meter({name: pid_of(service) for name, service in self.services.items()} | self.others)
@@ -179,6 +180,7 @@ def figures(
         "accepted": len(created), "errors": errors, "error_kinds": result["errors"], "assigned": assigned,
         "achieved_per_s": round(assigned / (last - first), 1) if assigned > 1 and last > first else 0.0,
         "opened_to_assigned_recorded_ms": percentiles(recorded), "post_to_assignment_ms": latency,
+        "hops_ms": hops(created, reader),
         "saturated": assigned < len(created) or errors > offered / 100 or latency.get("p50", 0) > SATURATED_P50_MS,
         "window_s": round(window, 2),
         "cpu_ms_per_ticket": {name: round(s * 1000 / per_ticket, 2) for name, s in spent.items()}
@@ -188,6 +190,35 @@ def figures(
         "rss_mib": {name: round(mib, 1) for name, mib in rss.items() if mib is not None},
         "machine_load_1min": round(os.getloadavg()[0], 2),  # over 2, the figures shared the cores with others
     }  # fmt: skip
+
+
+HOPS = {  # each hop of the flow: from the instant the bench read before it to the one it read after it
+    "gateway (POST to opened)": ("posted", "opened"),
+    "intake relay (opened)": ("opened", "opened_sent"),
+    "routing consumer (to decided)": ("opened_sent", "decided"),
+    "routing relay (decided)": ("decided", "decided_sent"),
+    "intake consumer (to assigned)": ("decided_sent", "assigned"),
+    "intake relay (assigned)": ("assigned", "assigned_sent"),
+    "bench reader": ("assigned_sent", "arrived"),
+}
+
+
+def hops(created: dict[str, float], reader: Assignments) -> dict[str, dict[str, float]]:
+    """Each hop's latencies over the tickets assigned: from the POST's scheduled instant, through each event's
+    recorded instant and its relay's send to Kafka (a record's timestamp, to the ms), to the assignment's
+    arrival at the reader. An event's recorded instant is taken as its command decides it, before its commit:
+    the commit is in the next hop."""
+    wall = time.time() - time.perf_counter()  # the load's and the reader's perf_counter, as wall-clock time
+    samples: dict[str, list[float]] = {name: [] for name in HOPS}
+    for ticket_id, at in created.items():
+        trail, assignment = reader.trails.get(ticket_id), reader.assigned.get(ticket_id)
+        if trail is None or assignment is None:
+            continue
+        instants = vars(trail) | {"posted": at + wall, "arrived": assignment[1] + wall}
+        for name, (start, end) in HOPS.items():
+            if instants[start] is not None and instants[end] is not None:
+                samples[name].append((instants[end] - instants[start]) * 1000)
+    return {name: percentiles(values) for name, values in samples.items()}
 
 
 def table(run: dict[str, Any], at_rest: dict[str, float] | None = None) -> str:
@@ -204,6 +235,7 @@ def table(run: dict[str, Any], at_rest: dict[str, float] | None = None) -> str:
         f"{run['achieved_per_s']}/s achieved{', SATURATED' if run['saturated'] else ''}"
         f" (machine load {run.get('machine_load_1min', '?')})",
         f"  opened->assigned (recorded) ms: {ms(recorded)};  post->assignment ms: {ms(e2e)}",
+        f"  hops, p50/p99 ms: {hop_line(run.get('hops_ms', {}))}",
         f"  {'process':<30} {'CPU ms/ticket':>13} {'beyond idle':>11} {'cores':>6} {'RSS MiB':>8}",
     ]
     for name, cost in run["cpu_ms_per_ticket"].items():
@@ -213,6 +245,10 @@ def table(run: dict[str, Any], at_rest: dict[str, float] | None = None) -> str:
         lines.append(f"  {name + mark:<30} {cost:>13.2f} {'' if beyond is None else f'{beyond:.2f}':>11} "
                      f"{run['cpu_cores'][name]:>6.2f} {'' if rss is None else f'{rss:.0f}':>8}")  # fmt: skip
     return "\n".join(lines)
+
+
+def hop_line(hops_ms: dict[str, dict[str, float]]) -> str:
+    return ", ".join(f"{name} {h['p50']:.0f}/{h['p99']:.0f}" for name, h in hops_ms.items() if h.get("n")) or "none"
 
 
 def beyond_idle(run: dict[str, Any], name: str, at_rest: dict[str, float] | None) -> float | None:

@@ -122,7 +122,7 @@ def run(argv: Sequence[str] = ()) -> None:
                 spies[name] = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
         async def profiled() -> dict[str, Any]:
-            async with Assignments(broker.bootstrap, flow.topic) as reader:
+            async with Assignments(broker.bootstrap, *flow.topics) as reader:
                 return await measure(flow, reader, args.rate, args.seconds, args.drain, on_start=sample)
 
         figures = asyncio.run(profiled())

@@ -54,7 +54,7 @@ def arguments(argv: Sequence[str]) -> argparse.Namespace:
 
 async def climb(flow: Flow, bootstrap: str, rates: Sequence[int], args: argparse.Namespace) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
-    async with Assignments(bootstrap, flow.topic) as reader:
+    async with Assignments(bootstrap, *flow.topics) as reader:
         await asyncio.sleep(2.0)  # the services' start behind them
         at_rest = await idle(flow, IDLE)
         print(f"{flow.shape} with no load, CPU ms per second: {at_rest}", flush=True)

@@ -127,7 +127,7 @@ async def soak(
         if args.trace is not None:
             tasks.append(asyncio.create_task(trace(pids.values(), args.minutes * 60, args.trace > 0)))
 
-    async with Assignments(bootstrap, flow.topic) as reader:
+    async with Assignments(bootstrap, *flow.topics) as reader:
         await asyncio.sleep(2.0)  # the services' start behind them
         figures = await measure(flow, reader, args.rate, args.minutes * 60, DRAIN, on_start=begin)
         if args.trace is not None:
