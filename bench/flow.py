@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from bench.assignments import Assignments
-from bench.load import LoadProcess
+from bench.load import CONNECTIONS, LoadProcess
 from bench.processes import Meter, Pids, kafka_broker, parent, pid_of, postgres_backends, rss_mib
 from bench.results import percentiles
 from schemas.topics import ROUTING_DECISIONS, TICKETS
@@ -116,16 +116,17 @@ def set_up(base_url: str, tenant: str, agents: int) -> None:
 
 async def measure(
     flow: Flow, reader: Assignments, rate: int, seconds: float, drain: float,
-    on_start: Callable[[], None] | None = None,
+    on_start: Callable[[], None] | None = None, connections: int = CONNECTIONS,
 ) -> dict[str, Any]:  # fmt: skip
-    """Offer `rate` tickets/s for `seconds`, then wait up to `drain` s for the last assignment."""
+    """Offer `rate` tickets/s for `seconds` over `connections` keep-alive connections, then wait up to `drain` s
+    for the last assignment."""
     tenant = f"bench-{rate}-{uuid.uuid4().hex[:6]}"
     offered = int(rate * seconds)
     agents = max(AGENTS, -(-offered * 5 // 4 // CAPACITY))
     await asyncio.to_thread(set_up, flow.gateway.url, tenant, agents)
     reader.follow(tenant)
     await asyncio.sleep(1.0)  # routing's projections take the agents in
-    load = await LoadProcess.start(flow.gateway.url, headers(tenant)["Authorization"], rate, seconds)
+    load = await LoadProcess.start(flow.gateway.url, headers(tenant)["Authorization"], rate, seconds, connections)
     meter = flow.meter()
     meter.start()
     began, own = time.perf_counter(), time.process_time()

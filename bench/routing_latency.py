@@ -24,6 +24,7 @@ from typing import Any
 
 from bench.assignments import Assignments
 from bench.flow import AGENTS, SATURATED_P50_MS, Flow, embedded, idle, measure, production, table
+from bench.load import CONNECTIONS
 from bench.results import history, record, save_plot
 from tests.infra import kafka, postgres
 
@@ -49,6 +50,7 @@ def arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=SECONDS, help="of load at each rate")
     parser.add_argument("--drain", type=float, default=DRAIN, help="most seconds to wait for the last assignment")
     parser.add_argument("--through", action="store_true", help="every rate listed, even after one saturates")
+    parser.add_argument("--connections", type=int, default=CONNECTIONS, help="the load generator's connections")
     return parser.parse_args(list(argv))
 
 
@@ -59,7 +61,7 @@ async def climb(flow: Flow, bootstrap: str, rates: Sequence[int], args: argparse
         at_rest = await idle(flow, IDLE)
         print(f"{flow.shape} with no load, CPU ms per second: {at_rest}", flush=True)
         for rate in rates:
-            runs.append(await measure(flow, reader, rate, args.seconds, args.drain))
+            runs.append(await measure(flow, reader, rate, args.seconds, args.drain, connections=args.connections))
             print(table(runs[-1], at_rest), flush=True)
             if runs[-1]["saturated"] and not args.through:
                 print(f"{flow.shape}: {rate}/s saturates the flow; no higher rate", flush=True)
@@ -75,7 +77,7 @@ def run(argv: Sequence[str] = ()) -> None:
         "saturated_when": f"not every accepted ticket assigned within the drain, errors over 1%, or p50 over "
                           f"{SATURATED_P50_MS:.0f} ms",
         "cpu_ms_per_ticket_is": "CPU of each process from the load's start to the last assignment, per ticket assigned",
-        "through": args.through,
+        "through": args.through, "load_connections": args.connections,
     }  # fmt: skip
     if args.rates:
         with production(broker, postgres()) as flow:
