@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -15,6 +17,7 @@ from eventsourcing.persistence import StoredEvent
 from fastapi.testclient import TestClient
 
 from schemas.tickets import TicketCommentedV1, TicketCommentedV2
+from services.chassis.runtime.logs import JsonFormatter
 from services.chassis.runtime.metrics import Metrics
 from services.chassis.runtime.runtime import Runtime
 from services.intake.attachments.blobs import FileBlobStore
@@ -105,6 +108,29 @@ def test_openings_asked_for_at_once_are_each_checked_against_their_own_tenants_f
     assert isinstance(globex, OpenedTicket)
     assert isinstance(globex_again, CustomFieldError)  # a field globex never defined
     assert globex_again.key == "asset"
+
+
+def test_what_an_opening_logs_names_its_own_requests_tenant_and_trace(monkeypatch: pytest.MonkeyPatch) -> None:
+    intake = in_memory_intake()
+    lines: list[dict[str, Any]] = []
+    formatter = JsonFormatter("intake")
+    fields = intake._fields
+
+    def logged(tenant: str) -> Any:  # a line logged as a request's opening is checked, in the batch's thread
+        record = logging.LogRecord("opening", logging.INFO, __file__, 0, "checking", None, None)
+        lines.append(json.loads(formatter.format(record)))
+        return fields(tenant)
+
+    monkeypatch.setattr(intake, "_fields", logged)
+    acme_trace, globex_trace = "00-" + "a" * 32 + "-" + "1" * 16 + "-01", "00-" + "b" * 32 + "-" + "2" * 16 + "-01"
+    acme_id, globex_id = uuid4(), uuid4()
+    intake.open_tickets([
+        TicketRequest(acme_id, a_form(), Cause("acme", "agent-7", "corr", "cause", acme_trace)),
+        TicketRequest(globex_id, a_form(), Cause("globex", "agent-8", "corr", "cause", globex_trace)),
+    ])  # fmt: skip
+    assert [(line["tenant"], line["trace_id"], line["ticket_id"]) for line in lines] == [
+        ("acme", "a" * 32, str(acme_id)), ("globex", "b" * 32, str(globex_id))
+    ]  # fmt: skip
 
 
 def test_a_new_ticket_records_who_opened_it_and_why() -> None:

@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from services.chassis.runtime import logs
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.storage.group_commit import GroupCommit
 from services.chassis.storage.processing import commit, find
@@ -82,10 +83,15 @@ class TicketOpening(TicketChanges):
     def _checked_or_refused(
         self, request: TicketRequest, fields: dict[str, TenantFields]
     ) -> Opening | OpenedTicket | BaseException:
-        try:
-            return self._checked(request, fields)
-        except Exception as error:  # noqa: BLE001 - this request's answer alone, not its batch's
-            return error
+        """`_checked`, its lines logged as its request's (a batch runs in a thread of its own, outside every
+        request's context: thread_batches.py)."""
+        cause = request.cause
+        ticket_id = str(request.ticket_id) if request.ticket_id is not None else None
+        with logs.about(cause.tenant, ticket_id, cause.traceparent):
+            try:
+                return self._checked(request, fields)
+            except Exception as error:  # noqa: BLE001 - this request's answer alone, not its batch's
+                return error
 
     def _checked(self, request: TicketRequest, fields: dict[str, TenantFields]) -> Opening | OpenedTicket:
         """The opening `request` asks for, checked and sealed; or the ticket a retry of it opened before.
@@ -170,7 +176,11 @@ class TicketOpening(TicketChanges):
         try:
             recordings = self.save(numbers, *tickets, *records)
         except IntegrityError:  # a replayed ticket, or another instance numbered first
-            return [self._open_alone(key, opening) for opening in openings]
+            opened = []
+            for opening in openings:
+                with logs.about(opening.cause.tenant, str(opening.ticket_id), opening.cause.traceparent):
+                    opened.append(self._open_alone(key, opening))
+            return opened
         return [OpenedTicket(ticket, position_of(recordings, ticket.id), created=True) for ticket in tickets]
 
     def _open_alone(self, key: tuple[str, int], opening: Opening) -> OpenedTicket:
