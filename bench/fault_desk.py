@@ -14,7 +14,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
-from contextlib import aclosing, contextmanager
+from contextlib import AsyncExitStack, aclosing, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -52,6 +52,8 @@ TARGETS: dict[str, tuple[tuple[str, str], ...]] = {
     "sla consumer": (("sla", "consumer"),), "sla scheduler": (("sla", "scheduler"),),
     "analytics consumer": (("analytics", "consumer"),), "postgresql": (), "kafka": (),
 }  # fmt: skip
+Positions = dict[str, tuple[int, int]]  # consumer group -> its committed offsets and its topics' ends, summed
+Read = tuple[float, Positions]  # positions, and when they were read (time.monotonic)
 HOW = ("sigkill", "sigterm")  # SIGKILL then start; SIGTERM (a clean stop) then start
 
 
@@ -103,19 +105,23 @@ class FaultDesk:
         return Groups(self.desk.settings.kafka_bootstrap_servers, self.desk.settings.kafka_namespace)
 
     async def recovered(
-        self, since: float, lag_ok: float, timeout: float, group_ok: dict[str, float] | None = None
-    ) -> float | None:
+        self, since: float, lag_ok: float, timeout: float, group_ok: dict[str, float] | None = None,
+        groups: Groups | None = None,
+    ) -> float | None:  # fmt: skip
         """Seconds from `since` (time.monotonic) until every process answers ready and is caught up; None
         when it had not after `timeout`. `lag_ok`: the messages a process's consumers or relay may be behind;
-        `group_ok`: those each consumer group may be behind as Kafka sees it (`lag_ok` at least)."""
+        `group_ok`: those each consumer group may be behind as Kafka sees it (`lag_ok` at least), asked of
+        Kafka through `groups` (else clients of its own) once every process is caught up."""
         behind: list[str] = []
         self.behind_until = {f"{process.name} {process.role}": 0.0 for process in self.processes.values()}
-        groups = self.groups
-        async with httpx.AsyncClient(timeout=2.0) as client, aclosing(groups):
+        async with AsyncExitStack() as stack:
+            client = await stack.enter_async_context(httpx.AsyncClient(timeout=2.0))
+            if groups is None:
+                groups = await stack.enter_async_context(aclosing(self.groups))
             while time.monotonic() - since < timeout:
                 self.supervise()
                 answers = await asyncio.gather(*(caught_up(client, p, lag_ok) for p in self.processes.values()))
-                lags = await groups.behind(group_ok if group_ok is not None else {}, lag_ok)
+                lags = await groups.behind(group_ok or {}, lag_ok) if all(answers) else []
                 if all(answers) and not lags:
                     return time.monotonic() - since
                 processes = zip(self.processes.values(), answers, strict=True)
@@ -146,6 +152,7 @@ class Groups:
     def __init__(self, bootstrap: str, namespace: str) -> None:
         self.bootstrap, self.namespace = bootstrap, namespace
         self._started: tuple[AIOKafkaAdminClient, AIOKafkaConsumer] | None = None
+        self.latest: Read | None = None  # the positions read last, unless Kafka did not answer then
 
     async def behind(self, group_ok: dict[str, float], lag_ok: float) -> list[str]:
         """The groups more than `group_ok[group]` (else `lag_ok`) messages behind, or every one while Kafka
@@ -156,15 +163,23 @@ class Groups:
         return [group for group, (committed, ends) in found.items()
                 if ends - committed > max(group_ok.get(group, lag_ok), lag_ok)]  # fmt: skip
 
-    async def positions(self) -> dict[str, tuple[int, int]] | None:
+    async def positions(self) -> Positions | None:
         """Each group's committed offsets and its topics' ends, summed over its partitions; None while Kafka
         does not answer (the clients are then closed, and made again at the next call)."""
         try:
             admin, ends = await self._clients()
-            return await asyncio.wait_for(self._read(admin, ends), 5.0)
+            found = await asyncio.wait_for(self._read(admin, ends), 5.0)
         except (KafkaError, OSError, TimeoutError):
+            self.latest = None
             await self.aclose()
             return None
+        self.latest = (time.monotonic(), found)
+        return found
+
+    async def read(self) -> Read | None:
+        """The positions now, and when they were read."""
+        await self.positions()
+        return self.latest
 
     async def aclose(self) -> None:
         if self._started is not None:
@@ -182,27 +197,46 @@ class Groups:
             await asyncio.wait_for(asyncio.gather(admin.start(), ends.start()), 3.0)
         return self._started
 
-    async def _read(self, admin: AIOKafkaAdminClient, ends: AIOKafkaConsumer) -> dict[str, tuple[int, int]]:
+    async def _read(self, admin: AIOKafkaAdminClient, ends: AIOKafkaConsumer) -> Positions:
         names = [group for group, _ in await admin.list_consumer_groups() if group.startswith(self.namespace)]
-        found = {}
-        for group in names:
-            committed = await admin.list_consumer_group_offsets(group)
-            tops = await ends.end_offsets(list(committed))
-            found[group.removeprefix(self.namespace)] = (
+        offsets = await asyncio.gather(*(admin.list_consumer_group_offsets(group) for group in names))
+        tops = await ends.end_offsets(list({tp for committed in offsets for tp in committed}))
+        found = {
+            group.removeprefix(self.namespace): (
                 sum(max(meta.offset, 0) for meta in committed.values()),
                 sum(tops[tp] for tp in committed),
             )
+            for group, committed in zip(names, offsets, strict=True)
+        }
         return found
 
-    @staticmethod
-    def two_seconds(first: dict[str, tuple[int, int]] | None, then: dict[str, tuple[int, int]] | None,
-                    seconds: float) -> dict[str, float]:  # fmt: skip
-        """What two seconds of the load put on each group's topics, from their ends `seconds` apart: the
-        lag a group may have and be caught up (a group reading every public topic gets some three messages
-        a command; one reading SLA's clocks alone, far fewer)."""
-        if not first or not then or seconds <= 0:
-            return {}
-        return {group: 2 * (then[group][1] - first[group][1]) / seconds for group in then if group in first}
+
+@dataclass
+class GroupLoad:
+    """What the load puts on each consumer group's topics, pooled over every stretch of steady load measured
+    (the seconds before each fault, from the desk caught up to the fault): how far behind a group may be
+    and still be caught up. Pooled, a stretch of a second measures it no worse than a long one."""
+
+    messages: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def add(self, first: Read | None, then: Read | None) -> None:
+        """The stretch of load between two reads of the groups' positions."""
+        if first is None or then is None or then[0] <= first[0]:
+            return
+        for group, (_, end) in then[1].items():
+            if group in first[1]:
+                self.messages[group] = self.messages.get(group, 0) + end - first[1][group][1]
+                self.seconds[group] = self.seconds.get(group, 0.0) + then[0] - first[0]
+
+    def measured(self) -> float:
+        """The seconds of load measured (of the group measured longest)."""
+        return max(self.seconds.values(), default=0.0)
+
+    def two_seconds(self) -> dict[str, float]:
+        """What two seconds of the load put on each group's topics (a group reading every public topic gets
+        some three messages a command; one reading SLA's clocks alone, far fewer)."""
+        return {group: 2 * self.messages[group] / seconds for group, seconds in self.seconds.items() if seconds > 0}
 
 
 async def caught_up(client: httpx.AsyncClient, process: Service, lag_ok: float) -> bool:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.database_work import DatabaseWork
-from bench.fault_desk import TENANT, FaultDesk, fault_desk
+from bench.fault_desk import TENANT, FaultDesk, GroupLoad, fault_desk
 from bench.fault_load import Load
 from bench.processes import Meter, kafka_broker, pid_of
 from bench.results import percentiles, record
@@ -91,10 +91,12 @@ async def at_rate(
     work_before = await asyncio.to_thread(DatabaseWork.taken, pg, database)
     loading = asyncio.create_task(load.run(stop))
     await asyncio.sleep(seconds / 2)  # the first half: tickets open, their later steps begin to fall due
+    group_load = GroupLoad()
     async with aclosing(faults.groups) as groups:
-        first, since_first = await groups.positions(), time.monotonic()
+        first = await groups.read()
         await asyncio.sleep(seconds / 2)
-        group_ok = groups.two_seconds(first, await groups.positions(), time.monotonic() - since_first)
+        group_load.add(first, await groups.read())
+    group_ok = group_load.two_seconds()
     cpu = (machine_busy() - busy_before) / seconds
     spent = meter.stop()
     work = work_before.per_command(await asyncio.to_thread(DatabaseWork.taken, pg, database), load.sent)
