@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -82,3 +83,22 @@ def test_every_request_is_answered_whatever_the_batches(count: int) -> None:
         return list(await asyncio.gather(*first, *later))
 
     assert asyncio.run(scenario()) == list(range(2 * count))
+
+
+def test_work_given_a_thread_of_its_own_is_not_queued_behind_the_shared_pool() -> None:
+    """The record of a mail the server accepted must not wait for the other mails' composing (mailer.py)."""
+    released = threading.Event()
+
+    async def scenario() -> str:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(2) as shared, ThreadPoolExecutor(1) as own:
+            loop.set_default_executor(shared)
+            busy = [asyncio.ensure_future(asyncio.to_thread(released.wait, 10)) for _ in range(4)]  # queued too
+            recording: ThreadBatches[str, str] = ThreadBatches(lambda ids: [f"{i} sent" for i in ids], own)
+            try:
+                return await asyncio.wait_for(recording("mail-1"), timeout=5)
+            finally:
+                released.set()
+                await asyncio.gather(*busy)
+
+    assert asyncio.run(scenario()) == "mail-1 sent"

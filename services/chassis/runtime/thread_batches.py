@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from typing import Generic, TypeVar
 
 R = TypeVar("R")
@@ -17,10 +18,14 @@ T = TypeVar("T")
 
 
 class ThreadBatches(Generic[R, T]):
-    def __init__(self, run: Callable[[Sequence[R]], Sequence[T | BaseException]]) -> None:
+    def __init__(
+        self, run: Callable[[Sequence[R]], Sequence[T | BaseException]], executor: Executor | None = None
+    ) -> None:
         """`run(requests)`, in a worker thread, carries out `requests` in order and answers one outcome each:
-        its result, or the error to raise for it alone (an error `run` raises is every request's)."""
+        its result, or the error to raise for it alone (an error `run` raises is every request's). The thread
+        is the loop's shared pool's, or `executor`'s: work that must not queue behind the pool's other jobs."""
         self.run = run
+        self.executor = executor
         self._queue: list[tuple[R, asyncio.Future[T]]] = []
         self._draining: asyncio.Task[None] | None = None
 
@@ -36,9 +41,7 @@ class ThreadBatches(Generic[R, T]):
         while self._queue:
             batch, self._queue = self._queue, []
             try:
-                outcomes: Sequence[T | BaseException] = await asyncio.to_thread(
-                    self.run, [request for request, _ in batch]
-                )
+                outcomes = await self._in_thread([request for request, _ in batch])
             except Exception as error:  # noqa: BLE001 - the batch's failure is every request's in it
                 outcomes = [error] * len(batch)
             except BaseException:  # cancelled (the loop is closing): so is every request waiting
@@ -52,3 +55,9 @@ class ThreadBatches(Generic[R, T]):
                     answer.set_exception(outcome)
                 else:
                     answer.set_result(outcome)
+
+    async def _in_thread(self, requests: list[R]) -> Sequence[T | BaseException]:
+        if self.executor is None:
+            return await asyncio.to_thread(self.run, requests)
+        context = contextvars.copy_context()  # as asyncio.to_thread carries it
+        return await asyncio.get_running_loop().run_in_executor(self.executor, context.run, self.run, requests)

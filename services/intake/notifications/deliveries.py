@@ -14,6 +14,7 @@ between the two: the message is in doubt and is sent again, with the same Messag
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -148,9 +149,13 @@ class Deliveries:
             )
         return bool(claimed)
 
-    def sent(self, delivery_id: str, reply: str) -> None:
-        """Accepted by the server; an earlier attempt's error stays on the record, with the attempts."""
-        self.table.record(delivery_id, status="sent", last_reply=reply[:500], sent_at=datetime.now(UTC).isoformat())
+    def sent(self, accepted: Sequence[tuple[str, str]]) -> list[None]:
+        """Messages accepted by their servers (delivery id, the server's reply), recorded in one transaction; an
+        earlier attempt's error stays on each record, with the attempts. One outcome (None) each."""
+        at = datetime.now(UTC).isoformat()
+        self.table.record_many([(delivery_id, {"status": "sent", "last_reply": reply[:500], "sent_at": at})
+                                for delivery_id, reply in accepted])  # fmt: skip
+        return [None] * len(accepted)
 
     def attempt_failed(self, delivery_id: str, error: str, reply: str | None, retry_in: float | None) -> None:
         """Retry in `retry_in` seconds; None: the message failed for good."""

@@ -5,7 +5,9 @@ The window in which a message may go out twice is between the server's acceptanc
 after the data, the Bot API's `ok`) and the commit of `sent` right after it: a sender killed in
 between leaves a stale claim, and the message is sent again (with the same Message-ID, so mail
 clients that dedupe by it show one). Everything else, rendering and the claim, happens before; the
-commit outlasts a store that is away for moments.
+commit outlasts a store that is away for moments. The records of messages accepted at once share
+one commit, on a thread of their own: a message waits at most for the commit under way and its
+own, not for one commit each of the mails before it, nor behind the composing of the others.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID
 
 from services.chassis.messaging.outbox import drain, retry_delay
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.retries import Backoff
+from services.chassis.runtime.thread_batches import ThreadBatches
 from services.intake.notifications.compose import Composer, Message, Undeliverable
 from services.intake.notifications.deliveries import Deliveries
 from services.intake.notifications.outbox import GROUP
@@ -58,6 +62,8 @@ class Mailer:
         self.max_attempts = max_attempts
         self.route_wait_seconds = route_wait_seconds
         self.batch = batch
+        records = ThreadPoolExecutor(1, thread_name_prefix="sent-records")
+        self._record: ThreadBatches[tuple[str, str], None] = ThreadBatches(deliveries.sent, records)
 
     async def run(self, stopping: asyncio.Event) -> None:
         await drain(stopping, "notifications", self.step, self.deliveries.doorbell)
@@ -134,7 +140,7 @@ class Mailer:
         backoff = Backoff(initial=0.1, maximum=1.0)
         while True:
             try:
-                await asyncio.to_thread(self.deliveries.sent, delivery_id, reply)
+                await self._record((delivery_id, reply))
                 return
             except TRANSIENT_STORE_ERRORS as error:
                 if backoff.failures >= RECORD_PATIENCE:
