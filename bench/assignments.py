@@ -41,15 +41,14 @@ class Assignments:
         self.consumer = AIOKafkaConsumer(tickets_topic, decisions_topic, bootstrap_servers=bootstrap,
                                          auto_offset_reset="latest", group_id=None)  # fmt: skip
         self.tenant = b""
-        self.opened: dict[str, str] = {}  # ticket id -> recorded instant (ISO 8601)
-        self.assigned: dict[str, tuple[str, float]] = {}  # ticket id -> (recorded instant, perf_counter on arrival)
+        self.assigned: dict[str, float] = {}  # ticket id -> when its assignment reached the reader (perf_counter)
         self.trails: dict[str, Trail] = {}
         self._task: asyncio.Task[None] | None = None
 
     def follow(self, tenant: str) -> None:
         """Keep the events of `tenant` from now on, forgetting those of the one followed before."""
         self.tenant = tenant.encode()
-        self.opened, self.assigned, self.trails = {}, {}, {}
+        self.assigned, self.trails = {}, {}
 
     async def __aenter__(self) -> Assignments:
         await self.consumer.start()
@@ -77,14 +76,13 @@ class Assignments:
                     kind, subject = found.get("ce_type"), found.get("ce_subject", b"").decode()
                     recorded, sent = found.get("ce_time", b"").decode(), record.timestamp / 1000
                     if kind == OPENED:
-                        self.opened[subject] = recorded
                         trail = self.trails.setdefault(subject, Trail())
                         trail.opened, trail.opened_sent = _instant(recorded), sent
                     elif kind == DECIDED:
                         trail = self.trails.setdefault(subject, Trail())
                         trail.decided, trail.decided_sent = _instant(recorded), sent
                     elif kind == ASSIGNED and found.get("ce_actor") == BY_ROUTING and subject not in self.assigned:
-                        self.assigned[subject] = (recorded, now)
+                        self.assigned[subject] = now
                         trail = self.trails.setdefault(subject, Trail())
                         trail.assigned, trail.assigned_sent = _instant(recorded), sent
 

@@ -60,8 +60,8 @@ RATE = 12.5  # commands a second: half the 25/s the whole desk sustained under t
 # recovered desk may still be up to two seconds behind, and struck again within 0.5-1.5 s it took longer to
 # recover (2026-12-07 14:03: intake's consumer 6.2 s p50 against 4.1, the mailer 5.5 against 3.4).
 BEFORE = (1.0, 3.0)
-# seconds of load before the bench's first fault: the broker's JIT and the stores' caches warm (without, the
-# first kind's recoveries were half again as long), and what the load puts on each group's topics measured
+# seconds of load before the bench's first fault: the broker's JIT and the stores' caches warm before the first
+# kind's runs are measured, and what the load puts on each group's topics is measured over them (GroupLoad)
 WARM_UP = 20.0
 AFTER = 1.0  # seconds of load once the desk has recovered
 DOWN = (0.0, 0.5)  # seconds a struck process stays down

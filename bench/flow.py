@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -163,13 +162,13 @@ def figures(
 ) -> dict[str, Any]:  # fmt: skip
     recorded, end_to_end, last = [], [], 0.0
     for ticket_id, at in created.items():
-        if (assignment := reader.assigned.get(ticket_id)) is None:
+        if (arrived := reader.assigned.get(ticket_id)) is None:
             continue
-        when, arrived = assignment
         end_to_end.append((arrived - at) * 1000)
         last = max(last, arrived)
-        if (opened := reader.opened.get(ticket_id)) is not None:
-            recorded.append((datetime.fromisoformat(when) - datetime.fromisoformat(opened)).total_seconds() * 1000)
+        trail = reader.trails[ticket_id]
+        if trail.opened is not None and trail.assigned is not None:
+            recorded.append((trail.assigned - trail.opened) * 1000)
     assigned = len(end_to_end)
     first = min(created.values(), default=0.0)
     errors = sum(result["errors"].values())
@@ -212,10 +211,10 @@ def hops(created: dict[str, float], reader: Assignments) -> dict[str, dict[str, 
     wall = time.time() - time.perf_counter()  # the load's and the reader's perf_counter, as wall-clock time
     samples: dict[str, list[float]] = {name: [] for name in HOPS}
     for ticket_id, at in created.items():
-        trail, assignment = reader.trails.get(ticket_id), reader.assigned.get(ticket_id)
-        if trail is None or assignment is None:
+        trail, arrived = reader.trails.get(ticket_id), reader.assigned.get(ticket_id)
+        if trail is None or arrived is None:
             continue
-        instants = vars(trail) | {"posted": at + wall, "arrived": assignment[1] + wall}
+        instants = vars(trail) | {"posted": at + wall, "arrived": arrived + wall}
         for name, (start, end) in HOPS.items():
             if instants[start] is not None and instants[end] is not None:
                 samples[name].append((instants[end] - instants[start]) * 1000)
