@@ -110,8 +110,21 @@ class Load:
             self.errors[f"{command}: {type(error).__name__}"] += 1
             return None
         if not reply.is_success:
-            self.errors[f"{command}: {reply.status_code}"] += 1
+            self.errors[f"{command}: {reply.status_code}{refusal(reply)}"] += 1
             return None
         self.answered_in.append(time.monotonic() - began)
         answer: dict[str, Any] = reply.json()
         return answer
+
+
+def refusal(reply: httpx.Response) -> str:
+    """What a 4xx answer's problem says (its detail, cut short), so that a refusal can be told apart from the next
+    one; nothing for a 5xx (the desk's 503s while its store is away say the same each time)."""
+    if reply.status_code >= 500:
+        return ""
+    try:
+        body = reply.json()
+    except ValueError:
+        body = reply.text
+    detail = str(body.get("detail", "")) if isinstance(body, dict) else str(body)
+    return f" ({detail[:120]})" if detail else ""
