@@ -34,6 +34,7 @@ from bench.database_work import DatabaseWork
 from bench.fault_desk import TENANT, FaultDesk, GroupLoad, fault_desk
 from bench.fault_load import Load
 from bench.processes import Meter, kafka_broker, pid_of
+from bench.profile_flow import py_spy, spy_on, summaries
 from bench.results import percentiles, record
 from bench.sla_timers import database_backends
 from tests.infra import Postgres, kafka, postgres
@@ -53,6 +54,8 @@ def arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--rates", type=lambda text: [float(r) for r in text.split(",")], default=list(RATES))
     parser.add_argument("--seconds", type=float, default=SECONDS, help="of load at each rate")
     parser.add_argument("--seed", type=int, default=26)
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy every desk process in each rate's second half (profile_flow.py)")  # fmt: skip
     return parser.parse_args(list(argv))
 
 
@@ -66,7 +69,7 @@ def run(argv: Sequence[str] = ()) -> None:
         idle = asyncio.run(idle_cpu(IDLE))
         print(f"idle: {idle:.2f} cores busy", flush=True)
         for rate in args.rates:
-            steps.append(asyncio.run(at_rate(faults, meter, pg, rate, args.seconds, rng)))
+            steps.append(asyncio.run(at_rate(faults, meter, pg, rate, args.seconds, rng, args.profile)))
             print(line(steps[-1]), flush=True)
             if not steps[-1]["sustained"]:
                 break
@@ -81,7 +84,7 @@ def run(argv: Sequence[str] = ()) -> None:
 
 
 async def at_rate(
-    faults: FaultDesk, meter: Meter, pg: Postgres, rate: float, seconds: float, rng: random.Random
+    faults: FaultDesk, meter: Meter, pg: Postgres, rate: float, seconds: float, rng: random.Random, profile: bool
 ) -> dict[str, Any]:
     load = Load(faults.gateway, TENANT, faults.requesters, rate, rng)
     stop = asyncio.Event()
@@ -92,6 +95,8 @@ async def at_rate(
     loading = asyncio.create_task(load.run(stop))
     await asyncio.sleep(seconds / 2)  # the first half: tickets open, their later steps begin to fall due
     group_load = GroupLoad()
+    roles = {f"{p.name} {p.role}": pid_of(p)()[0] for p in faults.processes.values()} if profile else {}
+    spies = {role: spy_on(py_spy(), role, pid, seconds / 2) for role, pid in roles.items()}
     async with aclosing(faults.groups) as groups:
         first = await groups.read()
         await asyncio.sleep(seconds / 2)
@@ -102,6 +107,7 @@ async def at_rate(
     work = work_before.per_command(await asyncio.to_thread(DatabaseWork.taken, pg, database), load.sent)
     per_command = {role: round(1000 * cpu_s / max(load.sent, 1), 1)
                    for role, cpu_s in sorted(spent.items(), key=lambda item: -item[1])}  # fmt: skip
+    profiles = await asyncio.to_thread(summaries, spies, seconds / 2, 12, per_command) if spies else None
     # caught up as a recovery is: every lag within two seconds of load, here with the load still on
     caught_up = await faults.recovered(time.monotonic(), lag_ok=2 * rate, timeout=CAUGHT_UP_OK, group_ok=group_ok)
     behind = dict(sorted(faults.behind_until.items(), key=lambda item: -item[1])[:4])
@@ -119,7 +125,7 @@ async def at_rate(
         "cpu_ms_per_command": per_command | {"total": round(sum(per_command.values()), 1)},
         "machine_load_1min": round(os.getloadavg()[0], 2), "sustained": sustained,
         "postgres_per_command": work,
-    }  # fmt: skip
+    } | ({"profiles": profiles} if profiles else {})  # fmt: skip
 
 
 async def idle_cpu(seconds: float) -> float:

@@ -55,6 +55,31 @@ def py_spy() -> str:
     return found
 
 
+def spy_on(spy: str, name: str, pid: int, seconds: float) -> subprocess.Popen[bytes]:
+    """py-spy sampling `pid` for `seconds`, its raw stacks into PROFILES/<name>.txt (`summarise` reads them)."""
+    PROFILES.mkdir(parents=True, exist_ok=True)
+    output = PROFILES / f"{name.replace(' ', '-')}.txt"
+    command = [spy, "record", "--pid", str(pid), "--duration", str(round(seconds)), "--rate", "100", "--nonblocking",
+               "--gil", "--full-filenames", "--format", "raw", "-o", str(output)]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def summaries(
+    spies: dict[str, subprocess.Popen[bytes]], seconds: float, top: int, ms_per_unit: dict[str, float]
+) -> dict[str, Any]:
+    """Each spied process's summary (`summarise`) once its py-spy is done, printed as it comes."""
+    found = {}
+    for name, process in spies.items():
+        _, errors = process.communicate(timeout=seconds + 60)
+        if process.returncode:
+            print(f"py-spy on {name} failed: {errors.decode(errors='replace')[-400:]}")
+        path = PROFILES / f"{name.replace(' ', '-')}.txt"
+        if path.exists() and name in ms_per_unit:
+            found[name] = summarise(path, top, ms_per_unit[name])
+            print(report(name, ms_per_unit[name], found[name]))
+    return found
+
+
 def frame(label: str) -> str:
     """`handle (/…/site-packages/aiokafka/consumer/fetcher.py:123)` -> `handle (aiokafka/consumer/fetcher.py)`"""
     name, _, where = label.rpartition(" (")
@@ -97,7 +122,7 @@ def summarise(path: Path, top: int, ms_per_ticket: float) -> dict[str, Any]:
 
 
 def report(name: str, ms_per_ticket: float, summary: dict[str, Any]) -> str:
-    lines = [f"== {name}: {ms_per_ticket:.2f} ms CPU per ticket, {summary['samples']} busy samples"]
+    lines = [f"== {name}: {ms_per_ticket:.2f} ms CPU per ticket (or command), {summary['samples']} busy samples"]
     for kind in ("own", "cumulative"):
         lines.append(f"  by {kind} samples:{'':<52} share  ms/ticket")
         lines += [f"    {row['function'][:70]:<70} {row['share']:>6.1%} {row['ms_per_ticket']:>9.3f}"
@@ -107,7 +132,6 @@ def report(name: str, ms_per_ticket: float, summary: dict[str, Any]) -> str:
 
 def run(argv: Sequence[str] = ()) -> None:
     args = arguments(argv)
-    PROFILES.mkdir(parents=True, exist_ok=True)
     spy, broker = py_spy(), kafka()
     spies: dict[str, subprocess.Popen[bytes]] = {}
     with production(broker, postgres()) as flow:
@@ -115,32 +139,18 @@ def run(argv: Sequence[str] = ()) -> None:
         def sample() -> None:
             for name, service in flow.services.items():
                 assert service.process is not None
-                output = PROFILES / f"{name.replace(' ', '-')}.txt"
-                pid, seconds = str(service.process.pid), str(args.seconds)
-                command = [spy, "record", "--pid", pid, "--duration", seconds, "--rate", "100", "--nonblocking",
-                           "--gil", "--full-filenames", "--format", "raw", "-o", str(output)]  # fmt: skip
-                spies[name] = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                spies[name] = spy_on(spy, name, service.process.pid, args.seconds)
 
         async def profiled() -> dict[str, Any]:
             async with Assignments(broker.bootstrap, *flow.topics) as reader:
                 return await measure(flow, reader, args.rate, args.seconds, args.drain, on_start=sample)
 
         figures = asyncio.run(profiled())
-        for name, process in spies.items():
-            _, errors = process.communicate(timeout=args.seconds + 60)
-            if process.returncode:
-                print(f"py-spy on {name} failed: {errors.decode(errors='replace')[-400:]}")
-    print(table(figures))
-    summaries = {}
-    for name in spies:
-        path = PROFILES / f"{name.replace(' ', '-')}.txt"
-        if path.exists():
-            cost = figures["cpu_ms_per_ticket"][name]
-            summaries[name] = summarise(path, args.top, cost)
-            print(report(name, cost, summaries[name]))
+        print(table(figures))
+        profiles = summaries(spies, args.seconds, args.top, figures["cpu_ms_per_ticket"])
     record(
         "profile_flow",
-        {"rate_per_s": args.rate, "seconds": args.seconds, "flow": figures, "profiles": summaries},
+        {"rate_per_s": args.rate, "seconds": args.seconds, "flow": figures, "profiles": profiles},
         show=False,
     )
 

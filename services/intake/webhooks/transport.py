@@ -53,17 +53,26 @@ class CheckedBackend(httpcore.AsyncNetworkBackend):
         await self.network.sleep(seconds)
 
 
+# Every connection kept open between deliveries (httpx keeps 20 of its 100 by default: a burst to a few targets
+# closed the others after each request and opened new ones for the next); the deliverer sends at most a few at
+# once to one target (delivery.py PER_TARGET).
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+
+
 class CheckedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport (its request and error mapping), its pool on the checked backend."""
 
     def __init__(self) -> None:
         super().__init__()
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(), network_backend=CheckedBackend()
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=LIMITS.max_connections,
+            max_keepalive_connections=LIMITS.max_keepalive_connections,
+            network_backend=CheckedBackend(),
         )
 
 
 def client(allow_private: bool, timeout: float = 10.0) -> httpx.AsyncClient:
     """A client for deliveries: to outside addresses only, unless the tenant's admin allowed private ones."""
     transport = None if allow_private else CheckedTransport()
-    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, transport=transport)
+    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, transport=transport, limits=LIMITS)
