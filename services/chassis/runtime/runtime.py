@@ -36,6 +36,10 @@ Worker = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 # Told to stop, a process exits within seconds: an orchestrator kills it soon after (Kubernetes 30 s, the tests 15 s).
 WORKER_GRACE_SECONDS = 5.0
 STOP_HOOKS_SECONDS = 3.0
+# An idle connection is kept longer than its client keeps it (httpx 5 s, load balancers 60 s): the side that keeps
+# it longer must not be the one to close it, or a request sent as it closes is lost unanswered (uvicorn's own 5 s
+# met httpx's 5 s so; tests/integration/test_gateway_keep_alive.py).
+KEEP_ALIVE_SECONDS = 75
 NO_NATIVE_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
@@ -166,6 +170,7 @@ class Runtime:
             lifespan="on",
             access_log=False,
             timeout_graceful_shutdown=int(WORKER_GRACE_SECONDS),  # then requests still open are cancelled
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         self._server = _Server(config)
         self._server.run()
