@@ -11,9 +11,11 @@ still open fall due after the load, and their events flow on.) The ticket flow a
 analytics and starts or stops SLA clocks. The climb stops at the first rate not sustained.
 
     SERVICEDESK_KAFKA_PORT=29092 SERVICEDESK_PG_PORT=25432 deploy/local/with-infra.sh \\
-        python -m bench.fault_rate [--rates 10,20,40 --seconds 40]
+        python -m bench.fault_rate [--rates 10,20,40 --seconds 40] [--profile]
 
-Each run is added to bench/results/fault_rate.json beside the earlier ones.
+Each run is added to bench/results/fault_rate.json beside the earlier ones. With `--profile`, py-spy samples every
+desk process over each rate's second half (bench/profile_flow.py): each one's functions by share of its samples,
+printed and kept with the rate; the raw stacks in bench/results/profiles/.
 """
 
 from __future__ import annotations
