@@ -56,9 +56,10 @@ SCHEMA = [
     "CREATE INDEX IF NOT EXISTS intake_webhook_deliveries_due ON intake_webhook_deliveries (status, next_attempt_at)",
     "CREATE INDEX IF NOT EXISTS intake_webhook_deliveries_log ON intake_webhook_deliveries (subscription_id, position)",
 ]
-# Requests in flight to one target at most. The rest wait here, not in httpx's pool, which scans every connection
-# and queued request at each request's start and end (and closes connections over its keep-alive count): with a
-# backlog's hundreds at once, that scan cost more CPU than the requests (`python -m bench.fault_rate --profile`).
+# Requests in flight to one target at most, from one process: a tenant's backlog does not open a connection per
+# delivery to its receiver. The rest wait here, not in httpx's pool, which scans every connection and queued request
+# at each request's start and end: with a step's hundreds at once, 30 % of the process's samples under the fault
+# bench's load (`python -m bench.fault_rate --profile`).
 PER_TARGET = 8
 
 COLUMNS = ("id", "tenant", "subscription_id", "event_id", "event_type", "subject", "position", "payload", "status",
