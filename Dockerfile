@@ -30,6 +30,8 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY schemas/ schemas/
 COPY services/ services/
+# Compiled once here: the image writes no bytecode at run time, and each start would compile the project anew.
+RUN python -m compileall -q schemas services
 COPY --from=assets /assets/node_modules services/web/assets/node_modules
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \

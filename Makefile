@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCAL := deploy/local
 TEST_WORKERS ?= 2
+# Each process reads the project's compiled modules, written once: with PYTHONDONTWRITEBYTECODE set (as many shells
+# and images set it), every start of a service, in a test or after a crash, compiled the whole project again first.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test lint typecheck pytest bench infra-up infra-down up down rebuild schemas translations screenshots clean
 

@@ -32,6 +32,7 @@ from schemas.topics import CHECKPOINTS, ROUTING_DECISIONS, RULES_ACTIONS, SLA_CL
 from services.chassis.http import asyncapi, rate_limit
 from services.chassis.http.identity import authenticate
 from services.chassis.http.rate_limit import gateway_limiter
+from services.chassis.http.tls import trusted_roots
 from services.chassis.runtime.cli import parse_args, service_settings
 from services.chassis.runtime.errors import TRANSIENT_STORE_ERRORS
 from services.chassis.runtime.metrics import Metrics
@@ -154,7 +155,8 @@ def main() -> int:
         authenticator.resolve = Customers(people, people_index).principal  # a customer: a person of the directory
         indexer = StoreProjector(intake, people_index, settings.relay_batch_size, settings.relay_idle_seconds, TOPICS)
         runtime.workers.append(("people-index", indexer.run))
-        knowledge = httpx.Client(timeout=SELF_SERVICE_WAIT)  # a slow knowledge base never holds a ticket back long
+        # A slow knowledge base never holds a ticket back long.
+        knowledge = httpx.Client(timeout=SELF_SERVICE_WAIT, verify=trusted_roots())
         runtime.on_stop.append(lambda: asyncio.to_thread(knowledge.close))
         portal = settings.portal_url or f"{settings.web_public_url or settings.url_of('web')}/t/{{tenant}}"
         self_service = SelfService(settings.url_of("knowledge"), portal, knowledge)
@@ -292,7 +294,7 @@ def main() -> int:
             tracking_prefix="notifications:",
             apply_batch=in_view(outbox.view, outbox.remind_many),  # a restart's backlog in a few transactions
         )
-        bot_api = httpx.AsyncClient(timeout=30.0)
+        bot_api = httpx.AsyncClient(timeout=30.0, verify=trusted_roots())
         runtime.on_stop.append(bot_api.aclose)
         composer = Composer(
             intake, people, conversations, personal, Templates(settings.notification_templates), settings

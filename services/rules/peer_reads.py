@@ -12,6 +12,7 @@ import httpx
 from services.chassis.http.auth import TokenVerifier
 from services.chassis.http.identity import Identity
 from services.chassis.http.problems import DomainProblem
+from services.chassis.http.tls import trusted_roots
 
 
 class PeerUnavailableError(DomainProblem):
@@ -38,7 +39,7 @@ class PeerCollection:
             return {}
         headers = who.to_peer(self.verifier.mint_internal)
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as client:
+            async with httpx.AsyncClient(timeout=self.timeout, verify=trusted_roots()) as client:
                 reply = await client.get(f"{self.base_url}{self.path}", headers=headers)
         except httpx.TransportError as error:
             raise PeerUnavailableError(f"{self.service} does not answer: {error!r}", field=self.field) from None

@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import httpx
 
+from services.chassis.http.tls import trusted_roots
+
 
 @dataclass(frozen=True)
 class KbReader:
@@ -46,9 +48,11 @@ class SignedOutError(Exception):
 
 class Gateway:
     def __init__(self, base_url: str, client: httpx.AsyncClient | None = None) -> None:
-        self.client = client or httpx.AsyncClient(base_url=base_url, timeout=10.0)
+        self.client = client or httpx.AsyncClient(base_url=base_url, timeout=10.0, verify=trusted_roots())
         # Open ticket pages' streams, each a line held open: apart, so they never use up the pages' connections.
-        self.streams = httpx.AsyncClient(base_url=self.client.base_url, limits=httpx.Limits(max_connections=None))
+        self.streams = httpx.AsyncClient(
+            base_url=self.client.base_url, limits=httpx.Limits(max_connections=None), verify=trusted_roots()
+        )
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -26,6 +26,7 @@ from services.chassis.http.draining import until_draining
 from services.chassis.http.identity import CurrentIdentity, peer_headers
 from services.chassis.http.problems import problem
 from services.chassis.http.rate_limit import Limiter
+from services.chassis.http.tls import trusted_roots
 from services.chassis.runtime import tracing
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ def relay_client(**options: Any) -> httpx.AsyncClient:
     the browser it answers, and a jar here would send it with the next browser's request (signed in as
     whoever signed in last)."""
     return httpx.AsyncClient(
-        cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])), **({"timeout": 30.0} | options)
+        cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),
+        verify=trusted_roots(),
+        **({"timeout": 30.0} | options),
     )
 
 

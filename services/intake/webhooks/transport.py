@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import httpcore
 import httpx
 
+from services.chassis.http.tls import trusted_roots
 from services.intake.webhooks.subscriptions import global_addresses
 
 
@@ -63,9 +64,9 @@ class CheckedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport (its request and error mapping), its pool on the checked backend."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(verify=trusted_roots())
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=trusted_roots(),
             max_connections=LIMITS.max_connections,
             max_keepalive_connections=LIMITS.max_keepalive_connections,
             network_backend=CheckedBackend(),
@@ -75,4 +76,6 @@ class CheckedTransport(httpx.AsyncHTTPTransport):
 def client(allow_private: bool, timeout: float = 10.0) -> httpx.AsyncClient:
     """A client for deliveries: to outside addresses only, unless the tenant's admin allowed private ones."""
     transport = None if allow_private else CheckedTransport()
-    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, transport=transport, limits=LIMITS)
+    return httpx.AsyncClient(
+        timeout=timeout, follow_redirects=False, transport=transport, limits=LIMITS, verify=trusted_roots()
+    )
