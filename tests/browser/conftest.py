@@ -113,12 +113,8 @@ def workspace(desk: Desk, chromium: Browser) -> Iterator[Workspace]:
         "SERVICEDESK_WEB_CLIENT_ID": WEB_CLIENT, "SERVICEDESK_WEB_TENANTS": json.dumps([TENANT]),
     }  # fmt: skip
     provider.start()
-    desk.service("routing").start()
-    desk.service("analytics").start()
-    desk.service("sla").start()
-    desk.service("knowledge").start()
-    intake.start()
-    web.start()
+    others = (desk.service(name) for name in ("routing", "analytics", "sla", "knowledge"))
+    desk.start_together(*others, intake, web)
     workspace = Workspace(intake.url, provider, web, chromium)
     yield workspace
     for context in workspace.contexts:

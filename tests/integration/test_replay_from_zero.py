@@ -35,6 +35,7 @@ from tests.sla_load import policy
 GROUPS = ("routing", "intake", "sla", "analytics")
 TICKETS = 30
 MAILED = 3  # tickets whose customer is mailed six times each
+INTAKE_ROLES = ("relay", "consumer", "mailer", "webhooks", "api")
 
 
 async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int]:
@@ -93,13 +94,11 @@ def caught_up(bootstrap: str, group: str, offsets: dict[TopicPartition, int]) ->
 def test_consuming_every_topic_again_from_offset_zero_changes_nothing(desk: Desk) -> None:
     bootstrap = desk.settings.kafka_bootstrap_servers
     desk.env["SERVICEDESK_AUDIT_CHECKPOINT_SECONDS"] = "3600"  # intake's relay signs no checkpoint meanwhile
-    desk.service("routing", "api").start()
-    desk.service("routing", "relay").start()
-    desk.service("intake", "relay").start()
-    desk.service("sla", "api").start()
-    desk.service("sla", "relay").start()
-    consumers = [desk.service(name, "consumer").start() for name in ("routing", "intake", "sla", "analytics")]
-    api = desk.service("intake", "api").start()
+    relays = [desk.service(name, "relay") for name in ("routing", "intake", "sla")]
+    apis = [desk.service(name, "api") for name in ("routing", "sla")]
+    consumers = [desk.service(name, "consumer") for name in ("routing", "intake", "sla", "analytics")]
+    api = desk.service("intake", "api")
+    desk.start_together(*apis, *relays, *consumers, api)
     set_up(api.url)
     targets = policy(timedelta(hours=1), timedelta(hours=8))  # none falls due while the test runs
     with httpx.Client(base_url=api.url, timeout=10.0, headers=headers(TENANT)) as client:
@@ -149,11 +148,10 @@ def test_the_mailer_and_the_webhooks_consuming_again_from_offset_zero_send_nothi
     the webhooks' (every public topic) set back to offset 0 and started again: no mail and no delivery more."""
     with_channels(desk, sink, bot_api)
     desk.env |= {"SERVICEDESK_WEBHOOK_RETRY_BASE_SECONDS": "0.05", "SERVICEDESK_AUDIT_CHECKPOINT_SECONDS": "3600"}
-    desk.env["SERVICEDESK_SLA_URL"] = desk.service("sla").start().url
-    for role in ("relay", "consumer"):
-        desk.service("intake", role).start()
-    mailer, webhooks = desk.service("intake", "mailer").start(), desk.service("intake", "webhooks").start()
-    api = desk.service("intake", "api").start()
+    sla = desk.service("sla")
+    desk.env["SERVICEDESK_SLA_URL"] = sla.url
+    relay, consumer, mailer, webhooks, api = (desk.service("intake", role) for role in INTAKE_ROLES)
+    desk.start_together(sla, relay, consumer, mailer, webhooks, api)
     channels = Channels(desk)
     receiver = Receiver().start()
     try:

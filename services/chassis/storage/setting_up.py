@@ -9,7 +9,10 @@ that long ends the start, with its error.
 So is a set-up that raced another process's: two processes of one service started at the same instant (a
 consumer and a relay restarted together) make the same tables and replace the same function at once, and
 PostgreSQL refuses one of them ("tuple concurrently updated", or a duplicate key of its own catalog). Done
-again a moment later, it finds the other's work done (bench/faults.py saw routing's relay exit so).
+again a moment later, it finds the other's work done (bench/faults.py saw routing's relay exit so). Services
+that share a fresh database race so too (routing and SLA both make the what-if jobs' table): one found no
+relation of the name, then the other's committed relation or row type, and was refused with "relation …" or
+"type … already exists".
 """
 
 from __future__ import annotations
@@ -61,12 +64,20 @@ def _told_apart(set_up: Callable[[], T]) -> T:
 
 def raced(error: BaseException | None) -> bool:
     """Whether `error` (or what it wraps: eventsourcing wraps psycopg's errors) is PostgreSQL refusing DDL
-    that another transaction did at the same instant: a catalog row updated under it, or a catalog's unique
-    index (`pg_type_typname_nsp_index`, `pg_class_relname_nsp_index`) already holding the name."""
+    that another transaction did at the same instant: a catalog row updated under it, a catalog's unique
+    index (`pg_type_typname_nsp_index`, `pg_class_relname_nsp_index`) already holding the name, or the other's
+    relation or row type committed between our `IF NOT EXISTS` look for the name and our making of it.
+
+    A name truly taken by something else is refused the same way every time, and ends the start once the
+    retries' patience is spent, with PostgreSQL's error."""
     while error is not None:
         if isinstance(error, psycopg.errors.InternalError_) and "tuple concurrently updated" in str(error):
             return True
         if isinstance(error, psycopg.errors.UniqueViolation) and (error.diag.constraint_name or "").startswith("pg_"):
+            return True
+        if isinstance(error, psycopg.errors.DuplicateTable) or (
+            isinstance(error, psycopg.errors.DuplicateObject) and str(error).startswith("type ")
+        ):
             return True
         error = error.__cause__
     return False

@@ -141,10 +141,11 @@ class SqlView:
 
     def mark_current(self) -> None:
         """Record that the tables now hold this version's shape (after a rebuild)."""
-        with self.transaction() as sql:
-            sql.execute("DELETE FROM view_versions WHERE name = :name", {"name": self.name})
+        with self.transaction() as sql:  # an upsert: processes set up on a new store at once each mark it
             sql.execute(
-                "INSERT INTO view_versions VALUES (:name, :version)", {"name": self.name, "version": self.version}
+                "INSERT INTO view_versions VALUES (:name, :version)"
+                " ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+                {"name": self.name, "version": self.version},
             )
         self.outdated = False
 
