@@ -20,10 +20,8 @@ SOURCES = {"ticket.opened": "intake", "routing.decided": "routing", "sla.started
 
 @pytest.fixture
 def desk_services(desk: Desk) -> Iterator[tuple[httpx.Client, Service]]:
-    desk.service("routing").start()
-    sla = desk.service("sla").start()
-    desk.service("intake", "relay").start()
-    intake = desk.service("intake", "api").start()
+    sla, intake = desk.service("sla"), desk.service("intake", "api")
+    desk.start_together(desk.service("routing"), sla, desk.service("intake", "relay"), intake)
     with httpx.Client(base_url=intake.url, timeout=30.0, headers=headers(TENANT)) as client:
         put_ok(client, TENANT, "/v1/routing/groups/first-line", {"tier": 1, "default": True})
         policy = {"match": {"priorities": ["P2"]}, "targets": {"first_response": "PT1H", "resolution": "PT8H"}}

@@ -105,9 +105,8 @@ def gateway(desk: Desk, collector: Collector) -> Iterator[httpx.Client]:
         "OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "200", "SERVICEDESK_LOG_FORMAT": "json",
     }  # fmt: skip
-    desk.service("routing").start()  # one after another: each creates its tables in the desk's database
-    desk.service("analytics", "consumer").start()
-    intake = desk.service("intake").start()
+    intake = desk.service("intake")
+    desk.start_together(desk.service("routing"), desk.service("analytics", "consumer"), intake)
     with httpx.Client(base_url=intake.url, timeout=10.0) as client:
         put_ok(client, TENANT, "/v1/routing/groups/first-line", {"tier": 1, "default": True})
         put_ok(client, TENANT, "/v1/routing/agents/sam", {"groups": ["first-line"], "capacity": 2})
